@@ -1,0 +1,322 @@
+//! One simulated trial's patients: entry (accrual), arm (permuted blocks), latent cause times,
+//! dropout; and the data cut that turns them into analysable (time, event) records.
+//!
+//! Pinned design (DESIGN.md § Design):
+//! - time 0 is the start of accrual; uniform accrual gives iid U(0, D) entry times, generated in
+//!   increasing order as uniform order statistics from normalised exponential spacings
+//!   (U₍ᵢ₎ = Sᵢ/Sₙ₊₁, Sᵢ = E₁ + … + Eᵢ; Devroye 1986, §V.3.1), so no sort is needed and
+//!   patient i is the i-th to enter; piecewise accrual is a Poisson process with the given rates;
+//! - allocation by permuted blocks in entry order;
+//! - latent time of cause k: T = H_k⁻¹(E), E ~ Exp(1) (zero hazard: never);
+//! - dropout: exponential from randomisation;
+//! - the cut is a calendar time C; patients entering after C are not analysed; a patient's time is
+//!   min(event, dropout, C − entry), and the event counts when it is at or before both.
+
+use rand::RngExt;
+use rand_distr::Exp1;
+
+use crate::hazard::Years;
+use crate::rng::{Purpose, stream};
+use crate::scenario::{Accrual, CutRule, Endpoint, Scenario};
+use crate::truth::inverse_accrual;
+
+/// The generated patients of one replicate, in entry order. Buffers are reused across
+/// replicates: generating allocates nothing once they have grown to size.
+#[derive(Debug, Default, Clone)]
+pub struct Cohort {
+    pub entry: Vec<Years>,
+    /// Index into `Scenario::arms`.
+    pub arm: Vec<u16>,
+    /// Time from randomisation to loss to follow-up (+∞ without dropout).
+    pub dropout: Vec<Years>,
+    /// Latent time of each cause, cause-major: `latent[k * n + i]`.
+    pub latent: Vec<Years>,
+    slots: Vec<u16>,
+    scratch: Vec<f64>,
+}
+
+/// Where one replicate was cut.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CutPoint {
+    /// Calendar time of the analysis.
+    pub calendar: Years,
+    /// False when an event-count cut was asked for and the K-th event never happened (the cut
+    /// is then when the last patient leaves follow-up).
+    pub target_reached: bool,
+}
+
+/// One analysed patient for one endpoint.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Obs {
+    pub time: Years,
+    pub event: bool,
+    /// 0 = control, 1 = experimental (a single-arm study has only group 0).
+    pub group: u8,
+    /// The cause of the event (index into `Scenario::causes`); meaningless when censored.
+    pub cause: u16,
+}
+
+impl Cohort {
+    pub fn n(&self) -> usize {
+        self.entry.len()
+    }
+
+    /// Latent time of cause k for patient i.
+    pub fn latent(&self, k: usize, i: usize) -> Years {
+        self.latent[k * self.n() + i]
+    }
+
+    /// Generates replicate `replicate` of the scenario's trial into this buffer.
+    pub fn generate(&mut self, sc: &Scenario, seed: u64, replicate: u64) {
+        let n = sc.design.n;
+        self.entries(&sc.design.accrual, n, seed, replicate);
+        self.allocate(sc, seed, replicate);
+
+        let mut rng = stream(seed, replicate, Purpose::Dropout);
+        self.dropout.clear();
+        for i in 0..n {
+            // Always draw, so the stream stays aligned whatever the dropout rates.
+            let e: f64 = rng.sample(Exp1);
+            let rate = sc.arms[self.arm[i] as usize].dropout;
+            self.dropout
+                .push(if rate > 0.0 { e / rate } else { f64::INFINITY });
+        }
+
+        self.latent.clear();
+        self.latent.resize(n * sc.causes.len(), f64::INFINITY);
+        for (k, cause) in sc.causes.iter().enumerate() {
+            let mut rng = stream(seed, replicate, Purpose::cause(cause));
+            for i in 0..n {
+                let e: f64 = rng.sample(Exp1);
+                if let Some(h) = &sc.arms[self.arm[i] as usize].causes[k] {
+                    self.latent[k * n + i] = h.inverse_cumulative(e);
+                }
+            }
+        }
+    }
+
+    fn entries(&mut self, accrual: &Accrual, n: usize, seed: u64, replicate: u64) {
+        let mut rng = stream(seed, replicate, Purpose::Entry);
+        self.entry.clear();
+        let mut s = 0.0;
+        for _ in 0..n {
+            let e: f64 = rng.sample(Exp1);
+            s += e;
+            self.entry.push(s);
+        }
+        match accrual {
+            Accrual::Uniform { duration } => {
+                let e: f64 = rng.sample(Exp1);
+                let scale = duration / (s + e);
+                for x in &mut self.entry {
+                    *x *= scale;
+                }
+            }
+            Accrual::Piecewise { breaks, rates } => {
+                // Arrival i of a Poisson process with intensity rate(t) is Λ⁻¹(Sᵢ).
+                for x in &mut self.entry {
+                    *x = inverse_accrual(breaks, rates, *x);
+                }
+            }
+        }
+    }
+
+    fn allocate(&mut self, sc: &Scenario, seed: u64, replicate: u64) {
+        let bs = sc.design.block_size;
+        let alloc_sum: usize = sc.arms.iter().map(|a| a.allocation).sum();
+        let copies = bs / alloc_sum;
+        let mut rng = stream(seed, replicate, Purpose::Allocation);
+        self.arm.clear();
+        let n = sc.design.n;
+        while self.arm.len() < n {
+            self.slots.clear();
+            for (i, a) in sc.arms.iter().enumerate() {
+                for _ in 0..a.allocation * copies {
+                    self.slots.push(i as u16);
+                }
+            }
+            // Fisher–Yates: a uniformly random permutation of the block.
+            for j in (1..self.slots.len()).rev() {
+                let k = rng.random_range(0..=j);
+                self.slots.swap(j, k);
+            }
+            let take = (n - self.arm.len()).min(bs);
+            self.arm.extend_from_slice(&self.slots[..take]);
+        }
+    }
+
+    /// Time from randomisation to the first cause of `ep` for patient i, and that cause.
+    pub fn endpoint_time(&self, ep: &Endpoint, i: usize) -> (Years, u16) {
+        let mut best = (
+            f64::INFINITY,
+            ep.causes.first().copied().unwrap_or(0) as u16,
+        );
+        for &k in &ep.causes {
+            let t = self.latent(k, i);
+            if t < best.0 {
+                best = (t, k as u16);
+            }
+        }
+        best
+    }
+
+    /// The calendar time of the analysis for this replicate (DESIGN.md § Design).
+    pub fn cut(&mut self, sc: &Scenario) -> CutPoint {
+        let rule = &sc.design.cut;
+        let ep = sc.primary();
+        let mut times: [Option<Years>; 3] = [rule.calendar, None, None];
+        let mut target_reached = true;
+        if let Some(m) = rule.min_followup {
+            let last = self.entry.last().copied().unwrap_or(0.0);
+            times[1] = Some(last + m);
+        }
+        if let Some(k) = rule.events {
+            // Calendar times of observable events (before dropout), then the K-th smallest.
+            self.scratch.clear();
+            let mut leave = f64::NEG_INFINITY;
+            for i in 0..self.n() {
+                let (t, _) = self.endpoint_time(ep, i);
+                let d = self.dropout[i];
+                if t <= d {
+                    self.scratch.push(self.entry[i] + t);
+                }
+                let out = self.entry[i] + t.min(d);
+                if out.is_finite() {
+                    leave = leave.max(out);
+                }
+            }
+            times[2] = if self.scratch.len() >= k {
+                let (_, kth, _) = self
+                    .scratch
+                    .select_nth_unstable_by(k - 1, |a, b| a.total_cmp(b));
+                Some(*kth)
+            } else {
+                target_reached = false;
+                // Never K events: the cut is when the last patient leaves follow-up; if nobody
+                // ever leaves (no hazard, no dropout), at the last entry.
+                Some(if leave.is_finite() {
+                    leave
+                } else {
+                    self.entry.last().copied().unwrap_or(0.0)
+                })
+            };
+        }
+        let given = times.iter().flatten().copied();
+        let calendar = match rule.rule {
+            CutRule::First => given.fold(f64::INFINITY, f64::min),
+            CutRule::Last => given.fold(f64::NEG_INFINITY, f64::max),
+        };
+        CutPoint {
+            calendar,
+            target_reached,
+        }
+    }
+
+    /// The analysable records of endpoint `ep` at calendar cut `cut`, for the patients of the
+    /// arms that `group_of` maps to a group (0 control, 1 experimental). Appends to `out`.
+    pub fn observe(&self, ep: &Endpoint, cut: Years, group_of: &[Option<u8>], out: &mut Vec<Obs>) {
+        out.clear();
+        for i in 0..self.n() {
+            let entry = self.entry[i];
+            if entry > cut {
+                break; // entry order: everyone after also entered after the cut
+            }
+            let Some(group) = group_of[self.arm[i] as usize] else {
+                continue;
+            };
+            let (t, cause) = self.endpoint_time(ep, i);
+            let censor = self.dropout[i].min(cut - entry);
+            let event = t <= censor;
+            out.push(Obs {
+                time: if event { t } else { censor },
+                event,
+                group,
+                cause,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+    use std::path::Path;
+
+    fn scenario(extra_cut: &str, accrual: &str) -> Scenario {
+        let text = format!(
+            r#"
+name = "t"
+[design]
+n = 40
+control = "c"
+allocation = {{ c = 1, e = 2 }}
+block_size = 6
+accrual = {accrual}
+[design.cut]
+{extra_cut}
+[arms.c.causes]
+death = {{ exponential = 0.2 }}
+[arms.e.causes]
+death = {{ exponential = 0.1 }}
+[endpoints]
+os = ["death"]
+[analysis]
+endpoint = "os"
+tests = ["logrank"]
+"#
+        );
+        Scenario::from_toml(&text, Path::new("t.toml")).expect("valid test scenario")
+    }
+
+    #[test]
+    fn blocks_are_balanced_and_entries_ordered() {
+        let sc = scenario("calendar = 5", "{ duration = 2 }");
+        let mut c = Cohort::default();
+        c.generate(&sc, 1, 0);
+        assert_eq!(c.n(), 40);
+        assert!(c.entry.windows(2).all(|w| w[0] <= w[1]));
+        assert!(c.entry.iter().all(|&e| (0.0..2.0).contains(&e)));
+        for block in c.arm.chunks(6).filter(|b| b.len() == 6) {
+            assert_eq!(block.iter().filter(|&&a| a == 1).count(), 4, "{block:?}");
+        }
+    }
+
+    #[test]
+    fn adding_patients_keeps_the_first_patients_draws() {
+        let sc = scenario("calendar = 5", "{ breaks = [1], rates = [10, 30] }");
+        let mut bigger = sc.clone();
+        bigger.design.n = 60;
+        let (mut a, mut b) = (Cohort::default(), Cohort::default());
+        a.generate(&sc, 3, 9);
+        b.generate(&bigger, 3, 9);
+        assert_eq!(&b.entry[..40], &a.entry[..]);
+        assert_eq!(&b.arm[..36], &a.arm[..36]); // whole blocks
+        assert_eq!(&b.dropout[..40], &a.dropout[..]);
+        assert_eq!(b.latent(0, 17), a.latent(0, 17));
+    }
+
+    #[test]
+    fn event_cut_includes_the_kth_event() {
+        let sc = scenario("events = 10", "{ duration = 2 }");
+        let mut c = Cohort::default();
+        c.generate(&sc, 5, 2);
+        let cut = c.cut(&sc);
+        assert!(cut.target_reached);
+        let mut obs = Vec::new();
+        c.observe(sc.primary(), cut.calendar, &[Some(0), Some(1)], &mut obs);
+        assert_eq!(obs.iter().filter(|o| o.event).count(), 10);
+    }
+
+    #[test]
+    fn first_and_last_rules() {
+        let sc = scenario("calendar = 3\nmin_followup = 0.5", "{ duration = 2 }");
+        let mut c = Cohort::default();
+        c.generate(&sc, 1, 1);
+        let last = *c.entry.last().unwrap();
+        assert_eq!(c.cut(&sc).calendar, (last + 0.5).min(3.0));
+        let mut sc2 = sc.clone();
+        sc2.design.cut.rule = CutRule::Last;
+        assert_eq!(c.cut(&sc2).calendar, 3.0);
+    }
+}

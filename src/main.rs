@@ -1,0 +1,138 @@
+//! The `trialsim` command line: parse arguments, make one library call, render errors.
+//! Exit codes: 0 success, 2 bad input (one message, nothing written), 1 any other failure.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use trialsim::run::{Options, run};
+use trialsim::scenario::{Scenario, ScenarioError};
+
+const EXAMPLES: &str = "Examples:
+  trialsim run scenarios/astis.toml                 # 10,000 replicates as the file says
+  trialsim run scenarios/astis.toml --reps 2000 --seed 7 --out /tmp/astis
+  trialsim run scenarios/ph.toml --export-replicates --export-patients 5
+  trialsim check scenarios/astis.toml               # validate and print the true values";
+
+#[derive(Parser)]
+#[command(name = "trialsim", version, about = "Monte Carlo simulation of randomised time-to-event trials with early harm and late benefit", after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a scenario: power, crossing, long-term benefit, with Monte Carlo error.
+    #[command(after_help = EXAMPLES)]
+    Run {
+        /// The scenario TOML file.
+        scenario: PathBuf,
+        /// Replicates (overrides `simulation.replicates`).
+        #[arg(long)]
+        reps: Option<u64>,
+        /// Seed (overrides `simulation.seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Output directory (default: results/<name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+        /// Also write replicates.csv: one row of test statistics per replicate.
+        #[arg(long)]
+        export_replicates: bool,
+        /// Also write patients.csv with the analysed patients of replicates 0..K.
+        #[arg(long, value_name = "K")]
+        export_patients: Option<u64>,
+    },
+    /// Validate a scenario and print its true values (no simulation).
+    #[command(after_help = EXAMPLES)]
+    Check {
+        /// The scenario TOML file.
+        scenario: PathBuf,
+    },
+}
+
+enum Failure {
+    BadInput(ScenarioError),
+    BadArgument(String),
+    Other(anyhow::Error),
+}
+
+fn load(path: &PathBuf) -> Result<Scenario, Failure> {
+    Scenario::from_path(path).map_err(Failure::BadInput)
+}
+
+fn main_inner() -> Result<(), Failure> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            scenario,
+            reps,
+            seed,
+            threads,
+            out,
+            quiet,
+            export_replicates,
+            export_patients,
+        } => {
+            if reps == Some(0) {
+                return Err(Failure::BadArgument(
+                    "--reps: expected at least 1 replicate, found 0".into(),
+                ));
+            }
+            if threads == Some(0) {
+                return Err(Failure::BadArgument(
+                    "--threads: expected at least 1 thread, found 0".into(),
+                ));
+            }
+            let sc = load(&scenario)?;
+            let opts = Options {
+                replicates: reps,
+                seed,
+                threads,
+                out,
+                quiet,
+                export_replicates,
+                export_patients,
+            };
+            let outcome = run(&sc, &opts)
+                .with_context(|| format!("running {}", scenario.display()))
+                .map_err(Failure::Other)?;
+            if !quiet {
+                eprintln!("wrote {}", outcome.out.display());
+            }
+            Ok(())
+        }
+        Command::Check { scenario } => {
+            let sc = load(&scenario)?;
+            print!("{}", trialsim::report::markdown::truth_table(&sc));
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match main_inner() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::BadInput(e)) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+        Err(Failure::BadArgument(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(e)) => {
+            eprintln!("Error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! summary.json: the machine-readable contract (DESIGN.md § Output contract). It holds no
+//! timestamps, timings, thread counts or paths, so the same scenario, seed and replicates give a
+//! byte-identical file. NaN (not estimable) is written as null.
+
+use serde_json::{Map, Value, json};
+
+use super::Results;
+use crate::scenario::Sides;
+use crate::summary::{Proportion, Summary, Tally};
+
+/// The engine's version: a change to draws or statistics that alters results bumps it.
+pub const ENGINE_VERSION: &str = concat!(
+    "trialsim ",
+    env!("CARGO_PKG_VERSION"),
+    " (chacha8 streams v1)"
+);
+
+fn num(x: f64) -> Value {
+    // serde_json turns non-finite floats into null.
+    json!(x)
+}
+
+fn tally(t: &Tally, truth: Option<f64>) -> Value {
+    let q = |p: f64| num(t.hist.quantile(p));
+    json!({
+        "truth": truth.map_or(Value::Null, num),
+        "mean": num(t.moments.mean()),
+        "sd": num(t.moments.sd()),
+        "q025": q(0.025),
+        "q25": q(0.25),
+        "median": q(0.5),
+        "q75": q(0.75),
+        "q975": q(0.975),
+        "n": t.moments.n,
+        "not_estimable": t.nan,
+    })
+}
+
+fn proportion(p: Proportion) -> Value {
+    json!({ "probability": num(p.estimate), "se": num(p.se), "ci95": [num(p.lower), num(p.upper)] })
+}
+
+fn tests(r: &Results, s: &Summary) -> Value {
+    let mut m = Map::new();
+    for (i, (name, _)) in r.layout.tests.iter().enumerate() {
+        let t = s.tests[i];
+        let p = Proportion::new(t.benefit, s.replicates);
+        let z = &s.estimates[i];
+        let mut v = json!({
+            "power": num(p.estimate),
+            "power_se": num(p.se),
+            "power_ci95": [num(p.lower), num(p.upper)],
+            "not_estimable": t.not_estimable,
+            "mean_z": num(z.moments.mean()),
+            "sd_z": num(z.moments.sd()),
+        });
+        if r.scenario.analysis.sides == Sides::Two {
+            v["reject_harm"] = num(t.harm as f64 / s.replicates as f64);
+        }
+        if let Some((null, _)) = r.null {
+            let e = Proportion::new(null.tests[i].benefit, null.replicates);
+            v["type_i_error"] = num(e.estimate);
+            v["type_i_error_se"] = num(e.se);
+        }
+        m.insert(name.clone(), v);
+    }
+    Value::Object(m)
+}
+
+pub fn render(r: &Results) -> String {
+    let sc = r.scenario;
+    let s = r.summary;
+    let reps = s.replicates;
+    let mut estimates = Map::new();
+    for (spec, t) in r.layout.estimates.iter().zip(&s.estimates) {
+        estimates.insert(spec.name.clone(), tally(t, spec.truth));
+    }
+    let group_name = |g: usize| sc.arms[r.layout.group_arms[g]].name.clone();
+    let mut by_arm = Map::new();
+    let mut by_cause = Map::new();
+    for g in 0..r.layout.groups {
+        by_arm.insert(group_name(g), num(s.events[g] as f64 / reps as f64));
+        let mut causes = Map::new();
+        for k in &sc.primary().causes {
+            let count = s.events_by_cause[g * r.layout.n_causes + k];
+            causes.insert(sc.causes[*k].clone(), num(count as f64 / reps as f64));
+        }
+        by_cause.insert(group_name(g), Value::Object(causes));
+    }
+    let events_total = (s.events[0] + s.events[1]) as f64 / reps as f64;
+    let find = |name: &str| r.layout.estimates.iter().position(|e| e.name == name);
+    let crossing = if r.layout.groups == 2 {
+        let i = find("crossing.time").expect("two-arm layouts have crossing.time");
+        let mut c = json!({
+            "min_gap": sc.analysis.crossing.min_gap,
+            "min_at_risk": sc.analysis.crossing.min_at_risk,
+            "observed": proportion(Proportion::new(s.crossings, reps)),
+            "time": tally(&s.estimates[i], r.truth.crossing_times.first().copied()),
+            "true_times": r.truth.crossing_times,
+        });
+        if let Some((null, _)) = r.null {
+            c["null_observed"] = proportion(Proportion::new(null.crossings, null.replicates));
+        }
+        c
+    } else {
+        Value::Null
+    };
+    let h = &sc.analysis.horizons;
+    let shows = if r.layout.groups == 2 && !h.is_empty() {
+        json!({
+            "early_harm": { "horizon": h[0], "description": "experimental KM below control",
+                            "observed": proportion(Proportion::new(s.early_harm, reps)) },
+            "late_benefit": { "horizon": h[h.len() - 1], "description": "experimental KM above control",
+                              "observed": proportion(Proportion::new(s.late_benefit, reps)) },
+        })
+    } else {
+        Value::Null
+    };
+    let mut root = json!({
+        "scenario": sc.name,
+        "title": sc.title,
+        "time_unit": sc.time_unit,
+        "seed": r.seed,
+        "replicates": reps,
+        "engine": ENGINE_VERSION,
+        "design": {
+            "n": sc.design.n,
+            "control": sc.control().map(|a| a.name.clone()),
+            "experimental": sc.experimental().map(|a| a.name.clone()),
+            "endpoint": sc.primary().name,
+            "alpha": sc.analysis.alpha,
+            "sides": match sc.analysis.sides { Sides::One => 1, Sides::Two => 2 },
+        },
+        "truth": serde_json::to_value(r.truth).expect("Truth serialises"),
+        "tests": tests(r, s),
+        "events": {
+            "mean": num(events_total),
+            "expected": num(r.truth.expected_events_total),
+            "by_arm": by_arm,
+            "by_cause": by_cause,
+            "target_not_reached": s.target_not_reached,
+        },
+        "crossing": crossing,
+        "shows": shows,
+        "estimates": estimates,
+    });
+    if let Some((null, n)) = r.null {
+        root["null"] = json!({
+            "description": "the same design with the experimental arm given the control arm's hazards",
+            "replicates": n,
+        });
+        let _ = null;
+    }
+    let mut text = serde_json::to_string_pretty(&root).expect("JSON values serialise");
+    text.push('\n');
+    text
+}

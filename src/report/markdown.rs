@@ -1,0 +1,423 @@
+//! summary.md: the same results for people — power with Monte Carlo error beside the type I
+//! error under identical arms, truth beside simulation, the crossing and the long-term benefit.
+
+use std::fmt::Write;
+
+use super::{Results, fmt};
+use crate::scenario::{Sides, TestKind};
+use crate::summary::Proportion;
+
+fn pct(p: Proportion) -> String {
+    if p.estimate.is_nan() {
+        return "—".into();
+    }
+    format!(
+        "{:.1}% ± {:.1} (95% CI {:.1}–{:.1})",
+        100.0 * p.estimate,
+        100.0 * p.se,
+        100.0 * p.lower,
+        100.0 * p.upper
+    )
+}
+
+pub fn render(r: &Results) -> String {
+    let sc = r.scenario;
+    let s = r.summary;
+    let t = r.truth;
+    let reps = s.replicates;
+    let unit = &sc.time_unit;
+    let mut o = String::new();
+    let title = if sc.title.is_empty() {
+        String::new()
+    } else {
+        format!(" — {}", sc.title)
+    };
+    let _ = writeln!(o, "# {}{title}\n", sc.name);
+    let sides = match sc.analysis.sides {
+        Sides::One => "one-sided",
+        Sides::Two => "two-sided",
+    };
+    let _ = writeln!(
+        o,
+        "{reps} replicates, seed {}; n = {}; endpoint `{}`; α = {} {sides}. \
+         z < 0 favours the experimental arm. ± is the Monte Carlo standard error.\n",
+        r.seed,
+        sc.design.n,
+        sc.primary().name,
+        sc.analysis.alpha
+    );
+    let est = |name: &str| {
+        r.layout
+            .estimates
+            .iter()
+            .position(|e| e.name == name)
+            .map(|i| (&r.layout.estimates[i], &s.estimates[i]))
+    };
+
+    if r.layout.groups == 2 {
+        let (ctl, exp) = (
+            sc.control().expect("two groups"),
+            sc.experimental().expect("two groups"),
+        );
+        let _ = writeln!(
+            o,
+            "Experimental: **{}** (`{}`); control: **{}** (`{}`).\n",
+            exp.label, exp.name, ctl.label, ctl.name
+        );
+        let _ = writeln!(o, "## Power\n");
+        let null_col = r.null.is_some();
+        let _ = writeln!(
+            o,
+            "| test | power | mean z | not estimable |{}",
+            if null_col {
+                " type I error (identical arms) |"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(o, "|---|---|---|---|{}", if null_col { "---|" } else { "" });
+        for (i, (name, kind)) in r.layout.tests.iter().enumerate() {
+            let tt = s.tests[i];
+            let mut line = format!(
+                "| `{name}` | {} | {} | {} |",
+                pct(Proportion::new(tt.benefit, reps)),
+                fmt(s.estimates[i].moments.mean()),
+                tt.not_estimable
+            );
+            if let Some((null, _)) = r.null {
+                let e = Proportion::new(null.tests[i].benefit, null.replicates);
+                let _ = write!(line, " {:.2}% ± {:.2} |", 100.0 * e.estimate, 100.0 * e.se);
+            }
+            let _ = writeln!(o, "{line}");
+            let _ = kind;
+        }
+        if sc.analysis.sides == Sides::Two {
+            let _ = writeln!(o, "\nRejections against the experimental arm (z > 0):");
+            for (i, (name, _)) in r.layout.tests.iter().enumerate() {
+                let _ = writeln!(
+                    o,
+                    "- `{name}`: {:.2}%",
+                    100.0 * s.tests[i].harm as f64 / reps as f64
+                );
+            }
+        }
+        let asymptotic: Vec<&str> = r
+            .layout
+            .tests
+            .iter()
+            .filter(|(_, k)| matches!(k, TestKind::Rmst | TestKind::Milestone))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if !asymptotic.is_empty() && r.null.is_some() {
+            let _ = writeln!(
+                o,
+                "\nThe {} tests are asymptotic (Greenwood / survmean variances): their type I error at this \
+                 size is the measured one in the last column, not necessarily α.",
+                asymptotic.join(" and ")
+            );
+        }
+    } else {
+        let _ = writeln!(
+            o,
+            "Single-arm study: no comparison; truth and Kaplan–Meier only.\n"
+        );
+    }
+
+    let _ = writeln!(
+        o,
+        "\n## Survival (`{}`): truth and simulated Kaplan–Meier\n",
+        sc.primary().name
+    );
+    let _ = writeln!(
+        o,
+        "| {unit} | arm | true S(t) | mean KM | SD | 2.5% | 97.5% | mean Greenwood SE | not estimable |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|");
+    for &h in &sc.analysis.horizons {
+        for g in 0..r.layout.groups {
+            let name = &sc.arms[r.layout.group_arms[g]].name;
+            if let (Some((spec, tl)), Some((_, se))) = (
+                est(&format!("km.{name}.{h}")),
+                est(&format!("km.{name}.{h}.se")),
+            ) {
+                let _ = writeln!(
+                    o,
+                    "| {h} | `{name}` | {} | {} | {} | {} | {} | {} | {} |",
+                    fmt(spec.truth.unwrap_or(f64::NAN)),
+                    fmt(tl.moments.mean()),
+                    fmt(tl.moments.sd()),
+                    fmt(tl.hist.quantile(0.025)),
+                    fmt(tl.hist.quantile(0.975)),
+                    fmt(se.moments.mean()),
+                    tl.nan
+                );
+            }
+        }
+        if let Some((spec, tl)) = est(&format!("km.difference.{h}")) {
+            let _ = writeln!(
+                o,
+                "| {h} | difference | {} | {} | {} | {} | {} | | {} |",
+                fmt(spec.truth.unwrap_or(f64::NAN)),
+                fmt(tl.moments.mean()),
+                fmt(tl.moments.sd()),
+                fmt(tl.hist.quantile(0.025)),
+                fmt(tl.hist.quantile(0.975)),
+                tl.nan
+            );
+        }
+    }
+
+    if let Some(rt) = &t.rmst {
+        let _ = writeln!(o, "\n## Long-term benefit\n");
+        let _ = writeln!(
+            o,
+            "| quantity | truth | mean estimate | SD | 2.5% | 97.5% | not estimable |"
+        );
+        let _ = writeln!(o, "|---|---|---|---|---|---|---|");
+        let mut names: Vec<String> = (0..r.layout.groups)
+            .map(|g| format!("rmst.{}", sc.arms[r.layout.group_arms[g]].name))
+            .collect();
+        names.push("rmst.diff".into());
+        names.push("milestone.diff".into());
+        for n in names {
+            if let Some((spec, tl)) = est(&n) {
+                let label = match n.as_str() {
+                    "rmst.diff" => format!("RMST difference to τ = {}", rt.tau),
+                    "milestone.diff" => format!(
+                        "survival difference at {}",
+                        sc.analysis.milestone.unwrap_or(f64::NAN)
+                    ),
+                    _ => format!("RMST `{}` to τ = {}", &n[5..], rt.tau),
+                };
+                let _ = writeln!(
+                    o,
+                    "| {label} | {} | {} | {} | {} | {} | {} |",
+                    fmt(spec.truth.unwrap_or(f64::NAN)),
+                    fmt(tl.moments.mean()),
+                    fmt(tl.moments.sd()),
+                    fmt(tl.hist.quantile(0.025)),
+                    fmt(tl.hist.quantile(0.975)),
+                    tl.nan
+                );
+            }
+        }
+    }
+
+    if r.layout.groups == 2 {
+        let _ = writeln!(o, "\n## Crossing of the survival curves\n");
+        let truth = if t.crossing_times.is_empty() {
+            "the true curves do not cross".to_string()
+        } else {
+            format!(
+                "the true curves cross at {} {unit}",
+                t.crossing_times
+                    .iter()
+                    .map(|x| format!("{x:.3}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let rule = sc.analysis.crossing;
+        let _ = writeln!(o, "Truth: {truth}.\n");
+        let _ = writeln!(
+            o,
+            "Observed crossing (experimental KM first ≥ {} below control, then ≥ {} above, ≥ {} at risk per arm):\n",
+            rule.min_gap, rule.min_gap, rule.min_at_risk
+        );
+        let _ = writeln!(
+            o,
+            "- in this design: {}",
+            pct(Proportion::new(s.crossings, reps))
+        );
+        if let Some((null, _)) = r.null {
+            let _ = writeln!(
+                o,
+                "- with identical arms (chance alone): {}",
+                pct(Proportion::new(null.crossings, null.replicates))
+            );
+        }
+        if let Some((_, tl)) = est("crossing.time") {
+            let _ = writeln!(
+                o,
+                "- observed crossing time: median {}, 95% range {}–{} {unit}",
+                fmt(tl.hist.quantile(0.5)),
+                fmt(tl.hist.quantile(0.025)),
+                fmt(tl.hist.quantile(0.975))
+            );
+        }
+        let h = &sc.analysis.horizons;
+        if !h.is_empty() {
+            let _ = writeln!(
+                o,
+                "- trial shows early harm (experimental KM below control at {} {unit}): {}",
+                h[0],
+                pct(Proportion::new(s.early_harm, reps))
+            );
+            let _ = writeln!(
+                o,
+                "- trial shows late benefit (experimental KM above control at {} {unit}): {}",
+                h[h.len() - 1],
+                pct(Proportion::new(s.late_benefit, reps))
+            );
+        }
+        if !t.ahr.is_empty() {
+            let _ = writeln!(
+                o,
+                "\nTrue average hazard ratio (experimental vs control, weighted by expected events):\n"
+            );
+            let _ = writeln!(o, "| period ({unit}) | AHR |");
+            let _ = writeln!(o, "|---|---|");
+            for p in &t.ahr {
+                let to = p.to.map_or("end".to_string(), |x| x.to_string());
+                let _ = writeln!(o, "| ({}, {to}] | {} |", p.from, fmt(p.ahr));
+            }
+            let _ = writeln!(o, "| overall | {} |", fmt(t.ahr_overall));
+        }
+    }
+
+    let _ = writeln!(o, "\n## Events and the data cut\n");
+    let ev = (s.events[0] + s.events[1]) as f64 / reps as f64;
+    let _ = writeln!(
+        o,
+        "Primary-endpoint events at the cut: mean {} (expected {}). Cut at calendar time: mean {} (expected {}) {unit}.",
+        fmt(ev),
+        fmt(t.expected_events_total),
+        fmt(est("cut").map_or(f64::NAN, |(_, tl)| tl.moments.mean())),
+        fmt(t.expected_cut.unwrap_or(f64::NAN))
+    );
+    if s.target_not_reached > 0 {
+        let _ = writeln!(
+            o,
+            "\nThe event target was not reached in {} replicates (cut when the last patient left follow-up).",
+            s.target_not_reached
+        );
+    }
+    let _ = writeln!(o, "\n| arm | cause | mean events |");
+    let _ = writeln!(o, "|---|---|---|");
+    for g in 0..r.layout.groups {
+        let name = &sc.arms[r.layout.group_arms[g]].name;
+        for &k in &sc.primary().causes {
+            let c = s.events_by_cause[g * r.layout.n_causes + k] as f64 / reps as f64;
+            let _ = writeln!(o, "| `{name}` | {} | {} |", sc.causes[k], fmt(c));
+        }
+        let _ = writeln!(
+            o,
+            "| `{name}` | all | {} |",
+            fmt(s.events[g] as f64 / reps as f64)
+        );
+    }
+    o
+}
+
+/// The model's true values, without simulation (`trialsim check`).
+pub fn truth_table(sc: &crate::scenario::Scenario) -> String {
+    let t = crate::truth::Truth::compute(sc);
+    let unit = &sc.time_unit;
+    let mut o = String::new();
+    let _ = writeln!(o, "# {} — true values (no simulation)\n", sc.name);
+    let _ = writeln!(
+        o,
+        "Scenario is valid: {} arms, causes {}, endpoints {}.\n",
+        sc.arms.len(),
+        sc.causes.join(", "),
+        sc.endpoints
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for e in &t.endpoints {
+        let _ = writeln!(o, "## Survival `{}`\n", e.endpoint);
+        let _ = write!(o, "| {unit} |");
+        for c in &e.survival {
+            let _ = write!(o, " `{}` |", c.arm);
+        }
+        let _ = writeln!(o, "\n|---|{}", "---|".repeat(e.survival.len()));
+        for (i, h) in t.horizons.iter().enumerate() {
+            let _ = write!(o, "| {h} |");
+            for c in &e.survival {
+                let _ = write!(o, " {} |", fmt(c.values[i]));
+            }
+            let _ = writeln!(o);
+        }
+        let _ = writeln!(o);
+    }
+    if !t.cumulative_incidence.is_empty() {
+        let _ = writeln!(
+            o,
+            "## Cumulative incidence of each cause of `{}` (first event)\n",
+            t.endpoint
+        );
+        let _ = write!(o, "| arm | cause |");
+        for h in &t.horizons {
+            let _ = write!(o, " {h} |");
+        }
+        let _ = writeln!(o, "\n|---|---|{}", "---|".repeat(t.horizons.len()));
+        for c in &t.cumulative_incidence {
+            let _ = write!(o, "| `{}` | {} |", c.arm, c.cause);
+            for v in &c.values {
+                let _ = write!(o, " {} |", fmt(*v));
+            }
+            let _ = writeln!(o);
+        }
+        let _ = writeln!(o);
+    }
+    if let Some(r) = &t.rmst {
+        let arms: Vec<String> = r
+            .arms
+            .iter()
+            .map(|a| format!("`{}` {}", a.arm, fmt(a.value)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "RMST to τ = {}: {}; difference {}.\n",
+            r.tau,
+            arms.join(", "),
+            fmt(r.difference)
+        );
+    }
+    if let Some(m) = &t.milestone {
+        let _ = writeln!(
+            o,
+            "Survival difference at the milestone {} {unit}: {}.\n",
+            m.time,
+            fmt(m.difference)
+        );
+    }
+    if sc.comparison.is_some() {
+        if t.crossing_times.is_empty() {
+            let _ = writeln!(o, "The true curves do not cross.\n");
+        } else {
+            let x: Vec<String> = t.crossing_times.iter().map(|x| format!("{x:.4}")).collect();
+            let _ = writeln!(o, "The true curves cross at {} {unit}.\n", x.join(", "));
+        }
+        for p in &t.ahr {
+            let to = p.to.map_or("end".to_string(), |x| x.to_string());
+            let _ = writeln!(
+                o,
+                "- average hazard ratio on ({}, {to}]: {}",
+                p.from,
+                fmt(p.ahr)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "- average hazard ratio overall: {}\n",
+            fmt(t.ahr_overall)
+        );
+    }
+    match t.expected_cut {
+        Some(c) => {
+            let _ = writeln!(
+                o,
+                "Expected cut at {} {unit} with {} primary events expected.",
+                fmt(c),
+                fmt(t.expected_events_total)
+            );
+        }
+        None => {
+            let _ = writeln!(o, "The event target is not reached in expectation.");
+        }
+    }
+    o
+}

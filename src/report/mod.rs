@@ -1,0 +1,41 @@
+//! Results → files. Each format is a pure function from the run's results to bytes; writing is
+//! done once, atomically, by `run`.
+
+pub mod csv;
+pub mod json;
+pub mod markdown;
+pub mod svg;
+
+use crate::engine::Layout;
+use crate::scenario::Scenario;
+use crate::summary::Summary;
+use crate::truth::Truth;
+
+/// Everything a report needs about one run.
+pub struct Results<'a> {
+    pub scenario: &'a Scenario,
+    pub truth: &'a Truth,
+    pub layout: &'a Layout,
+    pub summary: &'a Summary,
+    pub seed: u64,
+    /// The same design with identical arms (experimental = control): type I error and the
+    /// crossing rate under no difference. `None` for a single-arm study.
+    pub null: Option<(&'a Summary, u64)>,
+}
+
+/// Formats a number for people: 4 significant decimals, "—" for NaN.
+pub fn fmt(x: f64) -> String {
+    if x.is_nan() {
+        "—".to_string()
+    } else if x.is_infinite() {
+        if x > 0.0 {
+            "∞".into()
+        } else {
+            "−∞".into()
+        }
+    } else if x != 0.0 && x.abs() < 1e-3 {
+        format!("{x:.2e}")
+    } else {
+        format!("{x:.4}")
+    }
+}

@@ -1,0 +1,106 @@
+//! survival.svg: the true S(t) of each arm over the 2.5–97.5% band (and median) of the simulated
+//! Kaplan–Meier curves, pointwise on a grid.
+
+use plotters::prelude::*;
+
+use super::Results;
+use crate::truth::survival;
+
+const COLOURS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
+
+pub fn render(r: &Results) -> Result<String, String> {
+    let sc = r.scenario;
+    let grid = &r.layout.grid;
+    let t_max = grid.last().copied().unwrap_or(1.0);
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (860, 520)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let caption = format!(
+            "{}: {} — truth (line) over simulated Kaplan–Meier 95% band",
+            sc.name,
+            sc.primary().name
+        );
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0f64..t_max, 0f64..1.0f64)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc(format!("time from randomisation ({})", sc.time_unit))
+            .y_desc(format!("{} survival", sc.primary().name))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let n = grid.len();
+        for g in 0..r.layout.groups {
+            let colour = COLOURS[g % 2];
+            let arm = &sc.arms[r.layout.group_arms[g]];
+            let hist = &r.summary.band[g * n..(g + 1) * n];
+            // The band only where enough replicates still have patients under follow-up.
+            let enough = |i: usize| hist[i].total() * 2 >= r.summary.replicates;
+            let lower: Vec<(f64, f64)> = (0..n)
+                .filter(|&i| enough(i))
+                .map(|i| (grid[i], hist[i].quantile(0.025)))
+                .collect();
+            let upper: Vec<(f64, f64)> = (0..n)
+                .filter(|&i| enough(i))
+                .map(|i| (grid[i], hist[i].quantile(0.975)))
+                .collect();
+            let mut poly = lower.clone();
+            poly.extend(upper.iter().rev());
+            if poly.len() > 2 {
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        poly,
+                        colour.mix(0.18).filled(),
+                    )))
+                    .map_err(|e| e.to_string())?;
+            }
+            let median: Vec<(f64, f64)> = (0..n)
+                .filter(|&i| enough(i))
+                .map(|i| (grid[i], hist[i].quantile(0.5)))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(median, colour.mix(0.6).stroke_width(1)))
+                .map_err(|e| e.to_string())?;
+            let fine = 400;
+            let truth: Vec<(f64, f64)> = (0..=fine)
+                .map(|i| {
+                    let t = t_max * i as f64 / fine as f64;
+                    (t, survival(arm, sc.primary(), t))
+                })
+                .collect();
+            chart
+                .draw_series(LineSeries::new(truth, colour.stroke_width(3)))
+                .map_err(|e| e.to_string())?
+                .label(format!(
+                    "{} (truth; thin: KM median; band: KM 2.5–97.5%)",
+                    arm.label
+                ))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
+                });
+        }
+        for &c in &r.truth.crossing_times {
+            chart
+                .draw_series(LineSeries::new(
+                    vec![(c, 0.0), (c, 1.0)],
+                    BLACK.mix(0.4).stroke_width(1),
+                ))
+                .map_err(|e| e.to_string())?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(buf)
+}

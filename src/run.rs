@@ -1,0 +1,190 @@
+//! `trialsim run`: a scenario → simulation → files in the output directory.
+//!
+//! Everything that can fail because of user input (the scenario) fails before anything is
+//! written; the outputs are written atomically once the simulation has finished.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::engine::{Layout, Run, simulate};
+use crate::io::{IoError, create_dir, write_atomic, write_atomic_with};
+use crate::report::{Results, csv as csv_report, json, markdown, svg};
+use crate::scenario::Scenario;
+use crate::summary::Summary;
+use crate::truth::Truth;
+
+/// Replicates of the identical-arms companion run (type I error, crossing by chance).
+pub const NULL_REPLICATES: u64 = 10_000;
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub replicates: Option<u64>,
+    pub seed: Option<u64>,
+    pub threads: Option<usize>,
+    pub out: Option<PathBuf>,
+    pub quiet: bool,
+    pub export_replicates: bool,
+    pub export_patients: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error("starting {threads} worker threads: {message}")]
+    Threads { threads: usize, message: String },
+    #[error("drawing survival.svg: {0}")]
+    Plot(String),
+}
+
+/// What a run produced.
+pub struct Outcome {
+    pub out: PathBuf,
+    pub summary: Summary,
+    pub null: Option<Summary>,
+    pub truth: Truth,
+    pub layout: Layout,
+    pub seed: u64,
+    pub replicates: u64,
+}
+
+/// The scenario with the experimental arm given the control arm's hazards and dropout: the
+/// "no difference" companion for type I error and chance crossings.
+pub fn null_scenario(sc: &Scenario) -> Option<Scenario> {
+    let c = sc.comparison?;
+    let mut null = sc.clone();
+    null.arms[c.experimental].causes = sc.arms[c.control].causes.clone();
+    null.arms[c.experimental].dropout = sc.arms[c.control].dropout;
+    Some(null)
+}
+
+fn progress(total: u64, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "{spinner} {msg} [{bar:40}] {pos}/{len} replicates ({per_sec}, eta {eta})",
+    )
+    .expect("static template is valid")
+    .progress_chars("=> ");
+    bar.with_style(style)
+}
+
+/// Simulates on a pool of `threads` (all cores when `None`).
+fn in_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T, RunError> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        b = b.num_threads(t);
+    }
+    let pool = b.build().map_err(|e| RunError::Threads {
+        threads: threads.unwrap_or(0),
+        message: e.to_string(),
+    })?;
+    Ok(pool.install(f))
+}
+
+/// Runs the scenario and writes summary.json, summary.md, survival.svg (and on request
+/// replicates.csv, patients.csv) into the output directory.
+pub fn run(sc: &Scenario, opts: &Options) -> Result<Outcome, RunError> {
+    let replicates = opts.replicates.unwrap_or(sc.simulation.replicates);
+    let seed = opts.seed.unwrap_or(sc.simulation.seed);
+    let out = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(&sc.name));
+    let truth = Truth::compute(sc);
+    let layout = Layout::new(sc, &truth);
+    let null_sc = null_scenario(sc);
+    let null_reps = replicates.min(NULL_REPLICATES);
+    let total = replicates + if null_sc.is_some() { null_reps } else { 0 };
+    let bar = progress(total, opts.quiet);
+
+    create_dir(&out)?;
+    let csv_path = out.join("replicates.csv");
+    let (summary, null) = in_pool(
+        opts.threads,
+        || -> Result<(Summary, Option<Summary>), RunError> {
+            bar.set_message(sc.name.clone());
+            let run = Run {
+                scenario: sc,
+                layout: &layout,
+                replicates,
+                seed,
+                progress: Some(&bar),
+            };
+            let summary = if opts.export_replicates {
+                let mut result = None;
+                write_atomic_with(&csv_path, |w| {
+                    let mut writer = csv_report::ReplicatesWriter::new(w, &layout.columns)?;
+                    let mut err = None;
+                    let s = simulate(
+                        &run,
+                        Some(&mut |r, cols: &[f64]| {
+                            if err.is_none()
+                                && let Err(e) = writer.row(r, cols)
+                            {
+                                err = Some(e);
+                            }
+                        }),
+                    );
+                    if let Some(e) = err {
+                        return Err(e);
+                    }
+                    writer.finish()?;
+                    result = Some(s);
+                    Ok(())
+                })?;
+                result.expect("set when the write succeeded")
+            } else {
+                simulate(&run, None)
+            };
+            let null = null_sc.as_ref().map(|ns| {
+                bar.set_message(format!("{} (identical arms)", sc.name));
+                // The null layout is the real one: same tests and estimates, only hazards differ.
+                let run = Run {
+                    scenario: ns,
+                    layout: &layout,
+                    replicates: null_reps,
+                    seed,
+                    progress: Some(&bar),
+                };
+                simulate(&run, None)
+            });
+            Ok((summary, null))
+        },
+    )??;
+    bar.finish_and_clear();
+
+    let results = Results {
+        scenario: sc,
+        truth: &truth,
+        layout: &layout,
+        summary: &summary,
+        seed,
+        null: null.as_ref().map(|s| (s, null_reps)),
+    };
+    write_atomic(&out.join("summary.json"), json::render(&results).as_bytes())?;
+    write_atomic(
+        &out.join("summary.md"),
+        markdown::render(&results).as_bytes(),
+    )?;
+    let plot = svg::render(&results).map_err(RunError::Plot)?;
+    write_atomic(&out.join("survival.svg"), plot.as_bytes())?;
+    if let Some(k) = opts.export_patients {
+        write_atomic_with(&out.join("patients.csv"), |w| {
+            csv_report::write_patients(w, sc, seed, k)
+        })?;
+    }
+    Ok(Outcome {
+        out,
+        summary,
+        null,
+        truth,
+        layout,
+        seed,
+        replicates,
+    })
+}

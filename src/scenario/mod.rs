@@ -1,0 +1,190 @@
+//! A scenario: the model (arms, causes, hazards, endpoints), the design (size, allocation,
+//! accrual, dropout, data cut) and the analyses of one simulated trial.
+//!
+//! The file is parsed into `raw` structs (spans kept), then `validate` builds these types, whose
+//! invariants the rest of the crate relies on: every hazard is well-formed, every cause index
+//! is in range, the control and experimental arms exist and are allocated, periods and horizons
+//! increase. Nothing downstream re-checks user input.
+
+mod error;
+mod raw;
+mod validate;
+
+use std::path::Path;
+
+pub use error::ScenarioError;
+
+use crate::hazard::{Hazard, Years};
+
+/// A validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub title: String,
+    pub time_unit: String,
+    pub simulation: Simulation,
+    pub design: Design,
+    /// Arms in name order.
+    pub arms: Vec<Arm>,
+    /// Every cause named in any arm, in name order; `Arm::causes` is indexed the same way.
+    pub causes: Vec<String>,
+    pub endpoints: Vec<Endpoint>,
+    pub analysis: Analysis,
+    /// The two compared arms; `None` for a single-arm study.
+    pub comparison: Option<Comparison>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Simulation {
+    pub replicates: u64,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Design {
+    pub n: usize,
+    pub block_size: usize,
+    pub accrual: Accrual,
+    pub cut: Cut,
+}
+
+/// How patients enter, in calendar time from the start of accrual.
+#[derive(Debug, Clone)]
+pub enum Accrual {
+    /// Entry times iid U(0, duration).
+    Uniform { duration: Years },
+    /// A Poisson process with rate `rates[k]` per unit time on (breaks[k−1], breaks[k]] (the last
+    /// rate continues) until n patients have entered.
+    Piecewise { breaks: Vec<Years>, rates: Vec<f64> },
+}
+
+/// When the data are cut for analysis (calendar time from the start of accrual).
+#[derive(Debug, Clone)]
+pub struct Cut {
+    pub calendar: Option<Years>,
+    /// The calendar time of the K-th primary-endpoint event (that event is included).
+    pub events: Option<usize>,
+    /// Last entry plus this much.
+    pub min_followup: Option<Years>,
+    pub rule: CutRule,
+}
+
+/// With several cut criteria, the analysis happens at the first or the last of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CutRule {
+    First,
+    Last,
+}
+
+#[derive(Debug, Clone)]
+pub struct Arm {
+    pub name: String,
+    pub label: String,
+    /// Exponential loss-to-follow-up rate from randomisation.
+    pub dropout: f64,
+    /// Allocation weight in the permuted blocks (0: the arm is only a reference for `relative`).
+    pub allocation: usize,
+    /// Hazard per cause, indexed like `Scenario::causes`; `None` means zero hazard in this arm.
+    pub causes: Vec<Option<Hazard>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub name: String,
+    /// Indices into `Scenario::causes`; the endpoint's time is the first of these causes.
+    pub causes: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Comparison {
+    pub control: usize,
+    pub experimental: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// Index into `Scenario::endpoints`: the endpoint the tests are about.
+    pub endpoint: usize,
+    pub alpha: f64,
+    pub sides: Sides,
+    pub tests: Vec<Test>,
+    pub tau: Option<Years>,
+    pub milestone: Option<Years>,
+    pub horizons: Vec<Years>,
+    pub periods: Vec<Years>,
+    pub crossing: CrossingRule,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sides {
+    One,
+    Two,
+}
+
+/// The observed-crossing rule (DESIGN.md): the experimental KM must first be below control by
+/// at least `min_gap`, then above by at least `min_gap`, with `min_at_risk` patients at risk in
+/// each arm at both moments.
+#[derive(Debug, Clone, Copy)]
+pub struct CrossingRule {
+    pub min_gap: f64,
+    pub min_at_risk: usize,
+}
+
+impl Default for CrossingRule {
+    fn default() -> Self {
+        CrossingRule {
+            min_gap: 0.02,
+            min_at_risk: 10,
+        }
+    }
+}
+
+/// A test as named in `analysis.tests`; `name` is kept verbatim for output columns and keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Test {
+    pub name: String,
+    pub kind: TestKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TestKind {
+    LogRank,
+    FlemingHarrington { rho: f64, gamma: f64 },
+    Rmst,
+    Milestone,
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn from_path(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ScenarioError::unreadable(path, format!("cannot read the scenario: {e}"))
+        })?;
+        Scenario::from_toml(&text, path)
+    }
+
+    /// Validates scenario text; `path` only labels errors.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+        validate::parse(text, path)
+    }
+
+    pub fn control(&self) -> Option<&Arm> {
+        self.comparison.map(|c| &self.arms[c.control])
+    }
+
+    pub fn experimental(&self) -> Option<&Arm> {
+        self.comparison.map(|c| &self.arms[c.experimental])
+    }
+
+    pub fn primary(&self) -> &Endpoint {
+        &self.endpoints[self.analysis.endpoint]
+    }
+
+    /// Arms that receive patients, in name order.
+    pub fn allocated_arms(&self) -> impl Iterator<Item = (usize, &Arm)> {
+        self.arms
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.allocation > 0)
+    }
+}

@@ -1,0 +1,175 @@
+//! The scenario file as written: serde structs that mirror the TOML one to one, reject unknown
+//! keys, and keep the span of every value that validation checks later. Nothing here is trusted;
+//! `validate` turns it into a `Scenario`.
+//!
+//! Enums are externally tagged (`{ exponential = 0.1 }`), never `tag`/`untagged`/`flatten`,
+//! which would lose the spans (toml-rs/toml#535).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use toml::Spanned;
+
+pub type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: S<String>,
+    pub title: Option<String>,
+    pub time_unit: Option<String>,
+    pub simulation: Option<RawSimulation>,
+    pub design: S<RawDesign>,
+    pub arms: S<BTreeMap<String, S<RawArm>>>,
+    pub endpoints: S<BTreeMap<String, S<Vec<S<String>>>>>,
+    pub analysis: S<RawAnalysis>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimulation {
+    pub replicates: Option<S<i64>>,
+    pub seed: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDesign {
+    pub n: S<i64>,
+    pub control: Option<S<String>>,
+    pub allocation: S<BTreeMap<String, S<i64>>>,
+    pub block_size: Option<S<i64>>,
+    pub accrual: S<RawAccrual>,
+    pub cut: S<RawCut>,
+}
+
+/// `{ duration = D }` (uniform) or `{ breaks = [...], rates = [...] }` (piecewise Poisson).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccrual {
+    pub duration: Option<S<f64>>,
+    pub breaks: Option<S<Vec<S<f64>>>>,
+    pub rates: Option<S<Vec<S<f64>>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCut {
+    pub calendar: Option<S<f64>>,
+    pub events: Option<S<i64>>,
+    pub min_followup: Option<S<f64>>,
+    pub rule: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArm {
+    pub label: Option<String>,
+    pub dropout: Option<S<f64>>,
+    pub causes: S<BTreeMap<String, S<RawHazard>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawHazard {
+    Exponential(S<f64>),
+    Weibull(RawWeibull),
+    Piecewise(RawPiecewise),
+    EarlyRisk(RawEarlyRisk),
+    Relative(RawRelative),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWeibull {
+    pub shape: S<f64>,
+    pub scale: S<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPiecewise {
+    pub breaks: S<Vec<S<f64>>>,
+    pub rates: S<Vec<S<f64>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEarlyRisk {
+    pub risk: S<f64>,
+    pub within: S<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRelative {
+    pub to: S<String>,
+    pub breaks: Option<S<Vec<S<f64>>>>,
+    pub hr: S<ScalarOrList>,
+}
+
+/// `hr = 0.5` or `hr = [0.6, 0.2]`, deserialised by hand so that the span survives.
+#[derive(Debug)]
+pub enum ScalarOrList {
+    Scalar(f64),
+    List(Vec<f64>),
+}
+
+impl<'de> Deserialize<'de> for ScalarOrList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ScalarOrList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number or a list of numbers")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(ScalarOrList::Scalar(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(ScalarOrList::Scalar(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(ScalarOrList::Scalar(v as f64))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(x) = seq.next_element::<f64>()? {
+                    out.push(x);
+                }
+                Ok(ScalarOrList::List(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAnalysis {
+    pub endpoint: S<String>,
+    pub alpha: Option<S<f64>>,
+    pub sides: Option<S<i64>>,
+    pub tests: S<Vec<S<String>>>,
+    pub tau: Option<S<f64>>,
+    pub milestone: Option<S<f64>>,
+    pub horizons: Option<S<Vec<S<f64>>>>,
+    pub periods: Option<S<Vec<S<f64>>>>,
+    pub crossing: Option<RawCrossing>,
+    pub maxcombo: Option<RawMaxCombo>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCrossing {
+    pub min_gap: Option<S<f64>>,
+    pub min_at_risk: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaxCombo {
+    pub weights: S<Vec<S<Vec<f64>>>>,
+}

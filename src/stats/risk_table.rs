@@ -1,0 +1,113 @@
+//! The risk table: one row per distinct event time t_j with the number at risk n_gj (time ≥ t_j)
+//! and the number of events d_gj in each group g. Censored observations at t_j are at risk at
+//! t_j (events precede censorings at a tie, as in R `survival`).
+
+use crate::cohort::Obs;
+use crate::hazard::Years;
+
+#[derive(Debug, Default, Clone)]
+pub struct RiskTable {
+    /// Distinct event times, increasing.
+    pub time: Vec<Years>,
+    /// At risk just before each time, per group.
+    pub at_risk: Vec<[u32; 2]>,
+    /// Events at each time, per group.
+    pub events: Vec<[u32; 2]>,
+    /// Patients per group.
+    pub size: [u32; 2],
+    /// The last observed time (event or censoring) per group; −∞ for an empty group.
+    pub last_time: [Years; 2],
+}
+
+impl RiskTable {
+    /// Sorts `obs` by time and rebuilds the table from it (buffers reused).
+    pub fn build(&mut self, obs: &mut [Obs]) {
+        obs.sort_unstable_by(|a, b| a.time.total_cmp(&b.time));
+        self.time.clear();
+        self.at_risk.clear();
+        self.events.clear();
+        self.size = [0, 0];
+        self.last_time = [f64::NEG_INFINITY; 2];
+        for o in obs.iter() {
+            let g = o.group as usize;
+            self.size[g] += 1;
+            self.last_time[g] = self.last_time[g].max(o.time);
+        }
+        let mut at_risk = self.size;
+        let mut i = 0;
+        while i < obs.len() {
+            let t = obs[i].time;
+            let mut d = [0u32; 2];
+            let mut left = [0u32; 2];
+            while i < obs.len() && obs[i].time == t {
+                let g = obs[i].group as usize;
+                left[g] += 1;
+                d[g] += u32::from(obs[i].event);
+                i += 1;
+            }
+            if d[0] + d[1] > 0 {
+                self.time.push(t);
+                self.at_risk.push(at_risk);
+                self.events.push(d);
+            }
+            at_risk[0] -= left[0];
+            at_risk[1] -= left[1];
+        }
+    }
+
+    /// Builds a table from parallel slices (for tests and reference data).
+    pub fn from_data(time: &[f64], event: &[bool], group: &[u8]) -> RiskTable {
+        let mut obs: Vec<Obs> = (0..time.len())
+            .map(|i| Obs {
+                time: time[i],
+                event: event[i],
+                group: group[i],
+                cause: 0,
+            })
+            .collect();
+        let mut t = RiskTable::default();
+        t.build(&mut obs);
+        t
+    }
+
+    pub fn len(&self) -> usize {
+        self.time.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.time.is_empty()
+    }
+
+    /// Total events per group.
+    pub fn total_events(&self) -> [u32; 2] {
+        self.events
+            .iter()
+            .fold([0, 0], |acc, d| [acc[0] + d[0], acc[1] + d[1]])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn censored_at_an_event_time_are_at_risk() {
+        // Group 0: 1 (event), 2 (event), 2 (censored), 3 (censored). Group 1: 2 (event).
+        let t = RiskTable::from_data(
+            &[2.0, 1.0, 2.0, 3.0, 2.0],
+            &[true, true, false, false, true],
+            &[0, 0, 0, 0, 1],
+        );
+        assert_eq!(t.time, vec![1.0, 2.0]);
+        assert_eq!(t.at_risk, vec![[4, 1], [3, 1]]);
+        assert_eq!(t.events, vec![[1, 0], [1, 1]]);
+        assert_eq!(t.last_time, [3.0, 2.0]);
+    }
+
+    #[test]
+    fn no_events_no_rows() {
+        let t = RiskTable::from_data(&[1.0, 2.0], &[false, false], &[0, 1]);
+        assert!(t.is_empty());
+        assert_eq!(t.size, [1, 1]);
+    }
+}

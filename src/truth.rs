@@ -1,0 +1,577 @@
+//! The model's true quantities, computed without simulation: survival per arm and endpoint,
+//! cumulative incidence per cause, RMST, the difference at each horizon, the times where the
+//! true curves cross, the expected events and cut time of the design, and the average hazard
+//! ratio per period. Reports print them beside the simulated estimates.
+//!
+//! With independent latent causes, an endpoint E (a set of causes) has cumulative hazard
+//! H_E = Σ_{k∈E} H_k and S_E = exp(−H_E); the cumulative incidence of cause k as the first event
+//! of E is F_{k|E}(t) = ∫₀ᵗ h_k S_E (Kalbfleisch & Prentice 2002, §8.2). Integrals use adaptive
+//! Gauss–Kronrod split at every hazard breakpoint.
+
+use serde::Serialize;
+
+use crate::hazard::Years;
+use crate::quadrature::integrate;
+use crate::scenario::{Accrual, Arm, CutRule, Endpoint, Scenario};
+
+/// Absolute tolerance of each quadrature piece: far below any Monte Carlo error.
+const TOL: f64 = 1e-11;
+
+/// Cumulative hazard of an endpoint in an arm.
+pub fn cumulative(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
+    ep.causes
+        .iter()
+        .filter_map(|&k| arm.causes[k].as_ref())
+        .map(|h| h.cumulative(t))
+        .sum()
+}
+
+/// Hazard of an endpoint in an arm.
+pub fn hazard(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
+    ep.causes
+        .iter()
+        .filter_map(|&k| arm.causes[k].as_ref())
+        .map(|h| h.rate(t))
+        .sum()
+}
+
+/// S_E(t) = exp(−H_E(t)).
+pub fn survival(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
+    (-cumulative(arm, ep, t)).exp()
+}
+
+/// Breakpoints of every cause of `ep` in `arm` below `upto`, then `upto` itself: the knots
+/// quadrature splits at.
+fn knots(arms: &[&Arm], ep: &Endpoint, extra: &[f64], upto: Years) -> Vec<Years> {
+    let mut k = Vec::new();
+    for arm in arms {
+        for h in ep.causes.iter().filter_map(|&c| arm.causes[c].as_ref()) {
+            h.breakpoints(&mut k);
+        }
+    }
+    k.extend_from_slice(extra);
+    k.retain(|&b| b > 0.0 && b < upto);
+    k.push(upto);
+    k.sort_by(|a, b| a.total_cmp(b));
+    k.dedup();
+    k
+}
+
+/// Restricted mean survival time ∫₀^τ S_E(t) dt.
+pub fn rmst(arm: &Arm, ep: &Endpoint, tau: Years) -> f64 {
+    integrate(
+        |t| survival(arm, ep, t),
+        0.0,
+        &knots(&[arm], ep, &[], tau),
+        TOL,
+    )
+}
+
+/// F_{k|E}(t) = ∫₀ᵗ h_k(u) S_E(u) du: the probability that cause k is the first event of E by t.
+pub fn cumulative_incidence(arm: &Arm, ep: &Endpoint, cause: usize, t: Years) -> f64 {
+    let Some(h) = arm.causes[cause].as_ref() else {
+        return 0.0;
+    };
+    integrate(
+        |u| h.rate(u) * survival(arm, ep, u),
+        0.0,
+        &knots(&[arm], ep, &[], t),
+        TOL,
+    )
+}
+
+/// Times in (0, t_max] where S_exp − S_ctl changes sign, located by a grid scan and bisection.
+/// Stretches where the curves coincide (|difference| < 1e-12) are not crossings.
+pub fn crossing_times(ctl: &Arm, exp: &Arm, ep: &Endpoint, t_max: Years) -> Vec<Years> {
+    let diff = |t: f64| survival(exp, ep, t) - survival(ctl, ep, t);
+    let steps = 4000;
+    let mut grid: Vec<f64> = (1..=steps)
+        .map(|i| t_max * i as f64 / steps as f64)
+        .collect();
+    grid.extend(knots(&[ctl, exp], ep, &[], t_max));
+    grid.sort_by(|a, b| a.total_cmp(b));
+    grid.dedup();
+    let mut out = Vec::new();
+    // The last point with a clear sign, so that touching zero and leaving is not a crossing.
+    let mut last: Option<(f64, f64)> = None;
+    for &t in &grid {
+        let d = diff(t);
+        if d.abs() < 1e-12 {
+            continue;
+        }
+        if let Some((t0, d0)) = last
+            && d0.signum() != d.signum()
+        {
+            let (mut lo, mut hi) = (t0, t);
+            for _ in 0..200 {
+                let mid = 0.5 * (lo + hi);
+                if diff(mid).signum() == d0.signum() {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+                if hi - lo < 1e-12 {
+                    break;
+                }
+            }
+            out.push(0.5 * (lo + hi));
+        }
+        last = Some((t, d));
+    }
+    out
+}
+
+/// P(entry ≤ e) for one patient. For piecewise (Poisson) accrual this is the deterministic
+/// approximation that entries are spread with density ∝ rate(t) up to the time the expected
+/// count reaches n.
+pub fn entry_cdf(accrual: &Accrual, n: usize, e: Years) -> f64 {
+    match accrual {
+        Accrual::Uniform { duration } => (e / duration).clamp(0.0, 1.0),
+        Accrual::Piecewise { .. } => {
+            let end = accrual_end(accrual, n);
+            (cumulative_accrual(accrual, e.min(end)) / n as f64).clamp(0.0, 1.0)
+        }
+    }
+}
+
+/// Expected patients entered by calendar time t under piecewise accrual: Λ(t) = ∫₀ᵗ rate.
+pub fn cumulative_accrual(accrual: &Accrual, t: Years) -> f64 {
+    match accrual {
+        Accrual::Uniform { .. } => f64::NAN,
+        Accrual::Piecewise { breaks, rates } => {
+            let mut acc = 0.0;
+            let mut start = 0.0;
+            for (k, &r) in rates.iter().enumerate() {
+                let end = breaks.get(k).copied().unwrap_or(f64::INFINITY);
+                if t <= start {
+                    break;
+                }
+                acc += r * (end.min(t) - start);
+                start = end;
+            }
+            acc
+        }
+    }
+}
+
+/// Λ⁻¹(x): the calendar time at which x patients are expected to have entered.
+pub fn inverse_accrual(breaks: &[Years], rates: &[f64], x: f64) -> Years {
+    let mut acc = 0.0;
+    let mut start = 0.0;
+    for (k, &r) in rates.iter().enumerate() {
+        let end = breaks.get(k).copied().unwrap_or(f64::INFINITY);
+        if r > 0.0 {
+            let piece = r * (end - start);
+            if acc + piece >= x {
+                return start + (x - acc) / r;
+            }
+            acc += piece;
+        }
+        start = end;
+    }
+    f64::INFINITY
+}
+
+/// The (expected) calendar time of the last entry: D·n/(n+1) for uniform accrual (the mean of
+/// the largest of n uniforms), Λ⁻¹(n) for piecewise accrual.
+pub fn accrual_end(accrual: &Accrual, n: usize) -> Years {
+    match accrual {
+        Accrual::Uniform { duration } => duration * n as f64 / (n as f64 + 1.0),
+        Accrual::Piecewise { breaks, rates } => inverse_accrual(breaks, rates, n as f64),
+    }
+}
+
+/// Expected number of patients of `arm` with an observed `ep` event by calendar time c:
+/// n_a ∫₀ᶜ P(entry ≤ c − u) h_E(u) S_E(u) e^{−δu} du (dropout δ competes).
+pub fn expected_events(sc: &Scenario, arm: &Arm, ep: &Endpoint, c: Years) -> f64 {
+    let n = sc.design.n;
+    let total_alloc: usize = sc.arms.iter().map(|a| a.allocation).sum();
+    let n_arm = n as f64 * arm.allocation as f64 / total_alloc as f64;
+    let extra = [
+        c - accrual_end(&sc.design.accrual, n),
+        c - accrual_horizon(&sc.design.accrual),
+    ];
+    let k = knots(&[arm], ep, &extra, c);
+    n_arm
+        * integrate(
+            |u| {
+                entry_cdf(&sc.design.accrual, n, c - u)
+                    * hazard(arm, ep, u)
+                    * survival(arm, ep, u)
+                    * (-arm.dropout * u).exp()
+            },
+            0.0,
+            &k,
+            TOL,
+        )
+}
+
+/// Where the entry distribution has kinks (uniform: its end; piecewise: its last break).
+fn accrual_horizon(accrual: &Accrual) -> Years {
+    match accrual {
+        Accrual::Uniform { duration } => *duration,
+        Accrual::Piecewise { breaks, .. } => breaks.last().copied().unwrap_or(0.0),
+    }
+}
+
+/// The expected calendar time of the analysis cut: the calendar time, the time at which the
+/// expected primary events reach K, and the expected last entry plus the minimum follow-up,
+/// combined by the cut rule. `None` when the expected events never reach K and no other
+/// criterion is given.
+pub fn expected_cut(sc: &Scenario) -> Option<Years> {
+    let cut = &sc.design.cut;
+    let ep = sc.primary();
+    let mut times = Vec::new();
+    if let Some(c) = cut.calendar {
+        times.push(c);
+    }
+    if let Some(m) = cut.min_followup {
+        times.push(accrual_end(&sc.design.accrual, sc.design.n) + m);
+    }
+    if let Some(k) = cut.events {
+        let total = |c: f64| {
+            sc.allocated_arms()
+                .map(|(_, a)| expected_events(sc, a, ep, c))
+                .sum::<f64>()
+        };
+        let mut hi = accrual_end(&sc.design.accrual, sc.design.n).max(1.0);
+        while total(hi) < k as f64 && hi < 1e4 {
+            hi *= 2.0;
+        }
+        if total(hi) >= k as f64 {
+            let mut lo = 0.0;
+            for _ in 0..100 {
+                let mid = 0.5 * (lo + hi);
+                if total(mid) < k as f64 {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            times.push(hi);
+        } else if cut.rule == CutRule::Last {
+            return None;
+        }
+    }
+    let pick = match cut.rule {
+        CutRule::First => times.iter().copied().reduce(f64::min),
+        CutRule::Last => times.iter().copied().reduce(f64::max),
+    };
+    pick
+}
+
+/// Average hazard ratio of experimental vs control over (from, to]:
+/// AHR = exp(∫ w(u) log HR(u) du / ∫ w(u) du), with w the expected event density of both arms
+/// at the cut (Kalbfleisch & Prentice 1981; the form used by gsDesign2's `ahr`).
+pub fn average_hazard_ratio(sc: &Scenario, cut: Years, from: Years, to: Years) -> f64 {
+    let (Some(ctl), Some(exp)) = (sc.control(), sc.experimental()) else {
+        return f64::NAN;
+    };
+    let ep = sc.primary();
+    let n = sc.design.n;
+    let density = |arm: &Arm, u: f64| {
+        arm.allocation as f64
+            * entry_cdf(&sc.design.accrual, n, cut - u)
+            * hazard(arm, ep, u)
+            * survival(arm, ep, u)
+            * (-arm.dropout * u).exp()
+    };
+    let to = to.min(cut);
+    if to <= from {
+        return f64::NAN;
+    }
+    let extra = [
+        from,
+        cut - accrual_end(&sc.design.accrual, n),
+        cut - accrual_horizon(&sc.design.accrual),
+    ];
+    let k = knots(&[ctl, exp], ep, &extra, to);
+    let weight = |u: f64| density(ctl, u) + density(exp, u);
+    let num = integrate(
+        |u| {
+            let w = weight(u);
+            if w == 0.0 {
+                0.0
+            } else {
+                w * (hazard(exp, ep, u) / hazard(ctl, ep, u)).ln()
+            }
+        },
+        from,
+        &k,
+        TOL,
+    );
+    let den = integrate(weight, from, &k, TOL);
+    (num / den).exp()
+}
+
+/// True values printed beside the simulation (summary.json `truth`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Truth {
+    pub endpoint: String,
+    pub horizons: Vec<Years>,
+    /// Primary-endpoint survival at each horizon, per allocated arm.
+    pub survival: Vec<ArmCurve>,
+    /// Experimental minus control survival at each horizon.
+    pub difference: Vec<f64>,
+    /// Survival at the horizons for every endpoint and allocated arm.
+    pub endpoints: Vec<EndpointTruth>,
+    /// Cumulative incidence of each cause of the primary endpoint at the horizons, per arm.
+    pub cumulative_incidence: Vec<CauseCurve>,
+    pub rmst: Option<RmstTruth>,
+    pub milestone: Option<MilestoneTruth>,
+    /// Times where the true primary-endpoint curves cross, up to the last time of interest.
+    pub crossing_times: Vec<Years>,
+    /// Expected calendar time of the cut (None: the event target is not reached in expectation).
+    pub expected_cut: Option<Years>,
+    /// Expected primary-endpoint events at the expected cut, per arm and in total.
+    pub expected_events: Vec<ArmValue>,
+    pub expected_events_total: f64,
+    /// Average hazard ratio per analysis period (right-closed), weighted by expected events.
+    pub ahr: Vec<PeriodAhr>,
+    /// Average hazard ratio over the whole follow-up.
+    pub ahr_overall: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ArmCurve {
+    pub arm: String,
+    pub values: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointTruth {
+    pub endpoint: String,
+    pub survival: Vec<ArmCurve>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CauseCurve {
+    pub arm: String,
+    pub cause: String,
+    pub values: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ArmValue {
+    pub arm: String,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RmstTruth {
+    pub tau: Years,
+    pub arms: Vec<ArmValue>,
+    pub difference: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MilestoneTruth {
+    pub time: Years,
+    pub arms: Vec<ArmValue>,
+    pub difference: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeriodAhr {
+    pub from: Years,
+    pub to: Option<Years>,
+    pub ahr: f64,
+}
+
+impl Truth {
+    pub fn compute(sc: &Scenario) -> Truth {
+        let ep = sc.primary();
+        let h = &sc.analysis.horizons;
+        let arms: Vec<&Arm> = sc.allocated_arms().map(|(_, a)| a).collect();
+        let curve = |arm: &Arm, ep: &Endpoint| ArmCurve {
+            arm: arm.name.clone(),
+            values: h.iter().map(|&t| survival(arm, ep, t)).collect(),
+        };
+        let survival_primary: Vec<ArmCurve> = arms.iter().map(|a| curve(a, ep)).collect();
+        let endpoints = sc
+            .endpoints
+            .iter()
+            .map(|e| EndpointTruth {
+                endpoint: e.name.clone(),
+                survival: arms.iter().map(|a| curve(a, e)).collect(),
+            })
+            .collect();
+        let cumulative_incidence = arms
+            .iter()
+            .flat_map(|a| {
+                ep.causes
+                    .iter()
+                    .filter(|&&k| a.causes[k].is_some())
+                    .map(move |&k| CauseCurve {
+                        arm: a.name.clone(),
+                        cause: sc.causes[k].clone(),
+                        values: h
+                            .iter()
+                            .map(|&t| cumulative_incidence(a, ep, k, t))
+                            .collect(),
+                    })
+            })
+            .collect();
+        let pair = sc.control().zip(sc.experimental());
+        let difference = match pair {
+            Some((c, e)) => h
+                .iter()
+                .map(|&t| survival(e, ep, t) - survival(c, ep, t))
+                .collect(),
+            None => Vec::new(),
+        };
+        let per_arm = |f: &dyn Fn(&Arm) -> f64| -> Vec<ArmValue> {
+            arms.iter()
+                .map(|a| ArmValue {
+                    arm: a.name.clone(),
+                    value: f(a),
+                })
+                .collect()
+        };
+        let rmst_truth = sc.analysis.tau.map(|tau| RmstTruth {
+            tau,
+            arms: per_arm(&|a| rmst(a, ep, tau)),
+            difference: pair.map_or(f64::NAN, |(c, e)| rmst(e, ep, tau) - rmst(c, ep, tau)),
+        });
+        let milestone = sc.analysis.milestone.map(|m| MilestoneTruth {
+            time: m,
+            arms: per_arm(&|a| survival(a, ep, m)),
+            difference: pair.map_or(f64::NAN, |(c, e)| survival(e, ep, m) - survival(c, ep, m)),
+        });
+        let expected_cut = expected_cut(sc);
+        let t_max = plot_horizon(sc, expected_cut);
+        let crossing_times = pair.map_or_else(Vec::new, |(c, e)| crossing_times(c, e, ep, t_max));
+        let (expected_events, expected_events_total) = match expected_cut {
+            Some(c) => {
+                let v = per_arm(&|a| expected_events(sc, a, ep, c));
+                let total = v.iter().map(|x| x.value).sum();
+                (v, total)
+            }
+            None => (Vec::new(), f64::NAN),
+        };
+        let cut = expected_cut.unwrap_or(t_max);
+        let mut starts = vec![0.0];
+        starts.extend_from_slice(&sc.analysis.periods);
+        let ahr = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &from)| {
+                let to = sc.analysis.periods.get(i).copied();
+                PeriodAhr {
+                    from,
+                    to,
+                    ahr: average_hazard_ratio(sc, cut, from, to.unwrap_or(f64::INFINITY)),
+                }
+            })
+            .collect();
+        Truth {
+            endpoint: ep.name.clone(),
+            horizons: h.clone(),
+            survival: survival_primary,
+            difference,
+            endpoints,
+            cumulative_incidence,
+            rmst: rmst_truth,
+            milestone,
+            crossing_times,
+            expected_cut,
+            expected_events,
+            expected_events_total,
+            ahr,
+            ahr_overall: average_hazard_ratio(sc, cut, 0.0, f64::INFINITY),
+        }
+    }
+}
+
+/// The last time of interest: the largest of the horizons, τ, the milestone, the period breaks
+/// and the longest possible follow-up at the expected cut.
+pub fn plot_horizon(sc: &Scenario, expected_cut: Option<Years>) -> Years {
+    let a = &sc.analysis;
+    let mut t: f64 = 0.0;
+    for &x in a
+        .horizons
+        .iter()
+        .chain(&a.periods)
+        .chain(a.tau.iter())
+        .chain(a.milestone.iter())
+    {
+        t = t.max(x);
+    }
+    if let Some(c) = expected_cut {
+        t = t.max(c);
+    }
+    if t <= 0.0 { 1.0 } else { t }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hazard::{Hazard, Piecewise};
+
+    fn arm(causes: Vec<Option<Hazard>>) -> Arm {
+        Arm {
+            name: "a".into(),
+            label: "a".into(),
+            dropout: 0.0,
+            allocation: 1,
+            causes,
+        }
+    }
+
+    #[test]
+    fn exponential_closed_forms() {
+        let a = arm(vec![
+            Some(Hazard::Exponential { rate: 0.2 }),
+            Some(Hazard::Exponential { rate: 0.3 }),
+        ]);
+        let both = Endpoint {
+            name: "e".into(),
+            causes: vec![0, 1],
+        };
+        // RMST of an exponential(λ) to τ is (1 − e^{−λτ})/λ.
+        let r = rmst(&a, &both, 3.0);
+        assert!((r - (1.0 - (-1.5f64).exp()) / 0.5).abs() < 1e-12, "{r}");
+        // Competing exponentials: F_k = λ_k/λ (1 − e^{−λt}).
+        let f = cumulative_incidence(&a, &both, 0, 2.0);
+        assert!(
+            (f - 0.2 / 0.5 * (1.0 - (-1.0f64).exp())).abs() < 1e-12,
+            "{f}"
+        );
+        // The incidences and survival add to one.
+        let f1 = cumulative_incidence(&a, &both, 1, 2.0);
+        assert!((f + f1 + survival(&a, &both, 2.0) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn crossing_of_early_harm_and_late_benefit() {
+        // Control: constant 0.1. Experimental: 0.3 until 1, then 0.02. S_exp = S_ctl where
+        // 0.3 + 0.02 (t − 1) = 0.1 t, i.e. t = 3.5.
+        let ctl = arm(vec![Some(Hazard::Exponential { rate: 0.1 })]);
+        let exp = arm(vec![Some(Hazard::Piecewise(Piecewise::new(
+            vec![1.0],
+            vec![0.3, 0.02],
+        )))]);
+        let ep = Endpoint {
+            name: "e".into(),
+            causes: vec![0],
+        };
+        let x = crossing_times(&ctl, &exp, &ep, 10.0);
+        assert_eq!(x.len(), 1, "{x:?}");
+        assert!((x[0] - 3.5).abs() < 1e-9, "{x:?}");
+        assert!(crossing_times(&ctl, &ctl, &ep, 10.0).is_empty());
+    }
+
+    #[test]
+    fn piecewise_accrual_inverse() {
+        let acc = Accrual::Piecewise {
+            breaks: vec![1.0],
+            rates: vec![10.0, 20.0],
+        };
+        assert!((cumulative_accrual(&acc, 2.0) - 30.0).abs() < 1e-12);
+        let Accrual::Piecewise { breaks, rates } = &acc else {
+            unreachable!()
+        };
+        assert!((inverse_accrual(breaks, rates, 30.0) - 2.0).abs() < 1e-12);
+        assert!((inverse_accrual(breaks, rates, 5.0) - 0.5).abs() < 1e-12);
+    }
+}
