@@ -78,8 +78,7 @@ impl Cohort {
             // Always draw, so the stream stays aligned whatever the dropout rates.
             let e: f64 = rng.sample(Exp1);
             let rate = sc.arms[self.arm[i] as usize].dropout;
-            self.dropout
-                .push(if rate > 0.0 { e / rate } else { f64::INFINITY });
+            self.dropout.push(if rate > 0.0 { e / rate } else { f64::INFINITY });
         }
 
         self.latent.clear();
@@ -147,10 +146,7 @@ impl Cohort {
 
     /// Time from randomisation to the first cause of `ep` for patient i, and that cause.
     pub fn endpoint_time(&self, ep: &Endpoint, i: usize) -> (Years, u16) {
-        let mut best = (
-            f64::INFINITY,
-            ep.causes.first().copied().unwrap_or(0) as u16,
-        );
+        let mut best = (f64::INFINITY, ep.causes.first().copied().unwrap_or(0) as u16);
         for &k in &ep.causes {
             let t = self.latent(k, i);
             if t < best.0 {
@@ -186,19 +182,13 @@ impl Cohort {
                 }
             }
             times[2] = if self.scratch.len() >= k {
-                let (_, kth, _) = self
-                    .scratch
-                    .select_nth_unstable_by(k - 1, |a, b| a.total_cmp(b));
+                let (_, kth, _) = self.scratch.select_nth_unstable_by(k - 1, |a, b| a.total_cmp(b));
                 Some(*kth)
             } else {
                 target_reached = false;
                 // Never K events: the cut is when the last patient leaves follow-up; if nobody
                 // ever leaves (no hazard, no dropout), at the last entry.
-                Some(if leave.is_finite() {
-                    leave
-                } else {
-                    self.entry.last().copied().unwrap_or(0.0)
-                })
+                Some(if leave.is_finite() { leave } else { self.entry.last().copied().unwrap_or(0.0) })
             };
         }
         let given = times.iter().flatten().copied();
@@ -206,10 +196,7 @@ impl Cohort {
             CutRule::First => given.fold(f64::INFINITY, f64::min),
             CutRule::Last => given.fold(f64::NEG_INFINITY, f64::max),
         };
-        CutPoint {
-            calendar,
-            target_reached,
-        }
+        CutPoint { calendar, target_reached }
     }
 
     /// The analysable records of endpoint `ep` at calendar cut `cut`, for the patients of the
@@ -227,12 +214,7 @@ impl Cohort {
             let (t, cause) = self.endpoint_time(ep, i);
             let censor = self.dropout[i].min(cut - entry);
             let event = t <= censor;
-            out.push(Obs {
-                time: if event { t } else { censor },
-                event,
-                group,
-                cause,
-            });
+            out.push(Obs { time: if event { t } else { censor }, event, group, cause });
         }
     }
 }

@@ -68,28 +68,18 @@ impl Layout {
         let groups = group_arms.len();
         let a = &sc.analysis;
         // Tests compare two arms; a single-arm study reports truth and Kaplan–Meier only.
-        let tests: Vec<(String, TestKind)> = if groups == 2 {
-            a.tests.iter().map(|t| (t.name.clone(), t.kind)).collect()
-        } else {
-            Vec::new()
-        };
+        let tests: Vec<(String, TestKind)> =
+            if groups == 2 { a.tests.iter().map(|t| (t.name.clone(), t.kind)).collect() } else { Vec::new() };
         let t_max = crate::truth::plot_horizon(sc, truth.expected_cut);
         let mut est = Vec::new();
         let mut spec = |name: String, truth: Option<f64>, lo: f64, hi: f64| {
-            est.push(EstimateSpec {
-                name,
-                truth,
-                lo,
-                hi,
-            });
+            est.push(EstimateSpec { name, truth, lo, hi });
         };
         let mut columns = Vec::new();
         for (name, kind) in &tests {
             spec(format!("{name}.z"), None, -10.0, 10.0);
             match kind {
-                TestKind::LogRank | TestKind::FlemingHarrington { .. } => {
-                    columns.push(format!("{name}.z"))
-                }
+                TestKind::LogRank | TestKind::FlemingHarrington { .. } => columns.push(format!("{name}.z")),
                 TestKind::Rmst | TestKind::Milestone => {
                     columns.extend(["diff", "se", "z"].map(|c| format!("{name}.{c}")));
                 }
@@ -97,18 +87,11 @@ impl Layout {
         }
         let arm_name = |g: usize| sc.arms[group_arms[g]].name.clone();
         let truth_of = |list: &[crate::truth::ArmValue], g: usize| {
-            list.iter()
-                .find(|v| v.arm == sc.arms[group_arms[g]].name)
-                .map(|v| v.value)
+            list.iter().find(|v| v.arm == sc.arms[group_arms[g]].name).map(|v| v.value)
         };
         if let (Some(tau), Some(rt)) = (a.tau, &truth.rmst) {
             for g in 0..groups {
-                spec(
-                    format!("rmst.{}", arm_name(g)),
-                    truth_of(&rt.arms, g),
-                    0.0,
-                    tau,
-                );
+                spec(format!("rmst.{}", arm_name(g)), truth_of(&rt.arms, g), 0.0, tau);
             }
             if groups == 2 {
                 spec("rmst.diff".into(), Some(rt.difference), -tau, tau);
@@ -122,30 +105,16 @@ impl Layout {
         for (hi, &h) in a.horizons.iter().enumerate() {
             for g in 0..groups {
                 let name = arm_name(g);
-                let tv = truth
-                    .survival
-                    .iter()
-                    .find(|c| c.arm == name)
-                    .map(|c| c.values[hi]);
+                let tv = truth.survival.iter().find(|c| c.arm == name).map(|c| c.values[hi]);
                 spec(format!("km.{name}.{h}"), tv, 0.0, 1.0);
                 spec(format!("km.{name}.{h}.se"), None, 0.0, 1.0);
             }
             if groups == 2 {
-                spec(
-                    format!("km.difference.{h}"),
-                    truth.difference.get(hi).copied(),
-                    -1.0,
-                    1.0,
-                );
+                spec(format!("km.difference.{h}"), truth.difference.get(hi).copied(), -1.0, 1.0);
             }
         }
         if groups == 2 {
-            spec(
-                "crossing.time".into(),
-                truth.crossing_times.first().copied(),
-                0.0,
-                t_max,
-            );
+            spec("crossing.time".into(), truth.crossing_times.first().copied(), 0.0, t_max);
         }
         spec(
             "events".into(),
@@ -154,9 +123,7 @@ impl Layout {
             sc.design.n as f64,
         );
         spec("cut".into(), truth.expected_cut, 0.0, 4.0 * t_max);
-        let grid = (0..BAND_POINTS)
-            .map(|i| t_max * i as f64 / (BAND_POINTS - 1) as f64)
-            .collect();
+        let grid = (0..BAND_POINTS).map(|i| t_max * i as f64 / (BAND_POINTS - 1) as f64).collect();
         Layout {
             group_of,
             group_arms,
@@ -203,16 +170,12 @@ pub struct Workspace {
 pub fn replicate(sc: &Scenario, layout: &Layout, seed: u64, r: u64, ws: &mut Workspace) {
     ws.cohort.generate(sc, seed, r);
     let cut = ws.cohort.cut(sc);
-    ws.cohort
-        .observe(sc.primary(), cut.calendar, &layout.group_of, &mut ws.obs);
+    ws.cohort.observe(sc.primary(), cut.calendar, &layout.group_of, &mut ws.obs);
     ws.table.build(&mut ws.obs);
     analyse(sc, layout, &ws.table, &ws.obs, &mut ws.km, &mut ws.row);
     ws.row.cut = cut.calendar;
     ws.row.target_reached = cut.target_reached;
-    *ws.row
-        .estimates
-        .last_mut()
-        .expect("layout always has `cut`") = cut.calendar;
+    *ws.row.estimates.last_mut().expect("layout always has `cut`") = cut.calendar;
 }
 
 /// All statistics of one analysed dataset (sorted `obs` and its risk table).
@@ -275,13 +238,7 @@ pub fn analyse(
     // Kaplan–Meier at the horizons, per group.
     let h = &a.horizons;
     km.clear();
-    km.resize(
-        groups * h.len(),
-        KmPoint {
-            surv: f64::NAN,
-            se: f64::NAN,
-        },
-    );
+    km.resize(groups * h.len(), KmPoint { surv: f64::NAN, se: f64::NAN });
     for g in 0..groups {
         km_at(table, g, h, &mut km[g * h.len()..(g + 1) * h.len()]);
     }
@@ -321,13 +278,7 @@ pub fn analyse(
     let n = layout.grid.len();
     row.band.clear();
     row.band.resize(groups * n, f64::NAN);
-    km.resize(
-        groups * h.len() + n,
-        KmPoint {
-            surv: f64::NAN,
-            se: f64::NAN,
-        },
-    );
+    km.resize(groups * h.len() + n, KmPoint { surv: f64::NAN, se: f64::NAN });
     for g in 0..groups {
         let buf = &mut km[groups * h.len()..];
         km_at(table, g, &layout.grid, buf);

@@ -35,20 +35,48 @@ pub enum Hazard {
 pub struct Piecewise {
     pub breaks: Vec<Years>,
     pub values: Vec<f64>,
+    /// ∫₀^{breaks[k]} of the function, so that inversion is a search, not a re-integration.
+    integral_at_breaks: Vec<f64>,
 }
 
 impl Piecewise {
     /// Builds a piecewise function; the caller (scenario validation) has checked the invariants.
     pub fn new(breaks: Vec<Years>, values: Vec<f64>) -> Self {
         debug_assert_eq!(values.len(), breaks.len() + 1);
-        Piecewise { breaks, values }
+        let mut acc = 0.0;
+        let mut start = 0.0;
+        let integral_at_breaks = breaks
+            .iter()
+            .zip(&values)
+            .map(|(&b, &v)| {
+                acc += v * (b - start);
+                start = b;
+                acc
+            })
+            .collect();
+        Piecewise { breaks, values, integral_at_breaks }
     }
 
     pub fn constant(value: f64) -> Self {
-        Piecewise {
-            breaks: Vec::new(),
-            values: vec![value],
-        }
+        Piecewise::new(Vec::new(), vec![value])
+    }
+
+    /// ∫₀ᵗ of the function (t ≥ 0).
+    fn integral(&self, t: Years) -> f64 {
+        let k = self.breaks.partition_point(|&b| b < t);
+        let (before, start) =
+            if k == 0 { (0.0, 0.0) } else { (self.integral_at_breaks[k - 1], self.breaks[k - 1]) };
+        before + self.values[k] * (t - start)
+    }
+
+    /// The smallest t with ∫₀ᵗ ≥ e > 0 (+∞ if never).
+    fn inverse_integral(&self, e: f64) -> Years {
+        let k = self.integral_at_breaks.partition_point(|&c| c < e);
+        let (before, start) =
+            if k == 0 { (0.0, 0.0) } else { (self.integral_at_breaks[k - 1], self.breaks[k - 1]) };
+        let v = self.values[k];
+        // Before the last piece, piece k is where the integral reaches e, so v > 0 there.
+        if v > 0.0 { start + (e - before) / v } else { f64::INFINITY }
     }
 
     /// The value at t (right-closed pieces: t = breaks[k] belongs to piece k).
@@ -108,22 +136,16 @@ impl Hazard {
         match self {
             Hazard::Exponential { rate } => rate * t,
             Hazard::Weibull { shape, scale } => (t / scale).powf(*shape),
-            Hazard::Piecewise(p) => p
-                .pieces()
-                .take_while(|&(a, _, _)| a < t)
-                .map(|(a, b, r)| r * (b.min(t) - a))
-                .sum(),
+            Hazard::Piecewise(p) => p.integral(t),
             Hazard::EarlyRisk { risk, within } => early_rate(*risk, *within) * t.min(*within),
             Hazard::Relative { base, hr } => hr
                 .pieces()
                 .take_while(|&(a, _, _)| a < t)
-                .map(|(a, b, r)| {
-                    if r == 0.0 {
-                        0.0
-                    } else {
-                        r * (base.cumulative(b.min(t)) - base.cumulative(a))
-                    }
-                })
+                .map(
+                    |(a, b, r)| {
+                        if r == 0.0 { 0.0 } else { r * (base.cumulative(b.min(t)) - base.cumulative(a)) }
+                    },
+                )
                 .sum(),
         }
     }
@@ -147,26 +169,10 @@ impl Hazard {
                 }
             }
             Hazard::Weibull { shape, scale } => scale * e.powf(1.0 / shape),
-            Hazard::Piecewise(p) => {
-                let mut acc = 0.0;
-                for (a, b, r) in p.pieces() {
-                    let piece = r * (b - a); // +∞ on the last piece unless r = 0 (NaN then)
-                    if r > 0.0 && acc + piece >= e {
-                        return a + (e - acc) / r;
-                    }
-                    if r > 0.0 {
-                        acc += piece;
-                    }
-                }
-                f64::INFINITY
-            }
+            Hazard::Piecewise(p) => p.inverse_integral(e),
             Hazard::EarlyRisk { risk, within } => {
                 let rate = early_rate(*risk, *within);
-                if rate > 0.0 && e < rate * within {
-                    e / rate
-                } else {
-                    f64::INFINITY
-                }
+                if rate > 0.0 && e < rate * within { e / rate } else { f64::INFINITY }
             }
             Hazard::Relative { base, hr } => {
                 let mut acc = 0.0;
@@ -202,6 +208,45 @@ impl Hazard {
     }
 }
 
+impl Hazard {
+    /// An equivalent hazard that is faster to evaluate and invert: an early risk is piecewise
+    /// constant (rate on (0, within], 0 after: the same H everywhere), and a hazard ratio times a
+    /// piecewise-constant base is piecewise constant on the union of both sets of breaks. Only a
+    /// relative Weibull keeps the general (slower) form.
+    pub fn simplified(&self) -> Hazard {
+        match self {
+            Hazard::EarlyRisk { risk, within } => {
+                Hazard::Piecewise(Piecewise::new(vec![*within], vec![early_rate(*risk, *within), 0.0]))
+            }
+            Hazard::Relative { base, hr } => match base.simplified() {
+                Hazard::Exponential { rate } => Hazard::Piecewise(Piecewise::new(
+                    hr.breaks.clone(),
+                    hr.values.iter().map(|v| v * rate).collect(),
+                )),
+                Hazard::Piecewise(p) => {
+                    let mut breaks: Vec<Years> = p.breaks.iter().chain(&hr.breaks).copied().collect();
+                    breaks.sort_by(|a, b| a.total_cmp(b));
+                    breaks.dedup();
+                    // Each merged piece lies inside one piece of each factor: evaluate at its end
+                    // (pieces are right-closed), or just past the last break for the last piece.
+                    let values = (0..=breaks.len())
+                        .map(|k| {
+                            let t = breaks
+                                .get(k)
+                                .copied()
+                                .unwrap_or_else(|| breaks.last().map_or(1.0, |b| b + 1.0));
+                            p.at(t) * hr.at(t)
+                        })
+                        .collect();
+                    Hazard::Piecewise(Piecewise::new(breaks, values))
+                }
+                other => Hazard::Relative { base: Box::new(other), hr: hr.clone() },
+            },
+            other => other.clone(),
+        }
+    }
+}
+
 /// The constant rate −ln(1 − risk)/within of an early-risk hazard.
 fn early_rate(risk: f64, within: Years) -> f64 {
     -(-risk).ln_1p() / within
@@ -216,29 +261,17 @@ mod tests {
         let pw = Piecewise::new(vec![1.0, 2.0], vec![0.08, 0.07, 0.04]);
         vec![
             Hazard::Exponential { rate: 0.3 },
-            Hazard::Weibull {
-                shape: 0.7,
-                scale: 3.0,
-            },
-            Hazard::Weibull {
-                shape: 1.8,
-                scale: 2.0,
-            },
+            Hazard::Weibull { shape: 0.7, scale: 3.0 },
+            Hazard::Weibull { shape: 1.8, scale: 2.0 },
             Hazard::Piecewise(pw.clone()),
             Hazard::Piecewise(Piecewise::new(vec![0.5, 1.5], vec![0.0, 0.4, 0.0])),
-            Hazard::EarlyRisk {
-                risk: 0.1,
-                within: 0.25,
-            },
+            Hazard::EarlyRisk { risk: 0.1, within: 0.25 },
             Hazard::Relative {
                 base: Box::new(Hazard::Piecewise(pw)),
                 hr: Piecewise::new(vec![1.0], vec![0.6, 0.2]),
             },
             Hazard::Relative {
-                base: Box::new(Hazard::Weibull {
-                    shape: 1.3,
-                    scale: 4.0,
-                }),
+                base: Box::new(Hazard::Weibull { shape: 1.3, scale: 4.0 }),
                 hr: Piecewise::new(vec![0.7, 3.0], vec![1.5, 0.0, 0.5]),
             },
         ]
@@ -267,7 +300,7 @@ mod tests {
         for h in forms() {
             for &t in &[0.05, 0.2, 0.6, 1.0, 1.2, 2.5, 6.0] {
                 let e = h.cumulative(t);
-                if h.rate(t) == 0.0 && e > 0.0 {
+                if h.rate(t) == 0.0 {
                     continue; // flat stretch: the inverse is its left end, not t
                 }
                 let back = h.inverse_cumulative(e);
@@ -277,11 +310,23 @@ mod tests {
     }
 
     #[test]
+    fn simplified_forms_have_the_same_cumulative_hazard() {
+        for h in forms() {
+            let s = h.simplified();
+            for i in 0..=400 {
+                let t = i as f64 * 0.02;
+                let (a, b) = (h.cumulative(t), s.cumulative(t));
+                assert!((a - b).abs() <= 1e-12 * a.max(1.0), "{h:?} at {t}: {a} vs {b}");
+                let e = 0.01 * i as f64;
+                let (x, y) = (h.inverse_cumulative(e), s.inverse_cumulative(e));
+                assert!(x == y || (x - y).abs() < 1e-9 * x.max(1.0), "{h:?} H⁻¹({e}): {x} vs {y}");
+            }
+        }
+    }
+
+    #[test]
     fn early_risk_is_a_net_risk_and_stops() {
-        let h = Hazard::EarlyRisk {
-            risk: 0.1,
-            within: 0.25,
-        };
+        let h = Hazard::EarlyRisk { risk: 0.1, within: 0.25 };
         assert!((1.0 - h.survival(0.25) - 0.1).abs() < 1e-15);
         assert_eq!(h.survival(10.0), h.survival(0.25));
         assert_eq!(h.inverse_cumulative(-(0.9f64.ln()) + 1e-12), f64::INFINITY);

@@ -19,11 +19,7 @@ pub struct IoError {
 }
 
 fn ctx<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> IoError + 'a {
-    move |source| IoError {
-        action,
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| IoError { action, path: path.to_path_buf(), source }
 }
 
 /// Creates `dir` and its parents.
@@ -48,14 +44,9 @@ pub fn write_atomic_with(
     let tmp = NamedTempFile::new_in(dir).map_err(ctx("creating a temporary file in", dir))?;
     let mut w = BufWriter::new(tmp);
     fill(&mut w).map_err(ctx("writing", path))?;
-    let tmp = w
-        .into_inner()
-        .map_err(|e| e.into_error())
-        .map_err(ctx("writing", path))?;
+    let tmp = w.into_inner().map_err(|e| e.into_error()).map_err(ctx("writing", path))?;
     tmp.as_file().sync_all().map_err(ctx("syncing", path))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .map_err(ctx("renaming into place", path))?;
+    tmp.persist(path).map_err(|e| e.error).map_err(ctx("renaming into place", path))?;
     Ok(())
 }
 
@@ -70,10 +61,6 @@ mod tests {
         write_atomic(&p, b"first version, longer").unwrap();
         write_atomic(&p, b"second").unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "second");
-        assert_eq!(
-            fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no temporary file left behind"
-        );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
     }
 }

@@ -73,36 +73,16 @@ fn load(path: &PathBuf) -> Result<Scenario, Failure> {
 fn main_inner() -> Result<(), Failure> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run {
-            scenario,
-            reps,
-            seed,
-            threads,
-            out,
-            quiet,
-            export_replicates,
-            export_patients,
-        } => {
+        Command::Run { scenario, reps, seed, threads, out, quiet, export_replicates, export_patients } => {
             if reps == Some(0) {
-                return Err(Failure::BadArgument(
-                    "--reps: expected at least 1 replicate, found 0".into(),
-                ));
+                return Err(Failure::BadArgument("--reps: expected at least 1 replicate, found 0".into()));
             }
             if threads == Some(0) {
-                return Err(Failure::BadArgument(
-                    "--threads: expected at least 1 thread, found 0".into(),
-                ));
+                return Err(Failure::BadArgument("--threads: expected at least 1 thread, found 0".into()));
             }
             let sc = load(&scenario)?;
-            let opts = Options {
-                replicates: reps,
-                seed,
-                threads,
-                out,
-                quiet,
-                export_replicates,
-                export_patients,
-            };
+            let opts =
+                Options { replicates: reps, seed, threads, out, quiet, export_replicates, export_patients };
             let outcome = run(&sc, &opts)
                 .with_context(|| format!("running {}", scenario.display()))
                 .map_err(Failure::Other)?;

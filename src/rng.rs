@@ -67,17 +67,9 @@ mod tests {
     fn first_draws_differ_across_replicates_and_purposes() {
         let mut seen = std::collections::HashSet::new();
         for r in 0..1000 {
-            for p in [
-                Purpose::Entry,
-                Purpose::Allocation,
-                Purpose::Dropout,
-                Purpose::cause("x"),
-            ] {
+            for p in [Purpose::Entry, Purpose::Allocation, Purpose::Dropout, Purpose::cause("x")] {
                 let first: u64 = stream(7, r, p).random();
-                assert!(
-                    seen.insert(first),
-                    "replicate {r} {p:?} repeats a first draw"
-                );
+                assert!(seen.insert(first), "replicate {r} {p:?} repeats a first draw");
             }
         }
     }

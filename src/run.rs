@@ -79,10 +79,8 @@ fn in_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Res
     if let Some(t) = threads {
         b = b.num_threads(t);
     }
-    let pool = b.build().map_err(|e| RunError::Threads {
-        threads: threads.unwrap_or(0),
-        message: e.to_string(),
-    })?;
+    let pool =
+        b.build().map_err(|e| RunError::Threads { threads: threads.unwrap_or(0), message: e.to_string() })?;
     Ok(pool.install(f))
 }
 
@@ -91,10 +89,7 @@ fn in_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Res
 pub fn run(sc: &Scenario, opts: &Options) -> Result<Outcome, RunError> {
     let replicates = opts.replicates.unwrap_or(sc.simulation.replicates);
     let seed = opts.seed.unwrap_or(sc.simulation.seed);
-    let out = opts
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("results").join(&sc.name));
+    let out = opts.out.clone().unwrap_or_else(|| Path::new("results").join(&sc.name));
     let truth = Truth::compute(sc);
     let layout = Layout::new(sc, &truth);
     let null_sc = null_scenario(sc);
@@ -104,58 +99,44 @@ pub fn run(sc: &Scenario, opts: &Options) -> Result<Outcome, RunError> {
 
     create_dir(&out)?;
     let csv_path = out.join("replicates.csv");
-    let (summary, null) = in_pool(
-        opts.threads,
-        || -> Result<(Summary, Option<Summary>), RunError> {
-            bar.set_message(sc.name.clone());
-            let run = Run {
-                scenario: sc,
-                layout: &layout,
-                replicates,
-                seed,
-                progress: Some(&bar),
-            };
-            let summary = if opts.export_replicates {
-                let mut result = None;
-                write_atomic_with(&csv_path, |w| {
-                    let mut writer = csv_report::ReplicatesWriter::new(w, &layout.columns)?;
-                    let mut err = None;
-                    let s = simulate(
-                        &run,
-                        Some(&mut |r, cols: &[f64]| {
-                            if err.is_none()
-                                && let Err(e) = writer.row(r, cols)
-                            {
-                                err = Some(e);
-                            }
-                        }),
-                    );
-                    if let Some(e) = err {
-                        return Err(e);
-                    }
-                    writer.finish()?;
-                    result = Some(s);
-                    Ok(())
-                })?;
-                result.expect("set when the write succeeded")
-            } else {
-                simulate(&run, None)
-            };
-            let null = null_sc.as_ref().map(|ns| {
-                bar.set_message(format!("{} (identical arms)", sc.name));
-                // The null layout is the real one: same tests and estimates, only hazards differ.
-                let run = Run {
-                    scenario: ns,
-                    layout: &layout,
-                    replicates: null_reps,
-                    seed,
-                    progress: Some(&bar),
-                };
-                simulate(&run, None)
-            });
-            Ok((summary, null))
-        },
-    )??;
+    let (summary, null) = in_pool(opts.threads, || -> Result<(Summary, Option<Summary>), RunError> {
+        bar.set_message(sc.name.clone());
+        let run = Run { scenario: sc, layout: &layout, replicates, seed, progress: Some(&bar) };
+        let summary = if opts.export_replicates {
+            let mut result = None;
+            write_atomic_with(&csv_path, |w| {
+                let mut writer = csv_report::ReplicatesWriter::new(w, &layout.columns)?;
+                let mut err = None;
+                let s = simulate(
+                    &run,
+                    Some(&mut |r, cols: &[f64]| {
+                        if err.is_none()
+                            && let Err(e) = writer.row(r, cols)
+                        {
+                            err = Some(e);
+                        }
+                    }),
+                );
+                if let Some(e) = err {
+                    return Err(e);
+                }
+                writer.finish()?;
+                result = Some(s);
+                Ok(())
+            })?;
+            result.expect("set when the write succeeded")
+        } else {
+            simulate(&run, None)
+        };
+        let null = null_sc.as_ref().map(|ns| {
+            bar.set_message(format!("{} (identical arms)", sc.name));
+            // The null layout is the real one: same tests and estimates, only hazards differ.
+            let run =
+                Run { scenario: ns, layout: &layout, replicates: null_reps, seed, progress: Some(&bar) };
+            simulate(&run, None)
+        });
+        Ok((summary, null))
+    })??;
     bar.finish_and_clear();
 
     let results = Results {
@@ -167,24 +148,11 @@ pub fn run(sc: &Scenario, opts: &Options) -> Result<Outcome, RunError> {
         null: null.as_ref().map(|s| (s, null_reps)),
     };
     write_atomic(&out.join("summary.json"), json::render(&results).as_bytes())?;
-    write_atomic(
-        &out.join("summary.md"),
-        markdown::render(&results).as_bytes(),
-    )?;
+    write_atomic(&out.join("summary.md"), markdown::render(&results).as_bytes())?;
     let plot = svg::render(&results).map_err(RunError::Plot)?;
     write_atomic(&out.join("survival.svg"), plot.as_bytes())?;
     if let Some(k) = opts.export_patients {
-        write_atomic_with(&out.join("patients.csv"), |w| {
-            csv_report::write_patients(w, sc, seed, k)
-        })?;
+        write_atomic_with(&out.join("patients.csv"), |w| csv_report::write_patients(w, sc, seed, k))?;
     }
-    Ok(Outcome {
-        out,
-        summary,
-        null,
-        truth,
-        layout,
-        seed,
-        replicates,
-    })
+    Ok(Outcome { out, summary, null, truth, layout, seed, replicates })
 }

@@ -39,11 +39,7 @@ impl Moments {
 
     /// Sample standard deviation (n − 1 denominator); NaN below two values.
     pub fn sd(&self) -> f64 {
-        if self.n < 2 {
-            f64::NAN
-        } else {
-            (self.m2 / (self.n - 1) as f64).sqrt()
-        }
+        if self.n < 2 { f64::NAN } else { (self.m2 / (self.n - 1) as f64).sqrt() }
     }
 
     pub fn mean(&self) -> f64 {
@@ -65,13 +61,7 @@ pub struct Histogram {
 impl Histogram {
     pub fn new(lo: f64, hi: f64, bins: usize) -> Histogram {
         debug_assert!(hi > lo && bins > 0);
-        Histogram {
-            lo,
-            hi,
-            counts: vec![0; bins],
-            below: 0,
-            above: 0,
-        }
+        Histogram { lo, hi, counts: vec![0; bins], below: 0, above: 0 }
     }
 
     pub fn push(&mut self, x: f64) {
@@ -133,11 +123,7 @@ pub struct Tally {
 
 impl Tally {
     pub fn new(lo: f64, hi: f64) -> Tally {
-        Tally {
-            moments: Moments::default(),
-            hist: Histogram::new(lo, hi, 2000),
-            nan: 0,
-        }
+        Tally { moments: Moments::default(), hist: Histogram::new(lo, hi, 2000), nan: 0 }
     }
 
     pub fn push(&mut self, x: f64) {
@@ -189,11 +175,7 @@ impl Summary {
         Summary {
             replicates: 0,
             tests: vec![TestTally::default(); layout.tests.len()],
-            estimates: layout
-                .estimates
-                .iter()
-                .map(|e| Tally::new(e.lo, e.hi))
-                .collect(),
+            estimates: layout.estimates.iter().map(|e| Tally::new(e.lo, e.hi)).collect(),
             band: (0..layout.groups * layout.grid.len())
                 .map(|_| Histogram::new(0.0, 1.0, BAND_BINS))
                 .collect(),
@@ -274,12 +256,7 @@ pub struct Proportion {
 impl Proportion {
     pub fn new(k: u64, n: u64) -> Proportion {
         if n == 0 {
-            return Proportion {
-                estimate: f64::NAN,
-                se: f64::NAN,
-                lower: f64::NAN,
-                upper: f64::NAN,
-            };
+            return Proportion { estimate: f64::NAN, se: f64::NAN, lower: f64::NAN, upper: f64::NAN };
         }
         let nf = n as f64;
         let p = k as f64 / nf;
@@ -302,9 +279,7 @@ mod tests {
 
     #[test]
     fn merged_moments_equal_one_pass() {
-        let xs: Vec<f64> = (0..100)
-            .map(|i| ((i * 37) % 11) as f64 * 0.3 - 1.0)
-            .collect();
+        let xs: Vec<f64> = (0..100).map(|i| ((i * 37) % 11) as f64 * 0.3 - 1.0).collect();
         let mut all = Moments::default();
         xs.iter().for_each(|&x| all.push(x));
         let (mut a, mut b) = (Moments::default(), Moments::default());

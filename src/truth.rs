@@ -19,20 +19,12 @@ const TOL: f64 = 1e-11;
 
 /// Cumulative hazard of an endpoint in an arm.
 pub fn cumulative(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
-    ep.causes
-        .iter()
-        .filter_map(|&k| arm.causes[k].as_ref())
-        .map(|h| h.cumulative(t))
-        .sum()
+    ep.causes.iter().filter_map(|&k| arm.causes[k].as_ref()).map(|h| h.cumulative(t)).sum()
 }
 
 /// Hazard of an endpoint in an arm.
 pub fn hazard(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
-    ep.causes
-        .iter()
-        .filter_map(|&k| arm.causes[k].as_ref())
-        .map(|h| h.rate(t))
-        .sum()
+    ep.causes.iter().filter_map(|&k| arm.causes[k].as_ref()).map(|h| h.rate(t)).sum()
 }
 
 /// S_E(t) = exp(−H_E(t)).
@@ -59,12 +51,7 @@ fn knots(arms: &[&Arm], ep: &Endpoint, extra: &[f64], upto: Years) -> Vec<Years>
 
 /// Restricted mean survival time ∫₀^τ S_E(t) dt.
 pub fn rmst(arm: &Arm, ep: &Endpoint, tau: Years) -> f64 {
-    integrate(
-        |t| survival(arm, ep, t),
-        0.0,
-        &knots(&[arm], ep, &[], tau),
-        TOL,
-    )
+    integrate(|t| survival(arm, ep, t), 0.0, &knots(&[arm], ep, &[], tau), TOL)
 }
 
 /// F_{k|E}(t) = ∫₀ᵗ h_k(u) S_E(u) du: the probability that cause k is the first event of E by t.
@@ -72,12 +59,7 @@ pub fn cumulative_incidence(arm: &Arm, ep: &Endpoint, cause: usize, t: Years) ->
     let Some(h) = arm.causes[cause].as_ref() else {
         return 0.0;
     };
-    integrate(
-        |u| h.rate(u) * survival(arm, ep, u),
-        0.0,
-        &knots(&[arm], ep, &[], t),
-        TOL,
-    )
+    integrate(|u| h.rate(u) * survival(arm, ep, u), 0.0, &knots(&[arm], ep, &[], t), TOL)
 }
 
 /// Times in (0, t_max] where S_exp − S_ctl changes sign, located by a grid scan and bisection.
@@ -85,9 +67,7 @@ pub fn cumulative_incidence(arm: &Arm, ep: &Endpoint, cause: usize, t: Years) ->
 pub fn crossing_times(ctl: &Arm, exp: &Arm, ep: &Endpoint, t_max: Years) -> Vec<Years> {
     let diff = |t: f64| survival(exp, ep, t) - survival(ctl, ep, t);
     let steps = 4000;
-    let mut grid: Vec<f64> = (1..=steps)
-        .map(|i| t_max * i as f64 / steps as f64)
-        .collect();
+    let mut grid: Vec<f64> = (1..=steps).map(|i| t_max * i as f64 / steps as f64).collect();
     grid.extend(knots(&[ctl, exp], ep, &[], t_max));
     grid.sort_by(|a, b| a.total_cmp(b));
     grid.dedup();
@@ -187,10 +167,7 @@ pub fn expected_events(sc: &Scenario, arm: &Arm, ep: &Endpoint, c: Years) -> f64
     let n = sc.design.n;
     let total_alloc: usize = sc.arms.iter().map(|a| a.allocation).sum();
     let n_arm = n as f64 * arm.allocation as f64 / total_alloc as f64;
-    let extra = [
-        c - accrual_end(&sc.design.accrual, n),
-        c - accrual_horizon(&sc.design.accrual),
-    ];
+    let extra = [c - accrual_end(&sc.design.accrual, n), c - accrual_horizon(&sc.design.accrual)];
     let k = knots(&[arm], ep, &extra, c);
     n_arm
         * integrate(
@@ -229,11 +206,7 @@ pub fn expected_cut(sc: &Scenario) -> Option<Years> {
         times.push(accrual_end(&sc.design.accrual, sc.design.n) + m);
     }
     if let Some(k) = cut.events {
-        let total = |c: f64| {
-            sc.allocated_arms()
-                .map(|(_, a)| expected_events(sc, a, ep, c))
-                .sum::<f64>()
-        };
+        let total = |c: f64| sc.allocated_arms().map(|(_, a)| expected_events(sc, a, ep, c)).sum::<f64>();
         let mut hi = accrual_end(&sc.design.accrual, sc.design.n).max(1.0);
         while total(hi) < k as f64 && hi < 1e4 {
             hi *= 2.0;
@@ -280,21 +253,13 @@ pub fn average_hazard_ratio(sc: &Scenario, cut: Years, from: Years, to: Years) -
     if to <= from {
         return f64::NAN;
     }
-    let extra = [
-        from,
-        cut - accrual_end(&sc.design.accrual, n),
-        cut - accrual_horizon(&sc.design.accrual),
-    ];
+    let extra = [from, cut - accrual_end(&sc.design.accrual, n), cut - accrual_horizon(&sc.design.accrual)];
     let k = knots(&[ctl, exp], ep, &extra, to);
     let weight = |u: f64| density(ctl, u) + density(exp, u);
     let num = integrate(
         |u| {
             let w = weight(u);
-            if w == 0.0 {
-                0.0
-            } else {
-                w * (hazard(exp, ep, u) / hazard(ctl, ep, u)).ln()
-            }
+            if w == 0.0 { 0.0 } else { w * (hazard(exp, ep, u) / hazard(ctl, ep, u)).ln() }
         },
         from,
         &k,
@@ -399,34 +364,20 @@ impl Truth {
         let cumulative_incidence = arms
             .iter()
             .flat_map(|a| {
-                ep.causes
-                    .iter()
-                    .filter(|&&k| a.causes[k].is_some())
-                    .map(move |&k| CauseCurve {
-                        arm: a.name.clone(),
-                        cause: sc.causes[k].clone(),
-                        values: h
-                            .iter()
-                            .map(|&t| cumulative_incidence(a, ep, k, t))
-                            .collect(),
-                    })
+                ep.causes.iter().filter(|&&k| a.causes[k].is_some()).map(move |&k| CauseCurve {
+                    arm: a.name.clone(),
+                    cause: sc.causes[k].clone(),
+                    values: h.iter().map(|&t| cumulative_incidence(a, ep, k, t)).collect(),
+                })
             })
             .collect();
         let pair = sc.control().zip(sc.experimental());
         let difference = match pair {
-            Some((c, e)) => h
-                .iter()
-                .map(|&t| survival(e, ep, t) - survival(c, ep, t))
-                .collect(),
+            Some((c, e)) => h.iter().map(|&t| survival(e, ep, t) - survival(c, ep, t)).collect(),
             None => Vec::new(),
         };
         let per_arm = |f: &dyn Fn(&Arm) -> f64| -> Vec<ArmValue> {
-            arms.iter()
-                .map(|a| ArmValue {
-                    arm: a.name.clone(),
-                    value: f(a),
-                })
-                .collect()
+            arms.iter().map(|a| ArmValue { arm: a.name.clone(), value: f(a) }).collect()
         };
         let rmst_truth = sc.analysis.tau.map(|tau| RmstTruth {
             tau,
@@ -457,11 +408,7 @@ impl Truth {
             .enumerate()
             .map(|(i, &from)| {
                 let to = sc.analysis.periods.get(i).copied();
-                PeriodAhr {
-                    from,
-                    to,
-                    ahr: average_hazard_ratio(sc, cut, from, to.unwrap_or(f64::INFINITY)),
-                }
+                PeriodAhr { from, to, ahr: average_hazard_ratio(sc, cut, from, to.unwrap_or(f64::INFINITY)) }
             })
             .collect();
         Truth {
@@ -488,13 +435,7 @@ impl Truth {
 pub fn plot_horizon(sc: &Scenario, expected_cut: Option<Years>) -> Years {
     let a = &sc.analysis;
     let mut t: f64 = 0.0;
-    for &x in a
-        .horizons
-        .iter()
-        .chain(&a.periods)
-        .chain(a.tau.iter())
-        .chain(a.milestone.iter())
-    {
+    for &x in a.horizons.iter().chain(&a.periods).chain(a.tau.iter()).chain(a.milestone.iter()) {
         t = t.max(x);
     }
     if let Some(c) = expected_cut {
@@ -509,34 +450,19 @@ mod tests {
     use crate::hazard::{Hazard, Piecewise};
 
     fn arm(causes: Vec<Option<Hazard>>) -> Arm {
-        Arm {
-            name: "a".into(),
-            label: "a".into(),
-            dropout: 0.0,
-            allocation: 1,
-            causes,
-        }
+        Arm { name: "a".into(), label: "a".into(), dropout: 0.0, allocation: 1, causes }
     }
 
     #[test]
     fn exponential_closed_forms() {
-        let a = arm(vec![
-            Some(Hazard::Exponential { rate: 0.2 }),
-            Some(Hazard::Exponential { rate: 0.3 }),
-        ]);
-        let both = Endpoint {
-            name: "e".into(),
-            causes: vec![0, 1],
-        };
+        let a = arm(vec![Some(Hazard::Exponential { rate: 0.2 }), Some(Hazard::Exponential { rate: 0.3 })]);
+        let both = Endpoint { name: "e".into(), causes: vec![0, 1] };
         // RMST of an exponential(λ) to τ is (1 − e^{−λτ})/λ.
         let r = rmst(&a, &both, 3.0);
         assert!((r - (1.0 - (-1.5f64).exp()) / 0.5).abs() < 1e-12, "{r}");
         // Competing exponentials: F_k = λ_k/λ (1 − e^{−λt}).
         let f = cumulative_incidence(&a, &both, 0, 2.0);
-        assert!(
-            (f - 0.2 / 0.5 * (1.0 - (-1.0f64).exp())).abs() < 1e-12,
-            "{f}"
-        );
+        assert!((f - 0.2 / 0.5 * (1.0 - (-1.0f64).exp())).abs() < 1e-12, "{f}");
         // The incidences and survival add to one.
         let f1 = cumulative_incidence(&a, &both, 1, 2.0);
         assert!((f + f1 + survival(&a, &both, 2.0) - 1.0).abs() < 1e-12);
@@ -547,14 +473,8 @@ mod tests {
         // Control: constant 0.1. Experimental: 0.3 until 1, then 0.02. S_exp = S_ctl where
         // 0.3 + 0.02 (t − 1) = 0.1 t, i.e. t = 3.5.
         let ctl = arm(vec![Some(Hazard::Exponential { rate: 0.1 })]);
-        let exp = arm(vec![Some(Hazard::Piecewise(Piecewise::new(
-            vec![1.0],
-            vec![0.3, 0.02],
-        )))]);
-        let ep = Endpoint {
-            name: "e".into(),
-            causes: vec![0],
-        };
+        let exp = arm(vec![Some(Hazard::Piecewise(Piecewise::new(vec![1.0], vec![0.3, 0.02])))]);
+        let ep = Endpoint { name: "e".into(), causes: vec![0] };
         let x = crossing_times(&ctl, &exp, &ep, 10.0);
         assert_eq!(x.len(), 1, "{x:?}");
         assert!((x[0] - 3.5).abs() < 1e-9, "{x:?}");
@@ -563,14 +483,9 @@ mod tests {
 
     #[test]
     fn piecewise_accrual_inverse() {
-        let acc = Accrual::Piecewise {
-            breaks: vec![1.0],
-            rates: vec![10.0, 20.0],
-        };
+        let acc = Accrual::Piecewise { breaks: vec![1.0], rates: vec![10.0, 20.0] };
         assert!((cumulative_accrual(&acc, 2.0) - 30.0).abs() < 1e-12);
-        let Accrual::Piecewise { breaks, rates } = &acc else {
-            unreachable!()
-        };
+        let Accrual::Piecewise { breaks, rates } = &acc else { unreachable!() };
         assert!((inverse_accrual(breaks, rates, 30.0) - 2.0).abs() < 1e-12);
         assert!((inverse_accrual(breaks, rates, 5.0) - 0.5).abs() < 1e-12);
     }

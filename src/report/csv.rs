@@ -27,10 +27,7 @@ impl<W: Write> ReplicatesWriter<W> {
         let mut header = vec!["replicate".to_string()];
         header.extend(columns.iter().cloned());
         w.write_record(&header).map_err(io_err)?;
-        Ok(ReplicatesWriter {
-            w,
-            record: Vec::new(),
-        })
+        Ok(ReplicatesWriter { w, record: Vec::new() })
     }
 
     pub fn row(&mut self, replicate: u64, values: &[f64]) -> io::Result<()> {
@@ -97,9 +94,6 @@ mod tests {
         let mut w = ReplicatesWriter::new(&mut buf, &["fh(0,1).z".to_string()]).unwrap();
         w.row(0, &[f64::NAN]).unwrap();
         w.finish().unwrap();
-        assert_eq!(
-            String::from_utf8(buf).unwrap(),
-            "replicate,\"fh(0,1).z\"\n0,NaN\n"
-        );
+        assert_eq!(String::from_utf8(buf).unwrap(), "replicate,\"fh(0,1).z\"\n0,NaN\n");
     }
 }

@@ -27,11 +27,7 @@ pub fn render(r: &Results) -> String {
     let reps = s.replicates;
     let unit = &sc.time_unit;
     let mut o = String::new();
-    let title = if sc.title.is_empty() {
-        String::new()
-    } else {
-        format!(" — {}", sc.title)
-    };
+    let title = if sc.title.is_empty() { String::new() } else { format!(" — {}", sc.title) };
     let _ = writeln!(o, "# {}{title}\n", sc.name);
     let sides = match sc.analysis.sides {
         Sides::One => "one-sided",
@@ -55,10 +51,7 @@ pub fn render(r: &Results) -> String {
     };
 
     if r.layout.groups == 2 {
-        let (ctl, exp) = (
-            sc.control().expect("two groups"),
-            sc.experimental().expect("two groups"),
-        );
+        let (ctl, exp) = (sc.control().expect("two groups"), sc.experimental().expect("two groups"));
         let _ = writeln!(
             o,
             "Experimental: **{}** (`{}`); control: **{}** (`{}`).\n",
@@ -69,11 +62,7 @@ pub fn render(r: &Results) -> String {
         let _ = writeln!(
             o,
             "| test | power | mean z | not estimable |{}",
-            if null_col {
-                " type I error (identical arms) |"
-            } else {
-                ""
-            }
+            if null_col { " type I error (identical arms) |" } else { "" }
         );
         let _ = writeln!(o, "|---|---|---|---|{}", if null_col { "---|" } else { "" });
         for (i, (name, kind)) in r.layout.tests.iter().enumerate() {
@@ -94,11 +83,7 @@ pub fn render(r: &Results) -> String {
         if sc.analysis.sides == Sides::Two {
             let _ = writeln!(o, "\nRejections against the experimental arm (z > 0):");
             for (i, (name, _)) in r.layout.tests.iter().enumerate() {
-                let _ = writeln!(
-                    o,
-                    "- `{name}`: {:.2}%",
-                    100.0 * s.tests[i].harm as f64 / reps as f64
-                );
+                let _ = writeln!(o, "- `{name}`: {:.2}%", 100.0 * s.tests[i].harm as f64 / reps as f64);
             }
         }
         let asymptotic: Vec<&str> = r
@@ -117,17 +102,10 @@ pub fn render(r: &Results) -> String {
             );
         }
     } else {
-        let _ = writeln!(
-            o,
-            "Single-arm study: no comparison; truth and Kaplan–Meier only.\n"
-        );
+        let _ = writeln!(o, "Single-arm study: no comparison; truth and Kaplan–Meier only.\n");
     }
 
-    let _ = writeln!(
-        o,
-        "\n## Survival (`{}`): truth and simulated Kaplan–Meier\n",
-        sc.primary().name
-    );
+    let _ = writeln!(o, "\n## Survival (`{}`): truth and simulated Kaplan–Meier\n", sc.primary().name);
     let _ = writeln!(
         o,
         "| {unit} | arm | true S(t) | mean KM | SD | 2.5% | 97.5% | mean Greenwood SE | not estimable |"
@@ -136,10 +114,9 @@ pub fn render(r: &Results) -> String {
     for &h in &sc.analysis.horizons {
         for g in 0..r.layout.groups {
             let name = &sc.arms[r.layout.group_arms[g]].name;
-            if let (Some((spec, tl)), Some((_, se))) = (
-                est(&format!("km.{name}.{h}")),
-                est(&format!("km.{name}.{h}.se")),
-            ) {
+            if let (Some((spec, tl)), Some((_, se))) =
+                (est(&format!("km.{name}.{h}")), est(&format!("km.{name}.{h}.se")))
+            {
                 let _ = writeln!(
                     o,
                     "| {h} | `{name}` | {} | {} | {} | {} | {} | {} | {} |",
@@ -169,24 +146,19 @@ pub fn render(r: &Results) -> String {
 
     if let Some(rt) = &t.rmst {
         let _ = writeln!(o, "\n## Long-term benefit\n");
-        let _ = writeln!(
-            o,
-            "| quantity | truth | mean estimate | SD | 2.5% | 97.5% | not estimable |"
-        );
+        let _ = writeln!(o, "| quantity | truth | mean estimate | SD | 2.5% | 97.5% | not estimable |");
         let _ = writeln!(o, "|---|---|---|---|---|---|---|");
-        let mut names: Vec<String> = (0..r.layout.groups)
-            .map(|g| format!("rmst.{}", sc.arms[r.layout.group_arms[g]].name))
-            .collect();
+        let mut names: Vec<String> =
+            (0..r.layout.groups).map(|g| format!("rmst.{}", sc.arms[r.layout.group_arms[g]].name)).collect();
         names.push("rmst.diff".into());
         names.push("milestone.diff".into());
         for n in names {
             if let Some((spec, tl)) = est(&n) {
                 let label = match n.as_str() {
                     "rmst.diff" => format!("RMST difference to τ = {}", rt.tau),
-                    "milestone.diff" => format!(
-                        "survival difference at {}",
-                        sc.analysis.milestone.unwrap_or(f64::NAN)
-                    ),
+                    "milestone.diff" => {
+                        format!("survival difference at {}", sc.analysis.milestone.unwrap_or(f64::NAN))
+                    }
                     _ => format!("RMST `{}` to τ = {}", &n[5..], rt.tau),
                 };
                 let _ = writeln!(
@@ -210,11 +182,7 @@ pub fn render(r: &Results) -> String {
         } else {
             format!(
                 "the true curves cross at {} {unit}",
-                t.crossing_times
-                    .iter()
-                    .map(|x| format!("{x:.3}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                t.crossing_times.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(", ")
             )
         };
         let rule = sc.analysis.crossing;
@@ -224,11 +192,7 @@ pub fn render(r: &Results) -> String {
             "Observed crossing (experimental KM first ≥ {} below control, then ≥ {} above, ≥ {} at risk per arm):\n",
             rule.min_gap, rule.min_gap, rule.min_at_risk
         );
-        let _ = writeln!(
-            o,
-            "- in this design: {}",
-            pct(Proportion::new(s.crossings, reps))
-        );
+        let _ = writeln!(o, "- in this design: {}", pct(Proportion::new(s.crossings, reps)));
         if let Some((null, _)) = r.null {
             let _ = writeln!(
                 o,
@@ -300,11 +264,7 @@ pub fn render(r: &Results) -> String {
             let c = s.events_by_cause[g * r.layout.n_causes + k] as f64 / reps as f64;
             let _ = writeln!(o, "| `{name}` | {} | {} |", sc.causes[k], fmt(c));
         }
-        let _ = writeln!(
-            o,
-            "| `{name}` | all | {} |",
-            fmt(s.events[g] as f64 / reps as f64)
-        );
+        let _ = writeln!(o, "| `{name}` | all | {} |", fmt(s.events[g] as f64 / reps as f64));
     }
     o
 }
@@ -320,11 +280,7 @@ pub fn truth_table(sc: &crate::scenario::Scenario) -> String {
         "Scenario is valid: {} arms, causes {}, endpoints {}.\n",
         sc.arms.len(),
         sc.causes.join(", "),
-        sc.endpoints
-            .iter()
-            .map(|e| e.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        sc.endpoints.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
     );
     for e in &t.endpoints {
         let _ = writeln!(o, "## Survival `{}`\n", e.endpoint);
@@ -343,11 +299,7 @@ pub fn truth_table(sc: &crate::scenario::Scenario) -> String {
         let _ = writeln!(o);
     }
     if !t.cumulative_incidence.is_empty() {
-        let _ = writeln!(
-            o,
-            "## Cumulative incidence of each cause of `{}` (first event)\n",
-            t.endpoint
-        );
+        let _ = writeln!(o, "## Cumulative incidence of each cause of `{}` (first event)\n", t.endpoint);
         let _ = write!(o, "| arm | cause |");
         for h in &t.horizons {
             let _ = write!(o, " {h} |");
@@ -363,26 +315,13 @@ pub fn truth_table(sc: &crate::scenario::Scenario) -> String {
         let _ = writeln!(o);
     }
     if let Some(r) = &t.rmst {
-        let arms: Vec<String> = r
-            .arms
-            .iter()
-            .map(|a| format!("`{}` {}", a.arm, fmt(a.value)))
-            .collect();
-        let _ = writeln!(
-            o,
-            "RMST to τ = {}: {}; difference {}.\n",
-            r.tau,
-            arms.join(", "),
-            fmt(r.difference)
-        );
+        let arms: Vec<String> = r.arms.iter().map(|a| format!("`{}` {}", a.arm, fmt(a.value))).collect();
+        let _ =
+            writeln!(o, "RMST to τ = {}: {}; difference {}.\n", r.tau, arms.join(", "), fmt(r.difference));
     }
     if let Some(m) = &t.milestone {
-        let _ = writeln!(
-            o,
-            "Survival difference at the milestone {} {unit}: {}.\n",
-            m.time,
-            fmt(m.difference)
-        );
+        let _ =
+            writeln!(o, "Survival difference at the milestone {} {unit}: {}.\n", m.time, fmt(m.difference));
     }
     if sc.comparison.is_some() {
         if t.crossing_times.is_empty() {
@@ -393,18 +332,9 @@ pub fn truth_table(sc: &crate::scenario::Scenario) -> String {
         }
         for p in &t.ahr {
             let to = p.to.map_or("end".to_string(), |x| x.to_string());
-            let _ = writeln!(
-                o,
-                "- average hazard ratio on ({}, {to}]: {}",
-                p.from,
-                fmt(p.ahr)
-            );
+            let _ = writeln!(o, "- average hazard ratio on ({}, {to}]: {}", p.from, fmt(p.ahr));
         }
-        let _ = writeln!(
-            o,
-            "- average hazard ratio overall: {}\n",
-            fmt(t.ahr_overall)
-        );
+        let _ = writeln!(o, "- average hazard ratio overall: {}\n", fmt(t.ahr_overall));
     }
     match t.expected_cut {
         Some(c) => {

@@ -28,11 +28,7 @@ pub fn fmt(x: f64) -> String {
     if x.is_nan() {
         "—".to_string()
     } else if x.is_infinite() {
-        if x > 0.0 {
-            "∞".into()
-        } else {
-            "−∞".into()
-        }
+        if x > 0.0 { "∞".into() } else { "−∞".into() }
     } else if x != 0.0 && x.abs() < 1e-3 {
         format!("{x:.2e}")
     } else {

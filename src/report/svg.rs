@@ -16,11 +16,8 @@ pub fn render(r: &Results) -> Result<String, String> {
     {
         let root = SVGBackend::with_string(&mut buf, (860, 520)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let caption = format!(
-            "{}: {} — truth (line) over simulated Kaplan–Meier 95% band",
-            sc.name,
-            sc.primary().name
-        );
+        let caption =
+            format!("{}: {} — truth (line) over simulated Kaplan–Meier 95% band", sc.name, sc.primary().name);
         let mut chart = ChartBuilder::on(&root)
             .caption(caption, ("sans-serif", 18))
             .margin(12)
@@ -42,28 +39,19 @@ pub fn render(r: &Results) -> Result<String, String> {
             let hist = &r.summary.band[g * n..(g + 1) * n];
             // The band only where enough replicates still have patients under follow-up.
             let enough = |i: usize| hist[i].total() * 2 >= r.summary.replicates;
-            let lower: Vec<(f64, f64)> = (0..n)
-                .filter(|&i| enough(i))
-                .map(|i| (grid[i], hist[i].quantile(0.025)))
-                .collect();
-            let upper: Vec<(f64, f64)> = (0..n)
-                .filter(|&i| enough(i))
-                .map(|i| (grid[i], hist[i].quantile(0.975)))
-                .collect();
+            let lower: Vec<(f64, f64)> =
+                (0..n).filter(|&i| enough(i)).map(|i| (grid[i], hist[i].quantile(0.025))).collect();
+            let upper: Vec<(f64, f64)> =
+                (0..n).filter(|&i| enough(i)).map(|i| (grid[i], hist[i].quantile(0.975))).collect();
             let mut poly = lower.clone();
             poly.extend(upper.iter().rev());
             if poly.len() > 2 {
                 chart
-                    .draw_series(std::iter::once(Polygon::new(
-                        poly,
-                        colour.mix(0.18).filled(),
-                    )))
+                    .draw_series(std::iter::once(Polygon::new(poly, colour.mix(0.18).filled())))
                     .map_err(|e| e.to_string())?;
             }
-            let median: Vec<(f64, f64)> = (0..n)
-                .filter(|&i| enough(i))
-                .map(|i| (grid[i], hist[i].quantile(0.5)))
-                .collect();
+            let median: Vec<(f64, f64)> =
+                (0..n).filter(|&i| enough(i)).map(|i| (grid[i], hist[i].quantile(0.5))).collect();
             chart
                 .draw_series(LineSeries::new(median, colour.mix(0.6).stroke_width(1)))
                 .map_err(|e| e.to_string())?;
@@ -77,20 +65,12 @@ pub fn render(r: &Results) -> Result<String, String> {
             chart
                 .draw_series(LineSeries::new(truth, colour.stroke_width(3)))
                 .map_err(|e| e.to_string())?
-                .label(format!(
-                    "{} (truth; thin: KM median; band: KM 2.5–97.5%)",
-                    arm.label
-                ))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
-                });
+                .label(format!("{} (truth; thin: KM median; band: KM 2.5–97.5%)", arm.label))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3)));
         }
         for &c in &r.truth.crossing_times {
             chart
-                .draw_series(LineSeries::new(
-                    vec![(c, 0.0), (c, 1.0)],
-                    BLACK.mix(0.4).stroke_width(1),
-                ))
+                .draw_series(LineSeries::new(vec![(c, 0.0), (c, 1.0)], BLACK.mix(0.4).stroke_width(1)))
                 .map_err(|e| e.to_string())?;
         }
         chart

@@ -28,13 +28,7 @@ struct Location {
 
 impl ScenarioError {
     /// An error about the text at `span` (byte offsets into `source`).
-    pub fn at(
-        path: &Path,
-        source: &str,
-        span: Range<usize>,
-        key: Option<String>,
-        message: String,
-    ) -> Self {
+    pub fn at(path: &Path, source: &str, span: Range<usize>, key: Option<String>, message: String) -> Self {
         let start = span.start.min(source.len());
         let end = span.end.clamp(start, source.len());
         let (line, column) = line_column(source, start);
@@ -42,23 +36,13 @@ impl ScenarioError {
             path: path.to_path_buf(),
             key,
             message,
-            location: Some(Location {
-                source: source.to_string(),
-                span: start..end,
-                line,
-                column,
-            }),
+            location: Some(Location { source: source.to_string(), span: start..end, line, column }),
         }
     }
 
     /// An error with no place in the text (the file is missing or unreadable).
     pub fn unreadable(path: &Path, message: String) -> Self {
-        ScenarioError {
-            path: path.to_path_buf(),
-            key: None,
-            message,
-            location: None,
-        }
+        ScenarioError { path: path.to_path_buf(), key: None, message, location: None }
     }
 
     /// `(line, column)`, both 1-based, columns counted in characters.

@@ -132,10 +132,7 @@ pub struct CrossingRule {
 
 impl Default for CrossingRule {
     fn default() -> Self {
-        CrossingRule {
-            min_gap: 0.02,
-            min_at_risk: 10,
-        }
+        CrossingRule { min_gap: 0.02, min_at_risk: 10 }
     }
 }
 
@@ -157,9 +154,8 @@ pub enum TestKind {
 impl Scenario {
     /// Reads and validates a scenario file.
     pub fn from_path(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ScenarioError::unreadable(path, format!("cannot read the scenario: {e}"))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ScenarioError::unreadable(path, format!("cannot read the scenario: {e}")))?;
         Scenario::from_toml(&text, path)
     }
 
@@ -182,9 +178,6 @@ impl Scenario {
 
     /// Arms that receive patients, in name order.
     pub fn allocated_arms(&self) -> impl Iterator<Item = (usize, &Arm)> {
-        self.arms
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| a.allocation > 0)
+        self.arms.iter().enumerate().filter(|(_, a)| a.allocation > 0)
     }
 }

@@ -24,23 +24,12 @@ struct Ctx<'a> {
 type Result<T> = std::result::Result<T, ScenarioError>;
 
 impl Ctx<'_> {
-    fn err(
-        &self,
-        span: Range<usize>,
-        key: impl Into<String>,
-        message: impl Into<String>,
-    ) -> ScenarioError {
+    fn err(&self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) -> ScenarioError {
         ScenarioError::at(self.path, self.text, span, Some(key.into()), message.into())
     }
 
     /// A finite number satisfying `ok`, else an error saying `expected`.
-    fn number(
-        &self,
-        v: &S<f64>,
-        key: &str,
-        expected: &str,
-        ok: impl Fn(f64) -> bool,
-    ) -> Result<f64> {
+    fn number(&self, v: &S<f64>, key: &str, expected: &str, ok: impl Fn(f64) -> bool) -> Result<f64> {
         let x = *v.get_ref();
         if x.is_finite() && ok(x) {
             Ok(x)
@@ -54,17 +43,9 @@ impl Ctx<'_> {
         if (lo..=hi).contains(&x) {
             Ok(x)
         } else if hi == i64::MAX {
-            Err(self.err(
-                v.span(),
-                key,
-                format!("expected an integer ≥ {lo}, found {x}"),
-            ))
+            Err(self.err(v.span(), key, format!("expected an integer ≥ {lo}, found {x}")))
         } else {
-            Err(self.err(
-                v.span(),
-                key,
-                format!("expected an integer from {lo} to {hi}, found {x}"),
-            ))
+            Err(self.err(v.span(), key, format!("expected an integer from {lo} to {hi}, found {x}")))
         }
     }
 
@@ -91,8 +72,7 @@ impl Ctx<'_> {
     fn name(&self, v: &S<String>, key: &str) -> Result<String> {
         let s = v.get_ref();
         let ok = !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             && !s.starts_with('-');
         if ok {
             Ok(s.clone())
@@ -130,22 +110,12 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
         .into_iter()
         .collect();
     if raw.arms.get_ref().is_empty() {
-        return Err(ctx.err(
-            raw.arms.span(),
-            "arms",
-            "expected at least one arm, found none",
-        ));
+        return Err(ctx.err(raw.arms.span(), "arms", "expected at least one arm, found none"));
     }
     for (arm_name, arm) in raw.arms.get_ref() {
-        ctx.name(
-            &S::new(arm.span(), arm_name.clone()),
-            &format!("arms.{arm_name}"),
-        )?;
+        ctx.name(&S::new(arm.span(), arm_name.clone()), &format!("arms.{arm_name}"))?;
         for (cause, h) in arm.get_ref().causes.get_ref() {
-            ctx.name(
-                &S::new(h.span(), cause.clone()),
-                &format!("arms.{arm_name}.causes.{cause}"),
-            )?;
+            ctx.name(&S::new(h.span(), cause.clone()), &format!("arms.{arm_name}.causes.{cause}"))?;
         }
     }
 
@@ -164,17 +134,12 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
             return Err(ctx.err(
                 w.span(),
                 key,
-                format!(
-                    "no arm named `{arm_name}`; arms are: {}",
-                    list(arms.iter().map(|a| &a.name))
-                ),
+                format!("no arm named `{arm_name}`; arms are: {}", list(arms.iter().map(|a| &a.name))),
             ));
         };
         arms[i].allocation = ctx.integer(w, &key, 0, 1000)? as usize;
     }
-    let allocated: Vec<usize> = (0..arms.len())
-        .filter(|&i| arms[i].allocation > 0)
-        .collect();
+    let allocated: Vec<usize> = (0..arms.len()).filter(|&i| arms[i].allocation > 0).collect();
     let alloc_span = raw.design.get_ref().allocation.span();
     let alloc_sum: usize = allocated.iter().map(|&i| arms[i].allocation).sum();
     if allocated.is_empty() {
@@ -188,10 +153,7 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
         return Err(ctx.err(
             alloc_span,
             "design.allocation",
-            format!(
-                "expected one or two allocated arms, found {}",
-                allocated.len()
-            ),
+            format!("expected one or two allocated arms, found {}", allocated.len()),
         ));
     }
     let rd = raw.design.get_ref();
@@ -209,17 +171,10 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
                 ));
             };
             if !allocated.contains(&ci) {
-                return Err(ctx.err(
-                    c.span(),
-                    "design.control",
-                    "the control arm must have allocation > 0",
-                ));
+                return Err(ctx.err(c.span(), "design.control", "the control arm must have allocation > 0"));
             }
             match allocated.as_slice() {
-                [a, b] => Some(Comparison {
-                    control: ci,
-                    experimental: if *a == ci { *b } else { *a },
-                }),
+                [a, b] => Some(Comparison { control: ci, experimental: if *a == ci { *b } else { *a } }),
                 _ => None,
             }
         }
@@ -268,17 +223,11 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
 }
 
 fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
-    items
-        .map(|s| format!("`{s}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    items.map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
 }
 
 fn simulation(ctx: &Ctx, raw: Option<&raw::RawSimulation>) -> Result<Simulation> {
-    let mut sim = Simulation {
-        replicates: 1000,
-        seed: 1,
-    };
+    let mut sim = Simulation { replicates: 1000, seed: 1 };
     if let Some(r) = raw {
         if let Some(n) = &r.replicates {
             sim.replicates = ctx.integer(n, "simulation.replicates", 1, MAX_REPLICATES)? as u64;
@@ -295,9 +244,7 @@ fn design(ctx: &Ctx, d: &raw::RawDesign, whole: &S<raw::RawDesign>) -> Result<De
     let a = d.accrual.get_ref();
     let accrual = match (&a.duration, &a.breaks, &a.rates) {
         (Some(dur), None, None) => Accrual::Uniform {
-            duration: ctx.number(dur, "design.accrual.duration", "a positive duration", |x| {
-                x > 0.0
-            })?,
+            duration: ctx.number(dur, "design.accrual.duration", "a positive duration", |x| x > 0.0)?,
         },
         (None, breaks, Some(rates)) => {
             let b = match breaks {
@@ -312,10 +259,7 @@ fn design(ctx: &Ctx, d: &raw::RawDesign, whole: &S<raw::RawDesign>) -> Result<De
                     "the last accrual rate must be > 0, or the trial never fills",
                 ));
             }
-            Accrual::Piecewise {
-                breaks: b,
-                rates: r,
-            }
+            Accrual::Piecewise { breaks: b, rates: r }
         }
         _ => {
             return Err(ctx.err(
@@ -330,19 +274,12 @@ fn design(ctx: &Ctx, d: &raw::RawDesign, whole: &S<raw::RawDesign>) -> Result<De
         calendar: c
             .calendar
             .as_ref()
-            .map(|v| {
-                ctx.number(v, "design.cut.calendar", "a positive calendar time", |x| {
-                    x > 0.0
-                })
-            })
+            .map(|v| ctx.number(v, "design.cut.calendar", "a positive calendar time", |x| x > 0.0))
             .transpose()?,
         events: c
             .events
             .as_ref()
-            .map(|v| {
-                ctx.integer(v, "design.cut.events", 1, MAX_PATIENTS)
-                    .map(|k| k as usize)
-            })
+            .map(|v| ctx.integer(v, "design.cut.events", 1, MAX_PATIENTS).map(|k| k as usize))
             .transpose()?,
         min_followup: c
             .min_followup
@@ -381,12 +318,7 @@ fn design(ctx: &Ctx, d: &raw::RawDesign, whole: &S<raw::RawDesign>) -> Result<De
             format!("expected at most n = {n} events, found {k}"),
         ));
     }
-    Ok(Design {
-        n,
-        block_size: 0,
-        accrual,
-        cut,
-    })
+    Ok(Design { n, block_size: 0, accrual, cut })
 }
 
 /// Non-negative finite rates, one more than the breaks.
@@ -418,18 +350,13 @@ fn arms(ctx: &Ctx, raw: &raw::RawScenario, causes: &[String]) -> Result<Vec<Arm>
     for (name, arm) in raw_arms {
         let a = arm.get_ref();
         let dropout = match &a.dropout {
-            Some(d) => ctx.number(d, &format!("arms.{name}.dropout"), "a rate ≥ 0", |x| {
-                x >= 0.0
-            })?,
+            Some(d) => ctx.number(d, &format!("arms.{name}.dropout"), "a rate ≥ 0", |x| x >= 0.0)?,
             None => 0.0,
         };
         let mut hz = vec![None; causes.len()];
         for (cause, h) in a.causes.get_ref() {
             let key = format!("arms.{name}.causes.{cause}");
-            let ci = causes
-                .iter()
-                .position(|c| c == cause)
-                .expect("causes is the union of arm causes");
+            let ci = causes.iter().position(|c| c == cause).expect("causes is the union of arm causes");
             if !matches!(h.get_ref(), RawHazard::Relative(_)) {
                 hz[ci] = Some(absolute(ctx, h.get_ref(), &key)?);
             }
@@ -449,19 +376,13 @@ fn arms(ctx: &Ctx, raw: &raw::RawScenario, causes: &[String]) -> Result<Vec<Arm>
                 continue;
             };
             let key = format!("arms.{name}.causes.{cause}.relative");
-            let ci = causes
-                .iter()
-                .position(|c| c == cause)
-                .expect("causes is the union of arm causes");
+            let ci = causes.iter().position(|c| c == cause).expect("causes is the union of arm causes");
             let to = rel.to.get_ref();
             let Some(bi) = arms.iter().position(|a| &a.name == to) else {
                 return Err(ctx.err(
                     rel.to.span(),
                     format!("{key}.to"),
-                    format!(
-                        "no arm named `{to}`; arms are: {}",
-                        list(arms.iter().map(|a| &a.name))
-                    ),
+                    format!("no arm named `{to}`; arms are: {}", list(arms.iter().map(|a| &a.name))),
                 ));
             };
             if bi == ai {
@@ -484,14 +405,14 @@ fn arms(ctx: &Ctx, raw: &raw::RawScenario, causes: &[String]) -> Result<Vec<Arm>
                     return Err(ctx.err(
                         rel.to.span(),
                         format!("{key}.to"),
-                        format!("`arms.{to}.causes.{cause}` is itself relative; the reference must be absolute"),
+                        format!(
+                            "`arms.{to}.causes.{cause}` is itself relative; the reference must be absolute"
+                        ),
                     ));
                 }
                 Some(_) => {}
             }
-            let base = arms[bi].causes[ci]
-                .clone()
-                .expect("absolute hazard built in the first pass");
+            let base = arms[bi].causes[ci].clone().expect("absolute hazard built in the first pass");
             let breaks = match &rel.breaks {
                 Some(b) => ctx.breaks(b, &format!("{key}.breaks"))?,
                 None => Vec::new(),
@@ -532,10 +453,14 @@ fn arms(ctx: &Ctx, raw: &raw::RawScenario, causes: &[String]) -> Result<Vec<Arm>
                     format!("expected hazard ratios ≥ 0, found {bad}"),
                 ));
             }
-            arms[ai].causes[ci] = Some(Hazard::Relative {
-                base: Box::new(base),
-                hr: Piecewise::new(breaks, hr),
-            });
+            arms[ai].causes[ci] =
+                Some(Hazard::Relative { base: Box::new(base), hr: Piecewise::new(breaks, hr) });
+        }
+    }
+    // Equivalent forms that are cheaper to sample (see `Hazard::simplified`).
+    for arm in &mut arms {
+        for h in arm.causes.iter_mut().flatten() {
+            *h = h.simplified();
         }
     }
     Ok(arms)
@@ -544,47 +469,22 @@ fn arms(ctx: &Ctx, raw: &raw::RawScenario, causes: &[String]) -> Result<Vec<Arm>
 fn absolute(ctx: &Ctx, h: &RawHazard, key: &str) -> Result<Hazard> {
     Ok(match h {
         RawHazard::Exponential(rate) => Hazard::Exponential {
-            rate: ctx.number(rate, &format!("{key}.exponential"), "a rate ≥ 0", |x| {
-                x >= 0.0
-            })?,
+            rate: ctx.number(rate, &format!("{key}.exponential"), "a rate ≥ 0", |x| x >= 0.0)?,
         },
         RawHazard::Weibull(w) => Hazard::Weibull {
-            shape: ctx.number(
-                &w.shape,
-                &format!("{key}.weibull.shape"),
-                "a shape > 0",
-                |x| x > 0.0,
-            )?,
-            scale: ctx.number(
-                &w.scale,
-                &format!("{key}.weibull.scale"),
-                "a scale > 0",
-                |x| x > 0.0,
-            )?,
+            shape: ctx.number(&w.shape, &format!("{key}.weibull.shape"), "a shape > 0", |x| x > 0.0)?,
+            scale: ctx.number(&w.scale, &format!("{key}.weibull.scale"), "a scale > 0", |x| x > 0.0)?,
         },
         RawHazard::Piecewise(p) => {
             let breaks = ctx.breaks(&p.breaks, &format!("{key}.piecewise.breaks"))?;
-            let rates = rates_of(
-                ctx,
-                &p.rates,
-                &format!("{key}.piecewise.rates"),
-                breaks.len(),
-            )?;
+            let rates = rates_of(ctx, &p.rates, &format!("{key}.piecewise.rates"), breaks.len())?;
             Hazard::Piecewise(Piecewise::new(breaks, rates))
         }
         RawHazard::EarlyRisk(e) => Hazard::EarlyRisk {
-            risk: ctx.number(
-                &e.risk,
-                &format!("{key}.early_risk.risk"),
-                "a risk in [0, 1)",
-                |x| (0.0..1.0).contains(&x),
-            )?,
-            within: ctx.number(
-                &e.within,
-                &format!("{key}.early_risk.within"),
-                "a time > 0",
-                |x| x > 0.0,
-            )?,
+            risk: ctx.number(&e.risk, &format!("{key}.early_risk.risk"), "a risk in [0, 1)", |x| {
+                (0.0..1.0).contains(&x)
+            })?,
+            within: ctx.number(&e.within, &format!("{key}.early_risk.within"), "a time > 0", |x| x > 0.0)?,
         },
         RawHazard::Relative(_) => unreachable!("relative hazards are resolved in the second pass"),
     })
@@ -593,11 +493,7 @@ fn absolute(ctx: &Ctx, h: &RawHazard, key: &str) -> Result<Hazard> {
 fn endpoints(ctx: &Ctx, raw: &raw::RawScenario, causes: &[String]) -> Result<Vec<Endpoint>> {
     let mut out = Vec::new();
     if raw.endpoints.get_ref().is_empty() {
-        return Err(ctx.err(
-            raw.endpoints.span(),
-            "endpoints",
-            "expected at least one endpoint",
-        ));
+        return Err(ctx.err(raw.endpoints.span(), "endpoints", "expected at least one endpoint"));
     }
     for (name, set) in raw.endpoints.get_ref() {
         let key = format!("endpoints.{name}");
@@ -611,36 +507,22 @@ fn endpoints(ctx: &Ctx, raw: &raw::RawScenario, causes: &[String]) -> Result<Vec
                 return Err(ctx.err(
                     c.span(),
                     key,
-                    format!(
-                        "cause `{}` is in no arm; causes are: {}",
-                        c.get_ref(),
-                        list(causes.iter())
-                    ),
+                    format!("cause `{}` is in no arm; causes are: {}", c.get_ref(), list(causes.iter())),
                 ));
             };
             if idx.contains(&ci) {
-                return Err(ctx.err(
-                    c.span(),
-                    key,
-                    format!("cause `{}` is listed twice", c.get_ref()),
-                ));
+                return Err(ctx.err(c.span(), key, format!("cause `{}` is listed twice", c.get_ref())));
             }
             idx.push(ci);
         }
         idx.sort_unstable();
-        out.push(Endpoint {
-            name: name.clone(),
-            causes: idx,
-        });
+        out.push(Endpoint { name: name.clone(), causes: idx });
     }
     Ok(out)
 }
 
 fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) -> Result<Analysis> {
-    let Some(endpoint) = endpoints
-        .iter()
-        .position(|e| &e.name == a.endpoint.get_ref())
-    else {
+    let Some(endpoint) = endpoints.iter().position(|e| &e.name == a.endpoint.get_ref()) else {
         return Err(ctx.err(
             a.endpoint.span(),
             "analysis.endpoint",
@@ -652,9 +534,7 @@ fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) -> Result<A
         ));
     };
     let alpha = match &a.alpha {
-        Some(v) => ctx.number(v, "analysis.alpha", "a level in (0, 0.5]", |x| {
-            x > 0.0 && x <= 0.5
-        })?,
+        Some(v) => ctx.number(v, "analysis.alpha", "a level in (0, 0.5]", |x| x > 0.0 && x <= 0.5)?,
         None => 0.025,
     };
     let sides = match &a.sides {
@@ -663,18 +543,12 @@ fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) -> Result<A
             1 => Sides::One,
             2 => Sides::Two,
             x => {
-                return Err(ctx.err(
-                    v.span(),
-                    "analysis.sides",
-                    format!("expected 1 or 2, found {x}"),
-                ));
+                return Err(ctx.err(v.span(), "analysis.sides", format!("expected 1 or 2, found {x}")));
             }
         },
     };
     let positive = |v: &Option<S<f64>>, key: &str| -> Result<Option<f64>> {
-        v.as_ref()
-            .map(|x| ctx.number(x, key, "a time > 0", |t| t > 0.0))
-            .transpose()
+        v.as_ref().map(|x| ctx.number(x, key, "a time > 0", |t| t > 0.0)).transpose()
     };
     let tau = positive(&a.tau, "analysis.tau")?;
     let milestone = positive(&a.milestone, "analysis.milestone")?;
@@ -697,11 +571,7 @@ fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) -> Result<A
             ));
         };
         if tests.iter().any(|x| x.name == name) {
-            return Err(ctx.err(
-                t.span(),
-                "analysis.tests",
-                format!("test {name:?} is listed twice"),
-            ));
+            return Err(ctx.err(t.span(), "analysis.tests", format!("test {name:?} is listed twice")));
         }
         match kind {
             TestKind::Rmst if tau.is_none() => {
@@ -726,13 +596,10 @@ fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) -> Result<A
     if let Some(c) = &a.crossing {
         if let Some(g) = &c.min_gap {
             crossing.min_gap =
-                ctx.number(g, "analysis.crossing.min_gap", "a gap in [0, 1)", |x| {
-                    (0.0..1.0).contains(&x)
-                })?;
+                ctx.number(g, "analysis.crossing.min_gap", "a gap in [0, 1)", |x| (0.0..1.0).contains(&x))?;
         }
         if let Some(k) = &c.min_at_risk {
-            crossing.min_at_risk =
-                ctx.integer(k, "analysis.crossing.min_at_risk", 1, MAX_PATIENTS)? as usize;
+            crossing.min_at_risk = ctx.integer(k, "analysis.crossing.min_at_risk", 1, MAX_PATIENTS)? as usize;
         }
     }
     if let Some(m) = &a.maxcombo {
@@ -741,22 +608,10 @@ fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) -> Result<A
         return Err(ctx.err(
             m.weights.span(),
             "analysis.maxcombo",
-            format!(
-                "the `maxcombo` test is not available in this version; allowed tests: {TEST_NAMES}"
-            ),
+            format!("the `maxcombo` test is not available in this version; allowed tests: {TEST_NAMES}"),
         ));
     }
-    Ok(Analysis {
-        endpoint,
-        alpha,
-        sides,
-        tests,
-        tau,
-        milestone,
-        horizons,
-        periods,
-        crossing,
-    })
+    Ok(Analysis { endpoint, alpha, sides, tests, tau, milestone, horizons, periods, crossing })
 }
 
 /// Parses a test name as written in `analysis.tests`.

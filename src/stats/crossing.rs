@@ -39,10 +39,7 @@ mod tests {
     use super::*;
 
     fn rule(gap: f64, k: usize) -> CrossingRule {
-        CrossingRule {
-            min_gap: gap,
-            min_at_risk: k,
-        }
+        CrossingRule { min_gap: gap, min_at_risk: k }
     }
 
     #[test]

@@ -16,19 +16,12 @@ pub struct KmPoint {
 }
 
 impl KmPoint {
-    const NAN: KmPoint = KmPoint {
-        surv: f64::NAN,
-        se: f64::NAN,
-    };
+    const NAN: KmPoint = KmPoint { surv: f64::NAN, se: f64::NAN };
 }
 
 /// Greenwood's increment d/(n(n − d)), 0 when n = d.
 pub fn greenwood_term(n: u32, d: u32) -> f64 {
-    if n > d {
-        f64::from(d) / (f64::from(n) * f64::from(n - d))
-    } else {
-        0.0
-    }
+    if n > d { f64::from(d) / (f64::from(n) * f64::from(n - d)) } else { 0.0 }
 }
 
 /// Ŝ_g and SE at each of `times` (increasing), written to `out` (same length).
@@ -46,14 +39,7 @@ pub fn km_at(table: &RiskTable, g: usize, times: &[Years], out: &mut [KmPoint]) 
             }
             j += 1;
         }
-        out[k] = if t > table.last_time[g] {
-            KmPoint::NAN
-        } else {
-            KmPoint {
-                surv: s,
-                se: s * gw.sqrt(),
-            }
-        };
+        out[k] = if t > table.last_time[g] { KmPoint::NAN } else { KmPoint { surv: s, se: s * gw.sqrt() } };
     }
 }
 

@@ -31,11 +31,7 @@ pub fn increment(n: [u32; 2], d: [u32; 2]) -> (f64, f64) {
     let dd = f64::from(d[0] + d[1]);
     let p1 = f64::from(n[1]) / nn;
     let u = f64::from(d[1]) - dd * p1;
-    let v = if nn > 1.0 {
-        dd * p1 * (1.0 - p1) * (nn - dd) / (nn - 1.0)
-    } else {
-        0.0
-    };
+    let v = if nn > 1.0 { dd * p1 * (1.0 - p1) * (nn - dd) / (nn - 1.0) } else { 0.0 };
     (u, v)
 }
 
@@ -54,11 +50,7 @@ pub fn logrank(table: &RiskTable) -> LogRank {
 #[inline]
 pub fn fh_weight(s: f64, rho: f64, gamma: f64) -> f64 {
     let a = if rho == 0.0 { 1.0 } else { s.powf(rho) };
-    let b = if gamma == 0.0 {
-        1.0
-    } else {
-        (1.0 - s).powf(gamma)
-    };
+    let b = if gamma == 0.0 { 1.0 } else { (1.0 - s).powf(gamma) };
     a * b
 }
 
@@ -84,11 +76,7 @@ mod tests {
     #[test]
     fn two_by_two_hand_computation() {
         // One time, n = (2, 2), d = (0, 2): U = 2 − 2·½ = 1, V = 2·½·½·2/3 = 1/3.
-        let t = RiskTable::from_data(
-            &[1.0, 1.0, 2.0, 2.0],
-            &[true, true, false, false],
-            &[1, 1, 0, 0],
-        );
+        let t = RiskTable::from_data(&[1.0, 1.0, 2.0, 2.0], &[true, true, false, false], &[1, 1, 0, 0]);
         let lr = logrank(&t);
         assert!((lr.u - 1.0).abs() < 1e-15);
         assert!((lr.v - 1.0 / 3.0).abs() < 1e-15);

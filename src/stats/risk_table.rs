@@ -58,12 +58,7 @@ impl RiskTable {
     /// Builds a table from parallel slices (for tests and reference data).
     pub fn from_data(time: &[f64], event: &[bool], group: &[u8]) -> RiskTable {
         let mut obs: Vec<Obs> = (0..time.len())
-            .map(|i| Obs {
-                time: time[i],
-                event: event[i],
-                group: group[i],
-                cause: 0,
-            })
+            .map(|i| Obs { time: time[i], event: event[i], group: group[i], cause: 0 })
             .collect();
         let mut t = RiskTable::default();
         t.build(&mut obs);
@@ -80,9 +75,7 @@ impl RiskTable {
 
     /// Total events per group.
     pub fn total_events(&self) -> [u32; 2] {
-        self.events
-            .iter()
-            .fold([0, 0], |acc, d| [acc[0] + d[0], acc[1] + d[1]])
+        self.events.iter().fold([0, 0], |acc, d| [acc[0] + d[0], acc[1] + d[1]])
     }
 }
 

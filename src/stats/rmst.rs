@@ -19,10 +19,7 @@ pub struct Rmst {
 /// RMST of group g to τ.
 pub fn rmst(table: &RiskTable, g: usize, tau: Years) -> Rmst {
     if tau > table.last_time[g] {
-        return Rmst {
-            rmst: f64::NAN,
-            se: f64::NAN,
-        };
+        return Rmst { rmst: f64::NAN, se: f64::NAN };
     }
     let steps = || {
         (0..table.len())
@@ -46,10 +43,7 @@ pub fn rmst(table: &RiskTable, g: usize, tau: Years) -> Rmst {
         s *= 1.0 - f64::from(d) / f64::from(n);
         prev = t;
     }
-    Rmst {
-        rmst: total,
-        se: var.sqrt(),
-    }
+    Rmst { rmst: total, se: var.sqrt() }
 }
 
 /// RMST difference (experimental − control) with its z.

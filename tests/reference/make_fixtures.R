@@ -602,7 +602,8 @@ maxcombo <- function(et, fh, notes) {
   if (nk >= 2) {
     m1 <- pmv(rep(zmin, nk), rep(Inf, nk), Rk, Miwa(steps = 4096))
     m2 <- pmv(rep(-zmax, nk), rep(zmax, nk), Rk, Miwa(steps = 4096))
-    chk(abs(one_r$p - m1$p) < 1e-7, "reduced p vs Miwa"); chk(abs(two_r$p - m2$p) < 1e-7, "reduced p2 vs Miwa")
+    chk(abs(one_r$p - m1$p) < 1e-7, sprintf("reduced p: Genz %.12g vs Miwa %.12g", one_r$p, m1$p))
+    chk(abs(two_r$p - m2$p) < 1e-7, sprintf("reduced p2: Genz %.12g (err %.3g) vs Miwa %.12g", two_r$p, two_r$err, m2$p))
   }
   chk(abs(one_r$p - mvn_quad(Rk, rep(zmin, nk), rep(Inf, nk), nk)) < 1e-7, "reduced p vs quad")
   list(z = z, corr = R, z_min = zmin, p = 1 - one$p, p2 = 1 - two$p,
