@@ -1,1 +1,248 @@
+//! Bad scenarios through the real binary: each gives one message naming file:line:column, the
+//! key, and what is allowed; exit code 2; nothing written; no panic.
 
+use std::path::Path;
+
+use assert_cmd::Command;
+
+const BASE: &str = r#"name = "bad"
+[design]
+n = 100
+control = "cyc"
+allocation = { cyc = 1, hsct = 1 }
+block_size = 4
+accrual = { duration = 2 }
+[design.cut]
+calendar = 5
+[arms.cyc.causes]
+disease_death = { piecewise = { breaks = [1, 2], rates = [0.1, 0.08, 0.05] } }
+organ_failure = { exponential = 0.02 }
+[arms.hsct.causes]
+treatment_death = { early_risk = { risk = 0.1, within = 0.25 } }
+disease_death = { relative = { to = "cyc", breaks = [1], hr = [0.6, 0.2] } }
+organ_failure = { relative = { to = "cyc", hr = 0.5 } }
+[endpoints]
+efs = ["treatment_death", "disease_death", "organ_failure"]
+[analysis]
+endpoint = "efs"
+alpha = 0.025
+tests = ["logrank", "rmst"]
+tau = 3
+horizons = [1, 2]
+"#;
+
+/// (case, line to replace (1-based) and its new text, expected line in the message, fragments
+/// the message must contain).
+struct Case {
+    name: &'static str,
+    edit: Option<(usize, &'static str)>,
+    line: usize,
+    expect: &'static [&'static str],
+}
+
+fn edited(edit: Option<(usize, &str)>) -> String {
+    let mut lines: Vec<&str> = BASE.lines().collect();
+    if let Some((l, text)) = edit {
+        lines[l - 1] = text;
+    }
+    lines.join("\n") + "\n"
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "unknown key",
+        edit: Some((21, "alpah = 0.025")),
+        line: 21,
+        expect: &["`analysis.alpah`", "unknown field `alpah`", "`alpha`"],
+    },
+    Case {
+        name: "misspelt cause in an endpoint",
+        edit: Some((18, r#"efs = ["treatment_deth", "disease_death"]"#)),
+        line: 18,
+        expect: &["`endpoints.efs`", "`treatment_deth` is in no arm", "`treatment_death`"],
+    },
+    Case {
+        name: "negative rate",
+        edit: Some((12, "organ_failure = { exponential = -0.02 }")),
+        line: 12,
+        expect: &["`arms.cyc.causes.organ_failure.exponential`", "expected a rate ≥ 0, found -0.02"],
+    },
+    Case {
+        name: "risk outside [0, 1)",
+        edit: Some((14, "treatment_death = { early_risk = { risk = 1.0, within = 0.25 } }")),
+        line: 14,
+        expect: &["`arms.hsct.causes.treatment_death.early_risk.risk`", "[0, 1)", "found 1"],
+    },
+    Case {
+        name: "breaks not increasing",
+        edit: Some((11, "disease_death = { piecewise = { breaks = [2, 1], rates = [0.1, 0.08, 0.05] } }")),
+        line: 11,
+        expect: &["`arms.cyc.causes.disease_death.piecewise.breaks[1]`", "strictly increasing"],
+    },
+    Case {
+        name: "rates and breaks lengths differ",
+        edit: Some((11, "disease_death = { piecewise = { breaks = [1, 2], rates = [0.1, 0.08] } }")),
+        line: 11,
+        expect: &["`arms.cyc.causes.disease_death.piecewise.rates`", "expected 3 values", "found 2"],
+    },
+    Case {
+        name: "relative to an unknown arm",
+        edit: Some((16, r#"organ_failure = { relative = { to = "cy", hr = 0.5 } }"#)),
+        line: 16,
+        expect: &["`arms.hsct.causes.organ_failure.relative.to`", "no arm named `cy`", "`cyc`, `hsct`"],
+    },
+    Case {
+        name: "relative to itself",
+        edit: Some((16, r#"organ_failure = { relative = { to = "hsct", hr = 0.5 } }"#)),
+        line: 16,
+        expect: &["`arms.hsct.causes.organ_failure.relative.to`", "relative to itself"],
+    },
+    Case {
+        name: "relative to a relative cause",
+        edit: Some((12, r#"organ_failure = { relative = { to = "hsct", hr = 2 } }"#)),
+        line: 12,
+        expect: &["`arms.cyc.causes.organ_failure.relative.to`", "is itself relative", "must be absolute"],
+    },
+    Case {
+        name: "endpoint names a cause no arm has",
+        edit: Some((18, r#"efs = ["progression"]"#)),
+        line: 18,
+        expect: &["`endpoints.efs`", "cause `progression` is in no arm"],
+    },
+    Case {
+        name: "control is not an arm",
+        edit: Some((4, r#"control = "placebo""#)),
+        line: 4,
+        expect: &["`design.control`", "no arm named `placebo`"],
+    },
+    Case { name: "n < 2", edit: Some((3, "n = 1")), line: 3, expect: &["`design.n`", "from 2", "found 1"] },
+    Case {
+        name: "block size not a multiple of the allocation sum",
+        edit: Some((6, "block_size = 3")),
+        line: 6,
+        expect: &["`design.block_size`", "multiple of the allocation sum 2", "found 3"],
+    },
+    Case {
+        name: "unknown test name",
+        edit: Some((22, r#"tests = ["logrank", "logrnak"]"#)),
+        line: 22,
+        expect: &["`analysis.tests`", "unknown test \"logrnak\"", "allowed: logrank"],
+    },
+    Case {
+        name: "misspelt hazard form",
+        edit: Some((12, "organ_failure = { exponentail = 0.02 }")),
+        line: 12,
+        expect: &["`arms.cyc.causes.organ_failure`", "unknown variant `exponentail`", "exponential"],
+    },
+    Case {
+        name: "alpha out of range",
+        edit: Some((21, "alpha = 1.5")),
+        line: 21,
+        expect: &["`analysis.alpha`", "(0, 0.5]", "found 1.5"],
+    },
+    Case {
+        name: "sides not 1 or 2",
+        edit: Some((21, "sides = 3")),
+        line: 21,
+        expect: &["`analysis.sides`", "1 or 2"],
+    },
+    Case {
+        name: "wrong type",
+        edit: Some((3, r#"n = "many""#)),
+        line: 3,
+        expect: &["`design.n`", "invalid type", "expected an integer"],
+    },
+    Case {
+        name: "allocation to an unknown arm",
+        edit: Some((5, "allocation = { cyc = 1, hsc = 1 }")),
+        line: 5,
+        expect: &["`design.allocation.hsc`", "no arm named `hsc`"],
+    },
+    Case {
+        name: "horizons not increasing",
+        edit: Some((24, "horizons = [2, 1]")),
+        line: 24,
+        expect: &["`analysis.horizons[1]`", "strictly increasing"],
+    },
+    Case {
+        name: "rmst without tau",
+        edit: Some((23, "")),
+        line: 22,
+        expect: &["`analysis.tau`", "needs `analysis.tau`"],
+    },
+    Case {
+        name: "hazard ratios and breaks lengths differ",
+        edit: Some((15, r#"disease_death = { relative = { to = "cyc", breaks = [1], hr = [0.6] } }"#)),
+        line: 15,
+        expect: &["`arms.hsct.causes.disease_death.relative.hr`", "expected 2 hazard ratios"],
+    },
+];
+
+fn check(path: &Path, out: &Path, line: Option<usize>, expect: &[&str], name: &str) {
+    let assert = Command::cargo_bin("trialsim")
+        .unwrap()
+        .args(["run", path.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(!stderr.contains("panicked"), "{name}: panicked\n{stderr}");
+    assert!(stderr.starts_with("error"), "{name}: one error message expected\n{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error")).count(),
+        1,
+        "{name}: exactly one message\n{stderr}"
+    );
+    let place = match line {
+        Some(l) => format!("{}:{l}:", path.display()),
+        None => path.display().to_string(),
+    };
+    assert!(stderr.contains(&place), "{name}: no `{place}` in\n{stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "{name}: no `{e}` in\n{stderr}");
+    }
+    assert!(!out.exists(), "{name}: something was written to {}", out.display());
+}
+
+#[test]
+fn the_base_scenario_is_valid() {
+    // Otherwise every case below would fail for the wrong reason.
+    trialsim::scenario::Scenario::from_toml(BASE, Path::new("base.toml")).expect("BASE is valid");
+}
+
+#[test]
+fn bad_scenarios_give_one_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(CASES.len() >= 15);
+    for (i, case) in CASES.iter().enumerate() {
+        let path = dir.path().join(format!("case{i}.toml"));
+        std::fs::write(&path, edited(case.edit)).unwrap();
+        check(&path, &dir.path().join(format!("out{i}")), Some(case.line), case.expect, case.name);
+    }
+}
+
+#[test]
+fn empty_file_not_toml_and_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.toml");
+    std::fs::write(&empty, "").unwrap();
+    check(&empty, &dir.path().join("o1"), Some(1), &["missing field `name`"], "empty file");
+    let garbage = dir.path().join("garbage.toml");
+    std::fs::write(&garbage, "name = \"x\"\n[design\nn = 3\n").unwrap();
+    check(&garbage, &dir.path().join("o2"), Some(2), &["unclosed table"], "not TOML");
+    let missing = dir.path().join("missing.toml");
+    check(&missing, &dir.path().join("o3"), None, &["cannot read the scenario"], "missing file");
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    for args in
+        [&["run", "scenarios/ph.toml", "--reps", "0"][..], &["run", "scenarios/ph.toml", "--threads", "0"]]
+    {
+        Command::cargo_bin("trialsim").unwrap().args(args).assert().code(2);
+    }
+    Command::cargo_bin("trialsim")
+        .unwrap()
+        .args(["run", "scenarios/ph.toml", "--reps", "-3"])
+        .assert()
+        .code(2);
+}

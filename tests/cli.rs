@@ -1,1 +1,127 @@
+//! The command line and the output contract.
 
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn run(args: &[&str]) -> assert_cmd::assert::Assert {
+    Command::cargo_bin("trialsim").unwrap().args(args).assert()
+}
+
+fn run_to(scenario: &str, out: &Path, extra: &[&str]) {
+    let mut args = vec!["run", scenario, "--out", out.to_str().unwrap(), "--quiet"];
+    args.extend_from_slice(extra);
+    run(&args).success();
+}
+
+#[test]
+fn same_bytes_for_any_thread_count_and_output_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (dir.path().join("t1"), dir.path().join("t2"), dir.path().join("seed"));
+    run_to("scenarios/astis.toml", &a, &["--reps", "3000", "--threads", "1"]);
+    run_to("scenarios/astis.toml", &b, &["--reps", "3000", "--threads", "2"]);
+    let ja = fs::read(a.join("summary.json")).unwrap();
+    assert_eq!(ja, fs::read(b.join("summary.json")).unwrap(), "summary.json differs between 1 and 2 threads");
+    assert_eq!(fs::read(a.join("summary.md")).unwrap(), fs::read(b.join("summary.md")).unwrap());
+    run_to("scenarios/astis.toml", &c, &["--reps", "3000", "--seed", "99"]);
+    assert_ne!(ja, fs::read(c.join("summary.json")).unwrap(), "another seed must give another result");
+}
+
+#[test]
+fn summary_json_follows_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ph");
+    run_to("scenarios/ph.toml", &out, &["--reps", "500"]);
+    let text = fs::read_to_string(out.join("summary.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["scenario"], "ph");
+    assert_eq!(v["seed"], 7);
+    assert_eq!(v["replicates"], 500);
+    for t in ["logrank", "fh(0,1)", "rmst", "milestone"] {
+        let p = v["tests"][t]["power"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p), "{t}");
+        assert!(v["tests"][t]["power_se"].as_f64().unwrap() > 0.0);
+        assert!(v["tests"][t]["not_estimable"].as_u64().is_some());
+    }
+    assert!(v["events"]["mean"].as_f64().unwrap() > 100.0);
+    assert!(v["truth"]["survival"].is_array());
+    assert!(v["truth"]["rmst"]["difference"].as_f64().unwrap() > 0.0);
+    // No paths, timings or thread counts.
+    assert!(!text.contains(dir.path().to_str().unwrap()));
+    assert!(!text.contains("thread") && !text.contains("elapsed"));
+    for f in ["summary.md", "survival.svg"] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    let svg = fs::read_to_string(out.join("survival.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("<polygon"), "band drawn");
+}
+
+#[test]
+fn replicates_and_patients_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x");
+    run_to("scenarios/ph.toml", &out, &["--reps", "300", "--export-replicates", "--export-patients", "2"]);
+    let rep = fs::read_to_string(out.join("replicates.csv")).unwrap();
+    let mut lines = rep.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "replicate,logrank.z,\"fh(0,1).z\",rmst.diff,rmst.se,rmst.z,milestone.diff,milestone.se,milestone.z"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 300);
+    for (r, row) in rows.iter().enumerate() {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(cells[0], r.to_string());
+        assert_eq!(cells.len(), 9);
+        for c in &cells[1..] {
+            let x: f64 = c.parse().unwrap();
+            assert_eq!(x.to_string(), *c, "shortest round-trip form");
+        }
+    }
+    let pat = fs::read_to_string(out.join("patients.csv")).unwrap();
+    let mut lines = pat.lines();
+    assert_eq!(lines.next().unwrap(), "replicate,arm,entry,os.time,os.event");
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // Calendar cut at 5 after 2 years of accrual: all 500 patients of replicates 0 and 1.
+    assert_eq!(rows.len(), 1000);
+    assert!(rows.iter().all(|r| ["control", "experimental"].contains(&r[1]) && ["0", "1"].contains(&r[4])));
+    assert_eq!(rows.iter().filter(|r| r[0] == "1").count(), 500);
+}
+
+#[test]
+fn patients_export_matches_the_replicate_statistics() {
+    // The log-rank z recomputed from patients.csv equals replicates.csv's: the exported data
+    // are the analysed data.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x");
+    run_to("scenarios/astis.toml", &out, &["--reps", "3", "--export-replicates", "--export-patients", "3"]);
+    let pat = fs::read_to_string(out.join("patients.csv")).unwrap();
+    let rep = fs::read_to_string(out.join("replicates.csv")).unwrap();
+    for r in 0..3 {
+        let (mut t, mut e, mut g) = (vec![], vec![], vec![]);
+        for l in pat.lines().skip(1) {
+            let c: Vec<&str> = l.split(',').collect();
+            if c[0] == r.to_string() {
+                t.push(c[3].parse::<f64>().unwrap());
+                e.push(c[4] == "1");
+                g.push(u8::from(c[1] == "hsct"));
+            }
+        }
+        let table = trialsim::stats::RiskTable::from_data(&t, &e, &g);
+        let z = trialsim::stats::logrank::logrank(&table).z;
+        let line = rep.lines().nth(r + 1).unwrap();
+        let want: f64 = line.split(',').nth(1).unwrap().parse().unwrap();
+        assert_eq!(z, want, "replicate {r}");
+    }
+}
+
+#[test]
+fn check_prints_the_truth_and_help_shows_examples() {
+    let a = run(&["check", "scenarios/astis.toml"]).success();
+    let out = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    assert!(out.contains("true curves cross at 1.84"), "{out}");
+    let h = run(&["run", "--help"]).success();
+    assert!(String::from_utf8_lossy(&h.get_output().stdout).contains("Examples:"));
+}

@@ -101,7 +101,15 @@ tests = ["logrank"]
     cohort.generate(&sc, 11, 0);
     // The written hazard rates, from the formulas, not from the crate's Hazard type.
     let early_rate = -(0.7f64).ln() / 0.5;
-    let pw_a = |t: f64| if t <= 0.5 { 0.4 } else if t <= 2.0 { 0.0 } else { 0.2 };
+    let pw_a = |t: f64| {
+        if t <= 0.5 {
+            0.4
+        } else if t <= 2.0 {
+            0.0
+        } else {
+            0.2
+        }
+    };
     let wei_lo_a = |t: f64| 0.6 / 2.0 * (t / 2.0).powf(-0.4);
     let cases: Vec<(&str, &str, Box<dyn Fn(f64) -> f64>, Vec<f64>)> = vec![
         ("a", "exp", Box::new(|_| 0.3), vec![]),
@@ -113,14 +121,25 @@ tests = ["logrank"]
         (
             "b",
             "wei_lo",
-            Box::new(move |t: f64| wei_lo_a(t) * if t <= 0.7 { 1.5 } else if t <= 3.0 { 0.0 } else { 0.5 }),
+            Box::new(move |t: f64| {
+                wei_lo_a(t)
+                    * if t <= 0.7 {
+                        1.5
+                    } else if t <= 3.0 {
+                        0.0
+                    } else {
+                        0.5
+                    }
+            }),
             vec![0.7, 3.0],
         ),
         ("b", "pw", Box::new(move |t: f64| 0.6 * pw_a(t)), vec![0.5, 2.0]),
         (
             "b",
             "early",
-            Box::new(move |t: f64| if t >= 0.5 { 0.0 } else { early_rate * if t <= 0.25 { 0.5 } else { 3.0 } }),
+            Box::new(
+                move |t: f64| if t >= 0.5 { 0.0 } else { early_rate * if t <= 0.25 { 0.5 } else { 3.0 } },
+            ),
             vec![0.25, 0.5],
         ),
         ("b", "wei_hi", Box::new(|_| 0.1), vec![]),
@@ -161,7 +180,11 @@ fn type_i_error_of_logrank_family_on_identical_arms() {
     for name in ["logrank", "fh(0,1)"] {
         let t = s.tests[test_index(&layout, name)];
         let rate = t.benefit as f64 / reps as f64;
-        assert!((rate - alpha).abs() < 4.0 * se, "{name}: type I error {rate} vs α = {alpha} (4 SE = {})", 4.0 * se);
+        assert!(
+            (rate - alpha).abs() < 4.0 * se,
+            "{name}: type I error {rate} vs α = {alpha} (4 SE = {})",
+            4.0 * se
+        );
         assert_eq!(t.not_estimable, 0);
     }
 }
@@ -177,7 +200,10 @@ fn logrank_power_matches_schoenfeld_under_proportional_hazards() {
     let schoenfeld = normal::cdf((d * p * (1.0 - p)).sqrt() * hr.ln().abs() - normal::quantile(1.0 - alpha));
     let t = s.tests[test_index(&layout, "logrank")];
     let power = t.benefit as f64 / reps as f64;
-    assert!((power - schoenfeld).abs() < 0.03, "log-rank power {power} vs Schoenfeld {schoenfeld} at D = {d}");
+    assert!(
+        (power - schoenfeld).abs() < 0.03,
+        "log-rank power {power} vs Schoenfeld {schoenfeld} at D = {d}"
+    );
 }
 
 #[test]
@@ -207,13 +233,20 @@ fn simulated_estimates_agree_with_the_truth() {
         names.push(format!("km.experimental.{h}"));
         names.push(format!("km.difference.{h}"));
     }
-    names.extend(["rmst.control", "rmst.experimental", "rmst.diff", "milestone.diff", "events"].map(String::from));
+    names.extend(
+        ["rmst.control", "rmst.experimental", "rmst.diff", "milestone.diff", "events"].map(String::from),
+    );
     for name in names {
         let (t, truth) = estimate(&layout, &s, &name);
         let truth = truth.expect("estimate with a true value");
         let mcse = t.moments.sd() / (t.moments.n as f64).sqrt();
         let err = (t.moments.mean() - truth).abs();
-        assert!(err < 4.0 * mcse, "{name}: mean {} vs truth {truth} (4 SE = {})", t.moments.mean(), 4.0 * mcse);
+        assert!(
+            err < 4.0 * mcse,
+            "{name}: mean {} vs truth {truth} (4 SE = {})",
+            t.moments.mean(),
+            4.0 * mcse
+        );
     }
 }
 
@@ -251,7 +284,10 @@ fn astis_truth_reproduces_the_published_proportions() {
     for (arm, p) in published {
         for (i, &target) in p.iter().enumerate() {
             let model = events(arm, [0, 1, 2][i]);
-            assert!((model - target).abs() < 0.01, "{arm} at horizon {i}: model {model} vs published {target}");
+            assert!(
+                (model - target).abs() < 0.01,
+                "{arm} at horizon {i}: model {model} vs published {target}"
+            );
         }
     }
     assert!(t.crossing_times.len() == 1 && (t.crossing_times[0] - 2.0).abs() < 0.5, "{:?}", t.crossing_times);

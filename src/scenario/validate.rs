@@ -90,10 +90,39 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario> {
     let ctx = Ctx { path, text };
     let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        let message = e.message().trim_end().to_string();
-        ScenarioError::at(path, text, span, None, message)
+        let message = e
+            .message()
+            .trim_end()
+            .replace("expected i64", "expected an integer")
+            .replace("expected f64", "expected a number");
+        ScenarioError::at(path, text, span.clone(), key_at(text, span.start), message)
     })?;
     build(&ctx, raw)
+}
+
+/// The dotted key written at byte `offset` (the table header in force plus the key on that
+/// line), for toml's own errors, which only carry a span. Best effort: `None` when the line holds
+/// no `key =`.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let mut table = String::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let end = start + line.len();
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            table = trimmed.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+        }
+        if offset < end || end == text.len() {
+            let (key, _) = line.split_once('=')?;
+            let key = key.trim().trim_matches('"');
+            if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
+                return None;
+            }
+            return Some(if table.is_empty() { key.to_string() } else { format!("{table}.{key}") });
+        }
+        start = end;
+    }
+    None
 }
 
 fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
