@@ -72,9 +72,13 @@ impl Cohort {
         self.entries(&sc.design.accrual, n, seed, replicate);
         self.allocate(sc, seed, replicate);
 
-        let mut rng = stream(seed, replicate, Purpose::Dropout);
         self.dropout.clear();
-        for i in 0..n {
+        if sc.arms.iter().all(|a| a.dropout == 0.0) {
+            // Each purpose has its own stream, so skipping this one shifts no other draw.
+            self.dropout.resize(n, f64::INFINITY);
+        }
+        let mut rng = stream(seed, replicate, Purpose::Dropout);
+        for i in self.dropout.len()..n {
             // Always draw, so the stream stays aligned whatever the dropout rates.
             let e: f64 = rng.sample(Exp1);
             let rate = sc.arms[self.arm[i] as usize].dropout;

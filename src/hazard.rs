@@ -37,6 +37,8 @@ pub struct Piecewise {
     pub values: Vec<f64>,
     /// ∫₀^{breaks[k]} of the function, so that inversion is a search, not a re-integration.
     integral_at_breaks: Vec<f64>,
+    /// 1/values[k] (+∞ for 0): inversion multiplies instead of dividing (hot loop).
+    reciprocals: Vec<f64>,
 }
 
 impl Piecewise {
@@ -54,7 +56,8 @@ impl Piecewise {
                 acc
             })
             .collect();
-        Piecewise { breaks, values, integral_at_breaks }
+        let reciprocals = values.iter().map(|v| 1.0 / v).collect();
+        Piecewise { breaks, values, integral_at_breaks, reciprocals }
     }
 
     pub fn constant(value: f64) -> Self {
@@ -74,9 +77,8 @@ impl Piecewise {
         let k = self.integral_at_breaks.partition_point(|&c| c < e);
         let (before, start) =
             if k == 0 { (0.0, 0.0) } else { (self.integral_at_breaks[k - 1], self.breaks[k - 1]) };
-        let v = self.values[k];
-        // Before the last piece, piece k is where the integral reaches e, so v > 0 there.
-        if v > 0.0 { start + (e - before) / v } else { f64::INFINITY }
+        // Before the last piece, piece k is where the integral reaches e, so its value is > 0.
+        if self.values[k] > 0.0 { start + (e - before) * self.reciprocals[k] } else { f64::INFINITY }
     }
 
     /// The value at t (right-closed pieces: t = breaks[k] belongs to piece k).

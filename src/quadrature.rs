@@ -3,6 +3,9 @@
 //! QUADPACK, 1983, routine QAG). Integrands here are smooth between known knots (hazard
 //! breakpoints), so the caller splits the range there and each piece converges fast.
 
+// The nodes and weights are quoted to 30 digits as published (QUADPACK); the compiler rounds.
+#![allow(clippy::excessive_precision)]
+
 /// Kronrod 15-point abscissae on [−1, 1] (non-negative half) and weights; every second abscissa
 /// (odd index) is a 7-point Gauss node with the Gauss weights below.
 const XGK: [f64; 8] = [

@@ -226,11 +226,10 @@ pub fn expected_cut(sc: &Scenario) -> Option<Years> {
             return None;
         }
     }
-    let pick = match cut.rule {
+    match cut.rule {
         CutRule::First => times.iter().copied().reduce(f64::min),
         CutRule::Last => times.iter().copied().reduce(f64::max),
-    };
-    pick
+    }
 }
 
 /// Average hazard ratio of experimental vs control over (from, to]:

@@ -111,7 +111,8 @@ tests = ["logrank"]
         }
     };
     let wei_lo_a = |t: f64| 0.6 / 2.0 * (t / 2.0).powf(-0.4);
-    let cases: Vec<(&str, &str, Box<dyn Fn(f64) -> f64>, Vec<f64>)> = vec![
+    type Rate = Box<dyn Fn(f64) -> f64>;
+    let cases: Vec<(&str, &str, Rate, Vec<f64>)> = vec![
         ("a", "exp", Box::new(|_| 0.3), vec![]),
         ("a", "wei_lo", Box::new(wei_lo_a), vec![]),
         ("a", "wei_hi", Box::new(|t: f64| 2.5 / 1.5 * (t / 1.5).powf(1.5)), vec![]),

@@ -38,7 +38,8 @@ pub fn render(r: &Results) -> Result<String, String> {
             let arm = &sc.arms[r.layout.group_arms[g]];
             let hist = &r.summary.band[g * n..(g + 1) * n];
             // The band only where enough replicates still have patients under follow-up.
-            let enough = |i: usize| hist[i].total() * 2 >= r.summary.replicates;
+            let banded = r.summary.replicates.min(crate::engine::BAND_REPLICATES);
+            let enough = |i: usize| hist[i].total() * 2 >= banded;
             let lower: Vec<(f64, f64)> =
                 (0..n).filter(|&i| enough(i)).map(|i| (grid[i], hist[i].quantile(0.025))).collect();
             let upper: Vec<(f64, f64)> =

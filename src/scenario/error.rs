@@ -15,7 +15,7 @@ pub struct ScenarioError {
     pub key: Option<String>,
     pub message: String,
     /// Where in the text; `None` only when the file could not be read at all.
-    location: Option<Location>,
+    location: Option<Box<Location>>,
 }
 
 #[derive(Debug)]
@@ -36,7 +36,7 @@ impl ScenarioError {
             path: path.to_path_buf(),
             key,
             message,
-            location: Some(Location { source: source.to_string(), span: start..end, line, column }),
+            location: Some(Box::new(Location { source: source.to_string(), span: start..end, line, column })),
         }
     }
 

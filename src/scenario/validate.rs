@@ -222,7 +222,7 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
         None => alloc_sum,
         Some(b) => {
             let x = ctx.integer(b, "design.block_size", 1, 100_000)? as usize;
-            if x % alloc_sum != 0 {
+            if !x.is_multiple_of(alloc_sum) {
                 return Err(ctx.err(
                     b.span(),
                     "design.block_size",

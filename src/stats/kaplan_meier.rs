@@ -43,6 +43,23 @@ pub fn km_at(table: &RiskTable, g: usize, times: &[Years], out: &mut [KmPoint]) 
     }
 }
 
+/// Ŝ_g alone (no standard error) at each of `times` (increasing): the cheap walk used for the
+/// Kaplan–Meier band. NaN beyond the group's last observed time.
+pub fn surv_at(table: &RiskTable, g: usize, times: &[Years], out: &mut [f64]) {
+    let mut s = 1.0;
+    let mut j = 0;
+    for (k, &t) in times.iter().enumerate() {
+        while j < table.len() && table.time[j] <= t {
+            let (n, d) = (table.at_risk[j][g], table.events[j][g]);
+            if d > 0 {
+                s *= 1.0 - f64::from(d) / f64::from(n);
+            }
+            j += 1;
+        }
+        out[k] = if t > table.last_time[g] { f64::NAN } else { s };
+    }
+}
+
 /// Milestone survival difference at t*: diff = Ŝ₁(t*) − Ŝ₀(t*), SE² = SE₁² + SE₀²,
 /// z = −diff/SE (z < 0 favours the experimental arm). NaN when either arm is not estimable at t*
 /// or SE = 0.

@@ -494,8 +494,8 @@ gl_nodes <- function(m) {               # Gauss-Legendre on [-1, 1] (Golub-Welsc
 }
 GL <- gl_nodes(20)
 BOX <- 9                                 # |w| > 9 carries < 1e-18 of N(0,1) mass
-composite <- function(breaks) {          # nodes/weights on [-BOX, BOX], pieces <= 0.5
-  b <- sort(unique(c(seq(-BOX, BOX, by = 0.5), breaks[is.finite(breaks) & abs(breaks) < BOX])))
+composite <- function(breaks) {          # nodes/weights on [-BOX, BOX], pieces <= 0.25
+  b <- sort(unique(c(seq(-BOX, BOX, by = 0.25), breaks[is.finite(breaks) & abs(breaks) < BOX])))
   a <- head(b, -1); h <- diff(b)
   list(x = as.vector(outer(GL$x, h / 2) + rep(a + h / 2, each = length(GL$x))),
        w = as.vector(outer(GL$w, h / 2)))
@@ -506,12 +506,24 @@ composite <- function(breaks) {          # nodes/weights on [-BOX, BOX], pieces 
 mvn_quad <- function(Sigma, lower, upper, r) {
   e <- eigen(Sigma, symmetric = TRUE)
   L <- e$vectors[, 1:r, drop = FALSE] %*% diag(sqrt(e$values[1:r]), r)
-  if (r > 1) {                           # fixed rotation: every row gets a W_r coefficient
-    Q <- qr.Q(qr(matrix(c(0.8, -0.3, 0.5, 0.2, 0.9, -0.4, 0.6, 0.1, 0.7), 3)[1:r, 1:r]))
+  if (r > 1) {
+    # rotate W so that the last coordinate has a large coefficient in every row (the
+    # bounds on W_r then vary slowly with the other coordinates): pick the unit direction
+    # u maximising min_i |L_i . u| / |L_i| over a fixed grid of directions
+    if (r == 2) {
+      a <- seq(0, pi, length.out = 3601)[-3601]; U <- rbind(cos(a), sin(a))
+    } else {
+      k <- 0:19999; zc <- 1 - (k + 0.5) / 20000            # Fibonacci half-sphere
+      ph <- k * pi * (3 - sqrt(5)); rr <- sqrt(1 - zc^2)
+      U <- rbind(rr * cos(ph), rr * sin(ph), zc)
+    }
+    score <- apply(abs(L %*% U) / sqrt(rowSums(L^2)), 2, min)
+    u <- U[, which.max(score)]
+    Q <- qr.Q(qr(cbind(diag(r)[, -1, drop = FALSE], u)))   # orthonormal, last column +-u
     L <- L %*% Q
   }
   cc <- L[, r]
-  stopifnot(all(abs(cc) > 1e-3))
+  stopifnot(all(abs(cc) / sqrt(rowSums(L^2)) > 0.1))
   # bounds on W_r: planes W_r = (bound - L[i, -r] . w) / cc_i
   planes <- list(); kinds <- character(0)
   for (i in seq_len(nrow(L))) for (side in c("lo", "hi")) {
@@ -592,20 +604,27 @@ maxcombo <- function(et, fh, notes) {
   two <- pmv(rep(-zmax, 4), rep(zmax, 4), R)
   one_q <- mvn_quad(R, rep(zmin, 4), rep(Inf, 4), r)
   two_q <- mvn_quad(R, rep(-zmax, 4), rep(zmax, 4), r)
-  # full singular problem: GenzBretz vs the independent quadrature
-  chk(abs(one$p - one_q) < 1e-6, sprintf("maxcombo p: Genz %.10g vs quad %.10g", one$p, one_q))
-  chk(abs(two$p - two_q) < 1e-6, sprintf("maxcombo p2: Genz %.10g vs quad %.10g", two$p, two_q))
-  # reduced problem (dependent components dropped), as in the original specification
+  # full singular problem: GenzBretz vs the independent quadrature. With maxpts = 1e7 the
+  # quasi-Monte Carlo error of GenzBretz on these singular 4-d problems is up to a few 1e-7
+  # (its own error estimate, attr "error", says so), so the tolerance follows that estimate.
+  gtol <- function(g) 1e-7 + 3 * g$err
+  chk(abs(one$p - one_q) < gtol(one), sprintf("maxcombo p: Genz %.10g (err %.2g) vs quad %.10g", one$p, one$err, one_q))
+  chk(abs(two$p - two_q) < gtol(two), sprintf("maxcombo p2: Genz %.10g (err %.2g) vs quad %.10g", two$p, two$err, two_q))
+  # reduced problem (dependent components dropped), as in the original specification:
+  # GenzBretz, checked against Miwa (2-d, 3-d) and the quadrature; Miwa vs quadrature 1e-10
   Rk <- R[kept, kept, drop = FALSE]; nk <- length(kept)
   one_r <- pmv(rep(zmin, nk), rep(Inf, nk), Rk)
   two_r <- pmv(rep(-zmax, nk), rep(zmax, nk), Rk)
+  one_rq <- mvn_quad(Rk, rep(zmin, nk), rep(Inf, nk), nk)
+  two_rq <- mvn_quad(Rk, rep(-zmax, nk), rep(zmax, nk), nk)
   if (nk >= 2) {
     m1 <- pmv(rep(zmin, nk), rep(Inf, nk), Rk, Miwa(steps = 4096))
     m2 <- pmv(rep(-zmax, nk), rep(zmax, nk), Rk, Miwa(steps = 4096))
-    chk(abs(one_r$p - m1$p) < 1e-7, sprintf("reduced p: Genz %.12g vs Miwa %.12g", one_r$p, m1$p))
-    chk(abs(two_r$p - m2$p) < 1e-7, sprintf("reduced p2: Genz %.12g (err %.3g) vs Miwa %.12g", two_r$p, two_r$err, m2$p))
+    chk(abs(one_r$p - m1$p) < gtol(one_r), sprintf("reduced p: Genz %.12g vs Miwa %.12g", one_r$p, m1$p))
+    chk(abs(two_r$p - m2$p) < gtol(two_r), sprintf("reduced p2: Genz %.12g (err %.3g) vs Miwa %.12g", two_r$p, two_r$err, m2$p))
+    chk(abs(one_rq - m1$p) < 1e-10 && abs(two_rq - m2$p) < 1e-10, "reduced: quadrature vs Miwa")
   }
-  chk(abs(one_r$p - mvn_quad(Rk, rep(zmin, nk), rep(Inf, nk), nk)) < 1e-7, "reduced p vs quad")
+  chk(abs(one_r$p - one_rq) < gtol(one_r) && abs(two_r$p - two_rq) < gtol(two_r), "reduced: Genz vs quadrature")
   list(z = z, corr = R, z_min = zmin, p = 1 - one$p, p2 = 1 - two$p,
        p_error = one$err, p2_error = two$err, p_quad = 1 - one_q, p2_quad = 1 - two_q,
        rank = r, kept = kept, p_reduced = 1 - one_r$p, p2_reduced = 1 - two_r$p)
@@ -706,7 +725,7 @@ for (ds in datasets) {
   results[[length(results) + 1]] <- res
   if (!is.null(mc)) summary_rows[[length(summary_rows) + 1]] <- data.frame(name = ds$name,
     p = mc$p, p_quad = mc$p_quad, p_red = mc$p_reduced, p2 = mc$p2, p2_quad = mc$p2_quad,
-    p2_red = mc$p2_reduced, err = mc$p_error)
+    p2_red = mc$p2_reduced, err = mc$p_error, err2 = mc$p2_error)
 }
 
 top <- list(
