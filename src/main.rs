@@ -1,7 +1,7 @@
 //! The `trialsim` command line: parse arguments, make one library call, render errors.
 //! Exit codes: 0 success, 2 bad input (one message, nothing written), 1 any other failure.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -66,7 +66,7 @@ enum Failure {
     Other(anyhow::Error),
 }
 
-fn load(path: &PathBuf) -> Result<Scenario, Failure> {
+fn load(path: &Path) -> Result<Scenario, Failure> {
     Scenario::from_path(path).map_err(Failure::BadInput)
 }
 
