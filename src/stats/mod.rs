@@ -7,10 +7,13 @@
 //! arm** for every test; at a time with events and censorings the censored are still at risk
 //! (events first); a quantity that cannot be estimated is NaN, never an error.
 
+pub mod cox;
 pub mod crossing;
 pub mod decision;
 pub mod kaplan_meier;
 pub mod logrank;
+pub mod maxcombo;
+pub mod mvn;
 pub mod normal;
 pub mod risk_table;
 pub mod rmst;

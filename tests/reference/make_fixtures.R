@@ -519,8 +519,8 @@ mvn_quad <- function(Sigma, lower, upper, r) {
     }
     score <- apply(abs(L %*% U) / sqrt(rowSums(L^2)), 2, min)
     u <- U[, which.max(score)]
-    Q <- qr.Q(qr(cbind(diag(r)[, -1, drop = FALSE], u)))   # orthonormal, last column +-u
-    L <- L %*% Q
+    Q <- qr.Q(qr(cbind(u, diag(r))))    # orthonormal, first column +-u
+    L <- L %*% Q[, c(2:r, 1)]
   }
   cc <- L[, r]
   stopifnot(all(abs(cc) / sqrt(rowSums(L^2)) > 0.1))
