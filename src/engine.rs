@@ -13,10 +13,12 @@ use crate::cohort::{Cohort, Obs};
 use crate::hazard::Years;
 use crate::scenario::{Scenario, TestKind};
 use crate::stats::RiskTable;
+use crate::stats::cox::{CoxFit, Ties, cox, cox_periods};
 use crate::stats::crossing::observed_crossing;
 use crate::stats::decision::{Decision, critical_value, decide};
 use crate::stats::kaplan_meier::{KmPoint, km_at, milestone, surv_at};
 use crate::stats::logrank::{fleming_harrington, logrank};
+use crate::stats::maxcombo::maxcombo;
 use crate::stats::rmst::{rmst, rmst_difference};
 use crate::summary::Summary;
 use crate::truth::Truth;
@@ -57,6 +59,10 @@ pub struct Layout {
     pub n_causes: usize,
     /// Column names of replicates.csv after `replicate`.
     pub columns: Vec<String>,
+    /// True RMST difference and ratio (for CI coverage); NaN without τ.
+    pub rmst_truth: (f64, f64),
+    /// True milestone difference (for CI coverage); NaN without a milestone.
+    pub milestone_truth: f64,
 }
 
 impl Layout {
@@ -80,6 +86,11 @@ impl Layout {
             est.push(EstimateSpec { name, truth, lo, hi });
         };
         let mut columns = Vec::new();
+        let n_periods = a.periods.len() + 1;
+        let log_ahr = |k: Option<usize>| match k {
+            Some(k) => truth.ahr.get(k).map(|p| p.ahr.ln()),
+            None => Some(truth.ahr_overall.ln()),
+        };
         for (name, kind) in &tests {
             spec(format!("{name}.z"), None, -10.0, 10.0);
             match kind {
@@ -87,6 +98,19 @@ impl Layout {
                 TestKind::Rmst | TestKind::Milestone => {
                     columns.extend(["diff", "se", "z"].map(|c| format!("{name}.{c}")));
                 }
+                TestKind::Cox { .. } => {
+                    columns.extend(["log_hr", "se", "z"].map(|c| format!("{name}.{c}")));
+                    spec(format!("{name}.log_hr"), log_ahr(None), -5.0, 5.0);
+                }
+                TestKind::CoxPeriods => {
+                    columns.extend((0..n_periods).map(|k| format!("{name}.log_hr[{k}]")));
+                    columns.extend((0..n_periods).map(|k| format!("{name}.se[{k}]")));
+                    columns.push(format!("{name}.z"));
+                    for k in 0..n_periods {
+                        spec(format!("{name}.log_hr[{k}]"), log_ahr(Some(k)), -5.0, 5.0);
+                    }
+                }
+                TestKind::MaxCombo => columns.extend(["z", "p"].map(|c| format!("{name}.{c}"))),
             }
         }
         let arm_name = |g: usize| sc.arms[group_arms[g]].name.clone();
@@ -100,11 +124,17 @@ impl Layout {
             if groups == 2 {
                 spec("rmst.diff".into(), Some(rt.difference), -tau, tau);
                 spec("rmst.se".into(), None, 0.0, tau);
+                // Coverage of the two-sided 95% CI: the mean of an indicator.
+                spec("rmst.diff.ci95_covers".into(), Some(0.95), 0.0, 1.0);
+                let ratio = truth_of(&rt.arms, 1).zip(truth_of(&rt.arms, 0)).map(|(e, c)| e / c);
+                spec("rmst.ratio".into(), ratio, 0.0, 5.0);
+                spec("rmst.ratio.ci95_covers".into(), Some(0.95), 0.0, 1.0);
             }
         }
         if let (Some(_), Some(mt), true) = (a.milestone, &truth.milestone, groups == 2) {
             spec("milestone.diff".into(), Some(mt.difference), -1.0, 1.0);
             spec("milestone.se".into(), None, 0.0, 1.0);
+            spec("milestone.diff.ci95_covers".into(), Some(0.95), 0.0, 1.0);
         }
         for (hi, &h) in a.horizons.iter().enumerate() {
             for g in 0..groups {
@@ -127,6 +157,12 @@ impl Layout {
             sc.design.n as f64,
         );
         spec("cut".into(), truth.expected_cut, 0.0, 4.0 * t_max);
+        let rmst_truth = truth.rmst.as_ref().map_or((f64::NAN, f64::NAN), |r| {
+            let arm = |g: usize| {
+                r.arms.iter().find(|v| v.arm == sc.arms[group_arms[g]].name).map_or(f64::NAN, |v| v.value)
+            };
+            (r.difference, if groups == 2 { arm(1) / arm(0) } else { f64::NAN })
+        });
         let grid = (0..BAND_POINTS).map(|i| t_max * i as f64 / (BAND_POINTS - 1) as f64).collect();
         Layout {
             group_of,
@@ -138,6 +174,8 @@ impl Layout {
             grid,
             n_causes: sc.causes.len(),
             columns,
+            rmst_truth,
+            milestone_truth: truth.milestone.as_ref().map_or(f64::NAN, |m| m.difference),
         }
     }
 }
@@ -154,6 +192,8 @@ pub struct Row {
     pub crossing: Years,
     pub early_harm: bool,
     pub late_benefit: bool,
+    /// [early harm significant, late benefit significant] (see `analyse`).
+    pub detects: [bool; 2],
     pub events_by_cause: Vec<u32>,
     pub events: [u32; 2],
     pub cut: Years,
@@ -167,7 +207,16 @@ pub struct Workspace {
     pub obs: Vec<Obs>,
     pub table: RiskTable,
     pub row: Row,
+    pub scratch: Scratch,
+    /// See [`AnalyseOptions::exact_p`].
+    pub exact_p: bool,
+}
+
+/// Buffers of `analyse`.
+#[derive(Debug, Default)]
+pub struct Scratch {
     km: Vec<KmPoint>,
+    periods: Vec<CoxFit>,
 }
 
 /// Simulates and analyses replicate `r` into `ws.row`.
@@ -176,10 +225,20 @@ pub fn replicate(sc: &Scenario, layout: &Layout, seed: u64, r: u64, ws: &mut Wor
     let cut = ws.cohort.cut(sc);
     ws.cohort.observe(sc.primary(), cut.calendar, &layout.group_of, &mut ws.obs);
     ws.table.build(&mut ws.obs);
-    analyse(sc, layout, &ws.table, &ws.obs, &mut ws.km, &mut ws.row, r < BAND_REPLICATES);
+    let opts = AnalyseOptions { band: r < BAND_REPLICATES, exact_p: ws.exact_p };
+    analyse(sc, layout, &ws.table, &ws.obs, &mut ws.scratch, &mut ws.row, opts);
     ws.row.cut = cut.calendar;
     ws.row.target_reached = cut.target_reached;
     *ws.row.estimates.last_mut().expect("layout always has `cut`") = cut.calendar;
+}
+
+/// Per-replicate options of the analysis.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnalyseOptions {
+    /// Collect the Kaplan–Meier band.
+    pub band: bool,
+    /// Compute MaxCombo p-values even when a bound decides the test (for replicates.csv).
+    pub exact_p: bool,
 }
 
 /// All statistics of one analysed dataset (sorted `obs` and its risk table).
@@ -188,60 +247,119 @@ pub fn analyse(
     layout: &Layout,
     table: &RiskTable,
     obs: &[Obs],
-    km: &mut Vec<KmPoint>,
+    ws: &mut Scratch,
     row: &mut Row,
-    band: bool,
+    opts: AnalyseOptions,
 ) {
     let a = &sc.analysis;
     row.decisions.clear();
     row.columns.clear();
     row.estimates.clear();
     let sides = a.sides;
+    let groups = layout.groups;
+    // The per-period Cox fits serve the `cox_periods` test and "what the trial shows".
+    let need_periods = groups == 2 && !a.periods.is_empty();
+    ws.periods.clear();
+    ws.periods.resize(a.periods.len() + 1, CoxFit::NAN);
+    if need_periods {
+        cox_periods(table, &a.periods, Ties::Efron, &mut ws.periods);
+    }
     for (_, kind) in &layout.tests {
-        let z = match *kind {
+        let (z, decision) = match *kind {
             TestKind::LogRank => {
                 let z = logrank(table).z;
                 row.columns.push(z);
-                z
+                (z, None)
             }
             TestKind::FlemingHarrington { rho, gamma } => {
                 let z = fleming_harrington(table, rho, gamma).z;
                 row.columns.push(z);
-                z
+                (z, None)
             }
             TestKind::Rmst => {
                 let d = rmst_difference(table, a.tau.expect("validated: rmst has tau"));
                 row.columns.extend([d.diff, d.se, d.z]);
-                d.z
+                (d.z, None)
             }
             TestKind::Milestone => {
                 let m = milestone(table, a.milestone.expect("validated: milestone has a time"));
                 row.columns.extend([m.diff, m.se, m.z]);
-                m.z
+                (m.z, None)
+            }
+            TestKind::Cox { breslow } => {
+                let f = cox(table, if breslow { Ties::Breslow } else { Ties::Efron });
+                row.columns.extend([f.log_hr, f.se, f.z]);
+                row.estimates.push(f.log_hr);
+                (f.z, None)
+            }
+            TestKind::CoxPeriods => {
+                row.columns.extend(ws.periods.iter().map(|f| f.log_hr));
+                row.columns.extend(ws.periods.iter().map(|f| f.se));
+                let z = ws.periods.last().map_or(f64::NAN, |f| f.z);
+                row.columns.push(z);
+                row.estimates.extend(ws.periods.iter().map(|f| f.log_hr));
+                (z, None)
+            }
+            TestKind::MaxCombo => {
+                let m = maxcombo(table, &a.maxcombo_weights, sides);
+                let (reject, mut p) = m.reject(sides, a.alpha);
+                if opts.exact_p && p.is_nan() {
+                    p = m.p_value(sides);
+                }
+                row.columns.extend([m.z, p]);
+                let d = if m.z.is_nan() {
+                    Decision::NotEstimable
+                } else if !reject {
+                    Decision::None
+                } else if m.z < 0.0 {
+                    Decision::Benefit
+                } else {
+                    Decision::Harm
+                };
+                (m.z, Some(d))
             }
         };
-        row.decisions.push(decide(z, layout.critical, sides));
-        row.estimates.push(z);
+        row.decisions.push(decision.unwrap_or_else(|| decide(z, layout.critical, sides)));
+        // Each test's z leads its estimates (Cox estimates were pushed first: keep z in front).
+        let first = row.estimates.len()
+            - match kind {
+                TestKind::Cox { .. } => 1,
+                TestKind::CoxPeriods => ws.periods.len(),
+                _ => 0,
+            };
+        row.estimates.insert(first, z);
     }
-    let groups = layout.groups;
+    let z2 = 1.959_963_984_540_054;
+    let covers = |lo: f64, hi: f64, truth: f64| {
+        if lo.is_nan() || hi.is_nan() { f64::NAN } else { f64::from(u8::from(lo <= truth && truth <= hi)) }
+    };
     if let Some(tau) = a.tau {
-        let mut r = [f64::NAN; 2];
-        for (g, slot) in r.iter_mut().enumerate().take(groups) {
-            let x = rmst(table, g, tau);
-            *slot = x.rmst;
-            row.estimates.push(x.rmst);
+        for g in 0..groups {
+            row.estimates.push(rmst(table, g, tau).rmst);
         }
         if groups == 2 {
             let d = rmst_difference(table, tau);
-            row.estimates.extend([d.diff, d.se]);
+            let (truth_diff, truth_ratio) = layout.rmst_truth;
+            row.estimates.extend([d.diff, d.se, covers(d.diff - z2 * d.se, d.diff + z2 * d.se, truth_diff)]);
+            // RMST ratio with a delta-method CI on the log scale.
+            let ratio = d.arms[1].rmst / d.arms[0].rmst;
+            let se_log =
+                ((d.arms[1].se / d.arms[1].rmst).powi(2) + (d.arms[0].se / d.arms[0].rmst).powi(2)).sqrt();
+            let (lo, hi) = ((ratio.ln() - z2 * se_log).exp(), (ratio.ln() + z2 * se_log).exp());
+            row.estimates.extend([ratio, covers(lo, hi, truth_ratio)]);
         }
     }
     if let (Some(m), 2) = (a.milestone, groups) {
         let x = milestone(table, m);
-        row.estimates.extend([x.diff, x.se]);
+        row.estimates.extend([
+            x.diff,
+            x.se,
+            covers(x.diff - z2 * x.se, x.diff + z2 * x.se, layout.milestone_truth),
+        ]);
     }
     // Kaplan–Meier at the horizons, per group.
     let h = &a.horizons;
+    let km = &mut ws.km;
     km.clear();
     km.resize(groups * h.len(), KmPoint { surv: f64::NAN, se: f64::NAN });
     for g in 0..groups {
@@ -256,13 +374,32 @@ pub fn analyse(
             row.estimates.push(km[h.len() + i].surv - km[i].surv);
         }
     }
-    // What the trial shows: early harm at the first horizon, late benefit at the last.
+    // What the trial shows. By the curves: experimental KM below control at the first horizon,
+    // above at the last. By tests: early harm significant (first period's Cox z > z_crit, or the
+    // KM difference at the first horizon when no periods are given), late benefit significant
+    // (last period's z < −z_crit, or at the last horizon).
     row.early_harm = false;
     row.late_benefit = false;
+    row.detects = [false, false];
     if groups == 2 && !h.is_empty() {
         let last = h.len() - 1;
         row.early_harm = km[h.len()].surv < km[0].surv;
         row.late_benefit = km[h.len() + last].surv > km[last].surv;
+    }
+    if groups == 2 {
+        let km_z = |i: usize| {
+            let (c, e) = (km[i], km[h.len() + i]);
+            let se = (c.se * c.se + e.se * e.se).sqrt();
+            if se > 0.0 { -(e.surv - c.surv) / se } else { f64::NAN }
+        };
+        let (z_early, z_late) = if need_periods {
+            (ws.periods[0].z, ws.periods[ws.periods.len() - 1].z)
+        } else if !h.is_empty() {
+            (km_z(0), km_z(h.len() - 1))
+        } else {
+            (f64::NAN, f64::NAN)
+        };
+        row.detects = [z_early > layout.critical, z_late < -layout.critical];
     }
     row.crossing = f64::NAN;
     if groups == 2 {
@@ -282,7 +419,7 @@ pub fn analyse(
     debug_assert_eq!(row.estimates.len(), layout.estimates.len());
     // Kaplan–Meier band on the grid.
     row.band.clear();
-    if band {
+    if opts.band {
         let n = layout.grid.len();
         row.band.resize(groups * n, f64::NAN);
         for g in 0..groups {
@@ -316,22 +453,25 @@ pub fn simulate(run: &Run, mut rows: Option<RowSink>) -> Summary {
         let end = (start + batch).min(chunks);
         let parts: Vec<(Summary, Vec<f64>)> = (start..end)
             .into_par_iter()
-            .map_init(Workspace::default, |ws, c| {
-                let mut s = Summary::new(run.layout);
-                let mut flat = Vec::new();
-                let (r0, r1) = (c * CHUNK, ((c + 1) * CHUNK).min(run.replicates));
-                for r in r0..r1 {
-                    replicate(run.scenario, run.layout, run.seed, r, ws);
-                    s.push(&ws.row);
-                    if want_rows {
-                        flat.extend_from_slice(&ws.row.columns);
+            .map_init(
+                || Workspace { exact_p: want_rows, ..Workspace::default() },
+                |ws, c| {
+                    let mut s = Summary::new(run.layout);
+                    let mut flat = Vec::new();
+                    let (r0, r1) = (c * CHUNK, ((c + 1) * CHUNK).min(run.replicates));
+                    for r in r0..r1 {
+                        replicate(run.scenario, run.layout, run.seed, r, ws);
+                        s.push(&ws.row);
+                        if want_rows {
+                            flat.extend_from_slice(&ws.row.columns);
+                        }
                     }
-                }
-                if let Some(p) = run.progress {
-                    p.inc(r1 - r0);
-                }
-                (s, flat)
-            })
+                    if let Some(p) = run.progress {
+                        p.inc(r1 - r0);
+                    }
+                    (s, flat)
+                },
+            )
             .collect();
         for (c, (s, flat)) in (start..end).zip(parts) {
             total.merge(&s);

@@ -161,6 +161,11 @@ pub struct Summary {
     pub crossings: u64,
     pub early_harm: u64,
     pub late_benefit: u64,
+    /// What the trial detects, by tests: [neither, early harm only, late benefit only, both].
+    pub detects: [u64; 4],
+    /// The first test's decision (benefit) × observed crossing:
+    /// [no rejection & no crossing, rejection only, crossing only, both].
+    pub primary_by_crossing: [u64; 4],
     /// Events of the primary endpoint, indexed `group * n_causes + cause`.
     pub events_by_cause: Vec<u64>,
     pub events: [u64; 2],
@@ -182,6 +187,8 @@ impl Summary {
             crossings: 0,
             early_harm: 0,
             late_benefit: 0,
+            detects: [0; 4],
+            primary_by_crossing: [0; 4],
             events_by_cause: vec![0; 2 * layout.n_causes],
             events: [0, 0],
             target_not_reached: 0,
@@ -210,6 +217,9 @@ impl Summary {
         self.crossings += u64::from(!row.crossing.is_nan());
         self.early_harm += u64::from(row.early_harm);
         self.late_benefit += u64::from(row.late_benefit);
+        self.detects[usize::from(row.detects[0]) + 2 * usize::from(row.detects[1])] += 1;
+        let reject = row.decisions.first() == Some(&Decision::Benefit);
+        self.primary_by_crossing[usize::from(reject) + 2 * usize::from(!row.crossing.is_nan())] += 1;
         for (a, &b) in self.events_by_cause.iter_mut().zip(&row.events_by_cause) {
             *a += u64::from(b);
         }
@@ -234,6 +244,10 @@ impl Summary {
         self.crossings += o.crossings;
         self.early_harm += o.early_harm;
         self.late_benefit += o.late_benefit;
+        for i in 0..4 {
+            self.detects[i] += o.detects[i];
+            self.primary_by_crossing[i] += o.primary_by_crossing[i];
+        }
         for (a, b) in self.events_by_cause.iter_mut().zip(&o.events_by_cause) {
             *a += b;
         }

@@ -41,7 +41,13 @@ fn tests(r: &Results, s: &Summary) -> Value {
     for (i, (name, _)) in r.layout.tests.iter().enumerate() {
         let t = s.tests[i];
         let p = Proportion::new(t.benefit, s.replicates);
-        let z = &s.estimates[i];
+        let zi = r
+            .layout
+            .estimates
+            .iter()
+            .position(|e| e.name == format!("{name}.z"))
+            .expect("every test has a z");
+        let z = &s.estimates[zi];
         let mut v = json!({
             "power": num(p.estimate),
             "power_se": num(p.se),
@@ -61,6 +67,26 @@ fn tests(r: &Results, s: &Summary) -> Value {
         m.insert(name.clone(), v);
     }
     Value::Object(m)
+}
+
+/// How "detects early harm / late benefit" is decided, in words.
+pub fn detects_method(r: &Results) -> String {
+    let a = &r.scenario.analysis;
+    let level = match a.sides {
+        Sides::One => format!("one-sided α = {}", a.alpha),
+        Sides::Two => format!("α/2 = {} per side", a.alpha / 2.0),
+    };
+    if !a.periods.is_empty() {
+        format!(
+            "time-varying Cox (Efron): harm if the first period's z > z_crit, benefit if the last period's z < −z_crit ({level})"
+        )
+    } else if !a.horizons.is_empty() {
+        format!(
+            "Kaplan–Meier difference (Greenwood): harm if significant against the experimental arm at the first horizon, benefit if significant for it at the last ({level})"
+        )
+    } else {
+        "not available: give analysis.periods or analysis.horizons".to_string()
+    }
 }
 
 pub fn render(r: &Results) -> String {
@@ -102,13 +128,33 @@ pub fn render(r: &Results) -> String {
         Value::Null
     };
     let h = &sc.analysis.horizons;
-    let shows = if r.layout.groups == 2 && !h.is_empty() {
-        json!({
-            "early_harm": { "horizon": h[0], "description": "experimental KM below control",
-                            "observed": proportion(Proportion::new(s.early_harm, reps)) },
-            "late_benefit": { "horizon": h[h.len() - 1], "description": "experimental KM above control",
-                              "observed": proportion(Proportion::new(s.late_benefit, reps)) },
-        })
+    let shows = if r.layout.groups == 2 {
+        let mut v = json!({
+            "detects": {
+                "method": detects_method(r),
+                "neither": proportion(Proportion::new(s.detects[0], reps)),
+                "early_harm_only": proportion(Proportion::new(s.detects[1], reps)),
+                "late_benefit_only": proportion(Proportion::new(s.detects[2], reps)),
+                "both": proportion(Proportion::new(s.detects[3], reps)),
+            },
+        });
+        if !h.is_empty() {
+            v["early_harm"] = json!({ "horizon": h[0], "description": "experimental KM below control",
+                                      "observed": proportion(Proportion::new(s.early_harm, reps)) });
+            v["late_benefit"] = json!({ "horizon": h[h.len() - 1], "description": "experimental KM above control",
+                                        "observed": proportion(Proportion::new(s.late_benefit, reps)) });
+        }
+        if let Some((name, _)) = r.layout.tests.first() {
+            let c = &s.primary_by_crossing;
+            v["primary_test_by_crossing"] = json!({
+                "test": name,
+                "no_rejection_no_crossing": num(c[0] as f64 / reps as f64),
+                "rejection_no_crossing": num(c[1] as f64 / reps as f64),
+                "crossing_no_rejection": num(c[2] as f64 / reps as f64),
+                "rejection_and_crossing": num(c[3] as f64 / reps as f64),
+            });
+        }
+        v
     } else {
         Value::Null
     };

@@ -70,7 +70,7 @@ pub fn render(r: &Results) -> String {
             let mut line = format!(
                 "| `{name}` | {} | {} | {} |",
                 pct(Proportion::new(tt.benefit, reps)),
-                fmt(s.estimates[i].moments.mean()),
+                fmt(est(&format!("{name}.z")).map_or(f64::NAN, |(_, z)| z.moments.mean())),
                 tt.not_estimable
             );
             if let Some((null, _)) = r.null {
@@ -151,11 +151,13 @@ pub fn render(r: &Results) -> String {
         let mut names: Vec<String> =
             (0..r.layout.groups).map(|g| format!("rmst.{}", sc.arms[r.layout.group_arms[g]].name)).collect();
         names.push("rmst.diff".into());
+        names.push("rmst.ratio".into());
         names.push("milestone.diff".into());
         for n in names {
             if let Some((spec, tl)) = est(&n) {
                 let label = match n.as_str() {
                     "rmst.diff" => format!("RMST difference to τ = {}", rt.tau),
+                    "rmst.ratio" => format!("RMST ratio to τ = {}", rt.tau),
                     "milestone.diff" => {
                         format!("survival difference at {}", sc.analysis.milestone.unwrap_or(f64::NAN))
                     }
@@ -173,6 +175,20 @@ pub fn render(r: &Results) -> String {
                 );
             }
         }
+    }
+
+    let coverage: Vec<String> = ["rmst.diff", "rmst.ratio", "milestone.diff"]
+        .iter()
+        .filter_map(|n| {
+            est(&format!("{n}.ci95_covers")).map(|(_, tl)| format!("`{n}` {}", fmt(tl.moments.mean())))
+        })
+        .collect();
+    if !coverage.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nCoverage of the two-sided 95% confidence intervals (fraction of trials whose CI holds the truth): {}.",
+            coverage.join(", ")
+        );
     }
 
     if r.layout.groups == 2 {
@@ -223,6 +239,53 @@ pub fn render(r: &Results) -> String {
                 h[h.len() - 1],
                 pct(Proportion::new(s.late_benefit, reps))
             );
+        }
+        let d = &s.detects;
+        let _ = writeln!(o, "\nWhat a trial detects ({}):\n", super::json::detects_method(r));
+        let _ = writeln!(o, "| detects | probability |");
+        let _ = writeln!(o, "|---|---|");
+        for (label, k) in [("neither", 0), ("early harm only", 1), ("late benefit only", 2), ("both", 3)] {
+            let _ = writeln!(o, "| {label} | {} |", pct(Proportion::new(d[k], reps)));
+        }
+        if let Some((name, _)) = r.layout.tests.first() {
+            let c = &s.primary_by_crossing;
+            let f = |k: usize| format!("{:.1}%", 100.0 * c[k] as f64 / reps as f64);
+            let _ =
+                writeln!(o, "\nPrimary test `{name}` (significant benefit) against the observed crossing:\n");
+            let _ = writeln!(o, "| | crossing observed | no crossing |");
+            let _ = writeln!(o, "|---|---|---|");
+            let _ = writeln!(o, "| significant | {} | {} |", f(3), f(1));
+            let _ = writeln!(o, "| not significant | {} | {} |", f(2), f(0));
+        }
+        let cox_rows: Vec<String> = r
+            .layout
+            .estimates
+            .iter()
+            .zip(&s.estimates)
+            .filter(|(e, _)| e.name.contains(".log_hr"))
+            .map(|(e, tl)| {
+                let hr = |x: f64| fmt(x.exp());
+                format!(
+                    "| `{}` | {} | {} | {}–{} | {} |",
+                    e.name.replace(".log_hr", " HR"),
+                    e.truth.map_or("—".into(), hr),
+                    hr(tl.hist.quantile(0.5)),
+                    hr(tl.hist.quantile(0.025)),
+                    hr(tl.hist.quantile(0.975)),
+                    tl.nan
+                )
+            })
+            .collect();
+        if !cox_rows.is_empty() {
+            let _ = writeln!(
+                o,
+                "\nCox hazard ratios (experimental vs control) beside the true average hazard ratio:\n"
+            );
+            let _ = writeln!(o, "| estimate | true AHR | median | 95% of trials | not estimable |");
+            let _ = writeln!(o, "|---|---|---|---|---|");
+            for l in cox_rows {
+                let _ = writeln!(o, "{l}");
+            }
         }
         if !t.ahr.is_empty() {
             let _ = writeln!(

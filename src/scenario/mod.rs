@@ -113,6 +113,8 @@ pub struct Analysis {
     pub horizons: Vec<Years>,
     pub periods: Vec<Years>,
     pub crossing: CrossingRule,
+    /// The Fleming–Harrington (ρ, γ) components of `maxcombo`.
+    pub maxcombo_weights: Vec<(f64, f64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,9 +148,21 @@ pub struct Test {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum TestKind {
     LogRank,
-    FlemingHarrington { rho: f64, gamma: f64 },
+    FlemingHarrington {
+        rho: f64,
+        gamma: f64,
+    },
     Rmst,
     Milestone,
+    /// Cox model for the arm (`cox`: Efron ties; `cox_breslow`: Breslow).
+    Cox {
+        breslow: bool,
+    },
+    /// One arm effect per period of `analysis.periods`; the test is the last period's.
+    CoxPeriods,
+    /// The minimum (one-sided) or largest (two-sided) of FH statistics, with a p-value from
+    /// their joint normal distribution.
+    MaxCombo,
 }
 
 impl Scenario {

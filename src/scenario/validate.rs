@@ -10,7 +10,8 @@ use super::*;
 use crate::hazard::Piecewise;
 
 /// Test names accepted in `analysis.tests` (FH takes any ρ, γ ≥ 0: `fh(0,1)`, `fh(0.5,2)`).
-pub const TEST_NAMES: &str = "logrank, fh(RHO,GAMMA), rmst, milestone";
+pub const TEST_NAMES: &str =
+    "logrank, fh(RHO,GAMMA), maxcombo, cox, cox_breslow, cox_periods, rmst, milestone";
 
 /// At most this many replicates or patients: keeps counts in range and typos from hanging a run.
 const MAX_REPLICATES: i64 = 1_000_000_000;
@@ -631,16 +632,59 @@ fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) -> Result<A
             crossing.min_at_risk = ctx.integer(k, "analysis.crossing.min_at_risk", 1, MAX_PATIENTS)? as usize;
         }
     }
+    let mut maxcombo_weights = crate::stats::maxcombo::DEFAULT_WEIGHTS.to_vec();
     if let Some(m) = &a.maxcombo {
-        // The MaxCombo test arrives with the crossing-hazard statistics; until then the table
-        // must not be silently accepted and ignored.
+        let key = "analysis.maxcombo.weights";
+        let list = m.weights.get_ref();
+        if list.is_empty() || list.len() > 6 {
+            return Err(ctx.err(
+                m.weights.span(),
+                key,
+                format!("expected 1 to 6 [rho, gamma] pairs, found {}", list.len()),
+            ));
+        }
+        maxcombo_weights.clear();
+        for (i, pair) in list.iter().enumerate() {
+            let ok = pair.get_ref().len() == 2 && pair.get_ref().iter().all(|x| x.is_finite() && *x >= 0.0);
+            if !ok {
+                return Err(ctx.err(
+                    pair.span(),
+                    format!("{key}[{i}]"),
+                    format!("expected [rho, gamma] with both ≥ 0, found {:?}", pair.get_ref()),
+                ));
+            }
+            let w = (pair.get_ref()[0], pair.get_ref()[1]);
+            if maxcombo_weights.contains(&w) {
+                return Err(ctx.err(
+                    pair.span(),
+                    format!("{key}[{i}]"),
+                    format!("{:?} is listed twice", pair.get_ref()),
+                ));
+            }
+            maxcombo_weights.push(w);
+        }
+    }
+    if periods.is_empty()
+        && let Some(t) = a.tests.get_ref().iter().find(|t| t.get_ref().trim() == "cox_periods")
+    {
         return Err(ctx.err(
-            m.weights.span(),
-            "analysis.maxcombo",
-            format!("the `maxcombo` test is not available in this version; allowed tests: {TEST_NAMES}"),
+            t.span(),
+            "analysis.periods",
+            "the `cox_periods` test needs `analysis.periods` (at least one period break)",
         ));
     }
-    Ok(Analysis { endpoint, alpha, sides, tests, tau, milestone, horizons, periods, crossing })
+    Ok(Analysis {
+        endpoint,
+        alpha,
+        sides,
+        tests,
+        tau,
+        milestone,
+        horizons,
+        periods,
+        crossing,
+        maxcombo_weights,
+    })
 }
 
 /// Parses a test name as written in `analysis.tests`.
@@ -649,6 +693,10 @@ pub fn test_kind(name: &str) -> Option<TestKind> {
         "logrank" => Some(TestKind::LogRank),
         "rmst" => Some(TestKind::Rmst),
         "milestone" => Some(TestKind::Milestone),
+        "cox" => Some(TestKind::Cox { breslow: false }),
+        "cox_breslow" => Some(TestKind::Cox { breslow: true }),
+        "cox_periods" => Some(TestKind::CoxPeriods),
+        "maxcombo" => Some(TestKind::MaxCombo),
         _ => {
             let inner = name.strip_prefix("fh(")?.strip_suffix(')')?;
             let (r, g) = inner.split_once(',')?;
