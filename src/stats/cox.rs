@@ -133,7 +133,7 @@ fn fit_rows(table: &RiskTable, rows: std::ops::Range<usize>, ties: Ties) -> CoxF
             break;
         }
     }
-    if !(info > 0.0) || !beta.is_finite() {
+    if info.is_nan() || info <= 0.0 || !beta.is_finite() {
         return CoxFit::NAN;
     }
     let se = 1.0 / info.sqrt();

@@ -138,9 +138,7 @@ impl MaxCombo {
         let mut in_tree = vec![false; k];
         let mut best = vec![f64::NEG_INFINITY; k];
         in_tree[0] = true;
-        for b in 1..k {
-            best[b] = pairs[b];
-        }
+        best[1..k].copy_from_slice(&pairs[1..k]);
         let mut tree = 0.0;
         for _ in 1..k {
             let next = (0..k).filter(|&b| !in_tree[b]).max_by(|&x, &y| best[x].total_cmp(&best[y]));

@@ -159,7 +159,7 @@ impl Problem<'_> {
 
     fn level(&self, m: usize, y: &mut [f64; MAX_RANK]) -> f64 {
         let (lo, hi) = self.interval(m, &y[..]);
-        if !(hi > lo) {
+        if hi.is_nan() || lo.is_nan() || hi <= lo {
             return 0.0;
         }
         if m + 1 == self.r {
@@ -168,7 +168,7 @@ impl Problem<'_> {
         // Integrate φ(y)·(inner probability) in y over the range cut at ±TAIL: smooth (no
         // unbounded derivatives, unlike u = Φ(y) near 0 and 1), and the mass cut off is < 1e-18.
         let (lo, hi) = (lo.max(-TAIL), hi.min(TAIL));
-        if !(hi > lo) {
+        if hi.is_nan() || lo.is_nan() || hi <= lo {
             return 0.0;
         }
         let mut knots = Vec::new();
