@@ -39,7 +39,7 @@ fn summary_json_follows_the_contract() {
     assert_eq!(v["scenario"], "ph");
     assert_eq!(v["seed"], 7);
     assert_eq!(v["replicates"], 500);
-    for t in ["logrank", "fh(0,1)", "rmst", "milestone"] {
+    for t in ["logrank", "fh(0,1)", "maxcombo", "cox", "cox_breslow", "cox_periods", "rmst", "milestone"] {
         let p = v["tests"][t]["power"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&p), "{t}");
         assert!(v["tests"][t]["power_se"].as_f64().unwrap() > 0.0);
@@ -67,14 +67,17 @@ fn replicates_and_patients_exports() {
     let mut lines = rep.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "replicate,logrank.z,\"fh(0,1).z\",rmst.diff,rmst.se,rmst.z,milestone.diff,milestone.se,milestone.z"
+        "replicate,logrank.z,\"fh(0,1).z\",\"fh(0,0).z\",maxcombo.z,maxcombo.p,cox.log_hr,cox.se,cox.z,\
+         cox_breslow.log_hr,cox_breslow.se,cox_breslow.z,cox_periods.log_hr[0],cox_periods.log_hr[1],\
+         cox_periods.se[0],cox_periods.se[1],cox_periods.z,rmst.diff,rmst.se,rmst.z,\
+         milestone.diff,milestone.se,milestone.z"
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 300);
     for (r, row) in rows.iter().enumerate() {
         let cells: Vec<&str> = row.split(',').collect();
         assert_eq!(cells[0], r.to_string());
-        assert_eq!(cells.len(), 9);
+        assert_eq!(cells.len(), 23);
         for c in &cells[1..] {
             let x: f64 = c.parse().unwrap();
             assert_eq!(x.to_string(), *c, "shortest round-trip form");

@@ -171,14 +171,14 @@ fn sampler_ks_detects_a_wrong_distribution() {
 }
 
 #[test]
-fn type_i_error_of_logrank_family_on_identical_arms() {
+fn type_i_error_of_logrank_family_cox_and_maxcombo_on_identical_arms() {
     let sc = scenario("null.toml");
     let reps = sc.simulation.replicates;
     assert!(reps >= 20_000);
     let (s, layout) = simulate_scenario(&sc, reps, sc.simulation.seed);
     let alpha = sc.analysis.alpha;
     let se = (alpha * (1.0 - alpha) / reps as f64).sqrt();
-    for name in ["logrank", "fh(0,1)"] {
+    for name in ["logrank", "fh(0,1)", "fh(0,0)", "maxcombo", "cox", "cox_breslow", "cox_periods"] {
         let t = s.tests[test_index(&layout, name)];
         let rate = t.benefit as f64 / reps as f64;
         assert!(
@@ -311,3 +311,47 @@ fn first_draws_are_pinned() {
 
 const PINNED: [f64; 4] = [0.018099568835063824, 0.3443886801608429, 10.313816564332583, 122.56214459483058];
 const PINNED_ARMS: [u16; 8] = [0, 1, 1, 0, 0, 0, 1, 1];
+
+/// Per-replicate replicates.csv columns of a run.
+fn replicate_columns(sc: &Scenario, reps: u64, seed: u64) -> (Layout, Vec<Vec<f64>>) {
+    let truth = Truth::compute(sc);
+    let layout = Layout::new(sc, &truth);
+    let run = Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None };
+    let mut rows = Vec::new();
+    simulate(&run, Some(&mut |_, cols: &[f64]| rows.push(cols.to_vec())));
+    (layout, rows)
+}
+
+#[test]
+fn under_proportional_hazards_cox_agrees_with_logrank_and_fh00_is_logrank() {
+    let sc = scenario("ph.toml");
+    let (layout, rows) = replicate_columns(&sc, 2000, 12);
+    let col = |name: &str| layout.columns.iter().position(|c| c == name).expect("column");
+    let (lr, fh00, cox) = (col("logrank.z"), col("fh(0,0).z"), col("cox.z"));
+    for r in &rows {
+        assert_eq!(r[lr], r[fh00], "FH(0,0) is the log-rank test, bit for bit");
+    }
+    let xs: Vec<f64> = rows.iter().map(|r| r[lr]).collect();
+    let ys: Vec<f64> = rows.iter().map(|r| r[cox]).collect();
+    let n = xs.len() as f64;
+    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+    let sxy: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    let syy: f64 = ys.iter().map(|y| (y - my).powi(2)).sum();
+    let corr = sxy / (sxx * syy).sqrt();
+    assert!(corr > 0.99, "correlation of log-rank and Cox z over replicates: {corr}");
+}
+
+#[test]
+fn maxcombo_decisions_from_bounds_agree_with_exact_p_values() {
+    // replicates.csv carries exact MaxCombo p-values; the summary's decisions use bounds where
+    // they suffice. Both must give the same power.
+    let sc = scenario("astis.toml");
+    let reps = 1000;
+    let (layout, rows) = replicate_columns(&sc, reps, 5);
+    let p = layout.columns.iter().position(|c| c == "maxcombo.p").unwrap();
+    let exact = rows.iter().filter(|r| r[p] < sc.analysis.alpha).count() as u64;
+    let (s, layout2) = simulate_scenario(&sc, reps, 5);
+    assert_eq!(s.tests[test_index(&layout2, "maxcombo")].benefit, exact);
+    assert!(rows.iter().all(|r| (0.0..=1.0).contains(&r[p])));
+}
