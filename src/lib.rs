@@ -15,6 +15,7 @@
 
 pub mod cohort;
 pub mod engine;
+pub mod followup;
 pub mod hazard;
 pub mod io;
 pub mod quadrature;

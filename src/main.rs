@@ -52,6 +52,32 @@ enum Command {
         #[arg(long, value_name = "K")]
         export_patients: Option<u64>,
     },
+    /// Power of every test at several analysis cuts, on the same simulated trials.
+    #[command(
+        after_help = "Example:\n  trialsim followup scenarios/astis_tests.toml            # cuts from [followup] cuts\n  trialsim followup scenarios/astis.toml --cuts 4,6,8,10,12.6 --reps 2000"
+    )]
+    Followup {
+        /// The scenario TOML file.
+        scenario: PathBuf,
+        /// Calendar cuts from the start of accrual (overrides `[followup] cuts`).
+        #[arg(long, value_delimiter = ',')]
+        cuts: Option<Vec<f64>>,
+        /// Replicates (overrides `simulation.replicates`).
+        #[arg(long)]
+        reps: Option<u64>,
+        /// Seed (overrides `simulation.seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Output directory (default: results/<name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Validate a scenario and print its true values (no simulation).
     #[command(after_help = EXAMPLES)]
     Check {
@@ -88,6 +114,28 @@ fn main_inner() -> Result<(), Failure> {
                 .map_err(Failure::Other)?;
             if !quiet {
                 eprintln!("wrote {}", outcome.out.display());
+            }
+            Ok(())
+        }
+        Command::Followup { scenario, cuts, reps, seed, threads, out, quiet } => {
+            if reps == Some(0) || threads == Some(0) {
+                return Err(Failure::BadArgument("--reps and --threads: expected at least 1".into()));
+            }
+            let sc = load(&scenario)?;
+            let cuts = cuts.unwrap_or_else(|| sc.followup_cuts.clone());
+            let increasing = cuts.windows(2).all(|w| w[0] < w[1]);
+            if cuts.is_empty() || !increasing || cuts.iter().any(|c| !(c.is_finite() && *c > 0.0)) {
+                return Err(Failure::BadArgument(format!(
+                    "{}: expected increasing positive cuts (`[followup] cuts` or --cuts), found {cuts:?}",
+                    scenario.display()
+                )));
+            }
+            let opts = Options { replicates: reps, seed, threads, out, quiet, ..Options::default() };
+            let dir = trialsim::run::run_followup(&sc, &cuts, &opts)
+                .with_context(|| format!("running {}", scenario.display()))
+                .map_err(Failure::Other)?;
+            if !quiet {
+                eprintln!("wrote {}", dir.display());
             }
             Ok(())
         }

@@ -35,7 +35,7 @@ pub enum RunError {
     Io(#[from] IoError),
     #[error("starting {threads} worker threads: {message}")]
     Threads { threads: usize, message: String },
-    #[error("drawing survival.svg: {0}")]
+    #[error("writing a report: {0}")]
     Plot(String),
 }
 
@@ -155,4 +155,30 @@ pub fn run(sc: &Scenario, opts: &Options) -> Result<Outcome, RunError> {
         write_atomic_with(&out.join("patients.csv"), |w| csv_report::write_patients(w, sc, seed, k))?;
     }
     Ok(Outcome { out, summary, null, truth, layout, seed, replicates })
+}
+
+/// `trialsim followup`: the scenario's trials analysed at each calendar cut; writes
+/// followup.md, followup.csv, followup.json and followup.svg.
+pub fn run_followup(sc: &Scenario, cuts: &[f64], opts: &Options) -> Result<PathBuf, RunError> {
+    let replicates = opts.replicates.unwrap_or(sc.simulation.replicates);
+    let seed = opts.seed.unwrap_or(sc.simulation.seed);
+    let out = opts.out.clone().unwrap_or_else(|| Path::new("results").join(&sc.name));
+    let bar = progress(cuts.len() as u64 * replicates, opts.quiet);
+    bar.set_message(format!("{} follow-up", sc.name));
+    let study =
+        in_pool(opts.threads, || crate::followup::run(sc, cuts, replicates, seed, |_| bar.inc(replicates)))?;
+    bar.finish_and_clear();
+    create_dir(&out)?;
+    use crate::report::followup as fr;
+    write_atomic(&out.join("followup.md"), fr::markdown(&study, &sc.time_unit).as_bytes())?;
+    let csv = fr::csv(&study).map_err(|e| RunError::Plot(format!("followup.csv: {e}")))?;
+    write_atomic(&out.join("followup.csv"), &csv)?;
+    let mut json = serde_json::to_string_pretty(&study).expect("FollowUp serialises");
+    json.push('\n');
+    write_atomic(&out.join("followup.json"), json.as_bytes())?;
+    write_atomic(
+        &out.join("followup.svg"),
+        fr::svg(&study, &sc.time_unit).map_err(RunError::Plot)?.as_bytes(),
+    )?;
+    Ok(out)
 }

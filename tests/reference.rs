@@ -1,1 +1,200 @@
+//! Every statistic against R `survival` (and `mvtnorm`) on the fixed datasets of
+//! `tests/fixtures/survival.json`, made by `Rscript tests/reference/make_fixtures.R` (see
+//! `tests/reference/README.md`). Agreement to 1e-8 relative (1e-12 absolute near zero); `null`
+//! in the fixture (not estimable) must be NaN here.
 
+use serde_json::Value;
+
+use trialsim::scenario::Sides;
+use trialsim::stats::RiskTable;
+use trialsim::stats::cox::{CoxFit, Ties, cox, cox_periods};
+use trialsim::stats::kaplan_meier::{KmPoint, km_at, milestone};
+use trialsim::stats::logrank::{fleming_harrington, logrank};
+use trialsim::stats::maxcombo::{DEFAULT_WEIGHTS, maxcombo};
+use trialsim::stats::rmst::{rmst, rmst_difference};
+
+fn fixtures() -> Value {
+    let text = std::fs::read_to_string("tests/fixtures/survival.json").expect("fixture file");
+    serde_json::from_str(&text).expect("fixture JSON")
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+fn nums(v: &Value) -> Vec<f64> {
+    v.as_array().expect("array").iter().map(num).collect()
+}
+
+/// Agreement to `rel` relative, 1e-12 absolute near zero; NaN matches only NaN (null).
+fn check(what: &str, ours: f64, reference: f64, rel: f64) {
+    if reference.is_nan() || ours.is_nan() {
+        assert!(reference.is_nan() && ours.is_nan(), "{what}: ours {ours}, R {reference}");
+        return;
+    }
+    let tol = rel * reference.abs() + 1e-12;
+    assert!(
+        (ours - reference).abs() <= tol,
+        "{what}: ours {ours}, R {reference} (diff {:e})",
+        ours - reference
+    );
+}
+
+struct Dataset {
+    name: String,
+    table: RiskTable,
+    v: Value,
+}
+
+fn datasets() -> Vec<Dataset> {
+    let f = fixtures();
+    let list = f["datasets"].as_array().expect("datasets").clone();
+    assert!(list.len() >= 20, "at least 20 datasets");
+    list.into_iter()
+        .map(|v| {
+            let time = nums(&v["time"]);
+            let event: Vec<bool> = nums(&v["event"]).iter().map(|&e| e == 1.0).collect();
+            let arm: Vec<u8> = nums(&v["arm"]).iter().map(|&a| a as u8).collect();
+            Dataset {
+                name: v["name"].as_str().unwrap().to_string(),
+                table: RiskTable::from_data(&time, &event, &arm),
+                v,
+            }
+        })
+        .collect()
+}
+
+const REL: f64 = 1e-8;
+
+#[test]
+fn logrank_and_fleming_harrington() {
+    for d in datasets() {
+        let lr = logrank(&d.table);
+        let r = &d.v["logrank"];
+        check(&format!("{} logrank u", d.name), lr.u, num(&r["u"]), REL);
+        check(&format!("{} logrank v", d.name), lr.v, num(&r["v"]), REL);
+        check(&format!("{} logrank z", d.name), lr.z, num(&r["z"]), REL);
+        for f in d.v["fh"].as_array().unwrap() {
+            let (rho, gamma) = (num(&f["rho"]), num(&f["gamma"]));
+            let fh = fleming_harrington(&d.table, rho, gamma);
+            let what = format!("{} fh({rho},{gamma})", d.name);
+            check(&format!("{what} u"), fh.u, num(&f["u"]), REL);
+            check(&format!("{what} v"), fh.v, num(&f["v"]), REL);
+            check(&format!("{what} z"), fh.z, num(&f["z"]), REL);
+        }
+    }
+}
+
+#[test]
+fn kaplan_meier_with_greenwood_se() {
+    for d in datasets() {
+        let horizons = nums(&d.v["horizons"]);
+        for k in d.v["km"].as_array().unwrap() {
+            let g = num(&k["arm"]) as usize;
+            let mut out = vec![KmPoint { surv: 0.0, se: 0.0 }; horizons.len()];
+            km_at(&d.table, g, &horizons, &mut out);
+            for (i, p) in out.iter().enumerate() {
+                check(&format!("{} km arm {g} at {}", d.name, horizons[i]), p.surv, num(&k["surv"][i]), REL);
+                check(&format!("{} km se arm {g} at {}", d.name, horizons[i]), p.se, num(&k["se"][i]), REL);
+            }
+            check(&format!("{} last time arm {g}", d.name), d.table.last_time[g], num(&k["last_time"]), 0.0);
+            let steps = nums(&k["steps"]["time"]);
+            let mut at = vec![KmPoint { surv: 0.0, se: 0.0 }; steps.len()];
+            km_at(&d.table, g, &steps, &mut at);
+            for (i, p) in at.iter().enumerate() {
+                check(
+                    &format!("{} km step arm {g} at {}", d.name, steps[i]),
+                    p.surv,
+                    num(&k["steps"]["surv"][i]),
+                    REL,
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn rmst_and_milestone() {
+    for d in datasets() {
+        let tau = num(&d.v["tau"]);
+        for r in d.v["rmst"].as_array().unwrap() {
+            let g = num(&r["arm"]) as usize;
+            let x = rmst(&d.table, g, tau);
+            check(&format!("{} rmst arm {g}", d.name), x.rmst, num(&r["rmst"]), REL);
+            check(&format!("{} rmst se arm {g}", d.name), x.se, num(&r["se"]), REL);
+        }
+        let diff = rmst_difference(&d.table, tau);
+        let r = &d.v["rmst_diff"];
+        check(&format!("{} rmst diff", d.name), diff.diff, num(&r["diff"]), REL);
+        check(&format!("{} rmst diff se", d.name), diff.se, num(&r["se"]), REL);
+        check(&format!("{} rmst diff z", d.name), diff.z, num(&r["z"]), REL);
+        let m = milestone(&d.table, num(&d.v["milestone"]));
+        let r = &d.v["milestone_stats"];
+        check(&format!("{} milestone diff", d.name), m.diff, num(&r["diff"]), REL);
+        check(&format!("{} milestone se", d.name), m.se, num(&r["se"]), REL);
+        check(&format!("{} milestone z", d.name), m.z, num(&r["z"]), REL);
+    }
+}
+
+#[test]
+fn cox_breslow_efron_and_periods() {
+    for d in datasets() {
+        for (key, ties) in [("cox_efron", Ties::Efron), ("cox_breslow", Ties::Breslow)] {
+            let f = cox(&d.table, ties);
+            let r = &d.v[key];
+            check(&format!("{} {key} log_hr", d.name), f.log_hr, num(&r["log_hr"]), REL);
+            check(&format!("{} {key} se", d.name), f.se, num(&r["se"]), REL);
+            check(&format!("{} {key} z", d.name), f.z, num(&r["z"]), REL);
+        }
+        let breaks = nums(&d.v["periods"]);
+        let mut out = vec![CoxFit::NAN; breaks.len() + 1];
+        cox_periods(&d.table, &breaks, Ties::Efron, &mut out);
+        let r = &d.v["cox_periods"];
+        for (k, f) in out.iter().enumerate() {
+            check(&format!("{} cox_periods log_hr[{k}]", d.name), f.log_hr, num(&r["log_hr"][k]), REL);
+            check(&format!("{} cox_periods se[{k}]", d.name), f.se, num(&r["se"][k]), REL);
+        }
+    }
+}
+
+#[test]
+fn maxcombo_p_values() {
+    let mut compared = 0;
+    for d in datasets() {
+        let r = &d.v["maxcombo"];
+        let m = maxcombo(&d.table, &DEFAULT_WEIGHTS, Sides::One);
+        if r.is_null() {
+            assert!(m.z.is_nan(), "{}: R has no MaxCombo (a zero variance); ours z = {}", d.name, m.z);
+            continue;
+        }
+        compared += 1;
+        for (a, z) in m.components.iter().enumerate() {
+            check(&format!("{} maxcombo z[{a}]", d.name), *z, num(&r["z"][a]), REL);
+            for b in 0..4 {
+                check(
+                    &format!("{} maxcombo corr[{a}][{b}]", d.name),
+                    m.corr[a * 4 + b],
+                    num(&r["corr"][a][b]),
+                    REL,
+                );
+            }
+        }
+        check(&format!("{} maxcombo z_min", d.name), m.z, num(&r["z_min"]), REL);
+        // R's deterministic quadrature (≈1e-11) of the full singular 4-d probability; GenzBretz
+        // (`p`, error ≤ 2e-6) agrees with it to its own error.
+        let p = m.p_value(Sides::One);
+        assert!((p - num(&r["p_quad"])).abs() < 1e-8, "{}: p {p} vs R {}", d.name, num(&r["p_quad"]));
+        assert!((p - num(&r["p"])).abs() < 1e-6 + 3.0 * num(&r["p_error"]), "{}: p {p} vs GenzBretz", d.name);
+        let two = maxcombo(&d.table, &DEFAULT_WEIGHTS, Sides::Two);
+        let p2 = two.p_value(Sides::Two);
+        assert!((p2 - num(&r["p2_quad"])).abs() < 1e-8, "{}: p2 {p2} vs R {}", d.name, num(&r["p2_quad"]));
+    }
+    assert!(compared >= 15, "MaxCombo compared on {compared} datasets");
+}
+
+#[test]
+fn fixture_records_its_provenance() {
+    let f = fixtures();
+    assert_eq!(f["regenerate"], "Rscript tests/reference/make_fixtures.R");
+    assert!(f["survival_version"].as_str().is_some());
+}

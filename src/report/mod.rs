@@ -2,6 +2,7 @@
 //! done once, atomically, by `run`.
 
 pub mod csv;
+pub mod followup;
 pub mod json;
 pub mod markdown;
 pub mod svg;

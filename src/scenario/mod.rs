@@ -32,6 +32,8 @@ pub struct Scenario {
     pub analysis: Analysis,
     /// The two compared arms; `None` for a single-arm study.
     pub comparison: Option<Comparison>,
+    /// Calendar cuts of the follow-up study (`[followup] cuts`), increasing; may be empty.
+    pub followup_cuts: Vec<Years>,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -25,6 +25,15 @@ pub struct RawScenario {
     pub arms: S<BTreeMap<String, S<RawArm>>>,
     pub endpoints: S<BTreeMap<String, S<Vec<S<String>>>>>,
     pub analysis: S<RawAnalysis>,
+    pub followup: Option<RawFollowup>,
+}
+
+/// `[followup] cuts = [...]`: calendar times at which `trialsim followup` analyses the same
+/// simulated trials.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFollowup {
+    pub cuts: S<Vec<S<f64>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -237,6 +237,10 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
     design.block_size = block_size;
 
     let analysis = analysis(ctx, raw.analysis.get_ref(), &endpoints)?;
+    let followup_cuts = match &raw.followup {
+        Some(f) => ctx.breaks(&f.cuts, "followup.cuts")?,
+        None => Vec::new(),
+    };
 
     Ok(Scenario {
         name,
@@ -249,6 +253,7 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
         endpoints,
         analysis,
         comparison,
+        followup_cuts,
     })
 }
 

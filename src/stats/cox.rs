@@ -111,25 +111,32 @@ fn fit_rows(table: &RiskTable, rows: std::ops::Range<usize>, ties: Ties) -> CoxF
     let mut beta = 0.0;
     let (mut ll, mut u, mut info) = derivatives(table, rows.clone(), beta, ties);
     for _ in 0..100 {
-        if info <= 0.0 {
+        if info.is_nan() || info <= 0.0 {
             return CoxFit::NAN;
         }
+        // Converged when the score is zero to rounding: |U|/√I is the remaining step in SE units.
+        if u.abs() <= 1e-13 * info.sqrt() {
+            break;
+        }
         let mut step = u / info;
-        // Step halving keeps ℓ increasing (ℓ is concave, so this only guards large first steps).
+        // Step halving guards large first steps (ℓ is concave). Near the optimum ℓ changes by
+        // less than its rounding error, so a "decrease" within that error is not one: halving
+        // on it would stall the iteration short of the root.
+        let slack = 1e-12 * ll.abs().max(1.0);
         let mut tries = 0;
         let (new_beta, new) = loop {
             let b = beta + step;
             let d = derivatives(table, rows.clone(), b, ties);
-            if d.0 >= ll || tries >= 30 {
+            if d.0 >= ll - slack || tries >= 30 {
                 break (b, d);
             }
             step *= 0.5;
             tries += 1;
         };
-        let converged = (new_beta - beta).abs() <= 1e-13 * (1.0 + beta.abs());
+        let stalled = new_beta == beta;
         beta = new_beta;
         (ll, u, info) = new;
-        if converged {
+        if stalled {
             break;
         }
     }

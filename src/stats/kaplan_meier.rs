@@ -2,8 +2,8 @@
 //!
 //! Ŝ(t) = Π_{t_j ≤ t} (1 − d_j/n_j) (right-continuous); Var Ŝ(t) = Ŝ(t)² Σ_{t_j ≤ t} d_j/(n_j(n_j − d_j))
 //! (Greenwood 1926; R `survfit(..., se.fit = TRUE)`, whose `std.err` is of −log Ŝ, so
-//! SE(Ŝ) = Ŝ·std.err). A term with n_j = d_j (Ŝ drops to 0) is left out, as R does; Ŝ and its SE
-//! are then 0. At a time beyond the group's last observed time Ŝ is not estimable (NaN).
+//! SE(Ŝ) = Ŝ·std.err). Once Ŝ has dropped to 0 (n_j = d_j) the SE is 0·∞, NaN as in R. At a time
+//! beyond the group's last observed time Ŝ is not estimable (NaN).
 
 use super::RiskTable;
 use crate::hazard::Years;
@@ -39,7 +39,12 @@ pub fn km_at(table: &RiskTable, g: usize, times: &[Years], out: &mut [KmPoint]) 
             }
             j += 1;
         }
-        out[k] = if t > table.last_time[g] { KmPoint::NAN } else { KmPoint { surv: s, se: s * gw.sqrt() } };
+        out[k] = if t > table.last_time[g] {
+            KmPoint::NAN
+        } else {
+            // Once Ŝ is 0 Greenwood's variance is 0·∞: undefined (NaN), as R reports it.
+            KmPoint { surv: s, se: if s > 0.0 { s * gw.sqrt() } else { f64::NAN } }
+        };
     }
 }
 
@@ -101,11 +106,12 @@ mod tests {
     }
 
     #[test]
-    fn everyone_dies_gives_zero_not_nan() {
+    fn everyone_dies_gives_zero_with_an_undefined_se() {
         let t = RiskTable::from_data(&[1.0, 2.0], &[true, true], &[0, 0]);
         let mut out = [KmPoint::NAN; 1];
         km_at(&t, 0, &[2.0], &mut out);
-        assert_eq!(out[0], KmPoint { surv: 0.0, se: 0.0 });
+        assert_eq!(out[0].surv, 0.0);
+        assert!(out[0].se.is_nan());
     }
 
     #[test]

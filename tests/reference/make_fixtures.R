@@ -13,8 +13,14 @@
 #   milestone    S1(m) - S0(m) with Greenwood SEs
 #   cox_efron / cox_breslow   coxph(Surv(time, event) ~ arm)
 #   cox_periods  one log HR per period from survSplit + coxph(Surv(tstart, time, event) ~ x_k)
-#   maxcombo     max-combo of FH (0,0) (0,1) (1,0) (1,1) with mvtnorm::pmvnorm
-# Every number is cross-checked by an independent R computation (stopifnot).
+#   maxcombo     max-combo of FH (0,0) (0,1) (1,0) (1,1) with mvtnorm::pmvnorm on the full
+#                (singular, rank <= 3) 4x4 correlation; also p_quad (deterministic
+#                quadrature, ~1e-11) and `reduced` (dependent components dropped in the
+#                listed order -- NOT equal to p, kept for diagnosis)
+# Every number is cross-checked by an independent R computation (stopifnot-style `chk`).
+# Additions to the original key list: milestone_stats (the `milestone` key is the input
+# time), maxcombo.{p_error, p2_error, p_quad, p2_quad, rank, reduced, corr, rho_gamma},
+# and a per-dataset `notes` array recording R's warnings/NA/Inf and what was written.
 #
 # Versions used to produce the committed fixture:
 #   R 4.2.2 Patched (2022-11-10 r83330), survival 3.5-3, mvtnorm 1.1-3 (Debian bookworm

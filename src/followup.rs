@@ -1,0 +1,102 @@
+//! The follow-up study: which test has power, and how long to follow. The same simulated trials
+//! (replicates 0..R of one seed) are analysed at several calendar cuts: cohort generation does
+//! not depend on the cut, so every cut and every test sees exactly the same patients, and the
+//! differences between cuts are not Monte Carlo noise between different trial sets.
+
+use crate::engine::{Layout, Run, simulate};
+use crate::hazard::Years;
+use crate::scenario::{Cut, CutRule, Scenario, TestKind};
+use crate::summary::{Proportion, Summary};
+use crate::truth::Truth;
+
+/// One test at one cut.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Point {
+    pub cut: Years,
+    pub test: String,
+    pub power: f64,
+    pub power_se: f64,
+    pub not_estimable: u64,
+    /// Why the test cannot work at this cut, when it cannot (τ or the milestone beyond the
+    /// longest possible follow-up).
+    pub note: Option<String>,
+}
+
+/// Everything the follow-up study produced.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FollowUp {
+    pub scenario: String,
+    pub seed: u64,
+    pub replicates: u64,
+    pub cuts: Vec<Years>,
+    pub tests: Vec<String>,
+    pub points: Vec<Point>,
+    /// Mean primary-endpoint events and mean patients entered by each cut.
+    pub events: Vec<f64>,
+    /// The test with the highest power at each cut.
+    pub best: Vec<String>,
+}
+
+/// The scenario analysed at calendar time `cut` (the other cut criteria removed).
+pub fn at_cut(sc: &Scenario, cut: Years) -> Scenario {
+    let mut s = sc.clone();
+    s.design.cut = Cut { calendar: Some(cut), events: None, min_followup: None, rule: CutRule::First };
+    s
+}
+
+/// Runs the study on the current rayon pool, calling `progress` after each cut.
+pub fn run(
+    sc: &Scenario,
+    cuts: &[Years],
+    replicates: u64,
+    seed: u64,
+    mut progress: impl FnMut(usize),
+) -> FollowUp {
+    let tests: Vec<String> = sc.analysis.tests.iter().map(|t| t.name.clone()).collect();
+    let mut points = Vec::new();
+    let mut events = Vec::new();
+    let mut best = Vec::new();
+    for (i, &cut) in cuts.iter().enumerate() {
+        let s = at_cut(sc, cut);
+        let truth = Truth::compute(&s);
+        let layout = Layout::new(&s, &truth);
+        let summary: Summary =
+            simulate(&Run { scenario: &s, layout: &layout, replicates, seed, progress: None }, None);
+        events.push((summary.events[0] + summary.events[1]) as f64 / replicates as f64);
+        let mut top: Option<(f64, String)> = None;
+        for (k, (name, kind)) in layout.tests.iter().enumerate() {
+            let t = summary.tests[k];
+            let p = Proportion::new(t.benefit, replicates);
+            // The longest possible follow-up at this cut is the cut itself (entry at time 0).
+            let note = match kind {
+                TestKind::Rmst if sc.analysis.tau.is_some_and(|tau| tau >= cut) => Some(format!(
+                    "τ = {} is beyond the follow-up available at {cut}: not estimable",
+                    sc.analysis.tau.unwrap_or(f64::NAN)
+                )),
+                TestKind::Milestone if sc.analysis.milestone.is_some_and(|m| m >= cut) => Some(format!(
+                    "milestone {} is beyond the follow-up available at {cut}: not estimable",
+                    sc.analysis.milestone.unwrap_or(f64::NAN)
+                )),
+                _ if t.not_estimable * 2 > replicates => Some(format!(
+                    "not estimable in {:.0}% of trials",
+                    100.0 * t.not_estimable as f64 / replicates as f64
+                )),
+                _ => None,
+            };
+            if note.is_none() && top.as_ref().is_none_or(|(b, _)| p.estimate > *b) {
+                top = Some((p.estimate, name.clone()));
+            }
+            points.push(Point {
+                cut,
+                test: name.clone(),
+                power: p.estimate,
+                power_se: p.se,
+                not_estimable: t.not_estimable,
+                note,
+            });
+        }
+        best.push(top.map_or_else(|| "—".to_string(), |(_, n)| n));
+        progress(i + 1);
+    }
+    FollowUp { scenario: sc.name.clone(), seed, replicates, cuts: cuts.to_vec(), tests, points, events, best }
+}
