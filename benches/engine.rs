@@ -1,5 +1,7 @@
-//! Replicates per second on the ASTIS-like scenario: log-rank only, and every statistic of the
-//! spine (log-rank, FH(0,1), RMST, milestone, Kaplan–Meier at the horizons, crossing, band).
+//! Replicates per second on the ASTIS-like scenario: log-rank only; the spine's tests (log-rank,
+//! FH(0,1), RMST, milestone); and the full crossing-hazards suite (adding MaxCombo, Cox Efron and
+//! the time-varying Cox). Every variant also computes Kaplan–Meier at the horizons, RMST and
+//! milestone estimates, the crossing and the band, as `trialsim run` does.
 //!
 //! `cargo bench --bench engine`; throughput is printed as elements (replicates) per second.
 //! Runs on the global rayon pool (all cores), as `trialsim run` does.
@@ -27,9 +29,11 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("astis");
     g.sample_size(10);
     g.throughput(Throughput::Elements(REPS));
-    for (label, tests) in
-        [("logrank", r#"["logrank"]"#), ("spine_all", r#"["logrank", "fh(0,1)", "rmst", "milestone"]"#)]
-    {
+    for (label, tests) in [
+        ("logrank", r#"["logrank"]"#),
+        ("spine_all", r#"["logrank", "fh(0,1)", "rmst", "milestone"]"#),
+        ("full_suite", r#"["logrank", "fh(0,1)", "maxcombo", "cox", "cox_periods", "rmst", "milestone"]"#),
+    ] {
         let sc = astis(tests);
         let truth = Truth::compute(&sc);
         let layout = Layout::new(&sc, &truth);

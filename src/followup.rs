@@ -35,6 +35,46 @@ pub struct FollowUp {
     pub events: Vec<f64>,
     /// The test with the highest power at each cut.
     pub best: Vec<String>,
+    /// One-sided level (for the plot's reference line); `None` for two-sided tests.
+    pub alpha: Option<f64>,
+    /// What each test is sensitive to, in words.
+    pub meanings: Vec<(String, String)>,
+}
+
+/// What a test is sensitive to, for readers choosing one.
+pub fn meaning(kind: TestKind, sc: &Scenario) -> String {
+    match kind {
+        TestKind::LogRank => "all event times equally (optimal under proportional hazards)".into(),
+        TestKind::FlemingHarrington { rho, gamma } if rho == 0.0 && gamma == 0.0 => {
+            "the log-rank test".into()
+        }
+        TestKind::FlemingHarrington { rho, gamma } if rho == 0.0 => {
+            format!("weights (1 − Ŝ)^{gamma}: late differences, so early harm counts little")
+        }
+        TestKind::FlemingHarrington { rho, gamma } if gamma == 0.0 => {
+            format!("weights Ŝ^{rho}: early differences (here, the transplant deaths count most)")
+        }
+        TestKind::FlemingHarrington { rho, gamma } => {
+            format!("weights Ŝ^{rho}(1 − Ŝ)^{gamma}: middle differences")
+        }
+        TestKind::MaxCombo => {
+            "the most significant of several FH tests, with a multiplicity-correct p-value".into()
+        }
+        TestKind::Cox { .. } => {
+            "one hazard ratio for the whole follow-up (misspecified when hazards cross)".into()
+        }
+        TestKind::CoxPeriods => format!(
+            "the arm effect after the last period break ({}): detects the late benefit only, ignoring early harm",
+            sc.analysis.periods.last().map_or("—".to_string(), |b| b.to_string())
+        ),
+        TestKind::Rmst => format!(
+            "the area between the curves up to τ = {}: early harm and late benefit cancel",
+            sc.analysis.tau.unwrap_or(f64::NAN)
+        ),
+        TestKind::Milestone => {
+            format!("survival at {} only (Greenwood SE)", sc.analysis.milestone.unwrap_or(f64::NAN))
+        }
+    }
 }
 
 /// The scenario analysed at calendar time `cut` (the other cut criteria removed).
@@ -98,5 +138,18 @@ pub fn run(
         best.push(top.map_or_else(|| "—".to_string(), |(_, n)| n));
         progress(i + 1);
     }
-    FollowUp { scenario: sc.name.clone(), seed, replicates, cuts: cuts.to_vec(), tests, points, events, best }
+    let alpha = (sc.analysis.sides == crate::scenario::Sides::One).then_some(sc.analysis.alpha);
+    let meanings = sc.analysis.tests.iter().map(|t| (t.name.clone(), meaning(t.kind, sc))).collect();
+    FollowUp {
+        scenario: sc.name.clone(),
+        seed,
+        replicates,
+        cuts: cuts.to_vec(),
+        tests,
+        points,
+        events,
+        best,
+        alpha,
+        meanings,
+    }
 }

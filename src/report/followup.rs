@@ -42,6 +42,11 @@ pub fn markdown(f: &FollowUp, unit: &str) -> String {
         let _ = write!(o, " `{b}` |");
     }
     let _ = writeln!(o, "\n");
+    let _ = writeln!(o, "What each test looks at:\n");
+    for (t, meaning) in &f.meanings {
+        let _ = writeln!(o, "- `{t}`: {meaning}");
+    }
+    let _ = writeln!(o);
     let notes: Vec<String> = f
         .points
         .iter()
@@ -130,6 +135,17 @@ pub fn svg(f: &FollowUp, unit: &str) -> Result<String, String> {
             chart
                 .draw_series(pts.iter().map(|&(x, y, _)| Circle::new((x, y), 3, colour.filled())))
                 .map_err(|x| x.to_string())?;
+        }
+        if let Some(alpha) = f.alpha {
+            let (x0, x1) = ((lo - pad), (hi + pad));
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(x0, alpha), (x1, alpha)],
+                    BLACK.mix(0.5),
+                )))
+                .map_err(|x| x.to_string())?
+                .label(format!("α = {alpha}"))
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
         }
         chart
             .configure_series_labels()

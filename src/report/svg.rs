@@ -8,6 +8,23 @@ use crate::truth::survival;
 
 const COLOURS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
 
+/// The lower end of the survival axis: the lowest band or true value, rounded down to 0.1.
+fn y_min(r: &Results) -> f64 {
+    let sc = r.scenario;
+    let n = r.layout.grid.len();
+    let t_max = r.layout.grid.last().copied().unwrap_or(1.0);
+    let mut lo: f64 = 1.0;
+    for g in 0..r.layout.groups {
+        for h in &r.summary.band[g * n..(g + 1) * n] {
+            if h.total() > 0 {
+                lo = lo.min(h.quantile(0.025));
+            }
+        }
+        lo = lo.min(survival(&sc.arms[r.layout.group_arms[g]], sc.primary(), t_max));
+    }
+    ((lo - 0.05) * 10.0).floor().clamp(0.0, 9.0) / 10.0
+}
+
 pub fn render(r: &Results) -> Result<String, String> {
     let sc = r.scenario;
     let grid = &r.layout.grid;
@@ -23,7 +40,7 @@ pub fn render(r: &Results) -> Result<String, String> {
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(56)
-            .build_cartesian_2d(0f64..t_max, 0f64..1.0f64)
+            .build_cartesian_2d(0f64..t_max, y_min(r)..1.0f64)
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
