@@ -45,13 +45,11 @@ pub struct FollowUp {
 pub fn meaning(kind: TestKind, sc: &Scenario) -> String {
     match kind {
         TestKind::LogRank => "all event times equally (optimal under proportional hazards)".into(),
-        TestKind::FlemingHarrington { rho, gamma } if rho == 0.0 && gamma == 0.0 => {
-            "the log-rank test".into()
-        }
-        TestKind::FlemingHarrington { rho, gamma } if rho == 0.0 => {
+        TestKind::FlemingHarrington { rho: 0.0, gamma: 0.0 } => "the log-rank test".into(),
+        TestKind::FlemingHarrington { rho: 0.0, gamma } => {
             format!("weights (1 − Ŝ)^{gamma}: late differences, so early harm counts little")
         }
-        TestKind::FlemingHarrington { rho, gamma } if gamma == 0.0 => {
+        TestKind::FlemingHarrington { rho, gamma: 0.0 } => {
             format!("weights Ŝ^{rho}: early differences (here, the transplant deaths count most)")
         }
         TestKind::FlemingHarrington { rho, gamma } => {
