@@ -5,22 +5,69 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
-use trialsim::run::{Options, run};
+use trialsim::run::{Options, run, run_followup};
 use trialsim::scenario::{Scenario, ScenarioError};
 
 const EXAMPLES: &str = "Examples:
   trialsim run scenarios/astis.toml                 # 10,000 replicates as the file says
   trialsim run scenarios/astis.toml --reps 2000 --seed 7 --out /tmp/astis
   trialsim run scenarios/ph.toml --export-replicates --export-patients 5
+  trialsim followup scenarios/astis_tests.toml      # power by test at several cuts
   trialsim check scenarios/astis.toml               # validate and print the true values";
 
 #[derive(Parser)]
-#[command(name = "trialsim", version, about = "Monte Carlo simulation of randomised time-to-event trials with early harm and late benefit", after_help = EXAMPLES)]
+#[command(
+    name = "trialsim",
+    version,
+    about = "Monte Carlo simulation of randomised time-to-event trials with early harm and late benefit",
+    after_help = EXAMPLES
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// How to simulate: shared by every command that simulates.
+#[derive(Args)]
+struct Simulate {
+    /// The scenario TOML file.
+    scenario: PathBuf,
+    /// Replicates (overrides `simulation.replicates`).
+    #[arg(long)]
+    reps: Option<u64>,
+    /// Seed (overrides `simulation.seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Output directory (default: results/<name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl Simulate {
+    fn options(&self) -> Result<Options, Failure> {
+        if self.reps == Some(0) {
+            return Err(Failure::BadArgument("--reps: expected at least 1 replicate, found 0".into()));
+        }
+        if self.threads == Some(0) {
+            return Err(Failure::BadArgument("--threads: expected at least 1 thread, found 0".into()));
+        }
+        Ok(Options {
+            replicates: self.reps,
+            seed: self.seed,
+            threads: self.threads,
+            out: self.out.clone(),
+            quiet: self.quiet,
+            ..Options::default()
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -28,23 +75,8 @@ enum Command {
     /// Simulate a scenario: power, crossing, long-term benefit, with Monte Carlo error.
     #[command(after_help = EXAMPLES)]
     Run {
-        /// The scenario TOML file.
-        scenario: PathBuf,
-        /// Replicates (overrides `simulation.replicates`).
-        #[arg(long)]
-        reps: Option<u64>,
-        /// Seed (overrides `simulation.seed`).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Worker threads (default: all cores). Results do not depend on it.
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Output directory (default: results/<name>).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        sim: Simulate,
         /// Also write replicates.csv: one row of test statistics per replicate.
         #[arg(long)]
         export_replicates: bool,
@@ -54,29 +86,14 @@ enum Command {
     },
     /// Power of every test at several analysis cuts, on the same simulated trials.
     #[command(
-        after_help = "Example:\n  trialsim followup scenarios/astis_tests.toml            # cuts from [followup] cuts\n  trialsim followup scenarios/astis.toml --cuts 4,6,8,10,12.6 --reps 2000"
+        after_help = "Examples:\n  trialsim followup scenarios/astis_tests.toml            # cuts from [followup] cuts\n  trialsim followup scenarios/astis.toml --cuts 4,6,8,10,12.6 --reps 2000"
     )]
     Followup {
-        /// The scenario TOML file.
-        scenario: PathBuf,
+        #[command(flatten)]
+        sim: Simulate,
         /// Calendar cuts from the start of accrual (overrides `[followup] cuts`).
         #[arg(long, value_delimiter = ',')]
         cuts: Option<Vec<f64>>,
-        /// Replicates (overrides `simulation.replicates`).
-        #[arg(long)]
-        reps: Option<u64>,
-        /// Seed (overrides `simulation.seed`).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Worker threads (default: all cores).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Output directory (default: results/<name>).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
     },
     /// Validate a scenario and print its true values (no simulation).
     #[command(after_help = EXAMPLES)]
@@ -96,55 +113,44 @@ fn load(path: &Path) -> Result<Scenario, Failure> {
     Scenario::from_path(path).map_err(Failure::BadInput)
 }
 
+fn done(dir: &Path, quiet: bool) {
+    if !quiet {
+        eprintln!("wrote {}", dir.display());
+    }
+}
+
 fn main_inner() -> Result<(), Failure> {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Run { scenario, reps, seed, threads, out, quiet, export_replicates, export_patients } => {
-            if reps == Some(0) {
-                return Err(Failure::BadArgument("--reps: expected at least 1 replicate, found 0".into()));
-            }
-            if threads == Some(0) {
-                return Err(Failure::BadArgument("--threads: expected at least 1 thread, found 0".into()));
-            }
-            let sc = load(&scenario)?;
-            let opts =
-                Options { replicates: reps, seed, threads, out, quiet, export_replicates, export_patients };
+    match Cli::parse().command {
+        Command::Run { sim, export_replicates, export_patients } => {
+            let opts = Options { export_replicates, export_patients, ..sim.options()? };
+            let sc = load(&sim.scenario)?;
             let outcome = run(&sc, &opts)
-                .with_context(|| format!("running {}", scenario.display()))
+                .with_context(|| format!("running {}", sim.scenario.display()))
                 .map_err(Failure::Other)?;
-            if !quiet {
-                eprintln!("wrote {}", outcome.out.display());
-            }
-            Ok(())
+            done(&outcome.out, sim.quiet);
         }
-        Command::Followup { scenario, cuts, reps, seed, threads, out, quiet } => {
-            if reps == Some(0) || threads == Some(0) {
-                return Err(Failure::BadArgument("--reps and --threads: expected at least 1".into()));
-            }
-            let sc = load(&scenario)?;
+        Command::Followup { sim, cuts } => {
+            let opts = sim.options()?;
+            let sc = load(&sim.scenario)?;
             let cuts = cuts.unwrap_or_else(|| sc.followup_cuts.clone());
             let increasing = cuts.windows(2).all(|w| w[0] < w[1]);
             if cuts.is_empty() || !increasing || cuts.iter().any(|c| !(c.is_finite() && *c > 0.0)) {
                 return Err(Failure::BadArgument(format!(
                     "{}: expected increasing positive cuts (`[followup] cuts` or --cuts), found {cuts:?}",
-                    scenario.display()
+                    sim.scenario.display()
                 )));
             }
-            let opts = Options { replicates: reps, seed, threads, out, quiet, ..Options::default() };
-            let dir = trialsim::run::run_followup(&sc, &cuts, &opts)
-                .with_context(|| format!("running {}", scenario.display()))
+            let dir = run_followup(&sc, &cuts, &opts)
+                .with_context(|| format!("running {}", sim.scenario.display()))
                 .map_err(Failure::Other)?;
-            if !quiet {
-                eprintln!("wrote {}", dir.display());
-            }
-            Ok(())
+            done(&dir, sim.quiet);
         }
         Command::Check { scenario } => {
             let sc = load(&scenario)?;
             print!("{}", trialsim::report::markdown::truth_table(&sc));
-            Ok(())
         }
     }
+    Ok(())
 }
 
 fn main() -> ExitCode {
