@@ -264,6 +264,9 @@ pub fn analyse(
     if need_periods {
         cox_periods(table, &a.periods, Ties::Efron, &mut ws.periods);
     }
+    // Computed once, used by the tests and the estimates.
+    let rmst_d = if groups == 2 { a.tau.map(|tau| rmst_difference(table, tau)) } else { None };
+    let milestone_d = if groups == 2 { a.milestone.map(|m| milestone(table, m)) } else { None };
     for (_, kind) in &layout.tests {
         let (z, decision) = match *kind {
             TestKind::LogRank => {
@@ -277,12 +280,12 @@ pub fn analyse(
                 (z, None)
             }
             TestKind::Rmst => {
-                let d = rmst_difference(table, a.tau.expect("validated: rmst has tau"));
+                let d = rmst_d.expect("validated: rmst has tau; tests need two groups");
                 row.columns.extend([d.diff, d.se, d.z]);
                 (d.z, None)
             }
             TestKind::Milestone => {
-                let m = milestone(table, a.milestone.expect("validated: milestone has a time"));
+                let m = milestone_d.expect("validated: milestone has a time; tests need two groups");
                 row.columns.extend([m.diff, m.se, m.z]);
                 (m.z, None)
             }
@@ -334,11 +337,11 @@ pub fn analyse(
         if lo.is_nan() || hi.is_nan() { f64::NAN } else { f64::from(u8::from(lo <= truth && truth <= hi)) }
     };
     if let Some(tau) = a.tau {
-        for g in 0..groups {
-            row.estimates.push(rmst(table, g, tau).rmst);
+        match rmst_d {
+            Some(d) => row.estimates.extend([d.arms[0].rmst, d.arms[1].rmst]),
+            None => row.estimates.extend((0..groups).map(|g| rmst(table, g, tau).rmst)),
         }
-        if groups == 2 {
-            let d = rmst_difference(table, tau);
+        if let Some(d) = rmst_d {
             let (truth_diff, truth_ratio) = layout.rmst_truth;
             row.estimates.extend([d.diff, d.se, covers(d.diff - z2 * d.se, d.diff + z2 * d.se, truth_diff)]);
             // RMST ratio with a delta-method CI on the log scale.
@@ -349,8 +352,7 @@ pub fn analyse(
             row.estimates.extend([ratio, covers(lo, hi, truth_ratio)]);
         }
     }
-    if let (Some(m), 2) = (a.milestone, groups) {
-        let x = milestone(table, m);
+    if let Some(x) = milestone_d {
         row.estimates.extend([
             x.diff,
             x.se,

@@ -7,8 +7,8 @@
 //! - Efron (Efron 1977): for l = 0 … d−1, S0_l = S0 − (l/d)(d0 + d1·r), S1_l = S1 − (l/d)·d1·r;
 //!   ℓ_j = d1·β − Σ_l log S0_l, U_j = d1 − Σ_l S1_l/S0_l, I_j = Σ_l (S1_l/S0_l)(1 − S1_l/S0_l).
 //!
-//! Newton–Raphson from β = 0 with step halving when ℓ decreases (as R `coxph`), run to machine
-//! precision. SE = I(β̂)^(−1/2), Wald z = β̂/SE (z < 0: hazard ratio below 1, favouring the
+//! Newton–Raphson from β = 0 on the score, safeguarded by a bracket (R `coxph` halves steps on
+//! ℓ instead; the root is the same), run until the score is zero to rounding. SE = I(β̂)^(−1/2), Wald z = β̂/SE (z < 0: hazard ratio below 1, favouring the
 //! experimental arm), 95% CI exp(β̂ ± 1.96·SE).
 //!
 //! Not estimable (NaN, never an error): no events; or β̂ infinite, which with a binary covariate
@@ -49,22 +49,20 @@ impl CoxFit {
     }
 }
 
-/// (ℓ, U, I) summed over the rows `rows` at β.
-fn derivatives(table: &RiskTable, rows: std::ops::Range<usize>, beta: f64, ties: Ties) -> (f64, f64, f64) {
+/// (U, I) summed over the rows `rows` at β.
+fn derivatives(table: &RiskTable, rows: std::ops::Range<usize>, beta: f64, ties: Ties) -> (f64, f64) {
     let r = beta.exp();
-    let (mut ll, mut u, mut info) = (0.0, 0.0, 0.0);
+    let (mut u, mut info) = (0.0, 0.0);
     for j in rows {
         let [n0, n1] = table.at_risk[j].map(f64::from);
         let [d0, d1] = table.events[j].map(f64::from);
         let d = d0 + d1;
         let s0 = n0 + n1 * r;
         let s1 = n1 * r;
-        ll += d1 * beta;
         u += d1;
         match ties {
             Ties::Breslow => {
                 let p = s1 / s0;
-                ll -= d * s0.ln();
                 u -= d * p;
                 info += d * p * (1.0 - p);
             }
@@ -74,16 +72,14 @@ fn derivatives(table: &RiskTable, rows: std::ops::Range<usize>, beta: f64, ties:
                 let dn = table.events[j][0] + table.events[j][1];
                 for l in 0..dn {
                     let f = f64::from(l) / d;
-                    let a0 = s0 - f * tied0;
-                    let p = (s1 - f * tied1) / a0;
-                    ll -= a0.ln();
+                    let p = (s1 - f * tied1) / (s0 - f * tied0);
                     u -= p;
                     info += p * (1.0 - p);
                 }
             }
         }
     }
-    (ll, u, info)
+    (u, info)
 }
 
 /// Whether β̂ is finite on these rows (see the module doc).
@@ -108,9 +104,13 @@ fn fit_rows(table: &RiskTable, rows: std::ops::Range<usize>, ties: Ties) -> CoxF
     if !estimable(table, rows.clone()) {
         return CoxFit::NAN;
     }
+    // Safeguarded Newton–Raphson on the score, which decreases in β (ℓ is concave): the root is
+    // kept in a bracket [lo, hi], and a Newton step that leaves it is replaced by bisection. No
+    // log-likelihood is needed, and no step is cut short by rounding in ℓ.
+    let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
     let mut beta = 0.0;
-    let (mut ll, mut u, mut info) = derivatives(table, rows.clone(), beta, ties);
-    for _ in 0..100 {
+    let (mut u, mut info) = derivatives(table, rows.clone(), beta, ties);
+    for _ in 0..200 {
         if info.is_nan() || info <= 0.0 {
             return CoxFit::NAN;
         }
@@ -118,27 +118,24 @@ fn fit_rows(table: &RiskTable, rows: std::ops::Range<usize>, ties: Ties) -> CoxF
         if u.abs() <= 1e-13 * info.sqrt() {
             break;
         }
-        let mut step = u / info;
-        // Step halving guards large first steps (ℓ is concave). Near the optimum ℓ changes by
-        // less than its rounding error, so a "decrease" within that error is not one: halving
-        // on it would stall the iteration short of the root.
-        let slack = 1e-12 * ll.abs().max(1.0);
-        let mut tries = 0;
-        let (new_beta, new) = loop {
-            let b = beta + step;
-            let d = derivatives(table, rows.clone(), b, ties);
-            if d.0 >= ll - slack || tries >= 30 {
-                break (b, d);
-            }
-            step *= 0.5;
-            tries += 1;
-        };
-        let stalled = new_beta == beta;
-        beta = new_beta;
-        (ll, u, info) = new;
-        if stalled {
+        if u > 0.0 {
+            lo = beta;
+        } else {
+            hi = beta;
+        }
+        let mut next = beta + u / info;
+        if !(next > lo && next < hi) {
+            next = if lo.is_finite() && hi.is_finite() {
+                0.5 * (lo + hi)
+            } else {
+                next.clamp(beta - 5.0, beta + 5.0)
+            };
+        }
+        if next == beta {
             break;
         }
+        beta = next;
+        (u, info) = derivatives(table, rows.clone(), beta, ties);
     }
     if info.is_nan() || info <= 0.0 || !beta.is_finite() {
         return CoxFit::NAN;
@@ -181,11 +178,11 @@ mod tests {
         let (b, e) = (cox(&t, Ties::Breslow), cox(&t, Ties::Efron));
         assert!((b.log_hr - e.log_hr).abs() < 1e-14 && (b.se - e.se).abs() < 1e-14);
         // At β = 0 the Cox score is the log-rank U and (without ties) the information its V.
-        let (_, u, i) = derivatives(&t, 0..t.len(), 0.0, Ties::Breslow);
+        let (u, i) = derivatives(&t, 0..t.len(), 0.0, Ties::Breslow);
         let lr = crate::stats::logrank::logrank(&t);
         assert!((u - lr.u).abs() < 1e-14 && (i - lr.v).abs() < 1e-14);
         // The fit solves U(β̂) = 0.
-        let (_, u_hat, _) = derivatives(&t, 0..t.len(), b.log_hr, Ties::Breslow);
+        let (u_hat, _) = derivatives(&t, 0..t.len(), b.log_hr, Ties::Breslow);
         assert!(u_hat.abs() < 1e-12);
     }
 
