@@ -25,4 +25,5 @@ pub mod run;
 pub mod scenario;
 pub mod stats;
 pub mod summary;
+pub mod sweep;
 pub mod truth;

@@ -7,14 +7,18 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use trialsim::run::{Options, run, run_followup};
+use trialsim::run::{Options, in_pool, progress, run, run_followup};
+use trialsim::scenario::overrides::Template;
 use trialsim::scenario::{Scenario, ScenarioError};
+use trialsim::sweep::{SweepError, SweepOptions, grid_of, merge, run_sweep};
 
 const EXAMPLES: &str = "Examples:
   trialsim run scenarios/astis.toml                 # 10,000 replicates as the file says
   trialsim run scenarios/astis.toml --reps 2000 --seed 7 --out /tmp/astis
   trialsim run scenarios/ph.toml --export-replicates --export-patients 5
   trialsim followup scenarios/astis_tests.toml      # power by test at several cuts
+  trialsim sweep scenarios/astis.toml --set design.n=100:400:50
+  trialsim plan scenarios/ph.toml --vary design.n --target 0.8
   trialsim check scenarios/astis.toml               # validate and print the true values";
 
 #[derive(Parser)]
@@ -95,6 +99,40 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         cuts: Option<Vec<f64>>,
     },
+    /// Simulate a grid of scenario variations (dotted-key overrides), resumably.
+    #[command(after_help = "Examples:
+  trialsim sweep scenarios/astis.toml --set design.n=100:400:50 --reps 2000
+  trialsim sweep scenarios/astis.toml --set arms.hsct.causes.treatment_death.early_risk.risk=0.02,0.05,0.1 \\
+      --set design.cut.calendar=8,10,12.6
+  trialsim sweep scenarios/astis.toml --set design.n=100:400:50 --shard 2/4 --out sweep_2   # then merge
+An interrupted sweep rerun with the same command computes only the missing points.")]
+    Sweep {
+        #[command(flatten)]
+        sim: Simulate,
+        /// KEY=VALUES: a numeric dotted key (e.g. design.n, ...relative.hr[1]) and a list
+        /// `a,b,c` or an inclusive range `start:end:step`. Repeat for more keys (default: the
+        /// scenario's [sweep] table).
+        #[arg(long = "set", value_name = "KEY=VALUES")]
+        set: Vec<String>,
+        /// Pair the i-th values of every key instead of taking all combinations.
+        #[arg(long)]
+        zip: bool,
+        /// Compute only shard I of N (points p with p mod N = I − 1); join shards with `merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Compute at most K new points, then stop (rerun to continue).
+        #[arg(long, value_name = "K")]
+        limit: Option<usize>,
+    },
+    /// Join the output directories of a sharded sweep.
+    Merge {
+        /// Shard output directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write the merged sweep.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Validate a scenario and print its true values (no simulation).
     #[command(after_help = EXAMPLES)]
     Check {
@@ -107,6 +145,24 @@ enum Failure {
     BadInput(ScenarioError),
     BadArgument(String),
     Other(anyhow::Error),
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), Failure> {
+    let bad = || Failure::BadArgument(format!("--shard: expected I/N with 1 ≤ I ≤ N, found {s:?}"));
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    if n == 0 || i == 0 || i > n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+fn sweep_failure(e: SweepError) -> Failure {
+    match e {
+        SweepError::Input(m) => Failure::BadArgument(m),
+        SweepError::Scenario(e) => Failure::BadInput(e),
+        other => Failure::Other(other.into()),
+    }
 }
 
 fn load(path: &Path) -> Result<Scenario, Failure> {
@@ -144,6 +200,50 @@ fn main_inner() -> Result<(), Failure> {
                 .with_context(|| format!("running {}", sim.scenario.display()))
                 .map_err(Failure::Other)?;
             done(&dir, sim.quiet);
+        }
+        Command::Sweep { sim, set, zip, shard, limit } => {
+            let opts = sim.options()?;
+            let shard = shard.map(|s| parse_shard(&s)).transpose()?;
+            let template = Template::from_path(&sim.scenario).map_err(Failure::BadInput)?;
+            let base = load(&sim.scenario)?;
+            let (axes, zip) = grid_of(&base, &set, zip).map_err(sweep_failure)?;
+            let sopts = SweepOptions {
+                replicates: opts.replicates,
+                seed: opts.seed,
+                threads: opts.threads,
+                out: opts.out.clone(),
+                quiet: opts.quiet,
+                shard,
+                limit,
+            };
+            let bar = progress(0, sim.quiet);
+            let outcome = in_pool(opts.threads, || {
+                run_sweep(&template, &axes, zip, &sopts, |done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                })
+            })
+            .map_err(|e| Failure::Other(e.into()))?
+            .map_err(sweep_failure)?;
+            bar.finish_and_clear();
+            eprintln!(
+                "sweep: {} points, {} reused, {} computed",
+                outcome.points, outcome.reused, outcome.computed
+            );
+            if !outcome.complete {
+                eprintln!(
+                    "sweep incomplete: rerun the same command to continue{}",
+                    if shard.is_some() { ", or `trialsim merge` the shard directories" } else { "" }
+                );
+            }
+            done(&outcome.out, sim.quiet);
+        }
+        Command::Merge { dirs, out } => {
+            let outcome = merge(&dirs, &out).map_err(sweep_failure)?;
+            eprintln!(
+                "sweep: {} points, {} reused, {} computed",
+                outcome.points, outcome.reused, outcome.computed
+            );
         }
         Command::Check { scenario } => {
             let sc = load(&scenario)?;

@@ -37,6 +37,8 @@ pub enum RunError {
     Threads { threads: usize, message: String },
     #[error("writing a report: {0}")]
     Plot(String),
+    #[error(transparent)]
+    Sweep(#[from] crate::sweep::SweepError),
 }
 
 /// What a run produced.
@@ -60,7 +62,8 @@ pub fn null_scenario(sc: &Scenario) -> Option<Scenario> {
     Some(null)
 }
 
-fn progress(total: u64, quiet: bool) -> ProgressBar {
+/// A progress bar on stderr, hidden with `quiet` or when stderr is not a terminal.
+pub fn progress(total: u64, quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -73,8 +76,8 @@ fn progress(total: u64, quiet: bool) -> ProgressBar {
     bar.with_style(style)
 }
 
-/// Simulates on a pool of `threads` (all cores when `None`).
-fn in_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T, RunError> {
+/// Runs `f` on a rayon pool of `threads` (all cores when `None`).
+pub fn in_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T, RunError> {
     let mut b = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
         b = b.num_threads(t);

@@ -4,3 +4,4 @@ mod bad_input;
 mod cli;
 mod monte_carlo;
 mod reference;
+mod sweep;

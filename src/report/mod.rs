@@ -5,6 +5,8 @@ pub mod csv;
 pub mod followup;
 pub mod json;
 pub mod markdown;
+pub mod sweep;
+
 pub mod svg;
 
 use crate::engine::Layout;

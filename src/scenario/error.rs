@@ -40,8 +40,9 @@ impl ScenarioError {
         }
     }
 
-    /// An error with no place in the text (the file is missing or unreadable).
-    pub fn unreadable(path: &Path, message: String) -> Self {
+    /// An error with no place in the text: the file is missing or unreadable, or the scenario
+    /// was made by overrides (line numbers would point into regenerated text).
+    pub fn without_location(path: &Path, message: String) -> Self {
         ScenarioError { path: path.to_path_buf(), key: None, message, location: None }
     }
 

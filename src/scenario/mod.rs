@@ -7,6 +7,7 @@
 //! increase. Nothing downstream re-checks user input.
 
 mod error;
+pub mod overrides;
 mod raw;
 mod validate;
 
@@ -34,6 +35,8 @@ pub struct Scenario {
     pub comparison: Option<Comparison>,
     /// Calendar cuts of the follow-up study (`[followup] cuts`), increasing; may be empty.
     pub followup_cuts: Vec<Years>,
+    /// The `[sweep]` grid as written (`KEY=VALUES` strings) and whether to zip it.
+    pub sweep: Option<(Vec<String>, bool)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -171,7 +174,7 @@ impl Scenario {
     /// Reads and validates a scenario file.
     pub fn from_path(path: &Path) -> Result<Scenario, ScenarioError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| ScenarioError::unreadable(path, format!("cannot read the scenario: {e}")))?;
+            .map_err(|e| ScenarioError::without_location(path, format!("cannot read the scenario: {e}")))?;
         Scenario::from_toml(&text, path)
     }
 

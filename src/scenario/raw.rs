@@ -26,6 +26,16 @@ pub struct RawScenario {
     pub endpoints: S<BTreeMap<String, S<Vec<S<String>>>>>,
     pub analysis: S<RawAnalysis>,
     pub followup: Option<RawFollowup>,
+    pub sweep: Option<RawSweep>,
+}
+
+/// `[sweep] set = ["design.n=100:400:50", ...]`, `zip = false`: the grid of `trialsim sweep`
+/// when no `--set` is given (same syntax as `--set`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    pub set: S<Vec<S<String>>>,
+    pub zip: Option<bool>,
 }
 
 /// `[followup] cuts = [...]`: calendar times at which `trialsim followup` analyses the same

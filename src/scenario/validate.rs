@@ -237,6 +237,19 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
     design.block_size = block_size;
 
     let analysis = analysis(ctx, raw.analysis.get_ref(), &endpoints)?;
+    let sweep = match &raw.sweep {
+        None => None,
+        Some(sw) => {
+            let mut set = Vec::new();
+            for (i, item) in sw.set.get_ref().iter().enumerate() {
+                if let Err(m) = crate::sweep::Axis::parse(item.get_ref()) {
+                    return Err(ctx.err(item.span(), format!("sweep.set[{i}]"), m));
+                }
+                set.push(item.get_ref().clone());
+            }
+            Some((set, sw.zip.unwrap_or(false)))
+        }
+    };
     let followup_cuts = match &raw.followup {
         Some(f) => ctx.breaks(&f.cuts, "followup.cuts")?,
         None => Vec::new(),
@@ -254,6 +267,7 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
         analysis,
         comparison,
         followup_cuts,
+        sweep,
     })
 }
 

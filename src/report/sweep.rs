@@ -1,0 +1,176 @@
+//! Sweep outputs, made only from the point records (so that a merged sweep and an unsplit one
+//! write the same bytes): sweep.csv (tidy: point, one column per swept key, metric, value, se),
+//! sweep.md (power of each test per point), power_<test>.svg (power against the first swept key,
+//! one line per combination of the others).
+
+use std::fmt::Write;
+
+use plotters::prelude::*;
+
+use crate::report::csv::float;
+use crate::scenario::Scenario;
+use crate::sweep::{Manifest, PointRecord};
+
+pub fn csv(m: &Manifest, records: &[PointRecord]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["point".to_string()];
+    header.extend(m.axes.iter().map(|a| a.key.clone()));
+    header.extend(["metric", "value", "se"].map(String::from));
+    w.write_record(&header)?;
+    for r in records {
+        for metric in &r.metrics {
+            let mut row = vec![r.point.to_string()];
+            row.extend(r.overrides.iter().map(|(_, v)| float(*v)));
+            row.push(metric.metric.clone());
+            row.push(float(metric.value));
+            row.push(float(metric.se));
+            w.write_record(&row)?;
+        }
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// The tests of a sweep, from the `power.<test>` metrics of the first record, in order.
+fn tests(records: &[PointRecord]) -> Vec<String> {
+    records.first().map_or_else(Vec::new, |r| {
+        r.metrics.iter().filter_map(|m| m.metric.strip_prefix("power.").map(String::from)).collect()
+    })
+}
+
+fn metric(r: &PointRecord, name: &str) -> Option<(f64, f64)> {
+    r.metrics.iter().find(|m| m.metric == name).map(|m| (m.value, m.se))
+}
+
+pub fn markdown(m: &Manifest, records: &[PointRecord], base: &Scenario) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# {} — sweep\n", base.name);
+    let _ = writeln!(
+        o,
+        "{} points × {} replicates (seed {}; the same trials at every point as far as the design allows). \
+         Power ± Monte Carlo SE; `sweep.csv` has every metric.\n",
+        records.len(),
+        m.replicates,
+        m.seed
+    );
+    let tests = tests(records);
+    let _ = write!(o, "| point |");
+    for a in &m.axes {
+        let _ = write!(o, " `{}` |", a.key);
+    }
+    for t in &tests {
+        let _ = write!(o, " `{t}` |");
+    }
+    let _ = writeln!(o, " events |");
+    let _ = writeln!(o, "|---|{}{}---|", "---|".repeat(m.axes.len()), "---|".repeat(tests.len()));
+    for r in records {
+        let _ = write!(o, "| {} |", r.point);
+        for (_, v) in &r.overrides {
+            let _ = write!(o, " {v} |");
+        }
+        for t in &tests {
+            match metric(r, &format!("power.{t}")) {
+                Some((p, se)) => {
+                    let _ = write!(o, " {:.1}% ± {:.1} |", 100.0 * p, 100.0 * se);
+                }
+                None => {
+                    let _ = write!(o, " — |");
+                }
+            }
+        }
+        let ev = metric(r, "mean.events").map_or(f64::NAN, |x| x.0);
+        let _ = writeln!(o, " {ev:.1} |");
+    }
+    o
+}
+
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+
+/// A file-name-safe form of a test name (`fh(0,1)` → `fh_0_1`).
+pub fn file_safe(name: &str) -> String {
+    let s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    s.trim_matches('_').to_string()
+}
+
+pub fn plots(
+    m: &Manifest,
+    records: &[PointRecord],
+    base: &Scenario,
+) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let first = &m.axes[0];
+    let (x_lo, x_hi) =
+        first.values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let pad = 0.04 * (x_hi - x_lo).max(1e-9);
+    for t in tests(records) {
+        // One line per combination of the other keys' values, in point order.
+        let mut lines: Vec<(String, Vec<(f64, f64, f64)>)> = Vec::new();
+        for r in records {
+            let label: Vec<String> =
+                r.overrides[1..].iter().map(|(k, v)| format!("{} = {v}", short(k))).collect();
+            let label = if label.is_empty() { t.clone() } else { label.join(", ") };
+            let Some((p, se)) = metric(r, &format!("power.{t}")) else { continue };
+            match lines.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, pts)) => pts.push((r.overrides[0].1, p, se)),
+                None => lines.push((label, vec![(r.overrides[0].1, p, se)])),
+            }
+        }
+        let mut buf = String::new();
+        {
+            let root = SVGBackend::with_string(&mut buf, (860, 520)).into_drawing_area();
+            root.fill(&WHITE).map_err(|e| e.to_string())?;
+            let mut chart = ChartBuilder::on(&root)
+                .caption(format!("{}: power of {t}", base.name), ("sans-serif", 18))
+                .margin(12)
+                .x_label_area_size(44)
+                .y_label_area_size(56)
+                .build_cartesian_2d((x_lo - pad)..(x_hi + pad), 0f64..1f64)
+                .map_err(|e| e.to_string())?;
+            chart
+                .configure_mesh()
+                .x_desc(first.key.clone())
+                .y_desc("power")
+                .draw()
+                .map_err(|e| e.to_string())?;
+            for (i, (label, pts)) in lines.iter().enumerate() {
+                let colour = PALETTE[i % PALETTE.len()];
+                chart
+                    .draw_series(LineSeries::new(pts.iter().map(|&(x, y, _)| (x, y)), colour.stroke_width(2)))
+                    .map_err(|e| e.to_string())?
+                    .label(label.clone())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                    });
+                chart
+                    .draw_series(pts.iter().map(|&(x, y, se)| {
+                        PathElement::new(vec![(x, y - 1.96 * se), (x, y + 1.96 * se)], colour.stroke_width(1))
+                    }))
+                    .map_err(|e| e.to_string())?;
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.3))
+                .draw()
+                .map_err(|e| e.to_string())?;
+            root.present().map_err(|e| e.to_string())?;
+        }
+        out.push((format!("power_{}.svg", file_safe(&t)), buf));
+    }
+    Ok(out)
+}
+
+/// The last two components of a dotted key, for legends.
+fn short(key: &str) -> String {
+    let parts: Vec<&str> = key.split('.').collect();
+    parts[parts.len().saturating_sub(2)..].join(".")
+}

@@ -1,0 +1,221 @@
+//! Dotted-key overrides (`design.n=300`, `arms.hsct.causes.disease_death.relative.hr[1]=0.45`):
+//! the way sweeps, plans and assurance make new scenarios. An override edits the TOML document,
+//! and the edited document is validated exactly like a file, so a point of a sweep can never be
+//! a scenario that a file could not be.
+
+use std::path::Path;
+
+use toml::{Table, Value};
+
+use super::{Scenario, ScenarioError};
+
+/// One `KEY=VALUE` assignment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    pub key: String,
+    pub value: f64,
+}
+
+impl std::fmt::Display for Override {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} = {}", self.key, self.value)
+    }
+}
+
+/// A scenario file's text, parsed once, from which overridden scenarios are made.
+#[derive(Debug, Clone)]
+pub struct Template {
+    path: std::path::PathBuf,
+    table: Table,
+}
+
+/// One path step: a table key, optionally followed by an array index (`hr[1]`).
+fn steps(key: &str) -> Option<Vec<(String, Option<usize>)>> {
+    key.split('.')
+        .map(|part| match part.split_once('[') {
+            None if !part.is_empty() => Some((part.to_string(), None)),
+            None => None,
+            Some((name, rest)) => {
+                let idx = rest.strip_suffix(']')?.parse().ok()?;
+                (!name.is_empty()).then(|| (name.to_string(), Some(idx)))
+            }
+        })
+        .collect()
+}
+
+impl Template {
+    /// Reads the scenario and checks that it is valid as it stands.
+    pub fn from_path(path: &Path) -> Result<Template, ScenarioError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ScenarioError::without_location(path, format!("cannot read the scenario: {e}")))?;
+        Scenario::from_toml(&text, path)?;
+        let table: Table = toml::from_str(&text).map_err(|e| {
+            ScenarioError::at(path, &text, e.span().unwrap_or(0..0), None, e.message().to_string())
+        })?;
+        Ok(Template { path: path.to_path_buf(), table })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The current numeric value at a dotted key (None when absent or not a number).
+    pub fn get(&self, key: &str) -> Option<f64> {
+        let steps = steps(key)?;
+        let mut v: &Value = self.table.get(&steps[0].0)?;
+        for (i, (name, idx)) in steps.iter().enumerate() {
+            if i > 0 {
+                v = v.as_table()?.get(name)?;
+            }
+            if let Some(k) = idx {
+                v = v.as_array()?.get(*k)?;
+            }
+        }
+        match v {
+            Value::Integer(x) => Some(*x as f64),
+            Value::Float(x) => Some(*x),
+            _ => None,
+        }
+    }
+
+    /// Checks that `key` names a number in this scenario (or a missing number in an existing
+    /// table, such as an arm's `dropout`), without building a scenario.
+    pub fn check_key(&self, key: &str) -> Result<(), ScenarioError> {
+        let mut t = self.table.clone();
+        set(&mut t, key, 0.0).map(|_| ()).map_err(|m| ScenarioError::without_location(&self.path, m))
+    }
+
+    /// The scenario with the overrides applied, and its canonical text (a stable description of
+    /// exactly what is simulated: the key of a sweep point's fingerprint).
+    pub fn apply(&self, overrides: &[Override]) -> Result<(Scenario, String), ScenarioError> {
+        let mut t = self.table.clone();
+        for o in overrides {
+            set(&mut t, &o.key, o.value).map_err(|m| ScenarioError::without_location(&self.path, m))?;
+        }
+        let text = toml::to_string(&t).expect("a TOML table serialises");
+        let label = if overrides.is_empty() {
+            self.path.display().to_string()
+        } else {
+            let list: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
+            format!("{} with {}", self.path.display(), list.join(", "))
+        };
+        match Scenario::from_toml(&text, Path::new(&label)) {
+            Ok(sc) => Ok((sc, text)),
+            // The line and column would point into the regenerated text, not the user's file:
+            // name the overrides and the key instead.
+            Err(e) => {
+                let key = e.key.clone().map_or(String::new(), |k| format!("`{k}`: "));
+                Err(ScenarioError::without_location(Path::new(&label), format!("{key}{}", e.message)))
+            }
+        }
+    }
+}
+
+/// Sets a numeric value at a dotted key; the error says what is wrong with the key.
+fn set(table: &mut Table, key: &str, value: f64) -> Result<(), String> {
+    let steps =
+        steps(key).ok_or_else(|| format!("`{key}`: not a dotted key (e.g. design.n or relative.hr[1])"))?;
+    if !value.is_finite() {
+        return Err(format!("`{key}`: expected a finite number, found {value}"));
+    }
+    let mut t = table;
+    let last = steps.len() - 1;
+    for (i, (name, idx)) in steps.iter().enumerate() {
+        let here: Vec<&str> = steps[..=i].iter().map(|(n, _)| n.as_str()).collect();
+        let so_far = here.join(".");
+        if i < last || idx.is_some() {
+            let v = t.get_mut(name).ok_or_else(|| format!("`{key}`: the scenario has no `{so_far}`"))?;
+            let v = match idx {
+                None => v,
+                Some(k) => {
+                    let arr = v.as_array_mut().ok_or_else(|| format!("`{key}`: `{so_far}` is not a list"))?;
+                    let len = arr.len();
+                    arr.get_mut(*k)
+                        .ok_or_else(|| format!("`{key}`: `{so_far}` has {len} elements, no index {k}"))?
+                }
+            };
+            if i == last {
+                return replace(v, key, value);
+            }
+            t = v.as_table_mut().ok_or_else(|| format!("`{key}`: `{so_far}` is not a table"))?;
+        } else {
+            return match t.get_mut(name) {
+                Some(v) => replace(v, key, value),
+                // A number left to its default (an arm's dropout): add it; validation rejects a
+                // key that does not belong there.
+                None => {
+                    t.insert(name.clone(), number(value));
+                    Ok(())
+                }
+            };
+        }
+    }
+    unreachable!("the loop returns at the last step")
+}
+
+fn number(value: f64) -> Value {
+    if value.fract() == 0.0 && value.abs() < 9.0e15 {
+        Value::Integer(value as i64)
+    } else {
+        Value::Float(value)
+    }
+}
+
+fn replace(v: &mut Value, key: &str, value: f64) -> Result<(), String> {
+    match v {
+        Value::Integer(_) if value.fract() != 0.0 => {
+            Err(format!("`{key}`: expected an integer (it is one in the scenario), found {value}"))
+        }
+        Value::Integer(_) | Value::Float(_) => {
+            *v = if matches!(v, Value::Integer(_)) { number(value) } else { Value::Float(value) };
+            Ok(())
+        }
+        other => Err(format!("`{key}`: not a number in the scenario (it is {})", other.type_str())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template() -> Template {
+        Template::from_path(Path::new("scenarios/astis.toml")).expect("shipped scenario")
+    }
+
+    #[test]
+    fn overrides_reach_numbers_lists_and_missing_defaults() {
+        let t = template();
+        let (sc, _) = t
+            .apply(&[
+                Override { key: "design.n".into(), value: 300.0 },
+                Override { key: "arms.hsct.causes.disease_death.relative.hr[1]".into(), value: 0.45 },
+                Override { key: "arms.hsct.causes.treatment_death.early_risk.risk".into(), value: 0.05 },
+            ])
+            .expect("valid");
+        assert_eq!(sc.design.n, 300);
+        assert_eq!(t.get("arms.hsct.causes.disease_death.relative.hr[1]"), Some(0.2));
+        let (sc, _) = t.apply(&[Override { key: "arms.cyc.dropout".into(), value: 0.05 }]).unwrap();
+        assert_eq!(sc.arms[0].dropout, 0.05);
+    }
+
+    #[test]
+    fn bad_keys_and_values_are_clear_errors() {
+        let t = template();
+        let err =
+            |key: &str, value: f64| t.apply(&[Override { key: key.into(), value }]).unwrap_err().to_string();
+        assert!(err("design.nn.x", 1.0).contains("no `design.nn`"));
+        assert!(err("design.control", 1.0).contains("not a number"));
+        assert!(err("design.n", 100.5).contains("expected an integer"));
+        assert!(err("arms.hsct.causes.disease_death.relative.hr[7]", 0.5).contains("no index 7"));
+        assert!(err("design.n", 1.0).contains("`design.n`"), "validation error names the key");
+        assert!(err("arms.cyc.dropuot", 0.1).contains("dropuot"), "typo rejected by validation");
+    }
+
+    #[test]
+    fn canonical_text_is_stable() {
+        let t = template();
+        let o = [Override { key: "design.n".into(), value: 200.0 }];
+        assert_eq!(t.apply(&o).unwrap().1, t.apply(&o).unwrap().1);
+        assert_ne!(t.apply(&o).unwrap().1, t.apply(&[]).unwrap().1);
+    }
+}
