@@ -112,7 +112,9 @@ pub fn plots(
     let pad = 0.04 * (x_hi - x_lo).max(1e-9);
     for t in tests(records) {
         // One line per combination of the other keys' values, in point order.
-        let mut lines: Vec<(String, Vec<(f64, f64, f64)>)> = Vec::new();
+        // (label, [(x, power, se)]) per line.
+        type Line = (String, Vec<(f64, f64, f64)>);
+        let mut lines: Vec<Line> = Vec::new();
         for r in records {
             let label: Vec<String> =
                 r.overrides[1..].iter().map(|(k, v)| format!("{} = {v}", short(k))).collect();
