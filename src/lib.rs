@@ -18,6 +18,7 @@ pub mod engine;
 pub mod followup;
 pub mod hazard;
 pub mod io;
+pub mod plan;
 pub mod quadrature;
 pub mod report;
 pub mod rng;

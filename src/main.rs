@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use trialsim::run::{Options, in_pool, progress, run, run_followup};
+use trialsim::plan::{PlanError, PlanOptions};
+use trialsim::run::{Options, RunError, in_pool, progress, run, run_followup, run_plan};
 use trialsim::scenario::overrides::Template;
 use trialsim::scenario::{Scenario, ScenarioError};
 use trialsim::sweep::{SweepError, SweepOptions, grid_of, merge, run_sweep};
@@ -124,6 +125,35 @@ An interrupted sweep rerun with the same command computes only the missing point
         #[arg(long, value_name = "K")]
         limit: Option<usize>,
     },
+    /// The smallest value of a key (sample size, follow-up, …) whose power reaches a target.
+    #[command(after_help = "Examples:
+  trialsim plan scenarios/ph.toml --vary design.n --target 0.8
+  trialsim plan scenarios/astis.toml --vary design.n --target 0.8 --test logrank --test maxcombo
+  trialsim plan scenarios/plan_next_trial.toml --vary design.n --target 0.8 --test logrank \\
+      --set arms.hsct.causes.treatment_death.early_risk.risk=0.02,0.05 --set design.cut.min_followup=4,6")]
+    Plan {
+        #[command(flatten)]
+        sim: Simulate,
+        /// The key to plan (e.g. design.n, design.cut.calendar, design.cut.min_followup).
+        #[arg(long)]
+        vary: String,
+        /// The power to reach, in (0, 1).
+        #[arg(long)]
+        target: f64,
+        /// Test(s) to plan for (default: the scenario's first test).
+        #[arg(long = "test")]
+        tests: Vec<String>,
+        /// Search range LOW:HIGH (default: from 4 (integers) or a twentieth of the scenario's value
+        /// to twenty times it).
+        #[arg(long, value_name = "LOW:HIGH")]
+        range: Option<String>,
+        /// Plan at every point of a grid of other keys (KEY=VALUES, as for `sweep`).
+        #[arg(long = "set", value_name = "KEY=VALUES")]
+        set: Vec<String>,
+        /// Pair the grid's values instead of taking all combinations.
+        #[arg(long)]
+        zip: bool,
+    },
     /// Join the output directories of a sharded sweep.
     Merge {
         /// Shard output directories.
@@ -237,6 +267,51 @@ fn main_inner() -> Result<(), Failure> {
                 );
             }
             done(&outcome.out, sim.quiet);
+        }
+        Command::Plan { sim, vary, target, tests, range, set, zip } => {
+            let opts = sim.options()?;
+            let range = range
+                .map(|r| {
+                    let v = trialsim::sweep::parse_values(&r.replace(':', ","))
+                        .map_err(|m| Failure::BadArgument(format!("--range: {m}")))?;
+                    match v[..] {
+                        [lo, hi] if lo < hi => Ok((lo, hi)),
+                        _ => Err(Failure::BadArgument(format!(
+                            "--range: expected LOW:HIGH with LOW < HIGH, found {r:?}"
+                        ))),
+                    }
+                })
+                .transpose()?;
+            let template = Template::from_path(&sim.scenario).map_err(Failure::BadInput)?;
+            let axes = set
+                .iter()
+                .map(|s| trialsim::sweep::Axis::parse(s))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(Failure::BadArgument)?;
+            let popts = PlanOptions {
+                key: vary,
+                target,
+                tests,
+                replicates: opts.replicates,
+                seed: opts.seed,
+                range,
+                fixed: Vec::new(),
+            };
+            let dir = match run_plan(&template, &popts, &axes, zip, &opts) {
+                Ok(d) => d,
+                Err(RunError::Plan(PlanError::Input(m))) => return Err(Failure::BadArgument(m)),
+                Err(RunError::Plan(PlanError::Scenario(e))) => return Err(Failure::BadInput(e)),
+                Err(e) => {
+                    return Err(Failure::Other(
+                        anyhow::Error::new(e).context(format!("planning {}", sim.scenario.display())),
+                    ));
+                }
+            };
+            if !sim.quiet {
+                let md = std::fs::read_to_string(dir.join("plan.md")).unwrap_or_default();
+                eprint!("{md}");
+            }
+            done(&dir, sim.quiet);
         }
         Command::Merge { dirs, out } => {
             let outcome = merge(&dirs, &out).map_err(sweep_failure)?;

@@ -39,6 +39,8 @@ pub enum RunError {
     Plot(String),
     #[error(transparent)]
     Sweep(#[from] crate::sweep::SweepError),
+    #[error(transparent)]
+    Plan(crate::plan::PlanError),
 }
 
 /// What a run produced.
@@ -183,5 +185,84 @@ pub fn run_followup(sc: &Scenario, cuts: &[f64], opts: &Options) -> Result<PathB
         &out.join("followup.svg"),
         fr::svg(&study, &sc.time_unit).map_err(RunError::Plot)?.as_bytes(),
     )?;
+    Ok(out)
+}
+
+/// `trialsim plan`: a single plan (plan.json, plan.md, plan.svg), or with a grid of fixed
+/// overrides one plan per grid point (plus plan.csv and plan_heatmap.svg).
+pub fn run_plan(
+    template: &crate::scenario::overrides::Template,
+    opts: &crate::plan::PlanOptions,
+    axes: &[crate::sweep::Axis],
+    zip: bool,
+    sim: &Options,
+) -> Result<PathBuf, RunError> {
+    use crate::plan::{PlanError, plan};
+    use crate::report::plan as rp;
+    let (base, _) = template.apply(&[]).map_err(|e| RunError::Plan(PlanError::Scenario(e)))?;
+    let out = sim.out.clone().unwrap_or_else(|| Path::new("results").join(format!("{}_plan", base.name)));
+    let grid = if axes.is_empty() {
+        vec![Vec::new()]
+    } else {
+        crate::sweep::points(axes, zip).map_err(|m| RunError::Plan(PlanError::Input(m)))?
+    };
+    // Every grid point must be a valid scenario before anything runs.
+    for fixed in &grid {
+        template.apply(fixed).map_err(|e| RunError::Plan(PlanError::Scenario(e)))?;
+    }
+    let bar = progress(grid.len() as u64, sim.quiet);
+    bar.set_message(format!("{} plan", base.name));
+    let mut rows = Vec::new();
+    for fixed in &grid {
+        let o = crate::plan::PlanOptions { fixed: fixed.clone(), ..opts.clone() };
+        let answers = in_pool(sim.threads, || plan(template, &o))?.map_err(RunError::Plan)?;
+        rows.push(rp::GridAnswer {
+            overrides: fixed.iter().map(|x| (x.key.clone(), x.value)).collect(),
+            answers,
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    create_dir(&out)?;
+    if axes.is_empty() {
+        let answers = &rows[0].answers;
+        write_atomic(&out.join("plan.json"), rp::json(&opts.key, opts.target, answers).as_bytes())?;
+        write_atomic(
+            &out.join("plan.md"),
+            rp::markdown(&base.name, &opts.key, opts.target, answers).as_bytes(),
+        )?;
+        let svg = rp::svg(&base.name, &opts.key, opts.target, answers).map_err(RunError::Plot)?;
+        write_atomic(&out.join("plan.svg"), svg.as_bytes())?;
+    } else {
+        let csv = rp::grid_csv(axes, &rows).map_err(|e| RunError::Plot(e.to_string()))?;
+        write_atomic(&out.join("plan.csv"), &csv)?;
+        let mut md = String::new();
+        for r in &rows {
+            let label: Vec<String> = r.overrides.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            md.push_str(
+                &rp::markdown(&label.join(", "), &opts.key, opts.target, &r.answers).replacen("# ", "## ", 1),
+            );
+            md.push('\n');
+        }
+        write_atomic(&out.join("plan.md"), md.as_bytes())?;
+        let list: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                let mut v: serde_json::Value =
+                    serde_json::from_str(&rp::json(&opts.key, opts.target, &r.answers))
+                        .expect("plan JSON parses");
+                v["overrides"] = serde_json::json!(r.overrides);
+                v
+            })
+            .collect();
+        write_atomic(
+            &out.join("plan.json"),
+            (serde_json::to_string_pretty(&list).expect("serialises") + "\n").as_bytes(),
+        )?;
+        if axes.len() >= 2 {
+            let svg = rp::heatmap(&base.name, &opts.key, axes, &rows).map_err(RunError::Plot)?;
+            write_atomic(&out.join("plan_heatmap.svg"), svg.as_bytes())?;
+        }
+    }
     Ok(out)
 }

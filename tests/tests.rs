@@ -3,5 +3,6 @@
 mod bad_input;
 mod cli;
 mod monte_carlo;
+mod plan;
 mod reference;
 mod sweep;

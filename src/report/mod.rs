@@ -5,6 +5,7 @@ pub mod csv;
 pub mod followup;
 pub mod json;
 pub mod markdown;
+pub mod plan;
 pub mod sweep;
 
 pub mod svg;

@@ -163,9 +163,8 @@ fn number(value: f64) -> Value {
 
 fn replace(v: &mut Value, key: &str, value: f64) -> Result<(), String> {
     match v {
-        Value::Integer(_) if value.fract() != 0.0 => {
-            Err(format!("`{key}`: expected an integer (it is one in the scenario), found {value}"))
-        }
+        // An integer literal may stand for a real number (`calendar = 5`): a fractional value
+        // becomes a float, and validation rejects it where the key must be an integer.
         Value::Integer(_) | Value::Float(_) => {
             *v = if matches!(v, Value::Integer(_)) { number(value) } else { Value::Float(value) };
             Ok(())

@@ -1,0 +1,392 @@
+//! Planning: the smallest value of one key (sample size, follow-up, accrual duration) whose
+//! power reaches a target.
+//!
+//! Power is evaluated by simulation with the same seed at every value (common random numbers),
+//! so the power curve is smooth and bisection is meaningful. Search: bracket from the scenario's
+//! own value (×1.5 up or ÷1.5 down), then bisect to one unit (integer keys) or 0.5% (others).
+//! The Monte Carlo uncertainty of the answer is the interval between the smallest value whose
+//! power + 1.96 SE reaches the target and the smallest whose power − 1.96 SE does.
+//!
+//! Beside it, Schoenfeld's (1981) proportional-hazards answer: the smallest value with
+//! Φ(√(E[D]·p(1−p))·|log AHR| − z) ≥ target, E[D] the expected events and AHR the average hazard
+//! ratio of the model at that value (both exact, from `truth`), p the experimental allocation
+//! fraction. The gap between the two is what the crossing hazards cost. When power never reaches
+//! the target in the searched range (with early harm and short follow-up, power can even fall as
+//! n grows) the answer says so instead of a number.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::engine::{Layout, Run, simulate};
+use crate::scenario::overrides::{Override, Template};
+use crate::scenario::{ScenarioError, Sides};
+use crate::stats::normal;
+use crate::summary::Proportion;
+use crate::truth::Truth;
+
+/// One simulated point of the power curve.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Evaluation {
+    pub value: f64,
+    pub power: f64,
+    pub power_se: f64,
+}
+
+/// The answer for one test.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    pub test: String,
+    /// The smallest value reaching the target; None when out of reach in the range.
+    pub value: Option<f64>,
+    /// Monte Carlo interval of the answer.
+    pub interval: Option<(f64, f64)>,
+    pub power: f64,
+    pub power_se: f64,
+    /// Schoenfeld's proportional-hazards answer at the model's average hazard ratio.
+    pub schoenfeld: Option<f64>,
+    pub note: String,
+    /// Every value simulated for this test's search, in increasing order.
+    pub curve: Vec<Evaluation>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    pub key: String,
+    pub target: f64,
+    /// Test names; empty: the scenario's first test.
+    pub tests: Vec<String>,
+    pub replicates: Option<u64>,
+    pub seed: Option<u64>,
+    /// Search range (default: from the smallest sensible value to 20× the scenario's).
+    pub range: Option<(f64, f64)>,
+    /// Fixed overrides applied at every evaluation (a point of a planning grid).
+    pub fixed: Vec<Override>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+}
+
+/// Power curve evaluations, cached by value (all tests at once).
+struct Curve<'a> {
+    template: &'a Template,
+    opts: &'a PlanOptions,
+    replicates: u64,
+    seed: u64,
+    cache: BTreeMap<u64, Vec<(f64, f64)>>,
+    tests: Vec<String>,
+}
+
+impl Curve<'_> {
+    fn overrides(&self, x: f64) -> Vec<Override> {
+        let mut o = self.opts.fixed.clone();
+        o.push(Override { key: self.opts.key.clone(), value: x });
+        o
+    }
+
+    /// (power, SE) of every test at x.
+    fn eval(&mut self, x: f64) -> Result<&Vec<(f64, f64)>, PlanError> {
+        let k = x.to_bits();
+        if !self.cache.contains_key(&k) {
+            let (sc, _) = self.template.apply(&self.overrides(x))?;
+            let truth = Truth::compute(&sc);
+            let layout = Layout::new(&sc, &truth);
+            let s = simulate(
+                &Run {
+                    scenario: &sc,
+                    layout: &layout,
+                    replicates: self.replicates,
+                    seed: self.seed,
+                    progress: None,
+                },
+                None,
+            );
+            let v = self
+                .tests
+                .iter()
+                .map(|t| {
+                    let i = layout.tests.iter().position(|(n, _)| n == t).expect("test checked");
+                    let p = Proportion::new(s.tests[i].benefit, self.replicates);
+                    (p.estimate, p.se)
+                })
+                .collect();
+            self.cache.insert(k, v);
+        }
+        Ok(&self.cache[&k])
+    }
+}
+
+/// Smallest x in (lo, hi] with pred(x), given !pred(lo) and pred(hi), to within `tol`
+/// (integers: 1).
+fn bisect(
+    mut lo: f64,
+    mut hi: f64,
+    integer: bool,
+    tol: f64,
+    mut pred: impl FnMut(f64) -> Result<bool, PlanError>,
+) -> Result<f64, PlanError> {
+    loop {
+        let gap = hi - lo;
+        if (integer && gap <= 1.0) || (!integer && gap <= tol) {
+            return Ok(hi);
+        }
+        let mid = if integer { (lo + (gap / 2.0).floor()).max(lo + 1.0) } else { 0.5 * (lo + hi) };
+        if pred(mid)? {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+}
+
+/// Schoenfeld power at a scenario: Φ(√(E[D] p(1−p)) |log AHR| − z_crit) when AHR < 1, else 0.
+pub fn schoenfeld_power(truth: &Truth, p: f64, alpha: f64, sides: Sides) -> f64 {
+    let ahr = truth.ahr_overall;
+    if !(ahr < 1.0) || !truth.expected_events_total.is_finite() {
+        return 0.0;
+    }
+    let z = crate::stats::decision::critical_value(alpha, sides);
+    normal::cdf((truth.expected_events_total * p * (1.0 - p)).sqrt() * ahr.ln().abs() - z)
+}
+
+/// Plans every requested test.
+pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, PlanError> {
+    if !(opts.target > 0.0 && opts.target < 1.0) {
+        return Err(PlanError::Input(format!("--target: expected a power in (0, 1), found {}", opts.target)));
+    }
+    template.check_key(&opts.key)?;
+    let (base, _) = template.apply(&opts.fixed)?;
+    let x0 = template.get(&opts.key).ok_or_else(|| {
+        PlanError::Input(format!("`{}`: plan needs a key with a value in the scenario", opts.key))
+    })?;
+    let integer = x0.fract() == 0.0 && matches!(opts.key.as_str(), "design.n" | "design.cut.events");
+    let tests: Vec<String> = if opts.tests.is_empty() {
+        base.analysis.tests.first().map(|t| vec![t.name.clone()]).unwrap_or_default()
+    } else {
+        opts.tests.clone()
+    };
+    if tests.is_empty() || base.comparison.is_none() {
+        return Err(PlanError::Input("planning needs a two-arm scenario with at least one test".into()));
+    }
+    for t in &tests {
+        if !base.analysis.tests.iter().any(|x| &x.name == t) {
+            let names: Vec<&str> = base.analysis.tests.iter().map(|x| x.name.as_str()).collect();
+            return Err(PlanError::Input(format!(
+                "--test {t}: not in analysis.tests ({})",
+                names.join(", ")
+            )));
+        }
+    }
+    let (lo_limit, hi_limit) = opts.range.unwrap_or((if integer { 4.0 } else { x0 / 20.0 }, 20.0 * x0));
+    if !(lo_limit < hi_limit) {
+        return Err(PlanError::Input(format!("--range: expected LOW < HIGH, found {lo_limit}:{hi_limit}")));
+    }
+    // Every value of the search must make a valid scenario: check the ends before simulating.
+    for x in [lo_limit, hi_limit] {
+        template.apply(&[opts.fixed.clone(), vec![Override { key: opts.key.clone(), value: x }]].concat())?;
+    }
+    let mut curve = Curve {
+        template,
+        opts,
+        replicates: opts.replicates.unwrap_or(base.simulation.replicates),
+        seed: opts.seed.unwrap_or(base.simulation.seed),
+        cache: BTreeMap::new(),
+        tests: tests.clone(),
+    };
+    let round = |x: f64| if integer { x.round() } else { x };
+    let tol = |x: f64| (0.005 * x.abs()).max(1e-9);
+    let mut answers = Vec::new();
+    for (ti, test) in tests.iter().enumerate() {
+        let reaches = |c: &mut Curve, x: f64, shift: f64| -> Result<bool, PlanError> {
+            let (p, se) = c.eval(x)?[ti];
+            Ok(p + shift * se >= opts.target)
+        };
+        // Bracket around the scenario's own value.
+        let start = round(x0.clamp(lo_limit, hi_limit));
+        let (mut lo, mut hi) = (None, None);
+        if reaches(&mut curve, start, 0.0)? {
+            hi = Some(start);
+            let mut x = start;
+            while x > lo_limit {
+                x = round((x / 1.5).max(lo_limit));
+                if reaches(&mut curve, x, 0.0)? {
+                    hi = Some(x);
+                } else {
+                    lo = Some(x);
+                    break;
+                }
+            }
+        } else {
+            lo = Some(start);
+            let mut x = start;
+            while x < hi_limit {
+                x = round((x * 1.5).min(hi_limit));
+                if reaches(&mut curve, x, 0.0)? {
+                    hi = Some(x);
+                    break;
+                }
+                lo = Some(x);
+            }
+        }
+        let (value, interval, note) = match (lo, hi) {
+            (_, None) => {
+                let best = curve
+                    .cache
+                    .iter()
+                    .map(|(k, v)| (f64::from_bits(*k), v[ti].0))
+                    .fold((f64::NAN, -1.0), |b, (x, p)| if p > b.1 { (x, p) } else { b });
+                let note = format!(
+                    "out of reach: power stays below {} for {} in [{lo_limit}, {hi_limit}] (highest {:.1}% at {})",
+                    opts.target,
+                    opts.key,
+                    100.0 * best.1,
+                    best.0
+                );
+                (None, None, note)
+            }
+            (None, Some(h)) => {
+                (Some(h), None, format!("reached already at the lower end of the range ({h})"))
+            }
+            (Some(l), Some(h)) => {
+                let v = bisect(l, h, integer, tol(h), |x| reaches(&mut curve, x, 0.0))?;
+                // The MC interval: where the target is within ±1.96 SE of the power.
+                let optimistic = lower_end(&mut curve, l, v, integer, tol(v), |c, x| reaches(c, x, 1.96))?;
+                let pessimistic =
+                    upper_end(&mut curve, v, hi_limit, integer, tol(v), |c, x| reaches(c, x, -1.96))?;
+                let note = match pessimistic {
+                    Some(_) => String::new(),
+                    None => "the upper end of the interval is beyond the range".to_string(),
+                };
+                (Some(v), Some((optimistic, pessimistic.unwrap_or(f64::INFINITY))), note)
+            }
+        };
+        let (power, power_se) = match value {
+            Some(v) => curve.eval(v)?[ti],
+            None => (f64::NAN, f64::NAN),
+        };
+        let schoenfeld = schoenfeld_answer(template, opts, &base, integer, lo_limit, hi_limit)?;
+        let mut points: Vec<Evaluation> = curve
+            .cache
+            .iter()
+            .map(|(k, v)| Evaluation { value: f64::from_bits(*k), power: v[ti].0, power_se: v[ti].1 })
+            .collect();
+        points.sort_by(|a, b| a.value.total_cmp(&b.value));
+        answers.push(Answer {
+            test: test.clone(),
+            value,
+            interval,
+            power,
+            power_se,
+            schoenfeld,
+            note,
+            curve: points,
+        });
+    }
+    Ok(answers)
+}
+
+/// Smallest x ≤ v with pred, a weaker condition than the one v satisfies: walks down from the
+/// bracket's lower end `lo` while pred holds, then bisects.
+fn lower_end(
+    c: &mut Curve,
+    lo: f64,
+    v: f64,
+    integer: bool,
+    tol: f64,
+    mut pred: impl FnMut(&mut Curve, f64) -> Result<bool, PlanError>,
+) -> Result<f64, PlanError> {
+    let (mut below, mut above) = (lo, v);
+    let lo_limit = c.opts.range.map_or(if integer { 4.0 } else { 0.0 }, |r| r.0);
+    while pred(c, below)? {
+        above = below;
+        if below <= lo_limit {
+            return Ok(below);
+        }
+        below = if integer { (below / 1.15).floor().min(below - 1.0) } else { below / 1.15 }.max(lo_limit);
+    }
+    bisect(below, above, integer, tol, |x| pred(c, x))
+}
+
+/// Smallest x ≥ v with pred (a stronger condition than at v), or None within the range.
+fn upper_end(
+    c: &mut Curve,
+    v: f64,
+    hi_limit: f64,
+    integer: bool,
+    tol: f64,
+    mut pred: impl FnMut(&mut Curve, f64) -> Result<bool, PlanError>,
+) -> Result<Option<f64>, PlanError> {
+    if pred(c, v)? {
+        return Ok(Some(v));
+    }
+    let mut lo = v;
+    let mut x = v;
+    loop {
+        let next = if integer { (x * 1.15).ceil().max(x + 1.0) } else { x * 1.15 }.min(hi_limit);
+        if pred(c, next)? {
+            return bisect(lo, next, integer, tol, |y| pred(c, y)).map(Some);
+        }
+        if next >= hi_limit {
+            return Ok(None);
+        }
+        lo = next;
+        x = next;
+    }
+}
+
+/// Schoenfeld's answer: bisection on the exact expected events and AHR (no simulation).
+fn schoenfeld_answer(
+    template: &Template,
+    opts: &PlanOptions,
+    base: &crate::scenario::Scenario,
+    integer: bool,
+    lo_limit: f64,
+    hi_limit: f64,
+) -> Result<Option<f64>, PlanError> {
+    let comp = base.comparison.expect("checked: two arms");
+    let total: usize = base.arms.iter().map(|a| a.allocation).sum();
+    let p = base.arms[comp.experimental].allocation as f64 / total as f64;
+    let power = |x: f64| -> Result<f64, PlanError> {
+        let mut o = opts.fixed.clone();
+        o.push(Override { key: opts.key.clone(), value: x });
+        let (sc, _) = template.apply(&o)?;
+        Ok(schoenfeld_power(&Truth::compute(&sc), p, sc.analysis.alpha, sc.analysis.sides))
+    };
+    if power(hi_limit)? < opts.target {
+        return Ok(None);
+    }
+    if power(lo_limit)? >= opts.target {
+        return Ok(Some(lo_limit));
+    }
+    let (mut lo, mut hi) = (lo_limit, hi_limit);
+    while hi - lo > if integer { 1.0 } else { 1e-3 * hi } {
+        let mid = if integer { (0.5 * (lo + hi)).floor() } else { 0.5 * (lo + hi) };
+        if mid <= lo {
+            break;
+        }
+        if power(mid)? >= opts.target {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(Some(hi))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bisection_finds_the_smallest_integer() {
+        let v = bisect(10.0, 100.0, true, 0.0, |x| Ok(x >= 37.0)).unwrap();
+        assert_eq!(v, 37.0);
+        let v = bisect(0.0, 8.0, false, 1e-6, |x| Ok(x >= 3.3)).unwrap();
+        assert!((v - 3.3).abs() < 1e-5);
+    }
+}

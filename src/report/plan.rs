@@ -1,0 +1,274 @@
+//! Plan outputs: plan.json (the contract: key, value, interval, power, power_se, schoenfeld),
+//! plan.md, plan.svg (the simulated power curve with ±1.96 SE bars, the target and the answer);
+//! for a planning grid also plan.csv and plan_heatmap.svg.
+
+use std::fmt::Write;
+
+use plotters::prelude::*;
+use serde_json::{Value, json};
+
+use crate::plan::Answer;
+use crate::sweep::Axis;
+
+fn answer_json(a: &Answer) -> Value {
+    json!({
+        "test": a.test,
+        "value": a.value,
+        "interval": a.interval.map(|(l, h)| [l, h]),
+        "power": a.power,
+        "power_se": a.power_se,
+        "schoenfeld": a.schoenfeld,
+        "note": a.note,
+        "curve": a.curve,
+    })
+}
+
+/// plan.json for one plan: the first test's answer at the top level, every test under `tests`.
+pub fn json(key: &str, target: f64, answers: &[Answer]) -> String {
+    let first = &answers[0];
+    let mut v = answer_json(first);
+    v["key"] = json!(key);
+    v["target"] = json!(target);
+    v["tests"] = Value::Array(answers.iter().map(answer_json).collect());
+    serde_json::to_string_pretty(&v).expect("serialises") + "\n"
+}
+
+fn show(x: Option<f64>) -> String {
+    x.map_or("—".into(), |v| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.3}") })
+}
+
+pub fn markdown(name: &str, key: &str, target: f64, answers: &[Answer]) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# {name} — smallest `{key}` for {:.0}% power\n", 100.0 * target);
+    let _ = writeln!(
+        o,
+        "| test | `{key}` | Monte Carlo interval | power there | Schoenfeld (PH at the average HR) | note |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---|");
+    for a in answers {
+        let interval = a.interval.map_or("—".into(), |(l, h)| {
+            format!("{}–{}", show(Some(l)), show(Some(h).filter(|x| x.is_finite())))
+        });
+        let power = if a.power.is_nan() {
+            "—".into()
+        } else {
+            format!("{:.1}% ± {:.1}", 100.0 * a.power, 100.0 * a.power_se)
+        };
+        let _ = writeln!(
+            o,
+            "| `{}` | {} | {interval} | {power} | {} | {} |",
+            a.test,
+            show(a.value),
+            show(a.schoenfeld),
+            a.note
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\nThe interval is where the target lies within ±1.96 Monte Carlo SE of the simulated power (common random \
+         numbers: the same trials at every value). Schoenfeld's answer assumes proportional hazards at the model's \
+         average hazard ratio; the difference is what the crossing hazards cost."
+    );
+    o
+}
+
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+pub fn svg(name: &str, key: &str, target: f64, answers: &[Answer]) -> Result<String, String> {
+    let xs: Vec<f64> = answers.iter().flat_map(|a| a.curve.iter().map(|e| e.value)).collect();
+    let (lo, hi) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let pad = 0.04 * (hi - lo).max(1e-9);
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (860, 520)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(format!("{name}: power against {key}"), ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(56)
+            .build_cartesian_2d((lo - pad)..(hi + pad), 0f64..1f64)
+            .map_err(|e| e.to_string())?;
+        chart.configure_mesh().x_desc(key).y_desc("power").draw().map_err(|e| e.to_string())?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(lo - pad, target), (hi + pad, target)],
+                BLACK.mix(0.5),
+            )))
+            .map_err(|e| e.to_string())?
+            .label(format!("target {target}"))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
+        for (i, a) in answers.iter().enumerate() {
+            let c = PALETTE[i % PALETTE.len()];
+            let pts: Vec<(f64, f64, f64)> = a.curve.iter().map(|e| (e.value, e.power, e.power_se)).collect();
+            chart
+                .draw_series(LineSeries::new(pts.iter().map(|&(x, y, _)| (x, y)), c.stroke_width(2)))
+                .map_err(|e| e.to_string())?
+                .label(format!("{} → {}", a.test, show(a.value)))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+            chart
+                .draw_series(
+                    pts.iter()
+                        .map(|&(x, y, se)| PathElement::new(vec![(x, y - 1.96 * se), (x, y + 1.96 * se)], c)),
+                )
+                .map_err(|e| e.to_string())?;
+            if let Some(v) = a.value {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(vec![(v, 0.0), (v, target)], c.mix(0.6))))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(buf)
+}
+
+/// One planned grid point.
+pub struct GridAnswer {
+    pub overrides: Vec<(String, f64)>,
+    pub answers: Vec<Answer>,
+}
+
+pub fn grid_csv(axes: &[Axis], rows: &[GridAnswer]) -> Result<Vec<u8>, csv::Error> {
+    let f = |x: Option<f64>| x.map_or("NaN".to_string(), |v| format!("{v}"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["point".to_string()];
+    header.extend(axes.iter().map(|a| a.key.clone()));
+    header.extend(
+        ["test", "value", "interval_low", "interval_high", "power", "power_se", "schoenfeld", "note"]
+            .map(String::from),
+    );
+    w.write_record(&header)?;
+    for (p, r) in rows.iter().enumerate() {
+        for a in &r.answers {
+            let mut row = vec![p.to_string()];
+            row.extend(r.overrides.iter().map(|(_, v)| format!("{v}")));
+            row.extend([
+                a.test.clone(),
+                f(a.value),
+                f(a.interval.map(|i| i.0)),
+                f(a.interval.map(|i| i.1)),
+                format!("{}", a.power),
+                format!("{}", a.power_se),
+                f(a.schoenfeld),
+                a.note.clone(),
+            ]);
+            w.write_record(&row)?;
+        }
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// A heat map of the planned value: one panel per (test, value of the third key), rows the
+/// first key, columns the second.
+pub fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]) -> Result<String, String> {
+    if axes.len() < 2 {
+        return Err("a heat map needs two swept keys".into());
+    }
+    let tests: Vec<String> = rows[0].answers.iter().map(|a| a.test.clone()).collect();
+    let thirds: Vec<f64> = axes.get(2).map_or(vec![f64::NAN], |a| a.values.clone());
+    let (nr, nc) = (axes[0].values.len(), axes[1].values.len());
+    let values: Vec<f64> = rows.iter().flat_map(|r| r.answers.iter().filter_map(|a| a.value)).collect();
+    let (vmin, vmax) =
+        values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let mut buf = String::new();
+    {
+        let (pw, ph) = (300u32, 240u32);
+        let width = pw * thirds.len() as u32;
+        let height = ph * tests.len() as u32 + 40;
+        let root = SVGBackend::with_string(&mut buf, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let (head, body) = root.split_vertically(40);
+        head.draw_text(
+            &format!(
+                "{title}: smallest {key} for the target (blank: out of reach); rows {}, columns {}",
+                short(&axes[0].key),
+                short(&axes[1].key)
+            ),
+            &("sans-serif", 14).into_text_style(&head),
+            (10, 12),
+        )
+        .map_err(|e| e.to_string())?;
+        let panels = body.split_evenly((tests.len(), thirds.len()));
+        for (ti, t) in tests.iter().enumerate() {
+            for (ki, k) in thirds.iter().enumerate() {
+                let area = &panels[ti * thirds.len() + ki];
+                let caption =
+                    if k.is_nan() { t.clone() } else { format!("{t}, {} = {k}", short(&axes[2].key)) };
+                let mut chart = ChartBuilder::on(area)
+                    .caption(caption, ("sans-serif", 13))
+                    .margin(6)
+                    .x_label_area_size(22)
+                    .y_label_area_size(40)
+                    .build_cartesian_2d(0..nc as i32, 0..nr as i32)
+                    .map_err(|e| e.to_string())?;
+                chart
+                    .configure_mesh()
+                    .disable_mesh()
+                    .x_labels(nc)
+                    .y_labels(nr)
+                    .x_label_formatter(&|i| {
+                        axes[1].values.get(*i as usize).map_or(String::new(), |v| v.to_string())
+                    })
+                    .y_label_formatter(&|i| {
+                        axes[0].values.get(*i as usize).map_or(String::new(), |v| v.to_string())
+                    })
+                    .draw()
+                    .map_err(|e| e.to_string())?;
+                for (ri, rv) in axes[0].values.iter().enumerate() {
+                    for (ci, cv) in axes[1].values.iter().enumerate() {
+                        let row = rows.iter().find(|r| {
+                            r.overrides[0].1 == *rv
+                                && r.overrides[1].1 == *cv
+                                && (k.is_nan() || r.overrides[2].1 == *k)
+                        });
+                        let v = row.and_then(|r| r.answers[ti].value);
+                        let colour = match v {
+                            Some(v) => {
+                                let f = if vmax > vmin { (v - vmin) / (vmax - vmin) } else { 0.0 };
+                                RGBColor(
+                                    (255.0 - 120.0 * f) as u8,
+                                    (245.0 - 170.0 * f) as u8,
+                                    (235.0 - 200.0 * f) as u8,
+                                )
+                            }
+                            None => RGBColor(240, 240, 240),
+                        };
+                        let (x, y) = (ci as i32, ri as i32);
+                        chart
+                            .draw_series(std::iter::once(Rectangle::new(
+                                [(x, y), (x + 1, y + 1)],
+                                colour.filled(),
+                            )))
+                            .map_err(|e| e.to_string())?;
+                        let label = v.map_or("—".to_string(), |v| format!("{v:.0}"));
+                        chart
+                            .draw_series(std::iter::once(Text::new(label, (x, y + 1), ("sans-serif", 13))))
+                            .map_err(|e| e.to_string())?;
+                    }
+                }
+            }
+        }
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(buf)
+}
+
+fn short(key: &str) -> String {
+    let parts: Vec<&str> = key.split('.').collect();
+    parts[parts.len().saturating_sub(2)..].join(".")
+}

@@ -1,0 +1,80 @@
+//! Planning: agreement with Schoenfeld under proportional hazards, the answer's defining property,
+//! out-of-reach targets, bad input.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use trialsim::plan::{PlanOptions, plan};
+use trialsim::scenario::overrides::{Override, Template};
+
+fn options(key: &str, target: f64, reps: u64) -> PlanOptions {
+    PlanOptions {
+        key: key.into(),
+        target,
+        tests: vec!["logrank".into()],
+        replicates: Some(reps),
+        seed: Some(3),
+        range: None,
+        fixed: Vec::new(),
+    }
+}
+
+#[test]
+fn proportional_hazards_plan_agrees_with_schoenfeld() {
+    let t = Template::from_path(Path::new("scenarios/ph.toml")).unwrap();
+    let a = &plan(&t, &options("design.n", 0.8, 2000)).unwrap()[0];
+    let n = a.value.expect("reachable");
+    let (lo, hi) = a.interval.expect("interval");
+    let s = a.schoenfeld.expect("Schoenfeld answer");
+    // Within the Monte Carlo interval widened by Schoenfeld's own approximation error (≈2%).
+    assert!(lo * 0.98 <= s && s <= hi * 1.02, "planned {n} [{lo}, {hi}] vs Schoenfeld {s}");
+    // The answer's defining property on the common-random-numbers curve: the target is reached
+    // at n and not at n − 1.
+    let at = |x: f64| a.curve.iter().find(|e| e.value == x).map(|e| e.power);
+    assert!(at(n).unwrap() >= 0.8);
+    assert!(at(n - 1.0).expect("n − 1 was evaluated by the bisection") < 0.8);
+    assert!(lo <= n && n <= hi);
+}
+
+#[test]
+fn an_unreachable_target_is_said_plainly() {
+    // Early harm and analysis 3 years after the start of accrual: no sample size in range helps.
+    let t = Template::from_path(Path::new("scenarios/astis.toml")).unwrap();
+    let mut o = options("design.n", 0.8, 300);
+    o.range = Some((50.0, 600.0));
+    o.fixed = vec![Override { key: "design.cut.calendar".into(), value: 3.0 }];
+    let a = &plan(&t, &o).unwrap()[0];
+    assert!(a.value.is_none(), "{a:?}");
+    assert!(a.note.contains("out of reach"), "{}", a.note);
+}
+
+#[test]
+fn follow_up_can_be_planned_too() {
+    let t = Template::from_path(Path::new("scenarios/ph.toml")).unwrap();
+    let a = &plan(&t, &options("design.cut.calendar", 0.8, 1000)).unwrap()[0];
+    let v = a.value.expect("reachable by longer follow-up");
+    assert!(v > 5.0 && v < 20.0, "{v}");
+}
+
+#[test]
+fn bad_plans_exit_2_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["--vary", "design.n", "--target", "1.5"], "--target"),
+        (&["--vary", "design.nn", "--target", "0.8"], "design.nn"),
+        (&["--vary", "design.n", "--target", "0.8", "--test", "logrnak"], "logrnak"),
+        (&["--vary", "design.n", "--target", "0.8", "--range", "300:100"], "--range"),
+    ];
+    for (i, (args, expect)) in cases.iter().enumerate() {
+        let out = dir.path().join(format!("o{i}"));
+        let a = Command::cargo_bin("trialsim")
+            .unwrap()
+            .args(["plan", "scenarios/ph.toml", "--quiet", "--reps", "100", "--out", out.to_str().unwrap()])
+            .args(*args)
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert!(!out.exists());
+    }
+}
