@@ -147,7 +147,7 @@ fn bisect(
 /// Schoenfeld power at a scenario: Φ(√(E[D] p(1−p)) |log AHR| − z_crit) when AHR < 1, else 0.
 pub fn schoenfeld_power(truth: &Truth, p: f64, alpha: f64, sides: Sides) -> f64 {
     let ahr = truth.ahr_overall;
-    if !(ahr < 1.0) || !truth.expected_events_total.is_finite() {
+    if ahr.is_nan() || ahr >= 1.0 || !truth.expected_events_total.is_finite() {
         return 0.0;
     }
     let z = crate::stats::decision::critical_value(alpha, sides);
@@ -183,7 +183,7 @@ pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, Plan
         }
     }
     let (lo_limit, hi_limit) = opts.range.unwrap_or((if integer { 4.0 } else { x0 / 20.0 }, 20.0 * x0));
-    if !(lo_limit < hi_limit) {
+    if lo_limit.is_nan() || hi_limit.is_nan() || lo_limit >= hi_limit {
         return Err(PlanError::Input(format!("--range: expected LOW < HIGH, found {lo_limit}:{hi_limit}")));
     }
     // Every value of the search must make a valid scenario: check the ends before simulating.
