@@ -47,5 +47,46 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// The issue's sweep benchmark: 100 points × 10,000 replicates of the ASTIS-like design
+/// (n about 156, log-rank), into a fresh directory each time (nothing reused).
+fn sweep(c: &mut Criterion) {
+    use trialsim::scenario::overrides::Template;
+    use trialsim::sweep::{Axis, SweepOptions, run_sweep};
+    let dir = std::env::temp_dir().join("trialsim-bench-sweep");
+    let text = std::fs::read_to_string("scenarios/astis.toml").expect("run from the crate root");
+    let text = text
+        .lines()
+        .map(|l| if l.starts_with("tests = ") { r#"tests = ["logrank"]"#.to_string() } else { l.to_string() })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("astis_logrank.toml");
+    std::fs::write(&path, text).expect("write scenario");
+    let template = Template::from_path(&path).expect("valid");
+    let axes = [
+        Axis::parse("design.n=146:164:2").expect("axis"),
+        Axis::parse("arms.hsct.causes.treatment_death.early_risk.risk=0.02:0.2:0.02").expect("axis"),
+    ];
+    let mut g = c.benchmark_group("sweep");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(100 * 10_000));
+    let mut run = 0u64;
+    g.bench_function("100_points_x_10000_logrank", |b| {
+        b.iter(|| {
+            run += 1;
+            let opts = SweepOptions {
+                replicates: Some(10_000),
+                out: Some(dir.join(format!("out{run}"))),
+                quiet: true,
+                ..SweepOptions::default()
+            };
+            let o = run_sweep(&template, &axes, false, &opts, |_, _| {}).expect("sweep runs");
+            assert_eq!(o.computed, 100);
+            let _ = std::fs::remove_dir_all(dir.join(format!("out{run}")));
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, sweep);
 criterion_main!(benches);

@@ -13,6 +13,7 @@
 //!                 report: summary.json, summary.md, survival.svg, CSV
 //! ```
 
+pub mod assurance;
 pub mod cohort;
 pub mod engine;
 pub mod followup;

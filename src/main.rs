@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+use trialsim::assurance::{AssuranceError, assurance, prior_draws, read_draws};
 use trialsim::plan::{PlanError, PlanOptions};
 use trialsim::run::{Options, RunError, in_pool, progress, run, run_followup, run_plan};
 use trialsim::scenario::overrides::Template;
@@ -154,6 +155,19 @@ An interrupted sweep rerun with the same command computes only the missing point
         #[arg(long)]
         zip: bool,
     },
+    /// The probability of success averaged over parameter uncertainty, beside the power at the
+    /// point estimate.
+    #[command(after_help = "Examples:
+  trialsim assurance scenarios/hsct_uncertain.toml                 # draws from its [uncertainty] table
+  trialsim assurance scenarios/astis.toml --draws results/calibration/astis/draws.csv")]
+    Assurance {
+        #[command(flatten)]
+        sim: Simulate,
+        /// Parameter draws: a CSV with one column per dotted key (e.g. calibration's draws.csv).
+        /// Default: the scenario's [uncertainty] table.
+        #[arg(long)]
+        draws: Option<PathBuf>,
+    },
     /// Join the output directories of a sharded sweep.
     Merge {
         /// Shard output directories.
@@ -192,6 +206,13 @@ fn sweep_failure(e: SweepError) -> Failure {
         SweepError::Input(m) => Failure::BadArgument(m),
         SweepError::Scenario(e) => Failure::BadInput(e),
         other => Failure::Other(other.into()),
+    }
+}
+
+fn assurance_failure(e: AssuranceError) -> Failure {
+    match e {
+        AssuranceError::Input(m) => Failure::BadArgument(m),
+        AssuranceError::Scenario(e) => Failure::BadInput(e),
     }
 }
 
@@ -312,6 +333,48 @@ fn main_inner() -> Result<(), Failure> {
                 eprint!("{md}");
             }
             done(&dir, sim.quiet);
+        }
+        Command::Assurance { sim, draws } => {
+            let opts = sim.options()?;
+            let template = Template::from_path(&sim.scenario).map_err(Failure::BadInput)?;
+            let base = load(&sim.scenario)?;
+            let seed = opts.seed.unwrap_or(base.simulation.seed);
+            let draws = match (&draws, &base.uncertainty) {
+                (Some(f), _) => read_draws(f).map_err(assurance_failure)?,
+                (None, Some(u)) => prior_draws(u, seed),
+                (None, None) => {
+                    return Err(Failure::BadArgument(format!(
+                        "{}: no parameter uncertainty: give --draws FILE or an [uncertainty] table",
+                        sim.scenario.display()
+                    )));
+                }
+            };
+            let reps = opts.replicates.unwrap_or(base.simulation.replicates);
+            let bar = progress(draws.rows.len() as u64, sim.quiet);
+            let result = in_pool(opts.threads, || {
+                assurance(&template, &draws, reps, seed, |d, _| bar.set_position(d as u64))
+            })
+            .map_err(|e| Failure::Other(e.into()))?
+            .map_err(assurance_failure)?;
+            bar.finish_and_clear();
+            let out = opts
+                .out
+                .clone()
+                .unwrap_or_else(|| Path::new("results").join(format!("{}_assurance", base.name)));
+            let write = || -> Result<(), trialsim::io::IoError> {
+                trialsim::io::create_dir(&out)?;
+                let json = serde_json::to_string_pretty(&result).expect("serialises") + "\n";
+                trialsim::io::write_atomic(&out.join("assurance.json"), json.as_bytes())?;
+                trialsim::io::write_atomic(
+                    &out.join("assurance.md"),
+                    trialsim::assurance::markdown(&result).as_bytes(),
+                )
+            };
+            write().map_err(|e| Failure::Other(e.into()))?;
+            if !sim.quiet {
+                eprint!("{}", trialsim::assurance::markdown(&result));
+            }
+            done(&out, sim.quiet);
         }
         Command::Merge { dirs, out } => {
             let outcome = merge(&dirs, &out).map_err(sweep_failure)?;

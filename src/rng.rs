@@ -20,6 +20,8 @@ pub enum Purpose {
     Allocation,
     /// Loss to follow-up.
     Dropout,
+    /// Parameter draws from `[uncertainty]` (stream = draw index).
+    Parameters,
     /// The latent time of one cause.
     Cause(u64),
 }
@@ -30,6 +32,7 @@ impl Purpose {
             Purpose::Entry => 1,
             Purpose::Allocation => 2,
             Purpose::Dropout => 3,
+            Purpose::Parameters => 4,
             // The high bit keeps cause ids apart from the fixed purposes.
             Purpose::Cause(h) => h | (1 << 63),
         }

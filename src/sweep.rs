@@ -315,6 +315,15 @@ pub fn run_sweep(
     };
     let points_dir = out.join("points");
     create_dir(&points_dir)?;
+    // A killed run may leave the atomic writer's temporary files behind: never a point record
+    // (those are renamed into place whole), so they can go.
+    if let Ok(entries) = std::fs::read_dir(&points_dir) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(".tmp") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
     write_atomic(
         &out.join("sweep.json"),
         (serde_json::to_string_pretty(&manifest).expect("serialises") + "\n").as_bytes(),

@@ -37,6 +37,15 @@ fn interrupted_sweep_resumes_to_the_same_csv() {
     assert!(msg.contains("sweep: 6 points, 6 reused, 0 computed"), "{msg}");
 }
 
+/// Finished point records (not the atomic writer's temporary files).
+fn json_files(dir: &Path) -> usize {
+    fs::read_dir(dir)
+        .map(|d| {
+            d.filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))).count()
+        })
+        .unwrap_or(0)
+}
+
 #[test]
 fn a_killed_sweep_loses_nothing_finished() {
     let dir = tempfile::tempdir().unwrap();
@@ -54,19 +63,20 @@ fn a_killed_sweep_loses_nothing_finished() {
     let start = Instant::now();
     let points = killed.join("points");
     while start.elapsed() < Duration::from_secs(60) {
-        if fs::read_dir(&points).map(|d| d.count()).unwrap_or(0) >= 1 {
+        if json_files(&points) >= 1 {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let finished = fs::read_dir(&points).unwrap().count();
+    let finished = json_files(&points);
     assert!(finished >= 1, "no point finished before the kill");
     let out = Std::new(&bin).args(args(&killed)).output().unwrap();
     let msg = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{msg}");
     assert!(msg.contains(&format!("{finished} reused")), "finished points reused: {msg}");
+    assert_eq!(fs::read_dir(&points).unwrap().count(), 6, "temporary files of the killed run are gone");
     let out = Std::new(&bin).args(args(&whole)).output().unwrap();
     assert!(out.status.success());
     assert_eq!(fs::read(whole.join("sweep.csv")).unwrap(), fs::read(killed.join("sweep.csv")).unwrap());

@@ -1,5 +1,6 @@
 //! All integration tests in one binary, so CI links once (as ripgrep does).
 
+mod assurance;
 mod bad_input;
 mod cli;
 mod monte_carlo;

@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::{Value, json};
 
 use crate::plan::Answer;
@@ -188,7 +189,7 @@ pub fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]) -> Re
     let mut buf = String::new();
     {
         let (pw, ph) = (300u32, 240u32);
-        let width = pw * thirds.len() as u32;
+        let width = (pw * thirds.len() as u32).max(760);
         let height = ph * tests.len() as u32 + 40;
         let root = SVGBackend::with_string(&mut buf, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
@@ -214,19 +215,23 @@ pub fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]) -> Re
                     .margin(6)
                     .x_label_area_size(22)
                     .y_label_area_size(40)
-                    .build_cartesian_2d(0..nc as i32, 0..nr as i32)
+                    .build_cartesian_2d(0f64..nc as f64, 0f64..nr as f64)
                     .map_err(|e| e.to_string())?;
+                // Ticks at every half unit; only cell centres (x.5) carry a label.
+                let centre = |x: f64, values: &[f64]| {
+                    if (x.fract() - 0.5).abs() < 1e-9 {
+                        values.get(x.floor() as usize).map_or(String::new(), |v| v.to_string())
+                    } else {
+                        String::new()
+                    }
+                };
                 chart
                     .configure_mesh()
                     .disable_mesh()
-                    .x_labels(nc)
-                    .y_labels(nr)
-                    .x_label_formatter(&|i| {
-                        axes[1].values.get(*i as usize).map_or(String::new(), |v| v.to_string())
-                    })
-                    .y_label_formatter(&|i| {
-                        axes[0].values.get(*i as usize).map_or(String::new(), |v| v.to_string())
-                    })
+                    .x_labels(2 * nc + 1)
+                    .y_labels(2 * nr + 1)
+                    .x_label_formatter(&|x| centre(*x, &axes[1].values))
+                    .y_label_formatter(&|y| centre(*y, &axes[0].values))
                     .draw()
                     .map_err(|e| e.to_string())?;
                 for (ri, rv) in axes[0].values.iter().enumerate() {
@@ -237,27 +242,43 @@ pub fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]) -> Re
                                 && (k.is_nan() || r.overrides[2].1 == *k)
                         });
                         let v = row.and_then(|r| r.answers[ti].value);
+                        // Log scale: sample sizes span an order of magnitude across tests.
                         let colour = match v {
                             Some(v) => {
-                                let f = if vmax > vmin { (v - vmin) / (vmax - vmin) } else { 0.0 };
+                                let f = if vmax > vmin {
+                                    (v.ln() - vmin.ln()) / (vmax.ln() - vmin.ln())
+                                } else {
+                                    0.0
+                                };
                                 RGBColor(
-                                    (255.0 - 120.0 * f) as u8,
-                                    (245.0 - 170.0 * f) as u8,
-                                    (235.0 - 200.0 * f) as u8,
+                                    (255.0 - 90.0 * f) as u8,
+                                    (245.0 - 150.0 * f) as u8,
+                                    (235.0 - 190.0 * f) as u8,
                                 )
                             }
-                            None => RGBColor(240, 240, 240),
+                            None => RGBColor(225, 225, 225),
                         };
-                        let (x, y) = (ci as i32, ri as i32);
+                        let (x, y) = (ci as f64, ri as f64);
                         chart
                             .draw_series(std::iter::once(Rectangle::new(
-                                [(x, y), (x + 1, y + 1)],
+                                [(x, y), (x + 1.0, y + 1.0)],
                                 colour.filled(),
                             )))
                             .map_err(|e| e.to_string())?;
-                        let label = v.map_or("—".to_string(), |v| format!("{v:.0}"));
                         chart
-                            .draw_series(std::iter::once(Text::new(label, (x, y + 1), ("sans-serif", 13))))
+                            .draw_series(std::iter::once(Rectangle::new([(x, y), (x + 1.0, y + 1.0)], WHITE)))
+                            .map_err(|e| e.to_string())?;
+                        let label = v.map_or("out of reach".to_string(), |v| format!("{v:.0}"));
+                        let size = if v.is_some() { 15 } else { 10 };
+                        chart
+                            .draw_series(std::iter::once(Text::new(
+                                label,
+                                (x + 0.5, y + 0.5),
+                                ("sans-serif", size)
+                                    .into_font()
+                                    .into_text_style(area)
+                                    .pos(Pos::new(HPos::Center, VPos::Center)),
+                            )))
                             .map_err(|e| e.to_string())?;
                     }
                 }

@@ -37,6 +37,25 @@ pub struct Scenario {
     pub followup_cuts: Vec<Years>,
     /// The `[sweep]` grid as written (`KEY=VALUES` strings) and whether to zip it.
     pub sweep: Option<(Vec<String>, bool)>,
+    /// Prior distributions of numeric keys (`[uncertainty]`), for assurance.
+    pub uncertainty: Option<Uncertainty>,
+}
+
+/// `[uncertainty]`: how many parameter draws, and a distribution per dotted key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uncertainty {
+    pub draws: usize,
+    pub keys: Vec<(String, Distribution)>,
+}
+
+/// A prior distribution of one parameter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Distribution {
+    Beta { a: f64, b: f64 },
+    Normal { mean: f64, sd: f64 },
+    LogNormal { mu: f64, sigma: f64 },
+    Uniform { low: f64, high: f64 },
+    Gamma { shape: f64, scale: f64 },
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -27,6 +27,27 @@ pub struct RawScenario {
     pub analysis: S<RawAnalysis>,
     pub followup: Option<RawFollowup>,
     pub sweep: Option<RawSweep>,
+    pub uncertainty: Option<RawUncertainty>,
+}
+
+/// `[uncertainty]`: prior distributions of numeric keys, for assurance.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUncertainty {
+    pub draws: Option<S<i64>>,
+    pub keys: S<BTreeMap<String, S<RawDistribution>>>,
+}
+
+/// `{ beta = [a, b] }`, `{ normal = [mean, sd] }`, `{ lognormal = [mu, sigma] }`,
+/// `{ uniform = [low, high] }`, `{ gamma = [shape, scale] }`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawDistribution {
+    Beta(S<Vec<f64>>),
+    Normal(S<Vec<f64>>),
+    Lognormal(S<Vec<f64>>),
+    Uniform(S<Vec<f64>>),
+    Gamma(S<Vec<f64>>),
 }
 
 /// `[sweep] set = ["design.n=100:400:50", ...]`, `zip = false`: the grid of `trialsim sweep`

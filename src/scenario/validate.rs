@@ -250,6 +250,10 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
             Some((set, sw.zip.unwrap_or(false)))
         }
     };
+    let uncertainty = match &raw.uncertainty {
+        None => None,
+        Some(u) => Some(uncertainty(ctx, u)?),
+    };
     let followup_cuts = match &raw.followup {
         Some(f) => ctx.breaks(&f.cuts, "followup.cuts")?,
         None => Vec::new(),
@@ -268,6 +272,7 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
         comparison,
         followup_cuts,
         sweep,
+        uncertainty,
     })
 }
 
@@ -725,4 +730,45 @@ pub fn test_kind(name: &str) -> Option<TestKind> {
                 .then_some(TestKind::FlemingHarrington { rho, gamma })
         }
     }
+}
+
+fn uncertainty(ctx: &Ctx, u: &raw::RawUncertainty) -> Result<Uncertainty> {
+    use raw::RawDistribution as R;
+    let draws = match &u.draws {
+        Some(d) => ctx.integer(d, "uncertainty.draws", 2, 100_000)? as usize,
+        None => 200,
+    };
+    if u.keys.get_ref().is_empty() {
+        return Err(ctx.err(
+            u.keys.span(),
+            "uncertainty.keys",
+            "expected at least one key with a distribution",
+        ));
+    }
+    let mut keys = Vec::new();
+    for (key, d) in u.keys.get_ref() {
+        let k = format!("uncertainty.keys.\"{key}\"");
+        type Valid = fn(f64, f64) -> bool;
+        let (name, params, lo_ok): (&str, &S<Vec<f64>>, Valid) = match d.get_ref() {
+            R::Beta(p) => ("beta = [a, b] with a, b > 0", p, |a, b| a > 0.0 && b > 0.0),
+            R::Normal(p) => ("normal = [mean, sd] with sd > 0", p, |_, s| s > 0.0),
+            R::Lognormal(p) => ("lognormal = [mu, sigma] with sigma > 0", p, |_, s| s > 0.0),
+            R::Uniform(p) => ("uniform = [low, high] with low < high", p, |l, h| l < h),
+            R::Gamma(p) => ("gamma = [shape, scale] with both > 0", p, |a, b| a > 0.0 && b > 0.0),
+        };
+        let v = params.get_ref();
+        if v.len() != 2 || !v.iter().all(|x| x.is_finite()) || !lo_ok(v[0], v[1]) {
+            return Err(ctx.err(params.span(), k, format!("expected {name}, found {v:?}")));
+        }
+        let (a, b) = (v[0], v[1]);
+        let dist = match d.get_ref() {
+            R::Beta(_) => Distribution::Beta { a, b },
+            R::Normal(_) => Distribution::Normal { mean: a, sd: b },
+            R::Lognormal(_) => Distribution::LogNormal { mu: a, sigma: b },
+            R::Uniform(_) => Distribution::Uniform { low: a, high: b },
+            R::Gamma(_) => Distribution::Gamma { shape: a, scale: b },
+        };
+        keys.push((key.clone(), dist));
+    }
+    Ok(Uncertainty { draws, keys })
 }

@@ -1,0 +1,245 @@
+//! Assurance (O'Hagan, Stevens & Campbell 2005): the probability that the trial succeeds,
+//! averaged over what is uncertain about the parameters, beside the power at the point estimate.
+//!
+//! Parameter draws come from calibration's `draws.csv` (one column per dotted key) or from the
+//! scenario's `[uncertainty]` table of prior distributions. Each of M draws makes a scenario
+//! (validated like any other) that is simulated with its own independent trials (a seed per
+//! draw); assurance is the mean of the draws' success rates and its SE the between-draw SD
+//! over √M, which contains both the parameter spread and the Monte Carlo error.
+
+use std::path::Path;
+
+use rand::RngExt;
+use rand_distr::{Beta, Distribution as _, Gamma, LogNormal, Normal, Uniform};
+use serde::Serialize;
+
+use crate::engine::{Layout, Run, simulate};
+use crate::rng::{Purpose, stream};
+use crate::scenario::overrides::{Override, Template};
+use crate::scenario::{Distribution, ScenarioError, Uncertainty};
+use crate::summary::{Moments, Proportion};
+use crate::truth::Truth;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssuranceError {
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+}
+
+/// Parameter draws: the keys, and one row of values per draw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draws {
+    pub keys: Vec<String>,
+    pub rows: Vec<Vec<f64>>,
+    pub source: String,
+}
+
+/// Reads a draws CSV: a header of dotted keys (a column named `draw` is ignored), one row per
+/// draw.
+pub fn read_draws(path: &Path) -> Result<Draws, AssuranceError> {
+    let bad = |m: String| AssuranceError::Input(format!("{}: {m}", path.display()));
+    let mut r = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let header: Vec<String> = r.headers().map_err(|e| bad(e.to_string()))?.iter().map(String::from).collect();
+    let cols: Vec<usize> = (0..header.len()).filter(|&i| header[i] != "draw").collect();
+    if cols.is_empty() {
+        return Err(bad("no parameter columns".into()));
+    }
+    let mut rows = Vec::new();
+    for (line, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| bad(e.to_string()))?;
+        let row = cols
+            .iter()
+            .map(|&i| {
+                rec.get(i).and_then(|x| x.trim().parse::<f64>().ok()).filter(|x| x.is_finite()).ok_or_else(
+                    || bad(format!("row {}: `{}` is not a number", line + 2, rec.get(i).unwrap_or(""))),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.push(row);
+    }
+    if rows.len() < 2 {
+        return Err(bad(format!("expected at least 2 draws, found {}", rows.len())));
+    }
+    Ok(Draws {
+        keys: cols.iter().map(|&i| header[i].clone()).collect(),
+        rows,
+        source: path.display().to_string(),
+    })
+}
+
+fn sample(d: Distribution, rng: &mut crate::rng::ChaCha8Rng) -> f64 {
+    // Parameters are validated, so the constructors cannot fail.
+    match d {
+        Distribution::Beta { a, b } => Beta::new(a, b).expect("validated").sample(rng),
+        Distribution::Normal { mean, sd } => Normal::new(mean, sd).expect("validated").sample(rng),
+        Distribution::LogNormal { mu, sigma } => LogNormal::new(mu, sigma).expect("validated").sample(rng),
+        Distribution::Uniform { low, high } => rng.sample(Uniform::new(low, high).expect("validated")),
+        Distribution::Gamma { shape, scale } => Gamma::new(shape, scale).expect("validated").sample(rng),
+    }
+}
+
+/// M draws from `[uncertainty]`, each from its own stream (seed, draw).
+pub fn prior_draws(u: &Uncertainty, seed: u64) -> Draws {
+    let rows = (0..u.draws as u64)
+        .map(|d| {
+            let mut rng = stream(seed, d, Purpose::Parameters);
+            u.keys.iter().map(|(_, dist)| sample(*dist, &mut rng)).collect()
+        })
+        .collect();
+    Draws { keys: u.keys.iter().map(|(k, _)| k.clone()).collect(), rows, source: "[uncertainty]".into() }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TestAssurance {
+    pub test: String,
+    pub assurance: f64,
+    pub assurance_se: f64,
+    pub power: f64,
+    pub power_se: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AssuranceResult {
+    pub scenario: String,
+    pub source: String,
+    pub keys: Vec<String>,
+    pub draws: usize,
+    pub replicates_per_draw: u64,
+    pub replicates_at_point_estimate: u64,
+    pub seed: u64,
+    /// Draws that made an invalid scenario (e.g. a risk ≥ 1) and were left out.
+    pub invalid_draws: usize,
+    pub tests: Vec<TestAssurance>,
+}
+
+/// Assurance of every test: `replicates` trials at the point estimate, and `replicates / M` (at
+/// least 20) per draw.
+pub fn assurance(
+    template: &Template,
+    draws: &Draws,
+    replicates: u64,
+    seed: u64,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<AssuranceResult, AssuranceError> {
+    for (i, k) in draws.keys.iter().enumerate() {
+        template.check_key(k)?;
+        // A key absent from the scenario (a default, or a typo) is checked by validating one draw
+        // with it, so that a misspelt column is named rather than reported as invalid draws.
+        if template.get(k).is_none() {
+            template.apply(&[Override { key: k.clone(), value: draws.rows[0][i] }])?;
+        }
+    }
+    let (base, _) = template.apply(&[])?;
+    if base.comparison.is_none() || base.analysis.tests.is_empty() {
+        return Err(AssuranceError::Input(
+            "assurance needs a two-arm scenario with at least one test".into(),
+        ));
+    }
+    let power_at = |sc: &crate::scenario::Scenario, reps: u64, seed: u64| -> Vec<u64> {
+        let truth = Truth::compute(sc);
+        let layout = Layout::new(sc, &truth);
+        let s =
+            simulate(&Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None }, None);
+        s.tests.iter().map(|t| t.benefit).collect()
+    };
+    let at_point = power_at(&base, replicates, seed);
+    let m = draws.rows.len();
+    let per_draw = (replicates / m as u64).max(20);
+    let mut per_test = vec![Moments::default(); base.analysis.tests.len()];
+    let mut invalid = 0;
+    for (d, row) in draws.rows.iter().enumerate() {
+        let o: Vec<Override> =
+            draws.keys.iter().zip(row).map(|(k, &v)| Override { key: k.clone(), value: v }).collect();
+        match template.apply(&o) {
+            Ok((sc, _)) => {
+                // Independent trials for each draw (a seed per draw), so the between-draw SD
+                // carries the Monte Carlo error too.
+                let draw_seed = seed ^ (0x9e37_79b9_7f4a_7c15u64.wrapping_mul(d as u64 + 1));
+                for (t, k) in per_test.iter_mut().zip(power_at(&sc, per_draw, draw_seed)) {
+                    t.push(k as f64 / per_draw as f64);
+                }
+            }
+            Err(_) => invalid += 1,
+        }
+        progress(d + 1, m);
+    }
+    if invalid * 2 > m {
+        return Err(AssuranceError::Input(format!(
+            "{invalid} of {m} parameter draws make an invalid scenario (e.g. a risk outside [0, 1)): check the distributions"
+        )));
+    }
+    let tests = base
+        .analysis
+        .tests
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let p = Proportion::new(at_point[i], replicates);
+            let mo = &per_test[i];
+            TestAssurance {
+                test: t.name.clone(),
+                assurance: mo.mean(),
+                assurance_se: mo.sd() / (mo.n as f64).sqrt(),
+                power: p.estimate,
+                power_se: p.se,
+            }
+        })
+        .collect();
+    Ok(AssuranceResult {
+        scenario: base.name.clone(),
+        source: draws.source.clone(),
+        keys: draws.keys.clone(),
+        draws: m,
+        replicates_per_draw: per_draw,
+        replicates_at_point_estimate: replicates,
+        seed,
+        invalid_draws: invalid,
+        tests,
+    })
+}
+
+pub fn markdown(r: &AssuranceResult) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
+    let _ = writeln!(o, "# {} — assurance\n", r.scenario);
+    let _ = writeln!(
+        o,
+        "{} parameter draws from {} ({} replicates each; {} left out as invalid) over {}.\n",
+        r.draws - r.invalid_draws,
+        r.source,
+        r.replicates_per_draw,
+        r.invalid_draws,
+        r.keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+    );
+    let _ = writeln!(o, "| test | power at the point estimate | assurance (averaged over the draws) |");
+    let _ = writeln!(o, "|---|---|---|");
+    for t in &r.tests {
+        let _ = writeln!(
+            o,
+            "| `{}` | {:.1}% ± {:.1} | {:.1}% ± {:.1} |",
+            t.test,
+            100.0 * t.power,
+            100.0 * t.power_se,
+            100.0 * t.assurance,
+            100.0 * t.assurance_se
+        );
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prior_draws_follow_their_distribution_and_are_reproducible() {
+        let u = Uncertainty { draws: 4000, keys: vec![("x".into(), Distribution::Beta { a: 2.0, b: 8.0 })] };
+        let d = prior_draws(&u, 5);
+        assert_eq!(d, prior_draws(&u, 5));
+        let mean: f64 = d.rows.iter().map(|r| r[0]).sum::<f64>() / 4000.0;
+        // Beta(2, 8): mean 0.2, SD 0.121; 4 SE of the mean = 0.0077.
+        assert!((mean - 0.2).abs() < 0.0077, "{mean}");
+    }
+}

@@ -1,0 +1,101 @@
+//! Assurance: a degenerate prior gives the power at the point estimate; draws files; bad input.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use trialsim::assurance::{Draws, assurance, prior_draws};
+use trialsim::scenario::overrides::Template;
+
+fn ph_with(extra: &str, dir: &Path) -> std::path::PathBuf {
+    let text = fs::read_to_string("scenarios/ph.toml").unwrap() + extra;
+    let p = dir.join("ph_uncertain.toml");
+    fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn a_point_prior_gives_the_power_at_the_point_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = ph_with(
+        "\n[uncertainty]\ndraws = 40\n[uncertainty.keys]\n\"arms.experimental.causes.death.relative.hr\" = { uniform = [0.69999, 0.70001] }\n",
+        dir.path(),
+    );
+    let t = Template::from_path(&p).unwrap();
+    let u = trialsim::scenario::Scenario::from_path(&p).unwrap().uncertainty.unwrap();
+    let r = assurance(&t, &prior_draws(&u, 1), 4000, 1, |_, _| {}).unwrap();
+    for x in &r.tests {
+        let se = (x.assurance_se.powi(2) + x.power_se.powi(2)).sqrt();
+        assert!(
+            (x.assurance - x.power).abs() < 4.0 * se,
+            "{}: {} vs {} (4 SE = {})",
+            x.test,
+            x.assurance,
+            x.power,
+            4.0 * se
+        );
+    }
+}
+
+#[test]
+fn uncertainty_about_a_strong_effect_lowers_the_chance_of_success() {
+    // At HR 0.7 the log-rank power is about 70%; uncertainty spread over HR 0.45–1.2 puts much
+    // weight where the effect is weak or absent, so the chance of success is far lower.
+    let t = Template::from_path(Path::new("scenarios/ph.toml")).unwrap();
+    let draws = Draws {
+        keys: vec!["arms.experimental.causes.death.relative.hr".into()],
+        rows: (0..200).map(|i| vec![0.45 + 0.75 * i as f64 / 199.0]).collect(),
+        source: "grid".into(),
+    };
+    let r = assurance(&t, &draws, 20_000, 2, |_, _| {}).unwrap();
+    let lr = r.tests.iter().find(|x| x.test == "logrank").unwrap();
+    assert!(lr.assurance < lr.power - 4.0 * (lr.assurance_se.powi(2) + lr.power_se.powi(2)).sqrt(), "{lr:?}");
+}
+
+#[test]
+fn draws_files_and_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let draws = dir.path().join("draws.csv");
+    fs::write(&draws, "draw,arms.experimental.causes.death.relative.hr\n0,0.65\n1,0.7\n2,0.75\n").unwrap();
+    let out = dir.path().join("a");
+    Command::cargo_bin("trialsim")
+        .unwrap()
+        .args(["assurance", "scenarios/ph.toml", "--reps", "300", "--quiet", "--draws"])
+        .arg(&draws)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("assurance.json")).unwrap()).unwrap();
+    assert_eq!(v["draws"], 3);
+    let a = v["tests"][0]["assurance"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&a));
+    let cases: [(&str, &str); 3] = [
+        ("draw,arms.experimental.causes.death.relative.hr\n0,abc\n1,0.7\n", "not a number"),
+        ("draw,arms.experimental.causes.death.hazard\n0,0.1\n1,0.7\n", "causes.death.hazard"),
+        ("draw,design.control\n0,1\n1,2\n", "not a number"),
+    ];
+    for (i, (text, expect)) in cases.iter().enumerate() {
+        let f = dir.path().join(format!("bad{i}.csv"));
+        fs::write(&f, text).unwrap();
+        let o = dir.path().join(format!("o{i}"));
+        let a = Command::cargo_bin("trialsim")
+            .unwrap()
+            .args(["assurance", "scenarios/ph.toml", "--quiet", "--draws"])
+            .arg(&f)
+            .arg("--out")
+            .arg(&o)
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(err.contains(expect), "case {i}: {err}");
+        assert!(!o.exists());
+    }
+    // No uncertainty anywhere.
+    Command::cargo_bin("trialsim")
+        .unwrap()
+        .args(["assurance", "scenarios/ph.toml", "--quiet"])
+        .assert()
+        .code(2);
+}
