@@ -196,7 +196,7 @@ pub fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]) -> Re
         let (head, body) = root.split_vertically(40);
         head.draw_text(
             &format!(
-                "{title}: smallest {key} for the target (blank: out of reach); rows {}, columns {}",
+                "{title}: smallest {key} for the target; rows {}, columns {}",
                 short(&axes[0].key),
                 short(&axes[1].key)
             ),
