@@ -5,6 +5,8 @@
 use std::fmt::Write;
 
 use plotters::prelude::*;
+
+use super::chart::{LineChart, Series};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::{Value, json};
 
@@ -73,69 +75,23 @@ pub fn markdown(name: &str, key: &str, target: f64, answers: &[Answer]) -> Strin
     o
 }
 
-const PALETTE: [RGBColor; 6] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-];
-
 pub fn svg(name: &str, key: &str, target: f64, answers: &[Answer]) -> Result<String, String> {
-    let xs: Vec<f64> = answers.iter().flat_map(|a| a.curve.iter().map(|e| e.value)).collect();
-    let (lo, hi) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
-    let pad = 0.04 * (hi - lo).max(1e-9);
-    let mut buf = String::new();
-    {
-        let root = SVGBackend::with_string(&mut buf, (860, 520)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(format!("{name}: power against {key}"), ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(56)
-            .build_cartesian_2d((lo - pad)..(hi + pad), 0f64..1f64)
-            .map_err(|e| e.to_string())?;
-        chart.configure_mesh().x_desc(key).y_desc("power").draw().map_err(|e| e.to_string())?;
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(lo - pad, target), (hi + pad, target)],
-                BLACK.mix(0.5),
-            )))
-            .map_err(|e| e.to_string())?
-            .label(format!("target {target}"))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
-        for (i, a) in answers.iter().enumerate() {
-            let c = PALETTE[i % PALETTE.len()];
-            let pts: Vec<(f64, f64, f64)> = a.curve.iter().map(|e| (e.value, e.power, e.power_se)).collect();
-            chart
-                .draw_series(LineSeries::new(pts.iter().map(|&(x, y, _)| (x, y)), c.stroke_width(2)))
-                .map_err(|e| e.to_string())?
-                .label(format!("{} → {}", a.test, show(a.value)))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
-            chart
-                .draw_series(
-                    pts.iter()
-                        .map(|&(x, y, se)| PathElement::new(vec![(x, y - 1.96 * se), (x, y + 1.96 * se)], c)),
-                )
-                .map_err(|e| e.to_string())?;
-            if let Some(v) = a.value {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(vec![(v, 0.0), (v, target)], c.mix(0.6))))
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())?;
+    LineChart {
+        title: format!("{name}: power against {key}"),
+        x_desc: key.to_string(),
+        y_desc: "power".into(),
+        series: answers
+            .iter()
+            .map(|a| Series {
+                label: format!("{} → {}", a.test, show(a.value)),
+                points: a.curve.iter().map(|e| (e.value, e.power, e.power_se)).collect(),
+                marker: a.value,
+            })
+            .collect(),
+        reference: Some((target, format!("target {target}"))),
+        legend: SeriesLabelPosition::LowerRight,
     }
-    Ok(buf)
+    .render()
 }
 
 /// One planned grid point.

@@ -5,7 +5,9 @@
 
 use std::fmt::Write;
 
-use plotters::prelude::*;
+use plotters::prelude::SeriesLabelPosition;
+
+use super::chart::{LineChart, Series};
 
 use crate::report::csv::float;
 use crate::scenario::Scenario;
@@ -83,17 +85,6 @@ pub fn markdown(m: &Manifest, records: &[PointRecord], base: &Scenario) -> Strin
     o
 }
 
-const PALETTE: [RGBColor; 8] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-];
-
 /// A file-name-safe form of a test name (`fh(0,1)` → `fh_0_1`).
 pub fn file_safe(name: &str) -> String {
     let s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
@@ -106,67 +97,29 @@ pub fn plots(
     base: &Scenario,
 ) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
-    let first = &m.axes[0];
-    let (x_lo, x_hi) =
-        first.values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    let pad = 0.04 * (x_hi - x_lo).max(1e-9);
     for t in tests(records) {
         // One line per combination of the other keys' values, in point order.
-        // (label, [(x, power, se)]) per line.
-        type Line = (String, Vec<(f64, f64, f64)>);
-        let mut lines: Vec<Line> = Vec::new();
+        let mut series: Vec<Series> = Vec::new();
         for r in records {
             let label: Vec<String> =
                 r.overrides[1..].iter().map(|(k, v)| format!("{} = {v}", short(k))).collect();
             let label = if label.is_empty() { t.clone() } else { label.join(", ") };
             let Some((p, se)) = metric(r, &format!("power.{t}")) else { continue };
-            match lines.iter_mut().find(|(l, _)| *l == label) {
-                Some((_, pts)) => pts.push((r.overrides[0].1, p, se)),
-                None => lines.push((label, vec![(r.overrides[0].1, p, se)])),
+            match series.iter_mut().find(|s| s.label == label) {
+                Some(s) => s.points.push((r.overrides[0].1, p, se)),
+                None => series.push(Series { label, points: vec![(r.overrides[0].1, p, se)], marker: None }),
             }
         }
-        let mut buf = String::new();
-        {
-            let root = SVGBackend::with_string(&mut buf, (860, 520)).into_drawing_area();
-            root.fill(&WHITE).map_err(|e| e.to_string())?;
-            let mut chart = ChartBuilder::on(&root)
-                .caption(format!("{}: power of {t}", base.name), ("sans-serif", 18))
-                .margin(12)
-                .x_label_area_size(44)
-                .y_label_area_size(56)
-                .build_cartesian_2d((x_lo - pad)..(x_hi + pad), 0f64..1f64)
-                .map_err(|e| e.to_string())?;
-            chart
-                .configure_mesh()
-                .x_desc(first.key.clone())
-                .y_desc("power")
-                .draw()
-                .map_err(|e| e.to_string())?;
-            for (i, (label, pts)) in lines.iter().enumerate() {
-                let colour = PALETTE[i % PALETTE.len()];
-                chart
-                    .draw_series(LineSeries::new(pts.iter().map(|&(x, y, _)| (x, y)), colour.stroke_width(2)))
-                    .map_err(|e| e.to_string())?
-                    .label(label.clone())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-                    });
-                chart
-                    .draw_series(pts.iter().map(|&(x, y, se)| {
-                        PathElement::new(vec![(x, y - 1.96 * se), (x, y + 1.96 * se)], colour.stroke_width(1))
-                    }))
-                    .map_err(|e| e.to_string())?;
-            }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .draw()
-                .map_err(|e| e.to_string())?;
-            root.present().map_err(|e| e.to_string())?;
+        let svg = LineChart {
+            title: format!("{}: power of {t}", base.name),
+            x_desc: m.axes[0].key.clone(),
+            y_desc: "power".into(),
+            series,
+            reference: None,
+            legend: SeriesLabelPosition::UpperLeft,
         }
-        out.push((format!("power_{}.svg", file_safe(&t)), buf));
+        .render()?;
+        out.push((format!("power_{}.svg", file_safe(&t)), svg));
     }
     Ok(out)
 }
