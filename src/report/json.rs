@@ -78,7 +78,7 @@ pub fn detects_method(r: &Results) -> String {
     };
     if !a.periods.is_empty() {
         format!(
-            "time-varying Cox (Efron): harm if the first period's z > z_crit, benefit if the last period's z < −z_crit ({level})"
+            "log-rank test within the first / last period (the Cox score test of that period's effect): harm if the first period's z > z_crit, benefit if the last period's z < −z_crit ({level})"
         )
     } else if !a.horizons.is_empty() {
         format!(
