@@ -128,3 +128,41 @@ fn check_prints_the_truth_and_help_shows_examples() {
     let h = run(&["run", "--help"]).success();
     assert!(String::from_utf8_lossy(&h.get_output().stdout).contains("Examples:"));
 }
+
+#[test]
+fn a_single_arm_study_reports_truth_and_kaplan_meier_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("single.toml");
+    fs::write(
+        &sc,
+        r#"name = "single"
+[design]
+n = 57
+allocation = { hsct = 1 }
+accrual = { duration = 6 }
+[design.cut]
+calendar = 8
+[arms.hsct.causes]
+treatment_death = { early_risk = { risk = 0.087, within = 0.5 } }
+disease_death = { exponential = 0.04 }
+[endpoints]
+os = ["treatment_death", "disease_death"]
+[analysis]
+endpoint = "os"
+tests = ["logrank"]
+tau = 5
+horizons = [1, 5]
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("o");
+    run_to(sc.to_str().unwrap(), &out, &["--reps", "300"]);
+    let v: Value = serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert!(v["note"].as_str().unwrap().contains("single-arm"));
+    assert_eq!(v["tests"], serde_json::json!({}));
+    let e = &v["estimates"]["km.hsct.5"];
+    let (km, truth) = (e["mean"].as_f64().unwrap(), e["truth"].as_f64().unwrap());
+    let mcse = e["sd"].as_f64().unwrap() / e["n"].as_f64().unwrap().sqrt();
+    assert!((km - truth).abs() < 4.0 * mcse, "{km} vs {truth} (4 SE = {})", 4.0 * mcse);
+    assert!(fs::read_to_string(out.join("summary.md")).unwrap().contains("were not run"));
+}

@@ -186,12 +186,15 @@ pub fn render(r: &Results) -> String {
         "shows": shows,
         "estimates": estimates,
     });
-    if let Some((null, n)) = r.null {
+    if r.layout.groups < 2 {
+        root["note"] = json!("single-arm study: no comparison, so the tests of analysis.tests were not run");
+    }
+    if let Some((_, n)) = r.null {
+        // Its results sit beside each test (`type_i_error`) and under `crossing.null_observed`.
         root["null"] = json!({
             "description": "the same design with the experimental arm given the control arm's hazards",
             "replicates": n,
         });
-        let _ = null;
     }
     let mut text = serde_json::to_string_pretty(&root).expect("JSON values serialise");
     text.push('\n');

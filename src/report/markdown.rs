@@ -103,6 +103,14 @@ pub fn render(r: &Results) -> String {
         }
     } else {
         let _ = writeln!(o, "Single-arm study: no comparison; truth and Kaplan–Meier only.\n");
+        if !sc.analysis.tests.is_empty() {
+            let names: Vec<String> = sc.analysis.tests.iter().map(|t| format!("`{}`", t.name)).collect();
+            let _ = writeln!(
+                o,
+                "The tests in `analysis.tests` ({}) compare two arms and were not run.\n",
+                names.join(", ")
+            );
+        }
     }
 
     let _ = writeln!(o, "\n## Survival (`{}`): truth and simulated Kaplan–Meier\n", sc.primary().name);
