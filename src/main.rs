@@ -239,6 +239,12 @@ fn main_inner() -> Result<(), Failure> {
         Command::Followup { sim, cuts } => {
             let opts = sim.options()?;
             let sc = load(&sim.scenario)?;
+            if sc.comparison.is_none() {
+                return Err(Failure::BadArgument(format!(
+                    "{}: `followup` compares the tests of two arms; this is a single-arm study (use `run`)",
+                    sim.scenario.display()
+                )));
+            }
             let cuts = cuts.unwrap_or_else(|| sc.followup_cuts.clone());
             let increasing = cuts.windows(2).all(|w| w[0] < w[1]);
             if cuts.is_empty() || !increasing || cuts.iter().any(|c| !(c.is_finite() && *c > 0.0)) {

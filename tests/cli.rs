@@ -166,3 +166,39 @@ horizons = [1, 5]
     assert!((km - truth).abs() < 4.0 * mcse, "{km} vs {truth} (4 SE = {})", 4.0 * mcse);
     assert!(fs::read_to_string(out.join("summary.md")).unwrap().contains("were not run"));
 }
+
+#[test]
+fn two_sided_type_i_error_counts_both_sides() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string("scenarios/ph.toml")
+        .unwrap()
+        .replace("sides = 1", "sides = 2")
+        .replace("alpha = 0.025", "alpha = 0.05");
+    let sc = dir.path().join("ph2.toml");
+    fs::write(&sc, text).unwrap();
+    let out = dir.path().join("o");
+    run_to(sc.to_str().unwrap(), &out, &["--reps", "4000"]);
+    let v: Value = serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let e = v["tests"]["logrank"]["type_i_error"].as_f64().unwrap();
+    let se = (0.05f64 * 0.95 / 4000.0).sqrt();
+    assert!((e - 0.05).abs() < 4.0 * se, "two-sided type I error {e}");
+    assert!(v["tests"]["logrank"]["reject_harm"].as_f64().is_some());
+}
+
+#[test]
+fn followup_of_a_single_arm_study_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("single.toml");
+    fs::write(
+        &sc,
+        "name = \"s\"\n[design]\nn = 30\nallocation = { a = 1 }\naccrual = { duration = 1 }\n[design.cut]\ncalendar = 3\n\
+         [arms.a.causes]\nd = { exponential = 0.2 }\n[endpoints]\nos = [\"d\"]\n[analysis]\nendpoint = \"os\"\ntests = [\"logrank\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("o");
+    let a =
+        run(&["followup", sc.to_str().unwrap(), "--cuts", "2,3", "--quiet", "--out", out.to_str().unwrap()])
+            .code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("single-arm"));
+    assert!(!out.exists());
+}

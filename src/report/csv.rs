@@ -68,10 +68,8 @@ pub fn write_patients(out: &mut dyn Write, sc: &Scenario, seed: u64, k: u64) -> 
             rec.push(arm.name.clone());
             rec.push(float(entry));
             for e in &sc.endpoints {
-                let (t, _) = cohort.endpoint_time(e, i);
-                let censor = cohort.dropout[i].min(cut - entry);
-                let event = t <= censor;
-                rec.push(float(if event { t } else { censor }));
+                let (time, event, _) = cohort.status(e, i, cut);
+                rec.push(float(time));
                 rec.push(if event { "1".into() } else { "0".into() });
             }
             w.write_record(&rec).map_err(io_err)?;

@@ -26,7 +26,10 @@ pub fn markdown(f: &FollowUp, unit: &str) -> String {
     for t in &f.tests {
         let _ = write!(o, "| `{t}` |");
         for c in &f.cuts {
-            let p = f.points.iter().find(|p| &p.test == t && p.cut == *c).expect("a point per test and cut");
+            let Some(p) = f.points.iter().find(|p| &p.test == t && p.cut == *c) else {
+                let _ = write!(o, " — |");
+                continue;
+            };
             if p.note.is_some() {
                 let _ = write!(o, " n/a¹ |");
             } else {

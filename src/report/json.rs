@@ -60,7 +60,10 @@ fn tests(r: &Results, s: &Summary) -> Value {
             v["reject_harm"] = num(t.harm as f64 / s.replicates as f64);
         }
         if let Some((null, _)) = r.null {
-            let e = Proportion::new(null.tests[i].benefit, null.replicates);
+            let e = Proportion::new(
+                super::null_rejections(&null.tests[i], r.scenario.analysis.sides),
+                null.replicates,
+            );
             v["type_i_error"] = num(e.estimate);
             v["type_i_error_se"] = num(e.se);
         }

@@ -74,7 +74,10 @@ pub fn render(r: &Results) -> String {
                 tt.not_estimable
             );
             if let Some((null, _)) = r.null {
-                let e = Proportion::new(null.tests[i].benefit, null.replicates);
+                let e = Proportion::new(
+                    super::null_rejections(&null.tests[i], r.scenario.analysis.sides),
+                    null.replicates,
+                );
                 let _ = write!(line, " {:.2}% ± {:.2} |", 100.0 * e.estimate, 100.0 * e.se);
             }
             let _ = writeln!(o, "{line}");

@@ -28,6 +28,15 @@ pub struct Results<'a> {
     pub null: Option<(&'a Summary, u64)>,
 }
 
+/// Rejections under identical arms: one-sided, those favouring the experimental arm; two-sided,
+/// those in either direction (the type I error of a two-sided test counts both).
+pub fn null_rejections(t: &crate::summary::TestTally, sides: crate::scenario::Sides) -> u64 {
+    match sides {
+        crate::scenario::Sides::One => t.benefit,
+        crate::scenario::Sides::Two => t.benefit + t.harm,
+    }
+}
+
 /// Formats a number for people: 4 significant decimals, "—" for NaN.
 pub fn fmt(x: f64) -> String {
     if x.is_nan() {
