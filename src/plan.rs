@@ -80,6 +80,8 @@ struct Curve<'a> {
     seed: u64,
     cache: BTreeMap<u64, Vec<(f64, f64)>>,
     tests: Vec<String>,
+    /// The lower end of the searched (and validated) range.
+    lo_limit: f64,
 }
 
 impl Curve<'_> {
@@ -197,6 +199,7 @@ pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, Plan
         seed: opts.seed.unwrap_or(base.simulation.seed),
         cache: BTreeMap::new(),
         tests: tests.clone(),
+        lo_limit,
     };
     let round = |x: f64| if integer { x.round() } else { x };
     let tol = |x: f64| (0.005 * x.abs()).max(1e-9);
@@ -301,7 +304,7 @@ fn lower_end(
     mut pred: impl FnMut(&mut Curve, f64) -> Result<bool, PlanError>,
 ) -> Result<f64, PlanError> {
     let (mut below, mut above) = (lo, v);
-    let lo_limit = c.opts.range.map_or(if integer { 4.0 } else { 0.0 }, |r| r.0);
+    let lo_limit = c.lo_limit;
     while pred(c, below)? {
         above = below;
         if below <= lo_limit {

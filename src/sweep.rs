@@ -305,7 +305,11 @@ pub fn run_sweep(
     }
     let out = opts.out.clone().unwrap_or_else(|| Path::new("results").join(format!("{}_sweep", base.name)));
     let manifest = Manifest {
-        scenario: template.path().display().to_string(),
+        // Canonical, so that shards started from different directories or spellings merge.
+        scenario: std::fs::canonicalize(template.path())
+            .unwrap_or_else(|_| template.path().to_path_buf())
+            .display()
+            .to_string(),
         axes: axes.to_vec(),
         zip,
         replicates,
@@ -361,7 +365,7 @@ pub fn run_sweep(
         (0..grid.len()).all(|p| read_record(&path_of(p)).is_some_and(|r| r.fingerprint == scenarios[p].1));
     if complete {
         let records: Vec<PointRecord> = (0..grid.len()).filter_map(|p| read_record(&path_of(p))).collect();
-        write_tables(&out, &manifest, &records, &base)?;
+        write_tables(&out, &manifest, records, &base)?;
     }
     Ok(SweepOutcome { out, points: mine.len(), reused, computed, complete })
 }
@@ -380,7 +384,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
     let mut records: BTreeMap<usize, PointRecord> = BTreeMap::new();
     for d in dirs {
         let m = read_manifest(d)?;
-        if m != manifest {
+        // The fingerprints pin what was simulated; where the scenario file lives does not matter.
+        if (Manifest { scenario: manifest.scenario.clone(), ..m.clone() }) != manifest {
             return Err(SweepError::Input(format!(
                 "{} and {} are not shards of the same sweep (grid, replicates, seed or engine differ)",
                 first.display(),
@@ -416,18 +421,26 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
         write_atomic(&out.join("points").join(format!("{p:06}.json")), json.as_bytes())?;
     }
     let records: Vec<PointRecord> = records.into_values().collect();
-    write_tables(out, &manifest, &records, &base)?;
     let n = records.len();
+    write_tables(out, &manifest, records, &base)?;
     Ok(SweepOutcome { out: out.to_path_buf(), points: n, reused: n, computed: 0, complete: true })
 }
 
 fn write_tables(
     out: &Path,
     manifest: &Manifest,
-    records: &[PointRecord],
+    mut records: Vec<PointRecord>,
     base: &Scenario,
 ) -> Result<(), SweepError> {
     use crate::report::sweep as rs;
+    // A reused record was simulated for the same scenario (its fingerprint says so) but perhaps
+    // reached by other overrides (keys given in another order, or a default spelt out): label it
+    // with this grid's keys and values.
+    let grid = points(&manifest.axes, manifest.zip).map_err(SweepError::Input)?;
+    for r in &mut records {
+        r.overrides = grid[r.point].iter().map(|o| (o.key.clone(), o.value)).collect();
+    }
+    let records = &records[..];
     write_atomic(
         &out.join("sweep.csv"),
         &rs::csv(manifest, records).map_err(|e| SweepError::Other(e.to_string()))?,

@@ -207,8 +207,10 @@ pub fn expected_cut(sc: &Scenario) -> Option<Years> {
     }
     if let Some(k) = cut.events {
         let total = |c: f64| sc.allocated_arms().map(|(_, a)| expected_events(sc, a, ep, c)).sum::<f64>();
-        let mut hi = accrual_end(&sc.design.accrual, sc.design.n).max(1.0);
-        while total(hi) < k as f64 && hi < 1e4 {
+        let start = accrual_end(&sc.design.accrual, sc.design.n).max(plot_horizon(sc, None));
+        let mut hi = start;
+        // Up to 10⁴ accrual periods: relative, so that days or months work as well as years.
+        while total(hi) < k as f64 && hi < 1e4 * start {
             hi *= 2.0;
         }
         if total(hi) >= k as f64 {

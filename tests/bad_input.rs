@@ -171,6 +171,15 @@ const CASES: &[Case] = &[
         expect: &["`analysis.tau`", "needs `analysis.tau`"],
     },
     Case {
+        name: "MaxCombo weights spanning more than 3 dimensions",
+        edit: Some((
+            24,
+            "horizons = [1, 2]\n[analysis.maxcombo]\nweights = [[0,0],[0,1],[1,0],[0.5,0.5],[0,3]]",
+        )),
+        line: 26,
+        expect: &["`analysis.maxcombo.weights`", "span 4 dimensions", "at most 3"],
+    },
+    Case {
         name: "hazard ratios and breaks lengths differ",
         edit: Some((15, r#"disease_death = { relative = { to = "cyc", breaks = [1], hr = [0.6] } }"#)),
         line: 15,

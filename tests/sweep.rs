@@ -172,3 +172,26 @@ fn bad_sweeps_are_clear_errors_and_write_nothing() {
         assert!(!out.exists(), "{args:?}: wrote {}", out.display());
     }
 }
+
+#[test]
+fn reused_points_take_the_current_grid_labels() {
+    // The same scenarios reached with the keys in the other order: every point is reused, and
+    // the CSV is labelled by the current command's keys.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    let run = |sets: &[&str]| {
+        let mut args = vec!["sweep", SCENARIO, "--reps", "200", "--quiet", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(sets);
+        let a = Command::cargo_bin("trialsim").unwrap().args(&args).assert().success();
+        String::from_utf8_lossy(&a.get_output().stderr).to_string()
+    };
+    run(&["--set", "design.n=200,300", "--set", "design.cut.calendar=4"]);
+    let msg = run(&["--set", "design.cut.calendar=4", "--set", "design.n=200,300"]);
+    assert!(msg.contains("2 reused, 0 computed"), "{msg}");
+    let csv = fs::read_to_string(out.join("sweep.csv")).unwrap();
+    assert!(csv.starts_with("point,design.cut.calendar,design.n,metric"), "{}", &csv[..80]);
+    assert!(csv.lines().nth(1).unwrap().starts_with("0,4,200,"), "{}", csv.lines().nth(1).unwrap());
+    // Spelling out a default adds a column without breaking the CSV.
+    let msg = run(&["--set", "design.n=200,300", "--set", "design.cut.calendar=5"]);
+    assert!(msg.contains("sweep: 2 points"), "{msg}");
+}

@@ -687,6 +687,19 @@ fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) -> Result<A
             }
             maxcombo_weights.push(w);
         }
+        // The p-value integrates over as many dimensions as the weights span as functions of Ŝ;
+        // the deterministic quadrature is fast and accurate up to 3 (the default set spans 3).
+        let rank = weight_rank(&maxcombo_weights);
+        if rank > crate::stats::mvn::MAX_MAXCOMBO_RANK {
+            return Err(ctx.err(
+                m.weights.span(),
+                key,
+                format!(
+                    "these weights span {rank} dimensions (as functions of the survival curve); at most {} are supported — drop a pair, e.g. keep [[0,0],[0,1],[1,0],[1,1]]",
+                    crate::stats::mvn::MAX_MAXCOMBO_RANK
+                ),
+            ));
+        }
     }
     if periods.is_empty()
         && let Some(t) = a.tests.get_ref().iter().find(|t| t.get_ref().trim() == "cox_periods")
@@ -771,4 +784,25 @@ fn uncertainty(ctx: &Ctx, u: &raw::RawUncertainty) -> Result<Uncertainty> {
         keys.push((key.clone(), dist));
     }
     Ok(Uncertainty { draws, keys })
+}
+
+/// The dimension spanned by FH weight functions S^ρ(1 − S)^γ over S in (0, 1): the rank of their
+/// correlation over a fine grid of S (the data's correlation matrix can only have less).
+fn weight_rank(weights: &[(f64, f64)]) -> usize {
+    let grid: Vec<f64> = (1..200).map(|i| f64::from(i) / 200.0).collect();
+    let k = weights.len();
+    let vals: Vec<Vec<f64>> = weights
+        .iter()
+        .map(|&(r, g)| grid.iter().map(|&s| crate::stats::logrank::fh_weight(s, r, g)).collect())
+        .collect();
+    let mut corr = vec![0.0; k * k];
+    for a in 0..k {
+        for b in 0..k {
+            let dot: f64 = vals[a].iter().zip(&vals[b]).map(|(x, y)| x * y).sum();
+            let na: f64 = vals[a].iter().map(|x| x * x).sum::<f64>().sqrt();
+            let nb: f64 = vals[b].iter().map(|x| x * x).sum::<f64>().sqrt();
+            corr[a * k + b] = dot / (na * nb);
+        }
+    }
+    crate::stats::mvn::pivoted_cholesky(&corr, k).1
 }

@@ -17,6 +17,9 @@ use super::normal;
 use crate::quadrature::integrate;
 use crate::quadrature::integrate_finite;
 
+/// The largest rank MaxCombo accepts: the nested quadrature costs ~100^(r−1) evaluations.
+pub const MAX_MAXCOMBO_RANK: usize = 3;
+
 /// Rank tolerance of the pivoted Cholesky (on a correlation scale).
 const RANK_TOL: f64 = 1e-9;
 
@@ -83,7 +86,8 @@ pub fn box_probability(corr: &[f64], lower: &[f64], upper: &[f64]) -> f64 {
     let owner: Vec<usize> = (0..d)
         .map(|k| (0..r).rev().find(|&c| l[k * r + c].abs() > OWNER_TOL).expect("row of a correlation matrix"))
         .collect();
-    if r > MAX_RANK {
+    if r > MAX_RANK.min(MAX_MAXCOMBO_RANK + 1) {
+        // Validation keeps MaxCombo at rank ≤ 3; beyond 4 the quadrature would not finish.
         return f64::NAN;
     }
     let problem = Problem { l: &l, r, lower, upper, owner: &owner };
