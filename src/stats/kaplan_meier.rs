@@ -24,9 +24,12 @@ pub fn greenwood_term(n: u32, d: u32) -> f64 {
     if n > d { f64::from(d) / (f64::from(n) * f64::from(n - d)) } else { 0.0 }
 }
 
-/// Ŝ_g and SE at each of `times` (increasing), written to `out` (same length).
-pub fn km_at(table: &RiskTable, g: usize, times: &[Years], out: &mut [KmPoint]) {
-    debug_assert_eq!(times.len(), out.len());
+/// Walks group g's Kaplan–Meier curve up to each of `times` (increasing) and calls
+/// `at(k, t, Ŝ(t), Σ Greenwood terms to t)`, or `at(k, t, NaN, NaN)` beyond the group's last
+/// observed time. One walk serves the estimate with its SE and the cheap band (where the unused
+/// Greenwood sum is optimised away).
+#[inline]
+fn walk(table: &RiskTable, g: usize, times: &[Years], mut at: impl FnMut(usize, f64, f64)) {
     let mut s = 1.0;
     let mut gw = 0.0;
     let mut j = 0;
@@ -39,30 +42,23 @@ pub fn km_at(table: &RiskTable, g: usize, times: &[Years], out: &mut [KmPoint]) 
             }
             j += 1;
         }
-        out[k] = if t > table.last_time[g] {
-            KmPoint::NAN
-        } else {
-            // Once Ŝ is 0 Greenwood's variance is 0·∞: undefined (NaN), as R reports it.
-            KmPoint { surv: s, se: if s > 0.0 { s * gw.sqrt() } else { f64::NAN } }
-        };
+        if t > table.last_time[g] { at(k, f64::NAN, f64::NAN) } else { at(k, s, gw) }
     }
+}
+
+/// Ŝ_g and SE at each of `times` (increasing), written to `out` (same length).
+pub fn km_at(table: &RiskTable, g: usize, times: &[Years], out: &mut [KmPoint]) {
+    debug_assert_eq!(times.len(), out.len());
+    walk(table, g, times, |k, s, gw| {
+        // Once Ŝ is 0 Greenwood's variance is 0·∞: undefined (NaN), as R reports it.
+        out[k] = KmPoint { surv: s, se: if s > 0.0 { s * gw.sqrt() } else { f64::NAN } };
+    });
 }
 
 /// Ŝ_g alone (no standard error) at each of `times` (increasing): the cheap walk used for the
 /// Kaplan–Meier band. NaN beyond the group's last observed time.
 pub fn surv_at(table: &RiskTable, g: usize, times: &[Years], out: &mut [f64]) {
-    let mut s = 1.0;
-    let mut j = 0;
-    for (k, &t) in times.iter().enumerate() {
-        while j < table.len() && table.time[j] <= t {
-            let (n, d) = (table.at_risk[j][g], table.events[j][g]);
-            if d > 0 {
-                s *= 1.0 - f64::from(d) / f64::from(n);
-            }
-            j += 1;
-        }
-        out[k] = if t > table.last_time[g] { f64::NAN } else { s };
-    }
+    walk(table, g, times, |k, s, _| out[k] = s);
 }
 
 /// Milestone survival difference at t*: diff = Ŝ₁(t*) − Ŝ₀(t*), SE² = SE₁² + SE₀²,
