@@ -15,7 +15,7 @@
 use rand::RngExt;
 use rand_distr::Exp1;
 
-use crate::hazard::Years;
+use crate::hazard::{Hazard, Years};
 use crate::rng::{Purpose, stream};
 use crate::scenario::{Accrual, CutRule, Endpoint, Scenario};
 use crate::truth::inverse_accrual;
@@ -56,6 +56,21 @@ pub struct Obs {
     pub cause: u16,
 }
 
+/// The latent time of a cause whose hazard is multiplied by `factor` from the trigger time `s` on
+/// (DESIGN.md § Model): with the same Exp(1) draw e, the time is unchanged when H(t) = e is
+/// reached by s (t ≤ s); otherwise it solves H(s) + factor·(H(T) − H(s)) = e, so
+/// T = H⁻¹(H(s) + (e − H(s))/factor) (never, for factor 0).
+pub fn after_trigger(h: &Hazard, e: f64, t: Years, s: Years, factor: f64) -> Years {
+    if t <= s {
+        return t;
+    }
+    if factor == 0.0 {
+        return f64::INFINITY;
+    }
+    let hs = h.cumulative(s);
+    h.inverse_cumulative(hs + (e - hs) / factor)
+}
+
 impl Cohort {
     pub fn n(&self) -> usize {
         self.entry.len()
@@ -87,12 +102,25 @@ impl Cohort {
 
         self.latent.clear();
         self.latent.resize(n * sc.causes.len(), f64::INFINITY);
-        for (k, cause) in sc.causes.iter().enumerate() {
-            let mut rng = stream(seed, replicate, Purpose::cause(cause));
+        // Illness–death triggers first: the causes they modify need their times. Each cause has
+        // its own stream, so the order shifts no draw.
+        let is_trigger = |k: usize| sc.arms.iter().any(|a| a.after.as_ref().is_some_and(|x| x.trigger == k));
+        let order = (0..sc.causes.len())
+            .filter(|&k| is_trigger(k))
+            .chain((0..sc.causes.len()).filter(|&k| !is_trigger(k)));
+        for k in order {
+            let mut rng = stream(seed, replicate, Purpose::cause(&sc.causes[k]));
             for i in 0..n {
                 let e: f64 = rng.sample(Exp1);
-                if let Some(h) = &sc.arms[self.arm[i] as usize].causes[k] {
-                    self.latent[k * n + i] = h.inverse_cumulative(e);
+                let arm = &sc.arms[self.arm[i] as usize];
+                if let Some(h) = &arm.causes[k] {
+                    let t = h.inverse_cumulative(e);
+                    self.latent[k * n + i] = match &arm.after {
+                        Some(after) if after.factor[k] != 1.0 => {
+                            after_trigger(h, e, t, self.latent[after.trigger * n + i], after.factor[k])
+                        }
+                        _ => t,
+                    };
                 }
             }
         }
@@ -332,5 +360,43 @@ tests = ["logrank"]
         let mut sc2 = sc.clone();
         sc2.design.cut.rule = CutRule::Last;
         assert_eq!(c.cut(&sc2).calendar, 3.0);
+    }
+
+    #[test]
+    fn illness_death_deaths_follow_the_true_survival() {
+        let text = r#"
+name = "id"
+[design]
+n = 20000
+allocation = { e = 1 }
+accrual = { duration = 1 }
+[design.cut]
+calendar = 100
+[arms.e.causes]
+death = { exponential = 0.1 }
+progression = { weibull = { shape = 1.5, scale = 3 } }
+[arms.e.after.progression]
+death = 3.0
+[endpoints]
+os = ["death"]
+[analysis]
+endpoint = "os"
+tests = []
+"#;
+        let sc = Scenario::from_toml(text, Path::new("id.toml")).expect("valid");
+        let mut c = Cohort::default();
+        c.generate(&sc, 7, 0);
+        let ep = sc.primary();
+        for t in [1.0, 3.0, 6.0] {
+            let truth = crate::truth::survival(&sc.arms[0], ep, t);
+            let alive = (0..c.n()).filter(|&i| c.endpoint_time(ep, i).0 > t).count() as f64 / c.n() as f64;
+            let se = (truth * (1.0 - truth) / c.n() as f64).sqrt();
+            assert!((alive - truth).abs() < 4.0 * se, "t = {t}: {alive} vs {truth} (SE {se})");
+            // Without the transition the survival would be exp(−0.1 t): clearly different once
+            // progression is common.
+            if t > 2.0 {
+                assert!(((-0.1 * t).exp() - truth).abs() > 8.0 * se, "t = {t}");
+            }
+        }
     }
 }

@@ -17,19 +17,84 @@ use crate::scenario::{Accrual, Arm, CutRule, Endpoint, Scenario};
 /// Absolute tolerance of each quadrature piece: far below any Monte Carlo error.
 const TOL: f64 = 1e-11;
 
-/// Cumulative hazard of an endpoint in an arm.
+/// Cumulative hazard of an endpoint in an arm: Σ_{k∈E} H_k, or −ln S_E under illness–death.
 pub fn cumulative(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
+    match arm.after_for(ep) {
+        None => latent_cumulative(arm, ep, t),
+        Some(_) => -survival(arm, ep, t).ln(),
+    }
+}
+
+/// Σ_{k∈E} H_k(t): the cumulative hazard without illness–death.
+fn latent_cumulative(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
     ep.causes.iter().filter_map(|&k| arm.causes[k].as_ref()).map(|h| h.cumulative(t)).sum()
 }
 
-/// Hazard of an endpoint in an arm.
+/// Hazard of an endpoint in an arm: Σ_k g_k(t)/S_E(t) with the sub-densities of [`sub_density`].
 pub fn hazard(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
-    ep.causes.iter().filter_map(|&k| arm.causes[k].as_ref()).map(|h| h.rate(t)).sum()
+    match arm.after_for(ep) {
+        None => ep.causes.iter().filter_map(|&k| arm.causes[k].as_ref()).map(|h| h.rate(t)).sum(),
+        Some(after) => {
+            let (p0, p1) = states(arm, after, ep, t);
+            let g: f64 = ep
+                .causes
+                .iter()
+                .filter_map(|&k| arm.causes[k].as_ref().map(|h| h.rate(t) * (p0 + after.factor[k] * p1)))
+                .sum();
+            g / (p0 + p1)
+        }
+    }
 }
 
-/// S_E(t) = exp(−H_E(t)).
+/// S_E(t) = exp(−Σ_{k∈E} H_k(t)); under illness–death P₀(t) + P₁(t) (see [`states`]).
 pub fn survival(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
-    (-cumulative(arm, ep, t)).exp()
+    match arm.after_for(ep) {
+        None => (-latent_cumulative(arm, ep, t)).exp(),
+        Some(after) => {
+            let (p0, p1) = states(arm, after, ep, t);
+            p0 + p1
+        }
+    }
+}
+
+/// Illness–death state probabilities for endpoint E whose causes the trigger p (not in E)
+/// modifies by factors f_k. The process is Markov (Andersen & Keiding 2002, illness–death model):
+/// - P₀(t) = P(no E event, no trigger) = exp(−H_p(t) − Σ_{k∈E} H_k(t));
+/// - P₁(t) = P(triggered, no E event) = ∫₀ᵗ h_p(u) P₀(u) exp(−Σ_{k∈E} f_k (H_k(t) − H_k(u))) du,
+///   the solution of P₁′ = h_p P₀ − (Σ f_k h_k) P₁, P₁(0) = 0.
+pub fn states(arm: &Arm, after: &crate::scenario::After, ep: &Endpoint, t: Years) -> (f64, f64) {
+    let Some(hp) = arm.causes[after.trigger].as_ref() else {
+        return ((-latent_cumulative(arm, ep, t)).exp(), 0.0);
+    };
+    let modified = |u: f64| -> f64 {
+        ep.causes
+            .iter()
+            .filter_map(|&k| arm.causes[k].as_ref().map(|h| after.factor[k] * h.cumulative(u)))
+            .sum()
+    };
+    let p0 = |u: f64| (-hp.cumulative(u) - latent_cumulative(arm, ep, u)).exp();
+    if t <= 0.0 {
+        return (1.0, 0.0);
+    }
+    let at_t = modified(t);
+    let p1 =
+        integrate(|u| hp.rate(u) * p0(u) * (modified(u) - at_t).exp(), 0.0, &knots(&[arm], ep, &[], t), TOL);
+    (p0(t), p1)
+}
+
+/// g_k(t): the density of cause k being the first event of E at t, h_k(t)·S_E(t) without
+/// illness–death, h_k(t)·(P₀(t) + f_k P₁(t)) with it.
+pub fn sub_density(arm: &Arm, ep: &Endpoint, cause: usize, t: Years) -> f64 {
+    let Some(h) = arm.causes[cause].as_ref() else {
+        return 0.0;
+    };
+    match arm.after_for(ep) {
+        None => h.rate(t) * survival(arm, ep, t),
+        Some(after) => {
+            let (p0, p1) = states(arm, after, ep, t);
+            h.rate(t) * (p0 + after.factor[cause] * p1)
+        }
+    }
 }
 
 /// Breakpoints of every cause of `ep` in `arm` below `upto`, then `upto` itself: the knots
@@ -38,6 +103,9 @@ fn knots(arms: &[&Arm], ep: &Endpoint, extra: &[f64], upto: Years) -> Vec<Years>
     let mut k = Vec::new();
     for arm in arms {
         for h in ep.causes.iter().filter_map(|&c| arm.causes[c].as_ref()) {
+            h.breakpoints(&mut k);
+        }
+        if let Some(h) = arm.after_for(ep).and_then(|a| arm.causes[a.trigger].as_ref()) {
             h.breakpoints(&mut k);
         }
     }
@@ -54,12 +122,12 @@ pub fn rmst(arm: &Arm, ep: &Endpoint, tau: Years) -> f64 {
     integrate(|t| survival(arm, ep, t), 0.0, &knots(&[arm], ep, &[], tau), TOL)
 }
 
-/// F_{k|E}(t) = ∫₀ᵗ h_k(u) S_E(u) du: the probability that cause k is the first event of E by t.
+/// F_{k|E}(t) = ∫₀ᵗ g_k(u) du (h_k S_E without illness–death): the probability that cause k is the first event of E by t.
 pub fn cumulative_incidence(arm: &Arm, ep: &Endpoint, cause: usize, t: Years) -> f64 {
-    let Some(h) = arm.causes[cause].as_ref() else {
+    if arm.causes[cause].is_none() {
         return 0.0;
-    };
-    integrate(|u| h.rate(u) * survival(arm, ep, u), 0.0, &knots(&[arm], ep, &[], t), TOL)
+    }
+    integrate(|u| sub_density(arm, ep, cause, u), 0.0, &knots(&[arm], ep, &[], t), TOL)
 }
 
 /// Times in (0, t_max] where S_exp − S_ctl changes sign, located by a grid scan and bisection.
@@ -451,7 +519,7 @@ mod tests {
     use crate::hazard::{Hazard, Piecewise};
 
     fn arm(causes: Vec<Option<Hazard>>) -> Arm {
-        Arm { name: "a".into(), label: "a".into(), dropout: 0.0, allocation: 1, causes }
+        Arm { name: "a".into(), label: "a".into(), dropout: 0.0, allocation: 1, causes, after: None }
     }
 
     #[test]
@@ -489,5 +557,26 @@ mod tests {
         let Accrual::Piecewise { breaks, rates } = &acc else { unreachable!() };
         assert!((inverse_accrual(breaks, rates, 30.0) - 2.0).abs() < 1e-12);
         assert!((inverse_accrual(breaks, rates, 5.0) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn illness_death_matches_its_closed_form() {
+        // Progression a, death b, death hazard × f after progression (all exponential):
+        // P₁(t) = a e^{−fbt} (1 − e^{−(a+b−fb)t}) / (a + b − fb).
+        let (a, b, f) = (0.3, 0.1, 3.0);
+        let mut arm = arm(vec![Some(Hazard::Exponential { rate: b }), Some(Hazard::Exponential { rate: a })]);
+        arm.after = Some(crate::scenario::After { trigger: 1, factor: vec![f, 1.0] });
+        let os = Endpoint { name: "os".into(), causes: vec![0] };
+        for t in [0.5, 2.0, 7.0] {
+            let c = a + b - f * b;
+            let p1 = a * (-f * b * t).exp() * (1.0 - (-c * t).exp()) / c;
+            let s = (-(a + b) * t).exp() + p1;
+            assert!((survival(&arm, &os, t) - s).abs() < 1e-10, "t = {t}");
+            // The cumulative incidence of death is 1 − S (death is the endpoint's only cause).
+            assert!((cumulative_incidence(&arm, &os, 0, t) - (1.0 - s)).abs() < 1e-9, "t = {t}");
+        }
+        // An endpoint that contains the trigger is unchanged: it ends at progression.
+        let pfs = Endpoint { name: "pfs".into(), causes: vec![0, 1] };
+        assert!((survival(&arm, &pfs, 2.0) - (-(a + b) * 2.0f64).exp()).abs() < 1e-14);
     }
 }

@@ -50,6 +50,34 @@ fn edited(edit: Option<(usize, &str)>) -> String {
 
 const CASES: &[Case] = &[
     Case {
+        name: "illness–death factor names a cause the arm lacks",
+        edit: Some((
+            16,
+            concat!(
+                "organ_failure = { relative = { to = \"cyc\", hr = 0.5 } }\n",
+                "[arms.hsct.after.organ_failure]\ndisease_deth = 2"
+            ),
+        )),
+        line: 18,
+        expect: &[
+            "`arms.hsct.after.organ_failure.disease_deth`",
+            "not a cause of arm `hsct`",
+            "`disease_death`",
+        ],
+    },
+    Case {
+        name: "negative illness–death factor",
+        edit: Some((
+            16,
+            concat!(
+                "organ_failure = { relative = { to = \"cyc\", hr = 0.5 } }\n",
+                "[arms.hsct.after.organ_failure]\ndisease_death = -1"
+            ),
+        )),
+        line: 18,
+        expect: &["`arms.hsct.after.organ_failure.disease_death`", "a hazard multiplier ≥ 0", "-1"],
+    },
+    Case {
         name: "unknown key",
         edit: Some((21, "alpah = 0.025")),
         line: 21,

@@ -110,6 +110,35 @@ pub struct Arm {
     pub allocation: usize,
     /// Hazard per cause, indexed like `Scenario::causes`; `None` means zero hazard in this arm.
     pub causes: Vec<Option<Hazard>>,
+    /// Illness–death: after this arm's non-fatal `trigger` cause, other causes' hazards are
+    /// multiplied by a factor.
+    pub after: Option<After>,
+}
+
+/// `[arms.X.after.TRIGGER] CAUSE = FACTOR`: from the time s of the trigger cause on, cause k's
+/// hazard is `factor[k]` · h_k(t) (1 for causes not named). The process is Markov in time since
+/// randomisation: the factor multiplies the same clock's hazard (DESIGN.md § Model).
+#[derive(Debug, Clone, PartialEq)]
+pub struct After {
+    /// Index into `Scenario::causes`.
+    pub trigger: usize,
+    /// One factor per cause, indexed like `Scenario::causes` (the trigger's own is 1).
+    pub factor: Vec<f64>,
+}
+
+impl After {
+    /// Whether the trigger changes endpoint `ep`: it is not itself part of `ep` (else the endpoint
+    /// ends at the trigger) and some cause of `ep` has a factor other than 1.
+    pub fn affects(&self, ep: &Endpoint) -> bool {
+        !ep.causes.contains(&self.trigger) && ep.causes.iter().any(|&k| self.factor[k] != 1.0)
+    }
+}
+
+impl Arm {
+    /// The illness–death transition when it changes endpoint `ep`.
+    pub fn after_for(&self, ep: &Endpoint) -> Option<&After> {
+        self.after.as_ref().filter(|a| a.affects(ep))
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -109,6 +109,8 @@ pub struct RawArm {
     pub label: Option<String>,
     pub dropout: Option<S<f64>>,
     pub causes: S<BTreeMap<String, S<RawHazard>>>,
+    /// `[arms.X.after.<non-fatal cause>] <death cause> = factor`: illness–death.
+    pub after: Option<S<BTreeMap<String, S<BTreeMap<String, S<f64>>>>>>,
 }
 
 #[derive(Debug, Deserialize)]

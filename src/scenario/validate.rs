@@ -1,7 +1,7 @@
 //! Raw scenario → `Scenario`. Every check names the dotted key, what is allowed and what was
 //! found, and points at the value in the file.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::Path;
 
@@ -421,6 +421,7 @@ fn arms(ctx: &Ctx, raw: &raw::RawScenario, causes: &[String]) -> Result<Vec<Arm>
             dropout,
             allocation: 0,
             causes: hz,
+            after: None,
         });
     }
     // Second pass: relative hazards, which refer to an absolute hazard of another arm.
@@ -511,6 +512,11 @@ fn arms(ctx: &Ctx, raw: &raw::RawScenario, causes: &[String]) -> Result<Vec<Arm>
                 Some(Hazard::Relative { base: Box::new(base), hr: Piecewise::new(breaks, hr) });
         }
     }
+    for (ai, a) in raw_arms.values().enumerate() {
+        if let Some(after) = &a.get_ref().after {
+            arms[ai].after = Some(illness_death(ctx, &arms[ai], after, causes)?);
+        }
+    }
     // Equivalent forms that are cheaper to sample (see `Hazard::simplified`).
     for arm in &mut arms {
         for h in arm.causes.iter_mut().flatten() {
@@ -518,6 +524,54 @@ fn arms(ctx: &Ctx, raw: &raw::RawScenario, causes: &[String]) -> Result<Vec<Arm>
         }
     }
     Ok(arms)
+}
+
+/// `[arms.X.after.TRIGGER]`: one non-fatal trigger per arm, a cause of this arm; each factor
+/// names another cause of this arm and is a finite number ≥ 0.
+fn illness_death(
+    ctx: &Ctx,
+    arm: &Arm,
+    after: &S<BTreeMap<String, S<BTreeMap<String, S<f64>>>>>,
+    causes: &[String],
+) -> Result<After> {
+    let name = &arm.name;
+    let own: Vec<&String> =
+        causes.iter().enumerate().filter(|(k, _)| arm.causes[*k].is_some()).map(|(_, c)| c).collect();
+    let mut entries = after.get_ref().iter();
+    let (Some((trigger, table)), None) = (entries.next(), entries.next()) else {
+        return Err(ctx.err(
+            after.span(),
+            format!("arms.{name}.after"),
+            format!("expected exactly one non-fatal trigger cause per arm, found {}", after.get_ref().len()),
+        ));
+    };
+    let key = format!("arms.{name}.after.{trigger}");
+    let Some(ti) = causes.iter().position(|c| c == trigger).filter(|&k| arm.causes[k].is_some()) else {
+        return Err(ctx.err(
+            table.span(),
+            key,
+            format!("`{trigger}` is not a cause of arm `{name}`; its causes are: {}", list(own.into_iter())),
+        ));
+    };
+    let mut factor = vec![1.0; causes.len()];
+    for (cause, f) in table.get_ref() {
+        let k = format!("{key}.{cause}");
+        let Some(ci) = causes.iter().position(|c| c == cause).filter(|&c| arm.causes[c].is_some()) else {
+            return Err(ctx.err(
+                f.span(),
+                k,
+                format!(
+                    "`{cause}` is not a cause of arm `{name}`; its causes are: {}",
+                    list(own.into_iter())
+                ),
+            ));
+        };
+        if ci == ti {
+            return Err(ctx.err(f.span(), k, "the trigger cannot modify its own hazard"));
+        }
+        factor[ci] = ctx.number(f, &k, "a hazard multiplier ≥ 0", |x| x >= 0.0)?;
+    }
+    Ok(After { trigger: ti, factor })
 }
 
 fn absolute(ctx: &Ctx, h: &RawHazard, key: &str) -> Result<Hazard> {
