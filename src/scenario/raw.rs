@@ -110,8 +110,11 @@ pub struct RawArm {
     pub dropout: Option<S<f64>>,
     pub causes: S<BTreeMap<String, S<RawHazard>>>,
     /// `[arms.X.after.<non-fatal cause>] <death cause> = factor`: illness–death.
-    pub after: Option<S<BTreeMap<String, S<BTreeMap<String, S<f64>>>>>>,
+    pub after: Option<S<RawAfter>>,
 }
+
+/// Trigger cause → (modified cause → factor).
+pub type RawAfter = BTreeMap<String, S<BTreeMap<String, S<f64>>>>;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "snake_case")]

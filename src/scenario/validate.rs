@@ -1,7 +1,7 @@
 //! Raw scenario → `Scenario`. Every check names the dotted key, what is allowed and what was
 //! found, and points at the value in the file.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::Path;
 
@@ -528,12 +528,7 @@ fn arms(ctx: &Ctx, raw: &raw::RawScenario, causes: &[String]) -> Result<Vec<Arm>
 
 /// `[arms.X.after.TRIGGER]`: one non-fatal trigger per arm, a cause of this arm; each factor
 /// names another cause of this arm and is a finite number ≥ 0.
-fn illness_death(
-    ctx: &Ctx,
-    arm: &Arm,
-    after: &S<BTreeMap<String, S<BTreeMap<String, S<f64>>>>>,
-    causes: &[String],
-) -> Result<After> {
+fn illness_death(ctx: &Ctx, arm: &Arm, after: &S<raw::RawAfter>, causes: &[String]) -> Result<After> {
     let name = &arm.name;
     let own: Vec<&String> =
         causes.iter().enumerate().filter(|(k, _)| arm.causes[*k].is_some()).map(|(_, c)| c).collect();
