@@ -14,6 +14,7 @@
 //! ```
 
 pub mod assurance;
+pub mod calibrate;
 pub mod cohort;
 pub mod engine;
 pub mod followup;

@@ -8,6 +8,9 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use trialsim::assurance::{AssuranceError, assurance, prior_draws, read_draws};
+use trialsim::calibrate::{
+    CalibrateError, Calibration, Options as CalibrateOptions, Problem, Study, calibrate,
+};
 use trialsim::plan::{PlanError, PlanOptions};
 use trialsim::run::{Options, RunError, in_pool, progress, run, run_followup, run_plan};
 use trialsim::scenario::overrides::Template;
@@ -176,6 +179,38 @@ An interrupted sweep rerun with the same command computes only the missing point
         /// Where to write the merged sweep.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Fit study files' free parameters to their published figures; several files make a joint
+    /// fit (parameters with the same name are shared).
+    #[command(after_help = "Examples:
+  trialsim calibrate scenarios/studies/astis.toml --out results/calibration/astis
+  trialsim calibrate scenarios/studies/ebmt_registry.toml scenarios/studies/phase2_series.toml \\
+      scenarios/studies/astis.toml --out results/calibration/joint
+Writes calibration.json, calibration.md, calibration.svg, fitted.toml and draws.csv (one study), or
+<study>/fitted.toml and <study>/draws.csv for each study of a joint fit.")]
+    Calibrate {
+        /// Study files: scenarios with [[targets]] and [calibrate].
+        #[arg(required = true)]
+        studies: Vec<PathBuf>,
+        /// Simulated copies of each study for the predictive check (overrides the first file's
+        /// `simulation.replicates`).
+        #[arg(long)]
+        reps: Option<u64>,
+        /// Seed (overrides the first file's `simulation.seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Parametric bootstrap: simulated studies to refit.
+        #[arg(long, default_value_t = 200)]
+        bootstrap: usize,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Output directory (default: results/calibration/<study name>, or .../joint).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// No progress messages.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Validate a scenario and print its true values (no simulation).
     #[command(after_help = EXAMPLES)]
@@ -389,10 +424,84 @@ fn main_inner() -> Result<(), Failure> {
                 outcome.points, outcome.reused, outcome.computed
             );
         }
+        Command::Calibrate { studies, reps, seed, bootstrap, threads, out, quiet } => {
+            if reps == Some(0) {
+                return Err(Failure::BadArgument("--reps: expected at least 1 replicate, found 0".into()));
+            }
+            if bootstrap == 1 {
+                return Err(Failure::BadArgument(
+                    "--bootstrap: expected 0 or at least 2 draws, found 1".into(),
+                ));
+            }
+            if threads == Some(0) {
+                return Err(Failure::BadArgument("--threads: expected at least 1 thread, found 0".into()));
+            }
+            let loaded = studies
+                .iter()
+                .map(|p| Study::load(p))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(calibrate_failure)?;
+            let problem = Problem::new(loaded).map_err(calibrate_failure)?;
+            let out = out.unwrap_or_else(|| {
+                let name = if problem.studies.len() > 1 {
+                    "joint".to_string()
+                } else {
+                    problem.studies[0].name().to_string()
+                };
+                Path::new("results").join("calibration").join(name)
+            });
+            let opts = CalibrateOptions { replicates: reps, seed, bootstrap, quiet };
+            let c = in_pool(threads, || calibrate(problem, &opts))
+                .map_err(|e| Failure::Other(e.into()))?
+                .map_err(calibrate_failure)?;
+            write_calibration(&c, &out).map_err(Failure::Other)?;
+            if !quiet {
+                eprint!("{}", trialsim::report::calibration::markdown(&c));
+            }
+            done(&out, quiet);
+        }
         Command::Check { scenario } => {
             let sc = load(&scenario)?;
             print!("{}", trialsim::report::markdown::truth_table(&sc));
         }
+    }
+    Ok(())
+}
+
+fn calibrate_failure(e: CalibrateError) -> Failure {
+    match e {
+        CalibrateError::Scenario(e) => Failure::BadInput(e),
+        CalibrateError::Study { .. } => Failure::BadArgument(e.to_string()),
+        CalibrateError::Fit(_) => Failure::Other(e.into()),
+    }
+}
+
+/// Every file is rendered first, then written atomically: a failure writes nothing partial.
+fn write_calibration(c: &Calibration, out: &Path) -> anyhow::Result<()> {
+    use trialsim::report::calibration as rc;
+    let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
+        (out.join("calibration.json"), rc::json(c).into_bytes()),
+        (out.join("calibration.md"), rc::markdown(c).into_bytes()),
+        (
+            out.join("calibration.svg"),
+            rc::svg(c).map_err(anyhow::Error::msg).context("calibration.svg")?.into_bytes(),
+        ),
+    ];
+    for s in 0..c.problem.studies.len() {
+        let dir = match rc::study_dir(&c.problem, s) {
+            Some(d) => out.join(d),
+            None => out.to_path_buf(),
+        };
+        files.push((dir.join("fitted.toml"), rc::fitted_toml(c, s)?.into_bytes()));
+        if !c.draws.is_empty() {
+            files.push((dir.join("draws.csv"), rc::draws_csv(c, s)?));
+        }
+    }
+    for (path, bytes) in files {
+        if let Some(dir) = path.parent() {
+            trialsim::io::create_dir(dir)?;
+        }
+        trialsim::io::write_atomic(&path, &bytes)?;
     }
     Ok(())
 }

@@ -306,10 +306,14 @@ pub fn expected_cut(sc: &Scenario) -> Option<Years> {
 /// AHR = exp(∫ w(u) log HR(u) du / ∫ w(u) du), with w the expected event density of both arms
 /// at the cut (Kalbfleisch & Prentice 1981; the form used by gsDesign2's `ahr`).
 pub fn average_hazard_ratio(sc: &Scenario, cut: Years, from: Years, to: Years) -> f64 {
+    average_hazard_ratio_of(sc, sc.primary(), cut, from, to)
+}
+
+/// [`average_hazard_ratio`] for any endpoint `ep`.
+pub fn average_hazard_ratio_of(sc: &Scenario, ep: &Endpoint, cut: Years, from: Years, to: Years) -> f64 {
     let (Some(ctl), Some(exp)) = (sc.control(), sc.experimental()) else {
         return f64::NAN;
     };
-    let ep = sc.primary();
     let n = sc.design.n;
     let density = |arm: &Arm, u: f64| {
         arm.allocation as f64

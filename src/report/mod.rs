@@ -1,6 +1,7 @@
 //! Results → files. Each format is a pure function from the run's results to bytes; writing is
 //! done once, atomically, by `run`.
 
+pub mod calibration;
 pub mod chart;
 pub mod csv;
 pub mod followup;

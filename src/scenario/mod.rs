@@ -9,6 +9,7 @@
 mod error;
 pub mod overrides;
 mod raw;
+pub mod study;
 mod validate;
 
 use std::path::Path;
@@ -39,6 +40,10 @@ pub struct Scenario {
     pub sweep: Option<(Vec<String>, bool)>,
     /// Prior distributions of numeric keys (`[uncertainty]`), for assurance.
     pub uncertainty: Option<Uncertainty>,
+    /// A study file's published figures (`[[targets]]`); empty for a planning scenario.
+    pub targets: Vec<study::Target>,
+    /// A study file's free parameters (`[calibrate]`).
+    pub calibrate: Option<study::Calibrate>,
 }
 
 /// `[uncertainty]`: how many parameter draws, and a distribution per dotted key.

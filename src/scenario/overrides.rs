@@ -61,23 +61,28 @@ impl Template {
 
     /// The current numeric value at a dotted key (None when absent or not a number).
     pub fn get(&self, key: &str) -> Option<f64> {
-        let steps = steps(key)?;
-        let mut v: &Value = self.table.get(&steps[0].0)?;
-        for (i, (name, idx)) in steps.iter().enumerate() {
-            if i > 0 {
-                v = v.as_table()?.get(name)?;
-            }
-            if let Some(k) = idx {
-                v = v.as_array()?.get(*k)?;
-            }
-        }
-        match v {
-            Value::Integer(x) => Some(*x as f64),
-            Value::Float(x) => Some(*x),
-            _ => None,
-        }
+        template_get(&self.table, key)
     }
 
+    /// The same template without `[calibrate]` (whose key checks re-read the document): what a
+    /// fit re-validates at every point.
+    pub fn model_only(&self) -> Template {
+        let mut table = self.table.clone();
+        table.remove("calibrate");
+        Template { path: self.path.clone(), table }
+    }
+
+    /// The document with the overrides applied, as TOML text (for `fitted.toml`).
+    pub fn text_with(&self, overrides: &[Override]) -> Result<String, ScenarioError> {
+        let mut t = self.table.clone();
+        for o in overrides {
+            set(&mut t, &o.key, o.value).map_err(|m| ScenarioError::without_location(&self.path, m))?;
+        }
+        Ok(toml::to_string(&t).expect("a TOML table serialises"))
+    }
+}
+
+impl Template {
     /// Checks that `key` names a number in this scenario (or a missing number in an existing
     /// table, such as an arm's `dropout`), without building a scenario.
     pub fn check_key(&self, key: &str) -> Result<(), ScenarioError> {
@@ -109,6 +114,41 @@ impl Template {
             }
         }
     }
+}
+
+fn template_get(table: &Table, key: &str) -> Option<f64> {
+    let steps = steps(key)?;
+    let mut v: &Value = table.get(&steps[0].0)?;
+    for (i, (name, idx)) in steps.iter().enumerate() {
+        if i > 0 {
+            v = v.as_table()?.get(name)?;
+        }
+        if let Some(k) = idx {
+            v = v.as_array()?.get(*k)?;
+        }
+    }
+    match v {
+        Value::Integer(x) => Some(*x as f64),
+        Value::Float(x) => Some(*x),
+        _ => None,
+    }
+}
+
+/// The number at a dotted key (None: a number left to its default), or why the key cannot be set.
+pub(super) fn numeric(table: &Table, key: &str) -> Result<Option<f64>, String> {
+    let mut t = table.clone();
+    set(&mut t, key, 0.0)?;
+    if template_get(table, key).is_none() {
+        // A number left to its default: the key must be one the scenario accepts there.
+        t.remove("calibrate");
+        t.remove("targets");
+        let text = toml::to_string(&t).expect("a TOML table serialises");
+        if let Err(e) = Scenario::from_toml(&text, Path::new(key)) {
+            return Err(format!("`{key}` cannot be set: {}", e.message));
+        }
+    }
+    let template = Template { path: std::path::PathBuf::new(), table: table.clone() };
+    Ok(template.get(key))
 }
 
 /// Sets a numeric value at a dotted key; the error says what is wrong with the key.

@@ -28,6 +28,46 @@ pub struct RawScenario {
     pub followup: Option<RawFollowup>,
     pub sweep: Option<RawSweep>,
     pub uncertainty: Option<RawUncertainty>,
+    /// A study file's published figures (`[[targets]]`) and free parameters (`[calibrate]`).
+    pub targets: Option<S<Vec<S<RawTarget>>>>,
+    pub calibrate: Option<S<RawCalibrate>>,
+}
+
+/// One published figure: `kind` is `count`, `survival`, `failure` or `hazard_ratio`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub name: S<String>,
+    pub kind: S<String>,
+    pub value: S<f64>,
+    pub arm: Option<S<String>>,
+    pub endpoint: Option<S<String>>,
+    pub causes: Option<S<Vec<S<String>>>>,
+    pub from: Option<S<f64>>,
+    pub to: Option<S<f64>>,
+    pub patients: Option<S<i64>>,
+    pub time: Option<S<f64>>,
+    pub after: Option<S<f64>>,
+    pub ci: Option<S<Vec<S<f64>>>>,
+    pub role: Option<S<String>>,
+    pub source: Option<String>,
+    pub note: Option<String>,
+}
+
+/// `[calibrate]`: Nelder–Mead starts and the free parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalibrate {
+    pub starts: Option<S<i64>>,
+    pub free: S<BTreeMap<String, S<RawFree>>>,
+}
+
+/// `NAME = { keys = [...], bounds = [lo, hi] }`; without `keys`, NAME is the dotted key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFree {
+    pub keys: Option<S<Vec<S<String>>>>,
+    pub bounds: S<Vec<f64>>,
 }
 
 /// `[uncertainty]`: prior distributions of numeric keys, for assurance.

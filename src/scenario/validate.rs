@@ -17,7 +17,7 @@ pub const TEST_NAMES: &str =
 const MAX_REPLICATES: i64 = 1_000_000_000;
 const MAX_PATIENTS: i64 = 10_000_000;
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     path: &'a Path,
     text: &'a str,
 }
@@ -25,12 +25,23 @@ struct Ctx<'a> {
 type Result<T> = std::result::Result<T, ScenarioError>;
 
 impl Ctx<'_> {
-    fn err(&self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+    pub(super) fn err(
+        &self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ScenarioError {
         ScenarioError::at(self.path, self.text, span, Some(key.into()), message.into())
     }
 
     /// A finite number satisfying `ok`, else an error saying `expected`.
-    fn number(&self, v: &S<f64>, key: &str, expected: &str, ok: impl Fn(f64) -> bool) -> Result<f64> {
+    pub(super) fn number(
+        &self,
+        v: &S<f64>,
+        key: &str,
+        expected: &str,
+        ok: impl Fn(f64) -> bool,
+    ) -> Result<f64> {
         let x = *v.get_ref();
         if x.is_finite() && ok(x) {
             Ok(x)
@@ -39,7 +50,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn integer(&self, v: &S<i64>, key: &str, lo: i64, hi: i64) -> Result<i64> {
+    pub(super) fn integer(&self, v: &S<i64>, key: &str, lo: i64, hi: i64) -> Result<i64> {
         let x = *v.get_ref();
         if (lo..=hi).contains(&x) {
             Ok(x)
@@ -70,7 +81,7 @@ impl Ctx<'_> {
         Ok(out)
     }
 
-    fn name(&self, v: &S<String>, key: &str) -> Result<String> {
+    pub(super) fn name(&self, v: &S<String>, key: &str) -> Result<String> {
         let s = v.get_ref();
         let ok = !s.is_empty()
             && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -259,6 +270,9 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
         None => Vec::new(),
     };
 
+    let (targets, calibrate) =
+        study_tables(ctx, &raw, &arms, &causes, &endpoints, &design, comparison.is_some())?;
+
     Ok(Scenario {
         name,
         title: raw.title.unwrap_or_default(),
@@ -273,7 +287,44 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
         followup_cuts,
         sweep,
         uncertainty,
+        targets,
+        calibrate,
     })
+}
+
+fn study_tables(
+    ctx: &Ctx,
+    raw: &raw::RawScenario,
+    arms: &[Arm],
+    causes: &[String],
+    endpoints: &[Endpoint],
+    design: &Design,
+    two_arms: bool,
+) -> Result<(Vec<study::Target>, Option<study::Calibrate>)> {
+    let alloc_sum: usize = arms.iter().map(|a| a.allocation).sum();
+    let names = study::Names {
+        arms,
+        causes,
+        endpoints,
+        arm_patients: arms
+            .iter()
+            .map(|a| (design.n as f64 * a.allocation as f64 / alloc_sum as f64).round() as usize)
+            .collect(),
+        two_arms,
+    };
+    let targets = match &raw.targets {
+        Some(t) => study::targets(ctx, t, &names)?,
+        None => Vec::new(),
+    };
+    let calibrate = match &raw.calibrate {
+        None => None,
+        Some(c) => {
+            let table: toml::Table = toml::from_str(ctx.text)
+                .map_err(|e| ScenarioError::without_location(ctx.path, e.message().to_string()))?;
+            Some(study::calibrate(ctx, c, &table)?)
+        }
+    };
+    Ok((targets, calibrate))
 }
 
 fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {

@@ -1,0 +1,554 @@
+//! Calibration outputs: calibration.json (the contract: `parameters` name → value, se;
+//! `targets` with name, published, model, percentile, interval), calibration.md, calibration.svg
+//! (per study, the published figures with their CIs over the fitted model's curves and the 95%
+//! predictive bands), fitted.toml (a runnable scenario) and draws.csv (bootstrap draws, one
+//! column per dotted key, as `trialsim assurance --draws` reads them).
+
+use std::fmt::Write;
+
+use plotters::prelude::*;
+use serde_json::{Value, json};
+
+use super::chart::PALETTE;
+use crate::calibrate::model::{Cell, cell_probabilities};
+use crate::calibrate::{Calibration, Problem};
+use crate::scenario::Scenario;
+use crate::scenario::study::{Role, TargetKind};
+
+fn finite(x: f64) -> Value {
+    if x.is_finite() { json!(x) } else { Value::Null }
+}
+
+pub fn json(c: &Calibration) -> String {
+    let p = &c.problem;
+    let mut parameters = serde_json::Map::new();
+    for (j, par) in p.params.iter().enumerate() {
+        let b = &c.bootstrap.parameters[j];
+        let keys: serde_json::Map<String, Value> = p
+            .studies
+            .iter()
+            .zip(&par.keys)
+            .filter(|(_, k)| !k.is_empty())
+            .map(|(s, k)| (s.name().to_string(), json!(k)))
+            .collect();
+        parameters.insert(
+            par.name.clone(),
+            json!({
+                "value": c.fit.estimate[j],
+                "se": finite(c.fit.se[j]),
+                "identified": c.fit.se[j].is_finite(),
+                "bounds": [par.lower, par.upper],
+                "at_bound": near_bound(c.fit.estimate[j], par.lower, par.upper),
+                "keys": keys,
+                "bootstrap": { "mean": b.1, "sd": b.2, "interval": [b.3, b.4] },
+            }),
+        );
+    }
+    let targets: Vec<Value> = c
+        .targets
+        .iter()
+        .map(|t| {
+            json!({
+                "study": t.study,
+                "name": t.name,
+                "kind": t.kind,
+                "role": t.role,
+                "published": t.published,
+                "published_ci": t.published_ci.map(|(a, b)| [a, b]),
+                "model": finite(t.model),
+                "percentile": t.percentile,
+                "interval": [finite(t.interval.0), finite(t.interval.1)],
+                "outside": t.outside,
+                "not_estimable": t.not_estimable,
+                "source": t.source,
+                "note": t.note,
+            })
+        })
+        .collect();
+    let v = json!({
+        "studies": p.studies.iter().map(|s| s.name()).collect::<Vec<_>>(),
+        "seed": c.seed,
+        "parameters": parameters,
+        "fit": {
+            "negative_log_likelihood": c.fit.optimum.negative_log_likelihood,
+            "identified_dimensions": c.fit.rank,
+            "starts": c.fit.optimum.starts.len(),
+            "starts_agreeing": c.fit.optimum.starts_agreeing,
+            "converged": c.fit.optimum.starts.iter().any(|s| s.converged && s.negative_log_likelihood - c.fit.optimum.negative_log_likelihood < 1e-3),
+            "start_outcomes": c.fit.optimum.starts,
+        },
+        "likelihood_ratio": c.likelihood_ratio.as_ref().map(|lr| json!({
+            "statistic": lr.statistic,
+            "df": lr.df,
+            "p_value": finite(lr.p_value),
+            "separate": lr.separate.iter().map(|s| json!({
+                "study": s.study,
+                "negative_log_likelihood": s.negative_log_likelihood,
+                "identified_dimensions": s.rank,
+                "parameters": s.parameters.iter().map(|(n, v, se)| json!({"name": n, "value": v, "se": finite(*se)})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })),
+        "targets": targets,
+        "predictive": c.predictive,
+        "bootstrap": { "draws": c.bootstrap.draws, "unconverged": c.bootstrap.unconverged },
+        "follow_up": c.follow_up,
+    });
+    serde_json::to_string_pretty(&v).expect("serialises") + "\n"
+}
+
+fn near_bound(x: f64, lo: f64, hi: f64) -> bool {
+    let tol = 1e-4 * (hi - lo);
+    x - lo < tol || hi - x < tol
+}
+
+fn g(x: f64) -> String {
+    if x.is_nan() {
+        "—".into()
+    } else if x.fract() == 0.0 && x.abs() < 1e6 {
+        format!("{x:.0}")
+    } else if x.abs() >= 100.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+pub fn markdown(c: &Calibration) -> String {
+    let p = &c.problem;
+    let mut o = String::new();
+    let names: Vec<&str> = p.studies.iter().map(|s| s.name()).collect();
+    let _ = writeln!(o, "# Calibration: {}\n", names.join(" + "));
+    let conv = c.fit.optimum.starts_agreeing;
+    let _ = writeln!(
+        o,
+        "Maximum likelihood over {} free parameters: −ℓ = {:.3}; {conv} of {} Nelder–Mead starts reached it (within 0.001); {} identified dimensions.\n",
+        p.params.len(),
+        c.fit.optimum.negative_log_likelihood,
+        c.fit.optimum.starts.len(),
+        c.fit.rank
+    );
+    let _ = writeln!(o, "## Parameters\n");
+    let _ = writeln!(
+        o,
+        "| parameter | estimate | SE (observed information) | bootstrap 95% interval | bounds | studies |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---|");
+    for (j, par) in p.params.iter().enumerate() {
+        let b = &c.bootstrap.parameters[j];
+        let studies: Vec<&str> =
+            p.studies.iter().zip(&par.keys).filter(|(_, k)| !k.is_empty()).map(|(s, _)| s.name()).collect();
+        let se = if c.fit.se[j].is_finite() { g(c.fit.se[j]) } else { "not identified".into() };
+        let bound = if near_bound(c.fit.estimate[j], par.lower, par.upper) { " (at a bound)" } else { "" };
+        let _ = writeln!(
+            o,
+            "| `{}` | {}{bound} | {se} | {}–{} | [{}, {}] | {} |",
+            par.name,
+            g(c.fit.estimate[j]),
+            g(b.3),
+            g(b.4),
+            g(par.lower),
+            g(par.upper),
+            studies.join(", ")
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\nBootstrap: {} simulated studies refitted ({} stopped without meeting the tolerance).\n",
+        c.bootstrap.draws, c.bootstrap.unconverged
+    );
+    if let Some(lr) = &c.likelihood_ratio {
+        let _ = writeln!(o, "## One model for all studies?\n");
+        let _ = writeln!(
+            o,
+            "Likelihood ratio of the joint fit (shared parameters) against separate fits of each study: LR = {:.2} on {} df (identified dimensions), p = {}.\n",
+            lr.statistic,
+            lr.df,
+            if lr.p_value.is_nan() { "—".into() } else { format!("{:.3}", lr.p_value) }
+        );
+        let _ = writeln!(o, "| study alone | −ℓ | identified dimensions | estimates |");
+        let _ = writeln!(o, "|---|---|---|---|");
+        for s in &lr.separate {
+            let est: Vec<String> = s
+                .parameters
+                .iter()
+                .map(|(n, v, se)| {
+                    if se.is_finite() {
+                        format!("{n} {} ({})", g(*v), g(*se))
+                    } else {
+                        format!("{n} {} (n.i.)", g(*v))
+                    }
+                })
+                .collect();
+            let _ = writeln!(
+                o,
+                "| {} | {:.3} | {} | {} |",
+                s.study,
+                s.negative_log_likelihood,
+                s.rank,
+                est.join("; ")
+            );
+        }
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(o, "## Follow-up of each study's design\n");
+    let _ = writeln!(o, "| study | expected cut | median time on study | potential follow-up |");
+    let _ = writeln!(o, "|---|---|---|---|");
+    for f in &c.follow_up {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {}–{} |",
+            f.study,
+            g(f.expected_cut),
+            g(f.median),
+            g(f.range.0),
+            g(f.range.1)
+        );
+    }
+    let _ = writeln!(o, "\n## Every published figure against the fitted model\n");
+    let _ = writeln!(
+        o,
+        "Percentile: the fraction of {} simulated copies of the study below the published figure (mid-p for counts). Role: `fit` in the likelihood, `split` a split of fitted counts, `check` restates other figures (predictive check only).\n",
+        c.predictive.replicates
+    );
+    let _ =
+        writeln!(o, "| study | figure | role | published | model | percentile | 95% predictive interval | |");
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|");
+    for t in &c.targets {
+        let ci = t.published_ci.map_or(String::new(), |(a, b)| format!(" ({}–{})", g(a), g(b)));
+        let flag = if t.outside { "**outside**" } else { "" };
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {}{ci} | {} | {:.3} | {}–{} | {flag} |",
+            t.study,
+            t.name,
+            t.role,
+            g(t.published),
+            g(t.model),
+            t.percentile,
+            g(t.interval.0),
+            g(t.interval.1)
+        );
+    }
+    let pr = &c.predictive;
+    let _ = writeln!(
+        o,
+        "\n{} of {} figures fall outside their 95% predictive interval; simulated copies of the studies have {:.2} outside on average, and {:.1}% of them have {} or more (so {}).\n",
+        pr.outside,
+        pr.figures,
+        pr.expected_outside,
+        100.0 * pr.p_value_outside,
+        pr.outside,
+        if pr.p_value_outside < 0.05 {
+            "more figures fall outside than chance explains"
+        } else {
+            "no more fall outside than chance explains"
+        }
+    );
+    let _ = writeln!(o, "## Sources\n");
+    for t in &c.targets {
+        if !t.source.is_empty() || !t.note.is_empty() {
+            let _ = writeln!(o, "- `{}` / `{}`: {} {}", t.study, t.name, t.source, t.note);
+        }
+    }
+    o
+}
+
+/// fitted.toml for study `s`: the study file with the fitted values written in.
+pub fn fitted_toml(c: &Calibration, s: usize) -> Result<String, crate::scenario::ScenarioError> {
+    let p = &c.problem;
+    let st = &p.studies[s];
+    let text = st.template.text_with(&p.overrides(s, &c.fit.estimate))?;
+    let mut head = format!(
+        "# Fitted by `trialsim calibrate` from {} (studies: {}).\n# Free parameters at their maximum-likelihood values:\n",
+        st.path.display(),
+        p.studies.iter().map(|x| x.name()).collect::<Vec<_>>().join(", ")
+    );
+    for (j, par) in p.params.iter().enumerate() {
+        if !par.keys[s].is_empty() {
+            let se = if c.fit.se[j].is_finite() {
+                format!("SE {}", g(c.fit.se[j]))
+            } else {
+                "not identified".into()
+            };
+            let _ = writeln!(
+                head,
+                "#   {} = {} ({se}) -> {}",
+                par.name,
+                c.fit.estimate[j],
+                par.keys[s].join(", ")
+            );
+        }
+    }
+    Ok(head + "\n" + &text)
+}
+
+/// draws.csv for study `s`: `draw`, then one column per dotted key it sets.
+pub fn draws_csv(c: &Calibration, s: usize) -> Result<Vec<u8>, csv::Error> {
+    let p = &c.problem;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["draw".to_string()];
+    let mut cols = Vec::new();
+    for (j, par) in p.params.iter().enumerate() {
+        for k in &par.keys[s] {
+            header.push(k.clone());
+            cols.push(j);
+        }
+    }
+    w.write_record(&header)?;
+    for (d, row) in c.draws.iter().enumerate() {
+        let mut rec = vec![d.to_string()];
+        rec.extend(cols.iter().map(|&j| super::csv::float(row[j])));
+        w.write_record(&rec)?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// A curve of one panel: model values on a time grid, and published points with their CI and
+/// predictive interval.
+struct Curve {
+    label: String,
+    model: Vec<(f64, f64)>,
+    points: Vec<Point>,
+}
+
+struct Point {
+    time: f64,
+    published: f64,
+    ci: Option<(f64, f64)>,
+    band: (f64, f64),
+}
+
+/// Times T at which the fit cells of a count group give a cumulative figure: for every cause of
+/// the endpoint, the cells holding it tile (0, T].
+fn cumulative_times(sc: &Scenario, members: &[usize]) -> Vec<f64> {
+    let mut out = Vec::new();
+    for &i in members {
+        let TargetKind::Count { endpoint, to, .. } = &sc.targets[i].kind else { continue };
+        if !to.is_finite() {
+            continue;
+        }
+        let tiles = sc.endpoints[*endpoint].causes.iter().all(|k| {
+            let mut pieces: Vec<(f64, f64)> = members
+                .iter()
+                .filter_map(|&j| match &sc.targets[j].kind {
+                    TargetKind::Count { causes, from, to: t2, .. } if causes.contains(k) && *t2 <= *to => {
+                        Some((*from, *t2))
+                    }
+                    _ => None,
+                })
+                .collect();
+            pieces.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let mut at = 0.0;
+            for (a, b) in pieces {
+                if a != at {
+                    return false;
+                }
+                at = b;
+            }
+            at == *to
+        });
+        if tiles && !out.contains(to) {
+            out.push(*to);
+        }
+    }
+    out.sort_by(|a, b| a.total_cmp(b));
+    out
+}
+
+fn curves(c: &Calibration, s: usize) -> Vec<Curve> {
+    let sc = &c.fitted[s];
+    let targets = &c.problem.studies[s].scenario.targets;
+    let sims = &c.simulated[s];
+    let cut = crate::truth::expected_cut(sc).unwrap_or(1.0);
+    let mut horizon: f64 = 0.0;
+    for t in targets {
+        match &t.kind {
+            TargetKind::Survival { time, .. } => horizon = horizon.max(*time),
+            TargetKind::Count { to, .. } if to.is_finite() => horizon = horizon.max(*to),
+            _ => {}
+        }
+    }
+    let horizon = (horizon * 1.25).max(1.0);
+    let grid: Vec<f64> = (0..=60).map(|i| horizon * i as f64 / 60.0).collect();
+    let mut out = Vec::new();
+    // Kaplan–Meier figures: the true S(t) or 1 − S(t).
+    let mut km: Vec<(usize, usize, bool)> = Vec::new();
+    for t in targets {
+        if let TargetKind::Survival { arm, endpoint, failure, .. } = &t.kind
+            && !km.contains(&(*arm, *endpoint, *failure))
+        {
+            km.push((*arm, *endpoint, *failure));
+        }
+    }
+    for (arm, endpoint, failure) in km {
+        let a = &sc.arms[arm];
+        let e = &sc.endpoints[endpoint];
+        let f = |t: f64| {
+            let v = crate::truth::survival(a, e, t);
+            if failure { 1.0 - v } else { v }
+        };
+        let points = targets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| match &t.kind {
+                TargetKind::Survival { arm: a2, endpoint: e2, failure: f2, time, ci }
+                    if (*a2, *e2, *f2) == (arm, endpoint, failure) =>
+                {
+                    Some(Point { time: *time, published: t.value, ci: *ci, band: band(&sims[i]) })
+                }
+                _ => None,
+            })
+            .collect();
+        let what = if failure { "1 − S" } else { "S" };
+        out.push(Curve {
+            label: format!("{what}(t), {} in {}", e.name, a.label),
+            model: grid.iter().map(|&t| (t, f(t))).collect(),
+            points,
+        });
+    }
+    // Count groups that add up to cumulative figures: the expected observed proportion.
+    let mut groups: Vec<(usize, usize, usize)> = Vec::new();
+    for t in targets.iter().filter(|t| t.role == Role::Fit) {
+        if let Some(g) = crate::scenario::study::group(&t.kind)
+            && !groups.contains(&g)
+        {
+            groups.push(g);
+        }
+    }
+    for (arm, endpoint, patients) in groups {
+        let members: Vec<usize> = (0..targets.len())
+            .filter(|&i| {
+                targets[i].role == Role::Fit
+                    && crate::scenario::study::group(&targets[i].kind) == Some((arm, endpoint, patients))
+            })
+            .collect();
+        let times = cumulative_times(&c.problem.studies[s].scenario, &members);
+        if times.is_empty() {
+            continue;
+        }
+        let causes = sc.endpoints[endpoint].causes.clone();
+        let cells: Vec<Cell> = grid
+            .iter()
+            .map(|&t| Cell { arm, endpoint, causes: causes.clone(), from: 0.0, to: t.max(1e-9) })
+            .collect();
+        let p = cell_probabilities(sc, cut, &cells);
+        let points = times
+            .iter()
+            .map(|&time| {
+                let inside: Vec<usize> = members
+                    .iter()
+                    .copied()
+                    .filter(|&i| matches!(&targets[i].kind, TargetKind::Count { to, .. } if *to <= time))
+                    .collect();
+                let published = inside.iter().map(|&i| targets[i].value).sum::<f64>() / patients as f64;
+                let reps = sims.first().map_or(0, |v| v.len());
+                let sim: Vec<f64> = (0..reps)
+                    .map(|r| inside.iter().map(|&i| sims[i][r]).sum::<f64>() / patients as f64)
+                    .collect();
+                Point { time, published, ci: None, band: band(&sim) }
+            })
+            .collect();
+        out.push(Curve {
+            label: format!(
+                "events observed by t / patients: {} in {}",
+                sc.endpoints[endpoint].name, sc.arms[arm].label
+            ),
+            model: grid.iter().zip(&p).map(|(&t, &p)| (t, p)).collect(),
+            points,
+        });
+    }
+    out
+}
+
+fn band(sims: &[f64]) -> (f64, f64) {
+    let mut v: Vec<f64> = sims.iter().copied().filter(|x| !x.is_nan()).collect();
+    v.sort_by(|a, b| a.total_cmp(b));
+    (crate::calibrate::quantile(&v, 0.025), crate::calibrate::quantile(&v, 0.975))
+}
+
+pub fn svg(c: &Calibration) -> Result<String, String> {
+    let e = |x: &dyn std::fmt::Display| x.to_string();
+    let n = c.problem.studies.len();
+    let panels: Vec<Vec<Curve>> = (0..n).map(|s| curves(c, s)).collect();
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (900, 420 * n as u32)).into_drawing_area();
+        root.fill(&WHITE).map_err(|x| e(&x))?;
+        let areas = root.split_evenly((n, 1));
+        for (s, (area, curves)) in areas.iter().zip(&panels).enumerate() {
+            let unit = &c.fitted[s].time_unit;
+            let x_max = curves.iter().flat_map(|c| c.model.last().map(|p| p.0)).fold(1.0, f64::max);
+            let y_max = curves
+                .iter()
+                .flat_map(|c| {
+                    c.model.iter().map(|p| p.1).chain(
+                        c.points.iter().flat_map(|p| [p.published, p.band.1, p.ci.map_or(0.0, |x| x.1)]),
+                    )
+                })
+                .filter(|v| v.is_finite())
+                .fold(0.1, f64::max)
+                .min(1.0);
+            let title = format!(
+                "{}: published figures (●, with CI) over the fitted model (line) and 95% predictive bands",
+                c.problem.studies[s].name()
+            );
+            let mut chart = ChartBuilder::on(area)
+                .caption(title, ("sans-serif", 15))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(52)
+                .build_cartesian_2d(0f64..x_max, 0f64..(y_max * 1.05).min(1.0))
+                .map_err(|x| e(&x))?;
+            chart
+                .configure_mesh()
+                .x_desc(format!("time since randomisation ({unit})"))
+                .y_desc("probability")
+                .draw()
+                .map_err(|x| e(&x))?;
+            for (i, cv) in curves.iter().enumerate() {
+                let col = PALETTE[i % PALETTE.len()];
+                chart
+                    .draw_series(LineSeries::new(cv.model.iter().copied(), col.stroke_width(2)))
+                    .map_err(|x| e(&x))?
+                    .label(cv.label.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2)));
+                let w = 0.012 * x_max;
+                chart
+                    .draw_series(cv.points.iter().filter(|p| p.band.0.is_finite()).map(|p| {
+                        Rectangle::new(
+                            [(p.time - w, p.band.0), (p.time + w, p.band.1)],
+                            col.mix(0.25).filled(),
+                        )
+                    }))
+                    .map_err(|x| e(&x))?;
+                chart
+                    .draw_series(cv.points.iter().filter_map(|p| {
+                        p.ci.map(|(lo, hi)| {
+                            PathElement::new(vec![(p.time, lo), (p.time, hi)], BLACK.stroke_width(1))
+                        })
+                    }))
+                    .map_err(|x| e(&x))?;
+                chart
+                    .draw_series(
+                        cv.points.iter().map(|p| Circle::new((p.time, p.published), 4, col.filled())),
+                    )
+                    .map_err(|x| e(&x))?;
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.3))
+                .draw()
+                .map_err(|x| e(&x))?;
+        }
+        root.present().map_err(|x| e(&x))?;
+    }
+    Ok(buf)
+}
+
+/// Output directory layout: one study writes fitted.toml and draws.csv at the top; several write
+/// them under `<study>/`.
+pub fn study_dir(p: &Problem, s: usize) -> Option<String> {
+    (p.studies.len() > 1).then(|| p.studies[s].name().to_string())
+}
