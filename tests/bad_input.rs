@@ -50,6 +50,91 @@ fn edited(edit: Option<(usize, &str)>) -> String {
 
 const CASES: &[Case] = &[
     Case {
+        name: "Kaplan–Meier target outside [0, 1]",
+        edit: Some((
+            24,
+            "horizons = [1, 2]\n[[targets]]\nname = \"s\"\nkind = \"survival\"\narm = \"hsct\"\nendpoint = \"efs\"\ntime = 2\nvalue = 1.2\nci = [0.5, 0.9]",
+        )),
+        line: 31,
+        expect: &["`targets[0].value`", "a probability in [0, 1]", "1.2"],
+    },
+    Case {
+        name: "target CI that does not contain the value",
+        edit: Some((
+            24,
+            "horizons = [1, 2]\n[[targets]]\nname = \"s\"\nkind = \"survival\"\narm = \"hsct\"\nendpoint = \"efs\"\ntime = 2\nvalue = 0.95\nci = [0.5, 0.9]",
+        )),
+        line: 32,
+        expect: &["`targets[0].ci`", "does not contain the value 0.95"],
+    },
+    Case {
+        name: "target names an unknown cause",
+        edit: Some((
+            24,
+            "horizons = [1, 2]\n[[targets]]\nname = \"c\"\nkind = \"count\"\narm = \"hsct\"\nendpoint = \"efs\"\ncauses = [\"progresion\"]\nvalue = 3",
+        )),
+        line: 30,
+        expect: &[
+            "`targets[0].causes[0]`",
+            "`progresion` is not a cause of endpoint `efs`",
+            "`organ_failure`",
+        ],
+    },
+    Case {
+        name: "target names an unknown arm",
+        edit: Some((
+            24,
+            "horizons = [1, 2]\n[[targets]]\nname = \"c\"\nkind = \"count\"\narm = \"placebo\"\nendpoint = \"efs\"\nvalue = 3",
+        )),
+        line: 28,
+        expect: &["`targets[0].arm`", "no allocated arm named `placebo`", "`hsct`"],
+    },
+    Case {
+        name: "count larger than the arm",
+        edit: Some((
+            24,
+            "horizons = [1, 2]\n[[targets]]\nname = \"c\"\nkind = \"count\"\narm = \"hsct\"\nendpoint = \"efs\"\nvalue = 51",
+        )),
+        line: 30,
+        expect: &["`targets[0].value`", "from 0 to 50", "51"],
+    },
+    Case {
+        name: "free key that does not exist",
+        edit: Some((
+            24,
+            "horizons = [1, 2]\n[calibrate.free.x]\nkeys = [\"arms.hsct.causes.nothing.exponential\"]\nbounds = [0, 1]",
+        )),
+        line: 26,
+        expect: &["`calibrate.free.x`", "no `arms.hsct.causes.nothing`"],
+    },
+    Case {
+        name: "free key that is not a number",
+        edit: Some((
+            24,
+            "horizons = [1, 2]\n[calibrate.free.x]\nkeys = [\"design.control\"]\nbounds = [0, 1]",
+        )),
+        line: 26,
+        expect: &["`calibrate.free.x`", "not a number"],
+    },
+    Case {
+        name: "free parameter bounds reversed",
+        edit: Some((
+            24,
+            "horizons = [1, 2]\n[calibrate.free.x]\nkeys = [\"arms.cyc.causes.organ_failure.exponential\"]\nbounds = [1, 0]",
+        )),
+        line: 27,
+        expect: &["`calibrate.free.x.bounds`", "lower < upper", "[1, 0]"],
+    },
+    Case {
+        name: "overlapping likelihood cells",
+        edit: Some((
+            24,
+            "horizons = [1, 2]\n[[targets]]\nname = \"a\"\nkind = \"count\"\narm = \"hsct\"\nendpoint = \"efs\"\nvalue = 3\n[[targets]]\nname = \"b\"\nkind = \"count\"\narm = \"hsct\"\nendpoint = \"efs\"\nto = 1\nvalue = 2",
+        )),
+        line: 31,
+        expect: &["`targets[1]`", "count some of the same patients", "role = \"check\""],
+    },
+    Case {
         name: "illness–death factor names a cause the arm lacks",
         edit: Some((
             16,

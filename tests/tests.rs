@@ -2,6 +2,7 @@
 
 mod assurance;
 mod bad_input;
+mod calibration;
 mod cli;
 mod monte_carlo;
 mod plan;

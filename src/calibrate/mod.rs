@@ -70,6 +70,9 @@ impl Study {
     }
 }
 
+/// A study's expected figures (indexed like its targets) and cell probabilities.
+pub type Expected = (Vec<f64>, Vec<f64>);
+
 /// A free parameter of the (joint) problem.
 #[derive(Debug, Clone, Serialize)]
 pub struct Parameter {
@@ -166,7 +169,7 @@ impl Problem {
     }
 
     /// The model's expected figures and cell probabilities of every study at θ.
-    pub fn expected(&self, theta: &[f64]) -> Result<Vec<(Vec<f64>, Vec<f64>)>, ScenarioError> {
+    pub fn expected(&self, theta: &[f64]) -> Result<Vec<Expected>, ScenarioError> {
         (0..self.studies.len())
             .map(|s| {
                 let sc = self.scenario(s, theta)?;

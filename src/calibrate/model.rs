@@ -105,6 +105,17 @@ fn sweep(sc: &Scenario, arm: &Arm, ep: &Endpoint, cut: Years, cells: &[&Cell]) -
 
     // Rates of the endpoint's causes at t and P₀(t); returns (dP₁/dt, integrand per cell).
     let mut g = vec![0.0; causes.len()];
+    // Which of the endpoint's causes each cell counts, as a bit mask over `causes`.
+    let masks: Vec<u64> = cells
+        .iter()
+        .map(|c| {
+            causes
+                .iter()
+                .enumerate()
+                .filter(|(_, (k, _))| c.causes.contains(k))
+                .fold(0u64, |m, (j, _)| m | (1 << j))
+        })
+        .collect();
     // Rates are read at `t` moved just inside the current piece (a, b): at a node a hazard
     // jumps, and the piece's own one-sided limit is what the integral needs.
     let mut slope = |t: f64, p1: f64, active: &[bool], piece: (f64, f64), d: &mut [f64]| -> f64 {
@@ -120,15 +131,16 @@ fn sweep(sc: &Scenario, arm: &Arm, ep: &Endpoint, cut: Years, cells: &[&Cell]) -
             out_rate += factor(k) * g[j];
             g[j] *= p0 + factor(k) * p1;
         }
-        let w = followed(sc, arm, cut, t);
-        for (c, cell) in cells.iter().enumerate() {
+        let w = if active.iter().any(|&a| a) { followed(sc, arm, cut, t) } else { 0.0 };
+        for (c, &mask) in masks.iter().enumerate() {
             d[c] = if active[c] {
-                w * causes
-                    .iter()
-                    .zip(&g)
-                    .filter(|((k, _), _)| cell.causes.contains(k))
-                    .map(|(_, g)| g)
-                    .sum::<f64>()
+                let mut sum = 0.0;
+                for (j, gj) in g.iter().enumerate() {
+                    if mask & (1 << j) != 0 {
+                        sum += gj;
+                    }
+                }
+                w * sum
             } else {
                 0.0
             };

@@ -23,7 +23,7 @@ impl Bounds {
         (u / (1.0 - u)).ln()
     }
 
-    fn from_z(self, z: f64) -> f64 {
+    fn theta_at(self, z: f64) -> f64 {
         self.lower + (self.upper - self.lower) / (1.0 + (-z).exp())
     }
 }
@@ -59,7 +59,7 @@ impl<F: Fn(&[f64]) -> f64> CostFunction for Objective<'_, F> {
     type Param = Vec<f64>;
     type Output = f64;
     fn cost(&self, z: &Vec<f64>) -> Result<f64, Error> {
-        let theta: Vec<f64> = z.iter().zip(self.bounds).map(|(&z, b)| b.from_z(z)).collect();
+        let theta: Vec<f64> = z.iter().zip(self.bounds).map(|(&z, b)| b.theta_at(z)).collect();
         let v = (self.f)(&theta);
         // Nelder–Mead only compares values; a point the model cannot evaluate is simply worst.
         Ok(if v.is_nan() { f64::INFINITY } else { v })
@@ -103,7 +103,7 @@ pub fn minimise<F: Fn(&[f64]) -> f64 + Sync>(f: &F, bounds: &[Bounds], starts: &
             let (z2, v2, it2, conv) = run_once(f, bounds, &z1);
             StartOutcome {
                 start: start.clone(),
-                estimate: z2.iter().zip(bounds).map(|(&z, b)| b.from_z(z)).collect(),
+                estimate: z2.iter().zip(bounds).map(|(&z, b)| b.theta_at(z)).collect(),
                 negative_log_likelihood: v2,
                 iterations: it1 + it2,
                 converged: conv,
@@ -162,7 +162,7 @@ pub fn hessian_z<F: Fn(&[f64]) -> f64>(f: &F, bounds: &[Bounds], at: &[f64]) -> 
         for &(i, s) in di {
             z[i] += s * step;
         }
-        let theta: Vec<f64> = z.iter().zip(bounds).map(|(&z, b)| b.from_z(z)).collect();
+        let theta: Vec<f64> = z.iter().zip(bounds).map(|(&z, b)| b.theta_at(z)).collect();
         f(&theta)
     };
     let f0 = eval(&[]);

@@ -16,6 +16,8 @@ pub const TEST_NAMES: &str =
 /// At most this many replicates or patients: keeps counts in range and typos from hanging a run.
 const MAX_REPLICATES: i64 = 1_000_000_000;
 const MAX_PATIENTS: i64 = 10_000_000;
+/// Cause sets are bit masks in the calibration model (u64).
+const MAX_CAUSES: usize = 64;
 
 pub(super) struct Ctx<'a> {
     path: &'a Path,
@@ -150,6 +152,13 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    if causes.len() > MAX_CAUSES {
+        return Err(ctx.err(
+            raw.arms.span(),
+            "arms",
+            format!("expected at most {MAX_CAUSES} distinct causes, found {}", causes.len()),
+        ));
+    }
     if raw.arms.get_ref().is_empty() {
         return Err(ctx.err(raw.arms.span(), "arms", "expected at least one arm, found none"));
     }
