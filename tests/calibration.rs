@@ -146,11 +146,8 @@ fn expected_counts_agree_with_simulating_the_design() {
         let m = v.iter().sum::<f64>() / v.len() as f64;
         let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt();
         let se = sd / (v.len() as f64).sqrt();
-        // Kaplan–Meier is unbiased only asymptotically: allow its small-sample bias at n = 57
-        // (about 1/n of the SD; checked at 20,000 replicates).
-        let slack = if t.name.ends_with("5y") { 0.01 } else { 0.0 };
         assert!(
-            (m - expected[i]).abs() < 4.0 * se + slack,
+            (m - expected[i]).abs() < 4.0 * se,
             "{}: simulated mean {m} vs expected {} (SE {se})",
             t.name,
             expected[i]

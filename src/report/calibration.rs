@@ -501,22 +501,24 @@ pub fn svg(c: &Calibration) -> Result<String, String> {
                 .map_err(|x| e(&x))?;
             chart
                 .configure_mesh()
-                .x_desc(format!("time since randomisation ({unit})"))
+                .x_desc(format!("time since randomisation or transplant ({unit})"))
                 .y_desc("probability")
                 .draw()
                 .map_err(|x| e(&x))?;
+            let w = 0.012 * x_max;
             for (i, cv) in curves.iter().enumerate() {
                 let col = PALETTE[i % PALETTE.len()];
+                // Curves with figures at the same time sit side by side.
+                let dx = (i as f64 - 0.5 * (curves.len() as f64 - 1.0)) * 2.4 * w;
                 chart
                     .draw_series(LineSeries::new(cv.model.iter().copied(), col.stroke_width(2)))
                     .map_err(|x| e(&x))?
                     .label(cv.label.clone())
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2)));
-                let w = 0.012 * x_max;
                 chart
                     .draw_series(cv.points.iter().filter(|p| p.band.0.is_finite()).map(|p| {
                         Rectangle::new(
-                            [(p.time - w, p.band.0), (p.time + w, p.band.1)],
+                            [(p.time + dx - w, p.band.0), (p.time + dx + w, p.band.1)],
                             col.mix(0.25).filled(),
                         )
                     }))
@@ -524,13 +526,13 @@ pub fn svg(c: &Calibration) -> Result<String, String> {
                 chart
                     .draw_series(cv.points.iter().filter_map(|p| {
                         p.ci.map(|(lo, hi)| {
-                            PathElement::new(vec![(p.time, lo), (p.time, hi)], BLACK.stroke_width(1))
+                            PathElement::new(vec![(p.time + dx, lo), (p.time + dx, hi)], BLACK.stroke_width(1))
                         })
                     }))
                     .map_err(|x| e(&x))?;
                 chart
                     .draw_series(
-                        cv.points.iter().map(|p| Circle::new((p.time, p.published), 4, col.filled())),
+                        cv.points.iter().map(|p| Circle::new((p.time + dx, p.published), 4, col.filled())),
                     )
                     .map_err(|x| e(&x))?;
             }
