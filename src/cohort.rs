@@ -31,6 +31,8 @@ pub struct Cohort {
     pub dropout: Vec<Years>,
     /// Latent time of each cause, cause-major: `latent[k * n + i]`.
     pub latent: Vec<Years>,
+    /// The Exp(1) draws behind `latent`, kept only for illness–death shifts.
+    draws: Vec<f64>,
     slots: Vec<u16>,
     scratch: Vec<f64>,
 }
@@ -102,25 +104,39 @@ impl Cohort {
 
         self.latent.clear();
         self.latent.resize(n * sc.causes.len(), f64::INFINITY);
-        // Illness–death triggers first: the causes they modify need their times. Each cause has
-        // its own stream, so the order shifts no draw.
-        let is_trigger = |k: usize| sc.arms.iter().any(|a| a.after.as_ref().is_some_and(|x| x.trigger == k));
-        let order = (0..sc.causes.len())
-            .filter(|&k| is_trigger(k))
-            .chain((0..sc.causes.len()).filter(|&k| !is_trigger(k)));
-        for k in order {
-            let mut rng = stream(seed, replicate, Purpose::cause(&sc.causes[k]));
+        let illness_death = sc.arms.iter().any(|a| a.after.is_some());
+        if illness_death {
+            self.draws.clear();
+            self.draws.resize(n * sc.causes.len(), 0.0);
+        }
+        for (k, cause) in sc.causes.iter().enumerate() {
+            let mut rng = stream(seed, replicate, Purpose::cause(cause));
             for i in 0..n {
                 let e: f64 = rng.sample(Exp1);
+                if let Some(h) = &sc.arms[self.arm[i] as usize].causes[k] {
+                    self.latent[k * n + i] = h.inverse_cumulative(e);
+                }
+                if illness_death {
+                    self.draws[k * n + i] = e;
+                }
+            }
+        }
+        if illness_death {
+            // A second pass, once every trigger's time is known (a cause may be a trigger in one
+            // arm and modified in another). A trigger's own time is never shifted: it cannot
+            // modify itself, and an arm has one trigger.
+            for i in 0..n {
                 let arm = &sc.arms[self.arm[i] as usize];
-                if let Some(h) = &arm.causes[k] {
-                    let t = h.inverse_cumulative(e);
-                    self.latent[k * n + i] = match &arm.after {
-                        Some(after) if after.factor[k] != 1.0 => {
-                            after_trigger(h, e, t, self.latent[after.trigger * n + i], after.factor[k])
-                        }
-                        _ => t,
-                    };
+                let Some(after) = &arm.after else { continue };
+                let s = self.latent[after.trigger * n + i];
+                for (k, h) in arm.causes.iter().enumerate() {
+                    if let Some(h) = h
+                        && after.factor[k] != 1.0
+                    {
+                        let t = self.latent[k * n + i];
+                        self.latent[k * n + i] =
+                            after_trigger(h, self.draws[k * n + i], t, s, after.factor[k]);
+                    }
                 }
             }
         }
@@ -397,6 +413,48 @@ tests = []
             if t > 2.0 {
                 assert!(((-0.1 * t).exp() - truth).abs() > 8.0 * se, "t = {t}");
             }
+        }
+    }
+
+    #[test]
+    fn a_cause_can_trigger_in_one_arm_and_be_modified_in_another() {
+        // `death` (cause 0) triggers in arm a; in arm b it is modified by `prog` (cause 1). Arm b's
+        // survival must follow the illness–death truth whatever the order causes are drawn in.
+        let text = r#"
+name = "cross"
+[design]
+n = 20000
+control = "a"
+allocation = { a = 1, b = 1 }
+accrual = { duration = 1 }
+[design.cut]
+calendar = 100
+[arms.a.causes]
+death = { exponential = 0.1 }
+prog = { exponential = 0.3 }
+[arms.a.after.death]
+prog = 2.0
+[arms.b.causes]
+death = { exponential = 0.1 }
+prog = { exponential = 0.3 }
+[arms.b.after.prog]
+death = 4.0
+[endpoints]
+os = ["death"]
+[analysis]
+endpoint = "os"
+tests = []
+"#;
+        let sc = Scenario::from_toml(text, Path::new("cross.toml")).expect("valid");
+        let mut c = Cohort::default();
+        c.generate(&sc, 3, 0);
+        let ep = sc.primary();
+        let b: Vec<usize> = (0..c.n()).filter(|&i| c.arm[i] == 1).collect();
+        for t in [2.0, 5.0] {
+            let truth = crate::truth::survival(&sc.arms[1], ep, t);
+            let alive = b.iter().filter(|&&i| c.endpoint_time(ep, i).0 > t).count() as f64 / b.len() as f64;
+            let se = (truth * (1.0 - truth) / b.len() as f64).sqrt();
+            assert!((alive - truth).abs() < 4.0 * se, "t = {t}: {alive} vs {truth} (SE {se})");
         }
     }
 }

@@ -476,8 +476,11 @@ fn calibrate_failure(e: CalibrateError) -> Failure {
     }
 }
 
-/// Every file is rendered first, then written atomically: a failure writes nothing partial.
+/// Every file is rendered before any is written, and each is written atomically (no file is ever
+/// half written; a failure while writing can leave some files new and others old). Without a
+/// bootstrap an old draws.csv is removed, so that it never sits beside a fit it does not belong to.
 fn write_calibration(c: &Calibration, out: &Path) -> anyhow::Result<()> {
+    let mut stale = Vec::new();
     use trialsim::report::calibration as rc;
     let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
         (out.join("calibration.json"), rc::json(c).into_bytes()),
@@ -493,7 +496,9 @@ fn write_calibration(c: &Calibration, out: &Path) -> anyhow::Result<()> {
             None => out.to_path_buf(),
         };
         files.push((dir.join("fitted.toml"), rc::fitted_toml(c, s)?.into_bytes()));
-        if !c.draws.is_empty() {
+        if c.draws.is_empty() {
+            stale.push(dir.join("draws.csv"));
+        } else {
             files.push((dir.join("draws.csv"), rc::draws_csv(c, s)?));
         }
     }
@@ -502,6 +507,11 @@ fn write_calibration(c: &Calibration, out: &Path) -> anyhow::Result<()> {
             trialsim::io::create_dir(dir)?;
         }
         trialsim::io::write_atomic(&path, &bytes)?;
+    }
+    for path in stale {
+        if path.exists() {
+            std::fs::remove_file(&path).with_context(|| format!("removing the old {}", path.display()))?;
+        }
     }
     Ok(())
 }

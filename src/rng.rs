@@ -22,6 +22,8 @@ pub enum Purpose {
     Dropout,
     /// Parameter draws from `[uncertainty]` (stream = draw index).
     Parameters,
+    /// Which patients a study's figure about a subset counts (calibration).
+    Subset,
     /// The latent time of one cause.
     Cause(u64),
 }
@@ -33,6 +35,7 @@ impl Purpose {
             Purpose::Allocation => 2,
             Purpose::Dropout => 3,
             Purpose::Parameters => 4,
+            Purpose::Subset => 5,
             // The high bit keeps cause ids apart from the fixed purposes.
             Purpose::Cause(h) => h | (1 << 63),
         }

@@ -126,6 +126,33 @@ const CASES: &[Case] = &[
         expect: &["`calibrate.free.x.bounds`", "lower < upper", "[1, 0]"],
     },
     Case {
+        name: "count among more patients than the arm has",
+        edit: Some((
+            24,
+            "horizons = [1, 2]\n[[targets]]\nname = \"c\"\nkind = \"count\"\narm = \"hsct\"\nendpoint = \"efs\"\npatients = 60\nvalue = 3",
+        )),
+        line: 30,
+        expect: &["`targets[0].patients`", "from 1 to 50", "60"],
+    },
+    Case {
+        name: "split larger than the cells it splits",
+        edit: Some((
+            24,
+            "horizons = [1, 2]\n[[targets]]\nname = \"a\"\nkind = \"count\"\narm = \"hsct\"\nendpoint = \"efs\"\nvalue = 3\n[[targets]]\nname = \"b\"\nkind = \"count\"\nrole = \"split\"\narm = \"hsct\"\nendpoint = \"efs\"\ncauses = [\"organ_failure\"]\nvalue = 5",
+        )),
+        line: 31,
+        expect: &["`targets[1]`", "split `b`", "5 events, but the cells it splits hold only 3"],
+    },
+    Case {
+        name: "split whose cells do not cover its interval",
+        edit: Some((
+            24,
+            "horizons = [1, 2]\n[[targets]]\nname = \"a\"\nkind = \"count\"\narm = \"hsct\"\nendpoint = \"efs\"\nto = 1\nvalue = 3\n[[targets]]\nname = \"b\"\nkind = \"count\"\nrole = \"split\"\narm = \"hsct\"\nendpoint = \"efs\"\ncauses = [\"organ_failure\"]\nvalue = 1",
+        )),
+        line: 32,
+        expect: &["`targets[1]`", "split `b`", "no cell of its arm and endpoint covers (1, inf]"],
+    },
+    Case {
         name: "overlapping likelihood cells",
         edit: Some((
             24,

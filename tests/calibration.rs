@@ -131,17 +131,29 @@ fn known_parameters_are_recovered_from_their_expected_figures() {
 
 #[test]
 fn expected_counts_agree_with_simulating_the_design() {
-    // An illness–death single-arm study with dropout and a follow-up that thins out: the mean
-    // simulated count of every cell is within 4 Monte Carlo SE of the model's expected count.
-    let study = Study::load(Path::new("scenarios/studies/ebmt_registry.toml")).unwrap();
+    // Illness–death single-arm studies with dropout and a follow-up that thins out (one with a
+    // count among a subset of patients), and the randomised study with its split counts: the
+    // mean simulated value of every figure is within 4 Monte Carlo SE of the model's expected
+    // value.
+    for file in ["ebmt_registry", "phase2_series", "astis"] {
+        expected_figures_match_simulation(&format!("scenarios/studies/{file}.toml"));
+    }
+}
+
+fn expected_figures_match_simulation(path: &str) {
+    let study = Study::load(Path::new(path)).unwrap();
     let problem = Problem::new(vec![study]).unwrap();
     let theta = problem.initial();
     let expected = &problem.expected(&theta).unwrap()[0].0;
     let sc = problem.scenario(0, &theta).unwrap();
-    let reps = 20_000;
+    let reps = 10_000;
     let mut ws = Workspace::default();
     let sims: Vec<Vec<f64>> = (0..reps).map(|r| simulate_figures(&sc, 5, r, &mut ws)).collect();
     for (i, t) in sc.targets.iter().enumerate() {
+        if t.kind_name() == "hazard_ratio" {
+            // The model's value is an average hazard ratio, not the mean of a Cox estimate.
+            continue;
+        }
         let v: Vec<f64> = sims.iter().map(|s| s[i]).filter(|x| !x.is_nan()).collect();
         let m = v.iter().sum::<f64>() / v.len() as f64;
         let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt();
@@ -209,10 +221,9 @@ fn the_command_writes_every_output_and_its_fitted_scenario_runs() {
         assert!(out1.join(f).exists(), "{f} missing");
     }
     // Deterministic whatever the thread count.
-    assert_eq!(
-        fs::read(out1.join("calibration.json")).unwrap(),
-        fs::read(out2.join("calibration.json")).unwrap()
-    );
+    for f in ["calibration.json", "calibration.md", "draws.csv", "fitted.toml"] {
+        assert_eq!(fs::read(out1.join(f)).unwrap(), fs::read(out2.join(f)).unwrap(), "{f}");
+    }
     let v: serde_json::Value =
         serde_json::from_slice(&fs::read(out1.join("calibration.json")).unwrap()).unwrap();
     for t in v["targets"].as_array().unwrap() {
@@ -250,9 +261,13 @@ fn a_joint_fit_shares_parameters_named_in_several_files_and_tests_them() {
     let lr = c.likelihood_ratio.expect("two studies: an LR test");
     // Separate fits have 3 + 3 identified dimensions, the joint fit 4.
     assert_eq!(lr.df, 2);
-    assert!(lr.statistic >= 0.0 && (0.0..=1.0).contains(&lr.p_value), "{lr:?}");
-    let sum: f64 = lr.separate.iter().map(|s| s.negative_log_likelihood).sum();
-    assert!(c.fit.optimum.negative_log_likelihood >= sum - 1e-6);
+    // The joint model is nested in the separate fits: its −ℓ is never below their sum.
+    assert!(lr.separate_fits_converged && lr.raw_statistic > -1e-3, "{lr:?}");
+    // Two studies from one truth: no evidence against one model.
+    assert!(lr.p_value > 0.001, "{lr:?}");
+    // Each study's copies come from its own streams.
+    assert_ne!(c.seeds[0], c.seeds[1]);
+    assert_ne!(c.simulated[0], c.simulated[1]);
 }
 
 #[test]

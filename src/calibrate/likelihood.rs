@@ -174,6 +174,9 @@ impl Layout {
         expected: &[f64],
         p: &[f64],
     ) -> f64 {
+        if p.iter().any(|x| x.is_nan()) {
+            return f64::INFINITY;
+        }
         let mut ll = 0.0;
         for g in &self.groups {
             let mut x_sum = 0.0;
@@ -263,8 +266,23 @@ fn normal_se(sc: &Scenario, t: &Target) -> Option<f64> {
     }
 }
 
-/// P(Σ_j a_j = x) for independent a_j ~ Bin(m_j, q_j), by convolving the binomial pmfs.
+/// Above this many events the convolution (quadratic in the count) gives way to the normal
+/// approximation with continuity correction, accurate to far better than the figures' own error.
+const EXACT_UP_TO: usize = 5000;
+
+/// P(Σ_j a_j = x) for independent a_j ~ Bin(m_j, q_j), by convolving the binomial pmfs (or, for
+/// more than 5,000 events, the normal approximation with continuity correction).
 pub fn sum_of_binomials(parts: &[(usize, f64)], x: usize) -> f64 {
+    if parts.iter().map(|p| p.0).sum::<usize>() > EXACT_UP_TO {
+        let mean: f64 = parts.iter().map(|&(m, q)| m as f64 * q).sum();
+        let var: f64 = parts.iter().map(|&(m, q)| m as f64 * q * (1.0 - q)).sum();
+        if var <= 0.0 {
+            return if (x as f64 - mean).abs() < 0.5 { 1.0 } else { 0.0 };
+        }
+        let sd = var.sqrt();
+        let z = |v: f64| (v - mean) / sd;
+        return crate::stats::normal::cdf(z(x as f64 + 0.5)) - crate::stats::normal::cdf(z(x as f64 - 0.5));
+    }
     let mut pmf = vec![1.0];
     for &(m, q) in parts {
         let b = binomial_pmf(m, q);

@@ -221,10 +221,10 @@ pub fn fit(problem: &Problem, data: &[Vec<f64>], starts: &[Vec<f64>]) -> Fit {
     let f = |theta: &[f64]| problem.negative_log_likelihood(theta, data);
     let optimum = optimise::minimise(&f, &bounds, starts);
     let h = optimise::hessian_z(&f, &bounds, &optimum.estimate);
-    let (se_z, rank) = optimise::standard_errors(&h, bounds.len());
+    // The data cannot identify more dimensions than they hold independent figures.
+    let max_rank = problem.studies.iter().map(|s| s.layout.dimensions()).sum();
+    let (se_z, rank) = optimise::standard_errors(&h, bounds.len(), max_rank);
     let se = se_z.iter().zip(optimise::jacobian(&bounds, &optimum.estimate)).map(|(s, j)| s * j).collect();
-    // A study cannot identify more dimensions than it has independent figures in its likelihood.
-    let rank = rank.min(problem.studies.iter().map(|s| s.layout.dimensions()).sum());
     Fit { estimate: optimum.estimate.clone(), se, rank, optimum }
 }
 
@@ -234,6 +234,9 @@ pub fn fit(problem: &Problem, data: &[Vec<f64>], starts: &[Vec<f64>]) -> Fit {
 #[derive(Debug, Clone, Serialize)]
 pub struct LikelihoodRatio {
     pub statistic: f64,
+    /// 2(−ℓ_joint − Σ −ℓ_s) before clamping at 0.
+    pub raw_statistic: f64,
+    pub separate_fits_converged: bool,
     pub df: usize,
     pub p_value: f64,
     pub separate: Vec<SeparateFit>,
@@ -315,7 +318,8 @@ pub struct Calibration {
     /// The fitted scenario of each study, and its predictive replicates (figure × copy).
     pub fitted: Vec<Scenario>,
     pub simulated: Vec<Vec<Vec<f64>>>,
-    pub seed: u64,
+    /// The seed of each study's simulated copies (see [`study_seed`]).
+    pub seeds: Vec<u64>,
 }
 
 pub struct Options {
@@ -332,11 +336,29 @@ fn progress(quiet: bool, message: &str) {
 }
 
 /// Fits, tests, checks and bootstraps the problem.
+/// At most this many simulated copies per study (they are held in memory, figure × copy).
+pub const MAX_REPLICATES: u64 = 1_000_000;
+
 pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, CalibrateError> {
     let data = problem.published();
     let bounds = problem.bounds();
     let first_start = problem.initial();
     let starts = optimise::starts(&first_start, &bounds, problem.starts);
+    for st_index in 0..problem.studies.len() {
+        let sc = problem.scenario(st_index, &first_start)?;
+        if crate::truth::expected_cut(&sc).is_none() {
+            return Err(CalibrateError::Study {
+                path: problem.studies[st_index].path.clone(),
+                message: "the data cut is never reached in expectation (too few events for `design.cut.events`): give the study a calendar cut".into(),
+            });
+        }
+    }
+    let at_start = problem.negative_log_likelihood(&first_start, &data);
+    if !at_start.is_finite() {
+        return Err(CalibrateError::Fit(format!(
+            "the likelihood of the published figures is not finite at the files' values (−ℓ = {at_start}): some figure is impossible under the model (e.g. events of a cause with zero hazard, or a hazard ratio after the cut)"
+        )));
+    }
     progress(opts.quiet, &format!("fitting {} parameters from {} starts", bounds.len(), starts.len()));
     let fit = self::fit(&problem, &data, &starts);
     if !fit.optimum.negative_log_likelihood.is_finite() {
@@ -377,27 +399,49 @@ pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, Calibr
             });
         }
         let sum: f64 = separate.iter().map(|s| s.negative_log_likelihood).sum();
-        let statistic = (2.0 * (fit.optimum.negative_log_likelihood - sum)).max(0.0);
+        let raw = 2.0 * (fit.optimum.negative_log_likelihood - sum);
+        // The joint model is nested in the separate ones: a negative difference beyond rounding
+        // means a separate fit missed its optimum.
+        let separate_fits_converged = raw > -1e-3;
+        let statistic = raw.max(0.0);
         let df = separate.iter().map(|s| s.rank).sum::<usize>().saturating_sub(fit.rank);
         let p_value = if df == 0 {
             f64::NAN
         } else {
             statrs::function::gamma::gamma_ur(df as f64 / 2.0, statistic / 2.0)
         };
-        Some(LikelihoodRatio { statistic, df, p_value, separate })
+        Some(LikelihoodRatio {
+            statistic,
+            raw_statistic: raw,
+            separate_fits_converged,
+            df,
+            p_value,
+            separate,
+        })
     } else {
         None
     };
 
     let fitted: Vec<Scenario> =
         (0..problem.studies.len()).map(|s| problem.scenario(s, &theta)).collect::<Result<_, _>>()?;
-    let seed = opts.seed.unwrap_or(problem.studies[0].scenario.simulation.seed);
+    // Each study gets its own streams (studies are independent, and share cause names).
+    let seeds: Vec<u64> = problem
+        .studies
+        .iter()
+        .map(|st| study_seed(opts.seed.unwrap_or(st.scenario.simulation.seed), st.name()))
+        .collect();
     let replicates = opts.replicates.unwrap_or(problem.studies[0].scenario.simulation.replicates);
+    if replicates > MAX_REPLICATES {
+        return Err(CalibrateError::Fit(format!(
+            "{replicates} simulated copies per study: at most {MAX_REPLICATES} (they are held in memory); give --reps"
+        )));
+    }
 
     progress(opts.quiet, &format!("predictive check: {replicates} simulated copies of each study"));
     let simulated: Vec<Vec<Vec<f64>>> = fitted
         .iter()
-        .map(|sc| {
+        .zip(&seeds)
+        .map(|(sc, &seed)| {
             let copies: Vec<Vec<f64>> = (0..replicates)
                 .into_par_iter()
                 .map_init(predictive::Workspace::default, |ws, r| {
@@ -422,7 +466,7 @@ pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, Calibr
             targets.push(TargetCheck {
                 study: st.name().to_string(),
                 name: t.name.clone(),
-                kind: kind_name(&t.kind).to_string(),
+                kind: t.kind_name().to_string(),
                 role: t.role.as_str().to_string(),
                 published: t.value,
                 published_ci,
@@ -444,7 +488,8 @@ pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, Calibr
         .map_init(predictive::Workspace::default, |ws, b| {
             let data: Vec<Vec<f64>> = fitted
                 .iter()
-                .map(|sc| predictive::simulate_figures(sc, seed, BOOTSTRAP_OFFSET + b, ws))
+                .zip(&seeds)
+                .map(|(sc, &seed)| predictive::simulate_figures(sc, seed, BOOTSTRAP_OFFSET + b, ws))
                 .collect();
             let f = |x: &[f64]| problem.negative_log_likelihood(x, &data);
             let o = optimise::minimise(&f, &bounds, std::slice::from_ref(&theta));
@@ -461,9 +506,13 @@ pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, Calibr
             .enumerate()
             .map(|(j, p)| {
                 let mut v: Vec<f64> = draws.iter().map(|d| d[j]).collect();
-                let n = v.len().max(1) as f64;
-                let mean = v.iter().sum::<f64>() / n;
-                let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+                let n = v.len() as f64;
+                let mean = if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / n };
+                let sd = if v.len() < 2 {
+                    f64::NAN
+                } else {
+                    (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+                };
                 v.sort_by(|a, b| a.total_cmp(b));
                 (p.name.clone(), mean, sd, quantile(&v, 0.025), quantile(&v, 0.975))
             })
@@ -481,17 +530,19 @@ pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, Calibr
         follow_up,
         fitted,
         simulated,
-        seed,
+        seeds,
     })
 }
 
-pub fn kind_name(k: &TargetKind) -> &'static str {
-    match k {
-        TargetKind::Count { .. } => "count",
-        TargetKind::Survival { failure: false, .. } => "survival",
-        TargetKind::Survival { failure: true, .. } => "failure",
-        TargetKind::HazardRatio { .. } => "hazard_ratio",
+/// A study's seed: the given seed mixed with the study's name (FNV-1a), so that two studies
+/// never share streams even when their files give the same seed.
+pub fn study_seed(seed: u64, name: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
+    seed ^ h
 }
 
 /// Type-7 quantile of sorted values (NaN when empty).

@@ -235,17 +235,26 @@ pub fn symmetric_eigen(a: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
     ((0..d).map(|i| m[i * d + i]).collect(), v)
 }
 
-/// Standard errors from the observed information H, and its numerical rank. Directions with an
-/// eigenvalue below 1e-8 of the largest are not identified by the data: a parameter that loads
-/// on them (squared loading > 1e-3) gets SE NaN; the others get √(H⁺)ᵢᵢ with the pseudo-inverse.
-pub fn standard_errors(h: &[f64], d: usize) -> (Vec<f64>, usize) {
+/// Standard errors from the observed information H, and its numerical rank (at most
+/// `max_rank`, the number of independent figures the data hold). Only the largest `rank`
+/// eigen-directions count as identified (eigenvalues below 1e-6 of the largest never do: the
+/// finite differences are not more accurate than that): a
+/// parameter that loads on the others (squared loading > 1e-3) gets SE NaN; the rest get
+/// √(H⁺)ᵢᵢ from the pseudo-inverse on the identified directions.
+pub fn standard_errors(h: &[f64], d: usize, max_rank: usize) -> (Vec<f64>, usize) {
     if d == 0 {
         return (Vec::new(), 0);
     }
     let (values, vectors) = symmetric_eigen(h, d);
     let largest = values.iter().copied().fold(0.0, f64::max);
-    let kept: Vec<bool> = values.iter().map(|&l| largest > 0.0 && l > 1e-8 * largest).collect();
-    let rank = kept.iter().filter(|&&k| k).count();
+    let mut order: Vec<usize> = (0..d).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+    let numerical = values.iter().filter(|&&l| largest > 0.0 && l > 1e-6 * largest).count();
+    let rank = numerical.min(max_rank);
+    let mut kept = vec![false; d];
+    for &k in &order[..rank] {
+        kept[k] = true;
+    }
     let se = (0..d)
         .map(|i| {
             let null_loading: f64 = (0..d).filter(|&k| !kept[k]).map(|k| vectors[i * d + k].powi(2)).sum();
@@ -274,7 +283,7 @@ mod tests {
             opt.estimate
         );
         assert_eq!(opt.starts_agreeing, 4);
-        let (se_z, rank) = standard_errors(&hessian_z(&f, &b, &opt.estimate), 2);
+        let (se_z, rank) = standard_errors(&hessian_z(&f, &b, &opt.estimate), 2, 2);
         assert_eq!(rank, 2);
         let se: Vec<f64> = se_z.iter().zip(jacobian(&b, &opt.estimate)).map(|(s, j)| s * j).collect();
         assert!((se[0] - 0.1).abs() < 1e-4 && (se[1] - 2.0).abs() < 1e-3, "{se:?}");
@@ -286,9 +295,13 @@ mod tests {
         let f = |t: &[f64]| 0.5 * (t[0] + t[1] - 1.0).powi(2) + 0.5 * (t[2] - 2.0).powi(2);
         let b = [Bounds { lower: -5.0, upper: 5.0 }; 3];
         let at = [0.5, 0.5, 2.0];
-        let (se, rank) = standard_errors(&hessian_z(&f, &b, &at), 3);
+        let (se, rank) = standard_errors(&hessian_z(&f, &b, &at), 3, 3);
         assert_eq!(rank, 2);
         assert!(se[0].is_nan() && se[1].is_nan());
         assert!((se[2] * jacobian(&b, &at)[2] - 1.0).abs() < 1e-4, "{se:?}");
+        // Data holding one figure identify one direction at most: the strongest.
+        let (se, rank) = standard_errors(&hessian_z(&f, &b, &at), 3, 1);
+        assert_eq!(rank, 1);
+        assert!(se.iter().filter(|s| s.is_nan()).count() >= 2, "{se:?}");
     }
 }

@@ -3,7 +3,10 @@
 //! published. The predictive check ranks the published figures among many such copies; the
 //! parametric bootstrap refits each copy.
 
+use rand::RngExt;
+
 use crate::cohort::{Cohort, Obs};
+use crate::rng::{Purpose, stream};
 use crate::scenario::Scenario;
 use crate::scenario::study::TargetKind;
 use crate::stats::cox::{CoxFit, Ties, cox_periods};
@@ -20,8 +23,9 @@ pub struct Workspace {
 }
 
 /// The figures of copy `replicate` of the study, indexed like `sc.targets`:
-/// - a count: among the first `patients` patients of the arm (entry order) entered by the cut,
-///   those whose first endpoint event is one of the causes, observed in (from, to];
+/// - a count: among `patients` patients of the arm (a systematic sample over entry order when
+///   fewer than the arm's), those entered by the cut whose first endpoint event is one of the
+///   causes, observed in (from, to];
 /// - a Kaplan–Meier figure: Ŝ(time) of the arm (or 1 − Ŝ), NaN beyond the last observation;
 /// - a hazard ratio: exp(β̂) of the last period of the Cox model with one arm effect per period,
 ///   split at `after` (Efron ties, as R's `coxph`), NaN when not estimable.
@@ -34,16 +38,21 @@ pub fn simulate_figures(sc: &Scenario, seed: u64, replicate: u64, ws: &mut Works
         .map(|t| match &t.kind {
             TargetKind::Count { arm, endpoint, causes, from, to, patients } => {
                 let ep = &sc.endpoints[*endpoint];
-                let mut seen = 0;
+                let of_arm: Vec<usize> = (0..c.n()).filter(|&i| c.arm[i] as usize == *arm).collect();
+                // `patients` of the arm's N: a systematic sample over entry order with a random
+                // start u (patient j is taken when ⌊(j+1)m/N + u⌋ > ⌊jm/N + u⌋), so each patient
+                // is counted with probability m/N and the subset has the arm's follow-up
+                // distribution, as the model assumes.
+                let big_n = of_arm.len();
+                let m = (*patients).min(big_n) as f64;
+                let u: f64 = stream(seed, replicate, Purpose::Subset).random();
+                let step = m / big_n as f64;
                 let mut count = 0;
-                for i in 0..c.n() {
-                    if c.entry[i] > cut || seen == *patients {
-                        break;
-                    }
-                    if c.arm[i] as usize != *arm {
+                for (j, &i) in of_arm.iter().enumerate() {
+                    let taken = ((j + 1) as f64 * step + u).floor() > (j as f64 * step + u).floor();
+                    if !taken || c.entry[i] > cut {
                         continue;
                     }
-                    seen += 1;
                     let (time, event, cause) = c.status(ep, i, cut);
                     if event && causes.contains(&(cause as usize)) && *from < time && time <= *to {
                         count += 1;

@@ -40,7 +40,7 @@ pub fn json(c: &Calibration) -> String {
                 "bounds": [par.lower, par.upper],
                 "at_bound": near_bound(c.fit.estimate[j], par.lower, par.upper),
                 "keys": keys,
-                "bootstrap": { "mean": b.1, "sd": b.2, "interval": [b.3, b.4] },
+                "bootstrap": { "mean": finite(b.1), "sd": finite(b.2), "interval": [finite(b.3), finite(b.4)] },
             }),
         );
     }
@@ -67,7 +67,7 @@ pub fn json(c: &Calibration) -> String {
         .collect();
     let v = json!({
         "studies": p.studies.iter().map(|s| s.name()).collect::<Vec<_>>(),
-        "seed": c.seed,
+        "seeds": c.problem.studies.iter().zip(&c.seeds).map(|(s, &seed)| json!({"study": s.name(), "seed": seed})).collect::<Vec<_>>(),
         "parameters": parameters,
         "fit": {
             "negative_log_likelihood": c.fit.optimum.negative_log_likelihood,
@@ -79,6 +79,8 @@ pub fn json(c: &Calibration) -> String {
         },
         "likelihood_ratio": c.likelihood_ratio.as_ref().map(|lr| json!({
             "statistic": lr.statistic,
+            "raw_statistic": lr.raw_statistic,
+            "separate_fits_converged": lr.separate_fits_converged,
             "df": lr.df,
             "p_value": finite(lr.p_value),
             "separate": lr.separate.iter().map(|s| json!({
@@ -232,7 +234,7 @@ pub fn markdown(c: &Calibration) -> String {
     let pr = &c.predictive;
     let _ = writeln!(
         o,
-        "\n{} of {} figures fall outside their 95% predictive interval; simulated copies of the studies have {:.2} outside on average, and {:.1}% of them have {} or more (so {}).\n",
+        "\n{} of {} figures fall outside their 95% predictive interval. Simulated copies of the studies (from the fitted model) have {:.2} outside on average, and {:.1}% of them have {} or more: {}. The check treats the fitted values as known (no parameter uncertainty), and the fitted figures helped choose them: read a fitted figure's percentile as optimistic; a `check` figure is the fairer test.\n",
         pr.outside,
         pr.figures,
         pr.expected_outside,
@@ -241,7 +243,7 @@ pub fn markdown(c: &Calibration) -> String {
         if pr.p_value_outside < 0.05 {
             "more figures fall outside than chance explains"
         } else {
-            "no more fall outside than chance explains"
+            "no sign of more figures outside than chance explains"
         }
     );
     let _ = writeln!(o, "## Sources\n");
@@ -526,7 +528,10 @@ pub fn svg(c: &Calibration) -> Result<String, String> {
                 chart
                     .draw_series(cv.points.iter().filter_map(|p| {
                         p.ci.map(|(lo, hi)| {
-                            PathElement::new(vec![(p.time + dx, lo), (p.time + dx, hi)], BLACK.stroke_width(1))
+                            PathElement::new(
+                                vec![(p.time + dx, lo), (p.time + dx, hi)],
+                                BLACK.stroke_width(1),
+                            )
                         })
                     }))
                     .map_err(|x| e(&x))?;

@@ -53,6 +53,17 @@ pub enum Role {
     Check,
 }
 
+impl Target {
+    pub fn kind_name(&self) -> &'static str {
+        match &self.kind {
+            TargetKind::Count { .. } => "count",
+            TargetKind::Survival { failure: false, .. } => "survival",
+            TargetKind::Survival { failure: true, .. } => "failure",
+            TargetKind::HazardRatio { .. } => "hazard_ratio",
+        }
+    }
+}
+
 impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -291,7 +302,9 @@ fn target(ctx: &Ctx, t: &raw::RawTarget, i: usize, names: &Names) -> Result<Targ
                 None => f64::INFINITY,
             };
             let patients = match &t.patients {
-                Some(p) => ctx.integer(p, &key("patients"), 1, 10_000_000)? as usize,
+                Some(p) => {
+                    ctx.integer(p, &key("patients"), 1, names.arm_patients[arm].max(1) as i64)? as usize
+                }
                 None => names.arm_patients[arm],
             };
             if !(value >= 0.0 && value.fract() == 0.0 && value <= patients as f64) {
@@ -426,7 +439,8 @@ fn cells_are_disjoint(ctx: &Ctx, targets: &[Target], spans: &[Range<usize>]) -> 
         .collect();
     for (x, &i) in cells.iter().enumerate() {
         for &j in &cells[..x] {
-            if group(&targets[i].kind) == group(&targets[j].kind)
+            // Same arm and endpoint: even with different `patients` they may share patients.
+            if group(&targets[i].kind).map(|g| (g.0, g.1)) == group(&targets[j].kind).map(|g| (g.0, g.1))
                 && overlaps(&targets[i].kind, &targets[j].kind)
             {
                 return Err(ctx.err(
@@ -467,6 +481,27 @@ fn cells_are_disjoint(ctx: &Ctx, targets: &[Target], spans: &[Range<usize>]) -> 
         let bad = |why: String| {
             ctx.err(spans[i].clone(), format!("targets[{i}]"), format!("split `{}`: {why}", t.name))
         };
+        if let Some(other) = targets[..i].iter().find(|o| o.role == Role::Split && group(&o.kind) == g) {
+            // Two splits of the same cells would be two binomials where the truth is one
+            // multinomial; one split per arm and endpoint keeps the likelihood exact.
+            return Err(bad(format!(
+                "`{}` already splits this arm and endpoint; give at most one split each",
+                other.name
+            )));
+        }
+        let holding: f64 = members
+            .iter()
+            .filter(|c| match &c.kind {
+                TargetKind::Count { causes: cc, from: cf, to: ct, .. } => {
+                    cc.iter().any(|k| causes.contains(k)) && cf.max(*from) < ct.min(*to)
+                }
+                _ => false,
+            })
+            .map(|c| c.value)
+            .sum();
+        if t.value > holding {
+            return Err(bad(format!("{} events, but the cells it splits hold only {holding}", t.value)));
+        }
         for &k in causes {
             let mut pieces: Vec<(f64, f64)> = Vec::new();
             for c in &members {
@@ -476,13 +511,6 @@ fn cells_are_disjoint(ctx: &Ctx, targets: &[Target], spans: &[Range<usize>]) -> 
                 }
                 if cf < from || ct > to {
                     return Err(bad(format!("cell `{}` reaches outside ({from}, {to}]", c.name)));
-                }
-                if !causes.iter().all(|x| cc.contains(x))
-                    && causes.iter().any(|x| cc.contains(x))
-                    && !cc.iter().all(|x| causes.contains(x))
-                {
-                    // Partial overlap of cause sets is fine only when the cell holds every split cause.
-                    return Err(bad(format!("cell `{}` holds some but not all of its causes", c.name)));
                 }
                 pieces.push((*cf, *ct));
             }
