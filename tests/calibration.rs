@@ -288,3 +288,28 @@ fn shared_parameters_need_the_same_bounds() {
     assert!(err.contains("calibrate.free.hr") && err.contains("same bounds"), "{err}");
     assert!(!dir.path().join("x").exists());
 }
+
+#[test]
+fn the_shipped_model_carries_the_joint_fit() {
+    // scenarios/hsct_ssc.toml is written by hand from results/calibration/joint: every fitted
+    // parameter of the randomised study must be there, to the 4 significant digits written.
+    let v: serde_json::Value =
+        serde_json::from_slice(&fs::read("results/calibration/joint/calibration.json").unwrap()).unwrap();
+    let model =
+        trialsim::scenario::overrides::Template::from_path(Path::new("scenarios/hsct_ssc.toml")).unwrap();
+    let mut checked = 0;
+    for (name, p) in v["parameters"].as_object().unwrap() {
+        let Some(keys) = p["keys"]["astis"].as_array() else { continue };
+        let fitted = p["value"].as_f64().unwrap();
+        for k in keys {
+            let k = k.as_str().unwrap();
+            let written = model.get(k).unwrap_or_else(|| panic!("{k} missing from hsct_ssc.toml"));
+            assert!(
+                (written - fitted).abs() <= 5e-4 * fitted,
+                "{name} ({k}): {written} written, {fitted} fitted"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 9);
+}
