@@ -24,6 +24,7 @@ const EXAMPLES: &str = "Examples:
   trialsim followup scenarios/astis_tests.toml      # power by test at several cuts
   trialsim sweep scenarios/astis.toml --set design.n=100:400:50
   trialsim plan scenarios/ph.toml --vary design.n --target 0.8
+  trialsim calibrate scenarios/studies/astis.toml   # fit a study file's parameters to its figures
   trialsim check scenarios/astis.toml               # validate and print the true values";
 
 #[derive(Parser)]
@@ -196,7 +197,8 @@ Writes calibration.json, calibration.md, calibration.svg, fitted.toml and draws.
         /// `simulation.replicates`).
         #[arg(long)]
         reps: Option<u64>,
-        /// Seed (overrides the first file's `simulation.seed`).
+        /// Seed of every study (overrides each file's `simulation.seed`; a study's streams also
+        /// depend on its name, so studies never share them).
         #[arg(long)]
         seed: Option<u64>,
         /// Parametric bootstrap: simulated studies to refit.

@@ -180,27 +180,6 @@ fn sweep(sc: &Scenario, arm: &Arm, ep: &Endpoint, cut: Years, cells: &[&Cell]) -
     out
 }
 
-/// The median of the observed follow-up time min(T_E, dropout, cut − entry) of `arm`'s patients
-/// for endpoint `ep`, and the largest possible follow-up (the cut): how a study file's design is
-/// checked against the published "median follow-up (range)". Found by bisection on
-/// P(time > t) = S_E(t) · P(F > t).
-pub fn median_follow_up(sc: &Scenario, arm: &Arm, ep: &Endpoint, cut: Years) -> Years {
-    let over = |t: f64| crate::truth::survival(arm, ep, t) * followed(sc, arm, cut, t);
-    let (mut lo, mut hi) = (0.0, cut);
-    if over(0.0) <= 0.5 {
-        return 0.0;
-    }
-    for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
-        if over(mid) > 0.5 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    0.5 * (lo + hi)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
