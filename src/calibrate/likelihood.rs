@@ -322,6 +322,7 @@ fn ln_or(p: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::Scenario;
 
     #[test]
     fn sum_of_binomials_matches_one_binomial_when_shares_are_equal() {
@@ -345,5 +346,73 @@ mod tests {
         assert!((tight - 1.0 / (100.0f64 * 0.25).sqrt()).abs() < 1e-12);
         // ln HR: 0.35 (0.16–0.74).
         assert!((log_se(0.35, 0.16, 0.74) - (0.74f64 / 0.16).ln() / (2.0 * Z975)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_split_over_two_cells_is_the_convolution_of_their_binomials() {
+        let text = r#"
+name = "split"
+[design]
+n = 100
+allocation = { e = 1 }
+accrual = { duration = 1 }
+[design.cut]
+calendar = 5
+[arms.e.causes]
+a = { exponential = 0.1 }
+b = { piecewise = { breaks = [1], rates = [0.3, 0.05] } }
+[endpoints]
+any = ["a", "b"]
+[analysis]
+endpoint = "any"
+tests = []
+[[targets]]
+name = "year1"
+kind = "count"
+arm = "e"
+endpoint = "any"
+to = 1
+value = 25
+[[targets]]
+name = "later"
+kind = "count"
+arm = "e"
+endpoint = "any"
+from = 1
+value = 30
+[[targets]]
+name = "a_events"
+kind = "count"
+role = "split"
+arm = "e"
+endpoint = "any"
+causes = ["a"]
+value = 20
+"#;
+        let sc = Scenario::from_toml(text, std::path::Path::new("split.toml")).expect("valid");
+        let layout = Layout::new(&sc);
+        let (expected, p) = layout.expected(&sc, 5.0);
+        let data: Vec<f64> = sc.targets.iter().map(|t| t.value).collect();
+        let got = layout.negative_log_likelihood(&sc.targets, &data, &expected, &p);
+        // By hand: the multinomial of the two cells and the rest, then the split given the cells.
+        let cells = [(0.0, 1.0), (1.0, f64::INFINITY)];
+        let whole = cell_probabilities(
+            &sc,
+            5.0,
+            &cells.map(|(f, t)| Cell { arm: 0, endpoint: 0, causes: vec![0, 1], from: f, to: t }),
+        );
+        let of_a = cell_probabilities(
+            &sc,
+            5.0,
+            &cells.map(|(f, t)| Cell { arm: 0, endpoint: 0, causes: vec![0], from: f, to: t }),
+        );
+        let multinomial =
+            25.0 * whole[0].ln() + 30.0 * whole[1].ln() + 45.0 * (1.0 - whole[0] - whole[1]).ln();
+        let split = sum_of_binomials(&[(25, of_a[0] / whole[0]), (30, of_a[1] / whole[1])], 20).ln();
+        let want = -(multinomial + split);
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        // The expected counts are the arm's patients times the cell probabilities.
+        assert!((expected[0] - 100.0 * whole[0]).abs() < 1e-12);
+        assert!((expected[2] - 100.0 * (of_a[0] + of_a[1])).abs() < 1e-9);
     }
 }
