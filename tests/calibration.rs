@@ -313,3 +313,44 @@ fn the_shipped_model_carries_the_joint_fit() {
     }
     assert_eq!(checked, 9);
 }
+
+#[test]
+fn shipped_calibrations_match_the_study_files() {
+    // results/calibration/ is made by the README's commands from scenarios/studies/: a study file
+    // edited without rerunning them would leave its figures or parameters stale.
+    for dir in ["ebmt_registry", "phase2_series", "astis", "joint"] {
+        let v: serde_json::Value =
+            serde_json::from_slice(&fs::read(format!("results/calibration/{dir}/calibration.json")).unwrap())
+                .unwrap();
+        let names: Vec<&str> = v["studies"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+        let studies: Vec<Study> = names
+            .iter()
+            .map(|n| Study::load(Path::new(&format!("scenarios/studies/{n}.toml"))).unwrap())
+            .collect();
+        let problem = Problem::new(studies).unwrap();
+        let shipped: Vec<(&str, &str, f64, &str)> = v["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["study"].as_str().unwrap(),
+                    t["name"].as_str().unwrap(),
+                    t["published"].as_f64().unwrap(),
+                    t["role"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        let current: Vec<(&str, &str, f64, &str)> = problem
+            .studies
+            .iter()
+            .flat_map(|s| {
+                s.scenario.targets.iter().map(move |t| (s.name(), t.name.as_str(), t.value, t.role.as_str()))
+            })
+            .collect();
+        assert_eq!(shipped, current, "{dir}: rerun the README's calibration commands");
+        let params: Vec<&String> = v["parameters"].as_object().unwrap().keys().collect();
+        let now: Vec<&String> = problem.params.iter().map(|p| &p.name).collect();
+        assert_eq!(params, now, "{dir}: free parameters changed");
+    }
+}
