@@ -63,12 +63,7 @@ struct Simulate {
 
 impl Simulate {
     fn options(&self) -> Result<Options, Failure> {
-        if self.reps == Some(0) {
-            return Err(Failure::BadArgument("--reps: expected at least 1 replicate, found 0".into()));
-        }
-        if self.threads == Some(0) {
-            return Err(Failure::BadArgument("--threads: expected at least 1 thread, found 0".into()));
-        }
+        check_counts(self.reps, self.threads)?;
         Ok(Options {
             replicates: self.reps,
             seed: self.seed,
@@ -427,16 +422,11 @@ fn main_inner() -> Result<(), Failure> {
             );
         }
         Command::Calibrate { studies, reps, seed, bootstrap, threads, out, quiet } => {
-            if reps == Some(0) {
-                return Err(Failure::BadArgument("--reps: expected at least 1 replicate, found 0".into()));
-            }
+            check_counts(reps, threads)?;
             if bootstrap == 1 {
                 return Err(Failure::BadArgument(
                     "--bootstrap: expected 0 or at least 2 draws, found 1".into(),
                 ));
-            }
-            if threads == Some(0) {
-                return Err(Failure::BadArgument("--threads: expected at least 1 thread, found 0".into()));
             }
             let loaded = studies
                 .iter()
@@ -470,10 +460,21 @@ fn main_inner() -> Result<(), Failure> {
     Ok(())
 }
 
+/// `--reps` and `--threads`, when given, are at least 1.
+fn check_counts(reps: Option<u64>, threads: Option<usize>) -> Result<(), Failure> {
+    if reps == Some(0) {
+        return Err(Failure::BadArgument("--reps: expected at least 1 replicate, found 0".into()));
+    }
+    if threads == Some(0) {
+        return Err(Failure::BadArgument("--threads: expected at least 1 thread, found 0".into()));
+    }
+    Ok(())
+}
+
 fn calibrate_failure(e: CalibrateError) -> Failure {
     match e {
         CalibrateError::Scenario(e) => Failure::BadInput(e),
-        CalibrateError::Study { .. } => Failure::BadArgument(e.to_string()),
+        CalibrateError::Study { .. } | CalibrateError::Argument(_) => Failure::BadArgument(e.to_string()),
         CalibrateError::Fit(_) => Failure::Other(e.into()),
     }
 }

@@ -354,3 +354,30 @@ fn shipped_calibrations_match_the_study_files() {
         assert_eq!(params, now, "{dir}: free parameters changed");
     }
 }
+
+#[test]
+fn bad_calibrate_arguments_exit_2_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "s.toml", &two_arm(400, &[10.0, 30.0, 20.0, 20.0], TRUTH, ""));
+    let out = dir.path().join("out");
+    let cases: [(&[&str], &str); 4] = [
+        (&[p.to_str().unwrap(), "--bootstrap", "1"], "--bootstrap"),
+        (&[p.to_str().unwrap(), "--reps", "0"], "--reps"),
+        (&["scenarios/ph.toml"], "no [calibrate] table"),
+        (&[p.to_str().unwrap(), "--reps", "2000000"], "at most 1000000"),
+    ];
+    for (args, expect) in cases {
+        let assert = Command::cargo_bin("trialsim")
+            .unwrap()
+            .arg("calibrate")
+            .args(args)
+            .arg("--out")
+            .arg(&out)
+            .assert();
+        let output = assert.get_output().clone();
+        let err = String::from_utf8_lossy(&output.stderr).to_string();
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?}: wrote {}", out.display());
+    }
+}

@@ -32,6 +32,9 @@ pub enum CalibrateError {
     Study { path: PathBuf, message: String },
     #[error("calibrate: {0}")]
     Fit(String),
+    /// A bad command-line value.
+    #[error("{0}")]
+    Argument(String),
 }
 
 /// One study file: its scenario (with targets), the template the fit edits, and the layout of
@@ -340,6 +343,12 @@ fn progress(quiet: bool, message: &str) {
 pub const MAX_REPLICATES: u64 = 1_000_000;
 
 pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, CalibrateError> {
+    let replicates = opts.replicates.unwrap_or(problem.studies[0].scenario.simulation.replicates);
+    if replicates > MAX_REPLICATES {
+        return Err(CalibrateError::Argument(format!(
+            "{replicates} simulated copies per study: at most {MAX_REPLICATES} (they are held in memory); give --reps"
+        )));
+    }
     let data = problem.published();
     let bounds = problem.bounds();
     let first_start = problem.initial();
@@ -430,12 +439,6 @@ pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, Calibr
         .iter()
         .map(|st| study_seed(opts.seed.unwrap_or(st.scenario.simulation.seed), st.name()))
         .collect();
-    let replicates = opts.replicates.unwrap_or(problem.studies[0].scenario.simulation.replicates);
-    if replicates > MAX_REPLICATES {
-        return Err(CalibrateError::Fit(format!(
-            "{replicates} simulated copies per study: at most {MAX_REPLICATES} (they are held in memory); give --reps"
-        )));
-    }
 
     progress(opts.quiet, &format!("predictive check: {replicates} simulated copies of each study"));
     let simulated: Vec<Vec<Vec<f64>>> = fitted
