@@ -378,6 +378,18 @@ tests = ["logrank"]
         assert_eq!(c.cut(&sc2).calendar, 3.0);
     }
 
+    /// Checks that the fraction of `patients` (all of `arm`) without a primary event by t is within
+    /// 4 binomial SE of the true S(t); returns S(t) and that SE.
+    fn survival_within_4_se(c: &Cohort, sc: &Scenario, arm: usize, patients: &[usize], t: f64) -> (f64, f64) {
+        let ep = sc.primary();
+        let truth = crate::truth::survival(&sc.arms[arm], ep, t);
+        let n = patients.len() as f64;
+        let alive = patients.iter().filter(|&&i| c.endpoint_time(ep, i).0 > t).count() as f64 / n;
+        let se = (truth * (1.0 - truth) / n).sqrt();
+        assert!((alive - truth).abs() < 4.0 * se, "t = {t}: {alive} vs {truth} (SE {se})");
+        (truth, se)
+    }
+
     #[test]
     fn illness_death_deaths_follow_the_true_survival() {
         let text = r#"
@@ -402,12 +414,9 @@ tests = []
         let sc = Scenario::from_toml(text, Path::new("id.toml")).expect("valid");
         let mut c = Cohort::default();
         c.generate(&sc, 7, 0);
-        let ep = sc.primary();
+        let everyone: Vec<usize> = (0..c.n()).collect();
         for t in [1.0, 3.0, 6.0] {
-            let truth = crate::truth::survival(&sc.arms[0], ep, t);
-            let alive = (0..c.n()).filter(|&i| c.endpoint_time(ep, i).0 > t).count() as f64 / c.n() as f64;
-            let se = (truth * (1.0 - truth) / c.n() as f64).sqrt();
-            assert!((alive - truth).abs() < 4.0 * se, "t = {t}: {alive} vs {truth} (SE {se})");
+            let (truth, se) = survival_within_4_se(&c, &sc, 0, &everyone, t);
             // Without the transition the survival would be exp(−0.1 t): clearly different once
             // progression is common.
             if t > 2.0 {
@@ -448,13 +457,9 @@ tests = []
         let sc = Scenario::from_toml(text, Path::new("cross.toml")).expect("valid");
         let mut c = Cohort::default();
         c.generate(&sc, 3, 0);
-        let ep = sc.primary();
         let b: Vec<usize> = (0..c.n()).filter(|&i| c.arm[i] == 1).collect();
         for t in [2.0, 5.0] {
-            let truth = crate::truth::survival(&sc.arms[1], ep, t);
-            let alive = b.iter().filter(|&&i| c.endpoint_time(ep, i).0 > t).count() as f64 / b.len() as f64;
-            let se = (truth * (1.0 - truth) / b.len() as f64).sqrt();
-            assert!((alive - truth).abs() < 4.0 * se, "t = {t}: {alive} vs {truth} (SE {se})");
+            survival_within_4_se(&c, &sc, 1, &b, t);
         }
     }
 }

@@ -43,13 +43,19 @@ impl Purpose {
 
     /// The stream purpose of a cause, from its name (FNV-1a, 64 bit: stable across versions).
     pub fn cause(name: &str) -> Purpose {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in name.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        Purpose::Cause(h)
+        Purpose::Cause(fnv1a(name.as_bytes()))
     }
+}
+
+/// FNV-1a, 64 bit: a hash that is stable across versions and platforms (stream purposes, study
+/// seeds, sweep fingerprints).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 /// The stream of replicate `replicate` for `purpose` under `seed`.

@@ -121,12 +121,7 @@ pub fn points(axes: &[Axis], zip: bool) -> Result<Vec<Vec<Override>>, String> {
 
 /// FNV-1a (64 bit), for fingerprints: stable across versions and platforms.
 pub fn fnv64(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    format!("{:016x}", crate::rng::fnv1a(bytes))
 }
 
 /// What was simulated at a point, as a short string.

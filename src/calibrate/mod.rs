@@ -540,12 +540,7 @@ pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, Calibr
 /// A study's seed: the given seed mixed with the study's name (FNV-1a), so that two studies
 /// never share streams even when their files give the same seed.
 pub fn study_seed(seed: u64, name: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    seed ^ h
+    seed ^ crate::rng::fnv1a(name.as_bytes())
 }
 
 /// Type-7 quantile of sorted values (NaN when empty).
