@@ -15,10 +15,12 @@
 use rand::RngExt;
 use rand_distr::Exp1;
 
+pub use crate::stats::risk_table::Obs;
+
+use crate::accrual::inverse_accrual;
 use crate::hazard::{Hazard, Years};
 use crate::rng::{Purpose, stream};
 use crate::scenario::{Accrual, CutRule, Endpoint, Scenario};
-use crate::truth::inverse_accrual;
 
 /// The generated patients of one replicate, in entry order. Buffers are reused across
 /// replicates: generating allocates nothing once they have grown to size.
@@ -45,17 +47,6 @@ pub struct CutPoint {
     /// False when an event-count cut was asked for and the K-th event never happened (the cut
     /// is then when the last patient leaves follow-up).
     pub target_reached: bool,
-}
-
-/// One analysed patient for one endpoint.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Obs {
-    pub time: Years,
-    pub event: bool,
-    /// 0 = control, 1 = experimental (a single-arm study has only group 0).
-    pub group: u8,
-    /// The cause of the event (index into `Scenario::causes`); meaningless when censored.
-    pub cause: u16,
 }
 
 /// The latent time of a cause whose hazard is multiplied by `factor` from the trigger time `s` on

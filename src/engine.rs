@@ -23,6 +23,9 @@ use crate::stats::rmst::{rmst, rmst_difference};
 use crate::summary::Summary;
 use crate::truth::Truth;
 
+/// The engine's version: a change to draws or statistics that alters results bumps it.
+pub const ENGINE_VERSION: &str = concat!("trialsim ", env!("CARGO_PKG_VERSION"), " (chacha8 streams v1)");
+
 /// Replicates per chunk: the unit of parallel work and of the ordered merge.
 pub const CHUNK: u64 = 512;
 

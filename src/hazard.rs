@@ -9,8 +9,7 @@
 //! A hazard that stops (early risk, a piecewise hazard ending in 0) has H bounded; when E exceeds
 //! the bound the latent time is +∞ (the cause never happens).
 
-/// Time in the scenario's own unit (`time_unit` only labels output).
-pub type Years = f64;
+pub use crate::Years;
 
 /// A validated, non-negative hazard function of time since randomisation.
 #[derive(Debug, Clone, PartialEq)]

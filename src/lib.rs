@@ -13,20 +13,33 @@
 //!                 report: summary.json, summary.md, survival.svg, CSV
 //! ```
 
+// Modules in data-flow order: each uses only modules listed before it (checked by
+// tests/layers.rs, which reads this list).
+// Foundations.
+pub mod io;
+pub mod quadrature;
+pub mod rng;
+// The model's parts and the statistics of one dataset (which know nothing of scenarios).
+pub mod hazard;
+pub mod stats;
+// What the user wrote, validated.
+pub mod scenario;
+// The trial: entry, truth, simulated patients.
+pub mod accrual;
+pub mod cohort;
+pub mod truth;
+// Replicates.
+pub mod engine;
+pub mod summary;
+// Studies made of many scenarios or runs.
 pub mod assurance;
 pub mod calibrate;
-pub mod cohort;
-pub mod engine;
 pub mod followup;
-pub mod hazard;
-pub mod io;
 pub mod plan;
-pub mod quadrature;
-pub mod report;
-pub mod rng;
-pub mod run;
-pub mod scenario;
-pub mod stats;
-pub mod summary;
 pub mod sweep;
-pub mod truth;
+// Output.
+pub mod report;
+pub mod run;
+
+/// Time in the scenario's own unit (`time_unit` only labels output).
+pub type Years = f64;

@@ -14,9 +14,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Layout, Run, simulate};
+use crate::engine::{ENGINE_VERSION, Layout, Run, simulate};
 use crate::io::{IoError, create_dir, write_atomic};
-use crate::report::json::ENGINE_VERSION;
 use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::summary::{Proportion, Summary};

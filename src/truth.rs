@@ -10,9 +10,10 @@
 
 use serde::Serialize;
 
+use crate::accrual::{accrual_end, accrual_horizon, entry_cdf};
 use crate::hazard::Years;
 use crate::quadrature::integrate;
-use crate::scenario::{Accrual, Arm, CutRule, Endpoint, Scenario};
+use crate::scenario::{Arm, CutRule, Endpoint, Scenario};
 
 /// Absolute tolerance of each quadrature piece: far below any Monte Carlo error.
 const TOL: f64 = 1e-11;
@@ -169,66 +170,6 @@ pub fn crossing_times(ctl: &Arm, exp: &Arm, ep: &Endpoint, t_max: Years) -> Vec<
     out
 }
 
-/// P(entry ≤ e) for one patient. For piecewise (Poisson) accrual this is the deterministic
-/// approximation that entries are spread with density ∝ rate(t) up to the time the expected
-/// count reaches n.
-pub fn entry_cdf(accrual: &Accrual, n: usize, e: Years) -> f64 {
-    match accrual {
-        Accrual::Uniform { duration } => (e / duration).clamp(0.0, 1.0),
-        Accrual::Piecewise { .. } => {
-            let end = accrual_end(accrual, n);
-            (cumulative_accrual(accrual, e.min(end)) / n as f64).clamp(0.0, 1.0)
-        }
-    }
-}
-
-/// Expected patients entered by calendar time t under piecewise accrual: Λ(t) = ∫₀ᵗ rate.
-pub fn cumulative_accrual(accrual: &Accrual, t: Years) -> f64 {
-    match accrual {
-        Accrual::Uniform { .. } => f64::NAN,
-        Accrual::Piecewise { breaks, rates } => {
-            let mut acc = 0.0;
-            let mut start = 0.0;
-            for (k, &r) in rates.iter().enumerate() {
-                let end = breaks.get(k).copied().unwrap_or(f64::INFINITY);
-                if t <= start {
-                    break;
-                }
-                acc += r * (end.min(t) - start);
-                start = end;
-            }
-            acc
-        }
-    }
-}
-
-/// Λ⁻¹(x): the calendar time at which x patients are expected to have entered.
-pub fn inverse_accrual(breaks: &[Years], rates: &[f64], x: f64) -> Years {
-    let mut acc = 0.0;
-    let mut start = 0.0;
-    for (k, &r) in rates.iter().enumerate() {
-        let end = breaks.get(k).copied().unwrap_or(f64::INFINITY);
-        if r > 0.0 {
-            let piece = r * (end - start);
-            if acc + piece >= x {
-                return start + (x - acc) / r;
-            }
-            acc += piece;
-        }
-        start = end;
-    }
-    f64::INFINITY
-}
-
-/// The (expected) calendar time of the last entry: D·n/(n+1) for uniform accrual (the mean of
-/// the largest of n uniforms), Λ⁻¹(n) for piecewise accrual.
-pub fn accrual_end(accrual: &Accrual, n: usize) -> Years {
-    match accrual {
-        Accrual::Uniform { duration } => duration * n as f64 / (n as f64 + 1.0),
-        Accrual::Piecewise { breaks, rates } => inverse_accrual(breaks, rates, n as f64),
-    }
-}
-
 /// Expected number of patients of `arm` with an observed `ep` event by calendar time c:
 /// n_a ∫₀ᶜ P(entry ≤ c − u) h_E(u) S_E(u) e^{−δu} du (dropout δ competes).
 pub fn expected_events(sc: &Scenario, arm: &Arm, ep: &Endpoint, c: Years) -> f64 {
@@ -249,14 +190,6 @@ pub fn expected_events(sc: &Scenario, arm: &Arm, ep: &Endpoint, c: Years) -> f64
             &k,
             TOL,
         )
-}
-
-/// Where the entry distribution has kinks (uniform: its end; piecewise: its last break).
-fn accrual_horizon(accrual: &Accrual) -> Years {
-    match accrual {
-        Accrual::Uniform { duration } => *duration,
-        Accrual::Piecewise { breaks, .. } => breaks.last().copied().unwrap_or(0.0),
-    }
 }
 
 /// The expected calendar time of the analysis cut: the calendar time, the time at which the
@@ -552,15 +485,6 @@ mod tests {
         assert_eq!(x.len(), 1, "{x:?}");
         assert!((x[0] - 3.5).abs() < 1e-9, "{x:?}");
         assert!(crossing_times(&ctl, &ctl, &ep, 10.0).is_empty());
-    }
-
-    #[test]
-    fn piecewise_accrual_inverse() {
-        let acc = Accrual::Piecewise { breaks: vec![1.0], rates: vec![10.0, 20.0] };
-        assert!((cumulative_accrual(&acc, 2.0) - 30.0).abs() < 1e-12);
-        let Accrual::Piecewise { breaks, rates } = &acc else { unreachable!() };
-        assert!((inverse_accrual(breaks, rates, 30.0) - 2.0).abs() < 1e-12);
-        assert!((inverse_accrual(breaks, rates, 5.0) - 0.5).abs() < 1e-12);
     }
 
     #[test]

@@ -297,7 +297,7 @@ fn astis_truth_reproduces_the_published_proportions() {
 #[test]
 fn first_draws_are_pinned() {
     // Value stability: a change of generator, stream layout or sampler changes these on purpose
-    // only (bump `report::json::ENGINE_VERSION` when it does).
+    // only (bump `engine::ENGINE_VERSION` when it does).
     let sc = scenario("astis.toml");
     let mut c = Cohort::default();
     c.generate(&sc, 2014, 0);

@@ -4,6 +4,7 @@ mod assurance;
 mod bad_input;
 mod calibration;
 mod cli;
+mod layers;
 mod monte_carlo;
 mod plan;
 mod reference;

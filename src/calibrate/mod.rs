@@ -636,7 +636,7 @@ fn follow_up(sc: &Scenario) -> FollowUp {
     // The latest possible entry: the end of uniform accrual, the expected last entry otherwise.
     let last_entry = match &sc.design.accrual {
         crate::scenario::Accrual::Uniform { duration } => *duration,
-        a => crate::truth::accrual_end(a, sc.design.n),
+        a => crate::accrual::accrual_end(a, sc.design.n),
     };
     FollowUp {
         study: sc.name.clone(),

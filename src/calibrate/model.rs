@@ -19,9 +19,9 @@
 //! nodes, so the error is O(h⁴); `tests::cells_agree_with_quadrature` checks 1e-8, far below
 //! a thousandth of a patient).
 
+use crate::accrual::{accrual_end, entry_cdf};
 use crate::hazard::Years;
 use crate::scenario::{Accrual, Arm, Endpoint, Scenario};
-use crate::truth::{accrual_end, entry_cdf};
 
 /// One cell: the first `endpoint` event of a patient of `arm` is one of `causes` in (from, to].
 #[derive(Debug, Clone, PartialEq)]

@@ -5,11 +5,9 @@
 use serde_json::{Map, Value, json};
 
 use super::Results;
+use crate::engine::ENGINE_VERSION;
 use crate::scenario::Sides;
 use crate::summary::{Proportion, Summary, Tally};
-
-/// The engine's version: a change to draws or statistics that alters results bumps it.
-pub const ENGINE_VERSION: &str = concat!("trialsim ", env!("CARGO_PKG_VERSION"), " (chacha8 streams v1)");
 
 fn num(x: f64) -> Value {
     // serde_json turns non-finite floats into null.

@@ -16,6 +16,9 @@ use std::path::Path;
 
 pub use error::ScenarioError;
 
+pub use crate::stats::crossing::CrossingRule;
+pub use crate::stats::decision::Sides;
+
 use crate::hazard::{Hazard, Years};
 
 /// A validated scenario.
@@ -173,27 +176,6 @@ pub struct Analysis {
     pub crossing: CrossingRule,
     /// The Fleming–Harrington (ρ, γ) components of `maxcombo`.
     pub maxcombo_weights: Vec<(f64, f64)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sides {
-    One,
-    Two,
-}
-
-/// The observed-crossing rule (DESIGN.md): the experimental KM must first be below control by
-/// at least `min_gap`, then above by at least `min_gap`, with `min_at_risk` patients at risk in
-/// each arm at both moments.
-#[derive(Debug, Clone, Copy)]
-pub struct CrossingRule {
-    pub min_gap: f64,
-    pub min_at_risk: usize,
-}
-
-impl Default for CrossingRule {
-    fn default() -> Self {
-        CrossingRule { min_gap: 0.02, min_at_risk: 10 }
-    }
 }
 
 /// A test as named in `analysis.tests`; `name` is kept verbatim for output columns and keys.

@@ -6,7 +6,21 @@
 
 use super::RiskTable;
 use crate::hazard::Years;
-use crate::scenario::CrossingRule;
+
+/// The observed-crossing rule (DESIGN.md): the experimental KM must first be below control by
+/// at least `min_gap`, then above by at least `min_gap`, with `min_at_risk` patients at risk in
+/// each arm at both moments.
+#[derive(Debug, Clone, Copy)]
+pub struct CrossingRule {
+    pub min_gap: f64,
+    pub min_at_risk: usize,
+}
+
+impl Default for CrossingRule {
+    fn default() -> Self {
+        CrossingRule { min_gap: 0.02, min_at_risk: 10 }
+    }
+}
 
 /// The crossing time, or NaN when the curves do not cross by the rule.
 pub fn observed_crossing(table: &RiskTable, rule: CrossingRule) -> Years {

@@ -5,7 +5,13 @@
 //! `reject_harm`. NaN never rejects.
 
 use super::normal;
-use crate::scenario::Sides;
+
+/// One- or two-sided testing (`analysis.sides`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sides {
+    One,
+    Two,
+}
 
 /// What a test concluded in one trial.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,9 +14,9 @@
 //! dropping any constraint. The integral is skipped when a bound decides the test: p ≥ Φ(z)
 //! (one component alone) and p ≤ K·Φ(z) (Bonferroni), two-sided with 2Φ(−|z|).
 
+use super::decision::Sides;
 use super::logrank::{fh_weight, increment};
 use super::{RiskTable, mvn, normal};
-use crate::scenario::Sides;
 
 /// The default set: log-rank, late (0,1), early (1,0) and middle (1,1) emphasis.
 pub const DEFAULT_WEIGHTS: [(f64, f64); 4] = [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)];

@@ -255,26 +255,3 @@ mod tests {
         assert!(dropped - p > 1e-3, "dropping the constraint would change the answer");
     }
 }
-#[cfg(test)]
-mod probe {
-    #[test]
-    fn probe_cost() {
-        // A typical MaxCombo correlation of FH (0,0),(0,1),(1,0),(1,1) (rank 3).
-        let t = crate::stats::RiskTable::from_data(
-            &(0..200).map(|i| 0.05 * i as f64 + 0.01 * ((i * 7) % 5) as f64).collect::<Vec<_>>(),
-            &(0..200).map(|i| i % 3 != 0).collect::<Vec<_>>(),
-            &(0..200).map(|i| (i % 2) as u8).collect::<Vec<_>>(),
-        );
-        let m = crate::stats::maxcombo::maxcombo(
-            &t,
-            &crate::stats::maxcombo::DEFAULT_WEIGHTS,
-            crate::scenario::Sides::One,
-        );
-        println!("corr {:?}", m.corr);
-        let start = std::time::Instant::now();
-        let p = super::box_probability(&m.corr, &[-2.2; 4], &[f64::INFINITY; 4]);
-        println!("p {p} in {:?}", start.elapsed());
-        let (l, r) = super::pivoted_cholesky(&m.corr, 4);
-        println!("L {l:?} r {r}");
-    }
-}

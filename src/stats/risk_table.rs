@@ -2,8 +2,18 @@
 //! and the number of events d_gj in each group g. Censored observations at t_j are at risk at
 //! t_j (events precede censorings at a tie, as in R `survival`).
 
-use crate::cohort::Obs;
 use crate::hazard::Years;
+
+/// One analysed patient for one endpoint.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Obs {
+    pub time: Years,
+    pub event: bool,
+    /// 0 = control, 1 = experimental (a single-arm study has only group 0).
+    pub group: u8,
+    /// The cause of the event (index into `Scenario::causes`); meaningless when censored.
+    pub cause: u16,
+}
 
 #[derive(Debug, Default, Clone)]
 pub struct RiskTable {
