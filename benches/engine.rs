@@ -12,6 +12,7 @@ use std::path::Path;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use trialsim::engine::{Layout, Run, simulate};
 use trialsim::scenario::Scenario;
+use trialsim::summary::Summary;
 use trialsim::truth::Truth;
 
 const REPS: u64 = 20_000;
@@ -53,7 +54,7 @@ fn bench(c: &mut Criterion) {
         g.bench_function(label, |b| {
             b.iter(|| {
                 let run = Run { scenario: &sc, layout: &layout, replicates: REPS, seed: 1, progress: None };
-                simulate(&run, None)
+                simulate::<Summary>(&run, None)
             })
         });
     }

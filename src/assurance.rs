@@ -17,7 +17,7 @@ use crate::engine::{Layout, Run, simulate};
 use crate::rng::{Purpose, stream};
 use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{Distribution, ScenarioError, Uncertainty};
-use crate::summary::{Moments, Proportion};
+use crate::summary::{Moments, Proportion, Summary};
 use crate::truth::Truth;
 
 #[derive(Debug, thiserror::Error)]
@@ -140,7 +140,7 @@ pub fn assurance(
     let power_at = |sc: &crate::scenario::Scenario, reps: u64, seed: u64| -> Vec<u64> {
         let truth = Truth::compute(sc);
         let layout = Layout::new(sc, &truth);
-        let s =
+        let s: Summary =
             simulate(&Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None }, None);
         s.tests.iter().map(|t| t.benefit).collect()
     };

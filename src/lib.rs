@@ -27,6 +27,8 @@ pub mod scenario;
 // The trial: entry, truth, simulated patients.
 pub mod accrual;
 pub mod cohort;
+// What one analysed replicate yields, in one order.
+pub mod layout;
 pub mod truth;
 // Replicates.
 pub mod engine;

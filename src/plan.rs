@@ -21,8 +21,8 @@ use serde::Serialize;
 use crate::engine::{Layout, Run, simulate};
 use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{ScenarioError, Sides};
-use crate::stats::normal;
-use crate::summary::Proportion;
+use crate::stats::normal::{self, Z_975_ROUNDED};
+use crate::summary::{Proportion, Summary};
 use crate::truth::Truth;
 
 /// One simulated point of the power curve.
@@ -98,7 +98,7 @@ impl Curve<'_> {
             let (sc, _) = self.template.apply(&self.overrides(x))?;
             let truth = Truth::compute(&sc);
             let layout = Layout::new(&sc, &truth);
-            let s = simulate(
+            let s: Summary = simulate(
                 &Run {
                     scenario: &sc,
                     layout: &layout,
@@ -258,9 +258,11 @@ pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, Plan
             (Some(l), Some(h)) => {
                 let v = bisect(l, h, integer, tol(h), |x| reaches(&mut curve, x, 0.0))?;
                 // The MC interval: where the target is within ±1.96 SE of the power.
-                let optimistic = lower_end(&mut curve, l, v, integer, tol(v), |c, x| reaches(c, x, 1.96))?;
-                let pessimistic =
-                    upper_end(&mut curve, v, hi_limit, integer, tol(v), |c, x| reaches(c, x, -1.96))?;
+                let optimistic =
+                    lower_end(&mut curve, l, v, integer, tol(v), |c, x| reaches(c, x, Z_975_ROUNDED))?;
+                let pessimistic = upper_end(&mut curve, v, hi_limit, integer, tol(v), |c, x| {
+                    reaches(c, x, -Z_975_ROUNDED)
+                })?;
                 let note = match pessimistic {
                     Some(_) => String::new(),
                     None => "the upper end of the interval is beyond the range".to_string(),

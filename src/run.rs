@@ -106,11 +106,12 @@ pub fn run(sc: &Scenario, opts: &Options) -> Result<Outcome, RunError> {
     let csv_path = out.join("replicates.csv");
     let (summary, null) = in_pool(opts.threads, || -> Result<(Summary, Option<Summary>), RunError> {
         bar.set_message(sc.name.clone());
-        let run = Run { scenario: sc, layout: &layout, replicates, seed, progress: Some(&bar) };
+        let tick = |n: u64| bar.inc(n);
+        let run = Run { scenario: sc, layout: &layout, replicates, seed, progress: Some(&tick) };
         let summary = if opts.export_replicates {
             let mut result = None;
             write_atomic_with(&csv_path, |w| {
-                let mut writer = csv_report::ReplicatesWriter::new(w, &layout.columns)?;
+                let mut writer = csv_report::ReplicatesWriter::new(w, &layout.column_names())?;
                 let mut err = None;
                 let s = simulate(
                     &run,
@@ -137,7 +138,7 @@ pub fn run(sc: &Scenario, opts: &Options) -> Result<Outcome, RunError> {
             bar.set_message(format!("{} (identical arms)", sc.name));
             // The null layout is the real one: same tests and estimates, only hazards differ.
             let run =
-                Run { scenario: ns, layout: &layout, replicates: null_reps, seed, progress: Some(&bar) };
+                Run { scenario: ns, layout: &layout, replicates: null_reps, seed, progress: Some(&tick) };
             simulate(&run, None)
         });
         Ok((summary, null))

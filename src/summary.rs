@@ -4,7 +4,8 @@
 //! (Chan et al. 1979 pairwise moment merge) see the same operations in the same order for any
 //! thread count, so the output is byte-identical.
 
-use crate::engine::{Layout, Row};
+use crate::engine::Reduce;
+use crate::layout::{Layout, Row};
 
 /// Count, mean and sum of squared deviations (Welford 1962; merged as Chan, Golub & LeVeque 1979).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -175,6 +176,20 @@ pub struct Summary {
 /// Bins of the Kaplan–Meier band histograms on [0, 1]: quantiles to 0.0025.
 const BAND_BINS: usize = 400;
 
+impl Reduce for Summary {
+    fn empty(layout: &Layout) -> Summary {
+        Summary::new(layout)
+    }
+
+    fn push(&mut self, row: &Row) {
+        Summary::push(self, row);
+    }
+
+    fn merge(&mut self, other: &Summary) {
+        Summary::merge(self, other);
+    }
+}
+
 impl Summary {
     pub fn new(layout: &Layout) -> Summary {
         Summary {
@@ -274,7 +289,7 @@ impl Proportion {
         }
         let nf = n as f64;
         let p = k as f64 / nf;
-        let z = 1.959_963_984_540_054;
+        let z = crate::stats::normal::Z_975;
         let z2 = z * z;
         let centre = (p + z2 / (2.0 * nf)) / (1.0 + z2 / nf);
         let half = z / (1.0 + z2 / nf) * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt();

@@ -198,13 +198,13 @@ pub fn metrics(truth: &Truth, layout: &Layout, s: &Summary) -> Vec<Metric> {
         push("truth.ahr_overall".into(), truth.ahr_overall, f64::NAN);
     }
     for (spec, t) in layout.estimates.iter().zip(&s.estimates) {
-        if spec.name.ends_with(".z") || spec.name.ends_with(".se") || spec.name.ends_with("ci95_covers") {
+        if spec.estimate.is_auxiliary() {
             continue;
         }
         let n = t.moments.n as f64;
-        push(format!("mean.{}", spec.name), t.moments.mean(), t.moments.sd() / n.sqrt());
+        push(format!("mean.{}", spec.estimate), t.moments.mean(), t.moments.sd() / n.sqrt());
         if let Some(tv) = spec.truth {
-            push(format!("truth.{}", spec.name), tv, f64::NAN);
+            push(format!("truth.{}", spec.estimate), tv, f64::NAN);
         }
     }
     m

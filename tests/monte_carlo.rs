@@ -30,7 +30,7 @@ fn test_index(layout: &Layout, name: &str) -> usize {
 }
 
 fn estimate<'a>(layout: &Layout, s: &'a Summary, name: &str) -> (&'a trialsim::summary::Tally, Option<f64>) {
-    let i = layout.estimates.iter().position(|e| e.name == name).expect("estimate in layout");
+    let i = layout.estimates.iter().position(|e| e.estimate.to_string() == name).expect("estimate in layout");
     (&s.estimates[i], layout.estimates[i].truth)
 }
 
@@ -318,7 +318,7 @@ fn replicate_columns(sc: &Scenario, reps: u64, seed: u64) -> (Layout, Vec<Vec<f6
     let layout = Layout::new(sc, &truth);
     let run = Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None };
     let mut rows = Vec::new();
-    simulate(&run, Some(&mut |_, cols: &[f64]| rows.push(cols.to_vec())));
+    simulate::<Summary>(&run, Some(&mut |_, cols: &[f64]| rows.push(cols.to_vec())));
     (layout, rows)
 }
 
@@ -326,7 +326,7 @@ fn replicate_columns(sc: &Scenario, reps: u64, seed: u64) -> (Layout, Vec<Vec<f6
 fn under_proportional_hazards_cox_agrees_with_logrank_and_fh00_is_logrank() {
     let sc = scenario("ph.toml");
     let (layout, rows) = replicate_columns(&sc, 2000, 12);
-    let col = |name: &str| layout.columns.iter().position(|c| c == name).expect("column");
+    let col = |name: &str| layout.columns.iter().position(|c| c.to_string() == name).expect("column");
     let (lr, fh00, cox) = (col("logrank.z"), col("fh(0,0).z"), col("cox.z"));
     for r in &rows {
         assert_eq!(r[lr], r[fh00], "FH(0,0) is the log-rank test, bit for bit");
@@ -349,7 +349,7 @@ fn maxcombo_decisions_from_bounds_agree_with_exact_p_values() {
     let sc = scenario("astis.toml");
     let reps = 1000;
     let (layout, rows) = replicate_columns(&sc, reps, 5);
-    let p = layout.columns.iter().position(|c| c == "maxcombo.p").unwrap();
+    let p = layout.columns.iter().position(|c| c.to_string() == "maxcombo.p").unwrap();
     let exact = rows.iter().filter(|r| r[p] < sc.analysis.alpha).count() as u64;
     let (s, layout2) = simulate_scenario(&sc, reps, 5);
     assert_eq!(s.tests[test_index(&layout2, "maxcombo")].benefit, exact);

@@ -18,8 +18,8 @@ use crate::scenario::study::{Role, Target, TargetKind, group};
 
 use super::model::{Cell, cell_probabilities};
 
-/// 1.96: the normal 97.5% quantile that published 95% CIs use.
-const Z975: f64 = 1.959963984540054;
+/// The normal 97.5% quantile that published 95% CIs use.
+const Z975: f64 = crate::stats::normal::Z_975;
 
 /// How one study's targets enter the likelihood; fixed by the study file.
 #[derive(Debug, Clone)]

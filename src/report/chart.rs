@@ -4,6 +4,8 @@
 
 use plotters::prelude::*;
 
+use crate::stats::normal::Z_975_ROUNDED;
+
 pub const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -71,7 +73,10 @@ impl LineChart {
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
                 chart
                     .draw_series(s.points.iter().map(|&(x, y, se)| {
-                        PathElement::new(vec![(x, y - 1.96 * se), (x, y + 1.96 * se)], c.stroke_width(2))
+                        PathElement::new(
+                            vec![(x, y - Z_975_ROUNDED * se), (x, y + Z_975_ROUNDED * se)],
+                            c.stroke_width(2),
+                        )
                     }))
                     .map_err(|x| e(&x))?;
                 chart

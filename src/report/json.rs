@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::Results;
 use crate::engine::ENGINE_VERSION;
+use crate::layout::Estimate;
 use crate::scenario::Sides;
 use crate::summary::{Proportion, Summary, Tally};
 
@@ -39,12 +40,7 @@ fn tests(r: &Results, s: &Summary) -> Value {
     for (i, (name, _)) in r.layout.tests.iter().enumerate() {
         let t = s.tests[i];
         let p = Proportion::new(t.benefit, s.replicates);
-        let zi = r
-            .layout
-            .estimates
-            .iter()
-            .position(|e| e.name == format!("{name}.z"))
-            .expect("every test has a z");
+        let zi = r.layout.z_of(i).expect("every test has a z");
         let z = &s.estimates[zi];
         let mut v = json!({
             "power": num(p.estimate),
@@ -96,7 +92,7 @@ pub fn render(r: &Results) -> String {
     let reps = s.replicates;
     let mut estimates = Map::new();
     for (spec, t) in r.layout.estimates.iter().zip(&s.estimates) {
-        estimates.insert(spec.name.clone(), tally(t, spec.truth));
+        estimates.insert(spec.estimate.to_string(), tally(t, spec.truth));
     }
     let group_name = |g: usize| sc.arms[r.layout.group_arms[g]].name.clone();
     let mut by_arm = Map::new();
@@ -111,9 +107,8 @@ pub fn render(r: &Results) -> String {
         by_cause.insert(group_name(g), Value::Object(causes));
     }
     let events_total = (s.events[0] + s.events[1]) as f64 / reps as f64;
-    let find = |name: &str| r.layout.estimates.iter().position(|e| e.name == name);
     let crossing = if r.layout.groups == 2 {
-        let i = find("crossing.time").expect("two-arm layouts have crossing.time");
+        let i = r.layout.index_of(&Estimate::CrossingTime).expect("two-arm layouts have crossing.time");
         let mut c = json!({
             "min_gap": sc.analysis.crossing.min_gap,
             "min_at_risk": sc.analysis.crossing.min_at_risk,

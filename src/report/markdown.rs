@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::{Results, fmt};
+use crate::layout::Estimate;
 use crate::scenario::{Sides, TestKind};
 use crate::summary::Proportion;
 
@@ -42,13 +43,7 @@ pub fn render(r: &Results) -> String {
         sc.primary().name,
         sc.analysis.alpha
     );
-    let est = |name: &str| {
-        r.layout
-            .estimates
-            .iter()
-            .position(|e| e.name == name)
-            .map(|i| (&r.layout.estimates[i], &s.estimates[i]))
-    };
+    let est = |e: &Estimate| r.layout.index_of(e).map(|i| (&r.layout.estimates[i], &s.estimates[i]));
 
     if r.layout.groups == 2 {
         let (ctl, exp) = (sc.control().expect("two groups"), sc.experimental().expect("two groups"));
@@ -70,7 +65,7 @@ pub fn render(r: &Results) -> String {
             let mut line = format!(
                 "| `{name}` | {} | {} | {} |",
                 pct(Proportion::new(tt.benefit, reps)),
-                fmt(est(&format!("{name}.z")).map_or(f64::NAN, |(_, z)| z.moments.mean())),
+                fmt(r.layout.z_of(i).map_or(f64::NAN, |z| s.estimates[z].moments.mean())),
                 tt.not_estimable
             );
             if let Some((null, _)) = r.null {
@@ -122,12 +117,14 @@ pub fn render(r: &Results) -> String {
         "| {unit} | arm | true S(t) | mean KM | SD | 2.5% | 97.5% | mean Greenwood SE | not estimable |"
     );
     let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|");
-    for &h in &sc.analysis.horizons {
-        for g in 0..r.layout.groups {
-            let name = &sc.arms[r.layout.group_arms[g]].name;
-            if let (Some((spec, tl)), Some((_, se))) =
-                (est(&format!("km.{name}.{h}")), est(&format!("km.{name}.{h}.se")))
-            {
+    for (horizon, &h) in sc.analysis.horizons.iter().enumerate() {
+        for group in 0..r.layout.groups {
+            let name = &sc.arms[r.layout.group_arms[group]].name;
+            let arm = name.clone();
+            if let (Some((spec, tl)), Some((_, se))) = (
+                est(&Estimate::Km { group, arm: arm.clone(), horizon, at: h }),
+                est(&Estimate::KmSe { group, arm, horizon, at: h }),
+            ) {
                 let _ = writeln!(
                     o,
                     "| {h} | `{name}` | {} | {} | {} | {} | {} | {} | {} |",
@@ -141,7 +138,7 @@ pub fn render(r: &Results) -> String {
                 );
             }
         }
-        if let Some((spec, tl)) = est(&format!("km.difference.{h}")) {
+        if let Some((spec, tl)) = est(&Estimate::KmDifference { horizon, at: h }) {
             let _ = writeln!(
                 o,
                 "| {h} | difference | {} | {} | {} | {} | {} | | {} |",
@@ -159,20 +156,20 @@ pub fn render(r: &Results) -> String {
         let _ = writeln!(o, "\n## Long-term benefit\n");
         let _ = writeln!(o, "| quantity | truth | mean estimate | SD | 2.5% | 97.5% | not estimable |");
         let _ = writeln!(o, "|---|---|---|---|---|---|---|");
-        let mut names: Vec<String> =
-            (0..r.layout.groups).map(|g| format!("rmst.{}", sc.arms[r.layout.group_arms[g]].name)).collect();
-        names.push("rmst.diff".into());
-        names.push("rmst.ratio".into());
-        names.push("milestone.diff".into());
-        for n in names {
-            if let Some((spec, tl)) = est(&n) {
-                let label = match n.as_str() {
-                    "rmst.diff" => format!("RMST difference to τ = {}", rt.tau),
-                    "rmst.ratio" => format!("RMST ratio to τ = {}", rt.tau),
-                    "milestone.diff" => {
+        let mut rows: Vec<Estimate> = (0..r.layout.groups)
+            .map(|group| Estimate::Rmst { group, arm: sc.arms[r.layout.group_arms[group]].name.clone() })
+            .collect();
+        rows.extend([Estimate::RmstDiff, Estimate::RmstRatio, Estimate::MilestoneDiff]);
+        for e in rows {
+            if let Some((spec, tl)) = est(&e) {
+                let label = match &e {
+                    Estimate::RmstDiff => format!("RMST difference to τ = {}", rt.tau),
+                    Estimate::RmstRatio => format!("RMST ratio to τ = {}", rt.tau),
+                    Estimate::MilestoneDiff => {
                         format!("survival difference at {}", sc.analysis.milestone.unwrap_or(f64::NAN))
                     }
-                    _ => format!("RMST `{}` to τ = {}", &n[5..], rt.tau),
+                    Estimate::Rmst { arm, .. } => format!("RMST `{arm}` to τ = {}", rt.tau),
+                    other => other.to_string(),
                 };
                 let _ = writeln!(
                     o,
@@ -188,12 +185,14 @@ pub fn render(r: &Results) -> String {
         }
     }
 
-    let coverage: Vec<String> = ["rmst.diff", "rmst.ratio", "milestone.diff"]
-        .iter()
-        .filter_map(|n| {
-            est(&format!("{n}.ci95_covers")).map(|(_, tl)| format!("`{n}` {}", fmt(tl.moments.mean())))
-        })
-        .collect();
+    let coverage: Vec<String> = [
+        (Estimate::RmstDiffCovers, Estimate::RmstDiff),
+        (Estimate::RmstRatioCovers, Estimate::RmstRatio),
+        (Estimate::MilestoneDiffCovers, Estimate::MilestoneDiff),
+    ]
+    .iter()
+    .filter_map(|(covers, of)| est(covers).map(|(_, tl)| format!("`{of}` {}", fmt(tl.moments.mean()))))
+    .collect();
     if !coverage.is_empty() {
         let _ = writeln!(
             o,
@@ -227,7 +226,7 @@ pub fn render(r: &Results) -> String {
                 pct(Proportion::new(null.crossings, null.replicates))
             );
         }
-        if let Some((_, tl)) = est("crossing.time") {
+        if let Some((_, tl)) = est(&Estimate::CrossingTime) {
             let _ = writeln!(
                 o,
                 "- observed crossing time: median {}, 95% range {}–{} {unit}",
@@ -273,12 +272,12 @@ pub fn render(r: &Results) -> String {
             .estimates
             .iter()
             .zip(&s.estimates)
-            .filter(|(e, _)| e.name.contains(".log_hr"))
+            .filter(|(e, _)| e.estimate.is_log_hr())
             .map(|(e, tl)| {
                 let hr = |x: f64| fmt(x.exp());
                 format!(
                     "| `{}` | {} | {} | {}–{} | {} |",
-                    e.name.replace(".log_hr", " HR"),
+                    e.estimate.to_string().replace(".log_hr", " HR"),
                     e.truth.map_or("—".into(), hr),
                     hr(tl.hist.quantile(0.5)),
                     hr(tl.hist.quantile(0.025)),
@@ -320,7 +319,7 @@ pub fn render(r: &Results) -> String {
         "Primary-endpoint events at the cut: mean {} (expected {}). Cut at calendar time: mean {} (expected {}) {unit}.",
         fmt(ev),
         fmt(t.expected_events_total),
-        fmt(est("cut").map_or(f64::NAN, |(_, tl)| tl.moments.mean())),
+        fmt(est(&Estimate::Cut).map_or(f64::NAN, |(_, tl)| tl.moments.mean())),
         fmt(t.expected_cut.unwrap_or(f64::NAN))
     );
     if s.target_not_reached > 0 {

@@ -44,7 +44,7 @@ impl CoxFit {
 
     /// 95% confidence interval of the hazard ratio.
     pub fn hr_ci95(&self) -> (f64, f64) {
-        let h = 1.959_963_984_540_054 * self.se;
+        let h = super::normal::Z_975 * self.se;
         ((self.log_hr - h).exp(), (self.log_hr + h).exp())
     }
 }

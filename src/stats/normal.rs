@@ -5,6 +5,13 @@
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
+/// z₀.₉₇₅ = Φ⁻¹(0.975), the two-sided 95% normal quantile, to f64 precision.
+pub const Z_975: f64 = 1.959_963_984_540_054;
+
+/// The rounded 1.96 of the Monte Carlo bands in plans and charts. Kept apart from [`Z_975`]
+/// because those shipped figures were made with it; unifying them changes output bytes.
+pub const Z_975_ROUNDED: f64 = 1.96;
+
 /// Φ(x).
 pub fn cdf(x: f64) -> f64 {
     0.5 * libm::erfc(-x / std::f64::consts::SQRT_2)
@@ -35,7 +42,7 @@ mod tests {
         for &p in &[1e-10, 0.025, 0.5, 0.8, 0.975] {
             assert!((cdf(quantile(p)) / p - 1.0).abs() < 1e-12);
         }
-        assert!((quantile(0.975) - 1.959_963_984_540_054).abs() < 1e-14);
+        assert!((quantile(0.975) - Z_975).abs() < 1e-14);
         assert!(quantile(0.0).is_nan() && quantile(f64::NAN).is_nan());
     }
 }
