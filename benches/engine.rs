@@ -65,7 +65,7 @@ fn bench(c: &mut Criterion) {
 /// (n about 156, log-rank), into a fresh directory each time (nothing reused).
 fn sweep(c: &mut Criterion) {
     use trialsim::scenario::overrides::Template;
-    use trialsim::sweep::{Axis, SweepOptions, run_sweep};
+    use trialsim::sweep::{Axis, SweepSettings, run_sweep};
     let dir = std::env::temp_dir().join("trialsim-bench-sweep");
     let text = std::fs::read_to_string("scenarios/astis.toml").expect("run from the crate root");
     let text = text
@@ -77,6 +77,7 @@ fn sweep(c: &mut Criterion) {
     let path = dir.join("astis_logrank.toml");
     std::fs::write(&path, text).expect("write scenario");
     let template = Template::from_path(&path).expect("valid");
+    let seed = template.apply(&[]).expect("valid").0.simulation.seed;
     let axes = [
         Axis::parse("design.n=146:164:2").expect("axis"),
         Axis::parse("arms.hsct.causes.treatment_death.early_risk.risk=0.02:0.2:0.02").expect("axis"),
@@ -88,11 +89,12 @@ fn sweep(c: &mut Criterion) {
     g.bench_function("100_points_x_10000_logrank", |b| {
         b.iter(|| {
             run += 1;
-            let opts = SweepOptions {
-                replicates: Some(10_000),
-                out: Some(dir.join(format!("out{run}"))),
-                quiet: true,
-                ..SweepOptions::default()
+            let opts = SweepSettings {
+                replicates: 10_000,
+                seed,
+                out: dir.join(format!("out{run}")),
+                shard: None,
+                limit: None,
             };
             let o = run_sweep(&template, &axes, false, &opts, |_, _| {}).expect("sweep runs");
             assert_eq!(o.computed, 100);

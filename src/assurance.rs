@@ -200,35 +200,6 @@ pub fn assurance(
     })
 }
 
-pub fn markdown(r: &AssuranceResult) -> String {
-    use std::fmt::Write;
-    let mut o = String::new();
-    let _ = writeln!(o, "# {} — assurance\n", r.scenario);
-    let _ = writeln!(
-        o,
-        "{} parameter draws from {} ({} replicates each; {} left out as invalid) over {}.\n",
-        r.draws - r.invalid_draws,
-        r.source,
-        r.replicates_per_draw,
-        r.invalid_draws,
-        r.keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-    );
-    let _ = writeln!(o, "| test | power at the point estimate | assurance (averaged over the draws) |");
-    let _ = writeln!(o, "|---|---|---|");
-    for t in &r.tests {
-        let _ = writeln!(
-            o,
-            "| `{}` | {:.1}% ± {:.1} | {:.1}% ± {:.1} |",
-            t.test,
-            100.0 * t.power,
-            100.0 * t.power_se,
-            100.0 * t.assurance,
-            100.0 * t.assurance_se
-        );
-    }
-    o
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -275,6 +275,59 @@ fn decided(z: f64, reject: bool) -> Decision {
     }
 }
 
+/// The scenario with the experimental arm given the control arm's hazards and dropout: the
+/// "no difference" companion run for type I error and chance crossings. `None` for a single-arm
+/// study.
+pub fn null_scenario(sc: &Scenario) -> Option<Scenario> {
+    let c = sc.comparison?;
+    let mut null = sc.clone();
+    null.arms[c.experimental].causes = sc.arms[c.control].causes.clone();
+    null.arms[c.experimental].dropout = sc.arms[c.control].dropout;
+    Some(null)
+}
+
+/// One analysed patient (entered by the cut, in an allocated arm) for patients.csv: the arm's
+/// index, the entry time, and per endpoint the time from randomisation and whether it is an
+/// event at the cut.
+#[derive(Debug, Clone, Copy)]
+pub struct AnalysedPatient<'a> {
+    pub replicate: u64,
+    pub arm: usize,
+    pub entry: Years,
+    /// (time, event) per endpoint of `Scenario::endpoints`.
+    pub outcomes: &'a [(Years, bool)],
+}
+
+/// Calls `each` for the analysed patients of replicates 0..k, in replicate and entry order, with
+/// the same draws as the simulation (so patients.csv shows the trials that were analysed).
+pub fn analysed_patients<E>(
+    sc: &Scenario,
+    seed: u64,
+    k: u64,
+    mut each: impl FnMut(AnalysedPatient) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut cohort = Cohort::default();
+    let mut outcomes = Vec::with_capacity(sc.endpoints.len());
+    for replicate in 0..k {
+        cohort.generate(sc, seed, replicate);
+        let cut = cohort.cut(sc).calendar;
+        for i in 0..cohort.n() {
+            let entry = cohort.entry[i];
+            let arm = cohort.arm[i] as usize;
+            if entry > cut || sc.arms[arm].allocation == 0 {
+                continue;
+            }
+            outcomes.clear();
+            outcomes.extend(sc.endpoints.iter().map(|e| {
+                let (time, event, _) = cohort.status(e, i, cut);
+                (time, event)
+            }));
+            each(AnalysedPatient { replicate, arm, entry, outcomes: &outcomes })?;
+        }
+    }
+    Ok(())
+}
+
 /// A streaming reduction of replicates (the summary, or a study's own): filled per chunk of
 /// replicates, then merged in chunk order, so the result does not depend on the thread count.
 pub trait Reduce: Send {

@@ -41,7 +41,11 @@ pub mod plan;
 pub mod sweep;
 // Output.
 pub mod report;
-pub mod run;
+// The command line: its shape, then one file per subcommand.
+pub mod cli;
+pub mod commands;
+
+pub use commands::Error;
 
 /// Time in the scenario's own unit (`time_unit` only labels output).
 pub type Years = f64;

@@ -56,8 +56,8 @@ pub struct PlanOptions {
     pub target: f64,
     /// Test names; empty: the scenario's first test.
     pub tests: Vec<String>,
-    pub replicates: Option<u64>,
-    pub seed: Option<u64>,
+    pub replicates: u64,
+    pub seed: u64,
     /// Search range (default: from the smallest sensible value to 20× the scenario's).
     pub range: Option<(f64, f64)>,
     /// Fixed overrides applied at every evaluation (a point of a planning grid).
@@ -195,8 +195,8 @@ pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, Plan
     let mut curve = Curve {
         template,
         opts,
-        replicates: opts.replicates.unwrap_or(base.simulation.replicates),
-        seed: opts.seed.unwrap_or(base.simulation.seed),
+        replicates: opts.replicates,
+        seed: opts.seed,
         cache: BTreeMap::new(),
         tests: tests.clone(),
         lo_limit,

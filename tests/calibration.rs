@@ -256,7 +256,7 @@ fn a_joint_fit_shares_parameters_named_in_several_files_and_tests_them() {
     let problem = Problem::new(vec![Study::load(&a).unwrap(), Study::load(&b).unwrap()]).unwrap();
     let names: Vec<&str> = problem.params.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["control_rate", "hr", "trm", "trm_second"]);
-    let opts = trialsim::calibrate::Options { replicates: Some(50), seed: None, bootstrap: 0, quiet: true };
+    let opts = trialsim::calibrate::Options { replicates: 50, seed: None, bootstrap: 0, progress: &|_| {} };
     let c = trialsim::calibrate::calibrate(problem, &opts).unwrap();
     let lr = c.likelihood_ratio.expect("two studies: an LR test");
     // Separate fits have 3 + 3 identified dimensions, the joint fit 4.

@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use trialsim::cohort::Cohort;
+use trialsim::engine::null_scenario;
 use trialsim::engine::{Layout, Run, simulate};
 use trialsim::hazard::Hazard;
 use trialsim::quadrature::integrate;
-use trialsim::run::null_scenario;
 use trialsim::scenario::Scenario;
 use trialsim::stats::normal;
 use trialsim::summary::{Proportion, Summary};

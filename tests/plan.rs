@@ -12,8 +12,8 @@ fn options(key: &str, target: f64, reps: u64) -> PlanOptions {
         key: key.into(),
         target,
         tests: vec!["logrank".into()],
-        replicates: Some(reps),
-        seed: Some(3),
+        replicates: reps,
+        seed: 3,
         range: None,
         fixed: Vec::new(),
     }

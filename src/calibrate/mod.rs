@@ -325,17 +325,17 @@ pub struct Calibration {
     pub seeds: Vec<u64>,
 }
 
-pub struct Options {
-    pub replicates: Option<u64>,
+/// How to calibrate.
+pub struct Options<'a> {
+    /// Simulated copies of each study for the predictive check.
+    pub replicates: u64,
+    /// The seed of every study; `None`: each study file's own `simulation.seed`. (A study's
+    /// streams also depend on its name, so studies never share them.)
     pub seed: Option<u64>,
+    /// Simulated studies to refit (parametric bootstrap); 0 for none.
     pub bootstrap: usize,
-    pub quiet: bool,
-}
-
-fn progress(quiet: bool, message: &str) {
-    if !quiet {
-        eprintln!("calibrate: {message}");
-    }
+    /// Told what the fit is doing, stage by stage (the caller decides whether to show it).
+    pub progress: &'a (dyn Fn(&str) + Sync),
 }
 
 /// Fits, tests, checks and bootstraps the problem.
@@ -343,7 +343,7 @@ fn progress(quiet: bool, message: &str) {
 pub const MAX_REPLICATES: u64 = 1_000_000;
 
 pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, CalibrateError> {
-    let replicates = opts.replicates.unwrap_or(problem.studies[0].scenario.simulation.replicates);
+    let replicates = opts.replicates;
     if replicates > MAX_REPLICATES {
         return Err(CalibrateError::Argument(format!(
             "{replicates} simulated copies per study: at most {MAX_REPLICATES} (they are held in memory); give --reps"
@@ -368,7 +368,7 @@ pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, Calibr
             "the likelihood of the published figures is not finite at the files' values (−ℓ = {at_start}): some figure is impossible under the model (e.g. events of a cause with zero hazard, or a hazard ratio after the cut)"
         )));
     }
-    progress(opts.quiet, &format!("fitting {} parameters from {} starts", bounds.len(), starts.len()));
+    (opts.progress)(&format!("fitting {} parameters from {} starts", bounds.len(), starts.len()));
     let fit = self::fit(&problem, &data, &starts);
     if !fit.optimum.negative_log_likelihood.is_finite() {
         return Err(CalibrateError::Fit(
@@ -379,7 +379,7 @@ pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, Calibr
     let theta = fit.estimate.clone();
 
     let likelihood_ratio = if problem.studies.len() > 1 {
-        progress(opts.quiet, "fitting each study on its own for the likelihood-ratio test");
+        (opts.progress)("fitting each study on its own for the likelihood-ratio test");
         let mut separate = Vec::new();
         for s in 0..problem.studies.len() {
             let sub = problem.only(s);
@@ -440,7 +440,7 @@ pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, Calibr
         .map(|st| study_seed(opts.seed.unwrap_or(st.scenario.simulation.seed), st.name()))
         .collect();
 
-    progress(opts.quiet, &format!("predictive check: {replicates} simulated copies of each study"));
+    (opts.progress)(&format!("predictive check: {replicates} simulated copies of each study"));
     let simulated: Vec<Vec<Vec<f64>>> = fitted
         .iter()
         .zip(&seeds)
@@ -485,7 +485,7 @@ pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, Calibr
     }
     let predictive = outside_test(&targets, &simulated, replicates);
 
-    progress(opts.quiet, &format!("parametric bootstrap: {} simulated studies refitted", opts.bootstrap));
+    (opts.progress)(&format!("parametric bootstrap: {} simulated studies refitted", opts.bootstrap));
     let refits: Vec<(Vec<f64>, bool)> = (0..opts.bootstrap as u64)
         .into_par_iter()
         .map_init(predictive::Workspace::default, |ws, b| {

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::cohort::Cohort;
+use crate::engine::analysed_patients;
 use crate::scenario::Scenario;
 
 fn io_err(e: csv::Error) -> io::Error {
@@ -52,29 +52,18 @@ pub fn write_patients(out: &mut dyn Write, sc: &Scenario, seed: u64, k: u64) -> 
         header.push(format!("{}.event", e.name));
     }
     w.write_record(&header).map_err(io_err)?;
-    let mut cohort = Cohort::default();
     let mut rec: Vec<String> = Vec::new();
-    for r in 0..k {
-        cohort.generate(sc, seed, r);
-        let cut = cohort.cut(sc).calendar;
-        for i in 0..cohort.n() {
-            let entry = cohort.entry[i];
-            let arm = &sc.arms[cohort.arm[i] as usize];
-            if entry > cut || arm.allocation == 0 {
-                continue;
-            }
-            rec.clear();
-            rec.push(r.to_string());
-            rec.push(arm.name.clone());
-            rec.push(float(entry));
-            for e in &sc.endpoints {
-                let (time, event, _) = cohort.status(e, i, cut);
-                rec.push(float(time));
-                rec.push(if event { "1".into() } else { "0".into() });
-            }
-            w.write_record(&rec).map_err(io_err)?;
+    analysed_patients(sc, seed, k, |p| {
+        rec.clear();
+        rec.push(p.replicate.to_string());
+        rec.push(sc.arms[p.arm].name.clone());
+        rec.push(float(p.entry));
+        for &(time, event) in p.outcomes {
+            rec.push(float(time));
+            rec.push(if event { "1".into() } else { "0".into() });
         }
-    }
+        w.write_record(&rec).map_err(io_err)
+    })?;
     w.flush()
 }
 

@@ -1,6 +1,7 @@
-//! Results → files. Each format is a pure function from the run's results to bytes; writing is
-//! done once, atomically, by `run`.
+//! Results → bytes. Each format is a pure function from a command's results to the text of a file;
+//! the commands write them, atomically.
 
+pub mod assurance;
 pub mod calibration;
 pub mod chart;
 pub mod csv;

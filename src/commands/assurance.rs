@@ -1,0 +1,46 @@
+//! `trialsim assurance`: the probability of success averaged over parameter draws (a draws CSV,
+//! or the scenario's `[uncertainty]` priors) beside the power at the point estimate →
+//! assurance.json, assurance.md.
+
+use std::path::PathBuf;
+
+use crate::assurance::{assurance, prior_draws, read_draws};
+use crate::cli::Simulate;
+use crate::report::assurance::markdown;
+use crate::scenario::Scenario;
+use crate::scenario::overrides::Template;
+
+use super::{Error, Settings, check_counts, json_text, write_files};
+
+pub fn command(sim: &Simulate, draws: Option<PathBuf>) -> Result<(), Error> {
+    check_counts(sim.reps, sim.threads)?;
+    let template = Template::from_path(&sim.scenario)?;
+    let base = Scenario::from_path(&sim.scenario)?;
+    let settings = Settings::resolve(sim, &base.simulation, &format!("{}_assurance", base.name));
+    let draws = match (&draws, &base.uncertainty) {
+        (Some(f), _) => read_draws(f)?,
+        (None, Some(u)) => prior_draws(u, settings.seed),
+        (None, None) => {
+            return Err(Error::Argument(format!(
+                "{}: no parameter uncertainty: give --draws FILE or an [uncertainty] table",
+                sim.scenario.display()
+            )));
+        }
+    };
+    let bar = settings.progress(draws.rows.len() as u64);
+    let result = settings.in_pool(|| {
+        assurance(&template, &draws, settings.replicates, settings.seed, |d, _| bar.set_position(d as u64))
+    })??;
+    bar.finish_and_clear();
+    let md = markdown(&result);
+    let out = &settings.out;
+    write_files(&[
+        (out.join("assurance.json"), json_text(&result)),
+        (out.join("assurance.md"), md.clone().into_bytes()),
+    ])?;
+    if !settings.quiet {
+        eprint!("{md}");
+    }
+    settings.done();
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! `trialsim calibrate`: fit study files' free parameters to their published figures (several
+//! files: a joint fit) → calibration.json, calibration.md, calibration.svg, and per study
+//! fitted.toml and draws.csv.
+
+use std::path::{Path, PathBuf};
+
+use crate::calibrate::{Calibration, Options, Problem, Study, calibrate};
+use crate::report::calibration as render;
+
+use super::{Error, File, check_counts, in_pool, write_files};
+
+/// What the command line asked.
+pub struct Request {
+    pub reps: Option<u64>,
+    pub seed: Option<u64>,
+    pub bootstrap: usize,
+    pub threads: Option<usize>,
+    pub out: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+pub fn command(studies: &[PathBuf], req: Request) -> Result<(), Error> {
+    check_counts(req.reps, req.threads)?;
+    if req.bootstrap == 1 {
+        return Err(Error::Argument("--bootstrap: expected 0 or at least 2 draws, found 1".into()));
+    }
+    let loaded = studies.iter().map(|p| Study::load(p)).collect::<Result<Vec<_>, _>>()?;
+    let problem = Problem::new(loaded)?;
+    let out = req.out.unwrap_or_else(|| {
+        let name = if problem.studies.len() > 1 {
+            "joint".to_string()
+        } else {
+            problem.studies[0].name().to_string()
+        };
+        Path::new("results").join("calibration").join(name)
+    });
+    let quiet = req.quiet;
+    let progress = |message: &str| {
+        if !quiet {
+            eprintln!("calibrate: {message}");
+        }
+    };
+    let opts = Options {
+        // The predictive check's copies: --reps, else the first file's `simulation.replicates`.
+        replicates: req.reps.unwrap_or(problem.studies[0].scenario.simulation.replicates),
+        seed: req.seed,
+        bootstrap: req.bootstrap,
+        progress: &progress,
+    };
+    let c = in_pool(req.threads, || calibrate(problem, &opts))??;
+    write(&c, &out)?;
+    if !quiet {
+        eprint!("{}", render::markdown(&c));
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(())
+}
+
+/// Every file is rendered before any is written, and each is written atomically. Without a
+/// bootstrap an old draws.csv is removed, so that it never sits beside a fit it does not belong
+/// to.
+fn write(c: &Calibration, out: &Path) -> Result<(), Error> {
+    let mut stale = Vec::new();
+    let svg = render::svg(c).map_err(|m| Error::failure(anyhow::anyhow!(m).context("calibration.svg")))?;
+    let mut files: Vec<File> = vec![
+        (out.join("calibration.json"), render::json(c).into_bytes()),
+        (out.join("calibration.md"), render::markdown(c).into_bytes()),
+        (out.join("calibration.svg"), svg.into_bytes()),
+    ];
+    for s in 0..c.problem.studies.len() {
+        let dir = match render::study_dir(&c.problem, s) {
+            Some(d) => out.join(d),
+            None => out.to_path_buf(),
+        };
+        files.push((dir.join("fitted.toml"), render::fitted_toml(c, s)?.into_bytes()));
+        if c.draws.is_empty() {
+            stale.push(dir.join("draws.csv"));
+        } else {
+            files.push((dir.join("draws.csv"), render::draws_csv(c, s).map_err(Error::failure)?));
+        }
+    }
+    write_files(&files)?;
+    for path in stale {
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(|e| {
+                Error::failure(anyhow::Error::new(e).context(format!("removing the old {}", path.display())))
+            })?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! `trialsim check`: validate a scenario and print its true values (no simulation).
+
+use std::path::Path;
+
+use crate::report::markdown::truth_table;
+use crate::scenario::Scenario;
+
+use super::Error;
+
+pub fn command(path: &Path) -> Result<(), Error> {
+    let sc = Scenario::from_path(path)?;
+    print!("{}", truth_table(&sc));
+    Ok(())
+}

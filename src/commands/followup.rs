@@ -1,0 +1,48 @@
+//! `trialsim followup`: the scenario's trials analysed at several calendar cuts → followup.md,
+//! followup.csv, followup.json, followup.svg.
+
+use crate::Years;
+use crate::cli::Simulate;
+use crate::report::followup as render;
+use crate::scenario::Scenario;
+
+use super::{Error, Settings, check_counts, json_text, write_files};
+
+pub fn command(sim: &Simulate, cuts: Option<Vec<Years>>) -> Result<(), Error> {
+    check_counts(sim.reps, sim.threads)?;
+    let sc = Scenario::from_path(&sim.scenario)?;
+    if sc.comparison.is_none() {
+        return Err(Error::Argument(format!(
+            "{}: `followup` compares the tests of two arms; this is a single-arm study (use `run`)",
+            sim.scenario.display()
+        )));
+    }
+    let cuts = cuts.unwrap_or_else(|| sc.followup_cuts.clone());
+    let increasing = cuts.windows(2).all(|w| w[0] < w[1]);
+    if cuts.is_empty() || !increasing || cuts.iter().any(|c| !(c.is_finite() && *c > 0.0)) {
+        return Err(Error::Argument(format!(
+            "{}: expected increasing positive cuts (`[followup] cuts` or --cuts), found {cuts:?}",
+            sim.scenario.display()
+        )));
+    }
+    let settings = Settings::resolve(sim, &sc.simulation, &sc.name);
+    let replicates = settings.replicates;
+    let bar = settings.progress(cuts.len() as u64 * replicates);
+    bar.set_message(format!("{} follow-up", sc.name));
+    let study = settings
+        .in_pool(|| crate::followup::run(&sc, &cuts, replicates, settings.seed, |_| bar.inc(replicates)))?;
+    bar.finish_and_clear();
+    let failure = |what: &str, m: String| Error::failure(anyhow::anyhow!("writing a report: {what}{m}"));
+    let csv = render::csv(&study).map_err(|e| failure("followup.csv: ", e.to_string()))?;
+    let svg = render::svg(&study, &sc.time_unit).map_err(|m| failure("", m))?;
+    let out = &settings.out;
+    write_files(&[
+        (out.join("followup.md"), render::markdown(&study, &sc.time_unit).into_bytes()),
+        (out.join("followup.csv"), csv),
+        (out.join("followup.json"), json_text(&study)),
+        (out.join("followup.svg"), svg.into_bytes()),
+    ])
+    .map_err(|e| e.context(format!("running {}", sim.scenario.display())))?;
+    settings.done();
+    Ok(())
+}

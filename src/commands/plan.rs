@@ -1,0 +1,124 @@
+//! `trialsim plan`: the smallest value of a key whose power reaches a target → plan.json,
+//! plan.md, plan.svg; with a grid of other keys, one plan per grid point → plan.json, plan.md,
+//! plan.csv and (two or more keys) plan_heatmap.svg.
+
+use crate::cli::Simulate;
+use crate::plan::{PlanOptions, plan};
+use crate::report::plan as render;
+use crate::scenario::overrides::Template;
+use crate::sweep::{Axis, parse_values, points};
+
+use super::{Error, File, Settings, check_counts, json_text, write_files};
+
+/// What the command line asked.
+pub struct Request {
+    pub vary: String,
+    pub target: f64,
+    pub tests: Vec<String>,
+    pub range: Option<String>,
+    pub set: Vec<String>,
+    pub zip: bool,
+}
+
+/// `LOW:HIGH` with LOW < HIGH.
+fn parse_range(r: &str) -> Result<(f64, f64), Error> {
+    let v = parse_values(&r.replace(':', ",")).map_err(|m| Error::Argument(format!("--range: {m}")))?;
+    match v[..] {
+        [lo, hi] if lo < hi => Ok((lo, hi)),
+        _ => Err(Error::Argument(format!("--range: expected LOW:HIGH with LOW < HIGH, found {r:?}"))),
+    }
+}
+
+pub fn command(sim: &Simulate, req: Request) -> Result<(), Error> {
+    check_counts(sim.reps, sim.threads)?;
+    let range = req.range.as_deref().map(parse_range).transpose()?;
+    let template = Template::from_path(&sim.scenario)?;
+    let axes =
+        req.set.iter().map(|s| Axis::parse(s)).collect::<Result<Vec<_>, _>>().map_err(Error::Argument)?;
+    let (base, _) = template.apply(&[])?;
+    let settings = Settings::resolve(sim, &base.simulation, &format!("{}_plan", base.name));
+    let opts = PlanOptions {
+        key: req.vary,
+        target: req.target,
+        tests: req.tests,
+        replicates: settings.replicates,
+        seed: settings.seed,
+        range,
+        fixed: Vec::new(),
+    };
+    let grid =
+        if axes.is_empty() { vec![Vec::new()] } else { points(&axes, req.zip).map_err(Error::Argument)? };
+    // Every grid point must be a valid scenario before anything runs.
+    for fixed in &grid {
+        template.apply(fixed)?;
+    }
+    let bar = settings.progress(grid.len() as u64);
+    bar.set_message(format!("{} plan", base.name));
+    let mut rows = Vec::new();
+    for fixed in &grid {
+        let o = PlanOptions { fixed: fixed.clone(), ..opts.clone() };
+        let answers = settings.in_pool(|| plan(&template, &o))??;
+        rows.push(render::GridAnswer {
+            overrides: fixed.iter().map(|x| (x.key.clone(), x.value)).collect(),
+            answers,
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let (files, summary) = files(&settings.out, &base.name, &opts, &axes, &rows)
+        .map_err(|e| e.context(format!("planning {}", sim.scenario.display())))?;
+    write_files(&files).map_err(|e| e.context(format!("planning {}", sim.scenario.display())))?;
+    if !settings.quiet {
+        eprint!("{summary}");
+    }
+    settings.done();
+    Ok(())
+}
+
+/// The rendered files, and plan.md's text (printed as the command's summary).
+fn files(
+    out: &std::path::Path,
+    name: &str,
+    opts: &PlanOptions,
+    axes: &[Axis],
+    rows: &[render::GridAnswer],
+) -> Result<(Vec<File>, String), Error> {
+    let plot_failure = |m: String| Error::failure(anyhow::anyhow!("writing a report: {m}"));
+    let (key, target) = (&opts.key, opts.target);
+    let mut files = Vec::new();
+    let md = if axes.is_empty() {
+        let answers = &rows[0].answers;
+        files.push((out.join("plan.json"), render::json(key, target, answers).into_bytes()));
+        let svg = render::svg(name, key, target, answers).map_err(plot_failure)?;
+        files.push((out.join("plan.svg"), svg.into_bytes()));
+        render::markdown(name, key, target, answers)
+    } else {
+        let csv = render::grid_csv(axes, rows).map_err(|e| plot_failure(e.to_string()))?;
+        files.push((out.join("plan.csv"), csv));
+        let mut md = String::new();
+        for r in rows {
+            let label: Vec<String> = r.overrides.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            md.push_str(
+                &render::markdown(&label.join(", "), key, target, &r.answers).replacen("# ", "## ", 1),
+            );
+            md.push('\n');
+        }
+        let list: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                let mut v: serde_json::Value =
+                    serde_json::from_str(&render::json(key, target, &r.answers)).expect("plan JSON parses");
+                v["overrides"] = serde_json::json!(r.overrides);
+                v
+            })
+            .collect();
+        files.push((out.join("plan.json"), json_text(&list)));
+        if axes.len() >= 2 {
+            let svg = render::heatmap(name, key, axes, rows).map_err(plot_failure)?;
+            files.push((out.join("plan_heatmap.svg"), svg.into_bytes()));
+        }
+        md
+    };
+    files.push((out.join("plan.md"), md.clone().into_bytes()));
+    Ok((files, md))
+}

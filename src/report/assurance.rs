@@ -1,0 +1,34 @@
+//! assurance.md: power at the point estimate beside assurance, per test.
+
+use std::fmt::Write;
+
+use crate::assurance::AssuranceResult;
+
+/// assurance.md.
+pub fn markdown(r: &AssuranceResult) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# {} — assurance\n", r.scenario);
+    let _ = writeln!(
+        o,
+        "{} parameter draws from {} ({} replicates each; {} left out as invalid) over {}.\n",
+        r.draws - r.invalid_draws,
+        r.source,
+        r.replicates_per_draw,
+        r.invalid_draws,
+        r.keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+    );
+    let _ = writeln!(o, "| test | power at the point estimate | assurance (averaged over the draws) |");
+    let _ = writeln!(o, "|---|---|---|");
+    for t in &r.tests {
+        let _ = writeln!(
+            o,
+            "| `{}` | {:.1}% ± {:.1} | {:.1}% ± {:.1} |",
+            t.test,
+            100.0 * t.power,
+            100.0 * t.power_se,
+            100.0 * t.assurance,
+            100.0 * t.assurance_se
+        );
+    }
+    o
+}

@@ -1,0 +1,141 @@
+//! The grid grammar of sweeps and plans: `KEY=VALUES` axes (a list `a,b,c` or an inclusive range
+//! `start:end:step`) and the points of their cartesian product or zip.
+
+use serde::{Deserialize, Serialize};
+
+use crate::scenario::overrides::Override;
+
+/// One swept key and its values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Axis {
+    pub key: String,
+    pub values: Vec<f64>,
+}
+
+impl Axis {
+    /// Parses `KEY=VALUES`: a list `100,200,300` or an inclusive range `100:400:50`.
+    pub fn parse(arg: &str) -> Result<Axis, String> {
+        let (key, values) = arg
+            .split_once('=')
+            .ok_or_else(|| format!("expected KEY=VALUES (e.g. design.n=100:400:50), found {arg:?}"))?;
+        let key = key.trim().to_string();
+        if key.is_empty() {
+            return Err(format!("no key before `=` in {arg:?}"));
+        }
+        Ok(Axis { values: parse_values(values.trim()).map_err(|m| format!("`{key}`: {m}"))?, key })
+    }
+}
+
+/// `a,b,c` or `a:b:s` (a, a+s, … up to and including b when b is on the grid).
+pub fn parse_values(s: &str) -> Result<Vec<f64>, String> {
+    let num = |x: &str| -> Result<f64, String> {
+        let v: f64 = x.trim().parse().map_err(|_| format!("{x:?} is not a number"))?;
+        if v.is_finite() { Ok(v) } else { Err(format!("{x:?} is not a finite number")) }
+    };
+    let values: Vec<f64> = if s.contains(':') {
+        let parts: Vec<&str> = s.split(':').collect();
+        let [a, b, step] = parts[..] else {
+            return Err(format!("expected a range START:END:STEP, found {s:?}"));
+        };
+        let (a, b, step) = (num(a)?, num(b)?, num(step)?);
+        if step <= 0.0 {
+            return Err(format!("the step of {s:?} must be > 0"));
+        }
+        if b < a {
+            return Err(format!("the range {s:?} is empty (end before start)"));
+        }
+        let count = ((b - a) / step + 1e-9).floor() as usize + 1;
+        if count > 100_000 {
+            return Err(format!("the range {s:?} has {count} values; at most 100000"));
+        }
+        // Rounded to 12 significant digits, so that 0.1 steps give 0.3, not 0.30000000000000004.
+        (0..count)
+            .map(|i| format!("{:.12e}", a + i as f64 * step).parse().expect("formatted float parses"))
+            .collect()
+    } else {
+        s.split(',').map(num).collect::<Result<_, _>>()?
+    };
+    if values.is_empty() {
+        return Err("no values".into());
+    }
+    Ok(values)
+}
+
+/// The points of a grid: the cartesian product of the axes (the last axis varying fastest), or
+/// with `zip` the i-th value of every axis together.
+pub fn points(axes: &[Axis], zip: bool) -> Result<Vec<Vec<Override>>, String> {
+    if axes.is_empty() {
+        return Err("no swept keys: give --set KEY=VALUES or a [sweep] table".into());
+    }
+    for (i, a) in axes.iter().enumerate() {
+        if axes[..i].iter().any(|b| b.key == a.key) {
+            return Err(format!("`{}` is swept twice", a.key));
+        }
+    }
+    if zip {
+        let n = axes[0].values.len();
+        if let Some(a) = axes.iter().find(|a| a.values.len() != n) {
+            return Err(format!(
+                "--zip needs lists of equal length: `{}` has {n} values, `{}` has {}",
+                axes[0].key,
+                a.key,
+                a.values.len()
+            ));
+        }
+        return Ok((0..n)
+            .map(|i| axes.iter().map(|a| Override { key: a.key.clone(), value: a.values[i] }).collect())
+            .collect());
+    }
+    let mut out: Vec<Vec<Override>> = vec![Vec::new()];
+    for a in axes {
+        out = out
+            .into_iter()
+            .flat_map(|p| {
+                a.values.iter().map(move |&v| {
+                    let mut q = p.clone();
+                    q.push(Override { key: a.key.clone(), value: v });
+                    q
+                })
+            })
+            .collect();
+    }
+    Ok(out)
+}
+
+/// The axes of `KEY=VALUES` items (`--set` arguments or a `[sweep]` table's `set`).
+pub fn axes(items: &[String]) -> Result<Vec<Axis>, String> {
+    items.iter().map(|s| Axis::parse(s)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_include_their_end_on_the_grid() {
+        assert_eq!(
+            parse_values("100:400:50").unwrap(),
+            vec![100.0, 150.0, 200.0, 250.0, 300.0, 350.0, 400.0]
+        );
+        assert_eq!(parse_values("0.1:0.3:0.1").unwrap(), vec![0.1, 0.2, 0.3]);
+        assert_eq!(parse_values("1:2:0.3").unwrap(), vec![1.0, 1.3, 1.6, 1.9]);
+        assert_eq!(parse_values("100,200, 300").unwrap(), vec![100.0, 200.0, 300.0]);
+        assert!(parse_values("5:1:1").unwrap_err().contains("empty"));
+        assert!(parse_values("1:5:0").is_err());
+        assert!(parse_values("a,b").is_err());
+    }
+
+    #[test]
+    fn cartesian_and_zipped_grids() {
+        let a = Axis::parse("x=1,2").unwrap();
+        let b = Axis::parse("y=10,20,30").unwrap();
+        let g = points(&[a.clone(), b.clone()], false).unwrap();
+        assert_eq!(g.len(), 6);
+        assert_eq!((g[1][0].value, g[1][1].value), (1.0, 20.0), "last axis fastest");
+        assert!(points(&[a.clone(), b], true).unwrap_err().contains("equal length"));
+        let c = Axis::parse("z=5,6").unwrap();
+        let z = points(&[a, c], true).unwrap();
+        assert_eq!(z.len(), 2);
+        assert_eq!((z[1][0].value, z[1][1].value), (2.0, 6.0));
+    }
+}

@@ -1,0 +1,109 @@
+//! The point store: each finished point of a sweep is one JSON record in `DIR/points/`, written
+//! atomically, with a fingerprint of what was simulated; `DIR/sweep.json` (the manifest) says
+//! which sweep the records belong to.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::grid::Axis;
+use crate::engine::{ENGINE_VERSION, Layout};
+use crate::summary::{Proportion, Summary};
+use crate::truth::Truth;
+
+/// FNV-1a (64 bit), for fingerprints: stable across versions and platforms.
+pub fn fnv64(bytes: &[u8]) -> String {
+    format!("{:016x}", crate::rng::fnv1a(bytes))
+}
+
+/// What was simulated at a point, as a short string.
+pub fn fingerprint(canonical: &str, replicates: u64, seed: u64) -> String {
+    fnv64(format!("{ENGINE_VERSION}\n{replicates}\n{seed}\n{canonical}").as_bytes())
+}
+
+/// One metric of one point. NaN (not estimable, or no SE) is stored as JSON null.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    pub metric: String,
+    #[serde(deserialize_with = "nan_from_null")]
+    pub value: f64,
+    #[serde(deserialize_with = "nan_from_null")]
+    pub se: f64,
+}
+
+fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// A finished point, as stored in `points/<point>.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointRecord {
+    pub point: usize,
+    pub fingerprint: String,
+    pub overrides: Vec<(String, f64)>,
+    pub metrics: Vec<Metric>,
+}
+
+/// The sweep's definition, stored in `sweep.json` so that `merge` can check that shard
+/// directories belong to one sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub scenario: String,
+    pub axes: Vec<Axis>,
+    pub zip: bool,
+    pub replicates: u64,
+    pub seed: u64,
+    pub engine: String,
+    pub fingerprints: Vec<String>,
+}
+
+/// The metrics of one simulated point: power and MC SE of each test, true and mean estimated
+/// quantities, crossing, what the trial shows, events and the cut.
+pub fn metrics(truth: &Truth, layout: &Layout, s: &Summary) -> Vec<Metric> {
+    let reps = s.replicates;
+    let mut m = Vec::new();
+    let mut push = |metric: String, value: f64, se: f64| m.push(Metric { metric, value, se });
+    for (i, (name, _)) in layout.tests.iter().enumerate() {
+        let p = Proportion::new(s.tests[i].benefit, reps);
+        push(format!("power.{name}"), p.estimate, p.se);
+        push(format!("not_estimable.{name}"), s.tests[i].not_estimable as f64 / reps as f64, f64::NAN);
+    }
+    if layout.groups == 2 {
+        let c = Proportion::new(s.crossings, reps);
+        push("crossing.observed".into(), c.estimate, c.se);
+        push("crossing.true".into(), truth.crossing_times.first().copied().unwrap_or(f64::NAN), f64::NAN);
+        for (label, k) in [("shows.early_harm", s.early_harm), ("shows.late_benefit", s.late_benefit)] {
+            let p = Proportion::new(k, reps);
+            push(label.into(), p.estimate, p.se);
+        }
+        for (label, k) in [
+            ("detects.neither", 0),
+            ("detects.early_harm_only", 1),
+            ("detects.late_benefit_only", 2),
+            ("detects.both", 3),
+        ] {
+            let p = Proportion::new(s.detects[k], reps);
+            push(label.into(), p.estimate, p.se);
+        }
+        for (k, a) in truth.ahr.iter().enumerate() {
+            push(format!("truth.ahr[{k}]"), a.ahr, f64::NAN);
+        }
+        push("truth.ahr_overall".into(), truth.ahr_overall, f64::NAN);
+    }
+    for (spec, t) in layout.estimates.iter().zip(&s.estimates) {
+        if spec.estimate.is_auxiliary() {
+            continue;
+        }
+        let n = t.moments.n as f64;
+        push(format!("mean.{}", spec.estimate), t.moments.mean(), t.moments.sd() / n.sqrt());
+        if let Some(tv) = spec.truth {
+            push(format!("truth.{}", spec.estimate), tv, f64::NAN);
+        }
+    }
+    m
+}
+
+/// A point record, if the file holds one.
+pub fn read_record(path: &Path) -> Option<PointRecord> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
