@@ -103,7 +103,7 @@ fn known_parameters_are_recovered_from_their_expected_figures() {
     let km = "[[targets]]\nname = \"e_surv3\"\nkind = \"survival\"\narm = \"e\"\nendpoint = \"os\"\ntime = 3\nvalue = 0.5\nci = [0.4, 0.6]\n";
     let at_truth = write(dir.path(), "a.toml", &two_arm(n, &[1.0; 4], TRUTH, km));
     let problem = Problem::new(vec![Study::load(&at_truth).unwrap()]).unwrap();
-    let expected = &problem.expected(&TRUTH).unwrap()[0].0;
+    let expected = &problem.expected(&TRUTH).unwrap()[0].values;
     let counts: Vec<f64> = expected[..4].iter().map(|x| x.round()).collect();
     let s = expected[4];
     let km = format!(
@@ -144,7 +144,7 @@ fn expected_figures_match_simulation(path: &str) {
     let study = Study::load(Path::new(path)).unwrap();
     let problem = Problem::new(vec![study]).unwrap();
     let theta = problem.initial();
-    let expected = &problem.expected(&theta).unwrap()[0].0;
+    let expected = &problem.expected(&theta).unwrap()[0].values;
     let sc = problem.scenario(0, &theta).unwrap();
     let reps = 10_000;
     let mut ws = Workspace::default();

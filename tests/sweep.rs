@@ -195,3 +195,34 @@ fn reused_points_take_the_current_grid_labels() {
     let msg = run(&["--set", "design.n=200,300", "--set", "design.cut.calendar=5"]);
     assert!(msg.contains("sweep: 2 points"), "{msg}");
 }
+
+/// The fingerprint covers only what changes a point's numbers: a new title or `[sweep]` table
+/// reuses every point of a resumed sweep; a model, design or analysis edit recomputes them all.
+#[test]
+fn label_and_sweep_table_edits_reuse_points_model_edits_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(SCENARIO).unwrap();
+    let scenario = dir.path().join("s.toml");
+    let out = dir.path().join("out");
+    let run = |text: &str| {
+        fs::write(&scenario, text).unwrap();
+        let mut args = vec!["sweep", scenario.to_str().unwrap(), "--reps", "200", "--quiet"];
+        args.extend(["--out", out.to_str().unwrap()]);
+        args.extend_from_slice(&GRID);
+        let a = Command::cargo_bin("trialsim").unwrap().args(&args).assert().success();
+        String::from_utf8_lossy(&a.get_output().stderr).to_string()
+    };
+    let msg = run(&text);
+    assert!(msg.contains("sweep: 6 points, 0 reused, 6 computed"), "{msg}");
+    let csv = fs::read(out.join("sweep.csv")).unwrap();
+    let relabelled = text.replacen("title = ", "title = \"renamed\"\n# was: ", 1)
+        + "\n[sweep]\nset = [\"design.n=100,200\"]\n";
+    assert_ne!(relabelled, text);
+    let msg = run(&relabelled);
+    assert!(msg.contains("sweep: 6 points, 6 reused, 0 computed"), "{msg}");
+    assert_eq!(fs::read(out.join("sweep.csv")).unwrap(), csv, "reused points give the same table");
+    let remodelled = relabelled.replacen("alpha = 0.025", "alpha = 0.05", 1);
+    assert_ne!(remodelled, relabelled, "the edit reached the analysis");
+    let msg = run(&remodelled);
+    assert!(msg.contains("sweep: 6 points, 0 reused, 6 computed"), "{msg}");
+}

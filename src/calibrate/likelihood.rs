@@ -21,9 +21,17 @@ use super::model::{Cell, cell_probabilities};
 /// The normal 97.5% quantile that published 95% CIs use.
 const Z975: f64 = crate::stats::normal::Z_975;
 
+/// A study's expected figures under the model (indexed like its targets) and the probabilities
+/// of its count cells.
+#[derive(Debug, Clone)]
+pub struct Expected {
+    pub values: Vec<f64>,
+    pub cells: Vec<f64>,
+}
+
 /// How one study's targets enter the likelihood; fixed by the study file.
 #[derive(Debug, Clone)]
-pub struct Layout {
+pub struct TargetLayout {
     /// One cell per count target (its own causes and interval), then the split parts.
     cells: Vec<Cell>,
     /// Index into `cells` of each count target (None for other kinds).
@@ -76,8 +84,8 @@ pub fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
 }
 
-impl Layout {
-    pub fn new(sc: &Scenario) -> Layout {
+impl TargetLayout {
+    pub fn new(sc: &Scenario) -> TargetLayout {
         let targets = &sc.targets;
         let mut cells = Vec::new();
         let mut target_cell = vec![None; targets.len()];
@@ -133,13 +141,13 @@ impl Layout {
             .filter(|(_, t)| t.role == Role::Fit)
             .filter_map(|(i, t)| normal_se(sc, t).map(|se| Normal { target: i, se }))
             .collect();
-        Layout { cells, target_cell, groups, splits, normals }
+        TargetLayout { cells, target_cell, groups, splits, normals }
     }
 
     /// The model's expected value of every target: counts as expected patients, Kaplan–Meier
     /// figures as the true S(t) (or 1 − S(t)), hazard ratios as the average hazard ratio of the
     /// period after the break at the expected cut. Also returns the cell probabilities.
-    pub fn expected(&self, sc: &Scenario, cut: Years) -> (Vec<f64>, Vec<f64>) {
+    pub fn expected(&self, sc: &Scenario, cut: Years) -> Expected {
         let p = cell_probabilities(sc, cut, &self.cells);
         let values = sc
             .targets
@@ -162,11 +170,11 @@ impl Layout {
                 ),
             })
             .collect();
-        (values, p)
+        Expected { values, cells: p }
     }
 
     /// −ℓ of the observed figures `data` (published or simulated; indexed like the targets)
-    /// given the model's expected values and cell probabilities from [`Layout::expected`].
+    /// given the model's expected values and cell probabilities from [`TargetLayout::expected`].
     pub fn negative_log_likelihood(
         &self,
         targets: &[Target],
@@ -390,8 +398,8 @@ causes = ["a"]
 value = 20
 "#;
         let sc = Scenario::from_toml(text, std::path::Path::new("split.toml")).expect("valid");
-        let layout = Layout::new(&sc);
-        let (expected, p) = layout.expected(&sc, 5.0);
+        let layout = TargetLayout::new(&sc);
+        let crate::calibrate::likelihood::Expected { values: expected, cells: p } = layout.expected(&sc, 5.0);
         let data: Vec<f64> = sc.targets.iter().map(|t| t.value).collect();
         let got = layout.negative_log_likelihood(&sc.targets, &data, &expected, &p);
         // By hand: the multinomial of the two cells and the rest, then the split given the cells.

@@ -4,7 +4,11 @@
 //! parametric bootstrap refits each copy.
 
 use rand::RngExt;
+use rayon::prelude::*;
+use serde::Serialize;
 
+use super::likelihood::Expected;
+use super::problem::Problem;
 use crate::cohort::{Cohort, Obs};
 use crate::rng::{Purpose, stream};
 use crate::scenario::Scenario;
@@ -84,4 +88,158 @@ pub fn simulate_figures(sc: &Scenario, seed: u64, replicate: u64, ws: &mut Works
             }
         })
         .collect()
+}
+
+/// Where each published figure falls among simulated copies of its study.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetCheck {
+    pub study: String,
+    pub name: String,
+    pub kind: String,
+    pub role: String,
+    pub published: f64,
+    pub published_ci: Option<(f64, f64)>,
+    /// Expected value under the fit.
+    pub model: f64,
+    /// Fraction of simulated copies below the published figure (mid-p: half the ties count).
+    pub percentile: f64,
+    /// 95% predictive interval (2.5% and 97.5% quantiles of the simulated figure).
+    pub interval: (f64, f64),
+    pub outside: bool,
+    /// Simulated copies where the figure could not be computed (e.g. no one followed that long).
+    pub not_estimable: u64,
+    pub source: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Predictive {
+    pub replicates: u64,
+    pub figures: usize,
+    pub outside: usize,
+    pub expected_outside: f64,
+    /// P(at least this many figures outside) among the simulated copies themselves, so that the
+    /// figures' correlation is accounted for.
+    pub p_value_outside: f64,
+}
+
+/// Type-7 quantile of sorted values (NaN when empty).
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let h = (sorted.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = h.ceil() as usize;
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// The published value's mid-p percentile among the simulated values, the 95% predictive
+/// interval, and how many simulated values were NaN. Counts take the interval from the discrete
+/// distribution (the smallest values whose CDF reaches 2.5% and 97.5%), so it holds whole
+/// numbers.
+pub fn rank_among(value: f64, sims: &[f64], discrete: bool) -> (f64, (f64, f64), u64) {
+    let mut v: Vec<f64> = sims.iter().copied().filter(|x| !x.is_nan()).collect();
+    let nan = (sims.len() - v.len()) as u64;
+    if v.is_empty() {
+        return (0.5, (f64::NAN, f64::NAN), nan);
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len() as f64;
+    let below = v.partition_point(|&x| x < value) as f64;
+    let ties = v.partition_point(|&x| x <= value) as f64 - below;
+    let percentile = (below + 0.5 * ties) / n;
+    let interval = if discrete {
+        let at = |q: f64| v[((q * n).ceil() as usize).saturating_sub(1).min(v.len() - 1)];
+        (at(0.025), at(0.975))
+    } else {
+        (quantile(&v, 0.025), quantile(&v, 0.975))
+    };
+    (percentile, interval, nan)
+}
+
+/// How many figures fall outside their 95% intervals, and how unusual that many is among the
+/// simulated copies (each copy's own figures ranked against the same intervals).
+pub fn outside_test(targets: &[TargetCheck], simulated: &[Vec<Vec<f64>>], replicates: u64) -> Predictive {
+    let outside = targets.iter().filter(|t| t.outside).count();
+    let mut at_least = 0u64;
+    let mut total = 0.0;
+    for r in 0..replicates as usize {
+        let mut k = 0;
+        let mut idx = 0;
+        for study in simulated {
+            for fig in study {
+                let t = &targets[idx];
+                let x = fig[r];
+                if !x.is_nan() && (x < t.interval.0 || x > t.interval.1) {
+                    k += 1;
+                }
+                idx += 1;
+            }
+        }
+        total += k as f64;
+        if k >= outside {
+            at_least += 1;
+        }
+    }
+    Predictive {
+        replicates,
+        figures: targets.len(),
+        outside,
+        expected_outside: total / replicates.max(1) as f64,
+        p_value_outside: at_least as f64 / replicates.max(1) as f64,
+    }
+}
+
+/// `replicates` simulated copies of each fitted study (each with its own seed), figure-major:
+/// `[study][figure][copy]`.
+pub fn simulate_studies(fitted: &[Scenario], seeds: &[u64], replicates: u64) -> Vec<Vec<Vec<f64>>> {
+    fitted
+        .iter()
+        .zip(seeds)
+        .map(|(sc, &seed)| {
+            let copies: Vec<Vec<f64>> = (0..replicates)
+                .into_par_iter()
+                .map_init(Workspace::default, |ws, r| simulate_figures(sc, seed, r, ws))
+                .collect();
+            (0..sc.targets.len()).map(|i| copies.iter().map(|c| c[i]).collect()).collect()
+        })
+        .collect()
+}
+
+/// Every published figure beside its expected value under the fit and its place among the
+/// simulated copies.
+pub fn check_targets(
+    problem: &Problem,
+    expected: &[Expected],
+    simulated: &[Vec<Vec<f64>>],
+) -> Vec<TargetCheck> {
+    let mut targets = Vec::new();
+    for (s, st) in problem.studies.iter().enumerate() {
+        for (i, t) in st.scenario.targets.iter().enumerate() {
+            let sims = &simulated[s][i];
+            let is_count = matches!(t.kind, TargetKind::Count { .. });
+            let (percentile, interval, not_estimable) = rank_among(t.value, sims, is_count);
+            let published_ci = match &t.kind {
+                TargetKind::Survival { ci, .. } | TargetKind::HazardRatio { ci, .. } => *ci,
+                TargetKind::Count { .. } => None,
+            };
+            targets.push(TargetCheck {
+                study: st.name().to_string(),
+                name: t.name.clone(),
+                kind: t.kind_name().to_string(),
+                role: t.role.as_str().to_string(),
+                published: t.value,
+                published_ci,
+                model: expected[s].values[i],
+                percentile,
+                interval,
+                outside: t.value < interval.0 || t.value > interval.1,
+                not_estimable,
+                source: t.source.clone(),
+                note: t.note.clone(),
+            });
+        }
+    }
+    targets
 }

@@ -90,8 +90,9 @@ impl Template {
         set(&mut t, key, 0.0).map(|_| ()).map_err(|m| ScenarioError::without_location(&self.path, m))
     }
 
-    /// The scenario with the overrides applied, and its canonical text (a stable description of
-    /// exactly what is simulated: the key of a sweep point's fingerprint).
+    /// The scenario with the overrides applied, and its canonical text: a stable description of
+    /// exactly what is simulated, the key of a sweep point's fingerprint. It holds only what
+    /// changes a point's result (the model, the design and the analysis); see [`RESULT_FREE`].
     pub fn apply(&self, overrides: &[Override]) -> Result<(Scenario, String), ScenarioError> {
         let mut t = self.table.clone();
         for o in overrides {
@@ -105,7 +106,7 @@ impl Template {
             format!("{} with {}", self.path.display(), list.join(", "))
         };
         match Scenario::from_toml(&text, Path::new(&label)) {
-            Ok(sc) => Ok((sc, text)),
+            Ok(sc) => Ok((sc, canonical(&t))),
             // The line and column would point into the regenerated text, not the user's file:
             // name the overrides and the key instead.
             Err(e) => {
@@ -114,6 +115,23 @@ impl Template {
             }
         }
     }
+}
+
+/// Top-level keys that never change a simulated point's numbers: labels (`name`, `title`,
+/// `time_unit`), `[simulation]` (the replicates and seed actually used are fingerprinted on their
+/// own), and the tables of other commands (`[sweep]`, `[followup]`, `[uncertainty]`,
+/// `[[targets]]`, `[calibrate]`). Editing them lets a resumed sweep reuse its points; any other
+/// key (every model, design and analysis key, and any table added later) is fingerprinted.
+pub const RESULT_FREE: [&str; 9] =
+    ["name", "title", "time_unit", "simulation", "sweep", "followup", "uncertainty", "targets", "calibrate"];
+
+/// The document without its [`RESULT_FREE`] keys, as TOML text (keys in sorted order).
+fn canonical(table: &Table) -> String {
+    let mut t = table.clone();
+    for key in RESULT_FREE {
+        t.remove(key);
+    }
+    toml::to_string(&t).expect("a TOML table serialises")
 }
 
 fn template_get(table: &Table, key: &str) -> Option<f64> {
@@ -256,5 +274,17 @@ mod tests {
         let o = [Override { key: "design.n".into(), value: 200.0 }];
         assert_eq!(t.apply(&o).unwrap().1, t.apply(&o).unwrap().1);
         assert_ne!(t.apply(&o).unwrap().1, t.apply(&[]).unwrap().1);
+    }
+
+    #[test]
+    fn canonical_text_leaves_out_labels_and_other_commands_tables() {
+        let mut t = template();
+        let before = t.apply(&[]).unwrap().1;
+        t.table.insert("title".into(), Value::String("another title".into()));
+        t.table.insert("name".into(), Value::String("another_name".into()));
+        assert_eq!(t.apply(&[]).unwrap().1, before, "labels are not fingerprinted");
+        assert!(!before.contains("[simulation]") && before.contains("[design]"), "{before}");
+        let o = [Override { key: "analysis.alpha".into(), value: 0.05 }];
+        assert_ne!(t.apply(&o).unwrap().1, before, "the analysis is");
     }
 }
