@@ -16,10 +16,10 @@ use crate::scenario::{Scenario, TestKind};
 use crate::stats::RiskTable;
 use crate::stats::cox::{CoxFit, Ties, cox, cox_periods};
 use crate::stats::crossing::observed_crossing;
-use crate::stats::decision::{Decision, decide};
+use crate::stats::decision::{benefit_z, decide, decide_rejection};
 use crate::stats::kaplan_meier::{KmPoint, km_at, milestone, surv_at};
 use crate::stats::logrank::{fleming_harrington, logrank, logrank_between};
-use crate::stats::maxcombo::maxcombo;
+use crate::stats::maxcombo::{Rejection, maxcombo};
 use crate::stats::normal::Z_975;
 use crate::stats::rmst::{rmst, rmst_difference};
 
@@ -139,11 +139,11 @@ pub fn analyse(
             TestKind::CoxPeriods => (TestResult::z(ws.periods.last().map_or(f64::NAN, |f| f.z)), None),
             TestKind::MaxCombo => {
                 let m = maxcombo(table, &a.maxcombo_weights, sides);
-                let (reject, mut p) = m.reject(sides, a.alpha);
+                let Rejection { reject, mut p } = m.reject(sides, a.alpha);
                 if opts.exact_p && p.is_nan() {
                     p = m.p_value(sides);
                 }
-                (TestResult { p, ..TestResult::z(m.z) }, Some(decided(m.z, reject)))
+                (TestResult { p, ..TestResult::z(m.z) }, Some(decide_rejection(m.z, reject)))
             }
         };
         row.decisions.push(decision.unwrap_or_else(|| decide(result.z, layout.critical, sides)));
@@ -174,7 +174,7 @@ pub fn analyse(
         let km_z = |i: usize| {
             let (c, e) = (km[i], km[h.len() + i]);
             let se = (c.se * c.se + e.se * e.se).sqrt();
-            if se > 0.0 { -(e.surv - c.surv) / se } else { f64::NAN }
+            benefit_z(e.surv - c.surv, se)
         };
         let (z_early, z_late) = if let (Some(&first), Some(&last)) = (a.periods.first(), a.periods.last()) {
             (logrank_between(table, 0.0, first).z, logrank_between(table, last, f64::INFINITY).z)
@@ -259,19 +259,6 @@ pub fn analyse(
         for g in 0..groups {
             surv_at(table, g, &layout.grid, &mut row.band[g * n..(g + 1) * n]);
         }
-    }
-}
-
-/// A MaxCombo decision: its bound or p-value decides `reject`; the sign of z says which way.
-fn decided(z: f64, reject: bool) -> Decision {
-    if z.is_nan() {
-        Decision::NotEstimable
-    } else if !reject {
-        Decision::None
-    } else if z < 0.0 {
-        Decision::Benefit
-    } else {
-        Decision::Harm
     }
 }
 

@@ -16,9 +16,9 @@
 // Modules in data-flow order: each uses only modules listed before it (checked by
 // tests/layers.rs, which reads this list).
 // Foundations.
+pub mod rng;
 pub mod io;
 pub mod quadrature;
-pub mod rng;
 // The model's parts and the statistics of one dataset (which know nothing of scenarios).
 pub mod hazard;
 pub mod stats;
@@ -26,19 +26,19 @@ pub mod stats;
 pub mod scenario;
 // The trial: entry, truth, simulated patients.
 pub mod accrual;
+pub mod truth;
 pub mod cohort;
 // What one analysed replicate yields, in one order.
 pub mod layout;
-pub mod truth;
 // Replicates.
 pub mod engine;
 pub mod summary;
 // Studies made of many scenarios or runs.
+pub mod sweep;
+pub mod plan;
+pub mod followup;
 pub mod assurance;
 pub mod calibrate;
-pub mod followup;
-pub mod plan;
-pub mod sweep;
 // Output.
 pub mod report;
 // The command line: its shape, then one file per subcommand.

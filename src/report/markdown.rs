@@ -4,9 +4,9 @@
 use std::fmt::Write;
 
 use super::{Results, fmt};
-use crate::layout::Estimate;
+use crate::layout::{Estimate, EstimateSpec};
 use crate::scenario::{Sides, TestKind};
-use crate::summary::Proportion;
+use crate::summary::{Proportion, Tally};
 
 fn pct(p: Proportion) -> String {
     if p.estimate.is_nan() {
@@ -21,13 +21,28 @@ fn pct(p: Proportion) -> String {
     )
 }
 
+/// summary.md: one section per function, in reading order.
 pub fn render(r: &Results) -> String {
+    let mut o = String::new();
+    header(&mut o, r);
+    power(&mut o, r);
+    survival(&mut o, r);
+    long_term_benefit(&mut o, r);
+    crossing(&mut o, r);
+    events(&mut o, r);
+    o
+}
+
+/// An estimate's layout entry and summary, when the layout has it.
+fn estimate<'a>(r: &'a Results, e: &Estimate) -> Option<(&'a EstimateSpec, &'a Tally)> {
+    r.layout.index_of(e).map(|i| (&r.layout.estimates[i], &r.summary.estimates[i]))
+}
+
+/// The title line and what was simulated.
+fn header(o: &mut String, r: &Results) {
     let sc = r.scenario;
     let s = r.summary;
-    let t = r.truth;
     let reps = s.replicates;
-    let unit = &sc.time_unit;
-    let mut o = String::new();
     let title = if sc.title.is_empty() { String::new() } else { format!(" — {}", sc.title) };
     let _ = writeln!(o, "# {}{title}\n", sc.name);
     let sides = match sc.analysis.sides {
@@ -43,8 +58,13 @@ pub fn render(r: &Results) -> String {
         sc.primary().name,
         sc.analysis.alpha
     );
-    let est = |e: &Estimate| r.layout.index_of(e).map(|i| (&r.layout.estimates[i], &s.estimates[i]));
+}
 
+/// What each test concludes: power with MC error, mean z, type I error with identical arms.
+fn power(o: &mut String, r: &Results) {
+    let sc = r.scenario;
+    let s = r.summary;
+    let reps = r.summary.replicates;
     if r.layout.groups == 2 {
         let (ctl, exp) = (sc.control().expect("two groups"), sc.experimental().expect("two groups"));
         let _ = writeln!(
@@ -110,7 +130,13 @@ pub fn render(r: &Results) -> String {
             );
         }
     }
+}
 
+/// True survival at the horizons beside the simulated Kaplan–Meier.
+fn survival(o: &mut String, r: &Results) {
+    let sc = r.scenario;
+    let unit = &r.scenario.time_unit;
+    let est = |e: &Estimate| estimate(r, e);
     let _ = writeln!(o, "\n## Survival (`{}`): truth and simulated Kaplan–Meier\n", sc.primary().name);
     let _ = writeln!(
         o,
@@ -151,7 +177,13 @@ pub fn render(r: &Results) -> String {
             );
         }
     }
+}
 
+/// RMST and milestone differences, and the coverage of their CIs.
+fn long_term_benefit(o: &mut String, r: &Results) {
+    let sc = r.scenario;
+    let t = r.truth;
+    let est = |e: &Estimate| estimate(r, e);
     if let Some(rt) = &t.rmst {
         let _ = writeln!(o, "\n## Long-term benefit\n");
         let _ = writeln!(o, "| quantity | truth | mean estimate | SD | 2.5% | 97.5% | not estimable |");
@@ -200,7 +232,16 @@ pub fn render(r: &Results) -> String {
             coverage.join(", ")
         );
     }
+}
 
+/// The true and observed crossing of the curves, what a trial shows and detects, AHR per period.
+fn crossing(o: &mut String, r: &Results) {
+    let sc = r.scenario;
+    let s = r.summary;
+    let t = r.truth;
+    let reps = r.summary.replicates;
+    let unit = &r.scenario.time_unit;
+    let est = |e: &Estimate| estimate(r, e);
     if r.layout.groups == 2 {
         let _ = writeln!(o, "\n## Crossing of the survival curves\n");
         let truth = if t.crossing_times.is_empty() {
@@ -311,7 +352,16 @@ pub fn render(r: &Results) -> String {
             let _ = writeln!(o, "| overall | {} |", fmt(t.ahr_overall));
         }
     }
+}
 
+/// Events at the cut (by arm and cause) and when the cut falls.
+fn events(o: &mut String, r: &Results) {
+    let sc = r.scenario;
+    let s = r.summary;
+    let t = r.truth;
+    let reps = r.summary.replicates;
+    let unit = &r.scenario.time_unit;
+    let est = |e: &Estimate| estimate(r, e);
     let _ = writeln!(o, "\n## Events and the data cut\n");
     let ev = (s.events[0] + s.events[1]) as f64 / reps as f64;
     let _ = writeln!(
@@ -339,7 +389,6 @@ pub fn render(r: &Results) -> String {
         }
         let _ = writeln!(o, "| `{name}` | all | {} |", fmt(s.events[g] as f64 / reps as f64));
     }
-    o
 }
 
 /// The model's true values, without simulation (`trialsim check`).

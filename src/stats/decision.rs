@@ -34,6 +34,26 @@ pub fn critical_value(alpha: f64, sides: Sides) -> f64 {
     }
 }
 
+/// The z statistic of a difference experimental − control with standard error `se`:
+/// z = −diff/SE, so that z < 0 favours the experimental arm; NaN when SE is not positive.
+pub fn benefit_z(diff: f64, se: f64) -> f64 {
+    if se > 0.0 { -diff / se } else { f64::NAN }
+}
+
+/// The decision of a test that decides by its own rule (MaxCombo's bounds or p-value): `reject`
+/// says whether it rejects, the sign of z which way.
+pub fn decide_rejection(z: f64, reject: bool) -> Decision {
+    if z.is_nan() {
+        Decision::NotEstimable
+    } else if !reject {
+        Decision::None
+    } else if z < 0.0 {
+        Decision::Benefit
+    } else {
+        Decision::Harm
+    }
+}
+
 /// Classifies z against the critical value `crit` (from [`critical_value`]).
 pub fn decide(z: f64, crit: f64, sides: Sides) -> Decision {
     if z.is_nan() {
@@ -62,5 +82,15 @@ mod tests {
         assert!((c - c2).abs() < 1e-15);
         assert_eq!(decide(2.5, c2, Sides::Two), Decision::Harm);
         assert_eq!(decide(-2.5, c2, Sides::Two), Decision::Benefit);
+    }
+
+    #[test]
+    fn a_better_experimental_arm_gives_negative_z() {
+        assert_eq!(benefit_z(0.1, 0.05), -2.0);
+        assert!(benefit_z(0.1, 0.0).is_nan() && benefit_z(0.1, f64::NAN).is_nan());
+        assert_eq!(decide_rejection(-3.0, true), Decision::Benefit);
+        assert_eq!(decide_rejection(3.0, true), Decision::Harm);
+        assert_eq!(decide_rejection(-3.0, false), Decision::None);
+        assert_eq!(decide_rejection(f64::NAN, true), Decision::NotEstimable);
     }
 }

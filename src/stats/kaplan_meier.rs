@@ -79,7 +79,7 @@ pub fn milestone(table: &RiskTable, t: Years) -> Milestone {
     let e = p[0];
     let diff = e.surv - c.surv;
     let se = (e.se * e.se + c.se * c.se).sqrt();
-    let z = if se > 0.0 { -diff / se } else { f64::NAN };
+    let z = super::decision::benefit_z(diff, se);
     Milestone { diff, se, z }
 }
 

@@ -156,22 +156,30 @@ impl MaxCombo {
     }
 
     /// Whether the test rejects at level α, integrating only when cheaper bounds do not decide.
-    /// Returns (reject, p), p being NaN when it was not needed.
-    pub fn reject(&self, sides: Sides, alpha: f64) -> (bool, f64) {
+    pub fn reject(&self, sides: Sides, alpha: f64) -> Rejection {
+        let decided = |reject| Rejection { reject, p: f64::NAN };
         if self.z.is_nan() {
-            return (false, f64::NAN);
+            return decided(false);
         }
         for (lo, hi) in [self.p_bounds(sides), self.p_pair_bounds(sides)] {
             if lo >= alpha {
-                return (false, f64::NAN);
+                return decided(false);
             }
             if hi < alpha {
-                return (true, f64::NAN);
+                return decided(true);
             }
         }
         let p = self.p_value(sides);
-        (p < alpha, p)
+        Rejection { reject: p < alpha, p }
     }
+}
+
+/// MaxCombo's decision at level α, and its p-value when the bounds did not decide (NaN when
+/// they did: the integral was not needed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rejection {
+    pub reject: bool,
+    pub p: f64,
 }
 
 #[cfg(test)]
@@ -223,7 +231,7 @@ mod tests {
             assert!(lo - 1e-10 <= p && p <= hi + 1e-10, "{sides:?}: {lo} ≤ {p} ≤ {hi}");
             assert!(hi <= m.p_bounds(sides).1 + 1e-12, "no looser than Bonferroni");
             for alpha in [0.01, 0.025, 0.05, 0.1, 0.2, 0.5] {
-                assert_eq!(m.reject(sides, alpha).0, p < alpha, "{sides:?} α = {alpha}, p = {p}");
+                assert_eq!(m.reject(sides, alpha).reject, p < alpha, "{sides:?} α = {alpha}, p = {p}");
             }
         }
     }

@@ -59,7 +59,7 @@ pub fn rmst_difference(table: &RiskTable, tau: Years) -> RmstDiff {
     let arms = [rmst(table, 0, tau), rmst(table, 1, tau)];
     let diff = arms[1].rmst - arms[0].rmst;
     let se = (arms[0].se.powi(2) + arms[1].se.powi(2)).sqrt();
-    let z = if se > 0.0 { -diff / se } else { f64::NAN };
+    let z = super::decision::benefit_z(diff, se);
     RmstDiff { arms, diff, se, z }
 }
 
