@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::report::markdown::truth_table;
+use crate::report::truth::truth_table;
 use crate::scenario::Scenario;
 
 use super::Error;

@@ -10,6 +10,7 @@ pub mod json;
 pub mod markdown;
 pub mod plan;
 pub mod sweep;
+pub mod truth;
 
 pub mod svg;
 
