@@ -189,3 +189,81 @@ fn weight_rank(weights: &[(f64, f64)]) -> usize {
     }
     crate::stats::mvn::pivoted_cholesky(&corr, k).1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::*;
+    use crate::scenario::error::{ErrorKind, Namespace};
+
+    #[test]
+    fn an_unknown_test() {
+        let e = error(&edited(21, r#"tests = ["logrank", "logrnak"]"#));
+        let ErrorKind::UnknownName { what: Namespace::Test, name, allowed } = e.kind() else { panic!("{e}") };
+        assert_eq!((name.as_str(), allowed.len()), ("logrnak", 8));
+        assert_eq!((e.key(), e.line_column()), (Some("analysis.tests"), Some((21, 21))));
+    }
+
+    #[test]
+    fn a_test_listed_twice_after_trimming() {
+        assert_error(
+            &edited(21, r#"tests = ["logrank", " logrank"]"#),
+            ErrorKind::Duplicate { item: "test \"logrank\"".into() },
+            "analysis.tests",
+            (21, 21),
+        );
+    }
+
+    #[test]
+    fn rmst_without_tau() {
+        assert_error(
+            &edited(22, ""),
+            ErrorKind::TestNeeds {
+                test: "rmst".into(),
+                needs: "analysis.tau".into(),
+                what: "the RMST horizon".into(),
+            },
+            "analysis.tau",
+            (21, 21),
+        );
+    }
+
+    #[test]
+    fn an_unknown_primary_endpoint() {
+        assert_error(
+            &edited(20, r#"endpoint = "os""#),
+            ErrorKind::UnknownName { what: Namespace::Endpoint, name: "os".into(), allowed: names(&["efs"]) },
+            "analysis.endpoint",
+            (20, 12),
+        );
+    }
+
+    #[test]
+    fn sides_not_one_or_two() {
+        assert_error(
+            &edited(20, "endpoint = \"efs\"\nsides = 3"),
+            out_of_range("1 or 2", "3"),
+            "analysis.sides",
+            (21, 9),
+        );
+    }
+
+    #[test]
+    fn a_maxcombo_pair_listed_twice() {
+        assert_error(
+            &appended("[analysis.maxcombo]\nweights = [[0,1],[0,1]]"),
+            ErrorKind::Duplicate { item: "[0.0, 1.0]".into() },
+            "analysis.maxcombo.weights[1]",
+            (25, 18),
+        );
+    }
+
+    #[test]
+    fn weights_spanning_too_many_dimensions() {
+        let e = error(&appended("[analysis.maxcombo]\nweights = [[0,0],[0,1],[1,0],[0.5,0.5],[0,3]]"));
+        assert!(
+            matches!(e.kind(), ErrorKind::Invalid(m) if m.starts_with("these weights span 4 dimensions")),
+            "{e}"
+        );
+        assert_eq!((e.key(), e.line_column()), (Some("analysis.maxcombo.weights"), Some((25, 11))));
+    }
+}

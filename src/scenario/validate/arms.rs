@@ -124,3 +124,46 @@ fn illness_death(ctx: &Ctx, arm: &Arm, after: &S<raw::RawAfter>, causes: &[Strin
     }
     Ok(After { trigger: ti, factor })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::*;
+    use crate::scenario::error::{ErrorKind, Namespace};
+
+    const AFTER: &str =
+        "organ_failure = { relative = { to = \"cyc\", hr = 0.5 } }\n[arms.hsct.after.organ_failure]";
+
+    #[test]
+    fn an_arm_name_with_a_space() {
+        assert_error(
+            &edited(10, r#"[arms."c yc".causes]"#),
+            ErrorKind::BadName { found: "c yc".into() },
+            "arms.c yc",
+            (10, 7),
+        );
+    }
+
+    #[test]
+    fn an_illness_death_factor_for_a_cause_the_arm_lacks() {
+        assert_error(
+            &edited(16, &format!("{AFTER}\ndisease_deth = 2")),
+            ErrorKind::UnknownName {
+                what: Namespace::CauseOf { arm: "hsct".into() },
+                name: "disease_deth".into(),
+                allowed: names(&["disease_death", "organ_failure", "treatment_death"]),
+            },
+            "arms.hsct.after.organ_failure.disease_deth",
+            (18, 16),
+        );
+    }
+
+    #[test]
+    fn a_trigger_modifying_its_own_hazard() {
+        assert_error(
+            &edited(16, &format!("{AFTER}\norgan_failure = 2")),
+            ErrorKind::Invalid("the trigger cannot modify its own hazard".into()),
+            "arms.hsct.after.organ_failure.organ_failure",
+            (18, 17),
+        );
+    }
+}

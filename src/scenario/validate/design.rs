@@ -210,3 +210,83 @@ pub(super) fn allocation(ctx: &Ctx, whole: &S<raw::RawDesign>, mut arms: Vec<Arm
     };
     Ok(Allocation { arms, comparison, block_size })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::*;
+    use crate::scenario::error::{ErrorKind, Namespace};
+
+    #[test]
+    fn n_below_two() {
+        assert_error(
+            &edited(3, "n = 1"),
+            out_of_range("an integer from 2 to 10000000", "1"),
+            "design.n",
+            (3, 5),
+        );
+    }
+
+    #[test]
+    fn accrual_breaks_not_increasing() {
+        assert_error(
+            &edited(7, "accrual = { breaks = [2, 1], rates = [1, 2, 3] }"),
+            ErrorKind::NotIncreasing { found: 1.0, after: 2.0 },
+            "design.accrual.breaks[1]",
+            (7, 26),
+        );
+    }
+
+    #[test]
+    fn accrual_rates_one_short() {
+        assert_error(
+            &edited(7, "accrual = { breaks = [1], rates = [1] }"),
+            ErrorKind::WrongLength { what: "values", breaks: 1, found: Some(1) },
+            "design.accrual.rates",
+            (7, 35),
+        );
+    }
+
+    #[test]
+    fn cut_with_no_criterion() {
+        assert_error(
+            &edited(9, ""),
+            ErrorKind::Empty { expected: "at least one of `calendar`, `events`, `min_followup`".into() },
+            "design.cut",
+            (8, 1),
+        );
+    }
+
+    #[test]
+    fn allocation_to_an_unknown_arm() {
+        assert_error(
+            &edited(5, "allocation = { cyc = 1, hsc = 1 }"),
+            ErrorKind::UnknownName {
+                what: Namespace::Arm,
+                name: "hsc".into(),
+                allowed: names(&["cyc", "hsct"]),
+            },
+            "design.allocation.hsc",
+            (5, 31),
+        );
+    }
+
+    #[test]
+    fn two_arms_without_a_control() {
+        assert_error(
+            &edited(4, ""),
+            ErrorKind::Missing { what: "with two allocated arms, name the control (reference) arm".into() },
+            "design.control",
+            (2, 1),
+        );
+    }
+
+    #[test]
+    fn block_size_not_a_multiple() {
+        assert_error(
+            &edited(6, "block_size = 3"),
+            out_of_range("a multiple of the allocation sum 2", "3"),
+            "design.block_size",
+            (6, 14),
+        );
+    }
+}

@@ -42,3 +42,43 @@ pub(super) fn endpoints(ctx: &Ctx, raw: &raw::RawScenario, causes: &[String]) ->
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::*;
+    use crate::scenario::error::{ErrorKind, Namespace};
+
+    #[test]
+    fn a_cause_no_arm_has() {
+        assert_error(
+            &edited(18, r#"efs = ["treatment_deth", "disease_death"]"#),
+            ErrorKind::UnknownName {
+                what: Namespace::Cause,
+                name: "treatment_deth".into(),
+                allowed: names(&["disease_death", "organ_failure", "treatment_death"]),
+            },
+            "endpoints.efs",
+            (18, 8),
+        );
+    }
+
+    #[test]
+    fn a_cause_listed_twice() {
+        assert_error(
+            &edited(18, r#"efs = ["disease_death", "disease_death"]"#),
+            ErrorKind::Duplicate { item: "cause `disease_death`".into() },
+            "endpoints.efs",
+            (18, 25),
+        );
+    }
+
+    #[test]
+    fn an_endpoint_without_causes() {
+        assert_error(
+            &edited(18, "efs = []"),
+            ErrorKind::Empty { expected: "at least one cause".into() },
+            "endpoints.efs",
+            (18, 7),
+        );
+    }
+}

@@ -150,3 +150,136 @@ pub(super) fn relative(
         ctx.fail(rel.hr.span(), hr_key, kind)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::*;
+    use crate::scenario::error::{ErrorKind, Namespace, RelativeProblem};
+
+    #[test]
+    fn a_negative_exponential_rate() {
+        assert_error(
+            &edited(12, "organ_failure = { exponential = -0.02 }"),
+            out_of_range("a rate ≥ 0", "-0.02"),
+            "arms.cyc.causes.organ_failure.exponential",
+            (12, 33),
+        );
+    }
+
+    #[test]
+    fn a_weibull_shape_that_is_nan_is_reported_before_the_scale() {
+        assert_error(
+            &edited(12, "organ_failure = { weibull = { shape = nan, scale = -1 } }"),
+            out_of_range("a shape > 0", "NaN"),
+            "arms.cyc.causes.organ_failure.weibull.shape",
+            (12, 39),
+        );
+    }
+
+    #[test]
+    fn piecewise_breaks_not_increasing() {
+        assert_error(
+            &edited(11, "disease_death = { piecewise = { breaks = [2, 1], rates = [0.1, 0.08, 0.05] } }"),
+            ErrorKind::NotIncreasing { found: 1.0, after: 2.0 },
+            "arms.cyc.causes.disease_death.piecewise.breaks[1]",
+            (11, 46),
+        );
+    }
+
+    #[test]
+    fn piecewise_rates_one_short() {
+        assert_error(
+            &edited(11, "disease_death = { piecewise = { breaks = [1, 2], rates = [0.1, 0.08] } }"),
+            ErrorKind::WrongLength { what: "values", breaks: 2, found: Some(2) },
+            "arms.cyc.causes.disease_death.piecewise.rates",
+            (11, 58),
+        );
+    }
+
+    #[test]
+    fn a_negative_piecewise_rate_points_at_the_rate() {
+        assert_error(
+            &edited(11, "disease_death = { piecewise = { breaks = [1, 2], rates = [0.1, -0.08, 0.05] } }"),
+            out_of_range("a rate ≥ 0", "-0.08"),
+            "arms.cyc.causes.disease_death.piecewise.rates[1]",
+            (11, 64),
+        );
+    }
+
+    #[test]
+    fn an_early_risk_of_one() {
+        assert_error(
+            &edited(14, "treatment_death = { early_risk = { risk = 1.0, within = 0.25 } }"),
+            out_of_range("a risk in [0, 1)", "1"),
+            "arms.hsct.causes.treatment_death.early_risk.risk",
+            (14, 43),
+        );
+    }
+
+    #[test]
+    fn relative_to_an_unknown_arm() {
+        assert_error(
+            &edited(16, r#"organ_failure = { relative = { to = "cy", hr = 0.5 } }"#),
+            ErrorKind::UnknownName {
+                what: Namespace::Arm,
+                name: "cy".into(),
+                allowed: names(&["cyc", "hsct"]),
+            },
+            "arms.hsct.causes.organ_failure.relative.to",
+            (16, 37),
+        );
+    }
+
+    #[test]
+    fn relative_references_that_cannot_be_used() {
+        let cases = [
+            (16, r#"organ_failure = { relative = { to = "hsct", hr = 0.5 } }"#, RelativeProblem::SameArm),
+            (
+                14,
+                r#"treatment_death = { relative = { to = "cyc", hr = 0.5 } }"#,
+                RelativeProblem::NoSuchCause,
+            ),
+            (
+                12,
+                r#"organ_failure = { relative = { to = "hsct", hr = 2 } }"#,
+                RelativeProblem::ItselfRelative,
+            ),
+        ];
+        for (line, text, problem) in cases {
+            let e = error(&edited(line, text));
+            let ErrorKind::RelativeTo { problem: p, .. } = e.kind() else { panic!("{e}") };
+            assert_eq!(*p, problem, "{e}");
+            assert_eq!(e.line_column().map(|(l, _)| l), Some(line), "{e}");
+            assert!(e.key().is_some_and(|k| k.ends_with(".relative.to")), "{e}");
+        }
+        let e = error(&edited(16, r#"organ_failure = { relative = { to = "hsct", hr = 0.5 } }"#));
+        assert_eq!(
+            e.kind(),
+            &ErrorKind::RelativeTo {
+                arm: "hsct".into(),
+                cause: "organ_failure".into(),
+                problem: RelativeProblem::SameArm
+            }
+        );
+    }
+
+    #[test]
+    fn one_hazard_ratio_with_breaks() {
+        assert_error(
+            &edited(15, r#"disease_death = { relative = { to = "cyc", breaks = [1], hr = 0.6 } }"#),
+            ErrorKind::WrongLength { what: "hazard ratios", breaks: 1, found: None },
+            "arms.hsct.causes.disease_death.relative.hr",
+            (15, 63),
+        );
+    }
+
+    #[test]
+    fn a_negative_hazard_ratio_points_at_the_list() {
+        assert_error(
+            &edited(15, r#"disease_death = { relative = { to = "cyc", breaks = [1], hr = [0.6, -0.2] } }"#),
+            out_of_range("hazard ratios ≥ 0", "-0.2"),
+            "arms.hsct.causes.disease_death.relative.hr",
+            (15, 63),
+        );
+    }
+}

@@ -185,3 +185,123 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
         calibrate: tables.calibrate,
     })
 }
+
+#[cfg(test)]
+pub(super) mod fixture {
+    //! A small valid scenario for the unit tests of each section, and helpers that edit it.
+
+    use std::path::Path;
+
+    use crate::scenario::error::ErrorKind;
+    use crate::scenario::{Scenario, ScenarioError};
+
+    pub const BASE: &str = r#"name = "base"
+[design]
+n = 100
+control = "cyc"
+allocation = { cyc = 1, hsct = 1 }
+block_size = 4
+accrual = { duration = 2 }
+[design.cut]
+calendar = 5
+[arms.cyc.causes]
+disease_death = { piecewise = { breaks = [1, 2], rates = [0.1, 0.08, 0.05] } }
+organ_failure = { exponential = 0.02 }
+[arms.hsct.causes]
+treatment_death = { early_risk = { risk = 0.1, within = 0.25 } }
+disease_death = { relative = { to = "cyc", breaks = [1], hr = [0.6, 0.2] } }
+organ_failure = { relative = { to = "cyc", hr = 0.5 } }
+[endpoints]
+efs = ["treatment_death", "disease_death", "organ_failure"]
+[analysis]
+endpoint = "efs"
+tests = ["logrank", "rmst"]
+tau = 3
+horizons = [1, 2]
+"#;
+
+    /// BASE with line `line` (1-based) replaced by `text` (which may hold several lines).
+    pub fn edited(line: usize, text: &str) -> String {
+        let mut lines: Vec<&str> = BASE.lines().collect();
+        lines[line - 1] = text;
+        lines.join("\n") + "\n"
+    }
+
+    /// BASE followed by `text`.
+    pub fn appended(text: &str) -> String {
+        format!("{BASE}{text}\n")
+    }
+
+    /// The error for `text`, which must be invalid.
+    pub fn error(text: &str) -> ScenarioError {
+        match Scenario::from_toml(text, Path::new("s.toml")) {
+            Ok(_) => panic!("expected an error for\n{text}"),
+            Err(e) => e,
+        }
+    }
+
+    /// Asserts the error's kind, key and line:column.
+    #[track_caller]
+    pub fn assert_error(text: &str, kind: ErrorKind, key: &str, line_column: (usize, usize)) {
+        let e = error(text);
+        assert_eq!(e.kind(), &kind, "{e}");
+        assert_eq!(e.key(), Some(key), "{e}");
+        assert_eq!(e.line_column(), Some(line_column), "{e}");
+    }
+
+    pub fn out_of_range(expected: &str, found: &str) -> ErrorKind {
+        ErrorKind::OutOfRange { expected: expected.into(), found: found.into() }
+    }
+
+    pub fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_fixture_is_valid() {
+        Scenario::from_toml(BASE, Path::new("s.toml")).expect("BASE is valid");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixture::*;
+    use crate::scenario::error::ErrorKind;
+
+    #[test]
+    fn toml_errors_keep_toml_words_and_find_the_key() {
+        let e = error(&edited(3, r#"n = "many""#));
+        let ErrorKind::Syntax { message } = e.kind() else { panic!("{e}") };
+        assert!(message.contains("invalid type") && message.contains("expected an integer"), "{e}");
+        assert_eq!((e.key(), e.line_column()), (Some("design.n"), Some((3, 5))));
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read() {
+        let e =
+            crate::scenario::Scenario::from_path(std::path::Path::new("/no/such/dir/s.toml")).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Unreadable { .. }), "{e}");
+        assert_eq!((e.key(), e.line_column()), (None, None));
+        assert!(e.to_string().starts_with("error: /no/such/dir/s.toml: cannot read the scenario: "), "{e}");
+    }
+
+    #[test]
+    fn a_bad_scenario_name() {
+        assert_error(
+            &edited(1, r#"name = "bad name""#),
+            ErrorKind::BadName { found: "bad name".into() },
+            "name",
+            (1, 8),
+        );
+    }
+
+    #[test]
+    fn simulation_replicates_out_of_range() {
+        assert_error(
+            &edited(1, "name = \"x\"\n[simulation]\nreplicates = 0"),
+            out_of_range("an integer from 1 to 1000000000", "0"),
+            "simulation.replicates",
+            (3, 14),
+        );
+    }
+}

@@ -128,3 +128,49 @@ fn uncertainty(ctx: &Ctx, u: &raw::RawUncertainty) -> Result<Uncertainty> {
     }
     Ok(Uncertainty { draws, keys })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::*;
+    use crate::scenario::error::ErrorKind;
+
+    #[test]
+    fn a_sweep_item_that_is_not_an_axis() {
+        let e = error(&appended("[sweep]\nset = [\"design.n=100:400:50\", \"nokey\"]"));
+        let ErrorKind::Invalid(m) = e.kind() else { panic!("{e}") };
+        assert!(m.starts_with("expected KEY=VALUES"), "{e}");
+        assert_eq!((e.key(), e.line_column()), (Some("sweep.set[1]"), Some((25, 31))));
+    }
+
+    #[test]
+    fn an_uncertainty_distribution_with_bad_parameters() {
+        assert_error(
+            &appended("[uncertainty]\nkeys = { \"a.b\" = { normal = [0, -1] } }"),
+            out_of_range("normal = [mean, sd] with sd > 0", "[0.0, -1.0]"),
+            "uncertainty.keys.\"a.b\"",
+            (25, 29),
+        );
+    }
+
+    #[test]
+    fn followup_cuts_not_increasing() {
+        assert_error(
+            &appended("[followup]\ncuts = [2, 1]"),
+            ErrorKind::NotIncreasing { found: 1.0, after: 2.0 },
+            "followup.cuts[1]",
+            (25, 12),
+        );
+    }
+
+    #[test]
+    fn a_target_value_out_of_range() {
+        // study.rs words its own messages (`Invalid`) until it is converted to kinds.
+        let target = "[[targets]]\nname = \"s\"\nkind = \"survival\"\narm = \"hsct\"\nendpoint = \"efs\"\ntime = 2\nvalue = 1.2";
+        assert_error(
+            &appended(target),
+            ErrorKind::Invalid("expected a probability in [0, 1], found 1.2".into()),
+            "targets[0].value",
+            (30, 9),
+        );
+    }
+}
