@@ -11,29 +11,118 @@
 
 pub use crate::Years;
 
-/// A validated, non-negative hazard function of time since randomisation.
+/// A validated, non-negative hazard function of time since randomisation. Built only by the
+/// constructors ([`Hazard::exponential`], [`Hazard::weibull`], [`Hazard::piecewise`],
+/// [`Hazard::early_risk`], [`Hazard::relative`]), which reject bad parameters, so the methods
+/// never meet NaN, a negative rate or a zero Weibull shape.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Hazard {
+pub struct Hazard(Form);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Form {
     /// h(t) = rate.
     Exponential { rate: f64 },
-    /// H(t) = (t/scale)^shape, h(t) = (shape/scale)(t/scale)^(shape−1).
-    Weibull { shape: f64, scale: f64 },
+    /// H(t) = (t/scale)^shape, h(t) = (shape/scale)(t/scale)^(shape−1). `inv_shape` = 1/shape,
+    /// computed once: the same division the inversion did on every draw, so the same bits.
+    Weibull { shape: f64, scale: f64, inv_shape: f64 },
     /// Constant `rates[k]` on (breaks[k−1], breaks[k]]; the last rate continues for ever.
     Piecewise(Piecewise),
-    /// h(t) = −ln(1 − risk)/within on [0, within), 0 afterwards, so that in the absence of
-    /// competing causes P(T < within) = risk (a *net* risk).
-    EarlyRisk { risk: f64, within: Years },
+    /// h(t) = rate = −ln(1 − risk)/within on [0, within), 0 afterwards, so that in the absence
+    /// of competing causes P(T < within) = risk (a *net* risk).
+    EarlyRisk { within: Years, rate: f64 },
     /// h(t) = HR(t) · h_base(t), HR piecewise constant on the same right-closed periods as
-    /// [`Piecewise`]; `base` is never itself relative (validated).
+    /// [`Piecewise`]; `base` is never itself relative.
     Relative { base: Box<Hazard>, hr: Piecewise },
 }
 
+/// Why a hazard's parameters were rejected. Scenario validation turns it into a message that
+/// points at the value in the file.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HazardError {
+    /// A parameter outside its range ([`Param::expected`]); NaN and ±∞ are always outside.
+    #[error("{param}: expected {}, found {found}", param.expected())]
+    OutOfRange { param: Param, found: f64 },
+    /// `breaks[index]` is not greater than the break before it.
+    #[error("breaks must be strictly increasing: found {found} after {after}")]
+    NotIncreasing { index: usize, found: f64, after: f64 },
+    /// A piecewise function needs one value more than it has breaks.
+    #[error("expected {} values (one more than the {breaks} breaks), found {found}", breaks + 1)]
+    WrongLength { breaks: usize, found: usize },
+    /// The base of a relative hazard is itself relative.
+    #[error("the base of a relative hazard must be absolute")]
+    RelativeBase,
+}
+
+/// A hazard parameter, for [`HazardError::OutOfRange`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Param {
+    Rate,
+    Shape,
+    Scale,
+    Risk,
+    Within,
+    /// `breaks[k]` of a piecewise function.
+    Break(usize),
+    /// `values[k]` of a piecewise function (rates, or hazard ratios).
+    Value(usize),
+}
+
+impl Param {
+    /// What the parameter must be.
+    pub fn expected(self) -> &'static str {
+        match self {
+            Param::Rate => "a rate ≥ 0",
+            Param::Shape => "a shape > 0",
+            Param::Scale => "a scale > 0",
+            Param::Risk => "a risk in [0, 1)",
+            Param::Within => "a time > 0",
+            Param::Break(_) => "a positive time",
+            Param::Value(_) => "a value ≥ 0",
+        }
+    }
+}
+
+impl std::fmt::Display for Param {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Param::Rate => f.write_str("rate"),
+            Param::Shape => f.write_str("shape"),
+            Param::Scale => f.write_str("scale"),
+            Param::Risk => f.write_str("risk"),
+            Param::Within => f.write_str("within"),
+            Param::Break(k) => write!(f, "breaks[{k}]"),
+            Param::Value(k) => write!(f, "values[{k}]"),
+        }
+    }
+}
+
+// The checks are written `!(x > 0.0 && x < ∞)` (rand_distr's idiom) or `!range.contains(&x)`:
+// NaN fails every comparison, so it is rejected with the other bad values; so is ∞, never a
+// valid parameter.
+
+/// `x` must be finite and > 0.
+fn positive(x: f64, param: Param) -> Result<f64, HazardError> {
+    if !(x > 0.0 && x < f64::INFINITY) {
+        return Err(HazardError::OutOfRange { param, found: x });
+    }
+    Ok(x)
+}
+
+/// `x` must be finite and ≥ 0.
+fn non_negative(x: f64, param: Param) -> Result<f64, HazardError> {
+    if !(0.0..f64::INFINITY).contains(&x) {
+        return Err(HazardError::OutOfRange { param, found: x });
+    }
+    Ok(x)
+}
+
 /// A piecewise-constant function: `values[k]` on (breaks[k−1], breaks[k]], with breaks strictly
-/// increasing and positive and `values.len() == breaks.len() + 1`.
+/// increasing, positive and finite, values finite and ≥ 0, and `values.len() == breaks.len() + 1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Piecewise {
-    pub breaks: Vec<Years>,
-    pub values: Vec<f64>,
+    breaks: Vec<Years>,
+    values: Vec<f64>,
     /// ∫₀^{breaks[k]} of the function, so that inversion is a search, not a re-integration.
     integral_at_breaks: Vec<f64>,
     /// 1/values[k] (+∞ for 0): inversion multiplies instead of dividing (hot loop).
@@ -41,8 +130,31 @@ pub struct Piecewise {
 }
 
 impl Piecewise {
-    /// Builds a piecewise function; the caller (scenario validation) has checked the invariants.
-    pub fn new(breaks: Vec<Years>, values: Vec<f64>) -> Self {
+    /// Checks, in this order, each break (positive and finite, then greater than the one
+    /// before), each value (finite and ≥ 0), and the number of values; the first failure is
+    /// the error.
+    pub fn new(breaks: Vec<Years>, values: Vec<f64>) -> Result<Self, HazardError> {
+        for (k, &b) in breaks.iter().enumerate() {
+            positive(b, Param::Break(k))?;
+            if let Some(&after) = k.checked_sub(1).and_then(|j| breaks.get(j))
+                && b <= after
+            // both finite (checked above), so no NaN here
+            {
+                return Err(HazardError::NotIncreasing { index: k, found: b, after });
+            }
+        }
+        for (k, &v) in values.iter().enumerate() {
+            non_negative(v, Param::Value(k))?;
+        }
+        if values.len() != breaks.len() + 1 {
+            return Err(HazardError::WrongLength { breaks: breaks.len(), found: values.len() });
+        }
+        Ok(Piecewise::from_checked(breaks, values))
+    }
+
+    /// Builds a function whose invariants hold by construction (values derived from checked
+    /// ones); no check, so it cannot fail where the checked parts were accepted.
+    fn from_checked(breaks: Vec<Years>, values: Vec<f64>) -> Self {
         debug_assert_eq!(values.len(), breaks.len() + 1);
         let mut acc = 0.0;
         let mut start = 0.0;
@@ -59,8 +171,14 @@ impl Piecewise {
         Piecewise { breaks, values, integral_at_breaks, reciprocals }
     }
 
-    pub fn constant(value: f64) -> Self {
-        Piecewise::new(Vec::new(), vec![value])
+    /// The breaks, strictly increasing.
+    pub fn breaks(&self) -> &[Years] {
+        &self.breaks
+    }
+
+    /// The values, one more than the breaks.
+    pub fn values(&self) -> &[f64] {
+        &self.values
     }
 
     /// ∫₀ᵗ of the function (t ≥ 0).
@@ -102,11 +220,48 @@ impl Piecewise {
 }
 
 impl Hazard {
+    /// h(t) = rate, with rate finite and ≥ 0.
+    pub fn exponential(rate: f64) -> Result<Hazard, HazardError> {
+        Ok(Hazard(Form::Exponential { rate: non_negative(rate, Param::Rate)? }))
+    }
+
+    /// H(t) = (t/scale)^shape, with shape and scale finite and > 0 (shape checked first).
+    pub fn weibull(shape: f64, scale: f64) -> Result<Hazard, HazardError> {
+        let shape = positive(shape, Param::Shape)?;
+        let scale = positive(scale, Param::Scale)?;
+        Ok(Hazard(Form::Weibull { shape, scale, inv_shape: 1.0 / shape }))
+    }
+
+    /// Constant `rates[k]` on (breaks[k−1], breaks[k]] (checks as [`Piecewise::new`]).
+    pub fn piecewise(breaks: Vec<Years>, rates: Vec<f64>) -> Result<Hazard, HazardError> {
+        Ok(Hazard(Form::Piecewise(Piecewise::new(breaks, rates)?)))
+    }
+
+    /// The constant hazard −ln(1 − risk)/within on [0, within), 0 after: a *net* risk `risk`
+    /// in [0, 1) by `within`, finite and > 0 (risk checked first).
+    pub fn early_risk(risk: f64, within: Years) -> Result<Hazard, HazardError> {
+        if !(0.0..1.0).contains(&risk) {
+            return Err(HazardError::OutOfRange { param: Param::Risk, found: risk });
+        }
+        let within = positive(within, Param::Within)?;
+        Ok(Hazard(Form::EarlyRisk { within, rate: early_rate(risk, within) }))
+    }
+
+    /// `hr[k]` times `base` on (breaks[k−1], breaks[k]] (checks as [`Piecewise::new`]); `base`
+    /// must not itself be relative.
+    pub fn relative(base: Hazard, breaks: Vec<Years>, hr: Vec<f64>) -> Result<Hazard, HazardError> {
+        if matches!(base.0, Form::Relative { .. }) {
+            return Err(HazardError::RelativeBase);
+        }
+        let hr = Piecewise::new(breaks, hr)?;
+        Ok(Hazard(Form::Relative { base: Box::new(base), hr }))
+    }
+
     /// The hazard rate h(t) for t ≥ 0.
     pub fn rate(&self, t: Years) -> f64 {
-        match self {
-            Hazard::Exponential { rate } => *rate,
-            Hazard::Weibull { shape, scale } => {
+        match &self.0 {
+            Form::Exponential { rate } => *rate,
+            Form::Weibull { shape, scale, .. } => {
                 if t <= 0.0 {
                     // h(0) is 0, finite or +∞ depending on the shape; the limit from the right.
                     return match shape.partial_cmp(&1.0) {
@@ -117,15 +272,15 @@ impl Hazard {
                 }
                 shape / scale * (t / scale).powf(shape - 1.0)
             }
-            Hazard::Piecewise(p) => p.at(t),
-            Hazard::EarlyRisk { risk, within } => {
+            Form::Piecewise(p) => p.at(t),
+            Form::EarlyRisk { within, rate } => {
                 if t < *within {
-                    early_rate(*risk, *within)
+                    *rate
                 } else {
                     0.0
                 }
             }
-            Hazard::Relative { base, hr } => hr.at(t) * base.rate(t),
+            Form::Relative { base, hr } => hr.at(t) * base.rate(t),
         }
     }
 
@@ -134,12 +289,12 @@ impl Hazard {
         if t <= 0.0 {
             return 0.0;
         }
-        match self {
-            Hazard::Exponential { rate } => rate * t,
-            Hazard::Weibull { shape, scale } => (t / scale).powf(*shape),
-            Hazard::Piecewise(p) => p.integral(t),
-            Hazard::EarlyRisk { risk, within } => early_rate(*risk, *within) * t.min(*within),
-            Hazard::Relative { base, hr } => hr
+        match &self.0 {
+            Form::Exponential { rate } => rate * t,
+            Form::Weibull { shape, scale, .. } => (t / scale).powf(*shape),
+            Form::Piecewise(p) => p.integral(t),
+            Form::EarlyRisk { within, rate } => rate * t.min(*within),
+            Form::Relative { base, hr } => hr
                 .pieces()
                 .take_while(|&(a, _, _)| a < t)
                 .map(
@@ -161,21 +316,24 @@ impl Hazard {
         if e <= 0.0 {
             return 0.0;
         }
-        match self {
-            Hazard::Exponential { rate } => {
+        match &self.0 {
+            Form::Exponential { rate } => {
                 if *rate > 0.0 {
                     e / rate
                 } else {
                     f64::INFINITY
                 }
             }
-            Hazard::Weibull { shape, scale } => scale * e.powf(1.0 / shape),
-            Hazard::Piecewise(p) => p.inverse_integral(e),
-            Hazard::EarlyRisk { risk, within } => {
-                let rate = early_rate(*risk, *within);
-                if rate > 0.0 && e < rate * within { e / rate } else { f64::INFINITY }
+            Form::Weibull { scale, inv_shape, .. } => scale * e.powf(*inv_shape),
+            Form::Piecewise(p) => p.inverse_integral(e),
+            Form::EarlyRisk { within, rate } => {
+                if *rate > 0.0 && e < rate * within {
+                    e / rate
+                } else {
+                    f64::INFINITY
+                }
             }
-            Hazard::Relative { base, hr } => {
+            Form::Relative { base, hr } => {
                 let mut acc = 0.0;
                 for (a, b, r) in hr.pieces() {
                     if r == 0.0 {
@@ -197,34 +355,32 @@ impl Hazard {
 
     /// Times where h(t) is not smooth (piece boundaries): quadrature splits its range there.
     pub fn breakpoints(&self, out: &mut Vec<Years>) {
-        match self {
-            Hazard::Exponential { .. } | Hazard::Weibull { .. } => {}
-            Hazard::Piecewise(p) => out.extend_from_slice(&p.breaks),
-            Hazard::EarlyRisk { within, .. } => out.push(*within),
-            Hazard::Relative { base, hr } => {
+        match &self.0 {
+            Form::Exponential { .. } | Form::Weibull { .. } => {}
+            Form::Piecewise(p) => out.extend_from_slice(&p.breaks),
+            Form::EarlyRisk { within, .. } => out.push(*within),
+            Form::Relative { base, hr } => {
                 out.extend_from_slice(&hr.breaks);
                 base.breakpoints(out);
             }
         }
     }
-}
 
-impl Hazard {
     /// An equivalent hazard that is faster to evaluate and invert: an early risk is piecewise
     /// constant (rate on (0, within], 0 after: the same H everywhere), and a hazard ratio times a
     /// piecewise-constant base is piecewise constant on the union of both sets of breaks. Only a
     /// relative Weibull keeps the general (slower) form.
     pub fn simplified(&self) -> Hazard {
-        match self {
-            Hazard::EarlyRisk { risk, within } => {
-                Hazard::Piecewise(Piecewise::new(vec![*within], vec![early_rate(*risk, *within), 0.0]))
+        match &self.0 {
+            Form::EarlyRisk { within, rate } => {
+                Hazard(Form::Piecewise(Piecewise::from_checked(vec![*within], vec![*rate, 0.0])))
             }
-            Hazard::Relative { base, hr } => match base.simplified() {
-                Hazard::Exponential { rate } => Hazard::Piecewise(Piecewise::new(
+            Form::Relative { base, hr } => match base.simplified().0 {
+                Form::Exponential { rate } => Hazard(Form::Piecewise(Piecewise::from_checked(
                     hr.breaks.clone(),
                     hr.values.iter().map(|v| v * rate).collect(),
-                )),
-                Hazard::Piecewise(p) => {
+                ))),
+                Form::Piecewise(p) => {
                     let mut breaks: Vec<Years> = p.breaks.iter().chain(&hr.breaks).copied().collect();
                     breaks.sort_by(|a, b| a.total_cmp(b));
                     breaks.dedup();
@@ -239,11 +395,11 @@ impl Hazard {
                             p.at(t) * hr.at(t)
                         })
                         .collect();
-                    Hazard::Piecewise(Piecewise::new(breaks, values))
+                    Hazard(Form::Piecewise(Piecewise::from_checked(breaks, values)))
                 }
-                other => Hazard::Relative { base: Box::new(other), hr: hr.clone() },
+                other => Hazard(Form::Relative { base: Box::new(Hazard(other)), hr: hr.clone() }),
             },
-            other => other.clone(),
+            _ => self.clone(),
         }
     }
 }
@@ -259,22 +415,17 @@ mod tests {
     use crate::quadrature::integrate;
 
     fn forms() -> Vec<Hazard> {
-        let pw = Piecewise::new(vec![1.0, 2.0], vec![0.08, 0.07, 0.04]);
+        let pw = || Hazard::piecewise(vec![1.0, 2.0], vec![0.08, 0.07, 0.04]).unwrap();
         vec![
-            Hazard::Exponential { rate: 0.3 },
-            Hazard::Weibull { shape: 0.7, scale: 3.0 },
-            Hazard::Weibull { shape: 1.8, scale: 2.0 },
-            Hazard::Piecewise(pw.clone()),
-            Hazard::Piecewise(Piecewise::new(vec![0.5, 1.5], vec![0.0, 0.4, 0.0])),
-            Hazard::EarlyRisk { risk: 0.1, within: 0.25 },
-            Hazard::Relative {
-                base: Box::new(Hazard::Piecewise(pw)),
-                hr: Piecewise::new(vec![1.0], vec![0.6, 0.2]),
-            },
-            Hazard::Relative {
-                base: Box::new(Hazard::Weibull { shape: 1.3, scale: 4.0 }),
-                hr: Piecewise::new(vec![0.7, 3.0], vec![1.5, 0.0, 0.5]),
-            },
+            Hazard::exponential(0.3).unwrap(),
+            Hazard::weibull(0.7, 3.0).unwrap(),
+            Hazard::weibull(1.8, 2.0).unwrap(),
+            pw(),
+            Hazard::piecewise(vec![0.5, 1.5], vec![0.0, 0.4, 0.0]).unwrap(),
+            Hazard::early_risk(0.1, 0.25).unwrap(),
+            Hazard::relative(pw(), vec![1.0], vec![0.6, 0.2]).unwrap(),
+            Hazard::relative(Hazard::weibull(1.3, 4.0).unwrap(), vec![0.7, 3.0], vec![1.5, 0.0, 0.5])
+                .unwrap(),
         ]
     }
 
@@ -327,7 +478,7 @@ mod tests {
 
     #[test]
     fn early_risk_is_a_net_risk_and_stops() {
-        let h = Hazard::EarlyRisk { risk: 0.1, within: 0.25 };
+        let h = Hazard::early_risk(0.1, 0.25).unwrap();
         assert!((1.0 - h.survival(0.25) - 0.1).abs() < 1e-15);
         assert_eq!(h.survival(10.0), h.survival(0.25));
         assert_eq!(h.inverse_cumulative(-(0.9f64.ln()) + 1e-12), f64::INFINITY);
@@ -336,7 +487,7 @@ mod tests {
 
     #[test]
     fn piecewise_pieces_are_right_closed() {
-        let p = Piecewise::new(vec![1.0, 2.0], vec![1.0, 2.0, 3.0]);
+        let p = Piecewise::new(vec![1.0, 2.0], vec![1.0, 2.0, 3.0]).unwrap();
         assert_eq!(p.at(1.0), 1.0);
         assert_eq!(p.at(1.0 + 1e-12), 2.0);
         assert_eq!(p.at(2.0), 2.0);
@@ -345,10 +496,84 @@ mod tests {
 
     #[test]
     fn zero_hazard_never_happens() {
-        let h = Hazard::Exponential { rate: 0.0 };
+        let h = Hazard::exponential(0.0).unwrap();
         assert_eq!(h.inverse_cumulative(0.5), f64::INFINITY);
-        let p = Hazard::Piecewise(Piecewise::new(vec![1.0], vec![0.2, 0.0]));
+        let p = Hazard::piecewise(vec![1.0], vec![0.2, 0.0]).unwrap();
         assert_eq!(p.inverse_cumulative(0.3), f64::INFINITY);
         assert!((p.inverse_cumulative(0.1) - 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn constructors_reject_nan_infinite_and_out_of_range_values() {
+        use HazardError::OutOfRange;
+        let nan = f64::NAN;
+        let inf = f64::INFINITY;
+        for rate in [-0.1, nan, inf] {
+            assert!(
+                matches!(Hazard::exponential(rate), Err(OutOfRange { param: Param::Rate, .. })),
+                "{rate}"
+            );
+        }
+        assert!(Hazard::exponential(0.0).is_ok(), "a zero rate is allowed (the cause never happens)");
+        for shape in [0.0, -1.0, nan, inf] {
+            assert!(matches!(Hazard::weibull(shape, 1.0), Err(OutOfRange { param: Param::Shape, .. })));
+        }
+        // The shape is checked before the scale.
+        assert!(matches!(Hazard::weibull(nan, nan), Err(OutOfRange { param: Param::Shape, .. })));
+        for scale in [0.0, nan, inf] {
+            assert!(matches!(Hazard::weibull(1.0, scale), Err(OutOfRange { param: Param::Scale, .. })));
+        }
+        for risk in [-0.1, 1.0, nan, inf] {
+            assert!(matches!(Hazard::early_risk(risk, 1.0), Err(OutOfRange { param: Param::Risk, .. })));
+        }
+        assert!(Hazard::early_risk(0.0, 1.0).is_ok());
+        for within in [0.0, nan, inf] {
+            assert!(matches!(Hazard::early_risk(0.1, within), Err(OutOfRange { param: Param::Within, .. })));
+        }
+        let e = Hazard::exponential(-0.5).unwrap_err();
+        assert_eq!(e.to_string(), "rate: expected a rate ≥ 0, found -0.5");
+    }
+
+    #[test]
+    fn piecewise_checks_breaks_then_values_then_length() {
+        use HazardError::*;
+        let err = |b: &[f64], v: &[f64]| Piecewise::new(b.to_vec(), v.to_vec()).unwrap_err();
+        assert_eq!(err(&[0.0, 1.0], &[1.0]), OutOfRange { param: Param::Break(0), found: 0.0 });
+        assert!(matches!(err(&[1.0, f64::NAN], &[1.0]), OutOfRange { param: Param::Break(1), .. }));
+        assert_eq!(
+            err(&[1.0, f64::INFINITY], &[1.0]),
+            OutOfRange { param: Param::Break(1), found: f64::INFINITY }
+        );
+        assert_eq!(err(&[2.0, 1.0], &[-1.0]), NotIncreasing { index: 1, found: 1.0, after: 2.0 });
+        assert_eq!(err(&[1.0, 1.0], &[1.0]), NotIncreasing { index: 1, found: 1.0, after: 1.0 });
+        assert_eq!(err(&[1.0], &[1.0, -2.0, 3.0]), OutOfRange { param: Param::Value(1), found: -2.0 });
+        assert!(matches!(err(&[1.0], &[f64::NAN]), OutOfRange { param: Param::Value(0), .. }));
+        assert_eq!(err(&[1.0, 2.0], &[1.0, 2.0]), WrongLength { breaks: 2, found: 2 });
+        assert_eq!(err(&[], &[]), WrongLength { breaks: 0, found: 0 });
+        assert!(Piecewise::new(vec![], vec![0.0]).is_ok());
+    }
+
+    #[test]
+    fn relative_needs_an_absolute_base() {
+        let base = Hazard::exponential(0.1).unwrap();
+        let rel = Hazard::relative(base.clone(), vec![], vec![0.5]).unwrap();
+        assert_eq!(Hazard::relative(rel, vec![], vec![0.5]), Err(HazardError::RelativeBase));
+        assert_eq!(
+            Hazard::relative(base, vec![1.0], vec![0.5, -1.0]),
+            Err(HazardError::OutOfRange { param: Param::Value(1), found: -1.0 })
+        );
+    }
+
+    #[test]
+    fn weibull_inversion_keeps_the_bits_of_dividing_by_the_shape_each_time() {
+        // Shipped results depend on these bits: 1/shape is computed once instead of per draw,
+        // with the same division, so H⁻¹(e) = scale · e^(1/shape) is unchanged.
+        for (shape, scale) in [(0.7, 3.0), (1.8, 2.0), (1.3, 4.0), (3.0, 0.1)] {
+            let h = Hazard::weibull(shape, scale).unwrap();
+            for e in [1e-9f64, 0.01, 0.3, 1.0, 2.5, 40.0] {
+                let before: f64 = scale * e.powf(1.0 / shape);
+                assert_eq!(h.inverse_cumulative(e).to_bits(), before.to_bits(), "shape {shape}, e {e}");
+            }
+        }
     }
 }

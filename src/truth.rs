@@ -453,7 +453,7 @@ pub fn plot_horizon(sc: &Scenario, expected_cut: Option<Years>) -> Years {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hazard::{Hazard, Piecewise};
+    use crate::hazard::Hazard;
 
     fn arm(causes: Vec<Option<Hazard>>) -> Arm {
         Arm { name: "a".into(), label: "a".into(), dropout: 0.0, allocation: 1, causes, after: None }
@@ -461,7 +461,7 @@ mod tests {
 
     #[test]
     fn exponential_closed_forms() {
-        let a = arm(vec![Some(Hazard::Exponential { rate: 0.2 }), Some(Hazard::Exponential { rate: 0.3 })]);
+        let a = arm(vec![Some(Hazard::exponential(0.2).unwrap()), Some(Hazard::exponential(0.3).unwrap())]);
         let both = Endpoint { name: "e".into(), causes: vec![0, 1] };
         // RMST of an exponential(λ) to τ is (1 − e^{−λτ})/λ.
         let r = rmst(&a, &both, 3.0);
@@ -478,8 +478,8 @@ mod tests {
     fn crossing_of_early_harm_and_late_benefit() {
         // Control: constant 0.1. Experimental: 0.3 until 1, then 0.02. S_exp = S_ctl where
         // 0.3 + 0.02 (t − 1) = 0.1 t, i.e. t = 3.5.
-        let ctl = arm(vec![Some(Hazard::Exponential { rate: 0.1 })]);
-        let exp = arm(vec![Some(Hazard::Piecewise(Piecewise::new(vec![1.0], vec![0.3, 0.02])))]);
+        let ctl = arm(vec![Some(Hazard::exponential(0.1).unwrap())]);
+        let exp = arm(vec![Some(Hazard::piecewise(vec![1.0], vec![0.3, 0.02]).unwrap())]);
         let ep = Endpoint { name: "e".into(), causes: vec![0] };
         let x = crossing_times(&ctl, &exp, &ep, 10.0);
         assert_eq!(x.len(), 1, "{x:?}");
@@ -492,7 +492,7 @@ mod tests {
         // Progression a, death b, death hazard × f after progression (all exponential):
         // P₁(t) = a e^{−fbt} (1 − e^{−(a+b−fb)t}) / (a + b − fb).
         let (a, b, f) = (0.3, 0.1, 3.0);
-        let mut arm = arm(vec![Some(Hazard::Exponential { rate: b }), Some(Hazard::Exponential { rate: a })]);
+        let mut arm = arm(vec![Some(Hazard::exponential(b).unwrap()), Some(Hazard::exponential(a).unwrap())]);
         arm.after = Some(crate::scenario::After { trigger: 1, factor: vec![f, 1.0] });
         let os = Endpoint { name: "os".into(), causes: vec![0] };
         for t in [0.5, 2.0, 7.0] {

@@ -161,7 +161,7 @@ tests = ["logrank"]
 #[test]
 fn sampler_ks_detects_a_wrong_distribution() {
     // The KS check above must be able to fail: the same draws against a 10% different rate.
-    let h = Hazard::Exponential { rate: 0.3 };
+    let h = Hazard::exponential(0.3).unwrap();
     let mut rng = trialsim::rng::stream(3, 0, trialsim::rng::Purpose::Entry);
     let mut sample: Vec<f64> = (0..10000)
         .map(|_| h.inverse_cumulative(rand::RngExt::sample::<f64, _>(&mut rng, rand_distr::Exp1)))

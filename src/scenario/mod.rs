@@ -14,7 +14,7 @@ mod validate;
 
 use std::path::Path;
 
-pub use error::ScenarioError;
+pub use error::{ErrorKind, Namespace, RelativeProblem, ScenarioError};
 
 pub use crate::stats::crossing::CrossingRule;
 pub use crate::stats::decision::Sides;
@@ -208,8 +208,7 @@ pub enum TestKind {
 impl Scenario {
     /// Reads and validates a scenario file.
     pub fn from_path(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ScenarioError::without_location(path, format!("cannot read the scenario: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::unreadable(path, &e))?;
         Scenario::from_toml(&text, path)
     }
 

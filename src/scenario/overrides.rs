@@ -109,10 +109,7 @@ impl Template {
             Ok(sc) => Ok((sc, canonical(&t))),
             // The line and column would point into the regenerated text, not the user's file:
             // name the overrides and the key instead.
-            Err(e) => {
-                let key = e.key.clone().map_or(String::new(), |k| format!("`{k}`: "));
-                Err(ScenarioError::without_location(Path::new(&label), format!("{key}{}", e.message)))
-            }
+            Err(e) => Err(e.relabelled(Path::new(&label))),
         }
     }
 }
@@ -162,7 +159,7 @@ pub(super) fn numeric(table: &Table, key: &str) -> Result<Option<f64>, String> {
         t.remove("targets");
         let text = toml::to_string(&t).expect("a TOML table serialises");
         if let Err(e) = Scenario::from_toml(&text, Path::new(key)) {
-            return Err(format!("`{key}` cannot be set: {}", e.message));
+            return Err(format!("`{key}` cannot be set: {}", e.message()));
         }
     }
     let template = Template { path: std::path::PathBuf::new(), table: table.clone() };

@@ -1,0 +1,269 @@
+//! `[analysis]`: the primary endpoint, level and sides, the tests and the keys they need,
+//! horizons and periods, the crossing rule and the MaxCombo weights.
+
+use super::super::error::{ErrorKind, Namespace};
+use super::super::{Analysis, CrossingRule, Endpoint, Sides, Test, TestKind};
+use super::raw::{self, S};
+use super::{Ctx, MAX_PATIENTS, Result};
+
+/// Test names accepted in `analysis.tests` (FH takes any ρ, γ ≥ 0: `fh(0,1)`, `fh(0.5,2)`).
+pub const TEST_NAMES: &str =
+    "logrank, fh(RHO,GAMMA), maxcombo, cox, cox_breslow, cox_periods, rmst, milestone";
+
+pub(super) fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) -> Result<Analysis> {
+    let Some(endpoint) = endpoints.iter().position(|e| &e.name == a.endpoint.get_ref()) else {
+        let kind = ErrorKind::UnknownName {
+            what: Namespace::Endpoint,
+            name: a.endpoint.get_ref().clone(),
+            allowed: endpoints.iter().map(|e| e.name.clone()).collect(),
+        };
+        return Err(ctx.fail(a.endpoint.span(), "analysis.endpoint", kind));
+    };
+    let alpha = match &a.alpha {
+        Some(v) => ctx.number(v, "analysis.alpha", "a level in (0, 0.5]", |x| x > 0.0 && x <= 0.5)?,
+        None => 0.025,
+    };
+    let sides = match &a.sides {
+        None => Sides::One,
+        Some(v) => match *v.get_ref() {
+            1 => Sides::One,
+            2 => Sides::Two,
+            x => return Err(ctx.out_of_range(v.span(), "analysis.sides", "1 or 2", x)),
+        },
+    };
+    let positive = |v: &Option<S<f64>>, key: &str| -> Result<Option<f64>> {
+        v.as_ref().map(|x| ctx.number(x, key, "a time > 0", |t| t > 0.0)).transpose()
+    };
+    let tau = positive(&a.tau, "analysis.tau")?;
+    let milestone = positive(&a.milestone, "analysis.milestone")?;
+    let horizons = match &a.horizons {
+        Some(h) => ctx.breaks(h, "analysis.horizons")?,
+        None => Vec::new(),
+    };
+    let periods = match &a.periods {
+        Some(p) => ctx.breaks(p, "analysis.periods")?,
+        None => Vec::new(),
+    };
+    let needs = |test: &str, needs: &str, what: &str| ErrorKind::TestNeeds {
+        test: test.into(),
+        needs: needs.into(),
+        what: what.into(),
+    };
+    let mut tests: Vec<Test> = Vec::new();
+    for t in a.tests.get_ref() {
+        let name = t.get_ref().trim().to_string();
+        let Some(kind) = test_kind(&name) else {
+            let allowed = TEST_NAMES.split(", ").map(str::to_string).collect();
+            let kind = ErrorKind::UnknownName { what: Namespace::Test, name, allowed };
+            return Err(ctx.fail(t.span(), "analysis.tests", kind));
+        };
+        if tests.iter().any(|x| x.name == name) {
+            let kind = ErrorKind::Duplicate { item: format!("test {name:?}") };
+            return Err(ctx.fail(t.span(), "analysis.tests", kind));
+        }
+        match kind {
+            TestKind::Rmst if tau.is_none() => {
+                let kind = needs("rmst", "analysis.tau", "the RMST horizon");
+                return Err(ctx.fail(t.span(), "analysis.tau", kind));
+            }
+            TestKind::Milestone if milestone.is_none() => {
+                let kind = needs("milestone", "analysis.milestone", "the milestone time");
+                return Err(ctx.fail(t.span(), "analysis.milestone", kind));
+            }
+            _ => {}
+        }
+        tests.push(Test { name, kind });
+    }
+    let mut crossing = CrossingRule::default();
+    if let Some(c) = &a.crossing {
+        if let Some(g) = &c.min_gap {
+            crossing.min_gap =
+                ctx.number(g, "analysis.crossing.min_gap", "a gap in [0, 1)", |x| (0.0..1.0).contains(&x))?;
+        }
+        if let Some(k) = &c.min_at_risk {
+            crossing.min_at_risk = ctx.integer(k, "analysis.crossing.min_at_risk", 1, MAX_PATIENTS)? as usize;
+        }
+    }
+    let maxcombo_weights = match &a.maxcombo {
+        Some(m) => maxcombo_weights(ctx, &m.weights)?,
+        None => crate::stats::maxcombo::DEFAULT_WEIGHTS.to_vec(),
+    };
+    if periods.is_empty()
+        && let Some(t) = a.tests.get_ref().iter().find(|t| t.get_ref().trim() == "cox_periods")
+    {
+        let kind = needs("cox_periods", "analysis.periods", "at least one period break");
+        return Err(ctx.fail(t.span(), "analysis.periods", kind));
+    }
+    Ok(Analysis {
+        endpoint,
+        alpha,
+        sides,
+        tests,
+        tau,
+        milestone,
+        horizons,
+        periods,
+        crossing,
+        maxcombo_weights,
+    })
+}
+
+/// `[analysis.maxcombo] weights = [[rho, gamma], ...]`: 1 to 6 distinct pairs ≥ 0 that span at
+/// most `MAX_MAXCOMBO_RANK` dimensions.
+fn maxcombo_weights(ctx: &Ctx, weights: &S<Vec<S<Vec<f64>>>>) -> Result<Vec<(f64, f64)>> {
+    let key = "analysis.maxcombo.weights";
+    let pairs = weights.get_ref();
+    if pairs.is_empty() || pairs.len() > 6 {
+        return Err(ctx.out_of_range(weights.span(), key, "1 to 6 [rho, gamma] pairs", pairs.len()));
+    }
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(pairs.len());
+    for (i, pair) in pairs.iter().enumerate() {
+        let w = match pair.get_ref()[..] {
+            [rho, gamma] if [rho, gamma].iter().all(|x| x.is_finite() && *x >= 0.0) => (rho, gamma),
+            _ => {
+                let found = format!("{:?}", pair.get_ref());
+                let expected = "[rho, gamma] with both ≥ 0";
+                return Err(ctx.out_of_range(pair.span(), format!("{key}[{i}]"), expected, found));
+            }
+        };
+        if out.contains(&w) {
+            let kind = ErrorKind::Duplicate { item: format!("{:?}", pair.get_ref()) };
+            return Err(ctx.fail(pair.span(), format!("{key}[{i}]"), kind));
+        }
+        out.push(w);
+    }
+    // The p-value integrates over as many dimensions as the weights span as functions of Ŝ;
+    // the deterministic quadrature is fast and accurate up to 3 (the default set spans 3).
+    let rank = weight_rank(&out);
+    if rank > crate::stats::mvn::MAX_MAXCOMBO_RANK {
+        return Err(ctx.err(
+            weights.span(),
+            key,
+            format!(
+                "these weights span {rank} dimensions (as functions of the survival curve); at most {} are supported — drop a pair, e.g. keep [[0,0],[0,1],[1,0],[1,1]]",
+                crate::stats::mvn::MAX_MAXCOMBO_RANK
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+/// Parses a test name as written in `analysis.tests`.
+pub fn test_kind(name: &str) -> Option<TestKind> {
+    match name {
+        "logrank" => Some(TestKind::LogRank),
+        "rmst" => Some(TestKind::Rmst),
+        "milestone" => Some(TestKind::Milestone),
+        "cox" => Some(TestKind::Cox { breslow: false }),
+        "cox_breslow" => Some(TestKind::Cox { breslow: true }),
+        "cox_periods" => Some(TestKind::CoxPeriods),
+        "maxcombo" => Some(TestKind::MaxCombo),
+        _ => {
+            let inner = name.strip_prefix("fh(")?.strip_suffix(')')?;
+            let (r, g) = inner.split_once(',')?;
+            let rho: f64 = r.trim().parse().ok()?;
+            let gamma: f64 = g.trim().parse().ok()?;
+            (rho.is_finite() && gamma.is_finite() && rho >= 0.0 && gamma >= 0.0)
+                .then_some(TestKind::FlemingHarrington { rho, gamma })
+        }
+    }
+}
+
+/// The dimension spanned by FH weight functions S^ρ(1 − S)^γ over S in (0, 1): the rank of their
+/// correlation over a fine grid of S (the data's correlation matrix can only have less).
+fn weight_rank(weights: &[(f64, f64)]) -> usize {
+    let grid: Vec<f64> = (1..200).map(|i| f64::from(i) / 200.0).collect();
+    let k = weights.len();
+    let vals: Vec<Vec<f64>> = weights
+        .iter()
+        .map(|&(r, g)| grid.iter().map(|&s| crate::stats::logrank::fh_weight(s, r, g)).collect())
+        .collect();
+    let mut corr = vec![0.0; k * k];
+    for a in 0..k {
+        for b in 0..k {
+            let dot: f64 = vals[a].iter().zip(&vals[b]).map(|(x, y)| x * y).sum();
+            let na: f64 = vals[a].iter().map(|x| x * x).sum::<f64>().sqrt();
+            let nb: f64 = vals[b].iter().map(|x| x * x).sum::<f64>().sqrt();
+            corr[a * k + b] = dot / (na * nb);
+        }
+    }
+    crate::stats::mvn::pivoted_cholesky(&corr, k).1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::*;
+    use crate::scenario::error::{ErrorKind, Namespace};
+
+    #[test]
+    fn an_unknown_test() {
+        let e = error(&edited(21, r#"tests = ["logrank", "logrnak"]"#));
+        let ErrorKind::UnknownName { what: Namespace::Test, name, allowed } = e.kind() else { panic!("{e}") };
+        assert_eq!((name.as_str(), allowed.len()), ("logrnak", 8));
+        assert_eq!((e.key(), e.line_column()), (Some("analysis.tests"), Some((21, 21))));
+    }
+
+    #[test]
+    fn a_test_listed_twice_after_trimming() {
+        assert_error(
+            &edited(21, r#"tests = ["logrank", " logrank"]"#),
+            ErrorKind::Duplicate { item: "test \"logrank\"".into() },
+            "analysis.tests",
+            (21, 21),
+        );
+    }
+
+    #[test]
+    fn rmst_without_tau() {
+        assert_error(
+            &edited(22, ""),
+            ErrorKind::TestNeeds {
+                test: "rmst".into(),
+                needs: "analysis.tau".into(),
+                what: "the RMST horizon".into(),
+            },
+            "analysis.tau",
+            (21, 21),
+        );
+    }
+
+    #[test]
+    fn an_unknown_primary_endpoint() {
+        assert_error(
+            &edited(20, r#"endpoint = "os""#),
+            ErrorKind::UnknownName { what: Namespace::Endpoint, name: "os".into(), allowed: names(&["efs"]) },
+            "analysis.endpoint",
+            (20, 12),
+        );
+    }
+
+    #[test]
+    fn sides_not_one_or_two() {
+        assert_error(
+            &edited(20, "endpoint = \"efs\"\nsides = 3"),
+            out_of_range("1 or 2", "3"),
+            "analysis.sides",
+            (21, 9),
+        );
+    }
+
+    #[test]
+    fn a_maxcombo_pair_listed_twice() {
+        assert_error(
+            &appended("[analysis.maxcombo]\nweights = [[0,1],[0,1]]"),
+            ErrorKind::Duplicate { item: "[0.0, 1.0]".into() },
+            "analysis.maxcombo.weights[1]",
+            (25, 18),
+        );
+    }
+
+    #[test]
+    fn weights_spanning_too_many_dimensions() {
+        let e = error(&appended("[analysis.maxcombo]\nweights = [[0,0],[0,1],[1,0],[0.5,0.5],[0,3]]"));
+        assert!(
+            matches!(e.kind(), ErrorKind::Invalid(m) if m.starts_with("these weights span 4 dimensions")),
+            "{e}"
+        );
+        assert_eq!((e.key(), e.line_column()), (Some("analysis.maxcombo.weights"), Some((25, 11))));
+    }
+}

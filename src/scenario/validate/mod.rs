@@ -1,0 +1,307 @@
+//! Raw scenario → `Scenario`. Every check names the dotted key, what is allowed and what was
+//! found, and points at the value in the file.
+//!
+//! One file per part of the scenario, checked in this order (the first error is the one
+//! reported): the name and `[simulation]`, the arms and their hazards, `[design]`, the
+//! endpoints, the allocation, `[analysis]`, then the command and study tables.
+
+mod analysis;
+mod arms;
+mod design;
+mod endpoints;
+mod hazards;
+mod tables;
+
+use std::ops::Range;
+use std::path::Path;
+
+use super::error::ErrorKind;
+use super::raw::{self, S};
+use super::{Scenario, ScenarioError};
+
+/// At most this many patients: keeps counts in range and typos from hanging a run.
+const MAX_PATIENTS: i64 = 10_000_000;
+
+type Result<T> = std::result::Result<T, ScenarioError>;
+
+/// The text being validated, for errors that point into it.
+pub(super) struct Ctx<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    /// An error of `kind` at `span`, about `key`.
+    fn fail(&self, span: Range<usize>, key: impl Into<String>, kind: ErrorKind) -> ScenarioError {
+        ScenarioError::located(self.path, self.text, span, Some(key.into()), kind)
+    }
+
+    /// An error worded by the caller ([`ErrorKind::Invalid`]).
+    pub(super) fn err(
+        &self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ScenarioError {
+        self.fail(span, key, ErrorKind::Invalid(message.into()))
+    }
+
+    /// An error saying `expected`, having found `found`.
+    fn out_of_range(
+        &self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        expected: impl Into<String>,
+        found: impl ToString,
+    ) -> ScenarioError {
+        self.fail(span, key, ErrorKind::OutOfRange { expected: expected.into(), found: found.to_string() })
+    }
+
+    /// A finite number satisfying `ok`, else an error saying `expected`.
+    pub(super) fn number(
+        &self,
+        v: &S<f64>,
+        key: &str,
+        expected: &str,
+        ok: impl Fn(f64) -> bool,
+    ) -> Result<f64> {
+        let x = *v.get_ref();
+        if x.is_finite() && ok(x) { Ok(x) } else { Err(self.out_of_range(v.span(), key, expected, x)) }
+    }
+
+    pub(super) fn integer(&self, v: &S<i64>, key: &str, lo: i64, hi: i64) -> Result<i64> {
+        let x = *v.get_ref();
+        if (lo..=hi).contains(&x) {
+            Ok(x)
+        } else if hi == i64::MAX {
+            Err(self.out_of_range(v.span(), key, format!("an integer ≥ {lo}"), x))
+        } else {
+            Err(self.out_of_range(v.span(), key, format!("an integer from {lo} to {hi}"), x))
+        }
+    }
+
+    /// Strictly increasing positive finite breaks (also horizons, periods, cuts).
+    fn breaks(&self, v: &S<Vec<S<f64>>>, key: &str) -> Result<Vec<f64>> {
+        let mut out: Vec<f64> = Vec::with_capacity(v.get_ref().len());
+        for (i, b) in v.get_ref().iter().enumerate() {
+            let k = format!("{key}[{i}]");
+            let x = self.number(b, &k, "a positive time", |x| x > 0.0)?;
+            if let Some(&prev) = out.last()
+                && x <= prev
+            {
+                return Err(self.fail(b.span(), k, ErrorKind::NotIncreasing { found: x, after: prev }));
+            }
+            out.push(x);
+        }
+        Ok(out)
+    }
+
+    /// A name of ASCII letters, digits, `_` and `-`, not starting with `-`.
+    pub(super) fn name(&self, v: &S<String>, key: &str) -> Result<String> {
+        let s = v.get_ref();
+        let ok = !s.is_empty()
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && !s.starts_with('-');
+        if ok {
+            Ok(s.clone())
+        } else {
+            Err(self.fail(v.span(), key, ErrorKind::BadName { found: s.clone() }))
+        }
+    }
+}
+
+/// Parses and validates scenario text; `path` only labels errors.
+pub fn parse(text: &str, path: &Path) -> Result<Scenario> {
+    let ctx = Ctx { path, text };
+    let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let message = e
+            .message()
+            .trim_end()
+            .replace("expected i64", "expected an integer")
+            .replace("expected f64", "expected a number");
+        ScenarioError::located(
+            path,
+            text,
+            span.clone(),
+            key_at(text, span.start),
+            ErrorKind::Syntax { message },
+        )
+    })?;
+    build(&ctx, raw)
+}
+
+/// The dotted key written at byte `offset` (the table header in force plus the key on that
+/// line), for toml's own errors, which only carry a span. Best effort: `None` when the line holds
+/// no `key =`.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let mut table = String::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let end = start + line.len();
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            table = trimmed.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+        }
+        if offset < end || end == text.len() {
+            let (key, _) = line.split_once('=')?;
+            let key = key.trim().trim_matches('"');
+            if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
+                return None;
+            }
+            return Some(if table.is_empty() { key.to_string() } else { format!("{table}.{key}") });
+        }
+        start = end;
+    }
+    None
+}
+
+fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
+    let name = ctx.name(&raw.name, "name")?;
+    let simulation = design::simulation(ctx, raw.simulation.as_ref())?;
+    let causes = arms::causes(ctx, &raw.arms)?;
+    let arms = arms::arms(ctx, &raw, &causes)?;
+    let design = design::design(ctx, &raw.design)?;
+    let endpoints = endpoints::endpoints(ctx, &raw, &causes)?;
+    let design::Allocation { arms, comparison, block_size } = design::allocation(ctx, &raw.design, arms)?;
+    let design = super::Design { block_size, ..design };
+    let analysis = analysis::analysis(ctx, raw.analysis.get_ref(), &endpoints)?;
+    let tables = tables::tables(ctx, &raw, &arms, &causes, &endpoints, &design, comparison.is_some())?;
+    Ok(Scenario {
+        name,
+        title: raw.title.unwrap_or_default(),
+        time_unit: raw.time_unit.unwrap_or_else(|| "years".to_string()),
+        simulation,
+        design,
+        arms,
+        causes,
+        endpoints,
+        analysis,
+        comparison,
+        followup_cuts: tables.followup_cuts,
+        sweep: tables.sweep,
+        uncertainty: tables.uncertainty,
+        targets: tables.targets,
+        calibrate: tables.calibrate,
+    })
+}
+
+#[cfg(test)]
+pub(super) mod fixture {
+    //! A small valid scenario for the unit tests of each section, and helpers that edit it.
+
+    use std::path::Path;
+
+    use crate::scenario::error::ErrorKind;
+    use crate::scenario::{Scenario, ScenarioError};
+
+    pub const BASE: &str = r#"name = "base"
+[design]
+n = 100
+control = "cyc"
+allocation = { cyc = 1, hsct = 1 }
+block_size = 4
+accrual = { duration = 2 }
+[design.cut]
+calendar = 5
+[arms.cyc.causes]
+disease_death = { piecewise = { breaks = [1, 2], rates = [0.1, 0.08, 0.05] } }
+organ_failure = { exponential = 0.02 }
+[arms.hsct.causes]
+treatment_death = { early_risk = { risk = 0.1, within = 0.25 } }
+disease_death = { relative = { to = "cyc", breaks = [1], hr = [0.6, 0.2] } }
+organ_failure = { relative = { to = "cyc", hr = 0.5 } }
+[endpoints]
+efs = ["treatment_death", "disease_death", "organ_failure"]
+[analysis]
+endpoint = "efs"
+tests = ["logrank", "rmst"]
+tau = 3
+horizons = [1, 2]
+"#;
+
+    /// BASE with line `line` (1-based) replaced by `text` (which may hold several lines).
+    pub fn edited(line: usize, text: &str) -> String {
+        let mut lines: Vec<&str> = BASE.lines().collect();
+        lines[line - 1] = text;
+        lines.join("\n") + "\n"
+    }
+
+    /// BASE followed by `text`.
+    pub fn appended(text: &str) -> String {
+        format!("{BASE}{text}\n")
+    }
+
+    /// The error for `text`, which must be invalid.
+    pub fn error(text: &str) -> ScenarioError {
+        match Scenario::from_toml(text, Path::new("s.toml")) {
+            Ok(_) => panic!("expected an error for\n{text}"),
+            Err(e) => e,
+        }
+    }
+
+    /// Asserts the error's kind, key and line:column.
+    #[track_caller]
+    pub fn assert_error(text: &str, kind: ErrorKind, key: &str, line_column: (usize, usize)) {
+        let e = error(text);
+        assert_eq!(e.kind(), &kind, "{e}");
+        assert_eq!(e.key(), Some(key), "{e}");
+        assert_eq!(e.line_column(), Some(line_column), "{e}");
+    }
+
+    pub fn out_of_range(expected: &str, found: &str) -> ErrorKind {
+        ErrorKind::OutOfRange { expected: expected.into(), found: found.into() }
+    }
+
+    pub fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_fixture_is_valid() {
+        Scenario::from_toml(BASE, Path::new("s.toml")).expect("BASE is valid");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixture::*;
+    use crate::scenario::error::ErrorKind;
+
+    #[test]
+    fn toml_errors_keep_toml_words_and_find_the_key() {
+        let e = error(&edited(3, r#"n = "many""#));
+        let ErrorKind::Syntax { message } = e.kind() else { panic!("{e}") };
+        assert!(message.contains("invalid type") && message.contains("expected an integer"), "{e}");
+        assert_eq!((e.key(), e.line_column()), (Some("design.n"), Some((3, 5))));
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read() {
+        let e =
+            crate::scenario::Scenario::from_path(std::path::Path::new("/no/such/dir/s.toml")).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Unreadable { .. }), "{e}");
+        assert_eq!((e.key(), e.line_column()), (None, None));
+        assert!(e.to_string().starts_with("error: /no/such/dir/s.toml: cannot read the scenario: "), "{e}");
+    }
+
+    #[test]
+    fn a_bad_scenario_name() {
+        assert_error(
+            &edited(1, r#"name = "bad name""#),
+            ErrorKind::BadName { found: "bad name".into() },
+            "name",
+            (1, 8),
+        );
+    }
+
+    #[test]
+    fn simulation_replicates_out_of_range() {
+        assert_error(
+            &edited(1, "name = \"x\"\n[simulation]\nreplicates = 0"),
+            out_of_range("an integer from 1 to 1000000000", "0"),
+            "simulation.replicates",
+            (3, 14),
+        );
+    }
+}
