@@ -16,9 +16,71 @@ use serde::Serialize;
 use crate::engine::{Layout, Run, simulate};
 use crate::rng::{Purpose, stream};
 use crate::scenario::overrides::{Override, Template};
-use crate::scenario::{Distribution, ScenarioError, Uncertainty};
+use crate::scenario::raw;
+use crate::scenario::{Ctx, Document, ErrorKind, ScenarioError};
 use crate::summary::{Moments, Proportion, Summary};
 use crate::truth::Truth;
+
+/// `[uncertainty]`: how many parameter draws, and a distribution per dotted key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uncertainty {
+    pub draws: usize,
+    pub keys: Vec<(String, Distribution)>,
+}
+
+/// A prior distribution of one parameter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Distribution {
+    Beta { a: f64, b: f64 },
+    Normal { mean: f64, sd: f64 },
+    LogNormal { mu: f64, sigma: f64 },
+    Uniform { low: f64, high: f64 },
+    Gamma { shape: f64, scale: f64 },
+}
+
+/// The document's `[uncertainty]` table, validated (`None` when it has none).
+pub fn uncertainty_table(doc: &Document) -> Result<Option<Uncertainty>, ScenarioError> {
+    doc.raw().uncertainty.as_ref().map(|u| uncertainty(&doc.ctx(), u)).transpose()
+}
+
+/// `[uncertainty]`: the number of draws and a prior distribution per dotted key.
+fn uncertainty(ctx: &Ctx, u: &raw::RawUncertainty) -> Result<Uncertainty, ScenarioError> {
+    use raw::RawDistribution as R;
+    let draws = match &u.draws {
+        Some(d) => ctx.integer(d, "uncertainty.draws", 2, 100_000)? as usize,
+        None => 200,
+    };
+    if u.keys.get_ref().is_empty() {
+        let kind = ErrorKind::Empty { expected: "at least one key with a distribution".into() };
+        return Err(ctx.fail(u.keys.span(), "uncertainty.keys", kind));
+    }
+    let mut keys = Vec::new();
+    for (key, d) in u.keys.get_ref() {
+        let k = format!("uncertainty.keys.\"{key}\"");
+        type Valid = fn(f64, f64) -> bool;
+        let (name, params, lo_ok): (&str, &raw::S<Vec<f64>>, Valid) = match d.get_ref() {
+            R::Beta(p) => ("beta = [a, b] with a, b > 0", p, |a, b| a > 0.0 && b > 0.0),
+            R::Normal(p) => ("normal = [mean, sd] with sd > 0", p, |_, s| s > 0.0),
+            R::Lognormal(p) => ("lognormal = [mu, sigma] with sigma > 0", p, |_, s| s > 0.0),
+            R::Uniform(p) => ("uniform = [low, high] with low < high", p, |l, h| l < h),
+            R::Gamma(p) => ("gamma = [shape, scale] with both > 0", p, |a, b| a > 0.0 && b > 0.0),
+        };
+        let v = params.get_ref();
+        let (a, b) = match v[..] {
+            [a, b] if a.is_finite() && b.is_finite() && lo_ok(a, b) => (a, b),
+            _ => return Err(ctx.out_of_range(params.span(), k, name, format!("{v:?}"))),
+        };
+        let dist = match d.get_ref() {
+            R::Beta(_) => Distribution::Beta { a, b },
+            R::Normal(_) => Distribution::Normal { mean: a, sd: b },
+            R::Lognormal(_) => Distribution::LogNormal { mu: a, sigma: b },
+            R::Uniform(_) => Distribution::Uniform { low: a, high: b },
+            R::Gamma(_) => Distribution::Gamma { shape: a, scale: b },
+        };
+        keys.push((key.clone(), dist));
+    }
+    Ok(Uncertainty { draws, keys })
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssuranceError {

@@ -5,9 +5,18 @@
 
 use crate::engine::{Layout, Run, simulate};
 use crate::hazard::Years;
-use crate::scenario::{Cut, CutRule, Scenario, TestKind};
+use crate::scenario::{Cut, CutRule, Document, Scenario, ScenarioError, TestKind};
 use crate::summary::{Proportion, Summary};
 use crate::truth::Truth;
+
+/// The document's `[followup] cuts`: increasing positive calendar times (empty without the
+/// table).
+pub fn cuts_table(doc: &Document) -> Result<Vec<Years>, ScenarioError> {
+    match &doc.raw().followup {
+        Some(f) => doc.ctx().breaks(&f.cuts, "followup.cuts"),
+        None => Ok(Vec::new()),
+    }
+}
 
 /// One test at one cut.
 #[derive(Debug, Clone, serde::Serialize)]

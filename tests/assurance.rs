@@ -22,7 +22,8 @@ fn a_point_prior_gives_the_power_at_the_point_estimate() {
         dir.path(),
     );
     let t = Template::from_path(&p).unwrap();
-    let u = trialsim::scenario::Scenario::from_path(&p).unwrap().uncertainty.unwrap();
+    let doc = trialsim::scenario::Document::load(&p).unwrap();
+    let u = trialsim::assurance::uncertainty_table(&doc).unwrap().unwrap();
     let r = assurance(&t, &prior_draws(&u, 1), 4000, 1, |_, _| {}).unwrap();
     for x in &r.tests {
         let se = (x.assurance_se.powi(2) + x.power_se.powi(2)).sqrt();

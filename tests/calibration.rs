@@ -148,8 +148,9 @@ fn expected_figures_match_simulation(path: &str) {
     let sc = problem.scenario(0, &theta).unwrap();
     let reps = 10_000;
     let mut ws = Workspace::default();
-    let sims: Vec<Vec<f64>> = (0..reps).map(|r| simulate_figures(&sc, 5, r, &mut ws)).collect();
-    for (i, t) in sc.targets.iter().enumerate() {
+    let targets = &problem.studies[0].targets;
+    let sims: Vec<Vec<f64>> = (0..reps).map(|r| simulate_figures(&sc, targets, 5, r, &mut ws)).collect();
+    for (i, t) in targets.iter().enumerate() {
         if t.kind_name() == "hazard_ratio" {
             // The model's value is an average hazard ratio, not the mean of a Cox estimate.
             continue;
@@ -178,7 +179,7 @@ fn wald_intervals_cover_the_true_parameters_in_about_95_percent_of_simulated_stu
     let mut covered = [0usize; 3];
     let mut ws = Workspace::default();
     for r in 0..fits {
-        let data = vec![simulate_figures(&sc, 99, r, &mut ws)];
+        let data = vec![simulate_figures(&sc, &problem.studies[0].targets, 99, r, &mut ws)];
         let f = fit(&problem, &data, &optimise::starts(&TRUTH, &b, 1));
         for j in 0..3 {
             if (f.estimate[j] - TRUTH[j]).abs() <= 1.959964 * f.se[j] {
@@ -345,7 +346,7 @@ fn shipped_calibrations_match_the_study_files() {
             .studies
             .iter()
             .flat_map(|s| {
-                s.scenario.targets.iter().map(move |t| (s.name(), t.name.as_str(), t.value, t.role.as_str()))
+                s.targets.iter().map(move |t| (s.name(), t.name.as_str(), t.value, t.role.as_str()))
             })
             .collect();
         assert_eq!(shipped, current, "{dir}: rerun the README's calibration commands");

@@ -48,7 +48,10 @@ pub fn bootstrap(
             let data: Vec<Vec<f64>> = fitted
                 .iter()
                 .zip(seeds)
-                .map(|(sc, &seed)| predictive::simulate_figures(sc, seed, BOOTSTRAP_OFFSET + b, ws))
+                .zip(&problem.studies)
+                .map(|((sc, &seed), st)| {
+                    predictive::simulate_figures(sc, &st.targets, seed, BOOTSTRAP_OFFSET + b, ws)
+                })
                 .collect();
             let f = |x: &[f64]| problem.negative_log_likelihood(x, &data);
             let o = optimise::minimise(&f, &bounds, std::slice::from_ref(&start));

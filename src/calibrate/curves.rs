@@ -4,8 +4,8 @@
 use super::Calibration;
 use super::model::{Cell, cell_probabilities};
 use super::predictive::quantile;
+use super::targets::{Role, Target, TargetKind, group};
 use crate::scenario::Scenario;
-use crate::scenario::study::{Role, TargetKind};
 
 /// A curve of one panel: model values on a time grid, and published points with their CI and
 /// predictive interval.
@@ -28,17 +28,17 @@ pub struct Point {
 
 /// Times T at which the fit cells of a count group give a cumulative figure: for every cause of
 /// the endpoint, the cells holding it tile (0, T].
-fn cumulative_times(sc: &Scenario, members: &[usize]) -> Vec<f64> {
+fn cumulative_times(sc: &Scenario, targets: &[Target], members: &[usize]) -> Vec<f64> {
     let mut out = Vec::new();
     for &i in members {
-        let TargetKind::Count { endpoint, to, .. } = &sc.targets[i].kind else { continue };
+        let TargetKind::Count { endpoint, to, .. } = &targets[i].kind else { continue };
         if !to.is_finite() {
             continue;
         }
         let tiles = sc.endpoints[*endpoint].causes.iter().all(|k| {
             let mut pieces: Vec<(f64, f64)> = members
                 .iter()
-                .filter_map(|&j| match &sc.targets[j].kind {
+                .filter_map(|&j| match &targets[j].kind {
                     TargetKind::Count { causes, from, to: t2, .. } if causes.contains(k) && *t2 <= *to => {
                         Some((*from, *t2))
                     }
@@ -67,7 +67,7 @@ fn cumulative_times(sc: &Scenario, members: &[usize]) -> Vec<f64> {
 /// cells that adds up to cumulative figures as the expected proportion observed by t.
 pub fn curves(c: &Calibration, s: usize) -> Vec<Curve> {
     let sc = &c.fitted[s];
-    let targets = &c.problem.studies[s].scenario.targets;
+    let targets = &c.problem.studies[s].targets;
     let sims = &c.simulated[s];
     let cut = crate::truth::expected_cut(sc).unwrap_or(1.0);
     let mut horizon: f64 = 0.0;
@@ -119,7 +119,7 @@ pub fn curves(c: &Calibration, s: usize) -> Vec<Curve> {
     // Count groups that add up to cumulative figures: the expected observed proportion.
     let mut groups: Vec<(usize, usize, usize)> = Vec::new();
     for t in targets.iter().filter(|t| t.role == Role::Fit) {
-        if let Some(g) = crate::scenario::study::group(&t.kind)
+        if let Some(g) = group(&t.kind)
             && !groups.contains(&g)
         {
             groups.push(g);
@@ -128,11 +128,10 @@ pub fn curves(c: &Calibration, s: usize) -> Vec<Curve> {
     for (arm, endpoint, patients) in groups {
         let members: Vec<usize> = (0..targets.len())
             .filter(|&i| {
-                targets[i].role == Role::Fit
-                    && crate::scenario::study::group(&targets[i].kind) == Some((arm, endpoint, patients))
+                targets[i].role == Role::Fit && group(&targets[i].kind) == Some((arm, endpoint, patients))
             })
             .collect();
-        let times = cumulative_times(&c.problem.studies[s].scenario, &members);
+        let times = cumulative_times(&c.problem.studies[s].scenario, targets, &members);
         if times.is_empty() {
             continue;
         }

@@ -12,9 +12,9 @@
 //!
 //! Figures with role "check" restate others and are left out.
 
+use super::targets::{Role, Target, TargetKind, group};
 use crate::hazard::Years;
 use crate::scenario::Scenario;
-use crate::scenario::study::{Role, Target, TargetKind, group};
 
 use super::model::{Cell, cell_probabilities};
 
@@ -85,8 +85,7 @@ pub fn logit(p: f64) -> f64 {
 }
 
 impl TargetLayout {
-    pub fn new(sc: &Scenario) -> TargetLayout {
-        let targets = &sc.targets;
+    pub fn new(sc: &Scenario, targets: &[Target]) -> TargetLayout {
         let mut cells = Vec::new();
         let mut target_cell = vec![None; targets.len()];
         for (i, t) in targets.iter().enumerate() {
@@ -147,10 +146,9 @@ impl TargetLayout {
     /// The model's expected value of every target: counts as expected patients, Kaplan–Meier
     /// figures as the true S(t) (or 1 − S(t)), hazard ratios as the average hazard ratio of the
     /// period after the break at the expected cut. Also returns the cell probabilities.
-    pub fn expected(&self, sc: &Scenario, cut: Years) -> Expected {
+    pub fn expected(&self, sc: &Scenario, targets: &[Target], cut: Years) -> Expected {
         let p = cell_probabilities(sc, cut, &self.cells);
-        let values = sc
-            .targets
+        let values = targets
             .iter()
             .enumerate()
             .map(|(i, t)| match &t.kind {
@@ -330,7 +328,6 @@ fn ln_or(p: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Scenario;
 
     #[test]
     fn sum_of_binomials_matches_one_binomial_when_shares_are_equal() {
@@ -397,11 +394,13 @@ endpoint = "any"
 causes = ["a"]
 value = 20
 "#;
-        let sc = Scenario::from_toml(text, std::path::Path::new("split.toml")).expect("valid");
-        let layout = TargetLayout::new(&sc);
-        let crate::calibrate::likelihood::Expected { values: expected, cells: p } = layout.expected(&sc, 5.0);
-        let data: Vec<f64> = sc.targets.iter().map(|t| t.value).collect();
-        let got = layout.negative_log_likelihood(&sc.targets, &data, &expected, &p);
+        let doc = crate::scenario::Document::parse(text, std::path::Path::new("split.toml")).expect("parses");
+        let sc = doc.scenario().expect("valid");
+        let targets = crate::calibrate::targets::study_tables(&doc, &sc).expect("valid").targets;
+        let layout = TargetLayout::new(&sc, &targets);
+        let Expected { values: expected, cells: p } = layout.expected(&sc, &targets, 5.0);
+        let data: Vec<f64> = targets.iter().map(|t| t.value).collect();
+        let got = layout.negative_log_likelihood(&targets, &data, &expected, &p);
         // By hand: the multinomial of the two cells and the rest, then the split given the cells.
         let cells = [(0.0, 1.0), (1.0, f64::INFINITY)];
         let whole = cell_probabilities(

@@ -14,6 +14,7 @@ pub mod model;
 pub mod optimise;
 pub mod predictive;
 mod problem;
+pub mod targets;
 
 use std::path::PathBuf;
 
@@ -128,7 +129,7 @@ pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, Calibr
         .collect();
 
     (opts.progress)(&format!("predictive check: {replicates} simulated copies of each study"));
-    let simulated = simulate_studies(&fitted, &seeds, replicates);
+    let simulated = simulate_studies(&problem, &fitted, &seeds, replicates);
     let targets = check_targets(&problem, &problem.expected(&theta)?, &simulated);
     let predictive = outside_test(&targets, &simulated, replicates);
 

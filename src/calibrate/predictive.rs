@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use super::likelihood::Expected;
 use super::problem::Problem;
+use super::targets::{Target, TargetKind};
 use crate::cohort::{Cohort, Obs};
 use crate::rng::{Purpose, stream};
 use crate::scenario::Scenario;
-use crate::scenario::study::TargetKind;
 use crate::stats::cox::{CoxFit, Ties, cox_periods};
 use crate::stats::kaplan_meier::surv_at;
 use crate::stats::risk_table::RiskTable;
@@ -26,18 +26,24 @@ pub struct Workspace {
     fits: Vec<CoxFit>,
 }
 
-/// The figures of copy `replicate` of the study, indexed like `sc.targets`:
+/// The figures of copy `replicate` of the study, indexed like its `targets`:
 /// - a count: among `patients` patients of the arm (a systematic sample over entry order when
 ///   fewer than the arm's), those entered by the cut whose first endpoint event is one of the
 ///   causes, observed in (from, to];
 /// - a Kaplan–Meier figure: Ŝ(time) of the arm (or 1 − Ŝ), NaN beyond the last observation;
 /// - a hazard ratio: exp(β̂) of the last period of the Cox model with one arm effect per period,
 ///   split at `after` (Efron ties, as R's `coxph`), NaN when not estimable.
-pub fn simulate_figures(sc: &Scenario, seed: u64, replicate: u64, ws: &mut Workspace) -> Vec<f64> {
+pub fn simulate_figures(
+    sc: &Scenario,
+    targets: &[Target],
+    seed: u64,
+    replicate: u64,
+    ws: &mut Workspace,
+) -> Vec<f64> {
     ws.cohort.generate(sc, seed, replicate);
     let cut = ws.cohort.cut(sc).calendar;
     let c = &ws.cohort;
-    sc.targets
+    targets
         .iter()
         .map(|t| match &t.kind {
             TargetKind::Count { arm, endpoint, causes, from, to, patients } => {
@@ -193,16 +199,22 @@ pub fn outside_test(targets: &[TargetCheck], simulated: &[Vec<Vec<f64>>], replic
 
 /// `replicates` simulated copies of each fitted study (each with its own seed), figure-major:
 /// `[study][figure][copy]`.
-pub fn simulate_studies(fitted: &[Scenario], seeds: &[u64], replicates: u64) -> Vec<Vec<Vec<f64>>> {
+pub fn simulate_studies(
+    problem: &Problem,
+    fitted: &[Scenario],
+    seeds: &[u64],
+    replicates: u64,
+) -> Vec<Vec<Vec<f64>>> {
     fitted
         .iter()
         .zip(seeds)
-        .map(|(sc, &seed)| {
+        .zip(&problem.studies)
+        .map(|((sc, &seed), st)| {
             let copies: Vec<Vec<f64>> = (0..replicates)
                 .into_par_iter()
-                .map_init(Workspace::default, |ws, r| simulate_figures(sc, seed, r, ws))
+                .map_init(Workspace::default, |ws, r| simulate_figures(sc, &st.targets, seed, r, ws))
                 .collect();
-            (0..sc.targets.len()).map(|i| copies.iter().map(|c| c[i]).collect()).collect()
+            (0..st.targets.len()).map(|i| copies.iter().map(|c| c[i]).collect()).collect()
         })
         .collect()
 }
@@ -216,7 +228,7 @@ pub fn check_targets(
 ) -> Vec<TargetCheck> {
     let mut targets = Vec::new();
     for (s, st) in problem.studies.iter().enumerate() {
-        for (i, t) in st.scenario.targets.iter().enumerate() {
+        for (i, t) in st.targets.iter().enumerate() {
             let sims = &simulated[s][i];
             let is_count = matches!(t.kind, TargetKind::Count { .. });
             let (percentile, interval, not_estimable) = rank_among(t.value, sims, is_count);

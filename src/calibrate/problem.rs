@@ -8,16 +8,20 @@ use serde::Serialize;
 use super::CalibrateError;
 use super::likelihood::{Expected, TargetLayout};
 use super::optimise::Bounds;
+use super::targets::{Calibrate, Role, StudyTables, Target, study_tables};
 use crate::scenario::overrides::{Override, Template};
-use crate::scenario::study::Role;
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{Document, Scenario, ScenarioError};
 
-/// One study file: its scenario (with targets), the template the fit edits, and the layout of
-/// its likelihood.
+/// One study file: its scenario, published figures and free parameters, the template the fit
+/// edits, and the layout of its likelihood.
 #[derive(Debug, Clone)]
 pub struct Study {
     pub path: PathBuf,
     pub scenario: Scenario,
+    /// The published figures (`[[targets]]`).
+    pub targets: Vec<Target>,
+    /// The free parameters (`[calibrate]`).
+    pub calibrate: Calibrate,
     /// The file as written (for `fitted.toml`).
     pub template: Template,
     /// Without `[calibrate]`: what every point of the fit re-validates.
@@ -28,19 +32,30 @@ pub struct Study {
 
 impl Study {
     pub fn load(path: &Path) -> Result<Study, CalibrateError> {
-        let scenario = Scenario::from_path(path)?;
+        let doc = Document::load(path)?;
+        let scenario = doc.scenario()?;
+        let StudyTables { targets, calibrate } = study_tables(&doc, &scenario)?;
         let bad = |m: &str| CalibrateError::Study { path: path.to_path_buf(), message: m.to_string() };
-        if scenario.calibrate.is_none() {
+        let Some(calibrate) = calibrate else {
             return Err(bad("no [calibrate] table: name the free parameters and their bounds"));
-        }
-        if !scenario.targets.iter().any(|t| t.role != Role::Check) {
+        };
+        if !targets.iter().any(|t| t.role != Role::Check) {
             return Err(bad("no [[targets]] in the likelihood: a study file needs published figures to fit"));
         }
         let template = Template::from_path(path)?;
         let model = template.model_only();
-        let layout = TargetLayout::new(&scenario);
-        let published = scenario.targets.iter().map(|t| t.value).collect();
-        Ok(Study { path: path.to_path_buf(), scenario, template, model, layout, published })
+        let layout = TargetLayout::new(&scenario, &targets);
+        let published = targets.iter().map(|t| t.value).collect();
+        Ok(Study {
+            path: path.to_path_buf(),
+            scenario,
+            targets,
+            calibrate,
+            template,
+            model,
+            layout,
+            published,
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -72,7 +87,7 @@ impl Problem {
         let mut params: Vec<Parameter> = Vec::new();
         let mut starts = 1;
         for (s, st) in studies.iter().enumerate() {
-            let cal = st.scenario.calibrate.as_ref().expect("checked on load");
+            let cal = &st.calibrate;
             starts = starts.max(cal.starts);
             for f in &cal.free {
                 match params.iter_mut().find(|p| p.name == f.name) {
@@ -149,7 +164,7 @@ impl Problem {
             .map(|s| {
                 let sc = self.scenario(s, theta)?;
                 let cut = crate::truth::expected_cut(&sc).unwrap_or(f64::INFINITY);
-                Ok(self.studies[s].layout.expected(&sc, cut))
+                Ok(self.studies[s].layout.expected(&sc, &self.studies[s].targets, cut))
             })
             .collect()
     }
@@ -162,9 +177,7 @@ impl Problem {
                 .iter()
                 .zip(&e)
                 .zip(data)
-                .map(|((st, e), d)| {
-                    st.layout.negative_log_likelihood(&st.scenario.targets, d, &e.values, &e.cells)
-                })
+                .map(|((st, e), d)| st.layout.negative_log_likelihood(&st.targets, d, &e.values, &e.cells))
                 .sum(),
             Err(_) => f64::INFINITY,
         }

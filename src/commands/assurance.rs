@@ -7,17 +7,17 @@ use std::path::PathBuf;
 use crate::assurance::{assurance, prior_draws, read_draws};
 use crate::cli::Simulate;
 use crate::report::assurance::markdown;
-use crate::scenario::Scenario;
 use crate::scenario::overrides::Template;
 
 use super::{Error, Settings, check_counts, json_text, write_files};
 
 pub fn command(sim: &Simulate, draws: Option<PathBuf>) -> Result<(), Error> {
     check_counts(sim.reps, sim.threads)?;
+    let loaded = super::load(&sim.scenario)?;
+    let base = loaded.scenario;
     let template = Template::from_path(&sim.scenario)?;
-    let base = Scenario::from_path(&sim.scenario)?;
     let settings = Settings::resolve(sim, &base.simulation, &format!("{}_assurance", base.name));
-    let draws = match (&draws, &base.uncertainty) {
+    let draws = match (&draws, &loaded.uncertainty) {
         (Some(f), _) => read_draws(f)?,
         (None, Some(u)) => prior_draws(u, settings.seed),
         (None, None) => {

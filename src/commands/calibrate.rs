@@ -24,6 +24,9 @@ pub fn command(studies: &[PathBuf], req: Request) -> Result<(), Error> {
     if req.bootstrap == 1 {
         return Err(Error::Argument("--bootstrap: expected 0 or at least 2 draws, found 1".into()));
     }
+    for p in studies {
+        super::load(p)?;
+    }
     let loaded = studies.iter().map(|p| Study::load(p)).collect::<Result<Vec<_>, _>>()?;
     let problem = Problem::new(loaded)?;
     let out = req.out.unwrap_or_else(|| {

@@ -3,12 +3,11 @@
 use std::path::Path;
 
 use crate::report::truth::truth_table;
-use crate::scenario::Scenario;
 
 use super::Error;
 
 pub fn command(path: &Path) -> Result<(), Error> {
-    let sc = Scenario::from_path(path)?;
+    let sc = super::load(path)?.scenario;
     print!("{}", truth_table(&sc));
     Ok(())
 }

@@ -4,20 +4,20 @@
 use crate::Years;
 use crate::cli::Simulate;
 use crate::report::followup as render;
-use crate::scenario::Scenario;
 
 use super::{Error, Settings, check_counts, json_text, write_files};
 
 pub fn command(sim: &Simulate, cuts: Option<Vec<Years>>) -> Result<(), Error> {
     check_counts(sim.reps, sim.threads)?;
-    let sc = Scenario::from_path(&sim.scenario)?;
+    let loaded = super::load(&sim.scenario)?;
+    let sc = loaded.scenario;
     if sc.comparison.is_none() {
         return Err(Error::Argument(format!(
             "{}: `followup` compares the tests of two arms; this is a single-arm study (use `run`)",
             sim.scenario.display()
         )));
     }
-    let cuts = cuts.unwrap_or_else(|| sc.followup_cuts.clone());
+    let cuts = cuts.unwrap_or(loaded.followup_cuts);
     let increasing = cuts.windows(2).all(|w| w[0] < w[1]);
     if cuts.is_empty() || !increasing || cuts.iter().any(|c| !(c.is_finite() && *c > 0.0)) {
         return Err(Error::Argument(format!(

@@ -20,9 +20,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub use error::Error;
 
+use crate::Years;
+use crate::assurance::{Uncertainty, uncertainty_table};
+use crate::calibrate::targets::{StudyTables, study_tables};
 use crate::cli::{Command, Simulate};
+use crate::followup::cuts_table;
 use crate::io::write_atomic;
-use crate::scenario::Simulation;
+use crate::scenario::{Document, Scenario, ScenarioError, Simulation};
+use crate::sweep::{SweepTable, sweep_table};
 
 /// Runs one parsed command line.
 pub fn dispatch(command: Command) -> Result<(), Error> {
@@ -42,6 +47,34 @@ pub fn dispatch(command: Command) -> Result<(), Error> {
         }
         Command::Check { scenario } => check::command(&scenario),
     }
+}
+
+/// A scenario file read once and validated whole: the scenario (model, design, analysis) and the
+/// table of every command, so that a mistake anywhere in the file is reported by any command,
+/// before anything runs.
+pub struct Loaded {
+    pub scenario: Scenario,
+    pub sweep: Option<SweepTable>,
+    pub uncertainty: Option<Uncertainty>,
+    /// `[followup] cuts` (empty without the table).
+    pub followup_cuts: Vec<Years>,
+    pub study: StudyTables,
+}
+
+/// Reads and validates a scenario file: the scenario first, then `[sweep]`, `[uncertainty]`,
+/// `[followup]`, `[[targets]]` and `[calibrate]`.
+pub fn load(path: &Path) -> Result<Loaded, Error> {
+    validate(&Document::load(path)?).map_err(Error::Scenario)
+}
+
+/// The scenario and every command's table of a parsed document.
+pub fn validate(doc: &Document) -> Result<Loaded, ScenarioError> {
+    let scenario = doc.scenario()?;
+    let sweep = sweep_table(doc)?;
+    let uncertainty = uncertainty_table(doc)?;
+    let followup_cuts = cuts_table(doc)?;
+    let study = study_tables(doc, &scenario)?;
+    Ok(Loaded { scenario, sweep, uncertainty, followup_cuts, study })
 }
 
 /// What every simulating command needs, resolved once: the command line over the scenario's
@@ -147,4 +180,77 @@ pub fn write_files(files: &[File]) -> Result<(), Error> {
 /// Pretty JSON with a final newline, as every JSON output.
 pub fn json_text(value: &impl serde::Serialize) -> Vec<u8> {
     (serde_json::to_string_pretty(value).expect("output types serialise") + "\n").into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    //! The command and study tables, validated in-process like the scenario itself.
+    use super::*;
+    use crate::scenario::ErrorKind;
+    use crate::scenario::fixture::{appended, out_of_range};
+
+    fn error(text: &str) -> ScenarioError {
+        let doc = Document::parse(text, Path::new("s.toml")).expect("parses");
+        match validate(&doc) {
+            Ok(_) => panic!("expected an error for\n{text}"),
+            Err(e) => e,
+        }
+    }
+
+    #[track_caller]
+    fn assert_error(text: &str, kind: ErrorKind, key: &str, line_column: (usize, usize)) {
+        let e = error(text);
+        assert_eq!(e.kind(), &kind, "{e}");
+        assert_eq!(e.key(), Some(key), "{e}");
+        assert_eq!(e.line_column(), Some(line_column), "{e}");
+    }
+
+    #[test]
+    fn a_sweep_item_that_is_not_an_axis() {
+        let e = error(&appended("[sweep]\nset = [\"design.n=100:400:50\", \"nokey\"]"));
+        let ErrorKind::Invalid(m) = e.kind() else { panic!("{e}") };
+        assert!(m.starts_with("expected KEY=VALUES"), "{e}");
+        assert_eq!((e.key(), e.line_column()), (Some("sweep.set[1]"), Some((25, 31))));
+    }
+
+    #[test]
+    fn an_uncertainty_distribution_with_bad_parameters() {
+        assert_error(
+            &appended("[uncertainty]\nkeys = { \"a.b\" = { normal = [0, -1] } }"),
+            out_of_range("normal = [mean, sd] with sd > 0", "[0.0, -1.0]"),
+            "uncertainty.keys.\"a.b\"",
+            (25, 29),
+        );
+    }
+
+    #[test]
+    fn followup_cuts_not_increasing() {
+        assert_error(
+            &appended("[followup]\ncuts = [2, 1]"),
+            ErrorKind::NotIncreasing { found: 1.0, after: 2.0 },
+            "followup.cuts[1]",
+            (25, 12),
+        );
+    }
+
+    #[test]
+    fn a_target_value_out_of_range() {
+        // calibrate::targets words its own messages (`Invalid`).
+        let target = "[[targets]]\nname = \"s\"\nkind = \"survival\"\narm = \"hsct\"\nendpoint = \"efs\"\ntime = 2\nvalue = 1.2";
+        assert_error(
+            &appended(target),
+            ErrorKind::Invalid("expected a probability in [0, 1], found 1.2".into()),
+            "targets[0].value",
+            (30, 9),
+        );
+    }
+
+    #[test]
+    fn the_scenario_alone_ignores_other_commands_tables() {
+        // A bad [sweep] does not stop Scenario::from_toml (the model is fine); commands still
+        // reject the file through `validate`.
+        let text = appended("[sweep]\nset = [\"nokey\"]");
+        assert!(Scenario::from_toml(&text, Path::new("s.toml")).is_ok());
+        assert!(validate(&Document::parse(&text, Path::new("s.toml")).unwrap()).is_err());
+    }
 }

@@ -32,6 +32,7 @@ fn parse_range(r: &str) -> Result<(f64, f64), Error> {
 pub fn command(sim: &Simulate, req: Request) -> Result<(), Error> {
     check_counts(sim.reps, sim.threads)?;
     let range = req.range.as_deref().map(parse_range).transpose()?;
+    super::load(&sim.scenario)?;
     let template = Template::from_path(&sim.scenario)?;
     let axes =
         req.set.iter().map(|s| Axis::parse(s)).collect::<Result<Vec<_>, _>>().map_err(Error::Argument)?;

@@ -63,7 +63,7 @@ pub fn simulate_scenario(
 
 pub fn command(sim: &Simulate, export_replicates: bool, export_patients: Option<u64>) -> Result<(), Error> {
     check_counts(sim.reps, sim.threads)?;
-    let sc = Scenario::from_path(&sim.scenario)?;
+    let sc = super::load(&sim.scenario)?.scenario;
     let settings = Settings::resolve(sim, &sc.simulation, &sc.name);
     let context = format!("running {}", sim.scenario.display());
     run(&sc, &settings, export_replicates, export_patients).map_err(|e| e.context(context))?;

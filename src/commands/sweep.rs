@@ -5,7 +5,6 @@ use std::path::Path;
 
 use crate::cli::Simulate;
 use crate::report::sweep as render;
-use crate::scenario::Scenario;
 use crate::scenario::overrides::Template;
 use crate::sweep::{SweepOutcome, SweepSettings, Tables, grid_of, run_sweep};
 
@@ -31,9 +30,10 @@ pub fn command(
 ) -> Result<(), Error> {
     check_counts(sim.reps, sim.threads)?;
     let shard = shard.map(|s| parse_shard(&s)).transpose()?;
+    let loaded = super::load(&sim.scenario)?;
+    let base = loaded.scenario;
     let template = Template::from_path(&sim.scenario)?;
-    let base = Scenario::from_path(&sim.scenario)?;
-    let (axes, zip) = grid_of(&base, set, zip)?;
+    let (axes, zip) = grid_of(loaded.sweep.as_ref(), set, zip)?;
     let settings = Settings::resolve(sim, &base.simulation, &format!("{}_sweep", base.name));
     let sweep = SweepSettings {
         replicates: settings.replicates,

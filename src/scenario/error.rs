@@ -102,7 +102,7 @@ pub enum RelativeProblem {
 }
 
 /// "`a`, `b`": names as the messages list them.
-pub(super) fn list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
+pub fn list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
     items.into_iter().map(|s| format!("`{}`", s.as_ref())).collect::<Vec<_>>().join(", ")
 }
 

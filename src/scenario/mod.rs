@@ -1,20 +1,30 @@
 //! A scenario: the model (arms, causes, hazards, endpoints), the design (size, allocation,
 //! accrual, dropout, data cut) and the analyses of one simulated trial.
 //!
-//! The file is parsed into `raw` structs (spans kept), then `validate` builds these types, whose
-//! invariants the rest of the crate relies on: every hazard is well-formed, every cause index
-//! is in range, the control and experimental arms exist and are allocated, periods and horizons
-//! increase. Nothing downstream re-checks user input.
+//! The file is parsed once into a [`Document`] of `raw` structs (spans kept), then `validate`
+//! builds these types, whose invariants the rest of the crate relies on: every hazard is
+//! well-formed, every cause index is in range, the control and experimental arms exist and are
+//! allocated, periods and horizons increase. Nothing downstream re-checks user input.
+//!
+//! A `Scenario` is what one simulated trial needs: the model, the design and the analysis. The
+//! tables that configure other commands (`[sweep]`, `[followup]`, `[uncertainty]`, a study
+//! file's `[[targets]]` and `[calibrate]`) are read from the same document into their commands'
+//! own settings.
 
+mod document;
 mod error;
 pub mod overrides;
-mod raw;
-pub mod study;
+pub mod raw;
 mod validate;
 
 use std::path::Path;
 
-pub use error::{ErrorKind, Namespace, RelativeProblem, ScenarioError};
+pub use document::Document;
+pub use error::{ErrorKind, Namespace, RelativeProblem, ScenarioError, list};
+pub use validate::Ctx;
+/// A valid scenario text and edits of it, for validation tests here and beside the commands.
+#[cfg(test)]
+pub(crate) use validate::fixture;
 
 pub use crate::stats::crossing::CrossingRule;
 pub use crate::stats::decision::Sides;
@@ -37,33 +47,6 @@ pub struct Scenario {
     pub analysis: Analysis,
     /// The two compared arms; `None` for a single-arm study.
     pub comparison: Option<Comparison>,
-    /// Calendar cuts of the follow-up study (`[followup] cuts`), increasing; may be empty.
-    pub followup_cuts: Vec<Years>,
-    /// The `[sweep]` grid as written (`KEY=VALUES` strings) and whether to zip it.
-    pub sweep: Option<(Vec<String>, bool)>,
-    /// Prior distributions of numeric keys (`[uncertainty]`), for assurance.
-    pub uncertainty: Option<Uncertainty>,
-    /// A study file's published figures (`[[targets]]`); empty for a planning scenario.
-    pub targets: Vec<study::Target>,
-    /// A study file's free parameters (`[calibrate]`).
-    pub calibrate: Option<study::Calibrate>,
-}
-
-/// `[uncertainty]`: how many parameter draws, and a distribution per dotted key.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Uncertainty {
-    pub draws: usize,
-    pub keys: Vec<(String, Distribution)>,
-}
-
-/// A prior distribution of one parameter.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Distribution {
-    Beta { a: f64, b: f64 },
-    Normal { mean: f64, sd: f64 },
-    LogNormal { mu: f64, sigma: f64 },
-    Uniform { low: f64, high: f64 },
-    Gamma { shape: f64, scale: f64 },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -206,15 +189,14 @@ pub enum TestKind {
 }
 
 impl Scenario {
-    /// Reads and validates a scenario file.
+    /// Reads a scenario file and validates its model, design and analysis.
     pub fn from_path(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::unreadable(path, &e))?;
-        Scenario::from_toml(&text, path)
+        Document::load(path)?.scenario()
     }
 
-    /// Validates scenario text; `path` only labels errors.
+    /// Validates scenario text (model, design and analysis); `path` only labels errors.
     pub fn from_toml(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
-        validate::parse(text, path)
+        Document::parse(text, path)?.scenario()
     }
 
     pub fn control(&self) -> Option<&Arm> {

@@ -64,11 +64,12 @@ impl Template {
         template_get(&self.table, key)
     }
 
-    /// The same template without `[calibrate]` (whose key checks re-read the document): what a
-    /// fit re-validates at every point.
+    /// The same template without the study tables (`[[targets]]`, `[calibrate]`): what a fit
+    /// re-validates at every point, with nothing to parse that the point does not need.
     pub fn model_only(&self) -> Template {
         let mut table = self.table.clone();
         table.remove("calibrate");
+        table.remove("targets");
         Template { path: self.path.clone(), table }
     }
 
@@ -150,7 +151,7 @@ fn template_get(table: &Table, key: &str) -> Option<f64> {
 }
 
 /// The number at a dotted key (None: a number left to its default), or why the key cannot be set.
-pub(super) fn numeric(table: &Table, key: &str) -> Result<Option<f64>, String> {
+pub fn numeric(table: &Table, key: &str) -> Result<Option<f64>, String> {
     let mut t = table.clone();
     set(&mut t, key, 0.0)?;
     if template_get(table, key).is_none() {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::scenario::overrides::Override;
+use crate::scenario::{Document, ScenarioError};
 
 /// One swept key and its values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,6 +101,28 @@ pub fn points(axes: &[Axis], zip: bool) -> Result<Vec<Vec<Override>>, String> {
             .collect();
     }
     Ok(out)
+}
+
+/// A scenario's `[sweep]` table: the grid `trialsim sweep` runs without `--set`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepTable {
+    /// `KEY=VALUES` items, each a valid axis.
+    pub set: Vec<String>,
+    pub zip: bool,
+}
+
+/// The document's `[sweep]` table, each item checked as an axis (`None` when it has none).
+pub fn sweep_table(doc: &Document) -> Result<Option<SweepTable>, ScenarioError> {
+    let Some(sw) = &doc.raw().sweep else { return Ok(None) };
+    let ctx = doc.ctx();
+    let mut set = Vec::new();
+    for (i, item) in sw.set.get_ref().iter().enumerate() {
+        if let Err(m) = Axis::parse(item.get_ref()) {
+            return Err(ctx.err(item.span(), format!("sweep.set[{i}]"), m));
+        }
+        set.push(item.get_ref().clone());
+    }
+    Ok(Some(SweepTable { set, zip: sw.zip.unwrap_or(false) }))
 }
 
 /// The axes of `KEY=VALUES` items (`--set` arguments or a `[sweep]` table's `set`).

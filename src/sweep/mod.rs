@@ -15,7 +15,7 @@ mod store;
 
 use std::path::PathBuf;
 
-pub use grid::{Axis, axes, parse_values, points};
+pub use grid::{Axis, SweepTable, axes, parse_values, points, sweep_table};
 pub use merge::merge;
 pub use store::{Manifest, Metric, PointRecord, fingerprint, fnv64, metrics, read_record};
 
@@ -106,10 +106,14 @@ impl Tables {
 }
 
 /// The grid: `--set` arguments if any, else the scenario's `[sweep]` table.
-pub fn grid_of(template_sc: &Scenario, set: &[String], zip: bool) -> Result<(Vec<Axis>, bool), SweepError> {
+pub fn grid_of(
+    table: Option<&SweepTable>,
+    set: &[String],
+    zip: bool,
+) -> Result<(Vec<Axis>, bool), SweepError> {
     let (items, zip) = if set.is_empty() {
-        match &template_sc.sweep {
-            Some((items, z)) => (items.clone(), *z || zip),
+        match table {
+            Some(t) => (t.set.clone(), t.zip || zip),
             None => {
                 return Err(SweepError::Input(
                     "no swept keys: give --set KEY=VALUES or a [sweep] table".into(),

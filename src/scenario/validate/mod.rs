@@ -3,14 +3,15 @@
 //!
 //! One file per part of the scenario, checked in this order (the first error is the one
 //! reported): the name and `[simulation]`, the arms and their hazards, `[design]`, the
-//! endpoints, the allocation, `[analysis]`, then the command and study tables.
+//! endpoints, the allocation, `[analysis]`. The tables of other commands (`[sweep]`,
+//! `[followup]`, `[uncertainty]`, `[[targets]]`, `[calibrate]`) are parsed here but validated
+//! beside their commands.
 
 mod analysis;
 mod arms;
 mod design;
 mod endpoints;
 mod hazards;
-mod tables;
 
 use std::ops::Range;
 use std::path::Path;
@@ -24,20 +25,21 @@ const MAX_PATIENTS: i64 = 10_000_000;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
-/// The text being validated, for errors that point into it.
-pub(super) struct Ctx<'a> {
-    path: &'a Path,
-    text: &'a str,
+/// The text being validated, for errors that point into it. The command and study tables
+/// (validated beside their commands) use it too, through [`super::Document::ctx`].
+pub struct Ctx<'a> {
+    pub(super) path: &'a Path,
+    pub(super) text: &'a str,
 }
 
 impl Ctx<'_> {
     /// An error of `kind` at `span`, about `key`.
-    fn fail(&self, span: Range<usize>, key: impl Into<String>, kind: ErrorKind) -> ScenarioError {
+    pub fn fail(&self, span: Range<usize>, key: impl Into<String>, kind: ErrorKind) -> ScenarioError {
         ScenarioError::located(self.path, self.text, span, Some(key.into()), kind)
     }
 
     /// An error worded by the caller ([`ErrorKind::Invalid`]).
-    pub(super) fn err(
+    pub fn err(
         &self,
         span: Range<usize>,
         key: impl Into<String>,
@@ -47,7 +49,7 @@ impl Ctx<'_> {
     }
 
     /// An error saying `expected`, having found `found`.
-    fn out_of_range(
+    pub fn out_of_range(
         &self,
         span: Range<usize>,
         key: impl Into<String>,
@@ -58,18 +60,12 @@ impl Ctx<'_> {
     }
 
     /// A finite number satisfying `ok`, else an error saying `expected`.
-    pub(super) fn number(
-        &self,
-        v: &S<f64>,
-        key: &str,
-        expected: &str,
-        ok: impl Fn(f64) -> bool,
-    ) -> Result<f64> {
+    pub fn number(&self, v: &S<f64>, key: &str, expected: &str, ok: impl Fn(f64) -> bool) -> Result<f64> {
         let x = *v.get_ref();
         if x.is_finite() && ok(x) { Ok(x) } else { Err(self.out_of_range(v.span(), key, expected, x)) }
     }
 
-    pub(super) fn integer(&self, v: &S<i64>, key: &str, lo: i64, hi: i64) -> Result<i64> {
+    pub fn integer(&self, v: &S<i64>, key: &str, lo: i64, hi: i64) -> Result<i64> {
         let x = *v.get_ref();
         if (lo..=hi).contains(&x) {
             Ok(x)
@@ -81,7 +77,7 @@ impl Ctx<'_> {
     }
 
     /// Strictly increasing positive finite breaks (also horizons, periods, cuts).
-    fn breaks(&self, v: &S<Vec<S<f64>>>, key: &str) -> Result<Vec<f64>> {
+    pub fn breaks(&self, v: &S<Vec<S<f64>>>, key: &str) -> Result<Vec<f64>> {
         let mut out: Vec<f64> = Vec::with_capacity(v.get_ref().len());
         for (i, b) in v.get_ref().iter().enumerate() {
             let k = format!("{key}[{i}]");
@@ -97,7 +93,7 @@ impl Ctx<'_> {
     }
 
     /// A name of ASCII letters, digits, `_` and `-`, not starting with `-`.
-    pub(super) fn name(&self, v: &S<String>, key: &str) -> Result<String> {
+    pub fn name(&self, v: &S<String>, key: &str) -> Result<String> {
         let s = v.get_ref();
         let ok = !s.is_empty()
             && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -110,10 +106,10 @@ impl Ctx<'_> {
     }
 }
 
-/// Parses and validates scenario text; `path` only labels errors.
-pub fn parse(text: &str, path: &Path) -> Result<Scenario> {
-    let ctx = Ctx { path, text };
-    let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
+/// Parses scenario text into its raw tables (syntax, types, unknown keys); `path` only labels
+/// errors.
+pub fn parse(text: &str, path: &Path) -> Result<raw::RawScenario> {
+    toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         let message = e
             .message()
@@ -127,8 +123,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario> {
             key_at(text, span.start),
             ErrorKind::Syntax { message },
         )
-    })?;
-    build(&ctx, raw)
+    })
 }
 
 /// The dotted key written at byte `offset` (the table header in force plus the key on that
@@ -156,21 +151,21 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     None
 }
 
-fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
+/// The model, the design and the analysis of a parsed document, validated.
+pub fn build(ctx: &Ctx, raw: &raw::RawScenario) -> Result<Scenario> {
     let name = ctx.name(&raw.name, "name")?;
     let simulation = design::simulation(ctx, raw.simulation.as_ref())?;
     let causes = arms::causes(ctx, &raw.arms)?;
-    let arms = arms::arms(ctx, &raw, &causes)?;
+    let arms = arms::arms(ctx, raw, &causes)?;
     let design = design::design(ctx, &raw.design)?;
-    let endpoints = endpoints::endpoints(ctx, &raw, &causes)?;
+    let endpoints = endpoints::endpoints(ctx, raw, &causes)?;
     let design::Allocation { arms, comparison, block_size } = design::allocation(ctx, &raw.design, arms)?;
     let design = super::Design { block_size, ..design };
     let analysis = analysis::analysis(ctx, raw.analysis.get_ref(), &endpoints)?;
-    let tables = tables::tables(ctx, &raw, &arms, &causes, &endpoints, &design, comparison.is_some())?;
     Ok(Scenario {
         name,
-        title: raw.title.unwrap_or_default(),
-        time_unit: raw.time_unit.unwrap_or_else(|| "years".to_string()),
+        title: raw.title.clone().unwrap_or_default(),
+        time_unit: raw.time_unit.clone().unwrap_or_else(|| "years".to_string()),
         simulation,
         design,
         arms,
@@ -178,16 +173,11 @@ fn build(ctx: &Ctx, raw: raw::RawScenario) -> Result<Scenario> {
         endpoints,
         analysis,
         comparison,
-        followup_cuts: tables.followup_cuts,
-        sweep: tables.sweep,
-        uncertainty: tables.uncertainty,
-        targets: tables.targets,
-        calibrate: tables.calibrate,
     })
 }
 
 #[cfg(test)]
-pub(super) mod fixture {
+pub(crate) mod fixture {
     //! A small valid scenario for the unit tests of each section, and helpers that edit it.
 
     use std::path::Path;

@@ -8,10 +8,9 @@ use std::ops::Range;
 
 use toml::Table;
 
-use super::raw::{self, S};
-use super::validate::Ctx;
-use super::{Arm, Endpoint, ScenarioError, overrides};
-use crate::hazard::Years;
+use crate::Years;
+use crate::scenario::raw::{self, S};
+use crate::scenario::{Arm, Ctx, Document, Endpoint, ErrorKind, Scenario, ScenarioError, list, overrides};
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
@@ -94,20 +93,58 @@ pub struct FreeParameter {
     pub initial: f64,
 }
 
-pub(super) struct Names<'a> {
-    pub arms: &'a [Arm],
-    pub causes: &'a [String],
-    pub endpoints: &'a [Endpoint],
+/// A study file's `[[targets]]` and `[calibrate]`, validated against its scenario: every arm,
+/// endpoint and cause they name exists, and every free key is a number of the scenario.
+#[derive(Debug, Clone)]
+pub struct StudyTables {
+    /// The published figures; empty for a planning scenario.
+    pub targets: Vec<Target>,
+    /// The free parameters; `None` without a `[calibrate]` table.
+    pub calibrate: Option<Calibrate>,
+}
+
+/// The study tables of a document whose scenario is `sc`.
+pub fn study_tables(doc: &Document, sc: &Scenario) -> Result<StudyTables> {
+    let ctx = doc.ctx();
+    let raw = doc.raw();
+    let alloc_sum: usize = sc.arms.iter().map(|a| a.allocation).sum();
+    let names = Names {
+        arms: &sc.arms,
+        causes: &sc.causes,
+        endpoints: &sc.endpoints,
+        arm_patients: sc
+            .arms
+            .iter()
+            .map(|a| (sc.design.n as f64 * a.allocation as f64 / alloc_sum as f64).round() as usize)
+            .collect(),
+        two_arms: sc.comparison.is_some(),
+    };
+    let targets = match &raw.targets {
+        Some(t) => targets(&ctx, t, &names)?,
+        None => Vec::new(),
+    };
+    let calibrate = match &raw.calibrate {
+        None => None,
+        Some(c) => {
+            let table: toml::Table = toml::from_str(doc.text()).map_err(|e| {
+                ScenarioError::new(doc.path(), ErrorKind::Syntax { message: e.message().to_string() })
+            })?;
+            Some(calibrate(&ctx, c, &table)?)
+        }
+    };
+    Ok(StudyTables { targets, calibrate })
+}
+
+struct Names<'a> {
+    arms: &'a [Arm],
+    causes: &'a [String],
+    endpoints: &'a [Endpoint],
     /// Patients per arm expected under the allocation (n · share, rounded).
-    pub arm_patients: Vec<usize>,
-    pub two_arms: bool,
+    arm_patients: Vec<usize>,
+    two_arms: bool,
 }
 
-fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
-    items.map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
-}
-
-pub(super) fn targets(ctx: &Ctx, raw: &S<Vec<S<raw::RawTarget>>>, names: &Names) -> Result<Vec<Target>> {
+fn targets(ctx: &Ctx, raw: &S<Vec<S<raw::RawTarget>>>, names: &Names) -> Result<Vec<Target>> {
     let mut out: Vec<Target> = Vec::new();
     let mut spans: Vec<Range<usize>> = Vec::new();
     for (i, t) in raw.get_ref().iter().enumerate() {
@@ -534,7 +571,7 @@ fn cells_are_disjoint(ctx: &Ctx, targets: &[Target], spans: &[Range<usize>]) -> 
     Ok(())
 }
 
-pub(super) fn calibrate(ctx: &Ctx, raw: &S<raw::RawCalibrate>, table: &Table) -> Result<Calibrate> {
+fn calibrate(ctx: &Ctx, raw: &S<raw::RawCalibrate>, table: &Table) -> Result<Calibrate> {
     let c = raw.get_ref();
     let starts = match &c.starts {
         Some(s) => ctx.integer(s, "calibrate.starts", 1, 1000)? as usize,
