@@ -7,7 +7,7 @@ use std::path::Path;
 
 use toml::{Table, Value};
 
-use super::{Scenario, ScenarioError};
+use super::{ErrorKind, Scenario, ScenarioError};
 
 /// One `KEY=VALUE` assignment.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,11 +46,18 @@ fn steps(key: &str) -> Option<Vec<(String, Option<usize>)>> {
 impl Template {
     /// Reads the scenario and checks that it is valid as it stands.
     pub fn from_path(path: &Path) -> Result<Template, ScenarioError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ScenarioError::without_location(path, format!("cannot read the scenario: {e}")))?;
-        Scenario::from_toml(&text, path)?;
-        let table: Table = toml::from_str(&text).map_err(|e| {
-            ScenarioError::at(path, &text, e.span().unwrap_or(0..0), None, e.message().to_string())
+        let doc = super::Document::load(path)?;
+        doc.scenario()?;
+        // The document parsed as raw tables above, so it parses as a plain table too.
+        let table: Table = toml::from_str(doc.text()).map_err(|e| {
+            let message = e.message().to_string();
+            ScenarioError::located(
+                path,
+                doc.text(),
+                e.span().unwrap_or(0..0),
+                None,
+                ErrorKind::Syntax { message },
+            )
         })?;
         Ok(Template { path: path.to_path_buf(), table })
     }

@@ -9,7 +9,14 @@
 //! A hazard that stops (early risk, a piecewise hazard ending in 0) has H bounded; when E exceeds
 //! the bound the latent time is +∞ (the cause never happens).
 
+mod error;
+mod piecewise;
+
 pub use crate::Years;
+pub use error::{HazardError, Param};
+pub use piecewise::Piecewise;
+
+use error::{non_negative, positive};
 
 /// A validated, non-negative hazard function of time since randomisation. Built only by the
 /// constructors ([`Hazard::exponential`], [`Hazard::weibull`], [`Hazard::piecewise`],
@@ -33,190 +40,6 @@ enum Form {
     /// h(t) = HR(t) · h_base(t), HR piecewise constant on the same right-closed periods as
     /// [`Piecewise`]; `base` is never itself relative.
     Relative { base: Box<Hazard>, hr: Piecewise },
-}
-
-/// Why a hazard's parameters were rejected. Scenario validation turns it into a message that
-/// points at the value in the file.
-#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum HazardError {
-    /// A parameter outside its range ([`Param::expected`]); NaN and ±∞ are always outside.
-    #[error("{param}: expected {}, found {found}", param.expected())]
-    OutOfRange { param: Param, found: f64 },
-    /// `breaks[index]` is not greater than the break before it.
-    #[error("breaks must be strictly increasing: found {found} after {after}")]
-    NotIncreasing { index: usize, found: f64, after: f64 },
-    /// A piecewise function needs one value more than it has breaks.
-    #[error("expected {} values (one more than the {breaks} breaks), found {found}", breaks + 1)]
-    WrongLength { breaks: usize, found: usize },
-    /// The base of a relative hazard is itself relative.
-    #[error("the base of a relative hazard must be absolute")]
-    RelativeBase,
-}
-
-/// A hazard parameter, for [`HazardError::OutOfRange`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Param {
-    Rate,
-    Shape,
-    Scale,
-    Risk,
-    Within,
-    /// `breaks[k]` of a piecewise function.
-    Break(usize),
-    /// `values[k]` of a piecewise function (rates, or hazard ratios).
-    Value(usize),
-}
-
-impl Param {
-    /// What the parameter must be.
-    pub fn expected(self) -> &'static str {
-        match self {
-            Param::Rate => "a rate ≥ 0",
-            Param::Shape => "a shape > 0",
-            Param::Scale => "a scale > 0",
-            Param::Risk => "a risk in [0, 1)",
-            Param::Within => "a time > 0",
-            Param::Break(_) => "a positive time",
-            Param::Value(_) => "a value ≥ 0",
-        }
-    }
-}
-
-impl std::fmt::Display for Param {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Param::Rate => f.write_str("rate"),
-            Param::Shape => f.write_str("shape"),
-            Param::Scale => f.write_str("scale"),
-            Param::Risk => f.write_str("risk"),
-            Param::Within => f.write_str("within"),
-            Param::Break(k) => write!(f, "breaks[{k}]"),
-            Param::Value(k) => write!(f, "values[{k}]"),
-        }
-    }
-}
-
-// The checks are written `!(x > 0.0 && x < ∞)` (rand_distr's idiom) or `!range.contains(&x)`:
-// NaN fails every comparison, so it is rejected with the other bad values; so is ∞, never a
-// valid parameter.
-
-/// `x` must be finite and > 0.
-fn positive(x: f64, param: Param) -> Result<f64, HazardError> {
-    if !(x > 0.0 && x < f64::INFINITY) {
-        return Err(HazardError::OutOfRange { param, found: x });
-    }
-    Ok(x)
-}
-
-/// `x` must be finite and ≥ 0.
-fn non_negative(x: f64, param: Param) -> Result<f64, HazardError> {
-    if !(0.0..f64::INFINITY).contains(&x) {
-        return Err(HazardError::OutOfRange { param, found: x });
-    }
-    Ok(x)
-}
-
-/// A piecewise-constant function: `values[k]` on (breaks[k−1], breaks[k]], with breaks strictly
-/// increasing, positive and finite, values finite and ≥ 0, and `values.len() == breaks.len() + 1`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Piecewise {
-    breaks: Vec<Years>,
-    values: Vec<f64>,
-    /// ∫₀^{breaks[k]} of the function, so that inversion is a search, not a re-integration.
-    integral_at_breaks: Vec<f64>,
-    /// 1/values[k] (+∞ for 0): inversion multiplies instead of dividing (hot loop).
-    reciprocals: Vec<f64>,
-}
-
-impl Piecewise {
-    /// Checks, in this order, each break (positive and finite, then greater than the one
-    /// before), each value (finite and ≥ 0), and the number of values; the first failure is
-    /// the error.
-    pub fn new(breaks: Vec<Years>, values: Vec<f64>) -> Result<Self, HazardError> {
-        for (k, &b) in breaks.iter().enumerate() {
-            positive(b, Param::Break(k))?;
-            if let Some(&after) = k.checked_sub(1).and_then(|j| breaks.get(j))
-                && b <= after
-            // both finite (checked above), so no NaN here
-            {
-                return Err(HazardError::NotIncreasing { index: k, found: b, after });
-            }
-        }
-        for (k, &v) in values.iter().enumerate() {
-            non_negative(v, Param::Value(k))?;
-        }
-        if values.len() != breaks.len() + 1 {
-            return Err(HazardError::WrongLength { breaks: breaks.len(), found: values.len() });
-        }
-        Ok(Piecewise::from_checked(breaks, values))
-    }
-
-    /// Builds a function whose invariants hold by construction (values derived from checked
-    /// ones); no check, so it cannot fail where the checked parts were accepted.
-    fn from_checked(breaks: Vec<Years>, values: Vec<f64>) -> Self {
-        debug_assert_eq!(values.len(), breaks.len() + 1);
-        let mut acc = 0.0;
-        let mut start = 0.0;
-        let integral_at_breaks = breaks
-            .iter()
-            .zip(&values)
-            .map(|(&b, &v)| {
-                acc += v * (b - start);
-                start = b;
-                acc
-            })
-            .collect();
-        let reciprocals = values.iter().map(|v| 1.0 / v).collect();
-        Piecewise { breaks, values, integral_at_breaks, reciprocals }
-    }
-
-    /// The breaks, strictly increasing.
-    pub fn breaks(&self) -> &[Years] {
-        &self.breaks
-    }
-
-    /// The values, one more than the breaks.
-    pub fn values(&self) -> &[f64] {
-        &self.values
-    }
-
-    /// ∫₀ᵗ of the function (t ≥ 0).
-    fn integral(&self, t: Years) -> f64 {
-        let k = self.breaks.partition_point(|&b| b < t);
-        let (before, start) =
-            if k == 0 { (0.0, 0.0) } else { (self.integral_at_breaks[k - 1], self.breaks[k - 1]) };
-        before + self.values[k] * (t - start)
-    }
-
-    /// The smallest t with ∫₀ᵗ ≥ e > 0 (+∞ if never).
-    fn inverse_integral(&self, e: f64) -> Years {
-        let k = self.integral_at_breaks.partition_point(|&c| c < e);
-        let (before, start) =
-            if k == 0 { (0.0, 0.0) } else { (self.integral_at_breaks[k - 1], self.breaks[k - 1]) };
-        // Before the last piece, piece k is where the integral reaches e, so its value is > 0.
-        if self.values[k] > 0.0 { start + (e - before) * self.reciprocals[k] } else { f64::INFINITY }
-    }
-
-    /// The value at t (right-closed pieces: t = breaks[k] belongs to piece k).
-    pub fn at(&self, t: Years) -> f64 {
-        let k = self.breaks.partition_point(|&b| b < t);
-        self.values[k]
-    }
-
-    /// Start and end of piece k.
-    fn piece(&self, k: usize) -> (Years, Years) {
-        let start = if k == 0 { 0.0 } else { self.breaks[k - 1] };
-        let end = self.breaks.get(k).copied().unwrap_or(f64::INFINITY);
-        (start, end)
-    }
-
-    fn pieces(&self) -> impl Iterator<Item = (Years, Years, f64)> + '_ {
-        (0..self.values.len()).map(move |k| {
-            let (a, b) = self.piece(k);
-            (a, b, self.values[k])
-        })
-    }
 }
 
 impl Hazard {
@@ -357,10 +180,10 @@ impl Hazard {
     pub fn breakpoints(&self, out: &mut Vec<Years>) {
         match &self.0 {
             Form::Exponential { .. } | Form::Weibull { .. } => {}
-            Form::Piecewise(p) => out.extend_from_slice(&p.breaks),
+            Form::Piecewise(p) => out.extend_from_slice(p.breaks()),
             Form::EarlyRisk { within, .. } => out.push(*within),
             Form::Relative { base, hr } => {
-                out.extend_from_slice(&hr.breaks);
+                out.extend_from_slice(hr.breaks());
                 base.breakpoints(out);
             }
         }
@@ -377,11 +200,11 @@ impl Hazard {
             }
             Form::Relative { base, hr } => match base.simplified().0 {
                 Form::Exponential { rate } => Hazard(Form::Piecewise(Piecewise::from_checked(
-                    hr.breaks.clone(),
-                    hr.values.iter().map(|v| v * rate).collect(),
+                    hr.breaks().to_vec(),
+                    hr.values().iter().map(|v| v * rate).collect(),
                 ))),
                 Form::Piecewise(p) => {
-                    let mut breaks: Vec<Years> = p.breaks.iter().chain(&hr.breaks).copied().collect();
+                    let mut breaks: Vec<Years> = p.breaks().iter().chain(hr.breaks()).copied().collect();
                     breaks.sort_by(|a, b| a.total_cmp(b));
                     breaks.dedup();
                     // Each merged piece lies inside one piece of each factor: evaluate at its end

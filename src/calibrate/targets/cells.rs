@@ -1,0 +1,131 @@
+//! The multinomial cells of a study's likelihood must be disjoint (DESIGN.md § Calibrating: each
+//! patient counts once).
+
+use std::ops::Range;
+
+use super::{Role, Target, TargetKind};
+use crate::scenario::{Ctx, ScenarioError};
+
+/// Two count cells of one group overlap when they share a cause and their intervals overlap.
+fn overlaps(a: &TargetKind, b: &TargetKind) -> bool {
+    match (a, b) {
+        (
+            TargetKind::Count { causes: ca, from: fa, to: ta, .. },
+            TargetKind::Count { causes: cb, from: fb, to: tb, .. },
+        ) => ca.iter().any(|k| cb.contains(k)) && fa.max(*fb) < ta.min(*tb),
+        _ => false,
+    }
+}
+
+/// The group of a count: (arm, endpoint, patients).
+pub fn group(kind: &TargetKind) -> Option<(usize, usize, usize)> {
+    match kind {
+        TargetKind::Count { arm, endpoint, patients, .. } => Some((*arm, *endpoint, *patients)),
+        _ => None,
+    }
+}
+
+pub(super) fn cells_are_disjoint(
+    ctx: &Ctx,
+    targets: &[Target],
+    spans: &[Range<usize>],
+) -> Result<(), ScenarioError> {
+    let cells: Vec<usize> = (0..targets.len())
+        .filter(|&i| targets[i].role == Role::Fit && group(&targets[i].kind).is_some())
+        .collect();
+    for (x, &i) in cells.iter().enumerate() {
+        for &j in &cells[..x] {
+            // Same arm and endpoint: even with different `patients` they may share patients.
+            if group(&targets[i].kind).map(|g| (g.0, g.1)) == group(&targets[j].kind).map(|g| (g.0, g.1))
+                && overlaps(&targets[i].kind, &targets[j].kind)
+            {
+                return Err(ctx.err(
+                    spans[i].clone(),
+                    format!("targets[{i}]"),
+                    format!(
+                        "`{}` and `{}` count some of the same patients; the likelihood counts each patient once: make the cells disjoint, or mark one role = \"check\" (restates) or \"split\"",
+                        targets[i].name, targets[j].name
+                    ),
+                ));
+            }
+        }
+    }
+    // Each group's cells hold at most its patients.
+    for &i in &cells {
+        let g = group(&targets[i].kind);
+        let sum: f64 =
+            cells.iter().filter(|&&j| group(&targets[j].kind) == g).map(|&j| targets[j].value).sum();
+        if let Some((_, _, patients)) = g
+            && sum > patients as f64
+        {
+            return Err(ctx.err(
+                spans[i].clone(),
+                format!("targets[{i}]"),
+                format!("the cells of this arm and endpoint add to {sum} patients, more than {patients}"),
+            ));
+        }
+    }
+    // A split lies inside its group's cells: each cell either holds all of the split's causes in
+    // part of its interval, or none; and for each of its causes the cells tile (from, to].
+    for (i, t) in targets.iter().enumerate().filter(|(_, t)| t.role == Role::Split) {
+        let TargetKind::Count { causes, from, to, .. } = &t.kind else {
+            continue;
+        };
+        let g = group(&t.kind);
+        let members: Vec<&Target> =
+            cells.iter().map(|&j| &targets[j]).filter(|c| group(&c.kind) == g).collect();
+        let bad = |why: String| {
+            ctx.err(spans[i].clone(), format!("targets[{i}]"), format!("split `{}`: {why}", t.name))
+        };
+        if let Some(other) = targets[..i].iter().find(|o| o.role == Role::Split && group(&o.kind) == g) {
+            // Two splits of the same cells would be two binomials where the truth is one
+            // multinomial; one split per arm and endpoint keeps the likelihood exact.
+            return Err(bad(format!(
+                "`{}` already splits this arm and endpoint; give at most one split each",
+                other.name
+            )));
+        }
+        let holding: f64 = members
+            .iter()
+            .filter(|c| match &c.kind {
+                TargetKind::Count { causes: cc, from: cf, to: ct, .. } => {
+                    cc.iter().any(|k| causes.contains(k)) && cf.max(*from) < ct.min(*to)
+                }
+                _ => false,
+            })
+            .map(|c| c.value)
+            .sum();
+        if t.value > holding {
+            return Err(bad(format!("{} events, but the cells it splits hold only {holding}", t.value)));
+        }
+        for &k in causes {
+            let mut pieces: Vec<(f64, f64)> = Vec::new();
+            for c in &members {
+                let TargetKind::Count { causes: cc, from: cf, to: ct, .. } = &c.kind else { continue };
+                if !cc.contains(&k) || cf.max(*from) >= ct.min(*to) {
+                    continue;
+                }
+                if cf < from || ct > to {
+                    return Err(bad(format!("cell `{}` reaches outside ({from}, {to}]", c.name)));
+                }
+                pieces.push((*cf, *ct));
+            }
+            pieces.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let mut at = *from;
+            for (a, b) in pieces {
+                if a != at {
+                    return Err(bad(format!(
+                        "no cell of its arm and endpoint covers ({at}, {a}] for this cause"
+                    )));
+                }
+                at = b;
+            }
+            if at != *to {
+                return Err(bad(format!(
+                    "no cell of its arm and endpoint covers ({at}, {to}] for this cause"
+                )));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! What the design implies under the model: expected events by a calendar time, the expected
+//! cut, and the average hazard ratio of a period.
+
+use crate::Years;
+use crate::accrual::{accrual_end, accrual_horizon, entry_cdf};
+use crate::quadrature::integrate;
+use crate::scenario::{Arm, CutRule, Endpoint, Scenario};
+
+use super::TOL;
+use super::curves::{hazard, knots, survival};
+use super::plot_horizon;
+
+/// Expected number of patients of `arm` with an observed `ep` event by calendar time c:
+/// n_a ∫₀ᶜ P(entry ≤ c − u) h_E(u) S_E(u) e^{−δu} du (dropout δ competes).
+pub fn expected_events(sc: &Scenario, arm: &Arm, ep: &Endpoint, c: Years) -> f64 {
+    let n = sc.design.n;
+    let total_alloc: usize = sc.arms.iter().map(|a| a.allocation).sum();
+    let n_arm = n as f64 * arm.allocation as f64 / total_alloc as f64;
+    let extra = [c - accrual_end(&sc.design.accrual, n), c - accrual_horizon(&sc.design.accrual)];
+    let k = knots(&[arm], ep, &extra, c);
+    n_arm
+        * integrate(
+            |u| {
+                entry_cdf(&sc.design.accrual, n, c - u)
+                    * hazard(arm, ep, u)
+                    * survival(arm, ep, u)
+                    * (-arm.dropout * u).exp()
+            },
+            0.0,
+            &k,
+            TOL,
+        )
+}
+
+/// The expected calendar time of the analysis cut: the calendar time, the time at which the
+/// expected primary events reach K, and the expected last entry plus the minimum follow-up,
+/// combined by the cut rule. `None` when the expected events never reach K and no other
+/// criterion is given.
+pub fn expected_cut(sc: &Scenario) -> Option<Years> {
+    let cut = &sc.design.cut;
+    let ep = sc.primary();
+    let mut times = Vec::new();
+    if let Some(c) = cut.calendar {
+        times.push(c);
+    }
+    if let Some(m) = cut.min_followup {
+        times.push(accrual_end(&sc.design.accrual, sc.design.n) + m);
+    }
+    if let Some(k) = cut.events {
+        let total = |c: f64| sc.allocated_arms().map(|(_, a)| expected_events(sc, a, ep, c)).sum::<f64>();
+        let start = accrual_end(&sc.design.accrual, sc.design.n).max(plot_horizon(sc, None));
+        let mut hi = start;
+        // Up to 10⁴ accrual periods: relative, so that days or months work as well as years.
+        while total(hi) < k as f64 && hi < 1e4 * start {
+            hi *= 2.0;
+        }
+        if total(hi) >= k as f64 {
+            let mut lo = 0.0;
+            for _ in 0..100 {
+                let mid = 0.5 * (lo + hi);
+                if total(mid) < k as f64 {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            times.push(hi);
+        } else if cut.rule == CutRule::Last {
+            return None;
+        }
+    }
+    match cut.rule {
+        CutRule::First => times.iter().copied().reduce(f64::min),
+        CutRule::Last => times.iter().copied().reduce(f64::max),
+    }
+}
+
+/// Average hazard ratio of experimental vs control over (from, to]:
+/// AHR = exp(∫ w(u) log HR(u) du / ∫ w(u) du), with w the expected event density of both arms
+/// at the cut (Kalbfleisch & Prentice 1981; the form used by gsDesign2's `ahr`).
+pub fn average_hazard_ratio(sc: &Scenario, cut: Years, from: Years, to: Years) -> f64 {
+    average_hazard_ratio_of(sc, sc.primary(), cut, from, to)
+}
+
+/// [`average_hazard_ratio`] for any endpoint `ep`.
+pub fn average_hazard_ratio_of(sc: &Scenario, ep: &Endpoint, cut: Years, from: Years, to: Years) -> f64 {
+    let (Some(ctl), Some(exp)) = (sc.control(), sc.experimental()) else {
+        return f64::NAN;
+    };
+    let n = sc.design.n;
+    let density = |arm: &Arm, u: f64| {
+        arm.allocation as f64
+            * entry_cdf(&sc.design.accrual, n, cut - u)
+            * hazard(arm, ep, u)
+            * survival(arm, ep, u)
+            * (-arm.dropout * u).exp()
+    };
+    let to = to.min(cut);
+    if to <= from {
+        return f64::NAN;
+    }
+    let extra = [from, cut - accrual_end(&sc.design.accrual, n), cut - accrual_horizon(&sc.design.accrual)];
+    let k = knots(&[ctl, exp], ep, &extra, to);
+    let weight = |u: f64| density(ctl, u) + density(exp, u);
+    let num = integrate(
+        |u| {
+            let w = weight(u);
+            if w == 0.0 { 0.0 } else { w * (hazard(exp, ep, u) / hazard(ctl, ep, u)).ln() }
+        },
+        from,
+        &k,
+        TOL,
+    );
+    let den = integrate(weight, from, &k, TOL);
+    (num / den).exp()
+}

@@ -1,0 +1,259 @@
+//! The model's true quantities, computed without simulation: survival per arm and endpoint,
+//! cumulative incidence per cause, RMST, the difference at each horizon, the times where the
+//! true curves cross, the expected events and cut time of the design, and the average hazard
+//! ratio per period. Reports print them beside the simulated estimates.
+//!
+//! With independent latent causes, an endpoint E (a set of causes) has cumulative hazard
+//! H_E = Σ_{k∈E} H_k and S_E = exp(−H_E); the cumulative incidence of cause k as the first event
+//! of E is F_{k|E}(t) = ∫₀ᵗ h_k S_E (Kalbfleisch & Prentice 2002, §8.2). Integrals use adaptive
+//! Gauss–Kronrod split at every hazard breakpoint.
+
+mod curves;
+mod design;
+
+use serde::Serialize;
+
+pub use curves::{
+    crossing_times, cumulative, cumulative_incidence, hazard, rmst, states, sub_density, survival,
+};
+pub use design::{average_hazard_ratio, average_hazard_ratio_of, expected_cut, expected_events};
+
+use crate::hazard::Years;
+use crate::scenario::{Arm, Endpoint, Scenario};
+
+/// Absolute tolerance of each quadrature piece: far below any Monte Carlo error.
+pub(crate) const TOL: f64 = 1e-11;
+
+/// True values printed beside the simulation (summary.json `truth`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Truth {
+    pub endpoint: String,
+    pub horizons: Vec<Years>,
+    /// Primary-endpoint survival at each horizon, per allocated arm.
+    pub survival: Vec<ArmCurve>,
+    /// Experimental minus control survival at each horizon.
+    pub difference: Vec<f64>,
+    /// Survival at the horizons for every endpoint and allocated arm.
+    pub endpoints: Vec<EndpointTruth>,
+    /// Cumulative incidence of each cause of the primary endpoint at the horizons, per arm.
+    pub cumulative_incidence: Vec<CauseCurve>,
+    pub rmst: Option<RmstTruth>,
+    pub milestone: Option<MilestoneTruth>,
+    /// Times where the true primary-endpoint curves cross, up to the last time of interest.
+    pub crossing_times: Vec<Years>,
+    /// Expected calendar time of the cut (None: the event target is not reached in expectation).
+    pub expected_cut: Option<Years>,
+    /// Expected primary-endpoint events at the expected cut, per arm and in total.
+    pub expected_events: Vec<ArmValue>,
+    pub expected_events_total: f64,
+    /// Average hazard ratio per analysis period (right-closed), weighted by expected events.
+    pub ahr: Vec<PeriodAhr>,
+    /// Average hazard ratio over the whole follow-up.
+    pub ahr_overall: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ArmCurve {
+    pub arm: String,
+    pub values: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointTruth {
+    pub endpoint: String,
+    pub survival: Vec<ArmCurve>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CauseCurve {
+    pub arm: String,
+    pub cause: String,
+    pub values: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ArmValue {
+    pub arm: String,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RmstTruth {
+    pub tau: Years,
+    pub arms: Vec<ArmValue>,
+    pub difference: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MilestoneTruth {
+    pub time: Years,
+    pub arms: Vec<ArmValue>,
+    pub difference: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeriodAhr {
+    pub from: Years,
+    pub to: Option<Years>,
+    pub ahr: f64,
+}
+
+impl Truth {
+    pub fn compute(sc: &Scenario) -> Truth {
+        let ep = sc.primary();
+        let h = &sc.analysis.horizons;
+        let arms: Vec<&Arm> = sc.allocated_arms().map(|(_, a)| a).collect();
+        let curve = |arm: &Arm, ep: &Endpoint| ArmCurve {
+            arm: arm.name.clone(),
+            values: h.iter().map(|&t| survival(arm, ep, t)).collect(),
+        };
+        let survival_primary: Vec<ArmCurve> = arms.iter().map(|a| curve(a, ep)).collect();
+        let endpoints = sc
+            .endpoints
+            .iter()
+            .map(|e| EndpointTruth {
+                endpoint: e.name.clone(),
+                survival: arms.iter().map(|a| curve(a, e)).collect(),
+            })
+            .collect();
+        let cumulative_incidence = arms
+            .iter()
+            .flat_map(|a| {
+                ep.causes.iter().filter(|&&k| a.causes[k].is_some()).map(move |&k| CauseCurve {
+                    arm: a.name.clone(),
+                    cause: sc.causes[k].clone(),
+                    values: h.iter().map(|&t| cumulative_incidence(a, ep, k, t)).collect(),
+                })
+            })
+            .collect();
+        let pair = sc.control().zip(sc.experimental());
+        let difference = match pair {
+            Some((c, e)) => h.iter().map(|&t| survival(e, ep, t) - survival(c, ep, t)).collect(),
+            None => Vec::new(),
+        };
+        let per_arm = |f: &dyn Fn(&Arm) -> f64| -> Vec<ArmValue> {
+            arms.iter().map(|a| ArmValue { arm: a.name.clone(), value: f(a) }).collect()
+        };
+        let rmst_truth = sc.analysis.tau.map(|tau| RmstTruth {
+            tau,
+            arms: per_arm(&|a| rmst(a, ep, tau)),
+            difference: pair.map_or(f64::NAN, |(c, e)| rmst(e, ep, tau) - rmst(c, ep, tau)),
+        });
+        let milestone = sc.analysis.milestone.map(|m| MilestoneTruth {
+            time: m,
+            arms: per_arm(&|a| survival(a, ep, m)),
+            difference: pair.map_or(f64::NAN, |(c, e)| survival(e, ep, m) - survival(c, ep, m)),
+        });
+        let expected_cut = expected_cut(sc);
+        let t_max = plot_horizon(sc, expected_cut);
+        let crossing_times = pair.map_or_else(Vec::new, |(c, e)| crossing_times(c, e, ep, t_max));
+        let (expected_events, expected_events_total) = match expected_cut {
+            Some(c) => {
+                let v = per_arm(&|a| expected_events(sc, a, ep, c));
+                let total = v.iter().map(|x| x.value).sum();
+                (v, total)
+            }
+            None => (Vec::new(), f64::NAN),
+        };
+        let cut = expected_cut.unwrap_or(t_max);
+        let mut starts = vec![0.0];
+        starts.extend_from_slice(&sc.analysis.periods);
+        let ahr = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &from)| {
+                let to = sc.analysis.periods.get(i).copied();
+                PeriodAhr { from, to, ahr: average_hazard_ratio(sc, cut, from, to.unwrap_or(f64::INFINITY)) }
+            })
+            .collect();
+        Truth {
+            endpoint: ep.name.clone(),
+            horizons: h.clone(),
+            survival: survival_primary,
+            difference,
+            endpoints,
+            cumulative_incidence,
+            rmst: rmst_truth,
+            milestone,
+            crossing_times,
+            expected_cut,
+            expected_events,
+            expected_events_total,
+            ahr,
+            ahr_overall: average_hazard_ratio(sc, cut, 0.0, f64::INFINITY),
+        }
+    }
+}
+
+/// The last time of interest: the largest of the horizons, τ, the milestone, the period breaks
+/// and the longest possible follow-up at the expected cut.
+pub fn plot_horizon(sc: &Scenario, expected_cut: Option<Years>) -> Years {
+    let a = &sc.analysis;
+    let mut t: f64 = 0.0;
+    for &x in a.horizons.iter().chain(&a.periods).chain(a.tau.iter()).chain(a.milestone.iter()) {
+        t = t.max(x);
+    }
+    if let Some(c) = expected_cut {
+        t = t.max(c);
+    }
+    if t <= 0.0 { 1.0 } else { t }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hazard::Hazard;
+
+    fn arm(causes: Vec<Option<Hazard>>) -> Arm {
+        Arm { name: "a".into(), label: "a".into(), dropout: 0.0, allocation: 1, causes, after: None }
+    }
+
+    #[test]
+    fn exponential_closed_forms() {
+        let a = arm(vec![Some(Hazard::exponential(0.2).unwrap()), Some(Hazard::exponential(0.3).unwrap())]);
+        let both = Endpoint { name: "e".into(), causes: vec![0, 1] };
+        // RMST of an exponential(λ) to τ is (1 − e^{−λτ})/λ.
+        let r = rmst(&a, &both, 3.0);
+        assert!((r - (1.0 - (-1.5f64).exp()) / 0.5).abs() < 1e-12, "{r}");
+        // Competing exponentials: F_k = λ_k/λ (1 − e^{−λt}).
+        let f = cumulative_incidence(&a, &both, 0, 2.0);
+        assert!((f - 0.2 / 0.5 * (1.0 - (-1.0f64).exp())).abs() < 1e-12, "{f}");
+        // The incidences and survival add to one.
+        let f1 = cumulative_incidence(&a, &both, 1, 2.0);
+        assert!((f + f1 + survival(&a, &both, 2.0) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn crossing_of_early_harm_and_late_benefit() {
+        // Control: constant 0.1. Experimental: 0.3 until 1, then 0.02. S_exp = S_ctl where
+        // 0.3 + 0.02 (t − 1) = 0.1 t, i.e. t = 3.5.
+        let ctl = arm(vec![Some(Hazard::exponential(0.1).unwrap())]);
+        let exp = arm(vec![Some(Hazard::piecewise(vec![1.0], vec![0.3, 0.02]).unwrap())]);
+        let ep = Endpoint { name: "e".into(), causes: vec![0] };
+        let x = crossing_times(&ctl, &exp, &ep, 10.0);
+        assert_eq!(x.len(), 1, "{x:?}");
+        assert!((x[0] - 3.5).abs() < 1e-9, "{x:?}");
+        assert!(crossing_times(&ctl, &ctl, &ep, 10.0).is_empty());
+    }
+
+    #[test]
+    fn illness_death_matches_its_closed_form() {
+        // Progression a, death b, death hazard × f after progression (all exponential):
+        // P₁(t) = a e^{−fbt} (1 − e^{−(a+b−fb)t}) / (a + b − fb).
+        let (a, b, f) = (0.3, 0.1, 3.0);
+        let mut arm = arm(vec![Some(Hazard::exponential(b).unwrap()), Some(Hazard::exponential(a).unwrap())]);
+        arm.after = Some(crate::scenario::After { trigger: 1, factor: vec![f, 1.0] });
+        let os = Endpoint { name: "os".into(), causes: vec![0] };
+        for t in [0.5, 2.0, 7.0] {
+            let c = a + b - f * b;
+            let p1 = a * (-f * b * t).exp() * (1.0 - (-c * t).exp()) / c;
+            let s = (-(a + b) * t).exp() + p1;
+            assert!((survival(&arm, &os, t) - s).abs() < 1e-10, "t = {t}");
+            // The cumulative incidence of death is 1 − S (death is the endpoint's only cause).
+            assert!((cumulative_incidence(&arm, &os, 0, t) - (1.0 - s)).abs() < 1e-9, "t = {t}");
+        }
+        // An endpoint that contains the trigger is unchanged: it ends at progression.
+        let pfs = Endpoint { name: "pfs".into(), causes: vec![0, 1] };
+        assert!((survival(&arm, &pfs, 2.0) - (-(a + b) * 2.0f64).exp()).abs() < 1e-14);
+    }
+}
