@@ -72,10 +72,10 @@ pub struct Options<'a> {
     pub progress: &'a (dyn Fn(&str) + Sync),
 }
 
-/// Fits, tests, checks and bootstraps the problem.
 /// At most this many simulated copies per study (they are held in memory, figure × copy).
 pub const MAX_REPLICATES: u64 = 1_000_000;
 
+/// Fits, tests, checks and bootstraps the problem.
 pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, CalibrateError> {
     let replicates = opts.replicates;
     if replicates > MAX_REPLICATES {

@@ -31,6 +31,12 @@ pub struct Results<'a> {
     pub null: Option<(&'a Summary, u64)>,
 }
 
+/// The last two parts of a dotted key, for chart labels (`...relative.hr[1]` → `relative.hr[1]`).
+pub fn short_key(key: &str) -> String {
+    let parts: Vec<&str> = key.split('.').collect();
+    parts[parts.len().saturating_sub(2)..].join(".")
+}
+
 /// Rejections under identical arms: one-sided, those favouring the experimental arm; two-sided,
 /// those in either direction (the type I error of a two-sided test counts both).
 pub fn null_rejections(t: &crate::summary::TestTally, sides: crate::scenario::Sides) -> u64 {

@@ -153,8 +153,8 @@ pub fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]) -> Re
         head.draw_text(
             &format!(
                 "{title}: smallest {key} for the target; rows {}, columns {}",
-                short(&axes[0].key),
-                short(&axes[1].key)
+                super::short_key(&axes[0].key),
+                super::short_key(&axes[1].key)
             ),
             &("sans-serif", 14).into_text_style(&head),
             (10, 12),
@@ -164,8 +164,11 @@ pub fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]) -> Re
         for (ti, t) in tests.iter().enumerate() {
             for (ki, k) in thirds.iter().enumerate() {
                 let area = &panels[ti * thirds.len() + ki];
-                let caption =
-                    if k.is_nan() { t.clone() } else { format!("{t}, {} = {k}", short(&axes[2].key)) };
+                let caption = if k.is_nan() {
+                    t.clone()
+                } else {
+                    format!("{t}, {} = {k}", super::short_key(&axes[2].key))
+                };
                 let mut chart = ChartBuilder::on(area)
                     .caption(caption, ("sans-serif", 13))
                     .margin(6)
@@ -243,9 +246,4 @@ pub fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]) -> Re
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(buf)
-}
-
-fn short(key: &str) -> String {
-    let parts: Vec<&str> = key.split('.').collect();
-    parts[parts.len().saturating_sub(2)..].join(".")
 }

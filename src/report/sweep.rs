@@ -102,7 +102,7 @@ pub fn plots(
         let mut series: Vec<Series> = Vec::new();
         for r in records {
             let label: Vec<String> =
-                r.overrides[1..].iter().map(|(k, v)| format!("{} = {v}", short(k))).collect();
+                r.overrides[1..].iter().map(|(k, v)| format!("{} = {v}", super::short_key(k))).collect();
             let label = if label.is_empty() { t.clone() } else { label.join(", ") };
             let Some((p, se)) = metric(r, &format!("power.{t}")) else { continue };
             match series.iter_mut().find(|s| s.label == label) {
@@ -122,10 +122,4 @@ pub fn plots(
         out.push((format!("power_{}.svg", file_safe(&t)), svg));
     }
     Ok(out)
-}
-
-/// The last two components of a dotted key, for legends.
-fn short(key: &str) -> String {
-    let parts: Vec<&str> = key.split('.').collect();
-    parts[parts.len().saturating_sub(2)..].join(".")
 }
