@@ -206,13 +206,15 @@ impl Cohort {
             times[1] = Some(last + m);
         }
         if let Some(k) = rule.events {
-            // Calendar times of observable events (before dropout), then the K-th smallest.
+            // Calendar times of observable events (finite, before dropout), then the K-th
+            // smallest. A latent time of +∞ (a bounded hazard) is never an event, even with no
+            // dropout (∞ ≤ ∞).
             self.scratch.clear();
             let mut leave = f64::NEG_INFINITY;
             for i in 0..self.n() {
                 let (t, _) = self.endpoint_time(ep, i);
                 let d = self.dropout[i];
-                if t <= d {
+                if t.is_finite() && t <= d {
                     self.scratch.push(self.entry[i] + t);
                 }
                 let out = self.entry[i] + t.min(d);
@@ -239,14 +241,14 @@ impl Cohort {
     }
 
     /// Patient i's (time, event, cause) for endpoint `ep` at calendar cut `cut` (entry ≤ cut).
-    /// The event counts when it happens before dropout and at or before the cut *on the calendar
-    /// scale* (entry + t ≤ cut): the same expression that placed an event-count cut, so the K-th
-    /// event is never lost to rounding in cut − entry.
+    /// The event counts when it is finite, happens before dropout and at or before the cut *on
+    /// the calendar scale* (entry + t ≤ cut): the same expression that placed an event-count cut,
+    /// so the K-th event is never lost to rounding in cut − entry.
     pub fn status(&self, ep: &Endpoint, i: usize, cut: Years) -> (Years, bool, u16) {
         let entry = self.entry[i];
         let (t, cause) = self.endpoint_time(ep, i);
         let dropout = self.dropout[i];
-        if t <= dropout && entry + t <= cut {
+        if t.is_finite() && t <= dropout && entry + t <= cut {
             (t, true, cause)
         } else {
             (dropout.min(cut - entry), false, cause)
@@ -354,6 +356,47 @@ tests = ["logrank"]
             assert!(cut.target_reached);
             c.observe(sc.primary(), cut.calendar, &[Some(0), Some(1)], &mut obs);
             assert_eq!(obs.iter().filter(|o| o.event).count(), 25, "replicate {r}");
+        }
+    }
+
+    /// A bounded hazard and no dropout: most patients never have an event (latent time +∞).
+    /// Fewer than K events are possible, so the cut is where the last patient leaves follow-up;
+    /// only finite times are events (issue: +∞ once counted as an event at the cut +∞).
+    #[test]
+    fn an_unreachable_event_count_never_counts_events_at_infinity() {
+        let text = r#"
+name = "t"
+[design]
+n = 150
+control = "c"
+allocation = { c = 1, e = 1 }
+block_size = 2
+accrual = { duration = 2 }
+[design.cut]
+events = 100
+[arms.c.causes]
+death = { piecewise = { breaks = [2], rates = [0.3, 0] } }
+[arms.e.causes]
+death = { relative = { to = "c", hr = 0.7 } }
+[endpoints]
+os = ["death"]
+[analysis]
+endpoint = "os"
+tests = ["logrank"]
+"#;
+        let sc = Scenario::from_toml(text, Path::new("t.toml")).expect("valid");
+        let mut c = Cohort::default();
+        let mut obs = Vec::new();
+        for r in 0..50 {
+            c.generate(&sc, 3, r);
+            let cut = c.cut(&sc);
+            let possible = (0..c.n()).filter(|&i| c.endpoint_time(sc.primary(), i).0.is_finite()).count();
+            assert!(possible < 100, "replicate {r}: {possible} finite events");
+            assert!(!cut.target_reached, "replicate {r}");
+            assert!(cut.calendar.is_finite(), "replicate {r}: cut {}", cut.calendar);
+            c.observe(sc.primary(), cut.calendar, &[Some(0), Some(1)], &mut obs);
+            assert!(obs.iter().all(|o| o.time.is_finite()), "replicate {r}: an infinite time");
+            assert_eq!(obs.iter().filter(|o| o.event).count(), possible, "replicate {r}");
         }
     }
 
