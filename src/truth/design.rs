@@ -77,7 +77,10 @@ pub fn expected_cut(sc: &Scenario) -> Option<Years> {
 
 /// Average hazard ratio of experimental vs control over (from, to]:
 /// AHR = exp(∫ w(u) log HR(u) du / ∫ w(u) du), with w the expected event density of both arms
-/// at the cut (Kalbfleisch & Prentice 1981; the form used by gsDesign2's `ahr`).
+/// at the cut: the expected-event-weighted geometric mean of HR(t) that the R package gsDesign2
+/// computes in `ahr()` and uses for group-sequential information. (Kalbfleisch & Prentice's 1981
+/// average hazard ratio is a different quantity, weighted by the survival curves, and is not
+/// what this computes.)
 pub fn average_hazard_ratio(sc: &Scenario, cut: Years, from: Years, to: Years) -> f64 {
     average_hazard_ratio_of(sc, sc.primary(), cut, from, to)
 }
