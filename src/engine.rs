@@ -262,14 +262,17 @@ pub fn analyse(
     }
 }
 
-/// The scenario with the experimental arm given the control arm's hazards and dropout: the
-/// "no difference" companion run for type I error and chance crossings. `None` for a single-arm
-/// study.
+/// The scenario with the experimental arm given the control arm's whole model (hazards,
+/// dropout, illness–death table; it keeps its name, label and allocation): the "no difference"
+/// companion run for type I error and chance crossings. `None` for a single-arm study.
 pub fn null_scenario(sc: &Scenario) -> Option<Scenario> {
     let c = sc.comparison?;
     let mut null = sc.clone();
-    null.arms[c.experimental].causes = sc.arms[c.control].causes.clone();
-    null.arms[c.experimental].dropout = sc.arms[c.control].dropout;
+    let control = &sc.arms[c.control];
+    let experimental = &mut null.arms[c.experimental];
+    experimental.causes = control.causes.clone();
+    experimental.dropout = control.dropout;
+    experimental.after = control.after.clone();
     Some(null)
 }
 

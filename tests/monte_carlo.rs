@@ -275,6 +275,54 @@ fn null_companion_has_no_difference() {
     assert!(t.crossing_times.is_empty());
 }
 
+/// Only the control arm has an illness–death table: the identical-arms copy must take it too
+/// (it once took causes and dropout only, and log-rank "type I error" read 90%).
+#[test]
+fn null_companion_copies_the_whole_arm_model() {
+    let text = r#"
+name = "after_in_one_arm"
+[design]
+n = 300
+control = "c"
+allocation = { c = 1, e = 1 }
+block_size = 2
+accrual = { duration = 2 }
+[design.cut]
+calendar = 5
+[arms.c]
+dropout = 0.02
+[arms.c.causes]
+death = { exponential = 0.1 }
+progression = { exponential = 0.4 }
+[arms.c.after.progression]
+death = 5.0
+[arms.e.causes]
+death = { relative = { to = "c", hr = 0.8 } }
+progression = { relative = { to = "c", hr = 0.8 } }
+[endpoints]
+os = ["death"]
+[analysis]
+endpoint = "os"
+tests = ["logrank"]
+horizons = [2, 4]
+"#;
+    let sc = Scenario::from_toml(text, Path::new("after_in_one_arm.toml")).expect("valid");
+    let null = null_scenario(&sc).expect("two-arm scenario");
+    let (c, e) = (&null.arms[0], &null.arms[1]);
+    assert_eq!((c.name.as_str(), e.name.as_str()), ("c", "e"));
+    assert_eq!(c.causes, e.causes);
+    assert_eq!(c.dropout, e.dropout);
+    assert_eq!(c.after, e.after, "the illness–death table is part of the arm model");
+    let t = Truth::compute(&null);
+    assert!(t.difference.iter().all(|d| d.abs() < 1e-15), "{:?}", t.difference);
+    // Under identical arms the one-sided 2.5% log-rank test rejects 2.5% of the time: 4,000
+    // replicates give an MC SE of 0.25%, so 4 SE is 1%.
+    let (s, layout) = simulate_scenario(&null, 4000, 11);
+    let p = Proportion::new(s.tests[test_index(&layout, "logrank")].benefit, 4000);
+    let se = (0.025f64 * 0.975 / 4000.0).sqrt();
+    assert!((p.estimate - 0.025).abs() < 4.0 * se, "type I error {} (4 SE = {})", p.estimate, 4.0 * se);
+}
+
 #[test]
 fn astis_truth_reproduces_the_published_proportions() {
     // The hand-set ASTIS scenario against STUDIES.md's cumulative event proportions.
