@@ -202,3 +202,49 @@ fn followup_of_a_single_arm_study_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("single-arm"));
     assert!(!out.exists());
 }
+
+/// Out-of-range counts on the command line are bad arguments (exit 2) named with their range,
+/// checked before anything is created; the ranges are the scenario file's.
+#[test]
+fn command_line_counts_have_the_file_ranges_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let o = out.to_str().unwrap();
+    for (args, says) in [
+        (vec!["--reps", "1000000000000"], "--reps: expected at most 1000000000 replicates"),
+        (vec!["--threads", "100000000"], "--threads: expected at most 1024 threads"),
+        (vec!["--seed", "18446744073709551615"], "--seed: expected an integer from 0 to 9223372036854775807"),
+        (
+            vec!["--reps", "10", "--export-patients", "11"],
+            "--export-patients: expected at most the 10 replicates",
+        ),
+    ] {
+        let mut a = vec!["run", "scenarios/ph.toml", "--quiet", "--out", o];
+        a.extend(args);
+        let r = run(&a).code(2);
+        let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
+        assert!(err.contains(says), "{a:?}: {err}");
+        assert!(!out.exists(), "{a:?} created the output directory");
+    }
+    // The file's own seed range says the same.
+    let sc = dir.path().join("big_seed.toml");
+    let text =
+        fs::read_to_string("scenarios/ph.toml").unwrap().replace("seed = 7", "seed = 18446744073709551615");
+    fs::write(&sc, text).unwrap();
+    let r = run(&["check", sc.to_str().unwrap()]).code(2);
+    let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
+    assert!(err.contains(":9:8:") && err.contains("to 9223372036854775807"), "{err}");
+}
+
+/// An output directory that cannot be made is a bad argument found before the simulation.
+#[test]
+fn an_unusable_output_directory_is_found_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a_file");
+    fs::write(&file, "x").unwrap();
+    let out = file.join("out");
+    let r = run(&["run", "scenarios/ph.toml", "--quiet", "--reps", "100000", "--out", out.to_str().unwrap()])
+        .code(2);
+    let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
+    assert!(err.contains("output directory") && err.contains("cannot create or write it"), "{err}");
+}

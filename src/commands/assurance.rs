@@ -9,10 +9,10 @@ use crate::cli::Simulate;
 use crate::report::assurance::markdown;
 use crate::scenario::overrides::Template;
 
-use super::{Error, Settings, check_counts, json_text, write_files};
+use super::{Error, Settings, check_simulate, json_text, write_files};
 
 pub fn command(sim: &Simulate, draws: Option<PathBuf>) -> Result<(), Error> {
-    check_counts(sim.reps, sim.threads)?;
+    check_simulate(sim)?;
     let loaded = super::load(&sim.scenario)?;
     let base = loaded.scenario;
     let template = Template::from_path(&sim.scenario)?;
@@ -27,6 +27,7 @@ pub fn command(sim: &Simulate, draws: Option<PathBuf>) -> Result<(), Error> {
             )));
         }
     };
+    settings.prepare_out()?;
     let bar = settings.progress(draws.rows.len() as u64);
     let result = settings.in_pool(|| {
         assurance(&template, &draws, settings.replicates, settings.seed, |d, _| bar.set_position(d as u64))

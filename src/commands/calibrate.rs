@@ -21,6 +21,7 @@ pub struct Request {
 
 pub fn command(studies: &[PathBuf], req: Request) -> Result<(), Error> {
     check_counts(req.reps, req.threads)?;
+    super::check_seed(req.seed)?;
     if req.bootstrap == 1 {
         return Err(Error::Argument("--bootstrap: expected 0 or at least 2 draws, found 1".into()));
     }
@@ -50,6 +51,7 @@ pub fn command(studies: &[PathBuf], req: Request) -> Result<(), Error> {
         bootstrap: req.bootstrap,
         progress: &progress,
     };
+    super::prepare_out(&out)?;
     let c = in_pool(req.threads, || calibrate(problem, &opts))??;
     write(&c, &out)?;
     if !quiet {

@@ -5,10 +5,10 @@ use crate::Years;
 use crate::cli::Simulate;
 use crate::report::followup as render;
 
-use super::{Error, Settings, check_counts, json_text, write_files};
+use super::{Error, Settings, check_simulate, json_text, write_files};
 
 pub fn command(sim: &Simulate, cuts: Option<Vec<Years>>) -> Result<(), Error> {
-    check_counts(sim.reps, sim.threads)?;
+    check_simulate(sim)?;
     let loaded = super::load(&sim.scenario)?;
     let sc = loaded.scenario;
     if sc.comparison.is_none() {
@@ -26,6 +26,7 @@ pub fn command(sim: &Simulate, cuts: Option<Vec<Years>>) -> Result<(), Error> {
         )));
     }
     let settings = Settings::resolve(sim, &sc.simulation, &sc.name);
+    settings.prepare_out()?;
     let replicates = settings.replicates;
     let bar = settings.progress(cuts.len() as u64 * replicates);
     bar.set_message(format!("{} follow-up", sc.name));

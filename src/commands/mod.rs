@@ -26,7 +26,7 @@ use crate::calibrate::targets::{StudyTables, study_tables};
 use crate::cli::{Command, Simulate};
 use crate::followup::cuts_table;
 use crate::io::write_atomic;
-use crate::scenario::{Document, Scenario, ScenarioError, Simulation};
+use crate::scenario::{Document, MAX_REPLICATES, MAX_SEED, Scenario, ScenarioError, Simulation};
 use crate::sweep::{SweepTable, sweep_table};
 
 /// Runs one parsed command line.
@@ -112,21 +112,59 @@ impl Settings {
         in_pool(self.threads, f)
     }
 
+    /// Creates the output directory and checks that it can be written, before any work: a bad
+    /// `--out` is a bad argument (exit 2), found at once rather than after the simulation.
+    pub fn prepare_out(&self) -> Result<(), Error> {
+        prepare_out(&self.out)
+    }
+
     /// The closing line, unless quiet.
     pub fn done(&self) {
         done(&self.out, self.quiet);
     }
 }
 
-/// `--reps` and `--threads`, when given, are at least 1.
+/// At most this many worker threads: more only costs memory (a typo once kept spawning).
+pub const MAX_THREADS: usize = 1024;
+
+/// `--reps`, `--seed` and `--threads`, when given, are in the ranges a scenario file allows
+/// (checked before anything is read or created).
 pub fn check_counts(reps: Option<u64>, threads: Option<usize>) -> Result<(), Error> {
-    if reps == Some(0) {
-        return Err(Error::Argument("--reps: expected at least 1 replicate, found 0".into()));
+    match reps {
+        Some(0) => return Err(Error::Argument("--reps: expected at least 1 replicate, found 0".into())),
+        Some(r) if r > MAX_REPLICATES => {
+            return Err(Error::Argument(format!(
+                "--reps: expected at most {MAX_REPLICATES} replicates (as `simulation.replicates`), found {r}"
+            )));
+        }
+        _ => {}
     }
-    if threads == Some(0) {
-        return Err(Error::Argument("--threads: expected at least 1 thread, found 0".into()));
+    match threads {
+        Some(0) => return Err(Error::Argument("--threads: expected at least 1 thread, found 0".into())),
+        Some(t) if t > MAX_THREADS => {
+            return Err(Error::Argument(format!(
+                "--threads: expected at most {MAX_THREADS} threads, found {t}"
+            )));
+        }
+        _ => {}
     }
     Ok(())
+}
+
+/// `--seed`, when given, is in the range a scenario file allows.
+pub fn check_seed(seed: Option<u64>) -> Result<(), Error> {
+    match seed {
+        Some(s) if s > MAX_SEED => Err(Error::Argument(format!(
+            "--seed: expected an integer from 0 to {MAX_SEED} (as `simulation.seed`), found {s}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The command line of a simulating command, checked before anything is read or created.
+pub fn check_simulate(sim: &Simulate) -> Result<(), Error> {
+    check_counts(sim.reps, sim.threads)?;
+    check_seed(sim.seed)
 }
 
 /// A progress bar on stderr, hidden with `quiet` or when stderr is not a terminal.
@@ -153,6 +191,16 @@ pub fn in_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) ->
         Error::failure(anyhow::anyhow!("starting {} worker threads: {e}", threads.unwrap_or(0)))
     })?;
     Ok(pool.install(f))
+}
+
+/// See [`Settings::prepare_out`].
+pub fn prepare_out(out: &Path) -> Result<(), Error> {
+    let bad = |e: &dyn std::fmt::Display| {
+        Error::Argument(format!("output directory {}: cannot create or write it: {e}", out.display()))
+    };
+    std::fs::create_dir_all(out).map_err(|e| bad(&e))?;
+    tempfile::Builder::new().prefix(".tmp-check").tempfile_in(out).map_err(|e| bad(&e))?;
+    Ok(())
 }
 
 fn done(dir: &Path, quiet: bool) {

@@ -8,7 +8,7 @@ use crate::report::plan as render;
 use crate::scenario::overrides::Template;
 use crate::sweep::{Axis, parse_values, points};
 
-use super::{Error, File, Settings, check_counts, json_text, write_files};
+use super::{Error, File, Settings, check_simulate, json_text, write_files};
 
 /// What the command line asked.
 pub struct Request {
@@ -30,7 +30,7 @@ fn parse_range(r: &str) -> Result<(f64, f64), Error> {
 }
 
 pub fn command(sim: &Simulate, req: Request) -> Result<(), Error> {
-    check_counts(sim.reps, sim.threads)?;
+    check_simulate(sim)?;
     let range = req.range.as_deref().map(parse_range).transpose()?;
     super::load(&sim.scenario)?;
     let template = Template::from_path(&sim.scenario)?;
@@ -53,6 +53,7 @@ pub fn command(sim: &Simulate, req: Request) -> Result<(), Error> {
     for fixed in &grid {
         template.apply(fixed)?;
     }
+    settings.prepare_out()?;
     let bar = settings.progress(grid.len() as u64);
     bar.set_message(format!("{} plan", base.name));
     let mut rows = Vec::new();

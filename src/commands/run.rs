@@ -9,7 +9,7 @@ use crate::scenario::Scenario;
 use crate::summary::Summary;
 use crate::truth::Truth;
 
-use super::{Error, File, Settings, check_counts, write_files};
+use super::{Error, File, Settings, check_simulate, write_files};
 
 /// Replicates of the identical-arms companion run (type I error, crossing by chance).
 pub const NULL_REPLICATES: u64 = 10_000;
@@ -62,9 +62,18 @@ pub fn simulate_scenario(
 }
 
 pub fn command(sim: &Simulate, export_replicates: bool, export_patients: Option<u64>) -> Result<(), Error> {
-    check_counts(sim.reps, sim.threads)?;
+    check_simulate(sim)?;
     let sc = super::load(&sim.scenario)?.scenario;
     let settings = Settings::resolve(sim, &sc.simulation, &sc.name);
+    if let Some(k) = export_patients
+        && k > settings.replicates
+    {
+        return Err(Error::Argument(format!(
+            "--export-patients: expected at most the {} replicates simulated, found {k}",
+            settings.replicates
+        )));
+    }
+    settings.prepare_out()?;
     let context = format!("running {}", sim.scenario.display());
     run(&sc, &settings, export_replicates, export_patients).map_err(|e| e.context(context))?;
     settings.done();

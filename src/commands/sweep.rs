@@ -8,7 +8,7 @@ use crate::report::sweep as render;
 use crate::scenario::overrides::Template;
 use crate::sweep::{SweepOutcome, SweepSettings, Tables, grid_of, run_sweep};
 
-use super::{Error, File, Settings, check_counts, write_files};
+use super::{Error, File, Settings, check_simulate, write_files};
 
 /// `I/N` with 1 ≤ I ≤ N.
 pub fn parse_shard(s: &str) -> Result<(usize, usize), Error> {
@@ -28,13 +28,14 @@ pub fn command(
     shard: Option<String>,
     limit: Option<usize>,
 ) -> Result<(), Error> {
-    check_counts(sim.reps, sim.threads)?;
+    check_simulate(sim)?;
     let shard = shard.map(|s| parse_shard(&s)).transpose()?;
     let loaded = super::load(&sim.scenario)?;
     let base = loaded.scenario;
     let template = Template::from_path(&sim.scenario)?;
     let (axes, zip) = grid_of(loaded.sweep.as_ref(), set, zip)?;
     let settings = Settings::resolve(sim, &base.simulation, &format!("{}_sweep", base.name));
+    settings.prepare_out()?;
     let sweep = SweepSettings {
         replicates: settings.replicates,
         seed: settings.seed,

@@ -31,6 +31,13 @@ pub use crate::stats::decision::Sides;
 
 use crate::hazard::{Hazard, Years};
 
+/// At most this many replicates, in a file or on the command line: keeps counts in range and
+/// typos from hanging a run.
+pub const MAX_REPLICATES: u64 = 1_000_000_000;
+
+/// The largest seed, in a file or on the command line: TOML integers are signed 64-bit.
+pub const MAX_SEED: u64 = i64::MAX as u64;
+
 /// A validated scenario.
 #[derive(Debug, Clone)]
 pub struct Scenario {

@@ -5,17 +5,16 @@ use super::super::{Accrual, Arm, Comparison, Cut, CutRule, Design, Simulation};
 use super::raw::{self, S};
 use super::{Ctx, MAX_PATIENTS, Result};
 
-/// At most this many replicates: keeps counts in range and typos from hanging a run.
-const MAX_REPLICATES: i64 = 1_000_000_000;
+use crate::scenario::{MAX_REPLICATES, MAX_SEED};
 
 pub(super) fn simulation(ctx: &Ctx, raw: Option<&raw::RawSimulation>) -> Result<Simulation> {
     let mut sim = Simulation { replicates: 1000, seed: 1 };
     if let Some(r) = raw {
         if let Some(n) = &r.replicates {
-            sim.replicates = ctx.integer(n, "simulation.replicates", 1, MAX_REPLICATES)? as u64;
+            sim.replicates = ctx.integer(n, "simulation.replicates", 1, MAX_REPLICATES as i64)? as u64;
         }
         if let Some(s) = &r.seed {
-            sim.seed = ctx.integer(s, "simulation.seed", 0, i64::MAX)? as u64;
+            sim.seed = ctx.integer(s, "simulation.seed", 0, MAX_SEED as i64)? as u64;
         }
     }
     Ok(sim)

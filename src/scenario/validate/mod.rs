@@ -116,6 +116,12 @@ pub fn parse(text: &str, path: &Path) -> Result<raw::RawScenario> {
             .trim_end()
             .replace("expected i64", "expected an integer")
             .replace("expected f64", "expected a number");
+        // An integer beyond TOML's range: say the range.
+        let message = if message.starts_with("invalid value: integer") {
+            format!("{message} from {} to {}", i64::MIN, i64::MAX)
+        } else {
+            message
+        };
         ScenarioError::located(
             path,
             text,
