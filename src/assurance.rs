@@ -17,7 +17,7 @@ use crate::engine::{Layout, Run, simulate};
 use crate::rng::{Purpose, stream};
 use crate::scenario::overrides::{Override, Template};
 use crate::scenario::raw;
-use crate::scenario::{Ctx, Document, ErrorKind, ScenarioError};
+use crate::scenario::{Ctx, Document, ErrorKind, Scenario, ScenarioError};
 use crate::summary::{Moments, Proportion, Summary};
 use crate::truth::Truth;
 
@@ -176,19 +176,13 @@ pub struct AssuranceResult {
     pub tests: Vec<TestAssurance>,
 }
 
-/// Assurance of every test: `replicates` trials at the point estimate, and `replicates / M` (at
-/// least 20) per draw.
-pub fn assurance(
-    template: &Template,
-    draws: &Draws,
-    replicates: u64,
-    seed: u64,
-    mut progress: impl FnMut(usize, usize),
-) -> Result<AssuranceResult, AssuranceError> {
+/// Checks the draws against the scenario before any work: every column is a numeric key of it
+/// (a key absent from the file, a default or a typo, is checked by validating the first draw
+/// with it, so that a misspelt column is named rather than reported as invalid draws), and the
+/// scenario compares two arms with at least one test. Returns the scenario without overrides.
+pub fn check_draws(template: &Template, draws: &Draws) -> Result<Scenario, AssuranceError> {
     for (i, k) in draws.keys.iter().enumerate() {
         template.check_key(k)?;
-        // A key absent from the scenario (a default, or a typo) is checked by validating one draw
-        // with it, so that a misspelt column is named rather than reported as invalid draws.
         if template.get(k).is_none() {
             template.apply(&[Override { key: k.clone(), value: draws.rows[0][i] }])?;
         }
@@ -199,6 +193,19 @@ pub fn assurance(
             "assurance needs a two-arm scenario with at least one test".into(),
         ));
     }
+    Ok(base)
+}
+
+/// Assurance of every test: `replicates` trials at the point estimate, and `replicates / M` (at
+/// least 20) per draw.
+pub fn assurance(
+    template: &Template,
+    draws: &Draws,
+    replicates: u64,
+    seed: u64,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<AssuranceResult, AssuranceError> {
+    let base = check_draws(template, draws)?;
     let power_at = |sc: &crate::scenario::Scenario, reps: u64, seed: u64| -> Vec<u64> {
         let truth = Truth::compute(sc);
         let layout = Layout::new(sc, &truth);

@@ -156,8 +156,24 @@ pub fn schoenfeld_power(truth: &Truth, p: f64, alpha: f64, sides: Sides) -> f64 
     normal::cdf((truth.expected_events_total * p * (1.0 - p)).sqrt() * ahr.ln().abs() - z)
 }
 
-/// Plans every requested test.
-pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, PlanError> {
+/// What the search needs, checked before any simulation: the target, the key, the tests and the
+/// range (both ends must make valid scenarios).
+struct Search {
+    base: crate::scenario::Scenario,
+    x0: f64,
+    tests: Vec<String>,
+    integer: bool,
+    lo_limit: f64,
+    hi_limit: f64,
+}
+
+/// Checks a plan request without simulating (what `plan` checks first): bad input is found
+/// before anything is written.
+pub fn check(template: &Template, opts: &PlanOptions) -> Result<(), PlanError> {
+    search(template, opts).map(|_| ())
+}
+
+fn search(template: &Template, opts: &PlanOptions) -> Result<Search, PlanError> {
     if !(opts.target > 0.0 && opts.target < 1.0) {
         return Err(PlanError::Input(format!("--target: expected a power in (0, 1), found {}", opts.target)));
     }
@@ -192,6 +208,12 @@ pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, Plan
     for x in [lo_limit, hi_limit] {
         template.apply(&[opts.fixed.clone(), vec![Override { key: opts.key.clone(), value: x }]].concat())?;
     }
+    Ok(Search { base, x0, tests, integer, lo_limit, hi_limit })
+}
+
+/// Plans every requested test.
+pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, PlanError> {
+    let Search { base, x0, tests, integer, lo_limit, hi_limit } = search(template, opts)?;
     let mut curve = Curve {
         template,
         opts,

@@ -75,8 +75,9 @@ pub struct Options<'a> {
 /// At most this many simulated copies per study (they are held in memory, figure × copy).
 pub const MAX_REPLICATES: u64 = 1_000_000;
 
-/// Fits, tests, checks and bootstraps the problem.
-pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, CalibrateError> {
+/// What can be known wrong before fitting: too many copies to hold, a study whose cut is never
+/// reached in expectation, figures impossible under the model at the files' values.
+pub fn check(problem: &Problem, opts: &Options) -> Result<(), CalibrateError> {
     let replicates = opts.replicates;
     if replicates > MAX_REPLICATES {
         return Err(CalibrateError::Argument(format!(
@@ -84,9 +85,7 @@ pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, Calibr
         )));
     }
     let data = problem.published();
-    let bounds = problem.bounds();
     let first_start = problem.initial();
-    let starts = optimise::starts(&first_start, &bounds, problem.starts);
     for st_index in 0..problem.studies.len() {
         let sc = problem.scenario(st_index, &first_start)?;
         if crate::truth::expected_cut(&sc).is_none() {
@@ -102,6 +101,17 @@ pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, Calibr
             "the likelihood of the published figures is not finite at the files' values (−ℓ = {at_start}): some figure is impossible under the model (e.g. events of a cause with zero hazard, or a hazard ratio after the cut)"
         )));
     }
+    Ok(())
+}
+
+/// Fits, tests, checks and bootstraps the problem.
+pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, CalibrateError> {
+    check(&problem, opts)?;
+    let replicates = opts.replicates;
+    let data = problem.published();
+    let bounds = problem.bounds();
+    let first_start = problem.initial();
+    let starts = optimise::starts(&first_start, &bounds, problem.starts);
     (opts.progress)(&format!("fitting {} parameters from {} starts", bounds.len(), starts.len()));
     let fit = fit(&problem, &data, &starts);
     if !fit.optimum.negative_log_likelihood.is_finite() {

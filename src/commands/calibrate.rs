@@ -51,6 +51,7 @@ pub fn command(studies: &[PathBuf], req: Request) -> Result<(), Error> {
         bootstrap: req.bootstrap,
         progress: &progress,
     };
+    crate::calibrate::check(&problem, &opts)?;
     super::prepare_out(&out)?;
     let c = in_pool(req.threads, || calibrate(problem, &opts))??;
     write(&c, &out)?;

@@ -49,9 +49,10 @@ pub fn command(sim: &Simulate, req: Request) -> Result<(), Error> {
     };
     let grid =
         if axes.is_empty() { vec![Vec::new()] } else { points(&axes, req.zip).map_err(Error::Argument)? };
-    // Every grid point must be a valid scenario before anything runs.
+    // Every grid point must be a valid scenario, and a valid search, before anything runs.
     for fixed in &grid {
         template.apply(fixed)?;
+        crate::plan::check(&template, &PlanOptions { fixed: fixed.clone(), ..opts.clone() })?;
     }
     settings.prepare_out()?;
     let bar = settings.progress(grid.len() as u64);

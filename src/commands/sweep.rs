@@ -35,7 +35,6 @@ pub fn command(
     let template = Template::from_path(&sim.scenario)?;
     let (axes, zip) = grid_of(loaded.sweep.as_ref(), set, zip)?;
     let settings = Settings::resolve(sim, &base.simulation, &format!("{}_sweep", base.name));
-    settings.prepare_out()?;
     let sweep = SweepSettings {
         replicates: settings.replicates,
         seed: settings.seed,

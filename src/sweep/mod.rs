@@ -166,7 +166,10 @@ pub fn run_sweep(
         fingerprints: scenarios.iter().map(|(_, f)| f.clone()).collect(),
     };
     let points_dir = out.join("points");
-    create_dir(&points_dir)?;
+    // Every point is valid: now the directory, a bad argument if it cannot be made.
+    create_dir(&points_dir).map_err(|e| {
+        SweepError::Input(format!("output directory {}: cannot create or write it: {e}", out.display()))
+    })?;
     // A killed run may leave the atomic writer's temporary files behind: never a point record
     // (those are renamed into place whole), so they can go.
     if let Ok(entries) = std::fs::read_dir(&points_dir) {
