@@ -68,18 +68,30 @@ fn gk15(f: &impl Fn(f64) -> f64, a: f64, b: f64) -> (f64, f64) {
     (kronrod * half, err)
 }
 
-fn adaptive(f: &impl Fn(f64) -> f64, a: f64, b: f64, tol: f64, depth: u32) -> f64 {
+/// Bisections allowed in one call of [`integrate`] or [`integrate_finite`]: far more than any
+/// smooth piece needs (tens), and a bound on the work when an integrand defeats the error
+/// estimate, which once meant 2⁴⁰ evaluations (a hang).
+const MAX_BISECTIONS: u32 = 1 << 16;
+
+fn adaptive(f: &impl Fn(f64) -> f64, a: f64, b: f64, tol: f64, depth: u32, budget: &mut u32) -> f64 {
     let (estimate, error) = gk15(f, a, b);
-    if error <= tol.max(1e-15 * estimate.abs()) || depth == 0 || b - a < 1e-12 {
+    // A non-finite estimate (an infinite or NaN integrand: e.g. the log of a zero hazard ratio)
+    // cannot be refined by bisection; it is the answer, and callers say what it means.
+    if !(estimate.is_finite() && error.is_finite()) {
         return estimate;
     }
+    if error <= tol.max(1e-15 * estimate.abs()) || depth == 0 || b - a < 1e-12 || *budget == 0 {
+        return estimate;
+    }
+    *budget -= 1;
     let mid = 0.5 * (a + b);
-    adaptive(f, a, mid, 0.5 * tol, depth - 1) + adaptive(f, mid, b, 0.5 * tol, depth - 1)
+    adaptive(f, a, mid, 0.5 * tol, depth - 1, budget) + adaptive(f, mid, b, 0.5 * tol, depth - 1, budget)
 }
 
 /// ∫ f over [start, knots.last()], split at each knot (knots increasing and > start; knots at or
 /// before `start` are skipped). `tol` is an absolute tolerance per piece.
 pub fn integrate(f: impl Fn(f64) -> f64, start: f64, knots: &[f64], tol: f64) -> f64 {
+    let mut budget = MAX_BISECTIONS;
     let mut total = 0.0;
     let mut a = start;
     for &b in knots {
@@ -92,9 +104,9 @@ pub fn integrate(f: impl Fn(f64) -> f64, start: f64, knots: &[f64], tol: f64) ->
                     let u2 = u * u;
                     f(u2 * u2) * 4.0 * u2 * u
                 };
-                adaptive(&g, 0.0, b.powf(0.25), tol, 40)
+                adaptive(&g, 0.0, b.powf(0.25), tol, 40, &mut budget)
             } else {
-                adaptive(&f, a, b, tol, 40)
+                adaptive(&f, a, b, tol, 40, &mut budget)
             };
             a = b;
         }
@@ -105,11 +117,12 @@ pub fn integrate(f: impl Fn(f64) -> f64, start: f64, knots: &[f64], tol: f64) ->
 /// ∫ f over [start, knots.last()] split at the knots, for integrands that are smooth at
 /// `start` (no substitution, unlike [`integrate`] at 0). Knots at or before `start` are skipped.
 pub fn integrate_finite(f: impl Fn(f64) -> f64, start: f64, knots: &[f64], tol: f64) -> f64 {
+    let mut budget = MAX_BISECTIONS;
     let mut total = 0.0;
     let mut a = start;
     for &b in knots {
         if b > a {
-            total += adaptive(&f, a, b, tol, 40);
+            total += adaptive(&f, a, b, tol, 40, &mut budget);
             a = b;
         }
     }
@@ -126,6 +139,16 @@ mod tests {
         assert!((v - 8.0).abs() < 1e-13);
         let v = integrate(|x| (-x).exp(), 0.0, &[1.0, 5.0], 1e-14);
         assert!((v - (1.0 - (-5.0f64).exp())).abs() < 1e-14);
+    }
+
+    #[test]
+    fn non_finite_integrands_return_at_once() {
+        // Each once recursed to depth 40 on every branch (2⁴⁰ evaluations).
+        assert_eq!(integrate(|_| f64::NEG_INFINITY, 0.0, &[1.0, 2.0], 1e-11), f64::NEG_INFINITY);
+        assert!(integrate(|x| if x < 0.5 { f64::NAN } else { 1.0 }, 0.0, &[1.0], 1e-11).is_nan());
+        // An integrand no error estimate can satisfy stops at the bisection budget.
+        let v = integrate_finite(|x| (1e9 * x).sin().signum(), 0.0, &[1.0], 1e-14);
+        assert!(v.is_finite() && v.abs() <= 1.0, "{v}");
     }
 
     #[test]

@@ -248,3 +248,44 @@ fn an_unusable_output_directory_is_found_first() {
     let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
     assert!(err.contains("output directory") && err.contains("cannot create or write it"), "{err}");
 }
+
+/// Runs trialsim with `args`; fails the test if it has not finished within a minute (a guard
+/// against hangs, not a speed goal: these commands take well under a second).
+fn finishes(args: &[&str]) -> std::process::Output {
+    use std::process::{Command as Std, Stdio};
+    use std::time::{Duration, Instant};
+    let mut child = Std::new(assert_cmd::cargo::cargo_bin("trialsim"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("{args:?} did not finish in 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A hazard that is 0 in one arm where the other's is not once made the average hazard ratio's
+/// integrand infinite and the quadrature never returned (`check`, `run` and `sweep` hung).
+#[test]
+fn a_zero_hazard_ratio_does_not_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string("scenarios/ph.toml").unwrap().replace("hr = 0.7", "hr = 0");
+    assert!(text.contains("hr = 0 "));
+    let sc = dir.path().join("hr0.toml");
+    fs::write(&sc, text).unwrap();
+    let o = finishes(&["check", sc.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.path().join("o");
+    let o =
+        finishes(&["run", sc.to_str().unwrap(), "--reps", "200", "--quiet", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(v["tests"]["logrank"]["power"], 1.0, "no deaths at all in the experimental arm");
+}
