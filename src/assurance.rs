@@ -105,6 +105,11 @@ pub fn read_draws(path: &Path) -> Result<Draws, AssuranceError> {
     let mut r = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
     let header: Vec<String> = r.headers().map_err(|e| bad(e.to_string()))?.iter().map(String::from).collect();
     let cols: Vec<usize> = (0..header.len()).filter(|&i| header[i] != "draw").collect();
+    for (j, &i) in cols.iter().enumerate() {
+        if cols[..j].iter().any(|&k| header[k] == header[i]) {
+            return Err(bad(format!("column `{}` appears twice", header[i])));
+        }
+    }
     if cols.is_empty() {
         return Err(bad("no parameter columns".into()));
     }
@@ -173,6 +178,9 @@ pub struct AssuranceResult {
     pub seed: u64,
     /// Draws that made an invalid scenario (e.g. a risk ≥ 1) and were left out.
     pub invalid_draws: usize,
+    /// Why the first of them was invalid (absent when none was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invalid_reason: Option<String>,
     pub tests: Vec<TestAssurance>,
 }
 
@@ -218,6 +226,7 @@ pub fn assurance(
     let per_draw = (replicates / m as u64).max(20);
     let mut per_test = vec![Moments::default(); base.analysis.tests.len()];
     let mut invalid = 0;
+    let mut first_invalid: Option<String> = None;
     for (d, row) in draws.rows.iter().enumerate() {
         let o: Vec<Override> =
             draws.keys.iter().zip(row).map(|(k, &v)| Override { key: k.clone(), value: v }).collect();
@@ -230,13 +239,22 @@ pub fn assurance(
                     t.push(k as f64 / per_draw as f64);
                 }
             }
-            Err(_) => invalid += 1,
+            Err(e) => {
+                invalid += 1;
+                first_invalid.get_or_insert_with(|| match e.key() {
+                    Some(k) => format!("draw {d}: `{k}`: {}", e.message()),
+                    None => format!("draw {d}: {}", e.message()),
+                });
+            }
         }
         progress(d + 1, m);
     }
-    if invalid * 2 > m {
+    // An average over fewer than two draws has no spread, and one over a minority of the draws
+    // describes a different prior: refuse both, saying why the draws were invalid.
+    if invalid * 2 > m || m - invalid < 2 {
         return Err(AssuranceError::Input(format!(
-            "{invalid} of {m} parameter draws make an invalid scenario (e.g. a risk outside [0, 1)): check the distributions"
+            "{invalid} of {m} parameter draws make an invalid scenario (first, {}): check the distributions",
+            first_invalid.as_deref().unwrap_or("none")
         )));
     }
     let tests = base
@@ -265,6 +283,7 @@ pub fn assurance(
         replicates_at_point_estimate: replicates,
         seed,
         invalid_draws: invalid,
+        invalid_reason: first_invalid,
         tests,
     })
 }

@@ -100,3 +100,35 @@ fn draws_files_and_bad_input() {
         .assert()
         .code(2);
 }
+
+/// A draws file that names a column twice, or whose valid draws are fewer than two, is refused
+/// with the reason (it once used the last copy, or averaged over one draw: "36.0% ± NaN").
+#[test]
+fn repeated_columns_and_too_few_valid_draws_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "arms.experimental.causes.death.relative.hr";
+    for (i, (text, says)) in [
+        (format!("draw,{key},{key}\n0,0.7,0.8\n1,0.7,0.8\n"), format!("column `{key}` appears twice")),
+        (
+            format!("draw,{key}\n0,0.7\n1,-1\n"),
+            "1 of 2 parameter draws make an invalid scenario (first, draw 1:".to_string(),
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let f = dir.path().join(format!("d{i}.csv"));
+        fs::write(&f, text).unwrap();
+        let o = dir.path().join(format!("o{i}"));
+        let a = Command::cargo_bin("trialsim")
+            .unwrap()
+            .args(["assurance", "scenarios/ph.toml", "--quiet", "--reps", "200", "--draws"])
+            .arg(&f)
+            .arg("--out")
+            .arg(&o)
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(err.contains(says.as_str()), "case {i}: {err}");
+    }
+}

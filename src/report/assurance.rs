@@ -17,6 +17,9 @@ pub fn markdown(r: &AssuranceResult) -> String {
         r.invalid_draws,
         r.keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
     );
+    if let Some(why) = &r.invalid_reason {
+        let _ = writeln!(o, "Why draws were left out (the first): {why}.\n");
+    }
     let _ = writeln!(o, "| test | power at the point estimate | assurance (averaged over the draws) |");
     let _ = writeln!(o, "|---|---|---|");
     for t in &r.tests {

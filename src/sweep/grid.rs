@@ -45,10 +45,12 @@ pub fn parse_values(s: &str) -> Result<Vec<f64>, String> {
         if b < a {
             return Err(format!("the range {s:?} is empty (end before start)"));
         }
-        let count = ((b - a) / step + 1e-9).floor() as usize + 1;
-        if count > 100_000 {
-            return Err(format!("the range {s:?} has {count} values; at most 100000"));
+        // Counted as a float first: a huge range (0:1e300:1) overflows an integer count.
+        let count = ((b - a) / step + 1e-9).floor() + 1.0;
+        if count.is_nan() || count > 100_000.0 {
+            return Err(format!("the range {s:?} has {count:.0} values; at most 100000"));
         }
+        let count = count as usize;
         // Rounded to 12 significant digits, so that 0.1 steps give 0.3, not 0.30000000000000004.
         (0..count)
             .map(|i| format!("{:.12e}", a + i as f64 * step).parse().expect("formatted float parses"))
@@ -146,6 +148,9 @@ mod tests {
         assert!(parse_values("5:1:1").unwrap_err().contains("empty"));
         assert!(parse_values("1:5:0").is_err());
         assert!(parse_values("a,b").is_err());
+        let huge = parse_values("0:1e300:1").unwrap_err();
+        assert!(huge.contains("values; at most 100000") && !huge.contains("no values"), "{huge}");
+        assert!(parse_values("0:200000:1").unwrap_err().contains("200001 values"));
     }
 
     #[test]
