@@ -6,7 +6,10 @@ use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use tempfile::NamedTempFile;
+#[cfg(unix)]
+use std::sync::OnceLock;
+
+use tempfile::Builder;
 
 /// An I/O failure with the path it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -41,13 +44,39 @@ pub fn write_atomic_with(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let tmp = NamedTempFile::new_in(dir).map_err(ctx("creating a temporary file in", dir))?;
+    let mut builder = Builder::new();
+    builder.prefix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // tempfile makes its files 0600; a result file gets what `File::create` would give
+        // (0666 less the umask, 0644 under the usual 022), so colleagues can read it.
+        builder.permissions(fs::Permissions::from_mode(0o666 & !umask()));
+    }
+    let tmp = builder.tempfile_in(dir).map_err(ctx("creating a temporary file in", dir))?;
     let mut w = BufWriter::new(tmp);
     fill(&mut w).map_err(ctx("writing", path))?;
     let tmp = w.into_inner().map_err(|e| e.into_error()).map_err(ctx("writing", path))?;
     tmp.as_file().sync_all().map_err(ctx("syncing", path))?;
     tmp.persist(path).map_err(|e| e.error).map_err(ctx("renaming into place", path))?;
     Ok(())
+}
+
+/// The process's file-creation mask, read once from `/proc/self/status` (Linux); 022 where it
+/// cannot be read. (Reading it with umask(2) would need `libc` and briefly change it.)
+#[cfg(unix)]
+fn umask() -> u32 {
+    static UMASK: OnceLock<u32> = OnceLock::new();
+    *UMASK.get_or_init(|| {
+        fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Umask:"))
+                    .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+            })
+            .unwrap_or(0o022)
+    })
 }
 
 #[cfg(test)]
@@ -62,5 +91,18 @@ mod tests {
         write_atomic(&p, b"second").unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "second");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn result_files_honour_the_umask() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (ours, plain) = (dir.path().join("a.txt"), dir.path().join("b.txt"));
+        write_atomic(&ours, b"x").unwrap();
+        fs::write(&plain, b"x").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&ours), mode(&plain), "as File::create would make it");
+        assert_ne!(mode(&ours), 0o600);
     }
 }
