@@ -11,6 +11,21 @@ use std::sync::OnceLock;
 
 use tempfile::Builder;
 
+/// The name prefix of this crate's temporary files: what a later run may remove (a killed run
+/// leaves them behind), and nothing else.
+pub const TEMP_PREFIX: &str = ".trialsim-tmp";
+
+/// Removes this crate's temporary files left in `dir` by a killed run (never other files).
+pub fn remove_stale_temporaries(dir: &Path) {
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
 /// An I/O failure with the path it concerns.
 #[derive(Debug, thiserror::Error)]
 #[error("{action} {}: {source}", path.display())]
@@ -45,7 +60,7 @@ pub fn write_atomic_with(
         _ => Path::new("."),
     };
     let mut builder = Builder::new();
-    builder.prefix(".tmp");
+    builder.prefix(TEMP_PREFIX);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -289,3 +289,35 @@ fn a_zero_hazard_ratio_does_not_hang() {
     let v: Value = serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(v["tests"]["logrank"]["power"], 1.0, "no deaths at all in the experimental arm");
 }
+
+/// A rerun into the same directory leaves no file of an earlier run beside its own: exports it
+/// was not asked for go, this crate's stale temporary files go, and nothing else is touched. A
+/// second command writing to a directory in use is refused.
+#[test]
+fn reruns_replace_their_own_files_only_and_lock_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    run_to("scenarios/ph.toml", &out, &["--reps", "300", "--export-replicates", "--export-patients", "2"]);
+    assert!(out.join("replicates.csv").exists() && out.join("patients.csv").exists());
+    fs::write(out.join("notes.md"), "hand-written").unwrap();
+    fs::write(out.join(".trialsim-tmpAbC123"), "left by a killed run").unwrap();
+    fs::write(out.join(".tmp-not-ours"), "someone else's").unwrap();
+    run_to("scenarios/ph.toml", &out, &["--reps", "300"]);
+    let names: Vec<String> =
+        fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    for gone in ["replicates.csv", "patients.csv", ".trialsim-tmpAbC123"] {
+        assert!(!names.iter().any(|n| n == gone), "{gone} is still there: {names:?}");
+    }
+    for kept in ["notes.md", ".tmp-not-ours", "summary.json", "summary.md", "survival.svg"] {
+        assert!(names.iter().any(|n| n == kept), "{kept} is gone: {names:?}");
+    }
+    // Hold the directory's lock as a running command would.
+    let lock = fs::OpenOptions::new().write(true).open(out.join(".trialsim.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let r = run(&["run", "scenarios/ph.toml", "--reps", "300", "--quiet", "--out", out.to_str().unwrap()])
+        .code(2);
+    let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
+    assert!(err.contains("another trialsim command is writing there"), "{err}");
+    drop(lock);
+    run_to("scenarios/ph.toml", &out, &["--reps", "300"]);
+}

@@ -28,7 +28,7 @@ pub fn command(sim: &Simulate, draws: Option<PathBuf>) -> Result<(), Error> {
         }
     };
     crate::assurance::check_draws(&template, &draws)?;
-    settings.prepare_out()?;
+    let _out = settings.prepare_out()?;
     let bar = settings.progress(draws.rows.len() as u64);
     let result = settings.in_pool(|| {
         assurance(&template, &draws, settings.replicates, settings.seed, |d, _| bar.set_position(d as u64))

@@ -52,7 +52,7 @@ pub fn command(studies: &[PathBuf], req: Request) -> Result<(), Error> {
         progress: &progress,
     };
     crate::calibrate::check(&problem, &opts)?;
-    super::prepare_out(&out)?;
+    let _out = super::prepare_out(&out)?;
     let c = in_pool(req.threads, || calibrate(problem, &opts))??;
     write(&c, &out)?;
     if !quiet {

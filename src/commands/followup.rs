@@ -26,7 +26,7 @@ pub fn command(sim: &Simulate, cuts: Option<Vec<Years>>) -> Result<(), Error> {
         )));
     }
     let settings = Settings::resolve(sim, &sc.simulation, &sc.name);
-    settings.prepare_out()?;
+    let _out = settings.prepare_out()?;
     let replicates = settings.replicates;
     let bar = settings.progress(cuts.len() as u64 * replicates);
     bar.set_message(format!("{} follow-up", sc.name));

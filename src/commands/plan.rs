@@ -54,7 +54,7 @@ pub fn command(sim: &Simulate, req: Request) -> Result<(), Error> {
         template.apply(fixed)?;
         crate::plan::check(&template, &PlanOptions { fixed: fixed.clone(), ..opts.clone() })?;
     }
-    settings.prepare_out()?;
+    let _out = settings.prepare_out()?;
     let bar = settings.progress(grid.len() as u64);
     bar.set_message(format!("{} plan", base.name));
     let mut rows = Vec::new();

@@ -73,7 +73,15 @@ pub fn command(sim: &Simulate, export_replicates: bool, export_patients: Option<
             settings.replicates
         )));
     }
-    settings.prepare_out()?;
+    let _out = settings.prepare_out()?;
+    // summary.json is written last and marks a complete set: an old one goes first, so that an
+    // interrupted run never leaves it beside newer files.
+    let summary = settings.out.join("summary.json");
+    if summary.exists() {
+        std::fs::remove_file(&summary).map_err(|e| {
+            Error::failure(anyhow::Error::new(e).context(format!("removing the old {}", summary.display())))
+        })?;
+    }
     let context = format!("running {}", sim.scenario.display());
     run(&sc, &settings, export_replicates, export_patients).map_err(|e| e.context(context))?;
     settings.done();
@@ -123,14 +131,25 @@ fn run(
 
     let results = simulated.results(sc, seed);
     let plot = svg::render(&results).map_err(|m| Error::failure(anyhow::anyhow!("writing a report: {m}")))?;
-    let files: Vec<File> = vec![
-        (out.join("summary.json"), json::render(&results).into_bytes()),
-        (out.join("summary.md"), markdown::render(&results).into_bytes()),
-        (out.join("survival.svg"), plot.into_bytes()),
-    ];
-    write_files(&files)?;
+    // Exports this run was not asked for belong to an earlier run (another seed or size): they
+    // go, so that every file in the directory describes this run. Nothing else is touched.
+    for (asked, name) in [(export_replicates, "replicates.csv"), (export_patients.is_some(), "patients.csv")]
+    {
+        let path = out.join(name);
+        if !asked && path.exists() {
+            std::fs::remove_file(&path).map_err(|e| {
+                Error::failure(anyhow::Error::new(e).context(format!("removing the old {}", path.display())))
+            })?;
+        }
+    }
     if let Some(k) = export_patients {
         write_atomic_with(&out.join("patients.csv"), |w| csv_report::write_patients(w, sc, seed, k))?;
     }
-    Ok(())
+    // summary.json last: when it is there, the whole set is.
+    let files: Vec<File> = vec![
+        (out.join("survival.svg"), plot.into_bytes()),
+        (out.join("summary.md"), markdown::render(&results).into_bytes()),
+        (out.join("summary.json"), json::render(&results).into_bytes()),
+    ];
+    write_files(&files)
 }

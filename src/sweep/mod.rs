@@ -172,13 +172,7 @@ pub fn run_sweep(
     })?;
     // A killed run may leave the atomic writer's temporary files behind: never a point record
     // (those are renamed into place whole), so they can go.
-    if let Ok(entries) = std::fs::read_dir(&points_dir) {
-        for e in entries.flatten() {
-            if e.file_name().to_string_lossy().starts_with(".tmp") {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-    }
+    crate::io::remove_stale_temporaries(&points_dir);
     write_atomic(
         &out.join("sweep.json"),
         (serde_json::to_string_pretty(&manifest).expect("serialises") + "\n").as_bytes(),
