@@ -321,3 +321,19 @@ fn reruns_replace_their_own_files_only_and_lock_the_directory() {
     drop(lock);
     run_to("scenarios/ph.toml", &out, &["--reps", "300"]);
 }
+
+/// A file larger than any scenario is refused before it is read (a 64 MB file of unknown keys
+/// once took 1.6 GB of memory).
+#[test]
+fn an_oversized_scenario_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("big.toml");
+    let mut text = fs::read_to_string("scenarios/ph.toml").unwrap();
+    while text.len() <= 1 << 20 {
+        text.push_str("# padding padding padding padding padding padding padding padding padding\n");
+    }
+    fs::write(&sc, text).unwrap();
+    let r = run(&["check", sc.to_str().unwrap()]).code(2);
+    let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
+    assert!(err.contains("a scenario has at most 1048576"), "{err}");
+}

@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 
 use super::raw::RawScenario;
 use super::validate::{self, Ctx};
-use super::{Scenario, ScenarioError};
+use super::{ErrorKind, Scenario, ScenarioError};
+
+/// The largest scenario file read: the shipped ones are a few kilobytes; a 64 MB file of unknown
+/// keys once took 1.6 GB of memory before it was rejected.
+pub const MAX_BYTES: u64 = 1 << 20;
 
 #[derive(Debug)]
 pub struct Document {
@@ -17,8 +21,13 @@ pub struct Document {
 }
 
 impl Document {
-    /// Reads and parses a scenario file (syntax, types and unknown keys are checked here).
+    /// Reads and parses a scenario file (syntax, types and unknown keys are checked here). A file
+    /// over [`MAX_BYTES`] is refused before it is read.
     pub fn load(path: &Path) -> Result<Document, ScenarioError> {
+        let bytes = std::fs::metadata(path).map_err(|e| ScenarioError::unreadable(path, &e))?.len();
+        if bytes > MAX_BYTES {
+            return Err(ScenarioError::new(path, ErrorKind::TooLarge { bytes, limit: MAX_BYTES }));
+        }
         let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::unreadable(path, &e))?;
         Document::parse(&text, path)
     }
