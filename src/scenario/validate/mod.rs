@@ -119,6 +119,9 @@ pub fn parse(text: &str, path: &Path) -> Result<raw::RawScenario> {
         // An integer beyond TOML's range: say the range.
         let message = if message.starts_with("invalid value: integer") {
             format!("{message} from {} to {}", i64::MIN, i64::MAX)
+        } else if value_missing(text, span.start) {
+            // TOML reads `n =` with nothing after it as an unquoted string.
+            "missing value after `=` (a number, a \"quoted string\", a [list] or an { inline table })".into()
         } else {
             message
         };
@@ -129,6 +132,18 @@ pub fn parse(text: &str, path: &Path) -> Result<raw::RawScenario> {
             key_at(text, span.start),
             ErrorKind::Syntax { message },
         )
+    })
+}
+
+/// Whether the line holding byte `offset` is `key =` with nothing (or only a comment) after `=`.
+fn value_missing(text: &str, offset: usize) -> bool {
+    let start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or("");
+    line.split_once('=').is_some_and(|(key, rest)| {
+        !key.trim().is_empty() && !key.contains('"') && {
+            let rest = rest.trim();
+            rest.is_empty() || rest.starts_with('#')
+        }
     })
 }
 
@@ -251,6 +266,14 @@ horizons = [1, 2]
 
     pub fn names(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_key_without_a_value_says_so() {
+        let e = error(&edited(3, "n ="));
+        let ErrorKind::Syntax { message } = e.kind() else { panic!("{e}") };
+        assert!(message.starts_with("missing value after `=`"), "{e}");
+        assert_eq!(e.line_column().map(|(l, _)| l), Some(3), "{e}");
     }
 
     #[test]
