@@ -183,6 +183,18 @@ impl Fields<'_> {
         Ok(())
     }
 
+    /// Only a count can split the events of other cells.
+    fn no_split(&self) -> Result<()> {
+        if self.role == Role::Split {
+            return Err(self.ctx.err(
+                self.t.role.as_ref().map_or(0..0, |r| r.span()),
+                self.key("role"),
+                "only a count can split",
+            ));
+        }
+        Ok(())
+    }
+
     /// A field that this kind does not have.
     fn forbid(&self, field: &str, present: bool, span: Option<Range<usize>>) -> Result<()> {
         if present {
@@ -278,13 +290,7 @@ fn kaplan_meier(f: &Fields) -> Result<TargetKind> {
             format!("expected a probability in [0, 1], found {}", f.value),
         ));
     }
-    if f.role == Role::Split {
-        return Err(f.ctx.err(
-            f.t.role.as_ref().map_or(0..0, |r| r.span()),
-            f.key("role"),
-            "only a count can split",
-        ));
-    }
+    f.no_split()?;
     f.check_ci(0.0, 1.0)?;
     for (field, present) in [
         ("causes", f.t.causes.is_some()),
@@ -319,13 +325,7 @@ fn hazard_ratio(f: &Fields) -> Result<TargetKind> {
             format!("expected a hazard ratio > 0, found {}", f.value),
         ));
     }
-    if f.role == Role::Split {
-        return Err(f.ctx.err(
-            f.t.role.as_ref().map_or(0..0, |r| r.span()),
-            f.key("role"),
-            "only a count can split",
-        ));
-    }
+    f.no_split()?;
     f.check_ci(f64::MIN_POSITIVE, f64::MAX)?;
     for (field, present) in [
         ("arm", f.t.arm.is_some()),
