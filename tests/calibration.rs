@@ -361,7 +361,8 @@ fn bad_calibrate_arguments_exit_2_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(dir.path(), "s.toml", &two_arm(400, &[10.0, 30.0, 20.0, 20.0], TRUTH, ""));
     let out = dir.path().join("out");
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
+        (&[p.to_str().unwrap(), p.to_str().unwrap()], "both named"),
         (&[p.to_str().unwrap(), "--bootstrap", "1"], "--bootstrap"),
         (&[p.to_str().unwrap(), "--reps", "0"], "--reps"),
         (&["scenarios/ph.toml"], "no [calibrate] table"),

@@ -120,7 +120,8 @@ impl Problem {
         let mut seen = std::collections::BTreeSet::new();
         for st in &studies {
             if !seen.insert(st.name().to_string()) {
-                return Err(CalibrateError::Fit(format!(
+                // Bad input (the files given), not a failed fit: exit 2.
+                return Err(CalibrateError::Argument(format!(
                     "two study files are both named `{}`: each study needs its own name",
                     st.name()
                 )));
