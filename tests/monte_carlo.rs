@@ -325,7 +325,7 @@ horizons = [2, 4]
 
 #[test]
 fn astis_truth_reproduces_the_published_proportions() {
-    // The hand-set ASTIS scenario against STUDIES.md's cumulative event proportions.
+    // The hand-set ASTIS scenario against the published cumulative event proportions (docs/studies.md).
     let sc = scenario("astis.toml");
     let t = Truth::compute(&sc);
     let events = |arm: &str, i: usize| 1.0 - t.survival.iter().find(|c| c.arm == arm).unwrap().values[i];
