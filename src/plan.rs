@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::engine::{Layout, Run, simulate};
 use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{ScenarioError, Sides};
-use crate::stats::normal::{self, Z_975_ROUNDED};
+use crate::stats::normal::{self, Z_975};
 use crate::summary::{Proportion, Summary};
 use crate::truth::Truth;
 
@@ -37,7 +37,11 @@ pub struct Evaluation {
 #[derive(Debug, Clone, Serialize)]
 pub struct Answer {
     pub test: String,
-    /// The smallest value reaching the target; None when out of reach in the range.
+    /// Whether power falls as the key grows (a hazard ratio, a risk): then the answer is the
+    /// largest value reaching the target, not the smallest.
+    pub falling: bool,
+    /// The smallest value reaching the target (the largest when `falling`); None when out of
+    /// reach in the range.
     pub value: Option<f64>,
     /// Monte Carlo interval of the answer.
     pub interval: Option<(f64, f64)>,
@@ -223,80 +227,27 @@ pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, Plan
         tests: tests.clone(),
         lo_limit,
     };
-    let round = |x: f64| if integer { x.round() } else { x };
-    let tol = |x: f64| (0.005 * x.abs()).max(1e-9);
     let mut answers = Vec::new();
     for (ti, test) in tests.iter().enumerate() {
-        let reaches = |c: &mut Curve, x: f64, shift: f64| -> Result<bool, PlanError> {
-            let (p, se) = c.eval(x)?[ti];
-            Ok(p + shift * se >= opts.target)
-        };
-        // Bracket around the scenario's own value.
-        let start = round(x0.clamp(lo_limit, hi_limit));
-        let (mut lo, mut hi) = (None, None);
-        if reaches(&mut curve, start, 0.0)? {
-            hi = Some(start);
-            let mut x = start;
-            while x > lo_limit {
-                x = round((x / 1.5).max(lo_limit));
-                if reaches(&mut curve, x, 0.0)? {
-                    hi = Some(x);
-                } else {
-                    lo = Some(x);
-                    break;
-                }
-            }
-        } else {
-            lo = Some(start);
-            let mut x = start;
-            while x < hi_limit {
-                x = round((x * 1.5).min(hi_limit));
-                if reaches(&mut curve, x, 0.0)? {
-                    hi = Some(x);
-                    break;
-                }
-                lo = Some(x);
+        let limits = Limits { lo: lo_limit, hi: hi_limit, integer };
+        let mut found = find(&mut curve, ti, x0, limits, opts, false)?;
+        // Power that falls as the key grows (a hazard ratio, a transplant risk): the rising
+        // search finds nothing, or every value down to the lower end. Then the answer is the
+        // largest value reaching the target, found on the mirrored range.
+        if found.value.is_none() || found.at_lower_end {
+            let start = limits.round(x0.clamp(lo_limit, hi_limit));
+            let p_start = curve.eval(start)?[ti].0;
+            let p_low = curve.eval(lo_limit)?[ti].0;
+            if p_low > p_start {
+                found = find(&mut curve, ti, x0, limits, opts, true)?;
             }
         }
-        let (value, interval, note) = match (lo, hi) {
-            (_, None) => {
-                let best = curve
-                    .cache
-                    .iter()
-                    .map(|(k, v)| (f64::from_bits(*k), v[ti].0))
-                    .fold((f64::NAN, -1.0), |b, (x, p)| if p > b.1 { (x, p) } else { b });
-                let note = format!(
-                    "out of reach: power stays below {} for {} in [{lo_limit}, {hi_limit}] (highest {:.1}% at {})",
-                    opts.target,
-                    opts.key,
-                    100.0 * best.1,
-                    best.0
-                );
-                (None, None, note)
-            }
-            (None, Some(h)) => {
-                (Some(h), None, format!("reached already at the lower end of the range ({h})"))
-            }
-            (Some(l), Some(h)) => {
-                let v = bisect(l, h, integer, tol(h), |x| reaches(&mut curve, x, 0.0))?;
-                // The MC interval: where the target is within ±1.96 SE of the power.
-                let optimistic =
-                    lower_end(&mut curve, l, v, integer, tol(v), |c, x| reaches(c, x, Z_975_ROUNDED))?;
-                let pessimistic = upper_end(&mut curve, v, hi_limit, integer, tol(v), |c, x| {
-                    reaches(c, x, -Z_975_ROUNDED)
-                })?;
-                let note = match pessimistic {
-                    Some(_) => String::new(),
-                    None => "the upper end of the interval is beyond the range".to_string(),
-                };
-                (Some(v), Some((optimistic, pessimistic.unwrap_or(f64::INFINITY))), note)
-            }
-        };
+        let Found { value, interval, note, falling, .. } = found;
         let (power, power_se) = match value {
             Some(v) => curve.eval(v)?[ti],
             None => (f64::NAN, f64::NAN),
         };
-        let schoenfeld = schoenfeld_answer(template, opts, &base, integer, lo_limit, hi_limit)?;
+        let schoenfeld = schoenfeld_answer(template, opts, &base, integer, lo_limit, hi_limit, falling)?;
         let mut points: Vec<Evaluation> = curve
             .cache
             .iter()
@@ -305,6 +256,7 @@ pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, Plan
         points.sort_by(|a, b| a.value.total_cmp(&b.value));
         answers.push(Answer {
             test: test.clone(),
+            falling,
             value,
             interval,
             power,
@@ -315,6 +267,136 @@ pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, Plan
         });
     }
     Ok(answers)
+}
+
+/// The searched range of the key.
+#[derive(Clone, Copy)]
+struct Limits {
+    lo: f64,
+    hi: f64,
+    integer: bool,
+}
+
+impl Limits {
+    fn round(self, x: f64) -> f64 {
+        if self.integer { x.round() } else { x }
+    }
+
+    /// The key's value at search coordinate `s`: `s` itself, or its mirror image in the range
+    /// (lo + hi − s) when power falls as the key grows, so that the search always sees rising
+    /// power and looks for the smallest `s`, the largest value.
+    fn value(self, s: f64, falling: bool) -> f64 {
+        if falling { self.round(self.lo + self.hi - s) } else { s }
+    }
+}
+
+/// One test's search result, in the key's own values.
+struct Found {
+    value: Option<f64>,
+    interval: Option<(f64, f64)>,
+    note: String,
+    falling: bool,
+    /// The target was reached already at the search's first end (no bracket below it).
+    at_lower_end: bool,
+}
+
+/// Brackets from the scenario's own value (×1.5 up or ÷1.5 down), bisects, and finds the Monte
+/// Carlo interval, on the search coordinate of [`Limits::value`].
+fn find(
+    curve: &mut Curve,
+    ti: usize,
+    x0: f64,
+    limits: Limits,
+    opts: &PlanOptions,
+    falling: bool,
+) -> Result<Found, PlanError> {
+    let Limits { lo: lo_limit, hi: hi_limit, integer } = limits;
+    let tol = |x: f64| (0.005 * x.abs()).max(1e-9);
+    let reaches = |c: &mut Curve, s: f64, shift: f64| -> Result<bool, PlanError> {
+        let (p, se) = c.eval(limits.value(s, falling))?[ti];
+        Ok(p + shift * se >= opts.target)
+    };
+    let start = limits.round(limits.value(x0, falling).clamp(lo_limit, hi_limit));
+    let (mut lo, mut hi) = (None, None);
+    if reaches(curve, start, 0.0)? {
+        hi = Some(start);
+        let mut x = start;
+        while x > lo_limit {
+            x = limits.round((x / 1.5).max(lo_limit));
+            if reaches(curve, x, 0.0)? {
+                hi = Some(x);
+            } else {
+                lo = Some(x);
+                break;
+            }
+        }
+    } else {
+        lo = Some(start);
+        let mut x = start;
+        while x < hi_limit {
+            x = limits.round((x * 1.5).min(hi_limit));
+            if reaches(curve, x, 0.0)? {
+                hi = Some(x);
+                break;
+            }
+            lo = Some(x);
+        }
+    }
+    let direction = if falling { "falls" } else { "rises" };
+    let (first_end, last_end) = if falling { ("upper", "lower") } else { ("lower", "upper") };
+    let at = |s: f64| limits.value(s, falling);
+    let found = match (lo, hi) {
+        (_, None) => {
+            let best = curve
+                .cache
+                .iter()
+                .map(|(k, v)| (f64::from_bits(*k), v[ti].0))
+                .fold((f64::NAN, -1.0), |b, (x, p)| if p > b.1 { (x, p) } else { b });
+            let note = format!(
+                "out of reach: power stays below {} for {} in [{lo_limit}, {hi_limit}] (highest {:.1}% at {})",
+                opts.target,
+                opts.key,
+                100.0 * best.1,
+                best.0
+            );
+            Found { value: None, interval: None, note, falling, at_lower_end: false }
+        }
+        (None, Some(h)) => Found {
+            value: Some(at(h)),
+            interval: None,
+            note: format!("reached already at the {first_end} end of the range ({})", at(h)),
+            falling,
+            at_lower_end: true,
+        },
+        (Some(l), Some(h)) => {
+            let v = bisect(l, h, integer, tol(at(h)), |x| reaches(curve, x, 0.0))?;
+            // The MC interval: where the target is within ±1.96 SE of the power.
+            let optimistic = lower_end(curve, l, v, integer, tol(at(v)), |c, x| reaches(c, x, Z_975))?;
+            let pessimistic =
+                upper_end(curve, v, hi_limit, integer, tol(at(v)), |c, x| reaches(c, x, -Z_975))?;
+            let mut note = match pessimistic {
+                Some(_) => String::new(),
+                None => format!("the {last_end} end of the interval is beyond the range"),
+            };
+            if falling {
+                note = [
+                    format!("power {direction} as {} grows: the largest value reaching the target", opts.key),
+                    note,
+                ]
+                .into_iter()
+                .filter(|n| !n.is_empty())
+                .collect::<Vec<_>>()
+                .join("; ");
+            }
+            let interval = if falling {
+                (pessimistic.map_or(f64::NEG_INFINITY, at), at(optimistic))
+            } else {
+                (optimistic, pessimistic.unwrap_or(f64::INFINITY))
+            };
+            Found { value: Some(at(v)), interval: Some(interval), note, falling, at_lower_end: false }
+        }
+    };
+    Ok(found)
 }
 
 /// Smallest x ≤ v with pred, a weaker condition than the one v satisfies: walks down from the
@@ -374,13 +456,16 @@ fn schoenfeld_answer(
     integer: bool,
     lo_limit: f64,
     hi_limit: f64,
+    falling: bool,
 ) -> Result<Option<f64>, PlanError> {
     let comp = base.comparison.expect("checked: two arms");
+    let limits = Limits { lo: lo_limit, hi: hi_limit, integer };
     let total: usize = base.arms.iter().map(|a| a.allocation).sum();
     let p = base.arms[comp.experimental].allocation as f64 / total as f64;
-    let power = |x: f64| -> Result<f64, PlanError> {
+    // On the search coordinate, as the simulated search: rising power.
+    let power = |s: f64| -> Result<f64, PlanError> {
         let mut o = opts.fixed.clone();
-        o.push(Override { key: opts.key.clone(), value: x });
+        o.push(Override { key: opts.key.clone(), value: limits.value(s, falling) });
         let (sc, _) = template.apply(&o)?;
         Ok(schoenfeld_power(&Truth::compute(&sc), p, sc.analysis.alpha, sc.analysis.sides))
     };
@@ -388,7 +473,7 @@ fn schoenfeld_answer(
         return Ok(None);
     }
     if power(lo_limit)? >= opts.target {
-        return Ok(Some(lo_limit));
+        return Ok(Some(limits.value(lo_limit, falling)));
     }
     let (mut lo, mut hi) = (lo_limit, hi_limit);
     while hi - lo > if integer { 1.0 } else { 1e-3 * hi } {
@@ -402,7 +487,7 @@ fn schoenfeld_answer(
             lo = mid;
         }
     }
-    Ok(Some(hi))
+    Ok(Some(limits.value(hi, falling)))
 }
 
 #[cfg(test)]

@@ -78,3 +78,31 @@ fn bad_plans_exit_2_and_write_nothing() {
         assert!(!out.exists());
     }
 }
+
+/// Power that falls as the key grows (the late hazard ratio): the search covers the stated range
+/// and answers with the largest value reaching the target. It once simulated only 0.7 and above
+/// and said "out of reach in [0.3, 0.9]", though power at 0.3 is near 100%.
+#[test]
+fn a_hazard_ratio_is_planned_as_the_largest_value_reaching_the_target() {
+    let t = Template::from_path(Path::new("scenarios/ph.toml")).unwrap();
+    let key = "arms.experimental.causes.death.relative.hr";
+    let mut o = options(key, 0.8, 1000);
+    o.range = Some((0.3, 0.9));
+    let a = &plan(&t, &o).unwrap()[0];
+    assert!(a.falling, "{a:?}");
+    let v = a.value.unwrap_or_else(|| panic!("reachable within [0.3, 0.9]: {a:?}"));
+    assert!((0.3..0.7).contains(&v), "{v}");
+    let at = |x: f64| a.curve.iter().find(|e| e.value == x).map(|e| e.power);
+    assert!(at(v).unwrap() >= 0.8, "{a:?}");
+    // The curve reached below 0.7, and power falls along it.
+    assert!(a.curve.iter().any(|e| e.value < 0.7 && e.power >= 0.8), "{:?}", a.curve);
+    let larger: Vec<f64> = a.curve.iter().filter(|e| e.value > v).map(|e| e.power).collect();
+    assert!(
+        larger.iter().all(|&p| p < 0.8),
+        "every larger value evaluated is below the target: {:?}",
+        a.curve
+    );
+    let (lo, hi) = a.interval.expect("interval");
+    assert!(lo <= v && v <= hi, "{lo} {v} {hi}");
+    assert!(a.note.contains("largest"), "{}", a.note);
+}

@@ -16,6 +16,7 @@ use crate::sweep::Axis;
 fn answer_json(a: &Answer) -> Value {
     json!({
         "test": a.test,
+        "falling": a.falling,
         "value": a.value,
         "interval": a.interval.map(|(l, h)| [l, h]),
         "power": a.power,
@@ -42,7 +43,12 @@ fn show(x: Option<f64>) -> String {
 
 pub fn markdown(name: &str, key: &str, target: f64, answers: &[Answer]) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "# {name} — smallest `{key}` for {:.0}% power\n", 100.0 * target);
+    let which = match (answers.iter().any(|a| a.falling), answers.iter().all(|a| a.falling)) {
+        (false, _) => "smallest",
+        (true, true) => "largest",
+        (true, false) => "smallest (largest where power falls as it grows)",
+    };
+    let _ = writeln!(o, "# {name} — {which} `{key}` for {:.0}% power\n", 100.0 * target);
     let _ = writeln!(
         o,
         "| test | `{key}` | Monte Carlo interval | power there | Schoenfeld (PH at the average HR) | note |"
