@@ -4,7 +4,7 @@
 
 use plotters::prelude::*;
 
-use crate::stats::normal::Z_975_ROUNDED;
+use crate::stats::normal::Z_975;
 
 pub const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
@@ -73,10 +73,7 @@ impl LineChart {
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
                 chart
                     .draw_series(s.points.iter().map(|&(x, y, se)| {
-                        PathElement::new(
-                            vec![(x, y - Z_975_ROUNDED * se), (x, y + Z_975_ROUNDED * se)],
-                            c.stroke_width(2),
-                        )
+                        PathElement::new(vec![(x, y - Z_975 * se), (x, y + Z_975 * se)], c.stroke_width(2))
                     }))
                     .map_err(|x| e(&x))?;
                 chart

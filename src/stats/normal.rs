@@ -8,10 +8,6 @@ use statrs::distribution::{ContinuousCDF, Normal};
 /// z₀.₉₇₅ = Φ⁻¹(0.975), the two-sided 95% normal quantile, to f64 precision.
 pub const Z_975: f64 = 1.959_963_984_540_054;
 
-/// The rounded 1.96 of the Monte Carlo bands in plans and charts. Kept apart from [`Z_975`]
-/// because those shipped figures were made with it; unifying them changes output bytes.
-pub const Z_975_ROUNDED: f64 = 1.96;
-
 /// Φ(x).
 pub fn cdf(x: f64) -> f64 {
     0.5 * libm::erfc(-x / std::f64::consts::SQRT_2)
