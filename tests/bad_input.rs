@@ -162,6 +162,24 @@ const CASES: &[Case] = &[
         expect: &["`targets[1]`", "count some of the same patients", "role = \"check\""],
     },
     Case {
+        name: "the same hazard ratio fitted twice",
+        edit: Some((
+            24,
+            "horizons = [1, 2]\n[[targets]]\nname = \"a\"\nkind = \"hazard_ratio\"\nendpoint = \"efs\"\nafter = 1\nvalue = 0.35\nci = [0.16, 0.74]\n[[targets]]\nname = \"b\"\nkind = \"hazard_ratio\"\nendpoint = \"efs\"\nafter = 1\nvalue = 0.34\nci = [0.16, 0.74]",
+        )),
+        line: 32,
+        expect: &["`targets[1]`", "`b` and `a` are the same figure", "role = \"check\""],
+    },
+    Case {
+        name: "survival and failure at one time fitted both",
+        edit: Some((
+            24,
+            "horizons = [1, 2]\n[[targets]]\nname = \"s\"\nkind = \"survival\"\narm = \"hsct\"\nendpoint = \"efs\"\ntime = 1\nvalue = 0.8\nci = [0.7, 0.9]\n[[targets]]\nname = \"f\"\nkind = \"failure\"\narm = \"hsct\"\nendpoint = \"efs\"\ntime = 1\nvalue = 0.2\nci = [0.1, 0.3]",
+        )),
+        line: 33,
+        expect: &["`targets[1]`", "`f` and `s` are the same figure"],
+    },
+    Case {
         name: "illness–death factor names a cause the arm lacks",
         edit: Some((
             16,
@@ -187,7 +205,23 @@ const CASES: &[Case] = &[
             ),
         )),
         line: 18,
-        expect: &["`arms.hsct.after.organ_failure.disease_death`", "a hazard multiplier ≥ 0", "-1"],
+        expect: &[
+            "`arms.hsct.after.organ_failure.disease_death`",
+            "a hazard multiplier from 0 to 1000",
+            "-1",
+        ],
+    },
+    Case {
+        name: "illness–death factor too large for the truth's state equations",
+        edit: Some((
+            16,
+            concat!(
+                "organ_failure = { relative = { to = \"cyc\", hr = 0.5 } }\n",
+                "[arms.hsct.after.organ_failure]\ndisease_death = 1e6"
+            ),
+        )),
+        line: 18,
+        expect: &["`arms.hsct.after.organ_failure.disease_death`", "from 0 to 1000", "1000000"],
     },
     Case {
         name: "unknown key",

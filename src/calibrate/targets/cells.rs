@@ -17,6 +17,48 @@ fn overlaps(a: &TargetKind, b: &TargetKind) -> bool {
     }
 }
 
+/// Two fitted normal terms (a probability or a hazard ratio) that describe the same figure: the
+/// same arm, endpoint and time (survival and failure at one time are one figure), or the same
+/// endpoint and period. The likelihood would count it twice.
+fn same_figure(a: &TargetKind, b: &TargetKind) -> bool {
+    match (a, b) {
+        (
+            TargetKind::Survival { arm: aa, endpoint: ea, time: ta, .. },
+            TargetKind::Survival { arm: ab, endpoint: eb, time: tb, .. },
+        ) => aa == ab && ea == eb && ta == tb,
+        (
+            TargetKind::HazardRatio { endpoint: ea, after: ta, .. },
+            TargetKind::HazardRatio { endpoint: eb, after: tb, .. },
+        ) => ea == eb && ta == tb,
+        _ => false,
+    }
+}
+
+/// Each fitted probability and hazard ratio enters the likelihood once (a duplicate once halved
+/// the variance of the late hazard ratio's estimate).
+pub(super) fn normal_terms_are_distinct(
+    ctx: &Ctx,
+    targets: &[Target],
+    spans: &[Range<usize>],
+) -> Result<(), ScenarioError> {
+    let fitted: Vec<usize> = (0..targets.len())
+        .filter(|&i| targets[i].role == Role::Fit && group(&targets[i].kind).is_none())
+        .collect();
+    for (x, &i) in fitted.iter().enumerate() {
+        if let Some(&j) = fitted[..x].iter().find(|&&j| same_figure(&targets[i].kind, &targets[j].kind)) {
+            return Err(ctx.err(
+                spans[i].clone(),
+                format!("targets[{i}]"),
+                format!(
+                    "`{}` and `{}` are the same figure (same arm, endpoint and time, or the same hazard-ratio period); the likelihood counts each patient once: fit it once and mark the other role = \"check\"",
+                    targets[i].name, targets[j].name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The group of a count: (arm, endpoint, patients).
 pub fn group(kind: &TargetKind) -> Option<(usize, usize, usize)> {
     match kind {

@@ -145,5 +145,6 @@ fn targets(ctx: &Ctx, raw: &S<Vec<S<raw::RawTarget>>>, names: &Names) -> Result<
         spans.push(t.span());
     }
     cells::cells_are_disjoint(ctx, &out, &spans)?;
+    cells::normal_terms_are_distinct(ctx, &out, &spans)?;
     Ok(out)
 }

@@ -24,7 +24,7 @@ pub(super) fn simulation(ctx: &Ctx, raw: Option<&raw::RawSimulation>) -> Result<
 pub(super) fn design(ctx: &Ctx, whole: &S<raw::RawDesign>) -> Result<Design> {
     let d = whole.get_ref();
     let n = ctx.integer(&d.n, "design.n", 2, MAX_PATIENTS)? as usize;
-    let accrual = accrual(ctx, &d.accrual)?;
+    let accrual = accrual(ctx, &d.accrual, n)?;
     let c = d.cut.get_ref();
     let cut = Cut {
         calendar: c
@@ -74,11 +74,36 @@ pub(super) fn design(ctx: &Ctx, whole: &S<raw::RawDesign>) -> Result<Design> {
     Ok(Design { n, block_size: 0, accrual, cut })
 }
 
-fn accrual(ctx: &Ctx, whole: &S<raw::RawAccrual>) -> Result<Accrual> {
+/// The longest accrual, in time units. Beyond it the expected events (an integral over the
+/// accrual period) lose the little mass they have (0 expected against 500 simulated at a
+/// duration of 10³⁰⁰), and no trial recruits for a million years, months or days.
+pub const MAX_ACCRUAL: f64 = 1e6;
+
+/// Time to recruit n patients at piecewise-constant rates (patients per time unit) changing at
+/// `breaks`; +∞ when they never add up to n.
+fn time_to_accrue(breaks: &[f64], rates: &[f64], n: usize) -> f64 {
+    let (mut t, mut left) = (0.0, n as f64);
+    for (i, &r) in rates.iter().enumerate() {
+        let end = breaks.get(i).copied().unwrap_or(f64::INFINITY);
+        if r > 0.0 && r * (end - t) >= left {
+            return t + left / r;
+        }
+        left -= r * (end - t);
+        t = end;
+    }
+    f64::INFINITY
+}
+
+fn accrual(ctx: &Ctx, whole: &S<raw::RawAccrual>, n: usize) -> Result<Accrual> {
     let a = whole.get_ref();
     Ok(match (&a.duration, &a.breaks, &a.rates) {
         (Some(dur), None, None) => Accrual::Uniform {
-            duration: ctx.number(dur, "design.accrual.duration", "a positive duration", |x| x > 0.0)?,
+            duration: ctx.number(
+                dur,
+                "design.accrual.duration",
+                &format!("a positive duration up to {MAX_ACCRUAL:e} time units"),
+                |x| x > 0.0 && x <= MAX_ACCRUAL,
+            )?,
         },
         (None, breaks, Some(rates)) => {
             let b = match breaks {
@@ -91,6 +116,16 @@ fn accrual(ctx: &Ctx, whole: &S<raw::RawAccrual>) -> Result<Accrual> {
                     rates.span(),
                     "design.accrual.rates",
                     "the last accrual rate must be > 0, or the trial never fills",
+                ));
+            }
+            let t = time_to_accrue(&b, &r, n);
+            if t > MAX_ACCRUAL {
+                return Err(ctx.err(
+                    rates.span(),
+                    "design.accrual.rates",
+                    format!(
+                        "these rates take {t:e} time units to recruit n = {n}: expected at most {MAX_ACCRUAL:e}"
+                    ),
                 ));
             }
             Accrual::Piecewise { breaks: b, rates: r }
@@ -213,6 +248,7 @@ pub(super) fn allocation(ctx: &Ctx, whole: &S<raw::RawDesign>, mut arms: Vec<Arm
 #[cfg(test)]
 mod tests {
     use super::super::fixture::*;
+    use super::time_to_accrue;
     use crate::scenario::error::{ErrorKind, Namespace};
 
     #[test]
@@ -233,6 +269,22 @@ mod tests {
             "design.accrual.breaks[1]",
             (7, 26),
         );
+    }
+
+    #[test]
+    fn accrual_longer_than_a_million_time_units() {
+        assert_error(
+            &edited(7, "accrual = { duration = 1e300 }"),
+            out_of_range("a positive duration up to 1e6 time units", "1e300"),
+            "design.accrual.duration",
+            (7, 24),
+        );
+        // n = 100 at 1e-300 per time unit: 1e302 time units.
+        let e = error(&edited(7, "accrual = { rates = [1e-300] }"));
+        assert_eq!(e.key(), Some("design.accrual.rates"), "{e}");
+        assert!(e.to_string().contains("to recruit n = 100: expected at most 1e6"), "{e}");
+        assert_eq!(time_to_accrue(&[1.0], &[10.0, 50.0], 100), 1.0 + 90.0 / 50.0);
+        assert_eq!(time_to_accrue(&[], &[0.0], 100), f64::INFINITY);
     }
 
     #[test]

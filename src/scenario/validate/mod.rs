@@ -59,10 +59,15 @@ impl Ctx<'_> {
         self.fail(span, key, ErrorKind::OutOfRange { expected: expected.into(), found: found.to_string() })
     }
 
-    /// A finite number satisfying `ok`, else an error saying `expected`.
+    /// A finite number satisfying `ok`, else an error saying `expected` (and the number found,
+    /// in exponent form when it is huge or tiny: `1e300`, not three hundred digits).
     pub fn number(&self, v: &S<f64>, key: &str, expected: &str, ok: impl Fn(f64) -> bool) -> Result<f64> {
         let x = *v.get_ref();
-        if x.is_finite() && ok(x) { Ok(x) } else { Err(self.out_of_range(v.span(), key, expected, x)) }
+        if x.is_finite() && ok(x) {
+            Ok(x)
+        } else {
+            Err(self.out_of_range(v.span(), key, expected, readable(x)))
+        }
     }
 
     pub fn integer(&self, v: &S<i64>, key: &str, lo: i64, hi: i64) -> Result<i64> {
@@ -103,6 +108,15 @@ impl Ctx<'_> {
         } else {
             Err(self.fail(v.span(), key, ErrorKind::BadName { found: s.clone() }))
         }
+    }
+}
+
+/// A number as a message shows it: plain when of moderate size, in exponent form otherwise.
+fn readable(x: f64) -> String {
+    if x.is_finite() && x != 0.0 && !(1e-4..1e9).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
     }
 }
 
