@@ -19,7 +19,7 @@ pub mod targets;
 use std::path::PathBuf;
 
 use crate::scenario::{Scenario, ScenarioError};
-pub use bootstrap::{BootstrapSummary, ParameterSpread, bootstrap};
+pub use bootstrap::{BootstrapSummary, ParameterSpread, Scale, bootstrap, near_bound};
 pub use fit::{Fit, LikelihoodRatio, SeparateFit, fit, likelihood_ratio};
 pub use follow_up::{DesignFollowUp, design_follow_up};
 pub use predictive::{

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::chart::PALETTE;
 use crate::calibrate::curves::{Curve, curves};
+use crate::calibrate::near_bound;
 use crate::calibrate::{Calibration, Problem};
 
 fn finite(x: f64) -> Value {
@@ -22,6 +23,7 @@ pub fn json(c: &Calibration) -> String {
     let mut parameters = serde_json::Map::new();
     for (j, par) in p.params.iter().enumerate() {
         let b = &c.bootstrap.parameters[j];
+        let a = Agreement::of(c, j);
         let keys: serde_json::Map<String, Value> = p
             .studies
             .iter()
@@ -38,7 +40,13 @@ pub fn json(c: &Calibration) -> String {
                 "bounds": [par.lower, par.upper],
                 "at_bound": near_bound(c.fit.estimate[j], par.lower, par.upper),
                 "keys": keys,
-                "bootstrap": { "mean": finite(b.mean), "sd": finite(b.sd), "interval": [finite(b.lower), finite(b.upper)] },
+                "bootstrap": {
+                    "mean": finite(b.mean), "sd": finite(b.sd), "interval": [finite(b.lower), finite(b.upper)],
+                    "scale": b.scale, "se_on_scale": finite(a.se), "sd_on_scale": finite(a.sd),
+                    "sd_over_se": finite(a.ratio()), "sd_on_scale_all_draws": finite(b.sd_on_scale_all),
+                    "at_bound": finite(b.at_bound), "exempt": a.exempt,
+                    "agrees": !a.exempt && a.agrees(),
+                },
             }),
         );
     }
@@ -96,9 +104,39 @@ pub fn json(c: &Calibration) -> String {
     serde_json::to_string_pretty(&v).expect("serialises") + "\n"
 }
 
-fn near_bound(x: f64, lo: f64, hi: f64) -> bool {
-    let tol = 1e-4 * (hi - lo);
-    x - lo < tol || hi - x < tol
+/// Draws at a bound beyond this share make the bootstrap SD meaningless: such a parameter is
+/// reported with its percentile interval instead of the SE comparison.
+const AT_BOUND_EXEMPT: f64 = 0.02;
+
+/// The SE and the bootstrap SD agree when they differ by at most this share of the SE.
+const AGREEMENT: f64 = 0.25;
+
+/// One parameter's observed-information SE beside its bootstrap SD, both on the parameter's
+/// scale (log or logit; `Scale`).
+struct Agreement {
+    se: f64,
+    sd: f64,
+    exempt: bool,
+}
+
+impl Agreement {
+    fn of(c: &Calibration, j: usize) -> Agreement {
+        let b = &c.bootstrap.parameters[j];
+        Agreement {
+            se: b.scale.delta_se(c.fit.estimate[j], c.fit.se[j]),
+            sd: b.sd_on_scale,
+            // NaN (no draws) counts as exempt: there is no spread to compare.
+            exempt: b.at_bound.is_nan() || b.at_bound > AT_BOUND_EXEMPT,
+        }
+    }
+
+    fn ratio(&self) -> f64 {
+        self.sd / self.se
+    }
+
+    fn agrees(&self) -> bool {
+        (self.ratio() - 1.0).abs() <= AGREEMENT
+    }
 }
 
 fn g(x: f64) -> String {
@@ -111,6 +149,56 @@ fn g(x: f64) -> String {
     } else {
         format!("{x:.3}")
     }
+}
+
+/// The observed-information SE against the bootstrap SD, each parameter on its own scale.
+fn agreement_table(o: &mut String, c: &Calibration) {
+    let _ = writeln!(
+        o,
+        "## Observed-information SE against the bootstrap
+"
+    );
+    let _ = writeln!(
+        o,
+        "On the scale where each estimate is near normal (log for hazard ratios, rates and factors; logit for risks): the SE by the delta method, the SD of the {} refitted values inside the bounds (a refit that stops at a bound is censored there; the SD of all draws is beside it). They agree when they differ by at most {:.0}%; a parameter with more than {:.0}% of its draws at a bound is exempt and read from its percentile interval.\n",
+        c.bootstrap.draws,
+        100.0 * AGREEMENT,
+        100.0 * AT_BOUND_EXEMPT
+    );
+    let _ = writeln!(
+        o,
+        "| parameter | scale | SE | bootstrap SD | SD / SE | SD of all draws | draws at a bound | reading |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|");
+    for (j, par) in c.problem.params.iter().enumerate() {
+        let b = &c.bootstrap.parameters[j];
+        let a = Agreement::of(c, j);
+        let scale = match b.scale {
+            crate::calibrate::Scale::Log => "log",
+            crate::calibrate::Scale::Logit => "logit",
+        };
+        let reading = if a.exempt {
+            format!("exempt: percentile interval {}–{}", g(b.lower), g(b.upper))
+        } else if !a.se.is_finite() {
+            "SE not identified".to_string()
+        } else if a.agrees() {
+            "agree".to_string()
+        } else {
+            format!("differ by {:.0}%", 100.0 * (a.ratio() - 1.0).abs())
+        };
+        let f = |x: f64, digits: usize| if x.is_finite() { format!("{x:.digits$}") } else { "—".into() };
+        let _ = writeln!(
+            o,
+            "| `{}` | {scale} | {} | {} | {} | {} | {:.1}% | {reading} |",
+            par.name,
+            f(a.se, 3),
+            f(a.sd, 3),
+            f(a.ratio(), 2),
+            f(b.sd_on_scale_all, 3),
+            100.0 * b.at_bound
+        );
+    }
+    let _ = writeln!(o);
 }
 
 pub fn markdown(c: &Calibration) -> String {
@@ -156,6 +244,9 @@ pub fn markdown(c: &Calibration) -> String {
         "\nBootstrap: {} simulated studies refitted ({} stopped without meeting the tolerance).\n",
         c.bootstrap.draws, c.bootstrap.unconverged
     );
+    if c.bootstrap.draws >= 2 {
+        agreement_table(&mut o, c);
+    }
     if let Some(lr) = &c.likelihood_ratio {
         let _ = writeln!(o, "## One model for all studies?\n");
         let _ = writeln!(
