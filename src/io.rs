@@ -5,6 +5,7 @@
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 #[cfg(unix)]
 use std::sync::OnceLock;
@@ -40,6 +41,41 @@ fn ctx<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Io
     move |source| IoError { action, path: path.to_path_buf(), source }
 }
 
+/// Temporary files being written now: an interrupt (Ctrl-C) removes them before the process
+/// exits, since no destructor runs then and a later run might never look in that directory.
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// A temporary file's entry in [`LIVE`], removed when the write ends (renamed or failed).
+struct Live(PathBuf);
+
+impl Live {
+    fn register(path: &Path) -> Live {
+        live().push(path.to_path_buf());
+        Live(path.to_path_buf())
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        let mut v = live();
+        if let Some(i) = v.iter().position(|p| *p == self.0) {
+            v.swap_remove(i);
+        }
+    }
+}
+
+/// The registry, even if a panicking thread poisoned it (a list of paths cannot be left invalid).
+fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Removes every temporary file being written (for the interrupt handler; best effort).
+pub fn remove_live_temporaries() {
+    for p in live().iter() {
+        let _ = fs::remove_file(p);
+    }
+}
+
 /// Creates `dir` and its parents.
 pub fn create_dir(dir: &Path) -> Result<(), IoError> {
     fs::create_dir_all(dir).map_err(ctx("creating directory", dir))
@@ -69,6 +105,7 @@ pub fn write_atomic_with(
         builder.permissions(fs::Permissions::from_mode(0o666 & !umask()));
     }
     let tmp = builder.tempfile_in(dir).map_err(ctx("creating a temporary file in", dir))?;
+    let _live = Live::register(tmp.path());
     let mut w = BufWriter::new(tmp);
     fill(&mut w).map_err(ctx("writing", path))?;
     let tmp = w.into_inner().map_err(|e| e.into_error()).map_err(ctx("writing", path))?;

@@ -327,7 +327,7 @@ impl Layout {
             }
         }
         if groups == 2 {
-            spec(Estimate::CrossingTime, truth.crossing_times.first().copied(), 0.0, t_max);
+            spec(Estimate::CrossingTime, truth.crossing_by_rule, 0.0, t_max);
         }
         spec(
             Estimate::Events,

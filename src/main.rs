@@ -7,6 +7,7 @@ use clap::Parser;
 use trialsim::cli::Cli;
 
 fn main() -> ExitCode {
+    trialsim::commands::on_interrupt_remove_temporaries();
     match trialsim::commands::dispatch(Cli::parse().command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -49,7 +49,8 @@ impl Moments {
 }
 
 /// Counts in equal bins on [lo, hi]; values outside are counted at the ends. Quantiles are
-/// interpolated linearly within a bin, so they are accurate to the bin width (hi − lo)/bins.
+/// interpolated linearly within a bin, so they are accurate to the bin width (hi − lo)/bins,
+/// and never outside the smallest and largest value seen.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Histogram {
     pub lo: f64,
@@ -57,15 +58,28 @@ pub struct Histogram {
     pub counts: Vec<u64>,
     pub below: u64,
     pub above: u64,
+    /// The smallest and largest value pushed (+∞ and −∞ when empty).
+    pub min: f64,
+    pub max: f64,
 }
 
 impl Histogram {
     pub fn new(lo: f64, hi: f64, bins: usize) -> Histogram {
         debug_assert!(hi > lo && bins > 0);
-        Histogram { lo, hi, counts: vec![0; bins], below: 0, above: 0 }
+        Histogram {
+            lo,
+            hi,
+            counts: vec![0; bins],
+            below: 0,
+            above: 0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        }
     }
 
     pub fn push(&mut self, x: f64) {
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
         if x < self.lo {
             self.below += 1;
         } else if x > self.hi {
@@ -83,18 +97,26 @@ impl Histogram {
         }
         self.below += o.below;
         self.above += o.above;
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
     }
 
     pub fn total(&self) -> u64 {
         self.below + self.above + self.counts.iter().sum::<u64>()
     }
 
-    /// The p-quantile (NaN when empty); values outside [lo, hi] clamp the answer to the ends.
+    /// The p-quantile (NaN when empty), within the smallest and largest value seen: when every
+    /// replicate gives 0, the 95% range is 0–0, not a bin's interpolated width.
     pub fn quantile(&self, p: f64) -> f64 {
-        let total = self.total();
-        if total == 0 {
+        if self.total() == 0 {
             return f64::NAN;
         }
+        self.binned_quantile(p).clamp(self.min, self.max)
+    }
+
+    /// The quantile interpolated in the bins; values outside [lo, hi] clamp it to the ends.
+    fn binned_quantile(&self, p: f64) -> f64 {
+        let total = self.total();
         let target = p * total as f64;
         let mut acc = self.below as f64;
         if target <= acc && self.below > 0 {
@@ -293,11 +315,12 @@ impl Proportion {
         let z2 = z * z;
         let centre = (p + z2 / (2.0 * nf)) / (1.0 + z2 / nf);
         let half = z / (1.0 + z2 / nf) * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt();
+        // Exactly 0 at k = 0 and 1 at k = n, where rounding once printed −0.0; clamped to [0, 1].
         Proportion {
             estimate: p,
             se: (p * (1.0 - p) / nf).sqrt(),
-            lower: centre - half,
-            upper: centre + half,
+            lower: if k == 0 { 0.0 } else { (centre - half).clamp(0.0, 1.0) },
+            upper: if k == n { 1.0 } else { (centre + half).clamp(0.0, 1.0) },
         }
     }
 }
@@ -305,6 +328,29 @@ impl Proportion {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wilson_bounds_stay_in_the_unit_interval_without_negative_zero() {
+        for n in [1, 7, 1000, 1_000_000] {
+            let (zero, all) = (Proportion::new(0, n), Proportion::new(n, n));
+            assert!(zero.lower == 0.0 && zero.lower.is_sign_positive(), "{n}: {}", zero.lower);
+            assert!(all.upper == 1.0 && all.lower < 1.0, "{n}");
+            assert!(zero.upper > 0.0 && zero.upper <= 1.0);
+        }
+    }
+
+    #[test]
+    fn quantiles_stay_within_the_values_seen() {
+        let mut h = Histogram::new(0.0, 1.0, 100);
+        (0..500).for_each(|_| h.push(0.0));
+        assert_eq!((h.quantile(0.025), h.quantile(0.975)), (0.0, 0.0));
+        let mut all_one = Histogram::new(0.0, 1.0, 100);
+        (0..500).for_each(|_| all_one.push(1.0));
+        assert_eq!((all_one.quantile(0.025), all_one.quantile(0.975)), (1.0, 1.0));
+        // Merging keeps the extremes.
+        h.merge(&all_one);
+        assert_eq!((h.min, h.max), (0.0, 1.0));
+    }
 
     #[test]
     fn merged_moments_equal_one_pass() {

@@ -124,7 +124,10 @@ fn patients_export_matches_the_replicate_statistics() {
 fn check_prints_the_truth_and_help_shows_examples() {
     let a = run(&["check", "scenarios/astis.toml"]).success();
     let out = String::from_utf8_lossy(&a.get_output().stdout).to_string();
-    assert!(out.contains("true curves cross at 1.84"), "{out}");
+    // The equality time, labelled as such, and the rule on the true curves: what the observed
+    // crossing estimates (it once printed only the first, beside the observed crossing).
+    assert!(out.contains("true curves are equal (cross) at 1.84"), "{out}");
+    assert!(out.contains("fires on the true curves at 2.3278"), "{out}");
     let h = run(&["run", "--help"]).success();
     assert!(String::from_utf8_lossy(&h.get_output().stdout).contains("Examples:"));
 }
@@ -336,4 +339,177 @@ fn an_oversized_scenario_is_refused_unread() {
     let r = run(&["check", sc.to_str().unwrap()]).code(2);
     let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
     assert!(err.contains("a scenario has at most 1048576"), "{err}");
+}
+
+/// A summary leaves out what it has nothing to say about: no survival table without horizons,
+/// no "what a trial detects" table without periods or horizons; and a proportion of 0 or 1 is
+/// printed without −0.0 and with an interval inside [0, 100]%.
+#[test]
+fn summary_omits_empty_sections_and_prints_no_negative_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string("scenarios/ph.toml")
+        .unwrap()
+        .replace("tests = [\"logrank\", \"fh(0,1)\", \"fh(0,0)\", \"maxcombo\", \"cox\", \"cox_breslow\", \"cox_periods\", \"rmst\", \"milestone\"]", "tests = [\"logrank\"]")
+        .replace("horizons = [1, 2, 3, 4]\n", "")
+        .replace("periods = [2]\n", "");
+    assert!(
+        !text.contains("horizons") && !text.contains("periods") && text.contains("tests = [\"logrank\"]")
+    );
+    let sc = dir.path().join("bare.toml");
+    fs::write(&sc, text).unwrap();
+    let out = dir.path().join("o");
+    run_to(sc.to_str().unwrap(), &out, &["--reps", "200"]);
+    let md = fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(!md.contains("## Survival"), "{md}");
+    assert!(!md.contains("What a trial detects"), "{md}");
+    assert!(!md.contains("-0.0") && !md.contains("−0.0"), "{md}");
+    let v: Value = serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(v["shows"]["detects"]["available"], false, "{}", v["shows"]);
+}
+
+/// τ and the milestone beyond the data cut are never estimable: `check` and `run` warn, and the
+/// summary prints "n/a" with the reason instead of "0.0% ± 0.0 (95% CI 0.0–1.9)".
+#[test]
+fn analysis_times_beyond_the_cut_are_warned_and_reported_as_not_available() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string("scenarios/ph.toml")
+        .unwrap()
+        .replace("tau = 4", "tau = 9")
+        .replace("milestone = 3", "milestone = 8");
+    assert!(text.contains("tau = 9") && text.contains("milestone = 8"));
+    let sc = dir.path().join("late.toml");
+    fs::write(&sc, text).unwrap();
+    let o = finishes(&["check", sc.to_str().unwrap()]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("warning")
+            && err.contains("`analysis.tau` = 9")
+            && err.contains("`analysis.milestone` = 8"),
+        "{err}"
+    );
+    let out = dir.path().join("o");
+    let o = finishes(&["run", sc.to_str().unwrap(), "--reps", "200", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("`analysis.tau` = 9"));
+    let md = fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("| `rmst` | n/a: `analysis.tau` = 9 is beyond the expected cut (5.0000)"), "{md}");
+    assert!(md.contains("| `milestone` | n/a: `analysis.milestone` = 8"), "{md}");
+    let v: Value = serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(v["warnings"].as_array().map(Vec::len), Some(2), "{}", v["warnings"]);
+}
+
+/// `run` prints its headline on stdout (power with MC error beside the type I error, the
+/// crossing, events, where the files are); `--quiet` prints nothing at all.
+#[test]
+fn run_prints_a_headline_and_quiet_prints_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let o = finishes(&["run", "scenarios/astis.toml", "--reps", "300", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success());
+    let head = String::from_utf8_lossy(&o.stdout);
+    for part in [
+        "astis: 300 replicates",
+        "Power",
+        "logrank",
+        "type I error",
+        "Crossing  true",
+        "Events    mean",
+        "summary.md",
+    ] {
+        assert!(head.contains(part), "{part} missing from:\n{head}");
+    }
+    let q = finishes(&[
+        "run",
+        "scenarios/astis.toml",
+        "--reps",
+        "300",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(q.status.success());
+    assert!(q.stdout.is_empty() && q.stderr.is_empty(), "{:?} {:?}", q.stdout, q.stderr);
+}
+
+/// Ctrl-C during an export leaves no temporary file and no summary.json (so no partial set
+/// that looks complete).
+#[cfg(unix)]
+#[test]
+fn an_interrupted_export_leaves_no_temporary_file() {
+    use std::process::{Command as Std, Stdio};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let mut child = Std::new(assert_cmd::cargo::cargo_bin("trialsim"))
+        .args(["run", "scenarios/ph.toml", "--reps", "1000000", "--export-replicates", "--threads", "1"])
+        .args(["--quiet", "--out", out.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the replicates export is being written.
+    let start = Instant::now();
+    let temporary = || {
+        fs::read_dir(&out)
+            .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with(".trialsim-tmp")))
+            .unwrap_or(false)
+    };
+    while !temporary() {
+        assert!(start.elapsed() < Duration::from_secs(30), "no temporary file appeared");
+        assert!(child.try_wait().unwrap().is_none(), "finished before it could be interrupted");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let kill = Std::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", String::from_utf8_lossy(&o.stderr));
+    let left: Vec<String> =
+        fs::read_dir(&out).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(left.iter().all(|f| !f.starts_with(".trialsim-tmp")), "{left:?}");
+    assert!(!left.contains(&"summary.json".to_string()), "{left:?}");
+}
+
+/// Extreme accrual (10⁶ years, the longest allowed) under illness–death: the expected events
+/// agree with the simulated mean. Survival far out underflows to 0, and the event density was
+/// once computed as a hazard g/S times S, NaN there: "expected" was missing.
+#[test]
+fn expected_events_hold_for_the_longest_accrual() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("slow.toml");
+    fs::write(
+        &sc,
+        r#"name = "slow"
+[design]
+n = 500
+allocation = { hsct = 1 }
+accrual = { duration = 1e6 }
+[design.cut]
+calendar = 1000010
+[arms.cyc.causes]
+disease_death = { exponential = 0.05 }
+[arms.hsct]
+dropout = 0.115
+[arms.hsct.causes]
+treatment_death = { early_risk = { risk = 0.09, within = 0.25 } }
+disease_death = { relative = { to = "cyc", hr = 0.5 } }
+progression = { piecewise = { breaks = [1], rates = [0.25, 0.1] } }
+[arms.hsct.after.progression]
+disease_death = 1000
+[endpoints]
+os = ["treatment_death", "disease_death"]
+[analysis]
+endpoint = "os"
+tests = []
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("o");
+    run_to(sc.to_str().unwrap(), &out, &["--reps", "1000"]);
+    let v: Value = serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let (mean, expected) = (v["events"]["mean"].as_f64().unwrap(), v["events"]["expected"].as_f64().unwrap());
+    // Events of 500 patients: binomial SD at most √(500/4) ≈ 11.2, so the MC SE of the mean of
+    // 1000 replicates is at most 0.354.
+    let se = (500.0f64 / 4.0).sqrt() / 1000f64.sqrt();
+    assert!((mean - expected).abs() < 4.0 * se, "{mean} vs {expected}");
 }

@@ -8,6 +8,7 @@ use super::Error;
 
 pub fn command(path: &Path) -> Result<(), Error> {
     let sc = super::load(path)?.scenario;
+    super::warn_beyond_follow_up(&sc);
     print!("{}", truth_table(&sc));
     Ok(())
 }

@@ -30,6 +30,18 @@ use crate::scenario::{Document, MAX_REPLICATES, MAX_SEED, Scenario, ScenarioErro
 use crate::sweep::{SweepTable, sweep_table};
 
 /// Runs one parsed command line.
+/// On Ctrl-C (SIGINT, or SIGTERM from a scheduler), removes the temporary files being written
+/// and exits with 130: an interrupted export leaves neither a hidden partial file nor a new
+/// summary.json (written last). Finished point records of a sweep stay: a rerun resumes.
+pub fn on_interrupt_remove_temporaries() {
+    // Fails only if a handler is already set (a second call in one process): nothing to do then.
+    let _ = ctrlc::set_handler(|| {
+        crate::io::remove_live_temporaries();
+        eprintln!("interrupted: temporary files removed; finished files kept");
+        std::process::exit(130);
+    });
+}
+
 pub fn dispatch(command: Command) -> Result<(), Error> {
     match command {
         Command::Run { sim, export_replicates, export_patients } => {
@@ -232,6 +244,14 @@ pub fn prepare_out(out: &Path) -> Result<OutDir, Error> {
 fn done(dir: &Path, quiet: bool) {
     if !quiet {
         eprintln!("wrote {}", dir.display());
+    }
+}
+
+/// Prints on stderr, as warnings, the analysis times no trial of the design reaches (their
+/// estimates are reported as "n/a"): the scenario is valid, but probably not what was meant.
+pub fn warn_beyond_follow_up(sc: &crate::scenario::Scenario) {
+    for w in crate::truth::beyond_follow_up(sc, crate::truth::expected_cut(sc)) {
+        eprintln!("warning: {}: {w}", sc.name);
     }
 }
 

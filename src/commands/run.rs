@@ -4,7 +4,7 @@
 use crate::cli::Simulate;
 use crate::engine::{Layout, Run, null_scenario, simulate};
 use crate::io::{create_dir, write_atomic_with};
-use crate::report::{Results, csv as csv_report, json, markdown, svg};
+use crate::report::{Results, csv as csv_report, headline, json, markdown, svg};
 use crate::scenario::Scenario;
 use crate::summary::Summary;
 use crate::truth::Truth;
@@ -82,9 +82,14 @@ pub fn command(sim: &Simulate, export_replicates: bool, export_patients: Option<
             Error::failure(anyhow::Error::new(e).context(format!("removing the old {}", summary.display())))
         })?;
     }
+    super::warn_beyond_follow_up(&sc);
     let context = format!("running {}", sim.scenario.display());
-    run(&sc, &settings, export_replicates, export_patients).map_err(|e| e.context(context))?;
-    settings.done();
+    let headline = run(&sc, &settings, export_replicates, export_patients).map_err(|e| e.context(context))?;
+    // The headline on stdout (the figures a user reads first, then where the files are);
+    // `--quiet` prints nothing.
+    if !settings.quiet {
+        print!("{headline}");
+    }
     Ok(())
 }
 
@@ -93,13 +98,14 @@ fn run(
     settings: &Settings,
     export_replicates: bool,
     export_patients: Option<u64>,
-) -> Result<(), Error> {
+) -> Result<String, Error> {
     let (replicates, seed, out) = (settings.replicates, settings.seed, &settings.out);
     let null_reps = if sc.comparison.is_some() { replicates.min(NULL_REPLICATES) } else { 0 };
     let bar = settings.progress(replicates + null_reps);
     bar.set_message(sc.name.clone());
     let tick = |n: u64| bar.inc(n);
     create_dir(out)?;
+    let started = std::time::Instant::now();
     let simulated = settings.in_pool(|| -> Result<Simulated, Error> {
         if !export_replicates {
             return Ok(simulate_scenario(sc, replicates, seed, None, &tick));
@@ -128,6 +134,7 @@ fn run(
         Ok(result.expect("set when the write succeeded"))
     })??;
     bar.finish_and_clear();
+    let elapsed = started.elapsed();
 
     let results = simulated.results(sc, seed);
     let plot = svg::render(&results).map_err(|m| Error::failure(anyhow::anyhow!("writing a report: {m}")))?;
@@ -151,5 +158,13 @@ fn run(
         (out.join("summary.md"), markdown::render(&results).into_bytes()),
         (out.join("summary.json"), json::render(&results).into_bytes()),
     ];
-    write_files(&files)
+    write_files(&files)?;
+    let mut names = vec!["summary.md", "summary.json", "survival.svg"];
+    if export_replicates {
+        names.push("replicates.csv");
+    }
+    if export_patients.is_some() {
+        names.push("patients.csv");
+    }
+    Ok(headline::render(&results, elapsed, out, &names))
 }

@@ -42,6 +42,10 @@ pub fn command(
         shard,
         limit,
     };
+    // Every point valid, then one sweep per directory at a time (shards of one grid write to
+    // their own directories).
+    crate::sweep::validate(&template, &axes, zip, &sweep)?;
+    let _out = settings.prepare_out()?;
     let bar = settings.progress(0);
     let outcome = settings.in_pool(|| {
         run_sweep(&template, &axes, zip, &sweep, |done, total| {

@@ -66,6 +66,12 @@ fn tests(r: &Results, s: &Summary) -> Value {
     Value::Object(m)
 }
 
+/// Whether the scenario gives what detection needs: analysis periods or horizons.
+pub fn detects_available(r: &Results) -> bool {
+    let a = &r.scenario.analysis;
+    !a.periods.is_empty() || !a.horizons.is_empty()
+}
+
 /// How "detects early harm / late benefit" is decided, in words.
 pub fn detects_method(r: &Results) -> String {
     let a = &r.scenario.analysis;
@@ -113,8 +119,11 @@ pub fn render(r: &Results) -> String {
             "min_gap": sc.analysis.crossing.min_gap,
             "min_at_risk": sc.analysis.crossing.min_at_risk,
             "observed": proportion(Proportion::new(s.crossings, reps)),
-            "time": tally(&s.estimates[i], r.truth.crossing_times.first().copied()),
+            // The truth of the observed time is the rule applied to the true curves; the times
+            // the true curves are equal are kept beside it, as `true_times`.
+            "time": tally(&s.estimates[i], r.truth.crossing_by_rule),
             "true_times": r.truth.crossing_times,
+            "rule_on_true_curves": r.truth.crossing_by_rule.map_or(Value::Null, num),
         });
         if let Some((null, _)) = r.null {
             c["null_observed"] = proportion(Proportion::new(null.crossings, null.replicates));
@@ -128,6 +137,7 @@ pub fn render(r: &Results) -> String {
         let mut v = json!({
             "detects": {
                 "method": detects_method(r),
+                "available": detects_available(r),
                 "neither": proportion(Proportion::new(s.detects[0], reps)),
                 "early_harm_only": proportion(Proportion::new(s.detects[1], reps)),
                 "late_benefit_only": proportion(Proportion::new(s.detects[2], reps)),
@@ -182,6 +192,10 @@ pub fn render(r: &Results) -> String {
         "shows": shows,
         "estimates": estimates,
     });
+    let beyond = crate::truth::beyond_follow_up(sc, r.truth.expected_cut);
+    if !beyond.is_empty() {
+        root["warnings"] = json!(beyond.iter().map(|b| b.to_string()).collect::<Vec<_>>());
+    }
     if r.layout.groups < 2 {
         root["note"] = json!("single-arm study: no comparison, so the tests of analysis.tests were not run");
     }

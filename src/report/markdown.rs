@@ -3,17 +3,21 @@
 
 use std::fmt::Write;
 
-use super::{Results, fmt};
+use super::{Results, fmt, se_decimals};
 use crate::layout::{Estimate, EstimateSpec};
 use crate::scenario::{Sides, TestKind};
 use crate::summary::{Proportion, Tally};
 
+/// A proportion in percent with its Monte Carlo SE and Wilson interval, to as many decimals as
+/// show the SE's first significant digit (one at least, four at most): `98.83% ± 0.02`, never
+/// `98.8% ± 0.0`.
 fn pct(p: Proportion) -> String {
     if p.estimate.is_nan() {
         return "—".into();
     }
+    let d = se_decimals(100.0 * p.se);
     format!(
-        "{:.1}% ± {:.1} (95% CI {:.1}–{:.1})",
+        "{:.d$}% ± {:.d$} (95% CI {:.d$}–{:.d$})",
         100.0 * p.estimate,
         100.0 * p.se,
         100.0 * p.lower,
@@ -80,11 +84,28 @@ fn power(o: &mut String, r: &Results) {
             if null_col { " type I error (identical arms) |" } else { "" }
         );
         let _ = writeln!(o, "|---|---|---|---|{}", if null_col { "---|" } else { "" });
+        let beyond = crate::truth::beyond_follow_up(sc, r.truth.expected_cut);
         for (i, (name, kind)) in r.layout.tests.iter().enumerate() {
             let tt = s.tests[i];
+            // A test estimable in no trial has no power to report, only a reason.
+            let power = if tt.not_estimable == reps {
+                let key = match kind {
+                    TestKind::Rmst => Some("analysis.tau"),
+                    TestKind::Milestone => Some("analysis.milestone"),
+                    TestKind::CoxPeriods => Some("analysis.periods"),
+                    _ => None,
+                };
+                match beyond.iter().find(|b| key.is_some_and(|k| b.key.starts_with(k))) {
+                    Some(b) => {
+                        format!("n/a: `{}` = {} is beyond the expected cut ({})", b.key, b.value, fmt(b.cut))
+                    }
+                    None => "n/a: not estimable in any trial".to_string(),
+                }
+            } else {
+                pct(Proportion::new(tt.benefit, reps))
+            };
             let mut line = format!(
-                "| `{name}` | {} | {} | {} |",
-                pct(Proportion::new(tt.benefit, reps)),
+                "| `{name}` | {power} | {} | {} |",
                 fmt(r.layout.z_of(i).map_or(f64::NAN, |z| s.estimates[z].moments.mean())),
                 tt.not_estimable
             );
@@ -96,7 +117,6 @@ fn power(o: &mut String, r: &Results) {
                 let _ = write!(line, " {:.2}% ± {:.2} |", 100.0 * e.estimate, 100.0 * e.se);
             }
             let _ = writeln!(o, "{line}");
-            let _ = kind;
         }
         if sc.analysis.sides == Sides::Two {
             let _ = writeln!(o, "\nRejections against the experimental arm (z > 0):");
@@ -137,6 +157,10 @@ fn survival(o: &mut String, r: &Results) {
     let sc = r.scenario;
     let unit = &r.scenario.time_unit;
     let est = |e: &Estimate| estimate(r, e);
+    if sc.analysis.horizons.is_empty() {
+        // No horizons, no rows: a section with nothing to say is left out.
+        return;
+    }
     let _ = writeln!(o, "\n## Survival (`{}`): truth and simulated Kaplan–Meier\n", sc.primary().name);
     let _ = writeln!(
         o,
@@ -244,16 +268,22 @@ fn crossing(o: &mut String, r: &Results) {
     let est = |e: &Estimate| estimate(r, e);
     if r.layout.groups == 2 {
         let _ = writeln!(o, "\n## Crossing of the survival curves\n");
-        let truth = if t.crossing_times.is_empty() {
+        let rule = sc.analysis.crossing;
+        let equal = if t.crossing_times.is_empty() {
             "the true curves do not cross".to_string()
         } else {
             format!(
-                "the true curves cross at {} {unit}",
+                "the true curves are equal at {} {unit}",
                 t.crossing_times.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(", ")
             )
         };
-        let rule = sc.analysis.crossing;
-        let _ = writeln!(o, "Truth: {truth}.\n");
+        let by_rule = match t.crossing_by_rule {
+            Some(x) => format!(
+                "the rule below, applied to the true curves, fires at {x:.3} {unit} (the truth of the observed crossing time)"
+            ),
+            None => "the rule below never fires on the true curves".to_string(),
+        };
+        let _ = writeln!(o, "Truth: {equal}; {by_rule}.\n");
         let _ = writeln!(
             o,
             "Observed crossing (experimental KM first ≥ {} below control, then ≥ {} above, ≥ {} at risk per arm):\n",
@@ -291,12 +321,16 @@ fn crossing(o: &mut String, r: &Results) {
                 pct(Proportion::new(s.late_benefit, reps))
             );
         }
-        let d = &s.detects;
-        let _ = writeln!(o, "\nWhat a trial detects ({}):\n", super::json::detects_method(r));
-        let _ = writeln!(o, "| detects | probability |");
-        let _ = writeln!(o, "|---|---|");
-        for (label, k) in [("neither", 0), ("early harm only", 1), ("late benefit only", 2), ("both", 3)] {
-            let _ = writeln!(o, "| {label} | {} |", pct(Proportion::new(d[k], reps)));
+        // Without periods or horizons nothing can be detected: the table would read 100% "neither".
+        if super::json::detects_available(r) {
+            let d = &s.detects;
+            let _ = writeln!(o, "\nWhat a trial detects ({}):\n", super::json::detects_method(r));
+            let _ = writeln!(o, "| detects | probability |");
+            let _ = writeln!(o, "|---|---|");
+            for (label, k) in [("neither", 0), ("early harm only", 1), ("late benefit only", 2), ("both", 3)]
+            {
+                let _ = writeln!(o, "| {label} | {} |", pct(Proportion::new(d[k], reps)));
+            }
         }
         if let Some((name, _)) = r.layout.tests.first() {
             let c = &s.primary_by_crossing;
@@ -388,5 +422,26 @@ fn events(o: &mut String, r: &Results) {
             let _ = writeln!(o, "| `{name}` | {} | {} |", sc.causes[k], fmt(c));
         }
         let _ = writeln!(o, "| `{name}` | all | {} |", fmt(s.events[g] as f64 / reps as f64));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_se_is_printed_to_its_first_significant_digit() {
+        // 98.8% of 40,000: SE 0.054 percentage points, two decimals.
+        assert_eq!(pct(Proportion::new(39_520, 40_000)), "98.80% ± 0.05 (95% CI 98.69–98.90)");
+        // A typical SE of a few tenths keeps one decimal.
+        assert_eq!(se_decimals(0.35), 1);
+        assert_eq!(se_decimals(0.017), 2);
+        assert_eq!(se_decimals(1e-9), 4);
+        // SE 0 (every replicate the same): one decimal, an interval inside [0, 100], no −0.0.
+        let zero = pct(Proportion::new(0, 1000));
+        assert!(zero.starts_with("0.0% ± 0.0 (95% CI 0.0–"), "{zero}");
+        assert!(!zero.contains('-'), "{zero}");
+        let one = pct(Proportion::new(1000, 1000));
+        assert!(one.ends_with("–100.0)"), "{one}");
     }
 }

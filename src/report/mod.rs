@@ -6,6 +6,7 @@ pub mod calibration;
 pub mod chart;
 pub mod csv;
 pub mod followup;
+pub mod headline;
 pub mod json;
 pub mod markdown;
 pub mod plan;
@@ -44,6 +45,12 @@ pub fn null_rejections(t: &crate::summary::TestTally, sides: crate::scenario::Si
         crate::scenario::Sides::One => t.benefit,
         crate::scenario::Sides::Two => t.benefit + t.harm,
     }
+}
+
+/// Decimals that show the first significant digit of a standard error (in the unit printed),
+/// one at least and four at most: an SE of 0.017 points prints as 0.02, not 0.0.
+pub fn se_decimals(se: f64) -> usize {
+    if se > 0.0 && se.is_finite() { ((-se.log10()).ceil().max(1.0) as usize).min(4) } else { 1 }
 }
 
 /// Formats a number for people: 4 significant decimals, "—" for NaN.

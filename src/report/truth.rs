@@ -63,7 +63,15 @@ pub fn truth_table(sc: &crate::scenario::Scenario) -> String {
             let _ = writeln!(o, "The true curves do not cross.\n");
         } else {
             let x: Vec<String> = t.crossing_times.iter().map(|x| format!("{x:.4}")).collect();
-            let _ = writeln!(o, "The true curves cross at {} {unit}.\n", x.join(", "));
+            let _ = writeln!(o, "The true curves are equal (cross) at {} {unit}.\n", x.join(", "));
+        }
+        if let Some(x) = t.crossing_by_rule {
+            let rule = sc.analysis.crossing;
+            let _ = writeln!(
+                o,
+                "The observed-crossing rule (≥ {} below, then ≥ {} above) fires on the true curves at {x:.4} {unit}: the truth of the observed crossing time.\n",
+                rule.min_gap, rule.min_gap
+            );
         }
         for p in &t.ahr {
             let to = p.to.map_or("end".to_string(), |x| x.to_string());

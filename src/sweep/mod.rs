@@ -127,14 +127,14 @@ pub fn grid_of(
 }
 
 /// Runs (or resumes) a sweep and writes its outputs.
-pub fn run_sweep(
+/// Every point of the grid as a validated scenario with its fingerprint: what a sweep checks
+/// before it creates anything (the command checks it before locking its directory, too).
+pub fn validate(
     template: &Template,
     axes: &[Axis],
     zip: bool,
     opts: &SweepSettings,
-    mut progress: impl FnMut(u64, u64),
-) -> Result<SweepOutcome, SweepError> {
-    let (base, _) = template.apply(&[])?;
+) -> Result<Vec<(Scenario, String)>, SweepError> {
     let (replicates, seed) = (opts.replicates, opts.seed);
     let grid = points(axes, zip).map_err(SweepError::Input)?;
     for a in axes {
@@ -151,6 +151,20 @@ pub fn run_sweep(
         let (sc, canonical) = template.apply(overrides)?;
         scenarios.push((sc, fingerprint(&canonical, replicates, seed)));
     }
+    Ok(scenarios)
+}
+
+pub fn run_sweep(
+    template: &Template,
+    axes: &[Axis],
+    zip: bool,
+    opts: &SweepSettings,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<SweepOutcome, SweepError> {
+    let (base, _) = template.apply(&[])?;
+    let (replicates, seed) = (opts.replicates, opts.seed);
+    let grid = points(axes, zip).map_err(SweepError::Input)?;
+    let scenarios = validate(template, axes, zip, opts)?;
     let out = opts.out.clone();
     let manifest = Manifest {
         // Canonical, so that shards started from different directories or spellings merge.

@@ -71,7 +71,13 @@ pub fn metrics(truth: &Truth, layout: &Layout, s: &Summary) -> Vec<Metric> {
     if layout.groups == 2 {
         let c = Proportion::new(s.crossings, reps);
         push("crossing.observed".into(), c.estimate, c.se);
-        push("crossing.true".into(), truth.crossing_times.first().copied().unwrap_or(f64::NAN), f64::NAN);
+        // The truth of the observed crossing: the rule on the true curves (the equality time beside it).
+        push("crossing.true".into(), truth.crossing_by_rule.unwrap_or(f64::NAN), f64::NAN);
+        push(
+            "crossing.curves_equal".into(),
+            truth.crossing_times.first().copied().unwrap_or(f64::NAN),
+            f64::NAN,
+        );
         for (label, k) in [("shows.early_harm", s.early_harm), ("shows.late_benefit", s.late_benefit)] {
             let p = Proportion::new(k, reps);
             push(label.into(), p.estimate, p.se);

@@ -5,6 +5,7 @@
 use crate::Years;
 use crate::quadrature::integrate;
 use crate::scenario::{Arm, Endpoint};
+use crate::stats::crossing::CrossingRule;
 
 use super::TOL;
 
@@ -33,6 +34,22 @@ pub fn hazard(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
                 .filter_map(|&k| arm.causes[k].as_ref().map(|h| h.rate(t) * (p0 + after.factor[k] * p1)))
                 .sum();
             g / (p0 + p1)
+        }
+    }
+}
+
+/// Density of the first E event, f_E(t) = h_E(t) S_E(t); under illness–death Σ_k h_k (P₀ + f_k P₁)
+/// directly, not g/S·S: far out, S underflows to 0 and the quotient would be NaN (expected events
+/// were once undefined for an accrual of 10⁴ years).
+pub fn density(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
+    match arm.after_for(ep) {
+        None => hazard(arm, ep, t) * survival(arm, ep, t),
+        Some(after) => {
+            let (p0, p1) = states(arm, after, ep, t);
+            ep.causes
+                .iter()
+                .filter_map(|&k| arm.causes[k].as_ref().map(|h| h.rate(t) * (p0 + after.factor[k] * p1)))
+                .sum()
         }
     }
 }
@@ -119,6 +136,44 @@ pub fn cumulative_incidence(arm: &Arm, ep: &Endpoint, cause: usize, t: Years) ->
         return 0.0;
     }
     integrate(|u| sub_density(arm, ep, cause, u), 0.0, &knots(&[arm], ep, &[], t), TOL)
+}
+
+/// The observed-crossing rule applied to the true curves (its at-risk condition aside): the
+/// first t ≤ t_max at which S_exp − S_ctl ≥ δ after it has been ≤ −δ (δ = `rule.min_gap`; for
+/// δ = 0, strictly below then strictly above). This, not the time the curves are equal, is what
+/// a trial's observed crossing estimates: with δ > 0 the rule fires later than the equality.
+/// Located by a grid scan and bisection; None when the rule never fires.
+pub fn rule_crossing(ctl: &Arm, exp: &Arm, ep: &Endpoint, rule: CrossingRule, t_max: Years) -> Option<Years> {
+    let gap = |t: f64| survival(exp, ep, t) - survival(ctl, ep, t);
+    let below = |g: f64| g < 0.0 && g <= -rule.min_gap;
+    let above = |g: f64| g > 0.0 && g >= rule.min_gap;
+    let steps = 4000;
+    let mut grid: Vec<f64> = (1..=steps).map(|i| t_max * i as f64 / steps as f64).collect();
+    grid.extend(knots(&[ctl, exp], ep, &[], t_max));
+    grid.sort_by(|a, b| a.total_cmp(b));
+    grid.dedup();
+    let mut was_below = false;
+    let mut previous = 0.0;
+    for &t in &grid {
+        let g = gap(t);
+        if !was_below {
+            was_below = below(g);
+        } else if above(g) {
+            // The gap rises through +δ in (previous, t]: the first time it is above.
+            let (mut lo, mut hi) = (previous, t);
+            while hi - lo > 1e-12 * hi.max(1.0) {
+                let mid = 0.5 * (lo + hi);
+                if above(gap(mid)) {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            return Some(hi);
+        }
+        previous = t;
+    }
+    None
 }
 
 /// Times in (0, t_max] where S_exp − S_ctl changes sign, located by a grid scan and bisection.

@@ -7,7 +7,7 @@ use crate::quadrature::integrate;
 use crate::scenario::{Arm, CutRule, Endpoint, Scenario};
 
 use super::TOL;
-use super::curves::{hazard, knots, survival};
+use super::curves::{density, hazard, knots};
 use super::plot_horizon;
 
 /// Expected number of patients of `arm` with an observed `ep` event by calendar time c:
@@ -20,16 +20,58 @@ pub fn expected_events(sc: &Scenario, arm: &Arm, ep: &Endpoint, c: Years) -> f64
     let k = knots(&[arm], ep, &extra, c);
     n_arm
         * integrate(
-            |u| {
-                entry_cdf(&sc.design.accrual, n, c - u)
-                    * hazard(arm, ep, u)
-                    * survival(arm, ep, u)
-                    * (-arm.dropout * u).exp()
-            },
+            |u| entry_cdf(&sc.design.accrual, n, c - u) * density(arm, ep, u) * (-arm.dropout * u).exp(),
             0.0,
             &k,
             TOL,
         )
+}
+
+/// An analysis time of the scenario that no trial of the design reaches: later than the expected
+/// data cut, the longest follow-up any patient has (the first entrant's; exact for a calendar cut).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BeyondFollowUp {
+    /// The scenario key, e.g. `analysis.tau`.
+    pub key: String,
+    pub value: Years,
+    pub cut: Years,
+    /// What cannot be estimated there.
+    pub what: &'static str,
+}
+
+impl std::fmt::Display for BeyondFollowUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` = {} is beyond the expected data cut at {:.4}, the longest follow-up any patient has: {} is never estimable",
+            self.key, self.value, self.cut, self.what
+        )
+    }
+}
+
+/// τ, the milestone, period breaks and horizons that lie beyond the expected cut.
+pub fn beyond_follow_up(sc: &Scenario, expected_cut: Option<Years>) -> Vec<BeyondFollowUp> {
+    let Some(cut) = expected_cut else { return Vec::new() };
+    let a = &sc.analysis;
+    let mut out = Vec::new();
+    let mut check = |key: String, value: Years, what: &'static str| {
+        if value > cut {
+            out.push(BeyondFollowUp { key, value, cut, what });
+        }
+    };
+    if let Some(tau) = a.tau {
+        check("analysis.tau".into(), tau, "the RMST (test `rmst` and its estimates)");
+    }
+    if let Some(m) = a.milestone {
+        check("analysis.milestone".into(), m, "the milestone survival difference (test `milestone`)");
+    }
+    for (i, &p) in a.periods.iter().enumerate() {
+        check(format!("analysis.periods[{i}]"), p, "the effect after this break (`cox_periods`, detection)");
+    }
+    for (i, &h) in a.horizons.iter().enumerate() {
+        check(format!("analysis.horizons[{i}]"), h, "Kaplan–Meier survival at this horizon");
+    }
+    out
 }
 
 /// The expected calendar time of the analysis cut: the calendar time, the time at which the
@@ -94,8 +136,7 @@ pub fn average_hazard_ratio_of(sc: &Scenario, ep: &Endpoint, cut: Years, from: Y
     let density = |arm: &Arm, u: f64| {
         arm.allocation as f64
             * entry_cdf(&sc.design.accrual, n, cut - u)
-            * hazard(arm, ep, u)
-            * survival(arm, ep, u)
+            * density(arm, ep, u)
             * (-arm.dropout * u).exp()
     };
     let to = to.min(cut);

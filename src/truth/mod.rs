@@ -14,9 +14,13 @@ mod design;
 use serde::Serialize;
 
 pub use curves::{
-    crossing_times, cumulative, cumulative_incidence, hazard, rmst, states, sub_density, survival,
+    crossing_times, cumulative, cumulative_incidence, hazard, rmst, rule_crossing, states, sub_density,
+    survival,
 };
-pub use design::{average_hazard_ratio, average_hazard_ratio_of, expected_cut, expected_events};
+pub use design::{
+    BeyondFollowUp, average_hazard_ratio, average_hazard_ratio_of, beyond_follow_up, expected_cut,
+    expected_events,
+};
 
 use crate::hazard::Years;
 use crate::scenario::{Arm, Endpoint, Scenario};
@@ -39,8 +43,12 @@ pub struct Truth {
     pub cumulative_incidence: Vec<CauseCurve>,
     pub rmst: Option<RmstTruth>,
     pub milestone: Option<MilestoneTruth>,
-    /// Times where the true primary-endpoint curves cross, up to the last time of interest.
+    /// Times where the true primary-endpoint curves are equal and change order, up to the last
+    /// time of interest.
     pub crossing_times: Vec<Years>,
+    /// The observed-crossing rule applied to the true curves (at-risk condition aside): what the
+    /// observed crossing time estimates. None when it never fires.
+    pub crossing_by_rule: Option<Years>,
     /// Expected calendar time of the cut (None: the event target is not reached in expectation).
     pub expected_cut: Option<Years>,
     /// Expected primary-endpoint events at the expected cut, per arm and in total.
@@ -147,6 +155,7 @@ impl Truth {
         let expected_cut = expected_cut(sc);
         let t_max = plot_horizon(sc, expected_cut);
         let crossing_times = pair.map_or_else(Vec::new, |(c, e)| crossing_times(c, e, ep, t_max));
+        let crossing_by_rule = pair.and_then(|(c, e)| rule_crossing(c, e, ep, sc.analysis.crossing, t_max));
         let (expected_events, expected_events_total) = match expected_cut {
             Some(c) => {
                 let v = per_arm(&|a| expected_events(sc, a, ep, c));
@@ -176,6 +185,7 @@ impl Truth {
             rmst: rmst_truth,
             milestone,
             crossing_times,
+            crossing_by_rule,
             expected_cut,
             expected_events,
             expected_events_total,
@@ -234,6 +244,28 @@ mod tests {
         assert_eq!(x.len(), 1, "{x:?}");
         assert!((x[0] - 3.5).abs() < 1e-9, "{x:?}");
         assert!(crossing_times(&ctl, &ctl, &ep, 10.0).is_empty());
+    }
+
+    #[test]
+    fn the_rule_on_the_true_curves_fires_when_the_gap_reaches_plus_delta() {
+        // As above: S_exp − S_ctl = e^{−0.28 − 0.02t} − e^{−0.1t} for t ≥ 1, which is −0.16 at
+        // t = 1; the rule fires where it first equals +δ.
+        let ctl = arm(vec![Some(Hazard::exponential(0.1).unwrap())]);
+        let exp = arm(vec![Some(Hazard::piecewise(vec![1.0], vec![0.3, 0.02]).unwrap())]);
+        let ep = Endpoint { name: "e".into(), causes: vec![0] };
+        let delta = 0.02;
+        let rule = crate::stats::crossing::CrossingRule { min_gap: delta, min_at_risk: 10 };
+        let t = rule_crossing(&ctl, &exp, &ep, rule, 10.0).expect("fires");
+        let gap = |t: f64| (-0.28 - 0.02 * t).exp() - (-0.1 * t).exp();
+        assert!((gap(t) - delta).abs() < 1e-9, "t = {t}, gap {}", gap(t));
+        assert!(t > 3.5 && gap(t - 1e-6) < delta, "after the equality time and the first such t: {t}");
+        // With δ = 0 the rule is the first change of order from below to above: the equality time.
+        let zero = crate::stats::crossing::CrossingRule { min_gap: 0.0, min_at_risk: 10 };
+        assert!((rule_crossing(&ctl, &exp, &ep, zero, 10.0).unwrap() - 3.5).abs() < 1e-9);
+        // A gap never reached after the harm, or identical arms: the rule never fires.
+        let far = crate::stats::crossing::CrossingRule { min_gap: 0.3, min_at_risk: 10 };
+        assert!(rule_crossing(&ctl, &exp, &ep, far, 10.0).is_none());
+        assert!(rule_crossing(&ctl, &ctl, &ep, rule, 10.0).is_none());
     }
 
     #[test]

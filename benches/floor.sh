@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The run path against the speed floor (benches/floor.rs), in one run on this machine: 300,000
+# replicates on 2 threads, best of 3, of the floor loop and of the whole `trialsim run` binary
+# (truth, the identical-arms copy, reports: everything a user waits for), at n = 156 and
+# n = 1,000, and of the full suite of tests at n = 156. Prints each rate and its ratio to the
+# floor. Both are built with the release profile.
+#
+#   bash benches/floor.sh            # from the repository root
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPS=${REPS:-300000}
+THREADS=${THREADS:-2}
+cargo build --release --quiet
+cargo bench --bench floor --no-run --quiet 2>/dev/null
+floor_bin=$(ls -t target/release/deps/floor-* | grep -v '\.d$' | head -1)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+best() { sort -g | head -1; }
+
+# Seconds of one command, from bash's clock.
+seconds() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" >/dev/null
+  t1=$(date +%s.%N)
+  echo "$t1 - $t0" | bc -l
+}
+
+floor_rate() { # n
+  for _ in 1 2 3; do seconds "$floor_bin" --reps "$REPS" --threads "$THREADS" --n "$1"; done | best
+}
+
+run_rate() { # scenario file
+  for _ in 1 2 3; do
+    seconds target/release/trialsim run "$1" --reps "$REPS" --threads "$THREADS" --quiet --out "$work/out"
+  done | best
+}
+
+sed 's/^n = 156$/n = 1000/' benches/floor.toml > "$work/floor_1000.toml"
+sed 's/^tests = \["logrank"\]$/tests = ["logrank", "fh(0,1)", "maxcombo", "cox", "cox_periods", "rmst", "milestone"]/' \
+  benches/floor.toml > "$work/floor_full.toml"
+
+# The whole run simulates the identical-arms copy too (min(reps, 10,000) replicates): every
+# simulated replicate counts.
+null=$(( REPS < 10000 ? REPS : 10000 ))
+report() { # label floor-seconds run-seconds
+  awk -v l="$1" -v f="$2" -v r="$3" -v reps="$REPS" -v null="$null" 'BEGIN {
+    fr = reps / f; rr = (reps + null) / r;
+    printf "%-34s floor %9.0f/s   trialsim %9.0f/s   ratio %.2f\n", l, fr, rr, rr / fr }'
+}
+
+f156=$(floor_rate 156)
+f1000=$(floor_rate 1000)
+report "run, log-rank, n = 156" "$f156" "$(run_rate benches/floor.toml)"
+report "run, log-rank, n = 1000" "$f1000" "$(run_rate "$work/floor_1000.toml")"
+report "run, full suite, n = 156" "$f156" "$(run_rate "$work/floor_full.toml")"

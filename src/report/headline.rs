@@ -1,0 +1,68 @@
+//! The headline `trialsim run` prints on stdout, as hyperfine prints its timing: what was run and
+//! how fast, each test's power with its Monte Carlo error beside its type I error with identical
+//! arms, the true and observed crossing, expected against simulated events, and where the files
+//! are. It repeats summary.md's first figures; the files hold everything.
+
+use std::fmt::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use super::{Results, fmt, null_rejections, se_decimals};
+use crate::layout::Estimate;
+use crate::summary::Proportion;
+
+/// Percent with its SE, to the SE's first significant digit (one decimal at least).
+fn percent(p: Proportion) -> String {
+    if p.estimate.is_nan() {
+        return "—".into();
+    }
+    let d = se_decimals(100.0 * p.se);
+    format!("{:.d$}% ± {:.d$}", 100.0 * p.estimate, 100.0 * p.se)
+}
+
+/// The headline of a run that took `elapsed` (simulation and identical-arms copy) and wrote `files` into `out`.
+pub fn render(r: &Results, elapsed: Duration, out: &Path, files: &[&str]) -> String {
+    let sc = r.scenario;
+    let s = r.summary;
+    let reps = s.replicates;
+    let unit = &sc.time_unit;
+    let null_reps = r.null.map_or(0, |(_, n)| n);
+    let secs = elapsed.as_secs_f64();
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{}: {reps} replicates{} of n = {}, seed {}, in {secs:.2} s ({:.0} replicates/s)",
+        sc.name,
+        if null_reps > 0 { format!(" (+ {null_reps} with identical arms)") } else { String::new() },
+        sc.design.n,
+        r.seed,
+        (reps + null_reps) as f64 / secs.max(1e-9)
+    );
+    if r.layout.groups == 2 {
+        let width = r.layout.tests.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+        for (i, (name, _)) in r.layout.tests.iter().enumerate() {
+            let power = percent(Proportion::new(s.tests[i].benefit, reps));
+            let null = r.null.map_or(String::new(), |(n, nr)| {
+                let e = Proportion::new(null_rejections(&n.tests[i], sc.analysis.sides), nr);
+                format!("   type I error {}", percent(e))
+            });
+            let label = if i == 0 { "  Power     " } else { "            " };
+            let _ = writeln!(o, "{label}{name:<width$}  {power}{null}");
+        }
+        let by_rule =
+            r.truth.crossing_by_rule.map_or("never (by the rule)".to_string(), |t| format!("{t:.2} {unit}"));
+        let observed = Proportion::new(s.crossings, reps);
+        let median = r
+            .layout
+            .index_of(&Estimate::CrossingTime)
+            .map(|i| s.estimates[i].hist.quantile(0.5))
+            .filter(|m| m.is_finite())
+            .map_or(String::new(), |m| format!(", median {m:.2} {unit}"));
+        let _ =
+            writeln!(o, "  Crossing  true {by_rule}; observed in {} of trials{median}", percent(observed));
+    }
+    let events = (s.events[0] + s.events[1]) as f64 / reps as f64;
+    let _ = writeln!(o, "  Events    mean {} (expected {})", fmt(events), fmt(r.truth.expected_events_total));
+    let _ = writeln!(o, "  Files     {}/{{{}}}", out.display(), files.join(", "));
+    o
+}
