@@ -25,12 +25,10 @@ pub fn markdown(r: &AssuranceResult) -> String {
     for t in &r.tests {
         let _ = writeln!(
             o,
-            "| `{}` | {:.1}% ± {:.1} | {:.1}% ± {:.1} |",
+            "| `{}` | {} | {} |",
             t.test,
-            100.0 * t.power,
-            100.0 * t.power_se,
-            100.0 * t.assurance,
-            100.0 * t.assurance_se
+            super::percent_se(t.power, t.power_se),
+            super::percent_se(t.assurance, t.assurance_se)
         );
     }
     o

@@ -33,7 +33,7 @@ pub fn markdown(f: &FollowUp, unit: &str) -> String {
             if p.note.is_some() {
                 let _ = write!(o, " n/a¹ |");
             } else {
-                let _ = write!(o, " {:.1}% ± {:.1} |", 100.0 * p.power, 100.0 * p.power_se);
+                let _ = write!(o, " {} |", super::percent_se(p.power, p.power_se));
             }
         }
         let _ = writeln!(o);

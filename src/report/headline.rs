@@ -7,7 +7,7 @@ use std::fmt::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use super::{Results, fmt, null_rejections, se_decimals};
+use super::{Results, fmt, null_rejections};
 use crate::layout::Estimate;
 use crate::summary::Proportion;
 
@@ -16,8 +16,7 @@ fn percent(p: Proportion) -> String {
     if p.estimate.is_nan() {
         return "—".into();
     }
-    let d = se_decimals(100.0 * p.se);
-    format!("{:.d$}% ± {:.d$}", 100.0 * p.estimate, 100.0 * p.se)
+    super::percent_se(p.estimate, p.se)
 }
 
 /// The headline of a run that took `elapsed` (simulation and identical-arms copy) and wrote `files` into `out`.
@@ -40,14 +39,17 @@ pub fn render(r: &Results, elapsed: Duration, out: &Path, files: &[&str]) -> Str
     );
     if r.layout.groups == 2 {
         let width = r.layout.tests.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+        let powers: Vec<String> =
+            (0..r.layout.tests.len()).map(|i| percent(Proportion::new(s.tests[i].benefit, reps))).collect();
+        let power_width = powers.iter().map(|p| p.chars().count()).max().unwrap_or(0);
         for (i, (name, _)) in r.layout.tests.iter().enumerate() {
-            let power = percent(Proportion::new(s.tests[i].benefit, reps));
+            // The type I error to two decimals, as summary.md prints it.
             let null = r.null.map_or(String::new(), |(n, nr)| {
                 let e = Proportion::new(null_rejections(&n.tests[i], sc.analysis.sides), nr);
-                format!("   type I error {}", percent(e))
+                format!("   type I error {:.2}% ± {:.2}", 100.0 * e.estimate, 100.0 * e.se)
             });
             let label = if i == 0 { "  Power     " } else { "            " };
-            let _ = writeln!(o, "{label}{name:<width$}  {power}{null}");
+            let _ = writeln!(o, "{label}{name:<width$}  {:<power_width$}{null}", powers[i]);
         }
         let by_rule =
             r.truth.crossing_by_rule.map_or("never (by the rule)".to_string(), |t| format!("{t:.2} {unit}"));

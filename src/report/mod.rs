@@ -53,6 +53,13 @@ pub fn se_decimals(se: f64) -> usize {
     if se > 0.0 && se.is_finite() { ((-se.log10()).ceil().max(1.0) as usize).min(4) } else { 1 }
 }
 
+/// A probability and its Monte Carlo SE in percent, both to the SE's first significant digit:
+/// `98.83% ± 0.02`, `28.7% ± 0.5`.
+pub fn percent_se(p: f64, se: f64) -> String {
+    let d = se_decimals(100.0 * se);
+    format!("{:.d$}% ± {:.d$}", 100.0 * p, 100.0 * se)
+}
+
 /// Formats a number for people: 4 significant decimals, "—" for NaN.
 pub fn fmt(x: f64) -> String {
     if x.is_nan() {

@@ -58,11 +58,7 @@ pub fn markdown(name: &str, key: &str, target: f64, answers: &[Answer]) -> Strin
         let interval = a.interval.map_or("—".into(), |(l, h)| {
             format!("{}–{}", show(Some(l)), show(Some(h).filter(|x| x.is_finite())))
         });
-        let power = if a.power.is_nan() {
-            "—".into()
-        } else {
-            format!("{:.1}% ± {:.1}", 100.0 * a.power, 100.0 * a.power_se)
-        };
+        let power = if a.power.is_nan() { "—".into() } else { super::percent_se(a.power, a.power_se) };
         let _ = writeln!(
             o,
             "| `{}` | {} | {interval} | {power} | {} | {} |",

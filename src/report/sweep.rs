@@ -72,7 +72,7 @@ pub fn markdown(m: &Manifest, records: &[PointRecord], base: &Scenario) -> Strin
         for t in &tests {
             match metric(r, &format!("power.{t}")) {
                 Some((p, se)) => {
-                    let _ = write!(o, " {:.1}% ± {:.1} |", 100.0 * p, 100.0 * se);
+                    let _ = write!(o, " {} |", super::percent_se(p, se));
                 }
                 None => {
                     let _ = write!(o, " — |");

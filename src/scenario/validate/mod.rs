@@ -124,14 +124,22 @@ fn readable(x: f64) -> String {
 /// errors.
 pub fn parse(text: &str, path: &Path) -> Result<raw::RawScenario> {
     toml::from_str(text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
         let message = e
             .message()
             .trim_end()
             .replace("expected i64", "expected an integer")
             .replace("expected f64", "expected a number");
+        // The parser's recursion limit comes without a place: point at the most deeply nested line.
+        let too_deep = message.contains("recursion limit");
+        let span = match e.span() {
+            Some(s) if !too_deep || s.start > 0 => s,
+            _ if too_deep => deepest_line(text),
+            _ => 0..0,
+        };
         // An integer beyond TOML's range: say the range.
-        let message = if message.starts_with("invalid value: integer") {
+        let message = if too_deep {
+            "nested too deeply (the TOML parser's recursion limit): a scenario's tables are a few levels deep, e.g. [arms.hsct.causes]".to_string()
+        } else if message.starts_with("invalid value: integer") {
             format!("{message} from {} to {}", i64::MIN, i64::MAX)
         } else if value_missing(text, span.start) {
             // TOML reads `n =` with nothing after it as an unquoted string.
@@ -147,6 +155,22 @@ pub fn parse(text: &str, path: &Path) -> Result<raw::RawScenario> {
             ErrorKind::Syntax { message },
         )
     })
+}
+
+/// The byte range of the line with the most nesting: dotted parts, brackets and braces outside
+/// comments (the place to show for a recursion-limit error, which has none).
+fn deepest_line(text: &str) -> Range<usize> {
+    let mut best = (0, 0..0);
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let code = line.split('#').next().unwrap_or("");
+        let depth = code.chars().filter(|c| matches!(c, '.' | '[' | '{')).count();
+        if depth > best.0 {
+            best = (depth, start..start + line.trim_end().len());
+        }
+        start += line.len();
+    }
+    best.1
 }
 
 /// Whether the line holding byte `offset` is `key =` with nothing (or only a comment) after `=`.
@@ -280,6 +304,17 @@ horizons = [1, 2]
 
     pub fn names(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_very_deep_header_is_located_on_its_line() {
+        let header = format!("[{}]", vec!["a"; 300].join("."));
+        let text = appended(&format!("{header}\nx = 1"));
+        let line = text.lines().position(|l| l == header).unwrap() + 1;
+        let e = error(&text);
+        let ErrorKind::Syntax { message } = e.kind() else { panic!("{e}") };
+        assert!(message.starts_with("nested too deeply"), "{e}");
+        assert_eq!(e.line_column(), Some((line, 1)), "{e}");
     }
 
     #[test]
