@@ -2,8 +2,9 @@
 # The run path against the speed floor (benches/floor.rs), in one run on this machine: 300,000
 # replicates on 2 threads, best of 3, of the floor loop and of the whole `trialsim run` binary
 # (truth, the identical-arms copy, reports: everything a user waits for), at n = 156 and
-# n = 1,000, and of the full suite of tests at n = 156. Prints each rate and its ratio to the
-# floor. Both are built with the release profile.
+# n = 1,000, of the full suite of tests at n = 156, and of a sweep (10 points × 30,000
+# replicates, from scratch each time). Prints each rate and its ratio to the floor. Both are
+# built with the release profile.
 #
 #   bash benches/floor.sh            # from the repository root
 set -euo pipefail
@@ -44,10 +45,18 @@ sed 's/^tests = \["logrank"\]$/tests = ["logrank", "fh(0,1)", "maxcombo", "cox",
 # The whole run simulates the identical-arms copy too (min(reps, 10,000) replicates): every
 # simulated replicate counts.
 null=$(( REPS < 10000 ? REPS : 10000 ))
-report() { # label floor-seconds run-seconds
-  awk -v l="$1" -v f="$2" -v r="$3" -v reps="$REPS" -v null="$null" 'BEGIN {
+report() { # label floor-seconds run-seconds [identical-arms replicates]
+  awk -v l="$1" -v f="$2" -v r="$3" -v reps="$REPS" -v null="${4:-$null}" 'BEGIN {
     fr = reps / f; rr = (reps + null) / r;
-    printf "%-34s floor %9.0f/s   trialsim %9.0f/s   ratio %.2f\n", l, fr, rr, rr / fr }'
+    printf "%-36s floor %9.0f/s   trialsim %9.0f/s   ratio %.2f\n", l, fr, rr, rr / fr }'
+}
+
+sweep_rate() {
+  for _ in 1 2 3; do
+    rm -rf "$work/sweep"
+    seconds target/release/trialsim sweep benches/floor.toml --set "arms.control.dropout=0.010:0.019:0.001" \
+      --reps $(( REPS / 10 )) --threads "$THREADS" --quiet --out "$work/sweep"
+  done | best
 }
 
 f156=$(floor_rate 156)
@@ -55,3 +64,4 @@ f1000=$(floor_rate 1000)
 report "run, log-rank, n = 156" "$f156" "$(run_rate benches/floor.toml)"
 report "run, log-rank, n = 1000" "$f1000" "$(run_rate "$work/floor_1000.toml")"
 report "run, full suite, n = 156" "$f156" "$(run_rate "$work/floor_full.toml")"
+report "sweep, 10 points, log-rank, n = 156" "$f156" "$(sweep_rate)" 0
