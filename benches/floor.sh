@@ -55,7 +55,7 @@ sweep_rate() {
   for _ in 1 2 3; do
     rm -rf "$work/sweep"
     seconds target/release/trialsim sweep benches/floor.toml --set "arms.control.dropout=0.010:0.019:0.001" \
-      --reps $(( REPS / 10 )) --threads "$THREADS" --quiet --out "$work/sweep"
+      --reps $(( REPS / 10 )) --threads "$THREADS" --quiet --out "$work/sweep" 2>/dev/null
   done | best
 }
 
