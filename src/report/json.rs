@@ -79,16 +79,16 @@ pub fn detects_method(r: &Results) -> String {
         Sides::One => format!("one-sided α = {}", a.alpha),
         Sides::Two => format!("α/2 = {} per side", a.alpha / 2.0),
     };
-    if !a.periods.is_empty() {
+    if !detects_available(r) {
+        "not available: give analysis.periods or analysis.horizons".to_string()
+    } else if !a.periods.is_empty() {
         format!(
             "log-rank test within the first / last period (the Cox score test of that period's effect): harm if the first period's z > z_crit, benefit if the last period's z < −z_crit ({level})"
         )
-    } else if !a.horizons.is_empty() {
+    } else {
         format!(
             "Kaplan–Meier difference (Greenwood): harm if significant against the experimental arm at the first horizon, benefit if significant for it at the last ({level})"
         )
-    } else {
-        "not available: give analysis.periods or analysis.horizons".to_string()
     }
 }
 

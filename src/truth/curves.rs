@@ -138,6 +138,17 @@ pub fn cumulative_incidence(arm: &Arm, ep: &Endpoint, cause: usize, t: Years) ->
     integrate(|u| sub_density(arm, ep, cause, u), 0.0, &knots(&[arm], ep, &[], t), TOL)
 }
 
+/// The times at which two arms' curves are compared when looking for a crossing: 4000 equal
+/// steps to t_max and every hazard breakpoint of either arm.
+fn scan_grid(ctl: &Arm, exp: &Arm, ep: &Endpoint, t_max: Years) -> Vec<Years> {
+    let steps = 4000;
+    let mut grid: Vec<f64> = (1..=steps).map(|i| t_max * i as f64 / steps as f64).collect();
+    grid.extend(knots(&[ctl, exp], ep, &[], t_max));
+    grid.sort_by(|a, b| a.total_cmp(b));
+    grid.dedup();
+    grid
+}
+
 /// The observed-crossing rule applied to the true curves (its at-risk condition aside): the
 /// first t ≤ t_max at which S_exp − S_ctl ≥ δ after it has been ≤ −δ (δ = `rule.min_gap`; for
 /// δ = 0, strictly below then strictly above). This, not the time the curves are equal, is what
@@ -147,11 +158,7 @@ pub fn rule_crossing(ctl: &Arm, exp: &Arm, ep: &Endpoint, rule: CrossingRule, t_
     let gap = |t: f64| survival(exp, ep, t) - survival(ctl, ep, t);
     let below = |g: f64| g < 0.0 && g <= -rule.min_gap;
     let above = |g: f64| g > 0.0 && g >= rule.min_gap;
-    let steps = 4000;
-    let mut grid: Vec<f64> = (1..=steps).map(|i| t_max * i as f64 / steps as f64).collect();
-    grid.extend(knots(&[ctl, exp], ep, &[], t_max));
-    grid.sort_by(|a, b| a.total_cmp(b));
-    grid.dedup();
+    let grid = scan_grid(ctl, exp, ep, t_max);
     let mut was_below = false;
     let mut previous = 0.0;
     for &t in &grid {
@@ -180,11 +187,7 @@ pub fn rule_crossing(ctl: &Arm, exp: &Arm, ep: &Endpoint, rule: CrossingRule, t_
 /// Stretches where the curves coincide (|difference| < 1e-12) are not crossings.
 pub fn crossing_times(ctl: &Arm, exp: &Arm, ep: &Endpoint, t_max: Years) -> Vec<Years> {
     let diff = |t: f64| survival(exp, ep, t) - survival(ctl, ep, t);
-    let steps = 4000;
-    let mut grid: Vec<f64> = (1..=steps).map(|i| t_max * i as f64 / steps as f64).collect();
-    grid.extend(knots(&[ctl, exp], ep, &[], t_max));
-    grid.sort_by(|a, b| a.total_cmp(b));
-    grid.dedup();
+    let grid = scan_grid(ctl, exp, ep, t_max);
     let mut out = Vec::new();
     // The last point with a clear sign, so that touching zero and leaving is not a crossing.
     let mut last: Option<(f64, f64)> = None;
