@@ -36,10 +36,10 @@ fn walk(table: &RiskTable, g: usize, times: &[Years], mut at: impl FnMut(usize, 
     for (k, &t) in times.iter().enumerate() {
         while j < table.len() && table.time[j] <= t {
             let (n, d) = (table.at_risk[j][g], table.events[j][g]);
-            if d > 0 {
-                s *= 1.0 - f64::from(d) / f64::from(n);
-                gw += greenwood_term(n, d);
-            }
+            // No branch on d > 0 (the other group's event times, a coin toss for the predictor):
+            // with d = 0 both updates are exact no-ops (s·1 and gw + 0).
+            s *= 1.0 - f64::from(d) / f64::from(n.max(1));
+            gw += greenwood_term(n, d);
             j += 1;
         }
         if t > table.last_time[g] { at(k, f64::NAN, f64::NAN) } else { at(k, s, gw) }

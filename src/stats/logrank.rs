@@ -63,8 +63,19 @@ pub fn logrank_between(table: &RiskTable, from: f64, to: f64) -> LogRank {
 /// Ŝ(t)^ρ (1 − Ŝ(t))^γ, with 0⁰ = 1 so that FH(0, γ) and FH(ρ, 0) are well defined at Ŝ = 1 or 0.
 #[inline]
 pub fn fh_weight(s: f64, rho: f64, gamma: f64) -> f64 {
-    let a = if rho == 0.0 { 1.0 } else { s.powf(rho) };
-    let b = if gamma == 0.0 { 1.0 } else { (1.0 - s).powf(gamma) };
+    // Exponents 0 and 1 (every default MaxCombo weight) without `powf`, which would give the
+    // same values at many times the cost.
+    let power = |x: f64, p: f64| {
+        if p == 0.0 {
+            1.0
+        } else if p == 1.0 {
+            x
+        } else {
+            x.powf(p)
+        }
+    };
+    let a = power(s, rho);
+    let b = power(1.0 - s, gamma);
     a * b
 }
 

@@ -113,14 +113,15 @@ impl MaxCombo {
         let single = self.p_bounds(sides).0;
         let inter = |a: usize, b: usize| {
             let r = self.corr[a * k + b];
-            let corr = [1.0, r, r, 1.0];
             match sides {
-                Sides::One => mvn::box_probability(&corr, &[f64::NEG_INFINITY; 2], &[self.z; 2]),
+                // P(Z_a ≤ z, Z_b ≤ z) = P(−Z_a ≥ −z, −Z_b ≥ −z).
+                Sides::One => mvn::bivariate_upper(-self.z, -self.z, r),
                 Sides::Two => {
+                    // P(|Z_a| > m, |Z_b| > m): the four corners beyond ±m.
                     let m = self.z.abs();
-                    let inside = mvn::box_probability(&corr, &[-m; 2], &[m; 2]);
-                    // P(|Z_a| > m, |Z_b| > m) = 1 − 2(1 − single) + P(both inside).
-                    (inside - 1.0 + 2.0 * single).max(0.0)
+                    let same = mvn::bivariate_upper(m, m, r);
+                    let opposite = mvn::bivariate_upper(m, m, -r);
+                    2.0 * (same + opposite)
                 }
             }
         };

@@ -21,10 +21,15 @@ pub fn rmst(table: &RiskTable, g: usize, tau: Years) -> Rmst {
     if tau > table.last_time[g] {
         return Rmst { rmst: f64::NAN, se: f64::NAN };
     }
+    // Rows to τ (times increase), and of those the ones with an event in group g.
+    let rows = table.time.partition_point(|&t| t <= tau);
     let steps = || {
-        (0..table.len())
-            .filter(move |&j| table.events[j][g] > 0 && table.time[j] <= tau)
-            .map(move |j| (table.time[j], table.at_risk[j][g], table.events[j][g]))
+        table.time[..rows]
+            .iter()
+            .zip(&table.at_risk[..rows])
+            .zip(&table.events[..rows])
+            .filter(move |(_, d)| d[g] > 0)
+            .map(move |((&t, n), d)| (t, n[g], d[g]))
     };
     // Pass 1: the whole area to τ.
     let (mut area, mut s, mut prev) = (0.0, 1.0, 0.0);
