@@ -15,6 +15,7 @@
 use rand::RngExt;
 use rand_distr::Exp1;
 
+use crate::stats::RiskTable;
 pub use crate::stats::risk_table::Obs;
 
 use crate::accrual::inverse_accrual;
@@ -33,8 +34,10 @@ pub struct Cohort {
     pub dropout: Vec<Years>,
     /// Latent time of each cause, cause-major: `latent[k * n + i]`.
     pub latent: Vec<Years>,
-    /// The Exp(1) draws behind `latent`, kept only for illness–death shifts.
+    /// The Exp(1) draws behind `latent`, cause-major like it.
     draws: Vec<f64>,
+    /// Each arm's patients, in entry order.
+    of_arm: Vec<Vec<u32>>,
     slots: Vec<u16>,
     scratch: Vec<f64>,
 }
@@ -79,40 +82,55 @@ impl Cohort {
         let n = sc.design.n;
         self.entries(&sc.design.accrual, n, seed, replicate);
         self.allocate(sc, seed, replicate);
+        // Each arm's patients, in entry order: an arm's hazards are applied in one loop.
+        self.of_arm.resize_with(sc.arms.len(), Vec::new);
+        for list in &mut self.of_arm {
+            list.clear();
+        }
+        for (i, &a) in self.arm.iter().enumerate() {
+            self.of_arm[a as usize].push(i as u32);
+        }
 
         self.dropout.clear();
-        if sc.arms.iter().all(|a| a.dropout == 0.0) {
-            // Each purpose has its own stream, so skipping this one shifts no other draw.
-            self.dropout.resize(n, f64::INFINITY);
-        }
-        let mut rng = stream(seed, replicate, Purpose::Dropout);
-        for i in self.dropout.len()..n {
-            // Always draw, so the stream stays aligned whatever the dropout rates.
-            let e: f64 = rng.sample(Exp1);
-            let rate = sc.arms[self.arm[i] as usize].dropout;
-            self.dropout.push(if rate > 0.0 { e / rate } else { f64::INFINITY });
-        }
-
-        self.latent.clear();
-        self.latent.resize(n * sc.causes.len(), f64::INFINITY);
-        let illness_death = sc.arms.iter().any(|a| a.after.is_some());
-        if illness_death {
-            self.draws.clear();
-            self.draws.resize(n * sc.causes.len(), 0.0);
-        }
-        for (k, cause) in sc.causes.iter().enumerate() {
-            let mut rng = stream(seed, replicate, Purpose::cause(cause));
-            for i in 0..n {
-                let e: f64 = rng.sample(Exp1);
-                if let Some(h) = &sc.arms[self.arm[i] as usize].causes[k] {
-                    self.latent[k * n + i] = h.inverse_cumulative(e);
-                }
-                if illness_death {
-                    self.draws[k * n + i] = e;
+        self.dropout.resize(n, f64::INFINITY);
+        // Each purpose has its own stream, so skipping this one when nobody drops out shifts no
+        // other draw; otherwise every patient draws, so the stream stays aligned whatever the
+        // arms' rates.
+        if sc.arms.iter().any(|a| a.dropout != 0.0) {
+            let rng = stream(seed, replicate, Purpose::Dropout);
+            self.scratch.clear();
+            self.scratch.resize(n, 0.0);
+            for (x, e) in self.scratch.iter_mut().zip(rng.sample_iter::<f64, _>(Exp1)) {
+                *x = e;
+            }
+            for (a, arm) in sc.arms.iter().enumerate() {
+                if arm.dropout > 0.0 {
+                    for &i in &self.of_arm[a] {
+                        self.dropout[i as usize] = self.scratch[i as usize] / arm.dropout;
+                    }
                 }
             }
         }
-        if illness_death {
+
+        let causes = sc.causes.len();
+        self.latent.clear();
+        self.latent.resize(n * causes, f64::INFINITY);
+        self.draws.clear();
+        self.draws.resize(n * causes, 0.0);
+        for (k, cause) in sc.causes.iter().enumerate() {
+            let rng = stream(seed, replicate, Purpose::cause(cause));
+            let draws = &mut self.draws[k * n..(k + 1) * n];
+            for (d, e) in draws.iter_mut().zip(rng.sample_iter::<f64, _>(Exp1)) {
+                *d = e;
+            }
+            let latent = &mut self.latent[k * n..(k + 1) * n];
+            for (a, arm) in sc.arms.iter().enumerate() {
+                if let Some(h) = &arm.causes[k] {
+                    h.inverse_cumulative_of(draws, &self.of_arm[a], latent);
+                }
+            }
+        }
+        if sc.arms.iter().any(|a| a.after.is_some()) {
             // A second pass, once every trigger's time is known (a cause may be a trigger in one
             // arm and modified in another). A trigger's own time is never shifted: it cannot
             // modify itself, and an arm has one trigger.
@@ -136,11 +154,12 @@ impl Cohort {
     fn entries(&mut self, accrual: &Accrual, n: usize, seed: u64, replicate: u64) {
         let mut rng = stream(seed, replicate, Purpose::Entry);
         self.entry.clear();
+        self.entry.resize(n, 0.0);
         let mut s = 0.0;
-        for _ in 0..n {
+        for x in &mut self.entry {
             let e: f64 = rng.sample(Exp1);
             s += e;
-            self.entry.push(s);
+            *x = s;
         }
         match accrual {
             Accrual::Uniform { duration } => {
@@ -164,23 +183,28 @@ impl Cohort {
         let alloc_sum: usize = sc.arms.iter().map(|a| a.allocation).sum();
         let copies = bs / alloc_sum;
         let mut rng = stream(seed, replicate, Purpose::Allocation);
+        self.slots.clear();
+        for (i, a) in sc.arms.iter().enumerate() {
+            for _ in 0..a.allocation * copies {
+                self.slots.push(i as u16);
+            }
+        }
         self.arm.clear();
         let n = sc.design.n;
         while self.arm.len() < n {
-            self.slots.clear();
-            for (i, a) in sc.arms.iter().enumerate() {
-                for _ in 0..a.allocation * copies {
-                    self.slots.push(i as u16);
-                }
+            let start = self.arm.len();
+            // Element by element: blocks are often 2 long, where a copy call costs more.
+            for &s in &self.slots {
+                self.arm.push(s);
             }
             // Fisher–Yates: a uniformly random permutation of the block.
-            for j in (1..self.slots.len()).rev() {
+            let block = &mut self.arm[start..];
+            for j in (1..block.len()).rev() {
                 let k = rng.random_range(0..=j);
-                self.slots.swap(j, k);
+                block.swap(j, k);
             }
-            let take = (n - self.arm.len()).min(bs);
-            self.arm.extend_from_slice(&self.slots[..take]);
         }
+        self.arm.truncate(n);
     }
 
     /// Time from randomisation to the first cause of `ep` for patient i, and that cause.
@@ -256,10 +280,30 @@ impl Cohort {
     }
 
     /// The analysable records of endpoint `ep` at calendar cut `cut`, for the patients of the
-    /// arms that `group_of` maps to a group (0 control, 1 experimental). Appends to `out`.
-    pub fn observe(&self, ep: &Endpoint, cut: Years, group_of: &[Option<u8>], out: &mut Vec<Obs>) {
-        out.clear();
-        for i in 0..self.n() {
+    /// arms that `group_of` maps to a group (0 control, 1 experimental), into `out`.
+    pub fn observe(&self, ep: &Endpoint, cut: Years, group_of: &[Option<u8>], out: &mut Observed) {
+        let n = self.n();
+        let causes = if n == 0 { 0 } else { self.latent.len() / n };
+        // The endpoint's time and cause for everyone, cause by cause (contiguous, branch-free).
+        let first = ep.causes.first().copied().unwrap_or(0);
+        out.time.clear();
+        out.time.resize(n, f64::INFINITY);
+        out.cause.clear();
+        out.cause.resize(n, first as u16);
+        for &k in &ep.causes {
+            let latent = &self.latent[k * n..(k + 1) * n];
+            for ((t, c), &x) in out.time.iter_mut().zip(out.cause.iter_mut()).zip(latent) {
+                let earlier = x < *t;
+                *c = if earlier { k as u16 } else { *c };
+                *t = if earlier { x } else { *t };
+            }
+        }
+        out.events_by_cause.clear();
+        out.events_by_cause.resize(2 * causes, 0);
+        out.capacity = n;
+        out.keys.resize(RUNS * n, 0);
+        out.len = [0; RUNS];
+        for i in 0..n {
             let entry = self.entry[i];
             if entry > cut {
                 break; // entry order: everyone after also entered after the cut
@@ -267,9 +311,76 @@ impl Cohort {
             let Some(group) = group_of[self.arm[i] as usize] else {
                 continue;
             };
-            let (time, event, cause) = self.status(ep, i, cut);
-            out.push(Obs { time, event, group, cause });
+            let (t, cause) = (out.time[i], out.cause[i]);
+            let dropout = self.dropout[i];
+            let follow_up = cut - entry;
+            // Non-short-circuit `&`, no branch: whether a patient had an event is a coin toss
+            // for the branch predictor. Only finite times are events.
+            let event = (t < f64::INFINITY) & (t <= dropout) & (entry + t <= cut);
+            let lost = !event & (dropout < follow_up);
+            let time = if event { t } else { dropout.min(follow_up) };
+            let run = 2 * (usize::from(!event) + usize::from(!event & !lost)) + usize::from(group);
+            // Times are ≥ 0, where the IEEE bit pattern orders like the value (+0.0 turns −0.0
+            // into +0.0): integer keys sort faster than floats.
+            out.keys[run * n + out.len[run]] = (time + 0.0).to_bits();
+            out.len[run] += 1;
+            out.events_by_cause[usize::from(group) * causes + usize::from(cause)] += u32::from(event);
         }
+    }
+}
+
+/// The runs of [`Observed`]: events, losses to follow-up before the cut, censorings by the cut;
+/// each for group 0 and 1 (run `2 * kind + group`).
+const RUNS: usize = 6;
+
+/// One replicate's analysable records for one endpoint, as the risk table needs them: per group,
+/// the times of events, of losses to follow-up and of censorings by the cut. The last come in
+/// decreasing order for free (cut − entry, patients in entry order), so only events and losses
+/// are sorted: at an analysis most patients are usually still in follow-up.
+#[derive(Debug, Default, Clone)]
+pub struct Observed {
+    /// Run r's time keys (`f64::to_bits`) are `keys[r * capacity..][..len[r]]`.
+    keys: Vec<u64>,
+    len: [usize; RUNS],
+    capacity: usize,
+    /// Events by group and cause, `group * causes + cause`.
+    pub events_by_cause: Vec<u32>,
+    /// The endpoint's time and cause per patient (scratch).
+    time: Vec<Years>,
+    cause: Vec<u16>,
+}
+
+impl Observed {
+    fn run(&self, r: usize) -> &[u64] {
+        &self.keys[r * self.capacity..][..self.len[r]]
+    }
+
+    /// Events per group.
+    pub fn events(&self) -> [usize; 2] {
+        [self.len[0], self.len[1]]
+    }
+
+    /// Every record's time, run by run.
+    pub fn times(&self) -> impl Iterator<Item = Years> + '_ {
+        (0..RUNS).flat_map(|r| self.run(r).iter().map(|&k| f64::from_bits(k)))
+    }
+
+    /// Analysable patients per group.
+    pub fn patients(&self) -> [usize; 2] {
+        [self.len[0] + self.len[2] + self.len[4], self.len[1] + self.len[3] + self.len[5]]
+    }
+
+    /// The risk table of these records (sorts the event and loss runs).
+    pub fn table(&mut self, table: &mut RiskTable) {
+        for r in 0..4 {
+            let (cap, len) = (self.capacity, self.len[r]);
+            self.keys[r * cap..r * cap + len].sort_unstable();
+        }
+        table.build_sorted(
+            [self.run(0), self.run(1)],
+            [self.run(2), self.run(3)],
+            [self.run(4), self.run(5)],
+        );
     }
 }
 
@@ -339,9 +450,9 @@ tests = ["logrank"]
         c.generate(&sc, 5, 2);
         let cut = c.cut(&sc);
         assert!(cut.target_reached);
-        let mut obs = Vec::new();
+        let mut obs = Observed::default();
         c.observe(sc.primary(), cut.calendar, &[Some(0), Some(1)], &mut obs);
-        assert_eq!(obs.iter().filter(|o| o.event).count(), 10);
+        assert_eq!(obs.events().iter().sum::<usize>(), 10);
     }
 
     #[test]
@@ -349,13 +460,13 @@ tests = ["logrank"]
         // Rounding in cut − entry once censored the K-th event in about 1 replicate in 6.
         let sc = scenario("events = 25", "{ duration = 2 }");
         let mut c = Cohort::default();
-        let mut obs = Vec::new();
+        let mut obs = Observed::default();
         for r in 0..500 {
             c.generate(&sc, 11, r);
             let cut = c.cut(&sc);
             assert!(cut.target_reached);
             c.observe(sc.primary(), cut.calendar, &[Some(0), Some(1)], &mut obs);
-            assert_eq!(obs.iter().filter(|o| o.event).count(), 25, "replicate {r}");
+            assert_eq!(obs.events().iter().sum::<usize>(), 25, "replicate {r}");
         }
     }
 
@@ -386,7 +497,7 @@ tests = ["logrank"]
 "#;
         let sc = Scenario::from_toml(text, Path::new("t.toml")).expect("valid");
         let mut c = Cohort::default();
-        let mut obs = Vec::new();
+        let mut obs = Observed::default();
         for r in 0..50 {
             c.generate(&sc, 3, r);
             let cut = c.cut(&sc);
@@ -395,8 +506,87 @@ tests = ["logrank"]
             assert!(!cut.target_reached, "replicate {r}");
             assert!(cut.calendar.is_finite(), "replicate {r}: cut {}", cut.calendar);
             c.observe(sc.primary(), cut.calendar, &[Some(0), Some(1)], &mut obs);
-            assert!(obs.iter().all(|o| o.time.is_finite()), "replicate {r}: an infinite time");
-            assert_eq!(obs.iter().filter(|o| o.event).count(), possible, "replicate {r}");
+            assert!(obs.times().all(f64::is_finite), "replicate {r}: an infinite time");
+            assert_eq!(obs.events().iter().sum::<usize>(), possible, "replicate {r}");
+        }
+    }
+
+    /// The split table (runs sorted apart, censorings by the cut merged in entry order) is the
+    /// table of all records sorted together, with losses to follow-up, a calendar cut and an
+    /// event-count cut, two arms and one.
+    #[test]
+    fn the_split_table_is_the_table_of_all_records() {
+        let with_dropout = |cut: &str, allocation: &str| {
+            let text = format!(
+                r#"
+name = "t"
+[design]
+n = 120
+control = "c"
+allocation = {allocation}
+block_size = 4
+accrual = {{ duration = 3 }}
+[design.cut]
+{cut}
+[arms.c]
+dropout = 0.3
+[arms.c.causes]
+death = {{ exponential = 0.4 }}
+[arms.e]
+dropout = 0.2
+[arms.e.causes]
+death = {{ piecewise = {{ breaks = [1], rates = [0.6, 0.1] }} }}
+other = {{ early_risk = {{ risk = 0.1, within = 0.5 }} }}
+[endpoints]
+os = ["death", "other"]
+[analysis]
+endpoint = "os"
+tests = []
+"#
+            );
+            Scenario::from_toml(&text, Path::new("t.toml")).expect("valid test scenario")
+        };
+        let cases = [
+            (with_dropout("calendar = 4", "{ c = 1, e = 1 }"), vec![Some(0), Some(1)]),
+            (with_dropout("events = 40", "{ c = 1, e = 1 }"), vec![Some(0), Some(1)]),
+            (with_dropout("calendar = 2.5", "{ c = 1, e = 1 }"), vec![None, Some(0)]),
+        ];
+        let (mut c, mut observed, mut split) = (Cohort::default(), Observed::default(), RiskTable::default());
+        let mut all = RiskTable::default();
+        for (sc, group_of) in &cases {
+            for r in 0..200 {
+                c.generate(sc, 9, r);
+                let cut = c.cut(sc).calendar;
+                c.observe(sc.primary(), cut, group_of, &mut observed);
+                observed.table(&mut split);
+                let mut records: Vec<Obs> = (0..c.n())
+                    .filter(|&i| c.entry[i] <= cut)
+                    .filter_map(|i| {
+                        let group = group_of[c.arm[i] as usize]?;
+                        let (time, event, cause) = c.status(sc.primary(), i, cut);
+                        Some(Obs { time, event, group, cause })
+                    })
+                    .collect();
+                all.build(&mut records);
+                assert_eq!(split.time, all.time, "replicate {r}");
+                assert_eq!(split.at_risk, all.at_risk, "replicate {r}");
+                assert_eq!(split.events, all.events, "replicate {r}");
+                assert_eq!(split.size, all.size, "replicate {r}");
+                assert_eq!(split.last_time, all.last_time, "replicate {r}");
+                let by_cause = |g: u8, k: u16| {
+                    records.iter().filter(|o| o.event && o.group == g && o.cause == k).count() as u32
+                };
+                let causes = sc.causes.len();
+                for g in 0..2u8 {
+                    for k in 0..causes as u16 {
+                        assert_eq!(
+                            observed.events_by_cause[usize::from(g) * causes + usize::from(k)],
+                            by_cause(g, k)
+                        );
+                    }
+                }
+                assert!(observed.patients().iter().sum::<usize>() == records.len());
+            }
         }
     }
 

@@ -6,10 +6,12 @@
 //! bit-identical for any thread count. Each worker owns one [`Workspace`] whose buffers are reused:
 //! the hot loop allocates nothing per replicate.
 
-use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 use crate::Years;
-use crate::cohort::{Cohort, Obs};
+use crate::cohort::{Cohort, Observed};
 use crate::layout::{Column, Estimate};
 pub use crate::layout::{Layout, Row};
 use crate::scenario::{Scenario, TestKind};
@@ -24,7 +26,8 @@ use crate::stats::normal::Z_975;
 use crate::stats::rmst::{rmst, rmst_difference};
 
 /// The engine's version: a change to draws or statistics that alters results bumps it.
-pub const ENGINE_VERSION: &str = concat!("trialsim ", env!("CARGO_PKG_VERSION"), " (chacha8 streams v1)");
+pub const ENGINE_VERSION: &str =
+    concat!("trialsim ", env!("CARGO_PKG_VERSION"), " (chacha8 streams v1)");
 
 /// Replicates per chunk: the unit of parallel work and of the ordered merge.
 pub const CHUNK: u64 = 512;
@@ -38,7 +41,7 @@ pub const BAND_REPLICATES: u64 = 4_000;
 #[derive(Debug, Default)]
 pub struct Workspace {
     pub cohort: Cohort,
-    pub obs: Vec<Obs>,
+    pub obs: Observed,
     pub table: RiskTable,
     pub row: Row,
     pub scratch: Scratch,
@@ -75,9 +78,9 @@ pub fn replicate(sc: &Scenario, layout: &Layout, seed: u64, r: u64, ws: &mut Wor
     ws.cohort.generate(sc, seed, r);
     let cut = ws.cohort.cut(sc);
     ws.cohort.observe(sc.primary(), cut.calendar, &layout.group_of, &mut ws.obs);
-    ws.table.build(&mut ws.obs);
+    ws.obs.table(&mut ws.table);
     let opts = AnalyseOptions { band: r < BAND_REPLICATES, exact_p: ws.exact_p };
-    analyse(sc, layout, &ws.table, &ws.obs, cut.calendar, &mut ws.scratch, &mut ws.row, opts);
+    analyse(sc, layout, &ws.table, &ws.obs.events_by_cause, cut.calendar, &mut ws.scratch, &mut ws.row, opts);
     ws.row.cut = cut.calendar;
     ws.row.target_reached = cut.target_reached;
 }
@@ -91,15 +94,15 @@ pub struct AnalyseOptions {
     pub exact_p: bool,
 }
 
-/// All statistics of one analysed dataset (sorted `obs` and its risk table, cut at calendar time
-/// `cut`): first each statistic once, then the layout's columns and estimates filled by walking
+/// All statistics of one analysed dataset (its risk table and its events by group and cause,
+/// `group * causes + cause`; cut at calendar time `cut`): first each statistic once, then the layout's columns and estimates filled by walking
 /// the layout.
 #[allow(clippy::too_many_arguments)]
 pub fn analyse(
     sc: &Scenario,
     layout: &Layout,
     table: &RiskTable,
-    obs: &[Obs],
+    events_by_cause: &[u32],
     cut: Years,
     ws: &mut Scratch,
     row: &mut Row,
@@ -187,13 +190,11 @@ pub fn analyse(
     }
     row.crossing = if groups == 2 { observed_crossing(table, a.crossing) } else { f64::NAN };
     // Events by group and cause.
+    debug_assert_eq!(events_by_cause.len(), 2 * layout.n_causes);
     row.events_by_cause.clear();
-    row.events_by_cause.resize(2 * layout.n_causes, 0);
-    row.events = [0, 0];
-    for o in obs.iter().filter(|o| o.event) {
-        row.events[o.group as usize] += 1;
-        row.events_by_cause[o.group as usize * layout.n_causes + o.cause as usize] += 1;
-    }
+    row.events_by_cause.extend_from_slice(events_by_cause);
+    let (control, experimental) = events_by_cause.split_at(layout.n_causes);
+    row.events = [control.iter().sum(), experimental.iter().sum()];
     // The layout's columns and estimates, in its order.
     let tests = &ws.tests;
     let periods = &ws.periods;
@@ -326,6 +327,8 @@ pub trait Reduce: Send {
     fn push(&mut self, row: &Row);
     /// Appends `other`, which holds the replicates after this one's.
     fn merge(&mut self, other: &Self);
+    /// Back to `empty`, keeping allocations (chunk reductions are reused).
+    fn reset(&mut self);
 }
 
 /// How to run a simulation.
@@ -338,55 +341,108 @@ pub struct Run<'a> {
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
 }
 
-/// Receives one replicate's replicates.csv columns: (replicate, values).
-pub type RowSink<'a> = &'a mut dyn FnMut(u64, &[f64]);
+/// Receives one replicate's replicates.csv columns: (replicate, values). Called from whichever
+/// worker merges the chunk, hence `Send`.
+pub type RowSink<'a> = &'a mut (dyn FnMut(u64, &[f64]) + Send);
+
+/// One chunk's reduction and its replicates.csv rows (flat, `columns` per replicate).
+type Part<S> = (S, Vec<f64>);
+
+/// The ordered merge of [`simulate`]: chunks finish in any order and are merged in chunk order.
+struct Merge<'a, S> {
+    /// The next chunk to merge.
+    next: u64,
+    /// Finished chunks waiting for an earlier one.
+    waiting: BTreeMap<u64, Part<S>>,
+    /// Merged parts, for reuse (a reduction holds histograms of thousands of bins: allocating
+    /// and faulting them in once per chunk cost ~5% of a run).
+    free: Vec<Part<S>>,
+    total: S,
+    rows: Option<RowSink<'a>>,
+}
 
 /// Runs all replicates on the current rayon pool and reduces them into `S` (e.g.
 /// `summary::Summary`). `rows`, if given, receives each replicate's replicates.csv columns in
 /// replicate order.
-pub fn simulate<S: Reduce>(run: &Run, mut rows: Option<RowSink>) -> S {
+///
+/// Each worker claims the next chunk, simulates it, and merges every finished chunk that is
+/// next in order: no worker waits for a batch to finish, and the result is the same for any
+/// number of threads. A worker more than `AHEAD` chunks ahead of the merge waits, so memory is
+/// bounded whatever the number of replicates.
+pub fn simulate<S: Reduce>(run: &Run, rows: Option<RowSink>) -> S {
     let chunks = run.replicates.div_ceil(CHUNK);
-    // Batches bound memory: only this many chunk summaries exist at once.
-    let batch = (8 * rayon::current_num_threads() as u64).max(1);
+    let threads = rayon::current_num_threads().max(1);
+    let ahead = 4 * threads as u64;
     let want_rows = rows.is_some();
-    let mut total = S::empty(run.layout);
-    let mut start = 0;
-    while start < chunks {
-        let end = (start + batch).min(chunks);
-        let parts: Vec<(S, Vec<f64>)> = (start..end)
-            .into_par_iter()
-            .map_init(
-                || Workspace { exact_p: want_rows, ..Workspace::default() },
-                |ws, c| {
-                    let mut s = S::empty(run.layout);
-                    let mut flat = Vec::new();
-                    let (r0, r1) = (c * CHUNK, ((c + 1) * CHUNK).min(run.replicates));
-                    for r in r0..r1 {
-                        replicate(run.scenario, run.layout, run.seed, r, ws);
-                        s.push(&ws.row);
-                        if want_rows {
-                            flat.extend_from_slice(&ws.row.columns);
-                        }
-                    }
-                    if let Some(p) = run.progress {
-                        p(r1 - r0);
-                    }
-                    (s, flat)
-                },
-            )
-            .collect();
-        for (c, (s, flat)) in (start..end).zip(parts) {
-            total.merge(&s);
-            if let Some(f) = rows.as_mut() {
-                let width = run.layout.columns.len();
-                let r0 = c * CHUNK;
-                for r in r0..((c + 1) * CHUNK).min(run.replicates) {
-                    let k = (r - r0) as usize;
-                    f(r, &flat[k * width..(k + 1) * width]);
+    let width = run.layout.columns.len();
+    let claimed = AtomicU64::new(0);
+    let merge = Mutex::new(Merge {
+        next: 0,
+        waiting: BTreeMap::new(),
+        free: Vec::new(),
+        total: S::empty(run.layout),
+        rows,
+    });
+    let merged = Condvar::new();
+    let worker = || {
+        let mut ws = Workspace { exact_p: want_rows, ..Workspace::default() };
+        loop {
+            let c = claimed.fetch_add(1, Ordering::Relaxed);
+            if c >= chunks {
+                break;
+            }
+            let (mut s, mut flat) = {
+                let mut m = merge.lock().unwrap_or_else(PoisonError::into_inner);
+                while c >= m.next + ahead {
+                    m = merged.wait(m).unwrap_or_else(PoisonError::into_inner);
+                }
+                m.free.pop().unwrap_or_else(|| (S::empty(run.layout), Vec::new()))
+            };
+            s.reset();
+            flat.clear();
+            let (r0, r1) = (c * CHUNK, ((c + 1) * CHUNK).min(run.replicates));
+            for r in r0..r1 {
+                replicate(run.scenario, run.layout, run.seed, r, &mut ws);
+                s.push(&ws.row);
+                if want_rows {
+                    flat.extend_from_slice(&ws.row.columns);
                 }
             }
+            if let Some(p) = run.progress {
+                p(r1 - r0);
+            }
+            let mut m = merge.lock().unwrap_or_else(PoisonError::into_inner);
+            m.waiting.insert(c, (s, flat));
+            let mut progressed = false;
+            while let Some(part) = {
+                let next = m.next;
+                m.waiting.remove(&next)
+            } {
+                let c = m.next;
+                m.total.merge(&part.0);
+                if let Some(f) = m.rows.as_mut() {
+                    let r0 = c * CHUNK;
+                    for r in r0..((c + 1) * CHUNK).min(run.replicates) {
+                        let k = (r - r0) as usize;
+                        f(r, &part.1[k * width..(k + 1) * width]);
+                    }
+                }
+                m.free.push(part);
+                m.next += 1;
+                progressed = true;
+            }
+            drop(m);
+            if progressed {
+                merged.notify_all();
+            }
         }
-        start = end;
-    }
-    total
+    };
+    rayon::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|_| worker());
+        }
+    });
+    let m = merge.into_inner().unwrap_or_else(PoisonError::into_inner);
+    debug_assert_eq!(m.next, chunks);
+    m.total
 }

@@ -89,7 +89,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
 /// Streams into a temporary file through `fill`, then renames it to `path`.
 pub fn write_atomic_with(
     path: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    fill: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
 ) -> Result<(), IoError> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,

@@ -91,6 +91,15 @@ impl Histogram {
         }
     }
 
+    /// Empty again, keeping the bins' allocation.
+    pub fn reset(&mut self) {
+        self.counts.fill(0);
+        self.below = 0;
+        self.above = 0;
+        self.min = f64::INFINITY;
+        self.max = f64::NEG_INFINITY;
+    }
+
     pub fn merge(&mut self, o: &Histogram) {
         for (a, b) in self.counts.iter_mut().zip(&o.counts) {
             *a += b;
@@ -158,6 +167,12 @@ impl Tally {
         }
     }
 
+    pub fn reset(&mut self) {
+        self.moments = Moments::default();
+        self.hist.reset();
+        self.nan = 0;
+    }
+
     pub fn merge(&mut self, o: &Tally) {
         self.moments.merge(&o.moments);
         self.hist.merge(&o.hist);
@@ -210,6 +225,36 @@ impl Reduce for Summary {
     fn merge(&mut self, other: &Summary) {
         Summary::merge(self, other);
     }
+
+    fn reset(&mut self) {
+        // Destructured, so that a new field cannot be forgotten here.
+        let Summary {
+            replicates,
+            tests,
+            estimates,
+            band,
+            crossings,
+            early_harm,
+            late_benefit,
+            detects,
+            primary_by_crossing,
+            events_by_cause,
+            events,
+            target_not_reached,
+        } = self;
+        *replicates = 0;
+        tests.fill(TestTally::default());
+        estimates.iter_mut().for_each(Tally::reset);
+        band.clear();
+        *crossings = 0;
+        *early_harm = 0;
+        *late_benefit = 0;
+        *detects = [0; 4];
+        *primary_by_crossing = [0; 4];
+        events_by_cause.fill(0);
+        *events = [0; 2];
+        *target_not_reached = 0;
+    }
 }
 
 impl Summary {
@@ -218,9 +263,9 @@ impl Summary {
             replicates: 0,
             tests: vec![TestTally::default(); layout.tests.len()],
             estimates: layout.estimates.iter().map(|e| Tally::new(e.lo, e.hi)).collect(),
-            band: (0..layout.groups * layout.grid.len())
-                .map(|_| Histogram::new(0.0, 1.0, BAND_BINS))
-                .collect(),
+            // Allocated by the first replicate that collects the band (engine::BAND_REPLICATES):
+            // most chunks of a long run have none, and would only allocate and merge zeros.
+            band: Vec::new(),
             crossings: 0,
             early_harm: 0,
             late_benefit: 0,
@@ -245,6 +290,9 @@ impl Summary {
         }
         for (t, &x) in self.estimates.iter_mut().zip(&row.estimates) {
             t.push(x);
+        }
+        if self.band.len() < row.band.len() {
+            self.band = vec![Histogram::new(0.0, 1.0, BAND_BINS); row.band.len()];
         }
         for (h, &x) in self.band.iter_mut().zip(&row.band) {
             if !x.is_nan() {
@@ -275,8 +323,12 @@ impl Summary {
         for (a, b) in self.estimates.iter_mut().zip(&o.estimates) {
             a.merge(b);
         }
-        for (a, b) in self.band.iter_mut().zip(&o.band) {
-            a.merge(b);
+        if self.band.is_empty() {
+            self.band.clone_from(&o.band);
+        } else {
+            for (a, b) in self.band.iter_mut().zip(&o.band) {
+                a.merge(b);
+            }
         }
         self.crossings += o.crossings;
         self.early_harm += o.early_harm;

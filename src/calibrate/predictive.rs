@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::likelihood::Expected;
 use super::problem::Problem;
 use super::targets::{Target, TargetKind};
-use crate::cohort::{Cohort, Obs};
+use crate::cohort::{Cohort, Observed};
 use crate::rng::{Purpose, stream};
 use crate::scenario::Scenario;
 use crate::stats::cox::{CoxFit, Ties, cox_periods};
@@ -21,7 +21,7 @@ use crate::stats::risk_table::RiskTable;
 #[derive(Debug, Default)]
 pub struct Workspace {
     cohort: Cohort,
-    obs: Vec<Obs>,
+    obs: Observed,
     table: RiskTable,
     fits: Vec<CoxFit>,
 }
@@ -74,7 +74,7 @@ pub fn simulate_figures(
                 let mut group_of = vec![None; sc.arms.len()];
                 group_of[*arm] = Some(0);
                 c.observe(&sc.endpoints[*endpoint], cut, &group_of, &mut ws.obs);
-                ws.table.build(&mut ws.obs);
+                ws.obs.table(&mut ws.table);
                 let mut s = [f64::NAN];
                 surv_at(&ws.table, 0, &[*time], &mut s);
                 if *failure { 1.0 - s[0] } else { s[0] }
@@ -85,7 +85,7 @@ pub fn simulate_figures(
                 group_of[cmp.control] = Some(0);
                 group_of[cmp.experimental] = Some(1);
                 c.observe(&sc.endpoints[*endpoint], cut, &group_of, &mut ws.obs);
-                ws.table.build(&mut ws.obs);
+                ws.obs.table(&mut ws.table);
                 let breaks: Vec<f64> = if *after > 0.0 { vec![*after] } else { Vec::new() };
                 ws.fits.clear();
                 ws.fits.resize(breaks.len() + 1, CoxFit::NAN);

@@ -176,6 +176,25 @@ impl Hazard {
         }
     }
 
+    /// `out[i] = H⁻¹(e[i])` for each i in `patients`: one dispatch on the form for all of them
+    /// (per patient, alternating arms' forms would defeat the branch predictor). The same values
+    /// as [`Hazard::inverse_cumulative`], bit for bit.
+    pub fn inverse_cumulative_of(&self, e: &[f64], patients: &[u32], out: &mut [f64]) {
+        match &self.0 {
+            Form::Exponential { rate } if *rate > 0.0 => {
+                for &i in patients {
+                    let x = e[i as usize];
+                    out[i as usize] = if x <= 0.0 { 0.0 } else { x / rate };
+                }
+            }
+            _ => {
+                for &i in patients {
+                    out[i as usize] = self.inverse_cumulative(e[i as usize]);
+                }
+            }
+        }
+    }
+
     /// Times where h(t) is not smooth (piece boundaries): quadrature splits its range there.
     pub fn breakpoints(&self, out: &mut Vec<Years>) {
         match &self.0 {

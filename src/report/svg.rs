@@ -15,7 +15,8 @@ fn y_min(r: &Results) -> f64 {
     let t_max = r.layout.grid.last().copied().unwrap_or(1.0);
     let mut lo: f64 = 1.0;
     for g in 0..r.layout.groups {
-        for h in &r.summary.band[g * n..(g + 1) * n] {
+        // The band exists once a replicate collected it (replicate 0 always does).
+        for h in r.summary.band.get(g * n..(g + 1) * n).unwrap_or(&[]) {
             if h.total() > 0 {
                 lo = lo.min(h.quantile(0.025));
             }
@@ -53,10 +54,10 @@ pub fn render(r: &Results) -> Result<String, String> {
         for g in 0..r.layout.groups {
             let colour = COLOURS[g % 2];
             let arm = &sc.arms[r.layout.group_arms[g]];
-            let hist = &r.summary.band[g * n..(g + 1) * n];
+            let hist = r.summary.band.get(g * n..(g + 1) * n).unwrap_or(&[]);
             // The band only where enough replicates still have patients under follow-up.
             let banded = r.summary.replicates.min(crate::engine::BAND_REPLICATES);
-            let enough = |i: usize| hist[i].total() * 2 >= banded;
+            let enough = |i: usize| hist.get(i).is_some_and(|h| h.total() * 2 >= banded);
             let lower: Vec<(f64, f64)> =
                 (0..n).filter(|&i| enough(i)).map(|i| (grid[i], hist[i].quantile(0.025))).collect();
             let upper: Vec<(f64, f64)> =

@@ -5,7 +5,7 @@
 use crate::hazard::Years;
 
 /// One analysed patient for one endpoint.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Obs {
     pub time: Years,
     pub event: bool,
@@ -65,6 +65,62 @@ impl RiskTable {
             }
             at_risk[0] -= left[0];
             at_risk[1] -= left[1];
+        }
+    }
+
+    /// Rebuilds the table from each group's event times, increasing; times of censoring,
+    /// increasing; and times of censoring, decreasing; all as `f64::to_bits` keys of times ≥ 0
+    /// (which order like the times). The same table as [`RiskTable::build`] on the same
+    /// records, without sorting them together: a censored record only leaves the risk set.
+    pub fn build_sorted(
+        &mut self,
+        events: [&[u64]; 2],
+        censored: [&[u64]; 2],
+        censored_descending: [&[u64]; 2],
+    ) {
+        debug_assert!(events.iter().chain(&censored).all(|r| r.is_sorted()));
+        debug_assert!(censored_descending.iter().all(|r| r.is_sorted_by(|a, b| a >= b)));
+        let time = f64::from_bits;
+        self.time.clear();
+        self.at_risk.clear();
+        self.events.clear();
+        for g in 0..2 {
+            self.size[g] = (events[g].len() + censored[g].len() + censored_descending[g].len()) as u32;
+            let last = [events[g].last(), censored[g].last(), censored_descending[g].first()];
+            self.last_time[g] =
+                last.into_iter().flatten().map(|&k| time(k)).fold(f64::NEG_INFINITY, f64::max);
+        }
+        // Per group: events, censorings (increasing) counted so far, and censorings (decreasing)
+        // not yet counted.
+        let mut e = [0usize; 2];
+        let mut c = [0usize; 2];
+        let mut c_desc = censored_descending.map(<[u64]>::len);
+        loop {
+            let head = |g: usize| events[g].get(e[g]).copied().unwrap_or(u64::MAX);
+            let t = head(0).min(head(1));
+            if t == u64::MAX {
+                break;
+            }
+            let mut at_risk = [0u32; 2];
+            let mut d = [0u32; 2];
+            for g in 0..2 {
+                // Censored before t: out of the risk set at t (censored at t are still in it).
+                while c[g] < censored[g].len() && censored[g][c[g]] < t {
+                    c[g] += 1;
+                }
+                while c_desc[g] > 0 && censored_descending[g][c_desc[g] - 1] < t {
+                    c_desc[g] -= 1;
+                }
+                let gone = e[g] + c[g] + (censored_descending[g].len() - c_desc[g]);
+                at_risk[g] = self.size[g] - gone as u32;
+                while e[g] < events[g].len() && events[g][e[g]] == t {
+                    d[g] += 1;
+                    e[g] += 1;
+                }
+            }
+            self.time.push(time(t));
+            self.at_risk.push(at_risk);
+            self.events.push(d);
         }
     }
 
