@@ -136,7 +136,7 @@ pub fn read_draws(path: &Path) -> Result<Draws, AssuranceError> {
     })
 }
 
-fn sample(d: Distribution, rng: &mut crate::rng::ChaCha8Rng) -> f64 {
+fn sample(d: Distribution, rng: &mut crate::rng::StreamRng) -> f64 {
     // Parameters are validated, so the constructors cannot fail.
     match d {
         Distribution::Beta { a, b } => Beta::new(a, b).expect("validated").sample(rng),

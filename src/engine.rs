@@ -27,7 +27,7 @@ use crate::stats::rmst::{rmst, rmst_difference};
 
 /// The engine's version: a change to draws or statistics that alters results bumps it.
 pub const ENGINE_VERSION: &str =
-    concat!("trialsim ", env!("CARGO_PKG_VERSION"), " (chacha8 streams v1)");
+    concat!("trialsim ", env!("CARGO_PKG_VERSION"), " (xoshiro256++ streams v2)");
 
 /// Replicates per chunk: the unit of parallel work and of the ordered merge.
 pub const CHUNK: u64 = 512;
