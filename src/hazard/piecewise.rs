@@ -14,6 +14,10 @@ pub struct Piecewise {
     integral_at_breaks: Vec<f64>,
     /// 1/values[k] (+∞ for 0): inversion multiplies instead of dividing (hot loop).
     reciprocals: Vec<f64>,
+    /// Where piece k starts, and the integral there: (0, breaks…) and (0, integral_at_breaks…),
+    /// so that inversion looks them up without a branch on k = 0.
+    starts: Vec<Years>,
+    before: Vec<f64>,
 }
 
 impl Piecewise {
@@ -45,7 +49,7 @@ impl Piecewise {
         debug_assert_eq!(values.len(), breaks.len() + 1);
         let mut acc = 0.0;
         let mut start = 0.0;
-        let integral_at_breaks = breaks
+        let integral_at_breaks: Vec<f64> = breaks
             .iter()
             .zip(&values)
             .map(|(&b, &v)| {
@@ -55,7 +59,9 @@ impl Piecewise {
             })
             .collect();
         let reciprocals = values.iter().map(|v| 1.0 / v).collect();
-        Piecewise { breaks, values, integral_at_breaks, reciprocals }
+        let starts = std::iter::once(0.0).chain(breaks.iter().copied()).collect();
+        let before = std::iter::once(0.0).chain(integral_at_breaks.iter().copied()).collect();
+        Piecewise { breaks, values, integral_at_breaks, reciprocals, starts, before }
     }
 
     /// The breaks, strictly increasing.
@@ -78,11 +84,17 @@ impl Piecewise {
 
     /// The smallest t with ∫₀ᵗ ≥ e > 0 (+∞ if never).
     pub(super) fn inverse_integral(&self, e: f64) -> Years {
-        let k = self.integral_at_breaks.partition_point(|&c| c < e);
-        let (before, start) =
-            if k == 0 { (0.0, 0.0) } else { (self.integral_at_breaks[k - 1], self.breaks[k - 1]) };
-        // Before the last piece, piece k is where the integral reaches e, so its value is > 0.
-        if self.values[k] > 0.0 { start + (e - before) * self.reciprocals[k] } else { f64::INFINITY }
+        // The piece where the integral reaches e: the number of breaks where it is still below
+        // e. A count, not a search, for the few breaks a hazard has: no branch to mispredict.
+        let below = &self.integral_at_breaks;
+        let k = if below.len() <= 8 {
+            below.iter().map(|&c| usize::from(c < e)).sum()
+        } else {
+            below.partition_point(|&c| c < e)
+        };
+        // Before the last piece, piece k is where the integral reaches e, so its value is > 0;
+        // in a last piece of value 0, e − before > 0 times the reciprocal +∞ is +∞ (never).
+        self.starts[k] + (e - self.before[k]) * self.reciprocals[k]
     }
 
     /// The value at t (right-closed pieces: t = breaks[k] belongs to piece k).
