@@ -14,8 +14,8 @@
 
 use std::time::Instant;
 
+use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 /// The scenario of `benches/floor.toml`, in years.
