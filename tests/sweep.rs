@@ -226,3 +226,38 @@ fn label_and_sweep_table_edits_reuse_points_model_edits_do_not() {
     let msg = run(&remodelled);
     assert!(msg.contains("sweep: 6 points, 0 reused, 6 computed"), "{msg}");
 }
+
+/// A merge job on another node has no scenario file where the shards read it: the merge works
+/// from the shards' own manifests (issue: "cannot read the scenario" once the file had moved).
+#[test]
+fn merge_needs_no_scenario_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    sweep(&whole, &[]);
+    let copy = dir.path().join("moved.toml");
+    fs::copy(SCENARIO, &copy).unwrap();
+    let mut shard_dirs = Vec::new();
+    for i in 1..=2 {
+        let d = dir.path().join(format!("shard{i}"));
+        let mut args =
+            vec!["sweep", copy.to_str().unwrap(), "--reps", "400", "--quiet", "--out", d.to_str().unwrap()];
+        args.extend_from_slice(&GRID);
+        let shard = format!("{i}/2");
+        args.extend_from_slice(&["--shard", &shard]);
+        Command::cargo_bin("trialsim").unwrap().args(&args).assert().success();
+        shard_dirs.push(d);
+    }
+    fs::remove_file(&copy).unwrap();
+    let merged = dir.path().join("merged");
+    Command::cargo_bin("trialsim")
+        .unwrap()
+        .arg("merge")
+        .args(&shard_dirs)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    for f in ["sweep.csv", "sweep.md", "power_logrank.svg"] {
+        assert_eq!(fs::read(whole.join(f)).unwrap(), fs::read(merged.join(f)).unwrap(), "{f}");
+    }
+}

@@ -66,6 +66,12 @@ impl Template {
         &self.path
     }
 
+    /// The whole document without overrides, as TOML text: what a sweep's manifest keeps so
+    /// that `merge` needs no scenario file.
+    pub fn text(&self) -> String {
+        toml::to_string(&self.table).expect("a TOML table serialises")
+    }
+
     /// The current numeric value at a dotted key (None when absent or not a number).
     pub fn get(&self, key: &str) -> Option<f64> {
         template_get(&self.table, key)

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::store::{Manifest, PointRecord, read_record};
 use super::{SweepError, SweepOutcome, Tables};
 use crate::io::{create_dir, write_atomic};
+use crate::scenario::Scenario;
 use crate::scenario::overrides::Template;
 
 /// Joins shard directories into `out`: checks they are one sweep, copies the point records and
@@ -22,8 +23,14 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
     let mut records: BTreeMap<usize, PointRecord> = BTreeMap::new();
     for d in dirs {
         let m = read_manifest(d)?;
-        // The fingerprints pin what was simulated; where the scenario file lives does not matter.
-        if (Manifest { scenario: manifest.scenario.clone(), ..m.clone() }) != manifest {
+        // The fingerprints pin what was simulated; where the scenario file lives, and its labels
+        // (which no fingerprint holds), do not matter: the first directory's are used.
+        if (Manifest {
+            scenario: manifest.scenario.clone(),
+            document: manifest.document.clone(),
+            ..m.clone()
+        }) != manifest
+        {
             return Err(SweepError::Input(format!(
                 "{} and {} are not shards of the same sweep (grid, replicates, seed or engine differ)",
                 first.display(),
@@ -47,8 +54,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
             missing[0]
         )));
     }
-    let template = Template::from_path(Path::new(&manifest.scenario))?;
-    let (base, _) = template.apply(&[])?;
+    // The scenario as the shards saw it, from their own manifest: a merge job on another node
+    // (or after the file moved) has no scenario file to read.
+    let base = if manifest.document.is_empty() {
+        Template::from_path(Path::new(&manifest.scenario))?.apply(&[])?.0
+    } else {
+        Scenario::from_toml(&manifest.document, Path::new(&manifest.scenario))?
+    };
     create_dir(&out.join("points"))?;
     write_atomic(
         &out.join("sweep.json"),

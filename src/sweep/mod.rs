@@ -172,6 +172,7 @@ pub fn run_sweep(
             .unwrap_or_else(|_| template.path().to_path_buf())
             .display()
             .to_string(),
+        document: template.text(),
         axes: axes.to_vec(),
         zip,
         replicates,

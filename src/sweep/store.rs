@@ -49,6 +49,11 @@ pub struct PointRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub scenario: String,
+    /// The scenario file's document without overrides (TOML): `merge` rebuilds the tables'
+    /// scenario from it, on a machine where the file is elsewhere or gone. Empty in manifests
+    /// written before it was kept (then `merge` reads `scenario`).
+    #[serde(default)]
+    pub document: String,
     pub axes: Vec<Axis>,
     pub zip: bool,
     pub replicates: u64,
