@@ -283,7 +283,7 @@ impl Cohort {
     /// arms that `group_of` maps to a group (0 control, 1 experimental), into `out`.
     pub fn observe(&self, ep: &Endpoint, cut: Years, group_of: &[Option<u8>], out: &mut Observed) {
         let n = self.n();
-        let causes = if n == 0 { 0 } else { self.latent.len() / n };
+        let causes = self.latent.len().checked_div(n).unwrap_or(0);
         // The endpoint's time and cause for everyone, cause by cause (contiguous, branch-free).
         let first = ep.causes.first().copied().unwrap_or(0);
         out.time.clear();

@@ -289,11 +289,13 @@ pub fn bivariate_upper(h: f64, k: f64, r: f64) -> f64 {
 }
 
 /// Gauss–Legendre nodes (positive half, on [−1, 1]) and weights: 6, 12 and 20 points
-/// (Abramowitz & Stegun 1964, Table 25.4).
+/// (Abramowitz & Stegun 1964, Table 25.4), quoted as published; the compiler rounds.
+#[allow(clippy::excessive_precision)]
 const GL6: ([f64; 3], [f64; 3]) = (
     [0.932_469_514_203_152_1, 0.661_209_386_466_264_5, 0.238_619_186_083_197],
     [0.171_324_492_379_170_3, 0.360_761_573_048_138_4, 0.467_913_934_572_691],
 );
+#[allow(clippy::excessive_precision)]
 const GL12: ([f64; 6], [f64; 6]) = (
     [
         0.981_560_634_246_719_3,
@@ -312,6 +314,7 @@ const GL12: ([f64; 6], [f64; 6]) = (
         0.249_147_045_813_402_9,
     ],
 );
+#[allow(clippy::excessive_precision)]
 const GL20: ([f64; 10], [f64; 10]) = (
     [
         0.993_128_599_185_094_9,
