@@ -283,21 +283,55 @@ impl Cohort {
     /// arms that `group_of` maps to a group (0 control, 1 experimental), into `out`.
     pub fn observe(&self, ep: &Endpoint, cut: Years, group_of: &[Option<u8>], out: &mut Observed) {
         let n = self.n();
-        let causes = self.latent.len().checked_div(n).unwrap_or(0);
-        // The endpoint's time and cause for everyone, cause by cause (contiguous, branch-free).
-        let first = ep.causes.first().copied().unwrap_or(0);
-        out.time.clear();
-        out.time.resize(n, f64::INFINITY);
-        out.cause.clear();
-        out.cause.resize(n, first as u16);
-        for &k in &ep.causes {
-            let latent = &self.latent[k * n..(k + 1) * n];
-            for ((t, c), &x) in out.time.iter_mut().zip(out.cause.iter_mut()).zip(latent) {
-                let earlier = x < *t;
-                *c = if earlier { k as u16 } else { *c };
-                *t = if earlier { x } else { *t };
+        let column = |k: usize| &self.latent[k * n..(k + 1) * n];
+        // The endpoint's time and cause of patient i: the first of its causes (the earlier-listed
+        // cause on a tie). One or two causes are read straight from the latent times; more are
+        // gathered first, cause by cause.
+        match ep.causes[..] {
+            [k] => {
+                let a = column(k);
+                self.classify(cut, group_of, out, |i| (a[i], k as u16));
+            }
+            [j, k] => {
+                let (a, b) = (column(j), column(k));
+                self.classify(cut, group_of, out, |i| {
+                    if b[i] < a[i] { (b[i], k as u16) } else { (a[i], j as u16) }
+                });
+            }
+            _ => {
+                let mut time = std::mem::take(&mut out.time);
+                let mut cause = std::mem::take(&mut out.cause);
+                let first = ep.causes.first().copied().unwrap_or(0);
+                time.clear();
+                time.resize(n, f64::INFINITY);
+                cause.clear();
+                cause.resize(n, first as u16);
+                for &k in &ep.causes {
+                    for ((t, c), &x) in time.iter_mut().zip(cause.iter_mut()).zip(column(k)) {
+                        let earlier = x < *t;
+                        *c = if earlier { k as u16 } else { *c };
+                        *t = if earlier { x } else { *t };
+                    }
+                }
+                self.classify(cut, group_of, out, |i| (time[i], cause[i]));
+                out.time = time;
+                out.cause = cause;
             }
         }
+    }
+
+    /// Sorts the patients entered by the cut into `out`'s runs, given each one's endpoint time
+    /// and cause.
+    #[inline(always)]
+    fn classify(
+        &self,
+        cut: Years,
+        group_of: &[Option<u8>],
+        out: &mut Observed,
+        endpoint: impl Fn(usize) -> (Years, u16),
+    ) {
+        let n = self.n();
+        let causes = self.latent.len().checked_div(n).unwrap_or(0);
         out.events_by_cause.clear();
         out.events_by_cause.resize(2 * causes, 0);
         out.capacity = n;
@@ -311,7 +345,7 @@ impl Cohort {
             let Some(group) = group_of[self.arm[i] as usize] else {
                 continue;
             };
-            let (t, cause) = (out.time[i], out.cause[i]);
+            let (t, cause) = endpoint(i);
             let dropout = self.dropout[i];
             let follow_up = cut - entry;
             // Non-short-circuit `&`, no branch: whether a patient had an event is a coin toss
