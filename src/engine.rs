@@ -20,7 +20,7 @@ use crate::stats::cox::{CoxFit, Ties, cox, cox_periods};
 use crate::stats::crossing::observed_crossing;
 use crate::stats::decision::{benefit_z, decide, decide_rejection};
 use crate::stats::kaplan_meier::{KmPoint, km_at, milestone, surv_at};
-use crate::stats::logrank::{fleming_harrington, logrank, logrank_between};
+use crate::stats::logrank::{fleming_harrington, logrank, logrank_and_periods};
 use crate::stats::maxcombo::{Rejection, maxcombo};
 use crate::stats::normal::Z_975;
 use crate::stats::rmst::{rmst, rmst_difference};
@@ -116,14 +116,21 @@ pub fn analyse(
     if layout.tests.iter().any(|(_, k)| *k == TestKind::CoxPeriods) {
         cox_periods(table, &a.periods, Ties::Efron, &mut ws.periods);
     }
-    // Computed once, used by the tests and the estimates.
+    // Computed once, used by the tests and the estimates. The log-rank test and the per-period
+    // detection (below) share one pass over the table.
+    let period_logrank = match (a.periods.first(), a.periods.last()) {
+        (Some(&first), Some(&last)) if groups == 2 => Some(logrank_and_periods(table, first, last)),
+        _ => None,
+    };
     let rmst_d = if groups == 2 { a.tau.map(|tau| rmst_difference(table, tau)) } else { None };
     let milestone_d = if groups == 2 { a.milestone.map(|m| milestone(table, m)) } else { None };
     row.decisions.clear();
     ws.tests.clear();
     for (_, kind) in &layout.tests {
         let (result, decision) = match *kind {
-            TestKind::LogRank => (TestResult::z(logrank(table).z), None),
+            TestKind::LogRank => {
+                (TestResult::z(period_logrank.map_or_else(|| logrank(table), |p| p[0]).z), None)
+            }
             TestKind::FlemingHarrington { rho, gamma } => {
                 (TestResult::z(fleming_harrington(table, rho, gamma).z), None)
             }
@@ -179,8 +186,8 @@ pub fn analyse(
             let se = (c.se * c.se + e.se * e.se).sqrt();
             benefit_z(e.surv - c.surv, se)
         };
-        let (z_early, z_late) = if let (Some(&first), Some(&last)) = (a.periods.first(), a.periods.last()) {
-            (logrank_between(table, 0.0, first).z, logrank_between(table, last, f64::INFINITY).z)
+        let (z_early, z_late) = if let Some([_, early, late]) = period_logrank {
+            (early.z, late.z)
         } else if !h.is_empty() {
             (km_z(0), km_z(h.len() - 1))
         } else {
