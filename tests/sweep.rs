@@ -261,3 +261,22 @@ fn merge_needs_no_scenario_file() {
         assert_eq!(fs::read(whole.join(f)).unwrap(), fs::read(merged.join(f)).unwrap(), "{f}");
     }
 }
+
+/// A grid is counted before any work: 2·10⁶ points are refused at once (exit 2, the sizes named,
+/// nothing created), where listing them once took a minute and gigabytes.
+#[test]
+fn an_oversized_grid_is_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("huge");
+    let a = Command::cargo_bin("trialsim")
+        .unwrap()
+        .args(["sweep", SCENARIO, "--reps", "10", "--quiet"])
+        .args(["--set", "design.n=100:1099:1", "--set", "arms.control.dropout=0.001:1:0.001"])
+        .args(["--set", "arms.experimental.causes.death.relative.hr=0.6,0.7", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("2000000 points") && err.contains("at most 1000000"), "{err}");
+    assert!(!out.exists(), "nothing may be created");
+}

@@ -64,9 +64,15 @@ pub fn parse_values(s: &str) -> Result<Vec<f64>, String> {
     Ok(values)
 }
 
-/// The points of a grid: the cartesian product of the axes (the last axis varying fastest), or
-/// with `zip` the i-th value of every axis together.
-pub fn points(axes: &[Axis], zip: bool) -> Result<Vec<Vec<Override>>, String> {
+/// The most points one grid may have. Each point is validated, fingerprinted and listed in the
+/// sweep's manifest before any is simulated, so the grid is counted first and a larger one is
+/// refused at once (a 10⁶-point grid is about a minute of validation; 10⁷ would be ten).
+pub const MAX_POINTS: usize = 1_000_000;
+
+/// The number of points of a grid (the product of the axes' lengths, or with `zip` their common
+/// length), computed without listing them; an error for no axes, a key swept twice, zipped
+/// lists of unequal length, or more than [`MAX_POINTS`].
+pub fn count(axes: &[Axis], zip: bool) -> Result<usize, String> {
     if axes.is_empty() {
         return Err("no swept keys: give --set KEY=VALUES or a [sweep] table".into());
     }
@@ -75,7 +81,8 @@ pub fn points(axes: &[Axis], zip: bool) -> Result<Vec<Vec<Override>>, String> {
             return Err(format!("`{}` is swept twice", a.key));
         }
     }
-    if zip {
+    let lengths = || axes.iter().map(|a| a.values.len() as u128);
+    let total: u128 = if zip {
         let n = axes[0].values.len();
         if let Some(a) = axes.iter().find(|a| a.values.len() != n) {
             return Err(format!(
@@ -85,24 +92,47 @@ pub fn points(axes: &[Axis], zip: bool) -> Result<Vec<Vec<Override>>, String> {
                 a.values.len()
             ));
         }
-        return Ok((0..n)
-            .map(|i| axes.iter().map(|a| Override { key: a.key.clone(), value: a.values[i] }).collect())
-            .collect());
+        n as u128
+    } else {
+        // At most 10⁵ values per axis (`parse_values`), so a u128 product of a few axes cannot
+        // overflow before it is compared; saturate anyway.
+        lengths().fold(1u128, |acc, l| acc.saturating_mul(l))
+    };
+    if total > MAX_POINTS as u128 {
+        let sizes: Vec<String> = axes.iter().map(|a| format!("{} ({})", a.key, a.values.len())).collect();
+        return Err(format!(
+            "the grid has {total} points ({}: {}); at most {MAX_POINTS} in one sweep: use fewer \
+             values, or split it into several sweeps",
+            if zip { "zipped" } else { "the product of" },
+            sizes.join(" × ")
+        ));
     }
-    let mut out: Vec<Vec<Override>> = vec![Vec::new()];
-    for a in axes {
-        out = out
-            .into_iter()
-            .flat_map(|p| {
-                a.values.iter().map(move |&v| {
-                    let mut q = p.clone();
-                    q.push(Override { key: a.key.clone(), value: v });
-                    q
-                })
-            })
-            .collect();
+    Ok(total as usize)
+}
+
+/// Point `p` of a grid of [`count`] points: the cartesian product with the last axis varying
+/// fastest, or with `zip` the p-th value of every axis.
+pub fn point(axes: &[Axis], zip: bool, p: usize) -> Vec<Override> {
+    let mut rest = p;
+    let mut out: Vec<Override> = Vec::with_capacity(axes.len());
+    for a in axes.iter().rev() {
+        let i = if zip {
+            p
+        } else {
+            let i = rest % a.values.len();
+            rest /= a.values.len();
+            i
+        };
+        out.push(Override { key: a.key.clone(), value: a.values[i] });
     }
-    Ok(out)
+    out.reverse();
+    out
+}
+
+/// Every point of a grid, in order (see [`point`]); [`count`]'s errors.
+pub fn points(axes: &[Axis], zip: bool) -> Result<Vec<Vec<Override>>, String> {
+    let n = count(axes, zip)?;
+    Ok((0..n).map(|p| point(axes, zip, p)).collect())
 }
 
 /// A scenario's `[sweep]` table: the grid `trialsim sweep` runs without `--set`.
@@ -162,8 +192,27 @@ mod tests {
         assert_eq!((g[1][0].value, g[1][1].value), (1.0, 20.0), "last axis fastest");
         assert!(points(&[a.clone(), b], true).unwrap_err().contains("equal length"));
         let c = Axis::parse("z=5,6").unwrap();
-        let z = points(&[a, c], true).unwrap();
+        let z = points(&[a.clone(), c], true).unwrap();
         assert_eq!(z.len(), 2);
         assert_eq!((z[1][0].value, z[1][1].value), (2.0, 6.0));
+    }
+
+    /// A grid is counted, not listed: 10⁸ points are refused at once with the sizes that make
+    /// them; exactly the limit is accepted, one more is not.
+    #[test]
+    fn a_grid_is_counted_before_it_is_listed() {
+        let axis = |k: &str, n: usize| Axis { key: k.into(), values: (0..n).map(|i| i as f64).collect() };
+        let huge = count(&[axis("a", 10_000), axis("b", 10_000)], false).unwrap_err();
+        assert!(huge.contains("100000000 points") && huge.contains("a (10000) × b (10000)"), "{huge}");
+        assert!(huge.contains("at most 1000000"), "{huge}");
+        assert_eq!(count(&[axis("a", 1000), axis("b", 1000)], false).unwrap(), MAX_POINTS);
+        assert!(count(&[axis("a", 1000), axis("b", 1000), axis("c", 2)], false).is_err());
+        assert_eq!(count(&[axis("a", 5), axis("b", 5)], true).unwrap(), 5);
+        // point(p) is the p-th of the listed points.
+        let axes = [axis("a", 3), axis("b", 4), axis("c", 2)];
+        let all = points(&axes, false).unwrap();
+        for (p, listed) in all.iter().enumerate() {
+            assert_eq!(&point(&axes, false, p), listed);
+        }
     }
 }

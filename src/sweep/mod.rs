@@ -15,7 +15,7 @@ mod store;
 
 use std::path::PathBuf;
 
-pub use grid::{Axis, SweepTable, axes, parse_values, points, sweep_table};
+pub use grid::{Axis, MAX_POINTS, SweepTable, axes, count, parse_values, point, points, sweep_table};
 pub use merge::merge;
 pub use store::{Manifest, Metric, PointRecord, fingerprint, fnv64, metrics, read_record};
 
@@ -90,16 +90,16 @@ impl Tables {
         mut records: Vec<PointRecord>,
         base: Scenario,
     ) -> Result<Tables, SweepError> {
-        let grid = points(&manifest.axes, manifest.zip).map_err(SweepError::Input)?;
+        let n = count(&manifest.axes, manifest.zip).map_err(SweepError::Input)?;
         for r in &mut records {
-            let point = grid.get(r.point).ok_or_else(|| {
-                SweepError::Input(format!(
-                    "point record {} is outside the grid of {} points",
-                    r.point,
-                    grid.len()
-                ))
-            })?;
-            r.overrides = point.iter().map(|o| (o.key.clone(), o.value)).collect();
+            if r.point >= n {
+                return Err(SweepError::Input(format!(
+                    "point record {} is outside the grid of {n} points",
+                    r.point
+                )));
+            }
+            let at = point(&manifest.axes, manifest.zip, r.point);
+            r.overrides = at.into_iter().map(|o| (o.key, o.value)).collect();
         }
         Ok(Tables { manifest, records, base })
     }
@@ -126,34 +126,34 @@ pub fn grid_of(
     Ok((axes(&items).map_err(SweepError::Input)?, zip))
 }
 
-/// Runs (or resumes) a sweep and writes its outputs.
-/// Every point of the grid as a validated scenario with its fingerprint: what a sweep checks
-/// before it creates anything (the command checks it before locking its directory, too).
+/// Every point of the grid validated, and its fingerprint: what a sweep checks before it creates
+/// anything (the command checks it before locking its directory, too). The grid is counted
+/// first ([`grid::MAX_POINTS`]); only the fingerprints are kept, not the scenarios.
 pub fn validate(
     template: &Template,
     axes: &[Axis],
     zip: bool,
     opts: &SweepSettings,
-) -> Result<Vec<(Scenario, String)>, SweepError> {
+) -> Result<Vec<String>, SweepError> {
     let (replicates, seed) = (opts.replicates, opts.seed);
-    let grid = points(axes, zip).map_err(SweepError::Input)?;
+    let n = count(axes, zip).map_err(SweepError::Input)?;
     for a in axes {
         template.check_key(&a.key)?;
     }
-    if let Some((i, n)) = opts.shard
-        && !(n >= 1 && (1..=n).contains(&i))
+    if let Some((i, shards)) = opts.shard
+        && !(shards >= 1 && (1..=shards).contains(&i))
     {
-        return Err(SweepError::Input(format!("--shard {i}/{n}: expected I/N with 1 ≤ I ≤ N")));
+        return Err(SweepError::Input(format!("--shard {i}/{shards}: expected I/N with 1 ≤ I ≤ N")));
     }
-    // Validate every point before running any.
-    let mut scenarios = Vec::with_capacity(grid.len());
-    for overrides in &grid {
-        let (sc, canonical) = template.apply(overrides)?;
-        scenarios.push((sc, fingerprint(&canonical, replicates, seed)));
-    }
-    Ok(scenarios)
+    (0..n)
+        .map(|p| {
+            let (_, canonical) = template.apply(&point(axes, zip, p))?;
+            Ok(fingerprint(&canonical, replicates, seed))
+        })
+        .collect()
 }
 
+/// Runs (or resumes) a sweep and writes its outputs.
 pub fn run_sweep(
     template: &Template,
     axes: &[Axis],
@@ -163,8 +163,8 @@ pub fn run_sweep(
 ) -> Result<SweepOutcome, SweepError> {
     let (base, _) = template.apply(&[])?;
     let (replicates, seed) = (opts.replicates, opts.seed);
-    let grid = points(axes, zip).map_err(SweepError::Input)?;
-    let scenarios = validate(template, axes, zip, opts)?;
+    let fingerprints = validate(template, axes, zip, opts)?;
+    let n = fingerprints.len();
     let out = opts.out.clone();
     let manifest = Manifest {
         // Canonical, so that shards started from different directories or spellings merge.
@@ -178,7 +178,7 @@ pub fn run_sweep(
         replicates,
         seed,
         engine: ENGINE_VERSION.to_string(),
-        fingerprints: scenarios.iter().map(|(_, f)| f.clone()).collect(),
+        fingerprints: fingerprints.clone(),
     };
     let points_dir = out.join("points");
     // Every point is valid: now the directory, a bad argument if it cannot be made.
@@ -194,18 +194,22 @@ pub fn run_sweep(
     )?;
 
     let mine: Vec<usize> =
-        (0..grid.len()).filter(|p| opts.shard.is_none_or(|(i, n)| p % n == i - 1)).collect();
+        (0..n).filter(|p| opts.shard.is_none_or(|(i, shards)| p % shards == i - 1)).collect();
     let path_of = |p: usize| points_dir.join(format!("{p:06}.json"));
     let todo: Vec<usize> = mine
         .iter()
         .copied()
-        .filter(|&p| read_record(&path_of(p)).is_none_or(|r| r.fingerprint != scenarios[p].1))
+        .filter(|&p| read_record(&path_of(p)).is_none_or(|r| r.fingerprint != fingerprints[p]))
         .collect();
     let reused = mine.len() - todo.len();
     let total = todo.len().min(opts.limit.unwrap_or(usize::MAX)) as u64 * replicates;
     let mut computed = 0;
     for &p in todo.iter().take(opts.limit.unwrap_or(usize::MAX)) {
-        let (sc, fp) = &scenarios[p];
+        // Applied again rather than kept from validation: a grid's scenarios would take
+        // gigabytes, its fingerprints megabytes.
+        let overrides = point(axes, zip, p);
+        let (scenario, _) = template.apply(&overrides)?;
+        let (sc, fp) = (&scenario, &fingerprints[p]);
         let truth = Truth::compute(sc);
         let layout = Layout::new(sc, &truth);
         let summary: Summary =
@@ -213,7 +217,7 @@ pub fn run_sweep(
         let record = PointRecord {
             point: p,
             fingerprint: fp.clone(),
-            overrides: grid[p].iter().map(|o| (o.key.clone(), o.value)).collect(),
+            overrides: overrides.iter().map(|o| (o.key.clone(), o.value)).collect(),
             metrics: metrics(&truth, &layout, &summary),
         };
         let json = serde_json::to_string(&record).expect("a point record serialises") + "\n";
@@ -221,9 +225,8 @@ pub fn run_sweep(
         computed += 1;
         progress(computed as u64 * replicates, total);
     }
-    let records: Vec<PointRecord> = (0..grid.len())
-        .map_while(|p| read_record(&path_of(p)).filter(|r| r.fingerprint == scenarios[p].1))
-        .collect();
-    let tables = if records.len() == grid.len() { Some(Tables::new(manifest, records, base)?) } else { None };
+    let records: Vec<PointRecord> =
+        (0..n).map_while(|p| read_record(&path_of(p)).filter(|r| r.fingerprint == fingerprints[p])).collect();
+    let tables = if records.len() == n { Some(Tables::new(manifest, records, base)?) } else { None };
     Ok(SweepOutcome { out, points: mine.len(), reused, computed, tables })
 }
