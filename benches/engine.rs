@@ -65,7 +65,7 @@ fn bench(c: &mut Criterion) {
 /// (n about 156, log-rank), into a fresh directory each time (nothing reused).
 fn sweep(c: &mut Criterion) {
     use trialsim::scenario::overrides::Template;
-    use trialsim::sweep::{Axis, SweepSettings, run_sweep};
+    use trialsim::sweep::{Axis, SweepSettings, run_sweep, validate};
     let dir = std::env::temp_dir().join("trialsim-bench-sweep");
     let text = std::fs::read_to_string("scenarios/astis.toml").expect("run from the crate root");
     let text = text
@@ -96,7 +96,8 @@ fn sweep(c: &mut Criterion) {
                 shard: None,
                 limit: None,
             };
-            let o = run_sweep(&template, &axes, false, &opts, |_, _| {}).expect("sweep runs");
+            let grid = validate(&template, &axes, false, &opts).expect("a valid grid");
+            let o = run_sweep(&template, &axes, false, &opts, grid, |_, _| {}).expect("sweep runs");
             assert_eq!(o.computed, 100);
             let _ = std::fs::remove_dir_all(dir.join(format!("out{run}")));
         })

@@ -44,11 +44,11 @@ pub fn command(
     };
     // Every point valid, then one sweep per directory at a time (shards of one grid write to
     // their own directories).
-    crate::sweep::validate(&template, &axes, zip, &sweep)?;
+    let grid = crate::sweep::validate(&template, &axes, zip, &sweep)?;
     let _out = settings.prepare_out()?;
     let bar = settings.progress(0);
     let outcome = settings.in_pool(|| {
-        run_sweep(&template, &axes, zip, &sweep, |done, total| {
+        run_sweep(&template, &axes, zip, &sweep, grid, |done, total| {
             bar.set_length(total);
             bar.set_position(done);
         })

@@ -134,7 +134,7 @@ pub fn validate(
     axes: &[Axis],
     zip: bool,
     opts: &SweepSettings,
-) -> Result<Vec<String>, SweepError> {
+) -> Result<Validated, SweepError> {
     let (replicates, seed) = (opts.replicates, opts.seed);
     let n = count(axes, zip).map_err(SweepError::Input)?;
     for a in axes {
@@ -145,25 +145,36 @@ pub fn validate(
     {
         return Err(SweepError::Input(format!("--shard {i}/{shards}: expected I/N with 1 ≤ I ≤ N")));
     }
-    (0..n)
+    let fingerprints = (0..n)
         .map(|p| {
             let (_, canonical) = template.apply(&point(axes, zip, p))?;
             Ok(fingerprint(&canonical, replicates, seed))
         })
-        .collect()
+        .collect::<Result<_, SweepError>>()?;
+    Ok(Validated { fingerprints })
 }
 
-/// Runs (or resumes) a sweep and writes its outputs.
+/// A grid whose every point is valid, with each point's fingerprint: made only by [`validate`],
+/// so a sweep never runs an unchecked grid, nor checks one twice (10⁶ points take half a
+/// minute).
+#[derive(Debug, Clone)]
+pub struct Validated {
+    fingerprints: Vec<String>,
+}
+
+/// Runs (or resumes) a sweep and writes its outputs: `grid` is what [`validate`] returned for the
+/// same template, axes and settings.
 pub fn run_sweep(
     template: &Template,
     axes: &[Axis],
     zip: bool,
     opts: &SweepSettings,
+    grid: Validated,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<SweepOutcome, SweepError> {
     let (base, _) = template.apply(&[])?;
     let (replicates, seed) = (opts.replicates, opts.seed);
-    let fingerprints = validate(template, axes, zip, opts)?;
+    let fingerprints = grid.fingerprints;
     let n = fingerprints.len();
     let out = opts.out.clone();
     let manifest = Manifest {
