@@ -20,7 +20,7 @@ pub use crate::stats::risk_table::Obs;
 
 use crate::accrual::inverse_accrual;
 use crate::hazard::{Hazard, Years};
-use crate::rng::{Purpose, stream};
+use crate::rng::{Purpose, StreamKey};
 use crate::scenario::{Accrual, CutRule, Endpoint, Scenario};
 
 /// The generated patients of one replicate, in entry order. Buffers are reused across
@@ -38,6 +38,9 @@ pub struct Cohort {
     draws: Vec<f64>,
     /// Each arm's patients, in entry order.
     of_arm: Vec<Vec<u32>>,
+    /// Stream keys already derived, by (seed, purpose): opening a replicate's streams then costs
+    /// one mixing step per lane.
+    keys: Vec<StreamKey>,
     slots: Vec<u16>,
     scratch: Vec<f64>,
 }
@@ -97,7 +100,7 @@ impl Cohort {
         // other draw; otherwise every patient draws, so the stream stays aligned whatever the
         // arms' rates.
         if sc.arms.iter().any(|a| a.dropout != 0.0) {
-            let rng = stream(seed, replicate, Purpose::Dropout);
+            let rng = self.stream(seed, replicate, Purpose::Dropout);
             self.scratch.clear();
             self.scratch.resize(n, 0.0);
             for (x, e) in self.scratch.iter_mut().zip(rng.sample_iter::<f64, _>(Exp1)) {
@@ -118,7 +121,7 @@ impl Cohort {
         self.draws.clear();
         self.draws.resize(n * causes, 0.0);
         for (k, cause) in sc.causes.iter().enumerate() {
-            let rng = stream(seed, replicate, Purpose::cause(cause));
+            let rng = self.stream(seed, replicate, Purpose::cause(cause));
             let draws = &mut self.draws[k * n..(k + 1) * n];
             for (d, e) in draws.iter_mut().zip(rng.sample_iter::<f64, _>(Exp1)) {
                 *d = e;
@@ -151,8 +154,25 @@ impl Cohort {
         }
     }
 
+    /// The stream of (seed, replicate, purpose), as `rng::stream` opens it.
+    fn stream(&mut self, seed: u64, replicate: u64, purpose: Purpose) -> crate::rng::StreamRng {
+        let key = match self.keys.iter().find(|k| k.is(seed, purpose)) {
+            Some(k) => *k,
+            None => {
+                let k = StreamKey::new(seed, purpose);
+                // A handful of purposes per seed; a cohort reused across many seeds starts over.
+                if self.keys.len() >= 64 {
+                    self.keys.clear();
+                }
+                self.keys.push(k);
+                k
+            }
+        };
+        key.stream(replicate)
+    }
+
     fn entries(&mut self, accrual: &Accrual, n: usize, seed: u64, replicate: u64) {
-        let mut rng = stream(seed, replicate, Purpose::Entry);
+        let mut rng = self.stream(seed, replicate, Purpose::Entry);
         self.entry.clear();
         self.entry.resize(n, 0.0);
         let mut s = 0.0;
@@ -182,7 +202,7 @@ impl Cohort {
         let bs = sc.design.block_size;
         let alloc_sum: usize = sc.arms.iter().map(|a| a.allocation).sum();
         let copies = bs / alloc_sum;
-        let mut rng = stream(seed, replicate, Purpose::Allocation);
+        let mut rng = self.stream(seed, replicate, Purpose::Allocation);
         self.slots.clear();
         for (i, a) in sc.arms.iter().enumerate() {
             for _ in 0..a.allocation * copies {
@@ -460,6 +480,23 @@ tests = ["logrank"]
         assert!(c.entry.iter().all(|&e| (0.0..2.0).contains(&e)));
         for block in c.arm.chunks(6).filter(|b| b.len() == 6) {
             assert_eq!(block.iter().filter(|&&a| a == 1).count(), 4, "{block:?}");
+        }
+    }
+
+    /// A cohort keeps the stream keys it derived: reused across seeds and replicates it must
+    /// draw exactly what a fresh one draws.
+    #[test]
+    fn a_reused_cohort_draws_what_a_fresh_one_draws() {
+        let sc = scenario("calendar = 5", "{ duration = 2 }");
+        let mut reused = Cohort::default();
+        for (seed, r) in [(1, 0), (2, 0), (1, 7), (3, 2), (2, 0)] {
+            reused.generate(&sc, seed, r);
+            let mut fresh = Cohort::default();
+            fresh.generate(&sc, seed, r);
+            assert_eq!(
+                (&reused.entry, &reused.arm, &reused.latent),
+                (&fresh.entry, &fresh.arm, &fresh.latent)
+            );
         }
     }
 

@@ -74,22 +74,52 @@ const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// The stream of replicate `replicate` for `purpose` under `seed`.
 pub fn stream(seed: u64, replicate: u64, purpose: Purpose) -> StreamRng {
-    // "trialsim" in ASCII: a domain tag, so these states never coincide with another program's
-    // hashing of the same numbers.
-    const DOMAIN: u64 = 0x7472_6961_6c73_696d;
-    let mut state = [0u8; 32];
-    for (lane, word) in state.chunks_exact_mut(8).enumerate() {
-        let mut h = splitmix(DOMAIN ^ (lane as u64 + 1).wrapping_mul(GOLDEN));
-        for x in [seed, purpose.id(), replicate] {
-            h = splitmix(h.wrapping_add(GOLDEN) ^ x);
+    StreamKey::new(seed, purpose).stream(replicate)
+}
+
+/// The part of a stream's state that depends on (seed, purpose) only: each lane's SplitMix64
+/// chain up to the stream number. Computed once, it opens a purpose's streams for every replicate
+/// with one mixing step per lane instead of three (the same states as [`stream`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamKey {
+    seed: u64,
+    purpose: u64,
+    lanes: [u64; 4],
+}
+
+impl StreamKey {
+    pub fn new(seed: u64, purpose: Purpose) -> StreamKey {
+        // "trialsim" in ASCII: a domain tag, so these states never coincide with another
+        // program's hashing of the same numbers.
+        const DOMAIN: u64 = 0x7472_6961_6c73_696d;
+        let id = purpose.id();
+        let lanes = std::array::from_fn(|lane| {
+            let mut h = splitmix(DOMAIN ^ (lane as u64 + 1).wrapping_mul(GOLDEN));
+            for x in [seed, id] {
+                h = splitmix(h.wrapping_add(GOLDEN) ^ x);
+            }
+            h
+        });
+        StreamKey { seed, purpose: id, lanes }
+    }
+
+    /// Whether this key is (seed, purpose)'s.
+    pub fn is(&self, seed: u64, purpose: Purpose) -> bool {
+        self.seed == seed && self.purpose == purpose.id()
+    }
+
+    /// Stream number `replicate` of this key.
+    pub fn stream(&self, replicate: u64) -> StreamRng {
+        let mut state = [0u8; 32];
+        for (h, word) in self.lanes.iter().zip(state.chunks_exact_mut(8)) {
+            word.copy_from_slice(&splitmix(h.wrapping_add(GOLDEN) ^ replicate).to_le_bytes());
         }
-        word.copy_from_slice(&h.to_le_bytes());
+        // xoshiro's one forbidden state; the chance of hashing to it is 2⁻²⁵⁶.
+        if state == [0; 32] {
+            state[0] = 1;
+        }
+        StreamRng::from_seed(state)
     }
-    // xoshiro's one forbidden state; the chance of hashing to it is 2⁻²⁵⁶.
-    if state == [0; 32] {
-        state[0] = 1;
-    }
-    StreamRng::from_seed(state)
 }
 
 #[cfg(test)]
