@@ -70,6 +70,18 @@ pub fn after_trigger(h: &Hazard, e: f64, t: Years, s: Years, factor: f64) -> Yea
     h.inverse_cumulative(hs + (e - hs) / factor)
 }
 
+/// A patient's analysed (time, event) from the endpoint's latent time `t`, the dropout time and
+/// the entry, at calendar cut `cut`. The event counts when it is finite, happens before dropout
+/// and at or before the cut *on the calendar scale* (entry + t ≤ cut): the same expression that
+/// placed an event-count cut, so the K-th event is never lost to rounding in cut − entry.
+/// Otherwise the time is censored at dropout or at the cut, whichever is first. Non-short-circuit
+/// `&`, no branch: whether a patient had an event is a coin toss for the branch predictor.
+#[inline(always)]
+fn outcome(t: Years, dropout: Years, entry: Years, cut: Years) -> (Years, bool) {
+    let event = (t < f64::INFINITY) & (t <= dropout) & (entry + t <= cut);
+    (if event { t } else { dropout.min(cut - entry) }, event)
+}
+
 impl Cohort {
     pub fn n(&self) -> usize {
         self.entry.len()
@@ -284,19 +296,12 @@ impl Cohort {
         CutPoint { calendar, target_reached }
     }
 
-    /// Patient i's (time, event, cause) for endpoint `ep` at calendar cut `cut` (entry ≤ cut).
-    /// The event counts when it is finite, happens before dropout and at or before the cut *on
-    /// the calendar scale* (entry + t ≤ cut): the same expression that placed an event-count cut,
-    /// so the K-th event is never lost to rounding in cut − entry.
+    /// Patient i's (time, event, cause) for endpoint `ep` at calendar cut `cut` (entry ≤ cut), by
+    /// the rule of [`outcome`].
     pub fn status(&self, ep: &Endpoint, i: usize, cut: Years) -> (Years, bool, u16) {
-        let entry = self.entry[i];
         let (t, cause) = self.endpoint_time(ep, i);
-        let dropout = self.dropout[i];
-        if t.is_finite() && t <= dropout && entry + t <= cut {
-            (t, true, cause)
-        } else {
-            (dropout.min(cut - entry), false, cause)
-        }
+        let (time, event) = outcome(t, self.dropout[i], self.entry[i], cut);
+        (time, event, cause)
     }
 
     /// The analysable records of endpoint `ep` at calendar cut `cut`, for the patients of the
@@ -367,12 +372,8 @@ impl Cohort {
             };
             let (t, cause) = endpoint(i);
             let dropout = self.dropout[i];
-            let follow_up = cut - entry;
-            // Non-short-circuit `&`, no branch: whether a patient had an event is a coin toss
-            // for the branch predictor. Only finite times are events.
-            let event = (t < f64::INFINITY) & (t <= dropout) & (entry + t <= cut);
-            let lost = !event & (dropout < follow_up);
-            let time = if event { t } else { dropout.min(follow_up) };
+            let (time, event) = outcome(t, dropout, entry, cut);
+            let lost = !event & (dropout < cut - entry);
             let run = 2 * (usize::from(!event) + usize::from(!event & !lost)) + usize::from(group);
             // Times are ≥ 0, where the IEEE bit pattern orders like the value (+0.0 turns −0.0
             // into +0.0): integer keys sort faster than floats.
