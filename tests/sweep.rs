@@ -262,21 +262,103 @@ fn merge_needs_no_scenario_file() {
     }
 }
 
-/// A grid is counted before any work: 2·10⁶ points are refused at once (exit 2, the sizes named,
-/// nothing created), where listing them once took a minute and gigabytes.
+/// A grid is counted before any work: 2·10⁶ points are refused at once in one sweep, and with
+/// too few shards (exit 2, the sizes named and the shards needed, nothing created), where
+/// listing them once took a minute and gigabytes. Sharded small enough, the same grid runs:
+/// the shard validates and lists only its own points.
 #[test]
 fn an_oversized_grid_is_refused_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("huge");
+    let huge = |extra: &[&str]| {
+        let mut c = Command::cargo_bin("trialsim").unwrap();
+        c.args(["sweep", SCENARIO, "--reps", "10", "--quiet"])
+            .args(["--set", "design.n=100:1099:1", "--set", "arms.control.dropout=0.001:1:0.001"])
+            .args(["--set", "arms.experimental.causes.death.relative.hr=0.6,0.7", "--out"])
+            .arg(&out)
+            .args(extra);
+        c.assert()
+    };
+    let a = huge(&[]).code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("2000000 points") && err.contains("at most 1000000"), "{err}");
+    assert!(err.contains("--shard I/N for N ≥ 2"), "{err}");
+    assert!(!out.exists(), "nothing may be created");
+    let a = huge(&["--shard", "1/1"]).code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("at most 1000000") && err.contains("N ≥ 2"), "{err}");
+    assert!(!out.exists(), "nothing may be created");
+
+    // Shard 2 of 4000 has 500 points: it runs (one point here, --limit 1).
+    let a = huge(&["--shard", "2/4000", "--limit", "1"]).success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("sweep: 500 points, 0 reused, 1 computed"), "{err}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(manifest["shard"], serde_json::json!([2, 4000]));
+    assert_eq!(manifest["fingerprints"].as_array().unwrap().len(), 500, "its own points only");
+    assert!(out.join("points/000001.json").exists(), "shard 2's first point is point 1");
+    // One shard is not the sweep.
+    let merged = dir.path().join("merged");
     let a = Command::cargo_bin("trialsim")
         .unwrap()
-        .args(["sweep", SCENARIO, "--reps", "10", "--quiet"])
-        .args(["--set", "design.n=100:1099:1", "--set", "arms.control.dropout=0.001:1:0.001"])
-        .args(["--set", "arms.experimental.causes.death.relative.hr=0.6,0.7", "--out"])
+        .arg("merge")
         .arg(&out)
+        .arg("--out")
+        .arg(&merged)
         .assert()
         .code(2);
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
-    assert!(err.contains("2000000 points") && err.contains("at most 1000000"), "{err}");
-    assert!(!out.exists(), "nothing may be created");
+    assert!(err.contains("1999500 of 2000000 points are in none of the directories"), "{err}");
+}
+
+/// Shards of one grid run from different scenarios, or with different seeds, are refused by
+/// `merge` (exit 2, nothing written): their points are not one sweep.
+#[test]
+fn merge_refuses_shards_of_different_sweeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let edited = dir.path().join("edited.toml");
+    fs::write(
+        &edited,
+        fs::read_to_string(SCENARIO).unwrap().replacen("exponential = 0.15", "exponential = 0.2", 1),
+    )
+    .unwrap();
+    let shard = |scenario: &Path, i: usize, name: &str, seed: &str| {
+        let d = dir.path().join(name);
+        let s = format!("{i}/2");
+        let mut args = vec!["sweep", scenario.to_str().unwrap(), "--reps", "200", "--quiet", "--seed", seed];
+        args.extend(["--out", d.to_str().unwrap(), "--shard", &s]);
+        args.extend_from_slice(&GRID);
+        Command::cargo_bin("trialsim").unwrap().args(&args).assert().success();
+        d
+    };
+    let one = shard(Path::new(SCENARIO), 1, "one", "5");
+    let other_model = shard(&edited, 2, "two_edited", "5");
+    let other_seed = shard(Path::new(SCENARIO), 2, "two_seed", "6");
+    for (two, why) in [(&other_model, "their scenarios differ"), (&other_seed, "seed")] {
+        let merged = dir.path().join("merged");
+        let a = Command::cargo_bin("trialsim")
+            .unwrap()
+            .arg("merge")
+            .arg(&one)
+            .arg(two)
+            .arg("--out")
+            .arg(&merged)
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(err.contains("not shards of the same sweep") && err.contains(why), "{err}");
+        assert!(!merged.exists(), "nothing written");
+    }
+    let good = shard(Path::new(SCENARIO), 2, "two", "5");
+    let merged = dir.path().join("merged");
+    Command::cargo_bin("trialsim")
+        .unwrap()
+        .arg("merge")
+        .arg(&one)
+        .arg(&good)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
 }

@@ -6,9 +6,9 @@ use std::path::Path;
 use crate::cli::Simulate;
 use crate::report::sweep as render;
 use crate::scenario::overrides::Template;
-use crate::sweep::{SweepOutcome, SweepSettings, Tables, grid_of, run_sweep};
+use crate::sweep::{PointRecord, SweepOutcome, SweepSettings, Tables, grid_of, run_sweep};
 
-use super::{Error, File, Settings, check_simulate, write_files};
+use super::{Error, Settings, check_simulate, write_files};
 
 /// `I/N` with 1 ≤ I ≤ N.
 pub fn parse_shard(s: &str) -> Result<(usize, usize), Error> {
@@ -44,7 +44,7 @@ pub fn command(
     };
     // Every point valid, then one sweep per directory at a time (shards of one grid write to
     // their own directories).
-    let grid = crate::sweep::validate(&template, &axes, zip, &sweep)?;
+    let grid = settings.in_pool(|| crate::sweep::validate(&template, &axes, zip, &sweep))??;
     let _out = settings.prepare_out()?;
     let bar = settings.progress(0);
     let outcome = settings.in_pool(|| {
@@ -69,23 +69,35 @@ pub fn command(
 /// scheduler's log shows what each task did).
 pub fn finish(outcome: &SweepOutcome) -> Result<(), Error> {
     if let Some(tables) = &outcome.tables {
-        write_files(&files(&outcome.out, tables)?)?;
+        write_tables(&outcome.out, tables)?;
     }
     eprintln!("sweep: {} points, {} reused, {} computed", outcome.points, outcome.reused, outcome.computed);
     Ok(())
 }
 
-/// sweep.csv, sweep.md and one plot per test, rendered.
-fn files(out: &Path, t: &Tables) -> Result<Vec<File>, Error> {
-    let csv = render::csv(&t.manifest, &t.records).map_err(Error::failure)?;
-    let mut files = vec![
-        (out.join("sweep.csv"), csv),
-        (out.join("sweep.md"), render::markdown(&t.manifest, &t.records, &t.base).into_bytes()),
-    ];
+/// sweep.csv (streamed from the point records, one at a time), then sweep.md and one plot per
+/// test (from what they read of each record, for sweeps of at most `TABLE_POINTS`).
+fn write_tables(out: &Path, t: &Tables) -> Result<(), Error> {
+    crate::io::create_dir(out)?;
+    crate::io::write_atomic_with(&out.join("sweep.csv"), |w| {
+        let mut c = csv::Writer::from_writer(w);
+        c.write_record(render::csv_header(&t.manifest))?;
+        for r in t.records() {
+            render::csv_rows(&mut c, &r.map_err(std::io::Error::other)?)?;
+        }
+        c.flush()
+    })?;
+    let records: Vec<PointRecord> = if t.len() <= render::TABLE_POINTS {
+        t.records().map(|r| r.map(render::for_tables)).collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
+    let mut files =
+        vec![(out.join("sweep.md"), render::markdown(&t.manifest, t.len(), &records, &t.base).into_bytes())];
     for (name, svg) in
-        render::plots(&t.manifest, &t.records, &t.base).map_err(|m| Error::failure(anyhow::anyhow!(m)))?
+        render::plots(&t.manifest, &records, &t.base).map_err(|m| Error::failure(anyhow::anyhow!(m)))?
     {
         files.push((out.join(name), svg.into_bytes()));
     }
-    Ok(files)
+    write_files(&files)
 }

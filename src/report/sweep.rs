@@ -13,23 +13,37 @@ use crate::report::csv::float;
 use crate::scenario::Scenario;
 use crate::sweep::{Manifest, PointRecord};
 
-pub fn csv(m: &Manifest, records: &[PointRecord]) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+/// sweep.csv's header: point, one column per swept key, metric, value, se.
+pub fn csv_header(m: &Manifest) -> Vec<String> {
     let mut header = vec!["point".to_string()];
     header.extend(m.axes.iter().map(|a| a.key.clone()));
     header.extend(["metric", "value", "se"].map(String::from));
-    w.write_record(&header)?;
-    for r in records {
-        for metric in &r.metrics {
-            let mut row = vec![r.point.to_string()];
-            row.extend(r.overrides.iter().map(|(_, v)| float(*v)));
-            row.push(metric.metric.clone());
-            row.push(float(metric.value));
-            row.push(float(metric.se));
-            w.write_record(&row)?;
-        }
+    header
+}
+
+/// One point's rows of sweep.csv, one per metric: written point by point, so that a sweep's
+/// table never needs all its records at once.
+pub fn csv_rows<W: std::io::Write>(w: &mut csv::Writer<W>, r: &PointRecord) -> Result<(), csv::Error> {
+    for metric in &r.metrics {
+        let mut row = vec![r.point.to_string()];
+        row.extend(r.overrides.iter().map(|(_, v)| float(*v)));
+        row.push(metric.metric.clone());
+        row.push(float(metric.value));
+        row.push(float(metric.se));
+        w.write_record(&row)?;
     }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    Ok(())
+}
+
+/// The most points sweep.md tabulates and the plots draw: beyond, a table or a line per point
+/// reads as nothing, and the figures would need every record in memory. sweep.csv has them all.
+pub const TABLE_POINTS: usize = 100_000;
+
+/// What sweep.md and the plots read of a record (power of each test, mean events): kept for
+/// every point of a sweep of at most [`TABLE_POINTS`], where whole records could take gigabytes.
+pub fn for_tables(mut r: PointRecord) -> PointRecord {
+    r.metrics.retain(|m| m.metric.starts_with("power.") || m.metric == "mean.events");
+    r
 }
 
 /// The tests of a sweep, from the `power.<test>` metrics of the first record, in order.
@@ -43,16 +57,25 @@ fn metric(r: &PointRecord, name: &str) -> Option<(f64, f64)> {
     r.metrics.iter().find(|m| m.metric == name).map(|m| (m.value, m.se))
 }
 
-pub fn markdown(m: &Manifest, records: &[PointRecord], base: &Scenario) -> String {
+/// sweep.md: power of each test per point. `points` is the sweep's size; `records` are empty
+/// when it is above [`TABLE_POINTS`] (then the file says so and points to sweep.csv).
+pub fn markdown(m: &Manifest, points: usize, records: &[PointRecord], base: &Scenario) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# {} — sweep\n", base.name);
+    if points > TABLE_POINTS {
+        let _ = writeln!(
+            o,
+            "{points} points × {} replicates (seed {}): too many to tabulate here (at most \
+             {TABLE_POINTS}); `sweep.csv` has every metric of every point.",
+            m.replicates, m.seed
+        );
+        return o;
+    }
     let _ = writeln!(
         o,
         "{} points × {} replicates (seed {}; the same trials at every point as far as the design allows). \
          Power ± Monte Carlo SE; `sweep.csv` has every metric.\n",
-        records.len(),
-        m.replicates,
-        m.seed
+        points, m.replicates, m.seed
     );
     let tests = tests(records);
     let _ = write!(o, "| point |");

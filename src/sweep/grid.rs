@@ -64,14 +64,19 @@ pub fn parse_values(s: &str) -> Result<Vec<f64>, String> {
     Ok(values)
 }
 
-/// The most points one grid may have. Each point is validated, fingerprinted and listed in the
-/// sweep's manifest before any is simulated, so the grid is counted first and a larger one is
-/// refused at once (a 10⁶-point grid is about a minute of validation; 10⁷ would be ten).
+/// The most points one process validates, fingerprints and simulates: a sweep, or one shard of
+/// a larger grid. Each of its points is validated and listed in its manifest before any is
+/// simulated (about 37 s and 140 MB for 10⁶), so the share is counted first and a larger one
+/// refused at once.
 pub const MAX_POINTS: usize = 1_000_000;
+
+/// The most points a grid may have at all, however it is sharded: its merge holds one 8-byte
+/// fingerprint per point and copies about 9 KB of records per point (90 GB at 10⁷).
+pub const MAX_GRID: usize = 10_000_000;
 
 /// The number of points of a grid (the product of the axes' lengths, or with `zip` their common
 /// length), computed without listing them; an error for no axes, a key swept twice, zipped
-/// lists of unequal length, or more than [`MAX_POINTS`].
+/// lists of unequal length, or more than [`MAX_GRID`].
 pub fn count(axes: &[Axis], zip: bool) -> Result<usize, String> {
     if axes.is_empty() {
         return Err("no swept keys: give --set KEY=VALUES or a [sweep] table".into());
@@ -98,16 +103,48 @@ pub fn count(axes: &[Axis], zip: bool) -> Result<usize, String> {
         // overflow before it is compared; saturate anyway.
         lengths().fold(1u128, |acc, l| acc.saturating_mul(l))
     };
-    if total > MAX_POINTS as u128 {
-        let sizes: Vec<String> = axes.iter().map(|a| format!("{} ({})", a.key, a.values.len())).collect();
+    if total > MAX_GRID as u128 {
         return Err(format!(
-            "the grid has {total} points ({}: {}); at most {MAX_POINTS} in one sweep: use fewer \
+            "the grid has {total} points ({}); at most {MAX_GRID} however it is sharded: use fewer \
              values, or split it into several sweeps",
-            if zip { "zipped" } else { "the product of" },
-            sizes.join(" × ")
+            sizes(axes, zip)
         ));
     }
     Ok(total as usize)
+}
+
+fn sizes(axes: &[Axis], zip: bool) -> String {
+    let sizes: Vec<String> = axes.iter().map(|a| format!("{} ({})", a.key, a.values.len())).collect();
+    format!("{}: {}", if zip { "zipped" } else { "the product of" }, sizes.join(" × "))
+}
+
+/// The points of a grid of `n` that shard `(I, N)` computes (p mod N = I − 1), or all of them.
+pub fn share(n: usize, shard: Option<(usize, usize)>) -> impl Iterator<Item = usize> {
+    let (first, step) = shard.map_or((0, 1), |(i, shards)| (i - 1, shards));
+    (first..n).step_by(step)
+}
+
+/// Checks that one process's share of a grid of `n` points is at most [`MAX_POINTS`]: a larger
+/// grid runs only as shards, each small enough (the message says how many).
+pub fn check_share(axes: &[Axis], zip: bool, n: usize, shard: Option<(usize, usize)>) -> Result<(), String> {
+    let shards = shard.map_or(1, |(_, shards)| shards);
+    let largest = n.div_ceil(shards);
+    if largest <= MAX_POINTS {
+        return Ok(());
+    }
+    let needed = n.div_ceil(MAX_POINTS);
+    Err(match shard {
+        None => format!(
+            "the grid has {n} points ({}); at most {MAX_POINTS} in one sweep: use fewer values, \
+             or split it with --shard I/N for N ≥ {needed} and `trialsim merge` the shards",
+            sizes(axes, zip)
+        ),
+        Some((_, shards)) => format!(
+            "the grid has {n} points ({}): {shards} shards have up to {largest} points each, at \
+             most {MAX_POINTS}: use --shard I/N with N ≥ {needed}",
+            sizes(axes, zip)
+        ),
+    })
 }
 
 /// Point `p` of a grid of [`count`] points: the cartesian product with the last axis varying
@@ -204,9 +241,9 @@ mod tests {
         let axis = |k: &str, n: usize| Axis { key: k.into(), values: (0..n).map(|i| i as f64).collect() };
         let huge = count(&[axis("a", 10_000), axis("b", 10_000)], false).unwrap_err();
         assert!(huge.contains("100000000 points") && huge.contains("a (10000) × b (10000)"), "{huge}");
-        assert!(huge.contains("at most 1000000"), "{huge}");
-        assert_eq!(count(&[axis("a", 1000), axis("b", 1000)], false).unwrap(), MAX_POINTS);
-        assert!(count(&[axis("a", 1000), axis("b", 1000), axis("c", 2)], false).is_err());
+        assert!(huge.contains("at most 10000000 however it is sharded"), "{huge}");
+        assert_eq!(count(&[axis("a", 1000), axis("b", 10_000)], false).unwrap(), MAX_GRID);
+        assert!(count(&[axis("a", 1000), axis("b", 10_000), axis("c", 2)], false).is_err());
         assert_eq!(count(&[axis("a", 5), axis("b", 5)], true).unwrap(), 5);
         // point(p) is the p-th of the listed points.
         let axes = [axis("a", 3), axis("b", 4), axis("c", 2)];
@@ -214,5 +251,25 @@ mod tests {
         for (p, listed) in all.iter().enumerate() {
             assert_eq!(&point(&axes, false, p), listed);
         }
+    }
+
+    /// One process computes at most [`MAX_POINTS`]: exactly the limit unsharded is accepted, one
+    /// more point is refused with the number of shards that would do; sharded, the largest share
+    /// counts (2·10⁶ + 1 points need 3 shards, not 2).
+    #[test]
+    fn a_shard_may_run_what_one_sweep_may_not() {
+        let axes = [Axis { key: "a".into(), values: vec![0.0] }];
+        assert!(check_share(&axes, false, MAX_POINTS, None).is_ok());
+        let one_more = check_share(&axes, false, MAX_POINTS + 1, None).unwrap_err();
+        assert!(one_more.contains("--shard I/N for N ≥ 2"), "{one_more}");
+        assert!(check_share(&axes, false, 2 * MAX_POINTS, Some((2, 2))).is_ok());
+        let too_few = check_share(&axes, false, 2 * MAX_POINTS + 1, Some((1, 2))).unwrap_err();
+        assert!(too_few.contains("up to 1000001 points each") && too_few.contains("N ≥ 3"), "{too_few}");
+        assert!(check_share(&axes, false, 2 * MAX_POINTS + 1, Some((3, 3))).is_ok());
+        // The shares of (I, N) partition the grid.
+        let mut all: Vec<usize> = (1..=3).flat_map(|i| share(10, Some((i, 3)))).collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..10).collect::<Vec<_>>());
+        assert_eq!(share(10, Some((3, 3))).collect::<Vec<_>>(), vec![2, 5, 8]);
     }
 }

@@ -1,77 +1,158 @@
 //! `trialsim merge`: shard directories joined into the sweep an unsplit run writes.
+//!
+//! It streams: each point's record is read from the directory that lists it, checked against
+//! its fingerprint and copied, one at a time, so a merge of 10⁷ points holds 10⁷ fingerprints
+//! (160 MB) and never the records (about 9 KB each).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::store::{Manifest, PointRecord, read_record};
-use super::{SweepError, SweepOutcome, Tables};
+use super::grid::count;
+use super::store::{Fingerprint, Manifest, PointRecord};
+use super::{SweepError, SweepOutcome, Tables, record_name};
 use crate::io::{create_dir, write_atomic};
 use crate::scenario::Scenario;
 use crate::scenario::overrides::Template;
 
-/// Joins shard directories into `out`: checks they are one sweep, copies the point records and
-/// writes the tables (byte-identical to an unsplit run).
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
-    let read_manifest = |d: &Path| -> Result<Manifest, SweepError> {
-        let p = d.join("sweep.json");
+/// One shard directory and its manifest.
+struct Shard {
+    dir: PathBuf,
+    manifest: Manifest,
+}
+
+impl Shard {
+    fn read(dir: &Path) -> Result<Shard, SweepError> {
+        let p = dir.join("sweep.json");
         let text = std::fs::read_to_string(&p)
-            .map_err(|e| SweepError::Input(format!("{}: not a sweep directory ({e})", d.display())))?;
-        serde_json::from_str(&text).map_err(|e| SweepError::Input(format!("{}: {e}", p.display())))
-    };
-    let first = dirs.first().ok_or_else(|| SweepError::Input("no directories to merge".into()))?;
-    let manifest = read_manifest(first)?;
-    let mut records: BTreeMap<usize, PointRecord> = BTreeMap::new();
-    for d in dirs {
-        let m = read_manifest(d)?;
-        // The fingerprints pin what was simulated; where the scenario file lives, and its labels
-        // (which no fingerprint holds), do not matter: the first directory's are used.
-        if (Manifest {
-            scenario: manifest.scenario.clone(),
-            document: manifest.document.clone(),
-            ..m.clone()
-        }) != manifest
-        {
+            .map_err(|e| SweepError::Input(format!("{}: not a sweep directory ({e})", dir.display())))?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(|e| SweepError::Input(format!("{}: {e}", p.display())))?;
+        let n = count(&manifest.axes, manifest.zip)
+            .map_err(|m| SweepError::Input(format!("{}: {m}", p.display())))?;
+        let expected = match manifest.shard {
+            Some([i, shards]) if (1..=shards).contains(&i) => {
+                super::grid::share(n, Some((i, shards))).count()
+            }
+            Some([i, shards]) => {
+                return Err(SweepError::Input(format!(
+                    "{}: shard {i}/{shards} is not I/N with 1 ≤ I ≤ N",
+                    p.display()
+                )));
+            }
+            None => n,
+        };
+        if manifest.fingerprints.len() != expected {
             return Err(SweepError::Input(format!(
-                "{} and {} are not shards of the same sweep (grid, replicates, seed or engine differ)",
-                first.display(),
-                d.display()
+                "{}: lists {} fingerprints for {expected} points",
+                p.display(),
+                manifest.fingerprints.len()
             )));
         }
-        for (p, fp) in m.fingerprints.iter().enumerate() {
-            if let Some(r) = read_record(&d.join("points").join(format!("{p:06}.json")))
-                && &r.fingerprint == fp
-            {
-                records.insert(p, r);
+        Ok(Shard { dir: dir.to_path_buf(), manifest })
+    }
+
+    /// This directory's fingerprint of point `p`, if its manifest lists the point.
+    fn lists(&self, p: usize) -> Option<Fingerprint> {
+        let k = match self.manifest.shard {
+            Some([i, shards]) if p % shards == i - 1 => p / shards,
+            Some(_) => return None,
+            None => p,
+        };
+        self.manifest.fingerprints.get(k).copied()
+    }
+
+    /// Point `p`'s record text, when the file holds this sweep's point `p` with fingerprint `fp`.
+    fn record(&self, p: usize, fp: Fingerprint) -> Option<String> {
+        let text = std::fs::read_to_string(self.dir.join("points").join(record_name(p))).ok()?;
+        let r: PointRecord = serde_json::from_str(&text).ok()?;
+        (r.point == p && r.fingerprint == fp).then_some(text)
+    }
+}
+
+/// Joins shard directories into `out`: checks they are one sweep, copies the point records and
+/// leaves the tables to the caller ([`Tables`]), which writes them as an unsplit run does.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
+    let shards = dirs.iter().map(|d| Shard::read(d)).collect::<Result<Vec<_>, _>>()?;
+    let first = shards.first().ok_or_else(|| SweepError::Input("no directories to merge".into()))?;
+    let m = &first.manifest;
+    let not_one = |d: &Path, why: &str| {
+        SweepError::Input(format!(
+            "{} and {} are not shards of the same sweep ({why})",
+            first.dir.display(),
+            d.display()
+        ))
+    };
+    // The fingerprints pin what was simulated; where the scenario file lives, and its labels
+    // (which no fingerprint holds), do not matter: the first directory's are used.
+    for s in &shards[1..] {
+        let o = &s.manifest;
+        if (&o.axes, o.zip, o.replicates, o.seed, &o.engine)
+            != (&m.axes, m.zip, m.replicates, m.seed, &m.engine)
+        {
+            return Err(not_one(&s.dir, "grid, replicates, seed or engine differ"));
+        }
+        if let (Some(a), Some(b)) = (m.base, o.base)
+            && a != b
+        {
+            return Err(not_one(&s.dir, "their scenarios differ"));
+        }
+    }
+    let n = count(&m.axes, m.zip).map_err(SweepError::Input)?;
+    // Each point's fingerprint from the directories that list it: the first one's, and any other
+    // listing it must agree.
+    let mut wanted: Vec<Option<Fingerprint>> = vec![None; n];
+    for s in &shards {
+        for (p, fp) in s.manifest.listed() {
+            match wanted[p] {
+                None => wanted[p] = Some(fp),
+                Some(f) if f != fp => {
+                    return Err(not_one(
+                        &s.dir,
+                        &format!("point {p} was simulated from different scenarios"),
+                    ));
+                }
+                Some(_) => {}
             }
         }
     }
-    let missing: Vec<usize> = (0..manifest.fingerprints.len()).filter(|p| !records.contains_key(p)).collect();
-    if !missing.is_empty() {
+    let unlisted = wanted.iter().filter(|f| f.is_none()).count();
+    if unlisted > 0 {
+        let p = wanted.iter().position(Option::is_none).unwrap_or(0);
         return Err(SweepError::Input(format!(
-            "{} of {} points are missing from the directories (first: point {}); run the missing shards first",
-            missing.len(),
-            manifest.fingerprints.len(),
-            missing[0]
+            "{unlisted} of {n} points are in none of the directories (first: point {p}); run the \
+             missing shards first"
         )));
     }
+    let fingerprints: Vec<Fingerprint> = wanted.into_iter().flatten().collect();
     // The scenario as the shards saw it, from their own manifest: a merge job on another node
     // (or after the file moved) has no scenario file to read.
-    let base = if manifest.document.is_empty() {
-        Template::from_path(Path::new(&manifest.scenario))?.apply(&[])?.0
+    let base = if m.document.is_empty() {
+        Template::from_path(Path::new(&m.scenario))?.apply(&[])?.0
     } else {
-        Scenario::from_toml(&manifest.document, Path::new(&manifest.scenario))?
+        Scenario::from_toml(&m.document, Path::new(&m.scenario))?
     };
-    create_dir(&out.join("points"))?;
+    let points = out.join("points");
+    create_dir(&points)?;
+    let (mut missing, mut first_missing) = (0, None);
+    for (p, &fp) in fingerprints.iter().enumerate() {
+        match shards.iter().filter(|s| s.lists(p) == Some(fp)).find_map(|s| s.record(p, fp)) {
+            Some(text) => write_atomic(&points.join(record_name(p)), text.as_bytes())?,
+            None => {
+                missing += 1;
+                first_missing.get_or_insert(p);
+            }
+        }
+    }
+    if let Some(p) = first_missing {
+        return Err(SweepError::Input(format!(
+            "{missing} of {n} points have no finished record in the directories (first: point {p}); \
+             rerun their shards, then merge again"
+        )));
+    }
+    let manifest = Manifest { shard: None, fingerprints, ..m.clone() };
     write_atomic(
         &out.join("sweep.json"),
         (serde_json::to_string_pretty(&manifest).expect("serialises") + "\n").as_bytes(),
     )?;
-    for (p, r) in &records {
-        let json = serde_json::to_string(r).expect("a point record serialises") + "\n";
-        write_atomic(&out.join("points").join(format!("{p:06}.json")), json.as_bytes())?;
-    }
-    let records: Vec<PointRecord> = records.into_values().collect();
-    let n = records.len();
-    let tables = Tables::new(manifest, records, base)?;
+    let tables = Tables { manifest, base, dir: out.to_path_buf() };
     Ok(SweepOutcome { out: out.to_path_buf(), points: n, reused: n, computed: 0, tables: Some(tables) })
 }

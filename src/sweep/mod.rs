@@ -5,9 +5,10 @@
 //! Nothing is lost: each finished point is written atomically to `DIR/points/<point>.json` with
 //! a fingerprint of what was simulated (engine version, the scenario after overrides, replicates,
 //! seed); a rerun reuses exactly the points whose fingerprint matches and computes the rest.
-//! `--shard I/N` computes the points p with p mod N = I − 1; `merge` joins shard directories into
-//! the same `sweep.csv` an unsplit run writes, because both are made from the point records by
-//! the same function.
+//! `--shard I/N` computes the points p with p mod N = I − 1 and lists only those in its manifest,
+//! so a grid too large for one process ([`MAX_POINTS`]) runs as shards small enough; `merge`
+//! joins shard directories into the same `sweep.csv` an unsplit run writes, because both are
+//! made from the point records by the same function, one record at a time.
 
 mod grid;
 mod merge;
@@ -15,9 +16,13 @@ mod store;
 
 use std::path::PathBuf;
 
-pub use grid::{Axis, MAX_POINTS, SweepTable, axes, count, parse_values, point, points, sweep_table};
+use rayon::prelude::*;
+
+pub use grid::{
+    Axis, MAX_GRID, MAX_POINTS, SweepTable, axes, count, parse_values, point, points, sweep_table,
+};
 pub use merge::merge;
-pub use store::{Manifest, Metric, PointRecord, fingerprint, fnv64, metrics, read_record};
+pub use store::{Fingerprint, Manifest, Metric, PointRecord, fingerprint, metrics, read_record};
 
 use crate::engine::{ENGINE_VERSION, Layout, Run, simulate};
 use crate::io::{IoError, create_dir, write_atomic};
@@ -72,37 +77,46 @@ impl SweepOutcome {
     }
 }
 
-/// A complete sweep: its manifest, every point's record in point order (labelled with this
-/// grid's keys and values), and the scenario without overrides.
+/// A complete sweep: its manifest (every point listed), the scenario without overrides, and
+/// the directory whose `points/` holds every point's record. The records are read one at a
+/// time ([`Tables::records`]): a sweep of 10⁶ points has gigabytes of them.
 #[derive(Debug, Clone)]
 pub struct Tables {
     pub manifest: Manifest,
-    pub records: Vec<PointRecord>,
     pub base: Scenario,
+    dir: PathBuf,
 }
 
 impl Tables {
-    /// A reused record was simulated for the same scenario (its fingerprint says so) but perhaps
-    /// reached by other overrides (keys given in another order, or a default spelt out): it is
-    /// labelled with this grid's keys and values.
-    pub fn new(
-        manifest: Manifest,
-        mut records: Vec<PointRecord>,
-        base: Scenario,
-    ) -> Result<Tables, SweepError> {
-        let n = count(&manifest.axes, manifest.zip).map_err(SweepError::Input)?;
-        for r in &mut records {
-            if r.point >= n {
-                return Err(SweepError::Input(format!(
-                    "point record {} is outside the grid of {n} points",
-                    r.point
-                )));
-            }
-            let at = point(&manifest.axes, manifest.zip, r.point);
-            r.overrides = at.into_iter().map(|o| (o.key, o.value)).collect();
-        }
-        Ok(Tables { manifest, records, base })
+    /// The number of points.
+    pub fn len(&self) -> usize {
+        self.manifest.fingerprints.len()
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.manifest.fingerprints.is_empty()
+    }
+
+    /// Every point's record in point order. A reused record was simulated for the same scenario
+    /// (its fingerprint says so) but perhaps reached by other overrides (keys given in another
+    /// order, or a default spelt out): it is labelled with this grid's keys and values.
+    pub fn records(&self) -> impl Iterator<Item = Result<PointRecord, SweepError>> + '_ {
+        self.manifest.fingerprints.iter().enumerate().map(|(p, fp)| {
+            let path = self.dir.join("points").join(record_name(p));
+            let mut r =
+                read_record(&path).filter(|r| r.fingerprint == *fp && r.point == p).ok_or_else(|| {
+                    SweepError::Other(format!("{}: missing, or not this sweep's point {p}", path.display()))
+                })?;
+            let at = point(&self.manifest.axes, self.manifest.zip, p);
+            r.overrides = at.into_iter().map(|o| (o.key, o.value)).collect();
+            Ok(r)
+        })
+    }
+}
+
+/// The file name of point `p`'s record in `points/`.
+pub fn record_name(p: usize) -> String {
+    format!("{p:06}.json")
 }
 
 /// The grid: `--set` arguments if any, else the scenario's `[sweep]` table.
@@ -126,9 +140,11 @@ pub fn grid_of(
     Ok((axes(&items).map_err(SweepError::Input)?, zip))
 }
 
-/// Every point of the grid validated, and its fingerprint: what a sweep checks before it creates
-/// anything (the command checks it before locking its directory, too). The grid is counted
-/// first ([`grid::MAX_POINTS`]); only the fingerprints are kept, not the scenarios.
+/// Every point of this process's share of the grid validated (all of it, or with `--shard`
+/// its own points), and its fingerprint: what a sweep checks before it creates anything (the
+/// command checks it before locking its directory, too). The grid is counted first, and the
+/// share must be at most [`grid::MAX_POINTS`]; only the fingerprints are kept, not the
+/// scenarios.
 pub fn validate(
     template: &Template,
     axes: &[Axis],
@@ -145,25 +161,40 @@ pub fn validate(
     {
         return Err(SweepError::Input(format!("--shard {i}/{shards}: expected I/N with 1 ≤ I ≤ N")));
     }
-    let fingerprints = (0..n)
-        .map(|p| {
-            let (_, canonical) = template.apply(&point(axes, zip, p))?;
-            Ok(fingerprint(&canonical, replicates, seed))
-        })
-        .collect::<Result<_, SweepError>>()?;
-    Ok(Validated { fingerprints })
+    // One shard of one is the whole sweep, with the whole sweep's manifest.
+    let shard = opts.shard.filter(|&(_, shards)| shards > 1);
+    grid::check_share(axes, zip, n, shard).map_err(SweepError::Input)?;
+    let base = fingerprint(&template.apply(&[])?.1, replicates, seed);
+    let fingerprint_of = |p: usize| -> Result<Fingerprint, SweepError> {
+        let (_, canonical) = template.apply(&point(axes, zip, p))?;
+        Ok(fingerprint(&canonical, replicates, seed))
+    };
+    // On every core (10⁶ points are a minute of parsing on one); in point order.
+    let (first, step) = shard.map_or((0, 1), |(i, shards)| (i - 1, shards));
+    let mine = grid::share(n, shard).count();
+    let fingerprints = (0..mine).into_par_iter().map(|k| fingerprint_of(first + k * step)).collect();
+    match fingerprints {
+        Ok(fingerprints) => Ok(Validated { n, shard, base, fingerprints }),
+        // The first bad point's error, whichever thread met one first: the message is the same
+        // on any number of threads.
+        Err(e) => Err(grid::share(n, shard).find_map(|p| fingerprint_of(p).err()).unwrap_or(e)),
+    }
 }
 
-/// A grid whose every point is valid, with each point's fingerprint: made only by [`validate`],
-/// so a sweep never runs an unchecked grid, nor checks one twice (10⁶ points take half a
-/// minute).
+/// This process's share of a grid, every point valid, with each point's fingerprint: made only
+/// by [`validate`], so a sweep never runs an unchecked grid, nor checks one twice (10⁶ points
+/// take half a minute).
 #[derive(Debug, Clone)]
 pub struct Validated {
-    fingerprints: Vec<String>,
+    n: usize,
+    shard: Option<(usize, usize)>,
+    base: Fingerprint,
+    fingerprints: Vec<Fingerprint>,
 }
 
-/// Runs (or resumes) a sweep and writes its outputs: `grid` is what [`validate`] returned for the
-/// same template, axes and settings.
+/// Runs (or resumes) a sweep and writes its point records and manifest: `grid` is what
+/// [`validate`] returned for the same template, axes and settings. The tables are the caller's
+/// to write, from the outcome's [`Tables`], once every point is in.
 pub fn run_sweep(
     template: &Template,
     axes: &[Axis],
@@ -174,8 +205,7 @@ pub fn run_sweep(
 ) -> Result<SweepOutcome, SweepError> {
     let (base, _) = template.apply(&[])?;
     let (replicates, seed) = (opts.replicates, opts.seed);
-    let fingerprints = grid.fingerprints;
-    let n = fingerprints.len();
+    let Validated { n, shard, base: base_fingerprint, fingerprints } = grid;
     let out = opts.out.clone();
     let manifest = Manifest {
         // Canonical, so that shards started from different directories or spellings merge.
@@ -189,7 +219,9 @@ pub fn run_sweep(
         replicates,
         seed,
         engine: ENGINE_VERSION.to_string(),
-        fingerprints: fingerprints.clone(),
+        base: Some(base_fingerprint),
+        shard: shard.map(|(i, shards)| [i, shards]),
+        fingerprints,
     };
     let points_dir = out.join("points");
     // Every point is valid: now the directory, a bad argument if it cannot be made.
@@ -204,30 +236,29 @@ pub fn run_sweep(
         (serde_json::to_string_pretty(&manifest).expect("serialises") + "\n").as_bytes(),
     )?;
 
-    let mine: Vec<usize> =
-        (0..n).filter(|p| opts.shard.is_none_or(|(i, shards)| p % shards == i - 1)).collect();
-    let path_of = |p: usize| points_dir.join(format!("{p:06}.json"));
-    let todo: Vec<usize> = mine
-        .iter()
-        .copied()
-        .filter(|&p| read_record(&path_of(p)).is_none_or(|r| r.fingerprint != fingerprints[p]))
+    let path_of = |p: usize| points_dir.join(record_name(p));
+    let mine = manifest.fingerprints.len();
+    let todo: Vec<(usize, Fingerprint)> = manifest
+        .listed()
+        .filter(|&(p, fp)| read_record(&path_of(p)).is_none_or(|r| r.fingerprint != fp))
         .collect();
-    let reused = mine.len() - todo.len();
-    let total = todo.len().min(opts.limit.unwrap_or(usize::MAX)) as u64 * replicates;
+    let reused = mine - todo.len();
+    let limit = opts.limit.unwrap_or(usize::MAX);
+    let total = todo.len().min(limit) as u64 * replicates;
     let mut computed = 0;
-    for &p in todo.iter().take(opts.limit.unwrap_or(usize::MAX)) {
+    for &(p, fp) in todo.iter().take(limit) {
         // Applied again rather than kept from validation: a grid's scenarios would take
         // gigabytes, its fingerprints megabytes.
         let overrides = point(axes, zip, p);
         let (scenario, _) = template.apply(&overrides)?;
-        let (sc, fp) = (&scenario, &fingerprints[p]);
+        let sc = &scenario;
         let truth = Truth::compute(sc);
         let layout = Layout::new(sc, &truth);
         let summary: Summary =
             simulate(&Run { scenario: sc, layout: &layout, replicates, seed, progress: None }, None);
         let record = PointRecord {
             point: p,
-            fingerprint: fp.clone(),
+            fingerprint: fp,
             overrides: overrides.iter().map(|o| (o.key.clone(), o.value)).collect(),
             metrics: metrics(&truth, &layout, &summary),
         };
@@ -236,8 +267,9 @@ pub fn run_sweep(
         computed += 1;
         progress(computed as u64 * replicates, total);
     }
-    let records: Vec<PointRecord> =
-        (0..n).map_while(|p| read_record(&path_of(p)).filter(|r| r.fingerprint == fingerprints[p])).collect();
-    let tables = if records.len() == n { Some(Tables::new(manifest, records, base)?) } else { None };
-    Ok(SweepOutcome { out, points: mine.len(), reused, computed, tables })
+    // Every listed point is in once none is left to do; a shard's directory never holds the
+    // whole grid (`merge` joins them).
+    let complete = manifest.shard.is_none() && todo.len() <= limit && mine == n;
+    let tables = complete.then(|| Tables { manifest, base, dir: out.clone() });
+    Ok(SweepOutcome { out, points: mine, reused, computed, tables })
 }

@@ -11,14 +11,36 @@ use crate::engine::{ENGINE_VERSION, Layout};
 use crate::summary::{Proportion, Summary};
 use crate::truth::Truth;
 
-/// FNV-1a (64 bit), for fingerprints: stable across versions and platforms.
-pub fn fnv64(bytes: &[u8]) -> String {
-    format!("{:016x}", crate::rng::fnv1a(bytes))
+/// What was simulated at a point: FNV-1a (64 bit, stable across versions and platforms) of the
+/// engine version, replicates, seed and canonical scenario. Written as 16 hex digits; held as
+/// the number, so a manifest of 10⁷ points takes 80 MB, not half a gigabyte of strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint(pub u64);
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
 }
 
-/// What was simulated at a point, as a short string.
-pub fn fingerprint(canonical: &str, replicates: u64, seed: u64) -> String {
-    fnv64(format!("{ENGINE_VERSION}\n{replicates}\n{seed}\n{canonical}").as_bytes())
+impl Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fingerprint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        u64::from_str_radix(&text, 16).ok().filter(|_| text.len() == 16).map(Fingerprint).ok_or_else(|| {
+            serde::de::Error::custom(format!("a fingerprint is 16 hex digits, found {text:?}"))
+        })
+    }
+}
+
+/// What was simulated at a point.
+pub fn fingerprint(canonical: &str, replicates: u64, seed: u64) -> Fingerprint {
+    Fingerprint(crate::rng::fnv1a(format!("{ENGINE_VERSION}\n{replicates}\n{seed}\n{canonical}").as_bytes()))
 }
 
 /// One metric of one point. NaN (not estimable, or no SE) is stored as JSON null.
@@ -39,7 +61,7 @@ fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PointRecord {
     pub point: usize,
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
     pub overrides: Vec<(String, f64)>,
     pub metrics: Vec<Metric>,
 }
@@ -59,7 +81,34 @@ pub struct Manifest {
     pub replicates: u64,
     pub seed: u64,
     pub engine: String,
-    pub fingerprints: Vec<String>,
+    /// The fingerprint of the scenario without overrides: shards of one sweep share it (their
+    /// fingerprint lists are disjoint, so they cannot be compared). Empty in manifests written
+    /// before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<Fingerprint>,
+    /// `[I, N]` for the directory of shard I of N: then `fingerprints` lists only its points,
+    /// I − 1, I − 1 + N, …, so that a shard's manifest is the size of its share. Absent for a
+    /// whole sweep (and in manifests written before shards listed only their own points).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<[usize; 2]>,
+    pub fingerprints: Vec<Fingerprint>,
+}
+
+impl Manifest {
+    /// The points this manifest's `fingerprints` are for, in order: every point of a whole sweep,
+    /// or a shard's own.
+    pub fn listed_points(&self) -> impl Iterator<Item = usize> + '_ {
+        let (first, step) = match self.shard {
+            Some([i, n]) => (i - 1, n),
+            None => (0, 1),
+        };
+        (first..).step_by(step).zip(&self.fingerprints).map(|(p, _)| p)
+    }
+
+    /// The manifest's fingerprint of each point it lists, as (point, fingerprint).
+    pub fn listed(&self) -> impl Iterator<Item = (usize, Fingerprint)> + '_ {
+        self.listed_points().zip(self.fingerprints.iter().copied())
+    }
 }
 
 /// The metrics of one simulated point: power and MC SE of each test, true and mean estimated
