@@ -35,6 +35,24 @@ const WG: [f64; 4] = [
     0.417_959_183_673_469_387_755_102_040_816_327,
 ];
 
+/// The 15 Kronrod nodes of [a, b] with their weights, in increasing order, appended to `nodes`
+/// and `weights`: a fixed rule exact for polynomials of degree 22, for integrals on a grid of
+/// panels (the group-sequential recursion) rather than adaptive ones.
+pub fn kronrod15_panel(a: f64, b: f64, nodes: &mut Vec<f64>, weights: &mut Vec<f64>) {
+    let centre = 0.5 * (a + b);
+    let half = 0.5 * (b - a);
+    for j in 0..7 {
+        nodes.push(centre - half * XGK[j]);
+        weights.push(half * WGK[j]);
+    }
+    nodes.push(centre);
+    weights.push(half * WGK[7]);
+    for j in (0..7).rev() {
+        nodes.push(centre + half * XGK[j]);
+        weights.push(half * WGK[j]);
+    }
+}
+
 /// One G7–K15 pass on [a, b]: (Kronrod estimate, error estimate). The error estimate is
 /// QUADPACK's (QK15): |K − G| scaled by the integrand's variation, err = resasc·min(1,
 /// (200|K − G|/resasc)^1.5), which is realistic for smooth integrands where the raw |K − G| is

@@ -1,6 +1,7 @@
 //! All integration tests in one binary, so CI links once (as ripgrep does).
 
 mod assurance;
+mod boundaries;
 mod bad_input;
 mod calibration;
 mod cli;

@@ -17,5 +17,7 @@ pub mod mvn;
 pub mod normal;
 pub mod risk_table;
 pub mod rmst;
+pub mod sequential;
+pub mod spending;
 
 pub use risk_table::RiskTable;

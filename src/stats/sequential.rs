@@ -1,0 +1,421 @@
+//! Group-sequential boundaries by recursive numerical integration (Armitage, McPherson & Rowe
+//! 1969; Jennison & Turnbull 2000, ch. 19), on the canonical joint distribution.
+//!
+//! On the benefit scale b = −z, the statistics at information fractions t₁ < … < t_K are
+//! Z_k = S_k/√t_k with S_k ~ N(δ t_k, t_k) and independent increments, δ = θ√I_max the drift
+//! (0 under the null hypothesis). Given Z_{k−1} = u, Z_k is normal, and
+//!
+//!   P(Z_k ≥ e | u) = Φ̄((e√t_k − u√t_{k−1} − δΔ)/√Δ),   Δ = t_k − t_{k−1}.
+//!
+//! The sub-density of Z_k over the trials still running after look k (f_k < Z_k < e_k at every
+//! look so far) is carried on quadrature nodes, and each look's crossing probability is one sum
+//! over them. Nodes: Kronrod 15-point panels over the continuation region, cut at 10 SD from
+//! Z_k's mean (the sub-density is below φ(10) ≈ 8e-23 beyond), each panel no wider than the SD
+//! of the next increment seen from u (√(Δ_{k+1}/t_k)), so the next look's kernel is resolved.
+//! Bounds solve "the probability spent at this look equals the spending function's increment"
+//! by safeguarded Newton on the log probability (the derivative is the sub-density at the
+//! bound), to 1e-13 in z; the tests check 1e-10 against the bivariate normal for two looks
+//! and 1e-6 against rpact.
+//!
+//! Conventions as rpact's `getDesignGroupSequential` (one-sided): efficacy when b ≥ e_k,
+//! futility when b ≤ f_k; the final look spends all of α that is left, whatever its fraction;
+//! non-binding futility is ignored when α is spent, binding futility is not; β-spending
+//! futility bounds hold the probability of stopping for futility under the drift δ to the
+//! β-spending function, and the design's drift is the one whose last futility bound equals the
+//! last efficacy bound ([`design_drift`], rpact's `typeBetaSpending`).
+
+use super::normal;
+use super::spending::Spending;
+use crate::quadrature::kronrod15_panel;
+
+/// Sub-density kept within this many SDs of Z_k's mean.
+const REACH: f64 = 10.0;
+/// An increment's density is dropped beyond this many of its SDs (φ(12) ≈ 2e-32).
+const KERNEL_REACH: f64 = 12.0;
+
+/// The efficacy bounds of the interim looks (the final look always spends what is left of α).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Efficacy {
+    /// Lan–DeMets: the bound at t spends α(t) − α(t_prev).
+    Spending(Spending),
+    /// Given bounds on the b scale, one per interim look.
+    Fixed(Vec<f64>),
+    /// No stopping for efficacy at an interim.
+    None,
+}
+
+/// The futility bounds of the interim looks (there is none at the final look).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Futility {
+    /// β-spending under the drift δ: P_δ(stop for futility at look k) = β(t_k) − β(t_{k−1}).
+    Spending { beta: f64, function: Spending },
+    /// Given bounds on the b scale, one per interim look.
+    Fixed(Vec<f64>),
+}
+
+/// A group-sequential design: one-sided α, efficacy and optional futility bounds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Design {
+    pub alpha: f64,
+    pub efficacy: Efficacy,
+    pub futility: Option<Futility>,
+    /// Binding futility: α is spent over the trials that futility has not stopped.
+    pub binding: bool,
+}
+
+/// A design's bounds at one vector of information fractions (b scale), and what they spend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Boundaries {
+    /// e_k, every look; +∞ where no efficacy stop is possible.
+    pub efficacy: Vec<f64>,
+    /// f_k, interim looks only (−∞ where there is none). With β-spending the final look's entry
+    /// is the bound that spends the rest of β (what [`design_drift`] matches to the last
+    /// efficacy bound); otherwise −∞.
+    pub futility: Vec<f64>,
+    /// Cumulative P(efficacy by look k) under the null hypothesis (futility counted only when
+    /// binding).
+    pub alpha_spent: Vec<f64>,
+    /// Cumulative P_δ(futility by look k) under the drift, with β-spending; empty otherwise.
+    pub beta_spent: Vec<f64>,
+}
+
+/// The coefficients of the standardised increment from look k−1 (fraction t₀) to look k
+/// (fraction t): x(z, u) = a z − b u − c, with a = √t/√Δ, b = √t₀/√Δ, c = δΔ/√Δ.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    a: f64,
+    b: f64,
+    c: f64,
+}
+
+/// The sub-density of Z_k over the trials still running after look k, on quadrature nodes:
+/// `nodes` u_i increasing, `weights` w_i g(u_i). Before the first look it is a unit mass at 0
+/// with t = 0, so the first look is the general step (x = z − δ√t₁).
+#[derive(Debug, Clone)]
+struct State {
+    t: f64,
+    nodes: Vec<f64>,
+    weights: Vec<f64>,
+}
+
+impl State {
+    fn origin() -> State {
+        State { t: 0.0, nodes: vec![0.0], weights: vec![1.0] }
+    }
+
+    fn step(&self, t: f64, drift: f64) -> Step {
+        let dt = t - self.t;
+        let sd = dt.sqrt();
+        Step { a: t.sqrt() / sd, b: self.t.sqrt() / sd, c: drift * dt / sd }
+    }
+
+    /// P(still running before this look, Z ≥ e).
+    fn upper(&self, s: Step, e: f64) -> f64 {
+        if e == f64::INFINITY {
+            return 0.0;
+        }
+        let x0 = s.a * e - s.c;
+        self.nodes.iter().zip(&self.weights).map(|(u, w)| w * normal::upper(x0 - s.b * u)).sum()
+    }
+
+    /// P(still running before this look, Z ≤ f).
+    fn lower(&self, s: Step, f: f64) -> f64 {
+        if f == f64::NEG_INFINITY {
+            return 0.0;
+        }
+        let x0 = s.a * f - s.c;
+        self.nodes.iter().zip(&self.weights).map(|(u, w)| w * normal::cdf(x0 - s.b * u)).sum()
+    }
+
+    /// The sub-density of Z at z over the trials still running before this look: only the
+    /// nodes within [`KERNEL_REACH`] SDs of the increment contribute.
+    fn density(&self, s: Step, z: f64) -> f64 {
+        let x0 = s.a * z - s.c;
+        let (from, to) = if s.b > 0.0 {
+            let lo = (x0 - KERNEL_REACH) / s.b;
+            let hi = (x0 + KERNEL_REACH) / s.b;
+            (self.nodes.partition_point(|&u| u < lo), self.nodes.partition_point(|&u| u <= hi))
+        } else {
+            (0, self.nodes.len())
+        };
+        let sum: f64 = self.nodes[from..to]
+            .iter()
+            .zip(&self.weights[from..to])
+            .map(|(u, w)| w * normal::density(x0 - s.b * u))
+            .sum();
+        s.a * sum
+    }
+
+    /// The state after a look at fraction `t` with continuation region (f, e), its nodes laid
+    /// out for the next look at fraction `next`.
+    fn next(&self, t: f64, drift: f64, f: f64, e: f64, next: f64, refine: f64) -> State {
+        let s = self.step(t, drift);
+        let mean = drift * t.sqrt();
+        let (lo, hi) = (f.max(mean - REACH), e.min(mean + REACH));
+        let mut state = State { t, nodes: Vec::new(), weights: Vec::new() };
+        if lo >= hi {
+            return state;
+        }
+        // The next kernel's SD as a function of u is √(next − t)/√t.
+        let width = ((next - t) / t).sqrt().min(1.0) / refine;
+        let panels = ((hi - lo) / width).ceil().max(1.0) as usize;
+        let h = (hi - lo) / panels as f64;
+        let mut quad_weights = Vec::with_capacity(15 * panels);
+        for p in 0..panels {
+            let a = lo + p as f64 * h;
+            let b = if p + 1 == panels { hi } else { a + h };
+            kronrod15_panel(a, b, &mut state.nodes, &mut quad_weights);
+        }
+        state.weights = state.nodes.iter().zip(&quad_weights).map(|(&z, w)| w * self.density(s, z)).collect();
+        state
+    }
+}
+
+/// Safeguarded Newton on ln P(x) − ln target for a monotone probability P (with its
+/// derivative), bracketed in [lo, hi]; bisection where a Newton step leaves the bracket.
+fn solve(p: impl Fn(f64) -> (f64, f64), target: f64, x0: f64, increasing: bool) -> f64 {
+    let (mut lo, mut hi) = (-50.0_f64, 50.0_f64);
+    let mut x = x0.clamp(lo + 1e-3, hi - 1e-3);
+    for _ in 0..200 {
+        let (v, dv) = p(x);
+        let h = v.ln() - target.ln();
+        // h > 0: P too large, so x is too high when P increases, too low when it decreases.
+        if h == 0.0 {
+            return x;
+        }
+        if (h > 0.0) == increasing {
+            hi = x;
+        } else {
+            lo = x;
+        }
+        let newton = x - h * v / dv;
+        let next = if newton.is_finite() && newton > lo && newton < hi { newton } else { 0.5 * (lo + hi) };
+        if (next - x).abs() < 1e-14 * x.abs().max(1.0) || hi - lo < 1e-14 {
+            return next;
+        }
+        x = next;
+    }
+    x
+}
+
+/// The efficacy bound at which P(running, Z ≥ e) = `target` (+∞ for nothing to spend).
+fn efficacy_bound(state: &State, s: Step, mean: f64, target: f64) -> f64 {
+    if target <= 0.0 {
+        return f64::INFINITY;
+    }
+    solve(|e| (state.upper(s, e), -state.density(s, e)), target, mean - normal::quantile(target), false)
+}
+
+/// The futility bound at which P(running, Z ≤ f) = `target` (−∞ for nothing to spend).
+fn futility_bound(state: &State, s: Step, mean: f64, target: f64) -> f64 {
+    if target <= 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    solve(|f| (state.lower(s, f), state.density(s, f)), target, mean + normal::quantile(target), true)
+}
+
+/// The bounds of `design` at information fractions `t` (increasing, positive; the last is the
+/// final analysis, whatever its value), with β-spending futility under drift `drift`.
+pub fn boundaries(design: &Design, t: &[f64], drift: f64) -> Boundaries {
+    boundaries_on(design, t, drift, 1.0)
+}
+
+/// [`boundaries`] with panels `refine` times narrower (the tests' convergence check).
+fn boundaries_on(design: &Design, t: &[f64], drift: f64, refine: f64) -> Boundaries {
+    let k_max = t.len();
+    let beta_spending = match &design.futility {
+        Some(Futility::Spending { beta, function }) => Some((*beta, *function)),
+        _ => None,
+    };
+    let (mut null, mut alt) = (State::origin(), State::origin());
+    let mut out = Boundaries {
+        efficacy: Vec::with_capacity(k_max),
+        futility: Vec::with_capacity(k_max),
+        alpha_spent: Vec::with_capacity(k_max),
+        beta_spent: Vec::new(),
+    };
+    let (mut alpha_cum, mut beta_cum) = (0.0, 0.0);
+    for (k, &tk) in t.iter().enumerate() {
+        let last = k + 1 == k_max;
+        let s0 = null.step(tk, 0.0);
+        let e = if last {
+            efficacy_bound(&null, s0, 0.0, design.alpha - alpha_cum)
+        } else {
+            match &design.efficacy {
+                Efficacy::Spending(f) => {
+                    efficacy_bound(&null, s0, 0.0, f.spent(design.alpha, tk) - alpha_cum)
+                }
+                Efficacy::Fixed(z) => z[k],
+                Efficacy::None => f64::INFINITY,
+            }
+        };
+        alpha_cum += null.upper(s0, e);
+        out.alpha_spent.push(alpha_cum);
+        let sd = alt.step(tk, drift);
+        let mean = drift * tk.sqrt();
+        let f = match (&design.futility, beta_spending) {
+            (_, Some((beta, function))) => {
+                let target = if last { beta } else { function.spent(beta, tk) } - beta_cum;
+                let f = futility_bound(&alt, sd, mean, target);
+                // Never above the efficacy bound at an interim (the regions may not overlap).
+                let f = if last { f } else { f.min(e) };
+                beta_cum += alt.lower(sd, f);
+                out.beta_spent.push(beta_cum);
+                f
+            }
+            (Some(Futility::Fixed(z)), None) if !last => z[k].min(e),
+            _ => f64::NEG_INFINITY,
+        };
+        out.efficacy.push(e);
+        out.futility.push(f);
+        if !last {
+            let next = t[k + 1];
+            let stop_low = if design.binding { f } else { f64::NEG_INFINITY };
+            null = null.next(tk, 0.0, stop_low, e, next, refine);
+            if beta_spending.is_some() {
+                alt = alt.next(tk, drift, f, e, next, refine);
+            }
+        }
+    }
+    out
+}
+
+/// rpact's drift for β-spending futility: the δ at which the last look's β-spending bound
+/// equals its efficacy bound, so that the design has power 1 − β at δ (the bounds meet at the
+/// end). Bisection with the Illinois false-position step on f_K(δ) − e_K, which increases in δ.
+/// `None` without β-spending futility.
+pub fn design_drift(design: &Design, t: &[f64]) -> Option<f64> {
+    design.futility.as_ref().filter(|f| matches!(f, Futility::Spending { .. }))?;
+    let gap = |drift: f64| {
+        let b = boundaries(design, t, drift);
+        let k = t.len() - 1;
+        b.futility[k] - b.efficacy[k]
+    };
+    let (mut lo, mut hi) = (0.0_f64, 20.0_f64);
+    let (mut g_lo, mut g_hi) = (gap(lo), gap(hi));
+    if g_lo >= 0.0 {
+        return Some(lo);
+    }
+    let mut side = 0;
+    for _ in 0..200 {
+        let x = (lo * g_hi - hi * g_lo) / (g_hi - g_lo);
+        let x = if x.is_finite() && x > lo && x < hi { x } else { 0.5 * (lo + hi) };
+        let g = gap(x);
+        if g == 0.0 || hi - lo < 1e-13 {
+            return Some(x);
+        }
+        if g < 0.0 {
+            lo = x;
+            g_lo = g;
+            if side == -1 {
+                g_hi *= 0.5;
+            }
+            side = -1;
+        } else {
+            hi = x;
+            g_hi = g;
+            if side == 1 {
+                g_lo *= 0.5;
+            }
+            side = 1;
+        }
+        if (hi - lo) < 1e-13 * hi.max(1.0) {
+            break;
+        }
+    }
+    Some(0.5 * (lo + hi))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::mvn::bivariate_upper;
+
+    fn of() -> Design {
+        Design {
+            alpha: 0.025,
+            efficacy: Efficacy::Spending(Spending::OBrienFleming),
+            futility: None,
+            binding: false,
+        }
+    }
+
+    /// Two looks: the bounds spend exactly what they should, by the bivariate normal (Genz's
+    /// algorithm, an independent method): P(Z₁ ≥ e₁) = α(t₁), and P(Z₁ < e₁, Z₂ ≥ e₂) the
+    /// rest of α, with corr(Z₁, Z₂) = √(t₁/t₂). To 1e-13 in probability, so about 1e-11 in z.
+    #[test]
+    fn two_looks_spend_what_the_bivariate_normal_says() {
+        for t1 in [0.05, 0.1, 0.3, 0.5, 0.8, 0.95] {
+            for spending in [Spending::OBrienFleming, Spending::Pocock, Spending::HwangShihDeCani(-4.0)] {
+                let d = Design { efficacy: Efficacy::Spending(spending), ..of() };
+                let b = boundaries(&d, &[t1, 1.0], 0.0);
+                let (e1, e2) = (b.efficacy[0], b.efficacy[1]);
+                let a1 = spending.spent(0.025, t1);
+                assert!((normal::upper(e1) / a1 - 1.0).abs() < 1e-12, "{t1} {spending:?}");
+                let r = t1.sqrt();
+                // P(Z₂ ≥ e₂) − P(Z₁ ≥ e₁, Z₂ ≥ e₂)
+                let second = normal::upper(e2) - bivariate_upper(e1, e2, r);
+                assert!(
+                    (second - (0.025 - a1)).abs() < 1e-13,
+                    "{t1} {spending:?}: {second} vs {}",
+                    0.025 - a1
+                );
+                assert!((b.alpha_spent[1] - 0.025).abs() < 1e-13);
+            }
+        }
+    }
+
+    /// Under a drift, two-look β-spending futility bounds spend β as the bivariate normal says.
+    #[test]
+    fn futility_spends_beta_under_the_drift() {
+        let d = Design {
+            futility: Some(Futility::Spending { beta: 0.2, function: Spending::HwangShihDeCani(-2.0) }),
+            ..of()
+        };
+        let t = [0.4, 1.0];
+        let drift = design_drift(&d, &t).unwrap();
+        let b = boundaries(&d, &t, drift);
+        let (e1, f1, e2) = (b.efficacy[0], b.futility[0], b.efficacy[1]);
+        assert!((b.futility[1] - e2).abs() < 1e-10, "the bounds meet at the end");
+        let (m1, m2) = (drift * 0.4f64.sqrt(), drift);
+        let beta1 = Spending::HwangShihDeCani(-2.0).spent(0.2, 0.4);
+        assert!((normal::cdf(f1 - m1) - beta1).abs() < 1e-14);
+        // P(f₁ < Z₁ < e₁, Z₂ ≤ e₂) under the drift = β − β(t₁).
+        let r = 0.4f64.sqrt();
+        let (a, c) = (f1 - m1, e1 - m1);
+        let z2 = e2 - m2;
+        // P(a < X < c, Y ≤ z2) = P(X > a, Y > −∞) − … with upper orthants of (X, −Y).
+        let between = bivariate_upper(a, -z2, -r) - bivariate_upper(c, -z2, -r);
+        assert!((between - (0.2 - beta1)).abs() < 1e-12, "{between} vs {}", 0.2 - beta1);
+    }
+
+    /// Five looks, close and far apart, with binding β-spending futility: panels four times
+    /// narrower move no bound by more than 1e-9 (the grid has converged; with two looks the
+    /// bivariate normal test above checks the value itself).
+    #[test]
+    fn the_grid_has_converged() {
+        let d = Design {
+            efficacy: Efficacy::Spending(Spending::Pocock),
+            futility: Some(Futility::Spending { beta: 0.2, function: Spending::OBrienFleming }),
+            binding: true,
+            ..of()
+        };
+        for t in [[0.1, 0.3, 0.5, 0.8, 1.0], [0.2, 0.25, 0.9, 0.95, 1.0], [0.5, 0.6, 0.7, 0.8, 1.3]] {
+            let drift = design_drift(&d, &t).unwrap();
+            let (coarse, fine) = (boundaries_on(&d, &t, drift, 1.0), boundaries_on(&d, &t, drift, 4.0));
+            for k in 0..5 {
+                assert!((coarse.efficacy[k] - fine.efficacy[k]).abs() < 1e-9, "{t:?} {k}");
+                assert!((coarse.futility[k] - fine.futility[k]).abs() < 1e-9, "{t:?} {k}");
+            }
+        }
+    }
+
+    /// Without interim efficacy stopping and without futility, the final bound is z₁₋α.
+    #[test]
+    fn no_interim_bounds_leave_the_fixed_design() {
+        let d = Design { efficacy: Efficacy::None, ..of() };
+        let b = boundaries(&d, &[0.3, 0.7, 1.0], 0.0);
+        assert_eq!(b.efficacy[..2], [f64::INFINITY, f64::INFINITY]);
+        assert!((b.efficacy[2] - normal::Z_975).abs() < 1e-12, "{}", b.efficacy[2]);
+    }
+}
