@@ -17,6 +17,7 @@ pub mod mvn;
 pub mod normal;
 pub mod risk_table;
 pub mod rmst;
+pub mod safety;
 pub mod sequential;
 pub mod spending;
 
