@@ -435,3 +435,41 @@ fn chunks_merge_in_order_on_any_number_of_threads() {
         assert!(rows.len() == rows_one.len() && same, "{threads} threads: different rows");
     }
 }
+
+/// The expected information of the log-rank and FH(0, 1) tests at a calendar cut (what a
+/// monitored design's fractions are measured against) is the mean of the observed null
+/// variances over simulated trials: ASTIS's crossing hazards, three causes and dropout, at
+/// 2,000 patients so that the large-sample formula's O(1/n) bias is far below 4 SE.
+#[test]
+fn expected_information_is_the_mean_observed_null_variance() {
+    use trialsim::cohort::Observed;
+    use trialsim::stats::RiskTable;
+    use trialsim::stats::logrank::fleming_harrington;
+    use trialsim::truth::expected_null_variance;
+    let mut sc = scenario("astis.toml");
+    sc.design.n = 2000;
+    let cut = sc.design.cut.calendar.expect("astis has a calendar cut");
+    let truth = Truth::compute(&sc);
+    let layout = Layout::new(&sc, &truth);
+    let (mut cohort, mut obs, mut table) = (Cohort::default(), Observed::default(), RiskTable::default());
+    let reps = 300;
+    for (rho, gamma) in [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0)] {
+        let (mut sum, mut sum2) = (0.0, 0.0);
+        for r in 0..reps {
+            cohort.generate(&sc, 77, r);
+            cohort.observe(sc.primary(), cut, &layout.group_of, &mut obs);
+            obs.table(&mut table);
+            let v = fleming_harrington(&table, rho, gamma).v;
+            sum += v;
+            sum2 += v * v;
+        }
+        let mean = sum / reps as f64;
+        let se = ((sum2 / reps as f64 - mean * mean) / (reps as f64 - 1.0)).sqrt();
+        let expected = expected_null_variance(&sc, rho, gamma, cut);
+        eprintln!("FH({rho},{gamma}): simulated {mean:.3} ± {se:.3}, expected {expected:.3}");
+        assert!(
+            (mean - expected).abs() < 4.0 * se,
+            "FH({rho},{gamma}): simulated {mean} ± {se}, expected {expected}"
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! The statistical information a (weighted) log-rank test will have at a calendar cut, expected
+//! under the model: what a monitored design's information fractions are measured against
+//! (`I_max`) when the final analysis is not event-driven.
+//!
+//! For the Fleming–Harrington FH(ρ, γ) statistic the null variance is
+//! V = Σ_j w_j² d_j n₀ⱼn₁ⱼ(nⱼ − dⱼ)/(nⱼ²(nⱼ − 1)), w_j = S̄(t_j−)^ρ (1 − S̄(t_j−))^γ with S̄ the pooled
+//! Kaplan–Meier estimate. Its large-sample limit, with Y_g(u) the expected number at risk in arm g
+//! at analysis time u and h_g the arm's hazard, is
+//!
+//!   E[V] ≈ ∫₀ᶜ w(S̄(u))² · Y₀Y₁/(Y₀ + Y₁)² · (Y₀h₀ + Y₁h₁) du,
+//!   Y_g(u) = n_g P(entry ≤ c − u) S_g(u) e^{−δ_g u},   S̄(u) = exp(−∫₀ᵘ (Y₀h₀ + Y₁h₁)/(Y₀ + Y₁)),
+//!
+//! the expected null variance that gsDesign2's `gs_info_wlr` uses for weighted log-rank designs
+//! (Yung & Liu 2020, "Sample size and power for the weighted log-rank test and Kaplan–Meier
+//! based tests with allowance for nonproportional hazards", Biometrics 76:939). With ρ = γ = 0 it
+//! is the expected log-rank variance, close to a quarter of the expected events at 1:1.
+
+use crate::Years;
+use crate::accrual::{accrual_end, accrual_horizon, entry_cdf};
+use crate::quadrature::kronrod15_panel;
+use crate::scenario::{Arm, Scenario};
+use crate::stats::logrank::fh_weight;
+
+use super::curves::{density, knots, survival};
+
+/// Panels per piece between knots: the integrands are smooth there, and 15-point Kronrod
+/// panels of 1/64 of a piece integrate them to far below any Monte Carlo error.
+const PANELS: usize = 64;
+
+/// The expected null variance of FH(ρ, γ) (log-rank at ρ = γ = 0) comparing the experimental and
+/// control arms at calendar time `c`; NaN without two arms.
+pub fn expected_null_variance(sc: &Scenario, rho: f64, gamma: f64, c: Years) -> f64 {
+    let (Some(ctl), Some(exp)) = (sc.control(), sc.experimental()) else {
+        return f64::NAN;
+    };
+    let ep = sc.primary();
+    let n = sc.design.n;
+    let total_alloc: usize = sc.arms.iter().map(|a| a.allocation).sum();
+    let share = |a: &Arm| n as f64 * a.allocation as f64 / total_alloc as f64;
+    let (n0, n1) = (share(ctl), share(exp));
+    // (Y₀, Y₁, Y₀h₀ + Y₁h₁) at analysis time u: at risk and the expected event rate. Y h is
+    // written with the density, which stays finite where S underflows.
+    let at = |u: f64| {
+        let entered = entry_cdf(&sc.design.accrual, n, c - u);
+        let arm = |a: &Arm, m: f64| {
+            let kept = m * entered * (-a.dropout * u).exp();
+            (kept * survival(a, ep, u), kept * density(a, ep, u))
+        };
+        let ((y0, r0), (y1, r1)) = (arm(ctl, n0), arm(exp, n1));
+        (y0, y1, r0 + r1)
+    };
+    let pooled_hazard = |u: f64| {
+        let (y0, y1, rate) = at(u);
+        if y0 + y1 > 0.0 { rate / (y0 + y1) } else { 0.0 }
+    };
+    let extra = [c - accrual_end(&sc.design.accrual, n), c - accrual_horizon(&sc.design.accrual)];
+    let pieces = knots(&[ctl, exp], ep, &extra, c);
+    let (mut nodes, mut weights) = (Vec::new(), Vec::new());
+    let (mut inner_nodes, mut inner_weights) = (Vec::new(), Vec::new());
+    let (mut total, mut cumulative, mut from) = (0.0, 0.0, 0.0);
+    for &to in &pieces {
+        let h = (to - from) / PANELS as f64;
+        for p in 0..PANELS {
+            let a = from + p as f64 * h;
+            let b = if p + 1 == PANELS { to } else { a + h };
+            nodes.clear();
+            weights.clear();
+            kronrod15_panel(a, b, &mut nodes, &mut weights);
+            for (&u, &w) in nodes.iter().zip(&weights) {
+                // Λ̄(u) = Λ̄(a) + ∫ₐᵘ λ̄, the inner integral by its own Kronrod panel.
+                inner_nodes.clear();
+                inner_weights.clear();
+                kronrod15_panel(a, u, &mut inner_nodes, &mut inner_weights);
+                let inner: f64 =
+                    inner_nodes.iter().zip(&inner_weights).map(|(&x, &v)| v * pooled_hazard(x)).sum();
+                let s_bar = (-(cumulative + inner)).exp();
+                let (y0, y1, rate) = at(u);
+                if y0 + y1 > 0.0 {
+                    let weight = fh_weight(s_bar, rho, gamma);
+                    total += w * weight * weight * y0 * y1 / ((y0 + y1) * (y0 + y1)) * rate;
+                }
+            }
+            nodes.clear();
+            weights.clear();
+            kronrod15_panel(a, b, &mut nodes, &mut weights);
+            cumulative += nodes.iter().zip(&weights).map(|(&x, &v)| v * pooled_hazard(x)).sum::<f64>();
+        }
+        from = to;
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quadrature::integrate;
+    use crate::truth::expected_events;
+
+    fn identical_arms() -> Scenario {
+        let text = r#"
+name = "identical"
+[design]
+n = 400
+control = "control"
+allocation = { control = 1, experimental = 1 }
+accrual = { duration = 2 }
+[design.cut]
+calendar = 5
+[arms.control]
+dropout = 0.05
+[arms.control.causes]
+death = { exponential = 0.3 }
+[arms.experimental]
+dropout = 0.05
+[arms.experimental.causes]
+death = { exponential = 0.3 }
+[endpoints]
+os = ["death"]
+[analysis]
+endpoint = "os"
+tests = ["logrank"]
+"#;
+        Scenario::from_toml(text, std::path::Path::new("identical.toml")).expect("valid")
+    }
+
+    /// Identical arms at 1:1: every event adds ¼ to the log-rank variance, so E[V] is a quarter
+    /// of the expected events (computed by `expected_events`, another integral).
+    #[test]
+    fn logrank_information_is_a_quarter_of_the_events_under_identical_arms() {
+        let sc = identical_arms();
+        for c in [1.0, 2.0, 5.0] {
+            let events: f64 =
+                sc.allocated_arms().map(|(_, a)| expected_events(&sc, a, sc.primary(), c)).sum();
+            let v = expected_null_variance(&sc, 0.0, 0.0, c);
+            assert!((v / (events / 4.0) - 1.0).abs() < 1e-9, "c = {c}: {v} vs {}", events / 4.0);
+        }
+    }
+
+    /// Identical arms: the pooled survival is the arms' own, S(u) = e^{−λu}, so FH(0, 1)'s
+    /// information is ¼ ∫ (1 − S)² dE[N]: by adaptive quadrature of that closed form.
+    #[test]
+    fn fh01_information_under_identical_arms_is_the_closed_form() {
+        let sc = identical_arms();
+        let (lambda, dropout, duration, n) = (0.3_f64, 0.05_f64, 2.0_f64, 400.0);
+        for c in [1.5, 5.0] {
+            let entered = |u: f64| ((c - u) / duration).clamp(0.0, 1.0);
+            let integrand = |u: f64| {
+                let s = (-lambda * u).exp();
+                0.25 * (1.0 - s).powi(2) * n * entered(u) * lambda * s * (-dropout * u).exp()
+            };
+            let knots: Vec<f64> = if c > duration { vec![c - duration, c] } else { vec![c] };
+            let closed = integrate(integrand, 0.0, &knots, 1e-13);
+            let v = expected_null_variance(&sc, 0.0, 1.0, c);
+            assert!((v / closed - 1.0).abs() < 1e-9, "c = {c}: {v} vs {closed}");
+        }
+    }
+}
