@@ -13,6 +13,7 @@ pub mod decision;
 pub mod kaplan_meier;
 pub mod logrank;
 pub mod maxcombo;
+pub mod monitor;
 pub mod mvn;
 pub mod normal;
 pub mod risk_table;

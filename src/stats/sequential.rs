@@ -217,11 +217,19 @@ fn futility_bound(state: &State, s: Step, mean: f64, target: f64) -> f64 {
 /// The bounds of `design` at information fractions `t` (increasing, positive; the last is the
 /// final analysis, whatever its value), with β-spending futility under drift `drift`.
 pub fn boundaries(design: &Design, t: &[f64], drift: f64) -> Boundaries {
-    boundaries_on(design, t, drift, 1.0)
+    boundaries_on(design, t, drift, true, 1.0)
 }
 
-/// [`boundaries`] with panels `refine` times narrower (the tests' convergence check).
-fn boundaries_on(design: &Design, t: &[f64], drift: f64, refine: f64) -> Boundaries {
+/// The bounds of the interim looks at fractions `t`, none of them the final analysis: what a
+/// monitoring committee computes at look k from the fractions observed so far (look k's bounds
+/// depend on looks 1 … k only).
+pub fn interim_boundaries(design: &Design, t: &[f64], drift: f64) -> Boundaries {
+    boundaries_on(design, t, drift, false, 1.0)
+}
+
+/// [`boundaries`] (the last look final, or none with `with_final = false`), with panels
+/// `refine` times narrower (the tests' convergence check).
+fn boundaries_on(design: &Design, t: &[f64], drift: f64, with_final: bool, refine: f64) -> Boundaries {
     let k_max = t.len();
     let beta_spending = match &design.futility {
         Some(Futility::Spending { beta, function }) => Some((*beta, *function)),
@@ -236,7 +244,7 @@ fn boundaries_on(design: &Design, t: &[f64], drift: f64, refine: f64) -> Boundar
     };
     let (mut alpha_cum, mut beta_cum) = (0.0, 0.0);
     for (k, &tk) in t.iter().enumerate() {
-        let last = k + 1 == k_max;
+        let last = with_final && k + 1 == k_max;
         let s0 = null.step(tk, 0.0);
         let e = if last {
             efficacy_bound(&null, s0, 0.0, design.alpha - alpha_cum)
@@ -268,7 +276,7 @@ fn boundaries_on(design: &Design, t: &[f64], drift: f64, refine: f64) -> Boundar
         };
         out.efficacy.push(e);
         out.futility.push(f);
-        if !last {
+        if k + 1 < k_max {
             let next = t[k + 1];
             let stop_low = if design.binding { f } else { f64::NEG_INFINITY };
             null = null.next(tk, 0.0, stop_low, e, next, refine);
@@ -402,12 +410,29 @@ mod tests {
         };
         for t in [[0.1, 0.3, 0.5, 0.8, 1.0], [0.2, 0.25, 0.9, 0.95, 1.0], [0.5, 0.6, 0.7, 0.8, 1.3]] {
             let drift = design_drift(&d, &t).unwrap();
-            let (coarse, fine) = (boundaries_on(&d, &t, drift, 1.0), boundaries_on(&d, &t, drift, 4.0));
+            let (coarse, fine) =
+                (boundaries_on(&d, &t, drift, true, 1.0), boundaries_on(&d, &t, drift, true, 4.0));
             for k in 0..5 {
                 assert!((coarse.efficacy[k] - fine.efficacy[k]).abs() < 1e-9, "{t:?} {k}");
                 assert!((coarse.futility[k] - fine.futility[k]).abs() < 1e-9, "{t:?} {k}");
             }
         }
+    }
+
+    /// An interim look's bounds depend only on the looks so far: the interim bounds of a prefix
+    /// are the full design's bounds at those looks.
+    #[test]
+    fn interim_bounds_are_the_prefix_of_the_design() {
+        let d = Design {
+            futility: Some(Futility::Spending { beta: 0.2, function: Spending::HwangShihDeCani(-2.0) }),
+            ..of()
+        };
+        let t = [0.3, 0.6, 1.0];
+        let drift = design_drift(&d, &t).unwrap();
+        let full = boundaries(&d, &t, drift);
+        let prefix = interim_boundaries(&d, &t[..2], drift);
+        assert_eq!(prefix.efficacy, full.efficacy[..2]);
+        assert_eq!(prefix.futility, full.futility[..2]);
     }
 
     /// Without interim efficacy stopping and without futility, the final bound is z₁₋α.
