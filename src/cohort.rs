@@ -21,7 +21,7 @@ pub use crate::stats::risk_table::Obs;
 use crate::accrual::inverse_accrual;
 use crate::hazard::{Hazard, Years};
 use crate::rng::{Purpose, StreamKey};
-use crate::scenario::{Accrual, CutRule, Endpoint, Scenario};
+use crate::scenario::{Accrual, Cut, CutRule, Endpoint, Scenario};
 
 /// The generated patients of one replicate, in entry order. Buffers are reused across
 /// replicates: generating allocates nothing once they have grown to size.
@@ -253,7 +253,11 @@ impl Cohort {
 
     /// The calendar time of the analysis for this replicate (DESIGN.md § Design).
     pub fn cut(&mut self, sc: &Scenario) -> CutPoint {
-        let rule = &sc.design.cut;
+        self.cut_by(sc, &sc.design.cut)
+    }
+
+    /// The calendar time of a cut by `rule` (an interim look's, or the design's).
+    pub fn cut_by(&mut self, sc: &Scenario, rule: &Cut) -> CutPoint {
         let ep = sc.primary();
         let mut times: [Option<Years>; 3] = [rule.calendar, None, None];
         let mut target_reached = true;

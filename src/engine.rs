@@ -47,6 +47,7 @@ pub struct Workspace {
     pub scratch: Scratch,
     /// See [`AnalyseOptions::exact_p`].
     pub exact_p: bool,
+    pub interim: crate::interim::Scratch,
 }
 
 /// Buffers of `analyse`.
@@ -83,6 +84,18 @@ pub fn replicate(sc: &Scenario, layout: &Layout, seed: u64, r: u64, ws: &mut Wor
     analyse(sc, layout, &ws.table, &ws.obs.events_by_cause, cut.calendar, &mut ws.scratch, &mut ws.row, opts);
     ws.row.cut = cut.calendar;
     ws.row.target_reached = cut.target_reached;
+    if let Some(m) = &layout.monitor {
+        crate::interim::monitor_trial(
+            sc,
+            m,
+            &layout.group_of,
+            &mut ws.cohort,
+            cut.calendar,
+            &mut ws.interim,
+            &mut ws.row.monitoring,
+            &mut ws.row.safety,
+        );
+    }
 }
 
 /// Per-replicate options of the analysis.

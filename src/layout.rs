@@ -10,6 +10,7 @@
 use std::fmt;
 
 use crate::Years;
+use crate::interim::{Monitor, SafetyRecord, TestRecord};
 use crate::scenario::{Scenario, TestKind};
 use crate::stats::decision::{Decision, critical_value};
 use crate::truth::{ArmValue, Truth, plot_horizon};
@@ -209,6 +210,8 @@ pub struct Layout {
     pub rmst_truth: RmstTruth,
     /// True milestone difference (for CI coverage); NaN without a milestone.
     pub milestone_truth: f64,
+    /// The monitored designs (`[monitoring]`), for two-arm scenarios.
+    pub monitor: Option<Monitor>,
 }
 
 /// The true RMST difference and ratio (experimental over control).
@@ -359,6 +362,7 @@ impl Layout {
             columns,
             rmst_truth,
             milestone_truth: truth.milestone.as_ref().map_or(f64::NAN, |m| m.difference),
+            monitor: if groups == 2 { Monitor::new(sc) } else { None },
         }
     }
 
@@ -397,6 +401,9 @@ pub struct Row {
     pub events: [u32; 2],
     pub cut: Years,
     pub target_reached: bool,
+    /// Per monitored test, what interim monitoring did (empty without `[monitoring]`).
+    pub monitoring: Vec<TestRecord>,
+    pub safety: SafetyRecord,
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ pub mod scenario;
 pub mod accrual;
 pub mod truth;
 pub mod cohort;
+pub mod interim;
 // What one analysed replicate yields, in one order.
 pub mod layout;
 // Replicates.

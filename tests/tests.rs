@@ -6,6 +6,7 @@ mod bad_input;
 mod calibration;
 mod cli;
 mod layers;
+mod monitoring;
 mod monte_carlo;
 mod plan;
 mod reference;

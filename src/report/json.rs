@@ -199,6 +199,9 @@ pub fn render(r: &Results) -> String {
     if r.layout.groups < 2 {
         root["note"] = json!("single-arm study: no comparison, so the tests of analysis.tests were not run");
     }
+    if let Some(m) = super::monitoring::json(r) {
+        root["monitoring"] = m;
+    }
     if let Some((_, n)) = r.null {
         // Its results sit beside each test (`type_i_error`) and under `crossing.null_observed`.
         root["null"] = json!({

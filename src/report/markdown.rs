@@ -33,6 +33,7 @@ pub fn render(r: &Results) -> String {
     survival(&mut o, r);
     long_term_benefit(&mut o, r);
     crossing(&mut o, r);
+    super::monitoring::markdown(&mut o, r);
     events(&mut o, r);
     o
 }

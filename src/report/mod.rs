@@ -9,6 +9,7 @@ pub mod followup;
 pub mod headline;
 pub mod json;
 pub mod markdown;
+pub mod monitoring;
 pub mod plan;
 pub mod sweep;
 pub mod truth;

@@ -30,6 +30,10 @@ pub use crate::stats::crossing::CrossingRule;
 pub use crate::stats::decision::Sides;
 
 use crate::hazard::{Hazard, Years};
+pub use crate::stats::monitor::Harm;
+pub use crate::stats::safety::BayesRule;
+pub use crate::stats::sequential::Efficacy;
+pub use crate::stats::spending::Spending;
 
 /// At most this many replicates, in a file or on the command line: keeps counts in range and
 /// typos from hanging a run.
@@ -54,6 +58,89 @@ pub struct Scenario {
     pub analysis: Analysis,
     /// The two compared arms; `None` for a single-arm study.
     pub comparison: Option<Comparison>,
+    /// Interim looks before the final analysis at `design.cut`; `None`: a fixed design.
+    pub monitoring: Option<Monitoring>,
+}
+
+/// `[monitoring]`: interim looks, their group-sequential bounds, and a safety rule. Part of the
+/// design (sweep fingerprints cover it). Requires one-sided tests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Monitoring {
+    /// The monitored tests, as indices into `analysis.tests` (log-rank, FH, Cox only): each is
+    /// monitored as its own design on the same trials.
+    pub tests: Vec<usize>,
+    /// The interim looks, in order; the final analysis is `design.cut`.
+    pub looks: Vec<Look>,
+    pub spending_time: SpendingTime,
+    pub efficacy: Efficacy,
+    pub futility: Option<FutilityRule>,
+    pub harm: Option<Harm>,
+    pub safety: Option<Safety>,
+}
+
+/// When an interim look happens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Look {
+    /// A data cut, as `[design.cut]`.
+    Cut(Cut),
+    /// When the monitored test's information reaches this fraction of the maximum, in (0, 1).
+    Fraction(f64),
+}
+
+/// The time scale on which α and β are spent (Lan & DeMets 1989).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpendingTime {
+    /// The information fraction t_k = I_k / I_max.
+    Information,
+    /// Calendar time over the final analysis's calendar time (needs a calendar final cut).
+    Calendar,
+}
+
+/// Futility bounds of the interim looks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FutilityRule {
+    pub bound: FutilityBound,
+    pub binding: bool,
+    pub alternative: Alternative,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FutilityBound {
+    /// β-spending with total β.
+    Spending { beta: f64, function: Spending },
+    /// b ≤ z_k (the benefit scale).
+    Z(Vec<f64>),
+    /// The observed hazard ratio at or above hr_k, as 1:1 log-rank: b ≤ −ln(hr_k)√(d_k/4).
+    Hr(Vec<f64>),
+}
+
+/// The drift under which β is spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alternative {
+    /// rpact's: the drift that gives the design power 1 − β.
+    Design,
+    /// What this scenario's model implies at each look (gsDesign2's `gs_info_ahr`/`gs_info_wlr`).
+    Truth,
+}
+
+/// A safety rule on one cause in one arm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Safety {
+    /// Index into `Scenario::causes`.
+    pub cause: usize,
+    /// Causes that end a patient's evaluation without the event (other deaths), as indices into
+    /// `Scenario::causes`; loss to follow-up always does.
+    pub competing: Vec<usize>,
+    /// Index into `Scenario::arms`.
+    pub arm: usize,
+    /// A patient is evaluable once dead of the cause, followed this long, or lost.
+    pub window: Years,
+    /// Review k covers the first `after[k]` patients randomised to the arm.
+    pub after: Vec<u32>,
+    /// Stop at review k when at least this many had the event (`None`: review k cannot stop).
+    pub stop_at: Vec<Option<u32>>,
+    /// The rule the counts were derived from, if any.
+    pub bayes: Option<BayesRule>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -81,7 +168,7 @@ pub enum Accrual {
 }
 
 /// When the data are cut for analysis (calendar time from the start of accrual).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Cut {
     pub calendar: Option<Years>,
     /// The calendar time of the K-th primary-endpoint event (that event is included).

@@ -31,6 +31,90 @@ pub struct RawScenario {
     /// A study file's published figures (`[[targets]]`) and free parameters (`[calibrate]`).
     pub targets: Option<S<Vec<S<RawTarget>>>>,
     pub calibrate: Option<S<RawCalibrate>>,
+    /// Interim looks, group-sequential bounds and a safety rule.
+    pub monitoring: Option<S<RawMonitoring>>,
+}
+
+/// `[monitoring]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMonitoring {
+    pub tests: Option<S<Vec<S<String>>>>,
+    pub looks: S<Vec<S<RawLook>>>,
+    pub spending_time: Option<S<String>>,
+    pub efficacy: Option<S<RawEfficacy>>,
+    pub futility: Option<S<RawFutility>>,
+    pub harm: Option<S<RawHarm>>,
+    pub safety: Option<S<RawSafety>>,
+}
+
+/// An interim look: a cut as in `[design.cut]`, or `{ fraction = f }` of the information.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLook {
+    pub calendar: Option<S<f64>>,
+    pub events: Option<S<i64>>,
+    pub min_followup: Option<S<f64>>,
+    pub rule: Option<S<String>>,
+    pub fraction: Option<S<f64>>,
+}
+
+/// A bound's shape: `"obrien_fleming"`, `"pocock"`, `"none"`, `{ hsd = γ }`, `{ power = ρ }`,
+/// `{ z = [...] }`, `{ hr = [...] }` (which of them a table accepts is checked in validation).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawSpending {
+    ObrienFleming,
+    Pocock,
+    None,
+    Hsd(S<f64>),
+    Power(S<f64>),
+    Z(S<Vec<S<f64>>>),
+    Hr(S<Vec<S<f64>>>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEfficacy {
+    pub spending: S<RawSpending>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFutility {
+    pub spending: S<RawSpending>,
+    pub beta: Option<S<f64>>,
+    pub alternative: Option<S<String>>,
+    pub binding: Option<bool>,
+}
+
+/// `z = [...]`, or `spending = {...}` with its own `alpha`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHarm {
+    pub z: Option<S<Vec<S<f64>>>>,
+    pub spending: Option<S<RawSpending>>,
+    pub alpha: Option<S<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSafety {
+    pub cause: S<String>,
+    pub competing: Option<S<Vec<S<String>>>>,
+    pub arm: S<String>,
+    pub window: S<f64>,
+    pub after: S<Vec<S<i64>>>,
+    pub stop_if_at_least: Option<S<Vec<S<i64>>>>,
+    pub bayes: Option<S<RawBayes>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBayes {
+    pub prior: S<Vec<S<f64>>>,
+    pub threshold: S<f64>,
+    pub probability: S<f64>,
 }
 
 /// One published figure: `kind` is `count`, `survival`, `failure` or `hazard_ratio`.

@@ -82,7 +82,13 @@ impl BoundsCache {
             self.map.clear();
         }
         let main = if last {
-            boundaries(&plan.design, fractions, plan.drift)
+            // The final look rejects on its efficacy bound alone; non-binding futility does not
+            // move it, so its recursion under the drift is not needed.
+            if plan.design.binding {
+                boundaries(&plan.design, fractions, plan.drift)
+            } else {
+                boundaries(&Design { futility: None, ..plan.design.clone() }, fractions, 0.0)
+            }
         } else {
             interim_boundaries(&plan.design, fractions, plan.drift)
         };

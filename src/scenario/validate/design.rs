@@ -25,22 +25,29 @@ pub(super) fn design(ctx: &Ctx, whole: &S<raw::RawDesign>) -> Result<Design> {
     let d = whole.get_ref();
     let n = ctx.integer(&d.n, "design.n", 2, MAX_PATIENTS)? as usize;
     let accrual = accrual(ctx, &d.accrual, n)?;
-    let c = d.cut.get_ref();
+    let cut = cut(ctx, &d.cut, "design.cut", n)?;
+    Ok(Design { n, block_size: 0, accrual, cut })
+}
+
+/// A data cut (`[design.cut]`, or an interim look of `[monitoring]`) at `key`: at least one of
+/// `calendar`, `events`, `min_followup`; at most n events; `rule` "first" or "last".
+pub(super) fn cut(ctx: &Ctx, whole: &S<raw::RawCut>, key: &str, n: usize) -> Result<Cut> {
+    let c = whole.get_ref();
     let cut = Cut {
         calendar: c
             .calendar
             .as_ref()
-            .map(|v| ctx.number(v, "design.cut.calendar", "a positive calendar time", |x| x > 0.0))
+            .map(|v| ctx.number(v, &format!("{key}.calendar"), "a positive calendar time", |x| x > 0.0))
             .transpose()?,
         events: c
             .events
             .as_ref()
-            .map(|v| ctx.integer(v, "design.cut.events", 1, MAX_PATIENTS).map(|k| k as usize))
+            .map(|v| ctx.integer(v, &format!("{key}.events"), 1, MAX_PATIENTS).map(|k| k as usize))
             .transpose()?,
         min_followup: c
             .min_followup
             .as_ref()
-            .map(|v| ctx.number(v, "design.cut.min_followup", "a time ≥ 0", |x| x >= 0.0))
+            .map(|v| ctx.number(v, &format!("{key}.min_followup"), "a time ≥ 0", |x| x >= 0.0))
             .transpose()?,
         rule: match &c.rule {
             None => CutRule::First,
@@ -50,7 +57,7 @@ pub(super) fn design(ctx: &Ctx, whole: &S<raw::RawDesign>) -> Result<Design> {
                 other => {
                     return Err(ctx.out_of_range(
                         r.span(),
-                        "design.cut.rule",
+                        format!("{key}.rule"),
                         "\"first\" or \"last\"",
                         format!("{other:?}"),
                     ));
@@ -60,8 +67,8 @@ pub(super) fn design(ctx: &Ctx, whole: &S<raw::RawDesign>) -> Result<Design> {
     };
     if cut.calendar.is_none() && cut.events.is_none() && cut.min_followup.is_none() {
         return Err(ctx.fail(
-            d.cut.span(),
-            "design.cut",
+            whole.span(),
+            key,
             ErrorKind::Empty { expected: "at least one of `calendar`, `events`, `min_followup`".into() },
         ));
     }
@@ -69,9 +76,9 @@ pub(super) fn design(ctx: &Ctx, whole: &S<raw::RawDesign>) -> Result<Design> {
         && k > n
     {
         let span = c.events.as_ref().map_or(whole.span(), |v| v.span());
-        return Err(ctx.out_of_range(span, "design.cut.events", format!("at most n = {n} events"), k));
+        return Err(ctx.out_of_range(span, format!("{key}.events"), format!("at most n = {n} events"), k));
     }
-    Ok(Design { n, block_size: 0, accrual, cut })
+    Ok(cut)
 }
 
 /// The longest accrual, in time units. Beyond it the expected events (an integral over the

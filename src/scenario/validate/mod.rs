@@ -12,6 +12,7 @@ mod arms;
 mod design;
 mod endpoints;
 mod hazards;
+mod monitoring;
 
 use std::ops::Range;
 use std::path::Path;
@@ -221,6 +222,19 @@ pub fn build(ctx: &Ctx, raw: &raw::RawScenario) -> Result<Scenario> {
     let design::Allocation { arms, comparison, block_size } = design::allocation(ctx, &raw.design, arms)?;
     let design = super::Design { block_size, ..design };
     let analysis = analysis::analysis(ctx, raw.analysis.get_ref(), &endpoints)?;
+    let monitoring = match &raw.monitoring {
+        Some(m) => {
+            if comparison.is_none() {
+                return Err(ctx.err(
+                    m.span(),
+                    "monitoring",
+                    "monitoring compares two arms: this is a single-arm study",
+                ));
+            }
+            Some(monitoring::monitoring(ctx, m, &analysis, &design, &arms, &causes)?)
+        }
+        None => None,
+    };
     Ok(Scenario {
         name,
         title: raw.title.clone().unwrap_or_default(),
@@ -232,6 +246,7 @@ pub fn build(ctx: &Ctx, raw: &raw::RawScenario) -> Result<Scenario> {
         endpoints,
         analysis,
         comparison,
+        monitoring,
     })
 }
 

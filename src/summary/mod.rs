@@ -4,6 +4,10 @@
 //! (Chan et al. 1979 pairwise moment merge) see the same operations in the same order for any
 //! thread count, so the output is byte-identical.
 
+mod monitoring;
+
+pub use monitoring::{LookTally, MonitoringTally, SafetyTally, TestMonitoring};
+
 use crate::engine::Reduce;
 use crate::layout::{Layout, Row};
 
@@ -208,6 +212,8 @@ pub struct Summary {
     pub events_by_cause: Vec<u64>,
     pub events: [u64; 2],
     pub target_not_reached: u64,
+    /// Interim monitoring (`[monitoring]`).
+    pub monitoring: Option<MonitoringTally>,
 }
 
 /// Bins of the Kaplan–Meier band histograms on [0, 1]: quantiles to 0.0025.
@@ -241,6 +247,7 @@ impl Reduce for Summary {
             events_by_cause,
             events,
             target_not_reached,
+            monitoring,
         } = self;
         *replicates = 0;
         tests.fill(TestTally::default());
@@ -254,6 +261,9 @@ impl Reduce for Summary {
         events_by_cause.fill(0);
         *events = [0; 2];
         *target_not_reached = 0;
+        if let Some(m) = monitoring {
+            m.reset();
+        }
     }
 }
 
@@ -274,6 +284,7 @@ impl Summary {
             events_by_cause: vec![0; 2 * layout.n_causes],
             events: [0, 0],
             target_not_reached: 0,
+            monitoring: layout.monitor.as_ref().map(MonitoringTally::new),
         }
     }
 
@@ -311,6 +322,9 @@ impl Summary {
         self.events[0] += u64::from(row.events[0]);
         self.events[1] += u64::from(row.events[1]);
         self.target_not_reached += u64::from(!row.target_reached);
+        if let Some(m) = &mut self.monitoring {
+            m.push(&row.monitoring, &row.decisions, &row.safety);
+        }
     }
 
     pub fn merge(&mut self, o: &Summary) {
@@ -343,6 +357,9 @@ impl Summary {
         self.events[0] += o.events[0];
         self.events[1] += o.events[1];
         self.target_not_reached += o.target_not_reached;
+        if let (Some(a), Some(b)) = (&mut self.monitoring, &o.monitoring) {
+            a.merge(b);
+        }
     }
 }
 

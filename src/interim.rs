@@ -1,0 +1,490 @@
+//! Interim monitoring of one simulated trial (`[monitoring]`): the looks' calendar times, the
+//! monitored tests' statistics and information there, the group-sequential decisions, and the
+//! safety rule's reviews. Stopping, for any reason, ends accrual and follow-up: nothing after
+//! the stop is analysed.
+//!
+//! Information: events for the log-rank and Cox tests; the observed null variance V_k for
+//! FH(ρ, γ) (between-look correlation √(V_j/V_k), asymptotically independent increments under
+//! H0, Tsiatis 1982). I_max is the final cut's event count when it is event-driven, otherwise
+//! the expected events (FH: the expected null variance) at the expected final cut under the
+//! model; it is fixed per design, so the identical-arms copy reuses the experimental design's.
+
+use crate::Years;
+use crate::cohort::{Cohort, Observed};
+use crate::scenario::{
+    Alternative, Cut, CutRule, FutilityBound, Look, Monitoring, Safety, Scenario, TestKind,
+};
+use crate::stats::RiskTable;
+use crate::stats::cox::{Ties, cox};
+use crate::stats::logrank::{fleming_harrington, logrank};
+use crate::stats::monitor::{BoundsCache, Plan, Stop};
+use crate::stats::sequential::{Boundaries, Design, Futility, boundaries, design_drift};
+use crate::truth::{expected_cut, expected_events, expected_null_variance};
+
+/// Why a monitored design ended where it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Reached the final analysis (rejected or not).
+    Final,
+    Stopped(Stop),
+    /// The safety rule stopped the trial.
+    Safety,
+}
+
+/// One monitored test's design, fixed per scenario.
+#[derive(Debug, Clone)]
+pub struct MonitoredTest {
+    /// Index into `analysis.tests` (and the layout's tests).
+    pub test: usize,
+    pub name: String,
+    pub kind: TestKind,
+    pub plan: Plan,
+    /// Futility by observed hazard ratio (1:1 log-rank): b ≤ −ln(hr_k)·√(d_k/4).
+    pub hr_futility: Option<Vec<f64>>,
+    /// The maximum information: events, or FH's null variance.
+    pub i_max: f64,
+    /// Whether I_max is the final cut's event target (then the final look's fraction is 1 when
+    /// the target is reached).
+    pub event_driven: bool,
+    /// The design as planned: fractions of the interims and the final analysis (1), and the
+    /// bounds there.
+    pub planned_fractions: Vec<f64>,
+    pub planned: Boundaries,
+}
+
+/// The monitored designs of a scenario, its looks and its safety rule.
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    pub tests: Vec<MonitoredTest>,
+    pub looks: Vec<Look>,
+    pub safety: Option<Safety>,
+    /// The expected calendar time of the final cut (for planned look times).
+    pub expected_final: Option<Years>,
+    /// The expected calendar time of each interim look under the model (NaN where unknown).
+    pub planned_times: Vec<Years>,
+    /// Patients in the design.
+    pub n: usize,
+}
+
+impl Monitor {
+    /// The monitored designs of `sc` (`None` without `[monitoring]`).
+    pub fn new(sc: &Scenario) -> Option<Monitor> {
+        let m = sc.monitoring.as_ref()?;
+        let expected_final = expected_cut(sc);
+        let ep = sc.primary();
+        let events_at =
+            |c: Years| -> f64 { sc.allocated_arms().map(|(_, a)| expected_events(sc, a, ep, c)).sum() };
+        let final_events = sc.design.cut.events.filter(|_| {
+            let c = &sc.design.cut;
+            c.calendar.is_none() && c.min_followup.is_none()
+                || c.rule == CutRule::First && c.calendar.is_none()
+        });
+        // The expected calendar time of an interim cut: its criteria as `expected_cut` combines
+        // them for the final one.
+        let planned_times: Vec<Years> = m
+            .looks
+            .iter()
+            .map(|l| match l {
+                Look::Cut(c) => expected_cut_of(sc, c).unwrap_or(f64::NAN),
+                Look::Fraction(_) => f64::NAN,
+            })
+            .collect();
+        let tests = m
+            .tests
+            .iter()
+            .map(|&test| {
+                let t = &sc.analysis.tests[test];
+                let fh = match t.kind {
+                    TestKind::FlemingHarrington { rho, gamma } if !(rho == 0.0 && gamma == 0.0) => {
+                        Some((rho, gamma))
+                    }
+                    _ => None,
+                };
+                let information = |c: Years| match fh {
+                    Some((rho, gamma)) => expected_null_variance(sc, rho, gamma, c),
+                    None => events_at(c),
+                };
+                let (i_max, event_driven) = match (fh, final_events) {
+                    (None, Some(k)) => (k as f64, true),
+                    _ => (expected_final.map_or(f64::NAN, information), false),
+                };
+                let mut planned_fractions: Vec<f64> = m
+                    .looks
+                    .iter()
+                    .zip(&planned_times)
+                    .map(|(l, &time)| match l {
+                        Look::Fraction(f) => *f,
+                        Look::Cut(_) => (information(time) / i_max).min(1.0),
+                    })
+                    .collect();
+                planned_fractions.push(1.0);
+                let design = design_of(m, sc.analysis.alpha);
+                let drift = match &m.futility {
+                    Some(f) if f.alternative == Alternative::Design => {
+                        design_drift(&design, &valid_fractions(&planned_fractions)).unwrap_or(0.0)
+                    }
+                    _ => 0.0,
+                };
+                let planned = boundaries(&design, &valid_fractions(&planned_fractions), drift);
+                MonitoredTest {
+                    test,
+                    name: t.name.clone(),
+                    kind: t.kind,
+                    plan: Plan { design, harm: m.harm.clone(), drift },
+                    hr_futility: match &m.futility {
+                        Some(f) => match &f.bound {
+                            FutilityBound::Hr(hr) => Some(hr.clone()),
+                            _ => None,
+                        },
+                        None => None,
+                    },
+                    i_max,
+                    event_driven,
+                    planned_fractions,
+                    planned,
+                }
+            })
+            .collect();
+        Some(Monitor {
+            tests,
+            looks: m.looks.clone(),
+            safety: m.safety.clone(),
+            expected_final,
+            planned_times,
+            n: sc.design.n,
+        })
+    }
+}
+
+/// Fractions the recursion accepts: increasing and positive (a planned look that the model puts
+/// at or after the final one is nudged below it; such looks are skipped in the trials anyway).
+fn valid_fractions(t: &[f64]) -> Vec<f64> {
+    let mut out: Vec<f64> = Vec::with_capacity(t.len());
+    for &x in t {
+        let lo = out.last().copied().unwrap_or(0.0);
+        out.push(if x.is_finite() && x > lo { x } else { lo + 1e-6 });
+    }
+    out
+}
+
+/// The expected calendar time of a cut under the model.
+fn expected_cut_of(sc: &Scenario, cut: &Cut) -> Option<Years> {
+    let mut s = sc.clone();
+    s.design.cut = cut.clone();
+    expected_cut(&s)
+}
+
+/// The group-sequential design of `[monitoring]`.
+fn design_of(m: &Monitoring, alpha: f64) -> Design {
+    let (futility, binding) = match &m.futility {
+        Some(f) => (
+            match &f.bound {
+                FutilityBound::Spending { beta, function } => {
+                    Some(Futility::Spending { beta: *beta, function: *function })
+                }
+                FutilityBound::Z(z) => Some(Futility::Fixed(z.clone())),
+                FutilityBound::Hr(_) => None,
+            },
+            f.binding,
+        ),
+        None => (None, false),
+    };
+    Design { alpha, efficacy: m.efficacy.clone(), futility, binding }
+}
+
+/// What monitoring did to one trial, for one monitored test.
+#[derive(Debug, Clone, Default)]
+pub struct TestRecord {
+    /// Per look (interims, then the final): calendar time, events, fraction, z; NaN for looks
+    /// not taken.
+    pub time: Vec<f64>,
+    pub events: Vec<f64>,
+    pub fraction: Vec<f64>,
+    pub z: Vec<f64>,
+    /// The look at which the design ended (the last entry for the final analysis).
+    pub look: usize,
+    pub ending: Option<Ending>,
+    /// Rejected the null hypothesis (efficacy at an interim or at the final analysis).
+    pub rejected: bool,
+    /// Interims skipped because they fell at or after the final cut or the trial had stopped.
+    pub skipped: Vec<bool>,
+    /// An interim whose fraction reached 1 became the final analysis.
+    pub became_final: bool,
+    pub stop_time: f64,
+    pub stop_events: f64,
+    pub enrolled: f64,
+}
+
+/// The safety rule's reviews of one trial.
+#[derive(Debug, Clone, Default)]
+pub struct SafetyRecord {
+    /// Calendar time of each review (NaN when the arm never has that many patients).
+    pub time: Vec<f64>,
+    /// The review that stopped the trial, if any.
+    pub stopped: Option<usize>,
+}
+
+/// Buffers for the interim analyses of one worker.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    obs: Observed,
+    table: RiskTable,
+    caches: Vec<BoundsCache>,
+    fractions: Vec<f64>,
+    evaluable: Vec<(f64, bool)>,
+}
+
+/// The statistic and information of a monitored test on a risk table.
+fn statistic(kind: TestKind, table: &RiskTable) -> (f64, f64) {
+    let events = f64::from(table.events.iter().map(|d| d[0] + d[1]).sum::<u32>());
+    match kind {
+        TestKind::LogRank => (logrank(table).z, events),
+        TestKind::FlemingHarrington { rho, gamma } if rho == 0.0 && gamma == 0.0 => {
+            (fleming_harrington(table, rho, gamma).z, events)
+        }
+        TestKind::FlemingHarrington { rho, gamma } => {
+            let f = fleming_harrington(table, rho, gamma);
+            (f.z, f.v)
+        }
+        TestKind::Cox { breslow } => {
+            (cox(table, if breslow { Ties::Breslow } else { Ties::Efron }).z, events)
+        }
+        _ => (f64::NAN, f64::NAN),
+    }
+}
+
+/// Runs the monitoring of one generated trial whose final analysis is at calendar time
+/// `final_cut`; fills one record per monitored test, and the safety record.
+#[allow(clippy::too_many_arguments)]
+pub fn monitor_trial(
+    sc: &Scenario,
+    monitor: &Monitor,
+    group_of: &[Option<u8>],
+    cohort: &mut Cohort,
+    final_cut: Years,
+    ws: &mut Scratch,
+    records: &mut Vec<TestRecord>,
+    safety: &mut SafetyRecord,
+) {
+    let k_looks = monitor.looks.len();
+    ws.caches.resize_with(monitor.tests.len(), BoundsCache::default);
+    // The safety rule first: its stop ends the trial for every monitored test.
+    let safety_stop = match &monitor.safety {
+        Some(rule) => review(rule, cohort, final_cut, &mut ws.evaluable, safety),
+        None => {
+            safety.time.clear();
+            safety.stopped = None;
+            f64::INFINITY
+        }
+    };
+    records.resize_with(monitor.tests.len(), TestRecord::default);
+    let ep = sc.primary();
+    for (j, mt) in monitor.tests.iter().enumerate() {
+        let r = &mut records[j];
+        for v in [&mut r.time, &mut r.events, &mut r.fraction, &mut r.z] {
+            v.clear();
+            v.resize(k_looks + 1, f64::NAN);
+        }
+        r.skipped.clear();
+        r.skipped.resize(k_looks, false);
+        r.rejected = false;
+        r.became_final = false;
+        r.ending = None;
+        ws.fractions.clear();
+        let mut stop_time = f64::NAN;
+        for (k, look) in monitor.looks.iter().enumerate() {
+            let time = match look {
+                Look::Cut(c) => cohort.cut_by(sc, c).calendar,
+                Look::Fraction(f) => match mt.kind {
+                    TestKind::FlemingHarrington { rho, gamma } if !(rho == 0.0 && gamma == 0.0) => {
+                        variance_time(sc, cohort, group_of, final_cut, f * mt.i_max, mt.kind, ws)
+                    }
+                    _ => {
+                        let target = (f * mt.i_max).ceil().max(1.0) as usize;
+                        let cut = Cut {
+                            calendar: None,
+                            events: Some(target),
+                            min_followup: None,
+                            rule: CutRule::First,
+                        };
+                        let point = cohort.cut_by(sc, &cut);
+                        if point.target_reached { point.calendar } else { f64::INFINITY }
+                    }
+                },
+            };
+            if time >= final_cut || !time.is_finite() {
+                r.skipped[k] = true;
+                continue;
+            }
+            if time >= safety_stop {
+                break;
+            }
+            cohort.observe(ep, time, group_of, &mut ws.obs);
+            ws.obs.table(&mut ws.table);
+            let (z, info) = statistic(mt.kind, &ws.table);
+            let fraction = info / mt.i_max;
+            if ws.fractions.last().is_some_and(|&f| fraction <= f) {
+                // No new information since the last look: nothing to decide.
+                r.skipped[k] = true;
+                continue;
+            }
+            // An interim at or beyond the maximum information is the final analysis.
+            let last = fraction >= 1.0;
+            ws.fractions.push(fraction);
+            r.time[k] = time;
+            r.events[k] = f64::from(ws.table.events.iter().map(|d| d[0] + d[1]).sum::<u32>());
+            r.fraction[k] = fraction;
+            r.z[k] = z;
+            let mut look = mt.plan.decide(&ws.fractions, z, last, &mut ws.caches[j]);
+            if !last
+                && look.stop.is_none()
+                && let Some(hr) = &mt.hr_futility
+            {
+                let bound = -hr[k].ln() * (r.events[k] / 4.0).sqrt();
+                if -z <= bound {
+                    look.stop = Some(Stop::Futility);
+                }
+            }
+            if last {
+                r.became_final = true;
+                r.look = k;
+                r.rejected = look.stop == Some(Stop::Efficacy);
+                r.ending = Some(Ending::Final);
+                stop_time = time;
+                break;
+            }
+            if let Some(stop) = look.stop {
+                r.look = k;
+                r.rejected = stop == Stop::Efficacy;
+                r.ending = Some(Ending::Stopped(stop));
+                stop_time = time;
+                break;
+            }
+        }
+        if r.ending.is_none() {
+            if safety_stop < final_cut {
+                r.ending = Some(Ending::Safety);
+                r.look = k_looks;
+                stop_time = safety_stop;
+            } else {
+                cohort.observe(ep, final_cut, group_of, &mut ws.obs);
+                ws.obs.table(&mut ws.table);
+                let (z, info) = statistic(mt.kind, &ws.table);
+                let fraction = if mt.event_driven && info >= mt.i_max { 1.0 } else { info / mt.i_max };
+                // The final look spends what is left whatever its fraction; it must still come
+                // after the interims for the recursion.
+                let last_seen = ws.fractions.last().copied().unwrap_or(0.0);
+                ws.fractions.push(fraction.max(last_seen + 1e-9));
+                r.time[k_looks] = final_cut;
+                r.events[k_looks] = f64::from(ws.table.events.iter().map(|d| d[0] + d[1]).sum::<u32>());
+                r.fraction[k_looks] = fraction;
+                r.z[k_looks] = z;
+                let look = mt.plan.decide(&ws.fractions, z, true, &mut ws.caches[j]);
+                r.rejected = look.stop == Some(Stop::Efficacy);
+                r.ending = Some(Ending::Final);
+                r.look = k_looks;
+                stop_time = final_cut;
+            }
+        }
+        r.stop_time = stop_time;
+        r.stop_events = events_by(cohort, ep, stop_time);
+        r.enrolled = cohort.entry.partition_point(|&e| e <= stop_time) as f64;
+    }
+}
+
+/// Primary-endpoint events observed by calendar time `c`.
+fn events_by(cohort: &Cohort, ep: &crate::scenario::Endpoint, c: Years) -> f64 {
+    (0..cohort.n())
+        .filter(|&i| {
+            let e = cohort.entry[i];
+            e <= c && {
+                let (t, _) = cohort.endpoint_time(ep, i);
+                t <= cohort.dropout[i] && e + t <= c
+            }
+        })
+        .count() as f64
+}
+
+/// The calendar time at which FH's observed null variance first reaches `target` (bisection
+/// on the cut; +∞ when the final cut does not reach it).
+fn variance_time(
+    sc: &Scenario,
+    cohort: &Cohort,
+    group_of: &[Option<u8>],
+    final_cut: Years,
+    target: f64,
+    kind: TestKind,
+    ws: &mut Scratch,
+) -> Years {
+    let ep = sc.primary();
+    let mut v_at = |c: f64| {
+        cohort.observe(ep, c, group_of, &mut ws.obs);
+        ws.obs.table(&mut ws.table);
+        statistic(kind, &ws.table).1
+    };
+    if v_at(final_cut) < target {
+        return f64::INFINITY;
+    }
+    let (mut lo, mut hi) = (0.0, final_cut);
+    // To a thousandth of a day on a scale of years: far below any event spacing that matters.
+    while hi - lo > 1e-6 * final_cut.max(1.0) {
+        let mid = 0.5 * (lo + hi);
+        if v_at(mid) >= target {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
+}
+
+/// The safety reviews of one trial: review k happens when the first `after[k]` patients of the
+/// arm are evaluable (dead of the cause, followed `window`, lost, or ended by a competing
+/// cause); it stops the trial when at least `stop_at[k]` of them had the event. Returns the
+/// calendar time of the stop (+∞ when none happens before the final cut).
+fn review(
+    rule: &Safety,
+    cohort: &Cohort,
+    final_cut: Years,
+    evaluable: &mut Vec<(f64, bool)>,
+    out: &mut SafetyRecord,
+) -> f64 {
+    out.time.clear();
+    out.stopped = None;
+    evaluable.clear();
+    let last = rule.after.last().copied().unwrap_or(0) as usize;
+    for i in 0..cohort.n() {
+        if evaluable.len() == last {
+            break;
+        }
+        if cohort.arm[i] as usize != rule.arm {
+            continue;
+        }
+        let t = cohort.latent(rule.cause, i);
+        let ended = rule.competing.iter().map(|&k| cohort.latent(k, i)).fold(cohort.dropout[i], f64::min);
+        let event = t <= rule.window && t <= ended;
+        let at = if event { t } else { rule.window.min(ended) };
+        evaluable.push((cohort.entry[i] + at, event));
+    }
+    let (mut seen, mut events, mut time) = (0usize, 0u32, f64::NEG_INFINITY);
+    for (k, &m) in rule.after.iter().enumerate() {
+        let m = m as usize;
+        if evaluable.len() < m {
+            out.time.push(f64::NAN);
+            continue;
+        }
+        for &(at, event) in &evaluable[seen..m] {
+            time = time.max(at);
+            events += u32::from(event);
+        }
+        seen = m;
+        out.time.push(time);
+        if time < final_cut && rule.stop_at[k].is_some_and(|s| events >= s) {
+            out.stopped = Some(k);
+            // The later reviews never happen.
+            out.time.resize(rule.after.len(), f64::NAN);
+            return time;
+        }
+    }
+    f64::INFINITY
+}

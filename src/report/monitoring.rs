@@ -1,0 +1,289 @@
+//! The monitoring section of summary.json and summary.md: per look, when it happens, its bounds
+//! as planned and how often trials stop there and why; the safety reviews; power, expected size
+//! and duration; and what monitoring changes against the fixed design on the same trials
+//! (fixed − monitored power = losses to futility, harm and safety + the final bound's cost −
+//! gains, which add up exactly).
+
+use std::fmt::Write;
+
+use serde_json::{Map, Value, json};
+
+use super::Results;
+use crate::interim::{Monitor, MonitoredTest};
+use crate::scenario::{Look, TestKind};
+use crate::stats::normal;
+use crate::summary::{Proportion, TestMonitoring};
+
+fn num(x: f64) -> Value {
+    json!(x)
+}
+
+/// The HR a bound on b corresponds to at `d` events, as 1:1 log-rank: exp(−2b/√d). NaN for FH.
+fn hr_at(mt: &MonitoredTest, b: f64, d: f64) -> f64 {
+    match mt.kind {
+        TestKind::LogRank | TestKind::Cox { .. } => (-2.0 * b / d.sqrt()).exp(),
+        TestKind::FlemingHarrington { rho, gamma } if rho == 0.0 && gamma == 0.0 => {
+            (-2.0 * b / d.sqrt()).exp()
+        }
+        _ => f64::NAN,
+    }
+}
+
+fn look_name(m: &Monitor, k: usize) -> String {
+    match m.looks.get(k) {
+        None => "final".into(),
+        Some(Look::Fraction(f)) => format!("fraction {f}"),
+        Some(Look::Cut(c)) => {
+            let mut parts = Vec::new();
+            if let Some(t) = c.calendar {
+                parts.push(format!("calendar {t}"));
+            }
+            if let Some(e) = c.events {
+                parts.push(format!("{e} events"));
+            }
+            if let Some(f) = c.min_followup {
+                parts.push(format!("min follow-up {f}"));
+            }
+            parts.join(", ")
+        }
+    }
+}
+
+/// One monitored test's section.
+fn test_json(r: &Results, m: &Monitor, j: usize, t: &TestMonitoring, null: Option<&TestMonitoring>) -> Value {
+    let reps = r.summary.replicates;
+    let mt = &m.tests[j];
+    let k_max = t.looks.len();
+    let (mut cum_e, mut cum_f, mut cum_h) = (0, 0, 0);
+    let looks: Vec<Value> = t
+        .looks
+        .iter()
+        .enumerate()
+        .map(|(k, l)| {
+            cum_e += l.efficacy;
+            cum_f += l.futility;
+            cum_h += l.harm;
+            let (pe, pf, ph) = (Proportion::new(l.efficacy, reps), Proportion::new(l.futility, reps), Proportion::new(l.harm, reps));
+            let e = mt.planned.efficacy[k];
+            let f = mt.planned.futility.get(k).copied().filter(|_| k + 1 < k_max).unwrap_or(f64::NEG_INFINITY);
+            let planned_events = mt.planned_fractions[k] * mt.i_max;
+            let harm = match &mt.plan.harm {
+                Some(crate::stats::monitor::Harm::Fixed(h)) if k + 1 < k_max => h[k],
+                Some(crate::stats::monitor::Harm::Spending { alpha, function }) if k + 1 < k_max => {
+                    let d = crate::stats::sequential::Design {
+                        alpha: *alpha,
+                        efficacy: crate::stats::sequential::Efficacy::Spending(*function),
+                        futility: None,
+                        binding: false,
+                    };
+                    crate::stats::sequential::interim_boundaries(&d, &mt.planned_fractions[..k_max - 1], 0.0).efficacy[k]
+                }
+                _ => f64::INFINITY,
+            };
+            let finite = |x: f64| if x.is_finite() { num(x) } else { Value::Null };
+            json!({
+                "look": k + 1,
+                "kind": if k + 1 == k_max { "final" } else { "interim" },
+                "when": look_name(m, k),
+                "planned_time": num(if k + 1 == k_max { m.expected_final.unwrap_or(f64::NAN) } else { m.planned_times[k] }),
+                "planned_info_fraction": num(mt.planned_fractions[k]),
+                "taken": l.taken,
+                "skipped": l.skipped,
+                "time_mean": num(l.time.mean()),
+                "time_q025": num(l.time_hist.quantile(0.025)),
+                "time_q975": num(l.time_hist.quantile(0.975)),
+                "events_mean": num(l.events.mean()),
+                "events_q025": num(l.events_hist.quantile(0.025)),
+                "events_q975": num(l.events_hist.quantile(0.975)),
+                "info_fraction": num(l.fraction.mean()),
+                "efficacy_z": finite(e),
+                "efficacy_nominal_p": finite(normal::upper(e)),
+                "efficacy_hr": finite(hr_at(mt, e, planned_events)),
+                "futility_z": finite(f),
+                "harm_z": finite(harm),
+                "harm_hr": finite(hr_at(mt, -harm, planned_events)),
+                "p_efficacy": num(pe.estimate),
+                "p_efficacy_se": num(pe.se),
+                "p_futility": num(pf.estimate),
+                "p_futility_se": num(pf.se),
+                "p_harm": num(ph.estimate),
+                "p_harm_se": num(ph.se),
+                "cumulative_efficacy": num(cum_e as f64 / reps as f64),
+                "cumulative_futility": num(cum_f as f64 / reps as f64),
+                "cumulative_harm": num(cum_h as f64 / reps as f64),
+            })
+        })
+        .collect();
+    let power = Proportion::new(t.rejected, reps);
+    let fixed = Proportion::new(t.fixed_rejects, reps);
+    let frac = |k: u64| num(k as f64 / reps as f64);
+    let mut v = json!({
+        "test": mt.name,
+        "i_max": num(mt.i_max),
+        "i_max_is": if mt.event_driven { "the final cut's event target" } else { "the expected information at the expected final cut" },
+        "looks": looks,
+        "power": num(power.estimate),
+        "power_se": num(power.se),
+        "fixed_power": num(fixed.estimate),
+        "fixed_power_se": num(fixed.se),
+        "expected_events": num(t.events.mean()),
+        "expected_duration": num(t.duration.mean()),
+        "expected_n": num(t.enrolled.mean()),
+        "stopped_by_safety": frac(t.safety),
+        "became_final": frac(t.became_final),
+        "lost": { "futility": frac(t.lost[0]), "harm": frac(t.lost[1]), "safety": frac(t.lost[2]) },
+        "gained": frac(t.gained),
+        "final_bound_cost": frac(t.final_bound_cost),
+        "planned": {
+            "info_fraction": mt.planned_fractions,
+            "efficacy_z": mt.planned.efficacy.iter().map(|&x| if x.is_finite() { num(x) } else { Value::Null }).collect::<Vec<_>>(),
+            "futility_z": mt.planned.futility[..k_max - 1].iter().map(|&x| if x.is_finite() { num(x) } else { Value::Null }).collect::<Vec<_>>(),
+            "alpha_spent": mt.planned.alpha_spent,
+            "beta_spent": mt.planned.beta_spent,
+            "drift": num(mt.plan.drift),
+        },
+    });
+    if let (Some(n), Some((ns, _))) = (null, r.null) {
+        let p = Proportion::new(n.rejected, ns.replicates);
+        v["type_i_error"] = num(p.estimate);
+        v["type_i_error_se"] = num(p.se);
+    }
+    v
+}
+
+/// summary.json's `monitoring`: the first monitored test's section at the top (the documented
+/// keys), every monitored test's under `by_test`, and the safety reviews.
+pub fn json(r: &Results) -> Option<Value> {
+    let m = r.layout.monitor.as_ref()?;
+    let tally = r.summary.monitoring.as_ref()?;
+    let null = r.null.and_then(|(s, _)| s.monitoring.as_ref());
+    let reps = r.summary.replicates;
+    let mut by_test = Map::new();
+    for (j, t) in tally.tests.iter().enumerate() {
+        by_test.insert(m.tests[j].name.clone(), test_json(r, m, j, t, null.map(|n| &n.tests[j])));
+    }
+    let mut v = by_test.values().next().cloned().unwrap_or(Value::Null);
+    if let (Some(rule), Some(s)) = (&m.safety, &tally.safety) {
+        v["safety"] = json!(
+            rule.after
+                .iter()
+                .enumerate()
+                .map(|(k, &patients)| {
+                    let p = Proportion::new(s.stops[k], reps);
+                    json!({
+                        "review": k + 1,
+                        "patients": patients,
+                        "stop_if_at_least": rule.stop_at[k],
+                        "time_mean": num(s.time[k].mean()),
+                        "reviewed": num(s.time[k].n as f64 / reps as f64),
+                        "p_stop": num(p.estimate),
+                        "p_stop_se": num(p.se),
+                    })
+                })
+                .collect::<Vec<_>>()
+        );
+    }
+    v["by_test"] = Value::Object(by_test);
+    Some(v)
+}
+
+/// summary.md's monitoring section.
+pub fn markdown(o: &mut String, r: &Results) {
+    let (Some(m), Some(tally)) = (r.layout.monitor.as_ref(), r.summary.monitoring.as_ref()) else { return };
+    let reps = r.summary.replicates;
+    let null = r.null.and_then(|(s, n)| s.monitoring.as_ref().map(|t| (t, n)));
+    let pct = |k: u64| 100.0 * k as f64 / reps as f64;
+    let _ = writeln!(o, "## Interim monitoring\n");
+    for (j, t) in tally.tests.iter().enumerate() {
+        let mt = &m.tests[j];
+        let _ = writeln!(
+            o,
+            "**{}**, I_max = {:.1} ({}). Bounds on the benefit scale b = −z as planned; each trial's are recomputed at its own information fractions.\n",
+            mt.name,
+            mt.i_max,
+            if mt.event_driven {
+                "the final cut's event target"
+            } else {
+                "expected at the expected final cut"
+            }
+        );
+        let _ = writeln!(
+            o,
+            "| look | when | mean time | mean events | info fraction (planned) | efficacy b ≥ | futility b ≤ | stop: efficacy | futility | harm |"
+        );
+        let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|---|");
+        let k_max = t.looks.len();
+        for (k, l) in t.looks.iter().enumerate() {
+            let bound = |x: f64| if x.is_finite() { format!("{x:.3}") } else { "—".into() };
+            let f = if k + 1 < k_max { mt.planned.futility[k] } else { f64::NEG_INFINITY };
+            let _ = writeln!(
+                o,
+                "| {} | {} | {:.2} | {:.1} | {:.3} ({:.3}) | {} | {} | {:.1}% | {:.1}% | {:.1}% |",
+                k + 1,
+                look_name(m, k),
+                l.time.mean(),
+                l.events.mean(),
+                l.fraction.mean(),
+                mt.planned_fractions[k],
+                bound(mt.planned.efficacy[k]),
+                bound(f),
+                pct(l.efficacy),
+                pct(l.futility),
+                pct(l.harm),
+            );
+        }
+        let power = Proportion::new(t.rejected, reps);
+        let fixed = Proportion::new(t.fixed_rejects, reps);
+        let _ = writeln!(
+            o,
+            "\nPower {:.1}% ± {:.1} (fixed design on the same trials: {:.1}% ± {:.1}). Expected events {:.1}, duration {:.2}, patients enrolled {:.1}.",
+            100.0 * power.estimate,
+            100.0 * power.se,
+            100.0 * fixed.estimate,
+            100.0 * fixed.se,
+            t.events.mean(),
+            t.duration.mean(),
+            t.enrolled.mean()
+        );
+        let _ = writeln!(
+            o,
+            "Fixed − monitored power = {:.2} pp: lost to futility {:.2}, harm {:.2}, safety {:.2}, final bound {:.2}, minus gained {:.2}.",
+            pct(t.fixed_rejects) - pct(t.rejected),
+            pct(t.lost[0]),
+            pct(t.lost[1]),
+            pct(t.lost[2]),
+            pct(t.final_bound_cost),
+            pct(t.gained)
+        );
+        if let Some((n, nreps)) = null {
+            let p = Proportion::new(n.tests[j].rejected, nreps);
+            let _ = writeln!(
+                o,
+                "Type I error (identical arms, {nreps} trials): {:.2}% ± {:.2}.",
+                100.0 * p.estimate,
+                100.0 * p.se
+            );
+        }
+        let _ = writeln!(o);
+    }
+    if let (Some(rule), Some(s)) = (&m.safety, &tally.safety) {
+        let _ = writeln!(
+            o,
+            "Safety rule on `{}` in `{}` (window {}):\n",
+            r.scenario.causes[rule.cause], r.scenario.arms[rule.arm].name, rule.window
+        );
+        let _ = writeln!(o, "| review | patients | stop if ≥ | mean time | P(stop here) |");
+        let _ = writeln!(o, "|---|---|---|---|---|");
+        for (k, &patients) in rule.after.iter().enumerate() {
+            let stop = rule.stop_at[k].map_or("never".to_string(), |x| x.to_string());
+            let _ = writeln!(
+                o,
+                "| {} | {patients} | {stop} | {:.2} | {:.1}% |",
+                k + 1,
+                s.time[k].mean(),
+                pct(s.stops[k])
+            );
+        }
+        let _ = writeln!(o);
+    }
+}

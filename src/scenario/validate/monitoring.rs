@@ -1,0 +1,560 @@
+//! `[monitoring]`: interim looks, group-sequential bounds and the safety rule.
+
+use super::super::error::{ErrorKind, Namespace};
+use super::super::{
+    Alternative, Analysis, Arm, BayesRule, Cut, CutRule, Design, Efficacy, FutilityBound, FutilityRule, Harm,
+    Look, Monitoring, Safety, Sides, SpendingTime, TestKind,
+};
+use super::raw::{self, RawSpending, S};
+use super::{Ctx, Result};
+use crate::scenario::Spending;
+use crate::stats::normal;
+
+/// The tests a monitored design can use: their information is events (log-rank, Cox) or the
+/// null variance (FH).
+fn monitorable(kind: TestKind) -> bool {
+    matches!(kind, TestKind::LogRank | TestKind::FlemingHarrington { .. } | TestKind::Cox { .. })
+}
+
+pub(super) fn monitoring(
+    ctx: &Ctx,
+    whole: &S<raw::RawMonitoring>,
+    analysis: &Analysis,
+    design: &Design,
+    arms: &[Arm],
+    causes: &[String],
+) -> Result<Monitoring> {
+    let m = whole.get_ref();
+    if analysis.sides != Sides::One {
+        return Err(ctx.err(
+            whole.span(),
+            "monitoring",
+            "group-sequential monitoring needs one-sided tests: set analysis.sides = 1 (the default)",
+        ));
+    }
+    let tests = match &m.tests {
+        None => {
+            let first = &analysis.tests[0];
+            if !monitorable(first.kind) {
+                return Err(ctx.err(
+                    whole.span(),
+                    "monitoring.tests",
+                    format!(
+                        "the first test, {:?}, cannot be monitored: give monitoring.tests among the log-rank, FH(ρ,γ), cox and cox_breslow tests of analysis.tests",
+                        first.name
+                    ),
+                ));
+            }
+            vec![0]
+        }
+        Some(list) => {
+            let mut out = Vec::new();
+            for (i, name) in list.get_ref().iter().enumerate() {
+                let key = format!("monitoring.tests[{i}]");
+                let Some(t) = analysis.tests.iter().position(|t| &t.name == name.get_ref()) else {
+                    let kind = ErrorKind::UnknownName {
+                        what: Namespace::Test,
+                        name: name.get_ref().clone(),
+                        allowed: analysis.tests.iter().map(|t| t.name.clone()).collect(),
+                    };
+                    return Err(ctx.fail(name.span(), key, kind));
+                };
+                if !monitorable(analysis.tests[t].kind) {
+                    return Err(ctx.err(
+                        name.span(),
+                        key,
+                        format!(
+                            "{:?} cannot be monitored (its information is not events or a null variance): log-rank, FH(ρ,γ), cox and cox_breslow can; maxcombo, rmst, milestone and cox_periods cannot",
+                            name.get_ref()
+                        ),
+                    ));
+                }
+                if out.contains(&t) {
+                    return Err(ctx.err(name.span(), key, format!("{:?} is listed twice", name.get_ref())));
+                }
+                out.push(t);
+            }
+            if out.is_empty() {
+                return Err(ctx.fail(
+                    list.span(),
+                    "monitoring.tests",
+                    ErrorKind::Empty { expected: "at least one test".into() },
+                ));
+            }
+            out
+        }
+    };
+    let looks = looks(ctx, &m.looks, design)?;
+    let interims = looks.len();
+    let spending_time = match &m.spending_time {
+        None => SpendingTime::Information,
+        Some(v) => match v.get_ref().as_str() {
+            "information" => SpendingTime::Information,
+            "calendar" => {
+                // Spending on calendar time needs the recursion's correlations (information) and
+                // its spending (calendar) on two scales; until then, say so.
+                return Err(ctx.err(
+                    v.span(),
+                    "monitoring.spending_time",
+                    "calendar spending time is not simulated yet; use \"information\"",
+                ));
+            }
+            other => {
+                return Err(ctx.out_of_range(
+                    v.span(),
+                    "monitoring.spending_time",
+                    "\"information\" or \"calendar\"",
+                    format!("{other:?}"),
+                ));
+            }
+        },
+    };
+    let alpha = analysis.alpha;
+    let efficacy = match &m.efficacy {
+        None => Efficacy::Spending(Spending::OBrienFleming),
+        Some(e) => {
+            let spending = &e.get_ref().spending;
+            match spending.get_ref() {
+                RawSpending::None => Efficacy::None,
+                RawSpending::Z(z) => {
+                    let z = bounds(ctx, z, "monitoring.efficacy.spending.z", interims)?;
+                    if let Some((i, &zi)) = z.iter().enumerate().find(|(_, zi)| normal::upper(**zi) >= alpha)
+                    {
+                        return Err(ctx.err(
+                            spending.span(),
+                            format!("monitoring.efficacy.spending.z[{i}]"),
+                            format!(
+                                "a bound of {zi} alone spends {:.4} ≥ α = {alpha}: every fixed efficacy bound must spend less than α",
+                                normal::upper(zi)
+                            ),
+                        ));
+                    }
+                    Efficacy::Fixed(z)
+                }
+                other => Efficacy::Spending(function(ctx, other, spending, "monitoring.efficacy.spending")?),
+            }
+        }
+    };
+    let futility = match &m.futility {
+        None => None,
+        Some(f) => Some(futility(ctx, f, interims, alpha)?),
+    };
+    let harm = match &m.harm {
+        None => None,
+        Some(h) => Some(harm(ctx, h, interims)?),
+    };
+    let safety = match &m.safety {
+        None => None,
+        Some(s) => Some(safety(ctx, s, design, arms, causes)?),
+    };
+    Ok(Monitoring { tests, looks, spending_time, efficacy, futility, harm, safety })
+}
+
+fn looks(ctx: &Ctx, list: &S<Vec<S<raw::RawLook>>>, design: &Design) -> Result<Vec<Look>> {
+    if list.get_ref().is_empty() {
+        return Err(ctx.fail(
+            list.span(),
+            "monitoring.looks",
+            ErrorKind::Empty { expected: "at least one interim look".into() },
+        ));
+    }
+    let mut out: Vec<Look> = Vec::new();
+    for (i, l) in list.get_ref().iter().enumerate() {
+        let key = format!("monitoring.looks[{i}]");
+        let r = l.get_ref();
+        let look = match &r.fraction {
+            Some(f) => {
+                if r.calendar.is_some() || r.events.is_some() || r.min_followup.is_some() || r.rule.is_some()
+                {
+                    return Err(ctx.err(
+                        l.span(),
+                        key,
+                        "a look is either a cut (calendar, events, min_followup, rule) or a `fraction`, not both",
+                    ));
+                }
+                Look::Fraction(ctx.number(
+                    f,
+                    &format!("{key}.fraction"),
+                    "an information fraction in (0, 1)",
+                    |x| x > 0.0 && x < 1.0,
+                )?)
+            }
+            None => {
+                let cut = raw::RawCut {
+                    calendar: r.calendar.clone(),
+                    events: r.events.clone(),
+                    min_followup: r.min_followup.clone(),
+                    rule: r.rule.clone(),
+                };
+                Look::Cut(super::design::cut(ctx, &S::new(l.span(), cut), &key, design.n)?)
+            }
+        };
+        after_final(ctx, l, &key, &look, &design.cut)?;
+        // Looks of one kind must come in order (different kinds cannot be compared before the
+        // trials are simulated).
+        for (j, earlier) in out.iter().enumerate() {
+            if let Some(false) = in_order(earlier, &look) {
+                return Err(ctx.err(
+                    l.span(),
+                    key,
+                    format!("looks must come in order: this look is not after monitoring.looks[{j}]"),
+                ));
+            }
+        }
+        out.push(look);
+    }
+    Ok(out)
+}
+
+/// A look that can never come before the final analysis is an error: a calendar look at or
+/// after a calendar final cut, an events look at or after an event-driven final cut.
+fn after_final(ctx: &Ctx, l: &S<raw::RawLook>, key: &str, look: &Look, final_cut: &Cut) -> Result<()> {
+    let Look::Cut(c) = look else { return Ok(()) };
+    let single = |x: Option<f64>| {
+        if c.calendar.is_some() as u8 + c.events.is_some() as u8 + c.min_followup.is_some() as u8 == 1 {
+            x
+        } else {
+            None
+        }
+    };
+    let final_only = |x: Option<f64>| {
+        let f = final_cut;
+        let n = f.calendar.is_some() as u8 + f.events.is_some() as u8 + f.min_followup.is_some() as u8;
+        if n == 1 || f.rule == CutRule::First { x } else { None }
+    };
+    if let (Some(t), Some(end)) = (single(c.calendar), final_only(final_cut.calendar))
+        && t >= end
+    {
+        return Err(ctx.err(
+            l.span(),
+            key,
+            format!("an interim at calendar time {t} is not before the final analysis (design.cut.calendar = {end})"),
+        ));
+    }
+    if let (Some(e), Some(end)) =
+        (single(c.events.map(|e| e as f64)), final_only(final_cut.events.map(|e| e as f64)))
+        && e >= end
+    {
+        return Err(ctx.err(
+            l.span(),
+            key,
+            format!("an interim at {e} events is not before the final analysis (design.cut.events = {end})"),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `later` comes after `earlier`, when both are looks of one single-criterion kind
+/// (`None` when they cannot be compared).
+fn in_order(earlier: &Look, later: &Look) -> Option<bool> {
+    let key = |l: &Look| -> Option<(u8, f64)> {
+        match l {
+            Look::Fraction(f) => Some((0, *f)),
+            Look::Cut(c) => match (c.calendar, c.events, c.min_followup) {
+                (Some(t), None, None) => Some((1, t)),
+                (None, Some(e), None) => Some((2, e as f64)),
+                (None, None, Some(m)) => Some((3, m)),
+                _ => None,
+            },
+        }
+    };
+    match (key(earlier), key(later)) {
+        (Some((a, x)), Some((b, y))) if a == b => Some(y > x),
+        _ => None,
+    }
+}
+
+/// A spending function from its raw form (not `none`, `z` or `hr`, which the caller handles).
+fn function(ctx: &Ctx, raw: &RawSpending, whole: &S<RawSpending>, key: &str) -> Result<Spending> {
+    Ok(match raw {
+        RawSpending::ObrienFleming => Spending::OBrienFleming,
+        RawSpending::Pocock => Spending::Pocock,
+        RawSpending::Hsd(g) => {
+            Spending::HwangShihDeCani(
+                ctx.number(g, &format!("{key}.hsd"), "a finite γ", |x| x.abs() <= 40.0)?,
+            )
+        }
+        RawSpending::Power(r) => {
+            Spending::Power(
+                ctx.number(r, &format!("{key}.power"), "an exponent ρ > 0", |x| x > 0.0 && x <= 20.0)?,
+            )
+        }
+        RawSpending::None | RawSpending::Z(_) | RawSpending::Hr(_) => {
+            return Err(ctx.err(
+                whole.span(),
+                key,
+                "expected a spending function here: \"obrien_fleming\", \"pocock\", { hsd = γ } or { power = ρ }",
+            ));
+        }
+    })
+}
+
+/// One finite bound per interim look.
+fn bounds(ctx: &Ctx, list: &S<Vec<S<f64>>>, key: &str, interims: usize) -> Result<Vec<f64>> {
+    if list.get_ref().len() != interims {
+        return Err(ctx.out_of_range(
+            list.span(),
+            key,
+            format!("one bound per interim look ({interims})"),
+            format!("{} bounds", list.get_ref().len()),
+        ));
+    }
+    list.get_ref()
+        .iter()
+        .enumerate()
+        .map(|(i, v)| ctx.number(v, &format!("{key}[{i}]"), "a finite bound", |_| true))
+        .collect()
+}
+
+fn futility(ctx: &Ctx, whole: &S<raw::RawFutility>, interims: usize, alpha: f64) -> Result<FutilityRule> {
+    let f = whole.get_ref();
+    let spending = &f.spending;
+    let bound = match spending.get_ref() {
+        RawSpending::Z(z) => FutilityBound::Z(bounds(ctx, z, "monitoring.futility.spending.z", interims)?),
+        RawSpending::Hr(hr) => {
+            let hr = bounds(ctx, hr, "monitoring.futility.spending.hr", interims)?;
+            if let Some((i, h)) = hr.iter().enumerate().find(|(_, h)| **h <= 0.0) {
+                return Err(ctx.out_of_range(
+                    hr_span(spending, i),
+                    format!("monitoring.futility.spending.hr[{i}]"),
+                    "a hazard ratio > 0",
+                    h,
+                ));
+            }
+            FutilityBound::Hr(hr)
+        }
+        RawSpending::None => {
+            return Err(ctx.err(
+                spending.span(),
+                "monitoring.futility.spending",
+                "leave out [monitoring.futility] for no futility bound",
+            ));
+        }
+        other => {
+            let function = function(ctx, other, spending, "monitoring.futility.spending")?;
+            let beta = match &f.beta {
+                Some(b) => ctx.number(
+                    b,
+                    "monitoring.futility.beta",
+                    &format!("a type II error in (0, {})", 1.0 - alpha),
+                    |x| x > 0.0 && x < 1.0 - alpha,
+                )?,
+                None => 0.2,
+            };
+            FutilityBound::Spending { beta, function }
+        }
+    };
+    let alternative = match &f.alternative {
+        None => Alternative::Design,
+        Some(a) => match a.get_ref().as_str() {
+            "design" => Alternative::Design,
+            "truth" => {
+                return Err(ctx.err(
+                    a.span(),
+                    "monitoring.futility.alternative",
+                    "the model's own drift (\"truth\") is not simulated yet; use \"design\"",
+                ));
+            }
+            other => {
+                return Err(ctx.out_of_range(
+                    a.span(),
+                    "monitoring.futility.alternative",
+                    "\"design\" or \"truth\"",
+                    format!("{other:?}"),
+                ));
+            }
+        },
+    };
+    Ok(FutilityRule { bound, binding: f.binding.unwrap_or(false), alternative })
+}
+
+fn hr_span(spending: &S<RawSpending>, i: usize) -> std::ops::Range<usize> {
+    match spending.get_ref() {
+        RawSpending::Hr(list) => list.get_ref().get(i).map_or(list.span(), |v| v.span()),
+        _ => spending.span(),
+    }
+}
+
+fn harm(ctx: &Ctx, whole: &S<raw::RawHarm>, interims: usize) -> Result<Harm> {
+    let h = whole.get_ref();
+    match (&h.z, &h.spending) {
+        (Some(z), None) => {
+            if h.alpha.is_some() {
+                return Err(ctx.err(
+                    whole.span(),
+                    "monitoring.harm.alpha",
+                    "`alpha` goes with `spending`, not with `z`",
+                ));
+            }
+            Ok(Harm::Fixed(bounds(ctx, z, "monitoring.harm.z", interims)?))
+        }
+        (None, Some(s)) => {
+            let function = function(ctx, s.get_ref(), s, "monitoring.harm.spending")?;
+            let Some(a) = &h.alpha else {
+                return Err(ctx.fail(
+                    whole.span(),
+                    "monitoring.harm.alpha",
+                    ErrorKind::Empty {
+                        expected: "the harm bound's own one-sided α (e.g. alpha = 0.1)".into(),
+                    },
+                ));
+            };
+            let alpha =
+                ctx.number(a, "monitoring.harm.alpha", "a level in (0, 0.5]", |x| x > 0.0 && x <= 0.5)?;
+            Ok(Harm::Spending { alpha, function })
+        }
+        _ => Err(ctx.err(
+            whole.span(),
+            "monitoring.harm",
+            "give either `z = [...]` or `spending` with `alpha`",
+        )),
+    }
+}
+
+fn safety(
+    ctx: &Ctx,
+    whole: &S<raw::RawSafety>,
+    design: &Design,
+    arms: &[Arm],
+    causes: &[String],
+) -> Result<Safety> {
+    let s = whole.get_ref();
+    let Some(arm) = arms.iter().position(|a| &a.name == s.arm.get_ref()) else {
+        let kind = ErrorKind::UnknownName {
+            what: Namespace::Arm,
+            name: s.arm.get_ref().clone(),
+            allowed: arms.iter().map(|a| a.name.clone()).collect(),
+        };
+        return Err(ctx.fail(s.arm.span(), "monitoring.safety.arm", kind));
+    };
+    let Some(cause) =
+        causes.iter().position(|c| c == s.cause.get_ref()).filter(|&c| arms[arm].causes[c].is_some())
+    else {
+        let allowed =
+            causes.iter().enumerate().filter(|(c, _)| arms[arm].causes[*c].is_some()).map(|(_, n)| n.clone());
+        let kind = ErrorKind::UnknownName {
+            what: Namespace::CauseOf { arm: arms[arm].name.clone() },
+            name: s.cause.get_ref().clone(),
+            allowed: allowed.collect(),
+        };
+        return Err(ctx.fail(s.cause.span(), "monitoring.safety.cause", kind));
+    };
+    let mut competing = Vec::new();
+    for (i, name) in s.competing.as_ref().map_or(&[][..], |c| c.get_ref()).iter().enumerate() {
+        let key = format!("monitoring.safety.competing[{i}]");
+        match causes.iter().position(|c| c == name.get_ref()) {
+            Some(c) if c != cause => competing.push(c),
+            Some(_) => {
+                return Err(ctx.err(name.span(), key, "the monitored cause cannot compete with itself"));
+            }
+            None => {
+                let kind = ErrorKind::UnknownName {
+                    what: Namespace::Cause,
+                    name: name.get_ref().clone(),
+                    allowed: causes.to_vec(),
+                };
+                return Err(ctx.fail(name.span(), key, kind));
+            }
+        }
+    }
+    let total: usize = arms.iter().map(|a| a.allocation).sum();
+    if arms[arm].allocation == 0 {
+        return Err(ctx.err(
+            s.arm.span(),
+            "monitoring.safety.arm",
+            format!("arm {:?} receives no patients", arms[arm].name),
+        ));
+    }
+    // The most patients the arm can have: its share of n, rounded up (permuted blocks).
+    let most = (design.n * arms[arm].allocation).div_ceil(total) as i64;
+    let window = ctx.number(&s.window, "monitoring.safety.window", "a time > 0", |x| x > 0.0)?;
+    let mut after: Vec<u32> = Vec::new();
+    for (i, v) in s.after.get_ref().iter().enumerate() {
+        let key = format!("monitoring.safety.after[{i}]");
+        let m = ctx.integer(v, &key, 1, most).map_err(|_| {
+            ctx.out_of_range(
+                v.span(),
+                key.clone(),
+                format!(
+                    "a number of patients from 1 to {most} (arm {:?} has at most {most})",
+                    arms[arm].name
+                ),
+                v.get_ref(),
+            )
+        })? as u32;
+        if let Some(&prev) = after.last()
+            && m <= prev
+        {
+            return Err(ctx.fail(
+                v.span(),
+                key,
+                ErrorKind::NotIncreasing { found: f64::from(m), after: f64::from(prev) },
+            ));
+        }
+        after.push(m);
+    }
+    if after.is_empty() {
+        return Err(ctx.fail(
+            s.after.span(),
+            "monitoring.safety.after",
+            ErrorKind::Empty { expected: "at least one review".into() },
+        ));
+    }
+    let (stop_at, bayes) = match (&s.stop_if_at_least, &s.bayes) {
+        (Some(list), None) => {
+            if list.get_ref().len() != after.len() {
+                return Err(ctx.out_of_range(
+                    list.span(),
+                    "monitoring.safety.stop_if_at_least",
+                    format!("one count per review ({})", after.len()),
+                    format!("{} counts", list.get_ref().len()),
+                ));
+            }
+            let counts = list
+                .get_ref()
+                .iter()
+                .zip(&after)
+                .enumerate()
+                .map(|(i, (v, &m))| {
+                    ctx.integer(v, &format!("monitoring.safety.stop_if_at_least[{i}]"), 1, i64::from(m))
+                        .map(|x| Some(x as u32))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            (counts, None)
+        }
+        (None, Some(b)) => {
+            let r = b.get_ref();
+            let prior = r.prior.get_ref();
+            if prior.len() != 2 {
+                return Err(ctx.out_of_range(
+                    r.prior.span(),
+                    "monitoring.safety.bayes.prior",
+                    "[a, b]",
+                    format!("{} numbers", prior.len()),
+                ));
+            }
+            let a = ctx.number(&prior[0], "monitoring.safety.bayes.prior[0]", "a > 0", |x| x > 0.0)?;
+            let b2 = ctx.number(&prior[1], "monitoring.safety.bayes.prior[1]", "b > 0", |x| x > 0.0)?;
+            let threshold =
+                ctx.number(&r.threshold, "monitoring.safety.bayes.threshold", "a risk in (0, 1)", |x| {
+                    x > 0.0 && x < 1.0
+                })?;
+            let probability = ctx.number(
+                &r.probability,
+                "monitoring.safety.bayes.probability",
+                "a probability in (0, 1)",
+                |x| x > 0.0 && x < 1.0,
+            )?;
+            let rule = BayesRule { prior: (a, b2), threshold, probability };
+            (rule.stopping_counts(&after), Some(rule))
+        }
+        _ => {
+            return Err(ctx.err(
+                whole.span(),
+                "monitoring.safety",
+                "give either `stop_if_at_least = [...]` or `bayes = { prior = [a, b], threshold, probability }`",
+            ));
+        }
+    };
+    Ok(Safety { cause, competing, arm, window, after, stop_at, bayes })
+}

@@ -1,0 +1,224 @@
+//! Interim monitoring (`[monitoring]`) on simulated trials: a design without interim bounds is
+//! the fixed design trial for trial; type I error under identical arms; the safety rule's
+//! stopping probabilities against the exact first-passage binomial computation; bad tables.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use trialsim::engine::{Layout, Run, simulate};
+use trialsim::scenario::Scenario;
+use trialsim::summary::{Proportion, Summary, TestMonitoring};
+use trialsim::truth::Truth;
+
+fn with_monitoring(base: &str, edits: &[(&str, &str)], monitoring: &str) -> Scenario {
+    let mut text = std::fs::read_to_string(Path::new("scenarios").join(base)).expect("shipped scenario");
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from:?} is in {base}");
+        text = text.replacen(from, to, 1);
+    }
+    text.push_str(monitoring);
+    Scenario::from_toml(&text, Path::new("monitored.toml")).expect("valid monitored scenario")
+}
+
+fn run(sc: &Scenario, reps: u64, seed: u64) -> Summary {
+    let truth = Truth::compute(sc);
+    let layout = Layout::new(sc, &truth);
+    simulate(&Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None }, None)
+}
+
+fn first(s: &Summary) -> &TestMonitoring {
+    &s.monitoring.as_ref().expect("monitored").tests[0]
+}
+
+/// With no interim bounds and no other rule, the monitored design decides exactly as the fixed
+/// design on every trial: same rejections, nothing lost or gained (the final bound is z₁₋α).
+#[test]
+fn no_interim_bounds_is_the_fixed_design() {
+    let sc = with_monitoring(
+        "ph.toml",
+        &[],
+        "\n[monitoring]\nlooks = [{ fraction = 0.4 }, { calendar = 2.5 }]\n[monitoring.efficacy]\nspending = \"none\"\n",
+    );
+    let s = run(&sc, 3000, 7);
+    let t = first(&s);
+    assert!(t.fixed_rejects > 1000, "the test has power here: {}", t.fixed_rejects);
+    assert_eq!(t.rejected, t.fixed_rejects);
+    assert_eq!((t.gained, t.final_bound_cost, t.lost), (0, 0, [0; 3]));
+    assert_eq!(t.looks.iter().map(|l| l.efficacy).sum::<u64>(), t.rejected, "all at the final look");
+    assert_eq!(t.looks[2].efficacy, t.rejected);
+}
+
+/// Identical arms, event-driven looks (bounds cached): O'Brien–Fleming efficacy alone keeps the
+/// type I error at α (within 4 MC SE both ways); with non-binding β-spending futility and a harm
+/// bound it is at most α + 4 SE. FH(0, 1) monitored on its own null variance, at most α + 4 SE.
+#[test]
+fn type_i_error_under_identical_arms() {
+    let event_driven = [("calendar = 6", "events = 120")];
+    let efficacy_only = with_monitoring(
+        "null.toml",
+        &event_driven,
+        "\n[monitoring]\nlooks = [{ events = 40 }, { events = 80 }]\n",
+    );
+    let reps = 40_000;
+    let s = run(&efficacy_only, reps, 11);
+    let p = Proportion::new(first(&s).rejected, reps);
+    assert!((p.estimate - 0.025).abs() < 4.0 * p.se, "efficacy only: {} ± {}", p.estimate, p.se);
+
+    let with_futility = with_monitoring(
+        "null.toml",
+        &event_driven,
+        "\n[monitoring]\nlooks = [{ events = 40 }, { events = 80 }]\n[monitoring.futility]\nspending = { hsd = -2 }\n[monitoring.harm]\nz = [2.5, 2.5]\n",
+    );
+    let s = run(&with_futility, reps, 11);
+    let t = first(&s);
+    let p = Proportion::new(t.rejected, reps);
+    assert!(p.estimate < 0.025 + 4.0 * p.se, "with futility: {} ± {}", p.estimate, p.se);
+    assert!(t.looks[0].futility > 0 && t.looks[0].harm > 0, "futility and harm stops happen");
+
+    let fh = with_monitoring(
+        "null.toml",
+        &event_driven,
+        "\n[monitoring]\ntests = [\"fh(0,1)\"]\nlooks = [{ fraction = 0.35 }, { fraction = 0.7 }]\n",
+    );
+    let reps = 8_000;
+    let s = run(&fh, reps, 12);
+    let p = Proportion::new(first(&s).rejected, reps);
+    assert!(p.estimate < 0.025 + 4.0 * p.se, "FH(0,1): {} ± {}", p.estimate, p.se);
+}
+
+/// P(the rule stops at review k) for i.i.d. events with probability `p`, reviews after `after`
+/// patients, stopping at `stop` events: the first passage of the binomial count, by dynamic
+/// programming over the count distribution of the trials still running.
+fn first_passage(p: f64, after: &[usize], stop: &[usize]) -> Vec<f64> {
+    let mut running = vec![1.0]; // P(count = x, not stopped)
+    let mut seen = 0;
+    let mut out = Vec::new();
+    for (&m, &s) in after.iter().zip(stop) {
+        for _ in seen..m {
+            let mut next = vec![0.0; running.len() + 1];
+            for (x, &q) in running.iter().enumerate() {
+                next[x] += q * (1.0 - p);
+                next[x + 1] += q * p;
+            }
+            running = next;
+        }
+        seen = m;
+        out.push(running.iter().skip(s).sum());
+        running.truncate(s);
+    }
+    out
+}
+
+/// A cause with a known risk (early_risk 0.15 within 0.25, no competing cause, no dropout):
+/// each review's stopping probability is the exact first-passage binomial one, within 4 MC SE,
+/// at slow and at fast accrual.
+#[test]
+fn safety_rule_stops_as_the_binomial_first_passage() {
+    let exact = first_passage(0.15, &[10, 20, 30], &[4, 6, 8]);
+    for duration in ["0.5", "20"] {
+        let text = format!(
+            r#"name = "safety"
+[design]
+n = 80
+control = "control"
+allocation = {{ control = 1, experimental = 1 }}
+accrual = {{ duration = {duration} }}
+[design.cut]
+calendar = 60
+[arms.control.causes]
+death = {{ exponential = 0.1 }}
+[arms.experimental.causes]
+toxicity = {{ early_risk = {{ risk = 0.15, within = 0.25 }} }}
+death = {{ relative = {{ to = "control", hr = 0.7 }} }}
+[endpoints]
+os = ["toxicity", "death"]
+[analysis]
+endpoint = "os"
+tests = ["logrank"]
+[monitoring]
+looks = [{{ fraction = 0.5 }}]
+[monitoring.efficacy]
+spending = "none"
+[monitoring.safety]
+cause = "toxicity"
+arm = "experimental"
+window = 0.25
+after = [10, 20, 30]
+stop_if_at_least = [4, 6, 8]
+"#
+        );
+        let sc = Scenario::from_toml(&text, Path::new("safety.toml")).expect("valid");
+        let reps = 20_000;
+        let s = run(&sc, reps, 3);
+        let safety = s.monitoring.as_ref().unwrap().safety.as_ref().unwrap();
+        for (k, &p) in exact.iter().enumerate() {
+            let hat = Proportion::new(safety.stops[k], reps);
+            let se = (p * (1.0 - p) / reps as f64).sqrt();
+            assert!(
+                (hat.estimate - p).abs() < 4.0 * se,
+                "accrual {duration}, review {k}: {} vs {p}",
+                hat.estimate
+            );
+        }
+    }
+}
+
+/// Bad `[monitoring]` tables are located errors naming the key (exit 2, nothing written).
+#[test]
+fn bad_monitoring_tables_are_located_errors() {
+    let base = std::fs::read_to_string("scenarios/hsct_ssc.toml").unwrap();
+    let cases: [(&str, &str); 11] = [
+        ("looks = [{ fraction = 0.6 }, { fraction = 0.3 }]\n", "monitoring.looks[1]"),
+        ("looks = [{ calendar = 13 }]\n", "monitoring.looks[0]"),
+        (
+            "looks = [{ fraction = 0.5 }]\n[monitoring.efficacy]\nspending = { z = [1.5] }\n",
+            "monitoring.efficacy.spending.z[0]",
+        ),
+        (
+            "looks = [{ fraction = 0.5 }]\n[monitoring.efficacy]\nspending = { z = [3, 3] }\n",
+            "monitoring.efficacy.spending.z",
+        ),
+        (
+            "looks = [{ fraction = 0.5 }]\n[monitoring.efficacy]\nspending = \"lan_demets\"\n",
+            "monitoring.efficacy.spending",
+        ),
+        ("tests = [\"rmst\"]\nlooks = [{ fraction = 0.5 }]\n", "monitoring.tests[0]"),
+        (
+            "looks = [{ fraction = 0.5 }]\n[monitoring.safety]\ncause = \"tox\"\narm = \"hsct\"\nwindow = 0.25\nafter = [20]\nstop_if_at_least = [5]\n",
+            "monitoring.safety.cause",
+        ),
+        (
+            "looks = [{ fraction = 0.5 }]\n[monitoring.safety]\ncause = \"treatment_death\"\narm = \"placebo\"\nwindow = 0.25\nafter = [20]\nstop_if_at_least = [5]\n",
+            "monitoring.safety.arm",
+        ),
+        (
+            "looks = [{ fraction = 0.5 }]\n[monitoring.safety]\ncause = \"treatment_death\"\narm = \"hsct\"\nwindow = 0.25\nafter = [20, 90]\nstop_if_at_least = [5, 9]\n",
+            "monitoring.safety.after[1]",
+        ),
+        ("looks = [{ fraction = 0.5 }]\n[monitoring.harm]\nz = [2, 2]\n", "monitoring.harm.z"),
+        ("looks = [{ fraction = 0.5 }]\nspending_time = \"calendar\"\n", "monitoring.spending_time"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (table, key) in cases {
+        let text = format!("{base}\n[monitoring]\n{table}");
+        let err = Scenario::from_toml(&text, Path::new("bad.toml")).expect_err(table);
+        let msg = err.to_string();
+        assert!(msg.contains(key) && msg.contains("bad.toml:"), "{table}: {msg}");
+    }
+    // Two-sided tests cannot be monitored: from the command line, exit 2 and nothing written.
+    let path = dir.path().join("two_sided.toml");
+    std::fs::write(
+        &path,
+        format!("{}\n[monitoring]\nlooks = [{{ fraction = 0.5 }}]\n", base.replace("sides = 1", "sides = 2")),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let a = Command::cargo_bin("trialsim")
+        .unwrap()
+        .args(["run", path.to_str().unwrap(), "--reps", "10", "--out", out.to_str().unwrap()])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("analysis.sides = 1") && err.contains("two_sided.toml:"), "{err}");
+    assert!(!out.exists(), "nothing written");
+}
