@@ -198,7 +198,7 @@ pub fn markdown(o: &mut String, r: &Results) {
         let mt = &m.tests[j];
         let _ = writeln!(
             o,
-            "**{}**, I_max = {:.1} ({}). Bounds on the benefit scale b = −z as planned; each trial's are recomputed at its own information fractions.\n",
+            "**{}**, I_max = {:.4} ({}). Bounds on the benefit scale b = −z as planned; each trial's are recomputed at its own information fractions.\n",
             mt.name,
             mt.i_max,
             if mt.event_driven {
