@@ -12,13 +12,13 @@
 use crate::Years;
 use crate::cohort::{Cohort, Observed};
 use crate::scenario::{
-    Alternative, Cut, CutRule, FutilityBound, Look, Monitoring, Safety, Scenario, TestKind,
+    Alternative, Cut, CutRule, FutilityBound, Look, Monitoring, Safety, Scenario, SpendingTime, TestKind,
 };
 use crate::stats::RiskTable;
 use crate::stats::cox::{Ties, cox};
 use crate::stats::logrank::{fleming_harrington, logrank};
 use crate::stats::monitor::{BoundsCache, Plan, Stop};
-use crate::stats::sequential::{Boundaries, Design, Futility, boundaries, design_drift};
+use crate::stats::sequential::{Boundaries, Design, Futility, boundaries_spent_at, design_drift_spent_at};
 use crate::truth::{expected_cut, expected_events, expected_null_variance};
 
 /// Why a monitored design ended where it did.
@@ -64,6 +64,9 @@ pub struct Monitor {
     pub planned_times: Vec<Years>,
     /// Patients in the design.
     pub n: usize,
+    /// With calendar spending time, the final analysis's calendar time: α and β are spent at
+    /// each look's calendar time over it.
+    pub calendar_spending: Option<Years>,
 }
 
 impl Monitor {
@@ -74,6 +77,8 @@ impl Monitor {
         let ep = sc.primary();
         let events_at =
             |c: Years| -> f64 { sc.allocated_arms().map(|(_, a)| expected_events(sc, a, ep, c)).sum() };
+        let calendar_spending =
+            if m.spending_time == SpendingTime::Calendar { sc.design.cut.calendar } else { None };
         let final_events = sc.design.cut.events.filter(|_| {
             let c = &sc.design.cut;
             c.calendar.is_none() && c.min_followup.is_none()
@@ -119,13 +124,22 @@ impl Monitor {
                     .collect();
                 planned_fractions.push(1.0);
                 let design = design_of(m, sc.analysis.alpha);
+                let fractions = valid_fractions(&planned_fractions);
+                let spend: Vec<f64> = match calendar_spending {
+                    Some(end) => {
+                        let mut s: Vec<f64> = planned_times.iter().map(|t| t / end).collect();
+                        s.push(1.0);
+                        valid_fractions(&s)
+                    }
+                    None => fractions.clone(),
+                };
                 let drift = match &m.futility {
                     Some(f) if f.alternative == Alternative::Design => {
-                        design_drift(&design, &valid_fractions(&planned_fractions)).unwrap_or(0.0)
+                        design_drift_spent_at(&design, &fractions, &spend).unwrap_or(0.0)
                     }
                     _ => 0.0,
                 };
-                let planned = boundaries(&design, &valid_fractions(&planned_fractions), drift);
+                let planned = boundaries_spent_at(&design, &fractions, &spend, drift);
                 MonitoredTest {
                     test,
                     name: t.name.clone(),
@@ -152,6 +166,7 @@ impl Monitor {
             expected_final,
             planned_times,
             n: sc.design.n,
+            calendar_spending,
         })
     }
 }
@@ -231,6 +246,7 @@ pub struct Scratch {
     table: RiskTable,
     caches: Vec<BoundsCache>,
     fractions: Vec<f64>,
+    spend: Vec<f64>,
     evaluable: Vec<(f64, bool)>,
 }
 
@@ -291,6 +307,7 @@ pub fn monitor_trial(
         r.became_final = false;
         r.ending = None;
         ws.fractions.clear();
+        ws.spend.clear();
         let mut stop_time = f64::NAN;
         for (k, look) in monitor.looks.iter().enumerate() {
             let time = match look {
@@ -331,11 +348,16 @@ pub fn monitor_trial(
             // An interim at or beyond the maximum information is the final analysis.
             let last = fraction >= 1.0;
             ws.fractions.push(fraction);
+            ws.spend.push(match monitor.calendar_spending {
+                Some(end) if !last => time / end,
+                Some(_) => 1.0,
+                None => fraction,
+            });
             r.time[k] = time;
             r.events[k] = f64::from(ws.table.events.iter().map(|d| d[0] + d[1]).sum::<u32>());
             r.fraction[k] = fraction;
             r.z[k] = z;
-            let mut look = mt.plan.decide(&ws.fractions, z, last, &mut ws.caches[j]);
+            let mut look = mt.plan.decide(&ws.fractions, &ws.spend, z, last, &mut ws.caches[j]);
             if !last
                 && look.stop.is_none()
                 && let Some(hr) = &mt.hr_futility
@@ -375,11 +397,17 @@ pub fn monitor_trial(
                 // after the interims for the recursion.
                 let last_seen = ws.fractions.last().copied().unwrap_or(0.0);
                 ws.fractions.push(fraction.max(last_seen + 1e-9));
+                let spent = if monitor.calendar_spending.is_some() {
+                    1.0
+                } else {
+                    *ws.fractions.last().unwrap_or(&1.0)
+                };
+                ws.spend.push(spent);
                 r.time[k_looks] = final_cut;
                 r.events[k_looks] = f64::from(ws.table.events.iter().map(|d| d[0] + d[1]).sum::<u32>());
                 r.fraction[k_looks] = fraction;
                 r.z[k_looks] = z;
-                let look = mt.plan.decide(&ws.fractions, z, true, &mut ws.caches[j]);
+                let look = mt.plan.decide(&ws.fractions, &ws.spend, z, true, &mut ws.caches[j]);
                 r.rejected = look.stop == Some(Stop::Efficacy);
                 r.ending = Some(Ending::Final);
                 r.look = k_looks;

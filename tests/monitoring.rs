@@ -86,6 +86,31 @@ fn type_i_error_under_identical_arms() {
     assert!(p.estimate < 0.025 + 4.0 * p.se, "FH(0,1): {} ± {}", p.estimate, p.se);
 }
 
+/// Calendar looks with α spent on calendar time (Lan & DeMets 1989), each trial's bounds at its
+/// own information fractions and calendar times: the type I error is α within 4 MC SE.
+#[test]
+fn calendar_spending_keeps_alpha() {
+    let sc = with_monitoring(
+        "null.toml",
+        &[],
+        "\n[monitoring]\nlooks = [{ calendar = 2 }, { calendar = 4 }]\nspending_time = \"calendar\"\n[monitoring.efficacy]\nspending = \"pocock\"\n",
+    );
+    let reps = 20_000;
+    let s = run(&sc, reps, 13);
+    let t = first(&s);
+    let p = Proportion::new(t.rejected, reps);
+    assert!((p.estimate - 0.025).abs() < 4.0 * p.se, "calendar spending: {} ± {}", p.estimate, p.se);
+    // Pocock spends α ln(1 + (e − 1)s) by calendar time s = 2/6: at the first look, about a
+    // third of α, within 4 SE.
+    let s1 = 0.025 * (1.0 + (std::f64::consts::E - 1.0) / 3.0).ln();
+    let first_look = Proportion::new(t.looks[0].efficacy, reps);
+    assert!(
+        (first_look.estimate - s1).abs() < 4.0 * (s1 * (1.0 - s1) / reps as f64).sqrt(),
+        "{} vs {s1}",
+        first_look.estimate
+    );
+}
+
 /// P(the rule stops at review k) for i.i.d. events with probability `p`, reviews after `after`
 /// patients, stopping at `stop` events: the first passage of the binomial count, by dynamic
 /// programming over the count distribution of the trials still running.
@@ -196,7 +221,7 @@ fn bad_monitoring_tables_are_located_errors() {
             "monitoring.safety.after[1]",
         ),
         ("looks = [{ fraction = 0.5 }]\n[monitoring.harm]\nz = [2, 2]\n", "monitoring.harm.z"),
-        ("looks = [{ fraction = 0.5 }]\nspending_time = \"calendar\"\n", "monitoring.spending_time"),
+        ("looks = [{ fraction = 0.5 }]\nspending_time = \"wall_clock\"\n", "monitoring.spending_time"),
     ];
     let dir = tempfile::tempdir().unwrap();
     for (table, key) in cases {

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::sequential::{Boundaries, Design, Efficacy, boundaries, interim_boundaries};
+use super::sequential::{Boundaries, Design, Efficacy, boundaries_spent_at, interim_boundaries_spent_at};
 use super::spending::Spending;
 
 /// A harm bound on z (z ≥ h_k stops for harm), interim looks only and never binding.
@@ -60,6 +60,7 @@ pub struct Look {
 #[derive(Debug, Default)]
 pub struct BoundsCache {
     map: HashMap<(Vec<u64>, bool), Arc<LookBounds>>,
+    key: Vec<u64>,
 }
 
 /// The bounds of one vector of observed fractions: the design's, and the harm design's when harm
@@ -73,9 +74,12 @@ struct LookBounds {
 impl BoundsCache {
     pub const CAPACITY: usize = 4096;
 
-    fn get(&mut self, plan: &Plan, fractions: &[f64], last: bool) -> Arc<LookBounds> {
-        let key = (fractions.iter().map(|t| t.to_bits()).collect::<Vec<_>>(), last);
+    fn get(&mut self, plan: &Plan, fractions: &[f64], spend: &[f64], last: bool) -> Arc<LookBounds> {
+        self.key.clear();
+        self.key.extend(fractions.iter().chain(spend).map(|t| t.to_bits()));
+        let key = (std::mem::take(&mut self.key), last);
         if let Some(b) = self.map.get(&key) {
+            self.key = key.0;
             return Arc::clone(b);
         }
         if self.map.len() >= Self::CAPACITY {
@@ -85,12 +89,12 @@ impl BoundsCache {
             // The final look rejects on its efficacy bound alone; non-binding futility does not
             // move it, so its recursion under the drift is not needed.
             if plan.design.binding {
-                boundaries(&plan.design, fractions, plan.drift)
+                boundaries_spent_at(&plan.design, fractions, spend, plan.drift)
             } else {
-                boundaries(&Design { futility: None, ..plan.design.clone() }, fractions, 0.0)
+                boundaries_spent_at(&Design { futility: None, ..plan.design.clone() }, fractions, spend, 0.0)
             }
         } else {
-            interim_boundaries(&plan.design, fractions, plan.drift)
+            interim_boundaries_spent_at(&plan.design, fractions, spend, plan.drift)
         };
         let harm = match &plan.harm {
             Some(Harm::Spending { alpha, function }) if !last => {
@@ -100,7 +104,7 @@ impl BoundsCache {
                     futility: None,
                     binding: false,
                 };
-                Some(interim_boundaries(&d, fractions, 0.0))
+                Some(interim_boundaries_spent_at(&d, fractions, spend, 0.0))
             }
             _ => None,
         };
@@ -112,11 +116,19 @@ impl BoundsCache {
 
 impl Plan {
     /// The decision at look k = `fractions.len()`: `fractions` are the trial's observed
-    /// information fractions t₁ … t_k, `z` its statistic at look k (z < 0 favours the
+    /// information fractions t₁ … t_k, `spend` the times α and β are spent at (the fractions
+    /// themselves, or calendar time), `z` its statistic at look k (z < 0 favours the
     /// experimental arm), `last` whether look k is the final analysis.
-    pub fn decide(&self, fractions: &[f64], z: f64, last: bool, cache: &mut BoundsCache) -> Look {
+    pub fn decide(
+        &self,
+        fractions: &[f64],
+        spend: &[f64],
+        z: f64,
+        last: bool,
+        cache: &mut BoundsCache,
+    ) -> Look {
         let k = fractions.len() - 1;
-        let bounds = cache.get(self, fractions, last);
+        let bounds = cache.get(self, fractions, spend, last);
         let LookBounds { main, harm: harm_bounds } = &*bounds;
         let efficacy = main.efficacy[k];
         let (futility, harm) = if last {
@@ -179,7 +191,7 @@ mod tests {
             counts.resize(counts.len().max(t.len()), [0; 3]);
             let z = path(&t, drift, &mut rng);
             for k in 0..t.len() {
-                let look = plan.decide(&t[..=k], z[k], k + 1 == t.len(), &mut cache);
+                let look = plan.decide(&t[..=k], &t[..=k], z[k], k + 1 == t.len(), &mut cache);
                 if let Some(stop) = look.stop {
                     counts[k][stop as usize] += 1;
                     break;
@@ -213,7 +225,7 @@ mod tests {
         let t = vec![0.3, 0.6, 1.0];
         let trials = 40_000;
         let counts = run(&plan, trials, 0.0, |_| t.clone());
-        let spent = boundaries(&plan.design, &t, 0.0).alpha_spent;
+        let spent = crate::stats::sequential::boundaries(&plan.design, &t, 0.0).alpha_spent;
         let mut before = 0.0;
         for k in 0..3 {
             within_4_se(counts[k][Stop::Efficacy as usize], trials, spent[k] - before, &format!("look {k}"));
@@ -260,7 +272,7 @@ mod tests {
         let plan = Plan { design, harm: None, drift };
         let trials = 40_000;
         let counts = run(&plan, trials, drift, |_| t.clone());
-        let full = boundaries(&plan.design, &t, drift);
+        let full = crate::stats::sequential::boundaries(&plan.design, &t, drift);
         within_4_se(counts[0][Stop::Futility as usize], trials, full.beta_spent[0], "futility at look 1");
         within_4_se(
             counts[1][Stop::Futility as usize],

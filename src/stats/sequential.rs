@@ -219,19 +219,37 @@ fn futility_bound(state: &State, s: Step, mean: f64, target: f64) -> f64 {
 /// The bounds of `design` at information fractions `t` (increasing, positive; the last is the
 /// final analysis, whatever its value), with β-spending futility under drift `drift`.
 pub fn boundaries(design: &Design, t: &[f64], drift: f64) -> Boundaries {
-    boundaries_on(design, t, drift, true, 1.0)
+    boundaries_on(design, t, t, drift, true, 1.0)
+}
+
+/// [`boundaries`] with α and β spent at `spend` (e.g. calendar time over the final analysis's,
+/// Lan & DeMets 1989) while the looks' correlations stay those of the information fractions `t`.
+pub fn boundaries_spent_at(design: &Design, t: &[f64], spend: &[f64], drift: f64) -> Boundaries {
+    boundaries_on(design, t, spend, drift, true, 1.0)
+}
+
+/// [`interim_boundaries`] spending at `spend` (see [`boundaries_spent_at`]).
+pub fn interim_boundaries_spent_at(design: &Design, t: &[f64], spend: &[f64], drift: f64) -> Boundaries {
+    boundaries_on(design, t, spend, drift, false, 1.0)
 }
 
 /// The bounds of the interim looks at fractions `t`, none of them the final analysis: what a
 /// monitoring committee computes at look k from the fractions observed so far (look k's bounds
 /// depend on looks 1 … k only).
 pub fn interim_boundaries(design: &Design, t: &[f64], drift: f64) -> Boundaries {
-    boundaries_on(design, t, drift, false, 1.0)
+    boundaries_on(design, t, t, drift, false, 1.0)
 }
 
 /// [`boundaries`] (the last look final, or none with `with_final = false`), with panels
 /// `refine` times narrower (the tests' convergence check).
-fn boundaries_on(design: &Design, t: &[f64], drift: f64, with_final: bool, refine: f64) -> Boundaries {
+fn boundaries_on(
+    design: &Design,
+    t: &[f64],
+    spend: &[f64],
+    drift: f64,
+    with_final: bool,
+    refine: f64,
+) -> Boundaries {
     let k_max = t.len();
     let beta_spending = match &design.futility {
         Some(Futility::Spending { beta, function }) => Some((*beta, *function)),
@@ -253,7 +271,7 @@ fn boundaries_on(design: &Design, t: &[f64], drift: f64, with_final: bool, refin
         } else {
             match &design.efficacy {
                 Efficacy::Spending(f) => {
-                    efficacy_bound(&null, s0, 0.0, f.spent(design.alpha, tk) - alpha_cum)
+                    efficacy_bound(&null, s0, 0.0, f.spent(design.alpha, spend[k]) - alpha_cum)
                 }
                 Efficacy::Fixed(z) => z[k],
                 Efficacy::None => f64::INFINITY,
@@ -265,7 +283,7 @@ fn boundaries_on(design: &Design, t: &[f64], drift: f64, with_final: bool, refin
         let mean = drift * tk.sqrt();
         let f = match (&design.futility, beta_spending) {
             (_, Some((beta, function))) => {
-                let target = if last { beta } else { function.spent(beta, tk) } - beta_cum;
+                let target = if last { beta } else { function.spent(beta, spend[k]) } - beta_cum;
                 let f = futility_bound(&alt, sd, mean, target);
                 // Never above the efficacy bound at an interim (the regions may not overlap).
                 let f = if last { f } else { f.min(e) };
@@ -295,9 +313,14 @@ fn boundaries_on(design: &Design, t: &[f64], drift: f64, with_final: bool, refin
 /// end). Bisection with the Illinois false-position step on f_K(δ) − e_K, which increases in δ.
 /// `None` without β-spending futility.
 pub fn design_drift(design: &Design, t: &[f64]) -> Option<f64> {
+    design_drift_spent_at(design, t, t)
+}
+
+/// [`design_drift`] with α and β spent at `spend` (see [`boundaries_spent_at`]).
+pub fn design_drift_spent_at(design: &Design, t: &[f64], spend: &[f64]) -> Option<f64> {
     design.futility.as_ref().filter(|f| matches!(f, Futility::Spending { .. }))?;
     let gap = |drift: f64| {
-        let b = boundaries(design, t, drift);
+        let b = boundaries_spent_at(design, t, spend, drift);
         let k = t.len() - 1;
         b.futility[k] - b.efficacy[k]
     };
@@ -413,7 +436,7 @@ mod tests {
         for t in [[0.1, 0.3, 0.5, 0.8, 1.0], [0.2, 0.25, 0.9, 0.95, 1.0], [0.5, 0.6, 0.7, 0.8, 1.3]] {
             let drift = design_drift(&d, &t).unwrap();
             let (coarse, fine) =
-                (boundaries_on(&d, &t, drift, true, 1.0), boundaries_on(&d, &t, drift, true, 4.0));
+                (boundaries_on(&d, &t, &t, drift, true, 1.0), boundaries_on(&d, &t, &t, drift, true, 4.0));
             for k in 0..5 {
                 assert!((coarse.efficacy[k] - fine.efficacy[k]).abs() < 1e-9, "{t:?} {k}");
                 assert!((coarse.futility[k] - fine.futility[k]).abs() < 1e-9, "{t:?} {k}");
@@ -435,6 +458,20 @@ mod tests {
         let prefix = interim_boundaries(&d, &t[..2], drift);
         assert_eq!(prefix.efficacy, full.efficacy[..2]);
         assert_eq!(prefix.futility, full.futility[..2]);
+    }
+
+    /// Spending on another time scale (calendar): the first look spends α(s₁) exactly, whatever
+    /// its information fraction, and the two looks together spend α (bivariate normal).
+    #[test]
+    fn spending_time_is_separate_from_information() {
+        let d = Design { efficacy: Efficacy::Spending(Spending::Pocock), ..of() };
+        let (t, s) = ([0.3, 1.0], [0.6, 1.0]);
+        let b = boundaries_spent_at(&d, &t, &s, 0.0);
+        let a1 = Spending::Pocock.spent(0.025, 0.6);
+        assert!((normal::upper(b.efficacy[0]) / a1 - 1.0).abs() < 1e-12);
+        let second =
+            normal::upper(b.efficacy[1]) - bivariate_upper(b.efficacy[0], b.efficacy[1], 0.3f64.sqrt());
+        assert!((second - (0.025 - a1)).abs() < 1e-13);
     }
 
     /// Without interim efficacy stopping and without futility, the final bound is z₁₋α.

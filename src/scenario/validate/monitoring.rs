@@ -91,13 +91,15 @@ pub(super) fn monitoring(
         Some(v) => match v.get_ref().as_str() {
             "information" => SpendingTime::Information,
             "calendar" => {
-                // Spending on calendar time needs the recursion's correlations (information) and
-                // its spending (calendar) on two scales; until then, say so.
-                return Err(ctx.err(
-                    v.span(),
-                    "monitoring.spending_time",
-                    "calendar spending time is not simulated yet; use \"information\"",
-                ));
+                let cut = &design.cut;
+                if cut.calendar.is_none() || cut.events.is_some() || cut.min_followup.is_some() {
+                    return Err(ctx.err(
+                        v.span(),
+                        "monitoring.spending_time",
+                        "calendar spending time needs a final analysis at a calendar time only (design.cut.calendar, without events or min_followup)",
+                    ));
+                }
+                SpendingTime::Calendar
             }
             other => {
                 return Err(ctx.out_of_range(
