@@ -18,8 +18,10 @@ use crate::stats::RiskTable;
 use crate::stats::cox::{Ties, cox};
 use crate::stats::logrank::{fleming_harrington, logrank};
 use crate::stats::monitor::{BoundsCache, Plan, Stop};
-use crate::stats::sequential::{Boundaries, Design, Futility, boundaries_spent_at, design_drift_spent_at};
-use crate::truth::{expected_cut, expected_events, expected_null_variance};
+use crate::stats::sequential::{
+    Boundaries, Design, Futility, boundaries_spent_at, boundaries_with_drifts, design_drift_spent_at,
+};
+use crate::truth::{expected_cut, expected_events, expected_null_variance, expected_z};
 
 /// Why a monitored design ended where it did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,9 +48,10 @@ pub struct MonitoredTest {
     /// Whether I_max is the final cut's event target (then the final look's fraction is 1 when
     /// the target is reached).
     pub event_driven: bool,
-    /// The design as planned: fractions of the interims and the final analysis (1), and the
-    /// bounds there.
+    /// The design as planned: fractions of the interims and the final analysis (1), the
+    /// interims' expected calendar times, and the bounds there.
     pub planned_fractions: Vec<f64>,
+    pub planned_times: Vec<Years>,
     pub planned: Boundaries,
 }
 
@@ -113,10 +116,22 @@ impl Monitor {
                     (None, Some(k)) => (k as f64, true),
                     _ => (expected_final.map_or(f64::NAN, information), false),
                 };
-                let mut planned_fractions: Vec<f64> = m
+                // Each interim's expected calendar time: a cut's as the model expects it; an
+                // information fraction's where the expected information reaches it.
+                let times: Vec<Years> = m
                     .looks
                     .iter()
                     .zip(&planned_times)
+                    .map(|(l, &time)| match l {
+                        Look::Cut(_) => time,
+                        Look::Fraction(f) => expected_final
+                            .map_or(f64::NAN, |end| time_of_information(&information, f * i_max, end)),
+                    })
+                    .collect();
+                let mut planned_fractions: Vec<f64> = m
+                    .looks
+                    .iter()
+                    .zip(&times)
                     .map(|(l, &time)| match l {
                         Look::Fraction(f) => *f,
                         Look::Cut(_) => (information(time) / i_max).min(1.0),
@@ -127,7 +142,7 @@ impl Monitor {
                 let fractions = valid_fractions(&planned_fractions);
                 let spend: Vec<f64> = match calendar_spending {
                     Some(end) => {
-                        let mut s: Vec<f64> = planned_times.iter().map(|t| t / end).collect();
+                        let mut s: Vec<f64> = times.iter().map(|t| t / end).collect();
                         s.push(1.0);
                         valid_fractions(&s)
                     }
@@ -139,12 +154,34 @@ impl Monitor {
                     }
                     _ => 0.0,
                 };
-                let planned = boundaries_spent_at(&design, &fractions, &spend, drift);
+                // The model's own drift per look: the expected benefit statistic at the look's
+                // expected time over √t_k (the final look at the expected final cut).
+                let thetas = match &m.futility {
+                    Some(f) if f.alternative == Alternative::Truth => {
+                        let (rho, gamma) = fh.unwrap_or((0.0, 0.0));
+                        let mut at: Vec<Years> = times.clone();
+                        at.push(expected_final.unwrap_or(f64::NAN));
+                        Some(
+                            at.iter()
+                                .zip(&fractions)
+                                .map(|(&c, &t)| {
+                                    let theta = -expected_z(sc, rho, gamma, c) / t.sqrt();
+                                    if theta.is_finite() { theta } else { 0.0 }
+                                })
+                                .collect::<Vec<f64>>(),
+                        )
+                    }
+                    _ => None,
+                };
+                let planned = match &thetas {
+                    Some(th) => boundaries_with_drifts(&design, &fractions, &spend, th, true),
+                    None => boundaries_spent_at(&design, &fractions, &spend, drift),
+                };
                 MonitoredTest {
                     test,
                     name: t.name.clone(),
                     kind: t.kind,
-                    plan: Plan { design, harm: m.harm.clone(), drift },
+                    plan: Plan { design, harm: m.harm.clone(), drift, thetas },
                     hr_futility: match &m.futility {
                         Some(f) => match &f.bound {
                             FutilityBound::Hr(hr) => Some(hr.clone()),
@@ -155,6 +192,7 @@ impl Monitor {
                     i_max,
                     event_driven,
                     planned_fractions,
+                    planned_times: times,
                     planned,
                 }
             })
@@ -169,6 +207,21 @@ impl Monitor {
             calendar_spending,
         })
     }
+}
+
+/// The calendar time in (0, end] at which the increasing `information` reaches `target`
+/// (bisection; `end` when it never does).
+fn time_of_information(information: &impl Fn(Years) -> f64, target: f64, end: Years) -> Years {
+    let (mut lo, mut hi) = (0.0, end);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if information(mid) >= target {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
 }
 
 /// Fractions the recursion accepts: increasing and positive (a planned look that the model puts

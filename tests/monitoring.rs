@@ -247,3 +247,25 @@ fn bad_monitoring_tables_are_located_errors() {
     assert!(err.contains("analysis.sides = 1") && err.contains("two_sided.toml:"), "{err}");
     assert!(!out.exists(), "nothing written");
 }
+
+/// With crossing hazards, the model's own drift (`alternative = "truth"`) is negative at the
+/// first look (early transplant deaths) and grows: β-spending futility under it stops far fewer
+/// trials at the first look than under rpact's constant design drift, which reads the early
+/// deficit as futility.
+#[test]
+fn the_models_drift_follows_the_crossing() {
+    let monitoring = |alternative: &str| {
+        format!(
+            "\n[monitoring]\nlooks = [{{ fraction = 0.33 }}, {{ fraction = 0.67 }}]\n[monitoring.futility]\nspending = {{ hsd = -2 }}\nalternative = \"{alternative}\"\n"
+        )
+    };
+    let truth = with_monitoring("hsct_ssc.toml", &[], &monitoring("truth"));
+    let design = with_monitoring("hsct_ssc.toml", &[], &monitoring("design"));
+    let layout = Layout::new(&truth, &Truth::compute(&truth));
+    let thetas = layout.monitor.as_ref().unwrap().tests[0].plan.thetas.clone().expect("per-look drifts");
+    assert!(thetas[0] < 0.0 && thetas[0] < thetas[1] && thetas[1] < thetas[2], "{thetas:?}");
+    let reps = 2000;
+    let (a, b) = (run(&truth, reps, 5), run(&design, reps, 5));
+    let (fa, fb) = (first(&a).looks[0].futility, first(&b).looks[0].futility);
+    assert!(3 * fa < fb, "futility stops at look 1: truth {fa}, design {fb}");
+}

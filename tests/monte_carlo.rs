@@ -445,7 +445,7 @@ fn expected_information_is_the_mean_observed_null_variance() {
     use trialsim::cohort::Observed;
     use trialsim::stats::RiskTable;
     use trialsim::stats::logrank::fleming_harrington;
-    use trialsim::truth::expected_null_variance;
+    use trialsim::truth::{expected_null_variance, expected_z};
     let mut sc = scenario("astis.toml");
     sc.design.n = 2000;
     let cut = sc.design.cut.calendar.expect("astis has a calendar cut");
@@ -454,15 +454,28 @@ fn expected_information_is_the_mean_observed_null_variance() {
     let (mut cohort, mut obs, mut table) = (Cohort::default(), Observed::default(), RiskTable::default());
     let reps = 300;
     for (rho, gamma) in [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0)] {
-        let (mut sum, mut sum2) = (0.0, 0.0);
+        let (mut sum, mut sum2, mut u_sum, mut u_sum2) = (0.0, 0.0, 0.0, 0.0);
         for r in 0..reps {
             cohort.generate(&sc, 77, r);
             cohort.observe(sc.primary(), cut, &layout.group_of, &mut obs);
             obs.table(&mut table);
-            let v = fleming_harrington(&table, rho, gamma).v;
-            sum += v;
-            sum2 += v * v;
+            let f = fleming_harrington(&table, rho, gamma);
+            sum += f.v;
+            sum2 += f.v * f.v;
+            u_sum += f.u;
+            u_sum2 += f.u * f.u;
         }
+        // The expected score E[U] = E[z]·√E[V], the drift a monitored design's "truth"
+        // alternative plans with.
+        let u_mean = u_sum / reps as f64;
+        let u_se = ((u_sum2 / reps as f64 - u_mean * u_mean) / (reps as f64 - 1.0)).sqrt();
+        let expected_u =
+            expected_z(&sc, rho, gamma, cut) * expected_null_variance(&sc, rho, gamma, cut).sqrt();
+        eprintln!("FH({rho},{gamma}): simulated U {u_mean:.3} ± {u_se:.3}, expected {expected_u:.3}");
+        assert!(
+            (u_mean - expected_u).abs() < 4.0 * u_se,
+            "FH({rho},{gamma}) score: {u_mean} ± {u_se} vs {expected_u}"
+        );
         let mean = sum / reps as f64;
         let se = ((sum2 / reps as f64 - mean * mean) / (reps as f64 - 1.0)).sqrt();
         let expected = expected_null_variance(&sc, rho, gamma, cut);

@@ -85,7 +85,7 @@ fn test_json(r: &Results, m: &Monitor, j: usize, t: &TestMonitoring, null: Optio
                 "look": k + 1,
                 "kind": if k + 1 == k_max { "final" } else { "interim" },
                 "when": look_name(m, k),
-                "planned_time": num(if k + 1 == k_max { m.expected_final.unwrap_or(f64::NAN) } else { m.planned_times[k] }),
+                "planned_time": num(if k + 1 == k_max { m.expected_final.unwrap_or(f64::NAN) } else { mt.planned_times[k] }),
                 "planned_info_fraction": num(mt.planned_fractions[k]),
                 "taken": l.taken,
                 "skipped": l.skipped,
@@ -141,6 +141,7 @@ fn test_json(r: &Results, m: &Monitor, j: usize, t: &TestMonitoring, null: Optio
             "alpha_spent": mt.planned.alpha_spent,
             "beta_spent": mt.planned.beta_spent,
             "drift": num(mt.plan.drift),
+            "drifts_by_look": mt.plan.thetas,
         },
     });
     if let (Some(n), Some((ns, _))) = (null, r.null) {

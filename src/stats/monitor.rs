@@ -12,7 +12,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::sequential::{Boundaries, Design, Efficacy, boundaries_spent_at, interim_boundaries_spent_at};
+use super::sequential::{
+    Boundaries, Design, Efficacy, boundaries_spent_at, boundaries_with_drifts, interim_boundaries_spent_at,
+};
 use super::spending::Spending;
 
 /// A harm bound on z (z ≥ h_k stops for harm), interim looks only and never binding.
@@ -30,9 +32,12 @@ pub enum Harm {
 pub struct Plan {
     pub design: Design,
     pub harm: Option<Harm>,
-    /// The drift of β-spending futility (the design's, [`super::sequential::design_drift`], or
-    /// what the model implies); 0 without it.
+    /// The drift of β-spending futility (the design's, [`super::sequential::design_drift`]); 0
+    /// without it.
     pub drift: f64,
+    /// Instead of `drift`, one drift per look (what the model implies: θ_k, S_k's mean θ_k t_k;
+    /// see [`super::sequential::boundaries_with_drifts`]).
+    pub thetas: Option<Vec<f64>>,
 }
 
 /// Why a trial stopped at a look.
@@ -85,16 +90,15 @@ impl BoundsCache {
         if self.map.len() >= Self::CAPACITY {
             self.map.clear();
         }
-        let main = if last {
+        let main = match (&plan.thetas, last) {
             // The final look rejects on its efficacy bound alone; non-binding futility does not
             // move it, so its recursion under the drift is not needed.
-            if plan.design.binding {
-                boundaries_spent_at(&plan.design, fractions, spend, plan.drift)
-            } else {
+            (_, true) if !plan.design.binding => {
                 boundaries_spent_at(&Design { futility: None, ..plan.design.clone() }, fractions, spend, 0.0)
             }
-        } else {
-            interim_boundaries_spent_at(&plan.design, fractions, spend, plan.drift)
+            (Some(thetas), _) => boundaries_with_drifts(&plan.design, fractions, spend, thetas, last),
+            (None, true) => boundaries_spent_at(&plan.design, fractions, spend, plan.drift),
+            (None, false) => interim_boundaries_spent_at(&plan.design, fractions, spend, plan.drift),
         };
         let harm = match &plan.harm {
             Some(Harm::Spending { alpha, function }) if !last => {
@@ -221,6 +225,7 @@ mod tests {
             },
             harm: None,
             drift: 0.0,
+            thetas: None,
         };
         let t = vec![0.3, 0.6, 1.0];
         let trials = 40_000;
@@ -247,6 +252,7 @@ mod tests {
             },
             harm: None,
             drift: 0.0,
+            thetas: None,
         };
         let trials = 40_000;
         let firsts = [0.25, 0.3, 0.35, 0.4];
@@ -269,7 +275,7 @@ mod tests {
         };
         let t = vec![0.35, 0.7, 1.0];
         let drift = design_drift(&design, &t).unwrap();
-        let plan = Plan { design, harm: None, drift };
+        let plan = Plan { design, harm: None, drift, thetas: None };
         let trials = 40_000;
         let counts = run(&plan, trials, drift, |_| t.clone());
         let full = crate::stats::sequential::boundaries(&plan.design, &t, drift);

@@ -105,10 +105,11 @@ impl State {
         State { t: 0.0, nodes: vec![0.0], weights: vec![1.0] }
     }
 
-    fn step(&self, t: f64, drift: f64) -> Step {
-        let dt = t - self.t;
-        let sd = dt.sqrt();
-        Step { a: t.sqrt() / sd, b: self.t.sqrt() / sd, c: drift * dt / sd }
+    /// The step to a look at fraction `t` where S = Z√t has moved by `shift` on average since
+    /// this state (δ(t − t₀) under a constant drift δ).
+    fn step(&self, t: f64, shift: f64) -> Step {
+        let sd = (t - self.t).sqrt();
+        Step { a: t.sqrt() / sd, b: self.t.sqrt() / sd, c: shift / sd }
     }
 
     /// P(still running before this look, Z ≥ e).
@@ -150,9 +151,10 @@ impl State {
 
     /// The state after a look at fraction `t` with continuation region (f, e), its nodes laid
     /// out for the next look at fraction `next`.
-    fn next(&self, t: f64, drift: f64, f: f64, e: f64, next: f64, refine: f64) -> State {
-        let s = self.step(t, drift);
-        let mean = drift * t.sqrt();
+    /// `shift` as in [`State::step`]; `mean` is Z's mean at this look.
+    #[allow(clippy::too_many_arguments)]
+    fn next(&self, t: f64, shift: f64, mean: f64, f: f64, e: f64, next: f64, refine: f64) -> State {
+        let s = self.step(t, shift);
         let (lo, hi) = (f.max(mean - REACH), e.min(mean + REACH));
         let mut state = State { t, nodes: Vec::new(), weights: Vec::new() };
         if lo >= hi {
@@ -240,6 +242,20 @@ pub fn interim_boundaries(design: &Design, t: &[f64], drift: f64) -> Boundaries 
     boundaries_on(design, t, t, drift, false, 1.0)
 }
 
+/// [`boundaries_spent_at`] or [`interim_boundaries_spent_at`] (`with_final`) with a drift that
+/// may change from look to look: S_k = Z_k√t_k has mean θ_k t_k under the alternative, with
+/// `thetas[k]` = θ_k (the last entry serving any later look). This is how a model's own drift
+/// (gsDesign2's `gs_info_ahr` / `gs_info_wlr`: the expected z at each look over √t_k) enters.
+pub fn boundaries_with_drifts(
+    design: &Design,
+    t: &[f64],
+    spend: &[f64],
+    thetas: &[f64],
+    with_final: bool,
+) -> Boundaries {
+    boundaries_general(design, t, spend, &|k| thetas[k.min(thetas.len() - 1)], with_final, 1.0)
+}
+
 /// [`boundaries`] (the last look final, or none with `with_final = false`), with panels
 /// `refine` times narrower (the tests' convergence check).
 fn boundaries_on(
@@ -250,7 +266,20 @@ fn boundaries_on(
     with_final: bool,
     refine: f64,
 ) -> Boundaries {
+    boundaries_general(design, t, spend, &|_| drift, with_final, refine)
+}
+
+fn boundaries_general(
+    design: &Design,
+    t: &[f64],
+    spend: &[f64],
+    theta: &dyn Fn(usize) -> f64,
+    with_final: bool,
+    refine: f64,
+) -> Boundaries {
     let k_max = t.len();
+    // The alternative's mean of S at the previous look.
+    let mut s_before = 0.0;
     let beta_spending = match &design.futility {
         Some(Futility::Spending { beta, function }) => Some((*beta, *function)),
         _ => None,
@@ -279,8 +308,9 @@ fn boundaries_on(
         };
         alpha_cum += null.upper(s0, e);
         out.alpha_spent.push(alpha_cum);
-        let sd = alt.step(tk, drift);
-        let mean = drift * tk.sqrt();
+        let s_here = theta(k) * tk;
+        let sd = alt.step(tk, s_here - s_before);
+        let mean = s_here / tk.sqrt();
         let f = match (&design.futility, beta_spending) {
             (_, Some((beta, function))) => {
                 let target = if last { beta } else { function.spent(beta, spend[k]) } - beta_cum;
@@ -299,11 +329,12 @@ fn boundaries_on(
         if k + 1 < k_max {
             let next = t[k + 1];
             let stop_low = if design.binding { f } else { f64::NEG_INFINITY };
-            null = null.next(tk, 0.0, stop_low, e, next, refine);
+            null = null.next(tk, 0.0, 0.0, stop_low, e, next, refine);
             if beta_spending.is_some() {
-                alt = alt.next(tk, drift, f, e, next, refine);
+                alt = alt.next(tk, s_here - s_before, mean, f, e, next, refine);
             }
         }
+        s_before = s_here;
     }
     out
 }
@@ -472,6 +503,22 @@ mod tests {
         let second =
             normal::upper(b.efficacy[1]) - bivariate_upper(b.efficacy[0], b.efficacy[1], 0.3f64.sqrt());
         assert!((second - (0.025 - a1)).abs() < 1e-13);
+    }
+
+    /// A per-look drift equal at every look is the constant drift.
+    #[test]
+    fn equal_per_look_drifts_are_the_constant_drift() {
+        let d =
+            Design { futility: Some(Futility::Spending { beta: 0.2, function: Spending::Pocock }), ..of() };
+        let t = [0.3, 0.6, 1.0];
+        let constant = boundaries(&d, &t, 2.5);
+        let per_look = boundaries_with_drifts(&d, &t, &t, &[2.5, 2.5, 2.5], true);
+        assert_eq!(constant, per_look);
+        // A smaller drift at the first look (a crossing-hazards trial's early deficit) spends β
+        // there under that drift: P(Z₁ ≤ f₁) = β(t₁) with Z₁ ~ N(θ₁√t₁, 1).
+        let early = boundaries_with_drifts(&d, &t, &t, &[-0.5, 2.0, 2.5], true);
+        let beta1 = Spending::Pocock.spent(0.2, 0.3);
+        assert!((normal::cdf(early.futility[0] + 0.5 * 0.3f64.sqrt()) - beta1).abs() < 1e-13);
     }
 
     /// Without interim efficacy stopping and without futility, the final bound is z₁₋α.

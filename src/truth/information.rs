@@ -30,15 +30,33 @@ const PANELS: usize = 64;
 /// The expected null variance of FH(ρ, γ) (log-rank at ρ = γ = 0) comparing the experimental and
 /// control arms at calendar time `c`; NaN without two arms.
 pub fn expected_null_variance(sc: &Scenario, rho: f64, gamma: f64, c: Years) -> f64 {
+    expected_statistic(sc, rho, gamma, c).1
+}
+
+/// The mean of FH(ρ, γ)'s z under the model at calendar time `c`, E[U]/√E[V], with
+///
+///   E[U] ≈ ∫₀ᶜ w(S̄(u)) · (Y₀(u)·Y₁h₁(u) − Y₁(u)·Y₀h₀(u))/(Y₀ + Y₁) du,
+///
+/// U being observed minus expected events in the experimental arm (z < 0 favours it): the
+/// drift at a look that gsDesign2's `gs_info_wlr` (and, for the log-rank test, `gs_info_ahr`)
+/// plan with.
+pub fn expected_z(sc: &Scenario, rho: f64, gamma: f64, c: Years) -> f64 {
+    let (u, v) = expected_statistic(sc, rho, gamma, c);
+    u / v.sqrt()
+}
+
+/// (E[U], E[V]) of FH(ρ, γ) at calendar time `c` (see [`expected_null_variance`] and
+/// [`expected_z`]); NaN without two arms.
+fn expected_statistic(sc: &Scenario, rho: f64, gamma: f64, c: Years) -> (f64, f64) {
     let (Some(ctl), Some(exp)) = (sc.control(), sc.experimental()) else {
-        return f64::NAN;
+        return (f64::NAN, f64::NAN);
     };
     let ep = sc.primary();
     let n = sc.design.n;
     let total_alloc: usize = sc.arms.iter().map(|a| a.allocation).sum();
     let share = |a: &Arm| n as f64 * a.allocation as f64 / total_alloc as f64;
     let (n0, n1) = (share(ctl), share(exp));
-    // (Y₀, Y₁, Y₀h₀ + Y₁h₁) at analysis time u: at risk and the expected event rate. Y h is
+    // (Y₀, Y₁, Y₀h₀, Y₁h₁) at analysis time u: at risk and the expected event rates. Y h is
     // written with the density, which stays finite where S underflows.
     let at = |u: f64| {
         let entered = entry_cdf(&sc.design.accrual, n, c - u);
@@ -47,17 +65,17 @@ pub fn expected_null_variance(sc: &Scenario, rho: f64, gamma: f64, c: Years) -> 
             (kept * survival(a, ep, u), kept * density(a, ep, u))
         };
         let ((y0, r0), (y1, r1)) = (arm(ctl, n0), arm(exp, n1));
-        (y0, y1, r0 + r1)
+        (y0, y1, r0, r1)
     };
     let pooled_hazard = |u: f64| {
-        let (y0, y1, rate) = at(u);
-        if y0 + y1 > 0.0 { rate / (y0 + y1) } else { 0.0 }
+        let (y0, y1, r0, r1) = at(u);
+        if y0 + y1 > 0.0 { (r0 + r1) / (y0 + y1) } else { 0.0 }
     };
     let extra = [c - accrual_end(&sc.design.accrual, n), c - accrual_horizon(&sc.design.accrual)];
     let pieces = knots(&[ctl, exp], ep, &extra, c);
     let (mut nodes, mut weights) = (Vec::new(), Vec::new());
     let (mut inner_nodes, mut inner_weights) = (Vec::new(), Vec::new());
-    let (mut total, mut cumulative, mut from) = (0.0, 0.0, 0.0);
+    let (mut total, mut score, mut cumulative, mut from) = (0.0, 0.0, 0.0, 0.0);
     for &to in &pieces {
         let h = (to - from) / PANELS as f64;
         for p in 0..PANELS {
@@ -74,10 +92,11 @@ pub fn expected_null_variance(sc: &Scenario, rho: f64, gamma: f64, c: Years) -> 
                 let inner: f64 =
                     inner_nodes.iter().zip(&inner_weights).map(|(&x, &v)| v * pooled_hazard(x)).sum();
                 let s_bar = (-(cumulative + inner)).exp();
-                let (y0, y1, rate) = at(u);
+                let (y0, y1, r0, r1) = at(u);
                 if y0 + y1 > 0.0 {
                     let weight = fh_weight(s_bar, rho, gamma);
-                    total += w * weight * weight * y0 * y1 / ((y0 + y1) * (y0 + y1)) * rate;
+                    total += w * weight * weight * y0 * y1 / ((y0 + y1) * (y0 + y1)) * (r0 + r1);
+                    score += w * weight * (y0 * r1 - y1 * r0) / (y0 + y1);
                 }
             }
             nodes.clear();
@@ -87,7 +106,7 @@ pub fn expected_null_variance(sc: &Scenario, rho: f64, gamma: f64, c: Years) -> 
         }
         from = to;
     }
-    total
+    (score, total)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub use design::{
     BeyondFollowUp, average_hazard_ratio, average_hazard_ratio_of, beyond_follow_up, expected_cut,
     expected_events,
 };
-pub use information::expected_null_variance;
+pub use information::{expected_null_variance, expected_z};
 
 use crate::hazard::Years;
 use crate::scenario::{Arm, Endpoint, Scenario};

@@ -350,13 +350,7 @@ fn futility(ctx: &Ctx, whole: &S<raw::RawFutility>, interims: usize, alpha: f64)
         None => Alternative::Design,
         Some(a) => match a.get_ref().as_str() {
             "design" => Alternative::Design,
-            "truth" => {
-                return Err(ctx.err(
-                    a.span(),
-                    "monitoring.futility.alternative",
-                    "the model's own drift (\"truth\") is not simulated yet; use \"design\"",
-                ));
-            }
+            "truth" => Alternative::Truth,
             other => {
                 return Err(ctx.out_of_range(
                     a.span(),
