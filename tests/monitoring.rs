@@ -269,3 +269,71 @@ fn the_models_drift_follows_the_crossing() {
     let (fa, fb) = (first(&a).looks[0].futility, first(&b).looks[0].futility);
     assert!(3 * fa < fb, "futility stops at look 1: truth {fa}, design {fb}");
 }
+
+/// Under proportional hazards with event-driven looks, trialsim's stopping probabilities per
+/// look agree with rpact's `getSimulationSurvival` (the same design and trial, 10⁵ iterations,
+/// `tests/fixtures/gs_simulation.json` from `Rscript tests/reference/make_gs_simulation.R`)
+/// within 4·√(SE₁² + SE₂²), at HR 0.7 and under the null. rpact's analytic `getPowerSurvival`
+/// (Schoenfeld's approximation) is printed beside them, not tested: an approximation, 2.8 SE
+/// from rpact's own simulation for rejection at the first look here.
+#[test]
+fn stopping_probabilities_agree_with_rpacts_simulation() {
+    let text = std::fs::read_to_string("tests/fixtures/gs_simulation.json").expect("fixture");
+    let fixture: serde_json::Value = serde_json::from_str(&text).expect("fixture parses");
+    for case in fixture["cases"].as_array().expect("cases") {
+        let hr = case["hazard_ratio"].as_f64().unwrap();
+        let iterations = case["iterations"].as_f64().unwrap();
+        let scenario = format!(
+            r#"name = "gs"
+[design]
+n = 400
+control = "control"
+allocation = {{ control = 1, experimental = 1 }}
+accrual = {{ duration = 2 }}
+[design.cut]
+events = 300
+[arms.control.causes]
+death = {{ exponential = 0.5 }}
+[arms.experimental.causes]
+death = {{ relative = {{ to = "control", hr = {hr} }} }}
+[endpoints]
+os = ["death"]
+[analysis]
+endpoint = "os"
+tests = ["logrank"]
+[monitoring]
+looks = [{{ events = 100 }}, {{ events = 200 }}]
+[monitoring.futility]
+spending = {{ hsd = -2 }}
+beta = 0.2
+"#
+        );
+        let sc = Scenario::from_toml(&scenario, Path::new("gs.toml")).expect("valid");
+        let layout = Layout::new(&sc, &Truth::compute(&sc));
+        let planned = &layout.monitor.as_ref().unwrap().tests[0].planned;
+        for (ours, theirs) in planned.efficacy.iter().zip(fixture["critical_values"].as_array().unwrap()) {
+            assert!((ours - theirs.as_f64().unwrap()).abs() < 1e-6, "bounds as rpact's");
+        }
+        let reps = 100_000;
+        let s = run(&sc, reps, 2026);
+        let t = first(&s);
+        let compare = |ours: u64, theirs: f64, what: &str| {
+            let p = ours as f64 / reps as f64;
+            let se = (p * (1.0 - p) / reps as f64 + theirs * (1.0 - theirs) / iterations).sqrt();
+            eprintln!("HR {hr} {what}: trialsim {p:.5}, rpact {theirs:.5} ({:.1} SE)", (p - theirs) / se);
+            assert!((p - theirs).abs() <= 4.0 * se, "HR {hr} {what}: {p} vs rpact {theirs} (SE {se})");
+        };
+        let reject = case["reject_per_stage"].as_array().unwrap();
+        let futility = case["futility_per_stage"].as_array().unwrap();
+        for (k, (look, theirs)) in t.looks.iter().zip(reject).enumerate() {
+            compare(look.efficacy, theirs.as_f64().unwrap(), &format!("reject at look {}", k + 1));
+        }
+        for (k, (look, theirs)) in t.looks.iter().zip(futility).enumerate() {
+            compare(look.futility, theirs.as_f64().unwrap(), &format!("futility at look {}", k + 1));
+        }
+        eprintln!(
+            "HR {hr} rpact analytic (Schoenfeld): reject {}, futility {}",
+            case["analytic_reject_per_stage"], case["analytic_futility_per_stage"]
+        );
+    }
+}
