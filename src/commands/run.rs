@@ -152,14 +152,24 @@ fn run(
     if let Some(k) = export_patients {
         write_atomic_with(&out.join("patients.csv"), |w| csv_report::write_patients(w, sc, seed, k))?;
     }
+    let monitoring_plot = crate::report::monitoring::svg(&results)
+        .transpose()
+        .map_err(|m| Error::failure(anyhow::anyhow!("writing the monitoring plot: {m}")))?;
     // summary.json last: when it is there, the whole set is.
-    let files: Vec<File> = vec![
+    let mut files: Vec<File> = Vec::new();
+    if let Some(svg) = monitoring_plot {
+        files.push((out.join("monitoring.svg"), svg.into_bytes()));
+    }
+    files.extend([
         (out.join("survival.svg"), plot.into_bytes()),
         (out.join("summary.md"), markdown::render(&results).into_bytes()),
         (out.join("summary.json"), json::render(&results).into_bytes()),
-    ];
+    ]);
     write_files(&files)?;
     let mut names = vec!["summary.md", "summary.json", "survival.svg"];
+    if results.layout.monitor.is_some() {
+        names.push("monitoring.svg");
+    }
     if export_replicates {
         names.push("replicates.csv");
     }

@@ -288,3 +288,99 @@ pub fn markdown(o: &mut String, r: &Results) {
         let _ = writeln!(o);
     }
 }
+
+/// monitoring.svg: per monitored test, the cumulative probability of having stopped by each
+/// look, stacked by reason (efficacy, futility, harm; the safety rule's stops in the last bar),
+/// beside the fixed design's power on the same trials.
+pub fn svg(r: &Results) -> Option<Result<String, String>> {
+    use plotters::prelude::*;
+    let (m, tally) = (r.layout.monitor.as_ref()?, r.summary.monitoring.as_ref()?);
+    let reps = r.summary.replicates.max(1) as f64;
+    let e = |x: &dyn std::fmt::Display| x.to_string();
+    let colours = [
+        super::chart::PALETTE[2],
+        super::chart::PALETTE[3],
+        super::chart::PALETTE[1],
+        super::chart::PALETTE[4],
+    ];
+    let reasons = ["efficacy", "futility", "harm", "safety rule"];
+    let mut buf = String::new();
+    let mut draw = || -> Result<(), String> {
+        let width = 430 * tally.tests.len() as u32;
+        let root = SVGBackend::with_string(&mut buf, (width.max(430), 480)).into_drawing_area();
+        root.fill(&WHITE).map_err(|x| e(&x))?;
+        let panels = root.split_evenly((1, tally.tests.len()));
+        for ((panel, t), mt) in panels.iter().zip(&tally.tests).zip(&m.tests) {
+            let k_max = t.looks.len();
+            let mut chart = ChartBuilder::on(panel)
+                .caption(format!("{}: stopped by each look", mt.name), ("sans-serif", 16))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(50)
+                .build_cartesian_2d(0f64..(k_max as f64 + 1.5), 0f64..1f64)
+                .map_err(|x| e(&x))?;
+            let label = |x: &f64| {
+                let i = x.round() as usize;
+                if (x - x.round()).abs() > 1e-9 || i == 0 {
+                    String::new()
+                } else if i == k_max + 1 {
+                    "fixed".into()
+                } else if i == k_max {
+                    "final".into()
+                } else {
+                    format!("look {i}")
+                }
+            };
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_labels(k_max + 3)
+                .x_label_formatter(&label)
+                .y_desc("cumulative probability")
+                .draw()
+                .map_err(|x| e(&x))?;
+            let mut cum = [0.0; 4];
+            for (k, l) in t.looks.iter().enumerate() {
+                cum[0] += l.efficacy as f64 / reps;
+                cum[1] += l.futility as f64 / reps;
+                cum[2] += l.harm as f64 / reps;
+                if k + 1 == k_max {
+                    cum[3] = t.safety as f64 / reps;
+                }
+                let x = (k + 1) as f64;
+                let mut bottom = 0.0;
+                for (i, &h) in cum.iter().enumerate() {
+                    let bar =
+                        Rectangle::new([(x - 0.35, bottom), (x + 0.35, bottom + h)], colours[i].filled());
+                    let series = chart.draw_series(std::iter::once(bar)).map_err(|x| e(&x))?;
+                    if k == 0 {
+                        let c = colours[i];
+                        series
+                            .label(reasons[i])
+                            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+                    }
+                    bottom += h;
+                }
+            }
+            let fixed = t.fixed_rejects as f64 / reps;
+            let x = k_max as f64 + 1.0;
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x - 0.35, 0.0), (x + 0.35, fixed)],
+                    colours[0].mix(0.45).filled(),
+                )))
+                .map_err(|x| e(&x))?;
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(|x| e(&x))?;
+        }
+        root.present().map_err(|x| e(&x))?;
+        Ok(())
+    };
+    let drawn = draw();
+    Some(drawn.map(|()| buf))
+}
