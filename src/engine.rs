@@ -95,6 +95,23 @@ pub fn replicate(sc: &Scenario, layout: &Layout, seed: u64, r: u64, ws: &mut Wor
             &mut ws.row.monitoring,
             &mut ws.row.safety,
         );
+        for (c, value) in layout.columns.iter().zip(ws.row.columns.iter_mut()) {
+            *value = match *c {
+                Column::MonitorZ { monitored, look, .. } => ws.row.monitoring[monitored].z[look],
+                Column::MonitorLook { monitored, .. } => (ws.row.monitoring[monitored].look + 1) as f64,
+                Column::MonitorReason { monitored, .. } => {
+                    let r = &ws.row.monitoring[monitored];
+                    match r.ending {
+                        _ if r.rejected => 1.0,
+                        Some(crate::interim::Ending::Stopped(crate::stats::monitor::Stop::Futility)) => 2.0,
+                        Some(crate::interim::Ending::Stopped(crate::stats::monitor::Stop::Harm)) => 3.0,
+                        Some(crate::interim::Ending::Safety) => 4.0,
+                        _ => 0.0,
+                    }
+                }
+                _ => continue,
+            };
+        }
     }
 }
 
@@ -227,6 +244,8 @@ pub fn analyse(
         Column::P { test, .. } => tests[test].p,
         Column::PeriodLogHr { period, .. } => periods[period].log_hr,
         Column::PeriodSe { period, .. } => periods[period].se,
+        // Filled after the interim analyses (`replicate`).
+        Column::MonitorZ { .. } | Column::MonitorLook { .. } | Column::MonitorReason { .. } => f64::NAN,
     }));
     let covers = |lo: f64, hi: f64, truth: f64| {
         if lo.is_nan() || hi.is_nan() { f64::NAN } else { f64::from(u8::from(lo <= truth && truth <= hi)) }

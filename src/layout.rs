@@ -173,6 +173,23 @@ pub enum Column {
         test: usize,
         name: String,
     },
+    /// A monitored test's z at look `look` (interims, then the final; empty when not taken).
+    MonitorZ {
+        monitored: usize,
+        name: String,
+        look: usize,
+    },
+    /// The look (1-based) at which the monitored design ended.
+    MonitorLook {
+        monitored: usize,
+        name: String,
+    },
+    /// Why it ended: 1 efficacy (rejected, at an interim or the final), 2 futility, 3 harm,
+    /// 4 the safety rule, 0 the final analysis without rejection.
+    MonitorReason {
+        monitored: usize,
+        name: String,
+    },
 }
 
 impl fmt::Display for Column {
@@ -186,6 +203,9 @@ impl fmt::Display for Column {
             PeriodLogHr { name, period, .. } => write!(f, "{name}.log_hr[{period}]"),
             PeriodSe { name, period, .. } => write!(f, "{name}.se[{period}]"),
             P { name, .. } => write!(f, "{name}.p"),
+            MonitorZ { name, look, .. } => write!(f, "monitoring.{name}.z[{look}]"),
+            MonitorLook { name, .. } => write!(f, "monitoring.{name}.stop_look"),
+            MonitorReason { name, .. } => write!(f, "monitoring.{name}.stop_reason"),
         }
     }
 }
@@ -350,6 +370,19 @@ impl Layout {
                 }
             });
         let grid = (0..BAND_POINTS).map(|i| t_max * i as f64 / (BAND_POINTS - 1) as f64).collect();
+        let monitor = if groups == 2 { Monitor::new(sc) } else { None };
+        if let Some(m) = &monitor {
+            for (monitored, mt) in m.tests.iter().enumerate() {
+                let name = mt.name.clone();
+                columns.extend((0..=m.looks.len()).map(|look| Column::MonitorZ {
+                    monitored,
+                    name: name.clone(),
+                    look,
+                }));
+                columns.push(Column::MonitorLook { monitored, name: name.clone() });
+                columns.push(Column::MonitorReason { monitored, name });
+            }
+        }
         Layout {
             group_of,
             group_arms,
@@ -362,7 +395,7 @@ impl Layout {
             columns,
             rmst_truth,
             milestone_truth: truth.milestone.as_ref().map_or(f64::NAN, |m| m.difference),
-            monitor: if groups == 2 { Monitor::new(sc) } else { None },
+            monitor,
         }
     }
 

@@ -337,3 +337,35 @@ beta = 0.2
         );
     }
 }
+
+/// replicates.csv of a monitored run has each monitored test's z per look, the look it ended at
+/// and why; they agree with the summary's counts.
+#[test]
+fn exported_replicates_carry_the_looks() {
+    let sc = with_monitoring(
+        "null.toml",
+        &[("calendar = 6", "events = 120")],
+        "\n[monitoring]\nlooks = [{ events = 40 }, { events = 80 }]\n[monitoring.futility]\nspending = { hsd = -2 }\n",
+    );
+    let truth = Truth::compute(&sc);
+    let layout = Layout::new(&sc, &truth);
+    let names: Vec<String> = layout.columns.iter().map(|c| c.to_string()).collect();
+    let col = |n: &str| names.iter().position(|x| x == n).unwrap_or_else(|| panic!("{n} in {names:?}"));
+    let (z1, look, reason) = (
+        col("monitoring.logrank.z[0]"),
+        col("monitoring.logrank.stop_look"),
+        col("monitoring.logrank.stop_reason"),
+    );
+    let mut rows: Vec<Vec<f64>> = Vec::new();
+    let run = Run { scenario: &sc, layout: &layout, replicates: 2000, seed: 4, progress: None };
+    let s: Summary = simulate(&run, Some(&mut |_, c: &[f64]| rows.push(c.to_vec())));
+    let t = first(&s);
+    let count = |code: f64| rows.iter().filter(|r| r[reason] == code).count() as u64;
+    assert_eq!(count(1.0), t.rejected);
+    assert_eq!(count(2.0), t.looks.iter().map(|l| l.futility).sum::<u64>());
+    assert_eq!(
+        rows.iter().filter(|r| r[look] == 1.0).count() as u64,
+        t.looks[0].efficacy + t.looks[0].futility
+    );
+    assert!(rows.iter().all(|r| r[z1].is_finite()), "every trial takes the first look");
+}
