@@ -116,8 +116,17 @@ impl Curve<'_> {
                 .tests
                 .iter()
                 .map(|t| {
-                    let i = layout.tests.iter().position(|(n, _)| n == t).expect("test checked");
-                    let p = Proportion::new(s.tests[i].benefit, self.replicates);
+                    // `monitoring.<test>`: the monitored design's power (rejection at any look).
+                    let p = match (t.strip_prefix("monitoring."), &layout.monitor, &s.monitoring) {
+                        (Some(name), Some(m), Some(tally)) => {
+                            let j = m.tests.iter().position(|x| x.name == name).expect("test checked");
+                            Proportion::new(tally.tests[j].rejected, self.replicates)
+                        }
+                        _ => {
+                            let i = layout.tests.iter().position(|(n, _)| n == t).expect("test checked");
+                            Proportion::new(s.tests[i].benefit, self.replicates)
+                        }
+                    };
                     (p.estimate, p.se)
                 })
                 .collect();
@@ -196,6 +205,22 @@ fn search(template: &Template, opts: &PlanOptions) -> Result<Search, PlanError> 
         return Err(PlanError::Input("planning needs a two-arm scenario with at least one test".into()));
     }
     for t in &tests {
+        if let Some(name) = t.strip_prefix("monitoring.") {
+            let monitored: Vec<&str> = base.monitoring.as_ref().map_or(Vec::new(), |m| {
+                m.tests.iter().map(|&i| base.analysis.tests[i].name.as_str()).collect()
+            });
+            if !monitored.contains(&name) {
+                return Err(PlanError::Input(format!(
+                    "--test {t}: not a monitored test (monitoring.tests: {})",
+                    if monitored.is_empty() {
+                        "none: the scenario has no [monitoring]".to_string()
+                    } else {
+                        monitored.join(", ")
+                    }
+                )));
+            }
+            continue;
+        }
         if !base.analysis.tests.iter().any(|x| &x.name == t) {
             let names: Vec<&str> = base.analysis.tests.iter().map(|x| x.name.as_str()).collect();
             return Err(PlanError::Input(format!(

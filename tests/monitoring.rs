@@ -369,3 +369,90 @@ fn exported_replicates_carry_the_looks() {
     );
     assert!(rows.iter().all(|r| r[z1].is_finite()), "every trial takes the first look");
 }
+
+/// `plan --test monitoring.<test>` plans for the monitored design's power: the power it reports
+/// at its answer is exactly the monitored power of a run at that size (same seed, same trials).
+#[test]
+fn plan_targets_the_monitored_power() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = std::fs::read_to_string("scenarios/ph.toml").unwrap();
+    text.push_str(
+        "\n[monitoring]\nlooks = [{ fraction = 0.5 }]\n[monitoring.futility]\nspending = { hsd = -2 }\n",
+    );
+    let path = dir.path().join("ph_monitored.toml");
+    std::fs::write(&path, &text).unwrap();
+    let out = dir.path().join("plan");
+    Command::cargo_bin("trialsim")
+        .unwrap()
+        .args(["plan", path.to_str().unwrap(), "--vary", "design.n", "--target", "0.8"])
+        .args([
+            "--test",
+            "monitoring.logrank",
+            "--test",
+            "logrank",
+            "--reps",
+            "1000",
+            "--seed",
+            "9",
+            "--quiet",
+        ])
+        .args(["--range", "100:2000", "--out", out.to_str().unwrap()])
+        .assert()
+        .success();
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let answer = &plan["tests"][0];
+    assert_eq!(answer["test"], "monitoring.logrank");
+    let n = answer["value"].as_f64().expect("an answer");
+    let sc =
+        Scenario::from_toml(&text.replacen("n = 500", &format!("n = {n}"), 1), Path::new("x.toml")).unwrap();
+    let s = run(&sc, 1000, 9);
+    assert_eq!(answer["power"].as_f64().unwrap(), first(&s).rejected as f64 / 1000.0);
+    // Unknown monitored tests are refused.
+    Command::cargo_bin("trialsim")
+        .unwrap()
+        .args([
+            "plan",
+            path.to_str().unwrap(),
+            "--vary",
+            "design.n",
+            "--target",
+            "0.8",
+            "--test",
+            "monitoring.cox",
+        ])
+        .assert()
+        .code(2);
+}
+
+/// A sweep over a monitoring key (the safety rule's first threshold) reports the monitored
+/// metrics, and each point's are exactly those of a run of that scenario (same seed and trials).
+#[test]
+fn sweeps_vary_the_monitoring() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    Command::cargo_bin("trialsim")
+        .unwrap()
+        .args(["sweep", "scenarios/hsct_monitoring.toml", "--reps", "300", "--seed", "3", "--quiet"])
+        .args(["--set", "monitoring.safety.stop_if_at_least[0]=3,6", "--out", out.to_str().unwrap()])
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let value = |point: &str, metric: &str| -> f64 {
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("{point},")) && l.contains(&format!(",{metric},")))
+            .unwrap_or_else(|| panic!("{metric} at point {point}"));
+        line.split(',').nth(3).unwrap().parse().unwrap()
+    };
+    let text = std::fs::read_to_string("scenarios/hsct_monitoring.toml").unwrap();
+    let edited = text.replacen("stop_if_at_least = [5, 8, 10]", "stop_if_at_least = [3, 8, 10]", 1);
+    assert_ne!(edited, text);
+    let sc = Scenario::from_toml(&edited, Path::new("x.toml")).unwrap();
+    let s = run(&sc, 300, 3);
+    let tally = s.monitoring.as_ref().unwrap();
+    assert_eq!(value("0", "monitoring.logrank.power"), first(&s).rejected as f64 / 300.0);
+    let stops: u64 = tally.safety.as_ref().unwrap().stops.iter().sum();
+    assert_eq!(value("0", "monitoring.safety.p_stop"), stops as f64 / 300.0);
+    assert!(value("0", "monitoring.safety.p_stop") >= value("1", "monitoring.safety.p_stop"));
+}

@@ -150,6 +150,34 @@ pub fn metrics(truth: &Truth, layout: &Layout, s: &Summary) -> Vec<Metric> {
         }
         push("truth.ahr_overall".into(), truth.ahr_overall, f64::NAN);
     }
+    if let (Some(monitor), Some(tally)) = (&layout.monitor, &s.monitoring) {
+        for (mt, t) in monitor.tests.iter().zip(&tally.tests) {
+            let name = &mt.name;
+            let p = Proportion::new(t.rejected, reps);
+            push(format!("monitoring.{name}.power"), p.estimate, p.se);
+            let f = Proportion::new(t.fixed_rejects, reps);
+            push(format!("monitoring.{name}.fixed_power"), f.estimate, f.se);
+            for (reason, k) in [("futility", t.lost[0]), ("harm", t.lost[1]), ("safety", t.lost[2])] {
+                let l = Proportion::new(k, reps);
+                push(format!("monitoring.{name}.lost.{reason}"), l.estimate, l.se);
+            }
+            for (label, m) in [
+                ("expected_n", &t.enrolled),
+                ("expected_events", &t.events),
+                ("expected_duration", &t.duration),
+            ] {
+                push(format!("monitoring.{name}.{label}"), m.mean(), m.sd() / (m.n as f64).sqrt());
+            }
+            for (k, l) in t.looks.iter().enumerate() {
+                let stop = Proportion::new(l.efficacy + l.futility + l.harm, reps);
+                push(format!("monitoring.{name}.stop[{k}]"), stop.estimate, stop.se);
+            }
+        }
+        if let Some(safety) = &tally.safety {
+            let p = Proportion::new(safety.stops.iter().sum(), reps);
+            push("monitoring.safety.p_stop".into(), p.estimate, p.se);
+        }
+    }
     for (spec, t) in layout.estimates.iter().zip(&s.estimates) {
         if spec.estimate.is_auxiliary() {
             continue;
