@@ -91,6 +91,7 @@ pub fn replicate(sc: &Scenario, layout: &Layout, seed: u64, r: u64, ws: &mut Wor
             &layout.group_of,
             &mut ws.cohort,
             cut.calendar,
+            &ws.table,
             &mut ws.interim,
             &mut ws.row.monitoring,
             &mut ws.row.safety,

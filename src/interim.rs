@@ -300,6 +300,8 @@ pub struct Scratch {
     caches: Vec<BoundsCache>,
     fractions: Vec<f64>,
     spend: Vec<f64>,
+    /// This trial's observable event times in calendar time, sorted; empty until needed.
+    event_times: Vec<f64>,
     evaluable: Vec<(f64, bool)>,
 }
 
@@ -323,7 +325,8 @@ fn statistic(kind: TestKind, table: &RiskTable) -> (f64, f64) {
 }
 
 /// Runs the monitoring of one generated trial whose final analysis is at calendar time
-/// `final_cut`; fills one record per monitored test, and the safety record.
+/// `final_cut` (`final_table`: its risk table, already built for the fixed analysis); fills one
+/// record per monitored test, and the safety record.
 #[allow(clippy::too_many_arguments)]
 pub fn monitor_trial(
     sc: &Scenario,
@@ -331,6 +334,7 @@ pub fn monitor_trial(
     group_of: &[Option<u8>],
     cohort: &mut Cohort,
     final_cut: Years,
+    final_table: &RiskTable,
     ws: &mut Scratch,
     records: &mut Vec<TestRecord>,
     safety: &mut SafetyRecord,
@@ -347,6 +351,7 @@ pub fn monitor_trial(
         }
     };
     records.resize_with(monitor.tests.len(), TestRecord::default);
+    ws.event_times.clear();
     let ep = sc.primary();
     for (j, mt) in monitor.tests.iter().enumerate() {
         let r = &mut records[j];
@@ -364,6 +369,11 @@ pub fn monitor_trial(
         let mut stop_time = f64::NAN;
         for (k, look) in monitor.looks.iter().enumerate() {
             let time = match look {
+                // An events-only look is the K-th observable event: from this trial's sorted event
+                // times, found once (`cut_by` would scan every patient per look).
+                Look::Cut(Cut { calendar: None, events: Some(k), min_followup: None, .. }) => {
+                    kth_event(cohort, ep, *k, &mut ws.event_times).unwrap_or(f64::INFINITY)
+                }
                 Look::Cut(c) => cohort.cut_by(sc, c).calendar,
                 Look::Fraction(f) => match mt.kind {
                     TestKind::FlemingHarrington { rho, gamma } if !(rho == 0.0 && gamma == 0.0) => {
@@ -371,14 +381,7 @@ pub fn monitor_trial(
                     }
                     _ => {
                         let target = (f * mt.i_max).ceil().max(1.0) as usize;
-                        let cut = Cut {
-                            calendar: None,
-                            events: Some(target),
-                            min_followup: None,
-                            rule: CutRule::First,
-                        };
-                        let point = cohort.cut_by(sc, &cut);
-                        if point.target_reached { point.calendar } else { f64::INFINITY }
+                        kth_event(cohort, ep, target, &mut ws.event_times).unwrap_or(f64::INFINITY)
                     }
                 },
             };
@@ -442,9 +445,7 @@ pub fn monitor_trial(
                 r.look = k_looks;
                 stop_time = safety_stop;
             } else {
-                cohort.observe(ep, final_cut, group_of, &mut ws.obs);
-                ws.obs.table(&mut ws.table);
-                let (z, info) = statistic(mt.kind, &ws.table);
+                let (z, info) = statistic(mt.kind, final_table);
                 let fraction = if mt.event_driven && info >= mt.i_max { 1.0 } else { info / mt.i_max };
                 // The final look spends what is left whatever its fraction; it must still come
                 // after the interims for the recursion.
@@ -457,7 +458,7 @@ pub fn monitor_trial(
                 };
                 ws.spend.push(spent);
                 r.time[k_looks] = final_cut;
-                r.events[k_looks] = f64::from(ws.table.events.iter().map(|d| d[0] + d[1]).sum::<u32>());
+                r.events[k_looks] = f64::from(final_table.events.iter().map(|d| d[0] + d[1]).sum::<u32>());
                 r.fraction[k_looks] = fraction;
                 r.z[k_looks] = z;
                 let look = mt.plan.decide(&ws.fractions, &ws.spend, z, true, &mut ws.caches[j]);
@@ -468,9 +469,38 @@ pub fn monitor_trial(
             }
         }
         r.stop_time = stop_time;
-        r.stop_events = events_by(cohort, ep, stop_time);
+        // Known at a look; counted only for a stop by the safety rule, between looks.
+        r.stop_events = match r.ending {
+            Some(Ending::Safety) => events_by(cohort, ep, stop_time),
+            _ => r.events[r.look],
+        };
         r.enrolled = cohort.entry.partition_point(|&e| e <= stop_time) as f64;
     }
+}
+
+/// The calendar time of the K-th observable primary-endpoint event (as `Cohort::cut_by` with
+/// an events-only cut), from `times`: this trial's sorted event times, filled on first use
+/// (empty on entry to a trial). `None` when the trial never has K events.
+fn kth_event(
+    cohort: &Cohort,
+    ep: &crate::scenario::Endpoint,
+    k: usize,
+    times: &mut Vec<f64>,
+) -> Option<Years> {
+    if times.is_empty() {
+        for i in 0..cohort.n() {
+            let (t, _) = cohort.endpoint_time(ep, i);
+            if t.is_finite() && t <= cohort.dropout[i] {
+                times.push(cohort.entry[i] + t);
+            }
+        }
+        times.sort_unstable_by(|a, b| a.total_cmp(b));
+        // A trial without any event: mark it filled, with nothing to find.
+        if times.is_empty() {
+            times.push(f64::INFINITY);
+        }
+    }
+    times.get(k.checked_sub(1)?).copied().filter(|t| t.is_finite())
 }
 
 /// Primary-endpoint events observed by calendar time `c`.
