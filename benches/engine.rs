@@ -48,17 +48,25 @@ fn bench(c: &mut Criterion) {
             false,
         ),
     ] {
-        let sc = astis(tests, bare);
-        let truth = Truth::compute(&sc);
-        let layout = Layout::new(&sc, &truth);
-        g.bench_function(label, |b| {
-            b.iter(|| {
-                let run = Run { scenario: &sc, layout: &layout, replicates: REPS, seed: 1, progress: None };
-                simulate::<Summary>(&run, None)
-            })
-        });
+        replicates_per_second(&mut g, label, &astis(tests, bare));
     }
     g.finish();
+}
+
+/// One benchmark: REPS replicates of `sc`, as `trialsim run` simulates them.
+fn replicates_per_second(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    label: &str,
+    sc: &Scenario,
+) {
+    let truth = Truth::compute(sc);
+    let layout = Layout::new(sc, &truth);
+    g.bench_function(label, |b| {
+        b.iter(|| {
+            let run = Run { scenario: sc, layout: &layout, replicates: REPS, seed: 1, progress: None };
+            simulate::<Summary>(&run, None)
+        })
+    });
 }
 
 /// The sweep benchmark: 100 points × 10,000 replicates of the ASTIS-like design
@@ -129,15 +137,11 @@ fn monitoring(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(REPS));
     for (label, text) in [("fixed_event_driven", fixed.clone()), ("three_looks_futility_safety", monitored)] {
-        let sc = Scenario::from_toml(&text, Path::new("astis.toml")).expect("valid");
-        let truth = Truth::compute(&sc);
-        let layout = Layout::new(&sc, &truth);
-        g.bench_function(label, |b| {
-            b.iter(|| {
-                let run = Run { scenario: &sc, layout: &layout, replicates: REPS, seed: 1, progress: None };
-                simulate::<Summary>(&run, None)
-            })
-        });
+        replicates_per_second(
+            &mut g,
+            label,
+            &Scenario::from_toml(&text, Path::new("astis.toml")).expect("valid"),
+        );
     }
     g.finish();
 }

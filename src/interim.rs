@@ -12,7 +12,7 @@
 use crate::Years;
 use crate::cohort::{Cohort, Observed};
 use crate::scenario::{
-    Alternative, Cut, CutRule, FutilityBound, Look, Monitoring, Safety, Scenario, SpendingTime, TestKind,
+    Alternative, Cut, FutilityBound, Look, Monitoring, Safety, Scenario, SpendingTime, TestKind,
 };
 use crate::stats::RiskTable;
 use crate::stats::cox::{Ties, cox};
@@ -82,10 +82,10 @@ impl Monitor {
             |c: Years| -> f64 { sc.allocated_arms().map(|(_, a)| expected_events(sc, a, ep, c)).sum() };
         let calendar_spending =
             if m.spending_time == SpendingTime::Calendar { sc.design.cut.calendar } else { None };
+        // Event-driven only when the event count alone sets the final cut.
         let final_events = sc.design.cut.events.filter(|_| {
             let c = &sc.design.cut;
             c.calendar.is_none() && c.min_followup.is_none()
-                || c.rule == CutRule::First && c.calendar.is_none()
         });
         // The expected calendar time of an interim cut: its criteria as `expected_cut` combines
         // them for the final one.

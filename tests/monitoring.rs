@@ -456,3 +456,32 @@ fn sweeps_vary_the_monitoring() {
     assert_eq!(value("0", "monitoring.safety.p_stop"), stops as f64 / 300.0);
     assert!(value("0", "monitoring.safety.p_stop") >= value("1", "monitoring.safety.p_stop"));
 }
+
+/// Fixed futility bounds: `{ hr = [1.0] }` stops when the observed hazard ratio is at least 1
+/// (b ≤ 0), `{ z = [0.0] }` when b ≤ 0 too: under identical arms each stops about half the
+/// trials at the look (P(Z ≤ 0) = ½, within 4 MC SE), and the two agree trial for trial.
+#[test]
+fn fixed_and_hazard_ratio_futility_bounds() {
+    let reps = 4000;
+    let stops = |bound: &str| {
+        let sc = with_monitoring(
+            "null.toml",
+            &[("calendar = 6", "events = 120")],
+            &format!(
+                "\n[monitoring]\nlooks = [{{ events = 60 }}]\n[monitoring.futility]\nspending = {{ {bound} }}\n"
+            ),
+        );
+        first(&run(&sc, reps, 21)).looks[0].futility
+    };
+    let (hr, z) = (stops("hr = [1.0]"), stops("z = [0.0]"));
+    assert_eq!(hr, z, "HR ≥ 1 is b ≤ 0");
+    let p = hr as f64 / reps as f64;
+    assert!((p - 0.5).abs() < 4.0 * (0.25 / reps as f64).sqrt(), "{p}");
+    // An HR bound of 1.2 at 60 events is b ≤ −ln(1.2)·√15 = −0.706: P(Z ≤ −0.706) ≈ 0.24.
+    let p = stops("hr = [1.2]") as f64 / reps as f64;
+    let expected = trialsim::stats::normal::cdf(-(1.2f64).ln() * 15f64.sqrt());
+    assert!(
+        (p - expected).abs() < 4.0 * (expected * (1.0 - expected) / reps as f64).sqrt(),
+        "{p} vs {expected}"
+    );
+}

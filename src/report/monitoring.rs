@@ -29,6 +29,14 @@ fn hr_at(mt: &MonitoredTest, b: f64, d: f64) -> f64 {
     }
 }
 
+/// Whether a monitored test's information is counted in events (log-rank, Cox, FH(0,0)).
+fn is_events(mt: &MonitoredTest) -> bool {
+    match mt.kind {
+        TestKind::FlemingHarrington { rho, gamma } => rho == 0.0 && gamma == 0.0,
+        _ => true,
+    }
+}
+
 fn look_name(m: &Monitor, k: usize) -> String {
     match m.looks.get(k) {
         None => "final".into(),
@@ -87,6 +95,7 @@ fn test_json(r: &Results, m: &Monitor, j: usize, t: &TestMonitoring, null: Optio
                 "when": look_name(m, k),
                 "planned_time": num(if k + 1 == k_max { m.expected_final.unwrap_or(f64::NAN) } else { mt.planned_times[k] }),
                 "planned_info_fraction": num(mt.planned_fractions[k]),
+                "planned_events": if is_events(mt) { num(planned_events) } else { Value::Null },
                 "taken": l.taken,
                 "skipped": l.skipped,
                 "time_mean": num(l.time.mean()),
