@@ -485,3 +485,72 @@ fn fixed_and_hazard_ratio_futility_bounds() {
         "{p} vs {expected}"
     );
 }
+
+/// summary.json's `monitoring` keys (scripts rely on them): `looks` and `planned` list every
+/// analysis in order, the interims and then the final one (which has no futility bound).
+#[test]
+fn summary_json_lists_every_analysis() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    Command::cargo_bin("trialsim")
+        .unwrap()
+        .args([
+            "run",
+            "scenarios/hsct_monitoring.toml",
+            "--reps",
+            "200",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let m = &v["monitoring"];
+    let looks = m["looks"].as_array().unwrap();
+    assert_eq!(looks.len(), 3);
+    for key in [
+        "time_mean",
+        "events_mean",
+        "info_fraction",
+        "efficacy_z",
+        "futility_z",
+        "harm_z",
+        "p_efficacy",
+        "p_efficacy_se",
+        "p_futility",
+        "p_futility_se",
+        "p_harm",
+        "p_harm_se",
+        "cumulative_efficacy",
+        "cumulative_efficacy_se",
+    ] {
+        assert!(looks.iter().all(|l| l.get(key).is_some()), "looks[k].{key}");
+    }
+    for key in ["info_fraction", "efficacy_z", "futility_z"] {
+        assert_eq!(m["planned"][key].as_array().unwrap().len(), 3, "planned.{key}");
+    }
+    assert!(m["planned"]["futility_z"][2].is_null() && m["planned"]["futility_z"][0].is_number());
+    for key in [
+        "power",
+        "power_se",
+        "expected_events",
+        "expected_duration",
+        "expected_n",
+        "gained",
+        "final_bound_cost",
+        "type_i_error",
+    ] {
+        assert!(m[key].is_number(), "monitoring.{key}");
+    }
+    for key in ["futility", "harm", "safety"] {
+        assert!(m["lost"][key].is_number(), "monitoring.lost.{key}");
+    }
+    let safety = m["safety"].as_array().unwrap();
+    assert_eq!(safety.len(), 3);
+    for key in ["patients", "time_mean", "p_stop", "p_stop_se"] {
+        assert!(safety.iter().all(|s| s.get(key).is_some()), "safety[k].{key}");
+    }
+    assert!(m["by_test"]["fh(0,1)"]["power"].is_number());
+}

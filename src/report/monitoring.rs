@@ -117,9 +117,12 @@ fn test_json(r: &Results, m: &Monitor, j: usize, t: &TestMonitoring, null: Optio
                 "p_futility_se": num(pf.se),
                 "p_harm": num(ph.estimate),
                 "p_harm_se": num(ph.se),
-                "cumulative_efficacy": num(cum_e as f64 / reps as f64),
-                "cumulative_futility": num(cum_f as f64 / reps as f64),
-                "cumulative_harm": num(cum_h as f64 / reps as f64),
+                "cumulative_efficacy": num(Proportion::new(cum_e, reps).estimate),
+                "cumulative_efficacy_se": num(Proportion::new(cum_e, reps).se),
+                "cumulative_futility": num(Proportion::new(cum_f, reps).estimate),
+                "cumulative_futility_se": num(Proportion::new(cum_f, reps).se),
+                "cumulative_harm": num(Proportion::new(cum_h, reps).estimate),
+                "cumulative_harm_se": num(Proportion::new(cum_h, reps).se),
             })
         })
         .collect();
@@ -146,7 +149,12 @@ fn test_json(r: &Results, m: &Monitor, j: usize, t: &TestMonitoring, null: Optio
         "planned": {
             "info_fraction": mt.planned_fractions,
             "efficacy_z": mt.planned.efficacy.iter().map(|&x| if x.is_finite() { num(x) } else { Value::Null }).collect::<Vec<_>>(),
-            "futility_z": mt.planned.futility[..k_max - 1].iter().map(|&x| if x.is_finite() { num(x) } else { Value::Null }).collect::<Vec<_>>(),
+            // Every analysis in order, as `looks`: the final one has no futility bound.
+            "futility_z": mt.planned.futility[..k_max - 1]
+                .iter()
+                .map(|&x| if x.is_finite() { num(x) } else { Value::Null })
+                .chain(std::iter::once(Value::Null))
+                .collect::<Vec<_>>(),
             "alpha_spent": mt.planned.alpha_spent,
             "beta_spent": mt.planned.beta_spent,
             "drift": num(mt.plan.drift),

@@ -70,7 +70,7 @@ for (k in 2:5) {
     for (eff in efficacy) out <- c(out, design(rates, eff))
   }
 }
-for (k in 2:4) {
+for (k in 2:5) {
   for (rates in list(seq_len(k) / k, unequal[[k - 1]])) {
     for (eff in efficacy[c(1, 2, 6)]) {
       for (fut in futility) {
