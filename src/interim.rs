@@ -53,6 +53,8 @@ pub struct MonitoredTest {
     pub planned_fractions: Vec<f64>,
     pub planned_times: Vec<Years>,
     pub planned: Boundaries,
+    /// The harm bound (z scale) of each interim as planned, +∞ where there is none.
+    pub planned_harm: Vec<f64>,
 }
 
 /// The monitored designs of a scenario, its looks and its safety rule.
@@ -177,11 +179,17 @@ impl Monitor {
                     Some(th) => boundaries_with_drifts(&design, &fractions, &spend, th, true),
                     None => boundaries_spent_at(&design, &fractions, &spend, drift),
                 };
+                let plan = Plan { design, harm: m.harm.clone(), drift, thetas };
+                // As a trial's interim decision sees them at the planned fractions.
+                let mut cache = BoundsCache::default();
+                let planned_harm = (1..fractions.len())
+                    .map(|k| plan.decide(&fractions[..k], &spend[..k], f64::NAN, false, &mut cache).harm)
+                    .collect();
                 MonitoredTest {
                     test,
                     name: t.name.clone(),
                     kind: t.kind,
-                    plan: Plan { design, harm: m.harm.clone(), drift, thetas },
+                    plan,
                     hr_futility: match &m.futility {
                         Some(f) => match &f.bound {
                             FutilityBound::Hr(hr) => Some(hr.clone()),
@@ -194,6 +202,7 @@ impl Monitor {
                     planned_fractions,
                     planned_times: times,
                     planned,
+                    planned_harm,
                 }
             })
             .collect();

@@ -75,19 +75,7 @@ fn test_json(r: &Results, m: &Monitor, j: usize, t: &TestMonitoring, null: Optio
             let e = mt.planned.efficacy[k];
             let f = mt.planned.futility.get(k).copied().filter(|_| k + 1 < k_max).unwrap_or(f64::NEG_INFINITY);
             let planned_events = mt.planned_fractions[k] * mt.i_max;
-            let harm = match &mt.plan.harm {
-                Some(crate::stats::monitor::Harm::Fixed(h)) if k + 1 < k_max => h[k],
-                Some(crate::stats::monitor::Harm::Spending { alpha, function }) if k + 1 < k_max => {
-                    let d = crate::stats::sequential::Design {
-                        alpha: *alpha,
-                        efficacy: crate::stats::sequential::Efficacy::Spending(*function),
-                        futility: None,
-                        binding: false,
-                    };
-                    crate::stats::sequential::interim_boundaries(&d, &mt.planned_fractions[..k_max - 1], 0.0).efficacy[k]
-                }
-                _ => f64::INFINITY,
-            };
+            let harm = mt.planned_harm.get(k).copied().unwrap_or(f64::INFINITY);
             let finite = |x: f64| if x.is_finite() { num(x) } else { Value::Null };
             json!({
                 "look": k + 1,
