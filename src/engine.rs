@@ -7,7 +7,7 @@
 //! the hot loop allocates nothing per replicate.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use crate::Years;
@@ -410,6 +410,14 @@ struct Merge<'a, S> {
 /// number of threads. A worker more than `AHEAD` chunks ahead of the merge waits, so memory is
 /// bounded whatever the number of replicates.
 pub fn simulate<S: Reduce>(run: &Run, rows: Option<RowSink>) -> S {
+    let never = AtomicBool::new(false);
+    simulate_until(run, rows, &never).expect("a simulation that nobody cancels finishes")
+}
+
+/// [`simulate`], stopped early when `cancel` is set (the explorer drops a computation that a newer
+/// change made stale): workers claim no chunk after they see it, and `None` is returned. A
+/// simulation that finishes is the same as [`simulate`]'s, bit for bit.
+pub fn simulate_until<S: Reduce>(run: &Run, rows: Option<RowSink>, cancel: &AtomicBool) -> Option<S> {
     let chunks = run.replicates.div_ceil(CHUNK);
     let threads = rayon::current_num_threads().max(1);
     let ahead = 4 * threads as u64;
@@ -427,6 +435,9 @@ pub fn simulate<S: Reduce>(run: &Run, rows: Option<RowSink>) -> S {
     let worker = || {
         let mut ws = Workspace { exact_p: want_rows, ..Workspace::default() };
         loop {
+            if cancel.load(Ordering::Relaxed) {
+                break;
+            }
             let c = claimed.fetch_add(1, Ordering::Relaxed);
             if c >= chunks {
                 break;
@@ -483,6 +494,6 @@ pub fn simulate<S: Reduce>(run: &Run, rows: Option<RowSink>) -> S {
         }
     });
     let m = merge.into_inner().unwrap_or_else(PoisonError::into_inner);
-    debug_assert_eq!(m.next, chunks);
-    m.total
+    // A worker that saw `cancel` left its later chunks unclaimed, so the merge stopped short.
+    (m.next == chunks).then_some(m.total)
 }

@@ -34,6 +34,7 @@ pub mod layout;
 // Replicates.
 pub mod engine;
 pub mod summary;
+pub mod simulation;
 // Studies made of many scenarios or runs.
 pub mod sweep;
 pub mod plan;

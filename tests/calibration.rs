@@ -218,11 +218,13 @@ fn the_command_writes_every_output_and_its_fitted_scenario_runs() {
             .assert()
             .success();
     }
-    for f in ["calibration.json", "calibration.md", "calibration.svg", "fitted.toml", "draws.csv"] {
+    for f in
+        ["calibration.json", "calibration.md", "calibration.svg", "fitted.toml", "draws.csv", "report.html"]
+    {
         assert!(out1.join(f).exists(), "{f} missing");
     }
     // Deterministic whatever the thread count.
-    for f in ["calibration.json", "calibration.md", "draws.csv", "fitted.toml"] {
+    for f in ["calibration.json", "calibration.md", "draws.csv", "fitted.toml", "report.html"] {
         assert_eq!(fs::read(out1.join(f)).unwrap(), fs::read(out2.join(f)).unwrap(), "{f}");
     }
     let v: serde_json::Value =
@@ -233,6 +235,12 @@ fn the_command_writes_every_output_and_its_fitted_scenario_runs() {
         assert!(t["interval"][0].as_f64().unwrap() <= t["interval"][1].as_f64().unwrap());
     }
     assert!(v["parameters"]["hr"]["se"].as_f64().unwrap() > 0.0);
+    let page = fs::read_to_string(out1.join("report.html")).unwrap();
+    assert!(
+        page.contains("<code id=\"command\">trialsim calibrate s.toml --reps 200 --bootstrap 8</code>"),
+        "{page}"
+    );
+    assert!(page.contains("<figure data-file=\"calibration.svg\">"));
     // fitted.toml is a runnable scenario; draws.csv feeds assurance.
     Command::cargo_bin("trialsim")
         .unwrap()

@@ -25,6 +25,7 @@ fn same_bytes_for_any_thread_count_and_output_path() {
     let ja = fs::read(a.join("summary.json")).unwrap();
     assert_eq!(ja, fs::read(b.join("summary.json")).unwrap(), "summary.json differs between 1 and 2 threads");
     assert_eq!(fs::read(a.join("summary.md")).unwrap(), fs::read(b.join("summary.md")).unwrap());
+    assert_eq!(fs::read(a.join("report.html")).unwrap(), fs::read(b.join("report.html")).unwrap());
     run_to("scenarios/astis.toml", &c, &["--reps", "3000", "--seed", "99"]);
     assert_ne!(ja, fs::read(c.join("summary.json")).unwrap(), "another seed must give another result");
 }

@@ -99,7 +99,7 @@ fn shards_merge_to_the_unsplit_sweep() {
     args.extend(shard_dirs.iter().map(|d| d.to_str().unwrap().to_string()));
     args.extend(["--out".to_string(), merged.to_str().unwrap().to_string()]);
     Command::cargo_bin("trialsim").unwrap().args(&args).assert().success();
-    for f in ["sweep.csv", "sweep.md", "power_logrank.svg"] {
+    for f in ["sweep.csv", "sweep.md", "power_logrank.svg", "report.html"] {
         assert_eq!(fs::read(whole.join(f)).unwrap(), fs::read(merged.join(f)).unwrap(), "{f}");
     }
     // Two shards are not the whole sweep.
@@ -257,7 +257,7 @@ fn merge_needs_no_scenario_file() {
         .arg(&merged)
         .assert()
         .success();
-    for f in ["sweep.csv", "sweep.md", "power_logrank.svg"] {
+    for f in ["sweep.csv", "sweep.md", "power_logrank.svg", "report.html"] {
         assert_eq!(fs::read(whole.join(f)).unwrap(), fs::read(merged.join(f)).unwrap(), "{f}");
     }
 }

@@ -10,4 +10,5 @@ mod monitoring;
 mod monte_carlo;
 mod plan;
 mod reference;
+mod report_html;
 mod sweep;

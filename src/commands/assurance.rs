@@ -14,6 +14,8 @@ use super::{Error, Settings, check_simulate, json_text, write_files};
 pub fn command(sim: &Simulate, draws: Option<PathBuf>) -> Result<(), Error> {
     check_simulate(sim)?;
     let loaded = super::load(&sim.scenario)?;
+    let loaded_text = loaded.text.clone();
+    let draws_file = draws.clone();
     let base = loaded.scenario;
     let template = Template::from_path(&sim.scenario)?;
     let settings = Settings::resolve(sim, &base.simulation, &format!("{}_assurance", base.name));
@@ -36,10 +38,17 @@ pub fn command(sim: &Simulate, draws: Option<PathBuf>) -> Result<(), Error> {
     bar.finish_and_clear();
     let md = markdown(&result);
     let out = &settings.out;
-    write_files(&[
+    let extra = match &draws_file {
+        Some(f) => vec!["--draws".to_string(), crate::report::html::file_name(&f.to_string_lossy())],
+        None => Vec::new(),
+    };
+    let about = settings.about("assurance", &sim.scenario, &loaded_text, &extra);
+    let mut files = vec![
         (out.join("assurance.json"), json_text(&result)),
         (out.join("assurance.md"), md.clone().into_bytes()),
-    ])?;
+    ];
+    super::with_report(&mut files, &out.join("assurance.md"), &about);
+    write_files(&files)?;
     if !settings.quiet {
         eprint!("{md}");
     }

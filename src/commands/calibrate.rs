@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::calibrate::{Calibration, Options, Problem, Study, calibrate};
 use crate::report::calibration as render;
+use crate::report::html::{self, About};
 
 use super::{Error, File, check_counts, in_pool, write_files};
 
@@ -25,8 +26,10 @@ pub fn command(studies: &[PathBuf], req: Request) -> Result<(), Error> {
     if req.bootstrap == 1 {
         return Err(Error::Argument("--bootstrap: expected 0 or at least 2 draws, found 1".into()));
     }
+    let mut about = About::default();
     for p in studies {
-        super::load(p)?;
+        let text = super::load(p)?.text;
+        about.scenarios.push((html::file_name(&p.to_string_lossy()), text));
     }
     let loaded = studies.iter().map(|p| Study::load(p)).collect::<Result<Vec<_>, _>>()?;
     let problem = Problem::new(loaded)?;
@@ -51,10 +54,20 @@ pub fn command(studies: &[PathBuf], req: Request) -> Result<(), Error> {
         bootstrap: req.bootstrap,
         progress: &progress,
     };
+    let mut words = vec!["trialsim".to_string(), "calibrate".to_string()];
+    words.extend(about.scenarios.iter().map(|(name, _)| html::shell_word(name)));
+    words.extend(["--reps".to_string(), opts.replicates.to_string()]);
+    if let Some(s) = req.seed {
+        words.extend(["--seed".to_string(), s.to_string()]);
+    }
+    if req.bootstrap > 0 {
+        words.extend(["--bootstrap".to_string(), req.bootstrap.to_string()]);
+    }
+    about.command = words.join(" ");
     crate::calibrate::check(&problem, &opts)?;
     let _out = super::prepare_out(&out)?;
     let c = in_pool(req.threads, || calibrate(problem, &opts))??;
-    write(&c, &out)?;
+    write(&c, &out, &about)?;
     if !quiet {
         eprint!("{}", render::markdown(&c));
         eprintln!("wrote {}", out.display());
@@ -65,7 +78,7 @@ pub fn command(studies: &[PathBuf], req: Request) -> Result<(), Error> {
 /// Every file is rendered before any is written, and each is written atomically. Without a
 /// bootstrap an old draws.csv is removed, so that it never sits beside a fit it does not belong
 /// to.
-fn write(c: &Calibration, out: &Path) -> Result<(), Error> {
+fn write(c: &Calibration, out: &Path, about: &About) -> Result<(), Error> {
     let mut stale = Vec::new();
     let svg = render::svg(c).map_err(|m| Error::failure(anyhow::anyhow!(m).context("calibration.svg")))?;
     let mut files: Vec<File> = vec![
@@ -73,6 +86,7 @@ fn write(c: &Calibration, out: &Path) -> Result<(), Error> {
         (out.join("calibration.md"), render::markdown(c).into_bytes()),
         (out.join("calibration.svg"), svg.into_bytes()),
     ];
+    super::with_report(&mut files, &out.join("calibration.md"), about);
     for s in 0..c.problem.studies.len() {
         let dir = match render::study_dir(&c.problem, s) {
             Some(d) => out.join(d),

@@ -17,7 +17,7 @@ pub fn command(sim: &Simulate, cuts: Option<Vec<Years>>) -> Result<(), Error> {
             sim.scenario.display()
         )));
     }
-    let cuts = cuts.unwrap_or(loaded.followup_cuts);
+    let cuts = cuts.unwrap_or_else(|| loaded.followup_cuts.clone());
     let increasing = cuts.windows(2).all(|w| w[0] < w[1]);
     if cuts.is_empty() || !increasing || cuts.iter().any(|c| !(c.is_finite() && *c > 0.0)) {
         return Err(Error::Argument(format!(
@@ -37,13 +37,17 @@ pub fn command(sim: &Simulate, cuts: Option<Vec<Years>>) -> Result<(), Error> {
     let csv = render::csv(&study).map_err(|e| failure("followup.csv: ", e.to_string()))?;
     let svg = render::svg(&study, &sc.time_unit).map_err(|m| failure("", m))?;
     let out = &settings.out;
-    write_files(&[
+    let cut_list: Vec<String> = cuts.iter().map(|c| c.to_string()).collect();
+    let about =
+        settings.about("followup", &sim.scenario, &loaded.text, &["--cuts".into(), cut_list.join(",")]);
+    let mut files = vec![
         (out.join("followup.md"), render::markdown(&study, &sc.time_unit).into_bytes()),
         (out.join("followup.csv"), csv),
         (out.join("followup.json"), json_text(&study)),
         (out.join("followup.svg"), svg.into_bytes()),
-    ])
-    .map_err(|e| e.context(format!("running {}", sim.scenario.display())))?;
+    ];
+    super::with_report(&mut files, &out.join("followup.md"), &about);
+    write_files(&files).map_err(|e| e.context(format!("running {}", sim.scenario.display())))?;
     settings.done();
     Ok(())
 }

@@ -26,6 +26,7 @@ use crate::calibrate::targets::{StudyTables, study_tables};
 use crate::cli::{Command, Simulate};
 use crate::followup::cuts_table;
 use crate::io::write_atomic;
+use crate::report::html::{self, About};
 use crate::scenario::{Document, MAX_REPLICATES, MAX_SEED, Scenario, ScenarioError, Simulation};
 use crate::sweep::{SweepTable, sweep_table};
 
@@ -71,6 +72,8 @@ pub struct Loaded {
     /// `[followup] cuts` (empty without the table).
     pub followup_cuts: Vec<Years>,
     pub study: StudyTables,
+    /// The file's text, as the reports show it.
+    pub text: String,
 }
 
 /// Reads and validates a scenario file: the scenario first, then `[sweep]`, `[uncertainty]`,
@@ -86,7 +89,7 @@ pub fn validate(doc: &Document) -> Result<Loaded, ScenarioError> {
     let uncertainty = uncertainty_table(doc)?;
     let followup_cuts = cuts_table(doc)?;
     let study = study_tables(doc, &scenario)?;
-    Ok(Loaded { scenario, sweep, uncertainty, followup_cuts, study })
+    Ok(Loaded { scenario, sweep, uncertainty, followup_cuts, study, text: doc.text().to_string() })
 }
 
 /// What every simulating command needs, resolved once: the command line over the scenario's
@@ -127,6 +130,16 @@ impl Settings {
     /// See [`prepare_out`].
     pub fn prepare_out(&self) -> Result<OutDir, Error> {
         prepare_out(&self.out)
+    }
+
+    /// What report.html says of how it was made: `trialsim <subcommand> FILE --seed S --reps R
+    /// EXTRA…` (the file's name only) and the scenario's text.
+    pub fn about(&self, subcommand: &str, scenario: &Path, text: &str, extra: &[String]) -> About {
+        let file = scenario.to_string_lossy();
+        About {
+            command: html::command(subcommand, &file, self.seed, self.replicates, extra),
+            scenarios: vec![(html::file_name(&file), text.to_string())],
+        }
     }
 
     /// The closing line, unless quiet.
@@ -269,6 +282,27 @@ pub fn write_files(files: &[File]) -> Result<(), Error> {
         write_atomic(path, bytes)?;
     }
     Ok(())
+}
+
+/// Adds report.html to a command's files, just before `md` (the Markdown report it renders):
+/// the page of that Markdown with every SVG plot among the files in the same directory.
+pub fn with_report(files: &mut Vec<File>, md: &Path, about: &About) {
+    let Some(at) = files.iter().position(|(p, _)| p == md) else { return };
+    let dir = md.parent();
+    let figures: Vec<(String, String)> = files
+        .iter()
+        .filter(|(p, _)| p.parent() == dir && p.extension().is_some_and(|e| e == "svg"))
+        .map(|(p, b)| {
+            (
+                p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                String::from_utf8_lossy(b).into_owned(),
+            )
+        })
+        .collect();
+    let figures: Vec<(&str, &str)> = figures.iter().map(|(n, s)| (n.as_str(), s.as_str())).collect();
+    let page = html::page(&String::from_utf8_lossy(&files[at].1), &figures, about);
+    let path = md.with_file_name("report.html");
+    files.insert(at, (path, page.into_bytes()));
 }
 
 /// Pretty JSON with a final newline, as every JSON output.

@@ -32,7 +32,8 @@ fn parse_range(r: &str) -> Result<(f64, f64), Error> {
 pub fn command(sim: &Simulate, req: Request) -> Result<(), Error> {
     check_simulate(sim)?;
     let range = req.range.as_deref().map(parse_range).transpose()?;
-    super::load(&sim.scenario)?;
+    let (req_range, req_set, req_zip) = (req.range.clone(), req.set.clone(), req.zip);
+    let text = super::load(&sim.scenario)?.text;
     let template = Template::from_path(&sim.scenario)?;
     let axes =
         req.set.iter().map(|s| Axis::parse(s)).collect::<Result<Vec<_>, _>>().map_err(Error::Argument)?;
@@ -68,8 +69,24 @@ pub fn command(sim: &Simulate, req: Request) -> Result<(), Error> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let (files, summary) = files(&settings.out, &base.name, &opts, &axes, &rows)
+    let (mut files, summary) = files(&settings.out, &base.name, &opts, &axes, &rows)
         .map_err(|e| e.context(format!("planning {}", sim.scenario.display())))?;
+    let mut extra =
+        vec!["--vary".to_string(), opts.key.clone(), "--target".to_string(), opts.target.to_string()];
+    for t in &opts.tests {
+        extra.extend(["--test".to_string(), t.clone()]);
+    }
+    if let Some(r) = &req_range {
+        extra.extend(["--range".to_string(), r.clone()]);
+    }
+    for s in &req_set {
+        extra.extend(["--set".to_string(), s.clone()]);
+    }
+    if req_zip {
+        extra.push("--zip".to_string());
+    }
+    let about = settings.about("plan", &sim.scenario, &text, &extra);
+    super::with_report(&mut files, &settings.out.join("plan.md"), &about);
     write_files(&files).map_err(|e| e.context(format!("planning {}", sim.scenario.display())))?;
     if !settings.quiet {
         eprint!("{summary}");

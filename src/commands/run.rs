@@ -2,69 +2,23 @@
 //! summary.md, survival.svg (and on request replicates.csv, patients.csv).
 
 use crate::cli::Simulate;
-use crate::engine::{Layout, Run, null_scenario, simulate};
+use crate::engine::Layout;
 use crate::io::{create_dir, write_atomic_with};
-use crate::report::{Results, csv as csv_report, headline, json, markdown, svg};
+use crate::report::{Results, csv as csv_report, headline, html};
 use crate::scenario::Scenario;
-use crate::summary::Summary;
+use crate::simulation::{Request, simulate_scenario};
 use crate::truth::Truth;
 
 use super::{Error, File, Settings, check_simulate, write_files};
 
-/// Replicates of the identical-arms companion run (type I error, crossing by chance).
-pub const NULL_REPLICATES: u64 = 10_000;
-
-/// A simulated scenario: its truth, layout, summary, and the identical-arms companion's summary
-/// with its replicates (two-arm scenarios).
-pub struct Simulated {
-    pub truth: Truth,
-    pub layout: Layout,
-    pub summary: Summary,
-    pub null: Option<(Summary, u64)>,
-}
-
-impl Simulated {
-    /// The data every report of a run renders.
-    pub fn results<'a>(&'a self, sc: &'a Scenario, seed: u64) -> Results<'a> {
-        Results {
-            scenario: sc,
-            truth: &self.truth,
-            layout: &self.layout,
-            summary: &self.summary,
-            seed,
-            null: self.null.as_ref().map(|(s, r)| (s, *r)),
-        }
-    }
-}
-
-/// Simulates `replicates` trials of the scenario, then up to [`NULL_REPLICATES`] with identical
-/// arms, on the current rayon pool. `rows` receives replicates.csv rows of the main run;
-/// `progress` is told of finished replicates.
-pub fn simulate_scenario(
-    sc: &Scenario,
-    replicates: u64,
-    seed: u64,
-    rows: Option<crate::engine::RowSink>,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Simulated {
-    let truth = Truth::compute(sc);
-    let layout = Layout::new(sc, &truth);
-    let run = Run { scenario: sc, layout: &layout, replicates, seed, progress: Some(progress) };
-    let summary: Summary = simulate(&run, rows);
-    // The null layout is the real one: same tests and estimates, only hazards differ.
-    let null_reps = replicates.min(NULL_REPLICATES);
-    let null = null_scenario(sc).map(|ns| {
-        let run =
-            Run { scenario: &ns, layout: &layout, replicates: null_reps, seed, progress: Some(progress) };
-        (simulate::<Summary>(&run, None), null_reps)
-    });
-    Simulated { truth, layout, summary, null }
-}
+pub use crate::simulation::{NULL_REPLICATES, Simulated};
 
 pub fn command(sim: &Simulate, export_replicates: bool, export_patients: Option<u64>) -> Result<(), Error> {
     check_simulate(sim)?;
-    let sc = super::load(&sim.scenario)?.scenario;
+    let loaded = super::load(&sim.scenario)?;
+    let sc = loaded.scenario;
     let settings = Settings::resolve(sim, &sc.simulation, &sc.name);
+    let about = settings.about("run", &sim.scenario, &loaded.text, &[]);
     if let Some(k) = export_patients
         && k > settings.replicates
     {
@@ -84,7 +38,8 @@ pub fn command(sim: &Simulate, export_replicates: bool, export_patients: Option<
     }
     super::warn_beyond_follow_up(&sc);
     let context = format!("running {}", sim.scenario.display());
-    let headline = run(&sc, &settings, export_replicates, export_patients).map_err(|e| e.context(context))?;
+    let headline =
+        run(&sc, &about, &settings, export_replicates, export_patients).map_err(|e| e.context(context))?;
     // The headline on stdout (the figures a user reads first, then where the files are);
     // `--quiet` prints nothing.
     if !settings.quiet {
@@ -95,6 +50,7 @@ pub fn command(sim: &Simulate, export_replicates: bool, export_patients: Option<
 
 fn run(
     sc: &Scenario,
+    about: &html::About,
     settings: &Settings,
     export_replicates: bool,
     export_patients: Option<u64>,
@@ -106,9 +62,11 @@ fn run(
     let tick = |n: u64| bar.inc(n);
     create_dir(out)?;
     let started = std::time::Instant::now();
+    let req = Request { replicates, seed, null_copy: true, progress: &tick, cancel: None };
+    let uncancelled = "a run nobody cancels finishes";
     let simulated = settings.in_pool(|| -> Result<Simulated, Error> {
         if !export_replicates {
-            return Ok(simulate_scenario(sc, replicates, seed, None, &tick));
+            return Ok(simulate_scenario(sc, &req, None).expect(uncancelled));
         }
         // replicates.csv streams while the simulation runs; it is renamed into place at the end.
         let columns = Layout::new(sc, &Truth::compute(sc)).column_names();
@@ -123,7 +81,7 @@ fn run(
                     err = Some(e);
                 }
             };
-            let s = simulate_scenario(sc, replicates, seed, Some(&mut sink), &tick);
+            let s = simulate_scenario(sc, &req, Some(&mut sink)).expect(uncancelled);
             if let Some(e) = err {
                 return Err(e);
             }
@@ -136,8 +94,9 @@ fn run(
     bar.finish_and_clear();
     let elapsed = started.elapsed();
 
-    let results = simulated.results(sc, seed);
-    let plot = svg::render(&results).map_err(|m| Error::failure(anyhow::anyhow!("writing a report: {m}")))?;
+    let results = Results::of(&simulated, sc, seed);
+    let outputs = crate::report::run_files(&results, about)
+        .map_err(|m| Error::failure(anyhow::anyhow!("writing a report: {m}")))?;
     // Exports this run was not asked for belong to an earlier run (another seed or size): they
     // go, so that every file in the directory describes this run. Nothing else is touched.
     for (asked, name) in [(export_replicates, "replicates.csv"), (export_patients.is_some(), "patients.csv")]
@@ -152,21 +111,10 @@ fn run(
     if let Some(k) = export_patients {
         write_atomic_with(&out.join("patients.csv"), |w| csv_report::write_patients(w, sc, seed, k))?;
     }
-    let monitoring_plot = crate::report::monitoring::svg(&results)
-        .transpose()
-        .map_err(|m| Error::failure(anyhow::anyhow!("writing the monitoring plot: {m}")))?;
-    // summary.json last: when it is there, the whole set is.
-    let mut files: Vec<File> = Vec::new();
-    if let Some(svg) = monitoring_plot {
-        files.push((out.join("monitoring.svg"), svg.into_bytes()));
-    }
-    files.extend([
-        (out.join("survival.svg"), plot.into_bytes()),
-        (out.join("summary.md"), markdown::render(&results).into_bytes()),
-        (out.join("summary.json"), json::render(&results).into_bytes()),
-    ]);
+    let files: Vec<File> =
+        outputs.into_iter().map(|(name, text)| (out.join(name), text.into_bytes())).collect();
     write_files(&files)?;
-    let mut names = vec!["summary.md", "summary.json", "survival.svg"];
+    let mut names = vec!["summary.md", "summary.json", "report.html", "survival.svg"];
     if results.layout.monitor.is_some() {
         names.push("monitoring.svg");
     }

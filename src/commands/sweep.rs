@@ -9,6 +9,7 @@ use crate::scenario::overrides::Template;
 use crate::sweep::{PointRecord, SweepOutcome, SweepSettings, Tables, grid_of, run_sweep};
 
 use super::{Error, Settings, check_simulate, write_files};
+use crate::report::html::{self, About};
 
 /// `I/N` with 1 ≤ I ≤ N.
 pub fn parse_shard(s: &str) -> Result<(usize, usize), Error> {
@@ -99,5 +100,24 @@ fn write_tables(out: &Path, t: &Tables) -> Result<(), Error> {
     {
         files.push((out.join(name), svg.into_bytes()));
     }
+    super::with_report(&mut files, &out.join("sweep.md"), &about(&t.manifest));
     write_files(&files)
+}
+
+/// What a sweep's report.html says of how it was made, from its manifest alone: `sweep` and
+/// `merge` write the same page.
+fn about(m: &crate::sweep::Manifest) -> About {
+    let mut extra = Vec::new();
+    for a in &m.axes {
+        let values: Vec<String> = a.values.iter().map(|v| v.to_string()).collect();
+        extra.extend(["--set".to_string(), format!("{}={}", a.key, values.join(","))]);
+    }
+    if m.zip {
+        extra.push("--zip".to_string());
+    }
+    let file = html::file_name(&m.scenario);
+    About {
+        command: html::command("sweep", &file, m.seed, m.replicates, &extra),
+        scenarios: vec![(file, m.document.clone())],
+    }
 }

@@ -7,6 +7,7 @@ pub mod chart;
 pub mod csv;
 pub mod followup;
 pub mod headline;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod monitoring;
@@ -18,6 +19,7 @@ pub mod svg;
 
 use crate::engine::Layout;
 use crate::scenario::Scenario;
+use crate::simulation::Simulated;
 use crate::summary::Summary;
 use crate::truth::Truth;
 
@@ -31,6 +33,37 @@ pub struct Results<'a> {
     /// The same design with identical arms (experimental = control): type I error and the
     /// crossing rate under no difference. `None` for a single-arm study.
     pub null: Option<(&'a Summary, u64)>,
+}
+
+impl<'a> Results<'a> {
+    /// The results of a simulated scenario.
+    pub fn of(sim: &'a Simulated, scenario: &'a Scenario, seed: u64) -> Results<'a> {
+        Results {
+            scenario,
+            truth: &sim.truth,
+            layout: &sim.layout,
+            summary: &sim.summary,
+            seed,
+            null: sim.null.as_ref().map(|(s, r)| (s, *r)),
+        }
+    }
+}
+
+/// The files of a run, by name, in the order they are written: the plots, summary.md,
+/// report.html, and summary.json last (when it is there, the whole set is). `trialsim run` writes
+/// them; the explorer shows them.
+pub fn run_files(r: &Results, about: &html::About) -> Result<Vec<(&'static str, String)>, String> {
+    let mut files = vec![("survival.svg", svg::render(r)?)];
+    if let Some(m) = monitoring::svg(r) {
+        files.push(("monitoring.svg", m.map_err(|m| format!("the monitoring plot: {m}"))?));
+    }
+    let md = markdown::render(r);
+    let figures: Vec<(&str, &str)> = files.iter().map(|(n, s)| (*n, s.as_str())).collect();
+    let page = html::page(&md, &figures, about);
+    files.push(("summary.md", md));
+    files.push(("report.html", page));
+    files.push(("summary.json", json::render(r)));
+    Ok(files)
 }
 
 /// The last two parts of a dotted key, for chart labels (`...relative.hr[1]` → `relative.hr[1]`).
