@@ -13,7 +13,8 @@ const EXAMPLES: &str = "Examples:
   trialsim sweep scenarios/astis.toml --set design.n=100:400:50
   trialsim plan scenarios/ph.toml --vary design.n --target 0.8
   trialsim calibrate scenarios/studies/astis.toml   # fit a study file's parameters to its figures
-  trialsim check scenarios/astis.toml               # validate and print the true values";
+  trialsim check scenarios/astis.toml               # validate and print the true values
+  trialsim serve --open                             # the what-if explorer in the browser";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -189,5 +190,29 @@ Writes calibration.json, calibration.md, calibration.svg, fitted.toml and draws.
     Check {
         /// The scenario TOML file.
         scenario: PathBuf,
+    },
+    /// A what-if explorer in the browser: sliders for every number of the scenario, results
+    /// refreshed as they move (a quick pass, then exactly `trialsim run`).
+    #[command(after_help = "Examples:
+  trialsim serve --open                              # the calibrated model (built in)
+  trialsim serve scenarios/astis.toml --port 8080
+Prints the URL with its access token and serves until Ctrl-C. Listens on 127.0.0.1 only, unless
+--host is given.")]
+    Serve {
+        /// The scenario to start from (default: the calibrated HSCT model, built in).
+        scenario: Option<PathBuf>,
+        /// Port (default: a free one).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Address to listen on instead of 127.0.0.1: anyone who can reach it and has the token
+        /// may run simulations.
+        #[arg(long)]
+        host: Option<String>,
+        /// Open the page in the default browser.
+        #[arg(long)]
+        open: bool,
+        /// Worker threads of the simulations (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
     },
 }

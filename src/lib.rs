@@ -41,8 +41,12 @@ pub mod plan;
 pub mod followup;
 pub mod assurance;
 pub mod calibrate;
+// A scenario file with every command's table, validated.
+pub mod inputs;
 // Output.
 pub mod report;
+// The local what-if explorer (`trialsim serve`): HTTP over the same computations and reports.
+pub mod explorer;
 // The command line: its shape, then one file per subcommand.
 pub mod cli;
 pub mod commands;

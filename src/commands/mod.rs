@@ -11,6 +11,7 @@ mod followup;
 mod merge;
 mod plan;
 pub mod run;
+mod serve;
 mod sweep;
 
 use std::io::IsTerminal;
@@ -20,15 +21,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub use error::Error;
 
-use crate::Years;
-use crate::assurance::{Uncertainty, uncertainty_table};
-use crate::calibrate::targets::{StudyTables, study_tables};
+pub use crate::inputs::{Loaded, validate};
+
 use crate::cli::{Command, Simulate};
-use crate::followup::cuts_table;
 use crate::io::write_atomic;
 use crate::report::html::{self, About};
-use crate::scenario::{Document, MAX_REPLICATES, MAX_SEED, Scenario, ScenarioError, Simulation};
-use crate::sweep::{SweepTable, sweep_table};
+use crate::scenario::{Document, MAX_REPLICATES, MAX_SEED, Simulation};
 
 /// Runs one parsed command line.
 /// On Ctrl-C (SIGINT, or SIGTERM from a scheduler), removes the temporary files being written
@@ -59,37 +57,16 @@ pub fn dispatch(command: Command) -> Result<(), Error> {
             calibrate::command(&studies, calibrate::Request { reps, seed, bootstrap, threads, out, quiet })
         }
         Command::Check { scenario } => check::command(&scenario),
+        Command::Serve { scenario, port, host, open, threads } => {
+            serve::command(serve::Request { scenario, port, host, open, threads })
+        }
     }
-}
-
-/// A scenario file read once and validated whole: the scenario (model, design, analysis) and the
-/// table of every command, so that a mistake anywhere in the file is reported by any command,
-/// before anything runs.
-pub struct Loaded {
-    pub scenario: Scenario,
-    pub sweep: Option<SweepTable>,
-    pub uncertainty: Option<Uncertainty>,
-    /// `[followup] cuts` (empty without the table).
-    pub followup_cuts: Vec<Years>,
-    pub study: StudyTables,
-    /// The file's text, as the reports show it.
-    pub text: String,
 }
 
 /// Reads and validates a scenario file: the scenario first, then `[sweep]`, `[uncertainty]`,
 /// `[followup]`, `[[targets]]` and `[calibrate]`.
 pub fn load(path: &Path) -> Result<Loaded, Error> {
     validate(&Document::load(path)?).map_err(Error::Scenario)
-}
-
-/// The scenario and every command's table of a parsed document.
-pub fn validate(doc: &Document) -> Result<Loaded, ScenarioError> {
-    let scenario = doc.scenario()?;
-    let sweep = sweep_table(doc)?;
-    let uncertainty = uncertainty_table(doc)?;
-    let followup_cuts = cuts_table(doc)?;
-    let study = study_tables(doc, &scenario)?;
-    Ok(Loaded { scenario, sweep, uncertainty, followup_cuts, study, text: doc.text().to_string() })
 }
 
 /// What every simulating command needs, resolved once: the command line over the scenario's
@@ -314,8 +291,8 @@ pub fn json_text(value: &impl serde::Serialize) -> Vec<u8> {
 mod tests {
     //! The command and study tables, validated in-process like the scenario itself.
     use super::*;
-    use crate::scenario::ErrorKind;
     use crate::scenario::fixture::{appended, out_of_range};
+    use crate::scenario::{ErrorKind, Scenario, ScenarioError};
 
     fn error(text: &str) -> ScenarioError {
         let doc = Document::parse(text, Path::new("s.toml")).expect("parses");

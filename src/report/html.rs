@@ -208,7 +208,10 @@ mod tests {
         assert!(html.contains("<td><code>logrank</code></td><td>27.9% ± 0.4</td>"), "{html}");
         assert_eq!(title_of(md, "x"), "run — a title");
         assert_eq!(title_of("no heading", "x"), "x");
-        assert_eq!(title_of("# ph — smallest `design.n` for **80%**\n", "x"), "ph — smallest design.n for 80%");
+        assert_eq!(
+            title_of("# ph — smallest `design.n` for **80%**\n", "x"),
+            "ph — smallest design.n for 80%"
+        );
     }
 
     #[test]

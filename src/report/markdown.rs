@@ -11,7 +11,7 @@ use crate::summary::{Proportion, Tally};
 /// A proportion in percent with its Monte Carlo SE and Wilson interval, to as many decimals as
 /// show the SE's first significant digit (one at least, four at most): `98.83% ± 0.02`, never
 /// `98.8% ± 0.0`.
-fn pct(p: Proportion) -> String {
+pub fn pct(p: Proportion) -> String {
     if p.estimate.is_nan() {
         return "—".into();
     }
@@ -36,6 +36,39 @@ pub fn render(r: &Results) -> String {
     super::monitoring::markdown(&mut o, r);
     events(&mut o, r);
     o
+}
+
+/// The power of test `i` as summary.md prints it (the explorer shows the same text): the
+/// proportion with its SE and interval, or why there is none.
+pub fn power_cell(r: &Results, i: usize) -> String {
+    let (sc, s, reps) = (r.scenario, r.summary, r.summary.replicates);
+    let kind = &r.layout.tests[i].1;
+    let tt = s.tests[i];
+    // A test estimable in no trial has no power to report, only a reason.
+    if tt.not_estimable == reps {
+        let beyond = crate::truth::beyond_follow_up(sc, r.truth.expected_cut);
+        let key = match kind {
+            TestKind::Rmst => Some("analysis.tau"),
+            TestKind::Milestone => Some("analysis.milestone"),
+            TestKind::CoxPeriods => Some("analysis.periods"),
+            _ => None,
+        };
+        match beyond.iter().find(|b| key.is_some_and(|k| b.key.starts_with(k))) {
+            Some(b) => format!("n/a: `{}` = {} is beyond the expected cut ({})", b.key, b.value, fmt(b.cut)),
+            None => "n/a: not estimable in any trial".to_string(),
+        }
+    } else {
+        pct(Proportion::new(tt.benefit, reps))
+    }
+}
+
+/// The type I error of test `i` under identical arms as summary.md prints it, when the run had
+/// an identical-arms copy.
+pub fn type_i_cell(r: &Results, i: usize) -> Option<String> {
+    let (null, _) = r.null?;
+    let e =
+        Proportion::new(super::null_rejections(&null.tests[i], r.scenario.analysis.sides), null.replicates);
+    Some(format!("{:.2}% ± {:.2}", 100.0 * e.estimate, 100.0 * e.se))
 }
 
 /// An estimate's layout entry and summary, when the layout has it.
@@ -85,37 +118,16 @@ fn power(o: &mut String, r: &Results) {
             if null_col { " type I error (identical arms) |" } else { "" }
         );
         let _ = writeln!(o, "|---|---|---|---|{}", if null_col { "---|" } else { "" });
-        let beyond = crate::truth::beyond_follow_up(sc, r.truth.expected_cut);
-        for (i, (name, kind)) in r.layout.tests.iter().enumerate() {
+        for (i, (name, _)) in r.layout.tests.iter().enumerate() {
             let tt = s.tests[i];
-            // A test estimable in no trial has no power to report, only a reason.
-            let power = if tt.not_estimable == reps {
-                let key = match kind {
-                    TestKind::Rmst => Some("analysis.tau"),
-                    TestKind::Milestone => Some("analysis.milestone"),
-                    TestKind::CoxPeriods => Some("analysis.periods"),
-                    _ => None,
-                };
-                match beyond.iter().find(|b| key.is_some_and(|k| b.key.starts_with(k))) {
-                    Some(b) => {
-                        format!("n/a: `{}` = {} is beyond the expected cut ({})", b.key, b.value, fmt(b.cut))
-                    }
-                    None => "n/a: not estimable in any trial".to_string(),
-                }
-            } else {
-                pct(Proportion::new(tt.benefit, reps))
-            };
+            let power = power_cell(r, i);
             let mut line = format!(
                 "| `{name}` | {power} | {} | {} |",
                 fmt(r.layout.z_of(i).map_or(f64::NAN, |z| s.estimates[z].moments.mean())),
                 tt.not_estimable
             );
-            if let Some((null, _)) = r.null {
-                let e = Proportion::new(
-                    super::null_rejections(&null.tests[i], r.scenario.analysis.sides),
-                    null.replicates,
-                );
-                let _ = write!(line, " {:.2}% ± {:.2} |", 100.0 * e.estimate, 100.0 * e.se);
+            if let Some(cell) = type_i_cell(r, i) {
+                let _ = write!(line, " {cell} |");
             }
             let _ = writeln!(o, "{line}");
         }

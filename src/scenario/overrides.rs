@@ -30,7 +30,7 @@ pub struct Template {
 }
 
 /// One path step: a table key, optionally followed by an array index (`hr[1]`).
-fn steps(key: &str) -> Option<Vec<(String, Option<usize>)>> {
+pub fn steps(key: &str) -> Option<Vec<(String, Option<usize>)>> {
     key.split('.')
         .map(|part| match part.split_once('[') {
             None if !part.is_empty() => Some((part.to_string(), None)),
@@ -46,7 +46,12 @@ fn steps(key: &str) -> Option<Vec<(String, Option<usize>)>> {
 impl Template {
     /// Reads the scenario and checks that it is valid as it stands.
     pub fn from_path(path: &Path) -> Result<Template, ScenarioError> {
-        let doc = super::Document::load(path)?;
+        Template::from_document(&super::Document::load(path)?)
+    }
+
+    /// The template of a parsed document, checked valid as it stands.
+    pub fn from_document(doc: &super::Document) -> Result<Template, ScenarioError> {
+        let path = doc.path();
         doc.scenario()?;
         // The document parsed as raw tables above, so it parses as a plain table too.
         let table: Table = toml::from_str(doc.text()).map_err(|e| {

@@ -15,6 +15,7 @@ mod merge;
 mod store;
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 
 use rayon::prelude::*;
 
@@ -24,9 +25,9 @@ pub use grid::{
 pub use merge::merge;
 pub use store::{Fingerprint, Manifest, Metric, PointRecord, fingerprint, metrics, read_record};
 
-use crate::engine::{ENGINE_VERSION, Layout, Run, simulate};
+use crate::engine::{ENGINE_VERSION, Layout, Run, simulate_until};
 use crate::io::{IoError, create_dir, write_atomic};
-use crate::scenario::overrides::Template;
+use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::summary::Summary;
 use crate::truth::Truth;
@@ -250,12 +251,9 @@ pub fn run_sweep(
         // Applied again rather than kept from validation: a grid's scenarios would take
         // gigabytes, its fingerprints megabytes.
         let overrides = point(axes, zip, p);
-        let (scenario, _) = template.apply(&overrides)?;
-        let sc = &scenario;
-        let truth = Truth::compute(sc);
-        let layout = Layout::new(sc, &truth);
-        let summary: Summary =
-            simulate(&Run { scenario: sc, layout: &layout, replicates, seed, progress: None }, None);
+        let never = AtomicBool::new(false);
+        let (truth, layout, summary) = simulate_point(template, &overrides, replicates, seed, &never)?
+            .expect("nobody cancels a sweep's point");
         let record = PointRecord {
             point: p,
             fingerprint: fp,
@@ -272,4 +270,22 @@ pub fn run_sweep(
     let complete = manifest.shard.is_none() && todo.len() <= limit && mine == n;
     let tables = complete.then(|| Tables { manifest, base, dir: out.clone() });
     Ok(SweepOutcome { out, points: mine, reused, computed, tables })
+}
+
+/// One point of a sweep: the scenario with `overrides`, simulated with `seed` (the same seed at
+/// every point: common random numbers, so that power curves are smooth). The explorer's curves
+/// are made of these too. `Ok(None)` when cancelled.
+pub fn simulate_point(
+    template: &Template,
+    overrides: &[Override],
+    replicates: u64,
+    seed: u64,
+    cancel: &AtomicBool,
+) -> Result<Option<(Truth, Layout, Summary)>, ScenarioError> {
+    let (scenario, _) = template.apply(overrides)?;
+    let sc = &scenario;
+    let truth = Truth::compute(sc);
+    let layout = Layout::new(sc, &truth);
+    let run = Run { scenario: sc, layout: &layout, replicates, seed, progress: None };
+    Ok(simulate_until::<Summary>(&run, None, cancel).map(|summary| (truth, layout, summary)))
 }

@@ -1,0 +1,375 @@
+//! What the explorer computes, without HTTP: a scenario's text → its validated run → the numbers,
+//! plots and report the page shows; and a curve of power against one key. Each request is checked
+//! whole (the scenario as the CLI checks it, the replicates against the caps) before any work.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use serde_json::{Value, json};
+
+use crate::report::chart::{LineChart, Series};
+use crate::report::html::{self, About};
+use crate::report::{Results, markdown, run_files};
+use crate::scenario::overrides::{Override, Template};
+use crate::scenario::{Document, Scenario};
+use crate::simulation::{Request, simulate_scenario};
+use crate::summary::Proportion;
+use crate::sweep::simulate_point;
+
+use super::controls::controls;
+
+/// Replicates of the quick pass shown while the slider moves (no identical-arms copy).
+pub const QUICK_REPLICATES: u64 = 2_000;
+/// The most replicates one request may simulate (the refined pass's are the scenario's own).
+pub const MAX_REPLICATES: u64 = 200_000;
+/// The most points of a curve, and the replicates its points share.
+pub const MAX_CURVE_POINTS: usize = 25;
+pub const CURVE_REPLICATES: u64 = 100_000;
+
+/// A request refused before any work: the HTTP status and what to tell the user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub status: u16,
+    pub message: String,
+}
+
+impl Refusal {
+    fn invalid(message: impl Into<String>) -> Refusal {
+        Refusal { status: 422, message: message.into() }
+    }
+}
+
+/// The two passes of a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// [`QUICK_REPLICATES`], no identical-arms copy: while the slider moves.
+    Quick,
+    /// The scenario's replicates with its identical-arms copy: exactly `trialsim run`.
+    Refined,
+}
+
+/// The scenario text validated as the CLI validates a file named `file` (every command's table),
+/// with the located message the CLI prints when it is not valid.
+fn validated(file: &str, text: &str) -> Result<(Document, Scenario), Refusal> {
+    let doc = Document::parse(text, Path::new(file)).map_err(|e| Refusal::invalid(e.to_string()))?;
+    let loaded = crate::inputs::validate(&doc).map_err(|e| Refusal::invalid(e.to_string()))?;
+    Ok((doc, loaded.scenario))
+}
+
+/// A simulation request, checked.
+pub struct Run {
+    pub file: String,
+    pub text: String,
+    pub scenario: Scenario,
+    pub stage: Stage,
+    pub replicates: u64,
+    pub seed: u64,
+}
+
+impl Run {
+    pub fn prepare(file: &str, text: &str, stage: Stage) -> Result<Run, Refusal> {
+        let (_, scenario) = validated(file, text)?;
+        let wanted = scenario.simulation.replicates;
+        let replicates = match stage {
+            Stage::Quick => wanted.min(QUICK_REPLICATES),
+            Stage::Refined => wanted,
+        };
+        if replicates > MAX_REPLICATES {
+            return Err(Refusal::invalid(format!(
+                "`simulation.replicates` = {wanted}: the explorer simulates at most {MAX_REPLICATES} replicates \
+                 per change; lower it here, or run `trialsim run` on the downloaded file"
+            )));
+        }
+        let seed = scenario.simulation.seed;
+        Ok(Run { file: file.to_string(), text: text.to_string(), scenario, stage, replicates, seed })
+    }
+
+    fn request<'a>(&self, progress: &'a (dyn Fn(u64) + Sync), cancel: &'a AtomicBool) -> Request<'a> {
+        Request {
+            replicates: self.replicates,
+            seed: self.seed,
+            null_copy: self.stage == Stage::Refined,
+            progress,
+            cancel: Some(cancel),
+        }
+    }
+
+    /// Replicates to simulate, the identical-arms copy's included (for the progress bar).
+    pub fn total(&self) -> u64 {
+        self.replicates + self.request(&|_| {}, &AtomicBool::new(false)).null_replicates(&self.scenario)
+    }
+
+    /// What `trialsim run` of this text with its seed and replicates gives, as the page shows it:
+    /// the power of every test as summary.md prints it, summary.json, the plots, report.html and
+    /// the controls. `None` when cancelled.
+    pub fn simulate(
+        &self,
+        progress: &(dyn Fn(u64) + Sync),
+        cancel: &AtomicBool,
+    ) -> Option<Result<Value, String>> {
+        let sim = simulate_scenario(&self.scenario, &self.request(progress, cancel), None)?;
+        let r = Results::of(&sim, &self.scenario, self.seed);
+        let about = About {
+            command: html::command("run", &self.file, self.seed, self.replicates, &[]),
+            scenarios: vec![(self.file.clone(), self.text.clone())],
+        };
+        Some(self.result(&r, &about))
+    }
+
+    fn result(&self, r: &Results, about: &About) -> Result<Value, String> {
+        let files = run_files(r, about)?;
+        let get = |name: &str| files.iter().find(|(n, _)| *n == name).map(|(_, t)| t.as_str());
+        let summary: Value =
+            serde_json::from_str(get("summary.json").unwrap_or("null")).map_err(|e| e.to_string())?;
+        let power: Vec<Value> = r
+            .layout
+            .tests
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| {
+                let p = Proportion::new(r.summary.tests[i].benefit, r.summary.replicates);
+                json!({
+                    "test": name,
+                    "power": markdown::power_cell(r, i),
+                    "value": p.estimate,
+                    "type_i_error": markdown::type_i_cell(r, i),
+                })
+            })
+            .collect();
+        let figures: serde_json::Map<String, Value> = files
+            .iter()
+            .filter(|(n, _)| n.ends_with(".svg"))
+            .map(|(n, t)| (n.to_string(), json!(t)))
+            .collect();
+        Ok(json!({
+            "stage": self.stage,
+            "replicates": self.replicates,
+            "null_replicates": r.null.map_or(0, |(_, n)| n),
+            "seed": self.seed,
+            "file": self.file,
+            "command": about.command,
+            "power": power,
+            "summary": summary,
+            "figures": figures,
+            "report": get("report.html"),
+            "controls": controls(&self.text),
+        }))
+    }
+}
+
+/// A test's power along a curve: (value, power, SE) per point.
+type PowerLine = (String, Vec<(f64, f64, f64)>);
+
+/// A curve request, checked: power of every test at each value of one key.
+pub struct Curve {
+    pub key: String,
+    pub values: Vec<f64>,
+    pub replicates: u64,
+    pub seed: u64,
+    template: Template,
+    name: String,
+}
+
+impl Curve {
+    pub fn prepare(
+        file: &str,
+        text: &str,
+        key: &str,
+        from: f64,
+        to: f64,
+        points: usize,
+    ) -> Result<Curve, Refusal> {
+        let (doc, scenario) = validated(file, text)?;
+        if !(2..=MAX_CURVE_POINTS).contains(&points) {
+            return Err(Refusal::invalid(format!(
+                "points: expected 2 to {MAX_CURVE_POINTS}, found {points}"
+            )));
+        }
+        if !(from.is_finite() && to.is_finite() && from < to) {
+            return Err(Refusal::invalid(format!("range: expected finite FROM < TO, found {from} to {to}")));
+        }
+        let template = Template::from_document(&doc).map_err(|e| Refusal::invalid(e.to_string()))?;
+        template.check_key(key).map_err(|e| Refusal::invalid(e.to_string()))?;
+        let integer =
+            template.get(key).is_some_and(|v| v.fract() == 0.0) && from.fract() == 0.0 && to.fract() == 0.0;
+        let mut values: Vec<f64> = (0..points)
+            .map(|i| from + (to - from) * i as f64 / (points - 1) as f64)
+            .map(|v| if integer { v.round() } else { (v * 1e9).round() / 1e9 })
+            .collect();
+        values.dedup();
+        // Every point validates before any is simulated.
+        for v in &values {
+            template
+                .apply(&[Override { key: key.to_string(), value: *v }])
+                .map_err(|e| Refusal::invalid(e.to_string()))?;
+        }
+        let replicates = scenario.simulation.replicates.min(CURVE_REPLICATES / values.len() as u64).max(100);
+        Ok(Curve {
+            key: key.to_string(),
+            values,
+            replicates,
+            seed: scenario.simulation.seed,
+            template,
+            name: scenario.name.clone(),
+        })
+    }
+
+    pub fn total(&self) -> u64 {
+        self.replicates * self.values.len() as u64
+    }
+
+    /// Power of every test at each value (the sweep's points: the same seed at every value), the
+    /// stopping probabilities by look and reason of a monitored scenario, and the plot. `None`
+    /// when cancelled.
+    pub fn simulate(
+        &self,
+        progress: &(dyn Fn(u64) + Sync),
+        cancel: &AtomicBool,
+    ) -> Option<Result<Value, String>> {
+        let mut tests: Vec<PowerLine> = Vec::new();
+        let mut monitoring: Vec<Value> = Vec::new();
+        for &value in &self.values {
+            let o = [Override { key: self.key.clone(), value }];
+            let point = match simulate_point(&self.template, &o, self.replicates, self.seed, cancel) {
+                Ok(p) => p?,
+                Err(e) => return Some(Err(e.to_string())),
+            };
+            let (_, layout, s) = point;
+            for (i, (name, _)) in layout.tests.iter().enumerate() {
+                let p = Proportion::new(s.tests[i].benefit, s.replicates);
+                match tests.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, pts)) => pts.push((value, p.estimate, p.se)),
+                    None => tests.push((name.clone(), vec![(value, p.estimate, p.se)])),
+                }
+            }
+            if let (Some(m), Some(t)) = (&layout.monitor, &s.monitoring) {
+                for (mt, tt) in m.tests.iter().zip(&t.tests) {
+                    let p = |k: u64| Proportion::new(k, s.replicates).estimate;
+                    let looks: Vec<Value> = tt
+                        .looks
+                        .iter()
+                        .enumerate()
+                        .map(|(k, l)| {
+                            let safety = t.safety.as_ref().and_then(|x| x.stops.get(k)).copied().unwrap_or(0);
+                            json!({"look": k + 1, "efficacy": p(l.efficacy), "futility": p(l.futility), "harm": p(l.harm), "safety": p(safety)})
+                        })
+                        .collect();
+                    monitoring.push(
+                        json!({"value": value, "test": mt.name, "power": p(tt.rejected), "looks": looks}),
+                    );
+                }
+            }
+            progress(self.replicates);
+        }
+        let series = tests
+            .iter()
+            .map(|(name, pts)| Series { label: name.clone(), points: pts.clone(), marker: None })
+            .collect();
+        let svg = LineChart {
+            title: format!("{}: power against {}", self.name, crate::report::short_key(&self.key)),
+            x_desc: self.key.clone(),
+            y_desc: "power".into(),
+            series,
+            reference: None,
+            legend: plotters::chart::SeriesLabelPosition::UpperLeft,
+        }
+        .render();
+        let svg = match svg {
+            Ok(s) => s,
+            Err(e) => return Some(Err(e)),
+        };
+        let tests: Vec<Value> = tests
+            .iter()
+            .map(|(name, pts)| {
+                json!({"test": name, "power": pts.iter().map(|p| p.1).collect::<Vec<_>>(), "se": pts.iter().map(|p| p.2).collect::<Vec<_>>()})
+            })
+            .collect();
+        Some(Ok(json!({
+            "key": self.key,
+            "values": self.values,
+            "replicates": self.replicates,
+            "seed": self.seed,
+            "tests": tests,
+            "monitoring": monitoring,
+            "svg": svg,
+        })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn astis() -> String {
+        std::fs::read_to_string("scenarios/astis.toml").unwrap()
+    }
+
+    #[test]
+    fn a_bad_scenario_is_refused_with_the_clis_located_message() {
+        let text = astis().replace("alpha = 0.025", "alpha = 2.5");
+        let e = Run::prepare("astis.toml", &text, Stage::Quick).err().unwrap();
+        assert_eq!(e.status, 422);
+        let doc = Document::parse(&text, Path::new("astis.toml")).unwrap();
+        let cli = crate::inputs::validate(&doc).err().unwrap().to_string();
+        assert_eq!(e.message, cli);
+        assert!(e.message.contains("astis.toml:") && e.message.contains("analysis.alpha"), "{}", e.message);
+    }
+
+    #[test]
+    fn replicates_are_capped_per_request() {
+        let text = astis().replace("replicates = 10000", "replicates = 1000000");
+        assert!(Run::prepare("a.toml", &text, Stage::Quick).is_ok(), "the quick pass stays small");
+        let e = Run::prepare("a.toml", &text, Stage::Refined).err().unwrap();
+        assert!(e.message.contains("at most 200000"), "{}", e.message);
+    }
+
+    #[test]
+    fn the_refined_pass_is_trialsim_run() {
+        let text = astis().replace("replicates = 10000", "replicates = 1500");
+        let run = Run::prepare("astis.toml", &text, Stage::Refined).unwrap();
+        assert_eq!(run.total(), 3000);
+        let v = run.simulate(&|_| {}, &AtomicBool::new(false)).unwrap().unwrap();
+        let sc = crate::scenario::Scenario::from_toml(&text, Path::new("astis.toml")).unwrap();
+        let req = Request { replicates: 1500, seed: 2014, null_copy: true, progress: &|_| {}, cancel: None };
+        let sim = simulate_scenario(&sc, &req, None).unwrap();
+        let json = crate::report::json::render(&Results::of(&sim, &sc, 2014));
+        assert_eq!(v["summary"], serde_json::from_str::<Value>(&json).unwrap());
+        assert_eq!(v["command"], "trialsim run astis.toml --seed 2014 --reps 1500");
+        assert!(v["power"][0]["power"].as_str().unwrap().contains("% ± "));
+        assert!(v["power"][0]["type_i_error"].is_string());
+        assert!(v["report"].as_str().unwrap().starts_with("<!DOCTYPE html>"));
+        let quick = Run::prepare("astis.toml", &text, Stage::Quick).unwrap();
+        assert_eq!(quick.total(), 1500, "no identical-arms copy in the quick pass");
+        let q = quick.simulate(&|_| {}, &AtomicBool::new(false)).unwrap().unwrap();
+        assert!(q["power"][0]["type_i_error"].is_null());
+    }
+
+    #[test]
+    fn a_cancelled_run_gives_nothing() {
+        let run = Run::prepare("astis.toml", &astis(), Stage::Refined).unwrap();
+        assert!(run.simulate(&|_| {}, &AtomicBool::new(true)).is_none());
+    }
+
+    #[test]
+    fn a_curve_is_the_sweep_of_its_key() {
+        let text = astis().replace("replicates = 10000", "replicates = 400");
+        let c = Curve::prepare("astis.toml", &text, "design.n", 100.0, 300.0, 3).unwrap();
+        assert_eq!(c.values, vec![100.0, 200.0, 300.0]);
+        let v = c.simulate(&|_| {}, &AtomicBool::new(false)).unwrap().unwrap();
+        let t = Template::from_document(&Document::parse(&text, Path::new("astis.toml")).unwrap()).unwrap();
+        let o = [Override { key: "design.n".into(), value: 200.0 }];
+        let (_, _, s) = simulate_point(&t, &o, 400, 2014, &AtomicBool::new(false)).unwrap().unwrap();
+        assert_eq!(v["tests"][0]["power"][1], json!(s.tests[0].benefit as f64 / 400.0));
+        assert!(v["svg"].as_str().unwrap().contains("<svg"));
+        for (key, from, to, points, says) in [
+            ("design.n", 100.0, 300.0, 1, "points"),
+            ("design.n", 300.0, 100.0, 3, "FROM < TO"),
+            ("design.nn", 1.0, 2.0, 3, "design.nn"),
+            ("analysis.alpha", 0.1, 1.5, 3, "alpha"),
+        ] {
+            let e = Curve::prepare("astis.toml", &text, key, from, to, points).err().unwrap();
+            assert!(e.message.contains(says), "{key}: {}", e.message);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! A control's change, made in the scenario's own text: one number replaced where it stands, so
+//! the comments, order and layout the user wrote survive, and the TOML a user downloads is their
+//! file with that number changed.
+
+use toml_edit::{DocumentMut, Item, Value};
+
+use crate::scenario::overrides::steps;
+
+/// `text` with the number at `key` (`design.n`, `arms.hsct.causes.disease_death.relative.hr[1]`)
+/// set to `value`. An integer stays an integer (and must be given as one); a float is written in
+/// its shortest form. Only numbers already in the text can be set: the controls are made from
+/// them.
+pub fn set_number(text: &str, key: &str, value: f64) -> Result<String, String> {
+    if !value.is_finite() {
+        return Err(format!("`{key}`: expected a finite number, found {value}"));
+    }
+    let path =
+        steps(key).ok_or_else(|| format!("`{key}` is not a key (expected e.g. design.n or a.b.hr[1])"))?;
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| e.message().to_string())?;
+    let missing = || format!("`{key}` is not a number in this scenario");
+    let mut item: &mut Item = doc.as_item_mut();
+    for (name, index) in &path {
+        item = item.get_mut(name.as_str()).ok_or_else(missing)?;
+        if let Some(k) = index {
+            item = item.get_mut(*k).ok_or_else(missing)?;
+        }
+    }
+    let slot = item.as_value_mut().ok_or_else(missing)?;
+    let decor = slot.decor().clone();
+    let new = match slot {
+        Value::Integer(_) => {
+            if value.fract() != 0.0 || value.abs() > 9.0e15 {
+                return Err(format!("`{key}`: expected a whole number, found {value}"));
+            }
+            Value::from(value as i64)
+        }
+        Value::Float(_) => Value::from(value),
+        _ => return Err(missing()),
+    };
+    *slot = new;
+    *slot.decor_mut() = decor;
+    Ok(doc.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "# a comment\nname = \"x\"\n[design]\nn = 156   # patients\naccrual = { duration = 8.6 }\n\
+                        [arms.hsct.causes]\n# HR by period\ndisease_death = { relative = { to = \"cyc\", breaks = [1, 4], hr = [0.6, 0.2, 0.5] } }\n";
+
+    #[test]
+    fn one_number_changes_and_everything_else_stays() {
+        let t = set_number(TEXT, "arms.hsct.causes.disease_death.relative.hr[1]", 0.35).unwrap();
+        assert_eq!(t, TEXT.replace("[0.6, 0.2, 0.5]", "[0.6, 0.35, 0.5]"));
+        let t = set_number(TEXT, "design.n", 200.0).unwrap();
+        assert_eq!(t, TEXT.replace("n = 156   # patients", "n = 200   # patients"));
+        let t = set_number(TEXT, "design.accrual.duration", 3.0).unwrap();
+        assert_eq!(t, TEXT.replace("duration = 8.6", "duration = 3.0"));
+    }
+
+    #[test]
+    fn what_cannot_be_set_is_said() {
+        for (key, value, says) in [
+            ("design.n", 1.5, "expected a whole number"),
+            ("design.m", 1.0, "not a number in this scenario"),
+            ("name", 1.0, "not a number in this scenario"),
+            ("arms.hsct.causes.disease_death.relative.hr[7]", 1.0, "not a number"),
+            ("design..n", 1.0, "is not a key"),
+            ("design.n", f64::NAN, "finite"),
+            ("design[0].n", 1.0, "not a number"),
+        ] {
+            let e = set_number(TEXT, key, value).unwrap_err();
+            assert!(e.contains(says), "{key}: {e}");
+        }
+    }
+}
