@@ -5,6 +5,7 @@ mod boundaries;
 mod bad_input;
 mod calibration;
 mod cli;
+mod explorer;
 mod layers;
 mod monitoring;
 mod monte_carlo;

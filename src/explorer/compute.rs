@@ -152,7 +152,8 @@ impl Run {
             "power": power,
             "summary": summary,
             "figures": figures,
-            "report": get("report.html"),
+            // The page shows the report of the refined pass only (the one to download).
+            "report": if self.stage == Stage::Refined { get("report.html") } else { None },
             "controls": controls(&self.text),
         }))
     }

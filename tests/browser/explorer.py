@@ -125,12 +125,18 @@ def main():
         check(slider.get_attribute("value") == "0.1", "the slider starts at the file's risk 0.1")
         # Focused, not clicked: a click on a range input moves it to where it was clicked.
         driver.execute_script("arguments[0].focus()", slider)
-        # Ten steps of 0.005 down, pressed as fast as the driver can: each is a change, and only
-        # the last one's results may end on screen.
-        for _ in range(10):
-            slider.send_keys(Keys.ARROW_LEFT)
+        # Three steps of 0.005 up, pressed as fast as the driver can (each a change, each
+        # superseding the one before), then one Page Down: a tenth of the range (0 to 0.5), to
+        # 0.065. That last change is the one timed.
+        for _ in range(3):
+            slider.send_keys(Keys.ARROW_RIGHT)
         WebDriverWait(driver, 30, poll_frequency=0.01).until(
-            lambda d: "risk = 0.05," in d.find_element(By.ID, "toml").get_attribute("value")
+            lambda d: "risk = 0.115," in d.find_element(By.ID, "toml").get_attribute("value")
+            and d.find_element(By.TAG_NAME, "body").get_attribute("data-stage") == "refined"
+        )
+        slider.send_keys(Keys.PAGE_DOWN)
+        WebDriverWait(driver, 30, poll_frequency=0.01).until(
+            lambda d: "risk = 0.065," in d.find_element(By.ID, "toml").get_attribute("value")
             and d.find_element(By.TAG_NAME, "body").get_attribute("data-stage") == "refined"
             and d.find_element(By.ID, "command").text.endswith("--reps 10000")
         )
@@ -144,7 +150,7 @@ def main():
         saved = os.path.join(downloads, "astis.toml")
         WebDriverWait(driver, 10).until(lambda d: os.path.exists(saved))
         text = open(saved).read()
-        check("risk = 0.05, within = 0.25" in text and "# 8/79 = 10% treatment-related deaths" in text,
+        check("risk = 0.065, within = 0.25" in text and "# 8/79 = 10% treatment-related deaths" in text,
               "the downloaded TOML is the file with the new risk, comments kept")
         out = os.path.join(tmp, "run")
         subprocess.run([binary, "run", saved, "--out", out, "--quiet"], check=True)

@@ -91,10 +91,13 @@ async function recompute(text, changedAt = performance.now()) {
   const controller = new AbortController();
   state.controller = controller;
   $('results').classList.add('stale');
+  // Until this change's results arrive, the ones on screen are another text's.
+  document.body.dataset.stage = 'computing';
   setStatus('quick pass…');
   const quick = await compute('/api/simulate', { toml: text, stage: 'quick', channel }, controller.signal, showProgress);
   if (generation !== state.generation || quick.cancelled) return;
   if (quick.error) {
+    document.body.dataset.stage = 'invalid';
     showError(quick.error);
     $('results').classList.remove('stale');
     $('progress').hidden = true;
@@ -182,7 +185,7 @@ function render(r) {
   $('numbers').innerHTML = h;
   $('survival').innerHTML = r.figures['survival.svg'] || '';
   $('monitoring').innerHTML = r.figures['monitoring.svg'] ? '<h2>Monitoring</h2>' + r.figures['monitoring.svg'] : '';
-  $('report').srcdoc = r.report || '';
+  if (r.report) $('report').srcdoc = r.report;
   updateControls(r.controls);
 }
 

@@ -1,0 +1,193 @@
+//! The explorer's HTTP surface in-process: access checks, bad requests answered with 4xx and a
+//! message (and the server still serving), and a newer change cancelling an older one.
+//! The browser tests (tests/browser/explorer.py) drive the page itself.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::OnceLock;
+
+use serde_json::{Value, json};
+use trialsim::explorer::{BODY_LIMIT, Config, Explorer};
+
+const TOKEN: &str = "00112233445566778899aabbccddeeff";
+
+/// One server for the whole test binary (port, scenario text).
+fn server() -> &'static (u16, String) {
+    static SERVER: OnceLock<(u16, String)> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let text = std::fs::read_to_string("scenarios/astis.toml").unwrap();
+        let config = Config {
+            scenario: Some(("astis.toml".into(), text.clone())),
+            threads: Some(2),
+            token: Some(TOKEN.into()),
+            ..Config::default()
+        };
+        let explorer = Explorer::bind(config).unwrap();
+        let port = explorer.port();
+        std::thread::spawn(move || explorer.serve());
+        (port, text)
+    })
+}
+
+/// An HTTP/1.0 exchange (so the streamed answers come unchunked, closed at their end):
+/// (status, headers, body).
+fn http(method: &str, path: &str, headers: &[(&str, String)], body: &str) -> (u16, String, String) {
+    let port = server().0;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.0\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let out = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, head.to_string(), body.to_string())
+}
+
+fn host() -> (&'static str, String) {
+    ("Host", format!("127.0.0.1:{}", server().0))
+}
+
+/// A POST from the explorer's own page.
+fn post(path: &str, body: &Value) -> (u16, String) {
+    let port = server().0;
+    let h = [
+        host(),
+        ("Origin", format!("http://localhost:{port}")),
+        ("X-Trialsim-Token", TOKEN.into()),
+        ("Content-Type", "application/json".into()),
+    ];
+    let (s, _, b) = http("POST", path, &h, &body.to_string());
+    (s, b)
+}
+
+/// The last line of a streamed answer.
+fn last_line(body: &str) -> Value {
+    serde_json::from_str(body.trim().lines().last().unwrap_or("null")).unwrap()
+}
+
+#[test]
+fn the_token_host_and_origin_are_required() {
+    let port = server().0;
+    let (s, head, _) = http("GET", &format!("/?token={TOKEN}"), &[host()], "");
+    assert_eq!(s, 303, "{head}");
+    assert!(
+        head.contains(&format!("set-cookie: trialsim_{port}={TOKEN}; HttpOnly; SameSite=Strict")),
+        "{head}"
+    );
+    assert!(head.contains("referrer-policy: no-referrer"), "{head}");
+    let cookie = ("Cookie", format!("trialsim_{port}={TOKEN}"));
+    let (s, head, body) = http("GET", "/", &[host(), cookie.clone()], "");
+    assert_eq!(s, 200);
+    assert!(
+        body.contains("trialsim explorer") && head.contains("content-security-policy: default-src 'none'")
+    );
+    let (s, _, body) = http("GET", "/api/scenario", &[host(), cookie.clone()], "");
+    assert_eq!(s, 200);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["file"], "astis.toml");
+
+    for (what, headers, want) in [
+        ("no token", vec![host()], 401),
+        ("a wrong cookie", vec![host(), ("Cookie", format!("trialsim_{port}=ffff"))], 401),
+        ("another port's cookie", vec![host(), ("Cookie", format!("trialsim_1={TOKEN}"))], 401),
+        ("a foreign Host", vec![("Host", format!("evil.example:{port}")), cookie.clone()], 403),
+        ("no Host", vec![cookie.clone()], 403),
+    ] {
+        let (s, head, body) = http("GET", "/api/scenario", &headers, "");
+        assert_eq!(s, want, "{what}: {body}");
+        assert!(head.contains("referrer-policy: no-referrer"), "{what}: every answer carries the policy");
+    }
+    let (s, _, _) = http("GET", "/?token=ffffffffffffffffffffffffffffffff", &[host()], "");
+    assert_eq!(s, 403, "a wrong token in the URL");
+    let body = json!({"toml": server().1, "stage": "quick", "channel": "o"}).to_string();
+    let json_type = ("Content-Type", "application/json".to_string());
+    for origin in
+        [None, Some("http://evil.example"), Some("null"), Some(&*format!("https://127.0.0.1:{port}"))]
+    {
+        let mut h = vec![host(), cookie.clone(), json_type.clone()];
+        if let Some(o) = origin {
+            h.push(("Origin", o.to_string()));
+        }
+        let (s, _, b) = http("POST", "/api/simulate", &h, &body);
+        assert_eq!(s, 403, "Origin {origin:?}: {b}");
+    }
+}
+
+#[test]
+fn bad_requests_get_a_4xx_with_a_message_and_the_server_goes_on() {
+    let text = &server().1;
+    let good = json!({"toml": text, "stage": "quick", "channel": "bad-requests"});
+    let cases: Vec<(&str, &str, String, u16, &str)> = vec![
+        ("an unknown path", "/api/nothing", "{}".into(), 404, "no such page"),
+        ("malformed JSON", "/api/simulate", "{\"toml\": ".into(), 400, "bad request body"),
+        ("an unknown field", "/api/simulate", json!({"toml": text, "stage": "quick", "channel": "c", "path": "/etc/passwd"}).to_string(), 400, "unknown field"),
+        ("an unknown stage", "/api/simulate", json!({"toml": text, "stage": "slow", "channel": "c"}).to_string(), 400, "unknown variant"),
+        ("a bad channel", "/api/simulate", json!({"toml": text, "stage": "quick", "channel": "../x"}).to_string(), 400, "channel"),
+        ("an invalid scenario", "/api/simulate", json!({"toml": text.replace("n = 156", "n = -3"), "stage": "quick", "channel": "c"}).to_string(), 422, "astis.toml:"),
+        ("TOML that does not parse", "/api/simulate", json!({"toml": "[design\n", "stage": "quick", "channel": "c"}).to_string(), 422, "astis.toml:1:"),
+        ("too many replicates", "/api/simulate", json!({"toml": text.replace("replicates = 10000", "replicates = 5000000"), "stage": "refined", "channel": "c"}).to_string(), 422, "at most 200000"),
+        ("a curve of too many points", "/api/curve", json!({"toml": text, "key": "design.n", "from": 100, "to": 200, "points": 500, "channel": "c"}).to_string(), 422, "points"),
+        ("a curve over an unknown key", "/api/curve", json!({"toml": text, "key": "design.size", "from": 1, "to": 2, "points": 3, "channel": "c"}).to_string(), 422, "design.size"),
+        ("an edit of a string", "/api/edit", json!({"toml": text, "key": "name", "value": 1}).to_string(), 422, "not a number"),
+        ("a body over the limit", "/api/simulate", "x".repeat(BODY_LIMIT + 1), 413, ""),
+    ];
+    for (what, path, body, want, says) in cases {
+        let port = server().0;
+        let h = [
+            host(),
+            ("Origin", format!("http://127.0.0.1:{port}")),
+            ("X-Trialsim-Token", TOKEN.into()),
+            ("Content-Type", "application/json".into()),
+        ];
+        let (s, _, b) = http("POST", path, &h, &body);
+        assert_eq!(s, want, "{what}: {b}");
+        assert!(b.contains(says), "{what}: {b}");
+    }
+    let (s, b) = {
+        let port = server().0;
+        let h = [host(), ("Origin", format!("http://127.0.0.1:{port}")), ("X-Trialsim-Token", TOKEN.into())];
+        let (s, _, b) = http("POST", "/api/simulate", &h, &good.to_string());
+        (s, b)
+    };
+    assert_eq!(s, 415, "no Content-Type: {b}");
+    let (s, b) = post("/api/simulate", &good);
+    assert_eq!(s, 200);
+    assert!(last_line(&b)["result"]["power"][0]["power"].is_string(), "still serving: {b}");
+}
+
+#[test]
+fn a_newer_change_cancels_the_older_one() {
+    let slow = server().1.replace("replicates = 10000", "replicates = 200000");
+    let old = std::thread::spawn(move || {
+        post("/api/simulate", &json!({"toml": slow, "stage": "refined", "channel": "cancel-me"}))
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (s, b) =
+        post("/api/simulate", &json!({"toml": server().1, "stage": "quick", "channel": "cancel-me"}));
+    assert_eq!(s, 200);
+    assert!(last_line(&b)["result"].is_object(), "{b}");
+    let (s, b) = old.join().unwrap();
+    assert_eq!(s, 200);
+    assert_eq!(
+        last_line(&b),
+        json!({"cancelled": true}),
+        "the older computation stopped: {}",
+        &b[b.len().saturating_sub(300)..]
+    );
+    assert!(b.lines().count() < 150, "it stopped early: {} progress lines of 210", b.lines().count());
+}
+
+#[test]
+fn an_edit_changes_one_number_and_keeps_the_comments() {
+    let text = &server().1;
+    let key = "arms.hsct.causes.treatment_death.early_risk.risk";
+    let (s, b) = post("/api/edit", &json!({"toml": text, "key": key, "value": 0.05}));
+    assert_eq!(s, 200, "{b}");
+    let edited = serde_json::from_str::<Value>(&b).unwrap()["toml"].as_str().unwrap().to_string();
+    assert_eq!(edited, text.replace("risk = 0.10, within", "risk = 0.05, within"));
+}
