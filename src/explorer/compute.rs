@@ -221,7 +221,8 @@ impl Curve {
     }
 
     /// Power of every test at each value (the sweep's points: the same seed at every value), the
-    /// stopping probabilities by look and reason of a monitored scenario, and the plot. `None`
+    /// stopping probabilities by look and reason of a monitored scenario (efficacy, futility and
+    /// harm by look; the safety rule by review), and the plot. `None`
     /// when cancelled.
     pub fn simulate(
         &self,
@@ -230,6 +231,7 @@ impl Curve {
     ) -> Option<Result<Value, String>> {
         let mut tests: Vec<PowerLine> = Vec::new();
         let mut monitoring: Vec<Value> = Vec::new();
+        let mut safety: Vec<Value> = Vec::new();
         for &value in &self.values {
             let o = [Override { key: self.key.clone(), value }];
             let point = match simulate_point(&self.template, &o, self.replicates, self.seed, cancel) {
@@ -252,13 +254,22 @@ impl Curve {
                         .iter()
                         .enumerate()
                         .map(|(k, l)| {
-                            let safety = t.safety.as_ref().and_then(|x| x.stops.get(k)).copied().unwrap_or(0);
-                            json!({"look": k + 1, "efficacy": p(l.efficacy), "futility": p(l.futility), "harm": p(l.harm), "safety": p(safety)})
+                            json!({"look": k + 1, "efficacy": p(l.efficacy), "futility": p(l.futility), "harm": p(l.harm)})
                         })
                         .collect();
-                    monitoring.push(
-                        json!({"value": value, "test": mt.name, "power": p(tt.rejected), "looks": looks}),
-                    );
+                    monitoring.push(json!({
+                        "value": value,
+                        "test": mt.name,
+                        "power": p(tt.rejected),
+                        "looks": looks,
+                        "safety": p(tt.safety),
+                    }));
+                }
+                // The safety rule's reviews (after so many patients) are not the tests' looks.
+                if let Some(sf) = &t.safety {
+                    let stops: Vec<f64> =
+                        sf.stops.iter().map(|&k| Proportion::new(k, s.replicates).estimate).collect();
+                    safety.push(json!({"value": value, "stops": stops}));
                 }
             }
             progress(self.replicates);
@@ -293,6 +304,7 @@ impl Curve {
             "seed": self.seed,
             "tests": tests,
             "monitoring": monitoring,
+            "safety": safety,
             "svg": svg,
         })))
     }
@@ -344,6 +356,27 @@ mod tests {
         assert_eq!(quick.total(), 1500, "no identical-arms copy in the quick pass");
         let q = quick.simulate(&|_| {}, &AtomicBool::new(false)).unwrap().unwrap();
         assert!(q["power"][0]["type_i_error"].is_null());
+    }
+
+    #[test]
+    fn a_monitored_curve_gives_stops_by_look_and_reason_and_the_safety_reviews() {
+        let text = std::fs::read_to_string("scenarios/hsct_monitoring.toml").unwrap();
+        let text = text.replace("replicates = 4000", "replicates = 300");
+        let c = Curve::prepare("m.toml", &text, "design.n", 160.0, 320.0, 2).unwrap();
+        let v = c.simulate(&|_| {}, &AtomicBool::new(false)).unwrap().unwrap();
+        let m = v["monitoring"].as_array().unwrap();
+        assert_eq!(m.len(), 4, "two values × two monitored tests: {m:?}");
+        let looks = m[0]["looks"].as_array().unwrap();
+        assert_eq!(looks.len(), 3, "two interim looks and the final analysis");
+        // What the looks stop, the safety rule stops, and what goes on to reject add to at most 1.
+        let stopped: f64 = looks
+            .iter()
+            .map(|l| ["efficacy", "futility", "harm"].iter().map(|k| l[k].as_f64().unwrap()).sum::<f64>())
+            .sum();
+        assert!(stopped + m[0]["safety"].as_f64().unwrap() <= 1.0 + 1e-12);
+        let safety = v["safety"].as_array().unwrap();
+        assert_eq!(safety.len(), 2);
+        assert_eq!(safety[0]["stops"].as_array().unwrap().len(), 3, "reviews after 20, 40, 60 patients");
     }
 
     #[test]

@@ -40,9 +40,9 @@ pub fn controls(text: &str) -> Vec<Control> {
         for (table, kind) in [("accrual", Kind::Time), ("cut", Kind::Time)] {
             if let Some(t) = design.get(table) {
                 leaves(t, &format!("design.{table}"), &mut |key, leaf, v, integer| {
-                    let kind = match (leaf, kind) {
-                        ("events", _) => Kind::Events(n.map_or(1000.0, |x| x.0)),
-                        ("rate", _) => Kind::Rate,
+                    let kind = match leaf {
+                        "events" => Kind::Events(n.map_or(1000.0, |x| x.0)),
+                        "rate" | "rates" => Kind::Intensity,
                         _ => kind,
                     };
                     let label = key.trim_start_matches("design.").to_string();
@@ -81,8 +81,12 @@ enum Kind {
     SampleSize,
     /// An event count, up to the sample size.
     Events(f64),
+    /// A duration or time point: positive.
     Time,
+    /// A hazard (per time unit): zero allowed.
     Rate,
+    /// Patients per time unit: positive.
+    Intensity,
     HazardRatio,
     Risk,
     Alpha,
@@ -105,8 +109,9 @@ impl Kind {
         match self {
             Kind::SampleSize => (10.0, (4.0 * v).max(1000.0).round(), 1.0),
             Kind::Events(n) => (1.0, n.max(v), 1.0),
-            Kind::Time => (0.0, (3.0 * v).max(1.0), 0.01),
+            Kind::Time => (v / 10.0, (3.0 * v).max(1.0), 0.01),
             Kind::Rate => (0.0, (3.0 * v).max(0.5), 0.001),
+            Kind::Intensity => (v / 10.0, (3.0 * v).max(1.0), 0.1),
             Kind::HazardRatio => (0.05, (2.0 * v).max(2.0), 0.01),
             Kind::Risk => (0.0, (2.0 * v).clamp(0.5, 1.0), 0.005),
             Kind::Alpha => (0.001, 0.25, 0.001),
@@ -117,7 +122,7 @@ impl Kind {
 
 fn control(key: &str, group: &str, label: &str, value: f64, integer: bool, kind: Kind) -> Control {
     let (min, max, step) = kind.range(value);
-    let step = if integer { step.max(1.0) } else { step };
+    let (min, max, step) = if integer { (min.ceil(), max.floor(), step.max(1.0)) } else { (min, max, step) };
     Control {
         key: key.to_string(),
         group: group.to_string(),
@@ -224,6 +229,37 @@ mod tests {
             (risk.value, risk.group.as_str(), risk.label.as_str()),
             (0.1, "arm hsct", "treatment_death early_risk.risk")
         );
+    }
+
+    #[test]
+    fn every_slider_of_every_shipped_scenario_stays_within_valid_scenarios() {
+        let mut checked = 0;
+        for entry in std::fs::read_dir("scenarios").unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let c = controls(&text);
+            assert!(c.iter().any(|c| c.key == "design.n"), "{}", path.display());
+            // A safety rule reviews after so many patients: a smaller trial is refused, rightly.
+            // Elsewhere every slider's ends are valid scenarios.
+            let cross_checked = text.contains("[monitoring.safety]");
+            for c in &c {
+                let ends = if cross_checked && c.key == "design.n" {
+                    vec![c.value, c.max]
+                } else {
+                    vec![c.min, c.value, c.max]
+                };
+                for v in ends {
+                    let t = super::super::edit::set_number(&text, &c.key, v).unwrap();
+                    let r = crate::scenario::Scenario::from_toml(&t, &path);
+                    assert!(r.is_ok(), "{} {} = {v}: {}", path.display(), c.key, r.err().unwrap());
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 
     #[test]

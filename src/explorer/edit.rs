@@ -7,8 +7,8 @@ use toml_edit::{DocumentMut, Item, Value};
 use crate::scenario::overrides::steps;
 
 /// `text` with the number at `key` (`design.n`, `arms.hsct.causes.disease_death.relative.hr[1]`)
-/// set to `value`. An integer stays an integer (and must be given as one); a float is written in
-/// its shortest form. Only numbers already in the text can be set: the controls are made from
+/// set to `value`. An integer stays an integer when `value` is whole; a float is written in its
+/// shortest form. Only numbers already in the text can be set: the controls are made from
 /// them.
 pub fn set_number(text: &str, key: &str, value: f64) -> Result<String, String> {
     if !value.is_finite() {
@@ -28,13 +28,10 @@ pub fn set_number(text: &str, key: &str, value: f64) -> Result<String, String> {
     let slot = item.as_value_mut().ok_or_else(missing)?;
     let decor = slot.decor().clone();
     let new = match slot {
-        Value::Integer(_) => {
-            if value.fract() != 0.0 || value.abs() > 9.0e15 {
-                return Err(format!("`{key}`: expected a whole number, found {value}"));
-            }
-            Value::from(value as i64)
-        }
-        Value::Float(_) => Value::from(value),
+        // A whole number stays an integer; a fraction where an integer stood is written as a
+        // float, and the scenario's validation says whether that key takes one.
+        Value::Integer(_) if value.fract() == 0.0 && value.abs() <= 9.0e15 => Value::from(value as i64),
+        Value::Integer(_) | Value::Float(_) => Value::from(value),
         _ => return Err(missing()),
     };
     *slot = new;
@@ -55,6 +52,8 @@ mod tests {
         assert_eq!(t, TEXT.replace("[0.6, 0.2, 0.5]", "[0.6, 0.35, 0.5]"));
         let t = set_number(TEXT, "design.n", 200.0).unwrap();
         assert_eq!(t, TEXT.replace("n = 156   # patients", "n = 200   # patients"));
+        let t = set_number(TEXT, "design.n", 150.5).unwrap();
+        assert!(t.contains("n = 150.5   # patients"), "validation, not the edit, refuses it: {t}");
         let t = set_number(TEXT, "design.accrual.duration", 3.0).unwrap();
         assert_eq!(t, TEXT.replace("duration = 8.6", "duration = 3.0"));
     }
@@ -62,7 +61,6 @@ mod tests {
     #[test]
     fn what_cannot_be_set_is_said() {
         for (key, value, says) in [
-            ("design.n", 1.5, "expected a whole number"),
             ("design.m", 1.0, "not a number in this scenario"),
             ("name", 1.0, "not a number in this scenario"),
             ("arms.hsct.causes.disease_death.relative.hr[7]", 1.0, "not a number"),

@@ -159,6 +159,19 @@ def main():
         check(page_power == cli, f"page {page_power!r} == trialsim run {cli!r}")
         check(page_value == cli_value, f"power value {page_value} == summary.json {cli_value}")
 
+        print("2b. a curve on demand")
+        from selenium.webdriver.support.ui import Select
+        Select(driver.find_element(By.ID, "curve-key")).select_by_value("design.n")
+        for field, value in [("curve-from", "100"), ("curve-to", "400"), ("curve-points", "4")]:
+            box = driver.find_element(By.ID, field)
+            box.clear()
+            box.send_keys(value)
+        driver.find_element(By.ID, "curve-run").click()
+        WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-table tbody tr"))
+        rows = driver.find_elements(By.CSS_SELECTOR, "#curve-table tbody tr")
+        check(len(rows) == 4 and rows[0].text.startswith("100"), f"{len(rows)} points of power against design.n")
+        check(driver.find_element(By.CSS_SELECTOR, "#curve svg") is not None, "the curve is drawn")
+
         print("3. an invalid value typed in the editor")
         editor = driver.find_element(By.ID, "toml")
         at = editor.get_attribute("value").index("alpha = 0.025") + len("alpha = ")

@@ -311,14 +311,22 @@ async function drawCurve() {
     h += `<tr><td>${v}</td>` + c.tests.map((t) => `<td>${(100 * t.power[i]).toFixed(1)}% ± ${(100 * t.se[i]).toFixed(1)}</td>`).join('') + '</tr>';
   });
   h += '</tbody></table>';
+  const pc = (x) => `${(100 * x).toFixed(1)}%`;
   if (c.monitoring.length) {
-    h += '<h3>Stopping probabilities by look and reason</h3><table id="curve-monitoring"><thead><tr><th>value</th><th>test</th><th>look</th><th>efficacy</th><th>futility</th><th>harm</th><th>safety</th></tr></thead><tbody>';
+    h += '<h3>Stopping probabilities by look and reason</h3><table id="curve-monitoring"><thead><tr><th>value</th><th>test</th><th>look</th><th>efficacy</th><th>futility</th><th>harm</th></tr></thead><tbody>';
     for (const m of c.monitoring) {
       for (const l of m.looks) {
         h += `<tr><td>${m.value}</td><td>${esc(m.test)}</td><td>${l.look}</td>` +
-          ['efficacy', 'futility', 'harm', 'safety'].map((k) => `<td>${(100 * l[k]).toFixed(1)}%</td>`).join('') + '</tr>';
+          ['efficacy', 'futility', 'harm'].map((k) => `<td>${pc(l[k])}</td>`).join('') + '</tr>';
       }
+      h += `<tr><td>${m.value}</td><td>${esc(m.test)}</td><td colspan="4">monitored power ${pc(m.power)}; stopped by the safety rule ${pc(m.safety)}</td></tr>`;
     }
+    h += '</tbody></table>';
+  }
+  if (c.safety.length) {
+    h += '<h3>Safety rule: stops by review</h3><table id="curve-safety"><thead><tr><th>value</th>' +
+      c.safety[0].stops.map((_, k) => `<th>review ${k + 1}</th>`).join('') + '</tr></thead><tbody>';
+    for (const r of c.safety) h += `<tr><td>${r.value}</td>` + r.stops.map((x) => `<td>${pc(x)}</td>`).join('') + '</tr>';
     h += '</tbody></table>';
   }
   $('curve').innerHTML = h;
