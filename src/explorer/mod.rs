@@ -285,6 +285,20 @@ async fn edit(headers: HeaderMap, bytes: Bytes) -> Response {
     }
 }
 
+/// The body of a request that computes: JSON of type `T`, whose page channel is well formed.
+fn computation<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    bytes: &Bytes,
+    channel: impl Fn(&T) -> &String,
+) -> Result<T, Box<Response>> {
+    let req: T = body(headers, bytes)?;
+    if !channel_ok(channel(&req)) {
+        let m = "channel: expected 1 to 64 letters, digits, '-' or '_'";
+        return Err(Box::new(refuse(StatusCode::BAD_REQUEST, m)));
+    }
+    Ok(req)
+}
+
 /// A page's channel: which computations supersede each other.
 fn channel_ok(c: &str) -> bool {
     (1..=64).contains(&c.len()) && c.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -310,13 +324,10 @@ struct CurveRequest {
 }
 
 async fn simulate(State(app): State<Arc<App>>, headers: HeaderMap, bytes: Bytes) -> Response {
-    let req: SimulateRequest = match body(&headers, &bytes) {
+    let req: SimulateRequest = match computation(&headers, &bytes, |r: &SimulateRequest| &r.channel) {
         Ok(r) => r,
         Err(resp) => return *resp,
     };
-    if !channel_ok(&req.channel) {
-        return refuse(StatusCode::BAD_REQUEST, "channel: expected 1 to 64 letters, digits, '-' or '_'");
-    }
     let run = match Run::prepare(&app.file, &req.toml, req.stage) {
         Ok(r) => r,
         Err(r) => return refusal(r),
@@ -326,13 +337,10 @@ async fn simulate(State(app): State<Arc<App>>, headers: HeaderMap, bytes: Bytes)
 }
 
 async fn curve(State(app): State<Arc<App>>, headers: HeaderMap, bytes: Bytes) -> Response {
-    let req: CurveRequest = match body(&headers, &bytes) {
+    let req: CurveRequest = match computation(&headers, &bytes, |r: &CurveRequest| &r.channel) {
         Ok(r) => r,
         Err(resp) => return *resp,
     };
-    if !channel_ok(&req.channel) {
-        return refuse(StatusCode::BAD_REQUEST, "channel: expected 1 to 64 letters, digits, '-' or '_'");
-    }
     let file = app.file.clone();
     // Validating a curve checks every point's scenario: off the runtime's threads.
     let prepared = tokio::task::spawn_blocking(move || {
