@@ -191,3 +191,57 @@ fn an_edit_changes_one_number_and_keeps_the_comments() {
     let edited = serde_json::from_str::<Value>(&b).unwrap()["toml"].as_str().unwrap().to_string();
     assert_eq!(edited, text.replace("risk = 0.10, within", "risk = 0.05, within"));
 }
+
+#[test]
+fn without_a_scenario_the_built_in_calibrated_model_is_served_from_any_directory() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("trialsim"))
+        .args(["serve", "--threads", "1"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_string();
+    let (addr, token) = url.trim_start_matches("http://").split_once("/?token=").unwrap();
+    assert!(addr.starts_with("127.0.0.1:"), "loopback by default: {line}");
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(s, "GET /api/scenario HTTP/1.0\r\nHost: {addr}\r\nX-Trialsim-Token: {token}\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let body: Value = serde_json::from_str(out.split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert_eq!(body["file"], "hsct_ssc.toml");
+    assert_eq!(body["toml"].as_str().unwrap(), std::fs::read_to_string("scenarios/hsct_ssc.toml").unwrap());
+    assert!(body["controls"].as_array().unwrap().len() > 10);
+}
+
+#[test]
+fn a_bad_scenario_or_host_stops_serve_before_it_listens() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string("scenarios/astis.toml").unwrap().replace("n = 156", "n = 0"),
+    )
+    .unwrap();
+    let out = assert_cmd::Command::cargo_bin("trialsim")
+        .unwrap()
+        .args(["serve", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml:") && err.contains("design.n"), "{err}");
+    assert!(out.stdout.is_empty(), "no URL printed");
+    let out = assert_cmd::Command::cargo_bin("trialsim")
+        .unwrap()
+        .args(["serve", "--host", "not an address"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}

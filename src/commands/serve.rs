@@ -1,6 +1,7 @@
 //! `trialsim serve`: loads and checks the starting scenario (a bad one is refused before the
 //! server starts, like any command's), binds, prints the URL with its token, serves.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use crate::explorer::{Config, Explorer};
@@ -29,18 +30,23 @@ pub fn command(req: Request) -> Result<(), Error> {
         e => Error::failure(anyhow::Error::new(e)),
     })?;
     if let Some(h) = &host {
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "warning: listening on {h}, not only on this machine's loopback: anyone who can reach it and \
              holds the token can run simulations here"
         );
     }
     let url = explorer.url();
-    println!("trialsim explorer: {url}");
-    println!("(the token in this URL is the only key; Ctrl-C stops the server)");
+    // Written without println!: a closed stdout (a launcher that read the URL and went away)
+    // must not stop the server.
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "trialsim explorer: {url}");
+    let _ = writeln!(out, "(the token in this URL is the only key; Ctrl-C stops the server)");
+    let _ = out.flush();
     if req.open
         && let Err(e) = open::that_detached(&url)
     {
-        eprintln!("warning: could not open a browser ({e}); open the URL above");
+        let _ = writeln!(std::io::stderr(), "warning: could not open a browser ({e}); open the URL above");
     }
     explorer.serve().map_err(|e| Error::failure(anyhow::Error::new(e)))
 }
