@@ -46,6 +46,7 @@ impl LineChart {
         let pad = 0.04 * (hi - lo).max(1e-9);
         let (x0, x1) = (lo - pad, hi + pad);
         let mut buf = String::new();
+        let mut hover = Vec::new();
         {
             let root = SVGBackend::with_string(&mut buf, (860, 520)).into_drawing_area();
             root.fill(&WHITE).map_err(|x| e(&x))?;
@@ -66,6 +67,18 @@ impl LineChart {
             }
             for (i, s) in self.series.iter().enumerate() {
                 let c = PALETTE[i % PALETTE.len()];
+                for &(x, y, se) in &s.points {
+                    let text = format!(
+                        "{}: {} = {}, {} = {:.4} ± {:.4} (95% MC interval)",
+                        s.label,
+                        self.x_desc,
+                        x,
+                        self.y_desc,
+                        y,
+                        Z_975 * se
+                    );
+                    hover.push((chart.backend_coord(&(x, y)), text));
+                }
                 chart
                     .draw_series(LineSeries::new(s.points.iter().map(|&(x, y, _)| (x, y)), c.stroke_width(2)))
                     .map_err(|x| e(&x))?
@@ -94,6 +107,27 @@ impl LineChart {
                 .map_err(|x| e(&x))?;
             root.present().map_err(|x| e(&x))?;
         }
-        Ok(buf)
+        Ok(with_hover(buf, &hover))
     }
+}
+
+/// An SVG with a value to read on hover at each point: a transparent circle holding a `<title>`
+/// (browsers show it as a tooltip; no script), drawn last so that it lies on top.
+pub fn with_hover(svg: String, points: &[((i32, i32), String)]) -> String {
+    if points.is_empty() {
+        return svg;
+    }
+    let Some(end) = svg.rfind("</svg>") else { return svg };
+    let mut o = String::with_capacity(svg.len() + points.len() * 120);
+    o.push_str(&svg[..end]);
+    o.push_str("<g fill=\"transparent\">\n");
+    for ((x, y), text) in points {
+        o.push_str(&format!(
+            "<circle cx=\"{x}\" cy=\"{y}\" r=\"7\"><title>{}</title></circle>\n",
+            crate::report::html::escape(text)
+        ));
+    }
+    o.push_str("</g>\n");
+    o.push_str(&svg[end..]);
+    o
 }

@@ -119,6 +119,9 @@ def main():
         first = power_cell(driver).text
         check(re.match(r"\d+\.\d% ± \d", first) is not None, f"log-rank power shown: {first}")
         check(driver.find_element(By.CSS_SELECTOR, "#survival svg") is not None, "the survival plot is drawn")
+        titles = driver.find_elements(By.CSS_SELECTOR, "#survival svg circle > title")
+        check(len(titles) >= 20 and "true S =" in titles[0].get_attribute("textContent"),
+              f"{len(titles)} values to read on hover")
 
         print("2. the treatment-related-mortality slider")
         slider = driver.find_element(By.CSS_SELECTOR, f'.control[data-key="{TRM}"] input[type=range]')
