@@ -257,9 +257,14 @@ fn merge_needs_no_scenario_file() {
         .arg(&merged)
         .assert()
         .success();
-    for f in ["sweep.csv", "sweep.md", "power_logrank.svg", "report.html"] {
+    for f in ["sweep.csv", "sweep.md", "power_logrank.svg"] {
         assert_eq!(fs::read(whole.join(f)).unwrap(), fs::read(merged.join(f)).unwrap(), "{f}");
     }
+    // The report names the file the shards ran, and is otherwise the unsplit sweep's.
+    let page = fs::read_to_string(merged.join("report.html")).unwrap();
+    assert!(page.contains("trialsim sweep moved.toml --seed"), "the canonical command names the file run");
+    let name = Path::new(SCENARIO).file_name().unwrap().to_str().unwrap();
+    assert_eq!(page.replace("moved.toml", name), fs::read_to_string(whole.join("report.html")).unwrap());
 }
 
 /// A grid is counted before any work: 2·10⁶ points are refused at once in one sweep, and with
