@@ -205,7 +205,8 @@ Prints the URL with its access token and serves until Ctrl-C. Listens on 127.0.0
         #[arg(long)]
         port: Option<u16>,
         /// Address to listen on instead of 127.0.0.1: anyone who can reach it and has the token
-        /// may run simulations.
+        /// may run simulations. Pages must use this address (or localhost): other host names are
+        /// refused.
         #[arg(long)]
         host: Option<String>,
         /// Open the page in the default browser.

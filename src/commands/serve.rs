@@ -33,7 +33,8 @@ pub fn command(req: Request) -> Result<(), Error> {
         let _ = writeln!(
             std::io::stderr(),
             "warning: listening on {h}, not only on this machine's loopback: anyone who can reach it and \
-             holds the token can run simulations here"
+             holds the token can run simulations here. Browsers must use the address {h} (or \
+             localhost on this machine): other names are refused, against DNS rebinding"
         );
     }
     let url = explorer.url();
