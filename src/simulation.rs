@@ -34,11 +34,10 @@ pub struct Request<'a> {
     pub cancel: Option<&'a AtomicBool>,
 }
 
-impl Request<'_> {
-    /// Replicates of the identical-arms companion of a scenario with a comparison.
-    pub fn null_replicates(&self, sc: &Scenario) -> u64 {
-        if self.null_copy && sc.comparison.is_some() { self.replicates.min(NULL_REPLICATES) } else { 0 }
-    }
+/// Replicates of the identical-arms companion of `replicates` trials of `sc`, when it has one
+/// and it is asked for (`null_copy`).
+pub fn null_replicates(sc: &Scenario, replicates: u64, null_copy: bool) -> u64 {
+    if null_copy && sc.comparison.is_some() { replicates.min(NULL_REPLICATES) } else { 0 }
 }
 
 /// Simulates `replicates` trials of the scenario, then, when asked, up to [`NULL_REPLICATES`] with
@@ -53,7 +52,7 @@ pub fn simulate_scenario(sc: &Scenario, req: &Request, rows: Option<RowSink>) ->
     let run = Run { scenario: sc, layout: &layout, replicates: req.replicates, seed: req.seed, progress };
     let summary: Summary = simulate_until(&run, rows, cancel)?;
     // The null layout is the real one: same tests and estimates, only hazards differ.
-    let null_reps = req.null_replicates(sc);
+    let null_reps = null_replicates(sc, req.replicates, req.null_copy);
     let null = match null_scenario(sc).filter(|_| null_reps > 0) {
         Some(ns) => {
             let run = Run { scenario: &ns, layout: &layout, replicates: null_reps, seed: req.seed, progress };

@@ -56,7 +56,7 @@ fn run(
     export_patients: Option<u64>,
 ) -> Result<String, Error> {
     let (replicates, seed, out) = (settings.replicates, settings.seed, &settings.out);
-    let null_reps = if sc.comparison.is_some() { replicates.min(NULL_REPLICATES) } else { 0 };
+    let null_reps = crate::simulation::null_replicates(sc, replicates, true);
     let bar = settings.progress(replicates + null_reps);
     bar.set_message(sc.name.clone());
     let tick = |n: u64| bar.inc(n);

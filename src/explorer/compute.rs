@@ -12,7 +12,7 @@ use crate::report::html::{self, About};
 use crate::report::{Results, markdown, run_files};
 use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{Document, Scenario};
-use crate::simulation::{Request, simulate_scenario};
+use crate::simulation::{Request, null_replicates, simulate_scenario};
 use crate::summary::Proportion;
 use crate::sweep::simulate_point;
 
@@ -97,7 +97,7 @@ impl Run {
 
     /// Replicates to simulate, the identical-arms copy's included (for the progress bar).
     pub fn total(&self) -> u64 {
-        self.replicates + self.request(&|_| {}, &AtomicBool::new(false)).null_replicates(&self.scenario)
+        self.replicates + null_replicates(&self.scenario, self.replicates, self.stage == Stage::Refined)
     }
 
     /// What `trialsim run` of this text with its seed and replicates gives, as the page shows it:
