@@ -14,6 +14,8 @@ pub fn set_number(text: &str, key: &str, value: f64) -> Result<String, String> {
     if !value.is_finite() {
         return Err(format!("`{key}`: expected a finite number, found {value}"));
     }
+    // −0.0 is 0 (as the scenario's validation reads it): never write "-0.0" into a file.
+    let value = value + 0.0;
     let path =
         steps(key).ok_or_else(|| format!("`{key}` is not a key (expected e.g. design.n or a.b.hr[1])"))?;
     let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| e.message().to_string())?;

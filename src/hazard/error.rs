@@ -74,10 +74,11 @@ pub(super) fn positive(x: f64, param: Param) -> Result<f64, HazardError> {
     Ok(x)
 }
 
-/// `x` must be finite and ≥ 0.
+/// `x` must be finite and ≥ 0. Returns +0.0 for −0.0: −0.0 passes `≥ 0` but its reciprocal is
+/// −∞ (a hazard ratio of −0.0 once made every event time −∞).
 pub(super) fn non_negative(x: f64, param: Param) -> Result<f64, HazardError> {
     if !(0.0..f64::INFINITY).contains(&x) {
         return Err(HazardError::OutOfRange { param, found: x });
     }
-    Ok(x)
+    Ok(x + 0.0)
 }

@@ -66,6 +66,8 @@ impl Hazard {
         if !(0.0..1.0).contains(&risk) {
             return Err(HazardError::OutOfRange { param: Param::Risk, found: risk });
         }
+        // −0.0 is 0 (see `non_negative`).
+        let risk = risk + 0.0;
         let within = positive(within, Param::Within)?;
         Ok(Hazard(Form::EarlyRisk { within, rate: early_rate(risk, within) }))
     }
@@ -269,6 +271,30 @@ mod tests {
             Hazard::relative(Hazard::weibull(1.3, 4.0).unwrap(), vec![0.7, 3.0], vec![1.5, 0.0, 0.5])
                 .unwrap(),
         ]
+    }
+
+    /// −0.0 passes "≥ 0" but divides to −∞: every constructor reads it as +0, so no latent
+    /// time is ever −∞ (a hazard ratio of −0.0 once gave every experimental patient an event
+    /// at −∞ and the log-rank test 100% power).
+    #[test]
+    fn negative_zero_is_zero() {
+        let pw = || Hazard::piecewise(vec![1.0], vec![0.1, 0.2]).unwrap();
+        let zeros = [
+            Hazard::exponential(-0.0).unwrap(),
+            Hazard::piecewise(vec![1.0], vec![-0.0, -0.0]).unwrap(),
+            Hazard::early_risk(-0.0, 0.5).unwrap(),
+            Hazard::relative(pw(), vec![], vec![-0.0]).unwrap(),
+            Hazard::relative(pw(), vec![0.5], vec![-0.0, -0.0]).unwrap(),
+        ];
+        for h in zeros {
+            for e in [1e-9, 0.5, 3.0] {
+                assert_eq!(h.inverse_cumulative(e), f64::INFINITY, "{h:?}");
+            }
+            let mut out = [0.0];
+            h.inverse_cumulative_of(&[0.7], &[0], &mut out);
+            assert_eq!(out[0], f64::INFINITY, "{h:?}");
+            assert!(h.rate(0.3).is_sign_positive() && h.cumulative(2.0).is_sign_positive(), "{h:?}");
+        }
     }
 
     #[test]

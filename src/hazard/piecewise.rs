@@ -24,7 +24,7 @@ impl Piecewise {
     /// Checks, in this order, each break (positive and finite, then greater than the one
     /// before), each value (finite and ≥ 0), and the number of values; the first failure is
     /// the error.
-    pub fn new(breaks: Vec<Years>, values: Vec<f64>) -> Result<Self, HazardError> {
+    pub fn new(breaks: Vec<Years>, mut values: Vec<f64>) -> Result<Self, HazardError> {
         for (k, &b) in breaks.iter().enumerate() {
             positive(b, Param::Break(k))?;
             if let Some(&after) = k.checked_sub(1).and_then(|j| breaks.get(j))
@@ -34,8 +34,8 @@ impl Piecewise {
                 return Err(HazardError::NotIncreasing { index: k, found: b, after });
             }
         }
-        for (k, &v) in values.iter().enumerate() {
-            non_negative(v, Param::Value(k))?;
+        for (k, v) in values.iter_mut().enumerate() {
+            *v = non_negative(*v, Param::Value(k))?;
         }
         if values.len() != breaks.len() + 1 {
             return Err(HazardError::WrongLength { breaks: breaks.len(), found: values.len() });

@@ -67,7 +67,7 @@ pub(super) fn target(ctx: &Ctx, t: &raw::RawTarget, i: usize, names: &Names) -> 
     let ci = match &t.ci {
         None => None,
         Some(ci) => {
-            let v: Vec<f64> = ci.get_ref().iter().map(|x| *x.get_ref()).collect();
+            let v: Vec<f64> = ci.get_ref().iter().map(|x| *x.get_ref() + 0.0).collect();
             let [lo, hi] = v.as_slice() else {
                 return Err(ctx.err(
                     ci.span(),
@@ -85,7 +85,7 @@ pub(super) fn target(ctx: &Ctx, t: &raw::RawTarget, i: usize, names: &Names) -> 
             Some((*lo, *hi))
         }
     };
-    let f = Fields { ctx, t, i, names, kind_name, role, endpoint, arm, ci, value: *t.value.get_ref() };
+    let f = Fields { ctx, t, i, names, kind_name, role, endpoint, arm, ci, value: *t.value.get_ref() + 0.0 };
     let kind = match kind_name {
         "count" => count(&f)?,
         "survival" | "failure" => kaplan_meier(&f)?,

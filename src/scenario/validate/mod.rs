@@ -62,8 +62,9 @@ impl Ctx<'_> {
 
     /// A finite number satisfying `ok`, else an error saying `expected` (and the number found,
     /// in exponent form when it is huge or tiny: `1e300`, not three hundred digits).
+    /// −0.0 is read as 0: it passes `x >= 0.0` but divides to −∞.
     pub fn number(&self, v: &S<f64>, key: &str, expected: &str, ok: impl Fn(f64) -> bool) -> Result<f64> {
-        let x = *v.get_ref();
+        let x = *v.get_ref() + 0.0;
         if x.is_finite() && ok(x) {
             Ok(x)
         } else {
