@@ -7,7 +7,9 @@ use crate::Years;
 use crate::assurance::{Uncertainty, uncertainty_table};
 use crate::calibrate::targets::{StudyTables, study_tables};
 use crate::followup::cuts_table;
+use crate::scenario::raw::RawSpending;
 use crate::scenario::{Document, Scenario, ScenarioError};
+use crate::stats::sequential::Futility;
 use crate::sweep::{SweepTable, sweep_table};
 
 /// A scenario file read once and validated whole: the scenario (model, design, analysis) and the
@@ -27,9 +29,47 @@ pub struct Loaded {
 /// The scenario and every command's table of a parsed document.
 pub fn validate(doc: &Document) -> Result<Loaded, ScenarioError> {
     let scenario = doc.scenario()?;
+    futility_below_efficacy(doc, &scenario)?;
     let sweep = sweep_table(doc)?;
     let uncertainty = uncertainty_table(doc)?;
     let followup_cuts = cuts_table(doc)?;
     let study = study_tables(doc, &scenario)?;
     Ok(Loaded { scenario, sweep, uncertainty, followup_cuts, study, text: doc.text().to_string() })
+}
+
+/// Fixed interim futility bounds must lie below the efficacy bounds of their looks (as planned:
+/// at the given fractions, or where the model expects a cut look): a futility bound at or above
+/// efficacy would stop every trial at that look for one reason or the other, and was once
+/// clamped in silence (96.5% futility stops at look 1). Checked here, above the model, because a
+/// cut look's fraction and so its spending bound need the model's expected information.
+fn futility_below_efficacy(doc: &Document, scenario: &Scenario) -> Result<(), ScenarioError> {
+    let Some(monitor) = crate::interim::Monitor::new(scenario) else { return Ok(()) };
+    let Some(spending) = doc
+        .raw()
+        .monitoring
+        .as_ref()
+        .and_then(|m| m.get_ref().futility.as_ref())
+        .map(|f| &f.get_ref().spending)
+    else {
+        return Ok(());
+    };
+    let RawSpending::Z(list) = spending.get_ref() else { return Ok(()) };
+    for mt in &monitor.tests {
+        let Some(Futility::Fixed(z)) = &mt.plan.design.futility else { continue };
+        for (k, (&f, &e)) in z.iter().zip(&mt.planned.efficacy).enumerate() {
+            if f >= e {
+                let span = list.get_ref().get(k).map_or(spending.span(), |v| v.span());
+                return Err(doc.ctx().err(
+                    span,
+                    format!("monitoring.futility.spending.z[{k}]"),
+                    format!(
+                        "a futility bound of {f} is not below look {}'s efficacy bound {e:.4} for {:?} (b = −z scale): interim futility must lie below efficacy",
+                        k + 1,
+                        mt.name
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }

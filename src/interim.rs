@@ -19,7 +19,8 @@ use crate::stats::cox::{Ties, cox};
 use crate::stats::logrank::{fleming_harrington, logrank};
 use crate::stats::monitor::{BoundsCache, Plan, Stop};
 use crate::stats::sequential::{
-    Boundaries, Design, Futility, boundaries_spent_at, boundaries_with_drifts, design_drift_spent_at,
+    Boundaries, Design, Futility, MIN_SPACING, boundaries_spent_at, boundaries_with_drifts,
+    design_drift_spent_at,
 };
 use crate::truth::{expected_cut, expected_events, expected_null_variance, expected_z};
 
@@ -41,8 +42,11 @@ pub struct MonitoredTest {
     pub name: String,
     pub kind: TestKind,
     pub plan: Plan,
-    /// Futility by observed hazard ratio (1:1 log-rank): b ≤ −ln(hr_k)·√(d_k/4).
+    /// Futility by observed hazard ratio (log-rank or Cox, allocation share r of the
+    /// experimental arm): b ≤ −ln(hr_k)·√(d_k·r(1−r)), Schoenfeld's z for that HR (d_k/4 at 1:1).
     pub hr_futility: Option<Vec<f64>>,
+    /// r(1 − r), the experimental arm's allocation share r.
+    pub allocation_variance: f64,
     /// The maximum information: events, or FH's null variance.
     pub i_max: f64,
     /// Whether I_max is the final cut's event target (then the final look's fraction is 1 when
@@ -82,6 +86,9 @@ impl Monitor {
         let ep = sc.primary();
         let events_at =
             |c: Years| -> f64 { sc.allocated_arms().map(|(_, a)| expected_events(sc, a, ep, c)).sum() };
+        let total: usize = sc.allocated_arms().map(|(_, a)| a.allocation).sum();
+        let share = sc.experimental().map_or(0.5, |a| a.allocation as f64 / total.max(1) as f64);
+        let allocation_variance = share * (1.0 - share);
         let calendar_spending =
             if m.spending_time == SpendingTime::Calendar { sc.design.cut.calendar } else { None };
         // Event-driven only when the event count alone sets the final cut.
@@ -182,8 +189,19 @@ impl Monitor {
                 let plan = Plan { design, harm: m.harm.clone(), drift, thetas };
                 // As a trial's interim decision sees them at the planned fractions.
                 let mut cache = BoundsCache::default();
+                let positions: Vec<usize> = (0..fractions.len()).collect();
                 let planned_harm = (1..fractions.len())
-                    .map(|k| plan.decide(&fractions[..k], &spend[..k], f64::NAN, false, &mut cache).harm)
+                    .map(|k| {
+                        plan.decide(
+                            &positions[..k],
+                            &fractions[..k],
+                            &spend[..k],
+                            f64::NAN,
+                            false,
+                            &mut cache,
+                        )
+                        .harm
+                    })
                     .collect();
                 MonitoredTest {
                     test,
@@ -197,6 +215,7 @@ impl Monitor {
                         },
                         None => None,
                     },
+                    allocation_variance,
                     i_max,
                     event_driven,
                     planned_fractions,
@@ -234,12 +253,13 @@ fn time_of_information(information: &impl Fn(Years) -> f64, target: f64, end: Ye
 }
 
 /// Fractions the recursion accepts: increasing and positive (a planned look that the model puts
-/// at or after the final one is nudged below it; such looks are skipped in the trials anyway).
+/// at or after the one before is moved [`MIN_SPACING`] after it; such looks are skipped in the
+/// trials anyway).
 fn valid_fractions(t: &[f64]) -> Vec<f64> {
     let mut out: Vec<f64> = Vec::with_capacity(t.len());
     for &x in t {
         let lo = out.last().copied().unwrap_or(0.0);
-        out.push(if x.is_finite() && x > lo { x } else { lo + 1e-6 });
+        out.push(if x.is_finite() && x > lo { x } else { lo + MIN_SPACING });
     }
     out
 }
@@ -309,6 +329,8 @@ pub struct Scratch {
     caches: Vec<BoundsCache>,
     fractions: Vec<f64>,
     spend: Vec<f64>,
+    /// The planned looks taken (interims by index; the final is the number of interims).
+    positions: Vec<usize>,
     /// This trial's observable event times in calendar time, sorted; empty until needed.
     event_times: Vec<f64>,
     evaluable: Vec<(f64, bool)>,
@@ -375,6 +397,7 @@ pub fn monitor_trial(
         r.ending = None;
         ws.fractions.clear();
         ws.spend.clear();
+        ws.positions.clear();
         let mut stop_time = f64::NAN;
         for (k, look) in monitor.looks.iter().enumerate() {
             let time = match look {
@@ -405,14 +428,15 @@ pub fn monitor_trial(
             ws.obs.table(&mut ws.table);
             let (z, info) = statistic(mt.kind, &ws.table);
             let fraction = info / mt.i_max;
-            if ws.fractions.last().is_some_and(|&f| fraction <= f) {
-                // No new information since the last look: nothing to decide.
+            if !adds_information(&ws.fractions, fraction) {
+                // Too little new information since the last look: nothing to decide.
                 r.skipped[k] = true;
                 continue;
             }
             // An interim at or beyond the maximum information is the final analysis.
             let last = fraction >= 1.0;
             ws.fractions.push(fraction);
+            ws.positions.push(k);
             ws.spend.push(match monitor.calendar_spending {
                 Some(end) if !last => time / end,
                 Some(_) => 1.0,
@@ -422,12 +446,13 @@ pub fn monitor_trial(
             r.events[k] = f64::from(ws.table.events.iter().map(|d| d[0] + d[1]).sum::<u32>());
             r.fraction[k] = fraction;
             r.z[k] = z;
-            let mut look = mt.plan.decide(&ws.fractions, &ws.spend, z, last, &mut ws.caches[j]);
+            let mut look =
+                mt.plan.decide(&ws.positions, &ws.fractions, &ws.spend, z, last, &mut ws.caches[j]);
             if !last
                 && look.stop.is_none()
                 && let Some(hr) = &mt.hr_futility
             {
-                let bound = -hr[k].ln() * (r.events[k] / 4.0).sqrt();
+                let bound = -hr[k].ln() * (r.events[k] * mt.allocation_variance).sqrt();
                 if -z <= bound {
                     look.stop = Some(Stop::Futility);
                 }
@@ -459,7 +484,8 @@ pub fn monitor_trial(
                 // The final look spends what is left whatever its fraction; it must still come
                 // after the interims for the recursion.
                 let last_seen = ws.fractions.last().copied().unwrap_or(0.0);
-                ws.fractions.push(fraction.max(last_seen + 1e-9));
+                ws.fractions.push(fraction.max(last_seen + MIN_SPACING));
+                ws.positions.push(k_looks);
                 let spent = if monitor.calendar_spending.is_some() {
                     1.0
                 } else {
@@ -470,7 +496,8 @@ pub fn monitor_trial(
                 r.events[k_looks] = f64::from(final_table.events.iter().map(|d| d[0] + d[1]).sum::<u32>());
                 r.fraction[k_looks] = fraction;
                 r.z[k_looks] = z;
-                let look = mt.plan.decide(&ws.fractions, &ws.spend, z, true, &mut ws.caches[j]);
+                let look =
+                    mt.plan.decide(&ws.positions, &ws.fractions, &ws.spend, z, true, &mut ws.caches[j]);
                 r.rejected = look.stop == Some(Stop::Efficacy);
                 r.ending = Some(Ending::Final);
                 r.look = k_looks;
@@ -485,6 +512,13 @@ pub fn monitor_trial(
         };
         r.enrolled = cohort.entry.partition_point(|&e| e <= stop_time) as f64;
     }
+}
+
+/// Whether a look at observed information fraction `fraction` is taken after the looks at
+/// `taken`: only when it adds at least [`MIN_SPACING`] (from 0 for the first look). A smaller
+/// increment decides nothing new, and the recursion could not resolve it on a bounded grid.
+fn adds_information(taken: &[f64], fraction: f64) -> bool {
+    fraction - taken.last().copied().unwrap_or(0.0) >= MIN_SPACING
 }
 
 /// The calendar time of the K-th observable primary-endpoint event (as `Cohort::cut_by` with

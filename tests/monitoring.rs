@@ -248,6 +248,65 @@ fn bad_monitoring_tables_are_located_errors() {
     assert!(!out.exists(), "nothing written");
 }
 
+/// Hostile `[monitoring]` tables (issue 21): looks too close to each other or to the end, more
+/// looks or reviews than the caps, futility at or above efficacy, HR futility for a weighted
+/// test, events looks too close to an event-driven final analysis. Each is refused by `check`
+/// with exit 2 and the key; each once aborted, ran for hours or was clamped in silence.
+#[test]
+fn hostile_monitoring_tables_are_refused() {
+    let base = std::fs::read_to_string("scenarios/hsct_ssc.toml").unwrap();
+    let events = base
+        .replace("calendar = 12.6", "events = 150")
+        .replace("\"cox_periods\"]", "\"cox_periods\", \"fh(0,1)\"]");
+    let eleven: Vec<String> = (1..=11).map(|k| format!("{{ fraction = {} }}", k as f64 / 12.0)).collect();
+    let reviews: Vec<String> = (1..=101).map(|k| k.to_string()).collect();
+    let counts: Vec<String> = (1..=101).map(|_| "1".to_string()).collect();
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        (&base, "looks = [{ fraction = 0.9999999999999999 }]\n".into(), "monitoring.looks[0].fraction", "[0.01, 0.99]"),
+        (&base, "looks = [{ fraction = 0.5 }, { fraction = 0.5000000001 }]\n".into(), "monitoring.looks[1]", "at least 0.01"),
+        (&base, format!("looks = [{}]\n", eleven.join(", ")), "monitoring.looks", "at most 10"),
+        (
+            &base,
+            format!(
+                "looks = [{{ fraction = 0.5 }}]\n[monitoring.safety]\ncause = \"treatment_death\"\narm = \"hsct\"\nwindow = 0.25\nafter = [{}]\nstop_if_at_least = [{}]\n",
+                reviews.join(", "),
+                counts.join(", ")
+            ),
+            "monitoring.safety.after",
+            "at most 100",
+        ),
+        (
+            &base,
+            "looks = [{ fraction = 0.3 }, { fraction = 0.6 }]\n[monitoring.futility]\nspending = { z = [1, 6] }\n".into(),
+            "monitoring.futility.spending.z[1]",
+            "not below look 2's efficacy bound",
+        ),
+        (
+            &events,
+            "tests = [\"fh(0,1)\"]\nlooks = [{ events = 75 }]\n[monitoring.futility]\nspending = { hr = [1.0] }\n".into(),
+            "monitoring.futility.spending.hr",
+            "log-rank and Cox",
+        ),
+        (&events, "looks = [{ events = 149 }]\n".into(), "monitoring.looks[0]", "too close to the final analysis"),
+        (
+            &events,
+            "looks = [{ events = 60 }, { events = 61 }]\n".into(),
+            "monitoring.looks[1]",
+            "too close to monitoring.looks[0]",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (base, table, key, expect)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("hostile{i}.toml"));
+        std::fs::write(&path, format!("{base}\n[monitoring]\n{table}")).unwrap();
+        let a =
+            Command::cargo_bin("trialsim").unwrap().args(["check", path.to_str().unwrap()]).assert().code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        let file = format!("hostile{i}.toml:");
+        assert!(err.contains(key) && err.contains(expect) && err.contains(&file), "{table}: {err}");
+    }
+}
+
 /// With crossing hazards, the model's own drift (`alternative = "truth"`) is negative at the
 /// first look (early transplant deaths) and grows: β-spending futility under it stops far fewer
 /// trials at the first look than under rpact's constant design drift, which reads the early

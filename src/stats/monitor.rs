@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::sequential::{
-    Boundaries, Design, Efficacy, boundaries_spent_at, boundaries_with_drifts, interim_boundaries_spent_at,
+    Boundaries, Design, Efficacy, Futility, boundaries_spent_at, boundaries_with_drifts,
+    interim_boundaries_spent_at,
 };
 use super::spending::Spending;
 
@@ -79,9 +80,17 @@ struct LookBounds {
 impl BoundsCache {
     pub const CAPACITY: usize = 4096;
 
-    fn get(&mut self, plan: &Plan, fractions: &[f64], spend: &[f64], last: bool) -> Arc<LookBounds> {
+    fn get(
+        &mut self,
+        plan: &Plan,
+        positions: &[usize],
+        fractions: &[f64],
+        spend: &[f64],
+        last: bool,
+    ) -> Arc<LookBounds> {
         self.key.clear();
         self.key.extend(fractions.iter().chain(spend).map(|t| t.to_bits()));
+        self.key.extend(positions.iter().map(|&p| p as u64));
         let key = (std::mem::take(&mut self.key), last);
         if let Some(b) = self.map.get(&key) {
             self.key = key.0;
@@ -90,15 +99,18 @@ impl BoundsCache {
         if self.map.len() >= Self::CAPACITY {
             self.map.clear();
         }
-        let main = match (&plan.thetas, last) {
+        // What is given per planned look (fixed bounds, drifts), at the looks this trial took.
+        let design = plan.design.at_looks(positions);
+        let thetas = plan.thetas.as_ref().map(|th| at_looks(th, positions));
+        let main = match (&thetas, last) {
             // The final look rejects on its efficacy bound alone; non-binding futility does not
             // move it, so its recursion under the drift is not needed.
-            (_, true) if !plan.design.binding => {
-                boundaries_spent_at(&Design { futility: None, ..plan.design.clone() }, fractions, spend, 0.0)
+            (_, true) if !design.binding => {
+                boundaries_spent_at(&Design { futility: None, ..design }, fractions, spend, 0.0)
             }
-            (Some(thetas), _) => boundaries_with_drifts(&plan.design, fractions, spend, thetas, last),
-            (None, true) => boundaries_spent_at(&plan.design, fractions, spend, plan.drift),
-            (None, false) => interim_boundaries_spent_at(&plan.design, fractions, spend, plan.drift),
+            (Some(thetas), _) => boundaries_with_drifts(&design, fractions, spend, thetas, last),
+            (None, true) => boundaries_spent_at(&design, fractions, spend, plan.drift),
+            (None, false) => interim_boundaries_spent_at(&design, fractions, spend, plan.drift),
         };
         let harm = match &plan.harm {
             Some(Harm::Spending { alpha, function }) if !last => {
@@ -118,13 +130,38 @@ impl BoundsCache {
     }
 }
 
+/// The entries of a per-look list (one per planned look) at the looks a trial took, in order:
+/// a look skipped before leaves its entry out, so a later look keeps its own. A position beyond
+/// the list (the final analysis of a list of interims) takes the last entry, NaN for none.
+fn at_looks(values: &[f64], positions: &[usize]) -> Vec<f64> {
+    positions.iter().map(|&p| values.get(p).or(values.last()).copied().unwrap_or(f64::NAN)).collect()
+}
+
+impl Design {
+    /// This design at the looks a trial took (`positions` among the planned looks): fixed
+    /// bounds are given per planned look, so a skipped look's bound must not pass to the next.
+    fn at_looks(&self, positions: &[usize]) -> Design {
+        let efficacy = match &self.efficacy {
+            Efficacy::Fixed(z) => Efficacy::Fixed(at_looks(z, positions)),
+            other => other.clone(),
+        };
+        let futility = match &self.futility {
+            Some(Futility::Fixed(z)) => Some(Futility::Fixed(at_looks(z, positions))),
+            other => other.clone(),
+        };
+        Design { efficacy, futility, ..self.clone() }
+    }
+}
+
 impl Plan {
-    /// The decision at look k = `fractions.len()`: `fractions` are the trial's observed
-    /// information fractions t₁ … t_k, `spend` the times α and β are spent at (the fractions
-    /// themselves, or calendar time), `z` its statistic at look k (z < 0 favours the
-    /// experimental arm), `last` whether look k is the final analysis.
+    /// The decision at look k = `fractions.len()`: `positions` are the planned looks the trial
+    /// took (0-based among the interims; the final analysis is the number of interims),
+    /// `fractions` its observed information fractions t₁ … t_k there, `spend` the times α and β
+    /// are spent at (the fractions themselves, or calendar time), `z` its statistic at look k
+    /// (z < 0 favours the experimental arm), `last` whether look k is the final analysis.
     pub fn decide(
         &self,
+        positions: &[usize],
         fractions: &[f64],
         spend: &[f64],
         z: f64,
@@ -132,14 +169,16 @@ impl Plan {
         cache: &mut BoundsCache,
     ) -> Look {
         let k = fractions.len() - 1;
-        let bounds = cache.get(self, fractions, spend, last);
+        let bounds = cache.get(self, positions, fractions, spend, last);
         let LookBounds { main, harm: harm_bounds } = &*bounds;
         let efficacy = main.efficacy[k];
         let (futility, harm) = if last {
             (f64::NEG_INFINITY, f64::INFINITY)
         } else {
             let harm = match (&self.harm, harm_bounds) {
-                (Some(Harm::Fixed(h)), _) => h[k],
+                (Some(Harm::Fixed(h)), _) => {
+                    positions.get(k).and_then(|&p| h.get(p)).copied().unwrap_or(f64::INFINITY)
+                }
                 (_, Some(b)) => b.efficacy[k],
                 _ => f64::INFINITY,
             };
@@ -168,7 +207,7 @@ mod tests {
     use rand_distr::{Distribution, StandardNormal};
 
     use super::*;
-    use crate::stats::sequential::{Futility, design_drift};
+    use crate::stats::sequential::design_drift;
 
     /// A trial's statistics on the canonical scale: Z_k = S_k/√t_k, S a Brownian motion with
     /// drift δ, observed at `t`. Returned as z = −Z (the engine's sign).
@@ -195,7 +234,8 @@ mod tests {
             counts.resize(counts.len().max(t.len()), [0; 3]);
             let z = path(&t, drift, &mut rng);
             for k in 0..t.len() {
-                let look = plan.decide(&t[..=k], &t[..=k], z[k], k + 1 == t.len(), &mut cache);
+                let positions: Vec<usize> = (0..=k).collect();
+                let look = plan.decide(&positions, &t[..=k], &t[..=k], z[k], k + 1 == t.len(), &mut cache);
                 if let Some(stop) = look.stop {
                     counts[k][stop as usize] += 1;
                     break;
@@ -210,6 +250,43 @@ mod tests {
         let se = (p * (1.0 - p) / n).sqrt();
         let hat = count as f64 / n;
         assert!((hat - p).abs() < 4.0 * se, "{what}: {hat} vs {p} (SE {se})");
+    }
+
+    /// A trial that skipped an interim decides at a later look by that look's own fixed bounds
+    /// and drift, not the skipped look's (they were indexed by the number of looks taken).
+    #[test]
+    fn a_skipped_interim_leaves_later_looks_their_own_bounds() {
+        let design = Design {
+            alpha: 0.025,
+            efficacy: Efficacy::Fixed(vec![4.0, 2.5]),
+            futility: Some(Futility::Fixed(vec![-3.0, 0.5])),
+            binding: false,
+        };
+        let plan = Plan { design, harm: Some(Harm::Fixed(vec![5.0, 1.0])), drift: 0.0, thetas: None };
+        let mut cache = BoundsCache::default();
+        // Look 1 skipped; look 2 taken first, at fraction 0.6.
+        let at = |z: f64, cache: &mut BoundsCache| plan.decide(&[1], &[0.6], &[0.6], z, false, cache);
+        let look = at(-2.7, &mut cache);
+        assert_eq!((look.efficacy, look.futility, look.harm), (2.5, 0.5, 1.0));
+        assert_eq!(look.stop, Some(Stop::Efficacy), "b = 2.7 ≥ 2.5, the second look's bound");
+        assert_eq!(at(1.5, &mut cache).stop, Some(Stop::Harm), "z = 1.5 ≥ 1.0");
+        assert_eq!(at(-0.2, &mut cache).stop, Some(Stop::Futility), "b = 0.2 ≤ 0.5");
+        // Both looks taken: the first look's own bounds there.
+        let first = plan.decide(&[0], &[0.3], &[0.3], -2.7, false, &mut cache);
+        assert_eq!((first.efficacy, first.futility, first.harm, first.stop), (4.0, -3.0, 5.0, None));
+        // A per-look drift: the bounds after a skipped look are those computed with the drift of
+        // the look taken.
+        let spending = Design {
+            alpha: 0.025,
+            efficacy: Efficacy::Spending(Spending::OBrienFleming),
+            futility: Some(Futility::Spending { beta: 0.2, function: Spending::Pocock }),
+            binding: false,
+        };
+        let thetas = vec![-1.0, 2.0, 3.0];
+        let plan = Plan { design: spending.clone(), harm: None, drift: 0.0, thetas: Some(thetas) };
+        let skipped = plan.decide(&[1], &[0.6], &[0.6], 0.0, false, &mut BoundsCache::default());
+        let own = crate::stats::sequential::boundaries_with_drifts(&spending, &[0.6], &[0.6], &[2.0], false);
+        assert_eq!(skipped.futility, own.futility[0]);
     }
 
     /// Under the null, Pocock-type spending at fixed fractions stops for efficacy at each look with

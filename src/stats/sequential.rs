@@ -32,6 +32,15 @@ use crate::quadrature::kronrod15_panel;
 
 /// Sub-density kept within this many SDs of Z_k's mean.
 const REACH: f64 = 10.0;
+/// The smallest information increment between two looks (and between the last interim and 1)
+/// that a design may plan: scenarios with closer looks are refused, and a trial whose observed
+/// increment is smaller skips that interim. The recursion's panels are as narrow as the next
+/// look's kernel, so an increment of 1e-10 once asked for 4·10⁷ panels (45 GB); below this
+/// spacing the panels stop narrowing, which bounds the grid whatever the fractions.
+pub const MIN_SPACING: f64 = 0.01;
+/// The most panels of one look's grid: 20 SDs in panels of at least 3·√(MIN_SPACING/t), with
+/// room for fractions above 1 (a final analysis beyond the planned information).
+const MAX_PANELS: usize = 2000;
 /// An increment's density is dropped beyond this many of its SDs (φ(12) ≈ 2e-32).
 const KERNEL_REACH: f64 = 12.0;
 
@@ -160,9 +169,11 @@ impl State {
         if lo >= hi {
             return state;
         }
-        // The next kernel's SD as a function of u is √(next − t)/√t.
-        let width = 3.0 * ((next - t) / t).sqrt().min(1.0) / refine;
-        let panels = ((hi - lo) / width).ceil().max(1.0) as usize;
+        // The next kernel's SD as a function of u is √(next − t)/√t; an increment below
+        // MIN_SPACING (which no look a design plans or a trial takes has, the final analysis
+        // aside) is resolved as if it were MIN_SPACING, so the grid stays bounded.
+        let width = 3.0 * ((next - t).max(MIN_SPACING) / t).sqrt().min(1.0) / refine;
+        let panels = ((hi - lo) / width).ceil().clamp(1.0, MAX_PANELS as f64 * refine) as usize;
         let h = (hi - lo) / panels as f64;
         let mut quad_weights = Vec::with_capacity(15 * panels);
         for p in 0..panels {
@@ -277,6 +288,7 @@ fn boundaries_general(
     with_final: bool,
     refine: f64,
 ) -> Boundaries {
+    let t = &spaced(t);
     let k_max = t.len();
     // The alternative's mean of S at the previous look.
     let mut s_before = 0.0;
@@ -335,6 +347,28 @@ fn boundaries_general(
             }
         }
         s_before = s_here;
+    }
+    out
+}
+
+/// The fractions as the recursion takes them: a look less than [`MIN_SPACING`] after the one
+/// before (or not after it, or not a number) is moved to MIN_SPACING after it, and a first look
+/// at or below 0 to MIN_SPACING. Validation refuses such plans and trials skip such interims, so
+/// only a final analysis that comes too soon after the last interim is moved in practice: it
+/// spends what is left of α either way, and its correlation with that interim is then taken as
+/// √(t/(t + MIN_SPACING)) instead of about 1. A kernel narrower than the grid that carries the
+/// sub-density cannot be integrated on it (a step of 1e-12 once lost all of the last look's α).
+fn spaced(t: &[f64]) -> Vec<f64> {
+    use std::ops::Not;
+    let mut out: Vec<f64> = Vec::with_capacity(t.len());
+    for &x in t {
+        let x = match out.last() {
+            // NaN fails both comparisons and is moved too.
+            Some(&before) if (x - before >= MIN_SPACING).not() => before + MIN_SPACING,
+            None if (x > 0.0).not() => MIN_SPACING,
+            _ => x,
+        };
+        out.push(x);
     }
     out
 }
@@ -519,6 +553,29 @@ mod tests {
         let early = boundaries_with_drifts(&d, &t, &t, &[-0.5, 2.0, 2.5], true);
         let beta1 = Spending::Pocock.spent(0.2, 0.3);
         assert!((normal::cdf(early.futility[0] + 0.5 * 0.3f64.sqrt()) - beta1).abs() < 1e-13);
+    }
+
+    /// Looks closer than MIN_SPACING (1e-12 apart, or 1e-12 below the final) cost a bounded
+    /// grid and give finite bounds that still spend α: they once asked for 45 GB.
+    #[test]
+    fn close_looks_keep_the_grid_bounded() {
+        let d = Design {
+            futility: Some(Futility::Spending { beta: 0.2, function: Spending::OBrienFleming }),
+            binding: true,
+            ..of()
+        };
+        for t in [vec![0.5, 0.5 + 1e-12, 1.0], vec![0.3, 1.0 - 1e-12, 1.0], vec![1e-12, 2e-12, 1.0]] {
+            let state = State::origin().next(t[0], 0.0, 0.0, f64::NEG_INFINITY, f64::INFINITY, t[1], 1.0);
+            assert!(state.nodes.len() <= 15 * MAX_PANELS, "{t:?}: {} nodes", state.nodes.len());
+            let b = boundaries(&d, &t, 2.0);
+            assert!(b.efficacy.iter().chain(&b.futility).all(|e| !e.is_nan()), "{t:?}: {b:?}");
+            assert!((b.alpha_spent[2] - 0.025).abs() < 1e-12, "{t:?}: {b:?}");
+            // As if the close look were MIN_SPACING after the one before (spending at its own
+            // fraction).
+            assert_eq!(b, boundaries_spent_at(&d, &spaced(&t), &t, 2.0), "{t:?}");
+        }
+        assert_eq!(spaced(&[0.5, 0.5 + 1e-12, 1.0]), [0.5, 0.51, 1.0]);
+        assert_eq!(spaced(&[0.3, 0.6, 1.3]), [0.3, 0.6, 1.3], "spaced looks are kept");
     }
 
     /// Without interim efficacy stopping and without futility, the final bound is z₁₋α.

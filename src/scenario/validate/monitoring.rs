@@ -9,6 +9,7 @@ use super::raw::{self, RawSpending, S};
 use super::{Ctx, Result};
 use crate::scenario::Spending;
 use crate::stats::normal;
+use crate::stats::sequential::MIN_SPACING;
 
 /// The tests a monitored design can use: their information is events (log-rank, Cox) or the
 /// null variance (FH).
@@ -141,6 +142,22 @@ pub(super) fn monitoring(
         None => None,
         Some(f) => Some(futility(ctx, f, interims, alpha)?),
     };
+    // An HR bound is Schoenfeld's z for that HR, −ln(hr)·√(d·r(1−r)): the log-rank or Cox
+    // statistic's, not a weighted test's (whose z measures another quantity).
+    if let (Some(FutilityRule { bound: FutilityBound::Hr(_), .. }), Some(f)) = (&futility, &m.futility)
+        && let Some(&t) = tests.iter().find(|&&t| {
+            matches!(analysis.tests[t].kind, TestKind::FlemingHarrington { rho, gamma } if rho != 0.0 || gamma != 0.0)
+        })
+    {
+        return Err(ctx.err(
+            f.get_ref().spending.span(),
+            "monitoring.futility.spending.hr",
+            format!(
+                "futility by hazard ratio is defined for the log-rank and Cox tests, not for {:?}: give its bounds as spending or `z = [...]`",
+                analysis.tests[t].name
+            ),
+        ));
+    }
     let harm = match &m.harm {
         None => None,
         Some(h) => Some(harm(ctx, h, interims)?),
@@ -152,12 +169,26 @@ pub(super) fn monitoring(
     Ok(Monitoring { tests, looks, spending_time, efficacy, futility, harm, safety })
 }
 
+/// At most this many interim looks: each look of a trial recomputes its bounds by a recursion
+/// over the looks before it, so the cost per trial grows with the looks (docs/monitoring.md).
+pub const MAX_LOOKS: usize = 10;
+/// At most this many safety reviews.
+pub const MAX_REVIEWS: usize = 100;
+
 fn looks(ctx: &Ctx, list: &S<Vec<S<raw::RawLook>>>, design: &Design) -> Result<Vec<Look>> {
     if list.get_ref().is_empty() {
         return Err(ctx.fail(
             list.span(),
             "monitoring.looks",
             ErrorKind::Empty { expected: "at least one interim look".into() },
+        ));
+    }
+    if list.get_ref().len() > MAX_LOOKS {
+        return Err(ctx.out_of_range(
+            list.span(),
+            "monitoring.looks",
+            format!("at most {MAX_LOOKS} interim looks"),
+            format!("{} looks", list.get_ref().len()),
         ));
     }
     let mut out: Vec<Look> = Vec::new();
@@ -177,8 +208,8 @@ fn looks(ctx: &Ctx, list: &S<Vec<S<raw::RawLook>>>, design: &Design) -> Result<V
                 Look::Fraction(ctx.number(
                     f,
                     &format!("{key}.fraction"),
-                    "an information fraction in (0, 1)",
-                    |x| x > 0.0 && x < 1.0,
+                    &format!("an information fraction in [{MIN_SPACING}, {}]", 1.0 - MIN_SPACING),
+                    |x| (MIN_SPACING..=1.0 - MIN_SPACING).contains(&x),
                 )?)
             }
             None => {
@@ -193,7 +224,7 @@ fn looks(ctx: &Ctx, list: &S<Vec<S<raw::RawLook>>>, design: &Design) -> Result<V
         };
         after_final(ctx, l, &key, &look, &design.cut)?;
         // Looks of one kind must come in order (different kinds cannot be compared before the
-        // trials are simulated).
+        // trials are simulated), and fraction looks at least MIN_SPACING apart.
         for (j, earlier) in out.iter().enumerate() {
             if let Some(false) = in_order(earlier, &look) {
                 return Err(ctx.err(
@@ -202,7 +233,20 @@ fn looks(ctx: &Ctx, list: &S<Vec<S<raw::RawLook>>>, design: &Design) -> Result<V
                     format!("looks must come in order: this look is not after monitoring.looks[{j}]"),
                 ));
             }
+            if let (Look::Fraction(a), Look::Fraction(b)) = (earlier, &look)
+                && b - a < MIN_SPACING
+            {
+                return Err(ctx.err(
+                    l.span(),
+                    key,
+                    format!(
+                        "looks must be at least {MIN_SPACING} of the information apart: fraction {b} is {:.3e} after monitoring.looks[{j}]",
+                        b - a
+                    ),
+                ));
+            }
         }
+        spaced_events(ctx, l, &key, &look, &out, &design.cut)?;
         out.push(look);
     }
     Ok(out)
@@ -242,6 +286,46 @@ fn after_final(ctx: &Ctx, l: &S<raw::RawLook>, key: &str, look: &Look, final_cut
             key,
             format!("an interim at {e} events is not before the final analysis (design.cut.events = {end})"),
         ));
+    }
+    Ok(())
+}
+
+/// With an event-driven final analysis (events alone), events looks are fractions of its
+/// target: they must be [`MIN_SPACING`] of it apart, from each other and from the final.
+fn spaced_events(
+    ctx: &Ctx,
+    l: &S<raw::RawLook>,
+    key: &str,
+    look: &Look,
+    before: &[Look],
+    final_cut: &Cut,
+) -> Result<()> {
+    let events_only = |c: &Cut| match (c.calendar, c.events, c.min_followup) {
+        (None, Some(e), None) => Some(e as f64),
+        _ => None,
+    };
+    let (Look::Cut(c), Some(total)) = (look, events_only(final_cut)) else { return Ok(()) };
+    let Some(e) = events_only(c) else { return Ok(()) };
+    let near = |what: String| {
+        ctx.err(
+            l.span(),
+            key,
+            format!(
+                "looks must be at least {MIN_SPACING} of the information apart ({} of design.cut.events = {total}): {e} events is too close to {what}",
+                (MIN_SPACING * total).ceil()
+            ),
+        )
+    };
+    if (total - e) / total < MIN_SPACING {
+        return Err(near("the final analysis".into()));
+    }
+    for (j, earlier) in before.iter().enumerate() {
+        if let Look::Cut(b) = earlier
+            && let Some(x) = events_only(b)
+            && (e - x).abs() / total < MIN_SPACING
+        {
+            return Err(near(format!("monitoring.looks[{j}] ({x} events)")));
+        }
     }
     Ok(())
 }
@@ -464,6 +548,14 @@ fn safety(
     // The most patients the arm can have: its share of n, rounded up (permuted blocks).
     let most = (design.n * arms[arm].allocation).div_ceil(total) as i64;
     let window = ctx.number(&s.window, "monitoring.safety.window", "a time > 0", |x| x > 0.0)?;
+    if s.after.get_ref().len() > MAX_REVIEWS {
+        return Err(ctx.out_of_range(
+            s.after.span(),
+            "monitoring.safety.after",
+            format!("at most {MAX_REVIEWS} reviews"),
+            format!("{} reviews", s.after.get_ref().len()),
+        ));
+    }
     let mut after: Vec<u32> = Vec::new();
     for (i, v) in s.after.get_ref().iter().enumerate() {
         let key = format!("monitoring.safety.after[{i}]");
