@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::engine::{Layout, Run, simulate};
 use crate::rng::{Purpose, stream};
-use crate::scenario::overrides::{Override, Template};
+use crate::scenario::overrides::{Override, RESULT_FREE, Template};
 use crate::scenario::raw;
 use crate::scenario::{Ctx, Document, ErrorKind, Scenario, ScenarioError};
 use crate::summary::{Moments, Proportion, Summary};
@@ -47,7 +47,7 @@ pub fn uncertainty_table(doc: &Document) -> Result<Option<Uncertainty>, Scenario
 fn uncertainty(ctx: &Ctx, u: &raw::RawUncertainty) -> Result<Uncertainty, ScenarioError> {
     use raw::RawDistribution as R;
     let draws = match &u.draws {
-        Some(d) => ctx.integer(d, "uncertainty.draws", 2, 100_000)? as usize,
+        Some(d) => ctx.integer(d, "uncertainty.draws", 2, MAX_DRAWS as i64)? as usize,
         None => 200,
     };
     if u.keys.get_ref().is_empty() {
@@ -98,11 +98,17 @@ pub struct Draws {
     pub source: String,
 }
 
+/// The most parameter draws (rows of a draws file, or `[uncertainty] draws`).
+pub const MAX_DRAWS: usize = 100_000;
+/// The largest draws file read: 100,000 rows of a few keys fit in a few MB.
+pub const MAX_DRAWS_BYTES: u64 = 32 << 20;
+
 /// Reads a draws CSV: a header of dotted keys (a column named `draw` is ignored), one row per
-/// draw.
+/// draw; at most [`MAX_DRAWS`] rows and [`MAX_DRAWS_BYTES`], enforced while reading.
 pub fn read_draws(path: &Path) -> Result<Draws, AssuranceError> {
     let bad = |m: String| AssuranceError::Input(format!("{}: {m}", path.display()));
-    let mut r = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let bytes = crate::io::read_capped(path, MAX_DRAWS_BYTES).map_err(|e| bad(e.to_string()))?;
+    let mut r = csv::Reader::from_reader(&bytes[..]);
     let header: Vec<String> = r.headers().map_err(|e| bad(e.to_string()))?.iter().map(String::from).collect();
     let cols: Vec<usize> = (0..header.len()).filter(|&i| header[i] != "draw").collect();
     for (j, &i) in cols.iter().enumerate() {
@@ -115,6 +121,11 @@ pub fn read_draws(path: &Path) -> Result<Draws, AssuranceError> {
     }
     let mut rows = Vec::new();
     for (line, rec) in r.records().enumerate() {
+        if line == MAX_DRAWS {
+            return Err(bad(format!(
+                "more than {MAX_DRAWS} draws: a draws file has at most {MAX_DRAWS} rows"
+            )));
+        }
         let rec = rec.map_err(|e| bad(e.to_string()))?;
         let row = cols
             .iter()
@@ -190,6 +201,16 @@ pub struct AssuranceResult {
 /// scenario compares two arms with at least one test. Returns the scenario without overrides.
 pub fn check_draws(template: &Template, draws: &Draws) -> Result<Scenario, AssuranceError> {
     for (i, k) in draws.keys.iter().enumerate() {
+        // A label, `[simulation]` or another command's table changes no trial: a draw of
+        // `simulation.seed` would be accepted and do nothing.
+        let top = k.split(['.', '[']).next().unwrap_or("");
+        if RESULT_FREE.contains(&top) {
+            return Err(AssuranceError::Input(format!(
+                "{}: `{k}` is not a parameter of the model, design or analysis (draws may not set {})",
+                draws.source,
+                RESULT_FREE.map(|t| format!("`{t}`")).join(", ")
+            )));
+        }
         template.check_key(k)?;
         if template.get(k).is_none() {
             template.apply(&[Override { key: k.clone(), value: draws.rows[0][i] }])?;

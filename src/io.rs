@@ -41,6 +41,36 @@ fn ctx<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Io
     move |source| IoError { action, path: path.to_path_buf(), source }
 }
 
+/// A file read whole that was larger than its kind allows, or could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// More than `limit` bytes: the read stopped there.
+    #[error("larger than {limit} bytes, the most this kind of file has")]
+    TooLarge { limit: u64 },
+}
+
+/// Reads at most `limit` bytes of `path`, refusing a longer file while reading: the size a file
+/// reports cannot be trusted (`/dev/zero`, a pipe, a file still growing), and a read to the end
+/// of one of those once took 5 GB in 10 s. Each kind of file the program reads has its cap.
+pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let file = fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    Ok(bytes)
+}
+
+/// [`read_capped`] as UTF-8 text.
+pub fn read_capped_text(path: &Path, limit: u64) -> Result<String, ReadError> {
+    let bytes = read_capped(path, limit)?;
+    String::from_utf8(bytes).map_err(|e| ReadError::Io(io::Error::new(io::ErrorKind::InvalidData, e)))
+}
+
 /// Temporary files being written now: an interrupt (Ctrl-C) removes them before the process
 /// exits, since no destructor runs then and a later run might never look in that directory.
 static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
@@ -143,6 +173,22 @@ mod tests {
         write_atomic(&p, b"second").unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "second");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
+    }
+
+    /// A file longer than its cap is refused after reading no more than the cap (+1 byte),
+    /// whatever size it reports: /dev/zero reports 0 and never ends.
+    #[cfg(unix)]
+    #[test]
+    fn reads_stop_at_the_cap() {
+        assert!(
+            matches!(read_capped(Path::new("/dev/zero"), 1 << 20), Err(ReadError::TooLarge { limit }) if limit == 1 << 20)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.txt");
+        fs::write(&p, b"12345").unwrap();
+        assert_eq!(read_capped_text(&p, 5).unwrap(), "12345");
+        assert!(matches!(read_capped(&p, 4), Err(ReadError::TooLarge { limit: 4 })));
+        assert!(matches!(read_capped(&dir.path().join("none"), 4), Err(ReadError::Io(_))));
     }
 
     #[cfg(unix)]

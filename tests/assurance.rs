@@ -132,3 +132,41 @@ fn repeated_columns_and_too_few_valid_draws_are_refused() {
         assert!(err.contains(says.as_str()), "case {i}: {err}");
     }
 }
+
+/// Draws files are read within caps (bytes and rows), enforced while reading, and may only set
+/// keys that change a trial (issue 21, causes 6 and 17): `/dev/zero` (which reports no size and
+/// never ends), 100,001 rows, and a `simulation.seed` column (which did nothing) are refused
+/// with exit 2, quickly and with nothing written.
+#[test]
+fn draws_beyond_the_caps_or_outside_the_model_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = dir.path().join("rows.csv");
+    let mut text = String::from("arms.experimental.causes.death.relative.hr\n");
+    for i in 0..100_001 {
+        text.push_str(&format!("0.{}\n", 6 + i % 3));
+    }
+    fs::write(&rows, text).unwrap();
+    let seed = dir.path().join("seed.csv");
+    fs::write(&seed, "arms.experimental.causes.death.relative.hr,simulation.seed\n0.7,1\n0.8,2\n").unwrap();
+    for (draws, expect) in [
+        (Path::new("/dev/zero"), "larger than 33554432 bytes"),
+        (rows.as_path(), "more than 100000 draws"),
+        (seed.as_path(), "`simulation.seed` is not a parameter"),
+    ] {
+        let out = dir.path().join("out");
+        let started = std::time::Instant::now();
+        let a = Command::cargo_bin("trialsim")
+            .unwrap()
+            .args(["assurance", "scenarios/ph.toml", "--reps", "100", "--quiet", "--draws"])
+            .arg(draws)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(err.contains(expect), "{}: {err}", draws.display());
+        assert!(!out.exists(), "nothing written");
+        // A liveness bound, not a speed test: the 150,000-row file once ran for over a minute.
+        assert!(started.elapsed().as_secs() < 20, "{}", draws.display());
+    }
+}

@@ -342,6 +342,26 @@ fn an_oversized_scenario_is_refused_unread() {
     assert!(err.contains("a scenario has at most 1048576"), "{err}");
 }
 
+/// Files that report no size, or a wrong one, are read only up to the cap (issue 21, cause 6):
+/// `/dev/zero` once grew to 5 GB in 10 s.
+#[cfg(unix)]
+#[test]
+fn a_device_or_pipe_is_read_only_up_to_the_cap() {
+    let r = run(&["check", "/dev/zero"]).code(2);
+    let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
+    assert!(err.contains("/dev/zero") && err.contains("a scenario has at most 1048576"), "{err}");
+    // A pipe that never ends (bash's process substitution).
+    let bin = assert_cmd::cargo::cargo_bin("trialsim");
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("'{}' check <(yes 'a = 1')", bin.display()))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("a scenario has at most 1048576"), "{err}");
+}
+
 /// A summary leaves out what it has nothing to say about: no survival table without horizons,
 /// no "what a trial detects" table without periods or horizons; and a proportion of 0 or 1 is
 /// printed without −0.0 and with an interval inside [0, 100]%.

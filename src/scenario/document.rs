@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::raw::RawScenario;
 use super::validate::{self, Ctx};
 use super::{ErrorKind, Scenario, ScenarioError};
+use crate::io::{ReadError, read_capped_text};
 
 /// The largest scenario file read: the shipped ones are a few kilobytes; a 64 MB file of unknown
 /// keys once took 1.6 GB of memory before it was rejected.
@@ -22,13 +23,12 @@ pub struct Document {
 
 impl Document {
     /// Reads and parses a scenario file (syntax, types and unknown keys are checked here). A file
-    /// over [`MAX_BYTES`] is refused before it is read.
+    /// over [`MAX_BYTES`] is refused once that much is read (a pipe or a device reports no size).
     pub fn load(path: &Path) -> Result<Document, ScenarioError> {
-        let bytes = std::fs::metadata(path).map_err(|e| ScenarioError::unreadable(path, &e))?.len();
-        if bytes > MAX_BYTES {
-            return Err(ScenarioError::new(path, ErrorKind::TooLarge { bytes, limit: MAX_BYTES }));
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::unreadable(path, &e))?;
+        let text = read_capped_text(path, MAX_BYTES).map_err(|e| match e {
+            ReadError::Io(e) => ScenarioError::unreadable(path, &e),
+            ReadError::TooLarge { limit } => ScenarioError::new(path, ErrorKind::TooLarge { limit }),
+        })?;
         Document::parse(&text, path)
     }
 

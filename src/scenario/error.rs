@@ -67,8 +67,8 @@ pub enum ErrorKind {
     #[error("cannot read the scenario: {message}")]
     Unreadable { message: String },
     /// The file is larger than any scenario needs (a wrong file, or a runaway generator).
-    #[error("the file has {bytes} bytes; a scenario has at most {limit}")]
-    TooLarge { bytes: u64, limit: u64 },
+    #[error("the file has more than {limit} bytes; a scenario has at most {limit}")]
+    TooLarge { limit: u64 },
     /// A one-off rule with its own wording, which no other check shares (the control arm's
     /// allocation, the accrual table's two forms, the last accrual rate, an illness–death
     /// trigger modifying itself, the MaxCombo weights' rank), or a message worded by another
