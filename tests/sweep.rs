@@ -112,6 +112,59 @@ fn shards_merge_to_the_unsplit_sweep() {
         .code(2);
 }
 
+/// A point record edited by hand (or damaged) fails its checksum: `merge` and a resumed sweep
+/// refuse it with exit 2, naming the file; a record without a checksum (an older trialsim's) is
+/// refused with "rerun this shard" (issue 21, cause 13).
+#[test]
+fn an_edited_point_record_is_refused_by_merge_and_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards: Vec<_> = (1..=2).map(|i| dir.path().join(format!("shard{i}"))).collect();
+    for (i, d) in shards.iter().enumerate() {
+        sweep(d, &["--shard", &format!("{}/2", i + 1)]);
+    }
+    let record = shards[0].join("points").join("000000.json");
+    let text = fs::read_to_string(&record).unwrap();
+    assert!(text.contains("\"checksum\":\""), "{text}");
+    let merge = |out: &Path| {
+        let a = Command::cargo_bin("trialsim")
+            .unwrap()
+            .args(["merge", shards[0].to_str().unwrap(), shards[1].to_str().unwrap(), "--out"])
+            .arg(out)
+            .assert();
+        let code = a.get_output().status.code();
+        (code, String::from_utf8_lossy(&a.get_output().stderr).to_string())
+    };
+    assert_eq!(merge(&dir.path().join("ok")).0, Some(0));
+    // One power changed in its last digit.
+    let at = text.find("\"value\":0.").expect("a value") + "\"value\":0.".len();
+    let digit = text.as_bytes()[at];
+    let edited = format!(
+        "{}{}{}",
+        &text[..at],
+        if digit == b'9' { '8' } else { (digit + 1) as char },
+        &text[at + 1..]
+    );
+    fs::write(&record, &edited).unwrap();
+    let (code, err) = merge(&dir.path().join("edited"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("000000.json") && err.contains("checksum"), "{err}");
+    let a = Command::cargo_bin("trialsim")
+        .unwrap()
+        .args(["sweep", SCENARIO, "--reps", "400", "--quiet", "--shard", "1/2", "--out"])
+        .arg(&shards[0])
+        .args(GRID)
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("checksum"));
+    // Without a checksum: an older record.
+    let start = text.find(",\"checksum\"").unwrap();
+    let end = text[start..].find('}').unwrap() + start;
+    fs::write(&record, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let (code, err) = merge(&dir.path().join("old"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("rerun this shard"), "{err}");
+}
+
 #[test]
 fn a_changed_command_never_reuses_a_stale_point() {
     let dir = tempfile::tempdir().unwrap();

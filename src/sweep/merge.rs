@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::grid::count;
-use super::store::{Fingerprint, Manifest, PointRecord};
+use super::store::{Fingerprint, MAX_MANIFEST_BYTES, Manifest, PointRecord, read_record};
 use super::{SweepError, SweepOutcome, Tables, record_name};
 use crate::io::{create_dir, write_atomic};
 use crate::scenario::Scenario;
@@ -22,7 +22,7 @@ struct Shard {
 impl Shard {
     fn read(dir: &Path) -> Result<Shard, SweepError> {
         let p = dir.join("sweep.json");
-        let text = std::fs::read_to_string(&p)
+        let text = crate::io::read_capped_text(&p, MAX_MANIFEST_BYTES)
             .map_err(|e| SweepError::Input(format!("{}: not a sweep directory ({e})", dir.display())))?;
         let manifest: Manifest =
             serde_json::from_str(&text).map_err(|e| SweepError::Input(format!("{}: {e}", p.display())))?;
@@ -60,11 +60,11 @@ impl Shard {
         self.manifest.fingerprints.get(k).copied()
     }
 
-    /// Point `p`'s record text, when the file holds this sweep's point `p` with fingerprint `fp`.
-    fn record(&self, p: usize, fp: Fingerprint) -> Option<String> {
-        let text = std::fs::read_to_string(self.dir.join("points").join(record_name(p))).ok()?;
-        let r: PointRecord = serde_json::from_str(&text).ok()?;
-        (r.point == p && r.fingerprint == fp).then_some(text)
+    /// Point `p`'s record, when the file holds this sweep's point `p` with fingerprint `fp`; an
+    /// error when it holds a record whose checksum fails.
+    fn record(&self, p: usize, fp: Fingerprint) -> Result<Option<PointRecord>, SweepError> {
+        let r = read_record(&self.dir.join("points").join(record_name(p)))?;
+        Ok(r.filter(|r| r.point == p && r.fingerprint == fp))
     }
 }
 
@@ -134,8 +134,18 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
     create_dir(&points)?;
     let (mut missing, mut first_missing) = (0, None);
     for (p, &fp) in fingerprints.iter().enumerate() {
-        match shards.iter().filter(|s| s.lists(p) == Some(fp)).find_map(|s| s.record(p, fp)) {
-            Some(text) => write_atomic(&points.join(record_name(p)), text.as_bytes())?,
+        let mut found = None;
+        for s in shards.iter().filter(|s| s.lists(p) == Some(fp)) {
+            if let Some(r) = s.record(p, fp)? {
+                found = Some(r);
+                break;
+            }
+        }
+        match found {
+            Some(r) => {
+                let text = serde_json::to_string(&r).expect("a point record serialises") + "\n";
+                write_atomic(&points.join(record_name(p)), text.as_bytes())?
+            }
             None => {
                 missing += 1;
                 first_missing.get_or_insert(p);

@@ -105,7 +105,7 @@ impl Tables {
         self.manifest.fingerprints.iter().enumerate().map(|(p, fp)| {
             let path = self.dir.join("points").join(record_name(p));
             let mut r =
-                read_record(&path).filter(|r| r.fingerprint == *fp && r.point == p).ok_or_else(|| {
+                read_record(&path)?.filter(|r| r.fingerprint == *fp && r.point == p).ok_or_else(|| {
                     SweepError::Other(format!("{}: missing, or not this sweep's point {p}", path.display()))
                 })?;
             let at = point(&self.manifest.axes, self.manifest.zip, p);
@@ -239,10 +239,12 @@ pub fn run_sweep(
 
     let path_of = |p: usize| points_dir.join(record_name(p));
     let mine = manifest.fingerprints.len();
-    let todo: Vec<(usize, Fingerprint)> = manifest
-        .listed()
-        .filter(|&(p, fp)| read_record(&path_of(p)).is_none_or(|r| r.fingerprint != fp))
-        .collect();
+    let mut todo: Vec<(usize, Fingerprint)> = Vec::new();
+    for (p, fp) in manifest.listed() {
+        if read_record(&path_of(p))?.is_none_or(|r| r.fingerprint != fp) {
+            todo.push((p, fp));
+        }
+    }
     let reused = mine - todo.len();
     let limit = opts.limit.unwrap_or(usize::MAX);
     let total = todo.len().min(limit) as u64 * replicates;
@@ -254,12 +256,12 @@ pub fn run_sweep(
         let never = AtomicBool::new(false);
         let (truth, layout, summary) = simulate_point(template, &overrides, replicates, seed, &never)?
             .expect("nobody cancels a sweep's point");
-        let record = PointRecord {
-            point: p,
-            fingerprint: fp,
-            overrides: overrides.iter().map(|o| (o.key.clone(), o.value)).collect(),
-            metrics: metrics(&truth, &layout, &summary),
-        };
+        let record = PointRecord::new(
+            p,
+            fp,
+            overrides.iter().map(|o| (o.key.clone(), o.value)).collect(),
+            metrics(&truth, &layout, &summary),
+        );
         let json = serde_json::to_string(&record).expect("a point record serialises") + "\n";
         write_atomic(&path_of(p), json.as_bytes())?;
         computed += 1;

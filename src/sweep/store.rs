@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::SweepError;
 use super::grid::Axis;
 use crate::engine::{ENGINE_VERSION, Layout};
 use crate::summary::{Proportion, Summary};
@@ -64,7 +65,39 @@ pub struct PointRecord {
     pub fingerprint: Fingerprint,
     pub overrides: Vec<(String, f64)>,
     pub metrics: Vec<Metric>,
+    /// [`checksum`] of the point, its fingerprint and its metrics: a value edited by hand (or
+    /// damaged) no longer matches, and `merge` and a resumed sweep refuse the record. Absent in
+    /// records written before it was kept; those are refused too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<Fingerprint>,
 }
+
+impl PointRecord {
+    /// A record of these results, with its checksum.
+    pub fn new(
+        point: usize,
+        fingerprint: Fingerprint,
+        overrides: Vec<(String, f64)>,
+        metrics: Vec<Metric>,
+    ) -> Self {
+        let mut r = PointRecord { point, fingerprint, overrides, metrics, checksum: None };
+        r.checksum = Some(checksum(&r));
+        r
+    }
+}
+
+/// FNV-1a of a record's point, fingerprint and metrics as JSON (the form they are stored in, so
+/// that the check reads back exactly what was written). Not a signature: it catches an edit or a
+/// damaged file, not a forger.
+pub fn checksum(r: &PointRecord) -> Fingerprint {
+    let metrics = serde_json::to_string(&r.metrics).expect("metrics serialise");
+    Fingerprint(crate::rng::fnv1a(format!("{}\n{}\n{metrics}", r.point, r.fingerprint).as_bytes()))
+}
+
+/// The largest point record read (a record is about 9 KB; monitoring adds a few per look).
+pub const MAX_RECORD_BYTES: u64 = 16 << 20;
+/// The largest manifest read: 10⁷ fingerprints of 19 bytes each, and the scenario.
+pub const MAX_MANIFEST_BYTES: u64 = 256 << 20;
 
 /// The sweep's definition, stored in `sweep.json` so that `merge` can check that shard
 /// directories belong to one sweep.
@@ -191,7 +224,23 @@ pub fn metrics(truth: &Truth, layout: &Layout, s: &Summary) -> Vec<Metric> {
     m
 }
 
-/// A point record, if the file holds one.
-pub fn read_record(path: &Path) -> Option<PointRecord> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+/// The point record in `path`: `Ok(None)` when there is none to read (missing, torn by a kill
+/// before the atomic writer existed, or not a record: the point is simulated again), an error
+/// when it is a record whose results do not match its checksum or that has none.
+pub fn read_record(path: &Path) -> Result<Option<PointRecord>, SweepError> {
+    let Ok(text) = crate::io::read_capped_text(path, MAX_RECORD_BYTES) else { return Ok(None) };
+    let Ok(r) = serde_json::from_str::<PointRecord>(&text) else { return Ok(None) };
+    match r.checksum {
+        Some(c) if c == checksum(&r) => Ok(Some(r)),
+        Some(_) => Err(SweepError::Input(format!(
+            "{}: its results do not match its checksum (edited by hand or damaged): delete it and \
+             rerun this shard",
+            path.display()
+        ))),
+        None => Err(SweepError::Input(format!(
+            "{}: written by an older trialsim without a checksum: rerun this shard into a new \
+             directory (or delete its points/)",
+            path.display()
+        ))),
+    }
 }
