@@ -445,6 +445,10 @@ pub fn simulate_until<S: Reduce>(run: &Run, rows: Option<RowSink>, cancel: &Atom
             let (mut s, mut flat) = {
                 let mut m = merge.lock().unwrap_or_else(PoisonError::into_inner);
                 while c >= m.next + ahead {
+                    // The chunk being waited for may have been abandoned (cancelled).
+                    if cancel.load(Ordering::Relaxed) {
+                        return;
+                    }
                     m = merged.wait(m).unwrap_or_else(PoisonError::into_inner);
                 }
                 m.free.pop().unwrap_or_else(|| (S::empty(run.layout), Vec::new()))
@@ -453,6 +457,15 @@ pub fn simulate_until<S: Reduce>(run: &Run, rows: Option<RowSink>, cancel: &Atom
             flat.clear();
             let (r0, r1) = (c * CHUNK, ((c + 1) * CHUNK).min(run.replicates));
             for r in r0..r1 {
+                // Checked per replicate, not per chunk: a chunk of large trials takes minutes.
+                // A chunk left unfinished is never merged, and the result is `None`.
+                if cancel.load(Ordering::Relaxed) {
+                    // Wake the workers waiting for this chunk, under the lock so that none can
+                    // miss it between its check of `cancel` and its wait.
+                    let _m = merge.lock().unwrap_or_else(PoisonError::into_inner);
+                    merged.notify_all();
+                    return;
+                }
                 replicate(run.scenario, run.layout, run.seed, r, &mut ws);
                 s.push(&ws.row);
                 if want_rows {

@@ -245,3 +245,147 @@ fn a_bad_scenario_or_host_stops_serve_before_it_listens() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Raises this process's soft file-descriptor limit towards the hard one (the hostile test opens
+/// several hundred sockets, and some systems start at 1,024).
+fn raise_fd_limit(want: u64) {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit with a valid pointer to an rlimit of this process.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < want {
+            lim.rlim_cur = want.min(lim.rlim_max);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
+/// The peak memory of this process (VmHWM, Linux), in MiB.
+fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Issue 21, causes 1–5, each sent to a server of its own, then a normal request, which must be
+/// answered within a generous liveness bound (10 s; a check of liveness, not speed): a look that
+/// once aborted the process, tables that once took hours to validate, abandoned curves and
+/// passes, a quick pass at n = 10⁷, the connection cap plus 50 half-open connections, a body
+/// trickled one byte a second, two Host headers and an absolute-form target naming another host.
+#[test]
+fn hostile_requests_leave_the_server_serving() {
+    use std::time::{Duration, Instant};
+    raise_fd_limit(4096);
+    let text = std::fs::read_to_string("scenarios/astis.toml").unwrap();
+    let config = Config {
+        scenario: Some(("astis.toml".into(), text.clone())),
+        threads: Some(2),
+        token: Some(TOKEN.into()),
+        ..Config::default()
+    };
+    let explorer = Explorer::bind(config).unwrap();
+    let port = explorer.port();
+    std::thread::spawn(move || explorer.serve());
+    let addr = ("127.0.0.1", port);
+    let request = |path: &str, body: &str| {
+        format!(
+            "POST {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\n\
+             X-Trialsim-Token: {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let exchange = |raw: &str| -> (u16, String) {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        s.write_all(raw.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let out = String::from_utf8_lossy(&out).into_owned();
+        let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        (status, out)
+    };
+    let simulate = |toml: &str, stage: &str, channel: &str| {
+        request("/api/simulate", &json!({"toml": toml, "stage": stage, "channel": channel}).to_string())
+    };
+    let abandon = |raw: String| {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(raw.as_bytes()).unwrap();
+        drop(s);
+    };
+    let alive = |what: &str| {
+        let started = Instant::now();
+        let (s, out) = exchange(&simulate(&text, "quick", "alive"));
+        assert_eq!(s, 200, "after {what}: {out}");
+        assert!(out.contains("\"result\""), "after {what}: {}", &out[out.len().saturating_sub(300)..]);
+        let waited = started.elapsed();
+        assert!(waited < Duration::from_secs(10), "after {what}: answered in {waited:?}");
+        waited
+    };
+
+    // Causes 1 and 2: refused as the CLI refuses them, quickly.
+    let near_one = format!("{text}\n[monitoring]\nlooks = [{{ fraction = 0.9999999999999999 }}]\n");
+    let (s, out) = exchange(&simulate(&near_one, "quick", "c1"));
+    assert!(s == 422 && out.contains("monitoring.looks[0].fraction"), "{out}");
+    let looks: Vec<String> = (1..=11).map(|k| format!("{{ fraction = {} }}", k as f64 / 12.0)).collect();
+    let many = format!("{text}\n[monitoring]\nlooks = [{}]\n", looks.join(", "));
+    let (s, out) = exchange(&simulate(&many, "quick", "c2"));
+    assert!(s == 422 && out.contains("at most 10"), "{out}");
+    alive("causes 1 and 2");
+
+    // Causes 3 and 4: work that would be large, abandoned at once; a pass too large is refused.
+    let huge = text.replace("n = 156", "n = 10000000");
+    let (s, out) = exchange(&simulate(&huge, "quick", "c4"));
+    assert!(s == 422 && out.contains("at most 400000000"), "{out}");
+    let big = text.replace("n = 156", "n = 150000");
+    for i in 0..20 {
+        abandon(simulate(&big, "quick", &format!("gone-{i}")));
+        let curve = json!({"toml": big, "key": "design.n", "from": 100000, "to": 150000, "points": 2, "channel": format!("curve-{i}")});
+        abandon(request("/api/curve", &curve.to_string()));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    alive("40 abandoned passes and curves");
+
+    // Cause 5: the connection cap plus 50 half-open connections, one header line each.
+    let mut half_open = Vec::new();
+    for _ in 0..trialsim::explorer::MAX_CONNECTIONS + 50 {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(format!("POST /api/simulate HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n").as_bytes()).unwrap();
+        half_open.push(s);
+    }
+    let trickle = std::thread::spawn(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        let head = format!(
+            "POST /api/edit HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\n\
+             X-Trialsim-Token: {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        for _ in 0..30 {
+            if s.write_all(b" ").is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    });
+    let waited = alive("the connection cap and 50 half-open connections");
+    eprintln!("answered {waited:?} after opening {} half-open connections", half_open.len());
+    drop(half_open);
+    let refused = trickle.join().unwrap();
+    assert!(refused.starts_with("HTTP/1.1 408"), "a trickled body: {refused}");
+    let (s, out) = exchange(&format!(
+        "GET /api/scenario HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nHost: evil.example:{port}\r\nX-Trialsim-Token: {TOKEN}\r\n\r\n"
+    ));
+    assert_eq!(s, 400, "two Host headers: {out}");
+    let (s, out) = exchange(&format!(
+        "GET http://evil.example:{port}/api/scenario HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nX-Trialsim-Token: {TOKEN}\r\n\r\n"
+    ));
+    assert_eq!(s, 403, "an absolute-form target naming another host: {out}");
+    alive("everything");
+    let peak = peak_mib();
+    eprintln!("peak memory of the test process (server included): {peak:.0} MiB");
+    assert!(peak < 2048.0, "memory stays bounded: {peak:.0} MiB");
+}

@@ -25,6 +25,22 @@ pub const MAX_REPLICATES: u64 = 200_000;
 /// The most points of a curve, and the replicates its points share.
 pub const MAX_CURVE_POINTS: usize = 25;
 pub const CURVE_REPLICATES: u64 = 100_000;
+/// The most patients one request may simulate (n × replicates, the identical-arms copy and every
+/// curve point counted): about half a minute on two cores at the shipped scenarios' speed. A
+/// quick pass at n = 10⁷ once took 2.7 GB and minutes.
+pub const MAX_PATIENTS: u64 = 400_000_000;
+
+/// Refuses work of more than [`MAX_PATIENTS`] patients.
+fn within_patients(patients: u64, what: &str) -> Result<(), Refusal> {
+    if patients > MAX_PATIENTS {
+        return Err(Refusal::invalid(format!(
+            "{what} would simulate {patients} patients (n × replicates); the explorer simulates at most \
+             {MAX_PATIENTS} per request: lower n or the replicates here, or run the command line on the \
+             downloaded file"
+        )));
+    }
+    Ok(())
+}
 
 /// A request refused before any work: the HTTP status and what to tell the user.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,7 +98,9 @@ impl Run {
             )));
         }
         let seed = scenario.simulation.seed;
-        Ok(Run { file: file.to_string(), text: text.to_string(), scenario, stage, replicates, seed })
+        let run = Run { file: file.to_string(), text: text.to_string(), scenario, stage, replicates, seed };
+        within_patients(run.total().saturating_mul(run.scenario.design.n as u64), "this pass")?;
+        Ok(run)
     }
 
     fn request<'a>(&self, progress: &'a (dyn Fn(u64) + Sync), cancel: &'a AtomicBool) -> Request<'a> {
@@ -199,13 +217,17 @@ impl Curve {
             .map(|v| if integer { v.round() } else { (v * 1e9).round() / 1e9 })
             .collect();
         values.dedup();
-        // Every point validates before any is simulated.
+        let replicates = scenario.simulation.replicates.min(CURVE_REPLICATES / values.len() as u64).max(100);
+        // Every point validates, and the patients of all of them are counted, before any is
+        // simulated.
+        let mut patients = 0u64;
         for v in &values {
-            template
+            let (point, _) = template
                 .apply(&[Override { key: key.to_string(), value: *v }])
                 .map_err(|e| Refusal::invalid(e.to_string()))?;
+            patients = patients.saturating_add(replicates.saturating_mul(point.design.n as u64));
         }
-        let replicates = scenario.simulation.replicates.min(CURVE_REPLICATES / values.len() as u64).max(100);
+        within_patients(patients, "this curve")?;
         Ok(Curve {
             key: key.to_string(),
             values,

@@ -16,6 +16,7 @@ use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -29,7 +30,7 @@ use serde_json::{Value, json};
 
 use access::{Access, TOKEN_HEADER};
 use compute::{Curve, Refusal, Run, Stage};
-use jobs::{Jobs, Refused};
+use jobs::{Jobs, Refused, Ticket};
 
 /// The scenario the explorer starts from without one: the calibrated model, compiled in so that
 /// `trialsim serve` works from any directory.
@@ -43,6 +44,22 @@ const STYLE: &str = include_str!("page/explorer.css");
 /// The largest request body: a scenario file may be 1 MiB (`scenario::document::MAX_BYTES`), and
 /// JSON escaping adds a little.
 pub const BODY_LIMIT: usize = (1 << 20) + (64 << 10);
+/// Connections open at once (a browser opens about six per page). Beyond it a new connection
+/// waits in the kernel's backlog until one closes, so half-open connections cannot exhaust the
+/// process's file descriptors or starve an authorised page for longer than [`HEADER_DEADLINE`].
+pub const MAX_CONNECTIONS: usize = 256;
+/// A request's headers must arrive whole within this, from the connection's start or the end of
+/// the previous answer: a slow client (one header line every 10 s) is cut off, and an idle
+/// keep-alive connection closes.
+pub const HEADER_DEADLINE: Duration = Duration::from_secs(5);
+/// The largest header block (hyper's read buffer; a larger one is refused with 431).
+pub const HEADER_LIMIT: usize = 64 << 10;
+/// A request's body must arrive whole within this, before the request may wait for a slot: a
+/// client sending one byte every 10 s holds neither a slot nor, for long, a connection.
+pub const BODY_DEADLINE: Duration = Duration::from_secs(10);
+/// A computation still running after this is stopped and answered with an error: no request
+/// holds a slot for longer, whatever it asks.
+pub const REQUEST_BUDGET: Duration = Duration::from_secs(120);
 
 /// What the page may load: its own script and style, the inline style of the report it shows in
 /// a sandboxed frame, and nothing from elsewhere.
@@ -148,8 +165,37 @@ impl Explorer {
         rt.block_on(async move {
             self.listener.set_nonblocking(true).map_err(ServeError::Start)?;
             let listener = tokio::net::TcpListener::from_std(self.listener).map_err(ServeError::Start)?;
-            axum::serve(listener, router(self.app)).await.map_err(ServeError::Start)
+            accept(listener, router(self.app)).await;
+            Ok(())
         })
+    }
+}
+
+/// The accept loop (instead of `axum::serve`, which sets no deadline on headers): at most
+/// [`MAX_CONNECTIONS`] at once, each HTTP/1.1 with [`HEADER_DEADLINE`] and [`HEADER_LIMIT`].
+async fn accept(listener: tokio::net::TcpListener, router: Router) {
+    let open = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let Ok(permit) = open.clone().acquire_owned().await else { return };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors, or a connection reset before it was accepted: wait a
+            // moment rather than spin.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_DEADLINE)
+                .max_buf_size(HEADER_LIMIT);
+            // A connection's end (a client gone, a deadline passed) is not the server's error.
+            let _ = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+        });
     }
 }
 
@@ -164,8 +210,31 @@ fn router(app: Arc<App>) -> Router {
         .route("/api/curve", post(curve))
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "no such page") })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(read_body))
         .layer(middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)
+}
+
+/// The body read whole, within [`BODY_LIMIT`] and [`BODY_DEADLINE`], after the access checks and
+/// before any handler: nothing waits for a slot or computes while a client trickles its body.
+async fn read_body(req: Request, next: Next) -> Response {
+    use http_body_util::{BodyExt, LengthLimitError, Limited};
+    let (parts, body) = req.into_parts();
+    let read = tokio::time::timeout(BODY_DEADLINE, Limited::new(body, BODY_LIMIT).collect()).await;
+    let bytes = match read {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            return refuse(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is over {BODY_LIMIT} bytes"));
+        }
+        Ok(Err(_)) => return refuse(StatusCode::BAD_REQUEST, "the request body could not be read"),
+        Err(_) => {
+            return refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                format!("the request body did not arrive within {} s", BODY_DEADLINE.as_secs()),
+            );
+        }
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
 /// A refusal, as JSON `{"error": …}`.
@@ -192,12 +261,22 @@ async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Respons
 async fn check(app: &App, req: Request, next: Next) -> Response {
     let headers = req.headers();
     let text = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
+    // Two Host headers: which one a proxy or the browser meant cannot be known (the first used
+    // to win).
+    if headers.get_all(header::HOST).iter().count() > 1 {
+        return refuse(StatusCode::BAD_REQUEST, "refused: more than one Host header");
+    }
     let host = text(header::HOST);
-    if !app.access.host_ok(host) {
-        return refuse(
-            StatusCode::FORBIDDEN,
-            format!("refused: Host {:?} is not this server's address", host.unwrap_or("")),
-        );
+    // An absolute-form target (`GET http://name:port/…`) names the server it is for: that name
+    // is checked as Host is, against DNS rebinding.
+    let authority = req.uri().authority().map(|a| a.as_str());
+    for name in [Some(host), authority.map(Some)].into_iter().flatten() {
+        if !app.access.host_ok(name) {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                format!("refused: Host {:?} is not this server's address", name.unwrap_or("")),
+            );
+        }
     }
     // The token arrives in the first URL only: it is moved into a cookie and out of the address
     // bar (and so out of the history and of any Referer).
@@ -328,12 +407,15 @@ async fn simulate(State(app): State<Arc<App>>, headers: HeaderMap, bytes: Bytes)
         Ok(r) => r,
         Err(resp) => return *resp,
     };
-    let run = match Run::prepare(&app.file, &req.toml, req.stage) {
-        Ok(r) => r,
-        Err(r) => return refusal(r),
+    let file = app.file.clone();
+    let (toml, stage) = (req.toml, req.stage);
+    let prepared = admit_then(&app, &req.channel, move || Run::prepare(&file, &toml, stage)).await;
+    let (ticket, run) = match prepared {
+        Ok(p) => p,
+        Err(resp) => return *resp,
     };
     let total = run.total();
-    stream(app, &req.channel, total, move |progress, cancel| run.simulate(progress, cancel)).await
+    stream(app, ticket, total, move |progress, cancel| run.simulate(progress, cancel))
 }
 
 async fn curve(State(app): State<Arc<App>>, headers: HeaderMap, bytes: Bytes) -> Response {
@@ -342,20 +424,51 @@ async fn curve(State(app): State<Arc<App>>, headers: HeaderMap, bytes: Bytes) ->
         Err(resp) => return *resp,
     };
     let file = app.file.clone();
-    // Validating a curve checks every point's scenario: off the runtime's threads.
-    let prepared = tokio::task::spawn_blocking(move || {
+    let channel = req.channel.clone();
+    let prepared = admit_then(&app, &channel, move || {
         Curve::prepare(&file, &req.toml, &req.key, req.from, req.to, req.points)
     })
     .await;
-    let c = match prepared {
-        Ok(Ok(c)) => c,
-        Ok(Err(r)) => return refusal(r),
-        Err(_) => {
-            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal error while checking the curve");
-        }
+    let (ticket, c) = match prepared {
+        Ok(p) => p,
+        Err(resp) => return *resp,
     };
     let total = c.total();
-    stream(app, &req.channel, total, move |progress, cancel| c.simulate(progress, cancel)).await
+    stream(app, ticket, total, move |progress, cancel| c.simulate(progress, cancel))
+}
+
+/// Waits for a slot, then checks the request (`prepare`: validating a scenario, or a curve's
+/// every point) off the runtime's threads. The check runs only with a slot, so no number of
+/// requests can keep more than [`jobs::SLOTS`] cores validating; the ticket stays with the
+/// check until it ends, even if the client leaves, so the slot is not freed early.
+async fn admit_then<T: Send + 'static>(
+    app: &App,
+    channel: &str,
+    prepare: impl FnOnce() -> Result<T, Refusal> + Send + 'static,
+) -> Result<(Ticket, T), Box<Response>> {
+    let ticket = match app.jobs.admit(channel).await {
+        Ok(t) => t,
+        Err(Refused::Busy) => {
+            let m = "too many computations waiting: try again in a moment";
+            return Err(Box::new(refuse(StatusCode::TOO_MANY_REQUESTS, m)));
+        }
+        Err(Refused::Superseded) => {
+            return Err(Box::new(refuse(StatusCode::CONFLICT, "superseded by a newer change")));
+        }
+    };
+    let checked = tokio::task::spawn_blocking(move || {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(prepare));
+        (ticket, r)
+    })
+    .await;
+    match checked {
+        Ok((ticket, Ok(Ok(value)))) => Ok((ticket, value)),
+        Ok((_, Ok(Err(r)))) => Err(Box::new(refusal(r))),
+        Ok((_, Err(_))) | Err(_) => Err(Box::new(refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error while checking the request; please report this scenario",
+        ))),
+    }
 }
 
 fn refusal(r: Refusal) -> Response {
@@ -373,25 +486,25 @@ impl Drop for CancelOnDrop {
 
 type Work = Box<dyn FnOnce(&(dyn Fn(u64) + Sync), &AtomicBool) -> Option<Result<Value, String>> + Send>;
 
-/// Waits for a slot, then runs `work` on the simulation pool and answers with a stream of JSON
+/// Runs `work` with its slot (`ticket`) on the simulation pool and answers with a stream of JSON
 /// lines: `{"progress": done, "total": n}` after each chunk, then one of `{"result": …}`,
-/// `{"cancelled": true}` (a newer change or a closed page) or `{"error": …}`.
-async fn stream<F>(app: Arc<App>, channel: &str, total: u64, work: F) -> Response
+/// `{"cancelled": true}` (a newer change or a closed page) or `{"error": …}` (also when the work
+/// outlasts [`REQUEST_BUDGET`]).
+fn stream<F>(app: Arc<App>, ticket: Ticket, total: u64, work: F) -> Response
 where
     F: FnOnce(&(dyn Fn(u64) + Sync), &AtomicBool) -> Option<Result<Value, String>> + Send + 'static,
 {
-    let ticket = match app.jobs.admit(channel).await {
-        Ok(t) => t,
-        Err(Refused::Busy) => {
-            return refuse(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too many computations waiting: try again in a moment",
-            );
-        }
-        Err(Refused::Superseded) => return refuse(StatusCode::CONFLICT, "superseded by a newer change"),
-    };
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
     let cancel = ticket.cancel.clone();
+    let over_budget = Arc::new(AtomicBool::new(false));
+    let budget = {
+        let (cancel, over) = (cancel.clone(), over_budget.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(REQUEST_BUDGET).await;
+            over.store(true, Ordering::Relaxed);
+            cancel.store(true, Ordering::Relaxed);
+        })
+    };
     let work: Work = Box::new(work);
     let worker = app.clone();
     tokio::task::spawn_blocking(move || {
@@ -405,9 +518,16 @@ where
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             worker.pool.install(|| work(&progress, &ticket.cancel))
         }));
+        budget.abort();
         let last = match outcome {
             Ok(Some(Ok(v))) => json!({ "result": v }),
             Ok(Some(Err(m))) => json!({ "error": m }),
+            Ok(None) if over_budget.load(Ordering::Relaxed) => json!({
+                "error": format!(
+                    "stopped after {} s, the explorer's budget for one request: lower the replicates or n here, or run `trialsim run` on the downloaded file",
+                    REQUEST_BUDGET.as_secs()
+                )
+            }),
             Ok(None) => json!({ "cancelled": true }),
             Err(_) => {
                 json!({ "error": "internal error: the computation failed; please report this scenario" })
