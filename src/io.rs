@@ -27,18 +27,19 @@ pub fn remove_stale_temporaries(dir: &Path) {
     }
 }
 
-/// An I/O failure with the path it concerns.
+/// An I/O failure with the path it concerns. The OS error is part of the message and not also
+/// its `source()`, so that a context chain (`{:#}`) prints it once, not twice.
 #[derive(Debug, thiserror::Error)]
-#[error("{action} {}: {source}", path.display())]
+#[error("{action} {}: {error}", path.display())]
 pub struct IoError {
     pub action: &'static str,
     pub path: PathBuf,
-    #[source]
-    pub source: io::Error,
+    // Not named `source`: thiserror would make it the source, and the chain would repeat it.
+    pub error: io::Error,
 }
 
 fn ctx<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> IoError + 'a {
-    move |source| IoError { action, path: path.to_path_buf(), source }
+    move |error| IoError { action, path: path.to_path_buf(), error }
 }
 
 /// A file read whole that was larger than its kind allows, or could not be read.

@@ -135,6 +135,16 @@ fn an_edited_point_record_is_refused_by_merge_and_resume() {
         (code, String::from_utf8_lossy(&a.get_output().stderr).to_string())
     };
     assert_eq!(merge(&dir.path().join("ok")).0, Some(0));
+    // `--out` naming a file, or a device: exit 2 and one message (the OS error was printed
+    // twice with exit 1) (issue 21, cause 15).
+    let file = dir.path().join("a_file");
+    fs::write(&file, "x").unwrap();
+    for out in [file.as_path(), Path::new("/dev/full")] {
+        let (code, err) = merge(out);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("cannot create or write it"), "{err}");
+        assert_eq!(err.matches("os error").count(), 1, "the OS error once: {err}");
+    }
     // One power changed in its last digit.
     let at = text.find("\"value\":0.").expect("a value") + "\"value\":0.".len();
     let digit = text.as_bytes()[at];

@@ -131,7 +131,11 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
         Scenario::from_toml(&m.document, Path::new(&m.scenario))?
     };
     let points = out.join("points");
-    create_dir(&points)?;
+    // Every shard checked: now the directory, a bad argument if it cannot be made (as `sweep`
+    // and `run` say it).
+    create_dir(&points).map_err(|e| {
+        SweepError::Input(format!("output directory {}: cannot create or write it: {}", out.display(), e.error))
+    })?;
     let (mut missing, mut first_missing) = (0, None);
     for (p, &fp) in fingerprints.iter().enumerate() {
         let mut found = None;
