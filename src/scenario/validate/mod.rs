@@ -125,6 +125,17 @@ fn readable(x: f64) -> String {
 /// Parses scenario text into its raw tables (syntax, types, unknown keys); `path` only labels
 /// errors.
 pub fn parse(text: &str, path: &Path) -> Result<raw::RawScenario> {
+    // TOML integers are 64-bit: a larger one passes where a number is read as f64 but fails,
+    // without a place, where the document is read as a table (overrides, calibration), as
+    // "u64 value was too large". Refuse it here, where it can be shown.
+    if let Some(span) = integer_out_of_range(text) {
+        let message = format!(
+            "the integer {} is beyond TOML's range (−9223372036854775808 to 9223372036854775807): write it as a number with an exponent, e.g. 1e19",
+            &text[span.clone()]
+        );
+        let key = key_at(text, span.start);
+        return Err(ScenarioError::located(path, text, span, key, ErrorKind::Syntax { message }));
+    }
     toml::from_str(text).map_err(|e| {
         let message = e
             .message()
@@ -157,6 +168,73 @@ pub fn parse(text: &str, path: &Path) -> Result<raw::RawScenario> {
             ErrorKind::Syntax { message },
         )
     })
+}
+
+/// The first integer literal outside comments and strings whose value is beyond i64, as a byte
+/// range (sign included). Floats (`1e19`, `1.5`), hex/octal/binary and dates are not integers
+/// here: a digit run next to `.`, `e`, `x`, `:` or `-` of a date is left alone.
+fn integer_out_of_range(text: &str) -> Option<Range<usize>> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            q @ (b'"' | b'\'') => {
+                let triple = b.get(i..i + 3) == Some(&[q, q, q][..]);
+                i += if triple { 3 } else { 1 };
+                while i < b.len() {
+                    if q == b'"' && b[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if triple && b.get(i..i + 3) == Some(&[q, q, q][..]) {
+                        i += 3;
+                        break;
+                    }
+                    if !triple && (b[i] == q || b[i] == b'\n') {
+                        i += 1;
+                        break;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            c if c.is_ascii_digit() => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+                    i += 1;
+                }
+                let before = start.checked_sub(1).map(|k| b[k]);
+                let after = b.get(i).copied();
+                let part_of_other = |c: Option<u8>| {
+                    c.is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b':' | b'_'))
+                };
+                let date = after == Some(b'-');
+                let signed = matches!(before, Some(b'-' | b'+'));
+                let before_sign = if signed { start.checked_sub(2).map(|k| b[k]) } else { before };
+                if !date
+                    && !part_of_other(after)
+                    && !part_of_other(before_sign)
+                    && !matches!(before_sign, Some(b'e' | b'E'))
+                {
+                    let digits: String = text[start..i].chars().filter(|c| *c != '_').collect();
+                    let negative = before == Some(b'-');
+                    let limit: u128 = if negative { 1 << 63 } else { (1 << 63) - 1 };
+                    if digits.len() > 18 && digits.parse::<u128>().map_or(true, |v| v > limit) {
+                        return Some(if signed { start - 1 } else { start }..i);
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The byte range of the line with the most nesting: dotted parts, brackets and braces outside
@@ -358,6 +436,32 @@ mod tests {
         let ErrorKind::Syntax { message } = e.kind() else { panic!("{e}") };
         assert!(message.contains("invalid type") && message.contains("expected an integer"), "{e}");
         assert_eq!((e.key(), e.line_column()), (Some("design.n"), Some((3, 5))));
+    }
+
+    /// Integers beyond i64 anywhere (a list read as f64 let them through to where the document
+    /// is read as a table, which said "u64 value was too large" with no place): located.
+    #[test]
+    fn integers_beyond_toml_range_are_located() {
+        fn at(t: &str) -> Option<&str> {
+            super::integer_out_of_range(t).map(|r| &t[r])
+        }
+        assert_eq!(at("bounds = [0.01, 9223372036854775808]\n"), Some("9223372036854775808"));
+        assert_eq!(at("x = -9223372036854775809"), Some("-9223372036854775809"));
+        assert_eq!(at("x = 18_446_744_073_709_551_616 # c"), Some("18_446_744_073_709_551_616"));
+        for fine in [
+            "x = 9223372036854775807",
+            "x = -9223372036854775808",
+            "x = 9223372036854775808.0",
+            "x = 1e19\ny = 92233720368547758080e-3",
+            "x = \"9223372036854775808\" # 9223372036854775808",
+            "x = '''\n9223372036854775808\n'''",
+            "x = 0x7FFFFFFFFFFFFFFF",
+        ] {
+            assert_eq!(at(fine), None, "{fine}");
+        }
+        let e = error(&edited(3, "n = 9223372036854775808"));
+        assert_eq!((e.key(), e.line_column()), (Some("design.n"), Some((3, 5))), "{e}");
+        assert!(e.to_string().contains("beyond TOML's range"), "{e}");
     }
 
     #[test]
