@@ -267,7 +267,10 @@ pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, Plan
                 found = find(&mut curve, ti, x0, limits, opts, true)?;
             }
         }
-        let Found { value, interval, note, falling, .. } = found;
+        let Found { value, interval, mut note, falling, .. } = found;
+        if let Some(caveat) = resolution_caveat(opts.target, opts.replicates) {
+            note = if note.is_empty() { caveat } else { format!("{caveat}; {note}") };
+        }
         let (power, power_se) = match value {
             Some(v) => curve.eval(v)?[ti],
             None => (f64::NAN, f64::NAN),
@@ -292,6 +295,20 @@ pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, Plan
         });
     }
     Ok(answers)
+}
+
+/// A caveat when the target is within Monte Carlo resolution of 1: with R replicates, R of R
+/// trials rejecting shows only that power is above 1 − 3/R (the rule of three: the 95% upper
+/// bound on a rate of which no event was seen), and the SE √(p(1−p)/R) printed there is 0.
+/// `None` when the target is below 1 − 3/R.
+pub fn resolution_caveat(target: f64, replicates: u64) -> Option<String> {
+    let floor = 1.0 - 3.0 / replicates as f64;
+    (target > floor).then(|| {
+        format!(
+            "the target {target} is within Monte Carlo resolution of 1 at {replicates} replicates: even {replicates} of {replicates} trials rejecting shows only power above {floor:.4} (rule of three), and its SE prints as 0; use at least {:.0} replicates (3/(1 − target))",
+            (3.0 / (1.0 - target)).round()
+        )
+    })
 }
 
 /// The searched range of the key.

@@ -48,6 +48,21 @@ fn an_unreachable_target_is_said_plainly() {
     assert!(a.note.contains("out of reach"), "{}", a.note);
 }
 
+/// A target within Monte Carlo resolution of 1 (0.9999999 with 300 replicates) is said so
+/// beside the answer, which otherwise reads "100.0% ± 0.0" (issue 21, cause 18); a target
+/// below 1 − 3/R carries no such note.
+#[test]
+fn a_target_within_monte_carlo_resolution_of_one_is_said() {
+    let t = Template::from_path(Path::new("scenarios/ph.toml")).unwrap();
+    let mut o = options("design.n", 0.9999999, 300);
+    o.range = Some((100.0, 4000.0));
+    let a = &plan(&t, &o).unwrap()[0];
+    assert!(a.note.contains("within Monte Carlo resolution of 1 at 300 replicates"), "{}", a.note);
+    assert!(a.note.contains("30000000 replicates"), "{}", a.note);
+    assert_eq!(trialsim::plan::resolution_caveat(0.98, 300), None, "0.98 < 1 − 3/300 = 0.99");
+    assert!(trialsim::plan::resolution_caveat(0.995, 300).is_some());
+}
+
 #[test]
 fn follow_up_can_be_planned_too() {
     let t = Template::from_path(Path::new("scenarios/ph.toml")).unwrap();
