@@ -35,6 +35,16 @@ fn interrupted_sweep_resumes_to_the_same_csv() {
     // Even with --quiet the summary line is printed; a rerun computes nothing.
     let msg = sweep(&parts, &[]);
     assert!(msg.contains("sweep: 6 points, 6 reused, 0 computed"), "{msg}");
+    // An incomplete rerun with other replicates leaves no table of the old sweep beside its
+    // manifest (issue 21, cause 14); completing it writes them again.
+    let mut args = vec!["sweep", SCENARIO, "--reps", "300", "--quiet", "--limit", "1", "--out"];
+    args.push(parts.to_str().unwrap());
+    args.extend_from_slice(&GRID);
+    Command::cargo_bin("trialsim").unwrap().args(&args).assert().success();
+    for f in ["sweep.csv", "sweep.md", "report.html", "power_logrank.svg"] {
+        assert!(!parts.join(f).exists(), "{f} of the old sweep removed");
+    }
+    assert!(parts.join("sweep.json").exists());
 }
 
 /// Finished point records (not the atomic writer's temporary files).

@@ -1,7 +1,7 @@
 //! `trialsim sweep`: a grid of overrides, resumably, optionally one shard of it → point records,
 //! then (once every point is in) sweep.csv, sweep.md and the plots.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::cli::Simulate;
 use crate::report::sweep as render;
@@ -69,16 +69,41 @@ pub fn command(
 /// Writes the tables of a complete sweep, then says what was done (even with --quiet: a
 /// scheduler's log shows what each task did).
 pub fn finish(outcome: &SweepOutcome) -> Result<(), Error> {
-    if let Some(tables) = &outcome.tables {
-        write_tables(&outcome.out, tables)?;
-    }
+    let written = match &outcome.tables {
+        Some(tables) => write_tables(&outcome.out, tables)?,
+        None => Vec::new(),
+    };
+    remove_stale_tables(&outcome.out, &written)?;
     eprintln!("sweep: {} points, {} reused, {} computed", outcome.points, outcome.reused, outcome.computed);
     Ok(())
 }
 
+/// Removes the tables an earlier run left in `out` that this one did not write (`written`:
+/// their paths): after an incomplete rerun with other replicates, the old sweep.csv, sweep.md,
+/// report.html and plots stood beside a sweep.json that disagreed. As `run` does, every table
+/// in the directory describes the sweep its manifest names, or is absent.
+fn remove_stale_tables(out: &Path, written: &[PathBuf]) -> Result<(), Error> {
+    let Ok(entries) = std::fs::read_dir(out) else { return Ok(()) };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ours = matches!(name.as_str(), "sweep.csv" | "sweep.md" | "report.html")
+            || (name.starts_with("power_") && name.ends_with(".svg"));
+        let path = e.path();
+        if ours && !written.contains(&path) {
+            std::fs::remove_file(&path).map_err(|err| {
+                Error::failure(
+                    anyhow::Error::new(err).context(format!("removing the old {}", path.display())),
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// sweep.csv (streamed from the point records, one at a time), then sweep.md and one plot per
-/// test (from what they read of each record, for sweeps of at most `TABLE_POINTS`).
-fn write_tables(out: &Path, t: &Tables) -> Result<(), Error> {
+/// test (from what they read of each record, for sweeps of at most `TABLE_POINTS`). Returns the
+/// paths written.
+fn write_tables(out: &Path, t: &Tables) -> Result<Vec<PathBuf>, Error> {
     crate::io::create_dir(out)?;
     crate::io::write_atomic_with(&out.join("sweep.csv"), |w| {
         let mut c = csv::Writer::from_writer(w);
@@ -101,7 +126,10 @@ fn write_tables(out: &Path, t: &Tables) -> Result<(), Error> {
         files.push((out.join(name), svg.into_bytes()));
     }
     super::with_report(&mut files, &out.join("sweep.md"), &about(&t.manifest));
-    write_files(&files)
+    write_files(&files)?;
+    let mut written: Vec<PathBuf> = files.into_iter().map(|(path, _)| path).collect();
+    written.push(out.join("sweep.csv"));
+    Ok(written)
 }
 
 /// What a sweep's report.html says of how it was made, from its manifest alone: `sweep` and
