@@ -22,7 +22,8 @@ use crate::stats::sequential::{
     Boundaries, Design, Futility, MIN_SPACING, boundaries_spent_at, boundaries_with_drifts,
     design_drift_spent_at,
 };
-use crate::truth::{expected_cut, expected_events, expected_null_variance, expected_z};
+
+use crate::truth::{expected_cut, expected_events, expected_null_variance, expected_z, reachable_end};
 
 /// Why a monitored design ended where it did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +84,10 @@ impl Monitor {
     pub fn new(sc: &Scenario) -> Option<Monitor> {
         let m = sc.monitoring.as_ref()?;
         let expected_final = expected_cut(sc);
+        // Where the final cut has no expected time (an event target the model never reaches),
+        // the maximum information is what is reachable: the information once the model expects
+        // no more events. It was NaN there, and every bound computed from it.
+        let reachable_end = expected_final.unwrap_or_else(|| reachable_end(sc));
         let ep = sc.primary();
         let events_at =
             |c: Years| -> f64 { sc.allocated_arms().map(|(_, a)| expected_events(sc, a, ep, c)).sum() };
@@ -123,7 +128,7 @@ impl Monitor {
                 };
                 let (i_max, event_driven) = match (fh, final_events) {
                     (None, Some(k)) => (k as f64, true),
-                    _ => (expected_final.map_or(f64::NAN, information), false),
+                    _ => (information(reachable_end), false),
                 };
                 // Each interim's expected calendar time: a cut's as the model expects it; an
                 // information fraction's where the expected information reaches it.
@@ -133,8 +138,7 @@ impl Monitor {
                     .zip(&planned_times)
                     .map(|(l, &time)| match l {
                         Look::Cut(_) => time,
-                        Look::Fraction(f) => expected_final
-                            .map_or(f64::NAN, |end| time_of_information(&information, f * i_max, end)),
+                        Look::Fraction(f) => time_of_information(&information, f * i_max, reachable_end),
                     })
                     .collect();
                 let mut planned_fractions: Vec<f64> = m
@@ -169,7 +173,7 @@ impl Monitor {
                     Some(f) if f.alternative == Alternative::Truth => {
                         let (rho, gamma) = fh.unwrap_or((0.0, 0.0));
                         let mut at: Vec<Years> = times.clone();
-                        at.push(expected_final.unwrap_or(f64::NAN));
+                        at.push(reachable_end);
                         Some(
                             at.iter()
                                 .zip(&fractions)

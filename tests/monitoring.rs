@@ -307,6 +307,36 @@ fn hostile_monitoring_tables_are_refused() {
     }
 }
 
+/// A monitored FH test whose final event target the model never reaches (dropout caps the
+/// events below it): the maximum information is what the model reaches, not NaN, so every
+/// planned bound is a number and the final one spends what is left of α; monitored power stays
+/// near the fixed design's (it was 7.6% against 99.4%, from an interim bound that spent all of α)
+/// (issue 21, cause 8).
+#[test]
+fn an_unreachable_event_target_leaves_no_nan_bound() {
+    let sc = with_monitoring(
+        "hsct_ssc.toml",
+        &[
+            ("calendar = 12.6", "events = 150"),
+            ("dropout = 0.018", "dropout = 0.3"),
+            ("dropout = 0.018", "dropout = 0.3"),
+            ("\"cox_periods\"]", "\"cox_periods\", \"fh(0,1)\"]"),
+        ],
+        "\n[monitoring]\ntests = [\"fh(0,1)\"]\nlooks = [{ fraction = 0.5 }]\n",
+    );
+    assert!(trialsim::truth::expected_cut(&sc).is_none(), "the target is out of the model's reach");
+    let monitor = trialsim::interim::Monitor::new(&sc).unwrap();
+    let mt = &monitor.tests[0];
+    assert!(mt.i_max.is_finite() && mt.i_max > 0.0, "I_max = {}", mt.i_max);
+    assert!(mt.planned.efficacy.iter().all(|e| e.is_finite()), "{:?}", mt.planned);
+    assert!((mt.planned.alpha_spent[1] - 0.025).abs() < 1e-9, "{:?}", mt.planned);
+    let s = run(&sc, 2000, 5);
+    let t = first(&s);
+    let (monitored, fixed) = (t.rejected as f64 / 2000.0, t.fixed_rejects as f64 / 2000.0);
+    // O'Brien–Fleming at half the information costs little power: far less than 10 points.
+    assert!(monitored > fixed - 0.1, "monitored {monitored} vs fixed {fixed}");
+}
+
 /// With crossing hazards, the model's own drift (`alternative = "truth"`) is negative at the
 /// first look (early transplant deaths) and grows: β-spending futility under it stops far fewer
 /// trials at the first look than under rpact's constant design drift, which reads the early

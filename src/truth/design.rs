@@ -74,6 +74,33 @@ pub fn beyond_follow_up(sc: &Scenario, expected_cut: Option<Years>) -> Vec<Beyon
     out
 }
 
+/// The latest calendar time the model's expectations look at: 10⁴ times the accrual period (or
+/// the plot horizon), relative so that days or months work as well as years. Where an event
+/// target is never reached, what is reachable is what the model expects by then.
+pub fn event_horizon(sc: &Scenario) -> Years {
+    1e4 * accrual_end(&sc.design.accrual, sc.design.n).max(plot_horizon(sc, None))
+}
+
+/// The calendar time by which the model expects all but a millionth of the primary events it
+/// ever expects (by [`event_horizon`]): the end of what a trial can observe, where an event
+/// target is out of reach. Bisection on the expected events, as [`expected_cut`] does.
+pub fn reachable_end(sc: &Scenario) -> Years {
+    let ep = sc.primary();
+    let total = |c: f64| sc.allocated_arms().map(|(_, a)| expected_events(sc, a, ep, c)).sum::<f64>();
+    let end = event_horizon(sc);
+    let target = total(end) * (1.0 - 1e-6);
+    let (mut lo, mut hi) = (0.0, end);
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if total(mid) < target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi
+}
+
 /// The expected calendar time of the analysis cut: the calendar time, the time at which the
 /// expected primary events reach K, and the expected last entry plus the minimum follow-up,
 /// combined by the cut rule. `None` when the expected events never reach K and no other
@@ -93,7 +120,7 @@ pub fn expected_cut(sc: &Scenario) -> Option<Years> {
         let start = accrual_end(&sc.design.accrual, sc.design.n).max(plot_horizon(sc, None));
         let mut hi = start;
         // Up to 10⁴ accrual periods: relative, so that days or months work as well as years.
-        while total(hi) < k as f64 && hi < 1e4 * start {
+        while total(hi) < k as f64 && hi < event_horizon(sc) {
             hi *= 2.0;
         }
         if total(hi) >= k as f64 {

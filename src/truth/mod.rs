@@ -19,8 +19,8 @@ pub use curves::{
     survival,
 };
 pub use design::{
-    BeyondFollowUp, average_hazard_ratio, average_hazard_ratio_of, beyond_follow_up, expected_cut,
-    expected_events,
+    BeyondFollowUp, average_hazard_ratio, average_hazard_ratio_of, beyond_follow_up, event_horizon,
+    expected_cut, expected_events, reachable_end,
 };
 pub use information::{expected_null_variance, expected_z};
 
