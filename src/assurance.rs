@@ -3,9 +3,9 @@
 //!
 //! Parameter draws come from calibration's `draws.csv` (one column per dotted key) or from the
 //! scenario's `[uncertainty]` table of prior distributions. Each of M draws makes a scenario
-//! (validated like any other) that is simulated with its own independent trials (a seed per
-//! draw); assurance is the mean of the draws' success rates and its SE the between-draw SD
-//! over √M, which contains both the parameter spread and the Monte Carlo error.
+//! (validated like any other) that is simulated with its own trials (a seed per draw);
+//! assurance is the mean of the draws' success rates, and its SE the crossed-design estimator
+//! of [`crossed_se`], which counts the parameter spread and the Monte Carlo error.
 
 use std::path::Path;
 
@@ -13,11 +13,13 @@ use rand::RngExt;
 use rand_distr::{Beta, Distribution as _, Gamma, LogNormal, Normal, Uniform};
 use serde::Serialize;
 
-use crate::engine::{Layout, Run, simulate};
+use crate::engine::{Layout, Reduce, Run, simulate};
+use crate::layout::Row;
 use crate::rng::{Purpose, stream};
 use crate::scenario::overrides::{Override, RESULT_FREE, Template};
 use crate::scenario::raw;
 use crate::scenario::{Ctx, Document, ErrorKind, Scenario, ScenarioError};
+use crate::stats::decision::Decision;
 use crate::summary::{Moments, Proportion, Summary};
 use crate::truth::Truth;
 
@@ -147,6 +149,51 @@ pub fn read_draws(path: &Path) -> Result<Draws, AssuranceError> {
     })
 }
 
+/// Each replicate's benefit decisions, in replicate order: `flags[r * tests + t]` is 1 when test
+/// t declared benefit in replicate r.
+struct Benefits {
+    tests: usize,
+    flags: Vec<u8>,
+}
+
+impl Reduce for Benefits {
+    fn empty(layout: &Layout) -> Self {
+        Benefits { tests: layout.tests.len(), flags: Vec::new() }
+    }
+
+    fn push(&mut self, row: &Row) {
+        self.flags.extend(row.decisions.iter().map(|d| u8::from(*d == Decision::Benefit)));
+    }
+
+    fn merge(&mut self, other: &Self) {
+        self.flags.extend_from_slice(&other.flags);
+    }
+
+    fn reset(&mut self) {
+        self.flags.clear();
+    }
+}
+
+/// The Monte Carlo SE of assurance, the mean of X_dr (benefit in replicate r of draw d) over D
+/// draws and R replicates, as a crossed design: SE² = s²_draws/D + s²_reps/R, with s²_draws the
+/// variance over draws of each draw's rate and s²_reps the variance over r of the mean over
+/// draws of X_dr (the two-way random-effects estimator, conservative by the interaction's share;
+/// Searle, Casella & McCulloch 1992, ch. 4). The between-draw SD over √D alone is right in
+/// expectation for independent draws but, with few draws, so noisy that two identical draws
+/// printed "± 0.0"; the replicate term measures the Monte Carlo error from all R·D trials, and
+/// the estimator stays valid where draws share random numbers. `draws` holds the draws' rates,
+/// `by_replicate[r]` how many draws declared benefit in replicate r.
+fn crossed_se(draws: &Moments, by_replicate: &[u32]) -> f64 {
+    let d = draws.n as f64;
+    let mut reps = Moments::default();
+    for &k in by_replicate {
+        reps.push(f64::from(k) / d);
+    }
+    let var_draws = draws.sd().powi(2);
+    let var_reps = reps.sd().powi(2);
+    (var_draws / d + var_reps / reps.n as f64).sqrt()
+}
+
 fn sample(d: Distribution, rng: &mut crate::rng::StreamRng) -> f64 {
     // Parameters are validated, so the constructors cannot fail.
     match d {
@@ -242,10 +289,19 @@ pub fn assurance(
             simulate(&Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None }, None);
         s.tests.iter().map(|t| t.benefit).collect()
     };
+    // Each replicate's decisions at a draw, for the crossed estimator of the SE below.
+    let benefits_at = |sc: &crate::scenario::Scenario, reps: u64, seed: u64| -> Benefits {
+        let truth = Truth::compute(sc);
+        let layout = Layout::new(sc, &truth);
+        simulate(&Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None }, None)
+    };
     let at_point = power_at(&base, replicates, seed);
     let m = draws.rows.len();
     let per_draw = (replicates / m as u64).max(20);
-    let mut per_test = vec![Moments::default(); base.analysis.tests.len()];
+    let tests = base.analysis.tests.len();
+    let mut per_test = vec![Moments::default(); tests];
+    // Per test and replicate index r, how many draws declared benefit in replicate r.
+    let mut by_replicate = vec![vec![0u32; per_draw as usize]; tests];
     let mut invalid = 0;
     let mut first_invalid: Option<String> = None;
     for (d, row) in draws.rows.iter().enumerate() {
@@ -256,8 +312,15 @@ pub fn assurance(
                 // Independent trials for each draw (a seed per draw), so the between-draw SD
                 // carries the Monte Carlo error too.
                 let draw_seed = seed ^ (0x9e37_79b9_7f4a_7c15u64.wrapping_mul(d as u64 + 1));
-                for (t, k) in per_test.iter_mut().zip(power_at(&sc, per_draw, draw_seed)) {
-                    t.push(k as f64 / per_draw as f64);
+                let b = benefits_at(&sc, per_draw, draw_seed);
+                for (t, (moments, counts)) in per_test.iter_mut().zip(&mut by_replicate).enumerate() {
+                    let mut k = 0u64;
+                    for (r, count) in counts.iter_mut().enumerate() {
+                        let flag = b.flags[r * b.tests + t];
+                        k += u64::from(flag);
+                        *count += u32::from(flag);
+                    }
+                    moments.push(k as f64 / per_draw as f64);
                 }
             }
             Err(e) => {
@@ -289,7 +352,7 @@ pub fn assurance(
             TestAssurance {
                 test: t.name.clone(),
                 assurance: mo.mean(),
-                assurance_se: mo.sd() / (mo.n as f64).sqrt(),
+                assurance_se: crossed_se(mo, &by_replicate[i]),
                 power: p.estimate,
                 power_se: p.se,
             }

@@ -170,3 +170,30 @@ fn draws_beyond_the_caps_or_outside_the_model_are_refused() {
         assert!(started.elapsed().as_secs() < 20, "{}", draws.display());
     }
 }
+
+/// Two identical draws at R = 1,000 replicates each: the assurance SE is of the order of
+/// √(p(1−p)/R), not the spread of two nearly equal rates (it printed "86.8% ± 0.0"). With
+/// independent draws SE² = A + B, A = s²_reps/R ≈ p(1−p)/(2R) within a few % (R = 1,000), and
+/// B = s²_draws/2 ≈ p(1−p)/(2R)·χ²₁; so SE/√(p(1−p)/R) lies in [√(0.5·0.9), √(0.55 + 0.5·6.6)]
+/// = [0.67, 1.96] with probability 0.99 for each seed. The old estimator (B alone) falls below
+/// 0.6 for 60% of seeds (issue 21, cause 12).
+#[test]
+fn two_identical_draws_carry_the_monte_carlo_error() {
+    let t = Template::from_path(Path::new("scenarios/ph.toml")).unwrap();
+    let draws = Draws {
+        keys: vec!["arms.experimental.causes.death.relative.hr".into()],
+        rows: vec![vec![0.7], vec![0.7]],
+        source: "two identical draws".into(),
+    };
+    for seed in [1, 2, 3] {
+        let r = assurance(&t, &draws, 2000, seed, |_, _| {}).unwrap();
+        let lr = r.tests.iter().find(|x| x.test == "logrank").unwrap();
+        let binomial = (lr.assurance * (1.0 - lr.assurance) / 1000.0).sqrt();
+        eprintln!("seed {seed}: assurance {} ± {} (binomial {binomial})", lr.assurance, lr.assurance_se);
+        assert!(
+            lr.assurance_se > 0.6 * binomial && lr.assurance_se < 2.0 * binomial,
+            "seed {seed}: SE {} against √(p(1−p)/R) = {binomial}",
+            lr.assurance_se
+        );
+    }
+}
