@@ -563,6 +563,29 @@ fn events_by(cohort: &Cohort, ep: &crate::scenario::Endpoint, c: Years) -> f64 {
         .count() as f64
 }
 
+/// The most cuts [`variance_time`] analyses to place one look: bisection from the final cut
+/// down to a millionth of it (2²⁰ > 10⁶), and the final cut itself.
+pub const VARIANCE_TIME_CUTS: u64 = 21;
+
+/// How many times one trial's patients are analysed (a cut built and its risk table made) when
+/// monitoring runs to the end: the final analysis, then per monitored test and interim look one
+/// cut, or [`VARIANCE_TIME_CUTS`] for an FH test's information-fraction look. What the
+/// explorer's work cap multiplies n × replicates by.
+pub fn analyses_per_trial(sc: &Scenario) -> u64 {
+    let Some(m) = &sc.monitoring else { return 1 };
+    let per_look = |kind: TestKind, look: &Look| match (kind, look) {
+        (TestKind::FlemingHarrington { rho, gamma }, Look::Fraction(_)) if !(rho == 0.0 && gamma == 0.0) => {
+            VARIANCE_TIME_CUTS
+        }
+        _ => 1,
+    };
+    1 + m
+        .tests
+        .iter()
+        .map(|&t| m.looks.iter().map(|l| per_look(sc.analysis.tests[t].kind, l)).sum::<u64>())
+        .sum::<u64>()
+}
+
 /// The calendar time at which FH's observed null variance first reaches `target` (bisection
 /// on the cut; +∞ when the final cut does not reach it).
 fn variance_time(

@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicBool;
 
 use serde_json::{Value, json};
 
+use crate::interim::analyses_per_trial;
 use crate::report::chart::{LineChart, Series};
 use crate::report::html::{self, About};
 use crate::report::{Results, markdown, run_files};
@@ -25,21 +26,28 @@ pub const MAX_REPLICATES: u64 = 200_000;
 /// The most points of a curve, and the replicates its points share.
 pub const MAX_CURVE_POINTS: usize = 25;
 pub const CURVE_REPLICATES: u64 = 100_000;
-/// The most patients one request may simulate (n × replicates, the identical-arms copy and every
-/// curve point counted): about half a minute on two cores at the shipped scenarios' speed. A
-/// quick pass at n = 10⁷ once took 2.7 GB and minutes.
+/// The most work one request may ask for, in patients analysed: n × replicates (the
+/// identical-arms copy and every curve point counted) × the analyses of each trial
+/// ([`analyses_per_trial`]: 1 without monitoring). About half a minute on two cores at the
+/// shipped scenarios' speed, and within [`super::REQUEST_BUDGET`] for the worst case the caps
+/// allow (benches/worst_case.rs). A quick pass at n = 10⁷ once took 2.7 GB and minutes.
 pub const MAX_PATIENTS: u64 = 400_000_000;
 
-/// Refuses work of more than [`MAX_PATIENTS`] patients.
+/// Refuses work of more than [`MAX_PATIENTS`] patients analysed.
 fn within_patients(patients: u64, what: &str) -> Result<(), Refusal> {
     if patients > MAX_PATIENTS {
         return Err(Refusal::invalid(format!(
-            "{what} would simulate {patients} patients (n × replicates); the explorer simulates at most \
-             {MAX_PATIENTS} per request: lower n or the replicates here, or run the command line on the \
-             downloaded file"
+            "{what} would analyse {patients} patients (n × replicates × analyses per trial); the explorer \
+             analyses at most {MAX_PATIENTS} per request: lower n, the replicates or the looks here, or run \
+             the command line on the downloaded file"
         )));
     }
     Ok(())
+}
+
+/// The patients analysed by `replicates` trials of `sc`.
+fn work(sc: &Scenario, replicates: u64) -> u64 {
+    replicates.saturating_mul(sc.design.n as u64).saturating_mul(analyses_per_trial(sc))
 }
 
 /// A request refused before any work: the HTTP status and what to tell the user.
@@ -99,7 +107,7 @@ impl Run {
         }
         let seed = scenario.simulation.seed;
         let run = Run { file: file.to_string(), text: text.to_string(), scenario, stage, replicates, seed };
-        within_patients(run.total().saturating_mul(run.scenario.design.n as u64), "this pass")?;
+        within_patients(work(&run.scenario, run.total()), "this pass")?;
         Ok(run)
     }
 
@@ -225,7 +233,7 @@ impl Curve {
             let (point, _) = template
                 .apply(&[Override { key: key.to_string(), value: *v }])
                 .map_err(|e| Refusal::invalid(e.to_string()))?;
-            patients = patients.saturating_add(replicates.saturating_mul(point.design.n as u64));
+            patients = patients.saturating_add(work(&point, replicates));
         }
         within_patients(patients, "this curve")?;
         Ok(Curve {

@@ -12,10 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::sequential::{
-    Boundaries, Design, Efficacy, Futility, boundaries_spent_at, boundaries_with_drifts,
-    interim_boundaries_spent_at,
-};
+use super::sequential::{Boundaries, Design, Efficacy, LookAt, Recursion};
 use super::spending::Spending;
 
 /// A harm bound on z (z ≥ h_k stops for harm), interim looks only and never binding.
@@ -59,14 +56,28 @@ pub struct Look {
     pub stop: Option<Stop>,
 }
 
-/// Bounds computed before, by the bits of the observed fractions and whether the last of them
-/// is the final analysis: event-driven looks have the same fractions in every trial and compute
-/// their bounds once. Cleared when it grows past [`BoundsCache::CAPACITY`] entries (calendar
-/// looks give every trial its own fractions).
+/// Bounds computed before, by the bits of the observed fractions (with their spending times and
+/// positions) and whether the last of them is the final analysis: event-driven looks have the
+/// same fractions in every trial and compute their bounds once. Cleared when it grows past
+/// [`BoundsCache::CAPACITY`] entries (calendar looks give every trial its own fractions).
+/// A miss extends the current trial's recursion by its newest look (see [`Recursion`]), so a
+/// trial with K looks costs K look-steps, not K(K + 1)/2.
 #[derive(Debug, Default)]
 pub struct BoundsCache {
     map: HashMap<(Vec<u64>, bool), Arc<LookBounds>>,
     key: Vec<u64>,
+    trial: Option<TrialRecursion>,
+}
+
+/// The recursions of the looks one trial has taken: the design's, and the harm design's when
+/// harm is spent. `key` is those looks' part of the cache key; `ended` once the final analysis
+/// is in.
+#[derive(Debug)]
+struct TrialRecursion {
+    key: Vec<u64>,
+    main: Recursion,
+    harm: Option<(Design, Recursion)>,
+    ended: bool,
 }
 
 /// The bounds of one vector of observed fractions: the design's, and the harm design's when harm
@@ -76,6 +87,9 @@ struct LookBounds {
     main: Boundaries,
     harm: Option<Boundaries>,
 }
+
+/// Key words per look: the fraction's and the spending time's bits, and the position.
+const KEY_WORDS: usize = 3;
 
 impl BoundsCache {
     pub const CAPACITY: usize = 4096;
@@ -89,8 +103,9 @@ impl BoundsCache {
         last: bool,
     ) -> Arc<LookBounds> {
         self.key.clear();
-        self.key.extend(fractions.iter().chain(spend).map(|t| t.to_bits()));
-        self.key.extend(positions.iter().map(|&p| p as u64));
+        for ((f, s), &p) in fractions.iter().zip(spend).zip(positions) {
+            self.key.extend([f.to_bits(), s.to_bits(), p as u64]);
+        }
         let key = (std::mem::take(&mut self.key), last);
         if let Some(b) = self.map.get(&key) {
             self.key = key.0;
@@ -99,57 +114,58 @@ impl BoundsCache {
         if self.map.len() >= Self::CAPACITY {
             self.map.clear();
         }
-        // What is given per planned look (fixed bounds, drifts), at the looks this trial took.
-        let design = plan.design.at_looks(positions);
-        let thetas = plan.thetas.as_ref().map(|th| at_looks(th, positions));
-        let main = match (&thetas, last) {
-            // The final look rejects on its efficacy bound alone; non-binding futility does not
-            // move it, so its recursion under the drift is not needed.
-            (_, true) if !design.binding => {
-                boundaries_spent_at(&Design { futility: None, ..design }, fractions, spend, 0.0)
+        let k = fractions.len() - 1;
+        let before = &key.0[..KEY_WORDS * k];
+        let extends = self.trial.as_ref().is_some_and(|t| !t.ended && t.key == before);
+        if !extends {
+            // A new trial (or looks this recursion has not seen): the looks before this one.
+            let mut t = TrialRecursion::new(plan);
+            for i in 0..k {
+                t.look(plan, positions[i], fractions[i], spend[i], false);
             }
-            (Some(thetas), _) => boundaries_with_drifts(&design, fractions, spend, thetas, last),
-            (None, true) => boundaries_spent_at(&design, fractions, spend, plan.drift),
-            (None, false) => interim_boundaries_spent_at(&design, fractions, spend, plan.drift),
-        };
-        let harm = match &plan.harm {
-            Some(Harm::Spending { alpha, function }) if !last => {
-                let d = Design {
-                    alpha: *alpha,
-                    efficacy: Efficacy::Spending(*function),
-                    futility: None,
-                    binding: false,
-                };
-                Some(interim_boundaries_spent_at(&d, fractions, spend, 0.0))
-            }
-            _ => None,
-        };
-        let value = Arc::new(LookBounds { main, harm });
+            self.trial = Some(t);
+        }
+        let t = self.trial.as_mut().expect("set above");
+        t.look(plan, positions[k], fractions[k], spend[k], last);
+        t.key.clone_from(&key.0);
+        let value = Arc::new(LookBounds {
+            main: t.main.out.clone(),
+            harm: if last { None } else { t.harm.as_ref().map(|(_, r)| r.out.clone()) },
+        });
         self.map.insert(key, Arc::clone(&value));
         value
     }
 }
 
-/// The entries of a per-look list (one per planned look) at the looks a trial took, in order:
-/// a look skipped before leaves its entry out, so a later look keeps its own. A position beyond
-/// the list (the final analysis of a list of interims) takes the last entry, NaN for none.
-fn at_looks(values: &[f64], positions: &[usize]) -> Vec<f64> {
-    positions.iter().map(|&p| values.get(p).or(values.last()).copied().unwrap_or(f64::NAN)).collect()
-}
+impl TrialRecursion {
+    fn new(plan: &Plan) -> TrialRecursion {
+        let harm = match &plan.harm {
+            Some(Harm::Spending { alpha, function }) => Some((
+                Design {
+                    alpha: *alpha,
+                    efficacy: Efficacy::Spending(*function),
+                    futility: None,
+                    binding: false,
+                },
+                Recursion::new(1.0),
+            )),
+            _ => None,
+        };
+        TrialRecursion { key: Vec::new(), main: Recursion::new(1.0), harm, ended: false }
+    }
 
-impl Design {
-    /// This design at the looks a trial took (`positions` among the planned looks): fixed
-    /// bounds are given per planned look, so a skipped look's bound must not pass to the next.
-    fn at_looks(&self, positions: &[usize]) -> Design {
-        let efficacy = match &self.efficacy {
-            Efficacy::Fixed(z) => Efficacy::Fixed(at_looks(z, positions)),
-            other => other.clone(),
+    /// Adds the look at planned position `position`, observed fraction `t`, spent at `spend`.
+    fn look(&mut self, plan: &Plan, position: usize, t: f64, spend: f64, last: bool) {
+        // What is given per planned look (fixed bounds, drifts) at the look's own position.
+        let theta = match &plan.thetas {
+            Some(th) => th.get(position).or(th.last()).copied().unwrap_or(f64::NAN),
+            None => plan.drift,
         };
-        let futility = match &self.futility {
-            Some(Futility::Fixed(z)) => Some(Futility::Fixed(at_looks(z, positions))),
-            other => other.clone(),
-        };
-        Design { efficacy, futility, ..self.clone() }
+        self.main.look(&plan.design, LookAt { position, t, spend, theta, last });
+        if !last && let Some((design, r)) = &mut self.harm {
+            r.look(design, LookAt { position, t, spend, theta: 0.0, last: false });
+        }
+        self.ended = last;
     }
 }
 
@@ -207,7 +223,7 @@ mod tests {
     use rand_distr::{Distribution, StandardNormal};
 
     use super::*;
-    use crate::stats::sequential::design_drift;
+    use crate::stats::sequential::{Futility, design_drift};
 
     /// A trial's statistics on the canonical scale: Z_k = S_k/√t_k, S a Brownian motion with
     /// drift δ, observed at `t`. Returned as z = −Z (the engine's sign).
@@ -287,6 +303,45 @@ mod tests {
         let skipped = plan.decide(&[1], &[0.6], &[0.6], 0.0, false, &mut BoundsCache::default());
         let own = crate::stats::sequential::boundaries_with_drifts(&spending, &[0.6], &[0.6], &[2.0], false);
         assert_eq!(skipped.futility, own.futility[0]);
+    }
+
+    /// A trial's recursion extended look by look gives the bounds of a recursion from scratch at
+    /// every look, bit for bit, whatever the trials before it (the cache keeps one trial's
+    /// recursion and starts another when the looks differ).
+    #[test]
+    fn extending_a_trials_recursion_equals_recomputing_it() {
+        let design = Design {
+            alpha: 0.025,
+            efficacy: Efficacy::Spending(Spending::OBrienFleming),
+            futility: Some(Futility::Spending { beta: 0.2, function: Spending::HwangShihDeCani(-2.0) }),
+            binding: true,
+        };
+        let plan = Plan {
+            design,
+            harm: Some(Harm::Spending { alpha: 0.1, function: Spending::Pocock }),
+            drift: 0.0,
+            thetas: Some(vec![-0.5, 1.0, 2.0, 2.5, 3.0]),
+        };
+        let trials: [&[f64]; 4] = [
+            &[0.2, 0.45, 0.7, 0.85, 1.02],
+            &[0.2, 0.45, 0.66, 0.9, 0.97],
+            &[0.31, 0.6, 1.0],
+            &[0.2, 0.45, 0.7],
+        ];
+        let mut shared = BoundsCache::default();
+        for t in trials {
+            // The last look of the third trial skipped position 2; the others took every look.
+            let positions: Vec<usize> =
+                if t.len() == 3 && t[2] == 1.0 { vec![0, 1, 4] } else { (0..t.len()).collect() };
+            for k in 0..t.len() {
+                let last = k + 1 == t.len() && t[k] > 0.9;
+                let z = -1.0;
+                let a = plan.decide(&positions[..=k], &t[..=k], &t[..=k], z, last, &mut shared);
+                let b =
+                    plan.decide(&positions[..=k], &t[..=k], &t[..=k], z, last, &mut BoundsCache::default());
+                assert_eq!(a, b, "{t:?} look {k}");
+            }
+        }
     }
 
     /// Under the null, Pocock-type spending at fixed fractions stops for efficacy at each look with

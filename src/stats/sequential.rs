@@ -26,6 +26,8 @@
 //! β-spending function, and the design's drift is the one whose last futility bound equals the
 //! last efficacy bound ([`design_drift`], rpact's `typeBetaSpending`).
 
+use std::ops::Not;
+
 use super::normal;
 use super::spending::Spending;
 use crate::quadrature::kronrod15_panel;
@@ -288,78 +290,152 @@ fn boundaries_general(
     with_final: bool,
     refine: f64,
 ) -> Boundaries {
-    let t = &spaced(t);
-    let k_max = t.len();
-    // The alternative's mean of S at the previous look.
-    let mut s_before = 0.0;
-    let beta_spending = match &design.futility {
-        Some(Futility::Spending { beta, function }) => Some((*beta, *function)),
-        _ => None,
-    };
-    let (mut null, mut alt) = (State::origin(), State::origin());
-    let mut out = Boundaries {
-        efficacy: Vec::with_capacity(k_max),
-        futility: Vec::with_capacity(k_max),
-        alpha_spent: Vec::with_capacity(k_max),
-        beta_spent: Vec::new(),
-    };
-    let (mut alpha_cum, mut beta_cum) = (0.0, 0.0);
+    let mut r = Recursion::new(refine);
     for (k, &tk) in t.iter().enumerate() {
-        let last = with_final && k + 1 == k_max;
+        let last = with_final && k + 1 == t.len();
+        r.look(design, LookAt { position: k, t: tk, spend: spend[k], theta: theta(k), last });
+    }
+    r.out
+}
+
+/// One look as the recursion takes it: its position among the design's per-look lists (fixed
+/// bounds), its information fraction, the time α and β are spent at, the drift θ there, and
+/// whether it is the final analysis.
+#[derive(Debug, Clone, Copy)]
+pub struct LookAt {
+    pub position: usize,
+    pub t: f64,
+    pub spend: f64,
+    pub theta: f64,
+    pub last: bool,
+}
+
+/// The last look's continuation region, laid out as quadrature nodes only when the next look's
+/// fraction is known (the panels are as wide as the next kernel).
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    t: f64,
+    shift: f64,
+    mean: f64,
+    f: f64,
+    e: f64,
+}
+
+/// The recursion of [`boundaries`], one look at a time: a trial that monitors look after look
+/// extends its own recursion by each new look instead of recomputing every earlier look (the
+/// bounds of looks 1 … k depend on those looks only), so its cost grows linearly with the looks,
+/// not quadratically. Its `out` after looks 1 … k is `boundaries_…` at those fractions, bit for
+/// bit.
+#[derive(Debug, Clone)]
+pub struct Recursion {
+    null: State,
+    alt: State,
+    alpha_cum: f64,
+    beta_cum: f64,
+    /// The alternative's mean of S at the previous look.
+    s_before: f64,
+    pending: Option<Pending>,
+    refine: f64,
+    pub out: Boundaries,
+}
+
+impl Recursion {
+    /// Before the first look; `refine` narrows the panels (1 in use, more in the tests'
+    /// convergence check).
+    pub fn new(refine: f64) -> Recursion {
+        Recursion {
+            null: State::origin(),
+            alt: State::origin(),
+            alpha_cum: 0.0,
+            beta_cum: 0.0,
+            s_before: 0.0,
+            pending: None,
+            refine,
+            out: Boundaries {
+                efficacy: Vec::new(),
+                futility: Vec::new(),
+                alpha_spent: Vec::new(),
+                beta_spent: Vec::new(),
+            },
+        }
+    }
+
+    /// The looks taken so far.
+    pub fn looks(&self) -> usize {
+        self.out.efficacy.len()
+    }
+
+    /// Adds a look of `design` (the same design at every look): its bounds and what they spend
+    /// are pushed to `out`.
+    pub fn look(&mut self, design: &Design, at: LookAt) {
+        let beta_spending = match &design.futility {
+            Some(Futility::Spending { beta, function }) => Some((*beta, *function)),
+            _ => None,
+        };
+        // The fraction as `spaced` takes it.
+        let tk = match self.pending {
+            Some(p) if (at.t - p.t >= MIN_SPACING).not() => p.t + MIN_SPACING,
+            None if (at.t > 0.0).not() => MIN_SPACING,
+            _ => at.t,
+        };
+        if let Some(p) = self.pending.take() {
+            let stop_low = if design.binding { p.f } else { f64::NEG_INFINITY };
+            self.null = self.null.next(p.t, 0.0, 0.0, stop_low, p.e, tk, self.refine);
+            if beta_spending.is_some() {
+                self.alt = self.alt.next(p.t, p.shift, p.mean, p.f, p.e, tk, self.refine);
+            }
+        }
+        let (null, alt) = (&self.null, &self.alt);
         let s0 = null.step(tk, 0.0);
-        let e = if last {
-            efficacy_bound(&null, s0, 0.0, design.alpha - alpha_cum)
+        let e = if at.last {
+            efficacy_bound(null, s0, 0.0, design.alpha - self.alpha_cum)
         } else {
             match &design.efficacy {
                 Efficacy::Spending(f) => {
-                    efficacy_bound(&null, s0, 0.0, f.spent(design.alpha, spend[k]) - alpha_cum)
+                    efficacy_bound(null, s0, 0.0, f.spent(design.alpha, at.spend) - self.alpha_cum)
                 }
-                Efficacy::Fixed(z) => z[k],
+                Efficacy::Fixed(z) => z.get(at.position).copied().unwrap_or(f64::NAN),
                 Efficacy::None => f64::INFINITY,
             }
         };
-        alpha_cum += null.upper(s0, e);
-        out.alpha_spent.push(alpha_cum);
-        let s_here = theta(k) * tk;
-        let sd = alt.step(tk, s_here - s_before);
+        self.alpha_cum += null.upper(s0, e);
+        self.out.alpha_spent.push(self.alpha_cum);
+        let s_here = at.theta * tk;
+        let shift = s_here - self.s_before;
+        let sd = alt.step(tk, shift);
         let mean = s_here / tk.sqrt();
         let f = match (&design.futility, beta_spending) {
             (_, Some((beta, function))) => {
-                let target = if last { beta } else { function.spent(beta, spend[k]) } - beta_cum;
-                let f = futility_bound(&alt, sd, mean, target);
+                let target = if at.last { beta } else { function.spent(beta, at.spend) } - self.beta_cum;
+                let f = futility_bound(alt, sd, mean, target);
                 // Never above the efficacy bound at an interim (the regions may not overlap).
-                let f = if last { f } else { f.min(e) };
-                beta_cum += alt.lower(sd, f);
-                out.beta_spent.push(beta_cum);
+                let f = if at.last { f } else { f.min(e) };
+                self.beta_cum += alt.lower(sd, f);
+                self.out.beta_spent.push(self.beta_cum);
                 f
             }
-            (Some(Futility::Fixed(z)), None) if !last => z[k].min(e),
+            (Some(Futility::Fixed(z)), None) if !at.last => {
+                z.get(at.position).copied().unwrap_or(f64::NEG_INFINITY).min(e)
+            }
             _ => f64::NEG_INFINITY,
         };
-        out.efficacy.push(e);
-        out.futility.push(f);
-        if k + 1 < k_max {
-            let next = t[k + 1];
-            let stop_low = if design.binding { f } else { f64::NEG_INFINITY };
-            null = null.next(tk, 0.0, 0.0, stop_low, e, next, refine);
-            if beta_spending.is_some() {
-                alt = alt.next(tk, s_here - s_before, mean, f, e, next, refine);
-            }
-        }
-        s_before = s_here;
+        self.out.efficacy.push(e);
+        self.out.futility.push(f);
+        self.pending = Some(Pending { t: tk, shift, mean, f, e });
+        self.s_before = s_here;
     }
-    out
 }
 
-/// The fractions as the recursion takes them: a look less than [`MIN_SPACING`] after the one
+/// The fractions as the recursion takes them ([`Recursion::look`] applies this rule look by
+/// look; this is it on a whole vector, for the tests): a look less than [`MIN_SPACING`] after the one
 /// before (or not after it, or not a number) is moved to MIN_SPACING after it, and a first look
 /// at or below 0 to MIN_SPACING. Validation refuses such plans and trials skip such interims, so
 /// only a final analysis that comes too soon after the last interim is moved in practice: it
 /// spends what is left of α either way, and its correlation with that interim is then taken as
 /// √(t/(t + MIN_SPACING)) instead of about 1. A kernel narrower than the grid that carries the
 /// sub-density cannot be integrated on it (a step of 1e-12 once lost all of the last look's α).
+#[cfg(test)]
 fn spaced(t: &[f64]) -> Vec<f64> {
-    use std::ops::Not;
     let mut out: Vec<f64> = Vec::with_capacity(t.len());
     for &x in t {
         let x = match out.last() {
