@@ -6,6 +6,7 @@ mod bad_input;
 mod calibration;
 mod cli;
 mod explorer;
+mod fuzz;
 mod layers;
 mod monitoring;
 mod monte_carlo;
