@@ -19,6 +19,26 @@ pub fn entry_cdf(accrual: &Accrual, n: usize, e: Years) -> f64 {
     }
 }
 
+/// The density of one patient's entry time at calendar time e: d/de of [`entry_cdf`].
+pub fn entry_density(accrual: &Accrual, n: usize, e: Years) -> f64 {
+    match accrual {
+        Accrual::Uniform { duration } => {
+            if e > 0.0 && e < *duration {
+                1.0 / duration
+            } else {
+                0.0
+            }
+        }
+        Accrual::Piecewise { breaks, rates } => {
+            if e <= 0.0 || e >= accrual_end(accrual, n) {
+                return 0.0;
+            }
+            let k = breaks.partition_point(|&b| b < e);
+            rates.get(k).copied().unwrap_or(0.0) / n as f64
+        }
+    }
+}
+
 /// Expected patients entered by calendar time t under piecewise accrual: Λ(t) = ∫₀ᵗ rate.
 pub fn cumulative_accrual(accrual: &Accrual, t: Years) -> f64 {
     match accrual {

@@ -147,6 +147,28 @@ pub fn integrate_finite(f: impl Fn(f64) -> f64, start: f64, knots: &[f64], tol: 
     total
 }
 
+/// The u in (0, upto] where the decreasing `f` falls to `level`, by bisection on a log scale
+/// from 10⁻³⁰⁰ (so that a scale of 10⁻²⁰ is found as well as one of 10⁶); `upto` when f stays
+/// above it, 10⁻³⁰⁰ when it is below it already there.
+pub fn bisect_decreasing(f: impl Fn(f64) -> f64, level: f64, upto: f64) -> f64 {
+    if upto.is_nan() || upto <= 0.0 || f(upto) > level {
+        return upto.max(1e-300);
+    }
+    let (mut lo, mut hi) = (1e-300f64.ln(), upto.ln());
+    if f(lo.exp()) <= level {
+        return 1e-300;
+    }
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if f(mid.exp()) > level {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi.exp()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
