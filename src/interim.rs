@@ -669,3 +669,22 @@ fn review(
     }
     f64::INFINITY
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A look whose observed information is less than MIN_SPACING after the last look taken (or
+    /// after 0) is skipped: a trial whose observed fractions are 1e-12 apart takes the first and
+    /// skips the second, and the recursion never sees the pair.
+    #[test]
+    fn looks_with_too_little_new_information_are_skipped() {
+        assert!(adds_information(&[], 0.3));
+        assert!(!adds_information(&[], 1e-12), "less than MIN_SPACING from 0");
+        assert!(!adds_information(&[0.5], 0.5 + 1e-12));
+        assert!(!adds_information(&[0.5], 0.5), "no new information");
+        assert!(!adds_information(&[0.5], 0.4));
+        assert!(!adds_information(&[0.5], f64::NAN));
+        assert!(adds_information(&[0.5], 0.5 + MIN_SPACING));
+    }
+}

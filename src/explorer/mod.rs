@@ -357,10 +357,14 @@ async fn edit(headers: HeaderMap, bytes: Bytes) -> Response {
         Ok(r) => r,
         Err(resp) => return *resp,
     };
-    match edit::set_number(&req.toml, &req.key, req.value) {
-        Ok(toml) => ([(header::CONTENT_TYPE, "application/json")], json!({ "toml": toml }).to_string())
+    // Parsing and printing up to a megabyte of TOML: off the runtime's two threads, which must
+    // stay free to read requests and stream answers.
+    let edited = tokio::task::spawn_blocking(move || edit::set_number(&req.toml, &req.key, req.value)).await;
+    match edited {
+        Ok(Ok(toml)) => ([(header::CONTENT_TYPE, "application/json")], json!({ "toml": toml }).to_string())
             .into_response(),
-        Err(m) => refuse(StatusCode::UNPROCESSABLE_ENTITY, m),
+        Ok(Err(m)) => refuse(StatusCode::UNPROCESSABLE_ENTITY, m),
+        Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal error while editing the scenario"),
     }
 }
 
