@@ -11,22 +11,25 @@ use trialsim::explorer::{BODY_LIMIT, Config, Explorer};
 
 const TOKEN: &str = "00112233445566778899aabbccddeeff";
 
+/// A server of its own on `scenarios/astis.toml` with `token`, serving on a thread: (port, text).
+pub fn start(token: &str) -> (u16, String) {
+    let text = std::fs::read_to_string("scenarios/astis.toml").unwrap();
+    let config = Config {
+        scenario: Some(("astis.toml".into(), text.clone())),
+        threads: Some(2),
+        token: Some(token.into()),
+        ..Config::default()
+    };
+    let explorer = Explorer::bind(config).unwrap();
+    let port = explorer.port();
+    std::thread::spawn(move || explorer.serve());
+    (port, text)
+}
+
 /// One server for the whole test binary (port, scenario text).
 fn server() -> &'static (u16, String) {
     static SERVER: OnceLock<(u16, String)> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let text = std::fs::read_to_string("scenarios/astis.toml").unwrap();
-        let config = Config {
-            scenario: Some(("astis.toml".into(), text.clone())),
-            threads: Some(2),
-            token: Some(TOKEN.into()),
-            ..Config::default()
-        };
-        let explorer = Explorer::bind(config).unwrap();
-        let port = explorer.port();
-        std::thread::spawn(move || explorer.serve());
-        (port, text)
-    })
+    SERVER.get_or_init(|| start(TOKEN))
 }
 
 /// An HTTP/1.0 exchange (so the streamed answers come unchunked, closed at their end):
@@ -278,16 +281,7 @@ fn peak_mib() -> f64 {
 fn hostile_requests_leave_the_server_serving() {
     use std::time::{Duration, Instant};
     raise_fd_limit(4096);
-    let text = std::fs::read_to_string("scenarios/astis.toml").unwrap();
-    let config = Config {
-        scenario: Some(("astis.toml".into(), text.clone())),
-        threads: Some(2),
-        token: Some(TOKEN.into()),
-        ..Config::default()
-    };
-    let explorer = Explorer::bind(config).unwrap();
-    let port = explorer.port();
-    std::thread::spawn(move || explorer.serve());
+    let (port, text) = start(TOKEN);
     let addr = ("127.0.0.1", port);
     let request = |path: &str, body: &str| {
         format!(

@@ -13,7 +13,6 @@ use std::sync::atomic::AtomicBool;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
-use trialsim::explorer::{Config, Explorer};
 use trialsim::scenario::Document;
 use trialsim::simulation::{Request, simulate_scenario};
 
@@ -234,16 +233,7 @@ fn mutate_json(v: &Value, rng: &mut StdRng) -> Value {
 #[test]
 fn explorer_body_mutants_get_a_2xx_or_a_4xx() {
     const TOKEN: &str = "feedfacefeedfacefeedfacefeedface";
-    let text = std::fs::read_to_string("scenarios/astis.toml").unwrap();
-    let config = Config {
-        scenario: Some(("astis.toml".into(), text.clone())),
-        threads: Some(2),
-        token: Some(TOKEN.into()),
-        ..Config::default()
-    };
-    let explorer = Explorer::bind(config).unwrap();
-    let port = explorer.port();
-    std::thread::spawn(move || explorer.serve());
+    let (port, text) = crate::explorer::start(TOKEN);
     let send = |path: &str, body: &str| -> (u16, String) {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         let head = format!(
