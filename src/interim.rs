@@ -22,7 +22,6 @@ use crate::stats::sequential::{
     Boundaries, Design, Futility, MIN_SPACING, boundaries_spent_at, boundaries_with_drifts,
     design_drift_spent_at,
 };
-
 use crate::truth::{expected_cut, expected_events, expected_null_variance, expected_z, reachable_end};
 
 /// Why a monitored design ended where it did.
@@ -87,7 +86,7 @@ impl Monitor {
         // Where the final cut has no expected time (an event target the model never reaches),
         // the maximum information is what is reachable: the information once the model expects
         // no more events. It was NaN there, and every bound computed from it.
-        let reachable_end = expected_final.unwrap_or_else(|| reachable_end(sc));
+        let final_time = expected_final.unwrap_or_else(|| reachable_end(sc));
         let ep = sc.primary();
         let events_at =
             |c: Years| -> f64 { sc.allocated_arms().map(|(_, a)| expected_events(sc, a, ep, c)).sum() };
@@ -128,7 +127,7 @@ impl Monitor {
                 };
                 let (i_max, event_driven) = match (fh, final_events) {
                     (None, Some(k)) => (k as f64, true),
-                    _ => (information(reachable_end), false),
+                    _ => (information(final_time), false),
                 };
                 // Each interim's expected calendar time: a cut's as the model expects it; an
                 // information fraction's where the expected information reaches it.
@@ -138,7 +137,7 @@ impl Monitor {
                     .zip(&planned_times)
                     .map(|(l, &time)| match l {
                         Look::Cut(_) => time,
-                        Look::Fraction(f) => time_of_information(&information, f * i_max, reachable_end),
+                        Look::Fraction(f) => time_of_information(&information, f * i_max, final_time),
                     })
                     .collect();
                 let mut planned_fractions: Vec<f64> = m
@@ -173,7 +172,7 @@ impl Monitor {
                     Some(f) if f.alternative == Alternative::Truth => {
                         let (rho, gamma) = fh.unwrap_or((0.0, 0.0));
                         let mut at: Vec<Years> = times.clone();
-                        at.push(reachable_end);
+                        at.push(final_time);
                         Some(
                             at.iter()
                                 .zip(&fractions)
