@@ -134,7 +134,11 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
     // Every shard checked: now the directory, a bad argument if it cannot be made (as `sweep`
     // and `run` say it).
     create_dir(&points).map_err(|e| {
-        SweepError::Input(format!("output directory {}: cannot create or write it: {}", out.display(), e.error))
+        SweepError::Input(format!(
+            "output directory {}: cannot create or write it: {}",
+            out.display(),
+            e.error
+        ))
     })?;
     let (mut missing, mut first_missing) = (0, None);
     for (p, &fp) in fingerprints.iter().enumerate() {
