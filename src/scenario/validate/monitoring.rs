@@ -169,8 +169,8 @@ pub(super) fn monitoring(
     Ok(Monitoring { tests, looks, spending_time, efficacy, futility, harm, safety })
 }
 
-/// At most this many interim looks: each look of a trial recomputes its bounds by a recursion
-/// over the looks before it, so the cost per trial grows with the looks (docs/monitoring.md).
+/// At most this many interim looks: each look of a trial extends its bounds' recursion by one
+/// step, so the cost per trial grows with the looks (docs/limits.md).
 pub const MAX_LOOKS: usize = 10;
 /// At most this many safety reviews.
 pub const MAX_REVIEWS: usize = 100;
