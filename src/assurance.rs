@@ -149,28 +149,80 @@ pub fn read_draws(path: &Path) -> Result<Draws, AssuranceError> {
     })
 }
 
-/// Each replicate's benefit decisions, in replicate order: `flags[r * tests + t]` is 1 when test
-/// t declared benefit in replicate r.
+/// The most batches of replicates [`Benefits`] keeps: memory stays bounded whatever the
+/// replicates (they may be 10⁹), and up to this many replicates per draw each is its own batch.
+const MAX_BATCHES: usize = 2048;
+
+/// Benefit decisions in replicate order, counted by batches of consecutive replicates:
+/// `counts[b * tests + t]` is how many replicates of batch b test t declared benefit in. Batches
+/// hold `size` replicates (the last may hold fewer); `size` is 1 until there would be more than
+/// [`MAX_BATCHES`], then adjacent batches are merged pairwise and `size` doubles, so the batches
+/// depend only on the number of replicates. A chunk's reduction keeps its replicates' flags
+/// (`flags`, at most a chunk's worth); the ordered merge folds them into the batches.
 struct Benefits {
     tests: usize,
     flags: Vec<u8>,
+    counts: Vec<u32>,
+    size: u64,
+    seen: u64,
+}
+
+impl Benefits {
+    fn batches(&self) -> usize {
+        self.counts.len() / self.tests.max(1)
+    }
+
+    /// Replicates in batch b.
+    fn batch_size(&self, b: usize) -> u64 {
+        self.size.min(self.seen - b as u64 * self.size)
+    }
+
+    fn fold(&mut self, flags: &[u8]) {
+        let t = self.tests;
+        for replicate in flags.chunks_exact(t.max(1)) {
+            let mut b = (self.seen / self.size) as usize;
+            if b == self.batches() {
+                if b == MAX_BATCHES {
+                    let halved: Vec<u32> = (0..MAX_BATCHES / 2)
+                        .flat_map(|i| (0..t).map(move |k| (i, k)))
+                        .map(|(i, k)| self.counts[2 * i * t + k] + self.counts[(2 * i + 1) * t + k])
+                        .collect();
+                    self.counts = halved;
+                    self.size *= 2;
+                    b = (self.seen / self.size) as usize;
+                }
+                if b == self.batches() {
+                    self.counts.extend(std::iter::repeat_n(0, t));
+                }
+            }
+            for (k, &flag) in replicate.iter().enumerate() {
+                self.counts[b * t + k] += u32::from(flag);
+            }
+            self.seen += 1;
+        }
+    }
 }
 
 impl Reduce for Benefits {
     fn empty(layout: &Layout) -> Self {
-        Benefits { tests: layout.tests.len(), flags: Vec::new() }
+        Benefits { tests: layout.tests.len(), flags: Vec::new(), counts: Vec::new(), size: 1, seen: 0 }
     }
 
     fn push(&mut self, row: &Row) {
         self.flags.extend(row.decisions.iter().map(|d| u8::from(*d == Decision::Benefit)));
     }
 
+    /// `other` is a chunk, the next in replicate order (the engine merges chunks into the total
+    /// only): its flags are folded into the batches.
     fn merge(&mut self, other: &Self) {
-        self.flags.extend_from_slice(&other.flags);
+        self.fold(&other.flags);
     }
 
     fn reset(&mut self) {
         self.flags.clear();
+        self.counts.clear();
+        self.size = 1;
+        self.seen = 0;
     }
 }
 
@@ -181,17 +233,19 @@ impl Reduce for Benefits {
 /// Searle, Casella & McCulloch 1992, ch. 4). The between-draw SD over √D alone is right in
 /// expectation for independent draws but, with few draws, so noisy that two identical draws
 /// printed "± 0.0"; the replicate term measures the Monte Carlo error from all R·D trials, and
-/// the estimator stays valid where draws share random numbers. `draws` holds the draws' rates,
-/// `by_replicate[r]` how many draws declared benefit in replicate r.
-fn crossed_se(draws: &Moments, by_replicate: &[u32]) -> f64 {
+/// the estimator stays valid where draws share random numbers. Beyond [`MAX_BATCHES`]
+/// replicates per draw the replicate term is taken over batch means, s²_batches/B (batch means,
+/// Schmeiser 1982): the same in expectation. `draws` holds the draws' rates, `by_batch[b]` how
+/// many (draw, replicate) pairs of batch b declared benefit, `sizes[b]` the batch's replicates.
+fn crossed_se(draws: &Moments, by_batch: &[u64], sizes: &[u64]) -> f64 {
     let d = draws.n as f64;
-    let mut reps = Moments::default();
-    for &k in by_replicate {
-        reps.push(f64::from(k) / d);
+    let mut batches = Moments::default();
+    for (&k, &size) in by_batch.iter().zip(sizes) {
+        batches.push(k as f64 / (d * size as f64));
     }
     let var_draws = draws.sd().powi(2);
-    let var_reps = reps.sd().powi(2);
-    (var_draws / d + var_reps / reps.n as f64).sqrt()
+    let var_batches = batches.sd().powi(2);
+    (var_draws / d + var_batches / batches.n as f64).sqrt()
 }
 
 fn sample(d: Distribution, rng: &mut crate::rng::StreamRng) -> f64 {
@@ -300,8 +354,10 @@ pub fn assurance(
     let per_draw = (replicates / m as u64).max(20);
     let tests = base.analysis.tests.len();
     let mut per_test = vec![Moments::default(); tests];
-    // Per test and replicate index r, how many draws declared benefit in replicate r.
-    let mut by_replicate = vec![vec![0u32; per_draw as usize]; tests];
+    // Per test and batch of replicates (every draw has the same batches), how many (draw,
+    // replicate) pairs declared benefit; and each batch's replicates.
+    let mut by_batch: Vec<Vec<u64>> = vec![Vec::new(); tests];
+    let mut sizes: Vec<u64> = Vec::new();
     let mut invalid = 0;
     let mut first_invalid: Option<String> = None;
     for (d, row) in draws.rows.iter().enumerate() {
@@ -313,12 +369,15 @@ pub fn assurance(
                 // carries the Monte Carlo error too.
                 let draw_seed = seed ^ (0x9e37_79b9_7f4a_7c15u64.wrapping_mul(d as u64 + 1));
                 let b = benefits_at(&sc, per_draw, draw_seed);
-                for (t, (moments, counts)) in per_test.iter_mut().zip(&mut by_replicate).enumerate() {
+                let batches = b.batches();
+                sizes = (0..batches).map(|i| b.batch_size(i)).collect();
+                for (t, (moments, counts)) in per_test.iter_mut().zip(&mut by_batch).enumerate() {
+                    counts.resize(batches, 0);
                     let mut k = 0u64;
-                    for (r, count) in counts.iter_mut().enumerate() {
-                        let flag = b.flags[r * b.tests + t];
-                        k += u64::from(flag);
-                        *count += u32::from(flag);
+                    for (i, count) in counts.iter_mut().enumerate() {
+                        let c = u64::from(b.counts[i * b.tests + t]);
+                        k += c;
+                        *count += c;
                     }
                     moments.push(k as f64 / per_draw as f64);
                 }
@@ -352,7 +411,7 @@ pub fn assurance(
             TestAssurance {
                 test: t.name.clone(),
                 assurance: mo.mean(),
-                assurance_se: crossed_se(mo, &by_replicate[i]),
+                assurance_se: crossed_se(mo, &by_batch[i], &sizes),
                 power: p.estimate,
                 power_se: p.se,
             }
@@ -375,6 +434,34 @@ pub fn assurance(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Benefit flags folded chunk by chunk into at most MAX_BATCHES batches: one replicate a
+    /// batch up to 2,048, then sizes doubling; counts and sizes add up whatever the chunking.
+    #[test]
+    fn batches_stay_bounded_and_count_every_replicate() {
+        let empty = || Benefits { tests: 2, flags: Vec::new(), counts: Vec::new(), size: 1, seen: 0 };
+        let flags: Vec<u8> = (0..5001u32 * 2).map(|i| u8::from(i % 3 == 0)).collect();
+        let mut whole = empty();
+        whole.fold(&flags);
+        let mut chunked = empty();
+        for chunk in flags.chunks(2 * 512) {
+            chunked.fold(chunk);
+        }
+        for b in [&whole, &chunked] {
+            assert_eq!((b.size, b.batches(), b.seen), (4, 1251, 5001));
+            assert_eq!((0..b.batches()).map(|i| b.batch_size(i)).sum::<u64>(), 5001);
+            assert_eq!(b.batch_size(1250), 1);
+            for t in 0..2 {
+                let total: u32 = (0..b.batches()).map(|i| b.counts[i * 2 + t]).sum();
+                let expected = flags.iter().skip(t).step_by(2).map(|&f| u32::from(f)).sum::<u32>();
+                assert_eq!(total, expected, "test {t}");
+            }
+        }
+        assert_eq!(whole.counts, chunked.counts);
+        let mut small = empty();
+        small.fold(&flags[..2 * 2048]);
+        assert_eq!((small.size, small.batches()), (1, 2048), "up to 2,048 replicates, one a batch");
+    }
 
     #[test]
     fn prior_draws_follow_their_distribution_and_are_reproducible() {
