@@ -1,4 +1,4 @@
-//! Accrual: when patients enter, in calendar time from the start of accrual (DESIGN.md § Design).
+//! Accrual: when patients enter, in calendar time from the start of accrual (docs/design.md § Design).
 //! Uniform accrual spreads n entries iid over (0, D); piecewise accrual is a Poisson process
 //! whose rate changes at the breaks. These functions give the entry distribution that the cohort
 //! samples from and that the truth integrates over.

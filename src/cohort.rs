@@ -1,7 +1,7 @@
 //! One simulated trial's patients: entry (accrual), arm (permuted blocks), latent cause times,
 //! dropout; and the data cut that turns them into analysable (time, event) records.
 //!
-//! Pinned design (DESIGN.md § Design):
+//! Pinned design (docs/design.md § Design):
 //! - time 0 is the start of accrual; uniform accrual gives iid U(0, D) entry times, generated in
 //!   increasing order as uniform order statistics from normalised exponential spacings
 //!   (U₍ᵢ₎ = Sᵢ/Sₙ₊₁, Sᵢ = E₁ + … + Eᵢ; Devroye 1986, §V.3.1), so no sort is needed and
@@ -56,7 +56,7 @@ pub struct CutPoint {
 }
 
 /// The latent time of a cause whose hazard is multiplied by `factor` from the trigger time `s` on
-/// (DESIGN.md § Model): with the same Exp(1) draw e, the time is unchanged when H(t) = e is
+/// (docs/design.md § Model): with the same Exp(1) draw e, the time is unchanged when H(t) = e is
 /// reached by s (t ≤ s); otherwise it solves H(s) + factor·(H(T) − H(s)) = e, so
 /// T = H⁻¹(H(s) + (e − H(s))/factor) (never, for factor 0).
 pub fn after_trigger(h: &Hazard, e: f64, t: Years, s: Years, factor: f64) -> Years {
@@ -251,7 +251,7 @@ impl Cohort {
         best
     }
 
-    /// The calendar time of the analysis for this replicate (DESIGN.md § Design).
+    /// The calendar time of the analysis for this replicate (docs/design.md § Design).
     pub fn cut(&mut self, sc: &Scenario) -> CutPoint {
         self.cut_by(sc, &sc.design.cut)
     }

@@ -1,5 +1,5 @@
 //! The architecture as a test: `src/lib.rs` lists the modules in data-flow order, and a module
-//! may use only modules listed before it (DESIGN.md § Data flow). Inside a module, files must not
+//! may use only modules listed before it (docs/design.md § Data flow). Inside a module, files must not
 //! form an import cycle either. Every `crate::…`, `super::…` and `self::…` path is read from the
 //! source text (test code included), so an import that points back up fails here, naming the file
 //! and the path.

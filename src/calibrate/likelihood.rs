@@ -1,4 +1,4 @@
-//! The likelihood of a study's published figures under the model (DESIGN.md § Calibrating). Each
+//! The likelihood of a study's published figures under the model (docs/design.md § Calibrating). Each
 //! patient counts once:
 //! - the count cells of one (arm, endpoint, patients) group are disjoint by validation and form a
 //!   multinomial with the remainder "no such event observed":
@@ -62,7 +62,7 @@ struct Normal {
 }
 
 /// SE of logit(p̂) from a published 95% CI [lo, hi] around p̂ for a study arm of n patients
-/// (DESIGN.md § Calibrating): each half-width gives an SE on the logit scale; an asymmetric CI
+/// (docs/design.md § Calibrating): each half-width gives an SE on the logit scale; an asymmetric CI
 /// (as printed, e.g. 72% (59–75)) is resolved by taking the half-width whose SE is nearer the
 /// binomial SE 1/√(n p̂ (1 − p̂)) (the error the estimate plausibly has), and the SE is never
 /// smaller than that binomial SE.

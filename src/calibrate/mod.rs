@@ -1,4 +1,4 @@
-//! Calibration to published studies (DESIGN.md § Calibrating): maximum likelihood of each study
+//! Calibration to published studies (docs/design.md § Calibrating): maximum likelihood of each study
 //! file's `[[targets]]` over its `[calibrate]` parameters, jointly over several files (a parameter
 //! named in several files is shared), with a likelihood-ratio test of the joint model against
 //! separate fits, a parametric bootstrap (simulate whole studies, refit) for the parameters'

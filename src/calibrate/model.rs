@@ -1,4 +1,4 @@
-//! What the model expects a study to publish, computed without simulation (DESIGN.md §
+//! What the model expects a study to publish, computed without simulation (docs/design.md §
 //! Calibrating): the expected count of each cell, the true survival behind a Kaplan–Meier figure,
 //! and the average hazard ratio behind a period Cox estimate.
 //!

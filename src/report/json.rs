@@ -1,4 +1,4 @@
-//! summary.json: the machine-readable contract (DESIGN.md § Output contract). It holds no
+//! summary.json: the machine-readable contract (docs/design.md § Output contract). It holds no
 //! timestamps, timings, thread counts or paths, so the same scenario, seed and replicates give a
 //! byte-identical file. NaN (not estimable) is written as null.
 

@@ -202,7 +202,7 @@ pub struct Arm {
 
 /// `[arms.X.after.TRIGGER] CAUSE = FACTOR`: from the time s of the trigger cause on, cause k's
 /// hazard is `factor[k]` · h_k(t) (1 for causes not named). The process is Markov in time since
-/// randomisation: the factor multiplies the same clock's hazard (DESIGN.md § Model).
+/// randomisation: the factor multiplies the same clock's hazard (docs/design.md § Model).
 #[derive(Debug, Clone, PartialEq)]
 pub struct After {
     /// Index into `Scenario::causes`.

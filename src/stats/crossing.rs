@@ -7,7 +7,7 @@
 use super::RiskTable;
 use crate::hazard::Years;
 
-/// The observed-crossing rule (DESIGN.md): the experimental KM must first be below control by
+/// The observed-crossing rule (docs/design.md § Analyses): the experimental KM must first be below control by
 /// at least `min_gap`, then above by at least `min_gap`, with `min_at_risk` patients at risk in
 /// each arm at both moments.
 #[derive(Debug, Clone, Copy)]

@@ -3,7 +3,7 @@
 //! event time, shared by Kaplan–Meier, log-rank, Fleming–Harrington, RMST, milestone and the
 //! crossing rule.
 //!
-//! Conventions (DESIGN.md): group 0 is control, 1 experimental; **z < 0 favours the experimental
+//! Conventions (docs/design.md § Analyses): group 0 is control, 1 experimental; **z < 0 favours the experimental
 //! arm** for every test; at a time with events and censorings the censored are still at risk
 //! (events first); a quantity that cannot be estimated is NaN, never an error.
 

@@ -1,4 +1,4 @@
-//! The multinomial cells of a study's likelihood must be disjoint (DESIGN.md § Calibrating: each
+//! The multinomial cells of a study's likelihood must be disjoint (docs/design.md § Calibrating: each
 //! patient counts once).
 
 use std::ops::Range;

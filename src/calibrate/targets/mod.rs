@@ -1,7 +1,7 @@
 //! A study file's published figures (`[[targets]]`) and free parameters (`[calibrate]`),
 //! validated against the scenario they belong to: every arm, endpoint and cause they name exists,
 //! probabilities lie in [0, 1] inside their confidence intervals, counts fit in their arms, the
-//! multinomial cells of the likelihood are disjoint (DESIGN.md § Calibrating: each patient counts
+//! multinomial cells of the likelihood are disjoint (docs/design.md § Calibrating: each patient counts
 //! once), and every free key names a number of this scenario within its bounds.
 
 mod cells;
