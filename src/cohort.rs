@@ -19,21 +19,22 @@ use crate::stats::RiskTable;
 pub use crate::stats::risk_table::Obs;
 
 use crate::accrual::inverse_accrual;
-use crate::hazard::{Hazard, Years};
+use crate::hazard::Hazard;
 use crate::rng::{Purpose, StreamKey};
 use crate::scenario::{Accrual, Cut, CutRule, Endpoint, Scenario};
+use crate::time::Time;
 
 /// The generated patients of one replicate, in entry order. Buffers are reused across
 /// replicates: generating allocates nothing once they have grown to size.
 #[derive(Debug, Default, Clone)]
 pub struct Cohort {
-    pub entry: Vec<Years>,
+    pub entry: Vec<Time>,
     /// Index into `Scenario::arms`.
     pub arm: Vec<u16>,
     /// Time from randomisation to loss to follow-up (+∞ without dropout).
-    pub dropout: Vec<Years>,
+    pub dropout: Vec<Time>,
     /// Latent time of each cause, cause-major: `latent[k * n + i]`.
-    pub latent: Vec<Years>,
+    pub latent: Vec<Time>,
     /// The Exp(1) draws behind `latent`, cause-major like it.
     draws: Vec<f64>,
     /// Each arm's patients, in entry order.
@@ -49,7 +50,7 @@ pub struct Cohort {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CutPoint {
     /// Calendar time of the analysis.
-    pub calendar: Years,
+    pub calendar: Time,
     /// False when an event-count cut was asked for and the K-th event never happened (the cut
     /// is then when the last patient leaves follow-up).
     pub target_reached: bool,
@@ -59,7 +60,7 @@ pub struct CutPoint {
 /// (docs/design.md § Model): with the same Exp(1) draw e, the time is unchanged when H(t) = e is
 /// reached by s (t ≤ s); otherwise it solves H(s) + factor·(H(T) − H(s)) = e, so
 /// T = H⁻¹(H(s) + (e − H(s))/factor) (never, for factor 0).
-pub fn after_trigger(h: &Hazard, e: f64, t: Years, s: Years, factor: f64) -> Years {
+pub fn after_trigger(h: &Hazard, e: f64, t: Time, s: Time, factor: f64) -> Time {
     if t <= s {
         return t;
     }
@@ -77,7 +78,7 @@ pub fn after_trigger(h: &Hazard, e: f64, t: Years, s: Years, factor: f64) -> Yea
 /// Otherwise the time is censored at dropout or at the cut, whichever is first. Non-short-circuit
 /// `&`, no branch: whether a patient had an event is a coin toss for the branch predictor.
 #[inline(always)]
-fn outcome(t: Years, dropout: Years, entry: Years, cut: Years) -> (Years, bool) {
+fn outcome(t: Time, dropout: Time, entry: Time, cut: Time) -> (Time, bool) {
     let event = (t < f64::INFINITY) & (t <= dropout) & (entry + t <= cut);
     (if event { t } else { dropout.min(cut - entry) }, event)
 }
@@ -88,7 +89,7 @@ impl Cohort {
     }
 
     /// Latent time of cause k for patient i.
-    pub fn latent(&self, k: usize, i: usize) -> Years {
+    pub fn latent(&self, k: usize, i: usize) -> Time {
         self.latent[k * self.n() + i]
     }
 
@@ -240,7 +241,7 @@ impl Cohort {
     }
 
     /// Time from randomisation to the first cause of `ep` for patient i, and that cause.
-    pub fn endpoint_time(&self, ep: &Endpoint, i: usize) -> (Years, u16) {
+    pub fn endpoint_time(&self, ep: &Endpoint, i: usize) -> (Time, u16) {
         let mut best = (f64::INFINITY, ep.causes.first().copied().unwrap_or(0) as u16);
         for &k in &ep.causes {
             let t = self.latent(k, i);
@@ -259,7 +260,7 @@ impl Cohort {
     /// The calendar time of a cut by `rule` (an interim look's, or the design's).
     pub fn cut_by(&mut self, sc: &Scenario, rule: &Cut) -> CutPoint {
         let ep = sc.primary();
-        let mut times: [Option<Years>; 3] = [rule.calendar, None, None];
+        let mut times: [Option<Time>; 3] = [rule.calendar, None, None];
         let mut target_reached = true;
         if let Some(m) = rule.min_followup {
             let last = self.entry.last().copied().unwrap_or(0.0);
@@ -302,7 +303,7 @@ impl Cohort {
 
     /// Patient i's (time, event, cause) for endpoint `ep` at calendar cut `cut` (entry ≤ cut), by
     /// the rule of [`outcome`].
-    pub fn status(&self, ep: &Endpoint, i: usize, cut: Years) -> (Years, bool, u16) {
+    pub fn status(&self, ep: &Endpoint, i: usize, cut: Time) -> (Time, bool, u16) {
         let (t, cause) = self.endpoint_time(ep, i);
         let (time, event) = outcome(t, self.dropout[i], self.entry[i], cut);
         (time, event, cause)
@@ -310,7 +311,7 @@ impl Cohort {
 
     /// The analysable records of endpoint `ep` at calendar cut `cut`, for the patients of the
     /// arms that `group_of` maps to a group (0 control, 1 experimental), into `out`.
-    pub fn observe(&self, ep: &Endpoint, cut: Years, group_of: &[Option<u8>], out: &mut Observed) {
+    pub fn observe(&self, ep: &Endpoint, cut: Time, group_of: &[Option<u8>], out: &mut Observed) {
         let n = self.n();
         let column = |k: usize| &self.latent[k * n..(k + 1) * n];
         // The endpoint's time and cause of patient i: the first of its causes (the earlier-listed
@@ -354,10 +355,10 @@ impl Cohort {
     #[inline(always)]
     fn classify(
         &self,
-        cut: Years,
+        cut: Time,
         group_of: &[Option<u8>],
         out: &mut Observed,
-        endpoint: impl Fn(usize) -> (Years, u16),
+        endpoint: impl Fn(usize) -> (Time, u16),
     ) {
         let n = self.n();
         let causes = self.latent.len().checked_div(n).unwrap_or(0);
@@ -405,7 +406,7 @@ pub struct Observed {
     /// Events by group and cause, `group * causes + cause`.
     pub events_by_cause: Vec<u32>,
     /// The endpoint's time and cause per patient (scratch).
-    time: Vec<Years>,
+    time: Vec<Time>,
     cause: Vec<u16>,
 }
 
@@ -420,7 +421,7 @@ impl Observed {
     }
 
     /// Every record's time, run by run.
-    pub fn times(&self) -> impl Iterator<Item = Years> + '_ {
+    pub fn times(&self) -> impl Iterator<Item = Time> + '_ {
         (0..RUNS).flat_map(|r| self.run(r).iter().map(|&k| f64::from_bits(k)))
     }
 

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
-use crate::Years;
 use crate::cohort::{Cohort, Observed};
 use crate::layout::{Column, Estimate};
 pub use crate::layout::{Layout, Row};
@@ -24,6 +23,7 @@ use crate::stats::logrank::{fleming_harrington, logrank, logrank_and_periods};
 use crate::stats::maxcombo::{Rejection, maxcombo};
 use crate::stats::normal::Z_975;
 use crate::stats::rmst::{rmst, rmst_difference};
+use crate::time::Time;
 
 /// The engine's version: a change to draws or statistics that alters results bumps it.
 pub const ENGINE_VERSION: &str =
@@ -134,7 +134,7 @@ pub fn analyse(
     layout: &Layout,
     table: &RiskTable,
     events_by_cause: &[u32],
-    cut: Years,
+    cut: Time,
     ws: &mut Scratch,
     row: &mut Row,
     opts: AnalyseOptions,
@@ -324,9 +324,9 @@ pub fn null_scenario(sc: &Scenario) -> Option<Scenario> {
 pub struct AnalysedPatient<'a> {
     pub replicate: u64,
     pub arm: usize,
-    pub entry: Years,
+    pub entry: Time,
     /// (time, event) per endpoint of `Scenario::endpoints`.
-    pub outcomes: &'a [(Years, bool)],
+    pub outcomes: &'a [(Time, bool)],
 }
 
 /// Calls `each` for the analysed patients of replicates 0..k, in replicate and entry order, with

@@ -4,14 +4,14 @@
 //! differences between cuts are not Monte Carlo noise between different trial sets.
 
 use crate::engine::{Layout, Run, simulate};
-use crate::hazard::Years;
 use crate::scenario::{Cut, CutRule, Document, Scenario, ScenarioError, TestKind};
 use crate::summary::{Proportion, Summary};
+use crate::time::Time;
 use crate::truth::Truth;
 
 /// The document's `[followup] cuts`: increasing positive calendar times (empty without the
 /// table).
-pub fn cuts_table(doc: &Document) -> Result<Vec<Years>, ScenarioError> {
+pub fn cuts_table(doc: &Document) -> Result<Vec<Time>, ScenarioError> {
     match &doc.raw().followup {
         Some(f) => doc.ctx().breaks(&f.cuts, "followup.cuts"),
         None => Ok(Vec::new()),
@@ -21,7 +21,7 @@ pub fn cuts_table(doc: &Document) -> Result<Vec<Years>, ScenarioError> {
 /// One test at one cut.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Point {
-    pub cut: Years,
+    pub cut: Time,
     pub test: String,
     pub power: f64,
     pub power_se: f64,
@@ -37,7 +37,7 @@ pub struct FollowUp {
     pub scenario: String,
     pub seed: u64,
     pub replicates: u64,
-    pub cuts: Vec<Years>,
+    pub cuts: Vec<Time>,
     pub tests: Vec<String>,
     pub points: Vec<Point>,
     /// Mean primary-endpoint events and mean patients entered by each cut.
@@ -85,7 +85,7 @@ pub fn meaning(kind: TestKind, sc: &Scenario) -> String {
 }
 
 /// The scenario analysed at calendar time `cut` (the other cut criteria removed).
-pub fn at_cut(sc: &Scenario, cut: Years) -> Scenario {
+pub fn at_cut(sc: &Scenario, cut: Time) -> Scenario {
     let mut s = sc.clone();
     s.design.cut = Cut { calendar: Some(cut), events: None, min_followup: None, rule: CutRule::First };
     s
@@ -94,7 +94,7 @@ pub fn at_cut(sc: &Scenario, cut: Years) -> Scenario {
 /// Runs the study on the current rayon pool, calling `progress` after each cut.
 pub fn run(
     sc: &Scenario,
-    cuts: &[Years],
+    cuts: &[Time],
     replicates: u64,
     seed: u64,
     mut progress: impl FnMut(usize),

@@ -3,7 +3,6 @@
 //! mistake anywhere in the file is reported by any command, and by the explorer, before anything
 //! runs.
 
-use crate::Years;
 use crate::assurance::{Uncertainty, uncertainty_table};
 use crate::calibrate::targets::{StudyTables, study_tables};
 use crate::followup::cuts_table;
@@ -11,6 +10,7 @@ use crate::scenario::raw::RawSpending;
 use crate::scenario::{Document, Scenario, ScenarioError};
 use crate::stats::sequential::Futility;
 use crate::sweep::{SweepTable, sweep_table};
+use crate::time::Time;
 
 /// A scenario file read once and validated whole: the scenario (model, design, analysis) and the
 /// table of every command, so that a mistake anywhere in the file is reported by any command,
@@ -20,7 +20,7 @@ pub struct Loaded {
     pub sweep: Option<SweepTable>,
     pub uncertainty: Option<Uncertainty>,
     /// `[followup] cuts` (empty without the table).
-    pub followup_cuts: Vec<Years>,
+    pub followup_cuts: Vec<Time>,
     pub study: StudyTables,
     /// The file's text, as the reports show it.
     pub text: String,

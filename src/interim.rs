@@ -9,7 +9,6 @@
 //! the expected events (FH: the expected null variance) at the expected final cut under the
 //! model; it is fixed per design, so the identical-arms copy reuses the experimental design's.
 
-use crate::Years;
 use crate::cohort::{Cohort, Observed};
 use crate::scenario::{
     Alternative, Cut, FutilityBound, Look, Monitoring, Safety, Scenario, SpendingTime, TestKind,
@@ -22,6 +21,7 @@ use crate::stats::sequential::{
     Boundaries, Design, Futility, MIN_SPACING, boundaries_spent_at, boundaries_with_drifts,
     design_drift_spent_at,
 };
+use crate::time::Time;
 use crate::truth::{expected_cut, expected_events, expected_null_variance, expected_z, reachable_end};
 
 /// Why a monitored design ended where it did.
@@ -55,7 +55,7 @@ pub struct MonitoredTest {
     /// The design as planned: fractions of the interims and the final analysis (1), the
     /// interims' expected calendar times, and the bounds there.
     pub planned_fractions: Vec<f64>,
-    pub planned_times: Vec<Years>,
+    pub planned_times: Vec<Time>,
     pub planned: Boundaries,
     /// The harm bound (z scale) of each interim as planned, +∞ where there is none.
     pub planned_harm: Vec<f64>,
@@ -68,14 +68,14 @@ pub struct Monitor {
     pub looks: Vec<Look>,
     pub safety: Option<Safety>,
     /// The expected calendar time of the final cut (for planned look times).
-    pub expected_final: Option<Years>,
+    pub expected_final: Option<Time>,
     /// The expected calendar time of each interim look under the model (NaN where unknown).
-    pub planned_times: Vec<Years>,
+    pub planned_times: Vec<Time>,
     /// Patients in the design.
     pub n: usize,
     /// With calendar spending time, the final analysis's calendar time: α and β are spent at
     /// each look's calendar time over it.
-    pub calendar_spending: Option<Years>,
+    pub calendar_spending: Option<Time>,
 }
 
 impl Monitor {
@@ -89,7 +89,7 @@ impl Monitor {
         let final_time = expected_final.unwrap_or_else(|| reachable_end(sc));
         let ep = sc.primary();
         let events_at =
-            |c: Years| -> f64 { sc.allocated_arms().map(|(_, a)| expected_events(sc, a, ep, c)).sum() };
+            |c: Time| -> f64 { sc.allocated_arms().map(|(_, a)| expected_events(sc, a, ep, c)).sum() };
         let total: usize = sc.allocated_arms().map(|(_, a)| a.allocation).sum();
         let share = sc.experimental().map_or(0.5, |a| a.allocation as f64 / total.max(1) as f64);
         let allocation_variance = share * (1.0 - share);
@@ -102,7 +102,7 @@ impl Monitor {
         });
         // The expected calendar time of an interim cut: its criteria as `expected_cut` combines
         // them for the final one.
-        let planned_times: Vec<Years> = m
+        let planned_times: Vec<Time> = m
             .looks
             .iter()
             .map(|l| match l {
@@ -121,7 +121,7 @@ impl Monitor {
                     }
                     _ => None,
                 };
-                let information = |c: Years| match fh {
+                let information = |c: Time| match fh {
                     Some((rho, gamma)) => expected_null_variance(sc, rho, gamma, c),
                     None => events_at(c),
                 };
@@ -131,7 +131,7 @@ impl Monitor {
                 };
                 // Each interim's expected calendar time: a cut's as the model expects it; an
                 // information fraction's where the expected information reaches it.
-                let times: Vec<Years> = m
+                let times: Vec<Time> = m
                     .looks
                     .iter()
                     .zip(&planned_times)
@@ -171,7 +171,7 @@ impl Monitor {
                 let thetas = match &m.futility {
                     Some(f) if f.alternative == Alternative::Truth => {
                         let (rho, gamma) = fh.unwrap_or((0.0, 0.0));
-                        let mut at: Vec<Years> = times.clone();
+                        let mut at: Vec<Time> = times.clone();
                         at.push(final_time);
                         Some(
                             at.iter()
@@ -242,7 +242,7 @@ impl Monitor {
 
 /// The calendar time in (0, end] at which the increasing `information` reaches `target`
 /// (bisection; `end` when it never does).
-fn time_of_information(information: &impl Fn(Years) -> f64, target: f64, end: Years) -> Years {
+fn time_of_information(information: &impl Fn(Time) -> f64, target: f64, end: Time) -> Time {
     let (mut lo, mut hi) = (0.0, end);
     for _ in 0..60 {
         let mid = 0.5 * (lo + hi);
@@ -268,7 +268,7 @@ fn valid_fractions(t: &[f64]) -> Vec<f64> {
 }
 
 /// The expected calendar time of a cut under the model.
-fn expected_cut_of(sc: &Scenario, cut: &Cut) -> Option<Years> {
+fn expected_cut_of(sc: &Scenario, cut: &Cut) -> Option<Time> {
     let mut s = sc.clone();
     s.design.cut = cut.clone();
     expected_cut(&s)
@@ -367,7 +367,7 @@ pub fn monitor_trial(
     monitor: &Monitor,
     group_of: &[Option<u8>],
     cohort: &mut Cohort,
-    final_cut: Years,
+    final_cut: Time,
     final_table: &RiskTable,
     ws: &mut Scratch,
     records: &mut Vec<TestRecord>,
@@ -532,7 +532,7 @@ fn kth_event(
     ep: &crate::scenario::Endpoint,
     k: usize,
     times: &mut Vec<f64>,
-) -> Option<Years> {
+) -> Option<Time> {
     if times.is_empty() {
         for i in 0..cohort.n() {
             let (t, _) = cohort.endpoint_time(ep, i);
@@ -550,7 +550,7 @@ fn kth_event(
 }
 
 /// Primary-endpoint events observed by calendar time `c`.
-fn events_by(cohort: &Cohort, ep: &crate::scenario::Endpoint, c: Years) -> f64 {
+fn events_by(cohort: &Cohort, ep: &crate::scenario::Endpoint, c: Time) -> f64 {
     (0..cohort.n())
         .filter(|&i| {
             let e = cohort.entry[i];
@@ -591,11 +591,11 @@ fn variance_time(
     sc: &Scenario,
     cohort: &Cohort,
     group_of: &[Option<u8>],
-    final_cut: Years,
+    final_cut: Time,
     target: f64,
     kind: TestKind,
     ws: &mut Scratch,
-) -> Years {
+) -> Time {
     let ep = sc.primary();
     let mut v_at = |c: f64| {
         cohort.observe(ep, c, group_of, &mut ws.obs);
@@ -625,7 +625,7 @@ fn variance_time(
 fn review(
     rule: &Safety,
     cohort: &Cohort,
-    final_cut: Years,
+    final_cut: Time,
     evaluable: &mut Vec<(f64, bool)>,
     out: &mut SafetyRecord,
 ) -> f64 {

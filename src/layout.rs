@@ -9,10 +9,10 @@
 
 use std::fmt;
 
-use crate::Years;
 use crate::interim::{Monitor, SafetyRecord, TestRecord};
 use crate::scenario::{Scenario, TestKind};
 use crate::stats::decision::{Decision, critical_value};
+use crate::time::Time;
 use crate::truth::{ArmValue, Truth, plot_horizon};
 
 /// Points of the time grid on which the Kaplan–Meier band is collected.
@@ -56,19 +56,19 @@ pub enum Estimate {
         group: usize,
         arm: String,
         horizon: usize,
-        at: Years,
+        at: Time,
     },
     /// Its Greenwood standard error.
     KmSe {
         group: usize,
         arm: String,
         horizon: usize,
-        at: Years,
+        at: Time,
     },
     /// Experimental minus control Kaplan–Meier at a horizon.
     KmDifference {
         horizon: usize,
-        at: Years,
+        at: Time,
     },
     /// The observed crossing time (NaN when the curves do not cross by the rule).
     CrossingTime,
@@ -222,7 +222,7 @@ pub struct Layout {
     pub tests: Vec<(String, TestKind)>,
     pub critical: f64,
     pub estimates: Vec<EstimateSpec>,
-    pub grid: Vec<Years>,
+    pub grid: Vec<Time>,
     pub n_causes: usize,
     /// Columns of replicates.csv after `replicate`.
     pub columns: Vec<Column>,
@@ -425,14 +425,14 @@ pub struct Row {
     pub estimates: Vec<f64>,
     /// Kaplan–Meier per group on the band grid (`group * grid + i`), NaN beyond the last time.
     pub band: Vec<f64>,
-    pub crossing: Years,
+    pub crossing: Time,
     pub early_harm: bool,
     pub late_benefit: bool,
     /// [early harm significant, late benefit significant] (see `engine::analyse`).
     pub detects: [bool; 2],
     pub events_by_cause: Vec<u32>,
     pub events: [u32; 2],
-    pub cut: Years,
+    pub cut: Time,
     pub target_reached: bool,
     /// Per monitored test, what interim monitoring did (empty without `[monitoring]`).
     pub monitoring: Vec<TestRecord>,

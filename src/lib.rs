@@ -16,6 +16,7 @@
 // Modules in data-flow order: each uses only modules listed before it (checked by
 // tests/layers.rs, which reads this list).
 // Foundations.
+pub mod time;
 pub mod rng;
 pub mod io;
 pub mod quadrature;
@@ -50,8 +51,3 @@ pub mod explorer;
 // The command line: its shape, then one file per subcommand.
 pub mod cli;
 pub mod commands;
-
-pub use commands::Error;
-
-/// Time in the scenario's own unit (`time_unit` only labels output).
-pub type Years = f64;

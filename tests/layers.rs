@@ -154,6 +154,16 @@ fn expand(rest: &str, base: Vec<String>, out: &mut Vec<Vec<String>>) {
     }
 }
 
+/// The lines of the crate root that import (a `use`, or any `crate::` path).
+fn root_imports(lib: &str) -> Vec<String> {
+    code_only(lib)
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("use ") || l.starts_with("pub use ") || l.contains("crate::"))
+        .map(str::to_string)
+        .collect()
+}
+
 /// The file that defines the longest module prefix of `path`, if any.
 fn file_of(path: &[String], by_module: &BTreeMap<Vec<String>, PathBuf>) -> Option<PathBuf> {
     (1..=path.len()).rev().find_map(|k| by_module.get(&path[..k]).cloned())
@@ -169,17 +179,32 @@ fn modules_import_only_earlier_layers() {
     let mut violations = Vec::new();
     for file in &all {
         let name = file.file_name().expect("a file name");
-        if name == "main.rs" || name == "lib.rs" {
+        if name == "main.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).expect("readable source");
+        if name == "lib.rs" && file.parent() == Some(src().as_path()) {
+            // The crate root declares the layers and imports nothing: a `use` there would be an
+            // arrow from the root (which every layer sees) to the layer it names.
+            violations.extend(
+                root_imports(&text).into_iter().map(|l| format!("src/lib.rs: the crate root imports `{l}`")),
+            );
             continue;
         }
         let module = module_of(file);
         let own = &module[0];
         let own_rank = *rank.get(own.as_str()).unwrap_or_else(|| panic!("{own} is not listed in lib.rs"));
-        let text = std::fs::read_to_string(file).expect("readable source");
         for path in references(&code_only(&text), &module) {
             let top = &path[0];
-            // Items at the crate root (the `Years` type) are foundations.
-            let Some(&r) = rank.get(top.as_str()) else { continue };
+            // Every item lives in a module: the crate root holds none to import.
+            let Some(&r) = rank.get(top.as_str()) else {
+                violations.push(format!(
+                    "{}: `crate::{}` is not in a module listed in lib.rs",
+                    file.display(),
+                    path.join("::")
+                ));
+                continue;
+            };
             if r > own_rank {
                 violations.push(format!(
                     "{}: `{own}` (layer {own_rank}) uses `crate::{}` (layer {r}, later in lib.rs)",
@@ -271,4 +296,11 @@ fn the_checker_sees_grouped_and_relative_paths() {
         .map(|v| v.iter().map(|s| s.to_string()).collect())
         .collect();
     assert_eq!(refs, want);
+}
+
+#[test]
+fn the_checker_sees_imports_in_the_crate_root() {
+    let lib = "//! use crate::x in prose\npub mod time;\npub mod commands;\npub use commands::Error;\n";
+    assert_eq!(root_imports(lib), vec!["pub use commands::Error;".to_string()]);
+    assert!(root_imports("pub mod time;\n// pub use x;\n").is_empty());
 }

@@ -13,8 +13,8 @@
 //! Figures with role "check" restate others and are left out.
 
 use super::targets::{Role, Target, TargetKind, group};
-use crate::hazard::Years;
 use crate::scenario::Scenario;
+use crate::time::Time;
 
 use super::model::{Cell, cell_probabilities};
 
@@ -146,7 +146,7 @@ impl TargetLayout {
     /// The model's expected value of every target: counts as expected patients, Kaplan–Meier
     /// figures as the true S(t) (or 1 − S(t)), hazard ratios as the average hazard ratio of the
     /// period after the break at the expected cut. Also returns the cell probabilities.
-    pub fn expected(&self, sc: &Scenario, targets: &[Target], cut: Years) -> Expected {
+    pub fn expected(&self, sc: &Scenario, targets: &[Target], cut: Time) -> Expected {
         let p = cell_probabilities(sc, cut, &self.cells);
         let values = targets
             .iter()

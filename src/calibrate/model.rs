@@ -20,8 +20,8 @@
 //! a thousandth of a patient).
 
 use crate::accrual::{accrual_end, entry_cdf};
-use crate::hazard::Years;
 use crate::scenario::{Accrual, Arm, Endpoint, Scenario};
+use crate::time::Time;
 
 /// One cell: the first `endpoint` event of a patient of `arm` is one of `causes` in (from, to].
 #[derive(Debug, Clone, PartialEq)]
@@ -29,20 +29,20 @@ pub struct Cell {
     pub arm: usize,
     pub endpoint: usize,
     pub causes: Vec<usize>,
-    pub from: Years,
-    pub to: Years,
+    pub from: Time,
+    pub to: Time,
 }
 
 /// Steps per unit of the longest follow-up, at least (and one more per grid piece).
 const STEPS: f64 = 1500.0;
 
 /// P(F ≥ t) for a patient of `arm`: still followed at time t since randomisation.
-pub fn followed(sc: &Scenario, arm: &Arm, cut: Years, t: Years) -> f64 {
+pub fn followed(sc: &Scenario, arm: &Arm, cut: Time, t: Time) -> f64 {
     (-arm.dropout * t).exp() * entry_cdf(&sc.design.accrual, sc.design.n, cut - t)
 }
 
 /// The probability of each cell per patient, at calendar cut `cut`.
-pub fn cell_probabilities(sc: &Scenario, cut: Years, cells: &[Cell]) -> Vec<f64> {
+pub fn cell_probabilities(sc: &Scenario, cut: Time, cells: &[Cell]) -> Vec<f64> {
     let mut out = vec![0.0; cells.len()];
     let mut groups: Vec<(usize, usize)> = cells.iter().map(|c| (c.arm, c.endpoint)).collect();
     groups.sort_unstable();
@@ -60,7 +60,7 @@ pub fn cell_probabilities(sc: &Scenario, cut: Years, cells: &[Cell]) -> Vec<f64>
 }
 
 /// Where P(F ≥ t) has kinks: t = cut − (end of accrual, accrual breaks).
-fn follow_up_kinks(sc: &Scenario, cut: Years, out: &mut Vec<Years>) {
+fn follow_up_kinks(sc: &Scenario, cut: Time, out: &mut Vec<Time>) {
     match &sc.design.accrual {
         Accrual::Uniform { duration } => out.push(cut - duration),
         Accrual::Piecewise { breaks, .. } => {
@@ -70,7 +70,7 @@ fn follow_up_kinks(sc: &Scenario, cut: Years, out: &mut Vec<Years>) {
     }
 }
 
-fn sweep(sc: &Scenario, arm: &Arm, ep: &Endpoint, cut: Years, cells: &[&Cell]) -> Vec<f64> {
+fn sweep(sc: &Scenario, arm: &Arm, ep: &Endpoint, cut: Time, cells: &[&Cell]) -> Vec<f64> {
     let upper = cells.iter().map(|c| c.to).fold(0.0, f64::max).min(cut);
     let mut out = vec![0.0; cells.len()];
     if upper <= 0.0 {

@@ -1,13 +1,13 @@
 //! `trialsim followup`: the scenario's trials analysed at several calendar cuts → followup.md,
 //! followup.csv, followup.json, followup.svg.
 
-use crate::Years;
 use crate::cli::Simulate;
 use crate::report::followup as render;
+use crate::time::Time;
 
 use super::{Error, Settings, check_simulate, json_text, write_files};
 
-pub fn command(sim: &Simulate, cuts: Option<Vec<Years>>) -> Result<(), Error> {
+pub fn command(sim: &Simulate, cuts: Option<Vec<Time>>) -> Result<(), Error> {
     check_simulate(sim)?;
     let loaded = super::load(&sim.scenario)?;
     let sc = loaded.scenario;

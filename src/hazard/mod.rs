@@ -12,7 +12,7 @@
 mod error;
 mod piecewise;
 
-pub use crate::Years;
+use crate::time::Time;
 pub use error::{HazardError, Param};
 pub use piecewise::Piecewise;
 
@@ -36,7 +36,7 @@ enum Form {
     Piecewise(Piecewise),
     /// h(t) = rate = −ln(1 − risk)/within on [0, within), 0 afterwards, so that in the absence
     /// of competing causes P(T < within) = risk (a *net* risk).
-    EarlyRisk { within: Years, rate: f64 },
+    EarlyRisk { within: Time, rate: f64 },
     /// h(t) = HR(t) · h_base(t), HR piecewise constant on the same right-closed periods as
     /// [`Piecewise`]; `base` is never itself relative.
     Relative { base: Box<Hazard>, hr: Piecewise },
@@ -56,13 +56,13 @@ impl Hazard {
     }
 
     /// Constant `rates[k]` on (breaks[k−1], breaks[k]] (checks as [`Piecewise::new`]).
-    pub fn piecewise(breaks: Vec<Years>, rates: Vec<f64>) -> Result<Hazard, HazardError> {
+    pub fn piecewise(breaks: Vec<Time>, rates: Vec<f64>) -> Result<Hazard, HazardError> {
         Ok(Hazard(Form::Piecewise(Piecewise::new(breaks, rates)?)))
     }
 
     /// The constant hazard −ln(1 − risk)/within on [0, within), 0 after: a *net* risk `risk`
     /// in [0, 1) by `within`, finite and > 0 (risk checked first).
-    pub fn early_risk(risk: f64, within: Years) -> Result<Hazard, HazardError> {
+    pub fn early_risk(risk: f64, within: Time) -> Result<Hazard, HazardError> {
         if !(0.0..1.0).contains(&risk) {
             return Err(HazardError::OutOfRange { param: Param::Risk, found: risk });
         }
@@ -74,7 +74,7 @@ impl Hazard {
 
     /// `hr[k]` times `base` on (breaks[k−1], breaks[k]] (checks as [`Piecewise::new`]); `base`
     /// must not itself be relative.
-    pub fn relative(base: Hazard, breaks: Vec<Years>, hr: Vec<f64>) -> Result<Hazard, HazardError> {
+    pub fn relative(base: Hazard, breaks: Vec<Time>, hr: Vec<f64>) -> Result<Hazard, HazardError> {
         if matches!(base.0, Form::Relative { .. }) {
             return Err(HazardError::RelativeBase);
         }
@@ -83,7 +83,7 @@ impl Hazard {
     }
 
     /// The hazard rate h(t) for t ≥ 0.
-    pub fn rate(&self, t: Years) -> f64 {
+    pub fn rate(&self, t: Time) -> f64 {
         match &self.0 {
             Form::Exponential { rate } => *rate,
             Form::Weibull { shape, scale, .. } => {
@@ -110,7 +110,7 @@ impl Hazard {
     }
 
     /// The cumulative hazard H(t) = ∫₀ᵗ h(u) du (0 for t ≤ 0).
-    pub fn cumulative(&self, t: Years) -> f64 {
+    pub fn cumulative(&self, t: Time) -> f64 {
         if t <= 0.0 {
             return 0.0;
         }
@@ -132,12 +132,12 @@ impl Hazard {
     }
 
     /// S(t) = exp(−H(t)), the probability of surviving this cause alone past t.
-    pub fn survival(&self, t: Years) -> f64 {
+    pub fn survival(&self, t: Time) -> f64 {
         (-self.cumulative(t)).exp()
     }
 
     /// The smallest t with H(t) ≥ e, or +∞ when H never reaches e. Used with e ~ Exp(1).
-    pub fn inverse_cumulative(&self, e: f64) -> Years {
+    pub fn inverse_cumulative(&self, e: f64) -> Time {
         if e <= 0.0 {
             return 0.0;
         }
@@ -198,7 +198,7 @@ impl Hazard {
     }
 
     /// Times where h(t) is not smooth (piece boundaries): quadrature splits its range there.
-    pub fn breakpoints(&self, out: &mut Vec<Years>) {
+    pub fn breakpoints(&self, out: &mut Vec<Time>) {
         match &self.0 {
             Form::Exponential { .. } | Form::Weibull { .. } => {}
             Form::Piecewise(p) => out.extend_from_slice(p.breaks()),
@@ -225,7 +225,7 @@ impl Hazard {
                     hr.values().iter().map(|v| v * rate).collect(),
                 ))),
                 Form::Piecewise(p) => {
-                    let mut breaks: Vec<Years> = p.breaks().iter().chain(hr.breaks()).copied().collect();
+                    let mut breaks: Vec<Time> = p.breaks().iter().chain(hr.breaks()).copied().collect();
                     breaks.sort_by(|a, b| a.total_cmp(b));
                     breaks.dedup();
                     // Each merged piece lies inside one piece of each factor: evaluate at its end
@@ -249,7 +249,7 @@ impl Hazard {
 }
 
 /// The constant rate −ln(1 − risk)/within of an early-risk hazard.
-fn early_rate(risk: f64, within: Years) -> f64 {
+fn early_rate(risk: f64, within: Time) -> f64 {
     -(-risk).ln_1p() / within
 }
 

@@ -2,13 +2,13 @@
 //! hazard ratio of a relative hazard.
 
 use super::error::{HazardError, Param, non_negative, positive};
-use crate::Years;
+use crate::time::Time;
 
 /// A piecewise-constant function: `values[k]` on (breaks[k−1], breaks[k]], with breaks strictly
 /// increasing, positive and finite, values finite and ≥ 0, and `values.len() == breaks.len() + 1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Piecewise {
-    breaks: Vec<Years>,
+    breaks: Vec<Time>,
     values: Vec<f64>,
     /// ∫₀^{breaks[k]} of the function, so that inversion is a search, not a re-integration.
     integral_at_breaks: Vec<f64>,
@@ -16,7 +16,7 @@ pub struct Piecewise {
     reciprocals: Vec<f64>,
     /// Where piece k starts, and the integral there: (0, breaks…) and (0, integral_at_breaks…),
     /// so that inversion looks them up without a branch on k = 0.
-    starts: Vec<Years>,
+    starts: Vec<Time>,
     before: Vec<f64>,
 }
 
@@ -24,7 +24,7 @@ impl Piecewise {
     /// Checks, in this order, each break (positive and finite, then greater than the one
     /// before), each value (finite and ≥ 0), and the number of values; the first failure is
     /// the error.
-    pub fn new(breaks: Vec<Years>, mut values: Vec<f64>) -> Result<Self, HazardError> {
+    pub fn new(breaks: Vec<Time>, mut values: Vec<f64>) -> Result<Self, HazardError> {
         for (k, &b) in breaks.iter().enumerate() {
             positive(b, Param::Break(k))?;
             if let Some(&after) = k.checked_sub(1).and_then(|j| breaks.get(j))
@@ -45,7 +45,7 @@ impl Piecewise {
 
     /// Builds a function whose invariants hold by construction (values derived from checked
     /// ones); no check, so it cannot fail where the checked parts were accepted.
-    pub(super) fn from_checked(breaks: Vec<Years>, values: Vec<f64>) -> Self {
+    pub(super) fn from_checked(breaks: Vec<Time>, values: Vec<f64>) -> Self {
         debug_assert_eq!(values.len(), breaks.len() + 1);
         let mut acc = 0.0;
         let mut start = 0.0;
@@ -65,7 +65,7 @@ impl Piecewise {
     }
 
     /// The breaks, strictly increasing.
-    pub fn breaks(&self) -> &[Years] {
+    pub fn breaks(&self) -> &[Time] {
         &self.breaks
     }
 
@@ -75,7 +75,7 @@ impl Piecewise {
     }
 
     /// ∫₀ᵗ of the function (t ≥ 0).
-    pub(super) fn integral(&self, t: Years) -> f64 {
+    pub(super) fn integral(&self, t: Time) -> f64 {
         let k = self.breaks.partition_point(|&b| b < t);
         let (before, start) =
             if k == 0 { (0.0, 0.0) } else { (self.integral_at_breaks[k - 1], self.breaks[k - 1]) };
@@ -83,7 +83,7 @@ impl Piecewise {
     }
 
     /// The smallest t with ∫₀ᵗ ≥ e > 0 (+∞ if never).
-    pub(super) fn inverse_integral(&self, e: f64) -> Years {
+    pub(super) fn inverse_integral(&self, e: f64) -> Time {
         // The piece where the integral reaches e: the number of breaks where it is still below
         // e. A count, not a search, for the few breaks a hazard has: no branch to mispredict.
         let below = &self.integral_at_breaks;
@@ -98,19 +98,19 @@ impl Piecewise {
     }
 
     /// The value at t (right-closed pieces: t = breaks[k] belongs to piece k).
-    pub fn at(&self, t: Years) -> f64 {
+    pub fn at(&self, t: Time) -> f64 {
         let k = self.breaks.partition_point(|&b| b < t);
         self.values[k]
     }
 
     /// Start and end of piece k.
-    pub(super) fn piece(&self, k: usize) -> (Years, Years) {
+    pub(super) fn piece(&self, k: usize) -> (Time, Time) {
         let start = if k == 0 { 0.0 } else { self.breaks[k - 1] };
         let end = self.breaks.get(k).copied().unwrap_or(f64::INFINITY);
         (start, end)
     }
 
-    pub(super) fn pieces(&self) -> impl Iterator<Item = (Years, Years, f64)> + '_ {
+    pub(super) fn pieces(&self) -> impl Iterator<Item = (Time, Time, f64)> + '_ {
         (0..self.values.len()).map(move |k| {
             let (a, b) = self.piece(k);
             (a, b, self.values[k])

@@ -29,11 +29,12 @@ pub(crate) use validate::fixture;
 pub use crate::stats::crossing::CrossingRule;
 pub use crate::stats::decision::Sides;
 
-use crate::hazard::{Hazard, Years};
+use crate::hazard::Hazard;
 pub use crate::stats::monitor::Harm;
 pub use crate::stats::safety::BayesRule;
 pub use crate::stats::sequential::Efficacy;
 pub use crate::stats::spending::Spending;
+use crate::time::Time;
 
 /// At most this many replicates, in a file or on the command line: keeps counts in range and
 /// typos from hanging a run.
@@ -134,7 +135,7 @@ pub struct Safety {
     /// Index into `Scenario::arms`.
     pub arm: usize,
     /// A patient is evaluable once dead of the cause, followed this long, or lost.
-    pub window: Years,
+    pub window: Time,
     /// Review k covers the first `after[k]` patients randomised to the arm.
     pub after: Vec<u32>,
     /// Stop at review k when at least this many had the event (`None`: review k cannot stop).
@@ -161,20 +162,20 @@ pub struct Design {
 #[derive(Debug, Clone)]
 pub enum Accrual {
     /// Entry times iid U(0, duration).
-    Uniform { duration: Years },
+    Uniform { duration: Time },
     /// A Poisson process with rate `rates[k]` per unit time on (breaks[k−1], breaks[k]] (the last
     /// rate continues) until n patients have entered.
-    Piecewise { breaks: Vec<Years>, rates: Vec<f64> },
+    Piecewise { breaks: Vec<Time>, rates: Vec<f64> },
 }
 
 /// When the data are cut for analysis (calendar time from the start of accrual).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cut {
-    pub calendar: Option<Years>,
+    pub calendar: Option<Time>,
     /// The calendar time of the K-th primary-endpoint event (that event is included).
     pub events: Option<usize>,
     /// Last entry plus this much.
-    pub min_followup: Option<Years>,
+    pub min_followup: Option<Time>,
     pub rule: CutRule,
 }
 
@@ -246,10 +247,10 @@ pub struct Analysis {
     pub alpha: f64,
     pub sides: Sides,
     pub tests: Vec<Test>,
-    pub tau: Option<Years>,
-    pub milestone: Option<Years>,
-    pub horizons: Vec<Years>,
-    pub periods: Vec<Years>,
+    pub tau: Option<Time>,
+    pub milestone: Option<Time>,
+    pub horizons: Vec<Time>,
+    pub periods: Vec<Time>,
     pub crossing: CrossingRule,
     /// The Fleming–Harrington (ρ, γ) components of `maxcombo`.
     pub maxcombo_weights: Vec<(f64, f64)>,

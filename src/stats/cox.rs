@@ -23,7 +23,7 @@
 //! on the split data.
 
 use super::RiskTable;
-use crate::hazard::Years;
+use crate::time::Time;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ties {
@@ -151,7 +151,7 @@ pub fn cox(table: &RiskTable, ties: Ties) -> CoxFit {
 
 /// One arm effect per right-closed period (0, b₁], (b₁, b₂], …, (b_K, ∞) (Efron ties), written
 /// to `out` (length breaks + 1).
-pub fn cox_periods(table: &RiskTable, breaks: &[Years], ties: Ties, out: &mut [CoxFit]) {
+pub fn cox_periods(table: &RiskTable, breaks: &[Time], ties: Ties, out: &mut [CoxFit]) {
     debug_assert_eq!(out.len(), breaks.len() + 1);
     let mut start = 0;
     for (k, slot) in out.iter_mut().enumerate() {

@@ -5,7 +5,7 @@
 //! in most trials); the gap and at-risk rule keep only persistent, visible crossings.
 
 use super::RiskTable;
-use crate::hazard::Years;
+use crate::time::Time;
 
 /// The observed-crossing rule (docs/design.md § Analyses): the experimental KM must first be below control by
 /// at least `min_gap`, then above by at least `min_gap`, with `min_at_risk` patients at risk in
@@ -23,7 +23,7 @@ impl Default for CrossingRule {
 }
 
 /// The crossing time, or NaN when the curves do not cross by the rule.
-pub fn observed_crossing(table: &RiskTable, rule: CrossingRule) -> Years {
+pub fn observed_crossing(table: &RiskTable, rule: CrossingRule) -> Time {
     let (mut s0, mut s1) = (1.0, 1.0);
     let mut below = false;
     let k = rule.min_at_risk as u32;

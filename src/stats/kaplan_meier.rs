@@ -6,7 +6,7 @@
 //! beyond the group's last observed time Ŝ is not estimable (NaN).
 
 use super::RiskTable;
-use crate::hazard::Years;
+use crate::time::Time;
 
 /// Ŝ and its Greenwood SE at one time.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,7 +29,7 @@ pub fn greenwood_term(n: u32, d: u32) -> f64 {
 /// observed time. One walk serves the estimate with its SE and the cheap band (where the unused
 /// Greenwood sum is optimised away).
 #[inline]
-fn walk(table: &RiskTable, g: usize, times: &[Years], mut at: impl FnMut(usize, f64, f64)) {
+fn walk(table: &RiskTable, g: usize, times: &[Time], mut at: impl FnMut(usize, f64, f64)) {
     let mut s = 1.0;
     let mut gw = 0.0;
     let mut j = 0;
@@ -47,7 +47,7 @@ fn walk(table: &RiskTable, g: usize, times: &[Years], mut at: impl FnMut(usize, 
 }
 
 /// Ŝ_g and SE at each of `times` (increasing), written to `out` (same length).
-pub fn km_at(table: &RiskTable, g: usize, times: &[Years], out: &mut [KmPoint]) {
+pub fn km_at(table: &RiskTable, g: usize, times: &[Time], out: &mut [KmPoint]) {
     debug_assert_eq!(times.len(), out.len());
     walk(table, g, times, |k, s, gw| {
         // Once Ŝ is 0 Greenwood's variance is 0·∞: undefined (NaN), as R reports it.
@@ -57,7 +57,7 @@ pub fn km_at(table: &RiskTable, g: usize, times: &[Years], out: &mut [KmPoint]) 
 
 /// Ŝ_g alone (no standard error) at each of `times` (increasing): the cheap walk used for the
 /// Kaplan–Meier band. NaN beyond the group's last observed time.
-pub fn surv_at(table: &RiskTable, g: usize, times: &[Years], out: &mut [f64]) {
+pub fn surv_at(table: &RiskTable, g: usize, times: &[Time], out: &mut [f64]) {
     walk(table, g, times, |k, s, _| out[k] = s);
 }
 
@@ -71,7 +71,7 @@ pub struct Milestone {
     pub z: f64,
 }
 
-pub fn milestone(table: &RiskTable, t: Years) -> Milestone {
+pub fn milestone(table: &RiskTable, t: Time) -> Milestone {
     let mut p = [KmPoint::NAN; 1];
     km_at(table, 0, &[t], &mut p);
     let c = p[0];

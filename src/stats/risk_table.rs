@@ -2,12 +2,12 @@
 //! and the number of events d_gj in each group g. Censored observations at t_j are at risk at
 //! t_j (events precede censorings at a tie, as in R `survival`).
 
-use crate::hazard::Years;
+use crate::time::Time;
 
 /// One analysed patient for one endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Obs {
-    pub time: Years,
+    pub time: Time,
     pub event: bool,
     /// 0 = control, 1 = experimental (a single-arm study has only group 0).
     pub group: u8,
@@ -18,7 +18,7 @@ pub struct Obs {
 #[derive(Debug, Default, Clone)]
 pub struct RiskTable {
     /// Distinct event times, increasing.
-    pub time: Vec<Years>,
+    pub time: Vec<Time>,
     /// At risk just before each time, per group.
     pub at_risk: Vec<[u32; 2]>,
     /// Events at each time, per group.
@@ -26,7 +26,7 @@ pub struct RiskTable {
     /// Patients per group.
     pub size: [u32; 2],
     /// The last observed time (event or censoring) per group; −∞ for an empty group.
-    pub last_time: [Years; 2],
+    pub last_time: [Time; 2],
 }
 
 impl RiskTable {

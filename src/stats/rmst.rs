@@ -8,7 +8,7 @@
 
 use super::RiskTable;
 use super::kaplan_meier::greenwood_term;
-use crate::hazard::Years;
+use crate::time::Time;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rmst {
@@ -17,7 +17,7 @@ pub struct Rmst {
 }
 
 /// RMST of group g to τ.
-pub fn rmst(table: &RiskTable, g: usize, tau: Years) -> Rmst {
+pub fn rmst(table: &RiskTable, g: usize, tau: Time) -> Rmst {
     if tau > table.last_time[g] {
         return Rmst { rmst: f64::NAN, se: f64::NAN };
     }
@@ -60,7 +60,7 @@ pub struct RmstDiff {
     pub z: f64,
 }
 
-pub fn rmst_difference(table: &RiskTable, tau: Years) -> RmstDiff {
+pub fn rmst_difference(table: &RiskTable, tau: Time) -> RmstDiff {
     let arms = [rmst(table, 0, tau), rmst(table, 1, tau)];
     let diff = arms[1].rmst - arms[0].rmst;
     let se = (arms[0].se.powi(2) + arms[1].se.powi(2)).sqrt();

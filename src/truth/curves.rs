@@ -2,15 +2,15 @@
 //! illness–death, from the Markov state probabilities), cause-specific sub-densities and
 //! cumulative incidence, RMST, and the times where two arms' survival curves cross.
 
-use crate::Years;
 use crate::quadrature::integrate;
 use crate::scenario::{Arm, Endpoint};
 use crate::stats::crossing::CrossingRule;
+use crate::time::Time;
 
 use super::TOL;
 
 /// Cumulative hazard of an endpoint in an arm: Σ_{k∈E} H_k, or −ln S_E under illness–death.
-pub fn cumulative(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
+pub fn cumulative(arm: &Arm, ep: &Endpoint, t: Time) -> f64 {
     match arm.after_for(ep) {
         None => latent_cumulative(arm, ep, t),
         Some(_) => -survival(arm, ep, t).ln(),
@@ -18,12 +18,12 @@ pub fn cumulative(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
 }
 
 /// Σ_{k∈E} H_k(t): the cumulative hazard without illness–death.
-fn latent_cumulative(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
+fn latent_cumulative(arm: &Arm, ep: &Endpoint, t: Time) -> f64 {
     ep.causes.iter().filter_map(|&k| arm.causes[k].as_ref()).map(|h| h.cumulative(t)).sum()
 }
 
 /// Hazard of an endpoint in an arm: Σ_k g_k(t)/S_E(t) with the sub-densities of [`sub_density`].
-pub fn hazard(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
+pub fn hazard(arm: &Arm, ep: &Endpoint, t: Time) -> f64 {
     match arm.after_for(ep) {
         None => ep.causes.iter().filter_map(|&k| arm.causes[k].as_ref()).map(|h| h.rate(t)).sum(),
         Some(after) => {
@@ -41,7 +41,7 @@ pub fn hazard(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
 /// Density of the first E event, f_E(t) = h_E(t) S_E(t); under illness–death Σ_k h_k (P₀ + f_k P₁)
 /// directly, not g/S·S: far out, S underflows to 0 and the quotient would be NaN (expected events
 /// were once undefined for an accrual of 10⁴ years).
-pub fn density(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
+pub fn density(arm: &Arm, ep: &Endpoint, t: Time) -> f64 {
     match arm.after_for(ep) {
         None => hazard(arm, ep, t) * survival(arm, ep, t),
         Some(after) => {
@@ -55,7 +55,7 @@ pub fn density(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
 }
 
 /// S_E(t) = exp(−Σ_{k∈E} H_k(t)); under illness–death P₀(t) + P₁(t) (see [`states`]).
-pub fn survival(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
+pub fn survival(arm: &Arm, ep: &Endpoint, t: Time) -> f64 {
     match arm.after_for(ep) {
         None => (-latent_cumulative(arm, ep, t)).exp(),
         Some(after) => {
@@ -70,7 +70,7 @@ pub fn survival(arm: &Arm, ep: &Endpoint, t: Years) -> f64 {
 /// - P₀(t) = P(no E event, no trigger) = exp(−H_p(t) − Σ_{k∈E} H_k(t));
 /// - P₁(t) = P(triggered, no E event) = ∫₀ᵗ h_p(u) P₀(u) exp(−Σ_{k∈E} f_k (H_k(t) − H_k(u))) du,
 ///   the solution of P₁′ = h_p P₀ − (Σ f_k h_k) P₁, P₁(0) = 0.
-pub fn states(arm: &Arm, after: &crate::scenario::After, ep: &Endpoint, t: Years) -> (f64, f64) {
+pub fn states(arm: &Arm, after: &crate::scenario::After, ep: &Endpoint, t: Time) -> (f64, f64) {
     let Some(hp) = arm.causes[after.trigger].as_ref() else {
         return ((-latent_cumulative(arm, ep, t)).exp(), 0.0);
     };
@@ -92,7 +92,7 @@ pub fn states(arm: &Arm, after: &crate::scenario::After, ep: &Endpoint, t: Years
 
 /// g_k(t): the density of cause k being the first event of E at t, h_k(t)·S_E(t) without
 /// illness–death, h_k(t)·(P₀(t) + f_k P₁(t)) with it.
-pub fn sub_density(arm: &Arm, ep: &Endpoint, cause: usize, t: Years) -> f64 {
+pub fn sub_density(arm: &Arm, ep: &Endpoint, cause: usize, t: Time) -> f64 {
     let Some(h) = arm.causes[cause].as_ref() else {
         return 0.0;
     };
@@ -107,7 +107,7 @@ pub fn sub_density(arm: &Arm, ep: &Endpoint, cause: usize, t: Years) -> f64 {
 
 /// Breakpoints of every cause of `ep` in `arm` below `upto`, then `upto` itself: the knots
 /// quadrature splits at.
-pub(super) fn knots(arms: &[&Arm], ep: &Endpoint, extra: &[f64], upto: Years) -> Vec<Years> {
+pub(super) fn knots(arms: &[&Arm], ep: &Endpoint, extra: &[f64], upto: Time) -> Vec<Time> {
     let mut k = Vec::new();
     for arm in arms {
         for h in ep.causes.iter().filter_map(|&c| arm.causes[c].as_ref()) {
@@ -126,12 +126,12 @@ pub(super) fn knots(arms: &[&Arm], ep: &Endpoint, extra: &[f64], upto: Years) ->
 }
 
 /// Restricted mean survival time ∫₀^τ S_E(t) dt.
-pub fn rmst(arm: &Arm, ep: &Endpoint, tau: Years) -> f64 {
+pub fn rmst(arm: &Arm, ep: &Endpoint, tau: Time) -> f64 {
     integrate(|t| survival(arm, ep, t), 0.0, &knots(&[arm], ep, &[], tau), TOL)
 }
 
 /// F_{k|E}(t) = ∫₀ᵗ g_k(u) du (h_k S_E without illness–death): the probability that cause k is the first event of E by t.
-pub fn cumulative_incidence(arm: &Arm, ep: &Endpoint, cause: usize, t: Years) -> f64 {
+pub fn cumulative_incidence(arm: &Arm, ep: &Endpoint, cause: usize, t: Time) -> f64 {
     if arm.causes[cause].is_none() {
         return 0.0;
     }
@@ -140,7 +140,7 @@ pub fn cumulative_incidence(arm: &Arm, ep: &Endpoint, cause: usize, t: Years) ->
 
 /// The times at which two arms' curves are compared when looking for a crossing: 4000 equal
 /// steps to t_max and every hazard breakpoint of either arm.
-fn scan_grid(ctl: &Arm, exp: &Arm, ep: &Endpoint, t_max: Years) -> Vec<Years> {
+fn scan_grid(ctl: &Arm, exp: &Arm, ep: &Endpoint, t_max: Time) -> Vec<Time> {
     let steps = 4000;
     let mut grid: Vec<f64> = (1..=steps).map(|i| t_max * i as f64 / steps as f64).collect();
     grid.extend(knots(&[ctl, exp], ep, &[], t_max));
@@ -154,7 +154,7 @@ fn scan_grid(ctl: &Arm, exp: &Arm, ep: &Endpoint, t_max: Years) -> Vec<Years> {
 /// δ = 0, strictly below then strictly above). This, not the time the curves are equal, is what
 /// a trial's observed crossing estimates: with δ > 0 the rule fires later than the equality.
 /// Located by a grid scan and bisection; None when the rule never fires.
-pub fn rule_crossing(ctl: &Arm, exp: &Arm, ep: &Endpoint, rule: CrossingRule, t_max: Years) -> Option<Years> {
+pub fn rule_crossing(ctl: &Arm, exp: &Arm, ep: &Endpoint, rule: CrossingRule, t_max: Time) -> Option<Time> {
     let gap = |t: f64| survival(exp, ep, t) - survival(ctl, ep, t);
     let below = |g: f64| g < 0.0 && g <= -rule.min_gap;
     let above = |g: f64| g > 0.0 && g >= rule.min_gap;
@@ -185,7 +185,7 @@ pub fn rule_crossing(ctl: &Arm, exp: &Arm, ep: &Endpoint, rule: CrossingRule, t_
 
 /// Times in (0, t_max] where S_exp − S_ctl changes sign, located by a grid scan and bisection.
 /// Stretches where the curves coincide (|difference| < 1e-12) are not crossings.
-pub fn crossing_times(ctl: &Arm, exp: &Arm, ep: &Endpoint, t_max: Years) -> Vec<Years> {
+pub fn crossing_times(ctl: &Arm, exp: &Arm, ep: &Endpoint, t_max: Time) -> Vec<Time> {
     let diff = |t: f64| survival(exp, ep, t) - survival(ctl, ep, t);
     let grid = scan_grid(ctl, exp, ep, t_max);
     let mut out = Vec::new();

@@ -1,10 +1,10 @@
 //! What the design implies under the model: expected events by a calendar time, the expected
 //! cut, and the average hazard ratio of a period.
 
-use crate::Years;
 use crate::accrual::{accrual_end, accrual_horizon, entry_cdf, entry_density};
 use crate::quadrature::{integrate, integrate_finite};
 use crate::scenario::{Accrual, Arm, CutRule, Endpoint, Scenario};
+use crate::time::Time;
 
 use super::TOL;
 use super::curves::{density, hazard, knots, survival};
@@ -20,7 +20,7 @@ use super::plot_horizon;
 /// node; a cut of 10¹² or 10³⁰⁰, whose range dwarfs it), the expected events are computed by
 /// parts instead ([`expected_events_by_parts`]). Those inputs once gave about 0 expected events
 /// (188.9 for shape 0.01) where the simulation saw 283.
-pub fn expected_events(sc: &Scenario, arm: &Arm, ep: &Endpoint, c: Years) -> f64 {
+pub fn expected_events(sc: &Scenario, arm: &Arm, ep: &Endpoint, c: Time) -> f64 {
     let n = sc.design.n;
     let total_alloc: usize = sc.arms.iter().map(|a| a.allocation).sum();
     let n_arm = n as f64 * arm.allocation as f64 / total_alloc as f64;
@@ -53,7 +53,7 @@ const MASS_CHECK: f64 = 1e-7;
 /// taken in the entry time v = c − u, which a cut of 10³⁰⁰ cannot blur; before it only the
 /// dropout term is left, ∫₀^{c−full} F(u) δ e^{−δu} du, split at doublings of 1/δ and of the
 /// endpoint's median, and cut where e^{−δu} underflows.
-fn expected_events_by_parts(sc: &Scenario, arm: &Arm, ep: &Endpoint, c: Years) -> f64 {
+fn expected_events_by_parts(sc: &Scenario, arm: &Arm, ep: &Endpoint, c: Time) -> f64 {
     let (accrual, n, delta) = (&sc.design.accrual, sc.design.n, arm.dropout);
     let full = match accrual {
         Accrual::Uniform { duration } => *duration,
@@ -108,8 +108,8 @@ fn expected_events_by_parts(sc: &Scenario, arm: &Arm, ep: &Endpoint, c: Years) -
 pub struct BeyondFollowUp {
     /// The scenario key, e.g. `analysis.tau`.
     pub key: String,
-    pub value: Years,
-    pub cut: Years,
+    pub value: Time,
+    pub cut: Time,
     /// What cannot be estimated there.
     pub what: &'static str,
 }
@@ -125,11 +125,11 @@ impl std::fmt::Display for BeyondFollowUp {
 }
 
 /// τ, the milestone, period breaks and horizons that lie beyond the expected cut.
-pub fn beyond_follow_up(sc: &Scenario, expected_cut: Option<Years>) -> Vec<BeyondFollowUp> {
+pub fn beyond_follow_up(sc: &Scenario, expected_cut: Option<Time>) -> Vec<BeyondFollowUp> {
     let Some(cut) = expected_cut else { return Vec::new() };
     let a = &sc.analysis;
     let mut out = Vec::new();
-    let mut check = |key: String, value: Years, what: &'static str| {
+    let mut check = |key: String, value: Time, what: &'static str| {
         if value > cut {
             out.push(BeyondFollowUp { key, value, cut, what });
         }
@@ -152,14 +152,14 @@ pub fn beyond_follow_up(sc: &Scenario, expected_cut: Option<Years>) -> Vec<Beyon
 /// The latest calendar time the model's expectations look at: 10⁴ times the accrual period (or
 /// the plot horizon), relative so that days or months work as well as years. Where an event
 /// target is never reached, what is reachable is what the model expects by then.
-pub fn event_horizon(sc: &Scenario) -> Years {
+pub fn event_horizon(sc: &Scenario) -> Time {
     1e4 * accrual_end(&sc.design.accrual, sc.design.n).max(plot_horizon(sc, None))
 }
 
 /// The calendar time by which the model expects all but a millionth of the primary events it
 /// ever expects (by [`event_horizon`]): the end of what a trial can observe, where an event
 /// target is out of reach. Bisection on the expected events, as [`expected_cut`] does.
-pub fn reachable_end(sc: &Scenario) -> Years {
+pub fn reachable_end(sc: &Scenario) -> Time {
     let ep = sc.primary();
     let total = |c: f64| sc.allocated_arms().map(|(_, a)| expected_events(sc, a, ep, c)).sum::<f64>();
     let end = event_horizon(sc);
@@ -180,7 +180,7 @@ pub fn reachable_end(sc: &Scenario) -> Years {
 /// expected primary events reach K, and the expected last entry plus the minimum follow-up,
 /// combined by the cut rule. `None` when the expected events never reach K and no other
 /// criterion is given.
-pub fn expected_cut(sc: &Scenario) -> Option<Years> {
+pub fn expected_cut(sc: &Scenario) -> Option<Time> {
     let cut = &sc.design.cut;
     let ep = sc.primary();
     let mut times = Vec::new();
@@ -225,12 +225,12 @@ pub fn expected_cut(sc: &Scenario) -> Option<Years> {
 /// computes in `ahr()` and uses for group-sequential information. (Kalbfleisch & Prentice's 1981
 /// average hazard ratio is a different quantity, weighted by the survival curves, and is not
 /// what this computes.)
-pub fn average_hazard_ratio(sc: &Scenario, cut: Years, from: Years, to: Years) -> f64 {
+pub fn average_hazard_ratio(sc: &Scenario, cut: Time, from: Time, to: Time) -> f64 {
     average_hazard_ratio_of(sc, sc.primary(), cut, from, to)
 }
 
 /// [`average_hazard_ratio`] for any endpoint `ep`.
-pub fn average_hazard_ratio_of(sc: &Scenario, ep: &Endpoint, cut: Years, from: Years, to: Years) -> f64 {
+pub fn average_hazard_ratio_of(sc: &Scenario, ep: &Endpoint, cut: Time, from: Time, to: Time) -> f64 {
     let (Some(ctl), Some(exp)) = (sc.control(), sc.experimental()) else {
         return f64::NAN;
     };

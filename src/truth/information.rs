@@ -15,11 +15,11 @@
 //! based tests with allowance for nonproportional hazards", Biometrics 76:939). With ρ = γ = 0 it
 //! is the expected log-rank variance, close to a quarter of the expected events at 1:1.
 
-use crate::Years;
 use crate::accrual::{accrual_end, accrual_horizon, entry_cdf};
 use crate::quadrature::kronrod15_panel;
 use crate::scenario::{Arm, Scenario};
 use crate::stats::logrank::fh_weight;
+use crate::time::Time;
 
 use super::curves::{density, knots, survival};
 
@@ -29,7 +29,7 @@ const PANELS: usize = 64;
 
 /// The expected null variance of FH(ρ, γ) (log-rank at ρ = γ = 0) comparing the experimental and
 /// control arms at calendar time `c`; NaN without two arms.
-pub fn expected_null_variance(sc: &Scenario, rho: f64, gamma: f64, c: Years) -> f64 {
+pub fn expected_null_variance(sc: &Scenario, rho: f64, gamma: f64, c: Time) -> f64 {
     expected_statistic(sc, rho, gamma, c).1
 }
 
@@ -40,14 +40,14 @@ pub fn expected_null_variance(sc: &Scenario, rho: f64, gamma: f64, c: Years) -> 
 /// U being observed minus expected events in the experimental arm (z < 0 favours it): the
 /// drift at a look that gsDesign2's `gs_info_wlr` (and, for the log-rank test, `gs_info_ahr`)
 /// plan with.
-pub fn expected_z(sc: &Scenario, rho: f64, gamma: f64, c: Years) -> f64 {
+pub fn expected_z(sc: &Scenario, rho: f64, gamma: f64, c: Time) -> f64 {
     let (u, v) = expected_statistic(sc, rho, gamma, c);
     u / v.sqrt()
 }
 
 /// (E[U], E[V]) of FH(ρ, γ) at calendar time `c` (see [`expected_null_variance`] and
 /// [`expected_z`]); NaN without two arms.
-fn expected_statistic(sc: &Scenario, rho: f64, gamma: f64, c: Years) -> (f64, f64) {
+fn expected_statistic(sc: &Scenario, rho: f64, gamma: f64, c: Time) -> (f64, f64) {
     let (Some(ctl), Some(exp)) = (sc.control(), sc.experimental()) else {
         return (f64::NAN, f64::NAN);
     };

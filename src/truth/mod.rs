@@ -24,8 +24,8 @@ pub use design::{
 };
 pub use information::{expected_null_variance, expected_z};
 
-use crate::hazard::Years;
 use crate::scenario::{Arm, Endpoint, Scenario};
+use crate::time::Time;
 
 /// Absolute tolerance of each quadrature piece: far below any Monte Carlo error.
 pub(crate) const TOL: f64 = 1e-11;
@@ -34,7 +34,7 @@ pub(crate) const TOL: f64 = 1e-11;
 #[derive(Debug, Clone, Serialize)]
 pub struct Truth {
     pub endpoint: String,
-    pub horizons: Vec<Years>,
+    pub horizons: Vec<Time>,
     /// Primary-endpoint survival at each horizon, per allocated arm.
     pub survival: Vec<ArmCurve>,
     /// Experimental minus control survival at each horizon.
@@ -47,12 +47,12 @@ pub struct Truth {
     pub milestone: Option<MilestoneTruth>,
     /// Times where the true primary-endpoint curves are equal and change order, up to the last
     /// time of interest.
-    pub crossing_times: Vec<Years>,
+    pub crossing_times: Vec<Time>,
     /// The observed-crossing rule applied to the true curves (at-risk condition aside): what the
     /// observed crossing time estimates. None when it never fires.
-    pub crossing_by_rule: Option<Years>,
+    pub crossing_by_rule: Option<Time>,
     /// Expected calendar time of the cut (None: the event target is not reached in expectation).
-    pub expected_cut: Option<Years>,
+    pub expected_cut: Option<Time>,
     /// Expected primary-endpoint events at the expected cut, per arm and in total.
     pub expected_events: Vec<ArmValue>,
     pub expected_events_total: f64,
@@ -89,22 +89,22 @@ pub struct ArmValue {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RmstTruth {
-    pub tau: Years,
+    pub tau: Time,
     pub arms: Vec<ArmValue>,
     pub difference: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MilestoneTruth {
-    pub time: Years,
+    pub time: Time,
     pub arms: Vec<ArmValue>,
     pub difference: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PeriodAhr {
-    pub from: Years,
-    pub to: Option<Years>,
+    pub from: Time,
+    pub to: Option<Time>,
     pub ahr: f64,
 }
 
@@ -199,7 +199,7 @@ impl Truth {
 
 /// The last time of interest: the largest of the horizons, τ, the milestone, the period breaks
 /// and the longest possible follow-up at the expected cut.
-pub fn plot_horizon(sc: &Scenario, expected_cut: Option<Years>) -> Years {
+pub fn plot_horizon(sc: &Scenario, expected_cut: Option<Time>) -> Time {
     let a = &sc.analysis;
     let mut t: f64 = 0.0;
     for &x in a.horizons.iter().chain(&a.periods).chain(a.tau.iter()).chain(a.milestone.iter()) {

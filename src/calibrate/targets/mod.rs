@@ -13,9 +13,9 @@ use std::ops::Range;
 pub use cells::group;
 pub use free::{Calibrate, FreeParameter};
 
-use crate::Years;
 use crate::scenario::raw::{self, S};
 use crate::scenario::{Arm, Ctx, Document, Endpoint, ErrorKind, Scenario, ScenarioError};
+use crate::time::Time;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
@@ -36,12 +36,12 @@ pub struct Target {
 pub enum TargetKind {
     /// Patients of `arm` (the first `patients` of them) whose first `endpoint` event is one of
     /// `causes` and is observed in (from, to] of time since randomisation.
-    Count { arm: usize, endpoint: usize, causes: Vec<usize>, from: Years, to: Years, patients: usize },
+    Count { arm: usize, endpoint: usize, causes: Vec<usize>, from: Time, to: Time, patients: usize },
     /// Kaplan–Meier S(time) of `endpoint` in `arm`, or 1 − S(time) when `failure`.
-    Survival { arm: usize, endpoint: usize, time: Years, failure: bool, ci: Option<(f64, f64)> },
+    Survival { arm: usize, endpoint: usize, time: Time, failure: bool, ci: Option<(f64, f64)> },
     /// The experimental-versus-control hazard ratio of `endpoint` for events after `after`
     /// (the late period of a Cox model with a period break there).
-    HazardRatio { endpoint: usize, after: Years, ci: Option<(f64, f64)> },
+    HazardRatio { endpoint: usize, after: Time, ci: Option<(f64, f64)> },
 }
 
 /// How a figure enters the likelihood.
