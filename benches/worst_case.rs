@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use trialsim::explorer::REQUEST_BUDGET;
 use trialsim::explorer::compute::{MAX_PATIENTS, Run, Stage};
-use trialsim::interim::analyses_per_trial;
+use trialsim::monitoring::analyses_per_trial;
 use trialsim::scenario::Scenario;
 
 fn monitored(n: usize, replicates: u64) -> String {

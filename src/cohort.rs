@@ -16,6 +16,7 @@ use rand::RngExt;
 use rand_distr::Exp1;
 
 use crate::stats::RiskTable;
+use crate::stats::analysis_data::{AnalysisData, Patients, Views};
 pub use crate::stats::risk_table::Obs;
 
 use crate::accrual::inverse_accrual;
@@ -385,6 +386,68 @@ impl Cohort {
             out.keys[run * n + out.len[run]] = (time + 0.0).to_bits();
             out.len[run] += 1;
             out.events_by_cause[usize::from(group) * causes + usize::from(cause)] += u32::from(event);
+        }
+    }
+}
+
+/// Builds one simulated trial's [`AnalysisData`] at a cut: the views asked for, each once, from
+/// the cohort. Per-worker buffers, reused across trials and cuts.
+#[derive(Debug, Default, Clone)]
+pub struct Analyser {
+    obs: Observed,
+    pub data: AnalysisData,
+}
+
+impl Analyser {
+    /// The `views` of the trial's data at calendar time `cut`: the primary endpoint's risk table
+    /// of the groups `group_of` maps, and every analysed patient's outcome on every endpoint.
+    pub fn build(&mut self, trial: Trial, cut: Time, views: Views) -> &AnalysisData {
+        self.data.begin(cut);
+        if views.risk_table {
+            trial.cohort.observe(trial.scenario.primary(), cut, trial.group_of, &mut self.obs);
+            let (table, events_by_cause) = self.data.fill_risk_table();
+            self.obs.table(table);
+            events_by_cause.clear();
+            events_by_cause.extend_from_slice(&self.obs.events_by_cause);
+        }
+        if views.patients {
+            trial.patients(cut, self.data.fill_patients());
+        }
+        &self.data
+    }
+}
+
+/// One generated trial with what its analysis needs to read it.
+#[derive(Debug, Clone, Copy)]
+pub struct Trial<'a> {
+    pub cohort: &'a Cohort,
+    pub scenario: &'a Scenario,
+    /// Arm index → analysis group (0 control or the single arm, 1 experimental).
+    pub group_of: &'a [Option<u8>],
+}
+
+impl Trial<'_> {
+    /// The patients analysed at `cut` (entered by it, in an allocated arm), in entry order, with
+    /// their (time, event) on every endpoint of the scenario.
+    fn patients(&self, cut: Time, out: &mut Patients) {
+        let (c, sc) = (self.cohort, self.scenario);
+        out.clear(sc.endpoints.len());
+        for i in 0..c.n() {
+            let entry = c.entry[i];
+            if entry > cut {
+                break; // entry order: everyone after also entered after the cut
+            }
+            let arm = c.arm[i] as usize;
+            if sc.arms[arm].allocation == 0 {
+                continue;
+            }
+            out.arm.push(arm);
+            out.group.push(self.group_of.get(arm).copied().flatten());
+            out.entry.push(entry);
+            out.outcomes.extend(sc.endpoints.iter().map(|e| {
+                let (time, event, _) = c.status(e, i, cut);
+                (time, event)
+            }));
         }
     }
 }

@@ -10,19 +10,18 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
-use crate::cohort::{Cohort, Observed};
+use crate::cohort::{Analyser, Cohort, Trial};
 use crate::layout::{Column, Estimate};
 pub use crate::layout::{Layout, Row};
-use crate::scenario::{Scenario, TestKind};
+use crate::scenario::Scenario;
 use crate::stats::RiskTable;
-use crate::stats::cox::{CoxFit, Ties, cox, cox_periods};
+use crate::stats::analysis_data::{AnalysisData, View, Views};
 use crate::stats::crossing::observed_crossing;
-use crate::stats::decision::{benefit_z, decide, decide_rejection};
-use crate::stats::kaplan_meier::{KmPoint, km_at, milestone, surv_at};
-use crate::stats::logrank::{fleming_harrington, logrank, logrank_and_periods};
-use crate::stats::maxcombo::{Rejection, maxcombo};
+use crate::stats::decision::benefit_z;
+use crate::stats::kaplan_meier::{KmPoint, km_at, surv_at};
 use crate::stats::normal::Z_975;
-use crate::stats::rmst::{rmst, rmst_difference};
+use crate::stats::rmst::rmst;
+use crate::test_statistic::{Shared, TestResult};
 use crate::time::Time;
 
 /// The engine's version: a change to draws or statistics that alters results bumps it.
@@ -41,78 +40,38 @@ pub const BAND_REPLICATES: u64 = 4_000;
 #[derive(Debug, Default)]
 pub struct Workspace {
     pub cohort: Cohort,
-    pub obs: Observed,
-    pub table: RiskTable,
+    /// The trial's data at its final cut.
+    pub analyser: Analyser,
     pub row: Row,
     pub scratch: Scratch,
     /// See [`AnalyseOptions::exact_p`].
     pub exact_p: bool,
-    pub interim: crate::interim::Scratch,
+    pub monitoring: crate::monitoring::Scratch,
 }
 
 /// Buffers of `analyse`.
 #[derive(Debug, Default)]
 pub struct Scratch {
     km: Vec<KmPoint>,
-    periods: Vec<CoxFit>,
+    shared: Shared,
     tests: Vec<TestResult>,
-}
-
-/// One test's statistic and the parts replicates.csv shows (NaN where a test has no such part).
-#[derive(Debug, Clone, Copy)]
-struct TestResult {
-    z: f64,
-    diff: f64,
-    se: f64,
-    log_hr: f64,
-    p: f64,
-}
-
-impl TestResult {
-    fn z(z: f64) -> TestResult {
-        TestResult { z, diff: f64::NAN, se: f64::NAN, log_hr: f64::NAN, p: f64::NAN }
-    }
 }
 
 /// Simulates and analyses replicate `r` into `ws.row`.
 pub fn replicate(sc: &Scenario, layout: &Layout, seed: u64, r: u64, ws: &mut Workspace) {
     ws.cohort.generate(sc, seed, r);
     let cut = ws.cohort.cut(sc);
-    ws.cohort.observe(sc.primary(), cut.calendar, &layout.group_of, &mut ws.obs);
-    ws.obs.table(&mut ws.table);
+    let trial = Trial { cohort: &ws.cohort, scenario: sc, group_of: &layout.group_of };
+    let data = ws.analyser.build(trial, cut.calendar, layout.views);
     let opts = AnalyseOptions { band: r < BAND_REPLICATES, exact_p: ws.exact_p };
-    analyse(sc, layout, &ws.table, &ws.obs.events_by_cause, cut.calendar, &mut ws.scratch, &mut ws.row, opts);
+    analyse(sc, layout, data, &mut ws.scratch, &mut ws.row, opts);
     ws.row.cut = cut.calendar;
     ws.row.target_reached = cut.target_reached;
     if let Some(m) = &layout.monitor {
-        crate::interim::monitor_trial(
-            sc,
-            m,
-            &layout.group_of,
-            &mut ws.cohort,
-            cut.calendar,
-            &ws.table,
-            &mut ws.interim,
-            &mut ws.row.monitoring,
-            &mut ws.row.safety,
-        );
-        for (c, value) in layout.columns.iter().zip(ws.row.columns.iter_mut()) {
-            *value = match *c {
-                Column::MonitorZ { monitored, look, .. } => ws.row.monitoring[monitored].z[look],
-                Column::MonitorLook { monitored, .. } => (ws.row.monitoring[monitored].look + 1) as f64,
-                Column::MonitorReason { monitored, .. } => {
-                    let r = &ws.row.monitoring[monitored];
-                    match r.ending {
-                        _ if r.rejected => 1.0,
-                        Some(crate::interim::Ending::Stopped(crate::stats::monitor::Stop::Futility)) => 2.0,
-                        Some(crate::interim::Ending::Stopped(crate::stats::monitor::Stop::Harm)) => 3.0,
-                        Some(crate::interim::Ending::Safety) => 4.0,
-                        _ => 0.0,
-                    }
-                }
-                _ => continue,
-            };
-        }
+        let row = &mut ws.row;
+        let trial = crate::monitoring::Monitored { scenario: sc, monitor: m, group_of: &layout.group_of };
+        trial.run(&mut ws.cohort, data, &mut ws.monitoring, &mut row.monitoring, &mut row.safety);
+        row.columns.extend(layout.monitor_columns().iter().map(|c| c.value(&row.monitoring)));
     }
 }
 
@@ -125,135 +84,111 @@ pub struct AnalyseOptions {
     pub exact_p: bool,
 }
 
-/// All statistics of one analysed dataset (its risk table and its events by group and cause,
-/// `group * causes + cause`; cut at calendar time `cut`): first each statistic once, then the layout's columns and estimates filled by walking
+/// All statistics of one trial's data at its cut: first each statistic once, then the layout's
+/// columns (the tests'; the monitoring's follow in `replicate`) and estimates, filled by walking
 /// the layout.
-#[allow(clippy::too_many_arguments)]
 pub fn analyse(
     sc: &Scenario,
     layout: &Layout,
-    table: &RiskTable,
-    events_by_cause: &[u32],
-    cut: Time,
+    data: &AnalysisData,
     ws: &mut Scratch,
     row: &mut Row,
     opts: AnalyseOptions,
 ) {
-    let a = &sc.analysis;
-    let sides = a.sides;
-    let groups = layout.groups;
-    ws.periods.clear();
-    ws.periods.resize(a.periods.len() + 1, CoxFit::NAN);
-    if layout.tests.iter().any(|(_, k)| *k == TestKind::CoxPeriods) {
-        cox_periods(table, &a.periods, Ties::Efron, &mut ws.periods);
-    }
-    // Computed once, used by the tests and the estimates. The log-rank test and the per-period
-    // detection (below) share one pass over the table.
-    let period_logrank = match (a.periods.first(), a.periods.last()) {
-        (Some(&first), Some(&last)) if groups == 2 => Some(logrank_and_periods(table, first, last)),
-        _ => None,
-    };
-    let rmst_d = if groups == 2 { a.tau.map(|tau| rmst_difference(table, tau)) } else { None };
-    let milestone_d = if groups == 2 { a.milestone.map(|m| milestone(table, m)) } else { None };
+    let two_groups = layout.groups == 2;
+    ws.shared.prepare(data, &layout.settings, layout.tests.iter().map(|(_, k)| *k), two_groups);
     row.decisions.clear();
     ws.tests.clear();
-    for (_, kind) in &layout.tests {
-        let (result, decision) = match *kind {
-            TestKind::LogRank => {
-                (TestResult::z(period_logrank.map_or_else(|| logrank(table), |p| p[0]).z), None)
-            }
-            TestKind::FlemingHarrington { rho, gamma } => {
-                (TestResult::z(fleming_harrington(table, rho, gamma).z), None)
-            }
-            TestKind::Rmst => {
-                let d = rmst_d.expect("validated: rmst has tau; tests need two groups");
-                (TestResult { diff: d.diff, se: d.se, ..TestResult::z(d.z) }, None)
-            }
-            TestKind::Milestone => {
-                let m = milestone_d.expect("validated: milestone has a time; tests need two groups");
-                (TestResult { diff: m.diff, se: m.se, ..TestResult::z(m.z) }, None)
-            }
-            TestKind::Cox { breslow } => {
-                let f = cox(table, if breslow { Ties::Breslow } else { Ties::Efron });
-                (TestResult { log_hr: f.log_hr, se: f.se, ..TestResult::z(f.z) }, None)
-            }
-            TestKind::CoxPeriods => (TestResult::z(ws.periods.last().map_or(f64::NAN, |f| f.z)), None),
-            TestKind::MaxCombo => {
-                let m = maxcombo(table, &a.maxcombo_weights, sides);
-                let Rejection { reject, mut p } = m.reject(sides, a.alpha);
-                if opts.exact_p && p.is_nan() {
-                    p = m.p_value(sides);
-                }
-                (TestResult { p, ..TestResult::z(m.z) }, Some(decide_rejection(m.z, reject)))
-            }
-        };
-        row.decisions.push(decision.unwrap_or_else(|| decide(result.z, layout.critical, sides)));
+    for &(_, kind) in &layout.tests {
+        let (result, decision) = kind.compute(data, &layout.settings, &ws.shared, opts.exact_p);
+        row.decisions.push(decision);
         ws.tests.push(result);
     }
-    // Kaplan–Meier at the horizons, per group.
-    let h = &a.horizons;
-    let km = &mut ws.km;
-    km.clear();
-    km.resize(groups * h.len(), KmPoint { surv: f64::NAN, se: f64::NAN });
-    for g in 0..groups {
-        km_at(table, g, h, &mut km[g * h.len()..(g + 1) * h.len()]);
+    km_at_horizons(data.risk_table(), &sc.analysis.horizons, layout.groups, &mut ws.km);
+    what_the_trial_shows(sc, layout, data.risk_table(), ws, row);
+    events(data.events_by_cause(), layout.n_causes, row);
+    row.columns.clear();
+    row.columns.extend(layout.test_columns().iter().map(|c| match *c {
+        Column::Test { test, part, .. } => ws.tests[test].part(part, &ws.shared),
+        Column::Monitor { .. } => unreachable!("test_columns holds the tests' columns"),
+    }));
+    estimates(sc, layout, data, ws, row);
+    row.band.clear();
+    if opts.band {
+        let n = layout.grid.len();
+        row.band.resize(layout.groups * n, f64::NAN);
+        for g in 0..layout.groups {
+            surv_at(data.risk_table(), g, &layout.grid, &mut row.band[g * n..(g + 1) * n]);
+        }
     }
-    // What the trial shows. By the curves: experimental KM below control at the first horizon,
-    // above at the last. By tests: early harm significant (the log-rank test on the first
-    // period's event times — the Cox score test of that period's effect — has z > z_crit, or the
-    // KM difference at the first horizon when no periods are given), late benefit significant
-    // (the last period's z < −z_crit, or at the last horizon).
+}
+
+/// Kaplan–Meier of each group at the horizons, into `km` (`group * horizons + k`).
+fn km_at_horizons(table: &RiskTable, horizons: &[Time], groups: usize, km: &mut Vec<KmPoint>) {
+    let h = horizons.len();
+    km.clear();
+    km.resize(groups * h, KmPoint { surv: f64::NAN, se: f64::NAN });
+    for g in 0..groups {
+        km_at(table, g, horizons, &mut km[g * h..(g + 1) * h]);
+    }
+}
+
+/// What the trial shows. By the curves: experimental KM below control at the first horizon,
+/// above at the last. By tests: early harm significant (the log-rank test on the first period's
+/// event times — the Cox score test of that period's effect — has z > z_crit, or the KM
+/// difference at the first horizon when no periods are given), late benefit significant (the
+/// last period's z < −z_crit, or at the last horizon). And the observed crossing.
+fn what_the_trial_shows(sc: &Scenario, layout: &Layout, table: &RiskTable, ws: &Scratch, row: &mut Row) {
+    let (km, h) = (&ws.km, sc.analysis.horizons.len());
     row.early_harm = false;
     row.late_benefit = false;
     row.detects = [false, false];
-    if groups == 2 && !h.is_empty() {
-        let last = h.len() - 1;
-        row.early_harm = km[h.len()].surv < km[0].surv;
-        row.late_benefit = km[h.len() + last].surv > km[last].surv;
+    row.crossing = f64::NAN;
+    if layout.groups != 2 {
+        return;
     }
-    if groups == 2 {
-        let km_z = |i: usize| {
-            let (c, e) = (km[i], km[h.len() + i]);
-            let se = (c.se * c.se + e.se * e.se).sqrt();
-            benefit_z(e.surv - c.surv, se)
-        };
-        let (z_early, z_late) = if let Some([_, early, late]) = period_logrank {
-            (early.z, late.z)
-        } else if !h.is_empty() {
-            (km_z(0), km_z(h.len() - 1))
-        } else {
-            (f64::NAN, f64::NAN)
-        };
-        row.detects = [z_early > layout.critical, z_late < -layout.critical];
+    if h > 0 {
+        row.early_harm = km[h].surv < km[0].surv;
+        row.late_benefit = km[h + h - 1].surv > km[h - 1].surv;
     }
-    row.crossing = if groups == 2 { observed_crossing(table, a.crossing) } else { f64::NAN };
-    // Events by group and cause.
-    debug_assert_eq!(events_by_cause.len(), 2 * layout.n_causes);
+    let km_z = |i: usize| {
+        let (c, e) = (km[i], km[h + i]);
+        let se = (c.se * c.se + e.se * e.se).sqrt();
+        benefit_z(e.surv - c.surv, se)
+    };
+    let (z_early, z_late) = if let Some([_, early, late]) = ws.shared.period_logrank {
+        (early.z, late.z)
+    } else if h > 0 {
+        (km_z(0), km_z(h - 1))
+    } else {
+        (f64::NAN, f64::NAN)
+    };
+    row.detects = [z_early > layout.critical, z_late < -layout.critical];
+    row.crossing = observed_crossing(table, sc.analysis.crossing);
+}
+
+/// Events by group and cause (`group * causes + cause`), and per group.
+fn events(events_by_cause: &[u32], n_causes: usize, row: &mut Row) {
+    assert_eq!(events_by_cause.len(), 2 * n_causes, "events by group and cause");
     row.events_by_cause.clear();
     row.events_by_cause.extend_from_slice(events_by_cause);
-    let (control, experimental) = events_by_cause.split_at(layout.n_causes);
+    let (control, experimental) = events_by_cause.split_at(n_causes);
     row.events = [control.iter().sum(), experimental.iter().sum()];
-    // The layout's columns and estimates, in its order.
-    let tests = &ws.tests;
-    let periods = &ws.periods;
-    row.columns.clear();
-    row.columns.extend(layout.columns.iter().map(|c| match *c {
-        Column::Z { test, .. } => tests[test].z,
-        Column::Diff { test, .. } => tests[test].diff,
-        Column::Se { test, .. } => tests[test].se,
-        Column::LogHr { test, .. } => tests[test].log_hr,
-        Column::P { test, .. } => tests[test].p,
-        Column::PeriodLogHr { period, .. } => periods[period].log_hr,
-        Column::PeriodSe { period, .. } => periods[period].se,
-        // Filled after the interim analyses (`replicate`).
-        Column::MonitorZ { .. } | Column::MonitorLook { .. } | Column::MonitorReason { .. } => f64::NAN,
-    }));
+}
+
+/// The layout's estimates, in its order.
+fn estimates(sc: &Scenario, layout: &Layout, data: &AnalysisData, ws: &Scratch, row: &mut Row) {
+    let (tests, shared, km) = (&ws.tests, &ws.shared, &ws.km);
+    let h = sc.analysis.horizons.len();
+    let tau = sc.analysis.tau;
+    let rmst_d = shared.rmst;
+    let milestone_d = shared.milestone;
     let covers = |lo: f64, hi: f64, truth: f64| {
         if lo.is_nan() || hi.is_nan() { f64::NAN } else { f64::from(u8::from(lo <= truth && truth <= hi)) }
     };
-    let rmst_of = |g: usize| match (rmst_d, a.tau) {
+    let rmst_of = |g: usize| match (rmst_d, tau) {
         (Some(d), _) => d.arms[g].rmst,
-        (None, Some(tau)) => rmst(table, g, tau).rmst,
+        (None, Some(tau)) => rmst(data.risk_table(), g, tau).rmst,
         (None, None) => f64::NAN,
     };
     row.estimates.clear();
@@ -261,7 +196,7 @@ pub fn analyse(
         let value = match spec.estimate {
             Estimate::TestZ { test, .. } => tests[test].z,
             Estimate::CoxLogHr { test, .. } => tests[test].log_hr,
-            Estimate::CoxPeriodLogHr { period, .. } => periods[period].log_hr,
+            Estimate::CoxPeriodLogHr { period, .. } => shared.periods[period].log_hr,
             Estimate::Rmst { group, .. } => rmst_of(group),
             Estimate::RmstDiff => rmst_d.map_or(f64::NAN, |d| d.diff),
             Estimate::RmstSe => rmst_d.map_or(f64::NAN, |d| d.se),
@@ -283,23 +218,14 @@ pub fn analyse(
             Estimate::MilestoneDiffCovers => milestone_d.map_or(f64::NAN, |x| {
                 covers(x.diff - Z_975 * x.se, x.diff + Z_975 * x.se, layout.milestone_truth)
             }),
-            Estimate::Km { group, horizon, .. } => km[group * h.len() + horizon].surv,
-            Estimate::KmSe { group, horizon, .. } => km[group * h.len() + horizon].se,
-            Estimate::KmDifference { horizon, .. } => km[h.len() + horizon].surv - km[horizon].surv,
+            Estimate::Km { group, horizon, .. } => km[group * h + horizon].surv,
+            Estimate::KmSe { group, horizon, .. } => km[group * h + horizon].se,
+            Estimate::KmDifference { horizon, .. } => km[h + horizon].surv - km[horizon].surv,
             Estimate::CrossingTime => row.crossing,
             Estimate::Events => f64::from(row.events[0] + row.events[1]),
-            Estimate::Cut => cut,
+            Estimate::Cut => data.cut(),
         };
         row.estimates.push(value);
-    }
-    // Kaplan–Meier band on the grid.
-    row.band.clear();
-    if opts.band {
-        let n = layout.grid.len();
-        row.band.resize(groups * n, f64::NAN);
-        for g in 0..groups {
-            surv_at(table, g, &layout.grid, &mut row.band[g * n..(g + 1) * n]);
-        }
     }
 }
 
@@ -338,22 +264,17 @@ pub fn analysed_patients<E>(
     mut each: impl FnMut(AnalysedPatient) -> Result<(), E>,
 ) -> Result<(), E> {
     let mut cohort = Cohort::default();
-    let mut outcomes = Vec::with_capacity(sc.endpoints.len());
+    let mut analyser = Analyser::default();
+    let group_of = vec![None; sc.arms.len()];
+    let views = Views::default().with(View::Patients);
     for replicate in 0..k {
         cohort.generate(sc, seed, replicate);
         let cut = cohort.cut(sc).calendar;
-        for i in 0..cohort.n() {
-            let entry = cohort.entry[i];
-            let arm = cohort.arm[i] as usize;
-            if entry > cut || sc.arms[arm].allocation == 0 {
-                continue;
-            }
-            outcomes.clear();
-            outcomes.extend(sc.endpoints.iter().map(|e| {
-                let (time, event, _) = cohort.status(e, i, cut);
-                (time, event)
-            }));
-            each(AnalysedPatient { replicate, arm, entry, outcomes: &outcomes })?;
+        let trial = Trial { cohort: &cohort, scenario: sc, group_of: &group_of };
+        let patients = analyser.build(trial, cut, views).patients();
+        for i in 0..patients.len() {
+            let (arm, entry, outcomes) = (patients.arm[i], patients.entry[i], patients.outcomes_of(i));
+            each(AnalysedPatient { replicate, arm, entry, outcomes })?;
         }
     }
     Ok(())

@@ -4,7 +4,7 @@
 //! differences between cuts are not Monte Carlo noise between different trial sets.
 
 use crate::engine::{Layout, Run, simulate};
-use crate::scenario::{Cut, CutRule, Document, Scenario, ScenarioError, TestKind};
+use crate::scenario::{Cut, CutRule, Document, Scenario, ScenarioError};
 use crate::summary::{Proportion, Summary};
 use crate::time::Time;
 use crate::truth::Truth;
@@ -50,40 +50,6 @@ pub struct FollowUp {
     pub meanings: Vec<(String, String)>,
 }
 
-/// What a test is sensitive to, for readers choosing one.
-pub fn meaning(kind: TestKind, sc: &Scenario) -> String {
-    match kind {
-        TestKind::LogRank => "all event times equally (optimal under proportional hazards)".into(),
-        TestKind::FlemingHarrington { rho: 0.0, gamma: 0.0 } => "the log-rank test".into(),
-        TestKind::FlemingHarrington { rho: 0.0, gamma } => {
-            format!("weights (1 − Ŝ)^{gamma}: late differences, so early harm counts little")
-        }
-        TestKind::FlemingHarrington { rho, gamma: 0.0 } => {
-            format!("weights Ŝ^{rho}: early differences (here, the transplant deaths count most)")
-        }
-        TestKind::FlemingHarrington { rho, gamma } => {
-            format!("weights Ŝ^{rho}(1 − Ŝ)^{gamma}: middle differences")
-        }
-        TestKind::MaxCombo => {
-            "the most significant of several FH tests, with a multiplicity-correct p-value".into()
-        }
-        TestKind::Cox { .. } => {
-            "one hazard ratio for the whole follow-up (misspecified when hazards cross)".into()
-        }
-        TestKind::CoxPeriods => format!(
-            "the arm effect after the last period break ({}): detects the late benefit only, ignoring early harm",
-            sc.analysis.periods.last().map_or("—".to_string(), |b| b.to_string())
-        ),
-        TestKind::Rmst => format!(
-            "the area between the curves up to τ = {}: early harm and late benefit cancel",
-            sc.analysis.tau.unwrap_or(f64::NAN)
-        ),
-        TestKind::Milestone => {
-            format!("survival at {} only (Greenwood SE)", sc.analysis.milestone.unwrap_or(f64::NAN))
-        }
-    }
-}
-
 /// The scenario analysed at calendar time `cut` (the other cut criteria removed).
 pub fn at_cut(sc: &Scenario, cut: Time) -> Scenario {
     let mut s = sc.clone();
@@ -100,6 +66,7 @@ pub fn run(
     mut progress: impl FnMut(usize),
 ) -> FollowUp {
     let tests: Vec<String> = sc.analysis.tests.iter().map(|t| t.name.clone()).collect();
+    let settings = sc.analysis.settings();
     let mut points = Vec::new();
     let mut events = Vec::new();
     let mut best = Vec::new();
@@ -115,21 +82,14 @@ pub fn run(
             let t = summary.tests[k];
             let p = Proportion::new(t.benefit, replicates);
             // The longest possible follow-up at this cut is the cut itself (entry at time 0).
-            let note = match kind {
-                TestKind::Rmst if sc.analysis.tau.is_some_and(|tau| tau >= cut) => Some(format!(
-                    "τ = {} is beyond the follow-up available at {cut}: not estimable",
-                    sc.analysis.tau.unwrap_or(f64::NAN)
-                )),
-                TestKind::Milestone if sc.analysis.milestone.is_some_and(|m| m >= cut) => Some(format!(
-                    "milestone {} is beyond the follow-up available at {cut}: not estimable",
-                    sc.analysis.milestone.unwrap_or(f64::NAN)
-                )),
-                _ if t.not_estimable * 2 > replicates => Some(format!(
-                    "not estimable in {:.0}% of trials",
-                    100.0 * t.not_estimable as f64 / replicates as f64
-                )),
-                _ => None,
-            };
+            let note = kind.beyond_follow_up(&settings, cut).or_else(|| {
+                (t.not_estimable * 2 > replicates).then(|| {
+                    format!(
+                        "not estimable in {:.0}% of trials",
+                        100.0 * t.not_estimable as f64 / replicates as f64
+                    )
+                })
+            });
             if note.is_none() && top.as_ref().is_none_or(|(b, _)| p.estimate > *b) {
                 top = Some((p.estimate, name.clone()));
             }
@@ -146,7 +106,7 @@ pub fn run(
         progress(i + 1);
     }
     let alpha = (sc.analysis.sides == crate::scenario::Sides::One).then_some(sc.analysis.alpha);
-    let meanings = sc.analysis.tests.iter().map(|t| (t.name.clone(), meaning(t.kind, sc))).collect();
+    let meanings = sc.analysis.tests.iter().map(|t| (t.name.clone(), t.kind.meaning(&settings))).collect();
     FollowUp {
         scenario: sc.name.clone(),
         seed,

@@ -43,7 +43,7 @@ pub fn validate(doc: &Document) -> Result<Loaded, ScenarioError> {
 /// clamped in silence (96.5% futility stops at look 1). Checked here, above the model, because a
 /// cut look's fraction and so its spending bound need the model's expected information.
 fn futility_below_efficacy(doc: &Document, scenario: &Scenario) -> Result<(), ScenarioError> {
-    let Some(monitor) = crate::interim::Monitor::new(scenario) else { return Ok(()) };
+    let Some(monitor) = crate::monitoring::Monitor::new(scenario) else { return Ok(()) };
     let Some(spending) = doc
         .raw()
         .monitoring

@@ -9,9 +9,11 @@
 
 use std::fmt;
 
-use crate::interim::{Monitor, SafetyRecord, TestRecord};
+use crate::monitoring::{Monitor, SafetyRecord, TestRecord};
 use crate::scenario::{Scenario, TestKind};
+use crate::stats::analysis_data::{View, Views};
 use crate::stats::decision::{Decision, critical_value};
+use crate::test_statistic::{EstimatePart, Part, Settings};
 use crate::time::Time;
 use crate::truth::{ArmValue, Truth, plot_horizon};
 
@@ -137,75 +139,56 @@ pub struct EstimateSpec {
 }
 
 /// One column of replicates.csv (after `replicate`): per test, its statistic and the parts it
-/// is made of.
+/// is made of; then per monitored test, what monitoring did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
-    Z {
-        test: usize,
-        name: String,
-    },
-    /// RMST or milestone difference.
-    Diff {
-        test: usize,
-        name: String,
-    },
-    /// SE of the difference (RMST, milestone) or of the log HR (Cox).
-    Se {
-        test: usize,
-        name: String,
-    },
-    LogHr {
-        test: usize,
-        name: String,
-    },
-    PeriodLogHr {
-        test: usize,
-        name: String,
-        period: usize,
-    },
-    PeriodSe {
-        test: usize,
-        name: String,
-        period: usize,
-    },
-    /// MaxCombo's p-value.
-    P {
-        test: usize,
-        name: String,
-    },
-    /// A monitored test's z at look `look` (interims, then the final; empty when not taken).
-    MonitorZ {
-        monitored: usize,
-        name: String,
-        look: usize,
-    },
+    /// One part of test `test`'s result (`{name}.z`, `{name}.se[1]`, …).
+    Test { test: usize, name: String, part: Part },
+    /// One column of monitored test `monitored`'s record.
+    Monitor { monitored: usize, name: String, what: MonitorColumn },
+}
+
+/// What a monitoring column of replicates.csv holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MonitorColumn {
+    /// The z at look `k` (interims, then the final; empty when not taken).
+    Z(usize),
     /// The look (1-based) at which the monitored design ended.
-    MonitorLook {
-        monitored: usize,
-        name: String,
-    },
-    /// Why it ended: 1 efficacy (rejected, at an interim or the final), 2 futility, 3 harm,
-    /// 4 the safety rule, 0 the final analysis without rejection.
-    MonitorReason {
-        monitored: usize,
-        name: String,
-    },
+    StopLook,
+    /// Why it ended (`TestRecord::reason_code`).
+    StopReason,
+}
+
+impl Column {
+    /// A monitoring column's value in one trial's records.
+    pub fn value(&self, records: &[TestRecord]) -> f64 {
+        match *self {
+            Column::Test { .. } => f64::NAN,
+            Column::Monitor { monitored, what, .. } => {
+                let r = &records[monitored];
+                match what {
+                    MonitorColumn::Z(look) => r.z[look],
+                    MonitorColumn::StopLook => (r.look + 1) as f64,
+                    MonitorColumn::StopReason => r.reason_code(),
+                }
+            }
+        }
+    }
 }
 
 impl fmt::Display for Column {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use Column::*;
         match self {
-            Z { name, .. } => write!(f, "{name}.z"),
-            Diff { name, .. } => write!(f, "{name}.diff"),
-            Se { name, .. } => write!(f, "{name}.se"),
-            LogHr { name, .. } => write!(f, "{name}.log_hr"),
-            PeriodLogHr { name, period, .. } => write!(f, "{name}.log_hr[{period}]"),
-            PeriodSe { name, period, .. } => write!(f, "{name}.se[{period}]"),
-            P { name, .. } => write!(f, "{name}.p"),
-            MonitorZ { name, look, .. } => write!(f, "monitoring.{name}.z[{look}]"),
-            MonitorLook { name, .. } => write!(f, "monitoring.{name}.stop_look"),
-            MonitorReason { name, .. } => write!(f, "monitoring.{name}.stop_reason"),
+            Column::Test { name, part, .. } => write!(f, "{name}.{part}"),
+            Column::Monitor { name, what: MonitorColumn::Z(look), .. } => {
+                write!(f, "monitoring.{name}.z[{look}]")
+            }
+            Column::Monitor { name, what: MonitorColumn::StopLook, .. } => {
+                write!(f, "monitoring.{name}.stop_look")
+            }
+            Column::Monitor { name, what: MonitorColumn::StopReason, .. } => {
+                write!(f, "monitoring.{name}.stop_reason")
+            }
         }
     }
 }
@@ -220,12 +203,18 @@ pub struct Layout {
     pub group_arms: Vec<usize>,
     pub groups: usize,
     pub tests: Vec<(String, TestKind)>,
+    /// What the tests read of `[analysis]`.
+    pub settings: Settings,
+    /// The data views the tests read (the risk table always: every estimate reads it).
+    pub views: Views,
     pub critical: f64,
     pub estimates: Vec<EstimateSpec>,
     pub grid: Vec<Time>,
     pub n_causes: usize,
-    /// Columns of replicates.csv after `replicate`.
+    /// Columns of replicates.csv after `replicate`: the tests', then the monitoring's.
     pub columns: Vec<Column>,
+    /// How many of `columns` are the tests'.
+    pub test_columns: usize,
     /// True RMST difference and ratio (for CI coverage); NaN without τ.
     pub rmst_truth: RmstTruth,
     /// True milestone difference (for CI coverage); NaN without a milestone.
@@ -243,160 +232,53 @@ pub struct RmstTruth {
 
 impl Layout {
     pub fn new(sc: &Scenario, truth: &Truth) -> Layout {
-        let mut group_of = vec![None; sc.arms.len()];
-        let group_arms: Vec<usize> = match sc.comparison {
-            Some(c) => vec![c.control, c.experimental],
-            None => sc.allocated_arms().map(|(i, _)| i).collect(),
-        };
-        for (g, &a) in group_arms.iter().enumerate() {
-            group_of[a] = Some(g as u8);
-        }
+        let (group_of, group_arms) = groups(sc);
         let groups = group_arms.len();
         let a = &sc.analysis;
         // Tests compare two arms; a single-arm study reports truth and Kaplan–Meier only.
         let tests: Vec<(String, TestKind)> =
             if groups == 2 { a.tests.iter().map(|t| (t.name.clone(), t.kind)).collect() } else { Vec::new() };
-        let t_max = plot_horizon(sc, truth.expected_cut);
-        let mut est = Vec::new();
-        let mut spec = |estimate: Estimate, truth: Option<f64>, lo: f64, hi: f64| {
-            est.push(EstimateSpec { estimate, truth, lo, hi });
-        };
+        let views = tests.iter().fold(Views::default().with(View::RiskTable), |v, (_, k)| v.with(k.view()));
+        let mut estimates = Vec::new();
         let mut columns = Vec::new();
-        let n_periods = a.periods.len() + 1;
-        let log_ahr = |k: Option<usize>| match k {
-            Some(k) => truth.ahr.get(k).map(|p| p.ahr.ln()),
-            None => Some(truth.ahr_overall.ln()),
-        };
-        for (test, (name, kind)) in tests.iter().enumerate() {
-            let name = name.clone();
-            spec(Estimate::TestZ { test, name: name.clone() }, None, -10.0, 10.0);
-            let z = Column::Z { test, name: name.clone() };
-            match kind {
-                TestKind::LogRank | TestKind::FlemingHarrington { .. } => columns.push(z),
-                TestKind::Rmst | TestKind::Milestone => columns.extend([
-                    Column::Diff { test, name: name.clone() },
-                    Column::Se { test, name: name.clone() },
-                    z,
-                ]),
-                TestKind::Cox { .. } => {
-                    columns.extend([
-                        Column::LogHr { test, name: name.clone() },
-                        Column::Se { test, name: name.clone() },
-                        z,
-                    ]);
-                    spec(Estimate::CoxLogHr { test, name }, log_ahr(None), -5.0, 5.0);
-                }
-                TestKind::CoxPeriods => {
-                    columns.extend((0..n_periods).map(|period| Column::PeriodLogHr {
-                        test,
-                        name: name.clone(),
-                        period,
-                    }));
-                    columns.extend((0..n_periods).map(|period| Column::PeriodSe {
-                        test,
-                        name: name.clone(),
-                        period,
-                    }));
-                    columns.push(z);
-                    for period in 0..n_periods {
-                        spec(
-                            Estimate::CoxPeriodLogHr { test, name: name.clone(), period },
-                            log_ahr(Some(period)),
-                            -5.0,
-                            5.0,
-                        );
-                    }
-                }
-                TestKind::MaxCombo => columns.extend([z, Column::P { test, name }]),
-            }
-        }
-        let arm_name = |g: usize| sc.arms[group_arms[g]].name.clone();
-        let truth_of = |list: &[ArmValue], g: usize| {
-            list.iter().find(|v| v.arm == sc.arms[group_arms[g]].name).map(|v| v.value)
-        };
-        if let (Some(tau), Some(rt)) = (a.tau, &truth.rmst) {
-            for g in 0..groups {
-                spec(Estimate::Rmst { group: g, arm: arm_name(g) }, truth_of(&rt.arms, g), 0.0, tau);
-            }
-            if groups == 2 {
-                spec(Estimate::RmstDiff, Some(rt.difference), -tau, tau);
-                spec(Estimate::RmstSe, None, 0.0, tau);
-                // Coverage of the two-sided 95% CI: the mean of an indicator.
-                spec(Estimate::RmstDiffCovers, Some(0.95), 0.0, 1.0);
-                let ratio = truth_of(&rt.arms, 1).zip(truth_of(&rt.arms, 0)).map(|(e, c)| e / c);
-                spec(Estimate::RmstRatio, ratio, 0.0, 5.0);
-                spec(Estimate::RmstRatioCovers, Some(0.95), 0.0, 1.0);
-            }
-        }
-        if let (Some(_), Some(mt), true) = (a.milestone, &truth.milestone, groups == 2) {
-            spec(Estimate::MilestoneDiff, Some(mt.difference), -1.0, 1.0);
-            spec(Estimate::MilestoneSe, None, 0.0, 1.0);
-            spec(Estimate::MilestoneDiffCovers, Some(0.95), 0.0, 1.0);
-        }
-        for (horizon, &at) in a.horizons.iter().enumerate() {
-            for group in 0..groups {
-                let arm = arm_name(group);
-                let tv = truth.survival.iter().find(|c| c.arm == arm).map(|c| c.values[horizon]);
-                spec(Estimate::Km { group, arm: arm.clone(), horizon, at }, tv, 0.0, 1.0);
-                spec(Estimate::KmSe { group, arm, horizon, at }, None, 0.0, 1.0);
-            }
-            if groups == 2 {
-                spec(
-                    Estimate::KmDifference { horizon, at },
-                    truth.difference.get(horizon).copied(),
-                    -1.0,
-                    1.0,
-                );
-            }
-        }
-        if groups == 2 {
-            spec(Estimate::CrossingTime, truth.crossing_by_rule, 0.0, t_max);
-        }
-        spec(
-            Estimate::Events,
-            truth.expected_cut.map(|_| truth.expected_events_total),
-            0.0,
-            sc.design.n as f64,
-        );
-        spec(Estimate::Cut, truth.expected_cut, 0.0, 4.0 * t_max);
-        let rmst_truth =
-            truth.rmst.as_ref().map_or(RmstTruth { difference: f64::NAN, ratio: f64::NAN }, |r| {
-                let arm = |g: usize| {
-                    r.arms.iter().find(|v| v.arm == sc.arms[group_arms[g]].name).map_or(f64::NAN, |v| v.value)
-                };
-                RmstTruth {
-                    difference: r.difference,
-                    ratio: if groups == 2 { arm(1) / arm(0) } else { f64::NAN },
-                }
-            });
+        test_entries(&tests, a.periods.len() + 1, truth, &mut estimates, &mut columns);
+        let test_columns = columns.len();
+        let arm_names: Vec<String> = group_arms.iter().map(|&g| sc.arms[g].name.clone()).collect();
+        summary_entries(sc, truth, &arm_names, &mut estimates);
+        let rmst_truth = rmst_truth(truth, &arm_names);
+        let t_max = plot_horizon(sc, truth.expected_cut);
         let grid = (0..BAND_POINTS).map(|i| t_max * i as f64 / (BAND_POINTS - 1) as f64).collect();
         let monitor = if groups == 2 { Monitor::new(sc) } else { None };
         if let Some(m) = &monitor {
-            for (monitored, mt) in m.tests.iter().enumerate() {
-                let name = mt.name.clone();
-                columns.extend((0..=m.looks.len()).map(|look| Column::MonitorZ {
-                    monitored,
-                    name: name.clone(),
-                    look,
-                }));
-                columns.push(Column::MonitorLook { monitored, name: name.clone() });
-                columns.push(Column::MonitorReason { monitored, name });
-            }
+            monitor_columns(m, &mut columns);
         }
         Layout {
             group_of,
             group_arms,
             groups,
             tests,
+            settings: a.settings(),
+            views,
             critical: critical_value(a.alpha, a.sides),
-            estimates: est,
+            estimates,
             grid,
             n_causes: sc.causes.len(),
             columns,
+            test_columns,
             rmst_truth,
             milestone_truth: truth.milestone.as_ref().map_or(f64::NAN, |m| m.difference),
             monitor,
         }
+    }
+
+    /// The tests' columns of replicates.csv.
+    pub fn test_columns(&self) -> &[Column] {
+        &self.columns[..self.test_columns]
+    }
+
+    /// The monitoring's columns of replicates.csv (after the tests').
+    pub fn monitor_columns(&self) -> &[Column] {
+        &self.columns[self.test_columns..]
     }
 
     /// The index of an estimate in the layout (and in `Summary::estimates`).
@@ -412,6 +294,124 @@ impl Layout {
     /// The column names of replicates.csv after `replicate`.
     pub fn column_names(&self) -> Vec<String> {
         self.columns.iter().map(ToString::to_string).collect()
+    }
+}
+
+/// Arm index → group, and each group's arm: control then experimental for a comparison, else
+/// the allocated arms.
+fn groups(sc: &Scenario) -> (Vec<Option<u8>>, Vec<usize>) {
+    let mut group_of = vec![None; sc.arms.len()];
+    let group_arms: Vec<usize> = match sc.comparison {
+        Some(c) => vec![c.control, c.experimental],
+        None => sc.allocated_arms().map(|(i, _)| i).collect(),
+    };
+    for (g, &a) in group_arms.iter().enumerate() {
+        group_of[a] = Some(g as u8);
+    }
+    (group_of, group_arms)
+}
+
+fn spec(estimate: Estimate, truth: Option<f64>, lo: f64, hi: f64) -> EstimateSpec {
+    EstimateSpec { estimate, truth, lo, hi }
+}
+
+/// Each test's z and estimates (with their truth), and its replicates.csv columns.
+fn test_entries(
+    tests: &[(String, TestKind)],
+    periods: usize,
+    truth: &Truth,
+    estimates: &mut Vec<EstimateSpec>,
+    columns: &mut Vec<Column>,
+) {
+    for (test, (name, kind)) in tests.iter().enumerate() {
+        estimates.push(spec(Estimate::TestZ { test, name: name.clone() }, None, -10.0, 10.0));
+        columns.extend(kind.parts(periods).into_iter().map(|part| Column::Test {
+            test,
+            name: name.clone(),
+            part,
+        }));
+        for e in kind.estimates(periods) {
+            estimates.push(match e {
+                EstimatePart::LogHr => spec(
+                    Estimate::CoxLogHr { test, name: name.clone() },
+                    Some(truth.ahr_overall.ln()),
+                    -5.0,
+                    5.0,
+                ),
+                EstimatePart::PeriodLogHr(period) => spec(
+                    Estimate::CoxPeriodLogHr { test, name: name.clone(), period },
+                    truth.ahr.get(period).map(|p| p.ahr.ln()),
+                    -5.0,
+                    5.0,
+                ),
+            });
+        }
+    }
+}
+
+/// The estimates of every run: RMST, milestone, Kaplan–Meier at the horizons, the crossing,
+/// events and the cut (`arms`: each group's arm name).
+fn summary_entries(sc: &Scenario, truth: &Truth, arms: &[String], est: &mut Vec<EstimateSpec>) {
+    let a = &sc.analysis;
+    let groups = arms.len();
+    let truth_of = |list: &[ArmValue], g: usize| list.iter().find(|v| v.arm == arms[g]).map(|v| v.value);
+    if let (Some(tau), Some(rt)) = (a.tau, &truth.rmst) {
+        for (g, arm) in arms.iter().enumerate() {
+            est.push(spec(Estimate::Rmst { group: g, arm: arm.clone() }, truth_of(&rt.arms, g), 0.0, tau));
+        }
+        if groups == 2 {
+            est.push(spec(Estimate::RmstDiff, Some(rt.difference), -tau, tau));
+            est.push(spec(Estimate::RmstSe, None, 0.0, tau));
+            // Coverage of the two-sided 95% CI: the mean of an indicator.
+            est.push(spec(Estimate::RmstDiffCovers, Some(0.95), 0.0, 1.0));
+            let ratio = truth_of(&rt.arms, 1).zip(truth_of(&rt.arms, 0)).map(|(e, c)| e / c);
+            est.push(spec(Estimate::RmstRatio, ratio, 0.0, 5.0));
+            est.push(spec(Estimate::RmstRatioCovers, Some(0.95), 0.0, 1.0));
+        }
+    }
+    if let (Some(_), Some(mt), true) = (a.milestone, &truth.milestone, groups == 2) {
+        est.push(spec(Estimate::MilestoneDiff, Some(mt.difference), -1.0, 1.0));
+        est.push(spec(Estimate::MilestoneSe, None, 0.0, 1.0));
+        est.push(spec(Estimate::MilestoneDiffCovers, Some(0.95), 0.0, 1.0));
+    }
+    for (horizon, &at) in a.horizons.iter().enumerate() {
+        for (group, arm) in arms.iter().enumerate() {
+            let tv = truth.survival.iter().find(|c| &c.arm == arm).map(|c| c.values[horizon]);
+            est.push(spec(Estimate::Km { group, arm: arm.clone(), horizon, at }, tv, 0.0, 1.0));
+            est.push(spec(Estimate::KmSe { group, arm: arm.clone(), horizon, at }, None, 0.0, 1.0));
+        }
+        if groups == 2 {
+            let tv = truth.difference.get(horizon).copied();
+            est.push(spec(Estimate::KmDifference { horizon, at }, tv, -1.0, 1.0));
+        }
+    }
+    let t_max = plot_horizon(sc, truth.expected_cut);
+    if groups == 2 {
+        est.push(spec(Estimate::CrossingTime, truth.crossing_by_rule, 0.0, t_max));
+    }
+    let events = truth.expected_cut.map(|_| truth.expected_events_total);
+    est.push(spec(Estimate::Events, events, 0.0, sc.design.n as f64));
+    est.push(spec(Estimate::Cut, truth.expected_cut, 0.0, 4.0 * t_max));
+}
+
+/// The true RMST difference and ratio (NaN without τ; the ratio needs two groups).
+fn rmst_truth(truth: &Truth, arms: &[String]) -> RmstTruth {
+    truth.rmst.as_ref().map_or(RmstTruth { difference: f64::NAN, ratio: f64::NAN }, |r| {
+        let arm = |g: usize| r.arms.iter().find(|v| v.arm == arms[g]).map_or(f64::NAN, |v| v.value);
+        RmstTruth {
+            difference: r.difference,
+            ratio: if arms.len() == 2 { arm(1) / arm(0) } else { f64::NAN },
+        }
+    })
+}
+
+/// Per monitored test: its z at each look, the look it ended at, and why.
+fn monitor_columns(m: &Monitor, columns: &mut Vec<Column>) {
+    for (monitored, mt) in m.tests.iter().enumerate() {
+        let column = |what| Column::Monitor { monitored, name: mt.name.clone(), what };
+        columns.extend((0..=m.looks.len()).map(|look| column(MonitorColumn::Z(look))));
+        columns.push(column(MonitorColumn::StopLook));
+        columns.push(column(MonitorColumn::StopReason));
     }
 }
 
@@ -456,8 +456,15 @@ mod tests {
         );
         assert_eq!(Estimate::KmDifference { horizon: 0, at: 0.5 }.to_string(), "km.difference.0.5");
         assert_eq!(Estimate::RmstRatioCovers.to_string(), "rmst.ratio.ci95_covers");
-        assert_eq!(Column::PeriodSe { test: 0, name, period: 0 }.to_string(), "cox_periods.se[0]");
-        assert_eq!(Column::P { test: 3, name: "maxcombo".into() }.to_string(), "maxcombo.p");
+        assert_eq!(Column::Test { test: 0, name, part: Part::PeriodSe(0) }.to_string(), "cox_periods.se[0]");
+        assert_eq!(
+            Column::Test { test: 3, name: "maxcombo".into(), part: Part::P }.to_string(),
+            "maxcombo.p"
+        );
+        let monitor = |what| Column::Monitor { monitored: 0, name: "logrank".into(), what };
+        assert_eq!(monitor(MonitorColumn::Z(2)).to_string(), "monitoring.logrank.z[2]");
+        assert_eq!(monitor(MonitorColumn::StopLook).to_string(), "monitoring.logrank.stop_look");
+        assert_eq!(monitor(MonitorColumn::StopReason).to_string(), "monitoring.logrank.stop_reason");
         assert!(Estimate::KmSe { group: 0, arm: "a".into(), horizon: 0, at: 1.0 }.is_auxiliary());
         assert!(!Estimate::RmstDiff.is_auxiliary());
     }

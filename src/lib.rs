@@ -23,13 +23,15 @@ pub mod quadrature;
 // The model's parts and the statistics of one dataset (which know nothing of scenarios).
 pub mod hazard;
 pub mod stats;
+// A test statistic: everything about one kind of test, in one module.
+pub mod test_statistic;
 // What the user wrote, validated.
 pub mod scenario;
 // The trial: entry, truth, simulated patients.
 pub mod accrual;
 pub mod truth;
 pub mod cohort;
-pub mod interim;
+pub mod monitoring;
 // What one analysed replicate yields, in one order.
 pub mod layout;
 // Replicates.

@@ -175,7 +175,7 @@ fn scenario_mutants_are_refused_with_their_file_or_run() {
                 Ok(loaded) => {
                     let sc = &loaded.scenario;
                     // Valid but huge mutants (n = 10⁷) are the explorer's work cap's business.
-                    if sc.design.n as u64 * trialsim::interim::analyses_per_trial(sc) > 2_000_000 {
+                    if sc.design.n as u64 * trialsim::monitoring::analyses_per_trial(sc) > 2_000_000 {
                         continue;
                     }
                     ran += 1;

@@ -325,7 +325,7 @@ fn an_unreachable_event_target_leaves_no_nan_bound() {
         "\n[monitoring]\ntests = [\"fh(0,1)\"]\nlooks = [{ fraction = 0.5 }]\n",
     );
     assert!(trialsim::truth::expected_cut(&sc).is_none(), "the target is out of the model's reach");
-    let monitor = trialsim::interim::Monitor::new(&sc).unwrap();
+    let monitor = trialsim::monitoring::Monitor::new(&sc).unwrap();
     let mt = &monitor.tests[0];
     assert!(mt.i_max.is_finite() && mt.i_max > 0.0, "I_max = {}", mt.i_max);
     assert!(mt.planned.efficacy.iter().all(|e| e.is_finite()), "{:?}", mt.planned);

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 
 use serde_json::{Value, json};
 
-use crate::interim::analyses_per_trial;
+use crate::monitoring::analyses_per_trial;
 use crate::report::chart::{LineChart, Series};
 use crate::report::html::{self, About};
 use crate::report::{Results, markdown, run_files};

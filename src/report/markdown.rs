@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::{Results, fmt, se_decimals};
 use crate::layout::{Estimate, EstimateSpec};
-use crate::scenario::{Sides, TestKind};
+use crate::scenario::Sides;
 use crate::summary::{Proportion, Tally};
 
 /// A proportion in percent with its Monte Carlo SE and Wilson interval, to as many decimals as
@@ -47,12 +47,7 @@ pub fn power_cell(r: &Results, i: usize) -> String {
     // A test estimable in no trial has no power to report, only a reason.
     if tt.not_estimable == reps {
         let beyond = crate::truth::beyond_follow_up(sc, r.truth.expected_cut);
-        let key = match kind {
-            TestKind::Rmst => Some("analysis.tau"),
-            TestKind::Milestone => Some("analysis.milestone"),
-            TestKind::CoxPeriods => Some("analysis.periods"),
-            _ => None,
-        };
+        let key = kind.needs().map(|n| n.key());
         match beyond.iter().find(|b| key.is_some_and(|k| b.key.starts_with(k))) {
             Some(b) => format!("n/a: `{}` = {} is beyond the expected cut ({})", b.key, b.value, fmt(b.cut)),
             None => "n/a: not estimable in any trial".to_string(),
@@ -137,13 +132,8 @@ fn power(o: &mut String, r: &Results) {
                 let _ = writeln!(o, "- `{name}`: {:.2}%", 100.0 * s.tests[i].harm as f64 / reps as f64);
             }
         }
-        let asymptotic: Vec<&str> = r
-            .layout
-            .tests
-            .iter()
-            .filter(|(_, k)| matches!(k, TestKind::Rmst | TestKind::Milestone))
-            .map(|(n, _)| n.as_str())
-            .collect();
+        let asymptotic: Vec<&str> =
+            r.layout.tests.iter().filter(|(_, k)| k.is_asymptotic()).map(|(n, _)| n.as_str()).collect();
         if !asymptotic.is_empty() && r.null.is_some() {
             let _ = writeln!(
                 o,

@@ -9,32 +9,19 @@ use std::fmt::Write;
 use serde_json::{Map, Value, json};
 
 use super::Results;
-use crate::interim::{Monitor, MonitoredTest};
-use crate::scenario::{Look, TestKind};
+use crate::monitoring::{Monitor, MonitoredTest};
+use crate::scenario::Look;
 use crate::stats::normal;
 use crate::summary::{Proportion, TestMonitoring};
+use crate::test_statistic::Information;
 
 fn num(x: f64) -> Value {
     json!(x)
 }
 
-/// The HR a bound on b corresponds to at `d` events, as 1:1 log-rank: exp(−2b/√d). NaN for FH.
-fn hr_at(mt: &MonitoredTest, b: f64, d: f64) -> f64 {
-    match mt.kind {
-        TestKind::LogRank | TestKind::Cox { .. } => (-2.0 * b / d.sqrt()).exp(),
-        TestKind::FlemingHarrington { rho, gamma } if rho == 0.0 && gamma == 0.0 => {
-            (-2.0 * b / d.sqrt()).exp()
-        }
-        _ => f64::NAN,
-    }
-}
-
 /// Whether a monitored test's information is counted in events (log-rank, Cox, FH(0,0)).
 fn is_events(mt: &MonitoredTest) -> bool {
-    match mt.kind {
-        TestKind::FlemingHarrington { rho, gamma } => rho == 0.0 && gamma == 0.0,
-        _ => true,
-    }
+    mt.information == Information::Events
 }
 
 fn look_name(m: &Monitor, k: usize) -> String {
@@ -95,10 +82,10 @@ fn test_json(r: &Results, m: &Monitor, j: usize, t: &TestMonitoring, null: Optio
                 "info_fraction": num(l.fraction.mean()),
                 "efficacy_z": finite(e),
                 "efficacy_nominal_p": finite(normal::upper(e)),
-                "efficacy_hr": finite(hr_at(mt, e, planned_events)),
+                "efficacy_hr": finite(mt.kind.hr_at(e, planned_events)),
                 "futility_z": finite(f),
                 "harm_z": finite(harm),
-                "harm_hr": finite(hr_at(mt, -harm, planned_events)),
+                "harm_hr": finite(mt.kind.hr_at(-harm, planned_events)),
                 "p_efficacy": num(pe.estimate),
                 "p_efficacy_se": num(pe.se),
                 "p_futility": num(pf.estimate),

@@ -34,6 +34,7 @@ pub use crate::stats::monitor::Harm;
 pub use crate::stats::safety::BayesRule;
 pub use crate::stats::sequential::Efficacy;
 pub use crate::stats::spending::Spending;
+pub use crate::test_statistic::{Settings, TestKind};
 use crate::time::Time;
 
 /// At most this many replicates, in a file or on the command line: keeps counts in range and
@@ -263,24 +264,19 @@ pub struct Test {
     pub kind: TestKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum TestKind {
-    LogRank,
-    FlemingHarrington {
-        rho: f64,
-        gamma: f64,
-    },
-    Rmst,
-    Milestone,
-    /// Cox model for the arm (`cox`: Efron ties; `cox_breslow`: Breslow).
-    Cox {
-        breslow: bool,
-    },
-    /// One arm effect per period of `analysis.periods`; the test is the last period's.
-    CoxPeriods,
-    /// The minimum (one-sided) or largest (two-sided) of FH statistics, with a p-value from
-    /// their joint normal distribution.
-    MaxCombo,
+impl Analysis {
+    /// What the test statistics read of `[analysis]`.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            alpha: self.alpha,
+            sides: self.sides,
+            critical: crate::stats::decision::critical_value(self.alpha, self.sides),
+            tau: self.tau,
+            milestone: self.milestone,
+            periods: self.periods.clone(),
+            maxcombo_weights: self.maxcombo_weights.clone(),
+        }
+    }
 }
 
 impl Scenario {

@@ -7,6 +7,7 @@
 //! arm** for every test; at a time with events and censorings the censored are still at risk
 //! (events first); a quantity that cannot be estimated is NaN, never an error.
 
+pub mod analysis_data;
 pub mod cox;
 pub mod crossing;
 pub mod decision;

@@ -4,7 +4,7 @@
 //! merge exactly as the rest of the summary (byte-identical across threads).
 
 use super::{Histogram, Moments};
-use crate::interim::{Ending, Monitor, SafetyRecord, TestRecord};
+use crate::monitoring::{Ending, Monitor, SafetyRecord, TestRecord};
 use crate::stats::decision::Decision;
 use crate::stats::monitor::Stop;
 

@@ -5,10 +5,7 @@ use super::super::error::{ErrorKind, Namespace};
 use super::super::{Analysis, CrossingRule, Endpoint, Sides, Test, TestKind};
 use super::raw::{self, S};
 use super::{Ctx, MAX_PATIENTS, Result};
-
-/// Test names accepted in `analysis.tests` (FH takes any ρ, γ ≥ 0: `fh(0,1)`, `fh(0.5,2)`).
-pub const TEST_NAMES: &str =
-    "logrank, fh(RHO,GAMMA), maxcombo, cox, cox_breslow, cox_periods, rmst, milestone";
+use crate::test_statistic::{Need, TEST_NAMES};
 
 pub(super) fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) -> Result<Analysis> {
     let Some(endpoint) = endpoints.iter().position(|e| &e.name == a.endpoint.get_ref()) else {
@@ -52,7 +49,7 @@ pub(super) fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) 
     let mut tests: Vec<Test> = Vec::new();
     for t in a.tests.get_ref() {
         let name = t.get_ref().trim().to_string();
-        let Some(kind) = test_kind(&name) else {
+        let Some(kind) = TestKind::parse(&name) else {
             let allowed = TEST_NAMES.split(", ").map(str::to_string).collect();
             let kind = ErrorKind::UnknownName { what: Namespace::Test, name, allowed };
             return Err(ctx.fail(t.span(), "analysis.tests", kind));
@@ -61,16 +58,15 @@ pub(super) fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) 
             let kind = ErrorKind::Duplicate { item: format!("test {name:?}") };
             return Err(ctx.fail(t.span(), "analysis.tests", kind));
         }
-        match kind {
-            TestKind::Rmst if tau.is_none() => {
-                let kind = needs("rmst", "analysis.tau", "the RMST horizon");
-                return Err(ctx.fail(t.span(), "analysis.tau", kind));
+        if let Some(need) = kind.needs() {
+            let given = match need {
+                Need::Tau => tau.is_some(),
+                Need::Milestone => milestone.is_some(),
+                Need::Periods => !periods.is_empty(),
+            };
+            if !given {
+                return Err(ctx.fail(t.span(), need.key(), needs(&name, need.key(), need.what())));
             }
-            TestKind::Milestone if milestone.is_none() => {
-                let kind = needs("milestone", "analysis.milestone", "the milestone time");
-                return Err(ctx.fail(t.span(), "analysis.milestone", kind));
-            }
-            _ => {}
         }
         tests.push(Test { name, kind });
     }
@@ -88,12 +84,6 @@ pub(super) fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) 
         Some(m) => maxcombo_weights(ctx, &m.weights)?,
         None => crate::stats::maxcombo::DEFAULT_WEIGHTS.to_vec(),
     };
-    if periods.is_empty()
-        && let Some(t) = a.tests.get_ref().iter().find(|t| t.get_ref().trim() == "cox_periods")
-    {
-        let kind = needs("cox_periods", "analysis.periods", "at least one period break");
-        return Err(ctx.fail(t.span(), "analysis.periods", kind));
-    }
     Ok(Analysis {
         endpoint,
         alpha,
@@ -146,27 +136,6 @@ fn maxcombo_weights(ctx: &Ctx, weights: &S<Vec<S<Vec<f64>>>>) -> Result<Vec<(f64
         ));
     }
     Ok(out)
-}
-
-/// Parses a test name as written in `analysis.tests`.
-pub fn test_kind(name: &str) -> Option<TestKind> {
-    match name {
-        "logrank" => Some(TestKind::LogRank),
-        "rmst" => Some(TestKind::Rmst),
-        "milestone" => Some(TestKind::Milestone),
-        "cox" => Some(TestKind::Cox { breslow: false }),
-        "cox_breslow" => Some(TestKind::Cox { breslow: true }),
-        "cox_periods" => Some(TestKind::CoxPeriods),
-        "maxcombo" => Some(TestKind::MaxCombo),
-        _ => {
-            let inner = name.strip_prefix("fh(")?.strip_suffix(')')?;
-            let (r, g) = inner.split_once(',')?;
-            let rho: f64 = r.trim().parse().ok()?;
-            let gamma: f64 = g.trim().parse().ok()?;
-            (rho.is_finite() && gamma.is_finite() && rho >= 0.0 && gamma >= 0.0)
-                .then_some(TestKind::FlemingHarrington { rho, gamma })
-        }
-    }
 }
 
 /// The dimension spanned by FH weight functions S^ρ(1 − S)^γ over S in (0, 1): the rank of their

@@ -375,6 +375,12 @@ horizons = [1, 2]
         format!("{BASE}{text}\n")
     }
 
+    /// The scenario of `text`, which must be valid.
+    #[track_caller]
+    pub fn valid(text: &str) -> Scenario {
+        Scenario::from_toml(text, Path::new("s.toml")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// The error for `text`, which must be invalid.
     pub fn error(text: &str) -> ScenarioError {
         match Scenario::from_toml(text, Path::new("s.toml")) {

@@ -10,11 +10,12 @@ use super::{Ctx, Result};
 use crate::scenario::Spending;
 use crate::stats::normal;
 use crate::stats::sequential::MIN_SPACING;
+use crate::test_statistic::Information;
 
 /// The tests a monitored design can use: their information is events (log-rank, Cox) or the
 /// null variance (FH).
 fn monitorable(kind: TestKind) -> bool {
-    matches!(kind, TestKind::LogRank | TestKind::FlemingHarrington { .. } | TestKind::Cox { .. })
+    kind.information().is_some()
 }
 
 pub(super) fn monitoring(
@@ -146,7 +147,7 @@ pub(super) fn monitoring(
     // statistic's, not a weighted test's (whose z measures another quantity).
     if let (Some(FutilityRule { bound: FutilityBound::Hr(_), .. }), Some(f)) = (&futility, &m.futility)
         && let Some(&t) = tests.iter().find(|&&t| {
-            matches!(analysis.tests[t].kind, TestKind::FlemingHarrington { rho, gamma } if rho != 0.0 || gamma != 0.0)
+            matches!(analysis.tests[t].kind.information(), Some(Information::NullVariance { .. }))
         })
     {
         return Err(ctx.err(

@@ -1,0 +1,9 @@
+//! Interim monitoring (`[monitoring]`): the monitored designs, fixed per scenario
+//! ([`design`]), and what they do to one simulated trial ([`trial`]): its looks, decisions and
+//! safety reviews.
+
+pub mod design;
+pub mod trial;
+
+pub use design::{Monitor, MonitoredTest, VARIANCE_TIME_CUTS, analyses_per_trial};
+pub use trial::{Ending, Monitored, SafetyRecord, Scratch, TestRecord};

@@ -1,0 +1,422 @@
+//! The monitoring of one simulated trial: each look's calendar time, the monitored tests'
+//! statistics and information there (read through the same [`AnalysisData`] seam as the final
+//! analysis), the group-sequential decisions, and the safety rule's reviews. Stopping, for any
+//! reason, ends accrual and follow-up: nothing after the stop is analysed.
+
+use super::design::{Monitor, MonitoredTest};
+use crate::cohort::{Analyser, Cohort, Trial};
+use crate::scenario::{Cut, Endpoint, Look, Safety, Scenario};
+use crate::stats::analysis_data::{AnalysisData, View, Views};
+use crate::stats::monitor::{BoundsCache, Stop};
+use crate::stats::sequential::MIN_SPACING;
+use crate::test_statistic::Information;
+use crate::time::Time;
+
+/// Why a monitored design ended where it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Reached the final analysis (rejected or not).
+    Final,
+    Stopped(Stop),
+    /// The safety rule stopped the trial.
+    Safety,
+}
+
+/// What monitoring did to one trial, for one monitored test.
+#[derive(Debug, Clone, Default)]
+pub struct TestRecord {
+    /// Per look (interims, then the final): calendar time, events, fraction, z; NaN for looks
+    /// not taken.
+    pub time: Vec<f64>,
+    pub events: Vec<f64>,
+    pub fraction: Vec<f64>,
+    pub z: Vec<f64>,
+    /// The look at which the design ended (the last entry for the final analysis).
+    pub look: usize,
+    pub ending: Option<Ending>,
+    /// Rejected the null hypothesis (efficacy at an interim or at the final analysis).
+    pub rejected: bool,
+    /// Interims skipped because they fell at or after the final cut, added too little
+    /// information, or the trial had stopped.
+    pub skipped: Vec<bool>,
+    /// An interim whose fraction reached 1 became the final analysis.
+    pub became_final: bool,
+    pub stop_time: f64,
+    pub stop_events: f64,
+    pub enrolled: f64,
+}
+
+impl TestRecord {
+    /// Empty, for a trial with `interims` interim looks.
+    fn reset(&mut self, interims: usize) {
+        for v in [&mut self.time, &mut self.events, &mut self.fraction, &mut self.z] {
+            v.clear();
+            v.resize(interims + 1, f64::NAN);
+        }
+        self.skipped.clear();
+        self.skipped.resize(interims, false);
+        self.rejected = false;
+        self.became_final = false;
+        self.ending = None;
+    }
+
+    /// Why the design ended, as replicates.csv codes it: 1 efficacy (rejected, at an interim or
+    /// the final), 2 futility, 3 harm, 4 the safety rule, 0 the final analysis without rejection.
+    pub fn reason_code(&self) -> f64 {
+        if self.rejected {
+            return 1.0;
+        }
+        match self.ending {
+            Some(Ending::Stopped(Stop::Futility)) => 2.0,
+            Some(Ending::Stopped(Stop::Harm)) => 3.0,
+            Some(Ending::Safety) => 4.0,
+            Some(Ending::Final | Ending::Stopped(Stop::Efficacy)) | None => 0.0,
+        }
+    }
+}
+
+/// The safety rule's reviews of one trial.
+#[derive(Debug, Clone, Default)]
+pub struct SafetyRecord {
+    /// Calendar time of each review (NaN when the arm never has that many patients).
+    pub time: Vec<f64>,
+    /// The review that stopped the trial, if any.
+    pub stopped: Option<usize>,
+}
+
+/// Buffers for the interim analyses of one worker.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    analyser: Analyser,
+    caches: Vec<BoundsCache>,
+    fractions: Vec<f64>,
+    spend: Vec<f64>,
+    /// The planned looks taken (interims by index; the final is the number of interims).
+    positions: Vec<usize>,
+    /// This trial's observable event times in calendar time, sorted; empty until needed.
+    event_times: Vec<f64>,
+    evaluable: Vec<(f64, bool)>,
+}
+
+/// A scenario's monitored designs, applied to its trials.
+#[derive(Debug, Clone, Copy)]
+pub struct Monitored<'a> {
+    pub scenario: &'a Scenario,
+    pub monitor: &'a Monitor,
+    /// Arm index → analysis group (as the final analysis's).
+    pub group_of: &'a [Option<u8>],
+}
+
+/// Where one trial ends without interim stops: its final analysis (the data at the final cut)
+/// and the safety rule's stop (+∞ without one).
+#[derive(Clone, Copy)]
+struct Ends<'a> {
+    final_data: &'a AnalysisData,
+    safety_stop: Time,
+}
+
+/// What one interim look did.
+enum LookOutcome {
+    /// Not taken (after the final cut, never reached, or too little new information).
+    Skipped,
+    /// Taken, and the trial goes on.
+    Continue,
+    /// The design ended here (efficacy, futility, harm, or the interim became the final).
+    Ended,
+    /// At or after the safety rule's stop: this and later looks never happen.
+    AfterSafetyStop,
+}
+
+impl Monitored<'_> {
+    /// Monitors one generated trial whose final analysis is `final_data` (at its cut): fills one
+    /// record per monitored test, and the safety record.
+    pub fn run(
+        &self,
+        cohort: &mut Cohort,
+        final_data: &AnalysisData,
+        ws: &mut Scratch,
+        records: &mut Vec<TestRecord>,
+        safety: &mut SafetyRecord,
+    ) {
+        ws.caches.resize_with(self.monitor.tests.len(), BoundsCache::default);
+        // The safety rule first: its stop ends the trial for every monitored test.
+        let safety_stop = match &self.monitor.safety {
+            Some(rule) => review(rule, cohort, final_data.cut(), &mut ws.evaluable, safety),
+            None => {
+                safety.time.clear();
+                safety.stopped = None;
+                f64::INFINITY
+            }
+        };
+        records.resize_with(self.monitor.tests.len(), TestRecord::default);
+        ws.event_times.clear();
+        let ends = Ends { final_data, safety_stop };
+        for (j, r) in records.iter_mut().enumerate() {
+            self.test(j, cohort, ends, ws, r);
+        }
+    }
+
+    /// The looks of monitored test `j` in one trial.
+    fn test(&self, j: usize, cohort: &mut Cohort, ends: Ends, ws: &mut Scratch, r: &mut TestRecord) {
+        let k_looks = self.monitor.looks.len();
+        r.reset(k_looks);
+        ws.fractions.clear();
+        ws.spend.clear();
+        ws.positions.clear();
+        for k in 0..k_looks {
+            match self.interim(j, k, cohort, ends, ws, r) {
+                LookOutcome::Skipped => r.skipped[k] = true,
+                LookOutcome::Continue => {}
+                LookOutcome::Ended | LookOutcome::AfterSafetyStop => break,
+            }
+        }
+        if r.ending.is_none() {
+            if ends.safety_stop < ends.final_data.cut() {
+                r.ending = Some(Ending::Safety);
+                r.look = k_looks;
+                r.stop_time = ends.safety_stop;
+            } else {
+                self.final_look(j, ends.final_data, ws, r);
+            }
+        }
+        let ep = self.scenario.primary();
+        // Known at a look; counted only for a stop by the safety rule, between looks.
+        r.stop_events = match r.ending {
+            Some(Ending::Safety) => events_by(cohort, ep, r.stop_time),
+            _ => r.events[r.look],
+        };
+        r.enrolled = cohort.entry.partition_point(|&e| e <= r.stop_time) as f64;
+    }
+
+    /// Interim look `k` of monitored test `j`.
+    fn interim(
+        &self,
+        j: usize,
+        k: usize,
+        cohort: &mut Cohort,
+        ends: Ends,
+        ws: &mut Scratch,
+        r: &mut TestRecord,
+    ) -> LookOutcome {
+        let mt = &self.monitor.tests[j];
+        let final_cut = ends.final_data.cut();
+        let time = self.look_time(k, mt, cohort, final_cut, ws);
+        if time >= final_cut || !time.is_finite() {
+            return LookOutcome::Skipped;
+        }
+        if time >= ends.safety_stop {
+            return LookOutcome::AfterSafetyStop;
+        }
+        let trial = Trial { cohort: &*cohort, scenario: self.scenario, group_of: self.group_of };
+        let data = ws.analyser.build(trial, time, Views::default().with(View::RiskTable));
+        let (z, info) = mt.kind.at_look(data);
+        let events = f64::from(data.events());
+        let fraction = info / mt.i_max;
+        if !adds_information(&ws.fractions, fraction) {
+            // Too little new information since the last look: nothing to decide.
+            return LookOutcome::Skipped;
+        }
+        // An interim at or beyond the maximum information is the final analysis.
+        let last = fraction >= 1.0;
+        ws.fractions.push(fraction);
+        ws.positions.push(k);
+        ws.spend.push(match self.monitor.calendar_spending {
+            Some(end) if !last => time / end,
+            Some(_) => 1.0,
+            None => fraction,
+        });
+        (r.time[k], r.events[k], r.fraction[k], r.z[k]) = (time, events, fraction, z);
+        let mut look = mt.plan.decide(&ws.positions, &ws.fractions, &ws.spend, z, last, &mut ws.caches[j]);
+        if !last
+            && look.stop.is_none()
+            && let Some(hr) = &mt.hr_futility
+            && -z <= -hr[k].ln() * (events * mt.allocation_variance).sqrt()
+        {
+            look.stop = Some(Stop::Futility);
+        }
+        let ending = match look.stop {
+            _ if last => Ending::Final,
+            Some(stop) => Ending::Stopped(stop),
+            None => return LookOutcome::Continue,
+        };
+        r.became_final = last;
+        r.look = k;
+        r.rejected = look.stop == Some(Stop::Efficacy);
+        r.ending = Some(ending);
+        r.stop_time = time;
+        LookOutcome::Ended
+    }
+
+    /// The calendar time of interim look `k` in this trial (+∞ when it never happens).
+    fn look_time(
+        &self,
+        k: usize,
+        mt: &MonitoredTest,
+        cohort: &mut Cohort,
+        final_cut: Time,
+        ws: &mut Scratch,
+    ) -> Time {
+        let ep = self.scenario.primary();
+        match &self.monitor.looks[k] {
+            // An events-only look is the K-th observable event: from this trial's sorted event
+            // times, found once (`cut_by` would scan every patient per look).
+            Look::Cut(Cut { calendar: None, events: Some(e), min_followup: None, .. }) => {
+                kth_event(cohort, ep, *e, &mut ws.event_times).unwrap_or(f64::INFINITY)
+            }
+            Look::Cut(c) => cohort.cut_by(self.scenario, c).calendar,
+            Look::Fraction(f) => match mt.information {
+                Information::NullVariance { .. } => {
+                    self.variance_time(mt, cohort, final_cut, f * mt.i_max, ws)
+                }
+                Information::Events => {
+                    let target = (f * mt.i_max).ceil().max(1.0) as usize;
+                    kth_event(cohort, ep, target, &mut ws.event_times).unwrap_or(f64::INFINITY)
+                }
+            },
+        }
+    }
+
+    /// The final analysis of monitored test `j`, after the interims it took.
+    fn final_look(&self, j: usize, data: &AnalysisData, ws: &mut Scratch, r: &mut TestRecord) {
+        let mt = &self.monitor.tests[j];
+        let k_looks = self.monitor.looks.len();
+        let (z, info) = mt.kind.at_look(data);
+        let fraction = if mt.event_driven && info >= mt.i_max { 1.0 } else { info / mt.i_max };
+        // The final look spends what is left whatever its fraction; it must still come after the
+        // interims for the recursion.
+        let last_seen = ws.fractions.last().copied().unwrap_or(0.0);
+        ws.fractions.push(fraction.max(last_seen + MIN_SPACING));
+        ws.positions.push(k_looks);
+        let spent =
+            if self.monitor.calendar_spending.is_some() { 1.0 } else { *ws.fractions.last().unwrap_or(&1.0) };
+        ws.spend.push(spent);
+        let final_cut = data.cut();
+        (r.time[k_looks], r.events[k_looks]) = (final_cut, f64::from(data.events()));
+        (r.fraction[k_looks], r.z[k_looks]) = (fraction, z);
+        let look = mt.plan.decide(&ws.positions, &ws.fractions, &ws.spend, z, true, &mut ws.caches[j]);
+        r.rejected = look.stop == Some(Stop::Efficacy);
+        r.ending = Some(Ending::Final);
+        r.look = k_looks;
+        r.stop_time = final_cut;
+    }
+
+    /// The calendar time at which a null-variance test's observed information first reaches
+    /// `target` (bisection on the cut; +∞ when the final cut does not reach it).
+    fn variance_time(
+        &self,
+        mt: &MonitoredTest,
+        cohort: &Cohort,
+        final_cut: Time,
+        target: f64,
+        ws: &mut Scratch,
+    ) -> Time {
+        let trial = Trial { cohort, scenario: self.scenario, group_of: self.group_of };
+        let mut v_at =
+            |c: f64| mt.kind.at_look(ws.analyser.build(trial, c, Views::default().with(View::RiskTable))).1;
+        if v_at(final_cut) < target {
+            return f64::INFINITY;
+        }
+        let (mut lo, mut hi) = (0.0, final_cut);
+        // To a thousandth of a day on a scale of years: far below any event spacing that matters.
+        while hi - lo > 1e-6 * final_cut.max(1.0) {
+            let mid = 0.5 * (lo + hi);
+            if v_at(mid) >= target {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        hi
+    }
+}
+
+/// Whether a look at observed information fraction `fraction` is taken after the looks at
+/// `taken`: only when it adds at least [`MIN_SPACING`] (from 0 for the first look). A smaller
+/// increment decides nothing new, and the recursion could not resolve it on a bounded grid.
+pub(crate) fn adds_information(taken: &[f64], fraction: f64) -> bool {
+    fraction - taken.last().copied().unwrap_or(0.0) >= MIN_SPACING
+}
+
+/// The calendar time of the K-th observable primary-endpoint event (as `Cohort::cut_by` with
+/// an events-only cut), from `times`: this trial's sorted event times, filled on first use
+/// (empty on entry to a trial). `None` when the trial never has K events.
+fn kth_event(cohort: &Cohort, ep: &Endpoint, k: usize, times: &mut Vec<f64>) -> Option<Time> {
+    if times.is_empty() {
+        for i in 0..cohort.n() {
+            let (t, _) = cohort.endpoint_time(ep, i);
+            if t.is_finite() && t <= cohort.dropout[i] {
+                times.push(cohort.entry[i] + t);
+            }
+        }
+        times.sort_unstable_by(|a, b| a.total_cmp(b));
+        // A trial without any event: mark it filled, with nothing to find.
+        if times.is_empty() {
+            times.push(f64::INFINITY);
+        }
+    }
+    times.get(k.checked_sub(1)?).copied().filter(|t| t.is_finite())
+}
+
+/// Primary-endpoint events observed by calendar time `c`.
+fn events_by(cohort: &Cohort, ep: &Endpoint, c: Time) -> f64 {
+    (0..cohort.n())
+        .filter(|&i| {
+            let e = cohort.entry[i];
+            e <= c && {
+                let (t, _) = cohort.endpoint_time(ep, i);
+                t <= cohort.dropout[i] && e + t <= c
+            }
+        })
+        .count() as f64
+}
+
+/// The safety reviews of one trial: review k happens when the first `after[k]` patients of the
+/// arm are evaluable (dead of the cause, followed `window`, lost, or ended by a competing
+/// cause); it stops the trial when at least `stop_at[k]` of them had the event. Returns the
+/// calendar time of the stop (+∞ when none happens before the final cut).
+fn review(
+    rule: &Safety,
+    cohort: &Cohort,
+    final_cut: Time,
+    evaluable: &mut Vec<(f64, bool)>,
+    out: &mut SafetyRecord,
+) -> f64 {
+    out.time.clear();
+    out.stopped = None;
+    evaluable.clear();
+    let last = rule.after.last().copied().unwrap_or(0) as usize;
+    for i in 0..cohort.n() {
+        if evaluable.len() == last {
+            break;
+        }
+        if cohort.arm[i] as usize != rule.arm {
+            continue;
+        }
+        let t = cohort.latent(rule.cause, i);
+        let ended = rule.competing.iter().map(|&k| cohort.latent(k, i)).fold(cohort.dropout[i], f64::min);
+        let event = t <= rule.window && t <= ended;
+        let at = if event { t } else { rule.window.min(ended) };
+        evaluable.push((cohort.entry[i] + at, event));
+    }
+    let (mut seen, mut events, mut time) = (0usize, 0u32, f64::NEG_INFINITY);
+    for (k, &m) in rule.after.iter().enumerate() {
+        let m = m as usize;
+        if evaluable.len() < m {
+            out.time.push(f64::NAN);
+            continue;
+        }
+        for &(at, event) in &evaluable[seen..m] {
+            time = time.max(at);
+            events += u32::from(event);
+        }
+        seen = m;
+        out.time.push(time);
+        if time < final_cut && rule.stop_at[k].is_some_and(|s| events >= s) {
+            out.stopped = Some(k);
+            // The later reviews never happen.
+            out.time.resize(rule.after.len(), f64::NAN);
+            return time;
+        }
+    }
+    f64::INFINITY
+}

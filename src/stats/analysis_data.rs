@@ -1,0 +1,176 @@
+//! The data of one trial at one cut, as the statistics read it: the seam between a simulated
+//! (or real) trial and every test, estimate and interim look.
+//!
+//! A statistic declares the [`View`] it needs (`TestKind::view`); whoever holds the trial builds
+//! those views once per cut (`cohort::Analyser` for a simulated trial) and every statistic at that
+//! cut reads them from here. Views nobody asked for are not built: the per-patient view costs a
+//! pass over every patient and endpoint, and today's tests need only the risk table.
+
+use super::RiskTable;
+use crate::time::Time;
+
+/// A way of looking at one trial's data at a cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The two-group risk table of the analysed endpoint (with its events by group and cause).
+    RiskTable,
+    /// Each analysed patient's time and status on every endpoint (and stratum, when the scenario
+    /// has strata): what a statistic over several endpoints (a win ratio) or strata needs.
+    Patients,
+}
+
+/// Which views to build.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Views {
+    pub risk_table: bool,
+    pub patients: bool,
+}
+
+impl Views {
+    pub fn with(mut self, view: View) -> Views {
+        match view {
+            View::RiskTable => self.risk_table = true,
+            View::Patients => self.patients = true,
+        }
+        self
+    }
+}
+
+/// The patients analysed at a cut (entered by it, in an arm that receives patients), in entry
+/// order: per patient its arm, analysis group, entry time and (time, event) on every endpoint.
+#[derive(Debug, Clone, Default)]
+pub struct Patients {
+    /// Endpoints per patient (the row length of `outcomes`).
+    pub endpoints: usize,
+    pub arm: Vec<usize>,
+    /// 0 control (or the single arm), 1 experimental; `None` for an allocated arm outside the
+    /// comparison.
+    pub group: Vec<Option<u8>>,
+    pub entry: Vec<Time>,
+    /// (time from randomisation, event at the cut), `patient * endpoints + endpoint`.
+    pub outcomes: Vec<(Time, bool)>,
+    /// Each patient's stratum; empty while the scenario has no strata (one stratum).
+    pub stratum: Vec<u32>,
+}
+
+impl Patients {
+    pub fn len(&self) -> usize {
+        self.arm.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.arm.is_empty()
+    }
+
+    /// Patient i's (time, event) on every endpoint.
+    pub fn outcomes_of(&self, i: usize) -> &[(Time, bool)] {
+        &self.outcomes[i * self.endpoints..(i + 1) * self.endpoints]
+    }
+
+    pub fn clear(&mut self, endpoints: usize) {
+        self.endpoints = endpoints;
+        self.arm.clear();
+        self.group.clear();
+        self.entry.clear();
+        self.outcomes.clear();
+        self.stratum.clear();
+    }
+}
+
+/// One trial's views at one cut. Buffers are kept across trials (the hot loop allocates nothing
+/// per replicate); [`AnalysisData::begin`] forgets the previous cut's views.
+#[derive(Debug, Clone, Default)]
+pub struct AnalysisData {
+    cut: Time,
+    built: Views,
+    table: RiskTable,
+    /// Events by group and cause, `group * causes + cause`.
+    events_by_cause: Vec<u32>,
+    patients: Patients,
+}
+
+impl AnalysisData {
+    /// Starts the data of a new cut: no view is built yet.
+    pub fn begin(&mut self, cut: Time) {
+        self.cut = cut;
+        self.built = Views::default();
+    }
+
+    /// The risk table and events-by-cause buffers, to be filled; marks the view built.
+    pub fn fill_risk_table(&mut self) -> (&mut RiskTable, &mut Vec<u32>) {
+        self.built.risk_table = true;
+        (&mut self.table, &mut self.events_by_cause)
+    }
+
+    /// The per-patient buffer, to be filled; marks the view built.
+    pub fn fill_patients(&mut self) -> &mut Patients {
+        self.built.patients = true;
+        &mut self.patients
+    }
+
+    /// The calendar time of the cut.
+    pub fn cut(&self) -> Time {
+        self.cut
+    }
+
+    pub fn built(&self) -> Views {
+        self.built
+    }
+
+    /// The two-group risk table of the analysed endpoint.
+    ///
+    /// # Panics
+    /// When the view was not built for this cut: a statistic read a view its kind does not
+    /// declare (a programming error, found by any test of that statistic).
+    pub fn risk_table(&self) -> &RiskTable {
+        assert!(self.built.risk_table, "the risk table view was not built for this cut");
+        &self.table
+    }
+
+    /// Events by group and cause (`group * causes + cause`) of the analysed endpoint.
+    pub fn events_by_cause(&self) -> &[u32] {
+        assert!(self.built.risk_table, "the risk table view was not built for this cut");
+        &self.events_by_cause
+    }
+
+    /// Events of the analysed endpoint at the cut, both groups.
+    pub fn events(&self) -> u32 {
+        self.risk_table().events.iter().map(|d| d[0] + d[1]).sum()
+    }
+
+    /// The analysed patients on every endpoint.
+    ///
+    /// # Panics
+    /// When the view was not built for this cut (see [`AnalysisData::risk_table`]).
+    pub fn patients(&self) -> &Patients {
+        assert!(self.built.patients, "the per-patient view was not built for this cut");
+        &self.patients
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_cut_forgets_the_views_of_the_last() {
+        let mut d = AnalysisData::default();
+        d.begin(2.0);
+        d.fill_risk_table();
+        assert!(d.built().risk_table && !d.built().patients);
+        assert_eq!(d.events(), 0);
+        d.begin(3.0);
+        assert_eq!(d.cut(), 3.0);
+        assert_eq!(d.built(), Views::default());
+        assert!(
+            std::panic::catch_unwind(|| d.risk_table().events.len()).is_err(),
+            "a view not built is refused"
+        );
+    }
+
+    #[test]
+    fn views_accumulate() {
+        let v = Views::default().with(View::RiskTable).with(View::Patients);
+        assert!(v.risk_table && v.patients);
+    }
+}

@@ -1,0 +1,500 @@
+//! The test statistics of `analysis.tests`: everything about a kind of test lives here, beside
+//! [`TestKind`] — its name and parsing, the scenario keys it needs, the data view it reads, its
+//! replicates.csv columns and summarised estimates, its statistic and decision, what it is
+//! sensitive to (the follow-up study's "meaning"), why it may be impossible at a cut, whether and
+//! how it can be monitored (its information and the hazard ratio a bound means).
+//!
+//! `TestKind` stays an enum so the hot loop dispatches statically; every `match` on it is in this
+//! file and none has a `_ =>` arm, so a new variant makes the compiler list each place to fill.
+//!
+//! # Adding a test statistic
+//! 1. Code, in this file: a variant of [`TestKind`]; its name in [`TestKind::parse`] and
+//!    [`TEST_NAMES`]; then follow the compiler through every `match` below (needs, view, columns,
+//!    estimates, compute, meaning, information, …). The statistic itself, as a small pure
+//!    function of the data (a [`RiskTable`], or [`Patients`] for a statistic over several
+//!    endpoints), goes in `stats/` with its formula and reference in the doc comment.
+//! 2. Fixture: the statistic on the fixed datasets of `tests/reference/` from an independent
+//!    implementation (R `survival`, Python `lifelines`, or a reference script from the paper's
+//!    formulas), committed with how to regenerate it, and compared to ~1e-8 in `tests/`.
+//! 3. Monte Carlo test: type I error under identical arms within 4 Monte Carlo SE of α, and
+//!    power where a closed form exists (`tests/monte_carlo.rs`).
+//! 4. README: the test's line in the list of tests (its name as written in `analysis.tests`).
+//!
+//! A monitorable test also returns an [`Information`] from [`TestKind::information`] (events, or
+//! the null variance of a weighted log-rank statistic): the monitored design (`monitoring/`) and
+//! its reports take everything else from there.
+
+use std::fmt;
+
+use crate::stats::analysis_data::{AnalysisData, View};
+use crate::stats::cox::{CoxFit, Ties, cox, cox_periods};
+use crate::stats::decision::{Decision, Sides, decide, decide_rejection};
+use crate::stats::kaplan_meier::{Milestone, milestone};
+use crate::stats::logrank::{LogRank, fleming_harrington, logrank, logrank_and_periods};
+use crate::stats::maxcombo::{Rejection, maxcombo};
+use crate::stats::rmst::{RmstDiff, rmst_difference};
+#[cfg(doc)]
+use crate::stats::{RiskTable, analysis_data::Patients};
+use crate::time::Time;
+
+/// The test names `analysis.tests` accepts, as an error message lists them.
+pub const TEST_NAMES: &str =
+    "logrank, fh(RHO,GAMMA), maxcombo, cox, cox_breslow, cox_periods, rmst, milestone";
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TestKind {
+    LogRank,
+    FlemingHarrington {
+        rho: f64,
+        gamma: f64,
+    },
+    Rmst,
+    Milestone,
+    /// Cox model for the arm (`cox`: Efron ties; `cox_breslow`: Breslow).
+    Cox {
+        breslow: bool,
+    },
+    /// One arm effect per period of `analysis.periods`; the test is the last period's.
+    CoxPeriods,
+    /// The minimum (one-sided) or largest (two-sided) of FH statistics, with a p-value from
+    /// their joint normal distribution.
+    MaxCombo,
+}
+
+/// A scenario key a test cannot do without.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Tau,
+    Milestone,
+    Periods,
+}
+
+impl Need {
+    /// The dotted key, e.g. `analysis.tau`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Need::Tau => "analysis.tau",
+            Need::Milestone => "analysis.milestone",
+            Need::Periods => "analysis.periods",
+        }
+    }
+
+    /// What it gives the test, for the error message.
+    pub fn what(self) -> &'static str {
+        match self {
+            Need::Tau => "the RMST horizon",
+            Need::Milestone => "the milestone time",
+            Need::Periods => "at least one period break",
+        }
+    }
+}
+
+/// The analysis settings the tests read (`[analysis]`, validated).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub alpha: f64,
+    pub sides: Sides,
+    /// The critical value of a test that decides by its z (`decision::critical_value`).
+    pub critical: f64,
+    pub tau: Option<Time>,
+    pub milestone: Option<Time>,
+    /// `analysis.periods`: the breaks of `cox_periods` and of the early/late log-rank.
+    pub periods: Vec<Time>,
+    /// The Fleming–Harrington (ρ, γ) components of `maxcombo`.
+    pub maxcombo_weights: Vec<(f64, f64)>,
+}
+
+/// One part of a test's result, as a replicates.csv column `{test}.{part}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Z,
+    /// RMST or milestone difference.
+    Diff,
+    /// SE of the difference (RMST, milestone) or of the log HR (Cox).
+    Se,
+    LogHr,
+    /// `cox_periods`: one period's log HR and its SE.
+    PeriodLogHr(usize),
+    PeriodSe(usize),
+    /// MaxCombo's p-value.
+    P,
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Part::Z => f.write_str("z"),
+            Part::Diff => f.write_str("diff"),
+            Part::Se => f.write_str("se"),
+            Part::LogHr => f.write_str("log_hr"),
+            Part::PeriodLogHr(k) => write!(f, "log_hr[{k}]"),
+            Part::PeriodSe(k) => write!(f, "se[{k}]"),
+            Part::P => f.write_str("p"),
+        }
+    }
+}
+
+/// A summarised estimate a test yields besides its z, with the truth to compare it to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EstimatePart {
+    /// The log hazard ratio; its truth is the overall average hazard ratio's log.
+    LogHr,
+    /// One period's log hazard ratio; its truth is that period's average hazard ratio's log.
+    PeriodLogHr(usize),
+}
+
+/// What a monitored test's information is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Information {
+    /// Events (log-rank, Cox, FH(0,0)): a bound means a hazard ratio (Schoenfeld).
+    Events,
+    /// The observed null variance V of FH(ρ, γ), not both 0 (between-look correlation
+    /// √(V_j/V_k), Tsiatis 1982).
+    NullVariance { rho: f64, gamma: f64 },
+}
+
+/// One test's statistic and the parts replicates.csv shows (NaN where a test has no such part).
+#[derive(Debug, Clone, Copy)]
+pub struct TestResult {
+    pub z: f64,
+    pub diff: f64,
+    pub se: f64,
+    pub log_hr: f64,
+    pub p: f64,
+}
+
+impl TestResult {
+    fn z(z: f64) -> TestResult {
+        TestResult { z, diff: f64::NAN, se: f64::NAN, log_hr: f64::NAN, p: f64::NAN }
+    }
+
+    /// The value of one part (a period's from `shared`, where `cox_periods` keeps them).
+    pub fn part(&self, part: Part, shared: &Shared) -> f64 {
+        match part {
+            Part::Z => self.z,
+            Part::Diff => self.diff,
+            Part::Se => self.se,
+            Part::LogHr => self.log_hr,
+            Part::PeriodLogHr(k) => shared.periods[k].log_hr,
+            Part::PeriodSe(k) => shared.periods[k].se,
+            Part::P => self.p,
+        }
+    }
+}
+
+/// Statistics several tests and estimates share at one cut, computed once per analysis (reused
+/// buffers): the log-rank split at the first and last period break, the RMST and milestone
+/// differences, the per-period Cox fits.
+#[derive(Debug, Clone, Default)]
+pub struct Shared {
+    /// Log-rank overall, before the first break, after the last (`logrank_and_periods`).
+    pub period_logrank: Option<[LogRank; 3]>,
+    pub rmst: Option<RmstDiff>,
+    pub milestone: Option<Milestone>,
+    /// `cox_periods`' fits, one per period (NaN unless a `cox_periods` test is analysed).
+    pub periods: Vec<CoxFit>,
+}
+
+impl Shared {
+    /// Computes what the two-group analysis of `data` with `kinds` shares (nothing for a
+    /// single-arm study, which has no tests).
+    pub fn prepare(
+        &mut self,
+        data: &AnalysisData,
+        settings: &Settings,
+        mut kinds: impl Iterator<Item = TestKind>,
+        two_groups: bool,
+    ) {
+        let table = data.risk_table();
+        self.periods.clear();
+        self.periods.resize(settings.periods.len() + 1, CoxFit::NAN);
+        if kinds.any(|k| k == TestKind::CoxPeriods) {
+            cox_periods(table, &settings.periods, Ties::Efron, &mut self.periods);
+        }
+        // The log-rank test and the per-period detection share one pass over the table.
+        self.period_logrank = match (settings.periods.first(), settings.periods.last()) {
+            (Some(&first), Some(&last)) if two_groups => Some(logrank_and_periods(table, first, last)),
+            _ => None,
+        };
+        self.rmst = if two_groups { settings.tau.map(|tau| rmst_difference(table, tau)) } else { None };
+        self.milestone = if two_groups { settings.milestone.map(|m| milestone(table, m)) } else { None };
+    }
+}
+
+impl TestKind {
+    /// Parses a test name as written in `analysis.tests`: `logrank`, `fh(RHO,GAMMA)` with ρ, γ ≥ 0,
+    /// `maxcombo`, `cox`, `cox_breslow`, `cox_periods`, `rmst`, `milestone`.
+    pub fn parse(name: &str) -> Option<TestKind> {
+        match name {
+            "logrank" => Some(TestKind::LogRank),
+            "rmst" => Some(TestKind::Rmst),
+            "milestone" => Some(TestKind::Milestone),
+            "cox" => Some(TestKind::Cox { breslow: false }),
+            "cox_breslow" => Some(TestKind::Cox { breslow: true }),
+            "cox_periods" => Some(TestKind::CoxPeriods),
+            "maxcombo" => Some(TestKind::MaxCombo),
+            _ => {
+                let inner = name.strip_prefix("fh(")?.strip_suffix(')')?;
+                let (r, g) = inner.split_once(',')?;
+                let rho: f64 = r.trim().parse().ok()?;
+                let gamma: f64 = g.trim().parse().ok()?;
+                (rho.is_finite() && gamma.is_finite() && rho >= 0.0 && gamma >= 0.0)
+                    .then_some(TestKind::FlemingHarrington { rho, gamma })
+            }
+        }
+    }
+
+    /// The scenario key the test cannot do without, if any.
+    pub fn needs(self) -> Option<Need> {
+        match self {
+            TestKind::Rmst => Some(Need::Tau),
+            TestKind::Milestone => Some(Need::Milestone),
+            TestKind::CoxPeriods => Some(Need::Periods),
+            TestKind::LogRank
+            | TestKind::FlemingHarrington { .. }
+            | TestKind::Cox { .. }
+            | TestKind::MaxCombo => None,
+        }
+    }
+
+    /// The data view the statistic reads.
+    pub fn view(self) -> View {
+        match self {
+            TestKind::LogRank
+            | TestKind::FlemingHarrington { .. }
+            | TestKind::Rmst
+            | TestKind::Milestone
+            | TestKind::Cox { .. }
+            | TestKind::CoxPeriods
+            | TestKind::MaxCombo => View::RiskTable,
+        }
+    }
+
+    /// The test's replicates.csv columns, in order (`periods`: the number of `cox_periods` periods).
+    pub fn parts(self, periods: usize) -> Vec<Part> {
+        match self {
+            TestKind::LogRank | TestKind::FlemingHarrington { .. } => vec![Part::Z],
+            TestKind::Rmst | TestKind::Milestone => vec![Part::Diff, Part::Se, Part::Z],
+            TestKind::Cox { .. } => vec![Part::LogHr, Part::Se, Part::Z],
+            TestKind::CoxPeriods => (0..periods)
+                .map(Part::PeriodLogHr)
+                .chain((0..periods).map(Part::PeriodSe))
+                .chain([Part::Z])
+                .collect(),
+            TestKind::MaxCombo => vec![Part::Z, Part::P],
+        }
+    }
+
+    /// The estimates the test yields besides its z (summarised against their truth).
+    pub fn estimates(self, periods: usize) -> Vec<EstimatePart> {
+        match self {
+            TestKind::Cox { .. } => vec![EstimatePart::LogHr],
+            TestKind::CoxPeriods => (0..periods).map(EstimatePart::PeriodLogHr).collect(),
+            TestKind::LogRank
+            | TestKind::FlemingHarrington { .. }
+            | TestKind::Rmst
+            | TestKind::Milestone
+            | TestKind::MaxCombo => Vec::new(),
+        }
+    }
+
+    /// The statistic on `data` (its view built; `shared` prepared for this cut) and the decision.
+    /// `exact_p`: compute MaxCombo's p-value even when a bound decides the test (replicates.csv
+    /// shows it).
+    pub fn compute(
+        self,
+        data: &AnalysisData,
+        settings: &Settings,
+        shared: &Shared,
+        exact_p: bool,
+    ) -> (TestResult, Decision) {
+        let by_z = |r: TestResult| (r, decide(r.z, settings.critical, settings.sides));
+        match self {
+            TestKind::LogRank => {
+                let z = shared.period_logrank.map_or_else(|| logrank(data.risk_table()), |p| p[0]).z;
+                by_z(TestResult::z(z))
+            }
+            TestKind::FlemingHarrington { rho, gamma } => {
+                by_z(TestResult::z(fleming_harrington(data.risk_table(), rho, gamma).z))
+            }
+            TestKind::Rmst => {
+                let d = shared.rmst.expect("validated: rmst has tau; tests need two groups");
+                by_z(TestResult { diff: d.diff, se: d.se, ..TestResult::z(d.z) })
+            }
+            TestKind::Milestone => {
+                let m = shared.milestone.expect("validated: milestone has a time; tests need two groups");
+                by_z(TestResult { diff: m.diff, se: m.se, ..TestResult::z(m.z) })
+            }
+            TestKind::Cox { breslow } => {
+                let f = cox(data.risk_table(), if breslow { Ties::Breslow } else { Ties::Efron });
+                by_z(TestResult { log_hr: f.log_hr, se: f.se, ..TestResult::z(f.z) })
+            }
+            TestKind::CoxPeriods => by_z(TestResult::z(shared.periods.last().map_or(f64::NAN, |f| f.z))),
+            TestKind::MaxCombo => {
+                let sides = settings.sides;
+                let m = maxcombo(data.risk_table(), &settings.maxcombo_weights, sides);
+                let Rejection { reject, mut p } = m.reject(sides, settings.alpha);
+                if exact_p && p.is_nan() {
+                    p = m.p_value(sides);
+                }
+                (TestResult { p, ..TestResult::z(m.z) }, decide_rejection(m.z, reject))
+            }
+        }
+    }
+
+    /// What the test is sensitive to, for readers choosing one (the follow-up study's table).
+    pub fn meaning(self, settings: &Settings) -> String {
+        match self {
+            TestKind::LogRank => "all event times equally (optimal under proportional hazards)".into(),
+            TestKind::FlemingHarrington { rho, gamma } => fh_meaning(rho, gamma),
+            TestKind::MaxCombo => {
+                "the most significant of several FH tests, with a multiplicity-correct p-value".into()
+            }
+            TestKind::Cox { .. } => {
+                "one hazard ratio for the whole follow-up (misspecified when hazards cross)".into()
+            }
+            TestKind::CoxPeriods => format!(
+                "the arm effect after the last period break ({}): detects the late benefit only, ignoring early harm",
+                settings.periods.last().map_or("—".to_string(), |b| b.to_string())
+            ),
+            TestKind::Rmst => format!(
+                "the area between the curves up to τ = {}: early harm and late benefit cancel",
+                settings.tau.unwrap_or(f64::NAN)
+            ),
+            TestKind::Milestone => {
+                format!("survival at {} only (Greenwood SE)", settings.milestone.unwrap_or(f64::NAN))
+            }
+        }
+    }
+
+    /// Why the test cannot be estimated at a cut at calendar time `cut`, whose longest possible
+    /// follow-up is `cut` itself (entry at time 0): the time it reads lies beyond it.
+    pub fn beyond_follow_up(self, settings: &Settings, cut: Time) -> Option<String> {
+        match self {
+            TestKind::Rmst => settings
+                .tau
+                .filter(|&tau| tau >= cut)
+                .map(|tau| format!("τ = {tau} is beyond the follow-up available at {cut}: not estimable")),
+            TestKind::Milestone => settings
+                .milestone
+                .filter(|&m| m >= cut)
+                .map(|m| format!("milestone {m} is beyond the follow-up available at {cut}: not estimable")),
+            TestKind::LogRank
+            | TestKind::FlemingHarrington { .. }
+            | TestKind::Cox { .. }
+            | TestKind::CoxPeriods
+            | TestKind::MaxCombo => None,
+        }
+    }
+
+    /// Whether the test's level holds only asymptotically (Greenwood / survmean variances), so
+    /// its type I error at a trial's size is the measured one, not necessarily α.
+    pub fn is_asymptotic(self) -> bool {
+        match self {
+            TestKind::Rmst | TestKind::Milestone => true,
+            TestKind::LogRank
+            | TestKind::FlemingHarrington { .. }
+            | TestKind::Cox { .. }
+            | TestKind::CoxPeriods
+            | TestKind::MaxCombo => false,
+        }
+    }
+
+    /// What the test's information is, when a group-sequential design can monitor it (`None`:
+    /// it cannot; its information is neither events nor a null variance).
+    pub fn information(self) -> Option<Information> {
+        match self {
+            TestKind::LogRank | TestKind::Cox { .. } => Some(Information::Events),
+            TestKind::FlemingHarrington { rho, gamma } if rho == 0.0 && gamma == 0.0 => {
+                Some(Information::Events)
+            }
+            TestKind::FlemingHarrington { rho, gamma } => Some(Information::NullVariance { rho, gamma }),
+            TestKind::Rmst | TestKind::Milestone | TestKind::CoxPeriods | TestKind::MaxCombo => None,
+        }
+    }
+
+    /// A monitored test's statistic and information at a look (NaN for a test that cannot be
+    /// monitored, which validation refuses).
+    pub fn at_look(self, data: &AnalysisData) -> (f64, f64) {
+        let table = data.risk_table();
+        let events = || f64::from(data.events());
+        match self {
+            TestKind::LogRank => (logrank(table).z, events()),
+            TestKind::FlemingHarrington { rho, gamma } => {
+                let f = fleming_harrington(table, rho, gamma);
+                match self.information() {
+                    Some(Information::NullVariance { .. }) => (f.z, f.v),
+                    _ => (f.z, events()),
+                }
+            }
+            TestKind::Cox { breslow } => {
+                (cox(table, if breslow { Ties::Breslow } else { Ties::Efron }).z, events())
+            }
+            TestKind::Rmst | TestKind::Milestone | TestKind::CoxPeriods | TestKind::MaxCombo => {
+                (f64::NAN, f64::NAN)
+            }
+        }
+    }
+
+    /// The hazard ratio a bound b on the benefit statistic means at information `d` events, as
+    /// 1:1 log-rank (Schoenfeld): exp(−2b/√d). NaN when the information is not events.
+    pub fn hr_at(self, b: f64, d: f64) -> f64 {
+        match self.information() {
+            Some(Information::Events) => (-2.0 * b / d.sqrt()).exp(),
+            Some(Information::NullVariance { .. }) | None => f64::NAN,
+        }
+    }
+}
+
+/// What FH(ρ, γ)'s weights Ŝ^ρ(1 − Ŝ)^γ emphasise.
+fn fh_meaning(rho: f64, gamma: f64) -> String {
+    match (rho == 0.0, gamma == 0.0) {
+        (true, true) => "the log-rank test".into(),
+        (true, false) => format!("weights (1 − Ŝ)^{gamma}: late differences, so early harm counts little"),
+        (false, true) => {
+            format!("weights Ŝ^{rho}: early differences (here, the transplant deaths count most)")
+        }
+        (false, false) => format!("weights Ŝ^{rho}(1 − Ŝ)^{gamma}: middle differences"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_to_their_kinds() {
+        assert_eq!(TestKind::parse("cox_breslow"), Some(TestKind::Cox { breslow: true }));
+        assert_eq!(TestKind::parse("fh(0, 1)"), Some(TestKind::FlemingHarrington { rho: 0.0, gamma: 1.0 }));
+        assert_eq!(TestKind::parse("fh(-1,0)"), None);
+        assert_eq!(TestKind::parse("fh(0,inf)"), None);
+        assert_eq!(TestKind::parse("logrnak"), None);
+        // Every listed name but the FH pattern parses.
+        for name in TEST_NAMES.split(", ").filter(|n| !n.starts_with("fh(")) {
+            assert!(TestKind::parse(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn columns_are_the_output_contract() {
+        let names = |k: TestKind| k.parts(2).iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert_eq!(names(TestKind::CoxPeriods), ["log_hr[0]", "log_hr[1]", "se[0]", "se[1]", "z"]);
+        assert_eq!(names(TestKind::Rmst), ["diff", "se", "z"]);
+        assert_eq!(names(TestKind::MaxCombo), ["z", "p"]);
+        assert_eq!(
+            TestKind::CoxPeriods.estimates(2),
+            [EstimatePart::PeriodLogHr(0), EstimatePart::PeriodLogHr(1)]
+        );
+    }
+
+    #[test]
+    fn fh00_is_monitored_in_events_and_weighted_fh_in_its_null_variance() {
+        let fh = |rho, gamma| TestKind::FlemingHarrington { rho, gamma };
+        assert_eq!(fh(0.0, 0.0).information(), Some(Information::Events));
+        assert_eq!(fh(0.0, 1.0).information(), Some(Information::NullVariance { rho: 0.0, gamma: 1.0 }));
+        assert_eq!(TestKind::MaxCombo.information(), None);
+        // A bound of z = −2 at 100 events means HR exp(−2·2/10) for an events test only.
+        assert!((TestKind::LogRank.hr_at(2.0, 100.0) - (-0.4f64).exp()).abs() < 1e-15);
+        assert!(fh(0.0, 1.0).hr_at(2.0, 100.0).is_nan());
+    }
+}
