@@ -730,6 +730,37 @@ tests = []
         }
     }
 
+    /// The two views of one trial at one cut agree: the patients view's primary-endpoint events
+    /// by group are the risk table's, and each patient's outcome is `status` at the cut.
+    #[test]
+    fn the_patients_view_agrees_with_the_risk_table() {
+        let sc = crate::scenario::fixture::valid(crate::scenario::fixture::BASE);
+        let mut c = Cohort::default();
+        let mut analyser = Analyser::default();
+        let group_of = [Some(0), Some(1)];
+        let views = Views { risk_table: true, patients: true };
+        for replicate in 0..20 {
+            c.generate(&sc, 5, replicate);
+            let cut = 1.0 + 0.2 * replicate as f64;
+            let data = analyser.build(Trial { cohort: &c, scenario: &sc, group_of: &group_of }, cut, views);
+            let p = data.patients();
+            assert_eq!(p.len(), c.entry.iter().filter(|&&e| e <= cut).count());
+            let primary = sc.analysis.endpoint;
+            let events = |g: u8| {
+                (0..p.len()).filter(|&i| p.group[i] == Some(g) && p.outcomes_of(i)[primary].1).count() as u32
+            };
+            let table = data.risk_table();
+            let table_events = |g: usize| table.events.iter().map(|d| d[g]).sum::<u32>();
+            assert_eq!([events(0), events(1)], [table_events(0), table_events(1)]);
+            for i in 0..p.len() {
+                for (e, ep) in sc.endpoints.iter().enumerate() {
+                    let (time, event, _) = c.status(ep, i, cut);
+                    assert_eq!(p.outcomes_of(i)[e], (time, event));
+                }
+            }
+        }
+    }
+
     #[test]
     fn first_and_last_rules() {
         let sc = scenario("calendar = 3\nmin_followup = 0.5", "{ duration = 2 }");

@@ -333,7 +333,7 @@ impl Monitored<'_> {
 /// Whether a look at observed information fraction `fraction` is taken after the looks at
 /// `taken`: only when it adds at least [`MIN_SPACING`] (from 0 for the first look). A smaller
 /// increment decides nothing new, and the recursion could not resolve it on a bounded grid.
-pub(crate) fn adds_information(taken: &[f64], fraction: f64) -> bool {
+fn adds_information(taken: &[f64], fraction: f64) -> bool {
     fraction - taken.last().copied().unwrap_or(0.0) >= MIN_SPACING
 }
 
@@ -419,4 +419,128 @@ fn review(
         }
     }
     f64::INFINITY
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitoring::Monitor;
+    use crate::scenario::fixture::{BASE, valid};
+    use crate::stats::logrank::logrank;
+
+    /// One simulated trial's monitoring, with the final analysis's data kept for comparison.
+    struct Run {
+        cohort: Cohort,
+        final_data: AnalysisData,
+        records: Vec<TestRecord>,
+        safety: SafetyRecord,
+    }
+
+    fn monitor_one(sc: &Scenario, replicate: u64) -> Run {
+        let monitor = Monitor::new(sc).expect("a monitored scenario");
+        let group_of = [Some(0), Some(1)];
+        let mut cohort = Cohort::default();
+        cohort.generate(sc, 11, replicate);
+        let cut = cohort.cut(sc).calendar;
+        let mut analyser = Analyser::default();
+        let trial = Trial { cohort: &cohort, scenario: sc, group_of: &group_of };
+        let final_data = analyser.build(trial, cut, Views::default().with(View::RiskTable)).clone();
+        let (mut records, mut safety) = (Vec::new(), SafetyRecord::default());
+        let monitored = Monitored { scenario: sc, monitor: &monitor, group_of: &group_of };
+        monitored.run(&mut cohort, &final_data, &mut Scratch::default(), &mut records, &mut safety);
+        Run { cohort, final_data, records, safety }
+    }
+
+    /// The log-rank z and events of the trial at calendar time `c`, built without the seam.
+    fn logrank_at(sc: &Scenario, cohort: &Cohort, c: Time) -> (f64, f64) {
+        let mut obs = crate::cohort::Observed::default();
+        let mut table = crate::stats::RiskTable::default();
+        cohort.observe(sc.primary(), c, &[Some(0), Some(1)], &mut obs);
+        obs.table(&mut table);
+        (logrank(&table).z, obs.events().iter().sum::<usize>() as f64)
+    }
+
+    fn monitored(looks: &str, rest: &str) -> Scenario {
+        valid(&format!(
+            "{BASE}[monitoring]\nlooks = {looks}\n[monitoring.efficacy]\nspending = \"obrien_fleming\"\n{rest}"
+        ))
+    }
+
+    /// A look before any event adds no information and is skipped; the next is taken at its
+    /// calendar time with the statistic of the data there; the final analysis is the fixed one.
+    #[test]
+    fn a_look_without_information_is_skipped_and_the_next_taken() {
+        let sc = monitored("[{ calendar = 0.01 }, { calendar = 3 }]", "");
+        let run = monitor_one(&sc, 0);
+        let r = &run.records[0];
+        assert_eq!(r.skipped, [true, false]);
+        assert!(r.z[0].is_nan() && r.time[0].is_nan());
+        assert_eq!(r.time[1], 3.0);
+        let (z, events) = logrank_at(&sc, &run.cohort, 3.0);
+        assert_eq!((r.z[1], r.events[1]), (z, events));
+        assert_eq!(r.fraction[1], events / sc_i_max(&sc));
+        // This trial goes on to the final analysis, whose statistic is the fixed analysis's.
+        assert_eq!(r.ending, Some(Ending::Final), "z = {:?}", r.z);
+        let (z, events) = logrank_at(&sc, &run.cohort, run.final_data.cut());
+        assert_eq!((r.look, r.z[2], r.events[2]), (2, z, events));
+        assert_eq!(r.stop_time, run.final_data.cut());
+        assert!(run.safety.time.is_empty() && run.safety.stopped.is_none());
+    }
+
+    /// A look whose observed information is less than MIN_SPACING after the last look taken (or
+    /// after 0) is skipped: a trial whose observed fractions are 1e-12 apart takes the first and
+    /// skips the second, and the recursion never sees the pair.
+    #[test]
+    fn looks_with_too_little_new_information_are_skipped() {
+        assert!(adds_information(&[], 0.3));
+        assert!(!adds_information(&[], 1e-12), "less than MIN_SPACING from 0");
+        assert!(!adds_information(&[0.5], 0.5 + 1e-12));
+        assert!(!adds_information(&[0.5], 0.5), "no new information");
+        assert!(!adds_information(&[0.5], 0.4));
+        assert!(!adds_information(&[0.5], f64::NAN));
+        assert!(adds_information(&[0.5], 0.5 + MIN_SPACING));
+    }
+
+    fn sc_i_max(sc: &Scenario) -> f64 {
+        Monitor::new(sc).expect("monitored").tests[0].i_max
+    }
+
+    /// A strong benefit stops for efficacy at the first interim: the record ends there, later
+    /// looks are not taken, and the trial's enrolment and events are those at the stop.
+    #[test]
+    fn an_efficacy_stop_ends_the_record_at_its_look() {
+        let strong = BASE
+            .replace("n = 100", "n = 600")
+            .replace("risk = 0.1, within = 0.25", "risk = 0.0001, within = 0.25")
+            .replace("hr = [0.6, 0.2]", "hr = [0.2, 0.1]");
+        let text = format!(
+            "{strong}[monitoring]\nlooks = [{{ calendar = 3 }}, {{ calendar = 4 }}]\n[monitoring.efficacy]\nspending = \"obrien_fleming\"\n"
+        );
+        let sc = valid(&text);
+        let run = monitor_one(&sc, 0);
+        let r = &run.records[0];
+        assert_eq!(r.ending, Some(Ending::Stopped(Stop::Efficacy)), "z = {:?}", r.z);
+        assert!(r.rejected && !r.became_final);
+        assert_eq!((r.look, r.stop_time, r.reason_code()), (0, 3.0, 1.0));
+        assert!(r.z[1].is_nan() && r.z[2].is_nan());
+        assert_eq!(r.stop_events, r.events[0]);
+        assert_eq!(r.enrolled, run.cohort.entry.iter().filter(|&&e| e <= 3.0).count() as f64);
+    }
+
+    /// The safety rule stops the trial at its first review when one transplant death suffices:
+    /// no interim after the stop is taken, and the record ends by the safety rule.
+    #[test]
+    fn a_safety_stop_ends_every_monitored_test() {
+        let rule = "[monitoring.safety]\ncause = \"treatment_death\"\narm = \"hsct\"\nwindow = 0.25\nafter = [10]\nstop_if_at_least = [1]";
+        let sc = monitored("[{ calendar = 4 }]", rule);
+        let run = monitor_one(&sc, 0);
+        let stop = run.safety.stopped.map(|k| run.safety.time[k]).expect("one death in 10 stops the trial");
+        assert!(stop < 4.0, "the review comes before the interim: {stop}");
+        let r = &run.records[0];
+        assert_eq!((r.ending, r.look, r.reason_code()), (Some(Ending::Safety), 1, 4.0));
+        assert!(!r.skipped[0] && r.z[0].is_nan(), "a look after the stop never happens");
+        assert_eq!(r.stop_time, stop);
+        let (_, events) = logrank_at(&sc, &run.cohort, stop);
+        assert_eq!(r.stop_events, events);
+    }
 }
