@@ -326,6 +326,42 @@ pub fn check_draws(template: &Template, draws: &Draws) -> Result<Scenario, Assur
     Ok(base)
 }
 
+/// The draws' results so far, per test: the moments of the per-draw power, and per batch of
+/// replicates (every draw has the same batches) how many (draw, replicate) pairs declared
+/// benefit, for the crossed estimator of the SE.
+struct Accumulated {
+    per_test: Vec<Moments>,
+    by_batch: Vec<Vec<u64>>,
+    /// Each batch's replicates.
+    sizes: Vec<u64>,
+}
+
+impl Accumulated {
+    fn new(tests: usize) -> Accumulated {
+        Accumulated {
+            per_test: vec![Moments::default(); tests],
+            by_batch: vec![Vec::new(); tests],
+            sizes: Vec::new(),
+        }
+    }
+
+    /// Adds one draw's decisions (`per_draw` replicates).
+    fn add(&mut self, b: &Benefits, per_draw: u64) {
+        let batches = b.batches();
+        self.sizes = (0..batches).map(|i| b.batch_size(i)).collect();
+        for (t, (moments, counts)) in self.per_test.iter_mut().zip(&mut self.by_batch).enumerate() {
+            counts.resize(batches, 0);
+            let mut k = 0u64;
+            for (i, count) in counts.iter_mut().enumerate() {
+                let c = u64::from(b.counts[i * b.tests + t]);
+                k += c;
+                *count += c;
+            }
+            moments.push(k as f64 / per_draw as f64);
+        }
+    }
+}
+
 /// Assurance of every test: `replicates` trials at the point estimate, and `replicates / M` (at
 /// least 20) per draw.
 pub fn assurance(
@@ -352,12 +388,7 @@ pub fn assurance(
     let at_point = power_at(&base, replicates, seed);
     let m = draws.rows.len();
     let per_draw = (replicates / m as u64).max(20);
-    let tests = base.analysis.tests.len();
-    let mut per_test = vec![Moments::default(); tests];
-    // Per test and batch of replicates (every draw has the same batches), how many (draw,
-    // replicate) pairs declared benefit; and each batch's replicates.
-    let mut by_batch: Vec<Vec<u64>> = vec![Vec::new(); tests];
-    let mut sizes: Vec<u64> = Vec::new();
+    let mut acc = Accumulated::new(base.analysis.tests.len());
     let mut invalid = 0;
     let mut first_invalid: Option<String> = None;
     for (d, row) in draws.rows.iter().enumerate() {
@@ -368,19 +399,7 @@ pub fn assurance(
                 // Independent trials for each draw (a seed per draw), so the between-draw SD
                 // carries the Monte Carlo error too.
                 let draw_seed = seed ^ (0x9e37_79b9_7f4a_7c15u64.wrapping_mul(d as u64 + 1));
-                let b = benefits_at(&sc, per_draw, draw_seed);
-                let batches = b.batches();
-                sizes = (0..batches).map(|i| b.batch_size(i)).collect();
-                for (t, (moments, counts)) in per_test.iter_mut().zip(&mut by_batch).enumerate() {
-                    counts.resize(batches, 0);
-                    let mut k = 0u64;
-                    for (i, count) in counts.iter_mut().enumerate() {
-                        let c = u64::from(b.counts[i * b.tests + t]);
-                        k += c;
-                        *count += c;
-                    }
-                    moments.push(k as f64 / per_draw as f64);
-                }
+                acc.add(&benefits_at(&sc, per_draw, draw_seed), per_draw);
             }
             Err(e) => {
                 invalid += 1;
@@ -407,11 +426,11 @@ pub fn assurance(
         .enumerate()
         .map(|(i, t)| {
             let p = Proportion::new(at_point[i], replicates);
-            let mo = &per_test[i];
+            let mo = &acc.per_test[i];
             TestAssurance {
                 test: t.name.clone(),
                 assurance: mo.mean(),
-                assurance_se: crossed_se(mo, &by_batch[i], &sizes),
+                assurance_se: crossed_se(mo, &acc.by_batch[i], &acc.sizes),
                 power: p.estimate,
                 power_se: p.se,
             }

@@ -322,6 +322,29 @@ struct Merge<'a, S> {
     rows: Option<RowSink<'a>>,
 }
 
+impl<S: Reduce> Merge<'_, S> {
+    /// Takes finished chunk `c` (`width` columns a replicate) and merges every chunk that is now
+    /// next in order; whether any was.
+    fn absorb(&mut self, c: u64, part: Part<S>, replicates: u64, width: usize) -> bool {
+        self.waiting.insert(c, part);
+        let mut progressed = false;
+        while let Some(part) = self.waiting.remove(&self.next) {
+            self.total.merge(&part.0);
+            if let Some(f) = self.rows.as_mut() {
+                let r0 = self.next * CHUNK;
+                for r in r0..((self.next + 1) * CHUNK).min(replicates) {
+                    let k = (r - r0) as usize;
+                    f(r, &part.1[k * width..(k + 1) * width]);
+                }
+            }
+            self.free.push(part);
+            self.next += 1;
+            progressed = true;
+        }
+        progressed
+    }
+}
+
 /// Runs all replicates on the current rayon pool and reduces them into `S` (e.g.
 /// `summary::Summary`). `rows`, if given, receives each replicate's replicates.csv columns in
 /// replicate order.
@@ -396,27 +419,12 @@ pub fn simulate_until<S: Reduce>(run: &Run, rows: Option<RowSink>, cancel: &Atom
             if let Some(p) = run.progress {
                 p(r1 - r0);
             }
-            let mut m = merge.lock().unwrap_or_else(PoisonError::into_inner);
-            m.waiting.insert(c, (s, flat));
-            let mut progressed = false;
-            while let Some(part) = {
-                let next = m.next;
-                m.waiting.remove(&next)
-            } {
-                let c = m.next;
-                m.total.merge(&part.0);
-                if let Some(f) = m.rows.as_mut() {
-                    let r0 = c * CHUNK;
-                    for r in r0..((c + 1) * CHUNK).min(run.replicates) {
-                        let k = (r - r0) as usize;
-                        f(r, &part.1[k * width..(k + 1) * width]);
-                    }
-                }
-                m.free.push(part);
-                m.next += 1;
-                progressed = true;
-            }
-            drop(m);
+            let progressed = merge.lock().unwrap_or_else(PoisonError::into_inner).absorb(
+                c,
+                (s, flat),
+                run.replicates,
+                width,
+            );
             if progressed {
                 merged.notify_all();
             }

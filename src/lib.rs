@@ -49,7 +49,10 @@ pub mod inputs;
 // Output.
 pub mod report;
 // The local what-if explorer (`trialsim serve`): HTTP over the same computations and reports.
+#[cfg(feature = "serve")]
 pub mod explorer;
-// The command line: its shape, then one file per subcommand.
+// The command line: its shape, then one file per subcommand (with figures and the explorer).
+#[cfg(all(feature = "plots", feature = "serve"))]
 pub mod cli;
+#[cfg(all(feature = "plots", feature = "serve"))]
 pub mod commands;

@@ -359,50 +359,12 @@ fn find(
         Ok(p + shift * se >= opts.target)
     };
     let start = limits.round(limits.value(x0, falling).clamp(lo_limit, hi_limit));
-    let (mut lo, mut hi) = (None, None);
-    if reaches(curve, start, 0.0)? {
-        hi = Some(start);
-        let mut x = start;
-        while x > lo_limit {
-            x = limits.round((x / 1.5).max(lo_limit));
-            if reaches(curve, x, 0.0)? {
-                hi = Some(x);
-            } else {
-                lo = Some(x);
-                break;
-            }
-        }
-    } else {
-        lo = Some(start);
-        let mut x = start;
-        while x < hi_limit {
-            x = limits.round((x * 1.5).min(hi_limit));
-            if reaches(curve, x, 0.0)? {
-                hi = Some(x);
-                break;
-            }
-            lo = Some(x);
-        }
-    }
+    let (lo, hi) = bracket(curve, start, limits, |c, x| reaches(c, x, 0.0))?;
     let direction = if falling { "falls" } else { "rises" };
     let (first_end, last_end) = if falling { ("upper", "lower") } else { ("lower", "upper") };
     let at = |s: f64| limits.value(s, falling);
     let found = match (lo, hi) {
-        (_, None) => {
-            let best = curve
-                .cache
-                .iter()
-                .map(|(k, v)| (f64::from_bits(*k), v[ti].0))
-                .fold((f64::NAN, -1.0), |b, (x, p)| if p > b.1 { (x, p) } else { b });
-            let note = format!(
-                "out of reach: power stays below {} for {} in [{lo_limit}, {hi_limit}] (highest {:.1}% at {})",
-                opts.target,
-                opts.key,
-                100.0 * best.1,
-                best.0
-            );
-            Found { value: None, interval: None, note, falling, at_lower_end: false }
-        }
+        (_, None) => Found { falling, ..out_of_reach(curve, ti, limits, opts) },
         (None, Some(h)) => Found {
             value: Some(at(h)),
             interval: None,
@@ -439,6 +401,61 @@ fn find(
         }
     };
     Ok(found)
+}
+
+/// From `start`, the last value below the target and the first reaching it, walking ×1.5 up or
+/// ÷1.5 down within the limits (`None` where the walk found none).
+fn bracket(
+    curve: &mut Curve,
+    start: f64,
+    limits: Limits,
+    mut reaches: impl FnMut(&mut Curve, f64) -> Result<bool, PlanError>,
+) -> Result<(Option<f64>, Option<f64>), PlanError> {
+    let (mut lo, mut hi) = (None, None);
+    let mut x = start;
+    if reaches(curve, start)? {
+        hi = Some(start);
+        while x > limits.lo {
+            x = limits.round((x / 1.5).max(limits.lo));
+            if reaches(curve, x)? {
+                hi = Some(x);
+            } else {
+                lo = Some(x);
+                break;
+            }
+        }
+    } else {
+        lo = Some(start);
+        while x < limits.hi {
+            x = limits.round((x * 1.5).min(limits.hi));
+            if reaches(curve, x)? {
+                hi = Some(x);
+                break;
+            }
+            lo = Some(x);
+        }
+    }
+    Ok((lo, hi))
+}
+
+/// The answer when no value in the limits reaches the target: the highest power seen, and where
+/// (as a search on a rising curve; the caller sets the direction).
+fn out_of_reach(curve: &Curve, ti: usize, limits: Limits, opts: &PlanOptions) -> Found {
+    let best = curve
+        .cache
+        .iter()
+        .map(|(k, v)| (f64::from_bits(*k), v[ti].0))
+        .fold((f64::NAN, -1.0), |b, (x, p)| if p > b.1 { (x, p) } else { b });
+    let note = format!(
+        "out of reach: power stays below {} for {} in [{}, {}] (highest {:.1}% at {})",
+        opts.target,
+        opts.key,
+        limits.lo,
+        limits.hi,
+        100.0 * best.1,
+        best.0
+    );
+    Found { value: None, interval: None, note, falling: false, at_lower_end: false }
 }
 
 /// Smallest x ≤ v with pred, a weaker condition than the one v satisfies: walks down from the

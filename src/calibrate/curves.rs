@@ -6,6 +6,7 @@ use super::model::{Cell, cell_probabilities};
 use super::predictive::quantile;
 use super::targets::{Role, Target, TargetKind, group};
 use crate::scenario::Scenario;
+use crate::time::Time;
 
 /// A curve of one panel: model values on a time grid, and published points with their CI and
 /// predictive interval.
@@ -80,8 +81,14 @@ pub fn curves(c: &Calibration, s: usize) -> Vec<Curve> {
     }
     let horizon = (horizon * 1.25).max(1.0);
     let grid: Vec<f64> = (0..=60).map(|i| horizon * i as f64 / 60.0).collect();
+    let mut out = km_curves(sc, targets, sims, &grid);
+    out.extend(count_curves(c, s, &grid, cut));
+    out
+}
+
+/// Each Kaplan–Meier figure's model curve, the true S(t) or 1 − S(t), with its published points.
+fn km_curves(sc: &Scenario, targets: &[Target], sims: &[Vec<f64>], grid: &[f64]) -> Vec<Curve> {
     let mut out = Vec::new();
-    // Kaplan–Meier figures: the true S(t) or 1 − S(t).
     let mut km: Vec<(usize, usize, bool)> = Vec::new();
     for t in targets {
         if let TargetKind::Survival { arm, endpoint, failure, .. } = &t.kind
@@ -116,6 +123,16 @@ pub fn curves(c: &Calibration, s: usize) -> Vec<Curve> {
             points,
         });
     }
+    out
+}
+
+/// Each group of count cells that adds up to cumulative figures: the expected proportion
+/// observed by t, with the published cumulative points.
+fn count_curves(c: &Calibration, s: usize, grid: &[f64], cut: Time) -> Vec<Curve> {
+    let sc = &c.fitted[s];
+    let targets = &c.problem.studies[s].targets;
+    let sims = &c.simulated[s];
+    let mut out = Vec::new();
     // Count groups that add up to cumulative figures: the expected observed proportion.
     let mut groups: Vec<(usize, usize, usize)> = Vec::new();
     for t in targets.iter().filter(|t| t.role == Role::Fit) {

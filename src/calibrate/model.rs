@@ -70,6 +70,48 @@ fn follow_up_kinks(sc: &Scenario, cut: Time, out: &mut Vec<Time>) {
     }
 }
 
+/// The integration nodes on [0, `upper`]: 0 and `upper`, the hazards' breakpoints, the cells'
+/// ends, the follow-up's kinks, and a geometric mesh towards 0, where a Weibull hazard with
+/// shape < 1.5 is not smooth (h ∝ t^(shape−1)); RK4 then keeps its accuracy at little cost.
+fn mesh<'a>(
+    sc: &Scenario,
+    cut: Time,
+    upper: Time,
+    hazards: impl Iterator<Item = &'a crate::hazard::Hazard>,
+    cells: &[&Cell],
+) -> Vec<f64> {
+    let mut nodes = vec![0.0, upper];
+    for h in hazards {
+        h.breakpoints(&mut nodes);
+    }
+    for c in cells {
+        nodes.push(c.from);
+        nodes.push(c.to);
+    }
+    follow_up_kinks(sc, cut, &mut nodes);
+    nodes.retain(|&t| (0.0..=upper).contains(&t));
+    nodes.sort_by(|a, b| a.total_cmp(b));
+    nodes.dedup();
+    let first = nodes[1].min(32.0 * upper / STEPS);
+    nodes.extend((1..40).map(|j| first * 0.5f64.powi(j)));
+    nodes.sort_by(|a, b| a.total_cmp(b));
+    nodes
+}
+
+/// Which of the endpoint's causes each cell counts, as a bit mask over `causes`.
+fn cause_masks(cells: &[&Cell], causes: &[(usize, &crate::hazard::Hazard)]) -> Vec<u64> {
+    cells
+        .iter()
+        .map(|c| {
+            causes
+                .iter()
+                .enumerate()
+                .filter(|(_, (k, _))| c.causes.contains(k))
+                .fold(0u64, |m, (j, _)| m | (1 << j))
+        })
+        .collect()
+}
+
 fn sweep(sc: &Scenario, arm: &Arm, ep: &Endpoint, cut: Time, cells: &[&Cell]) -> Vec<f64> {
     let upper = cells.iter().map(|c| c.to).fold(0.0, f64::max).min(cut);
     let mut out = vec![0.0; cells.len()];
@@ -82,40 +124,11 @@ fn sweep(sc: &Scenario, arm: &Arm, ep: &Endpoint, cut: Time, cells: &[&Cell]) ->
         ep.causes.iter().filter_map(|&k| arm.causes[k].as_ref().map(|h| (k, h))).collect();
     let factor = |k: usize| after.map_or(1.0, |a| a.factor[k]);
 
-    let mut nodes = vec![0.0, upper];
-    for (_, h) in &causes {
-        h.breakpoints(&mut nodes);
-    }
-    if let Some(h) = trigger {
-        h.breakpoints(&mut nodes);
-    }
-    for c in cells {
-        nodes.push(c.from);
-        nodes.push(c.to);
-    }
-    follow_up_kinks(sc, cut, &mut nodes);
-    nodes.retain(|&t| (0.0..=upper).contains(&t));
-    nodes.sort_by(|a, b| a.total_cmp(b));
-    nodes.dedup();
-    // A geometric mesh towards 0, where a Weibull hazard with shape < 1.5 is not smooth
-    // (h ∝ t^(shape−1)); RK4 then keeps its accuracy at little cost.
-    let first = nodes[1].min(32.0 * upper / STEPS);
-    nodes.extend((1..40).map(|j| first * 0.5f64.powi(j)));
-    nodes.sort_by(|a, b| a.total_cmp(b));
+    let nodes = mesh(sc, cut, upper, causes.iter().map(|(_, h)| *h).chain(trigger), cells);
 
     // Rates of the endpoint's causes at t and P₀(t); returns (dP₁/dt, integrand per cell).
     let mut g = vec![0.0; causes.len()];
-    // Which of the endpoint's causes each cell counts, as a bit mask over `causes`.
-    let masks: Vec<u64> = cells
-        .iter()
-        .map(|c| {
-            causes
-                .iter()
-                .enumerate()
-                .filter(|(_, (k, _))| c.causes.contains(k))
-                .fold(0u64, |m, (j, _)| m | (1 << j))
-        })
-        .collect();
+    let masks = cause_masks(cells, &causes);
     // Rates are read at `t` moved just inside the current piece (a, b): at a node a hazard
     // jumps, and the piece's own one-sided limit is what the integral needs.
     let mut slope = |t: f64, p1: f64, active: &[bool], piece: (f64, f64), d: &mut [f64]| -> f64 {

@@ -46,7 +46,7 @@ impl Piecewise {
     /// Builds a function whose invariants hold by construction (values derived from checked
     /// ones); no check, so it cannot fail where the checked parts were accepted.
     pub(super) fn from_checked(breaks: Vec<Time>, values: Vec<f64>) -> Self {
-        debug_assert_eq!(values.len(), breaks.len() + 1);
+        assert_eq!(values.len(), breaks.len() + 1, "one value per piece");
         let mut acc = 0.0;
         let mut start = 0.0;
         let integral_at_breaks: Vec<f64> = breaks

@@ -6,10 +6,13 @@
 
 use std::fmt::Write;
 
+#[cfg(feature = "plots")]
 use plotters::prelude::*;
 use serde_json::{Value, json};
 
+#[cfg(feature = "plots")]
 use super::chart::PALETTE;
+#[cfg(feature = "plots")]
 use crate::calibrate::curves::{Curve, curves};
 use crate::calibrate::near_bound;
 use crate::calibrate::{Calibration, Problem};
@@ -394,6 +397,7 @@ pub fn draws_csv(c: &Calibration, s: usize) -> Result<Vec<u8>, csv::Error> {
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
+#[cfg(feature = "plots")]
 pub fn svg(c: &Calibration) -> Result<String, String> {
     let e = |x: &dyn std::fmt::Display| x.to_string();
     let n = c.problem.studies.len();

@@ -3,8 +3,10 @@
 
 use std::fmt::Write;
 
+#[cfg(feature = "plots")]
 use plotters::prelude::SeriesLabelPosition;
 
+#[cfg(feature = "plots")]
 use super::chart::{LineChart, Series};
 
 use crate::followup::FollowUp;
@@ -82,6 +84,7 @@ pub fn csv(f: &FollowUp) -> Result<Vec<u8>, csv::Error> {
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
+#[cfg(feature = "plots")]
 pub fn svg(f: &FollowUp, unit: &str) -> Result<String, String> {
     let series = f
         .tests

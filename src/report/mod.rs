@@ -3,6 +3,7 @@
 
 pub mod assurance;
 pub mod calibration;
+#[cfg(feature = "plots")]
 pub mod chart;
 pub mod csv;
 pub mod followup;
@@ -15,6 +16,7 @@ pub mod plan;
 pub mod sweep;
 pub mod truth;
 
+#[cfg(feature = "plots")]
 pub mod svg;
 
 use crate::engine::Layout;
@@ -49,6 +51,7 @@ impl<'a> Results<'a> {
     }
 }
 
+#[cfg(feature = "plots")]
 /// The files of a run, by name, in the order they are written: the plots, summary.md,
 /// report.html, and summary.json last (when it is there, the whole set is). `trialsim run` writes
 /// them; the explorer shows them.

@@ -281,6 +281,7 @@ pub fn markdown(o: &mut String, r: &Results) {
     }
 }
 
+#[cfg(feature = "plots")]
 /// monitoring.svg: per monitored test, the cumulative probability of having stopped by each
 /// look, stacked by reason (efficacy, futility, harm; the safety rule's stops in the last bar),
 /// beside the fixed design's power on the same trials.

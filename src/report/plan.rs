@@ -4,9 +4,12 @@
 
 use std::fmt::Write;
 
+#[cfg(feature = "plots")]
 use plotters::prelude::*;
 
+#[cfg(feature = "plots")]
 use super::chart::{LineChart, Series};
+#[cfg(feature = "plots")]
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::{Value, json};
 
@@ -77,6 +80,7 @@ pub fn markdown(name: &str, key: &str, target: f64, answers: &[Answer]) -> Strin
     o
 }
 
+#[cfg(feature = "plots")]
 pub fn svg(name: &str, key: &str, target: f64, answers: &[Answer]) -> Result<String, String> {
     LineChart {
         title: format!("{name}: power against {key}"),
@@ -132,6 +136,7 @@ pub fn grid_csv(axes: &[Axis], rows: &[GridAnswer]) -> Result<Vec<u8>, csv::Erro
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
+#[cfg(feature = "plots")]
 /// A heat map of the planned value: one panel per (test, value of the third key), rows the
 /// first key, columns the second.
 pub fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]) -> Result<String, String> {

@@ -5,8 +5,10 @@
 
 use std::fmt::Write;
 
+#[cfg(feature = "plots")]
 use plotters::prelude::SeriesLabelPosition;
 
+#[cfg(feature = "plots")]
 use super::chart::{LineChart, Series};
 
 use crate::report::csv::float;
@@ -114,6 +116,7 @@ pub fn file_safe(name: &str) -> String {
     s.trim_matches('_').to_string()
 }
 
+#[cfg(feature = "plots")]
 pub fn plots(
     m: &Manifest,
     records: &[PointRecord],

@@ -152,7 +152,7 @@ pub fn cox(table: &RiskTable, ties: Ties) -> CoxFit {
 /// One arm effect per right-closed period (0, b₁], (b₁, b₂], …, (b_K, ∞) (Efron ties), written
 /// to `out` (length breaks + 1).
 pub fn cox_periods(table: &RiskTable, breaks: &[Time], ties: Ties, out: &mut [CoxFit]) {
-    debug_assert_eq!(out.len(), breaks.len() + 1);
+    assert_eq!(out.len(), breaks.len() + 1, "one fit per period");
     let mut start = 0;
     for (k, slot) in out.iter_mut().enumerate() {
         let end = match breaks.get(k) {

@@ -48,7 +48,7 @@ fn walk(table: &RiskTable, g: usize, times: &[Time], mut at: impl FnMut(usize, f
 
 /// Ŝ_g and SE at each of `times` (increasing), written to `out` (same length).
 pub fn km_at(table: &RiskTable, g: usize, times: &[Time], out: &mut [KmPoint]) {
-    debug_assert_eq!(times.len(), out.len());
+    assert_eq!(times.len(), out.len(), "one output per time");
     walk(table, g, times, |k, s, gw| {
         // Once Ŝ is 0 Greenwood's variance is 0·∞: undefined (NaN), as R reports it.
         out[k] = KmPoint { surv: s, se: if s > 0.0 { s * gw.sqrt() } else { f64::NAN } };

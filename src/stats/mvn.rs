@@ -77,7 +77,7 @@ pub fn pivoted_cholesky(corr: &[f64], d: usize) -> (Vec<f64>, usize) {
 /// P(lower_k ≤ Z_k ≤ upper_k ∀k), Z ~ N(0, corr); bounds may be ±∞.
 pub fn box_probability(corr: &[f64], lower: &[f64], upper: &[f64]) -> f64 {
     let d = lower.len();
-    debug_assert_eq!(corr.len(), d * d);
+    assert_eq!(corr.len(), d * d, "a d × d correlation matrix");
     let (l, r) = pivoted_cholesky(corr, d);
     if r == 0 {
         return f64::NAN;

@@ -69,7 +69,7 @@ pub struct Histogram {
 
 impl Histogram {
     pub fn new(lo: f64, hi: f64, bins: usize) -> Histogram {
-        debug_assert!(hi > lo && bins > 0);
+        assert!(hi > lo && bins > 0, "a histogram needs a range and bins");
         Histogram {
             lo,
             hi,

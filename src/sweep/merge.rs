@@ -74,13 +74,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
     let shards = dirs.iter().map(|d| Shard::read(d)).collect::<Result<Vec<_>, _>>()?;
     let first = shards.first().ok_or_else(|| SweepError::Input("no directories to merge".into()))?;
     let m = &first.manifest;
-    let not_one = |d: &Path, why: &str| {
-        SweepError::Input(format!(
-            "{} and {} are not shards of the same sweep ({why})",
-            first.dir.display(),
-            d.display()
-        ))
-    };
+    let not_one = |d: &Path, why: &str| not_one_sweep(&first.dir, d, why);
     // The fingerprints pin what was simulated; where the scenario file lives, and its labels
     // (which no fingerprint holds), do not matter: the first directory's are used.
     for s in &shards[1..] {
@@ -97,32 +91,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
         }
     }
     let n = count(&m.axes, m.zip).map_err(SweepError::Input)?;
-    // Each point's fingerprint from the directories that list it: the first one's, and any other
-    // listing it must agree.
-    let mut wanted: Vec<Option<Fingerprint>> = vec![None; n];
-    for s in &shards {
-        for (p, fp) in s.manifest.listed() {
-            match wanted[p] {
-                None => wanted[p] = Some(fp),
-                Some(f) if f != fp => {
-                    return Err(not_one(
-                        &s.dir,
-                        &format!("point {p} was simulated from different scenarios"),
-                    ));
-                }
-                Some(_) => {}
-            }
-        }
-    }
-    let unlisted = wanted.iter().filter(|f| f.is_none()).count();
-    if unlisted > 0 {
-        let p = wanted.iter().position(Option::is_none).unwrap_or(0);
-        return Err(SweepError::Input(format!(
-            "{unlisted} of {n} points are in none of the directories (first: point {p}); run the \
-             missing shards first"
-        )));
-    }
-    let fingerprints: Vec<Fingerprint> = wanted.into_iter().flatten().collect();
+    let fingerprints = fingerprints(&shards, n)?;
     // The scenario as the shards saw it, from their own manifest: a merge job on another node
     // (or after the file moved) has no scenario file to read.
     let base = if m.document.is_empty() {
@@ -140,6 +109,56 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
             e.error
         ))
     })?;
+    copy_records(&shards, &fingerprints, &points)?;
+    let manifest = Manifest { shard: None, fingerprints, ..m.clone() };
+    write_atomic(
+        &out.join("sweep.json"),
+        (serde_json::to_string_pretty(&manifest).expect("serialises") + "\n").as_bytes(),
+    )?;
+    let tables = Tables { manifest, base, dir: out.to_path_buf() };
+    Ok(SweepOutcome { out: out.to_path_buf(), points: n, reused: n, computed: 0, tables: Some(tables) })
+}
+
+/// The error for two directories that are not one sweep.
+fn not_one_sweep(first: &Path, d: &Path, why: &str) -> SweepError {
+    SweepError::Input(format!(
+        "{} and {} are not shards of the same sweep ({why})",
+        first.display(),
+        d.display()
+    ))
+}
+
+/// Each of the `n` points' fingerprints from the directories that list it: the first one's, and
+/// any other listing it must agree; every point must be listed.
+fn fingerprints(shards: &[Shard], n: usize) -> Result<Vec<Fingerprint>, SweepError> {
+    let mut wanted: Vec<Option<Fingerprint>> = vec![None; n];
+    for s in shards {
+        for (p, fp) in s.manifest.listed() {
+            match wanted[p] {
+                None => wanted[p] = Some(fp),
+                Some(f) if f != fp => {
+                    let why = format!("point {p} was simulated from different scenarios");
+                    return Err(not_one_sweep(&shards[0].dir, &s.dir, &why));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    let unlisted = wanted.iter().filter(|f| f.is_none()).count();
+    if unlisted > 0 {
+        let p = wanted.iter().position(Option::is_none).unwrap_or(0);
+        return Err(SweepError::Input(format!(
+            "{unlisted} of {n} points are in none of the directories (first: point {p}); run the \
+             missing shards first"
+        )));
+    }
+    Ok(wanted.into_iter().flatten().collect())
+}
+
+/// Copies each point's finished record (from the first directory that holds it) into `points`;
+/// an error naming how many have none.
+fn copy_records(shards: &[Shard], fingerprints: &[Fingerprint], points: &Path) -> Result<(), SweepError> {
+    let n = fingerprints.len();
     let (mut missing, mut first_missing) = (0, None);
     for (p, &fp) in fingerprints.iter().enumerate() {
         let mut found = None;
@@ -160,17 +179,11 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
             }
         }
     }
-    if let Some(p) = first_missing {
-        return Err(SweepError::Input(format!(
+    match first_missing {
+        None => Ok(()),
+        Some(p) => Err(SweepError::Input(format!(
             "{missing} of {n} points have no finished record in the directories (first: point {p}); \
              rerun their shards, then merge again"
-        )));
+        ))),
     }
-    let manifest = Manifest { shard: None, fingerprints, ..m.clone() };
-    write_atomic(
-        &out.join("sweep.json"),
-        (serde_json::to_string_pretty(&manifest).expect("serialises") + "\n").as_bytes(),
-    )?;
-    let tables = Tables { manifest, base, dir: out.to_path_buf() };
-    Ok(SweepOutcome { out: out.to_path_buf(), points: n, reused: n, computed: 0, tables: Some(tables) })
 }

@@ -166,17 +166,7 @@ impl Truth {
             }
             None => (Vec::new(), f64::NAN),
         };
-        let cut = expected_cut.unwrap_or(t_max);
-        let mut starts = vec![0.0];
-        starts.extend_from_slice(&sc.analysis.periods);
-        let ahr = starts
-            .iter()
-            .enumerate()
-            .map(|(i, &from)| {
-                let to = sc.analysis.periods.get(i).copied();
-                PeriodAhr { from, to, ahr: average_hazard_ratio(sc, cut, from, to.unwrap_or(f64::INFINITY)) }
-            })
-            .collect();
+        let ahr = period_ahrs(sc, expected_cut.unwrap_or(t_max));
         Truth {
             endpoint: ep.name.clone(),
             horizons: h.clone(),
@@ -191,10 +181,24 @@ impl Truth {
             expected_cut,
             expected_events,
             expected_events_total,
+            ahr_overall: average_hazard_ratio(sc, expected_cut.unwrap_or(t_max), 0.0, f64::INFINITY),
             ahr,
-            ahr_overall: average_hazard_ratio(sc, cut, 0.0, f64::INFINITY),
         }
     }
+}
+
+/// The average hazard ratio of each period of `analysis.periods` (from 0, the last open-ended)
+/// over the trial cut at calendar time `cut`.
+fn period_ahrs(sc: &Scenario, cut: Time) -> Vec<PeriodAhr> {
+    let periods = &sc.analysis.periods;
+    std::iter::once(0.0)
+        .chain(periods.iter().copied())
+        .enumerate()
+        .map(|(i, from)| {
+            let to = periods.get(i).copied();
+            PeriodAhr { from, to, ahr: average_hazard_ratio(sc, cut, from, to.unwrap_or(f64::INFINITY)) }
+        })
+        .collect()
 }
 
 /// The last time of interest: the largest of the horizons, τ, the milestone, the period breaks

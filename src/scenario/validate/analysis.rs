@@ -41,35 +41,12 @@ pub(super) fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) 
         Some(p) => ctx.breaks(p, "analysis.periods")?,
         None => Vec::new(),
     };
-    let needs = |test: &str, needs: &str, what: &str| ErrorKind::TestNeeds {
-        test: test.into(),
-        needs: needs.into(),
-        what: what.into(),
+    let given = |need: Need| match need {
+        Need::Tau => tau.is_some(),
+        Need::Milestone => milestone.is_some(),
+        Need::Periods => !periods.is_empty(),
     };
-    let mut tests: Vec<Test> = Vec::new();
-    for t in a.tests.get_ref() {
-        let name = t.get_ref().trim().to_string();
-        let Some(kind) = TestKind::parse(&name) else {
-            let allowed = TEST_NAMES.split(", ").map(str::to_string).collect();
-            let kind = ErrorKind::UnknownName { what: Namespace::Test, name, allowed };
-            return Err(ctx.fail(t.span(), "analysis.tests", kind));
-        };
-        if tests.iter().any(|x| x.name == name) {
-            let kind = ErrorKind::Duplicate { item: format!("test {name:?}") };
-            return Err(ctx.fail(t.span(), "analysis.tests", kind));
-        }
-        if let Some(need) = kind.needs() {
-            let given = match need {
-                Need::Tau => tau.is_some(),
-                Need::Milestone => milestone.is_some(),
-                Need::Periods => !periods.is_empty(),
-            };
-            if !given {
-                return Err(ctx.fail(t.span(), need.key(), needs(&name, need.key(), need.what())));
-            }
-        }
-        tests.push(Test { name, kind });
-    }
+    let tests = tests(ctx, &a.tests, given)?;
     let mut crossing = CrossingRule::default();
     if let Some(c) = &a.crossing {
         if let Some(g) = &c.min_gap {
@@ -96,6 +73,30 @@ pub(super) fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) 
         crossing,
         maxcombo_weights,
     })
+}
+
+/// `analysis.tests`: known names, each once, whose keys are given (`given`).
+fn tests(ctx: &Ctx, list: &S<Vec<S<String>>>, given: impl Fn(Need) -> bool) -> Result<Vec<Test>> {
+    let mut tests: Vec<Test> = Vec::new();
+    for t in list.get_ref() {
+        let name = t.get_ref().trim().to_string();
+        let Some(kind) = TestKind::parse(&name) else {
+            let allowed = TEST_NAMES.split(", ").map(str::to_string).collect();
+            let kind = ErrorKind::UnknownName { what: Namespace::Test, name, allowed };
+            return Err(ctx.fail(t.span(), "analysis.tests", kind));
+        };
+        if tests.iter().any(|x| x.name == name) {
+            let kind = ErrorKind::Duplicate { item: format!("test {name:?}") };
+            return Err(ctx.fail(t.span(), "analysis.tests", kind));
+        }
+        if let Some(need) = kind.needs().filter(|&n| !given(n)) {
+            let kind =
+                ErrorKind::TestNeeds { test: name, needs: need.key().into(), what: need.what().into() };
+            return Err(ctx.fail(t.span(), need.key(), kind));
+        }
+        tests.push(Test { name, kind });
+    }
+    Ok(tests)
 }
 
 /// `[analysis.maxcombo] weights = [[rho, gamma], ...]`: 1 to 6 distinct pairs ≥ 0 that span at

@@ -34,114 +34,14 @@ pub(super) fn monitoring(
             "group-sequential monitoring needs one-sided tests: set analysis.sides = 1 (the default)",
         ));
     }
-    let tests = match &m.tests {
-        None => {
-            let first = &analysis.tests[0];
-            if !monitorable(first.kind) {
-                return Err(ctx.err(
-                    whole.span(),
-                    "monitoring.tests",
-                    format!(
-                        "the first test, {:?}, cannot be monitored: give monitoring.tests among the log-rank, FH(ρ,γ), cox and cox_breslow tests of analysis.tests",
-                        first.name
-                    ),
-                ));
-            }
-            vec![0]
-        }
-        Some(list) => {
-            let mut out = Vec::new();
-            for (i, name) in list.get_ref().iter().enumerate() {
-                let key = format!("monitoring.tests[{i}]");
-                let Some(t) = analysis.tests.iter().position(|t| &t.name == name.get_ref()) else {
-                    let kind = ErrorKind::UnknownName {
-                        what: Namespace::Test,
-                        name: name.get_ref().clone(),
-                        allowed: analysis.tests.iter().map(|t| t.name.clone()).collect(),
-                    };
-                    return Err(ctx.fail(name.span(), key, kind));
-                };
-                if !monitorable(analysis.tests[t].kind) {
-                    return Err(ctx.err(
-                        name.span(),
-                        key,
-                        format!(
-                            "{:?} cannot be monitored (its information is not events or a null variance): log-rank, FH(ρ,γ), cox and cox_breslow can; maxcombo, rmst, milestone and cox_periods cannot",
-                            name.get_ref()
-                        ),
-                    ));
-                }
-                if out.contains(&t) {
-                    return Err(ctx.err(name.span(), key, format!("{:?} is listed twice", name.get_ref())));
-                }
-                out.push(t);
-            }
-            if out.is_empty() {
-                return Err(ctx.fail(
-                    list.span(),
-                    "monitoring.tests",
-                    ErrorKind::Empty { expected: "at least one test".into() },
-                ));
-            }
-            out
-        }
-    };
+    let tests = monitored_tests(ctx, whole, analysis)?;
     let looks = looks(ctx, &m.looks, design)?;
     let interims = looks.len();
-    let spending_time = match &m.spending_time {
-        None => SpendingTime::Information,
-        Some(v) => match v.get_ref().as_str() {
-            "information" => SpendingTime::Information,
-            "calendar" => {
-                let cut = &design.cut;
-                if cut.calendar.is_none() || cut.events.is_some() || cut.min_followup.is_some() {
-                    return Err(ctx.err(
-                        v.span(),
-                        "monitoring.spending_time",
-                        "calendar spending time needs a final analysis at a calendar time only (design.cut.calendar, without events or min_followup)",
-                    ));
-                }
-                SpendingTime::Calendar
-            }
-            other => {
-                return Err(ctx.out_of_range(
-                    v.span(),
-                    "monitoring.spending_time",
-                    "\"information\" or \"calendar\"",
-                    format!("{other:?}"),
-                ));
-            }
-        },
-    };
-    let alpha = analysis.alpha;
-    let efficacy = match &m.efficacy {
-        None => Efficacy::Spending(Spending::OBrienFleming),
-        Some(e) => {
-            let spending = &e.get_ref().spending;
-            match spending.get_ref() {
-                RawSpending::None => Efficacy::None,
-                RawSpending::Z(z) => {
-                    let z = bounds(ctx, z, "monitoring.efficacy.spending.z", interims)?;
-                    if let Some((i, &zi)) = z.iter().enumerate().find(|(_, zi)| normal::upper(**zi) >= alpha)
-                    {
-                        return Err(ctx.err(
-                            spending.span(),
-                            format!("monitoring.efficacy.spending.z[{i}]"),
-                            format!(
-                                "a bound of {zi} alone spends {:.4} ≥ α = {alpha}: every fixed efficacy bound must spend less than α",
-                                normal::upper(zi)
-                            ),
-                        ));
-                    }
-                    Efficacy::Fixed(z)
-                }
-                other => Efficacy::Spending(function(ctx, other, spending, "monitoring.efficacy.spending")?),
-            }
-        }
-    };
+    let spending_time = spending_time(ctx, m, design)?;
+    let efficacy = efficacy(ctx, m, interims, analysis.alpha)?;
     let futility = match &m.futility {
         None => None,
-        Some(f) => Some(futility(ctx, f, interims, alpha)?),
+        Some(f) => Some(futility(ctx, f, interims, analysis.alpha)?),
     };
     // An HR bound is Schoenfeld's z for that HR, −ln(hr)·√(d·r(1−r)): the log-rank or Cox
     // statistic's, not a weighted test's (whose z measures another quantity).
@@ -168,6 +68,107 @@ pub(super) fn monitoring(
         Some(s) => Some(safety(ctx, s, design, arms, causes)?),
     };
     Ok(Monitoring { tests, looks, spending_time, efficacy, futility, harm, safety })
+}
+
+/// `monitoring.tests`: indices into `analysis.tests` of monitorable tests, each once (the first
+/// test when not given).
+fn monitored_tests(ctx: &Ctx, whole: &S<raw::RawMonitoring>, analysis: &Analysis) -> Result<Vec<usize>> {
+    let Some(list) = &whole.get_ref().tests else {
+        let first = &analysis.tests[0];
+        if !monitorable(first.kind) {
+            return Err(ctx.err(
+                whole.span(),
+                "monitoring.tests",
+                format!(
+                    "the first test, {:?}, cannot be monitored: give monitoring.tests among the log-rank, FH(ρ,γ), cox and cox_breslow tests of analysis.tests",
+                    first.name
+                ),
+            ));
+        }
+        return Ok(vec![0]);
+    };
+    let mut out = Vec::new();
+    for (i, name) in list.get_ref().iter().enumerate() {
+        let key = format!("monitoring.tests[{i}]");
+        let Some(t) = analysis.tests.iter().position(|t| &t.name == name.get_ref()) else {
+            let kind = ErrorKind::UnknownName {
+                what: Namespace::Test,
+                name: name.get_ref().clone(),
+                allowed: analysis.tests.iter().map(|t| t.name.clone()).collect(),
+            };
+            return Err(ctx.fail(name.span(), key, kind));
+        };
+        if !monitorable(analysis.tests[t].kind) {
+            return Err(ctx.err(
+                name.span(),
+                key,
+                format!(
+                    "{:?} cannot be monitored (its information is not events or a null variance): log-rank, FH(ρ,γ), cox and cox_breslow can; maxcombo, rmst, milestone and cox_periods cannot",
+                    name.get_ref()
+                ),
+            ));
+        }
+        if out.contains(&t) {
+            return Err(ctx.err(name.span(), key, format!("{:?} is listed twice", name.get_ref())));
+        }
+        out.push(t);
+    }
+    if out.is_empty() {
+        let kind = ErrorKind::Empty { expected: "at least one test".into() };
+        return Err(ctx.fail(list.span(), "monitoring.tests", kind));
+    }
+    Ok(out)
+}
+
+/// `monitoring.spending_time`: information (the default) or calendar, which needs a final
+/// analysis at a calendar time only.
+fn spending_time(ctx: &Ctx, m: &raw::RawMonitoring, design: &Design) -> Result<SpendingTime> {
+    let Some(v) = &m.spending_time else { return Ok(SpendingTime::Information) };
+    match v.get_ref().as_str() {
+        "information" => Ok(SpendingTime::Information),
+        "calendar" => {
+            let cut = &design.cut;
+            if cut.calendar.is_none() || cut.events.is_some() || cut.min_followup.is_some() {
+                return Err(ctx.err(
+                    v.span(),
+                    "monitoring.spending_time",
+                    "calendar spending time needs a final analysis at a calendar time only (design.cut.calendar, without events or min_followup)",
+                ));
+            }
+            Ok(SpendingTime::Calendar)
+        }
+        other => Err(ctx.out_of_range(
+            v.span(),
+            "monitoring.spending_time",
+            "\"information\" or \"calendar\"",
+            format!("{other:?}"),
+        )),
+    }
+}
+
+/// `[monitoring.efficacy]`: a spending function (O'Brien–Fleming by default), none, or fixed z
+/// bounds that each spend less than α.
+fn efficacy(ctx: &Ctx, m: &raw::RawMonitoring, interims: usize, alpha: f64) -> Result<Efficacy> {
+    let Some(e) = &m.efficacy else { return Ok(Efficacy::Spending(Spending::OBrienFleming)) };
+    let spending = &e.get_ref().spending;
+    match spending.get_ref() {
+        RawSpending::None => Ok(Efficacy::None),
+        RawSpending::Z(z) => {
+            let z = bounds(ctx, z, "monitoring.efficacy.spending.z", interims)?;
+            if let Some((i, &zi)) = z.iter().enumerate().find(|(_, zi)| normal::upper(**zi) >= alpha) {
+                return Err(ctx.err(
+                    spending.span(),
+                    format!("monitoring.efficacy.spending.z[{i}]"),
+                    format!(
+                        "a bound of {zi} alone spends {:.4} ≥ α = {alpha}: every fixed efficacy bound must spend less than α",
+                        normal::upper(zi)
+                    ),
+                ));
+            }
+            Ok(Efficacy::Fixed(z))
+        }
+        other => Ok(Efficacy::Spending(function(ctx, other, spending, "monitoring.efficacy.spending")?)),
+    }
 }
 
 /// At most this many interim looks: each look of a trial extends its bounds' recursion by one
@@ -520,6 +521,38 @@ fn safety(
         };
         return Err(ctx.fail(s.cause.span(), "monitoring.safety.cause", kind));
     };
+    let competing = competing(ctx, s, cause, causes)?;
+    if arms[arm].allocation == 0 {
+        return Err(ctx.err(
+            s.arm.span(),
+            "monitoring.safety.arm",
+            format!("arm {:?} receives no patients", arms[arm].name),
+        ));
+    }
+    let window = ctx.number(&s.window, "monitoring.safety.window", "a time > 0", |x| x > 0.0)?;
+    // The most patients the arm can have: its share of n, rounded up (permuted blocks).
+    let total: usize = arms.iter().map(|a| a.allocation).sum();
+    let most = (design.n * arms[arm].allocation).div_ceil(total) as i64;
+    let after = reviews(ctx, &s.after, most, &arms[arm].name)?;
+    let (stop_at, bayes) = match (&s.stop_if_at_least, &s.bayes) {
+        (Some(list), None) => (stop_counts(ctx, list, &after)?, None),
+        (None, Some(b)) => {
+            let rule = bayes(ctx, b.get_ref())?;
+            (rule.stopping_counts(&after), Some(rule))
+        }
+        _ => {
+            return Err(ctx.err(
+                whole.span(),
+                "monitoring.safety",
+                "give either `stop_if_at_least = [...]` or `bayes = { prior = [a, b], threshold, probability }`",
+            ));
+        }
+    };
+    Ok(Safety { cause, competing, arm, window, after, stop_at, bayes })
+}
+
+/// `monitoring.safety.competing`: causes that end a patient's review, other than the monitored one.
+fn competing(ctx: &Ctx, s: &raw::RawSafety, cause: usize, causes: &[String]) -> Result<Vec<usize>> {
     let mut competing = Vec::new();
     for (i, name) in s.competing.as_ref().map_or(&[][..], |c| c.get_ref()).iter().enumerate() {
         let key = format!("monitoring.safety.competing[{i}]");
@@ -538,112 +571,85 @@ fn safety(
             }
         }
     }
-    let total: usize = arms.iter().map(|a| a.allocation).sum();
-    if arms[arm].allocation == 0 {
-        return Err(ctx.err(
-            s.arm.span(),
-            "monitoring.safety.arm",
-            format!("arm {:?} receives no patients", arms[arm].name),
-        ));
-    }
-    // The most patients the arm can have: its share of n, rounded up (permuted blocks).
-    let most = (design.n * arms[arm].allocation).div_ceil(total) as i64;
-    let window = ctx.number(&s.window, "monitoring.safety.window", "a time > 0", |x| x > 0.0)?;
-    if s.after.get_ref().len() > MAX_REVIEWS {
+    Ok(competing)
+}
+
+/// `monitoring.safety.after`: 1 to [`MAX_REVIEWS`] increasing patient counts, each at most `most`
+/// (the arm's largest possible size).
+fn reviews(ctx: &Ctx, list: &S<Vec<S<i64>>>, most: i64, arm: &str) -> Result<Vec<u32>> {
+    if list.get_ref().len() > MAX_REVIEWS {
         return Err(ctx.out_of_range(
-            s.after.span(),
+            list.span(),
             "monitoring.safety.after",
             format!("at most {MAX_REVIEWS} reviews"),
-            format!("{} reviews", s.after.get_ref().len()),
+            format!("{} reviews", list.get_ref().len()),
         ));
     }
     let mut after: Vec<u32> = Vec::new();
-    for (i, v) in s.after.get_ref().iter().enumerate() {
+    for (i, v) in list.get_ref().iter().enumerate() {
         let key = format!("monitoring.safety.after[{i}]");
         let m = ctx.integer(v, &key, 1, most).map_err(|_| {
-            ctx.out_of_range(
-                v.span(),
-                key.clone(),
-                format!(
-                    "a number of patients from 1 to {most} (arm {:?} has at most {most})",
-                    arms[arm].name
-                ),
-                v.get_ref(),
-            )
+            let expected = format!("a number of patients from 1 to {most} (arm {arm:?} has at most {most})");
+            ctx.out_of_range(v.span(), key.clone(), expected, v.get_ref())
         })? as u32;
         if let Some(&prev) = after.last()
             && m <= prev
         {
-            return Err(ctx.fail(
-                v.span(),
-                key,
-                ErrorKind::NotIncreasing { found: f64::from(m), after: f64::from(prev) },
-            ));
+            let kind = ErrorKind::NotIncreasing { found: f64::from(m), after: f64::from(prev) };
+            return Err(ctx.fail(v.span(), key, kind));
         }
         after.push(m);
     }
     if after.is_empty() {
-        return Err(ctx.fail(
-            s.after.span(),
-            "monitoring.safety.after",
-            ErrorKind::Empty { expected: "at least one review".into() },
+        let kind = ErrorKind::Empty { expected: "at least one review".into() };
+        return Err(ctx.fail(list.span(), "monitoring.safety.after", kind));
+    }
+    Ok(after)
+}
+
+/// `monitoring.safety.stop_if_at_least`: per review, the events (1 to the patients reviewed)
+/// that stop the trial.
+fn stop_counts(ctx: &Ctx, list: &S<Vec<S<i64>>>, after: &[u32]) -> Result<Vec<Option<u32>>> {
+    if list.get_ref().len() != after.len() {
+        return Err(ctx.out_of_range(
+            list.span(),
+            "monitoring.safety.stop_if_at_least",
+            format!("one count per review ({})", after.len()),
+            format!("{} counts", list.get_ref().len()),
         ));
     }
-    let (stop_at, bayes) = match (&s.stop_if_at_least, &s.bayes) {
-        (Some(list), None) => {
-            if list.get_ref().len() != after.len() {
-                return Err(ctx.out_of_range(
-                    list.span(),
-                    "monitoring.safety.stop_if_at_least",
-                    format!("one count per review ({})", after.len()),
-                    format!("{} counts", list.get_ref().len()),
-                ));
-            }
-            let counts = list
-                .get_ref()
-                .iter()
-                .zip(&after)
-                .enumerate()
-                .map(|(i, (v, &m))| {
-                    ctx.integer(v, &format!("monitoring.safety.stop_if_at_least[{i}]"), 1, i64::from(m))
-                        .map(|x| Some(x as u32))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            (counts, None)
-        }
-        (None, Some(b)) => {
-            let r = b.get_ref();
-            let prior = r.prior.get_ref();
-            if prior.len() != 2 {
-                return Err(ctx.out_of_range(
-                    r.prior.span(),
-                    "monitoring.safety.bayes.prior",
-                    "[a, b]",
-                    format!("{} numbers", prior.len()),
-                ));
-            }
-            let a = ctx.number(&prior[0], "monitoring.safety.bayes.prior[0]", "a > 0", |x| x > 0.0)?;
-            let b2 = ctx.number(&prior[1], "monitoring.safety.bayes.prior[1]", "b > 0", |x| x > 0.0)?;
-            let threshold =
-                ctx.number(&r.threshold, "monitoring.safety.bayes.threshold", "a risk in (0, 1)", |x| {
-                    x > 0.0 && x < 1.0
-                })?;
-            let probability = ctx.number(
-                &r.probability,
-                "monitoring.safety.bayes.probability",
-                "a probability in (0, 1)",
-                |x| x > 0.0 && x < 1.0,
-            )?;
-            let rule = BayesRule { prior: (a, b2), threshold, probability };
-            (rule.stopping_counts(&after), Some(rule))
-        }
-        _ => {
-            return Err(ctx.err(
-                whole.span(),
-                "monitoring.safety",
-                "give either `stop_if_at_least = [...]` or `bayes = { prior = [a, b], threshold, probability }`",
-            ));
-        }
-    };
-    Ok(Safety { cause, competing, arm, window, after, stop_at, bayes })
+    list.get_ref()
+        .iter()
+        .zip(after)
+        .enumerate()
+        .map(|(i, (v, &m))| {
+            ctx.integer(v, &format!("monitoring.safety.stop_if_at_least[{i}]"), 1, i64::from(m))
+                .map(|x| Some(x as u32))
+        })
+        .collect()
+}
+
+/// `monitoring.safety.bayes`: a Beta(a, b) prior, and stop when the posterior probability that
+/// the risk exceeds `threshold` reaches `probability`.
+fn bayes(ctx: &Ctx, r: &raw::RawBayes) -> Result<BayesRule> {
+    let prior = r.prior.get_ref();
+    if prior.len() != 2 {
+        return Err(ctx.out_of_range(
+            r.prior.span(),
+            "monitoring.safety.bayes.prior",
+            "[a, b]",
+            format!("{} numbers", prior.len()),
+        ));
+    }
+    let a = ctx.number(&prior[0], "monitoring.safety.bayes.prior[0]", "a > 0", |x| x > 0.0)?;
+    let b = ctx.number(&prior[1], "monitoring.safety.bayes.prior[1]", "b > 0", |x| x > 0.0)?;
+    let threshold =
+        ctx.number(&r.threshold, "monitoring.safety.bayes.threshold", "a risk in (0, 1)", |x| {
+            x > 0.0 && x < 1.0
+        })?;
+    let probability =
+        ctx.number(&r.probability, "monitoring.safety.bayes.probability", "a probability in (0, 1)", |x| {
+            x > 0.0 && x < 1.0
+        })?;
+    Ok(BayesRule { prior: (a, b), threshold, probability })
 }
