@@ -326,6 +326,13 @@ pub fn check_draws(template: &Template, draws: &Draws) -> Result<Scenario, Assur
     Ok(base)
 }
 
+/// `sc` simulated (`reps` replicates from `seed`) into the reduction `S`.
+fn simulated<S: crate::engine::Reduce>(sc: &crate::scenario::Scenario, reps: u64, seed: u64) -> S {
+    let truth = Truth::compute(sc);
+    let layout = Layout::new(sc, &truth);
+    simulate(&Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None }, None)
+}
+
 /// The draws' results so far, per test: the moments of the per-draw power, and per batch of
 /// replicates (every draw has the same batches) how many (draw, replicate) pairs declared
 /// benefit, for the crossed estimator of the SE.
@@ -372,20 +379,8 @@ pub fn assurance(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<AssuranceResult, AssuranceError> {
     let base = check_draws(template, draws)?;
-    let power_at = |sc: &crate::scenario::Scenario, reps: u64, seed: u64| -> Vec<u64> {
-        let truth = Truth::compute(sc);
-        let layout = Layout::new(sc, &truth);
-        let s: Summary =
-            simulate(&Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None }, None);
-        s.tests.iter().map(|t| t.benefit).collect()
-    };
-    // Each replicate's decisions at a draw, for the crossed estimator of the SE below.
-    let benefits_at = |sc: &crate::scenario::Scenario, reps: u64, seed: u64| -> Benefits {
-        let truth = Truth::compute(sc);
-        let layout = Layout::new(sc, &truth);
-        simulate(&Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None }, None)
-    };
-    let at_point = power_at(&base, replicates, seed);
+    let at_point: Vec<u64> =
+        simulated::<Summary>(&base, replicates, seed).tests.iter().map(|t| t.benefit).collect();
     let m = draws.rows.len();
     let per_draw = (replicates / m as u64).max(20);
     let mut acc = Accumulated::new(base.analysis.tests.len());
@@ -399,7 +394,8 @@ pub fn assurance(
                 // Independent trials for each draw (a seed per draw), so the between-draw SD
                 // carries the Monte Carlo error too.
                 let draw_seed = seed ^ (0x9e37_79b9_7f4a_7c15u64.wrapping_mul(d as u64 + 1));
-                acc.add(&benefits_at(&sc, per_draw, draw_seed), per_draw);
+                // Each replicate's decisions at a draw, for the crossed estimator of the SE.
+                acc.add(&simulated::<Benefits>(&sc, per_draw, draw_seed), per_draw);
             }
             Err(e) => {
                 invalid += 1;

@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicBool;
 
 use serde_json::{Value, json};
 
+use crate::engine::Layout;
 use crate::monitoring::analyses_per_trial;
 use crate::report::chart::{LineChart, Series};
 use crate::report::html::{self, About};
@@ -14,7 +15,7 @@ use crate::report::{Results, markdown, run_files};
 use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{Document, Scenario};
 use crate::simulation::{Request, null_replicates, simulate_scenario};
-use crate::summary::Proportion;
+use crate::summary::{Proportion, Summary};
 use crate::sweep::simulate_point;
 
 use super::controls::controls;
@@ -276,32 +277,7 @@ impl Curve {
                     None => tests.push((name.clone(), vec![(value, p.estimate, p.se)])),
                 }
             }
-            if let (Some(m), Some(t)) = (&layout.monitor, &s.monitoring) {
-                for (mt, tt) in m.tests.iter().zip(&t.tests) {
-                    let p = |k: u64| Proportion::new(k, s.replicates).estimate;
-                    let looks: Vec<Value> = tt
-                        .looks
-                        .iter()
-                        .enumerate()
-                        .map(|(k, l)| {
-                            json!({"look": k + 1, "efficacy": p(l.efficacy), "futility": p(l.futility), "harm": p(l.harm)})
-                        })
-                        .collect();
-                    monitoring.push(json!({
-                        "value": value,
-                        "test": mt.name,
-                        "power": p(tt.rejected),
-                        "looks": looks,
-                        "safety": p(tt.safety),
-                    }));
-                }
-                // The safety rule's reviews (after so many patients) are not the tests' looks.
-                if let Some(sf) = &t.safety {
-                    let stops: Vec<f64> =
-                        sf.stops.iter().map(|&k| Proportion::new(k, s.replicates).estimate).collect();
-                    safety.push(json!({"value": value, "stops": stops}));
-                }
-            }
+            stopping_at(value, &layout, &s, &mut monitoring, &mut safety);
             progress(self.replicates);
         }
         let series = tests
@@ -337,6 +313,43 @@ impl Curve {
             "safety": safety,
             "svg": svg,
         })))
+    }
+}
+
+/// A monitored scenario's stopping probabilities at one value of the varied key: per monitored
+/// test its power and stops by look and reason, and the safety rule's stops by review.
+fn stopping_at(
+    value: f64,
+    layout: &Layout,
+    s: &Summary,
+    monitoring: &mut Vec<Value>,
+    safety: &mut Vec<Value>,
+) {
+    if let (Some(m), Some(t)) = (&layout.monitor, &s.monitoring) {
+        for (mt, tt) in m.tests.iter().zip(&t.tests) {
+            let p = |k: u64| Proportion::new(k, s.replicates).estimate;
+            let looks: Vec<Value> = tt
+                .looks
+                .iter()
+                .enumerate()
+                .map(|(k, l)| {
+                    json!({"look": k + 1, "efficacy": p(l.efficacy), "futility": p(l.futility), "harm": p(l.harm)})
+                })
+                .collect();
+            monitoring.push(json!({
+                "value": value,
+                "test": mt.name,
+                "power": p(tt.rejected),
+                "looks": looks,
+                "safety": p(tt.safety),
+            }));
+        }
+        // The safety rule's reviews (after so many patients) are not the tests' looks.
+        if let Some(sf) = &t.safety {
+            let stops: Vec<f64> =
+                sf.stops.iter().map(|&k| Proportion::new(k, s.replicates).estimate).collect();
+            safety.push(json!({"value": value, "stops": stops}));
+        }
     }
 }
 

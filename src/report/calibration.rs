@@ -15,13 +15,14 @@ use super::chart::PALETTE;
 #[cfg(feature = "plots")]
 use crate::calibrate::curves::{Curve, curves};
 use crate::calibrate::near_bound;
-use crate::calibrate::{Calibration, Problem};
+use crate::calibrate::{Calibration, LikelihoodRatio, Problem};
 
 fn finite(x: f64) -> Value {
     if x.is_finite() { json!(x) } else { Value::Null }
 }
 
-pub fn json(c: &Calibration) -> String {
+/// Each parameter's estimate, SE, bounds, keys per study and bootstrap summary, by name.
+fn parameters_json(c: &Calibration) -> serde_json::Map<String, Value> {
     let p = &c.problem;
     let mut parameters = serde_json::Map::new();
     for (j, par) in p.params.iter().enumerate() {
@@ -53,6 +54,12 @@ pub fn json(c: &Calibration) -> String {
             }),
         );
     }
+    parameters
+}
+
+pub fn json(c: &Calibration) -> String {
+    let p = &c.problem;
+    let parameters = parameters_json(c);
     let targets: Vec<Value> = c
         .targets
         .iter()
@@ -218,6 +225,45 @@ pub fn markdown(c: &Calibration) -> String {
         c.fit.optimum.starts.len(),
         c.fit.rank
     );
+    parameters(&mut o, c);
+    let _ = writeln!(
+        o,
+        "\nBootstrap: {} simulated studies refitted ({} stopped without meeting the tolerance).\n",
+        c.bootstrap.draws, c.bootstrap.unconverged
+    );
+    if c.bootstrap.draws >= 2 {
+        agreement_table(&mut o, c);
+    }
+    if let Some(lr) = &c.likelihood_ratio {
+        one_model(&mut o, lr);
+    }
+    let _ = writeln!(o, "## Follow-up of each study's design\n");
+    let _ = writeln!(o, "| study | expected cut | median time on study | potential follow-up |");
+    let _ = writeln!(o, "|---|---|---|---|");
+    for f in &c.follow_up {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {}–{} |",
+            f.study,
+            g(f.expected_cut),
+            g(f.median),
+            g(f.range.0),
+            g(f.range.1)
+        );
+    }
+    figures(&mut o, c);
+    let _ = writeln!(o, "## Sources\n");
+    for t in &c.targets {
+        if !t.source.is_empty() || !t.note.is_empty() {
+            let _ = writeln!(o, "- `{}` / `{}`: {} {}", t.study, t.name, t.source, t.note);
+        }
+    }
+    o
+}
+
+/// The parameters' estimates, SEs, bootstrap intervals, bounds and studies.
+fn parameters(o: &mut String, c: &Calibration) {
+    let p = &c.problem;
     let _ = writeln!(o, "## Parameters\n");
     let _ = writeln!(
         o,
@@ -242,62 +288,46 @@ pub fn markdown(c: &Calibration) -> String {
             studies.join(", ")
         );
     }
+}
+
+/// The joint fit against separate fits of each study (the likelihood ratio).
+fn one_model(o: &mut String, lr: &LikelihoodRatio) {
+    let _ = writeln!(o, "## One model for all studies?\n");
     let _ = writeln!(
         o,
-        "\nBootstrap: {} simulated studies refitted ({} stopped without meeting the tolerance).\n",
-        c.bootstrap.draws, c.bootstrap.unconverged
+        "Likelihood ratio of the joint fit (shared parameters) against separate fits of each study: LR = {:.2} on {} df (identified dimensions), p = {}.\n",
+        lr.statistic,
+        lr.df,
+        if lr.p_value.is_nan() { "—".into() } else { format!("{:.3}", lr.p_value) }
     );
-    if c.bootstrap.draws >= 2 {
-        agreement_table(&mut o, c);
-    }
-    if let Some(lr) = &c.likelihood_ratio {
-        let _ = writeln!(o, "## One model for all studies?\n");
-        let _ = writeln!(
-            o,
-            "Likelihood ratio of the joint fit (shared parameters) against separate fits of each study: LR = {:.2} on {} df (identified dimensions), p = {}.\n",
-            lr.statistic,
-            lr.df,
-            if lr.p_value.is_nan() { "—".into() } else { format!("{:.3}", lr.p_value) }
-        );
-        let _ = writeln!(o, "| study alone | −ℓ | identified dimensions | estimates |");
-        let _ = writeln!(o, "|---|---|---|---|");
-        for s in &lr.separate {
-            let est: Vec<String> = s
-                .parameters
-                .iter()
-                .map(|(n, v, se)| {
-                    if se.is_finite() {
-                        format!("{n} {} ({})", g(*v), g(*se))
-                    } else {
-                        format!("{n} {} (n.i.)", g(*v))
-                    }
-                })
-                .collect();
-            let _ = writeln!(
-                o,
-                "| {} | {:.3} | {} | {} |",
-                s.study,
-                s.negative_log_likelihood,
-                s.rank,
-                est.join("; ")
-            );
-        }
-        let _ = writeln!(o);
-    }
-    let _ = writeln!(o, "## Follow-up of each study's design\n");
-    let _ = writeln!(o, "| study | expected cut | median time on study | potential follow-up |");
+    let _ = writeln!(o, "| study alone | −ℓ | identified dimensions | estimates |");
     let _ = writeln!(o, "|---|---|---|---|");
-    for f in &c.follow_up {
+    for s in &lr.separate {
+        let est: Vec<String> = s
+            .parameters
+            .iter()
+            .map(|(n, v, se)| {
+                if se.is_finite() {
+                    format!("{n} {} ({})", g(*v), g(*se))
+                } else {
+                    format!("{n} {} (n.i.)", g(*v))
+                }
+            })
+            .collect();
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {}–{} |",
-            f.study,
-            g(f.expected_cut),
-            g(f.median),
-            g(f.range.0),
-            g(f.range.1)
+            "| {} | {:.3} | {} | {} |",
+            s.study,
+            s.negative_log_likelihood,
+            s.rank,
+            est.join("; ")
         );
     }
+    let _ = writeln!(o);
+}
+
+/// Every published figure against the fitted model, and the predictive check's verdict.
+fn figures(o: &mut String, c: &Calibration) {
     let _ = writeln!(o, "\n## Every published figure against the fitted model\n");
     let _ = writeln!(
         o,
@@ -338,13 +368,6 @@ pub fn markdown(c: &Calibration) -> String {
             "no sign of more figures outside than chance explains"
         }
     );
-    let _ = writeln!(o, "## Sources\n");
-    for t in &c.targets {
-        if !t.source.is_empty() || !t.note.is_empty() {
-            let _ = writeln!(o, "- `{}` / `{}`: {} {}", t.study, t.name, t.source, t.note);
-        }
-    }
-    o
 }
 
 /// fitted.toml for study `s`: the study file with the fitted values written in.
@@ -410,16 +433,7 @@ pub fn svg(c: &Calibration) -> Result<String, String> {
         for (s, (area, curves)) in areas.iter().zip(&panels).enumerate() {
             let unit = &c.fitted[s].time_unit;
             let x_max = curves.iter().flat_map(|c| c.model.last().map(|p| p.0)).fold(1.0, f64::max);
-            let y_max = curves
-                .iter()
-                .flat_map(|c| {
-                    c.model.iter().map(|p| p.1).chain(
-                        c.points.iter().flat_map(|p| [p.published, p.band.1, p.ci.map_or(0.0, |x| x.1)]),
-                    )
-                })
-                .filter(|v| v.is_finite())
-                .fold(0.1, f64::max)
-                .min(1.0);
+            let y_max = y_max(curves);
             let title = format!(
                 "{}: published figures (●, with CI) over the fitted model (line) and 95% predictive bands",
                 c.problem.studies[s].name()
@@ -488,4 +502,21 @@ pub fn svg(c: &Calibration) -> Result<String, String> {
 /// them under `<study>/`.
 pub fn study_dir(p: &Problem, s: usize) -> Option<String> {
     (p.studies.len() > 1).then(|| p.studies[s].name().to_string())
+}
+
+/// The top of a panel's probability axis: the largest model value, published figure, band or
+/// CI end (at least 0.1, at most 1).
+#[cfg(feature = "plots")]
+fn y_max(curves: &[Curve]) -> f64 {
+    curves
+        .iter()
+        .flat_map(|c| {
+            c.model
+                .iter()
+                .map(|p| p.1)
+                .chain(c.points.iter().flat_map(|p| [p.published, p.band.1, p.ci.map_or(0.0, |x| x.1)]))
+        })
+        .filter(|v| v.is_finite())
+        .fold(0.1, f64::max)
+        .min(1.0)
 }

@@ -100,6 +100,55 @@ pub fn render(r: &Results) -> String {
     for (spec, t) in r.layout.estimates.iter().zip(&s.estimates) {
         estimates.insert(spec.estimate.to_string(), tally(t, spec.truth));
     }
+    let mut root = json!({
+        "scenario": sc.name,
+        "title": sc.title,
+        "time_unit": sc.time_unit,
+        "seed": r.seed,
+        "replicates": reps,
+        "engine": ENGINE_VERSION,
+        "design": {
+            "n": sc.design.n,
+            "control": sc.control().map(|a| a.name.clone()),
+            "experimental": sc.experimental().map(|a| a.name.clone()),
+            "endpoint": sc.primary().name,
+            "alpha": sc.analysis.alpha,
+            "sides": match sc.analysis.sides { Sides::One => 1, Sides::Two => 2 },
+        },
+        "truth": serde_json::to_value(r.truth).expect("Truth serialises"),
+        "tests": tests(r, s),
+        "events": events(r),
+        "crossing": crossing(r),
+        "shows": shows(r),
+        "estimates": estimates,
+    });
+    let beyond = crate::truth::beyond_follow_up(sc, r.truth.expected_cut);
+    if !beyond.is_empty() {
+        root["warnings"] = json!(beyond.iter().map(|b| b.to_string()).collect::<Vec<_>>());
+    }
+    if r.layout.groups < 2 {
+        root["note"] = json!("single-arm study: no comparison, so the tests of analysis.tests were not run");
+    }
+    if let Some(m) = super::monitoring::json(r) {
+        root["monitoring"] = m;
+    }
+    if let Some((_, n)) = r.null {
+        // Its results sit beside each test (`type_i_error`) and under `crossing.null_observed`.
+        root["null"] = json!({
+            "description": "the same design with the experimental arm given the control arm's hazards",
+            "replicates": n,
+        });
+    }
+    let mut text = serde_json::to_string_pretty(&root).expect("JSON values serialise");
+    text.push('\n');
+    text
+}
+
+/// Mean events at the cut: in all, by arm, and by arm and cause.
+fn events(r: &Results) -> Value {
+    let sc = r.scenario;
+    let s = r.summary;
+    let reps = s.replicates;
     let group_name = |g: usize| sc.arms[r.layout.group_arms[g]].name.clone();
     let mut by_arm = Map::new();
     let mut by_cause = Map::new();
@@ -113,7 +162,21 @@ pub fn render(r: &Results) -> String {
         by_cause.insert(group_name(g), Value::Object(causes));
     }
     let events_total = (s.events[0] + s.events[1]) as f64 / reps as f64;
-    let crossing = if r.layout.groups == 2 {
+    json!({
+        "mean": num(events_total),
+        "expected": num(r.truth.expected_events_total),
+        "by_arm": by_arm,
+        "by_cause": by_cause,
+        "target_not_reached": s.target_not_reached,
+    })
+}
+
+/// The crossing rule, how often it fires (also under identical arms) and when (null for one arm).
+fn crossing(r: &Results) -> Value {
+    let sc = r.scenario;
+    let s = r.summary;
+    let reps = s.replicates;
+    if r.layout.groups == 2 {
         let i = r.layout.index_of(&Estimate::CrossingTime).expect("two-arm layouts have crossing.time");
         let mut c = json!({
             "min_gap": sc.analysis.crossing.min_gap,
@@ -131,9 +194,17 @@ pub fn render(r: &Results) -> String {
         c
     } else {
         Value::Null
-    };
+    }
+}
+
+/// What trials show and detect: early harm, late benefit, the primary test against the crossing
+/// (null for one arm).
+fn shows(r: &Results) -> Value {
+    let sc = r.scenario;
+    let s = r.summary;
+    let reps = s.replicates;
     let h = &sc.analysis.horizons;
-    let shows = if r.layout.groups == 2 {
+    if r.layout.groups == 2 {
         let mut v = json!({
             "detects": {
                 "method": detects_method(r),
@@ -163,53 +234,5 @@ pub fn render(r: &Results) -> String {
         v
     } else {
         Value::Null
-    };
-    let mut root = json!({
-        "scenario": sc.name,
-        "title": sc.title,
-        "time_unit": sc.time_unit,
-        "seed": r.seed,
-        "replicates": reps,
-        "engine": ENGINE_VERSION,
-        "design": {
-            "n": sc.design.n,
-            "control": sc.control().map(|a| a.name.clone()),
-            "experimental": sc.experimental().map(|a| a.name.clone()),
-            "endpoint": sc.primary().name,
-            "alpha": sc.analysis.alpha,
-            "sides": match sc.analysis.sides { Sides::One => 1, Sides::Two => 2 },
-        },
-        "truth": serde_json::to_value(r.truth).expect("Truth serialises"),
-        "tests": tests(r, s),
-        "events": {
-            "mean": num(events_total),
-            "expected": num(r.truth.expected_events_total),
-            "by_arm": by_arm,
-            "by_cause": by_cause,
-            "target_not_reached": s.target_not_reached,
-        },
-        "crossing": crossing,
-        "shows": shows,
-        "estimates": estimates,
-    });
-    let beyond = crate::truth::beyond_follow_up(sc, r.truth.expected_cut);
-    if !beyond.is_empty() {
-        root["warnings"] = json!(beyond.iter().map(|b| b.to_string()).collect::<Vec<_>>());
     }
-    if r.layout.groups < 2 {
-        root["note"] = json!("single-arm study: no comparison, so the tests of analysis.tests were not run");
-    }
-    if let Some(m) = super::monitoring::json(r) {
-        root["monitoring"] = m;
-    }
-    if let Some((_, n)) = r.null {
-        // Its results sit beside each test (`type_i_error`) and under `crossing.null_observed`.
-        root["null"] = json!({
-            "description": "the same design with the experimental arm given the control arm's hazards",
-            "replicates": n,
-        });
-    }
-    let mut text = serde_json::to_string_pretty(&root).expect("JSON values serialise");
-    text.push('\n');
-    text
 }

@@ -263,131 +263,146 @@ fn long_term_benefit(o: &mut String, r: &Results) {
 
 /// The true and observed crossing of the curves, what a trial shows and detects, AHR per period.
 fn crossing(o: &mut String, r: &Results) {
+    if r.layout.groups != 2 {
+        return;
+    }
     let sc = r.scenario;
     let s = r.summary;
     let t = r.truth;
     let reps = r.summary.replicates;
     let unit = &r.scenario.time_unit;
     let est = |e: &Estimate| estimate(r, e);
-    if r.layout.groups == 2 {
-        let _ = writeln!(o, "\n## Crossing of the survival curves\n");
-        let rule = sc.analysis.crossing;
-        let equal = if t.crossing_times.is_empty() {
-            "the true curves do not cross".to_string()
-        } else {
-            format!(
-                "the true curves are equal at {} {unit}",
-                t.crossing_times.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(", ")
-            )
-        };
-        let by_rule = match t.crossing_by_rule {
-            Some(x) => format!(
-                "the rule below, applied to the true curves, fires at {x:.3} {unit} (the truth of the observed crossing time)"
-            ),
-            None => "the rule below never fires on the true curves".to_string(),
-        };
-        let _ = writeln!(o, "Truth: {equal}; {by_rule}.\n");
+    let _ = writeln!(o, "\n## Crossing of the survival curves\n");
+    let rule = sc.analysis.crossing;
+    let equal = if t.crossing_times.is_empty() {
+        "the true curves do not cross".to_string()
+    } else {
+        format!(
+            "the true curves are equal at {} {unit}",
+            t.crossing_times.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(", ")
+        )
+    };
+    let by_rule = match t.crossing_by_rule {
+        Some(x) => format!(
+            "the rule below, applied to the true curves, fires at {x:.3} {unit} (the truth of the observed crossing time)"
+        ),
+        None => "the rule below never fires on the true curves".to_string(),
+    };
+    let _ = writeln!(o, "Truth: {equal}; {by_rule}.\n");
+    let _ = writeln!(
+        o,
+        "Observed crossing (experimental KM first ≥ {} below control, then ≥ {} above, ≥ {} at risk per arm):\n",
+        rule.min_gap, rule.min_gap, rule.min_at_risk
+    );
+    let _ = writeln!(o, "- in this design: {}", pct(Proportion::new(s.crossings, reps)));
+    if let Some((null, _)) = r.null {
         let _ = writeln!(
             o,
-            "Observed crossing (experimental KM first ≥ {} below control, then ≥ {} above, ≥ {} at risk per arm):\n",
-            rule.min_gap, rule.min_gap, rule.min_at_risk
+            "- with identical arms (chance alone): {}",
+            pct(Proportion::new(null.crossings, null.replicates))
         );
-        let _ = writeln!(o, "- in this design: {}", pct(Proportion::new(s.crossings, reps)));
-        if let Some((null, _)) = r.null {
-            let _ = writeln!(
-                o,
-                "- with identical arms (chance alone): {}",
-                pct(Proportion::new(null.crossings, null.replicates))
-            );
+    }
+    if let Some((_, tl)) = est(&Estimate::CrossingTime) {
+        let _ = writeln!(
+            o,
+            "- observed crossing time: median {}, 95% range {}–{} {unit}",
+            fmt(tl.hist.quantile(0.5)),
+            fmt(tl.hist.quantile(0.025)),
+            fmt(tl.hist.quantile(0.975))
+        );
+    }
+    let h = &sc.analysis.horizons;
+    if !h.is_empty() {
+        let _ = writeln!(
+            o,
+            "- trial shows early harm (experimental KM below control at {} {unit}): {}",
+            h[0],
+            pct(Proportion::new(s.early_harm, reps))
+        );
+        let _ = writeln!(
+            o,
+            "- trial shows late benefit (experimental KM above control at {} {unit}): {}",
+            h[h.len() - 1],
+            pct(Proportion::new(s.late_benefit, reps))
+        );
+    }
+    detections(o, r);
+    hazard_ratios(o, r);
+}
+
+/// What a trial detects (early harm, late benefit), and the primary test against the observed
+/// crossing.
+fn detections(o: &mut String, r: &Results) {
+    let s = r.summary;
+    let reps = r.summary.replicates;
+    // Without periods or horizons nothing can be detected: the table would read 100% "neither".
+    if super::json::detects_available(r) {
+        let d = &s.detects;
+        let _ = writeln!(o, "\nWhat a trial detects ({}):\n", super::json::detects_method(r));
+        let _ = writeln!(o, "| detects | probability |");
+        let _ = writeln!(o, "|---|---|");
+        for (label, k) in [("neither", 0), ("early harm only", 1), ("late benefit only", 2), ("both", 3)] {
+            let _ = writeln!(o, "| {label} | {} |", pct(Proportion::new(d[k], reps)));
         }
-        if let Some((_, tl)) = est(&Estimate::CrossingTime) {
-            let _ = writeln!(
-                o,
-                "- observed crossing time: median {}, 95% range {}–{} {unit}",
-                fmt(tl.hist.quantile(0.5)),
-                fmt(tl.hist.quantile(0.025)),
-                fmt(tl.hist.quantile(0.975))
-            );
+    }
+    if let Some((name, _)) = r.layout.tests.first() {
+        let c = &s.primary_by_crossing;
+        let f = |k: usize| format!("{:.1}%", 100.0 * c[k] as f64 / reps as f64);
+        let _ = writeln!(o, "\nPrimary test `{name}` (significant benefit) against the observed crossing:\n");
+        let _ = writeln!(o, "| | crossing observed | no crossing |");
+        let _ = writeln!(o, "|---|---|---|");
+        let _ = writeln!(o, "| significant | {} | {} |", f(3), f(1));
+        let _ = writeln!(o, "| not significant | {} | {} |", f(2), f(0));
+    }
+}
+
+/// Cox hazard ratios beside the true average hazard ratio, and the AHR per period.
+fn hazard_ratios(o: &mut String, r: &Results) {
+    let s = r.summary;
+    let t = r.truth;
+    let unit = &r.scenario.time_unit;
+    let cox_rows: Vec<String> = r
+        .layout
+        .estimates
+        .iter()
+        .zip(&s.estimates)
+        .filter(|(e, _)| e.estimate.is_log_hr())
+        .map(|(e, tl)| {
+            let hr = |x: f64| fmt(x.exp());
+            format!(
+                "| `{}` | {} | {} | {}–{} | {} |",
+                e.estimate.to_string().replace(".log_hr", " HR"),
+                e.truth.map_or("—".into(), hr),
+                hr(tl.hist.quantile(0.5)),
+                hr(tl.hist.quantile(0.025)),
+                hr(tl.hist.quantile(0.975)),
+                tl.nan
+            )
+        })
+        .collect();
+    if !cox_rows.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nCox hazard ratios (experimental vs control) beside the true average hazard ratio:\n"
+        );
+        let _ = writeln!(o, "| estimate | true AHR | median | 95% of trials | not estimable |");
+        let _ = writeln!(o, "|---|---|---|---|---|");
+        for l in cox_rows {
+            let _ = writeln!(o, "{l}");
         }
-        let h = &sc.analysis.horizons;
-        if !h.is_empty() {
-            let _ = writeln!(
-                o,
-                "- trial shows early harm (experimental KM below control at {} {unit}): {}",
-                h[0],
-                pct(Proportion::new(s.early_harm, reps))
-            );
-            let _ = writeln!(
-                o,
-                "- trial shows late benefit (experimental KM above control at {} {unit}): {}",
-                h[h.len() - 1],
-                pct(Proportion::new(s.late_benefit, reps))
-            );
+    }
+    if !t.ahr.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nTrue average hazard ratio (experimental vs control, weighted by expected events):\n"
+        );
+        let _ = writeln!(o, "| period ({unit}) | AHR |");
+        let _ = writeln!(o, "|---|---|");
+        for p in &t.ahr {
+            let to = p.to.map_or("end".to_string(), |x| x.to_string());
+            let _ = writeln!(o, "| ({}, {to}] | {} |", p.from, fmt(p.ahr));
         }
-        // Without periods or horizons nothing can be detected: the table would read 100% "neither".
-        if super::json::detects_available(r) {
-            let d = &s.detects;
-            let _ = writeln!(o, "\nWhat a trial detects ({}):\n", super::json::detects_method(r));
-            let _ = writeln!(o, "| detects | probability |");
-            let _ = writeln!(o, "|---|---|");
-            for (label, k) in [("neither", 0), ("early harm only", 1), ("late benefit only", 2), ("both", 3)]
-            {
-                let _ = writeln!(o, "| {label} | {} |", pct(Proportion::new(d[k], reps)));
-            }
-        }
-        if let Some((name, _)) = r.layout.tests.first() {
-            let c = &s.primary_by_crossing;
-            let f = |k: usize| format!("{:.1}%", 100.0 * c[k] as f64 / reps as f64);
-            let _ =
-                writeln!(o, "\nPrimary test `{name}` (significant benefit) against the observed crossing:\n");
-            let _ = writeln!(o, "| | crossing observed | no crossing |");
-            let _ = writeln!(o, "|---|---|---|");
-            let _ = writeln!(o, "| significant | {} | {} |", f(3), f(1));
-            let _ = writeln!(o, "| not significant | {} | {} |", f(2), f(0));
-        }
-        let cox_rows: Vec<String> = r
-            .layout
-            .estimates
-            .iter()
-            .zip(&s.estimates)
-            .filter(|(e, _)| e.estimate.is_log_hr())
-            .map(|(e, tl)| {
-                let hr = |x: f64| fmt(x.exp());
-                format!(
-                    "| `{}` | {} | {} | {}–{} | {} |",
-                    e.estimate.to_string().replace(".log_hr", " HR"),
-                    e.truth.map_or("—".into(), hr),
-                    hr(tl.hist.quantile(0.5)),
-                    hr(tl.hist.quantile(0.025)),
-                    hr(tl.hist.quantile(0.975)),
-                    tl.nan
-                )
-            })
-            .collect();
-        if !cox_rows.is_empty() {
-            let _ = writeln!(
-                o,
-                "\nCox hazard ratios (experimental vs control) beside the true average hazard ratio:\n"
-            );
-            let _ = writeln!(o, "| estimate | true AHR | median | 95% of trials | not estimable |");
-            let _ = writeln!(o, "|---|---|---|---|---|");
-            for l in cox_rows {
-                let _ = writeln!(o, "{l}");
-            }
-        }
-        if !t.ahr.is_empty() {
-            let _ = writeln!(
-                o,
-                "\nTrue average hazard ratio (experimental vs control, weighted by expected events):\n"
-            );
-            let _ = writeln!(o, "| period ({unit}) | AHR |");
-            let _ = writeln!(o, "|---|---|");
-            for p in &t.ahr {
-                let to = p.to.map_or("end".to_string(), |x| x.to_string());
-                let _ = writeln!(o, "| ({}, {to}] | {} |", p.from, fmt(p.ahr));
-            }
-            let _ = writeln!(o, "| overall | {} |", fmt(t.ahr_overall));
-        }
+        let _ = writeln!(o, "| overall | {} |", fmt(t.ahr_overall));
     }
 }
 

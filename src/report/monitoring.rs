@@ -12,6 +12,7 @@ use super::Results;
 use crate::monitoring::{Monitor, MonitoredTest};
 use crate::scenario::Look;
 use crate::stats::normal;
+use crate::summary::{LookTally, MonitoringTally};
 use crate::summary::{Proportion, TestMonitoring};
 use crate::test_statistic::Information;
 
@@ -44,61 +45,69 @@ fn look_name(m: &Monitor, k: usize) -> String {
     }
 }
 
+/// Look `k` of monitored test `j`: when it was planned and happened, its bounds (z, nominal p,
+/// HR), and how often it stopped the trial, alone and `cum`ulatively (efficacy, futility, harm).
+fn look_json(reps: u64, m: &Monitor, j: usize, k: usize, l: &LookTally, cum: [u64; 3]) -> Value {
+    let mt = &m.tests[j];
+    // The interims and the final analysis.
+    let k_max = m.looks.len() + 1;
+    let (pe, pf, ph) =
+        (Proportion::new(l.efficacy, reps), Proportion::new(l.futility, reps), Proportion::new(l.harm, reps));
+    let e = mt.planned.efficacy[k];
+    let f = mt.planned.futility.get(k).copied().filter(|_| k + 1 < k_max).unwrap_or(f64::NEG_INFINITY);
+    let planned_events = mt.planned_fractions[k] * mt.i_max;
+    let harm = mt.planned_harm.get(k).copied().unwrap_or(f64::INFINITY);
+    let finite = |x: f64| if x.is_finite() { num(x) } else { Value::Null };
+    json!({
+        "look": k + 1,
+        "kind": if k + 1 == k_max { "final" } else { "interim" },
+        "when": look_name(m, k),
+        "planned_time": num(if k + 1 == k_max { m.expected_final.unwrap_or(f64::NAN) } else { mt.planned_times[k] }),
+        "planned_info_fraction": num(mt.planned_fractions[k]),
+        "planned_events": if is_events(mt) { num(planned_events) } else { Value::Null },
+        "taken": l.taken,
+        "skipped": l.skipped,
+        "time_mean": num(l.time.mean()),
+        "time_q025": num(l.time_hist.quantile(0.025)),
+        "time_q975": num(l.time_hist.quantile(0.975)),
+        "events_mean": num(l.events.mean()),
+        "events_q025": num(l.events_hist.quantile(0.025)),
+        "events_q975": num(l.events_hist.quantile(0.975)),
+        "info_fraction": num(l.fraction.mean()),
+        "efficacy_z": finite(e),
+        "efficacy_nominal_p": finite(normal::upper(e)),
+        "efficacy_hr": finite(mt.kind.hr_at(e, planned_events)),
+        "futility_z": finite(f),
+        "harm_z": finite(harm),
+        "harm_hr": finite(mt.kind.hr_at(-harm, planned_events)),
+        "p_efficacy": num(pe.estimate),
+        "p_efficacy_se": num(pe.se),
+        "p_futility": num(pf.estimate),
+        "p_futility_se": num(pf.se),
+        "p_harm": num(ph.estimate),
+        "p_harm_se": num(ph.se),
+        "cumulative_efficacy": num(Proportion::new(cum[0], reps).estimate),
+        "cumulative_efficacy_se": num(Proportion::new(cum[0], reps).se),
+        "cumulative_futility": num(Proportion::new(cum[1], reps).estimate),
+        "cumulative_futility_se": num(Proportion::new(cum[1], reps).se),
+        "cumulative_harm": num(Proportion::new(cum[2], reps).estimate),
+        "cumulative_harm_se": num(Proportion::new(cum[2], reps).se),
+    })
+}
+
 /// One monitored test's section.
 fn test_json(r: &Results, m: &Monitor, j: usize, t: &TestMonitoring, null: Option<&TestMonitoring>) -> Value {
     let reps = r.summary.replicates;
     let mt = &m.tests[j];
     let k_max = t.looks.len();
-    let (mut cum_e, mut cum_f, mut cum_h) = (0, 0, 0);
+    let mut cum = [0; 3];
     let looks: Vec<Value> = t
         .looks
         .iter()
         .enumerate()
         .map(|(k, l)| {
-            cum_e += l.efficacy;
-            cum_f += l.futility;
-            cum_h += l.harm;
-            let (pe, pf, ph) = (Proportion::new(l.efficacy, reps), Proportion::new(l.futility, reps), Proportion::new(l.harm, reps));
-            let e = mt.planned.efficacy[k];
-            let f = mt.planned.futility.get(k).copied().filter(|_| k + 1 < k_max).unwrap_or(f64::NEG_INFINITY);
-            let planned_events = mt.planned_fractions[k] * mt.i_max;
-            let harm = mt.planned_harm.get(k).copied().unwrap_or(f64::INFINITY);
-            let finite = |x: f64| if x.is_finite() { num(x) } else { Value::Null };
-            json!({
-                "look": k + 1,
-                "kind": if k + 1 == k_max { "final" } else { "interim" },
-                "when": look_name(m, k),
-                "planned_time": num(if k + 1 == k_max { m.expected_final.unwrap_or(f64::NAN) } else { mt.planned_times[k] }),
-                "planned_info_fraction": num(mt.planned_fractions[k]),
-                "planned_events": if is_events(mt) { num(planned_events) } else { Value::Null },
-                "taken": l.taken,
-                "skipped": l.skipped,
-                "time_mean": num(l.time.mean()),
-                "time_q025": num(l.time_hist.quantile(0.025)),
-                "time_q975": num(l.time_hist.quantile(0.975)),
-                "events_mean": num(l.events.mean()),
-                "events_q025": num(l.events_hist.quantile(0.025)),
-                "events_q975": num(l.events_hist.quantile(0.975)),
-                "info_fraction": num(l.fraction.mean()),
-                "efficacy_z": finite(e),
-                "efficacy_nominal_p": finite(normal::upper(e)),
-                "efficacy_hr": finite(mt.kind.hr_at(e, planned_events)),
-                "futility_z": finite(f),
-                "harm_z": finite(harm),
-                "harm_hr": finite(mt.kind.hr_at(-harm, planned_events)),
-                "p_efficacy": num(pe.estimate),
-                "p_efficacy_se": num(pe.se),
-                "p_futility": num(pf.estimate),
-                "p_futility_se": num(pf.se),
-                "p_harm": num(ph.estimate),
-                "p_harm_se": num(ph.se),
-                "cumulative_efficacy": num(Proportion::new(cum_e, reps).estimate),
-                "cumulative_efficacy_se": num(Proportion::new(cum_e, reps).se),
-                "cumulative_futility": num(Proportion::new(cum_f, reps).estimate),
-                "cumulative_futility_se": num(Proportion::new(cum_f, reps).se),
-                "cumulative_harm": num(Proportion::new(cum_h, reps).estimate),
-                "cumulative_harm_se": num(Proportion::new(cum_h, reps).se),
-            })
+            cum = [cum[0] + l.efficacy, cum[1] + l.futility, cum[2] + l.harm];
+            look_json(reps, m, j, k, l, cum)
         })
         .collect();
     let power = Proportion::new(t.rejected, reps);
@@ -180,6 +189,86 @@ pub fn json(r: &Results) -> Option<Value> {
     Some(v)
 }
 
+/// Monitored test `j`'s section of summary.md: its looks' bounds and stops, power against the
+/// fixed design, and the type I error under identical arms.
+fn test_markdown(
+    o: &mut String,
+    r: &Results,
+    j: usize,
+    t: &TestMonitoring,
+    null: Option<(&MonitoringTally, u64)>,
+) {
+    let Some(m) = r.layout.monitor.as_ref() else { return };
+    let reps = r.summary.replicates;
+    let pct = |k: u64| 100.0 * k as f64 / reps as f64;
+    let mt = &m.tests[j];
+    let _ = writeln!(
+        o,
+        "**{}**, I_max = {:.4} ({}). Bounds on the benefit scale b = −z as planned; each trial's are recomputed at its own information fractions.\n",
+        mt.name,
+        mt.i_max,
+        if mt.event_driven { "the final cut's event target" } else { "expected at the expected final cut" }
+    );
+    let _ = writeln!(
+        o,
+        "| look | when | mean time | mean events | info fraction (planned) | efficacy b ≥ | futility b ≤ | stop: efficacy | futility | harm |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|---|");
+    let k_max = t.looks.len();
+    for (k, l) in t.looks.iter().enumerate() {
+        let bound = |x: f64| if x.is_finite() { format!("{x:.3}") } else { "—".into() };
+        let f = if k + 1 < k_max { mt.planned.futility[k] } else { f64::NEG_INFINITY };
+        let _ = writeln!(
+            o,
+            "| {} | {} | {:.2} | {:.1} | {:.3} ({:.3}) | {} | {} | {:.1}% | {:.1}% | {:.1}% |",
+            k + 1,
+            look_name(m, k),
+            l.time.mean(),
+            l.events.mean(),
+            l.fraction.mean(),
+            mt.planned_fractions[k],
+            bound(mt.planned.efficacy[k]),
+            bound(f),
+            pct(l.efficacy),
+            pct(l.futility),
+            pct(l.harm),
+        );
+    }
+    let power = Proportion::new(t.rejected, reps);
+    let fixed = Proportion::new(t.fixed_rejects, reps);
+    let _ = writeln!(
+        o,
+        "\nPower {:.1}% ± {:.1} (fixed design on the same trials: {:.1}% ± {:.1}). Expected events {:.1}, duration {:.2}, patients enrolled {:.1}.",
+        100.0 * power.estimate,
+        100.0 * power.se,
+        100.0 * fixed.estimate,
+        100.0 * fixed.se,
+        t.events.mean(),
+        t.duration.mean(),
+        t.enrolled.mean()
+    );
+    let _ = writeln!(
+        o,
+        "Fixed − monitored power = {:.2} pp: lost to futility {:.2}, harm {:.2}, safety {:.2}, final bound {:.2}, minus gained {:.2}.",
+        pct(t.fixed_rejects) - pct(t.rejected),
+        pct(t.lost[0]),
+        pct(t.lost[1]),
+        pct(t.lost[2]),
+        pct(t.final_bound_cost),
+        pct(t.gained)
+    );
+    if let Some((n, nreps)) = null {
+        let p = Proportion::new(n.tests[j].rejected, nreps);
+        let _ = writeln!(
+            o,
+            "Type I error (identical arms, {nreps} trials): {:.2}% ± {:.2}.",
+            100.0 * p.estimate,
+            100.0 * p.se
+        );
+    }
+    let _ = writeln!(o);
+}
+
 /// summary.md's monitoring section.
 pub fn markdown(o: &mut String, r: &Results) {
     let (Some(m), Some(tally)) = (r.layout.monitor.as_ref(), r.summary.monitoring.as_ref()) else { return };
@@ -188,76 +277,7 @@ pub fn markdown(o: &mut String, r: &Results) {
     let pct = |k: u64| 100.0 * k as f64 / reps as f64;
     let _ = writeln!(o, "## Interim monitoring\n");
     for (j, t) in tally.tests.iter().enumerate() {
-        let mt = &m.tests[j];
-        let _ = writeln!(
-            o,
-            "**{}**, I_max = {:.4} ({}). Bounds on the benefit scale b = −z as planned; each trial's are recomputed at its own information fractions.\n",
-            mt.name,
-            mt.i_max,
-            if mt.event_driven {
-                "the final cut's event target"
-            } else {
-                "expected at the expected final cut"
-            }
-        );
-        let _ = writeln!(
-            o,
-            "| look | when | mean time | mean events | info fraction (planned) | efficacy b ≥ | futility b ≤ | stop: efficacy | futility | harm |"
-        );
-        let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|---|");
-        let k_max = t.looks.len();
-        for (k, l) in t.looks.iter().enumerate() {
-            let bound = |x: f64| if x.is_finite() { format!("{x:.3}") } else { "—".into() };
-            let f = if k + 1 < k_max { mt.planned.futility[k] } else { f64::NEG_INFINITY };
-            let _ = writeln!(
-                o,
-                "| {} | {} | {:.2} | {:.1} | {:.3} ({:.3}) | {} | {} | {:.1}% | {:.1}% | {:.1}% |",
-                k + 1,
-                look_name(m, k),
-                l.time.mean(),
-                l.events.mean(),
-                l.fraction.mean(),
-                mt.planned_fractions[k],
-                bound(mt.planned.efficacy[k]),
-                bound(f),
-                pct(l.efficacy),
-                pct(l.futility),
-                pct(l.harm),
-            );
-        }
-        let power = Proportion::new(t.rejected, reps);
-        let fixed = Proportion::new(t.fixed_rejects, reps);
-        let _ = writeln!(
-            o,
-            "\nPower {:.1}% ± {:.1} (fixed design on the same trials: {:.1}% ± {:.1}). Expected events {:.1}, duration {:.2}, patients enrolled {:.1}.",
-            100.0 * power.estimate,
-            100.0 * power.se,
-            100.0 * fixed.estimate,
-            100.0 * fixed.se,
-            t.events.mean(),
-            t.duration.mean(),
-            t.enrolled.mean()
-        );
-        let _ = writeln!(
-            o,
-            "Fixed − monitored power = {:.2} pp: lost to futility {:.2}, harm {:.2}, safety {:.2}, final bound {:.2}, minus gained {:.2}.",
-            pct(t.fixed_rejects) - pct(t.rejected),
-            pct(t.lost[0]),
-            pct(t.lost[1]),
-            pct(t.lost[2]),
-            pct(t.final_bound_cost),
-            pct(t.gained)
-        );
-        if let Some((n, nreps)) = null {
-            let p = Proportion::new(n.tests[j].rejected, nreps);
-            let _ = writeln!(
-                o,
-                "Type I error (identical arms, {nreps} trials): {:.2}% ± {:.2}.",
-                100.0 * p.estimate,
-                100.0 * p.se
-            );
-        }
-        let _ = writeln!(o);
+        test_markdown(o, r, j, t, null);
     }
     if let (Some(rule), Some(s)) = (&m.safety, &tally.safety) {
         let _ = writeln!(
@@ -290,12 +310,7 @@ pub fn svg(r: &Results) -> Option<Result<String, String>> {
     let (m, tally) = (r.layout.monitor.as_ref()?, r.summary.monitoring.as_ref()?);
     let reps = r.summary.replicates.max(1) as f64;
     let e = |x: &dyn std::fmt::Display| x.to_string();
-    let colours = [
-        super::chart::PALETTE[2],
-        super::chart::PALETTE[3],
-        super::chart::PALETTE[1],
-        super::chart::PALETTE[4],
-    ];
+    let colours = [2, 3, 1, 4].map(|i| super::chart::PALETTE[i]);
     let reasons = ["efficacy", "futility", "harm", "safety rule"];
     let mut buf = String::new();
     let mut draw = || -> Result<(), String> {
@@ -312,18 +327,7 @@ pub fn svg(r: &Results) -> Option<Result<String, String>> {
                 .y_label_area_size(50)
                 .build_cartesian_2d(0f64..(k_max as f64 + 1.5), 0f64..1f64)
                 .map_err(|x| e(&x))?;
-            let label = |x: &f64| {
-                let i = x.round() as usize;
-                if (x - x.round()).abs() > 1e-9 || i == 0 {
-                    String::new()
-                } else if i == k_max + 1 {
-                    "fixed".into()
-                } else if i == k_max {
-                    "final".into()
-                } else {
-                    format!("look {i}")
-                }
-            };
+            let label = |x: &f64| look_label(*x, k_max);
             chart
                 .configure_mesh()
                 .disable_x_mesh()
@@ -376,4 +380,20 @@ pub fn svg(r: &Results) -> Option<Result<String, String>> {
     };
     let drawn = draw();
     Some(drawn.map(|()| buf))
+}
+
+/// The x-axis label at `x` of the stopping plot: `look k` at the interims, `final`, then
+/// `fixed` (the fixed design's bar); nothing between bars.
+#[cfg(feature = "plots")]
+fn look_label(x: f64, k_max: usize) -> String {
+    let i = x.round() as usize;
+    if (x - x.round()).abs() > 1e-9 || i == 0 {
+        String::new()
+    } else if i == k_max + 1 {
+        "fixed".into()
+    } else if i == k_max {
+        "final".into()
+    } else {
+        format!("look {i}")
+    }
 }

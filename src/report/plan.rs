@@ -145,7 +145,6 @@ pub fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]) -> Re
     }
     let tests: Vec<String> = rows[0].answers.iter().map(|a| a.test.clone()).collect();
     let thirds: Vec<f64> = axes.get(2).map_or(vec![f64::NAN], |a| a.values.clone());
-    let (nr, nc) = (axes[0].values.len(), axes[1].values.len());
     let values: Vec<f64> = rows.iter().flat_map(|r| r.answers.iter().filter_map(|a| a.value)).collect();
     let (vmin, vmax) =
         values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
@@ -176,81 +175,101 @@ pub fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]) -> Re
                 } else {
                     format!("{t}, {} = {k}", super::short_key(&axes[2].key))
                 };
-                let mut chart = ChartBuilder::on(area)
-                    .caption(caption, ("sans-serif", 13))
-                    .margin(6)
-                    .x_label_area_size(22)
-                    .y_label_area_size(40)
-                    .build_cartesian_2d(0f64..nc as f64, 0f64..nr as f64)
-                    .map_err(|e| e.to_string())?;
-                // Ticks at every half unit; only cell centres (x.5) carry a label.
-                let centre = |x: f64, values: &[f64]| {
-                    if (x.fract() - 0.5).abs() < 1e-9 {
-                        values.get(x.floor() as usize).map_or(String::new(), |v| v.to_string())
-                    } else {
-                        String::new()
-                    }
-                };
-                chart
-                    .configure_mesh()
-                    .disable_mesh()
-                    .x_labels(2 * nc + 1)
-                    .y_labels(2 * nr + 1)
-                    .x_label_formatter(&|x| centre(*x, &axes[1].values))
-                    .y_label_formatter(&|y| centre(*y, &axes[0].values))
-                    .draw()
-                    .map_err(|e| e.to_string())?;
-                for (ri, rv) in axes[0].values.iter().enumerate() {
-                    for (ci, cv) in axes[1].values.iter().enumerate() {
-                        let row = rows.iter().find(|r| {
-                            r.overrides[0].1 == *rv
-                                && r.overrides[1].1 == *cv
-                                && (k.is_nan() || r.overrides[2].1 == *k)
-                        });
-                        let v = row.and_then(|r| r.answers[ti].value);
-                        // Log scale: sample sizes span an order of magnitude across tests.
-                        let colour = match v {
-                            Some(v) => {
-                                let f = if vmax > vmin {
-                                    (v.ln() - vmin.ln()) / (vmax.ln() - vmin.ln())
-                                } else {
-                                    0.0
-                                };
-                                RGBColor(
-                                    (255.0 - 90.0 * f) as u8,
-                                    (245.0 - 150.0 * f) as u8,
-                                    (235.0 - 190.0 * f) as u8,
-                                )
-                            }
-                            None => RGBColor(225, 225, 225),
-                        };
-                        let (x, y) = (ci as f64, ri as f64);
-                        chart
-                            .draw_series(std::iter::once(Rectangle::new(
-                                [(x, y), (x + 1.0, y + 1.0)],
-                                colour.filled(),
-                            )))
-                            .map_err(|e| e.to_string())?;
-                        chart
-                            .draw_series(std::iter::once(Rectangle::new([(x, y), (x + 1.0, y + 1.0)], WHITE)))
-                            .map_err(|e| e.to_string())?;
-                        let label = v.map_or("out of reach".to_string(), |v| format!("{v:.0}"));
-                        let size = if v.is_some() { 15 } else { 10 };
-                        chart
-                            .draw_series(std::iter::once(Text::new(
-                                label,
-                                (x + 0.5, y + 0.5),
-                                ("sans-serif", size)
-                                    .into_font()
-                                    .into_text_style(area)
-                                    .pos(Pos::new(HPos::Center, VPos::Center)),
-                            )))
-                            .map_err(|e| e.to_string())?;
-                    }
-                }
+                Heat { axes, rows, range: (vmin, vmax) }.panel(area, caption, ti, *k)?;
             }
         }
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(buf)
+}
+
+/// What every panel of the heat map draws from: the swept axes, the answers, and the range of
+/// the answers (for the colour scale).
+#[cfg(feature = "plots")]
+struct Heat<'a> {
+    axes: &'a [Axis],
+    rows: &'a [GridAnswer],
+    range: (f64, f64),
+}
+
+#[cfg(feature = "plots")]
+impl Heat<'_> {
+    /// One test's panel (at `k` of the third axis; NaN without one): a cell per pair of the
+    /// first two axes, coloured and labelled by the smallest value reaching the target.
+    fn panel(
+        &self,
+        area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+        caption: String,
+        ti: usize,
+        k: f64,
+    ) -> Result<(), String> {
+        let (axes, rows) = (self.axes, self.rows);
+        let (nr, nc) = (axes[0].values.len(), axes[1].values.len());
+        let mut chart = ChartBuilder::on(area)
+            .caption(caption, ("sans-serif", 13))
+            .margin(6)
+            .x_label_area_size(22)
+            .y_label_area_size(40)
+            .build_cartesian_2d(0f64..nc as f64, 0f64..nr as f64)
+            .map_err(|e| e.to_string())?;
+        // Ticks at every half unit; only cell centres (x.5) carry a label.
+        let centre = |x: f64, values: &[f64]| {
+            if (x.fract() - 0.5).abs() < 1e-9 {
+                values.get(x.floor() as usize).map_or(String::new(), |v| v.to_string())
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(2 * nc + 1)
+            .y_labels(2 * nr + 1)
+            .x_label_formatter(&|x| centre(*x, &axes[1].values))
+            .y_label_formatter(&|y| centre(*y, &axes[0].values))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (ri, rv) in axes[0].values.iter().enumerate() {
+            for (ci, cv) in axes[1].values.iter().enumerate() {
+                let row = rows.iter().find(|r| {
+                    r.overrides[0].1 == *rv
+                        && r.overrides[1].1 == *cv
+                        && (k.is_nan() || r.overrides[2].1 == k)
+                });
+                let v = row.and_then(|r| r.answers[ti].value);
+                let colour = v.map_or(RGBColor(225, 225, 225), |v| colour(v, self.range));
+                let (x, y) = (ci as f64, ri as f64);
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x, y), (x + 1.0, y + 1.0)],
+                        colour.filled(),
+                    )))
+                    .map_err(|e| e.to_string())?;
+                chart
+                    .draw_series(std::iter::once(Rectangle::new([(x, y), (x + 1.0, y + 1.0)], WHITE)))
+                    .map_err(|e| e.to_string())?;
+                let label = v.map_or("out of reach".to_string(), |v| format!("{v:.0}"));
+                let size = if v.is_some() { 15 } else { 10 };
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        label,
+                        (x + 0.5, y + 0.5),
+                        ("sans-serif", size)
+                            .into_font()
+                            .into_text_style(area)
+                            .pos(Pos::new(HPos::Center, VPos::Center)),
+                    )))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A cell's colour: on a log scale over `range` (sample sizes span an order of magnitude
+/// across tests), from light to dark.
+#[cfg(feature = "plots")]
+fn colour(v: f64, (vmin, vmax): (f64, f64)) -> RGBColor {
+    let f = if vmax > vmin { (v.ln() - vmin.ln()) / (vmax.ln() - vmin.ln()) } else { 0.0 };
+    RGBColor((255.0 - 90.0 * f) as u8, (245.0 - 150.0 * f) as u8, (235.0 - 190.0 * f) as u8)
 }

@@ -59,44 +59,33 @@ pub fn render(r: &Results) -> Result<String, String> {
             // The band only where enough replicates still have patients under follow-up.
             let banded = r.summary.replicates.min(crate::engine::BAND_REPLICATES);
             let enough = |i: usize| hist.get(i).is_some_and(|h| h.total() * 2 >= banded);
-            let lower: Vec<(f64, f64)> =
-                (0..n).filter(|&i| enough(i)).map(|i| (grid[i], hist[i].quantile(0.025))).collect();
-            let upper: Vec<(f64, f64)> =
-                (0..n).filter(|&i| enough(i)).map(|i| (grid[i], hist[i].quantile(0.975))).collect();
-            let mut poly = lower.clone();
-            poly.extend(upper.iter().rev());
+            let at = |q: f64| -> Vec<(f64, f64)> {
+                (0..n).filter(|&i| enough(i)).map(|i| (grid[i], hist[i].quantile(q))).collect()
+            };
+            let (lower, upper) = (at(0.025), at(0.975));
+            let poly: Vec<(f64, f64)> = lower.into_iter().chain(upper.into_iter().rev()).collect();
             if poly.len() > 2 {
                 chart
                     .draw_series(std::iter::once(Polygon::new(poly, colour.mix(0.18).filled())))
                     .map_err(|e| e.to_string())?;
             }
-            let median: Vec<(f64, f64)> =
-                (0..n).filter(|&i| enough(i)).map(|i| (grid[i], hist[i].quantile(0.5))).collect();
+            let median = at(0.5);
             // Values on hover at about 40 times per arm, on the true curve.
             for i in (0..n).filter(|&i| enough(i)).step_by(n.div_ceil(40).max(1)) {
                 let (t, s) = (grid[i], survival(arm, sc.primary(), grid[i]));
+                let (median, lo, hi) =
+                    (hist[i].quantile(0.5), hist[i].quantile(0.025), hist[i].quantile(0.975));
                 let text = format!(
-                    "{} at {:.2} {}: true S = {:.4}; Kaplan–Meier median {:.4}, 95% of trials {:.4}–{:.4}",
-                    arm.label,
-                    t,
-                    sc.time_unit,
-                    s,
-                    hist[i].quantile(0.5),
-                    hist[i].quantile(0.025),
-                    hist[i].quantile(0.975)
+                    "{} at {t:.2} {}: true S = {s:.4}; Kaplan–Meier median {median:.4}, 95% of trials {lo:.4}–{hi:.4}",
+                    arm.label, sc.time_unit,
                 );
                 hover.push((chart.backend_coord(&(t, s)), text));
             }
             chart
                 .draw_series(LineSeries::new(median, colour.mix(0.6).stroke_width(1)))
                 .map_err(|e| e.to_string())?;
-            let fine = 400;
-            let truth: Vec<(f64, f64)> = (0..=fine)
-                .map(|i| {
-                    let t = t_max * i as f64 / fine as f64;
-                    (t, survival(arm, sc.primary(), t))
-                })
-                .collect();
+            let truth =
+                (0..=400).map(|i| t_max * f64::from(i) / 400.0).map(|t| (t, survival(arm, sc.primary(), t)));
             chart
                 .draw_series(LineSeries::new(truth, colour.stroke_width(3)))
                 .map_err(|e| e.to_string())?

@@ -17,38 +17,7 @@ pub fn truth_table(sc: &crate::scenario::Scenario) -> String {
         sc.causes.join(", "),
         sc.endpoints.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
     );
-    for e in &t.endpoints {
-        let _ = writeln!(o, "## Survival `{}`\n", e.endpoint);
-        let _ = write!(o, "| {unit} |");
-        for c in &e.survival {
-            let _ = write!(o, " `{}` |", c.arm);
-        }
-        let _ = writeln!(o, "\n|---|{}", "---|".repeat(e.survival.len()));
-        for (i, h) in t.horizons.iter().enumerate() {
-            let _ = write!(o, "| {h} |");
-            for c in &e.survival {
-                let _ = write!(o, " {} |", fmt(c.values[i]));
-            }
-            let _ = writeln!(o);
-        }
-        let _ = writeln!(o);
-    }
-    if !t.cumulative_incidence.is_empty() {
-        let _ = writeln!(o, "## Cumulative incidence of each cause of `{}` (first event)\n", t.endpoint);
-        let _ = write!(o, "| arm | cause |");
-        for h in &t.horizons {
-            let _ = write!(o, " {h} |");
-        }
-        let _ = writeln!(o, "\n|---|---|{}", "---|".repeat(t.horizons.len()));
-        for c in &t.cumulative_incidence {
-            let _ = write!(o, "| `{}` | {} |", c.arm, c.cause);
-            for v in &c.values {
-                let _ = write!(o, " {} |", fmt(*v));
-            }
-            let _ = writeln!(o);
-        }
-        let _ = writeln!(o);
-    }
+    curves(&mut o, &t, unit);
     if let Some(r) = &t.rmst {
         let arms: Vec<String> = r.arms.iter().map(|a| format!("`{}` {}", a.arm, fmt(a.value))).collect();
         let _ =
@@ -93,4 +62,41 @@ pub fn truth_table(sc: &crate::scenario::Scenario) -> String {
         }
     }
     o
+}
+
+/// Survival of every endpoint by arm at the horizons, and the cumulative incidence of each cause
+/// of the primary endpoint.
+fn curves(o: &mut String, t: &crate::truth::Truth, unit: &str) {
+    for e in &t.endpoints {
+        let _ = writeln!(o, "## Survival `{}`\n", e.endpoint);
+        let _ = write!(o, "| {unit} |");
+        for c in &e.survival {
+            let _ = write!(o, " `{}` |", c.arm);
+        }
+        let _ = writeln!(o, "\n|---|{}", "---|".repeat(e.survival.len()));
+        for (i, h) in t.horizons.iter().enumerate() {
+            let _ = write!(o, "| {h} |");
+            for c in &e.survival {
+                let _ = write!(o, " {} |", fmt(c.values[i]));
+            }
+            let _ = writeln!(o);
+        }
+        let _ = writeln!(o);
+    }
+    if !t.cumulative_incidence.is_empty() {
+        let _ = writeln!(o, "## Cumulative incidence of each cause of `{}` (first event)\n", t.endpoint);
+        let _ = write!(o, "| arm | cause |");
+        for h in &t.horizons {
+            let _ = write!(o, " {h} |");
+        }
+        let _ = writeln!(o, "\n|---|---|{}", "---|".repeat(t.horizons.len()));
+        for c in &t.cumulative_incidence {
+            let _ = write!(o, "| `{}` | {} |", c.arm, c.cause);
+            for v in &c.values {
+                let _ = write!(o, " {} |", fmt(*v));
+            }
+            let _ = writeln!(o);
+        }
+        let _ = writeln!(o);
+    }
 }

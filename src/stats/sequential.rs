@@ -160,11 +160,11 @@ impl State {
         s.a * sum
     }
 
-    /// The state after a look at fraction `t` with continuation region (f, e), its nodes laid
-    /// out for the next look at fraction `next`.
-    /// `shift` as in [`State::step`]; `mean` is Z's mean at this look.
-    #[allow(clippy::too_many_arguments)]
-    fn next(&self, t: f64, shift: f64, mean: f64, f: f64, e: f64, next: f64, refine: f64) -> State {
+    /// The state after look `p` (at fraction `p.t` with continuation region (f, e); `shift` as
+    /// in [`State::step`], `mean` Z's mean there), its nodes laid out for the next look at
+    /// fraction `next`.
+    fn next(&self, p: Pending, next: f64, refine: f64) -> State {
+        let Pending { t, shift, mean, f, e } = p;
         let s = self.step(t, shift);
         let (lo, hi) = (f.max(mean - REACH), e.min(mean + REACH));
         let mut state = State { t, nodes: Vec::new(), weights: Vec::new() };
@@ -380,9 +380,10 @@ impl Recursion {
         };
         if let Some(p) = self.pending.take() {
             let stop_low = if design.binding { p.f } else { f64::NEG_INFINITY };
-            self.null = self.null.next(p.t, 0.0, 0.0, stop_low, p.e, tk, self.refine);
+            let under_null = Pending { shift: 0.0, mean: 0.0, f: stop_low, ..p };
+            self.null = self.null.next(under_null, tk, self.refine);
             if beta_spending.is_some() {
-                self.alt = self.alt.next(p.t, p.shift, p.mean, p.f, p.e, tk, self.refine);
+                self.alt = self.alt.next(p, tk, self.refine);
             }
         }
         let (null, alt) = (&self.null, &self.alt);
@@ -641,7 +642,8 @@ mod tests {
             ..of()
         };
         for t in [vec![0.5, 0.5 + 1e-12, 1.0], vec![0.3, 1.0 - 1e-12, 1.0], vec![1e-12, 2e-12, 1.0]] {
-            let state = State::origin().next(t[0], 0.0, 0.0, f64::NEG_INFINITY, f64::INFINITY, t[1], 1.0);
+            let first = Pending { t: t[0], shift: 0.0, mean: 0.0, f: f64::NEG_INFINITY, e: f64::INFINITY };
+            let state = State::origin().next(first, t[1], 1.0);
             assert!(state.nodes.len() <= 15 * MAX_PANELS, "{t:?}: {} nodes", state.nodes.len());
             let b = boundaries(&d, &t, 2.0);
             assert!(b.efficacy.iter().chain(&b.futility).all(|e| !e.is_nan()), "{t:?}: {b:?}");

@@ -75,15 +75,15 @@ pub(super) fn cells_are_disjoint(
     let cells: Vec<usize> = (0..targets.len())
         .filter(|&i| targets[i].role == Role::Fit && group(&targets[i].kind).is_some())
         .collect();
+    let fail = |i: usize, why: String| ctx.err(spans[i].clone(), format!("targets[{i}]"), why);
     for (x, &i) in cells.iter().enumerate() {
         for &j in &cells[..x] {
             // Same arm and endpoint: even with different `patients` they may share patients.
             if group(&targets[i].kind).map(|g| (g.0, g.1)) == group(&targets[j].kind).map(|g| (g.0, g.1))
                 && overlaps(&targets[i].kind, &targets[j].kind)
             {
-                return Err(ctx.err(
-                    spans[i].clone(),
-                    format!("targets[{i}]"),
+                return Err(fail(
+                    i,
                     format!(
                         "`{}` and `{}` count some of the same patients; the likelihood counts each patient once: make the cells disjoint, or mark one role = \"check\" (restates) or \"split\"",
                         targets[i].name, targets[j].name
@@ -100,74 +100,75 @@ pub(super) fn cells_are_disjoint(
         if let Some((_, _, patients)) = g
             && sum > patients as f64
         {
-            return Err(ctx.err(
-                spans[i].clone(),
-                format!("targets[{i}]"),
+            return Err(fail(
+                i,
                 format!("the cells of this arm and endpoint add to {sum} patients, more than {patients}"),
             ));
         }
     }
-    // A split lies inside its group's cells: each cell either holds all of the split's causes in
-    // part of its interval, or none; and for each of its causes the cells tile (from, to].
     for (i, t) in targets.iter().enumerate().filter(|(_, t)| t.role == Role::Split) {
-        let TargetKind::Count { causes, from, to, .. } = &t.kind else {
-            continue;
-        };
-        let g = group(&t.kind);
         let members: Vec<&Target> =
-            cells.iter().map(|&j| &targets[j]).filter(|c| group(&c.kind) == g).collect();
-        let bad = |why: String| {
-            ctx.err(spans[i].clone(), format!("targets[{i}]"), format!("split `{}`: {why}", t.name))
-        };
-        if let Some(other) = targets[..i].iter().find(|o| o.role == Role::Split && group(&o.kind) == g) {
-            // Two splits of the same cells would be two binomials where the truth is one
-            // multinomial; one split per arm and endpoint keeps the likelihood exact.
-            return Err(bad(format!(
-                "`{}` already splits this arm and endpoint; give at most one split each",
-                other.name
-            )));
-        }
-        let holding: f64 = members
-            .iter()
-            .filter(|c| match &c.kind {
-                TargetKind::Count { causes: cc, from: cf, to: ct, .. } => {
-                    cc.iter().any(|k| causes.contains(k)) && cf.max(*from) < ct.min(*to)
-                }
-                _ => false,
-            })
-            .map(|c| c.value)
-            .sum();
-        if t.value > holding {
-            return Err(bad(format!("{} events, but the cells it splits hold only {holding}", t.value)));
-        }
-        for &k in causes {
-            let mut pieces: Vec<(f64, f64)> = Vec::new();
-            for c in &members {
-                let TargetKind::Count { causes: cc, from: cf, to: ct, .. } = &c.kind else { continue };
-                if !cc.contains(&k) || cf.max(*from) >= ct.min(*to) {
-                    continue;
-                }
-                if cf < from || ct > to {
-                    return Err(bad(format!("cell `{}` reaches outside ({from}, {to}]", c.name)));
-                }
-                pieces.push((*cf, *ct));
+            cells.iter().map(|&j| &targets[j]).filter(|c| group(&c.kind) == group(&t.kind)).collect();
+        split_inside(t, &targets[..i], &members)
+            .map_err(|why| fail(i, format!("split `{}`: {why}", t.name)))?;
+    }
+    Ok(())
+}
+
+/// A split lies inside its group's cells (`members`): it is the group's only split (`before`:
+/// the targets listed before it), each cell either holds all of the split's causes in part of
+/// its interval or none, and for each of its causes the cells tile (from, to].
+fn split_inside(t: &Target, before: &[Target], members: &[&Target]) -> Result<(), String> {
+    let TargetKind::Count { causes, from, to, .. } = &t.kind else {
+        return Ok(());
+    };
+    if let Some(other) = before.iter().find(|o| o.role == Role::Split && group(&o.kind) == group(&t.kind)) {
+        // Two splits of the same cells would be two binomials where the truth is one
+        // multinomial; one split per arm and endpoint keeps the likelihood exact.
+        return Err(format!(
+            "`{}` already splits this arm and endpoint; give at most one split each",
+            other.name
+        ));
+    }
+    let holding: f64 = members
+        .iter()
+        .filter(|c| match &c.kind {
+            TargetKind::Count { causes: cc, from: cf, to: ct, .. } => {
+                cc.iter().any(|k| causes.contains(k)) && cf.max(*from) < ct.min(*to)
             }
-            pieces.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let mut at = *from;
-            for (a, b) in pieces {
-                if a != at {
-                    return Err(bad(format!(
-                        "no cell of its arm and endpoint covers ({at}, {a}] for this cause"
-                    )));
-                }
-                at = b;
-            }
-            if at != *to {
-                return Err(bad(format!(
-                    "no cell of its arm and endpoint covers ({at}, {to}] for this cause"
-                )));
-            }
+            _ => false,
+        })
+        .map(|c| c.value)
+        .sum();
+    if t.value > holding {
+        return Err(format!("{} events, but the cells it splits hold only {holding}", t.value));
+    }
+    causes.iter().try_for_each(|&k| tiles(members, k, *from, *to))
+}
+
+/// The cells among `members` that count cause `k` within (from, to] lie inside it and tile it.
+fn tiles(members: &[&Target], k: usize, from: f64, to: f64) -> Result<(), String> {
+    let mut pieces: Vec<(f64, f64)> = Vec::new();
+    for c in members {
+        let TargetKind::Count { causes: cc, from: cf, to: ct, .. } = &c.kind else { continue };
+        if !cc.contains(&k) || cf.max(from) >= ct.min(to) {
+            continue;
         }
+        if *cf < from || *ct > to {
+            return Err(format!("cell `{}` reaches outside ({from}, {to}]", c.name));
+        }
+        pieces.push((*cf, *ct));
+    }
+    pieces.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut at = from;
+    for (a, b) in pieces {
+        if a != at {
+            return Err(format!("no cell of its arm and endpoint covers ({at}, {a}] for this cause"));
+        }
+        at = b;
+    }
+    if at != to {
+        return Err(format!("no cell of its arm and endpoint covers ({at}, {to}] for this cause"));
     }
     Ok(())
 }

@@ -9,6 +9,36 @@ use crate::scenario::{Ctx, ScenarioError, list};
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
+/// `arm`: an arm that receives patients.
+fn arm(ctx: &Ctx, t: &raw::RawTarget, names: &Names, key: &str) -> Result<Option<usize>> {
+    let Some(a) = &t.arm else { return Ok(None) };
+    let allocated = |k: &usize| names.arms[*k].allocation > 0;
+    match names.arms.iter().position(|x| &x.name == a.get_ref()).filter(allocated) {
+        Some(ai) => Ok(Some(ai)),
+        None => {
+            let allocated = names.arms.iter().filter(|a| a.allocation > 0).map(|a| &a.name);
+            Err(ctx.err(
+                a.span(),
+                key,
+                format!("no allocated arm named `{}`; allocated arms are: {}", a.get_ref(), list(allocated)),
+            ))
+        }
+    }
+}
+
+/// `ci = [lower, upper]`: two finite numbers in increasing order.
+fn ci(ctx: &Ctx, t: &raw::RawTarget, key: &str) -> Result<Option<(f64, f64)>> {
+    let Some(ci) = &t.ci else { return Ok(None) };
+    let v: Vec<f64> = ci.get_ref().iter().map(|x| *x.get_ref() + 0.0).collect();
+    let [lo, hi] = v.as_slice() else {
+        return Err(ctx.err(ci.span(), key, format!("expected [lower, upper], found {} numbers", v.len())));
+    };
+    if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+        return Err(ctx.err(ci.span(), key, format!("expected lower < upper, found [{lo}, {hi}]")));
+    }
+    Ok(Some((*lo, *hi)))
+}
+
 /// Target `i`, checked in this order: name, role, endpoint, arm, CI, then its kind's fields.
 pub(super) fn target(ctx: &Ctx, t: &raw::RawTarget, i: usize, names: &Names) -> Result<Target> {
     let key = |field: &str| format!("targets[{i}].{field}");
@@ -41,50 +71,8 @@ pub(super) fn target(ctx: &Ctx, t: &raw::RawTarget, i: usize, names: &Names) -> 
         })?),
         None => None,
     };
-    let arm = match &t.arm {
-        Some(a) => {
-            let Some(ai) = names
-                .arms
-                .iter()
-                .position(|x| &x.name == a.get_ref())
-                .filter(|&k| names.arms[k].allocation > 0)
-            else {
-                let allocated = names.arms.iter().filter(|a| a.allocation > 0).map(|a| &a.name);
-                return Err(ctx.err(
-                    a.span(),
-                    key("arm"),
-                    format!(
-                        "no allocated arm named `{}`; allocated arms are: {}",
-                        a.get_ref(),
-                        list(allocated)
-                    ),
-                ));
-            };
-            Some(ai)
-        }
-        None => None,
-    };
-    let ci = match &t.ci {
-        None => None,
-        Some(ci) => {
-            let v: Vec<f64> = ci.get_ref().iter().map(|x| *x.get_ref() + 0.0).collect();
-            let [lo, hi] = v.as_slice() else {
-                return Err(ctx.err(
-                    ci.span(),
-                    key("ci"),
-                    format!("expected [lower, upper], found {} numbers", v.len()),
-                ));
-            };
-            if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-                return Err(ctx.err(
-                    ci.span(),
-                    key("ci"),
-                    format!("expected lower < upper, found [{lo}, {hi}]"),
-                ));
-            }
-            Some((*lo, *hi))
-        }
-    };
+    let arm = arm(ctx, t, names, &key("arm"))?;
+    let ci = ci(ctx, t, &key("ci"))?;
     let f = Fields { ctx, t, i, names, kind_name, role, endpoint, arm, ci, value: *t.value.get_ref() + 0.0 };
     let kind = match kind_name {
         "count" => count(&f)?,
