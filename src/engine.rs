@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
-use crate::cohort::{Analyser, Cohort, Trial};
+use crate::analyser::{Analyser, Trial};
+use crate::cohort::Cohort;
 use crate::layout::{Column, Estimate};
 pub use crate::layout::{Layout, Row};
 use crate::scenario::Scenario;

@@ -31,6 +31,8 @@ pub mod scenario;
 pub mod accrual;
 pub mod truth;
 pub mod cohort;
+// One trial's data at a cut, as the statistics read it.
+pub mod analyser;
 pub mod monitoring;
 // What one analysed replicate yields, in one order.
 pub mod layout;

@@ -4,7 +4,8 @@
 //! reason, ends accrual and follow-up: nothing after the stop is analysed.
 
 use super::design::{Monitor, MonitoredTest};
-use crate::cohort::{Analyser, Cohort, Trial};
+use crate::analyser::{Analyser, Trial};
+use crate::cohort::Cohort;
 use crate::scenario::{Cut, Endpoint, Look, Safety, Scenario};
 use crate::stats::analysis_data::{AnalysisData, View, Views};
 use crate::stats::monitor::{BoundsCache, Stop};
