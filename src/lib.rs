@@ -6,8 +6,9 @@
 //!                                      │
 //!                 engine: replicate r (rayon, fixed chunks)
 //!                   cohort  = generate(scenario, rng(seed, r, purpose))
-//!                   data    = cut(cohort)  → sorted records → RiskTable
-//!                   row     = stats(RiskTable)   (log-rank, FH, RMST, milestone, KM, crossing)
+//!                   data    = AnalysisData at cut(cohort): the views the tests declare
+//!                             (the risk table; each patient on every endpoint)
+//!                   row     = each TestKind's compute(data), KM, crossing; interim looks
 //!                   summary.push(row)            (streaming; merged in chunk order)
 //!                                      ▼
 //!                 report: summary.json, summary.md, survival.svg, CSV

@@ -304,7 +304,7 @@ pub fn analyses_per_trial(sc: &Scenario) -> u64 {
     let Some(m) = &sc.monitoring else { return 1 };
     let per_look = |kind: TestKind, look: &Look| match (kind.information(), look) {
         (Some(Information::NullVariance { .. }), Look::Fraction(_)) => VARIANCE_TIME_CUTS,
-        _ => 1,
+        (Some(Information::NullVariance { .. }), Look::Cut(_)) | (Some(Information::Events) | None, _) => 1,
     };
     1 + m
         .tests
