@@ -18,7 +18,8 @@
 //!    formulas), committed with how to regenerate it, and compared to ~1e-8 in `tests/`.
 //! 3. Monte Carlo test: type I error under identical arms within 4 Monte Carlo SE of α, and
 //!    power where a closed form exists (`tests/monte_carlo.rs`).
-//! 4. README: the test's line in the list of tests (its name as written in `analysis.tests`).
+//! 4. README: its name in the `analysis.tests` row of the scenario reference, and its columns
+//!    in the list of replicates.csv columns (and in `monitoring.tests` when it is monitorable).
 //!
 //! A monitorable test also returns an [`Information`] from [`TestKind::information`] (events, or
 //! the null variance of a weighted log-rank statistic): the monitored design (`monitoring/`) and
