@@ -18,7 +18,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use trialsim::explorer::REQUEST_BUDGET;
-use trialsim::explorer::compute::{MAX_PATIENTS, Run, Stage};
+use trialsim::explorer::compute::{MAX_PATIENTS, ScenarioRun, Stage};
 use trialsim::monitoring::analyses_per_trial;
 use trialsim::scenario::Scenario;
 
@@ -64,8 +64,8 @@ fn replace_line(text: &str, start: &str, line: &str) -> String {
 /// Runs one request as the explorer does (validation, then the pass) and returns its seconds.
 fn time(label: &str, text: &str, stage: Stage) -> f64 {
     let started = Instant::now();
-    let run =
-        Run::prepare("worst.toml", text, stage).unwrap_or_else(|r| panic!("{label}: refused: {}", r.message));
+    let run = ScenarioRun::prepare("worst.toml", text, stage)
+        .unwrap_or_else(|r| panic!("{label}: refused: {}", r.message));
     let never = AtomicBool::new(false);
     let result = run.simulate(&|_| {}, &never).expect("not cancelled");
     assert!(result.is_ok(), "{label}: {result:?}");

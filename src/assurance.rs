@@ -13,8 +13,8 @@ use rand::RngExt;
 use rand_distr::{Beta, Distribution as _, Gamma, LogNormal, Normal, Uniform};
 use serde::Serialize;
 
+use crate::analysis::Row;
 use crate::engine::{Layout, Reduce, Run, simulate};
-use crate::layout::Row;
 use crate::rng::{Purpose, stream};
 use crate::scenario::overrides::{Override, RESULT_FREE, Template};
 use crate::scenario::raw;
@@ -86,10 +86,26 @@ fn uncertainty(ctx: &Ctx, u: &raw::RawUncertainty) -> Result<Uncertainty, Scenar
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssuranceError {
-    #[error("{0}")]
-    Input(String),
+    /// Bad input: exit code 2, nothing simulated.
+    #[error(transparent)]
+    Input(#[from] AssuranceInput),
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
+}
+
+/// What is wrong with the input of an assurance study.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AssuranceInput {
+    /// The draws file cannot be read or is not a table of numbers (`problem` says where).
+    #[error("{}: {problem}", path.display())]
+    DrawsFile { path: std::path::PathBuf, problem: String },
+    /// A draws column names a key that is not a parameter (`origin`: where the draws come from).
+    #[error("{origin}: `{key}` is not a parameter of the model, design or analysis (draws may not set {})", RESULT_FREE.map(|t| format!("`{t}`")).join(", "))]
+    NotAParameter { origin: String, key: String },
+    #[error("assurance needs a two-arm scenario with at least one test")]
+    NoComparison,
+    #[error("{invalid} of {draws} parameter draws make an invalid scenario (first, {}): check the distributions", first.as_deref().unwrap_or("none"))]
+    InvalidDraws { invalid: usize, draws: usize, first: Option<String> },
 }
 
 /// Parameter draws: the keys, and one row of values per draw.
@@ -108,8 +124,10 @@ pub const MAX_DRAWS_BYTES: u64 = 32 << 20;
 /// Reads a draws CSV: a header of dotted keys (a column named `draw` is ignored), one row per
 /// draw; at most [`MAX_DRAWS`] rows and [`MAX_DRAWS_BYTES`], enforced while reading.
 pub fn read_draws(path: &Path) -> Result<Draws, AssuranceError> {
-    let bad = |m: String| AssuranceError::Input(format!("{}: {m}", path.display()));
-    let bytes = crate::io::read_capped(path, MAX_DRAWS_BYTES).map_err(|e| bad(e.to_string()))?;
+    let bad = |problem: String| {
+        AssuranceError::from(AssuranceInput::DrawsFile { path: path.to_path_buf(), problem })
+    };
+    let bytes = crate::atomic_file::read_capped(path, MAX_DRAWS_BYTES).map_err(|e| bad(e.to_string()))?;
     let mut r = csv::Reader::from_reader(&bytes[..]);
     let header: Vec<String> = r.headers().map_err(|e| bad(e.to_string()))?.iter().map(String::from).collect();
     let cols: Vec<usize> = (0..header.len()).filter(|&i| header[i] != "draw").collect();
@@ -306,11 +324,7 @@ pub fn check_draws(template: &Template, draws: &Draws) -> Result<Scenario, Assur
         // `simulation.seed` would be accepted and do nothing.
         let top = k.split(['.', '[']).next().unwrap_or("");
         if RESULT_FREE.contains(&top) {
-            return Err(AssuranceError::Input(format!(
-                "{}: `{k}` is not a parameter of the model, design or analysis (draws may not set {})",
-                draws.source,
-                RESULT_FREE.map(|t| format!("`{t}`")).join(", ")
-            )));
+            return Err(AssuranceInput::NotAParameter { origin: draws.source.clone(), key: k.clone() }.into());
         }
         template.check_key(k)?;
         if template.get(k).is_none() {
@@ -319,9 +333,7 @@ pub fn check_draws(template: &Template, draws: &Draws) -> Result<Scenario, Assur
     }
     let (base, _) = template.apply(&[])?;
     if base.comparison.is_none() || base.analysis.tests.is_empty() {
-        return Err(AssuranceError::Input(
-            "assurance needs a two-arm scenario with at least one test".into(),
-        ));
+        return Err(AssuranceInput::NoComparison.into());
     }
     Ok(base)
 }
@@ -410,10 +422,7 @@ pub fn assurance(
     // An average over fewer than two draws has no spread, and one over a minority of the draws
     // describes a different prior: refuse both, saying why the draws were invalid.
     if invalid * 2 > m || m - invalid < 2 {
-        return Err(AssuranceError::Input(format!(
-            "{invalid} of {m} parameter draws make an invalid scenario (first, {}): check the distributions",
-            first_invalid.as_deref().unwrap_or("none")
-        )));
+        return Err(AssuranceInput::InvalidDraws { invalid, draws: m, first: first_invalid }.into());
     }
     let tests = base
         .analysis

@@ -19,7 +19,7 @@
 // Foundations.
 pub mod time;
 pub mod rng;
-pub mod io;
+pub mod atomic_file;
 pub mod quadrature;
 // The model's parts and the statistics of one dataset (which know nothing of scenarios).
 pub mod hazard;
@@ -35,8 +35,8 @@ pub mod cohort;
 // One trial's data at a cut, as the statistics read it.
 pub mod analyser;
 pub mod monitoring;
-// What one analysed replicate yields, in one order.
-pub mod layout;
+// One replicate analysed: what it yields, in one order, and how.
+pub mod analysis;
 // Replicates.
 pub mod engine;
 pub mod summary;
@@ -48,7 +48,7 @@ pub mod followup;
 pub mod assurance;
 pub mod calibrate;
 // A scenario file with every command's table, validated.
-pub mod inputs;
+pub mod scenario_file;
 // Output.
 pub mod report;
 // The local what-if explorer (`trialsim serve`): HTTP over the same computations and reports.

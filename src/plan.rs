@@ -70,10 +70,30 @@ pub struct PlanOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error("{0}")]
-    Input(String),
+    /// A bad request: exit code 2, nothing simulated.
+    #[error(transparent)]
+    Input(#[from] PlanInput),
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
+}
+
+/// What is wrong with a planning request.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanInput {
+    #[error("--target: expected a power in (0, 1), found {0}")]
+    Target(f64),
+    #[error("`{0}`: plan needs a key with a value in the scenario")]
+    KeyWithoutValue(String),
+    #[error("planning needs a two-arm scenario with at least one test")]
+    NoComparison,
+    /// `--test monitoring.NAME` for a test the scenario does not monitor (`monitored`: those it
+    /// does).
+    #[error("--test {test}: not a monitored test (monitoring.tests: {})", if monitored.is_empty() { "none: the scenario has no [monitoring]".to_string() } else { monitored.join(", ") })]
+    NotMonitored { test: String, monitored: Vec<String> },
+    #[error("--test {test}: not in analysis.tests ({})", tests.join(", "))]
+    UnknownTest { test: String, tests: Vec<String> },
+    #[error("--range: expected LOW < HIGH, found {0}:{1}")]
+    Range(f64, f64),
 }
 
 /// Power curve evaluations, cached by value (all tests at once).
@@ -188,13 +208,11 @@ pub fn check(template: &Template, opts: &PlanOptions) -> Result<(), PlanError> {
 
 fn search(template: &Template, opts: &PlanOptions) -> Result<Search, PlanError> {
     if !(opts.target > 0.0 && opts.target < 1.0) {
-        return Err(PlanError::Input(format!("--target: expected a power in (0, 1), found {}", opts.target)));
+        return Err(PlanInput::Target(opts.target).into());
     }
     template.check_key(&opts.key)?;
     let (base, _) = template.apply(&opts.fixed)?;
-    let x0 = template.get(&opts.key).ok_or_else(|| {
-        PlanError::Input(format!("`{}`: plan needs a key with a value in the scenario", opts.key))
-    })?;
+    let x0 = template.get(&opts.key).ok_or_else(|| PlanInput::KeyWithoutValue(opts.key.clone()))?;
     let integer = x0.fract() == 0.0 && matches!(opts.key.as_str(), "design.n" | "design.cut.events");
     let tests: Vec<String> = if opts.tests.is_empty() {
         base.analysis.tests.first().map(|t| vec![t.name.clone()]).unwrap_or_default()
@@ -202,36 +220,26 @@ fn search(template: &Template, opts: &PlanOptions) -> Result<Search, PlanError> 
         opts.tests.clone()
     };
     if tests.is_empty() || base.comparison.is_none() {
-        return Err(PlanError::Input("planning needs a two-arm scenario with at least one test".into()));
+        return Err(PlanInput::NoComparison.into());
     }
     for t in &tests {
         if let Some(name) = t.strip_prefix("monitoring.") {
-            let monitored: Vec<&str> = base.monitoring.as_ref().map_or(Vec::new(), |m| {
-                m.tests.iter().map(|&i| base.analysis.tests[i].name.as_str()).collect()
+            let monitored: Vec<String> = base.monitoring.as_ref().map_or(Vec::new(), |m| {
+                m.tests.iter().map(|&i| base.analysis.tests[i].name.clone()).collect()
             });
-            if !monitored.contains(&name) {
-                return Err(PlanError::Input(format!(
-                    "--test {t}: not a monitored test (monitoring.tests: {})",
-                    if monitored.is_empty() {
-                        "none: the scenario has no [monitoring]".to_string()
-                    } else {
-                        monitored.join(", ")
-                    }
-                )));
+            if !monitored.iter().any(|m| m == name) {
+                return Err(PlanInput::NotMonitored { test: t.clone(), monitored }.into());
             }
             continue;
         }
         if !base.analysis.tests.iter().any(|x| &x.name == t) {
-            let names: Vec<&str> = base.analysis.tests.iter().map(|x| x.name.as_str()).collect();
-            return Err(PlanError::Input(format!(
-                "--test {t}: not in analysis.tests ({})",
-                names.join(", ")
-            )));
+            let tests = base.analysis.tests.iter().map(|x| x.name.clone()).collect();
+            return Err(PlanInput::UnknownTest { test: t.clone(), tests }.into());
         }
     }
     let (lo_limit, hi_limit) = opts.range.unwrap_or((if integer { 4.0 } else { x0 / 20.0 }, 20.0 * x0));
     if lo_limit.is_nan() || hi_limit.is_nan() || lo_limit >= hi_limit {
-        return Err(PlanError::Input(format!("--range: expected LOW < HIGH, found {lo_limit}:{hi_limit}")));
+        return Err(PlanInput::Range(lo_limit, hi_limit).into());
     }
     // Every value of the search must make a valid scenario: check the ends before simulating.
     for x in [lo_limit, hi_limit] {

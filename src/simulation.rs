@@ -22,7 +22,7 @@ pub struct Simulated {
 }
 
 /// What to simulate besides the scenario.
-pub struct Request<'a> {
+pub struct SimulateOptions<'a> {
     pub replicates: u64,
     pub seed: u64,
     /// Run the identical-arms companion (`trialsim run` always does; the explorer's quick pass
@@ -43,7 +43,7 @@ pub fn null_replicates(sc: &Scenario, replicates: u64, null_copy: bool) -> u64 {
 /// Simulates `replicates` trials of the scenario, then, when asked, up to [`NULL_REPLICATES`] with
 /// identical arms, on the current rayon pool. `rows` receives replicates.csv rows of the main run.
 /// `None` when cancelled.
-pub fn simulate_scenario(sc: &Scenario, req: &Request, rows: Option<RowSink>) -> Option<Simulated> {
+pub fn simulate_scenario(sc: &Scenario, req: &SimulateOptions, rows: Option<RowSink>) -> Option<Simulated> {
     let never = AtomicBool::new(false);
     let cancel = req.cancel.unwrap_or(&never);
     let truth = Truth::compute(sc);

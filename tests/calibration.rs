@@ -325,7 +325,7 @@ fn the_shipped_model_carries_the_joint_fit() {
 
 #[test]
 fn shipped_calibrations_match_the_study_files() {
-    // results/calibration/ is made by the README's commands from scenarios/studies/: a study file
+    // results/calibration/ is made by the commands of docs/reproduce.md from scenarios/studies/: a study file
     // edited without rerunning them would leave its figures or parameters stale.
     for dir in ["ebmt_registry", "phase2_series", "astis", "joint"] {
         let v: serde_json::Value =
@@ -357,7 +357,7 @@ fn shipped_calibrations_match_the_study_files() {
                 s.targets.iter().map(move |t| (s.name(), t.name.as_str(), t.value, t.role.as_str()))
             })
             .collect();
-        assert_eq!(shipped, current, "{dir}: rerun the README's calibration commands");
+        assert_eq!(shipped, current, "{dir}: rerun the calibration commands of docs/reproduce.md");
         let params: Vec<&String> = v["parameters"].as_object().unwrap().keys().collect();
         let now: Vec<&String> = problem.params.iter().map(|p| &p.name).collect();
         assert_eq!(params, now, "{dir}: free parameters changed");

@@ -14,7 +14,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
 use trialsim::scenario::Document;
-use trialsim::simulation::{Request, simulate_scenario};
+use trialsim::simulation::{SimulateOptions, simulate_scenario};
 
 const SCENARIOS: [&str; 10] = [
     "scenarios/astis.toml",
@@ -143,7 +143,7 @@ fn scenario_mutants_are_refused_with_their_file_or_run() {
         for k in 0..40 {
             let mutant = mutate(&text, &mut rng);
             let path = Path::new("mutant.toml");
-            let loaded = Document::parse(&mutant, path).and_then(|d| trialsim::inputs::validate(&d));
+            let loaded = Document::parse(&mutant, path).and_then(|d| trialsim::scenario_file::validate(&d));
             match loaded {
                 Err(e) => {
                     refused += 1;
@@ -180,7 +180,7 @@ fn scenario_mutants_are_refused_with_their_file_or_run() {
                     }
                     ran += 1;
                     let never = AtomicBool::new(false);
-                    let req = Request {
+                    let req = SimulateOptions {
                         replicates: 8,
                         seed: 1,
                         null_copy: true,

@@ -9,7 +9,7 @@ use crate::cli::Simulate;
 use crate::report::assurance::markdown;
 use crate::scenario::overrides::Template;
 
-use super::{Error, Settings, check_simulate, json_text, write_files};
+use super::{Error, File, Settings, check_simulate, write_files};
 
 pub fn command(sim: &Simulate, draws: Option<PathBuf>) -> Result<(), Error> {
     check_simulate(sim)?;
@@ -43,10 +43,10 @@ pub fn command(sim: &Simulate, draws: Option<PathBuf>) -> Result<(), Error> {
         None => Vec::new(),
     };
     let about = settings.about("assurance", &sim.scenario, &loaded_text, &extra);
-    let mut files = vec![
-        (out.join("assurance.json"), json_text(&result)),
-        (out.join("assurance.md"), md.clone().into_bytes()),
-    ];
+    let mut files: Vec<File> = crate::report::assurance::files(&result)
+        .into_iter()
+        .map(|(name, bytes)| (out.join(name), bytes))
+        .collect();
     super::with_report(&mut files, &out.join("assurance.md"), &about);
     write_files(&files)?;
     if !settings.quiet {

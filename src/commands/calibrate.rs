@@ -11,7 +11,7 @@ use crate::report::html::{self, About};
 use super::{Error, File, check_counts, in_pool, write_files};
 
 /// What the command line asked.
-pub struct Request {
+pub struct CalibrateArgs {
     pub reps: Option<u64>,
     pub seed: Option<u64>,
     pub bootstrap: usize,
@@ -20,7 +20,7 @@ pub struct Request {
     pub quiet: bool,
 }
 
-pub fn command(studies: &[PathBuf], req: Request) -> Result<(), Error> {
+pub fn command(studies: &[PathBuf], req: CalibrateArgs) -> Result<(), Error> {
     check_counts(req.reps, req.threads)?;
     super::check_seed(req.seed)?;
     if req.bootstrap == 1 {

@@ -2,8 +2,8 @@
 //! 1 for any other failure.
 
 use crate::assurance::AssuranceError;
+use crate::atomic_file::IoError;
 use crate::calibrate::CalibrateError;
-use crate::io::IoError;
 use crate::plan::PlanError;
 use crate::scenario::ScenarioError;
 use crate::sweep::SweepError;
@@ -17,7 +17,7 @@ pub enum Error {
     #[error("error: {0}")]
     Argument(String),
     /// Anything else (writing files, a fit that fails), with its context chain.
-    #[error("Error: {0:#}")]
+    #[error("error: {0:#}")]
     Failure(anyhow::Error),
 }
 
@@ -62,7 +62,7 @@ impl From<SweepError> for Error {
 impl From<AssuranceError> for Error {
     fn from(e: AssuranceError) -> Error {
         match e {
-            AssuranceError::Input(m) => Error::Argument(m),
+            AssuranceError::Input(m) => Error::Argument(m.to_string()),
             AssuranceError::Scenario(e) => Error::Scenario(e),
         }
     }
@@ -71,7 +71,7 @@ impl From<AssuranceError> for Error {
 impl From<PlanError> for Error {
     fn from(e: PlanError) -> Error {
         match e {
-            PlanError::Input(m) => Error::Argument(m),
+            PlanError::Input(m) => Error::Argument(m.to_string()),
             PlanError::Scenario(e) => Error::Scenario(e),
         }
     }
@@ -96,7 +96,7 @@ mod tests {
         assert_eq!(Error::Argument("x".into()).exit_code(), 2);
         assert_eq!(Error::failure(anyhow::anyhow!("disk full")).exit_code(), 1);
         let e = Error::failure(anyhow::anyhow!("disk full")).context("writing summary.json");
-        assert_eq!(e.to_string(), "Error: writing summary.json: disk full");
+        assert_eq!(e.to_string(), "error: writing summary.json: disk full");
         assert_eq!(Error::Argument("--reps: bad".into()).to_string(), "error: --reps: bad");
     }
 }

@@ -5,7 +5,7 @@ use crate::cli::Simulate;
 use crate::report::followup as render;
 use crate::time::Time;
 
-use super::{Error, Settings, check_simulate, json_text, write_files};
+use super::{Error, File, Settings, check_simulate, write_files};
 
 pub fn command(sim: &Simulate, cuts: Option<Vec<Time>>) -> Result<(), Error> {
     check_simulate(sim)?;
@@ -33,19 +33,13 @@ pub fn command(sim: &Simulate, cuts: Option<Vec<Time>>) -> Result<(), Error> {
     let study = settings
         .in_pool(|| crate::followup::run(&sc, &cuts, replicates, settings.seed, |_| bar.inc(replicates)))?;
     bar.finish_and_clear();
-    let failure = |what: &str, m: String| Error::failure(anyhow::anyhow!("writing a report: {what}{m}"));
-    let csv = render::csv(&study).map_err(|e| failure("followup.csv: ", e.to_string()))?;
-    let svg = render::svg(&study, &sc.time_unit).map_err(|m| failure("", m))?;
+    let rendered = render::files(&study, &sc.time_unit)
+        .map_err(|e| Error::failure(anyhow::Error::new(e).context("writing a report")))?;
     let out = &settings.out;
     let cut_list: Vec<String> = cuts.iter().map(|c| c.to_string()).collect();
     let about =
         settings.about("followup", &sim.scenario, &loaded.text, &["--cuts".into(), cut_list.join(",")]);
-    let mut files = vec![
-        (out.join("followup.md"), render::markdown(&study, &sc.time_unit).into_bytes()),
-        (out.join("followup.csv"), csv),
-        (out.join("followup.json"), json_text(&study)),
-        (out.join("followup.svg"), svg.into_bytes()),
-    ];
+    let mut files: Vec<File> = rendered.into_iter().map(|(name, bytes)| (out.join(name), bytes)).collect();
     super::with_report(&mut files, &out.join("followup.md"), &about);
     write_files(&files).map_err(|e| e.context(format!("running {}", sim.scenario.display())))?;
     settings.done();

@@ -21,10 +21,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub use error::Error;
 
-pub use crate::inputs::{Loaded, validate};
+pub use crate::scenario_file::{Loaded, validate};
 
+use crate::atomic_file::write_atomic;
 use crate::cli::{Command, Simulate};
-use crate::io::write_atomic;
 use crate::report::html::{self, About};
 use crate::scenario::{Document, MAX_REPLICATES, MAX_SEED, Simulation};
 
@@ -35,7 +35,7 @@ use crate::scenario::{Document, MAX_REPLICATES, MAX_SEED, Simulation};
 pub fn on_interrupt_remove_temporaries() {
     // Fails only if a handler is already set (a second call in one process): nothing to do then.
     let _ = ctrlc::set_handler(|| {
-        crate::io::remove_live_temporaries();
+        crate::atomic_file::remove_live_temporaries();
         eprintln!("interrupted: temporary files removed; finished files kept");
         std::process::exit(130);
     });
@@ -49,16 +49,17 @@ pub fn dispatch(command: Command) -> Result<(), Error> {
         Command::Followup { sim, cuts } => followup::command(&sim, cuts),
         Command::Sweep { sim, set, zip, shard, limit } => sweep::command(&sim, &set, zip, shard, limit),
         Command::Plan { sim, vary, target, tests, range, set, zip } => {
-            plan::command(&sim, plan::Request { vary, target, tests, range, set, zip })
+            plan::command(&sim, plan::PlanArgs { vary, target, tests, range, set, zip })
         }
         Command::Assurance { sim, draws } => assurance::command(&sim, draws),
         Command::Merge { dirs, out } => merge::command(&dirs, &out),
-        Command::Calibrate { studies, reps, seed, bootstrap, threads, out, quiet } => {
-            calibrate::command(&studies, calibrate::Request { reps, seed, bootstrap, threads, out, quiet })
-        }
+        Command::Calibrate { studies, reps, seed, bootstrap, threads, out, quiet } => calibrate::command(
+            &studies,
+            calibrate::CalibrateArgs { reps, seed, bootstrap, threads, out, quiet },
+        ),
         Command::Check { scenario } => check::command(&scenario),
         Command::Serve { scenario, port, host, open, threads } => {
-            serve::command(serve::Request { scenario, port, host, open, threads })
+            serve::command(serve::ServeArgs { scenario, port, host, open, threads })
         }
     }
 }
@@ -227,7 +228,7 @@ pub fn prepare_out(out: &Path) -> Result<OutDir, Error> {
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(bad(&e)),
     }
-    crate::io::remove_stale_temporaries(out);
+    crate::atomic_file::remove_stale_temporaries(out);
     Ok(OutDir { _lock: lock })
 }
 
@@ -254,7 +255,7 @@ pub type File = (PathBuf, Vec<u8>);
 pub fn write_files(files: &[File]) -> Result<(), Error> {
     for (path, bytes) in files {
         if let Some(dir) = path.parent() {
-            crate::io::create_dir(dir)?;
+            crate::atomic_file::create_dir(dir)?;
         }
         write_atomic(path, bytes)?;
     }
@@ -280,11 +281,6 @@ pub fn with_report(files: &mut Vec<File>, md: &Path, about: &About) {
     let page = html::page(&String::from_utf8_lossy(&files[at].1), &figures, about);
     let path = md.with_file_name("report.html");
     files.insert(at, (path, page.into_bytes()));
-}
-
-/// Pretty JSON with a final newline, as every JSON output.
-pub fn json_text(value: &impl serde::Serialize) -> Vec<u8> {
-    (serde_json::to_string_pretty(value).expect("output types serialise") + "\n").into_bytes()
 }
 
 #[cfg(test)]

@@ -8,10 +8,10 @@ use crate::report::plan as render;
 use crate::scenario::overrides::Template;
 use crate::sweep::{Axis, parse_values, points};
 
-use super::{Error, File, Settings, check_simulate, json_text, write_files};
+use super::{Error, File, Settings, check_simulate, write_files};
 
 /// What the command line asked.
-pub struct Request {
+pub struct PlanArgs {
     pub vary: String,
     pub target: f64,
     pub tests: Vec<String>,
@@ -29,7 +29,7 @@ fn parse_range(r: &str) -> Result<(f64, f64), Error> {
     }
 }
 
-pub fn command(sim: &Simulate, req: Request) -> Result<(), Error> {
+pub fn command(sim: &Simulate, req: PlanArgs) -> Result<(), Error> {
     check_simulate(sim)?;
     let range = req.range.as_deref().map(parse_range).transpose()?;
     let (req_range, req_set, req_zip) = (req.range.clone(), req.set.clone(), req.zip);
@@ -69,8 +69,11 @@ pub fn command(sim: &Simulate, req: Request) -> Result<(), Error> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let (mut files, summary) = files(&settings.out, &base.name, &opts, &axes, &rows)
+    let (rendered, summary) = render::files(&base.name, &opts.key, opts.target, &axes, &rows)
+        .map_err(|e| Error::failure(anyhow::Error::new(e).context("writing a report")))
         .map_err(|e| e.context(format!("planning {}", sim.scenario.display())))?;
+    let mut files: Vec<File> =
+        rendered.into_iter().map(|(name, bytes)| (settings.out.join(name), bytes)).collect();
     let mut extra =
         vec!["--vary".to_string(), opts.key.clone(), "--target".to_string(), opts.target.to_string()];
     for t in &opts.tests {
@@ -93,52 +96,4 @@ pub fn command(sim: &Simulate, req: Request) -> Result<(), Error> {
     }
     settings.done();
     Ok(())
-}
-
-/// The rendered files, and plan.md's text (printed as the command's summary).
-fn files(
-    out: &std::path::Path,
-    name: &str,
-    opts: &PlanOptions,
-    axes: &[Axis],
-    rows: &[render::GridAnswer],
-) -> Result<(Vec<File>, String), Error> {
-    let plot_failure = |m: String| Error::failure(anyhow::anyhow!("writing a report: {m}"));
-    let (key, target) = (&opts.key, opts.target);
-    let mut files = Vec::new();
-    let md = if axes.is_empty() {
-        let answers = &rows[0].answers;
-        files.push((out.join("plan.json"), render::json(key, target, answers).into_bytes()));
-        let svg = render::svg(name, key, target, answers).map_err(plot_failure)?;
-        files.push((out.join("plan.svg"), svg.into_bytes()));
-        render::markdown(name, key, target, answers)
-    } else {
-        let csv = render::grid_csv(axes, rows).map_err(|e| plot_failure(e.to_string()))?;
-        files.push((out.join("plan.csv"), csv));
-        let mut md = String::new();
-        for r in rows {
-            let label: Vec<String> = r.overrides.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-            md.push_str(
-                &render::markdown(&label.join(", "), key, target, &r.answers).replacen("# ", "## ", 1),
-            );
-            md.push('\n');
-        }
-        let list: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|r| {
-                let mut v: serde_json::Value =
-                    serde_json::from_str(&render::json(key, target, &r.answers)).expect("plan JSON parses");
-                v["overrides"] = serde_json::json!(r.overrides);
-                v
-            })
-            .collect();
-        files.push((out.join("plan.json"), json_text(&list)));
-        if axes.len() >= 2 {
-            let svg = render::heatmap(name, key, axes, rows).map_err(plot_failure)?;
-            files.push((out.join("plan_heatmap.svg"), svg.into_bytes()));
-        }
-        md
-    };
-    files.push((out.join("plan.md"), md.clone().into_bytes()));
-    Ok((files, md))
 }

@@ -1,12 +1,13 @@
 //! `trialsim run`: a scenario → its simulation and the identical-arms companion → summary.json,
 //! summary.md, survival.svg (and on request replicates.csv, patients.csv).
 
+use crate::atomic_file::{create_dir, write_atomic_with};
 use crate::cli::Simulate;
 use crate::engine::Layout;
-use crate::io::{create_dir, write_atomic_with};
-use crate::report::{Results, csv as csv_report, headline, html};
+use crate::report::run::{csv as csv_report, headline};
+use crate::report::{Results, html};
 use crate::scenario::Scenario;
-use crate::simulation::{Request, simulate_scenario};
+use crate::simulation::{SimulateOptions, simulate_scenario};
 use crate::truth::Truth;
 
 use super::{Error, File, Settings, check_simulate, write_files};
@@ -62,7 +63,7 @@ fn run(
     let tick = |n: u64| bar.inc(n);
     create_dir(out)?;
     let started = std::time::Instant::now();
-    let req = Request { replicates, seed, null_copy: true, progress: &tick, cancel: None };
+    let req = SimulateOptions { replicates, seed, null_copy: true, progress: &tick, cancel: None };
     let uncancelled = "a run nobody cancels finishes";
     let simulated = settings.in_pool(|| -> Result<Simulated, Error> {
         if !export_replicates {
@@ -95,8 +96,8 @@ fn run(
     let elapsed = started.elapsed();
 
     let results = Results::of(&simulated, sc, seed);
-    let outputs = crate::report::run_files(&results, about)
-        .map_err(|m| Error::failure(anyhow::anyhow!("writing a report: {m}")))?;
+    let outputs = crate::report::run::files(&results, about)
+        .map_err(|e| Error::failure(anyhow::Error::new(e).context("writing a report")))?;
     // Exports this run was not asked for belong to an earlier run (another seed or size): they
     // go, so that every file in the directory describes this run. Nothing else is touched.
     for (asked, name) in [(export_replicates, "replicates.csv"), (export_patients.is_some(), "patients.csv")]
@@ -109,20 +110,17 @@ fn run(
         }
     }
     if let Some(k) = export_patients {
-        write_atomic_with(&out.join("patients.csv"), |w| csv_report::write_patients(w, sc, seed, k))?;
+        write_atomic_with(&out.join("patients.csv"), |w| {
+            let mut writer = csv_report::PatientsWriter::new(w, sc)?;
+            crate::engine::analysed_patients(sc, seed, k, |p| writer.row(&p))?;
+            writer.finish()
+        })?;
     }
+    let exports = [(export_replicates, "replicates.csv"), (export_patients.is_some(), "patients.csv")];
+    let exports: Vec<&str> = exports.iter().filter(|(asked, _)| *asked).map(|(_, n)| *n).collect();
+    let names = crate::report::run::listed(&outputs, &exports);
     let files: Vec<File> =
         outputs.into_iter().map(|(name, text)| (out.join(name), text.into_bytes())).collect();
     write_files(&files)?;
-    let mut names = vec!["summary.md", "summary.json", "report.html", "survival.svg"];
-    if results.layout.monitor.is_some() {
-        names.push("monitoring.svg");
-    }
-    if export_replicates {
-        names.push("replicates.csv");
-    }
-    if export_patients.is_some() {
-        names.push("patients.csv");
-    }
     Ok(headline::render(&results, elapsed, out, &names))
 }

@@ -9,7 +9,7 @@ use crate::report::html::file_name;
 
 use super::Error;
 
-pub struct Request {
+pub struct ServeArgs {
     pub scenario: Option<PathBuf>,
     pub port: Option<u16>,
     pub host: Option<String>,
@@ -17,7 +17,7 @@ pub struct Request {
     pub threads: Option<usize>,
 }
 
-pub fn command(req: Request) -> Result<(), Error> {
+pub fn command(req: ServeArgs) -> Result<(), Error> {
     super::check_counts(None, req.threads)?;
     let scenario = match &req.scenario {
         Some(p) => Some((file_name(&p.to_string_lossy()), super::load(p)?.text)),

@@ -104,8 +104,8 @@ fn remove_stale_tables(out: &Path, written: &[PathBuf]) -> Result<(), Error> {
 /// test (from what they read of each record, for sweeps of at most `TABLE_POINTS`). Returns the
 /// paths written.
 fn write_tables(out: &Path, t: &Tables) -> Result<Vec<PathBuf>, Error> {
-    crate::io::create_dir(out)?;
-    crate::io::write_atomic_with(&out.join("sweep.csv"), |w| {
+    crate::atomic_file::create_dir(out)?;
+    crate::atomic_file::write_atomic_with(&out.join("sweep.csv"), |w| {
         let mut c = csv::Writer::from_writer(w);
         c.write_record(render::csv_header(&t.manifest))?;
         for r in t.records() {

@@ -9,12 +9,13 @@ use serde_json::{Value, json};
 
 use crate::engine::Layout;
 use crate::monitoring::analyses_per_trial;
+use crate::report::Results;
 use crate::report::chart::{LineChart, Series};
 use crate::report::html::{self, About};
-use crate::report::{Results, markdown, run_files};
+use crate::report::run::{self, markdown};
 use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{Document, Scenario};
-use crate::simulation::{Request, null_replicates, simulate_scenario};
+use crate::simulation::{SimulateOptions, null_replicates, simulate_scenario};
 use crate::summary::{Proportion, Summary};
 use crate::sweep::simulate_point;
 
@@ -78,12 +79,12 @@ pub enum Stage {
 /// with the located message the CLI prints when it is not valid.
 fn validated(file: &str, text: &str) -> Result<(Document, Scenario), Refusal> {
     let doc = Document::parse(text, Path::new(file)).map_err(|e| Refusal::invalid(e.to_string()))?;
-    let loaded = crate::inputs::validate(&doc).map_err(|e| Refusal::invalid(e.to_string()))?;
+    let loaded = crate::scenario_file::validate(&doc).map_err(|e| Refusal::invalid(e.to_string()))?;
     Ok((doc, loaded.scenario))
 }
 
 /// A simulation request, checked.
-pub struct Run {
+pub struct ScenarioRun {
     pub file: String,
     pub text: String,
     pub scenario: Scenario,
@@ -92,8 +93,8 @@ pub struct Run {
     pub seed: u64,
 }
 
-impl Run {
-    pub fn prepare(file: &str, text: &str, stage: Stage) -> Result<Run, Refusal> {
+impl ScenarioRun {
+    pub fn prepare(file: &str, text: &str, stage: Stage) -> Result<ScenarioRun, Refusal> {
         let (_, scenario) = validated(file, text)?;
         let wanted = scenario.simulation.replicates;
         let replicates = match stage {
@@ -107,13 +108,14 @@ impl Run {
             )));
         }
         let seed = scenario.simulation.seed;
-        let run = Run { file: file.to_string(), text: text.to_string(), scenario, stage, replicates, seed };
+        let run =
+            ScenarioRun { file: file.to_string(), text: text.to_string(), scenario, stage, replicates, seed };
         within_patients(work(&run.scenario, run.total()), "this pass")?;
         Ok(run)
     }
 
-    fn request<'a>(&self, progress: &'a (dyn Fn(u64) + Sync), cancel: &'a AtomicBool) -> Request<'a> {
-        Request {
+    fn request<'a>(&self, progress: &'a (dyn Fn(u64) + Sync), cancel: &'a AtomicBool) -> SimulateOptions<'a> {
+        SimulateOptions {
             replicates: self.replicates,
             seed: self.seed,
             null_copy: self.stage == Stage::Refined,
@@ -145,7 +147,7 @@ impl Run {
     }
 
     fn result(&self, r: &Results, about: &About) -> Result<Value, String> {
-        let files = run_files(r, about)?;
+        let files = run::files(r, about).map_err(|e| e.to_string())?;
         let get = |name: &str| files.iter().find(|(n, _)| *n == name).map(|(_, t)| t.as_str());
         let summary: Value =
             serde_json::from_str(get("summary.json").unwrap_or("null")).map_err(|e| e.to_string())?;
@@ -364,10 +366,10 @@ mod tests {
     #[test]
     fn a_bad_scenario_is_refused_with_the_clis_located_message() {
         let text = astis().replace("alpha = 0.025", "alpha = 2.5");
-        let e = Run::prepare("astis.toml", &text, Stage::Quick).err().unwrap();
+        let e = ScenarioRun::prepare("astis.toml", &text, Stage::Quick).err().unwrap();
         assert_eq!(e.status, 422);
         let doc = Document::parse(&text, Path::new("astis.toml")).unwrap();
-        let cli = crate::inputs::validate(&doc).err().unwrap().to_string();
+        let cli = crate::scenario_file::validate(&doc).err().unwrap().to_string();
         assert_eq!(e.message, cli);
         assert!(e.message.contains("astis.toml:") && e.message.contains("analysis.alpha"), "{}", e.message);
     }
@@ -375,27 +377,33 @@ mod tests {
     #[test]
     fn replicates_are_capped_per_request() {
         let text = astis().replace("replicates = 10000", "replicates = 1000000");
-        assert!(Run::prepare("a.toml", &text, Stage::Quick).is_ok(), "the quick pass stays small");
-        let e = Run::prepare("a.toml", &text, Stage::Refined).err().unwrap();
+        assert!(ScenarioRun::prepare("a.toml", &text, Stage::Quick).is_ok(), "the quick pass stays small");
+        let e = ScenarioRun::prepare("a.toml", &text, Stage::Refined).err().unwrap();
         assert!(e.message.contains("at most 200000"), "{}", e.message);
     }
 
     #[test]
     fn the_refined_pass_is_trialsim_run() {
         let text = astis().replace("replicates = 10000", "replicates = 1500");
-        let run = Run::prepare("astis.toml", &text, Stage::Refined).unwrap();
+        let run = ScenarioRun::prepare("astis.toml", &text, Stage::Refined).unwrap();
         assert_eq!(run.total(), 3000);
         let v = run.simulate(&|_| {}, &AtomicBool::new(false)).unwrap().unwrap();
         let sc = crate::scenario::Scenario::from_toml(&text, Path::new("astis.toml")).unwrap();
-        let req = Request { replicates: 1500, seed: 2014, null_copy: true, progress: &|_| {}, cancel: None };
+        let req = SimulateOptions {
+            replicates: 1500,
+            seed: 2014,
+            null_copy: true,
+            progress: &|_| {},
+            cancel: None,
+        };
         let sim = simulate_scenario(&sc, &req, None).unwrap();
-        let json = crate::report::json::render(&Results::of(&sim, &sc, 2014));
+        let json = crate::report::run::summary::render(&Results::of(&sim, &sc, 2014));
         assert_eq!(v["summary"], serde_json::from_str::<Value>(&json).unwrap());
         assert_eq!(v["command"], "trialsim run astis.toml --seed 2014 --reps 1500");
         assert!(v["power"][0]["power"].as_str().unwrap().contains("% ± "));
         assert!(v["power"][0]["type_i_error"].is_string());
         assert!(v["report"].as_str().unwrap().starts_with("<!DOCTYPE html>"));
-        let quick = Run::prepare("astis.toml", &text, Stage::Quick).unwrap();
+        let quick = ScenarioRun::prepare("astis.toml", &text, Stage::Quick).unwrap();
         assert_eq!(quick.total(), 1500, "no identical-arms copy in the quick pass");
         let q = quick.simulate(&|_| {}, &AtomicBool::new(false)).unwrap().unwrap();
         assert!(q["power"][0]["type_i_error"].is_null());
@@ -424,7 +432,7 @@ mod tests {
 
     #[test]
     fn a_cancelled_run_gives_nothing() {
-        let run = Run::prepare("astis.toml", &astis(), Stage::Refined).unwrap();
+        let run = ScenarioRun::prepare("astis.toml", &astis(), Stage::Refined).unwrap();
         assert!(run.simulate(&|_| {}, &AtomicBool::new(true)).is_none());
     }
 

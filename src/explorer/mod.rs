@@ -29,7 +29,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use access::{Access, TOKEN_HEADER};
-use compute::{Curve, Refusal, Run, Stage};
+use compute::{Curve, Refusal, ScenarioRun, Stage};
 use jobs::{Jobs, Refused, Ticket};
 
 /// The scenario the explorer starts from without one: the calibrated model, compiled in so that
@@ -237,10 +237,18 @@ async fn read_body(req: Request, next: Next) -> Response {
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
-/// A refusal, as JSON `{"error": …}`.
+/// A refusal answers with its status and, as JSON, `{"error": …}`.
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        (status, [(header::CONTENT_TYPE, "application/json")], json!({ "error": self.message }).to_string())
+            .into_response()
+    }
+}
+
+/// A refusal with this status and message.
 fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], json!({ "error": message.into() }).to_string())
-        .into_response()
+    Refusal { status: status.as_u16(), message: message.into() }.into_response()
 }
 
 fn asset(body: &'static str, kind: &'static str) -> Response {
@@ -413,7 +421,7 @@ async fn simulate(State(app): State<Arc<App>>, headers: HeaderMap, bytes: Bytes)
     };
     let file = app.file.clone();
     let (toml, stage) = (req.toml, req.stage);
-    let prepared = admit_then(&app, &req.channel, move || Run::prepare(&file, &toml, stage)).await;
+    let prepared = admit_then(&app, &req.channel, move || ScenarioRun::prepare(&file, &toml, stage)).await;
     let (ticket, run) = match prepared {
         Ok(p) => p,
         Err(resp) => return *resp,
@@ -467,16 +475,12 @@ async fn admit_then<T: Send + 'static>(
     .await;
     match checked {
         Ok((ticket, Ok(Ok(value)))) => Ok((ticket, value)),
-        Ok((_, Ok(Err(r)))) => Err(Box::new(refusal(r))),
+        Ok((_, Ok(Err(r)))) => Err(Box::new(r.into_response())),
         Ok((_, Err(_))) | Err(_) => Err(Box::new(refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal error while checking the request; please report this scenario",
         ))),
     }
-}
-
-fn refusal(r: Refusal) -> Response {
-    refuse(StatusCode::from_u16(r.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY), r.message)
 }
 
 /// Sets the flag when dropped: the response body is dropped when its client goes away.

@@ -2,9 +2,15 @@
 
 use std::fmt::Write;
 
+use super::{Rendered, json_text};
 use crate::assurance::AssuranceResult;
 
 /// assurance.md.
+/// The files of `trialsim assurance` (report.html is added from assurance.md by the command).
+pub fn files(r: &AssuranceResult) -> Vec<Rendered> {
+    vec![("assurance.json", json_text(r)), ("assurance.md", markdown(r).into_bytes())]
+}
+
 pub fn markdown(r: &AssuranceResult) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# {} — assurance\n", r.scenario);

@@ -414,7 +414,7 @@ pub fn draws_csv(c: &Calibration, s: usize) -> Result<Vec<u8>, csv::Error> {
     w.write_record(&header)?;
     for (d, row) in c.draws.iter().enumerate() {
         let mut rec = vec![d.to_string()];
-        rec.extend(cols.iter().map(|&j| super::csv::float(row[j])));
+        rec.extend(cols.iter().map(|&j| super::float(row[j])));
         w.write_record(&rec)?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))

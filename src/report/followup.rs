@@ -9,7 +9,20 @@ use plotters::prelude::SeriesLabelPosition;
 #[cfg(feature = "plots")]
 use super::chart::{LineChart, Series};
 
+#[cfg(feature = "plots")]
+use super::{RenderError, Rendered, json_text};
 use crate::followup::FollowUp;
+
+/// The files of `trialsim followup` (report.html is added from followup.md by the command).
+#[cfg(feature = "plots")]
+pub fn files(f: &FollowUp, unit: &str) -> Result<Vec<Rendered>, RenderError> {
+    Ok(vec![
+        ("followup.md", markdown(f, unit).into_bytes()),
+        ("followup.csv", csv(f).map_err(|e| RenderError::of("followup.csv")(&e))?),
+        ("followup.json", json_text(f)),
+        ("followup.svg", svg(f, unit).map_err(|e| RenderError::of("followup.svg")(&e))?.into_bytes()),
+    ])
+}
 
 pub fn markdown(f: &FollowUp, unit: &str) -> String {
     let mut o = String::new();

@@ -1,23 +1,18 @@
 //! Results → bytes. Each format is a pure function from a command's results to the text of a file;
 //! the commands write them, atomically.
 
+// One module per command: each renders that command's results in every format.
 pub mod assurance;
 pub mod calibration;
-#[cfg(feature = "plots")]
-pub mod chart;
-pub mod csv;
 pub mod followup;
-pub mod headline;
-pub mod html;
-pub mod json;
-pub mod markdown;
-pub mod monitoring;
 pub mod plan;
+pub mod run;
 pub mod sweep;
 pub mod truth;
-
+// Shared by the commands' reports: line charts, and report.html from a report's Markdown.
 #[cfg(feature = "plots")]
-pub mod svg;
+pub mod chart;
+pub mod html;
 
 use crate::engine::Layout;
 use crate::scenario::Scenario;
@@ -51,22 +46,49 @@ impl<'a> Results<'a> {
     }
 }
 
-#[cfg(feature = "plots")]
-/// The files of a run, by name, in the order they are written: the plots, summary.md,
-/// report.html, and summary.json last (when it is there, the whole set is). `trialsim run` writes
-/// them; the explorer shows them.
-pub fn run_files(r: &Results, about: &html::About) -> Result<Vec<(&'static str, String)>, String> {
-    let mut files = vec![("survival.svg", svg::render(r)?)];
-    if let Some(m) = monitoring::svg(r) {
-        files.push(("monitoring.svg", m.map_err(|m| format!("the monitoring plot: {m}"))?));
+/// A JSON object whose keys keep the order they were pushed in (tests as listed, arms as
+/// allocated, estimates in the layout's order).
+#[derive(Debug)]
+pub struct Named<T>(pub Vec<(String, T)>);
+
+impl<T: serde::Serialize> serde::Serialize for Named<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
     }
-    let md = markdown::render(r);
-    let figures: Vec<(&str, &str)> = files.iter().map(|(n, s)| (*n, s.as_str())).collect();
-    let page = html::page(&md, &figures, about);
-    files.push(("summary.md", md));
-    files.push(("report.html", page));
-    files.push(("summary.json", json::render(r)));
-    Ok(files)
+}
+
+impl<T> FromIterator<(String, T)> for Named<T> {
+    fn from_iter<I: IntoIterator<Item = (String, T)>>(iter: I) -> Self {
+        Named(iter.into_iter().collect())
+    }
+}
+
+/// One rendered file of a command's report: its name in the output directory, and its bytes.
+pub type Rendered = (&'static str, Vec<u8>);
+
+/// A report file that could not be rendered: which file, and why (nothing is written then).
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct RenderError {
+    pub file: &'static str,
+    pub message: String,
+}
+
+impl RenderError {
+    /// The error of rendering `file`, from whatever its renderer said.
+    pub fn of(file: &'static str) -> impl Fn(&dyn std::fmt::Display) -> RenderError {
+        move |e| RenderError { file, message: e.to_string() }
+    }
+}
+
+/// A type's JSON, pretty-printed with a final newline (every command's `.json` file).
+pub fn json_text(value: &impl serde::Serialize) -> Vec<u8> {
+    (serde_json::to_string_pretty(value).expect("output types serialise") + "\n").into_bytes()
 }
 
 /// The last two parts of a dotted key, for chart labels (`...relative.hr[1]` → `relative.hr[1]`).
@@ -95,6 +117,12 @@ pub fn se_decimals(se: f64) -> usize {
 pub fn percent_se(p: f64, se: f64) -> String {
     let d = se_decimals(100.0 * se);
     format!("{:.d$}% ± {:.d$}", 100.0 * p, 100.0 * se)
+}
+
+/// A float in a CSV file: the shortest form that reads back to the same f64 (Rust's `Display`),
+/// NaN as `NaN`.
+pub fn float(x: f64) -> String {
+    format!("{x}")
 }
 
 /// Formats a number for people: 4 significant decimals, "—" for NaN.

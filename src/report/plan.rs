@@ -13,8 +13,57 @@ use super::chart::{LineChart, Series};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::{Value, json};
 
+#[cfg(feature = "plots")]
+use super::{RenderError, Rendered, json_text};
 use crate::plan::Answer;
 use crate::sweep::Axis;
+
+/// The files of `trialsim plan` (report.html is added from plan.md by the command), and
+/// plan.md's text (which the command prints as its summary): for one search, plan.json,
+/// plan.svg and plan.md; over a grid of fixed values, plan.csv, plan.json (one object per
+/// point), the heat map with two swept keys or more, and plan.md.
+#[cfg(feature = "plots")]
+pub fn files(
+    name: &str,
+    key: &str,
+    target: f64,
+    axes: &[Axis],
+    rows: &[GridAnswer],
+) -> Result<(Vec<Rendered>, String), RenderError> {
+    let mut files: Vec<Rendered> = Vec::new();
+    let md = if axes.is_empty() {
+        let answers = &rows[0].answers;
+        files.push(("plan.json", json(key, target, answers).into_bytes()));
+        let plot = svg(name, key, target, answers).map_err(|e| RenderError::of("plan.svg")(&e))?;
+        files.push(("plan.svg", plot.into_bytes()));
+        markdown(name, key, target, answers)
+    } else {
+        files.push(("plan.csv", grid_csv(axes, rows).map_err(|e| RenderError::of("plan.csv")(&e))?));
+        let mut md = String::new();
+        for r in rows {
+            let label: Vec<String> = r.overrides.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            md.push_str(&markdown(&label.join(", "), key, target, &r.answers).replacen("# ", "## ", 1));
+            md.push('\n');
+        }
+        let list: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                let mut v: Value =
+                    serde_json::from_str(&json(key, target, &r.answers)).expect("plan JSON parses");
+                v["overrides"] = json!(r.overrides);
+                v
+            })
+            .collect();
+        files.push(("plan.json", json_text(&list)));
+        if axes.len() >= 2 {
+            let map = heatmap(name, key, axes, rows).map_err(|e| RenderError::of("plan_heatmap.svg")(&e))?;
+            files.push(("plan_heatmap.svg", map.into_bytes()));
+        }
+        md
+    };
+    files.push(("plan.md", md.clone().into_bytes()));
+    Ok((files, md))
+}
 
 fn answer_json(a: &Answer) -> Value {
     json!({

@@ -11,7 +11,7 @@ use plotters::prelude::SeriesLabelPosition;
 #[cfg(feature = "plots")]
 use super::chart::{LineChart, Series};
 
-use crate::report::csv::float;
+use crate::report::float;
 use crate::scenario::Scenario;
 use crate::sweep::{Manifest, PointRecord};
 

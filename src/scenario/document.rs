@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::raw::RawScenario;
 use super::validate::{self, Ctx};
 use super::{ErrorKind, Scenario, ScenarioError};
-use crate::io::{ReadError, read_capped_text};
+use crate::atomic_file::{ReadError, read_capped_text};
 
 /// The largest scenario file read: the shipped ones are a few kilobytes; a 64 MB file of unknown
 /// keys once took 1.6 GB of memory before it was rejected.

@@ -41,12 +41,6 @@ pub struct CoxFit {
 
 impl CoxFit {
     pub const NAN: CoxFit = CoxFit { log_hr: f64::NAN, se: f64::NAN, z: f64::NAN };
-
-    /// 95% confidence interval of the hazard ratio.
-    pub fn hr_ci95(&self) -> (f64, f64) {
-        let h = super::normal::Z_975 * self.se;
-        ((self.log_hr - h).exp(), (self.log_hr + h).exp())
-    }
 }
 
 /// (U, I) summed over the rows `rows` at β.

@@ -141,11 +141,6 @@ impl RiskTable {
     pub fn is_empty(&self) -> bool {
         self.time.is_empty()
     }
-
-    /// Total events per group.
-    pub fn total_events(&self) -> [u32; 2] {
-        self.events.iter().fold([0, 0], |acc, d| [acc[0] + d[0], acc[1] + d[1]])
-    }
 }
 
 #[cfg(test)]

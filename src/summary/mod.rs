@@ -8,8 +8,8 @@ mod monitoring;
 
 pub use monitoring::{LookTally, MonitoringTally, SafetyTally, TestMonitoring};
 
+use crate::analysis::{Layout, Row};
 use crate::engine::Reduce;
-use crate::layout::{Layout, Row};
 
 /// Count, mean and sum of squared deviations (Welford 1962; merged as Chan, Golub & LeVeque 1979).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

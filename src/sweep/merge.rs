@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::grid::count;
 use super::store::{Fingerprint, MAX_MANIFEST_BYTES, Manifest, PointRecord, read_record};
 use super::{SweepError, SweepOutcome, Tables, record_name};
-use crate::io::{create_dir, write_atomic};
+use crate::atomic_file::{create_dir, write_atomic};
 use crate::scenario::Scenario;
 use crate::scenario::overrides::Template;
 
@@ -22,7 +22,7 @@ struct Shard {
 impl Shard {
     fn read(dir: &Path) -> Result<Shard, SweepError> {
         let p = dir.join("sweep.json");
-        let text = crate::io::read_capped_text(&p, MAX_MANIFEST_BYTES)
+        let text = crate::atomic_file::read_capped_text(&p, MAX_MANIFEST_BYTES)
             .map_err(|e| SweepError::Input(format!("{}: not a sweep directory ({e})", dir.display())))?;
         let manifest: Manifest =
             serde_json::from_str(&text).map_err(|e| SweepError::Input(format!("{}: {e}", p.display())))?;

@@ -25,8 +25,8 @@ pub use grid::{
 pub use merge::merge;
 pub use store::{Fingerprint, Manifest, Metric, PointRecord, fingerprint, metrics, read_record};
 
+use crate::atomic_file::{IoError, create_dir, write_atomic};
 use crate::engine::{ENGINE_VERSION, Layout, Run, simulate_until};
-use crate::io::{IoError, create_dir, write_atomic};
 use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::summary::Summary;
@@ -231,7 +231,7 @@ pub fn run_sweep(
     })?;
     // A killed run may leave the atomic writer's temporary files behind: never a point record
     // (those are renamed into place whole), so they can go.
-    crate::io::remove_stale_temporaries(&points_dir);
+    crate::atomic_file::remove_stale_temporaries(&points_dir);
     write_atomic(
         &out.join("sweep.json"),
         (serde_json::to_string_pretty(&manifest).expect("serialises") + "\n").as_bytes(),

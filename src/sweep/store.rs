@@ -228,7 +228,7 @@ pub fn metrics(truth: &Truth, layout: &Layout, s: &Summary) -> Vec<Metric> {
 /// before the atomic writer existed, or not a record: the point is simulated again), an error
 /// when it is a record whose results do not match its checksum or that has none.
 pub fn read_record(path: &Path) -> Result<Option<PointRecord>, SweepError> {
-    let Ok(text) = crate::io::read_capped_text(path, MAX_RECORD_BYTES) else { return Ok(None) };
+    let Ok(text) = crate::atomic_file::read_capped_text(path, MAX_RECORD_BYTES) else { return Ok(None) };
     let Ok(r) = serde_json::from_str::<PointRecord>(&text) else { return Ok(None) };
     match r.checksum {
         Some(c) if c == checksum(&r) => Ok(Some(r)),

@@ -3,16 +3,12 @@
 
 use std::io::{self, Write};
 
-use crate::engine::analysed_patients;
+use crate::engine::AnalysedPatient;
+use crate::report::float;
 use crate::scenario::Scenario;
 
 fn io_err(e: csv::Error) -> io::Error {
     io::Error::other(e)
-}
-
-/// Shortest representation that reads back to the same f64 (Rust's `Display`).
-pub fn float(x: f64) -> String {
-    format!("{x}")
 }
 
 /// Streams replicates.csv rows: `replicate`, then the layout's columns.
@@ -42,29 +38,43 @@ impl<W: Write> ReplicatesWriter<W> {
     }
 }
 
-/// patients.csv for replicates 0..k: `replicate`, `arm`, `entry`, then `<endpoint>.time` and
-/// `<endpoint>.event` per endpoint, for the analysed patients (entered by the cut, allocated).
-pub fn write_patients(out: &mut dyn Write, sc: &Scenario, seed: u64, k: u64) -> io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    let mut header = vec!["replicate".to_string(), "arm".into(), "entry".into()];
-    for e in &sc.endpoints {
-        header.push(format!("{}.time", e.name));
-        header.push(format!("{}.event", e.name));
+/// Streams patients.csv rows as the command produces them: `replicate`, `arm`, `entry`, then
+/// `<endpoint>.time` and `<endpoint>.event` per endpoint, for the analysed patients (entered by
+/// the cut, allocated).
+pub struct PatientsWriter<'a, W: Write> {
+    w: csv::Writer<W>,
+    scenario: &'a Scenario,
+    record: Vec<String>,
+}
+
+impl<'a, W: Write> PatientsWriter<'a, W> {
+    pub fn new(out: W, scenario: &'a Scenario) -> io::Result<Self> {
+        let mut w = csv::Writer::from_writer(out);
+        let mut header = vec!["replicate".to_string(), "arm".into(), "entry".into()];
+        for e in &scenario.endpoints {
+            header.push(format!("{}.time", e.name));
+            header.push(format!("{}.event", e.name));
+        }
+        w.write_record(&header).map_err(io_err)?;
+        Ok(PatientsWriter { w, scenario, record: Vec::new() })
     }
-    w.write_record(&header).map_err(io_err)?;
-    let mut rec: Vec<String> = Vec::new();
-    analysed_patients(sc, seed, k, |p| {
+
+    pub fn row(&mut self, p: &AnalysedPatient) -> io::Result<()> {
+        let rec = &mut self.record;
         rec.clear();
         rec.push(p.replicate.to_string());
-        rec.push(sc.arms[p.arm].name.clone());
+        rec.push(self.scenario.arms[p.arm].name.clone());
         rec.push(float(p.entry));
         for &(time, event) in p.outcomes {
             rec.push(float(time));
             rec.push(if event { "1".into() } else { "0".into() });
         }
-        w.write_record(&rec).map_err(io_err)
-    })?;
-    w.flush()
+        self.w.write_record(&*rec).map_err(io_err)
+    }
+
+    pub fn finish(mut self) -> io::Result<()> {
+        self.w.flush()
+    }
 }
 
 #[cfg(test)]

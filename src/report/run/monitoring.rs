@@ -6,19 +6,15 @@
 
 use std::fmt::Write;
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 
-use super::Results;
 use crate::monitoring::{Monitor, MonitoredTest};
+use crate::report::{Named, Results};
 use crate::scenario::Look;
 use crate::stats::normal;
 use crate::summary::{LookTally, MonitoringTally};
 use crate::summary::{Proportion, TestMonitoring};
 use crate::test_statistic::Information;
-
-fn num(x: f64) -> Value {
-    json!(x)
-}
 
 /// Whether a monitored test's information is counted in events (log-rank, Cox, FH(0,0)).
 fn is_events(mt: &MonitoredTest) -> bool {
@@ -45,148 +41,257 @@ fn look_name(m: &Monitor, k: usize) -> String {
     }
 }
 
-/// Look `k` of monitored test `j`: when it was planned and happened, its bounds (z, nominal p,
-/// HR), and how often it stopped the trial, alone and `cum`ulatively (efficacy, futility, harm).
-fn look_json(reps: u64, m: &Monitor, j: usize, k: usize, l: &LookTally, cum: [u64; 3]) -> Value {
+/// summary.json's `monitoring`: the first monitored test's section at the top (the documented
+/// keys), the safety reviews, and every monitored test's section under `by_test`.
+#[derive(Debug, Serialize)]
+pub struct Monitoring {
+    #[serde(flatten)]
+    pub first: TestSection,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub safety: Option<Vec<Review>>,
+    pub by_test: Named<TestSection>,
+}
+
+/// One monitored test: its looks, power against the fixed design, what monitoring cost, and the
+/// design as planned.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestSection {
+    pub test: String,
+    pub i_max: f64,
+    pub i_max_is: &'static str,
+    pub looks: Vec<LookSection>,
+    pub power: f64,
+    pub power_se: f64,
+    pub fixed_power: f64,
+    pub fixed_power_se: f64,
+    pub expected_events: f64,
+    pub expected_duration: f64,
+    pub expected_n: f64,
+    pub stopped_by_safety: f64,
+    pub became_final: f64,
+    pub lost: Lost,
+    pub gained: f64,
+    pub final_bound_cost: f64,
+    pub planned: Planned,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub type_i_error: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub type_i_error_se: Option<f64>,
+}
+
+/// Power lost to stops the fixed design would not have made, as fractions of trials.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lost {
+    pub futility: f64,
+    pub harm: f64,
+    pub safety: f64,
+}
+
+/// The design as planned, every analysis in order (the final one has no futility bound).
+#[derive(Debug, Clone, Serialize)]
+pub struct Planned {
+    pub info_fraction: Vec<f64>,
+    pub efficacy_z: Vec<f64>,
+    pub futility_z: Vec<f64>,
+    pub alpha_spent: Vec<f64>,
+    pub beta_spent: Vec<f64>,
+    pub drift: f64,
+    pub drifts_by_look: Option<Vec<f64>>,
+}
+
+/// One look: when it was planned and happened, its bounds (z, nominal p, HR), and how often it
+/// stopped the trial, alone and cumulatively.
+#[derive(Debug, Clone, Serialize)]
+pub struct LookSection {
+    pub look: usize,
+    pub kind: &'static str,
+    pub when: String,
+    pub planned_time: f64,
+    pub planned_info_fraction: f64,
+    /// Null when the information is not events.
+    pub planned_events: Option<f64>,
+    pub taken: u64,
+    pub skipped: u64,
+    pub time_mean: f64,
+    pub time_q025: f64,
+    pub time_q975: f64,
+    pub events_mean: f64,
+    pub events_q025: f64,
+    pub events_q975: f64,
+    pub info_fraction: f64,
+    pub efficacy_z: f64,
+    pub efficacy_nominal_p: f64,
+    pub efficacy_hr: f64,
+    pub futility_z: f64,
+    pub harm_z: f64,
+    pub harm_hr: f64,
+    pub p_efficacy: f64,
+    pub p_efficacy_se: f64,
+    pub p_futility: f64,
+    pub p_futility_se: f64,
+    pub p_harm: f64,
+    pub p_harm_se: f64,
+    pub cumulative_efficacy: f64,
+    pub cumulative_efficacy_se: f64,
+    pub cumulative_futility: f64,
+    pub cumulative_futility_se: f64,
+    pub cumulative_harm: f64,
+    pub cumulative_harm_se: f64,
+}
+
+/// One safety review.
+#[derive(Debug, Serialize)]
+pub struct Review {
+    pub review: usize,
+    pub patients: u32,
+    pub stop_if_at_least: Option<u32>,
+    pub time_mean: f64,
+    pub reviewed: f64,
+    pub p_stop: f64,
+    pub p_stop_se: f64,
+}
+
+/// Look `k` of monitored test `j` (`cum`: stops up to it by efficacy, futility, harm).
+fn look_section(reps: u64, m: &Monitor, j: usize, k: usize, l: &LookTally, cum: [u64; 3]) -> LookSection {
     let mt = &m.tests[j];
     // The interims and the final analysis.
     let k_max = m.looks.len() + 1;
-    let (pe, pf, ph) =
-        (Proportion::new(l.efficacy, reps), Proportion::new(l.futility, reps), Proportion::new(l.harm, reps));
+    let p = |k: u64| Proportion::new(k, reps);
+    let (pe, pf, ph) = (p(l.efficacy), p(l.futility), p(l.harm));
+    let (ce, cf, ch) = (p(cum[0]), p(cum[1]), p(cum[2]));
     let e = mt.planned.efficacy[k];
-    let f = mt.planned.futility.get(k).copied().filter(|_| k + 1 < k_max).unwrap_or(f64::NEG_INFINITY);
     let planned_events = mt.planned_fractions[k] * mt.i_max;
     let harm = mt.planned_harm.get(k).copied().unwrap_or(f64::INFINITY);
-    let finite = |x: f64| if x.is_finite() { num(x) } else { Value::Null };
-    json!({
-        "look": k + 1,
-        "kind": if k + 1 == k_max { "final" } else { "interim" },
-        "when": look_name(m, k),
-        "planned_time": num(if k + 1 == k_max { m.expected_final.unwrap_or(f64::NAN) } else { mt.planned_times[k] }),
-        "planned_info_fraction": num(mt.planned_fractions[k]),
-        "planned_events": if is_events(mt) { num(planned_events) } else { Value::Null },
-        "taken": l.taken,
-        "skipped": l.skipped,
-        "time_mean": num(l.time.mean()),
-        "time_q025": num(l.time_hist.quantile(0.025)),
-        "time_q975": num(l.time_hist.quantile(0.975)),
-        "events_mean": num(l.events.mean()),
-        "events_q025": num(l.events_hist.quantile(0.025)),
-        "events_q975": num(l.events_hist.quantile(0.975)),
-        "info_fraction": num(l.fraction.mean()),
-        "efficacy_z": finite(e),
-        "efficacy_nominal_p": finite(normal::upper(e)),
-        "efficacy_hr": finite(mt.kind.hr_at(e, planned_events)),
-        "futility_z": finite(f),
-        "harm_z": finite(harm),
-        "harm_hr": finite(mt.kind.hr_at(-harm, planned_events)),
-        "p_efficacy": num(pe.estimate),
-        "p_efficacy_se": num(pe.se),
-        "p_futility": num(pf.estimate),
-        "p_futility_se": num(pf.se),
-        "p_harm": num(ph.estimate),
-        "p_harm_se": num(ph.se),
-        "cumulative_efficacy": num(Proportion::new(cum[0], reps).estimate),
-        "cumulative_efficacy_se": num(Proportion::new(cum[0], reps).se),
-        "cumulative_futility": num(Proportion::new(cum[1], reps).estimate),
-        "cumulative_futility_se": num(Proportion::new(cum[1], reps).se),
-        "cumulative_harm": num(Proportion::new(cum[2], reps).estimate),
-        "cumulative_harm_se": num(Proportion::new(cum[2], reps).se),
-    })
+    let last = k + 1 == k_max;
+    LookSection {
+        look: k + 1,
+        kind: if last { "final" } else { "interim" },
+        when: look_name(m, k),
+        planned_time: if last { m.expected_final.unwrap_or(f64::NAN) } else { mt.planned_times[k] },
+        planned_info_fraction: mt.planned_fractions[k],
+        planned_events: is_events(mt).then_some(planned_events),
+        taken: l.taken,
+        skipped: l.skipped,
+        time_mean: l.time.mean(),
+        time_q025: l.time_hist.quantile(0.025),
+        time_q975: l.time_hist.quantile(0.975),
+        events_mean: l.events.mean(),
+        events_q025: l.events_hist.quantile(0.025),
+        events_q975: l.events_hist.quantile(0.975),
+        info_fraction: l.fraction.mean(),
+        efficacy_z: e,
+        efficacy_nominal_p: normal::upper(e),
+        efficacy_hr: mt.kind.hr_at(e, planned_events),
+        futility_z: mt.planned.futility.get(k).copied().filter(|_| !last).unwrap_or(f64::NEG_INFINITY),
+        harm_z: harm,
+        harm_hr: mt.kind.hr_at(-harm, planned_events),
+        p_efficacy: pe.estimate,
+        p_efficacy_se: pe.se,
+        p_futility: pf.estimate,
+        p_futility_se: pf.se,
+        p_harm: ph.estimate,
+        p_harm_se: ph.se,
+        cumulative_efficacy: ce.estimate,
+        cumulative_efficacy_se: ce.se,
+        cumulative_futility: cf.estimate,
+        cumulative_futility_se: cf.se,
+        cumulative_harm: ch.estimate,
+        cumulative_harm_se: ch.se,
+    }
 }
 
-/// One monitored test's section.
-fn test_json(r: &Results, m: &Monitor, j: usize, t: &TestMonitoring, null: Option<&TestMonitoring>) -> Value {
+/// One monitored test's section (`null`: its tally under identical arms).
+fn test_section(
+    r: &Results,
+    m: &Monitor,
+    j: usize,
+    t: &TestMonitoring,
+    null: Option<&TestMonitoring>,
+) -> TestSection {
     let reps = r.summary.replicates;
     let mt = &m.tests[j];
     let k_max = t.looks.len();
     let mut cum = [0; 3];
-    let looks: Vec<Value> = t
+    let looks = t
         .looks
         .iter()
         .enumerate()
         .map(|(k, l)| {
             cum = [cum[0] + l.efficacy, cum[1] + l.futility, cum[2] + l.harm];
-            look_json(reps, m, j, k, l, cum)
+            look_section(reps, m, j, k, l, cum)
         })
         .collect();
     let power = Proportion::new(t.rejected, reps);
     let fixed = Proportion::new(t.fixed_rejects, reps);
-    let frac = |k: u64| num(k as f64 / reps as f64);
-    let mut v = json!({
-        "test": mt.name,
-        "i_max": num(mt.i_max),
-        "i_max_is": if mt.event_driven { "the final cut's event target" } else { "the expected information at the expected final cut" },
-        "looks": looks,
-        "power": num(power.estimate),
-        "power_se": num(power.se),
-        "fixed_power": num(fixed.estimate),
-        "fixed_power_se": num(fixed.se),
-        "expected_events": num(t.events.mean()),
-        "expected_duration": num(t.duration.mean()),
-        "expected_n": num(t.enrolled.mean()),
-        "stopped_by_safety": frac(t.safety),
-        "became_final": frac(t.became_final),
-        "lost": { "futility": frac(t.lost[0]), "harm": frac(t.lost[1]), "safety": frac(t.lost[2]) },
-        "gained": frac(t.gained),
-        "final_bound_cost": frac(t.final_bound_cost),
-        "planned": {
-            "info_fraction": mt.planned_fractions,
-            "efficacy_z": mt.planned.efficacy.iter().map(|&x| if x.is_finite() { num(x) } else { Value::Null }).collect::<Vec<_>>(),
-            // Every analysis in order, as `looks`: the final one has no futility bound.
-            "futility_z": mt.planned.futility[..k_max - 1]
-                .iter()
-                .map(|&x| if x.is_finite() { num(x) } else { Value::Null })
-                .chain(std::iter::once(Value::Null))
-                .collect::<Vec<_>>(),
-            "alpha_spent": mt.planned.alpha_spent,
-            "beta_spent": mt.planned.beta_spent,
-            "drift": num(mt.plan.drift),
-            "drifts_by_look": mt.plan.thetas,
+    let frac = |k: u64| k as f64 / reps as f64;
+    let type_i = null.zip(r.null).map(|(n, (ns, _))| Proportion::new(n.rejected, ns.replicates));
+    TestSection {
+        test: mt.name.clone(),
+        i_max: mt.i_max,
+        i_max_is: if mt.event_driven {
+            "the final cut's event target"
+        } else {
+            "the expected information at the expected final cut"
         },
-    });
-    if let (Some(n), Some((ns, _))) = (null, r.null) {
-        let p = Proportion::new(n.rejected, ns.replicates);
-        v["type_i_error"] = num(p.estimate);
-        v["type_i_error_se"] = num(p.se);
+        looks,
+        power: power.estimate,
+        power_se: power.se,
+        fixed_power: fixed.estimate,
+        fixed_power_se: fixed.se,
+        expected_events: t.events.mean(),
+        expected_duration: t.duration.mean(),
+        expected_n: t.enrolled.mean(),
+        stopped_by_safety: frac(t.safety),
+        became_final: frac(t.became_final),
+        lost: Lost { futility: frac(t.lost[0]), harm: frac(t.lost[1]), safety: frac(t.lost[2]) },
+        gained: frac(t.gained),
+        final_bound_cost: frac(t.final_bound_cost),
+        planned: Planned {
+            info_fraction: mt.planned_fractions.clone(),
+            efficacy_z: mt.planned.efficacy.clone(),
+            futility_z: mt.planned.futility[..k_max - 1].iter().copied().chain([f64::NAN]).collect(),
+            alpha_spent: mt.planned.alpha_spent.clone(),
+            beta_spent: mt.planned.beta_spent.clone(),
+            drift: mt.plan.drift,
+            drifts_by_look: mt.plan.thetas.clone(),
+        },
+        type_i_error: type_i.map(|p| p.estimate),
+        type_i_error_se: type_i.map(|p| p.se),
     }
-    v
 }
 
-/// summary.json's `monitoring`: the first monitored test's section at the top (the documented
-/// keys), every monitored test's under `by_test`, and the safety reviews.
-pub fn json(r: &Results) -> Option<Value> {
+/// summary.json's `monitoring` (none without `[monitoring]`).
+pub fn json(r: &Results) -> Option<Monitoring> {
     let m = r.layout.monitor.as_ref()?;
     let tally = r.summary.monitoring.as_ref()?;
     let null = r.null.and_then(|(s, _)| s.monitoring.as_ref());
     let reps = r.summary.replicates;
-    let mut by_test = Map::new();
-    for (j, t) in tally.tests.iter().enumerate() {
-        by_test.insert(m.tests[j].name.clone(), test_json(r, m, j, t, null.map(|n| &n.tests[j])));
-    }
-    let mut v = by_test.values().next().cloned().unwrap_or(Value::Null);
-    if let (Some(rule), Some(s)) = (&m.safety, &tally.safety) {
-        v["safety"] = json!(
-            rule.after
-                .iter()
-                .enumerate()
-                .map(|(k, &patients)| {
-                    let p = Proportion::new(s.stops[k], reps);
-                    json!({
-                        "review": k + 1,
-                        "patients": patients,
-                        "stop_if_at_least": rule.stop_at[k],
-                        "time_mean": num(s.time[k].mean()),
-                        "reviewed": num(s.time[k].n as f64 / reps as f64),
-                        "p_stop": num(p.estimate),
-                        "p_stop_se": num(p.se),
-                    })
-                })
-                .collect::<Vec<_>>()
-        );
-    }
-    v["by_test"] = Value::Object(by_test);
-    Some(v)
+    let by_test: Vec<(String, TestSection)> = tally
+        .tests
+        .iter()
+        .enumerate()
+        .map(|(j, t)| (m.tests[j].name.clone(), test_section(r, m, j, t, null.map(|n| &n.tests[j]))))
+        .collect();
+    let safety = m.safety.as_ref().zip(tally.safety.as_ref()).map(|(rule, s)| {
+        rule.after
+            .iter()
+            .enumerate()
+            .map(|(k, &patients)| {
+                let p = Proportion::new(s.stops[k], reps);
+                Review {
+                    review: k + 1,
+                    patients,
+                    stop_if_at_least: rule.stop_at[k],
+                    time_mean: s.time[k].mean(),
+                    reviewed: s.time[k].n as f64 / reps as f64,
+                    p_stop: p.estimate,
+                    p_stop_se: p.se,
+                }
+            })
+            .collect()
+    });
+    let first = by_test.first().map(|(_, t)| t.clone())?;
+    Some(Monitoring { first, safety, by_test: Named(by_test) })
 }
 
 /// Monitored test `j`'s section of summary.md: its looks' bounds and stops, power against the
@@ -310,7 +415,7 @@ pub fn svg(r: &Results) -> Option<Result<String, String>> {
     let (m, tally) = (r.layout.monitor.as_ref()?, r.summary.monitoring.as_ref()?);
     let reps = r.summary.replicates.max(1) as f64;
     let e = |x: &dyn std::fmt::Display| x.to_string();
-    let colours = [2, 3, 1, 4].map(|i| super::chart::PALETTE[i]);
+    let colours = [2, 3, 1, 4].map(|i| crate::report::chart::PALETTE[i]);
     let reasons = ["efficacy", "futility", "harm", "safety rule"];
     let mut buf = String::new();
     let mut draw = || -> Result<(), String> {

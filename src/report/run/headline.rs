@@ -7,8 +7,8 @@ use std::fmt::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use super::{Results, fmt, null_rejections};
-use crate::layout::Estimate;
+use crate::analysis::Estimate;
+use crate::report::{Results, fmt, null_rejections};
 use crate::summary::Proportion;
 
 /// Percent with its SE, to the SE's first significant digit (one decimal at least).
@@ -16,7 +16,7 @@ fn percent(p: Proportion) -> String {
     if p.estimate.is_nan() {
         return "—".into();
     }
-    super::percent_se(p.estimate, p.se)
+    crate::report::percent_se(p.estimate, p.se)
 }
 
 /// The headline of a run that took `elapsed` (simulation and identical-arms copy) and wrote `files` into `out`.

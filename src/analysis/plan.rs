@@ -216,16 +216,17 @@ pub struct Layout {
     /// How many of `columns` are the tests'.
     pub test_columns: usize,
     /// True RMST difference and ratio (for CI coverage); NaN without τ.
-    pub rmst_truth: RmstTruth,
+    pub rmst_truth: RmstCoverage,
     /// True milestone difference (for CI coverage); NaN without a milestone.
     pub milestone_truth: f64,
     /// The monitored designs (`[monitoring]`), for two-arm scenarios.
     pub monitor: Option<Monitor>,
 }
 
-/// The true RMST difference and ratio (experimental over control).
+/// The true RMST difference and ratio (experimental over control), against which each trial's
+/// confidence intervals are checked (coverage).
 #[derive(Debug, Clone, Copy)]
-pub struct RmstTruth {
+pub struct RmstCoverage {
     pub difference: f64,
     pub ratio: f64,
 }
@@ -395,10 +396,10 @@ fn summary_entries(sc: &Scenario, truth: &Truth, arms: &[String], est: &mut Vec<
 }
 
 /// The true RMST difference and ratio (NaN without τ; the ratio needs two groups).
-fn rmst_truth(truth: &Truth, arms: &[String]) -> RmstTruth {
-    truth.rmst.as_ref().map_or(RmstTruth { difference: f64::NAN, ratio: f64::NAN }, |r| {
+fn rmst_truth(truth: &Truth, arms: &[String]) -> RmstCoverage {
+    truth.rmst.as_ref().map_or(RmstCoverage { difference: f64::NAN, ratio: f64::NAN }, |r| {
         let arm = |g: usize| r.arms.iter().find(|v| v.arm == arms[g]).map_or(f64::NAN, |v| v.value);
-        RmstTruth {
+        RmstCoverage {
             difference: r.difference,
             ratio: if arms.len() == 2 { arm(1) / arm(0) } else { f64::NAN },
         }

@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::Results;
+use crate::report::Results;
 use crate::truth::survival;
 
 const COLOURS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
@@ -106,5 +106,5 @@ pub fn render(r: &Results) -> Result<String, String> {
             .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
-    Ok(super::chart::with_hover(buf, &hover))
+    Ok(crate::report::chart::with_hover(buf, &hover))
 }

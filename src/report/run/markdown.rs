@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use super::{Results, fmt, se_decimals};
-use crate::layout::{Estimate, EstimateSpec};
+use crate::analysis::{Estimate, EstimateSpec};
+use crate::report::{Results, fmt, se_decimals};
 use crate::scenario::Sides;
 use crate::summary::{Proportion, Tally};
 
@@ -61,8 +61,10 @@ pub fn power_cell(r: &Results, i: usize) -> String {
 /// an identical-arms copy.
 pub fn type_i_cell(r: &Results, i: usize) -> Option<String> {
     let (null, _) = r.null?;
-    let e =
-        Proportion::new(super::null_rejections(&null.tests[i], r.scenario.analysis.sides), null.replicates);
+    let e = Proportion::new(
+        crate::report::null_rejections(&null.tests[i], r.scenario.analysis.sides),
+        null.replicates,
+    );
     Some(format!("{:.2}% ± {:.2}", 100.0 * e.estimate, 100.0 * e.se))
 }
 
@@ -336,9 +338,9 @@ fn detections(o: &mut String, r: &Results) {
     let s = r.summary;
     let reps = r.summary.replicates;
     // Without periods or horizons nothing can be detected: the table would read 100% "neither".
-    if super::json::detects_available(r) {
+    if super::summary::detects_available(r) {
         let d = &s.detects;
-        let _ = writeln!(o, "\nWhat a trial detects ({}):\n", super::json::detects_method(r));
+        let _ = writeln!(o, "\nWhat a trial detects ({}):\n", super::summary::detects_method(r));
         let _ = writeln!(o, "| detects | probability |");
         let _ = writeln!(o, "|---|---|");
         for (label, k) in [("neither", 0), ("early harm only", 1), ("late benefit only", 2), ("both", 3)] {
