@@ -559,6 +559,19 @@ fn schoenfeld_answer(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn input_kinds_render_the_messages_users_read() {
+        let unknown =
+            PlanInput::UnknownTest { test: "lr".into(), tests: vec!["logrank".into(), "rmst".into()] };
+        assert_eq!(unknown.to_string(), "--test lr: not in analysis.tests (logrank, rmst)");
+        let none = PlanInput::NotMonitored { test: "monitoring.x".into(), monitored: vec![] };
+        assert_eq!(
+            none.to_string(),
+            "--test monitoring.x: not a monitored test (monitoring.tests: none: the scenario has no [monitoring])"
+        );
+        assert_eq!(PlanInput::Range(3.0, 2.0).to_string(), "--range: expected LOW < HIGH, found 3:2");
+    }
+
     use super::*;
 
     #[test]

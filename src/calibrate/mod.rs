@@ -31,13 +31,53 @@ pub use problem::{Parameter, Problem, Study, study_seed};
 pub enum CalibrateError {
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
-    #[error("{path}: {message}")]
-    Study { path: PathBuf, message: String },
+    /// A study file that cannot be calibrated as written.
+    #[error("{}: {problem}", path.display())]
+    Study { path: PathBuf, problem: StudyProblem },
+    /// The fit cannot start or went nowhere.
     #[error("calibrate: {0}")]
-    Fit(String),
-    /// A bad command-line value.
-    #[error("{0}")]
-    Argument(String),
+    Fit(FitProblem),
+    /// A bad command-line value or combination of files.
+    #[error(transparent)]
+    Argument(#[from] CalibrateArgument),
+}
+
+/// What is wrong with a study file for calibration.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StudyProblem {
+    #[error("no [calibrate] table: name the free parameters and their bounds")]
+    NoCalibrateTable,
+    #[error("no [[targets]] in the likelihood: a study file needs published figures to fit")]
+    NoTargets,
+    #[error(
+        "the data cut is never reached in expectation (too few events for `design.cut.events`): give the study a calendar cut"
+    )]
+    CutNeverReached,
+    /// A free parameter shared with another study file under other bounds.
+    #[error("`calibrate.free.{name}` is shared with another study file, whose bounds are [{}, {}]; here they are [{}, {}]: give a shared parameter the same bounds everywhere", other.0, other.1, here.0, here.1)]
+    SharedBounds { name: String, other: (f64, f64), here: (f64, f64) },
+}
+
+/// Why a fit cannot be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FitProblem {
+    #[error(
+        "the likelihood of the published figures is not finite at the files' values (−ℓ = {0}): some figure is impossible under the model (e.g. events of a cause with zero hazard, or a hazard ratio after the cut)"
+    )]
+    NotFiniteAtStart(f64),
+    #[error("the likelihood is not finite anywhere the starts reached: check the targets against the model")]
+    NotFiniteAnywhere,
+}
+
+/// A bad command-line value or combination of study files.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CalibrateArgument {
+    #[error(
+        "{replicates} simulated copies per study: at most {MAX_REPLICATES} (they are held in memory); give --reps"
+    )]
+    TooManyReplicates { replicates: u64 },
+    #[error("two study files are both named `{0}`: each study needs its own name")]
+    DuplicateStudyName(String),
 }
 
 /// Everything `trialsim calibrate` computes.
@@ -80,26 +120,20 @@ pub const MAX_REPLICATES: u64 = 1_000_000;
 pub fn check(problem: &Problem, opts: &Options) -> Result<(), CalibrateError> {
     let replicates = opts.replicates;
     if replicates > MAX_REPLICATES {
-        return Err(CalibrateError::Argument(format!(
-            "{replicates} simulated copies per study: at most {MAX_REPLICATES} (they are held in memory); give --reps"
-        )));
+        return Err(CalibrateArgument::TooManyReplicates { replicates }.into());
     }
     let data = problem.published();
     let first_start = problem.initial();
     for st_index in 0..problem.studies.len() {
         let sc = problem.scenario(st_index, &first_start)?;
         if crate::truth::expected_cut(&sc).is_none() {
-            return Err(CalibrateError::Study {
-                path: problem.studies[st_index].path.clone(),
-                message: "the data cut is never reached in expectation (too few events for `design.cut.events`): give the study a calendar cut".into(),
-            });
+            let path = problem.studies[st_index].path.clone();
+            return Err(CalibrateError::Study { path, problem: StudyProblem::CutNeverReached });
         }
     }
     let at_start = problem.negative_log_likelihood(&first_start, &data);
     if !at_start.is_finite() {
-        return Err(CalibrateError::Fit(format!(
-            "the likelihood of the published figures is not finite at the files' values (−ℓ = {at_start}): some figure is impossible under the model (e.g. events of a cause with zero hazard, or a hazard ratio after the cut)"
-        )));
+        return Err(CalibrateError::Fit(FitProblem::NotFiniteAtStart(at_start)));
     }
     Ok(())
 }
@@ -115,10 +149,7 @@ pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, Calibr
     (opts.progress)(&format!("fitting {} parameters from {} starts", bounds.len(), starts.len()));
     let fit = fit(&problem, &data, &starts);
     if !fit.optimum.negative_log_likelihood.is_finite() {
-        return Err(CalibrateError::Fit(
-            "the likelihood is not finite anywhere the starts reached: check the targets against the model"
-                .into(),
-        ));
+        return Err(CalibrateError::Fit(FitProblem::NotFiniteAnywhere));
     }
     let theta = fit.estimate.clone();
 
@@ -159,4 +190,26 @@ pub fn calibrate(problem: Problem, opts: &Options) -> Result<Calibration, Calibr
         simulated,
         seeds,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_render_the_messages_users_read() {
+        let e = CalibrateError::Study {
+            path: "s.toml".into(),
+            problem: StudyProblem::SharedBounds { name: "hr".into(), other: (0.1, 2.0), here: (0.2, 3.0) },
+        };
+        assert_eq!(
+            e.to_string(),
+            "s.toml: `calibrate.free.hr` is shared with another study file, whose bounds are [0.1, 2]; here they are [0.2, 3]: give a shared parameter the same bounds everywhere"
+        );
+        assert!(
+            CalibrateError::Fit(FitProblem::NotFiniteAnywhere)
+                .to_string()
+                .starts_with("calibrate: the likelihood")
+        );
+    }
 }

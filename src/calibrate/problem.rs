@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::CalibrateError;
 use super::likelihood::{Expected, TargetLayout};
 use super::optimise::Bounds;
 use super::targets::{Calibrate, Role, StudyTables, Target, study_tables};
+use super::{CalibrateArgument, CalibrateError, StudyProblem};
 use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{Document, Scenario, ScenarioError};
 
@@ -35,12 +35,12 @@ impl Study {
         let doc = Document::load(path)?;
         let scenario = doc.scenario()?;
         let StudyTables { targets, calibrate } = study_tables(&doc, &scenario)?;
-        let bad = |m: &str| CalibrateError::Study { path: path.to_path_buf(), message: m.to_string() };
+        let bad = |problem: StudyProblem| CalibrateError::Study { path: path.to_path_buf(), problem };
         let Some(calibrate) = calibrate else {
-            return Err(bad("no [calibrate] table: name the free parameters and their bounds"));
+            return Err(bad(StudyProblem::NoCalibrateTable));
         };
         if !targets.iter().any(|t| t.role != Role::Check) {
-            return Err(bad("no [[targets]] in the likelihood: a study file needs published figures to fit"));
+            return Err(bad(StudyProblem::NoTargets));
         }
         let template = Template::from_path(path)?;
         let model = template.model_only();
@@ -93,13 +93,12 @@ impl Problem {
                 match params.iter_mut().find(|p| p.name == f.name) {
                     Some(p) => {
                         if p.lower != f.lower || p.upper != f.upper {
-                            return Err(CalibrateError::Study {
-                                path: st.path.clone(),
-                                message: format!(
-                                    "`calibrate.free.{}` is shared with another study file, whose bounds are [{}, {}]; here they are [{}, {}]: give a shared parameter the same bounds everywhere",
-                                    f.name, p.lower, p.upper, f.lower, f.upper
-                                ),
-                            });
+                            let problem = StudyProblem::SharedBounds {
+                                name: f.name.clone(),
+                                other: (p.lower, p.upper),
+                                here: (f.lower, f.upper),
+                            };
+                            return Err(CalibrateError::Study { path: st.path.clone(), problem });
                         }
                         p.keys[s] = f.keys.clone();
                     }
@@ -121,10 +120,7 @@ impl Problem {
         for st in &studies {
             if !seen.insert(st.name().to_string()) {
                 // Bad input (the files given), not a failed fit: exit 2.
-                return Err(CalibrateError::Argument(format!(
-                    "two study files are both named `{}`: each study needs its own name",
-                    st.name()
-                )));
+                return Err(CalibrateArgument::DuplicateStudyName(st.name().to_string()).into());
             }
         }
         Ok(Problem { studies, params, starts })

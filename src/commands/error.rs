@@ -52,7 +52,7 @@ impl From<IoError> for Error {
 impl From<SweepError> for Error {
     fn from(e: SweepError) -> Error {
         match e {
-            SweepError::Input(m) => Error::Argument(m),
+            SweepError::Input(m) => Error::Argument(m.to_string()),
             SweepError::Scenario(e) => Error::Scenario(e),
             other => Error::failure(other),
         }

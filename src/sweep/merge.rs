@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::grid::count;
 use super::store::{Fingerprint, MAX_MANIFEST_BYTES, Manifest, PointRecord, read_record};
-use super::{SweepError, SweepOutcome, Tables, record_name};
+use super::{SweepError, SweepInput, SweepOutcome, Tables, record_name};
 use crate::atomic_file::{create_dir, write_atomic};
 use crate::scenario::Scenario;
 use crate::scenario::overrides::Template;
@@ -23,29 +23,21 @@ impl Shard {
     fn read(dir: &Path) -> Result<Shard, SweepError> {
         let p = dir.join("sweep.json");
         let text = crate::atomic_file::read_capped_text(&p, MAX_MANIFEST_BYTES)
-            .map_err(|e| SweepError::Input(format!("{}: not a sweep directory ({e})", dir.display())))?;
-        let manifest: Manifest =
-            serde_json::from_str(&text).map_err(|e| SweepError::Input(format!("{}: {e}", p.display())))?;
-        let n = count(&manifest.axes, manifest.zip)
-            .map_err(|m| SweepError::Input(format!("{}: {m}", p.display())))?;
+            .map_err(|e| SweepInput::NotASweep { dir: dir.to_path_buf(), reason: e.to_string() })?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| bad_manifest(&p, e))?;
+        let n = count(&manifest.axes, manifest.zip).map_err(|m| bad_manifest(&p, m))?;
         let expected = match manifest.shard {
             Some([i, shards]) if (1..=shards).contains(&i) => {
                 super::grid::share(n, Some((i, shards))).count()
             }
             Some([i, shards]) => {
-                return Err(SweepError::Input(format!(
-                    "{}: shard {i}/{shards} is not I/N with 1 ≤ I ≤ N",
-                    p.display()
-                )));
+                return Err(bad_manifest(&p, format!("shard {i}/{shards} is not I/N with 1 ≤ I ≤ N")).into());
             }
             None => n,
         };
         if manifest.fingerprints.len() != expected {
-            return Err(SweepError::Input(format!(
-                "{}: lists {} fingerprints for {expected} points",
-                p.display(),
-                manifest.fingerprints.len()
-            )));
+            let problem = format!("lists {} fingerprints for {expected} points", manifest.fingerprints.len());
+            return Err(bad_manifest(&p, problem).into());
         }
         Ok(Shard { dir: dir.to_path_buf(), manifest })
     }
@@ -72,7 +64,7 @@ impl Shard {
 /// leaves the tables to the caller ([`Tables`]), which writes them as an unsplit run does.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
     let shards = dirs.iter().map(|d| Shard::read(d)).collect::<Result<Vec<_>, _>>()?;
-    let first = shards.first().ok_or_else(|| SweepError::Input("no directories to merge".into()))?;
+    let first = shards.first().ok_or(SweepInput::NothingToMerge)?;
     let m = &first.manifest;
     let not_one = |d: &Path, why: &str| not_one_sweep(&first.dir, d, why);
     // The fingerprints pin what was simulated; where the scenario file lives, and its labels
@@ -90,7 +82,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
             return Err(not_one(&s.dir, "their scenarios differ"));
         }
     }
-    let n = count(&m.axes, m.zip).map_err(SweepError::Input)?;
+    let n = count(&m.axes, m.zip).map_err(SweepInput::Grid)?;
     let fingerprints = fingerprints(&shards, n)?;
     // The scenario as the shards saw it, from their own manifest: a merge job on another node
     // (or after the file moved) has no scenario file to read.
@@ -102,13 +94,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
     let points = out.join("points");
     // Every shard checked: now the directory, a bad argument if it cannot be made (as `sweep`
     // and `run` say it).
-    create_dir(&points).map_err(|e| {
-        SweepError::Input(format!(
-            "output directory {}: cannot create or write it: {}",
-            out.display(),
-            e.error
-        ))
-    })?;
+    create_dir(&points)
+        .map_err(|e| SweepInput::OutputDirectory { dir: out.to_path_buf(), error: e.error.to_string() })?;
     copy_records(&shards, &fingerprints, &points)?;
     let manifest = Manifest { shard: None, fingerprints, ..m.clone() };
     write_atomic(
@@ -119,13 +106,18 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
     Ok(SweepOutcome { out: out.to_path_buf(), points: n, reused: n, computed: 0, tables: Some(tables) })
 }
 
+/// The error for a sweep.json that cannot be a sweep's manifest.
+fn bad_manifest(path: &Path, problem: impl std::fmt::Display) -> SweepInput {
+    SweepInput::BadManifest { path: path.to_path_buf(), problem: problem.to_string() }
+}
+
 /// The error for two directories that are not one sweep.
 fn not_one_sweep(first: &Path, d: &Path, why: &str) -> SweepError {
-    SweepError::Input(format!(
-        "{} and {} are not shards of the same sweep ({why})",
-        first.display(),
-        d.display()
-    ))
+    SweepError::from(SweepInput::NotOneSweep {
+        first: first.to_path_buf(),
+        other: d.to_path_buf(),
+        why: why.to_string(),
+    })
 }
 
 /// Each of the `n` points' fingerprints from the directories that list it: the first one's, and
@@ -147,10 +139,7 @@ fn fingerprints(shards: &[Shard], n: usize) -> Result<Vec<Fingerprint>, SweepErr
     let unlisted = wanted.iter().filter(|f| f.is_none()).count();
     if unlisted > 0 {
         let p = wanted.iter().position(Option::is_none).unwrap_or(0);
-        return Err(SweepError::Input(format!(
-            "{unlisted} of {n} points are in none of the directories (first: point {p}); run the \
-             missing shards first"
-        )));
+        return Err(SweepInput::Unlisted { unlisted, points: n, first: p }.into());
     }
     Ok(wanted.into_iter().flatten().collect())
 }
@@ -181,9 +170,6 @@ fn copy_records(shards: &[Shard], fingerprints: &[Fingerprint], points: &Path) -
     }
     match first_missing {
         None => Ok(()),
-        Some(p) => Err(SweepError::Input(format!(
-            "{missing} of {n} points have no finished record in the directories (first: point {p}); \
-             rerun their shards, then merge again"
-        ))),
+        Some(p) => Err(SweepInput::Unfinished { missing, points: n, first: p }.into()),
     }
 }

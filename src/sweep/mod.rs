@@ -49,14 +49,57 @@ pub struct SweepSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
     /// Bad input: exit code 2.
-    #[error("{0}")]
-    Input(String),
+    #[error(transparent)]
+    Input(#[from] SweepInput),
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
     #[error(transparent)]
     Io(#[from] IoError),
+    /// A point record the complete sweep should hold is missing or is another point's.
+    #[error("{}: missing, or not this sweep's point {point}", path.display())]
+    MissingRecord { path: PathBuf, point: usize },
+}
+
+/// What is wrong with a sweep's input: its grid, its shard, its output directory, or the
+/// directories a merge joins.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SweepInput {
+    /// The grid's grammar or size (`sweep::grid` says what and where).
     #[error("{0}")]
-    Other(String),
+    Grid(String),
+    #[error("no swept keys: give --set KEY=VALUES or a [sweep] table")]
+    NoSweptKeys,
+    #[error("--shard {i}/{shards}: expected I/N with 1 ≤ I ≤ N")]
+    Shard { i: usize, shards: usize },
+    #[error("output directory {}: cannot create or write it: {error}", dir.display())]
+    OutputDirectory { dir: PathBuf, error: String },
+    #[error("{}: not a sweep directory ({reason})", dir.display())]
+    NotASweep { dir: PathBuf, reason: String },
+    /// A sweep.json that cannot be a sweep's manifest (`problem` says why).
+    #[error("{}: {problem}", path.display())]
+    BadManifest { path: PathBuf, problem: String },
+    #[error("no directories to merge")]
+    NothingToMerge,
+    #[error("{} and {} are not shards of the same sweep ({why})", first.display(), other.display())]
+    NotOneSweep { first: PathBuf, other: PathBuf, why: String },
+    #[error(
+        "{unlisted} of {points} points are in none of the directories (first: point {first}); run the missing shards first"
+    )]
+    Unlisted { unlisted: usize, points: usize, first: usize },
+    #[error(
+        "{missing} of {points} points have no finished record in the directories (first: point {first}); rerun their shards, then merge again"
+    )]
+    Unfinished { missing: usize, points: usize, first: usize },
+    #[error("{}: its results do not match its checksum (edited by hand or damaged): delete it and rerun this shard", path.display())]
+    ChecksumMismatch { path: PathBuf },
+    #[error("{}: written by an older trialsim without a checksum: rerun this shard into a new directory (or delete its points/)", path.display())]
+    NoChecksum { path: PathBuf },
+}
+
+impl SweepInput {
+    fn grid(message: String) -> SweepError {
+        SweepError::Input(SweepInput::Grid(message))
+    }
 }
 
 /// What a sweep did.
@@ -104,10 +147,9 @@ impl Tables {
     pub fn records(&self) -> impl Iterator<Item = Result<PointRecord, SweepError>> + '_ {
         self.manifest.fingerprints.iter().enumerate().map(|(p, fp)| {
             let path = self.dir.join("points").join(record_name(p));
-            let mut r =
-                read_record(&path)?.filter(|r| r.fingerprint == *fp && r.point == p).ok_or_else(|| {
-                    SweepError::Other(format!("{}: missing, or not this sweep's point {p}", path.display()))
-                })?;
+            let mut r = read_record(&path)?
+                .filter(|r| r.fingerprint == *fp && r.point == p)
+                .ok_or_else(|| SweepError::MissingRecord { path: path.clone(), point: p })?;
             let at = point(&self.manifest.axes, self.manifest.zip, p);
             r.overrides = at.into_iter().map(|o| (o.key, o.value)).collect();
             Ok(r)
@@ -130,15 +172,13 @@ pub fn grid_of(
         match table {
             Some(t) => (t.set.clone(), t.zip || zip),
             None => {
-                return Err(SweepError::Input(
-                    "no swept keys: give --set KEY=VALUES or a [sweep] table".into(),
-                ));
+                return Err(SweepInput::NoSweptKeys.into());
             }
         }
     } else {
         (set.to_vec(), zip)
     };
-    Ok((axes(&items).map_err(SweepError::Input)?, zip))
+    Ok((axes(&items).map_err(SweepInput::grid)?, zip))
 }
 
 /// Every point of this process's share of the grid validated (all of it, or with `--shard`
@@ -153,18 +193,18 @@ pub fn validate(
     opts: &SweepSettings,
 ) -> Result<Validated, SweepError> {
     let (replicates, seed) = (opts.replicates, opts.seed);
-    let n = count(axes, zip).map_err(SweepError::Input)?;
+    let n = count(axes, zip).map_err(SweepInput::grid)?;
     for a in axes {
         template.check_key(&a.key)?;
     }
     if let Some((i, shards)) = opts.shard
         && !(shards >= 1 && (1..=shards).contains(&i))
     {
-        return Err(SweepError::Input(format!("--shard {i}/{shards}: expected I/N with 1 ≤ I ≤ N")));
+        return Err(SweepInput::Shard { i, shards }.into());
     }
     // One shard of one is the whole sweep, with the whole sweep's manifest.
     let shard = opts.shard.filter(|&(_, shards)| shards > 1);
-    grid::check_share(axes, zip, n, shard).map_err(SweepError::Input)?;
+    grid::check_share(axes, zip, n, shard).map_err(SweepInput::grid)?;
     let base = fingerprint(&template.apply(&[])?.1, replicates, seed);
     let fingerprint_of = |p: usize| -> Result<Fingerprint, SweepError> {
         let (_, canonical) = template.apply(&point(axes, zip, p))?;
@@ -227,7 +267,7 @@ pub fn run_sweep(
     let points_dir = out.join("points");
     // Every point is valid: now the directory, a bad argument if it cannot be made.
     create_dir(&points_dir).map_err(|e| {
-        SweepError::Input(format!("output directory {}: cannot create or write it: {e}", out.display()))
+        SweepError::from(SweepInput::OutputDirectory { dir: out.to_path_buf(), error: e.to_string() })
     })?;
     // A killed run may leave the atomic writer's temporary files behind: never a point record
     // (those are renamed into place whole), so they can go.
@@ -290,4 +330,28 @@ pub fn simulate_point(
     let layout = Layout::new(sc, &truth);
     let run = Run { scenario: sc, layout: &layout, replicates, seed, progress: None };
     Ok(simulate_until::<Summary>(&run, None, cancel).map(|summary| (truth, layout, summary)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_kinds_render_the_messages_users_read() {
+        let e = SweepInput::Unlisted { unlisted: 2, points: 10, first: 3 };
+        assert_eq!(
+            e.to_string(),
+            "2 of 10 points are in none of the directories (first: point 3); run the missing shards first"
+        );
+        let e = SweepInput::NotOneSweep {
+            first: "a".into(),
+            other: "b".into(),
+            why: "their scenarios differ".into(),
+        };
+        assert_eq!(e.to_string(), "a and b are not shards of the same sweep (their scenarios differ)");
+        assert_eq!(
+            SweepInput::Shard { i: 0, shards: 2 }.to_string(),
+            "--shard 0/2: expected I/N with 1 ≤ I ≤ N"
+        );
+    }
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::SweepError;
 use super::grid::Axis;
+use super::{SweepError, SweepInput};
 use crate::engine::{ENGINE_VERSION, Layout};
 use crate::summary::{Proportion, Summary};
 use crate::truth::Truth;
@@ -232,15 +232,7 @@ pub fn read_record(path: &Path) -> Result<Option<PointRecord>, SweepError> {
     let Ok(r) = serde_json::from_str::<PointRecord>(&text) else { return Ok(None) };
     match r.checksum {
         Some(c) if c == checksum(&r) => Ok(Some(r)),
-        Some(_) => Err(SweepError::Input(format!(
-            "{}: its results do not match its checksum (edited by hand or damaged): delete it and \
-             rerun this shard",
-            path.display()
-        ))),
-        None => Err(SweepError::Input(format!(
-            "{}: written by an older trialsim without a checksum: rerun this shard into a new \
-             directory (or delete its points/)",
-            path.display()
-        ))),
+        Some(_) => Err(SweepInput::ChecksumMismatch { path: path.to_path_buf() }.into()),
+        None => Err(SweepInput::NoChecksum { path: path.to_path_buf() }.into()),
     }
 }
