@@ -1,8 +1,8 @@
 //! The estimate layout: what one analysed replicate yields, in the order the summary, the
 //! reports and replicates.csv use. It is one list of [`Estimate`]s and one of [`Column`]s, built
-//! once per run from the scenario and its truth; `engine::analyse` fills a value for each entry
-//! by walking the list, and reports find an entry by its enum value. Adding a statistic means a
-//! variant here and its value in `engine::analyse`: the order lives in one place only.
+//! once per run from the scenario and its truth; `analysis::analyse` fills a value for each entry
+//! by walking the list, and reports find an entry by its enum value. Adding an estimate means a
+//! variant here and its value in `analysis::analyse`: the order lives in one place only.
 //!
 //! Each entry's `Display` is its stable name (a key of summary.json, a column of replicates.csv or
 //! sweep.csv), e.g. `logrank.z`, `cox_periods.log_hr[1]`, `km.hsct.4.se`.
@@ -429,7 +429,7 @@ pub struct Row {
     pub crossing: Time,
     pub early_harm: bool,
     pub late_benefit: bool,
-    /// [early harm significant, late benefit significant] (see `engine::analyse`).
+    /// [early harm significant, late benefit significant] (see `analysis::analyse`).
     pub detects: [bool; 2],
     pub events_by_cause: Vec<u32>,
     pub events: [u32; 2],

@@ -79,32 +79,21 @@ pub fn command(studies: &[PathBuf], req: CalibrateArgs) -> Result<(), Error> {
 /// bootstrap an old draws.csv is removed, so that it never sits beside a fit it does not belong
 /// to.
 fn write(c: &Calibration, out: &Path, about: &About) -> Result<(), Error> {
-    let mut stale = Vec::new();
-    let svg = render::svg(c).map_err(|m| Error::failure(anyhow::anyhow!(m).context("calibration.svg")))?;
-    let mut files: Vec<File> = vec![
-        (out.join("calibration.json"), render::json(c).into_bytes()),
-        (out.join("calibration.md"), render::markdown(c).into_bytes()),
-        (out.join("calibration.svg"), svg.into_bytes()),
-    ];
+    let rendered =
+        render::files(c).map_err(|e| Error::failure(anyhow::Error::new(e).context("writing a report")))?;
+    let mut files: Vec<File> = rendered.into_iter().map(|(path, bytes)| (out.join(path), bytes)).collect();
     super::with_report(&mut files, &out.join("calibration.md"), about);
-    for s in 0..c.problem.studies.len() {
-        let dir = match render::study_dir(&c.problem, s) {
-            Some(d) => out.join(d),
-            None => out.to_path_buf(),
-        };
-        files.push((dir.join("fitted.toml"), render::fitted_toml(c, s)?.into_bytes()));
-        if c.draws.is_empty() {
-            stale.push(dir.join("draws.csv"));
-        } else {
-            files.push((dir.join("draws.csv"), render::draws_csv(c, s).map_err(Error::failure)?));
-        }
-    }
     write_files(&files)?;
-    for path in stale {
-        if path.exists() {
-            std::fs::remove_file(&path).map_err(|e| {
-                Error::failure(anyhow::Error::new(e).context(format!("removing the old {}", path.display())))
-            })?;
+    if c.draws.is_empty() {
+        for s in 0..c.problem.studies.len() {
+            let path = out.join(render::study_path(&c.problem, s)).join("draws.csv");
+            if path.exists() {
+                std::fs::remove_file(&path).map_err(|e| {
+                    Error::failure(
+                        anyhow::Error::new(e).context(format!("removing the old {}", path.display())),
+                    )
+                })?;
+            }
         }
     }
     Ok(())

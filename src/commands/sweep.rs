@@ -8,7 +8,7 @@ use crate::report::sweep as render;
 use crate::scenario::overrides::Template;
 use crate::sweep::{PointRecord, SweepOutcome, SweepSettings, Tables, grid_of, run_sweep};
 
-use super::{Error, Settings, check_simulate, write_files};
+use super::{Error, File, Settings, check_simulate, write_files};
 use crate::report::html::{self, About};
 
 /// `I/N` with 1 ≤ I ≤ N.
@@ -118,13 +118,9 @@ fn write_tables(out: &Path, t: &Tables) -> Result<Vec<PathBuf>, Error> {
     } else {
         Vec::new()
     };
-    let mut files =
-        vec![(out.join("sweep.md"), render::markdown(&t.manifest, t.len(), &records, &t.base).into_bytes())];
-    for (name, svg) in
-        render::plots(&t.manifest, &records, &t.base).map_err(|m| Error::failure(anyhow::anyhow!(m)))?
-    {
-        files.push((out.join(name), svg.into_bytes()));
-    }
+    let rendered = render::files(&t.manifest, t.len(), &records, &t.base)
+        .map_err(|e| Error::failure(anyhow::Error::new(e).context("writing a report")))?;
+    let mut files: Vec<File> = rendered.into_iter().map(|(name, bytes)| (out.join(name), bytes)).collect();
     super::with_report(&mut files, &out.join("sweep.md"), &about(&t.manifest));
     write_files(&files)?;
     let mut written: Vec<PathBuf> = files.into_iter().map(|(path, _)| path).collect();

@@ -5,11 +5,14 @@
 //! column per dotted key, as `trialsim assurance --draws` reads them).
 
 use std::fmt::Write;
+use std::path::PathBuf;
 
 #[cfg(feature = "plots")]
 use plotters::prelude::*;
 use serde_json::{Value, json};
 
+#[cfg(feature = "plots")]
+use super::RenderError;
 #[cfg(feature = "plots")]
 use super::chart::PALETTE;
 #[cfg(feature = "plots")]
@@ -371,6 +374,37 @@ fn figures(o: &mut String, c: &Calibration) {
 }
 
 /// fitted.toml for study `s`: the study file with the fitted values written in.
+/// The files of `trialsim calibrate`, by path in the output directory (report.html is added
+/// from calibration.md by the command): calibration.json, calibration.md, calibration.svg, then
+/// per study its fitted.toml and, with a bootstrap, its draws.csv (in the study's folder of a
+/// joint fit).
+#[cfg(feature = "plots")]
+pub fn files(c: &Calibration) -> Result<Vec<(PathBuf, Vec<u8>)>, RenderError> {
+    let plot = svg(c).map_err(|e| RenderError::of("calibration.svg")(&e))?;
+    let mut files = vec![
+        (PathBuf::from("calibration.json"), json(c).into_bytes()),
+        (PathBuf::from("calibration.md"), markdown(c).into_bytes()),
+        (PathBuf::from("calibration.svg"), plot.into_bytes()),
+    ];
+    for s in 0..c.problem.studies.len() {
+        let dir = study_path(&c.problem, s);
+        let toml = fitted_toml(c, s).map_err(|e| RenderError::of("fitted.toml")(&e))?;
+        files.push((dir.join("fitted.toml"), toml.into_bytes()));
+        if !c.draws.is_empty() {
+            files.push((
+                dir.join("draws.csv"),
+                draws_csv(c, s).map_err(|e| RenderError::of("draws.csv")(&e))?,
+            ));
+        }
+    }
+    Ok(files)
+}
+
+/// Study `s`'s folder in the output directory (none for a single study).
+pub fn study_path(p: &Problem, s: usize) -> PathBuf {
+    study_dir(p, s).map_or_else(PathBuf::new, PathBuf::from)
+}
+
 pub fn fitted_toml(c: &Calibration, s: usize) -> Result<String, crate::scenario::ScenarioError> {
     let p = &c.problem;
     let st = &p.studies[s];

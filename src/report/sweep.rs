@@ -110,6 +110,22 @@ pub fn markdown(m: &Manifest, points: usize, records: &[PointRecord], base: &Sce
     o
 }
 
+/// The files of a sweep made from its point records (sweep.csv is streamed by the command, row by
+/// row with [`csv_rows`]; report.html is added from sweep.md): sweep.md, then one power plot per
+/// test.
+#[cfg(feature = "plots")]
+pub fn files(
+    m: &Manifest,
+    points: usize,
+    records: &[PointRecord],
+    base: &Scenario,
+) -> Result<Vec<(String, Vec<u8>)>, super::RenderError> {
+    let mut files = vec![("sweep.md".to_string(), markdown(m, points, records, base).into_bytes())];
+    let plots = plots(m, records, base).map_err(|e| super::RenderError::of("the power plots")(&e))?;
+    files.extend(plots.into_iter().map(|(name, svg)| (name, svg.into_bytes())));
+    Ok(files)
+}
+
 /// A file-name-safe form of a test name (`fh(0,1)` → `fh_0_1`).
 pub fn file_safe(name: &str) -> String {
     let s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();

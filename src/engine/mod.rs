@@ -1,22 +1,26 @@
 //! The Monte Carlo engine: for each replicate, generate the cohort, cut the data, analyse it, and
-//! push the result into a streaming summary.
+//! push the result into a streaming summary. [`replicate`] simulates and analyses one trial,
+//! [`identical_arms`] makes a scenario's "no difference" companion, [`patients`] lists the
+//! analysed patients for patients.csv, and this module drives the replicates.
 //!
 //! Determinism: replicate r's draws depend only on (seed, r, patient, purpose) (`rng`), and
 //! replicates are reduced in fixed chunks of [`CHUNK`] merged in chunk order, so the summary is
 //! bit-identical for any thread count. Each worker owns one [`Workspace`] whose buffers are reused:
 //! the hot loop allocates nothing per replicate.
 
+pub mod identical_arms;
+pub mod patients;
+pub mod replicate;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
-use crate::analyser::{Analyser, Trial};
 pub use crate::analysis::{AnalyseOptions, Layout, Row};
-use crate::analysis::{Scratch, analyse};
-use crate::cohort::Cohort;
 use crate::scenario::Scenario;
-use crate::stats::analysis_data::{View, Views};
-use crate::time::Time;
+pub use identical_arms::null_scenario;
+pub use patients::{AnalysedPatient, analysed_patients};
+pub use replicate::{Workspace, replicate};
 
 /// The engine's version: a change to draws or statistics that alters results bumps it.
 pub const ENGINE_VERSION: &str =
@@ -29,88 +33,6 @@ pub const CHUNK: u64 = 512;
 /// 2.5% and 97.5% points then have a coverage error of about ±0.25 percentage points, and
 /// longer runs don't pay for it.
 pub const BAND_REPLICATES: u64 = 4_000;
-
-/// Per-worker buffers.
-#[derive(Debug, Default)]
-pub struct Workspace {
-    pub cohort: Cohort,
-    /// The trial's data at its final cut.
-    pub analyser: Analyser,
-    pub row: Row,
-    pub scratch: Scratch,
-    /// See [`AnalyseOptions::exact_p`].
-    pub exact_p: bool,
-    pub monitoring: crate::monitoring::Scratch,
-}
-
-/// Simulates and analyses replicate `r` into `ws.row`.
-pub fn replicate(sc: &Scenario, layout: &Layout, seed: u64, r: u64, ws: &mut Workspace) {
-    ws.cohort.generate(sc, seed, r);
-    let cut = ws.cohort.cut(sc);
-    let trial = Trial { cohort: &ws.cohort, scenario: sc, group_of: &layout.group_of };
-    let data = ws.analyser.build(trial, cut.calendar, layout.views);
-    let opts = AnalyseOptions { band: r < BAND_REPLICATES, exact_p: ws.exact_p };
-    analyse(sc, layout, data, &mut ws.scratch, &mut ws.row, opts);
-    ws.row.cut = cut.calendar;
-    ws.row.target_reached = cut.target_reached;
-    if let Some(m) = &layout.monitor {
-        let row = &mut ws.row;
-        let trial = crate::monitoring::Monitored { scenario: sc, monitor: m, group_of: &layout.group_of };
-        trial.run(&mut ws.cohort, data, &mut ws.monitoring, &mut row.monitoring, &mut row.safety);
-        row.columns.extend(layout.monitor_columns().iter().map(|c| c.value(&row.monitoring)));
-    }
-}
-
-/// The scenario with the experimental arm given the control arm's whole model (hazards,
-/// dropout, illness–death table; it keeps its name, label and allocation): the "no difference"
-/// companion run for type I error and chance crossings. `None` for a single-arm study.
-pub fn null_scenario(sc: &Scenario) -> Option<Scenario> {
-    let c = sc.comparison?;
-    let mut null = sc.clone();
-    let control = &sc.arms[c.control];
-    let experimental = &mut null.arms[c.experimental];
-    experimental.causes = control.causes.clone();
-    experimental.dropout = control.dropout;
-    experimental.after = control.after.clone();
-    Some(null)
-}
-
-/// One analysed patient (entered by the cut, in an allocated arm) for patients.csv: the arm's
-/// index, the entry time, and per endpoint the time from randomisation and whether it is an
-/// event at the cut.
-#[derive(Debug, Clone, Copy)]
-pub struct AnalysedPatient<'a> {
-    pub replicate: u64,
-    pub arm: usize,
-    pub entry: Time,
-    /// (time, event) per endpoint of `Scenario::endpoints`.
-    pub outcomes: &'a [(Time, bool)],
-}
-
-/// Calls `each` for the analysed patients of replicates 0..k, in replicate and entry order, with
-/// the same draws as the simulation (so patients.csv shows the trials that were analysed).
-pub fn analysed_patients<E>(
-    sc: &Scenario,
-    seed: u64,
-    k: u64,
-    mut each: impl FnMut(AnalysedPatient) -> Result<(), E>,
-) -> Result<(), E> {
-    let mut cohort = Cohort::default();
-    let mut analyser = Analyser::default();
-    let group_of = vec![None; sc.arms.len()];
-    let views = Views::default().with(View::Patients);
-    for replicate in 0..k {
-        cohort.generate(sc, seed, replicate);
-        let cut = cohort.cut(sc).calendar;
-        let trial = Trial { cohort: &cohort, scenario: sc, group_of: &group_of };
-        let patients = analyser.build(trial, cut, views).patients();
-        for i in 0..patients.len() {
-            let (arm, entry, outcomes) = (patients.arm[i], patients.entry[i], patients.outcomes_of(i));
-            each(AnalysedPatient { replicate, arm, entry, outcomes })?;
-        }
-    }
-    Ok(())
-}
 
 /// A streaming reduction of replicates (the summary, or a study's own): filled per chunk of
 /// replicates, then merged in chunk order, so the result does not depend on the thread count.

@@ -1,0 +1,39 @@
+//! One replicate: its cohort generated, cut, analysed at the cut and, with `[monitoring]`,
+//! monitored, into the worker's reused buffers.
+
+use super::BAND_REPLICATES;
+use crate::analyser::{Analyser, Trial};
+use crate::analysis::{AnalyseOptions, Layout, Row, Scratch, analyse};
+use crate::cohort::Cohort;
+use crate::scenario::Scenario;
+
+/// Per-worker buffers.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    pub cohort: Cohort,
+    /// The trial's data at its final cut.
+    pub analyser: Analyser,
+    pub row: Row,
+    pub scratch: Scratch,
+    /// See [`AnalyseOptions::exact_p`].
+    pub exact_p: bool,
+    pub monitoring: crate::monitoring::Scratch,
+}
+
+/// Simulates and analyses replicate `r` into `ws.row`.
+pub fn replicate(sc: &Scenario, layout: &Layout, seed: u64, r: u64, ws: &mut Workspace) {
+    ws.cohort.generate(sc, seed, r);
+    let cut = ws.cohort.cut(sc);
+    let trial = Trial { cohort: &ws.cohort, scenario: sc, group_of: &layout.group_of };
+    let data = ws.analyser.build(trial, cut.calendar, layout.views);
+    let opts = AnalyseOptions { band: r < BAND_REPLICATES, exact_p: ws.exact_p };
+    analyse(sc, layout, data, &mut ws.scratch, &mut ws.row, opts);
+    ws.row.cut = cut.calendar;
+    ws.row.target_reached = cut.target_reached;
+    if let Some(m) = &layout.monitor {
+        let row = &mut ws.row;
+        let trial = crate::monitoring::Monitored { scenario: sc, monitor: m, group_of: &layout.group_of };
+        trial.run(&mut ws.cohort, data, &mut ws.monitoring, &mut row.monitoring, &mut row.safety);
+        row.columns.extend(layout.monitor_columns().iter().map(|c| c.value(&row.monitoring)));
+    }
+}
