@@ -37,10 +37,10 @@ pub mod analyser;
 pub mod monitoring;
 // One replicate analysed: what it yields, in one order, and how.
 pub mod analysis;
-// Replicates.
+// Replicates, and a scenario run as `trialsim run` runs it.
 pub mod engine;
 pub mod summary;
-pub mod simulation;
+pub mod run;
 // Studies made of many scenarios or runs.
 pub mod sweep;
 pub mod plan;

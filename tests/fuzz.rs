@@ -13,8 +13,8 @@ use std::sync::atomic::AtomicBool;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
+use trialsim::run::{SimulateOptions, simulate_scenario};
 use trialsim::scenario::Document;
-use trialsim::simulation::{SimulateOptions, simulate_scenario};
 
 const SCENARIOS: [&str; 10] = [
     "scenarios/astis.toml",

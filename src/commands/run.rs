@@ -6,13 +6,13 @@ use crate::cli::Simulate;
 use crate::engine::Layout;
 use crate::report::run::{csv as csv_report, headline};
 use crate::report::{Results, html};
+use crate::run::{SimulateOptions, simulate_scenario};
 use crate::scenario::Scenario;
-use crate::simulation::{SimulateOptions, simulate_scenario};
 use crate::truth::Truth;
 
 use super::{Error, File, Settings, check_simulate, write_files};
 
-pub use crate::simulation::{NULL_REPLICATES, Simulated};
+pub use crate::run::{NULL_REPLICATES, Simulated};
 
 pub fn command(sim: &Simulate, export_replicates: bool, export_patients: Option<u64>) -> Result<(), Error> {
     check_simulate(sim)?;
@@ -57,7 +57,7 @@ fn run(
     export_patients: Option<u64>,
 ) -> Result<String, Error> {
     let (replicates, seed, out) = (settings.replicates, settings.seed, &settings.out);
-    let null_reps = crate::simulation::null_replicates(sc, replicates, true);
+    let null_reps = crate::run::null_replicates(sc, replicates, true);
     let bar = settings.progress(replicates + null_reps);
     bar.set_message(sc.name.clone());
     let tick = |n: u64| bar.inc(n);

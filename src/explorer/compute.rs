@@ -13,9 +13,9 @@ use crate::report::Results;
 use crate::report::chart::{LineChart, Series};
 use crate::report::html::{self, About};
 use crate::report::run::{self, markdown};
+use crate::run::{SimulateOptions, null_replicates, simulate_scenario};
 use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{Document, Scenario};
-use crate::simulation::{SimulateOptions, null_replicates, simulate_scenario};
 use crate::summary::{Proportion, Summary};
 use crate::sweep::simulate_point;
 

@@ -15,8 +15,8 @@ pub mod chart;
 pub mod html;
 
 use crate::engine::Layout;
+use crate::run::Simulated;
 use crate::scenario::Scenario;
-use crate::simulation::Simulated;
 use crate::summary::Summary;
 use crate::truth::Truth;
 
