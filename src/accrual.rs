@@ -9,7 +9,7 @@ use crate::time::Time;
 /// P(entry ≤ e) for one patient. For piecewise (Poisson) accrual this is the deterministic
 /// approximation that entries are spread with density ∝ rate(t) up to the time the expected
 /// count reaches n.
-pub fn entry_cdf(accrual: &Accrual, n: usize, e: Time) -> f64 {
+pub(crate) fn entry_cdf(accrual: &Accrual, n: usize, e: Time) -> f64 {
     match accrual {
         Accrual::Uniform { duration } => (e / duration).clamp(0.0, 1.0),
         Accrual::Piecewise { .. } => {
@@ -20,7 +20,7 @@ pub fn entry_cdf(accrual: &Accrual, n: usize, e: Time) -> f64 {
 }
 
 /// The density of one patient's entry time at calendar time e: d/de of [`entry_cdf`].
-pub fn entry_density(accrual: &Accrual, n: usize, e: Time) -> f64 {
+pub(crate) fn entry_density(accrual: &Accrual, n: usize, e: Time) -> f64 {
     match accrual {
         Accrual::Uniform { duration } => {
             if e > 0.0 && e < *duration {
@@ -40,7 +40,7 @@ pub fn entry_density(accrual: &Accrual, n: usize, e: Time) -> f64 {
 }
 
 /// Expected patients entered by calendar time t under piecewise accrual: Λ(t) = ∫₀ᵗ rate.
-pub fn cumulative_accrual(accrual: &Accrual, t: Time) -> f64 {
+pub(crate) fn cumulative_accrual(accrual: &Accrual, t: Time) -> f64 {
     match accrual {
         Accrual::Uniform { .. } => f64::NAN,
         Accrual::Piecewise { breaks, rates } => {
@@ -60,7 +60,7 @@ pub fn cumulative_accrual(accrual: &Accrual, t: Time) -> f64 {
 }
 
 /// Λ⁻¹(x): the calendar time at which x patients are expected to have entered.
-pub fn inverse_accrual(breaks: &[Time], rates: &[f64], x: f64) -> Time {
+pub(crate) fn inverse_accrual(breaks: &[Time], rates: &[f64], x: f64) -> Time {
     let mut acc = 0.0;
     let mut start = 0.0;
     for (k, &r) in rates.iter().enumerate() {
@@ -79,7 +79,7 @@ pub fn inverse_accrual(breaks: &[Time], rates: &[f64], x: f64) -> Time {
 
 /// The (expected) calendar time of the last entry: D·n/(n+1) for uniform accrual (the mean of
 /// the largest of n uniforms), Λ⁻¹(n) for piecewise accrual.
-pub fn accrual_end(accrual: &Accrual, n: usize) -> Time {
+pub(crate) fn accrual_end(accrual: &Accrual, n: usize) -> Time {
     match accrual {
         Accrual::Uniform { duration } => duration * n as f64 / (n as f64 + 1.0),
         Accrual::Piecewise { breaks, rates } => inverse_accrual(breaks, rates, n as f64),
@@ -87,7 +87,7 @@ pub fn accrual_end(accrual: &Accrual, n: usize) -> Time {
 }
 
 /// Where the entry distribution has kinks (uniform: its end; piecewise: its last break).
-pub fn accrual_horizon(accrual: &Accrual) -> Time {
+pub(crate) fn accrual_horizon(accrual: &Accrual) -> Time {
     match accrual {
         Accrual::Uniform { duration } => *duration,
         Accrual::Piecewise { breaks, .. } => breaks.last().copied().unwrap_or(0.0),

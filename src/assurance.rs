@@ -318,7 +318,7 @@ pub struct AssuranceResult {
 /// (a key absent from the file, a default or a typo, is checked by validating the first draw
 /// with it, so that a misspelt column is named rather than reported as invalid draws), and the
 /// scenario compares two arms with at least one test. Returns the scenario without overrides.
-pub fn check_draws(template: &Template, draws: &Draws) -> Result<Scenario, AssuranceError> {
+pub(crate) fn check_draws(template: &Template, draws: &Draws) -> Result<Scenario, AssuranceError> {
     for (i, k) in draws.keys.iter().enumerate() {
         // A label, `[simulation]` or another command's table changes no trial: a draw of
         // `simulation.seed` would be accepted and do nothing.

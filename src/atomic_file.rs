@@ -17,7 +17,7 @@ use tempfile::Builder;
 pub const TEMP_PREFIX: &str = ".trialsim-tmp";
 
 /// Removes this crate's temporary files left in `dir` by a killed run (never other files).
-pub fn remove_stale_temporaries(dir: &Path) {
+pub(crate) fn remove_stale_temporaries(dir: &Path) {
     if let Ok(entries) = fs::read_dir(dir) {
         for e in entries.flatten() {
             if e.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
@@ -55,7 +55,7 @@ pub enum ReadError {
 /// Reads at most `limit` bytes of `path`, refusing a longer file while reading: the size a file
 /// reports cannot be trusted (`/dev/zero`, a pipe, a file still growing), and a read to the end
 /// of one of those once took 5 GB in 10 s. Each kind of file the program reads has its cap.
-pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+pub(crate) fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
     let file = fs::File::open(path)?;
     let mut bytes = Vec::new();
@@ -67,7 +67,7 @@ pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
 }
 
 /// [`read_capped`] as UTF-8 text.
-pub fn read_capped_text(path: &Path, limit: u64) -> Result<String, ReadError> {
+pub(crate) fn read_capped_text(path: &Path, limit: u64) -> Result<String, ReadError> {
     let bytes = read_capped(path, limit)?;
     String::from_utf8(bytes).map_err(|e| ReadError::Io(io::Error::new(io::ErrorKind::InvalidData, e)))
 }
@@ -101,24 +101,24 @@ fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 }
 
 /// Removes every temporary file being written (for the interrupt handler; best effort).
-pub fn remove_live_temporaries() {
+pub(crate) fn remove_live_temporaries() {
     for p in live().iter() {
         let _ = fs::remove_file(p);
     }
 }
 
 /// Creates `dir` and its parents.
-pub fn create_dir(dir: &Path) -> Result<(), IoError> {
+pub(crate) fn create_dir(dir: &Path) -> Result<(), IoError> {
     fs::create_dir_all(dir).map_err(ctx("creating directory", dir))
 }
 
 /// Writes `bytes` to `path` atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
     write_atomic_with(path, |w| w.write_all(bytes))
 }
 
 /// Streams into a temporary file through `fill`, then renames it to `path`.
-pub fn write_atomic_with(
+pub(crate) fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
 ) -> Result<(), IoError> {

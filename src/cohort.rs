@@ -60,7 +60,7 @@ pub struct CutPoint {
 /// (docs/design.md § Model): with the same Exp(1) draw e, the time is unchanged when H(t) = e is
 /// reached by s (t ≤ s); otherwise it solves H(s) + factor·(H(T) − H(s)) = e, so
 /// T = H⁻¹(H(s) + (e − H(s))/factor) (never, for factor 0).
-pub fn after_trigger(h: &Hazard, e: f64, t: Time, s: Time, factor: f64) -> Time {
+pub(crate) fn after_trigger(h: &Hazard, e: f64, t: Time, s: Time, factor: f64) -> Time {
     if t <= s {
         return t;
     }
@@ -241,7 +241,7 @@ impl Cohort {
     }
 
     /// Time from randomisation to the first cause of `ep` for patient i, and that cause.
-    pub fn endpoint_time(&self, ep: &Endpoint, i: usize) -> (Time, u16) {
+    pub(crate) fn endpoint_time(&self, ep: &Endpoint, i: usize) -> (Time, u16) {
         let mut best = (f64::INFINITY, ep.causes.first().copied().unwrap_or(0) as u16);
         for &k in &ep.causes {
             let t = self.latent(k, i);
@@ -258,7 +258,7 @@ impl Cohort {
     }
 
     /// The calendar time of a cut by `rule` (an interim look's, or the design's).
-    pub fn cut_by(&mut self, sc: &Scenario, rule: &Cut) -> CutPoint {
+    pub(crate) fn cut_by(&mut self, sc: &Scenario, rule: &Cut) -> CutPoint {
         let ep = sc.primary();
         let mut times: [Option<Time>; 3] = [rule.calendar, None, None];
         let mut target_reached = true;

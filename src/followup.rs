@@ -11,7 +11,7 @@ use crate::truth::Truth;
 
 /// The document's `[followup] cuts`: increasing positive calendar times (empty without the
 /// table).
-pub fn cuts_table(doc: &Document) -> Result<Vec<Time>, ScenarioError> {
+pub(crate) fn cuts_table(doc: &Document) -> Result<Vec<Time>, ScenarioError> {
     match &doc.raw().followup {
         Some(f) => doc.ctx().breaks(&f.cuts, "followup.cuts"),
         None => Ok(Vec::new()),
@@ -51,7 +51,7 @@ pub struct FollowUp {
 }
 
 /// The scenario analysed at calendar time `cut` (the other cut criteria removed).
-pub fn at_cut(sc: &Scenario, cut: Time) -> Scenario {
+pub(crate) fn at_cut(sc: &Scenario, cut: Time) -> Scenario {
     let mut s = sc.clone();
     s.design.cut = Cut { calendar: Some(cut), events: None, min_followup: None, rule: CutRule::First };
     s

@@ -180,7 +180,7 @@ fn bisect(
 }
 
 /// Schoenfeld power at a scenario: Φ(√(E[D] p(1−p)) |log AHR| − z_crit) when AHR < 1, else 0.
-pub fn schoenfeld_power(truth: &Truth, p: f64, alpha: f64, sides: Sides) -> f64 {
+pub(crate) fn schoenfeld_power(truth: &Truth, p: f64, alpha: f64, sides: Sides) -> f64 {
     let ahr = truth.ahr_overall;
     if ahr.is_nan() || ahr >= 1.0 || !truth.expected_events_total.is_finite() {
         return 0.0;

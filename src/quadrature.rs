@@ -38,7 +38,7 @@ const WG: [f64; 4] = [
 /// The 15 Kronrod nodes of [a, b] with their weights, in increasing order, appended to `nodes`
 /// and `weights`: a fixed rule exact for polynomials of degree 22, for integrals on a grid of
 /// panels (the group-sequential recursion) rather than adaptive ones.
-pub fn kronrod15_panel(a: f64, b: f64, nodes: &mut Vec<f64>, weights: &mut Vec<f64>) {
+pub(crate) fn kronrod15_panel(a: f64, b: f64, nodes: &mut Vec<f64>, weights: &mut Vec<f64>) {
     let centre = 0.5 * (a + b);
     let half = 0.5 * (b - a);
     for j in 0..7 {
@@ -134,7 +134,7 @@ pub fn integrate(f: impl Fn(f64) -> f64, start: f64, knots: &[f64], tol: f64) ->
 
 /// ∫ f over [start, knots.last()] split at the knots, for integrands that are smooth at
 /// `start` (no substitution, unlike [`integrate`] at 0). Knots at or before `start` are skipped.
-pub fn integrate_finite(f: impl Fn(f64) -> f64, start: f64, knots: &[f64], tol: f64) -> f64 {
+pub(crate) fn integrate_finite(f: impl Fn(f64) -> f64, start: f64, knots: &[f64], tol: f64) -> f64 {
     let mut budget = MAX_BISECTIONS;
     let mut total = 0.0;
     let mut a = start;
@@ -150,7 +150,7 @@ pub fn integrate_finite(f: impl Fn(f64) -> f64, start: f64, knots: &[f64], tol: 
 /// The u in (0, upto] where the decreasing `f` falls to `level`, by bisection on a log scale
 /// from 10⁻³⁰⁰ (so that a scale of 10⁻²⁰ is found as well as one of 10⁶); `upto` when f stays
 /// above it, 10⁻³⁰⁰ when it is below it already there.
-pub fn bisect_decreasing(f: impl Fn(f64) -> f64, level: f64, upto: f64) -> f64 {
+pub(crate) fn bisect_decreasing(f: impl Fn(f64) -> f64, level: f64, upto: f64) -> f64 {
     if upto.is_nan() || upto <= 0.0 || f(upto) > level {
         return upto.max(1e-300);
     }

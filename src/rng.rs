@@ -53,7 +53,7 @@ impl Purpose {
 
 /// FNV-1a, 64 bit: a hash that is stable across versions and platforms (stream purposes, study
 /// seeds, sweep fingerprints).
-pub fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= u64::from(b);

@@ -36,7 +36,7 @@ pub struct SimulateOptions<'a> {
 
 /// Replicates of the identical-arms companion of `replicates` trials of `sc`, when it has one
 /// and it is asked for (`null_copy`).
-pub fn null_replicates(sc: &Scenario, replicates: u64, null_copy: bool) -> u64 {
+pub(crate) fn null_replicates(sc: &Scenario, replicates: u64, null_copy: bool) -> u64 {
     if null_copy && sc.comparison.is_some() { replicates.min(NULL_REPLICATES) } else { 0 }
 }
 

@@ -259,7 +259,7 @@ impl TestKind {
     }
 
     /// The data view the statistic reads.
-    pub fn view(self) -> View {
+    pub(crate) fn view(self) -> View {
         match self {
             TestKind::LogRank
             | TestKind::FlemingHarrington { .. }
@@ -344,7 +344,7 @@ impl TestKind {
     }
 
     /// What the test is sensitive to, for readers choosing one (the follow-up study's table).
-    pub fn meaning(self, settings: &Settings) -> String {
+    pub(crate) fn meaning(self, settings: &Settings) -> String {
         match self {
             TestKind::LogRank => "all event times equally (optimal under proportional hazards)".into(),
             TestKind::FlemingHarrington { rho, gamma } => fh_meaning(rho, gamma),
@@ -390,7 +390,7 @@ impl TestKind {
 
     /// Whether the test's level holds only asymptotically (Greenwood / survmean variances), so
     /// its type I error at a trial's size is the measured one, not necessarily α.
-    pub fn is_asymptotic(self) -> bool {
+    pub(crate) fn is_asymptotic(self) -> bool {
         match self {
             TestKind::Rmst | TestKind::Milestone => true,
             TestKind::LogRank
@@ -416,7 +416,7 @@ impl TestKind {
 
     /// A monitored test's statistic and information at a look (NaN for a test that cannot be
     /// monitored, which validation refuses).
-    pub fn at_look(self, data: &AnalysisData) -> (f64, f64) {
+    pub(crate) fn at_look(self, data: &AnalysisData) -> (f64, f64) {
         let table = data.risk_table();
         let events = || f64::from(data.events());
         match self {
@@ -439,7 +439,7 @@ impl TestKind {
 
     /// The hazard ratio a bound b on the benefit statistic means at information `d` events, as
     /// 1:1 log-rank (Schoenfeld): exp(−2b/√d). NaN when the information is not events.
-    pub fn hr_at(self, b: f64, d: f64) -> f64 {
+    pub(crate) fn hr_at(self, b: f64, d: f64) -> f64 {
         match self.information() {
             Some(Information::Events) => (-2.0 * b / d.sqrt()).exp(),
             Some(Information::NullVariance { .. }) | None => f64::NAN,

@@ -83,7 +83,7 @@ pub enum Estimate {
 impl Estimate {
     /// A standard error, a test statistic or a coverage indicator: summarised, but not a
     /// quantity a sweep plots against its truth.
-    pub fn is_auxiliary(&self) -> bool {
+    pub(crate) fn is_auxiliary(&self) -> bool {
         use Estimate::*;
         matches!(
             self,
@@ -98,7 +98,7 @@ impl Estimate {
     }
 
     /// A log hazard ratio (one Cox test, or one period of `cox_periods`).
-    pub fn is_log_hr(&self) -> bool {
+    pub(crate) fn is_log_hr(&self) -> bool {
         matches!(self, Estimate::CoxLogHr { .. } | Estimate::CoxPeriodLogHr { .. })
     }
 }
@@ -273,27 +273,27 @@ impl Layout {
     }
 
     /// The tests' columns of replicates.csv.
-    pub fn test_columns(&self) -> &[Column] {
+    pub(crate) fn test_columns(&self) -> &[Column] {
         &self.columns[..self.test_columns]
     }
 
     /// The monitoring's columns of replicates.csv (after the tests').
-    pub fn monitor_columns(&self) -> &[Column] {
+    pub(crate) fn monitor_columns(&self) -> &[Column] {
         &self.columns[self.test_columns..]
     }
 
     /// The index of an estimate in the layout (and in `Summary::estimates`).
-    pub fn index_of(&self, e: &Estimate) -> Option<usize> {
+    pub(crate) fn index_of(&self, e: &Estimate) -> Option<usize> {
         self.estimates.iter().position(|s| s.estimate == *e)
     }
 
     /// The index of test `test`'s z statistic.
-    pub fn z_of(&self, test: usize) -> Option<usize> {
+    pub(crate) fn z_of(&self, test: usize) -> Option<usize> {
         self.estimates.iter().position(|s| matches!(s.estimate, Estimate::TestZ { test: t, .. } if t == test))
     }
 
     /// The column names of replicates.csv after `replicate`.
-    pub fn column_names(&self) -> Vec<String> {
+    pub(crate) fn column_names(&self) -> Vec<String> {
         self.columns.iter().map(ToString::to_string).collect()
     }
 }

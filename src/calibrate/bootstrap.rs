@@ -65,7 +65,7 @@ impl Scale {
     }
 
     /// An SE of x carried to the scale by the delta method: SE/x for log, SE/(x(1 − x)) for logit.
-    pub fn delta_se(self, x: f64, se: f64) -> f64 {
+    pub(crate) fn delta_se(self, x: f64, se: f64) -> f64 {
         match self {
             Scale::Log => se / x,
             Scale::Logit => se / (x * (1.0 - x)),

@@ -66,7 +66,7 @@ struct Normal {
 /// (as printed, e.g. 72% (59–75)) is resolved by taking the half-width whose SE is nearer the
 /// binomial SE 1/√(n p̂ (1 − p̂)) (the error the estimate plausibly has), and the SE is never
 /// smaller than that binomial SE.
-pub fn logit_se(p: f64, lo: f64, hi: f64, n: usize) -> f64 {
+pub(crate) fn logit_se(p: f64, lo: f64, hi: f64, n: usize) -> f64 {
     let p = p.clamp(1e-6, 1.0 - 1e-6);
     let binomial = 1.0 / (n as f64 * p * (1.0 - p)).sqrt();
     let lower = (logit(p) - logit(lo.max(1e-9))) / Z975;
@@ -76,11 +76,11 @@ pub fn logit_se(p: f64, lo: f64, hi: f64, n: usize) -> f64 {
 }
 
 /// SE of ln(HR) from a published 95% CI: the mean of the two log-scale half-widths over 1.96.
-pub fn log_se(hr: f64, lo: f64, hi: f64) -> f64 {
+pub(crate) fn log_se(hr: f64, lo: f64, hi: f64) -> f64 {
     0.5 * ((hr.ln() - lo.ln()) + (hi.ln() - hr.ln())) / Z975
 }
 
-pub fn logit(p: f64) -> f64 {
+pub(crate) fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
 }
 
@@ -173,7 +173,7 @@ impl TargetLayout {
 
     /// −ℓ of the observed figures `data` (published or simulated; indexed like the targets)
     /// given the model's expected values and cell probabilities from [`TargetLayout::expected`].
-    pub fn negative_log_likelihood(
+    pub(crate) fn negative_log_likelihood(
         &self,
         targets: &[Target],
         data: &[f64],
@@ -233,15 +233,6 @@ impl TargetLayout {
     pub fn dimensions(&self) -> usize {
         self.groups.iter().map(|g| g.members.len()).sum::<usize>() + self.splits.len() + self.normals.len()
     }
-
-    /// The SE used for each normal target (NaN for others), for reports.
-    pub fn standard_errors(&self, n_targets: usize) -> Vec<f64> {
-        let mut out = vec![f64::NAN; n_targets];
-        for n in &self.normals {
-            out[n.target] = n.se;
-        }
-        out
-    }
 }
 
 /// A simulated Kaplan–Meier value of exactly 0 or 1 would have an infinite logit.
@@ -278,7 +269,7 @@ const EXACT_UP_TO: usize = 5000;
 
 /// P(Σ_j a_j = x) for independent a_j ~ Bin(m_j, q_j), by convolving the binomial pmfs (or, for
 /// more than 5,000 events, the normal approximation with continuity correction).
-pub fn sum_of_binomials(parts: &[(usize, f64)], x: usize) -> f64 {
+pub(crate) fn sum_of_binomials(parts: &[(usize, f64)], x: usize) -> f64 {
     if parts.iter().map(|p| p.0).sum::<usize>() > EXACT_UP_TO {
         let mean: f64 = parts.iter().map(|&(m, q)| m as f64 * q).sum();
         let var: f64 = parts.iter().map(|&(m, q)| m as f64 * q * (1.0 - q)).sum();

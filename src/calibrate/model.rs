@@ -37,12 +37,12 @@ pub struct Cell {
 const STEPS: f64 = 1500.0;
 
 /// P(F ≥ t) for a patient of `arm`: still followed at time t since randomisation.
-pub fn followed(sc: &Scenario, arm: &Arm, cut: Time, t: Time) -> f64 {
+pub(crate) fn followed(sc: &Scenario, arm: &Arm, cut: Time, t: Time) -> f64 {
     (-arm.dropout * t).exp() * entry_cdf(&sc.design.accrual, sc.design.n, cut - t)
 }
 
 /// The probability of each cell per patient, at calendar cut `cut`.
-pub fn cell_probabilities(sc: &Scenario, cut: Time, cells: &[Cell]) -> Vec<f64> {
+pub(crate) fn cell_probabilities(sc: &Scenario, cut: Time, cells: &[Cell]) -> Vec<f64> {
     let mut out = vec![0.0; cells.len()];
     let mut groups: Vec<(usize, usize)> = cells.iter().map(|c| (c.arm, c.endpoint)).collect();
     groups.sort_unstable();

@@ -93,7 +93,11 @@ fn run_once<F: Fn(&[f64]) -> f64>(f: &F, bounds: &[Bounds], z0: &[f64]) -> (Vec<
 }
 
 /// Minimises `f` over the box from each start (natural scale); returns the best.
-pub fn minimise<F: Fn(&[f64]) -> f64 + Sync>(f: &F, bounds: &[Bounds], starts: &[Vec<f64>]) -> Optimum {
+pub(crate) fn minimise<F: Fn(&[f64]) -> f64 + Sync>(
+    f: &F,
+    bounds: &[Bounds],
+    starts: &[Vec<f64>],
+) -> Optimum {
     use rayon::prelude::*;
     let outcomes: Vec<StartOutcome> = starts
         .par_iter()
@@ -153,7 +157,7 @@ pub fn starts(first: &[f64], bounds: &[Bounds], count: usize) -> Vec<Vec<f64>> {
 /// The observed information (Hessian of −ℓ) on the search scale z = logit((θ − lo)/(hi − lo)),
 /// by central differences with step 1e-3 in z. On this scale a parameter pinned at a bound is
 /// flat (its information vanishes) instead of being differenced across the bound.
-pub fn hessian_z<F: Fn(&[f64]) -> f64>(f: &F, bounds: &[Bounds], at: &[f64]) -> Vec<f64> {
+pub(crate) fn hessian_z<F: Fn(&[f64]) -> f64>(f: &F, bounds: &[Bounds], at: &[f64]) -> Vec<f64> {
     let d = at.len();
     let z0: Vec<f64> = at.iter().zip(bounds).map(|(&t, b)| b.to_z(t)).collect();
     let step = 1e-3;
@@ -182,13 +186,13 @@ pub fn hessian_z<F: Fn(&[f64]) -> f64>(f: &F, bounds: &[Bounds], at: &[f64]) -> 
 }
 
 /// dθ/dz at θ: turns an SE on the search scale into one on the natural scale (delta method).
-pub fn jacobian(bounds: &[Bounds], at: &[f64]) -> Vec<f64> {
+pub(crate) fn jacobian(bounds: &[Bounds], at: &[f64]) -> Vec<f64> {
     at.iter().zip(bounds).map(|(&t, b)| (t - b.lower) * (b.upper - t) / (b.upper - b.lower)).collect()
 }
 
 /// Eigenvalues and eigenvectors (columns of `vectors`, row-major d×d) of a symmetric matrix by
 /// cyclic Jacobi rotations (Golub & Van Loan 2013, §8.5).
-pub fn symmetric_eigen(a: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
+pub(crate) fn symmetric_eigen(a: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
     let mut m = a.to_vec();
     let mut v = vec![0.0; d * d];
     for i in 0..d {
@@ -241,7 +245,7 @@ pub fn symmetric_eigen(a: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
 /// finite differences are not more accurate than that): a
 /// parameter that loads on the others (squared loading > 1e-3) gets SE NaN; the rest get
 /// √(H⁺)ᵢᵢ from the pseudo-inverse on the identified directions.
-pub fn standard_errors(h: &[f64], d: usize, max_rank: usize) -> (Vec<f64>, usize) {
+pub(crate) fn standard_errors(h: &[f64], d: usize, max_rank: usize) -> (Vec<f64>, usize) {
     if d == 0 {
         return (Vec::new(), 0);
     }

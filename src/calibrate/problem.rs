@@ -167,7 +167,7 @@ impl Problem {
     }
 
     /// −ℓ of `data` (one vector of figures per study) at θ; +∞ where the model cannot be built.
-    pub fn negative_log_likelihood(&self, theta: &[f64], data: &[Vec<f64>]) -> f64 {
+    pub(crate) fn negative_log_likelihood(&self, theta: &[f64], data: &[Vec<f64>]) -> f64 {
         match self.expected(theta) {
             Ok(e) => self
                 .studies

@@ -35,7 +35,7 @@ impl Error {
     }
 
     /// Adds context to a failure (bad input keeps its own message).
-    pub fn context(self, what: impl std::fmt::Display + Send + Sync + 'static) -> Error {
+    pub(crate) fn context(self, what: impl std::fmt::Display + Send + Sync + 'static) -> Error {
         match self {
             Error::Failure(e) => Error::Failure(e.context(what)),
             other => other,

@@ -85,7 +85,7 @@ pub struct Settings {
 impl Settings {
     /// `--reps`, `--seed` and `--out` where given, else the scenario's values and
     /// `results/<default_dir>`.
-    pub fn resolve(sim: &Simulate, simulation: &Simulation, default_dir: &str) -> Settings {
+    pub(crate) fn resolve(sim: &Simulate, simulation: &Simulation, default_dir: &str) -> Settings {
         Settings {
             replicates: sim.reps.unwrap_or(simulation.replicates),
             seed: sim.seed.unwrap_or(simulation.seed),
@@ -101,12 +101,12 @@ impl Settings {
     }
 
     /// Runs `f` on a rayon pool of the requested threads.
-    pub fn in_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> Result<T, Error> {
+    pub(crate) fn in_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> Result<T, Error> {
         in_pool(self.threads, f)
     }
 
     /// See [`prepare_out`].
-    pub fn prepare_out(&self) -> Result<OutDir, Error> {
+    pub(crate) fn prepare_out(&self) -> Result<OutDir, Error> {
         prepare_out(&self.out)
     }
 
@@ -131,7 +131,7 @@ pub const MAX_THREADS: usize = 1024;
 
 /// `--reps`, `--seed` and `--threads`, when given, are in the ranges a scenario file allows
 /// (checked before anything is read or created).
-pub fn check_counts(reps: Option<u64>, threads: Option<usize>) -> Result<(), Error> {
+pub(crate) fn check_counts(reps: Option<u64>, threads: Option<usize>) -> Result<(), Error> {
     match reps {
         Some(0) => return Err(Error::Argument("--reps: expected at least 1 replicate, found 0".into())),
         Some(r) if r > MAX_REPLICATES => {
@@ -154,7 +154,7 @@ pub fn check_counts(reps: Option<u64>, threads: Option<usize>) -> Result<(), Err
 }
 
 /// `--seed`, when given, is in the range a scenario file allows.
-pub fn check_seed(seed: Option<u64>) -> Result<(), Error> {
+pub(crate) fn check_seed(seed: Option<u64>) -> Result<(), Error> {
     match seed {
         Some(s) if s > MAX_SEED => Err(Error::Argument(format!(
             "--seed: expected an integer from 0 to {MAX_SEED} (as `simulation.seed`), found {s}"
@@ -164,7 +164,7 @@ pub fn check_seed(seed: Option<u64>) -> Result<(), Error> {
 }
 
 /// The command line of a simulating command, checked before anything is read or created.
-pub fn check_simulate(sim: &Simulate) -> Result<(), Error> {
+pub(crate) fn check_simulate(sim: &Simulate) -> Result<(), Error> {
     check_counts(sim.reps, sim.threads)?;
     check_seed(sim.seed)
 }
@@ -184,7 +184,7 @@ pub fn progress(total: u64, quiet: bool) -> ProgressBar {
 }
 
 /// Runs `f` on a rayon pool of `threads` (all cores when `None`).
-pub fn in_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T, Error> {
+pub(crate) fn in_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T, Error> {
     let mut b = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
         b = b.num_threads(t);
@@ -207,7 +207,7 @@ pub const LOCK_FILE: &str = ".trialsim.lock";
 /// Creates the output directory, checks that it can be written and that no other trialsim
 /// command is writing there, and removes temporary files a killed run left: before any work, so
 /// a bad `--out` is a bad argument (exit 2) found at once rather than after the simulation.
-pub fn prepare_out(out: &Path) -> Result<OutDir, Error> {
+pub(crate) fn prepare_out(out: &Path) -> Result<OutDir, Error> {
     let bad = |e: &dyn std::fmt::Display| {
         Error::Argument(format!("output directory {}: cannot create or write it: {e}", out.display()))
     };
@@ -240,7 +240,7 @@ fn done(dir: &Path, quiet: bool) {
 
 /// Prints on stderr, as warnings, the analysis times no trial of the design reaches (their
 /// estimates are reported as "n/a"): the scenario is valid, but probably not what was meant.
-pub fn warn_beyond_follow_up(sc: &crate::scenario::Scenario) {
+pub(crate) fn warn_beyond_follow_up(sc: &crate::scenario::Scenario) {
     for w in crate::truth::beyond_follow_up(sc, crate::truth::expected_cut(sc)) {
         eprintln!("warning: {}: {w}", sc.name);
     }
@@ -252,7 +252,7 @@ pub type File = (PathBuf, Vec<u8>);
 /// Writes rendered files, each atomically, creating their folders. Rendering happens before
 /// this, so a rendering failure writes nothing; a write failure can leave some files new and
 /// others old, never one half written.
-pub fn write_files(files: &[File]) -> Result<(), Error> {
+pub(crate) fn write_files(files: &[File]) -> Result<(), Error> {
     for (path, bytes) in files {
         if let Some(dir) = path.parent() {
             crate::atomic_file::create_dir(dir)?;
@@ -264,7 +264,7 @@ pub fn write_files(files: &[File]) -> Result<(), Error> {
 
 /// Adds report.html to a command's files, just before `md` (the Markdown report it renders):
 /// the page of that Markdown with every SVG plot among the files in the same directory.
-pub fn with_report(files: &mut Vec<File>, md: &Path, about: &About) {
+pub(crate) fn with_report(files: &mut Vec<File>, md: &Path, about: &About) {
     let Some(at) = files.iter().position(|(p, _)| p == md) else { return };
     let dir = md.parent();
     let figures: Vec<(String, String)> = files

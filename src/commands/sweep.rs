@@ -12,7 +12,7 @@ use super::{Error, File, Settings, check_simulate, write_files};
 use crate::report::html::{self, About};
 
 /// `I/N` with 1 ≤ I ≤ N.
-pub fn parse_shard(s: &str) -> Result<(usize, usize), Error> {
+pub(crate) fn parse_shard(s: &str) -> Result<(usize, usize), Error> {
     let bad = || Error::Argument(format!("--shard: expected I/N with 1 ≤ I ≤ N, found {s:?}"));
     let (i, n) = s.split_once('/').ok_or_else(bad)?;
     let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);

@@ -115,7 +115,7 @@ pub fn simulate<S: Reduce>(run: &Run, rows: Option<RowSink>) -> S {
 /// [`simulate`], stopped early when `cancel` is set (the explorer drops a computation that a newer
 /// change made stale): workers claim no chunk after they see it, and `None` is returned. A
 /// simulation that finishes is the same as [`simulate`]'s, bit for bit.
-pub fn simulate_until<S: Reduce>(run: &Run, rows: Option<RowSink>, cancel: &AtomicBool) -> Option<S> {
+pub(crate) fn simulate_until<S: Reduce>(run: &Run, rows: Option<RowSink>, cancel: &AtomicBool) -> Option<S> {
     let chunks = run.replicates.div_ceil(CHUNK);
     let threads = rayon::current_num_threads().max(1);
     let ahead = 4 * threads as u64;

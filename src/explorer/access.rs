@@ -11,7 +11,7 @@ use rand::RngExt;
 pub const TOKEN_HEADER: &str = "x-trialsim-token";
 
 /// A fresh access token: 128 random bits from the operating system's generator, in hex.
-pub fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     let mut rng = rand::rng();
     (0..4).map(|_| format!("{:08x}", rng.random::<u32>())).collect()
 }
@@ -50,34 +50,34 @@ impl Access {
 
     /// The cookie's name carries the port: cookies ignore ports, and two explorers on one machine
     /// must not overwrite each other's.
-    pub fn cookie_name(&self) -> String {
+    pub(crate) fn cookie_name(&self) -> String {
         format!("trialsim_{}", self.port)
     }
 
     /// The `Set-Cookie` value given once the token arrived in the URL.
-    pub fn set_cookie(&self) -> String {
+    pub(crate) fn set_cookie(&self) -> String {
         format!("{}={}; HttpOnly; SameSite=Strict; Path=/", self.cookie_name(), self.token)
     }
 
     /// Whether `Host` names this server.
-    pub fn host_ok(&self, host: Option<&str>) -> bool {
+    pub(crate) fn host_ok(&self, host: Option<&str>) -> bool {
         host.is_some_and(|h| self.hosts.iter().any(|ok| ok.eq_ignore_ascii_case(h)))
     }
 
     /// Whether `Origin` is this server's own page (any accepted host, over http).
-    pub fn origin_ok(&self, origin: Option<&str>) -> bool {
+    pub(crate) fn origin_ok(&self, origin: Option<&str>) -> bool {
         origin.and_then(|o| o.strip_prefix("http://")).is_some_and(|h| self.host_ok(Some(h)))
     }
 
     /// Whether `candidate` is the token (in time independent of where they differ).
-    pub fn token_matches(&self, candidate: &str) -> bool {
+    pub(crate) fn token_matches(&self, candidate: &str) -> bool {
         let (a, b) = (self.token.as_bytes(), candidate.as_bytes());
         a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 
     /// Whether the request carries the token: in the `X-Trialsim-Token` header, or in this
     /// server's cookie among those of the `Cookie` headers.
-    pub fn token_ok<'a>(&self, header: Option<&str>, cookies: impl Iterator<Item = &'a str>) -> bool {
+    pub(crate) fn token_ok<'a>(&self, header: Option<&str>, cookies: impl Iterator<Item = &'a str>) -> bool {
         if header.is_some_and(|t| self.token_matches(t)) {
             return true;
         }
@@ -89,7 +89,7 @@ impl Access {
     }
 
     /// The token in a query string (`token=…`), if one is there.
-    pub fn token_in_query(query: Option<&str>) -> Option<&str> {
+    pub(crate) fn token_in_query(query: Option<&str>) -> Option<&str> {
         query?.split('&').find_map(|kv| kv.strip_prefix("token="))
     }
 }

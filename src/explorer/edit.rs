@@ -10,7 +10,7 @@ use crate::scenario::overrides::steps;
 /// set to `value`. An integer stays an integer when `value` is whole; a float is written in its
 /// shortest form. Only numbers already in the text can be set: the controls are made from
 /// them.
-pub fn set_number(text: &str, key: &str, value: f64) -> Result<String, String> {
+pub(crate) fn set_number(text: &str, key: &str, value: f64) -> Result<String, String> {
     if !value.is_finite() {
         return Err(format!("`{key}`: expected a finite number, found {value}"));
     }

@@ -181,7 +181,7 @@ impl Hazard {
     /// `out[i] = H⁻¹(e[i])` for each i in `patients`: one dispatch on the form for all of them
     /// (per patient, alternating arms' forms would defeat the branch predictor). The same values
     /// as [`Hazard::inverse_cumulative`], bit for bit.
-    pub fn inverse_cumulative_of(&self, e: &[f64], patients: &[u32], out: &mut [f64]) {
+    pub(crate) fn inverse_cumulative_of(&self, e: &[f64], patients: &[u32], out: &mut [f64]) {
         match &self.0 {
             Form::Exponential { rate } if *rate > 0.0 => {
                 for &i in patients {
@@ -198,7 +198,7 @@ impl Hazard {
     }
 
     /// Times where h(t) is not smooth (piece boundaries): quadrature splits its range there.
-    pub fn breakpoints(&self, out: &mut Vec<Time>) {
+    pub(crate) fn breakpoints(&self, out: &mut Vec<Time>) {
         match &self.0 {
             Form::Exponential { .. } | Form::Weibull { .. } => {}
             Form::Piecewise(p) => out.extend_from_slice(p.breaks()),
@@ -214,7 +214,7 @@ impl Hazard {
     /// constant (rate on (0, within], 0 after: the same H everywhere), and a hazard ratio times a
     /// piecewise-constant base is piecewise constant on the union of both sets of breaks. Only a
     /// relative Weibull keeps the general (slower) form.
-    pub fn simplified(&self) -> Hazard {
+    pub(crate) fn simplified(&self) -> Hazard {
         match &self.0 {
             Form::EarlyRisk { within, rate } => {
                 Hazard(Form::Piecewise(Piecewise::from_checked(vec![*within], vec![*rate, 0.0])))

@@ -63,7 +63,7 @@ impl TestRecord {
 
     /// Why the design ended, as replicates.csv codes it: 1 efficacy (rejected, at an interim or
     /// the final), 2 futility, 3 harm, 4 the safety rule, 0 the final analysis without rejection.
-    pub fn reason_code(&self) -> f64 {
+    pub(crate) fn reason_code(&self) -> f64 {
         if self.rejected {
             return 1.0;
         }

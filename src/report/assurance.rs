@@ -11,7 +11,7 @@ pub fn files(r: &AssuranceResult) -> Vec<Rendered> {
     vec![("assurance.json", json_text(r)), ("assurance.md", markdown(r).into_bytes())]
 }
 
-pub fn markdown(r: &AssuranceResult) -> String {
+pub(crate) fn markdown(r: &AssuranceResult) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# {} — assurance\n", r.scenario);
     let _ = writeln!(

@@ -214,7 +214,7 @@ fn agreement_table(o: &mut String, c: &Calibration) {
     let _ = writeln!(o);
 }
 
-pub fn markdown(c: &Calibration) -> String {
+pub(crate) fn markdown(c: &Calibration) -> String {
     let p = &c.problem;
     let mut o = String::new();
     let names: Vec<&str> = p.studies.iter().map(|s| s.name()).collect();
@@ -401,11 +401,11 @@ pub fn files(c: &Calibration) -> Result<Vec<(PathBuf, Vec<u8>)>, RenderError> {
 }
 
 /// Study `s`'s folder in the output directory (none for a single study).
-pub fn study_path(p: &Problem, s: usize) -> PathBuf {
+pub(crate) fn study_path(p: &Problem, s: usize) -> PathBuf {
     study_dir(p, s).map_or_else(PathBuf::new, PathBuf::from)
 }
 
-pub fn fitted_toml(c: &Calibration, s: usize) -> Result<String, crate::scenario::ScenarioError> {
+pub(crate) fn fitted_toml(c: &Calibration, s: usize) -> Result<String, crate::scenario::ScenarioError> {
     let p = &c.problem;
     let st = &p.studies[s];
     let text = st.template.text_with(&p.overrides(s, &c.fit.estimate))?;
@@ -434,7 +434,7 @@ pub fn fitted_toml(c: &Calibration, s: usize) -> Result<String, crate::scenario:
 }
 
 /// draws.csv for study `s`: `draw`, then one column per dotted key it sets.
-pub fn draws_csv(c: &Calibration, s: usize) -> Result<Vec<u8>, csv::Error> {
+pub(crate) fn draws_csv(c: &Calibration, s: usize) -> Result<Vec<u8>, csv::Error> {
     let p = &c.problem;
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["draw".to_string()];
@@ -534,7 +534,7 @@ pub fn svg(c: &Calibration) -> Result<String, String> {
 
 /// Output directory layout: one study writes fitted.toml and draws.csv at the top; several write
 /// them under `<study>/`.
-pub fn study_dir(p: &Problem, s: usize) -> Option<String> {
+pub(crate) fn study_dir(p: &Problem, s: usize) -> Option<String> {
     (p.studies.len() > 1).then(|| p.studies[s].name().to_string())
 }
 

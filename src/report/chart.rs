@@ -38,7 +38,7 @@ pub struct LineChart {
 }
 
 impl LineChart {
-    pub fn render(self) -> Result<String, String> {
+    pub(crate) fn render(self) -> Result<String, String> {
         let e = |x: &dyn std::fmt::Display| x.to_string();
         let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
         let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
@@ -113,7 +113,7 @@ impl LineChart {
 
 /// An SVG with a value to read on hover at each point: a transparent circle holding a `<title>`
 /// (browsers show it as a tooltip; no script), drawn last so that it lies on top.
-pub fn with_hover(svg: String, points: &[((i32, i32), String)]) -> String {
+pub(crate) fn with_hover(svg: String, points: &[((i32, i32), String)]) -> String {
     if points.is_empty() {
         return svg;
     }

@@ -24,7 +24,7 @@ pub fn files(f: &FollowUp, unit: &str) -> Result<Vec<Rendered>, RenderError> {
     ])
 }
 
-pub fn markdown(f: &FollowUp, unit: &str) -> String {
+pub(crate) fn markdown(f: &FollowUp, unit: &str) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# {} — power by test and follow-up\n", f.scenario);
     let _ = writeln!(

@@ -47,7 +47,7 @@ pub fn command(subcommand: &str, file: &str, seed: u64, reps: u64, extra: &[Stri
 
 /// A word a POSIX shell reads back unchanged: as it is when it holds only safe characters, else
 /// single-quoted.
-pub fn shell_word(w: &str) -> String {
+pub(crate) fn shell_word(w: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c);
     if !w.is_empty() && w.chars().all(safe) {
         w.to_string()
@@ -73,7 +73,7 @@ pub fn escape(s: &str) -> String {
 }
 
 /// CommonMark → HTML, with GitHub tables; raw HTML in the source becomes text.
-pub fn markdown_to_html(md: &str) -> String {
+pub(crate) fn markdown_to_html(md: &str) -> String {
     let events = Parser::new_ext(md, Options::ENABLE_TABLES).map(|e| match e {
         Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
         e => e,

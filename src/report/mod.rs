@@ -87,19 +87,19 @@ impl RenderError {
 }
 
 /// A type's JSON, pretty-printed with a final newline (every command's `.json` file).
-pub fn json_text(value: &impl serde::Serialize) -> Vec<u8> {
+pub(crate) fn json_text(value: &impl serde::Serialize) -> Vec<u8> {
     (serde_json::to_string_pretty(value).expect("output types serialise") + "\n").into_bytes()
 }
 
 /// The last two parts of a dotted key, for chart labels (`...relative.hr[1]` → `relative.hr[1]`).
-pub fn short_key(key: &str) -> String {
+pub(crate) fn short_key(key: &str) -> String {
     let parts: Vec<&str> = key.split('.').collect();
     parts[parts.len().saturating_sub(2)..].join(".")
 }
 
 /// Rejections under identical arms: one-sided, those favouring the experimental arm; two-sided,
 /// those in either direction (the type I error of a two-sided test counts both).
-pub fn null_rejections(t: &crate::summary::TestTally, sides: crate::scenario::Sides) -> u64 {
+pub(crate) fn null_rejections(t: &crate::summary::TestTally, sides: crate::scenario::Sides) -> u64 {
     match sides {
         crate::scenario::Sides::One => t.benefit,
         crate::scenario::Sides::Two => t.benefit + t.harm,
@@ -108,25 +108,25 @@ pub fn null_rejections(t: &crate::summary::TestTally, sides: crate::scenario::Si
 
 /// Decimals that show the first significant digit of a standard error (in the unit printed),
 /// one at least and four at most: an SE of 0.017 points prints as 0.02, not 0.0.
-pub fn se_decimals(se: f64) -> usize {
+pub(crate) fn se_decimals(se: f64) -> usize {
     if se > 0.0 && se.is_finite() { ((-se.log10()).ceil().max(1.0) as usize).min(4) } else { 1 }
 }
 
 /// A probability and its Monte Carlo SE in percent, both to the SE's first significant digit:
 /// `98.83% ± 0.02`, `28.7% ± 0.5`.
-pub fn percent_se(p: f64, se: f64) -> String {
+pub(crate) fn percent_se(p: f64, se: f64) -> String {
     let d = se_decimals(100.0 * se);
     format!("{:.d$}% ± {:.d$}", 100.0 * p, 100.0 * se)
 }
 
 /// A float in a CSV file: the shortest form that reads back to the same f64 (Rust's `Display`),
 /// NaN as `NaN`.
-pub fn float(x: f64) -> String {
+pub(crate) fn float(x: f64) -> String {
     format!("{x}")
 }
 
 /// Formats a number for people: 4 significant decimals, "—" for NaN.
-pub fn fmt(x: f64) -> String {
+pub(crate) fn fmt(x: f64) -> String {
     if x.is_nan() {
         "—".to_string()
     } else if x.is_infinite() {

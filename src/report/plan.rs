@@ -93,7 +93,7 @@ fn show(x: Option<f64>) -> String {
     x.map_or("—".into(), |v| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.3}") })
 }
 
-pub fn markdown(name: &str, key: &str, target: f64, answers: &[Answer]) -> String {
+pub(crate) fn markdown(name: &str, key: &str, target: f64, answers: &[Answer]) -> String {
     let mut o = String::new();
     let which = match (answers.iter().any(|a| a.falling), answers.iter().all(|a| a.falling)) {
         (false, _) => "smallest",
@@ -155,7 +155,7 @@ pub struct GridAnswer {
     pub answers: Vec<Answer>,
 }
 
-pub fn grid_csv(axes: &[Axis], rows: &[GridAnswer]) -> Result<Vec<u8>, csv::Error> {
+pub(crate) fn grid_csv(axes: &[Axis], rows: &[GridAnswer]) -> Result<Vec<u8>, csv::Error> {
     let f = |x: Option<f64>| x.map_or("NaN".to_string(), |v| format!("{v}"));
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["point".to_string()];
@@ -188,7 +188,7 @@ pub fn grid_csv(axes: &[Axis], rows: &[GridAnswer]) -> Result<Vec<u8>, csv::Erro
 #[cfg(feature = "plots")]
 /// A heat map of the planned value: one panel per (test, value of the third key), rows the
 /// first key, columns the second.
-pub fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]) -> Result<String, String> {
+pub(crate) fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]) -> Result<String, String> {
     if axes.len() < 2 {
         return Err("a heat map needs two swept keys".into());
     }

@@ -16,7 +16,7 @@ use crate::scenario::Scenario;
 use crate::sweep::{Manifest, PointRecord};
 
 /// sweep.csv's header: point, one column per swept key, metric, value, se.
-pub fn csv_header(m: &Manifest) -> Vec<String> {
+pub(crate) fn csv_header(m: &Manifest) -> Vec<String> {
     let mut header = vec!["point".to_string()];
     header.extend(m.axes.iter().map(|a| a.key.clone()));
     header.extend(["metric", "value", "se"].map(String::from));
@@ -25,7 +25,7 @@ pub fn csv_header(m: &Manifest) -> Vec<String> {
 
 /// One point's rows of sweep.csv, one per metric: written point by point, so that a sweep's
 /// table never needs all its records at once.
-pub fn csv_rows<W: std::io::Write>(w: &mut csv::Writer<W>, r: &PointRecord) -> Result<(), csv::Error> {
+pub(crate) fn csv_rows<W: std::io::Write>(w: &mut csv::Writer<W>, r: &PointRecord) -> Result<(), csv::Error> {
     for metric in &r.metrics {
         let mut row = vec![r.point.to_string()];
         row.extend(r.overrides.iter().map(|(_, v)| float(*v)));
@@ -43,7 +43,7 @@ pub const TABLE_POINTS: usize = 100_000;
 
 /// What sweep.md and the plots read of a record (power of each test, mean events): kept for
 /// every point of a sweep of at most [`TABLE_POINTS`], where whole records could take gigabytes.
-pub fn for_tables(mut r: PointRecord) -> PointRecord {
+pub(crate) fn for_tables(mut r: PointRecord) -> PointRecord {
     r.metrics.retain(|m| m.metric.starts_with("power.") || m.metric == "mean.events");
     r
 }
@@ -61,7 +61,7 @@ fn metric(r: &PointRecord, name: &str) -> Option<(f64, f64)> {
 
 /// sweep.md: power of each test per point. `points` is the sweep's size; `records` are empty
 /// when it is above [`TABLE_POINTS`] (then the file says so and points to sweep.csv).
-pub fn markdown(m: &Manifest, points: usize, records: &[PointRecord], base: &Scenario) -> String {
+pub(crate) fn markdown(m: &Manifest, points: usize, records: &[PointRecord], base: &Scenario) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# {} — sweep\n", base.name);
     if points > TABLE_POINTS {
@@ -127,7 +127,7 @@ pub fn files(
 }
 
 /// A file-name-safe form of a test name (`fh(0,1)` → `fh_0_1`).
-pub fn file_safe(name: &str) -> String {
+pub(crate) fn file_safe(name: &str) -> String {
     let s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     s.trim_matches('_').to_string()
 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::fmt;
 
 /// The model's true values, without simulation (`trialsim check`).
-pub fn truth_table(sc: &crate::scenario::Scenario) -> String {
+pub(crate) fn truth_table(sc: &crate::scenario::Scenario) -> String {
     let t = crate::truth::Truth::compute(sc);
     let unit = &sc.time_unit;
     let mut o = String::new();

@@ -57,7 +57,7 @@ impl Document {
     }
 
     /// Turns spans of this document into located errors.
-    pub fn ctx(&self) -> Ctx<'_> {
+    pub(crate) fn ctx(&self) -> Ctx<'_> {
         Ctx { path: &self.path, text: &self.text }
     }
 }

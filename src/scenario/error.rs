@@ -184,12 +184,12 @@ impl ScenarioError {
 
     /// An error with no place in the text and a message worded by the caller
     /// ([`ErrorKind::Invalid`]).
-    pub fn without_location(path: &Path, message: String) -> Self {
+    pub(crate) fn without_location(path: &Path, message: String) -> Self {
         ScenarioError::new(path, ErrorKind::Invalid(message))
     }
 
     /// The scenario file could not be read.
-    pub fn unreadable(path: &Path, err: &std::io::Error) -> Self {
+    pub(crate) fn unreadable(path: &Path, err: &std::io::Error) -> Self {
         ScenarioError::new(path, ErrorKind::Unreadable { message: err.to_string() })
     }
 
@@ -218,8 +218,9 @@ impl ScenarioError {
         self.kind.to_string()
     }
 
+    #[cfg(test)]
     /// `(line, column)`, both 1-based, columns counted in characters.
-    pub fn line_column(&self) -> Option<(usize, usize)> {
+    pub(crate) fn line_column(&self) -> Option<(usize, usize)> {
         self.location.as_ref().map(|l| (l.line, l.column))
     }
 

@@ -216,14 +216,14 @@ pub struct After {
 impl After {
     /// Whether the trigger changes endpoint `ep`: it is not itself part of `ep` (else the endpoint
     /// ends at the trigger) and some cause of `ep` has a factor other than 1.
-    pub fn affects(&self, ep: &Endpoint) -> bool {
+    pub(crate) fn affects(&self, ep: &Endpoint) -> bool {
         !ep.causes.contains(&self.trigger) && ep.causes.iter().any(|&k| self.factor[k] != 1.0)
     }
 }
 
 impl Arm {
     /// The illness–death transition when it changes endpoint `ep`.
-    pub fn after_for(&self, ep: &Endpoint) -> Option<&After> {
+    pub(crate) fn after_for(&self, ep: &Endpoint) -> Option<&After> {
         self.after.as_ref().filter(|a| a.affects(ep))
     }
 }
@@ -266,7 +266,7 @@ pub struct Test {
 
 impl Analysis {
     /// What the test statistics read of `[analysis]`.
-    pub fn settings(&self) -> Settings {
+    pub(crate) fn settings(&self) -> Settings {
         Settings {
             alpha: self.alpha,
             sides: self.sides,
@@ -303,7 +303,7 @@ impl Scenario {
     }
 
     /// Arms that receive patients, in name order.
-    pub fn allocated_arms(&self) -> impl Iterator<Item = (usize, &Arm)> {
+    pub(crate) fn allocated_arms(&self) -> impl Iterator<Item = (usize, &Arm)> {
         self.arms.iter().enumerate().filter(|(_, a)| a.allocation > 0)
     }
 }

@@ -50,7 +50,7 @@ impl Template {
     }
 
     /// The template of a parsed document, checked valid as it stands.
-    pub fn from_document(doc: &super::Document) -> Result<Template, ScenarioError> {
+    pub(crate) fn from_document(doc: &super::Document) -> Result<Template, ScenarioError> {
         let path = doc.path();
         doc.scenario()?;
         // The document parsed as raw tables above, so it parses as a plain table too.
@@ -84,7 +84,7 @@ impl Template {
 
     /// The same template without the study tables (`[[targets]]`, `[calibrate]`): what a fit
     /// re-validates at every point, with nothing to parse that the point does not need.
-    pub fn model_only(&self) -> Template {
+    pub(crate) fn model_only(&self) -> Template {
         let mut table = self.table.clone();
         table.remove("calibrate");
         table.remove("targets");
@@ -92,7 +92,7 @@ impl Template {
     }
 
     /// The document with the overrides applied, as TOML text (for `fitted.toml`).
-    pub fn text_with(&self, overrides: &[Override]) -> Result<String, ScenarioError> {
+    pub(crate) fn text_with(&self, overrides: &[Override]) -> Result<String, ScenarioError> {
         let mut t = self.table.clone();
         for o in overrides {
             set(&mut t, &o.key, o.value).map_err(|m| ScenarioError::without_location(&self.path, m))?;
@@ -104,7 +104,7 @@ impl Template {
 impl Template {
     /// Checks that `key` names a number in this scenario (or a missing number in an existing
     /// table, such as an arm's `dropout`), without building a scenario.
-    pub fn check_key(&self, key: &str) -> Result<(), ScenarioError> {
+    pub(crate) fn check_key(&self, key: &str) -> Result<(), ScenarioError> {
         let mut t = self.table.clone();
         set(&mut t, key, 0.0).map(|_| ()).map_err(|m| ScenarioError::without_location(&self.path, m))
     }
@@ -169,7 +169,7 @@ fn template_get(table: &Table, key: &str) -> Option<f64> {
 }
 
 /// The number at a dotted key (None: a number left to its default), or why the key cannot be set.
-pub fn numeric(table: &Table, key: &str) -> Result<Option<f64>, String> {
+pub(crate) fn numeric(table: &Table, key: &str) -> Result<Option<f64>, String> {
     let mut t = table.clone();
     set(&mut t, key, 0.0)?;
     if template_get(table, key).is_none() {

@@ -63,7 +63,7 @@ impl Patients {
     }
 
     /// Patient i's (time, event) on every endpoint.
-    pub fn outcomes_of(&self, i: usize) -> &[(Time, bool)] {
+    pub(crate) fn outcomes_of(&self, i: usize) -> &[(Time, bool)] {
         &self.outcomes[i * self.endpoints..(i + 1) * self.endpoints]
     }
 
@@ -91,19 +91,19 @@ pub struct AnalysisData {
 
 impl AnalysisData {
     /// Starts the data of a new cut: no view is built yet.
-    pub fn begin(&mut self, cut: Time) {
+    pub(crate) fn begin(&mut self, cut: Time) {
         self.cut = cut;
         self.built = Views::default();
     }
 
     /// The risk table and events-by-cause buffers, to be filled; marks the view built.
-    pub fn fill_risk_table(&mut self) -> (&mut RiskTable, &mut Vec<u32>) {
+    pub(crate) fn fill_risk_table(&mut self) -> (&mut RiskTable, &mut Vec<u32>) {
         self.built.risk_table = true;
         (&mut self.table, &mut self.events_by_cause)
     }
 
     /// The per-patient buffer, to be filled; marks the view built.
-    pub fn fill_patients(&mut self) -> &mut Patients {
+    pub(crate) fn fill_patients(&mut self) -> &mut Patients {
         self.built.patients = true;
         &mut self.patients
     }
@@ -122,13 +122,13 @@ impl AnalysisData {
     /// # Panics
     /// When the view was not built for this cut: a statistic read a view its kind does not
     /// declare (a programming error, found by any test of that statistic).
-    pub fn risk_table(&self) -> &RiskTable {
+    pub(crate) fn risk_table(&self) -> &RiskTable {
         assert!(self.built.risk_table, "the risk table view was not built for this cut");
         &self.table
     }
 
     /// Events by group and cause (`group * causes + cause`) of the analysed endpoint.
-    pub fn events_by_cause(&self) -> &[u32] {
+    pub(crate) fn events_by_cause(&self) -> &[u32] {
         assert!(self.built.risk_table, "the risk table view was not built for this cut");
         &self.events_by_cause
     }

@@ -23,7 +23,7 @@ impl Default for CrossingRule {
 }
 
 /// The crossing time, or NaN when the curves do not cross by the rule.
-pub fn observed_crossing(table: &RiskTable, rule: CrossingRule) -> Time {
+pub(crate) fn observed_crossing(table: &RiskTable, rule: CrossingRule) -> Time {
     let (mut s0, mut s1) = (1.0, 1.0);
     let mut below = false;
     let k = rule.min_at_risk as u32;

@@ -27,7 +27,7 @@ pub enum Decision {
 }
 
 /// The critical value: z_{1−α} one-sided, z_{1−α/2} two-sided.
-pub fn critical_value(alpha: f64, sides: Sides) -> f64 {
+pub(crate) fn critical_value(alpha: f64, sides: Sides) -> f64 {
     match sides {
         Sides::One => normal::quantile(1.0 - alpha),
         Sides::Two => normal::quantile(1.0 - alpha / 2.0),
@@ -36,13 +36,13 @@ pub fn critical_value(alpha: f64, sides: Sides) -> f64 {
 
 /// The z statistic of a difference experimental − control with standard error `se`:
 /// z = −diff/SE, so that z < 0 favours the experimental arm; NaN when SE is not positive.
-pub fn benefit_z(diff: f64, se: f64) -> f64 {
+pub(crate) fn benefit_z(diff: f64, se: f64) -> f64 {
     if se > 0.0 { -diff / se } else { f64::NAN }
 }
 
 /// The decision of a test that decides by its own rule (MaxCombo's bounds or p-value): `reject`
 /// says whether it rejects, the sign of z which way.
-pub fn decide_rejection(z: f64, reject: bool) -> Decision {
+pub(crate) fn decide_rejection(z: f64, reject: bool) -> Decision {
     if z.is_nan() {
         Decision::NotEstimable
     } else if !reject {
@@ -55,7 +55,7 @@ pub fn decide_rejection(z: f64, reject: bool) -> Decision {
 }
 
 /// Classifies z against the critical value `crit` (from [`critical_value`]).
-pub fn decide(z: f64, crit: f64, sides: Sides) -> Decision {
+pub(crate) fn decide(z: f64, crit: f64, sides: Sides) -> Decision {
     if z.is_nan() {
         Decision::NotEstimable
     } else if z < -crit {

@@ -20,7 +20,7 @@ impl KmPoint {
 }
 
 /// Greenwood's increment d/(n(n − d)), 0 when n = d.
-pub fn greenwood_term(n: u32, d: u32) -> f64 {
+pub(crate) fn greenwood_term(n: u32, d: u32) -> f64 {
     if n > d { f64::from(d) / (f64::from(n) * f64::from(n - d)) } else { 0.0 }
 }
 
@@ -57,7 +57,7 @@ pub fn km_at(table: &RiskTable, g: usize, times: &[Time], out: &mut [KmPoint]) {
 
 /// Ŝ_g alone (no standard error) at each of `times` (increasing): the cheap walk used for the
 /// Kaplan–Meier band. NaN beyond the group's last observed time.
-pub fn surv_at(table: &RiskTable, g: usize, times: &[Time], out: &mut [f64]) {
+pub(crate) fn surv_at(table: &RiskTable, g: usize, times: &[Time], out: &mut [f64]) {
     walk(table, g, times, |k, s, _| out[k] = s);
 }
 

@@ -26,7 +26,7 @@ impl LogRank {
 
 /// The per-time pieces of U and V: observed minus expected and the hypergeometric variance.
 #[inline]
-pub fn increment(n: [u32; 2], d: [u32; 2]) -> (f64, f64) {
+pub(crate) fn increment(n: [u32; 2], d: [u32; 2]) -> (f64, f64) {
     let nn = f64::from(n[0] + n[1]);
     let dd = f64::from(d[0] + d[1]);
     let p1 = f64::from(n[1]) / nn;
@@ -46,9 +46,10 @@ pub fn logrank(table: &RiskTable) -> LogRank {
     LogRank::from_sums(u, v)
 }
 
+#[cfg(test)]
 /// The log-rank test on the event times in (from, to] only (same risk sets): the Cox score test
 /// of the arm effect in that period (`survSplit` periods are right-closed).
-pub fn logrank_between(table: &RiskTable, from: f64, to: f64) -> LogRank {
+pub(crate) fn logrank_between(table: &RiskTable, from: f64, to: f64) -> LogRank {
     let start = table.time.partition_point(|&t| t <= from);
     let end = table.time.partition_point(|&t| t <= to);
     let (mut u, mut v) = (0.0, 0.0);
@@ -63,7 +64,7 @@ pub fn logrank_between(table: &RiskTable, from: f64, to: f64) -> LogRank {
 /// The log-rank test on all event times and on two periods, (0, `first`] and (`last`, ∞), in one
 /// pass: the same values as [`logrank`] and [`logrank_between`] (each sum adds the same terms in
 /// the same order), computing each time's terms once.
-pub fn logrank_and_periods(table: &RiskTable, first: f64, last: f64) -> [LogRank; 3] {
+pub(crate) fn logrank_and_periods(table: &RiskTable, first: f64, last: f64) -> [LogRank; 3] {
     let early_end = table.time.partition_point(|&t| t <= first);
     let late_start = table.time.partition_point(|&t| t <= last);
     let mut sums = [(0.0, 0.0); 3];
@@ -85,7 +86,7 @@ pub fn logrank_and_periods(table: &RiskTable, first: f64, last: f64) -> [LogRank
 
 /// Ŝ(t)^ρ (1 − Ŝ(t))^γ, with 0⁰ = 1 so that FH(0, γ) and FH(ρ, 0) are well defined at Ŝ = 1 or 0.
 #[inline]
-pub fn fh_weight(s: f64, rho: f64, gamma: f64) -> f64 {
+pub(crate) fn fh_weight(s: f64, rho: f64, gamma: f64) -> f64 {
     // Exponents 0 and 1 (every default MaxCombo weight) without `powf`, which would give the
     // same values at many times the cost.
     let power = |x: f64, p: f64| {

@@ -94,7 +94,7 @@ impl MaxCombo {
 
     /// Lower and upper bounds on the p-value without integrating: one component alone, and
     /// Bonferroni over the components.
-    pub fn p_bounds(&self, sides: Sides) -> (f64, f64) {
+    pub(crate) fn p_bounds(&self, sides: Sides) -> (f64, f64) {
         let k = self.components.len() as f64;
         let single = match sides {
             Sides::One => normal::cdf(self.z),
@@ -108,7 +108,7 @@ impl MaxCombo {
     /// the Hunter–Worsley bound Σ P(A_a) − Σ_{(a,b) ∈ T} P(A_a ∩ A_b), T a maximum spanning tree
     /// of the pairwise intersections (Hunter 1976; Worsley 1982). Tight when the components are
     /// highly correlated, as FH statistics are.
-    pub fn p_pair_bounds(&self, sides: Sides) -> (f64, f64) {
+    pub(crate) fn p_pair_bounds(&self, sides: Sides) -> (f64, f64) {
         let k = self.components.len();
         let single = self.p_bounds(sides).0;
         let inter = |a: usize, b: usize| {

@@ -175,7 +175,7 @@ impl Plan {
     /// `fractions` its observed information fractions t₁ … t_k there, `spend` the times α and β
     /// are spent at (the fractions themselves, or calendar time), `z` its statistic at look k
     /// (z < 0 favours the experimental arm), `last` whether look k is the final analysis.
-    pub fn decide(
+    pub(crate) fn decide(
         &self,
         positions: &[usize],
         fractions: &[f64],

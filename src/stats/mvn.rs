@@ -31,7 +31,7 @@ const OWNER_TOL: f64 = 1e-7;
 /// Z = L·y with L (d × r) from a pivoted Cholesky of the correlation matrix `corr` (d × d,
 /// row-major): returns the factor (row-major, d × r) and r. Rows keep their original order;
 /// columns follow the pivot order.
-pub fn pivoted_cholesky(corr: &[f64], d: usize) -> (Vec<f64>, usize) {
+pub(crate) fn pivoted_cholesky(corr: &[f64], d: usize) -> (Vec<f64>, usize) {
     let mut l = vec![0.0; d * d]; // d × d workspace; columns beyond the rank stay 0
     let mut diag: Vec<f64> = (0..d).map(|i| corr[i * d + i]).collect();
     let mut used = vec![false; d];
@@ -75,7 +75,7 @@ pub fn pivoted_cholesky(corr: &[f64], d: usize) -> (Vec<f64>, usize) {
 }
 
 /// P(lower_k ≤ Z_k ≤ upper_k ∀k), Z ~ N(0, corr); bounds may be ±∞.
-pub fn box_probability(corr: &[f64], lower: &[f64], upper: &[f64]) -> f64 {
+pub(crate) fn box_probability(corr: &[f64], lower: &[f64], upper: &[f64]) -> f64 {
     let d = lower.len();
     assert_eq!(corr.len(), d * d, "a d × d correlation matrix");
     let (l, r) = pivoted_cholesky(corr, d);
@@ -200,7 +200,7 @@ impl Problem<'_> {
 /// θ = asin(ρ) for |r| < 0.925 (Plackett's identity, ∂P/∂ρ = φ₂(h, k; ρ)), and for |r| ≥ 0.925
 /// in x = √(1 − ρ²) with the singular part taken out in closed form. Tens of exponentials
 /// against thousands for adaptive quadrature: MaxCombo's pairwise bounds need six per replicate.
-pub fn bivariate_upper(h: f64, k: f64, r: f64) -> f64 {
+pub(crate) fn bivariate_upper(h: f64, k: f64, r: f64) -> f64 {
     use std::f64::consts::PI;
     let tail = |x: f64| normal::cdf(-x);
     if h.is_nan() || k.is_nan() || r.is_nan() {

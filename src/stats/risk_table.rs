@@ -72,7 +72,7 @@ impl RiskTable {
     /// increasing; and times of censoring, decreasing; all as `f64::to_bits` keys of times ≥ 0
     /// (which order like the times). The same table as [`RiskTable::build`] on the same
     /// records, without sorting them together: a censored record only leaves the risk set.
-    pub fn build_sorted(
+    pub(crate) fn build_sorted(
         &mut self,
         events: [&[u64]; 2],
         censored: [&[u64]; 2],

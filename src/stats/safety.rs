@@ -21,7 +21,7 @@ impl BayesRule {
     /// P(p > threshold | x events of m) under the Beta(a + x, b + m − x) posterior:
     /// 1 − I_threshold(a + x, b + m − x), computed as I_{1−threshold}(b + m − x, a + x) so that
     /// small tail probabilities keep their digits.
-    pub fn posterior_above(&self, x: u32, m: u32) -> f64 {
+    pub(crate) fn posterior_above(&self, x: u32, m: u32) -> f64 {
         let (a, b) = self.prior;
         checked_beta_reg(b + f64::from(m - x), a + f64::from(x), 1.0 - self.threshold).unwrap_or(f64::NAN)
     }
@@ -33,7 +33,7 @@ impl BayesRule {
     /// The posterior tail increases with x (a larger count moves Beta(a + x, b + m − x) up in
     /// the likelihood-ratio order), so bisection finds it in O(log m) evaluations: a scan of
     /// 0..=m over 100 reviews at m = 10⁷ took hours.
-    pub fn stopping_counts(&self, after: &[u32]) -> Vec<Option<u32>> {
+    pub(crate) fn stopping_counts(&self, after: &[u32]) -> Vec<Option<u32>> {
         after.iter().map(|&m| self.smallest_stopping_count(m)).collect()
     }
 

@@ -239,27 +239,23 @@ pub fn boundaries(design: &Design, t: &[f64], drift: f64) -> Boundaries {
 
 /// [`boundaries`] with α and β spent at `spend` (e.g. calendar time over the final analysis's,
 /// Lan & DeMets 1989) while the looks' correlations stay those of the information fractions `t`.
-pub fn boundaries_spent_at(design: &Design, t: &[f64], spend: &[f64], drift: f64) -> Boundaries {
+pub(crate) fn boundaries_spent_at(design: &Design, t: &[f64], spend: &[f64], drift: f64) -> Boundaries {
     boundaries_on(design, t, spend, drift, true, 1.0)
 }
 
-/// [`interim_boundaries`] spending at `spend` (see [`boundaries_spent_at`]).
-pub fn interim_boundaries_spent_at(design: &Design, t: &[f64], spend: &[f64], drift: f64) -> Boundaries {
-    boundaries_on(design, t, spend, drift, false, 1.0)
-}
-
+#[cfg(test)]
 /// The bounds of the interim looks at fractions `t`, none of them the final analysis: what a
 /// monitoring committee computes at look k from the fractions observed so far (look k's bounds
 /// depend on looks 1 … k only).
-pub fn interim_boundaries(design: &Design, t: &[f64], drift: f64) -> Boundaries {
+pub(crate) fn interim_boundaries(design: &Design, t: &[f64], drift: f64) -> Boundaries {
     boundaries_on(design, t, t, drift, false, 1.0)
 }
 
-/// [`boundaries_spent_at`] or [`interim_boundaries_spent_at`] (`with_final`) with a drift that
+/// [`boundaries_spent_at`] (`with_final`) with a drift that
 /// may change from look to look: S_k = Z_k√t_k has mean θ_k t_k under the alternative, with
 /// `thetas[k]` = θ_k (the last entry serving any later look). This is how a model's own drift
 /// (gsDesign2's `gs_info_ahr` / `gs_info_wlr`: the expected z at each look over √t_k) enters.
-pub fn boundaries_with_drifts(
+pub(crate) fn boundaries_with_drifts(
     design: &Design,
     t: &[f64],
     spend: &[f64],
@@ -459,7 +455,7 @@ pub fn design_drift(design: &Design, t: &[f64]) -> Option<f64> {
 }
 
 /// [`design_drift`] with α and β spent at `spend` (see [`boundaries_spent_at`]).
-pub fn design_drift_spent_at(design: &Design, t: &[f64], spend: &[f64]) -> Option<f64> {
+pub(crate) fn design_drift_spent_at(design: &Design, t: &[f64], spend: &[f64]) -> Option<f64> {
     design.futility.as_ref().filter(|f| matches!(f, Futility::Spending { .. }))?;
     let gap = |drift: f64| {
         let b = boundaries_spent_at(design, t, spend, drift);

@@ -96,7 +96,7 @@ impl Histogram {
     }
 
     /// Empty again, keeping the bins' allocation.
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.counts.fill(0);
         self.below = 0;
         self.above = 0;
@@ -171,7 +171,7 @@ impl Tally {
         }
     }
 
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.moments = Moments::default();
         self.hist.reset();
         self.nan = 0;

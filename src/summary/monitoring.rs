@@ -202,7 +202,7 @@ impl MonitoringTally {
     }
 
     /// Empty again, keeping the allocations.
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         for t in &mut self.tests {
             for l in &mut t.looks {
                 l.taken = 0;

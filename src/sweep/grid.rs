@@ -119,14 +119,19 @@ fn sizes(axes: &[Axis], zip: bool) -> String {
 }
 
 /// The points of a grid of `n` that shard `(I, N)` computes (p mod N = I − 1), or all of them.
-pub fn share(n: usize, shard: Option<(usize, usize)>) -> impl Iterator<Item = usize> {
+pub(crate) fn share(n: usize, shard: Option<(usize, usize)>) -> impl Iterator<Item = usize> {
     let (first, step) = shard.map_or((0, 1), |(i, shards)| (i - 1, shards));
     (first..n).step_by(step)
 }
 
 /// Checks that one process's share of a grid of `n` points is at most [`MAX_POINTS`]: a larger
 /// grid runs only as shards, each small enough (the message says how many).
-pub fn check_share(axes: &[Axis], zip: bool, n: usize, shard: Option<(usize, usize)>) -> Result<(), String> {
+pub(crate) fn check_share(
+    axes: &[Axis],
+    zip: bool,
+    n: usize,
+    shard: Option<(usize, usize)>,
+) -> Result<(), String> {
     let shards = shard.map_or(1, |(_, shards)| shards);
     let largest = n.div_ceil(shards);
     if largest <= MAX_POINTS {

@@ -158,12 +158,12 @@ impl Tables {
 }
 
 /// The file name of point `p`'s record in `points/`.
-pub fn record_name(p: usize) -> String {
+pub(crate) fn record_name(p: usize) -> String {
     format!("{p:06}.json")
 }
 
 /// The grid: `--set` arguments if any, else the scenario's `[sweep]` table.
-pub fn grid_of(
+pub(crate) fn grid_of(
     table: Option<&SweepTable>,
     set: &[String],
     zip: bool,
@@ -317,7 +317,7 @@ pub fn run_sweep(
 /// One point of a sweep: the scenario with `overrides`, simulated with `seed` (the same seed at
 /// every point: common random numbers, so that power curves are smooth). The explorer's curves
 /// are made of these too. `Ok(None)` when cancelled.
-pub fn simulate_point(
+pub(crate) fn simulate_point(
     template: &Template,
     overrides: &[Override],
     replicates: u64,

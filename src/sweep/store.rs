@@ -130,7 +130,7 @@ pub struct Manifest {
 impl Manifest {
     /// The points this manifest's `fingerprints` are for, in order: every point of a whole sweep,
     /// or a shard's own.
-    pub fn listed_points(&self) -> impl Iterator<Item = usize> + '_ {
+    pub(crate) fn listed_points(&self) -> impl Iterator<Item = usize> + '_ {
         let (first, step) = match self.shard {
             Some([i, n]) => (i - 1, n),
             None => (0, 1),

@@ -203,7 +203,7 @@ fn period_ahrs(sc: &Scenario, cut: Time) -> Vec<PeriodAhr> {
 
 /// The last time of interest: the largest of the horizons, τ, the milestone, the period breaks
 /// and the longest possible follow-up at the expected cut.
-pub fn plot_horizon(sc: &Scenario, expected_cut: Option<Time>) -> Time {
+pub(crate) fn plot_horizon(sc: &Scenario, expected_cut: Option<Time>) -> Time {
     let a = &sc.analysis;
     let mut t: f64 = 0.0;
     for &x in a.horizons.iter().chain(&a.periods).chain(a.tau.iter()).chain(a.milestone.iter()) {

@@ -89,7 +89,7 @@ pub struct StudyTables {
 }
 
 /// The study tables of a document whose scenario is `sc`.
-pub fn study_tables(doc: &Document, sc: &Scenario) -> Result<StudyTables> {
+pub(crate) fn study_tables(doc: &Document, sc: &Scenario) -> Result<StudyTables> {
     let ctx = doc.ctx();
     let raw = doc.raw();
     let alloc_sum: usize = sc.arms.iter().map(|a| a.allocation).sum();

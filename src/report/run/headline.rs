@@ -20,7 +20,7 @@ fn percent(p: Proportion) -> String {
 }
 
 /// The headline of a run that took `elapsed` (simulation and identical-arms copy) and wrote `files` into `out`.
-pub fn render(r: &Results, elapsed: Duration, out: &Path, files: &[&str]) -> String {
+pub(crate) fn render(r: &Results, elapsed: Duration, out: &Path, files: &[&str]) -> String {
     let sc = r.scenario;
     let s = r.summary;
     let reps = s.replicates;

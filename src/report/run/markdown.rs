@@ -11,7 +11,7 @@ use crate::summary::{Proportion, Tally};
 /// A proportion in percent with its Monte Carlo SE and Wilson interval, to as many decimals as
 /// show the SE's first significant digit (one at least, four at most): `98.83% ± 0.02`, never
 /// `98.8% ± 0.0`.
-pub fn pct(p: Proportion) -> String {
+pub(crate) fn pct(p: Proportion) -> String {
     if p.estimate.is_nan() {
         return "—".into();
     }
@@ -26,7 +26,7 @@ pub fn pct(p: Proportion) -> String {
 }
 
 /// summary.md: one section per function, in reading order.
-pub fn render(r: &Results) -> String {
+pub(crate) fn render(r: &Results) -> String {
     let mut o = String::new();
     header(&mut o, r);
     power(&mut o, r);
@@ -40,7 +40,7 @@ pub fn render(r: &Results) -> String {
 
 /// The power of test `i` as summary.md prints it (the explorer shows the same text): the
 /// proportion with its SE and interval, or why there is none.
-pub fn power_cell(r: &Results, i: usize) -> String {
+pub(crate) fn power_cell(r: &Results, i: usize) -> String {
     let (sc, s, reps) = (r.scenario, r.summary, r.summary.replicates);
     let kind = &r.layout.tests[i].1;
     let tt = s.tests[i];
@@ -59,7 +59,7 @@ pub fn power_cell(r: &Results, i: usize) -> String {
 
 /// The type I error of test `i` under identical arms as summary.md prints it, when the run had
 /// an identical-arms copy.
-pub fn type_i_cell(r: &Results, i: usize) -> Option<String> {
+pub(crate) fn type_i_cell(r: &Results, i: usize) -> Option<String> {
     let (null, _) = r.null?;
     let e = Proportion::new(
         crate::report::null_rejections(&null.tests[i], r.scenario.analysis.sides),

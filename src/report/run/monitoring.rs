@@ -375,7 +375,7 @@ fn test_markdown(
 }
 
 /// summary.md's monitoring section.
-pub fn markdown(o: &mut String, r: &Results) {
+pub(crate) fn markdown(o: &mut String, r: &Results) {
     let (Some(m), Some(tally)) = (r.layout.monitor.as_ref(), r.summary.monitoring.as_ref()) else { return };
     let reps = r.summary.replicates;
     let null = r.null.and_then(|(s, n)| s.monitoring.as_ref().map(|t| (t, n)));

@@ -193,13 +193,13 @@ pub struct NullCopy {
 }
 
 /// Whether the scenario gives what detection needs: analysis periods or horizons.
-pub fn detects_available(r: &Results) -> bool {
+pub(crate) fn detects_available(r: &Results) -> bool {
     let a = &r.scenario.analysis;
     !a.periods.is_empty() || !a.horizons.is_empty()
 }
 
 /// How "detects early harm / late benefit" is decided, in words.
-pub fn detects_method(r: &Results) -> String {
+pub(crate) fn detects_method(r: &Results) -> String {
     let a = &r.scenario.analysis;
     let level = match a.sides {
         Sides::One => format!("one-sided α = {}", a.alpha),
@@ -265,7 +265,7 @@ pub fn summary<'a>(r: &'a Results) -> SummaryJson<'a> {
 }
 
 /// summary.json's text.
-pub fn render(r: &Results) -> String {
+pub(crate) fn render(r: &Results) -> String {
     let mut text = serde_json::to_string_pretty(&summary(r)).expect("summary.json serialises");
     text.push('\n');
     text

@@ -26,7 +26,7 @@ fn y_min(r: &Results) -> f64 {
     ((lo - 0.05) * 10.0).floor().clamp(0.0, 9.0) / 10.0
 }
 
-pub fn render(r: &Results) -> Result<String, String> {
+pub(crate) fn render(r: &Results) -> Result<String, String> {
     let sc = r.scenario;
     let grid = &r.layout.grid;
     let t_max = grid.last().copied().unwrap_or(1.0);

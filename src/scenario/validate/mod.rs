@@ -50,7 +50,7 @@ impl Ctx<'_> {
     }
 
     /// An error saying `expected`, having found `found`.
-    pub fn out_of_range(
+    pub(crate) fn out_of_range(
         &self,
         span: Range<usize>,
         key: impl Into<String>,
@@ -371,7 +371,7 @@ horizons = [1, 2]
     }
 
     /// BASE followed by `text`.
-    pub fn appended(text: &str) -> String {
+    pub(crate) fn appended(text: &str) -> String {
         format!("{BASE}{text}\n")
     }
 
@@ -391,14 +391,14 @@ horizons = [1, 2]
 
     /// Asserts the error's kind, key and line:column.
     #[track_caller]
-    pub fn assert_error(text: &str, kind: ErrorKind, key: &str, line_column: (usize, usize)) {
+    pub(crate) fn assert_error(text: &str, kind: ErrorKind, key: &str, line_column: (usize, usize)) {
         let e = error(text);
         assert_eq!(e.kind(), &kind, "{e}");
         assert_eq!(e.key(), Some(key), "{e}");
         assert_eq!(e.line_column(), Some(line_column), "{e}");
     }
 
-    pub fn out_of_range(expected: &str, found: &str) -> ErrorKind {
+    pub(crate) fn out_of_range(expected: &str, found: &str) -> ErrorKind {
         ErrorKind::OutOfRange { expected: expected.into(), found: found.into() }
     }
 
