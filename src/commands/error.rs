@@ -6,7 +6,7 @@ use crate::atomic_file::IoError;
 use crate::calibrate::CalibrateError;
 use crate::plan::PlanError;
 use crate::scenario::ScenarioError;
-use crate::sweep::SweepError;
+use crate::sweep::{GridError, SweepError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -16,6 +16,9 @@ pub enum Error {
     /// A bad command-line argument or combination.
     #[error("error: {0}")]
     Argument(String),
+    /// A bad `--set KEY=VALUES` grid.
+    #[error("error: {0}")]
+    Grid(#[from] GridError),
     /// Anything else (writing files, a fit that fails), with its context chain.
     #[error("error: {0:#}")]
     Failure(anyhow::Error),
@@ -29,7 +32,7 @@ impl Error {
     /// 2: bad input (one message, nothing written); 1: any other failure.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Scenario(_) | Error::Argument(_) => 2,
+            Error::Scenario(_) | Error::Argument(_) | Error::Grid(_) => 2,
             Error::Failure(_) => 1,
         }
     }

@@ -35,8 +35,7 @@ pub fn command(sim: &Simulate, req: PlanArgs) -> Result<(), Error> {
     let (req_range, req_set, req_zip) = (req.range.clone(), req.set.clone(), req.zip);
     let text = super::load(&sim.scenario)?.text;
     let template = Template::from_path(&sim.scenario)?;
-    let axes =
-        req.set.iter().map(|s| Axis::parse(s)).collect::<Result<Vec<_>, _>>().map_err(Error::Argument)?;
+    let axes = req.set.iter().map(|s| Axis::parse(s)).collect::<Result<Vec<_>, _>>().map_err(Error::Grid)?;
     let (base, _) = template.apply(&[])?;
     let settings = Settings::resolve(sim, &base.simulation, &format!("{}_plan", base.name));
     let opts = PlanOptions {
@@ -49,7 +48,7 @@ pub fn command(sim: &Simulate, req: PlanArgs) -> Result<(), Error> {
         fixed: Vec::new(),
     };
     let grid =
-        if axes.is_empty() { vec![Vec::new()] } else { points(&axes, req.zip).map_err(Error::Argument)? };
+        if axes.is_empty() { vec![Vec::new()] } else { points(&axes, req.zip).map_err(Error::Grid)? };
     // Every grid point must be a valid scenario, and a valid search, before anything runs.
     for fixed in &grid {
         template.apply(fixed)?;

@@ -9,17 +9,34 @@ use serde_json::{Value, json};
 
 use crate::engine::Layout;
 use crate::monitoring::analyses_per_trial;
+use crate::report::RenderError;
 use crate::report::Results;
-use crate::report::chart::{LineChart, Series};
+use crate::report::chart::{DrawError, LineChart, Series};
 use crate::report::html::{self, About};
 use crate::report::run::{self, markdown};
 use crate::run::{SimulateOptions, null_replicates, simulate_scenario};
 use crate::scenario::overrides::{Override, Template};
-use crate::scenario::{Document, Scenario};
+use crate::scenario::{Document, Scenario, ScenarioError};
 use crate::summary::{Proportion, Summary};
 use crate::sweep::simulate_point;
 
 use super::controls::controls;
+
+/// Why a computation failed after its request was accepted (the request itself was checked whole
+/// before any work): the page shows the message.
+#[derive(Debug, thiserror::Error)]
+pub enum ComputeError {
+    /// A curve's point whose overridden scenario is invalid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Draw(#[from] DrawError),
+    /// summary.json as rendered did not parse back (a defect, reported rather than panicking).
+    #[error("summary.json: {0}")]
+    Summary(#[from] serde_json::Error),
+}
 
 /// Replicates of the quick pass shown while the slider moves (no identical-arms copy).
 pub const QUICK_REPLICATES: u64 = 2_000;
@@ -136,7 +153,7 @@ impl ScenarioRun {
         &self,
         progress: &(dyn Fn(u64) + Sync),
         cancel: &AtomicBool,
-    ) -> Option<Result<Value, String>> {
+    ) -> Option<Result<Value, ComputeError>> {
         let sim = simulate_scenario(&self.scenario, &self.request(progress, cancel), None)?;
         let r = Results::of(&sim, &self.scenario, self.seed);
         let about = About {
@@ -146,11 +163,10 @@ impl ScenarioRun {
         Some(self.result(&r, &about))
     }
 
-    fn result(&self, r: &Results, about: &About) -> Result<Value, String> {
-        let files = run::files(r, about).map_err(|e| e.to_string())?;
+    fn result(&self, r: &Results, about: &About) -> Result<Value, ComputeError> {
+        let files = run::files(r, about)?;
         let get = |name: &str| files.iter().find(|(n, _)| *n == name).map(|(_, t)| t.as_str());
-        let summary: Value =
-            serde_json::from_str(get("summary.json").unwrap_or("null")).map_err(|e| e.to_string())?;
+        let summary: Value = serde_json::from_str(get("summary.json").unwrap_or("null"))?;
         let power: Vec<Value> = r
             .layout
             .tests
@@ -261,7 +277,7 @@ impl Curve {
         &self,
         progress: &(dyn Fn(u64) + Sync),
         cancel: &AtomicBool,
-    ) -> Option<Result<Value, String>> {
+    ) -> Option<Result<Value, ComputeError>> {
         let mut tests: Vec<PowerLine> = Vec::new();
         let mut monitoring: Vec<Value> = Vec::new();
         let mut safety: Vec<Value> = Vec::new();
@@ -269,7 +285,7 @@ impl Curve {
             let o = [Override { key: self.key.clone(), value }];
             let point = match simulate_point(&self.template, &o, self.replicates, self.seed, cancel) {
                 Ok(p) => p?,
-                Err(e) => return Some(Err(e.to_string())),
+                Err(e) => return Some(Err(e.into())),
             };
             let (_, layout, s) = point;
             for (i, (name, _)) in layout.tests.iter().enumerate() {
@@ -297,7 +313,7 @@ impl Curve {
         .render();
         let svg = match svg {
             Ok(s) => s,
-            Err(e) => return Some(Err(e)),
+            Err(e) => return Some(Err(e.into())),
         };
         let tests: Vec<Value> = tests
             .iter()

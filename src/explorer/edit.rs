@@ -6,20 +6,34 @@ use toml_edit::{DocumentMut, Item, Value};
 
 use crate::scenario::overrides::steps;
 
+/// Why a control's number cannot be set in the text.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EditError {
+    #[error("`{key}`: expected a finite number, found {value}")]
+    NotFinite { key: String, value: f64 },
+    #[error("`{key}` is not a key (expected e.g. design.n or a.b.hr[1])")]
+    NotAKey { key: String },
+    /// The text is not TOML (what the parser said).
+    #[error("{0}")]
+    NotToml(String),
+    #[error("`{key}` is not a number in this scenario")]
+    NotANumber { key: String },
+}
+
 /// `text` with the number at `key` (`design.n`, `arms.hsct.causes.disease_death.relative.hr[1]`)
 /// set to `value`. An integer stays an integer when `value` is whole; a float is written in its
 /// shortest form. Only numbers already in the text can be set: the controls are made from
 /// them.
-pub(crate) fn set_number(text: &str, key: &str, value: f64) -> Result<String, String> {
+pub(crate) fn set_number(text: &str, key: &str, value: f64) -> Result<String, EditError> {
     if !value.is_finite() {
-        return Err(format!("`{key}`: expected a finite number, found {value}"));
+        return Err(EditError::NotFinite { key: key.into(), value });
     }
     // −0.0 is 0 (as the scenario's validation reads it): never write "-0.0" into a file.
     let value = value + 0.0;
-    let path =
-        steps(key).ok_or_else(|| format!("`{key}` is not a key (expected e.g. design.n or a.b.hr[1])"))?;
-    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| e.message().to_string())?;
-    let missing = || format!("`{key}` is not a number in this scenario");
+    let path = steps(key).ok_or_else(|| EditError::NotAKey { key: key.into() })?;
+    let mut doc: DocumentMut =
+        text.parse().map_err(|e: toml_edit::TomlError| EditError::NotToml(e.message().to_string()))?;
+    let missing = || EditError::NotANumber { key: key.into() };
     let mut item: &mut Item = doc.as_item_mut();
     for (name, index) in &path {
         item = item.get_mut(name.as_str()).ok_or_else(missing)?;
@@ -70,7 +84,7 @@ mod tests {
             ("design.n", f64::NAN, "finite"),
             ("design[0].n", 1.0, "not a number"),
         ] {
-            let e = set_number(TEXT, key, value).unwrap_err();
+            let e = set_number(TEXT, key, value).unwrap_err().to_string();
             assert!(e.contains(says), "{key}: {e}");
         }
     }

@@ -371,7 +371,7 @@ async fn edit(headers: HeaderMap, bytes: Bytes) -> Response {
     match edited {
         Ok(Ok(toml)) => ([(header::CONTENT_TYPE, "application/json")], json!({ "toml": toml }).to_string())
             .into_response(),
-        Ok(Err(m)) => refuse(StatusCode::UNPROCESSABLE_ENTITY, m),
+        Ok(Err(m)) => refuse(StatusCode::UNPROCESSABLE_ENTITY, m.to_string()),
         Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal error while editing the scenario"),
     }
 }
@@ -492,7 +492,9 @@ impl Drop for CancelOnDrop {
     }
 }
 
-type Work = Box<dyn FnOnce(&(dyn Fn(u64) + Sync), &AtomicBool) -> Option<Result<Value, String>> + Send>;
+type Work = Box<
+    dyn FnOnce(&(dyn Fn(u64) + Sync), &AtomicBool) -> Option<Result<Value, compute::ComputeError>> + Send,
+>;
 
 /// Runs `work` with its slot (`ticket`) on the simulation pool and answers with a stream of JSON
 /// lines: `{"progress": done, "total": n}` after each chunk, then one of `{"result": …}`,
@@ -500,7 +502,9 @@ type Work = Box<dyn FnOnce(&(dyn Fn(u64) + Sync), &AtomicBool) -> Option<Result<
 /// outlasts [`REQUEST_BUDGET`]).
 fn stream<F>(app: Arc<App>, ticket: Ticket, total: u64, work: F) -> Response
 where
-    F: FnOnce(&(dyn Fn(u64) + Sync), &AtomicBool) -> Option<Result<Value, String>> + Send + 'static,
+    F: FnOnce(&(dyn Fn(u64) + Sync), &AtomicBool) -> Option<Result<Value, compute::ComputeError>>
+        + Send
+        + 'static,
 {
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
     let cancel = ticket.cancel.clone();
@@ -529,7 +533,7 @@ where
         budget.abort();
         let last = match outcome {
             Ok(Some(Ok(v))) => json!({ "result": v }),
-            Ok(Some(Err(m))) => json!({ "error": m }),
+            Ok(Some(Err(m))) => json!({ "error": m.to_string() }),
             Ok(None) if over_budget.load(Ordering::Relaxed) => json!({
                 "error": format!(
                     "stopped after {} s, the explorer's budget for one request: lower the replicates or n here, or run `trialsim run` on the downloaded file",

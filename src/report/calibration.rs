@@ -455,14 +455,13 @@ pub(crate) fn draws_csv(c: &Calibration, s: usize) -> Result<Vec<u8>, csv::Error
 }
 
 #[cfg(feature = "plots")]
-pub fn svg(c: &Calibration) -> Result<String, String> {
-    let e = |x: &dyn std::fmt::Display| x.to_string();
+pub fn svg(c: &Calibration) -> Result<String, crate::report::chart::DrawError> {
     let n = c.problem.studies.len();
     let panels: Vec<Vec<Curve>> = (0..n).map(|s| curves(c, s)).collect();
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, (900, 420 * n as u32)).into_drawing_area();
-        root.fill(&WHITE).map_err(|x| e(&x))?;
+        root.fill(&WHITE)?;
         let areas = root.split_evenly((n, 1));
         for (s, (area, curves)) in areas.iter().zip(&panels).enumerate() {
             let unit = &c.fitted[s].time_unit;
@@ -477,57 +476,44 @@ pub fn svg(c: &Calibration) -> Result<String, String> {
                 .margin(12)
                 .x_label_area_size(40)
                 .y_label_area_size(52)
-                .build_cartesian_2d(0f64..x_max, 0f64..(y_max * 1.05).min(1.0))
-                .map_err(|x| e(&x))?;
+                .build_cartesian_2d(0f64..x_max, 0f64..(y_max * 1.05).min(1.0))?;
             chart
                 .configure_mesh()
                 .x_desc(format!("time since randomisation or transplant ({unit})"))
                 .y_desc("probability")
-                .draw()
-                .map_err(|x| e(&x))?;
+                .draw()?;
             let w = 0.012 * x_max;
             for (i, cv) in curves.iter().enumerate() {
                 let col = PALETTE[i % PALETTE.len()];
                 // Curves with figures at the same time sit side by side.
                 let dx = (i as f64 - 0.5 * (curves.len() as f64 - 1.0)) * 2.4 * w;
                 chart
-                    .draw_series(LineSeries::new(cv.model.iter().copied(), col.stroke_width(2)))
-                    .map_err(|x| e(&x))?
+                    .draw_series(LineSeries::new(cv.model.iter().copied(), col.stroke_width(2)))?
                     .label(cv.label.clone())
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2)));
-                chart
-                    .draw_series(cv.points.iter().filter(|p| p.band.0.is_finite()).map(|p| {
-                        Rectangle::new(
-                            [(p.time + dx - w, p.band.0), (p.time + dx + w, p.band.1)],
-                            col.mix(0.25).filled(),
-                        )
-                    }))
-                    .map_err(|x| e(&x))?;
-                chart
-                    .draw_series(cv.points.iter().filter_map(|p| {
-                        p.ci.map(|(lo, hi)| {
-                            PathElement::new(
-                                vec![(p.time + dx, lo), (p.time + dx, hi)],
-                                BLACK.stroke_width(1),
-                            )
-                        })
-                    }))
-                    .map_err(|x| e(&x))?;
-                chart
-                    .draw_series(
-                        cv.points.iter().map(|p| Circle::new((p.time + dx, p.published), 4, col.filled())),
+                chart.draw_series(cv.points.iter().filter(|p| p.band.0.is_finite()).map(|p| {
+                    Rectangle::new(
+                        [(p.time + dx - w, p.band.0), (p.time + dx + w, p.band.1)],
+                        col.mix(0.25).filled(),
                     )
-                    .map_err(|x| e(&x))?;
+                }))?;
+                chart.draw_series(cv.points.iter().filter_map(|p| {
+                    p.ci.map(|(lo, hi)| {
+                        PathElement::new(vec![(p.time + dx, lo), (p.time + dx, hi)], BLACK.stroke_width(1))
+                    })
+                }))?;
+                chart.draw_series(
+                    cv.points.iter().map(|p| Circle::new((p.time + dx, p.published), 4, col.filled())),
+                )?;
             }
             chart
                 .configure_series_labels()
                 .position(SeriesLabelPosition::UpperLeft)
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK.mix(0.3))
-                .draw()
-                .map_err(|x| e(&x))?;
+                .draw()?;
         }
-        root.present().map_err(|x| e(&x))?;
+        root.present()?;
     }
     Ok(buf)
 }

@@ -6,6 +6,18 @@ use plotters::prelude::*;
 
 use crate::stats::normal::Z_975;
 
+/// What plotters reported while drawing a chart. Its SVG backend writes to a string, so in
+/// practice a font or layout failure; the report names the file it was drawing.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DrawError(String);
+
+impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for DrawError {
+    fn from(e: DrawingAreaErrorKind<E>) -> DrawError {
+        DrawError(e.to_string())
+    }
+}
+
 pub const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -38,8 +50,7 @@ pub struct LineChart {
 }
 
 impl LineChart {
-    pub(crate) fn render(self) -> Result<String, String> {
-        let e = |x: &dyn std::fmt::Display| x.to_string();
+    pub(crate) fn render(self) -> Result<String, DrawError> {
         let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
         let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
         let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
@@ -49,19 +60,17 @@ impl LineChart {
         let mut hover = Vec::new();
         {
             let root = SVGBackend::with_string(&mut buf, (860, 520)).into_drawing_area();
-            root.fill(&WHITE).map_err(|x| e(&x))?;
+            root.fill(&WHITE)?;
             let mut chart = ChartBuilder::on(&root)
                 .caption(&self.title, ("sans-serif", 18))
                 .margin(12)
                 .x_label_area_size(44)
                 .y_label_area_size(56)
-                .build_cartesian_2d(x0..x1, 0f64..1f64)
-                .map_err(|x| e(&x))?;
-            chart.configure_mesh().x_desc(&self.x_desc).y_desc(&self.y_desc).draw().map_err(|x| e(&x))?;
+                .build_cartesian_2d(x0..x1, 0f64..1f64)?;
+            chart.configure_mesh().x_desc(&self.x_desc).y_desc(&self.y_desc).draw()?;
             if let Some((y, label)) = &self.reference {
                 chart
-                    .draw_series(std::iter::once(PathElement::new(vec![(x0, *y), (x1, *y)], BLACK.mix(0.5))))
-                    .map_err(|x| e(&x))?
+                    .draw_series(std::iter::once(PathElement::new(vec![(x0, *y), (x1, *y)], BLACK.mix(0.5))))?
                     .label(label.clone())
                     .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
             }
@@ -80,22 +89,21 @@ impl LineChart {
                     hover.push((chart.backend_coord(&(x, y)), text));
                 }
                 chart
-                    .draw_series(LineSeries::new(s.points.iter().map(|&(x, y, _)| (x, y)), c.stroke_width(2)))
-                    .map_err(|x| e(&x))?
+                    .draw_series(LineSeries::new(
+                        s.points.iter().map(|&(x, y, _)| (x, y)),
+                        c.stroke_width(2),
+                    ))?
                     .label(s.label.clone())
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
-                chart
-                    .draw_series(s.points.iter().map(|&(x, y, se)| {
-                        PathElement::new(vec![(x, y - Z_975 * se), (x, y + Z_975 * se)], c.stroke_width(2))
-                    }))
-                    .map_err(|x| e(&x))?;
-                chart
-                    .draw_series(s.points.iter().map(|&(x, y, _)| Circle::new((x, y), 3, c.filled())))
-                    .map_err(|x| e(&x))?;
+                chart.draw_series(s.points.iter().map(|&(x, y, se)| {
+                    PathElement::new(vec![(x, y - Z_975 * se), (x, y + Z_975 * se)], c.stroke_width(2))
+                }))?;
+                chart.draw_series(s.points.iter().map(|&(x, y, _)| Circle::new((x, y), 3, c.filled())))?;
                 if let (Some(m), Some((top, _))) = (s.marker, &self.reference) {
-                    chart
-                        .draw_series(std::iter::once(PathElement::new(vec![(m, 0.0), (m, *top)], c.mix(0.6))))
-                        .map_err(|x| e(&x))?;
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(m, 0.0), (m, *top)],
+                        c.mix(0.6),
+                    )))?;
                 }
             }
             chart
@@ -103,9 +111,8 @@ impl LineChart {
                 .position(self.legend)
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK.mix(0.3))
-                .draw()
-                .map_err(|x| e(&x))?;
-            root.present().map_err(|x| e(&x))?;
+                .draw()?;
+            root.present()?;
         }
         Ok(with_hover(buf, &hover))
     }

@@ -98,7 +98,7 @@ pub fn csv(f: &FollowUp) -> Result<Vec<u8>, csv::Error> {
 }
 
 #[cfg(feature = "plots")]
-pub fn svg(f: &FollowUp, unit: &str) -> Result<String, String> {
+pub fn svg(f: &FollowUp, unit: &str) -> Result<String, crate::report::chart::DrawError> {
     let series = f
         .tests
         .iter()

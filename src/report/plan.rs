@@ -55,8 +55,8 @@ pub fn files(
             })
             .collect();
         files.push(("plan.json", json_text(&list)));
-        if axes.len() >= 2 {
-            let map = heatmap(name, key, axes, rows).map_err(|e| RenderError::of("plan_heatmap.svg")(&e))?;
+        if let Some(map) = heatmap(name, key, axes, rows) {
+            let map = map.map_err(|e| RenderError::of("plan_heatmap.svg")(&e))?;
             files.push(("plan_heatmap.svg", map.into_bytes()));
         }
         md
@@ -130,7 +130,12 @@ pub(crate) fn markdown(name: &str, key: &str, target: f64, answers: &[Answer]) -
 }
 
 #[cfg(feature = "plots")]
-pub fn svg(name: &str, key: &str, target: f64, answers: &[Answer]) -> Result<String, String> {
+pub fn svg(
+    name: &str,
+    key: &str,
+    target: f64,
+    answers: &[Answer],
+) -> Result<String, crate::report::chart::DrawError> {
     LineChart {
         title: format!("{name}: power against {key}"),
         x_desc: key.to_string(),
@@ -187,11 +192,23 @@ pub(crate) fn grid_csv(axes: &[Axis], rows: &[GridAnswer]) -> Result<Vec<u8>, cs
 
 #[cfg(feature = "plots")]
 /// A heat map of the planned value: one panel per (test, value of the third key), rows the
-/// first key, columns the second.
-pub(crate) fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]) -> Result<String, String> {
-    if axes.len() < 2 {
-        return Err("a heat map needs two swept keys".into());
-    }
+/// first key, columns the second; `None` for a grid of fewer than two keys.
+pub(crate) fn heatmap(
+    title: &str,
+    key: &str,
+    axes: &[Axis],
+    rows: &[GridAnswer],
+) -> Option<Result<String, crate::report::chart::DrawError>> {
+    (axes.len() >= 2).then(|| draw_heatmap(title, key, axes, rows))
+}
+
+#[cfg(feature = "plots")]
+fn draw_heatmap(
+    title: &str,
+    key: &str,
+    axes: &[Axis],
+    rows: &[GridAnswer],
+) -> Result<String, crate::report::chart::DrawError> {
     let tests: Vec<String> = rows[0].answers.iter().map(|a| a.test.clone()).collect();
     let thirds: Vec<f64> = axes.get(2).map_or(vec![f64::NAN], |a| a.values.clone());
     let values: Vec<f64> = rows.iter().flat_map(|r| r.answers.iter().filter_map(|a| a.value)).collect();
@@ -203,7 +220,7 @@ pub(crate) fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]
         let width = (pw * thirds.len() as u32).max(760);
         let height = ph * tests.len() as u32 + 40;
         let root = SVGBackend::with_string(&mut buf, (width, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        root.fill(&WHITE)?;
         let (head, body) = root.split_vertically(40);
         head.draw_text(
             &format!(
@@ -213,8 +230,7 @@ pub(crate) fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]
             ),
             &("sans-serif", 14).into_text_style(&head),
             (10, 12),
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         let panels = body.split_evenly((tests.len(), thirds.len()));
         for (ti, t) in tests.iter().enumerate() {
             for (ki, k) in thirds.iter().enumerate() {
@@ -227,7 +243,7 @@ pub(crate) fn heatmap(title: &str, key: &str, axes: &[Axis], rows: &[GridAnswer]
                 Heat { axes, rows, range: (vmin, vmax) }.panel(area, caption, ti, *k)?;
             }
         }
-        root.present().map_err(|e| e.to_string())?;
+        root.present()?;
     }
     Ok(buf)
 }
@@ -251,7 +267,7 @@ impl Heat<'_> {
         caption: String,
         ti: usize,
         k: f64,
-    ) -> Result<(), String> {
+    ) -> Result<(), crate::report::chart::DrawError> {
         let (axes, rows) = (self.axes, self.rows);
         let (nr, nc) = (axes[0].values.len(), axes[1].values.len());
         let mut chart = ChartBuilder::on(area)
@@ -259,8 +275,7 @@ impl Heat<'_> {
             .margin(6)
             .x_label_area_size(22)
             .y_label_area_size(40)
-            .build_cartesian_2d(0f64..nc as f64, 0f64..nr as f64)
-            .map_err(|e| e.to_string())?;
+            .build_cartesian_2d(0f64..nc as f64, 0f64..nr as f64)?;
         // Ticks at every half unit; only cell centres (x.5) carry a label.
         let centre = |x: f64, values: &[f64]| {
             if (x.fract() - 0.5).abs() < 1e-9 {
@@ -276,8 +291,7 @@ impl Heat<'_> {
             .y_labels(2 * nr + 1)
             .x_label_formatter(&|x| centre(*x, &axes[1].values))
             .y_label_formatter(&|y| centre(*y, &axes[0].values))
-            .draw()
-            .map_err(|e| e.to_string())?;
+            .draw()?;
         for (ri, rv) in axes[0].values.iter().enumerate() {
             for (ci, cv) in axes[1].values.iter().enumerate() {
                 let row = rows.iter().find(|r| {
@@ -288,27 +302,21 @@ impl Heat<'_> {
                 let v = row.and_then(|r| r.answers[ti].value);
                 let colour = v.map_or(RGBColor(225, 225, 225), |v| colour(v, self.range));
                 let (x, y) = (ci as f64, ri as f64);
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(
-                        [(x, y), (x + 1.0, y + 1.0)],
-                        colour.filled(),
-                    )))
-                    .map_err(|e| e.to_string())?;
-                chart
-                    .draw_series(std::iter::once(Rectangle::new([(x, y), (x + 1.0, y + 1.0)], WHITE)))
-                    .map_err(|e| e.to_string())?;
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x, y), (x + 1.0, y + 1.0)],
+                    colour.filled(),
+                )))?;
+                chart.draw_series(std::iter::once(Rectangle::new([(x, y), (x + 1.0, y + 1.0)], WHITE)))?;
                 let label = v.map_or("out of reach".to_string(), |v| format!("{v:.0}"));
                 let size = if v.is_some() { 15 } else { 10 };
-                chart
-                    .draw_series(std::iter::once(Text::new(
-                        label,
-                        (x + 0.5, y + 0.5),
-                        ("sans-serif", size)
-                            .into_font()
-                            .into_text_style(area)
-                            .pos(Pos::new(HPos::Center, VPos::Center)),
-                    )))
-                    .map_err(|e| e.to_string())?;
+                chart.draw_series(std::iter::once(Text::new(
+                    label,
+                    (x + 0.5, y + 0.5),
+                    ("sans-serif", size)
+                        .into_font()
+                        .into_text_style(area)
+                        .pos(Pos::new(HPos::Center, VPos::Center)),
+                )))?;
             }
         }
         Ok(())

@@ -137,7 +137,7 @@ pub fn plots(
     m: &Manifest,
     records: &[PointRecord],
     base: &Scenario,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, crate::report::chart::DrawError> {
     let mut out = Vec::new();
     for t in tests(records) {
         // One line per combination of the other keys' values, in point order.

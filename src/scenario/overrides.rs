@@ -95,7 +95,8 @@ impl Template {
     pub(crate) fn text_with(&self, overrides: &[Override]) -> Result<String, ScenarioError> {
         let mut t = self.table.clone();
         for o in overrides {
-            set(&mut t, &o.key, o.value).map_err(|m| ScenarioError::without_location(&self.path, m))?;
+            set(&mut t, &o.key, o.value)
+                .map_err(|m| ScenarioError::without_location(&self.path, m.to_string()))?;
         }
         Ok(toml::to_string(&t).expect("a TOML table serialises"))
     }
@@ -106,7 +107,9 @@ impl Template {
     /// table, such as an arm's `dropout`), without building a scenario.
     pub(crate) fn check_key(&self, key: &str) -> Result<(), ScenarioError> {
         let mut t = self.table.clone();
-        set(&mut t, key, 0.0).map(|_| ()).map_err(|m| ScenarioError::without_location(&self.path, m))
+        set(&mut t, key, 0.0)
+            .map(|_| ())
+            .map_err(|m| ScenarioError::without_location(&self.path, m.to_string()))
     }
 
     /// The scenario with the overrides applied, and its canonical text: a stable description of
@@ -115,7 +118,8 @@ impl Template {
     pub fn apply(&self, overrides: &[Override]) -> Result<(Scenario, String), ScenarioError> {
         let mut t = self.table.clone();
         for o in overrides {
-            set(&mut t, &o.key, o.value).map_err(|m| ScenarioError::without_location(&self.path, m))?;
+            set(&mut t, &o.key, o.value)
+                .map_err(|m| ScenarioError::without_location(&self.path, m.to_string()))?;
         }
         let text = toml::to_string(&t).expect("a TOML table serialises");
         let label = if overrides.is_empty() {
@@ -169,7 +173,7 @@ fn template_get(table: &Table, key: &str) -> Option<f64> {
 }
 
 /// The number at a dotted key (None: a number left to its default), or why the key cannot be set.
-pub(crate) fn numeric(table: &Table, key: &str) -> Result<Option<f64>, String> {
+pub(crate) fn numeric(table: &Table, key: &str) -> Result<Option<f64>, KeyError> {
     let mut t = table.clone();
     set(&mut t, key, 0.0)?;
     if template_get(table, key).is_none() {
@@ -178,40 +182,69 @@ pub(crate) fn numeric(table: &Table, key: &str) -> Result<Option<f64>, String> {
         t.remove("targets");
         let text = toml::to_string(&t).expect("a TOML table serialises");
         if let Err(e) = Scenario::from_toml(&text, Path::new(key)) {
-            return Err(format!("`{key}` cannot be set: {}", e.message()));
+            return Err(KeyError::NotAccepted { key: key.into(), message: e.message() });
         }
     }
     let template = Template { path: std::path::PathBuf::new(), table: table.clone() };
     Ok(template.get(key))
 }
 
+/// Why a dotted key cannot be set to a number in a scenario's table.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum KeyError {
+    #[error("`{key}`: not a dotted key (e.g. design.n or relative.hr[1])")]
+    NotDotted { key: String },
+    #[error("`{key}`: expected a finite number, found {value}")]
+    NotFinite { key: String, value: f64 },
+    /// `at` is the key's prefix that is missing, not a list or not a table.
+    #[error("`{key}`: the scenario has no `{at}`")]
+    Missing { key: String, at: String },
+    #[error("`{key}`: `{at}` is not a list")]
+    NotAList { key: String, at: String },
+    #[error("`{key}`: `{at}` has {len} elements, no index {index}")]
+    NoIndex { key: String, at: String, len: usize, index: usize },
+    #[error("`{key}`: `{at}` is not a table")]
+    NotATable { key: String, at: String },
+    #[error("`{key}`: not a number in the scenario (it is {found})")]
+    NotANumber { key: String, found: &'static str },
+    /// A number left to its default that the scenario does not accept there (its validation's
+    /// message).
+    #[error("`{key}` cannot be set: {message}")]
+    NotAccepted { key: String, message: String },
+}
+
 /// Sets a numeric value at a dotted key; the error says what is wrong with the key.
-fn set(table: &mut Table, key: &str, value: f64) -> Result<(), String> {
-    let steps =
-        steps(key).ok_or_else(|| format!("`{key}`: not a dotted key (e.g. design.n or relative.hr[1])"))?;
+fn set(table: &mut Table, key: &str, value: f64) -> Result<(), KeyError> {
+    let steps = steps(key).ok_or_else(|| KeyError::NotDotted { key: key.into() })?;
     if !value.is_finite() {
-        return Err(format!("`{key}`: expected a finite number, found {value}"));
+        return Err(KeyError::NotFinite { key: key.into(), value });
     }
     let mut t = table;
     let last = steps.len() - 1;
     for (i, (name, idx)) in steps.iter().enumerate() {
         let here: Vec<&str> = steps[..=i].iter().map(|(n, _)| n.as_str()).collect();
-        let so_far = here.join(".");
+        let at = here.join(".");
         if i < last || idx.is_some() {
-            let v = t.get_mut(name).ok_or_else(|| format!("`{key}`: the scenario has no `{so_far}`"))?;
+            let v = t.get_mut(name).ok_or_else(|| KeyError::Missing { key: key.into(), at: at.clone() })?;
             let v = match idx {
                 None => v,
                 Some(k) => {
-                    let arr = v.as_array_mut().ok_or_else(|| format!("`{key}`: `{so_far}` is not a list"))?;
+                    let arr = v
+                        .as_array_mut()
+                        .ok_or_else(|| KeyError::NotAList { key: key.into(), at: at.clone() })?;
                     let len = arr.len();
-                    arr.get_mut(*k)
-                        .ok_or_else(|| format!("`{key}`: `{so_far}` has {len} elements, no index {k}"))?
+                    arr.get_mut(*k).ok_or_else(|| KeyError::NoIndex {
+                        key: key.into(),
+                        at: at.clone(),
+                        len,
+                        index: *k,
+                    })?
                 }
             };
             if i == last {
                 return replace(v, key, value);
             }
-            t = v.as_table_mut().ok_or_else(|| format!("`{key}`: `{so_far}` is not a table"))?;
+            t = v.as_table_mut().ok_or_else(|| KeyError::NotATable { key: key.into(), at })?;
         } else {
             return match t.get_mut(name) {
                 Some(v) => replace(v, key, value),
@@ -235,7 +268,7 @@ fn number(value: f64) -> Value {
     }
 }
 
-fn replace(v: &mut Value, key: &str, value: f64) -> Result<(), String> {
+fn replace(v: &mut Value, key: &str, value: f64) -> Result<(), KeyError> {
     match v {
         // An integer literal may stand for a real number (`calendar = 5`): a fractional value
         // becomes a float, and validation rejects it where the key must be an integer.
@@ -243,7 +276,7 @@ fn replace(v: &mut Value, key: &str, value: f64) -> Result<(), String> {
             *v = if matches!(v, Value::Integer(_)) { number(value) } else { Value::Float(value) };
             Ok(())
         }
-        other => Err(format!("`{key}`: not a number in the scenario (it is {})", other.type_str())),
+        other => Err(KeyError::NotANumber { key: key.into(), found: other.type_str() }),
     }
 }
 

@@ -82,7 +82,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError> {
             return Err(not_one(&s.dir, "their scenarios differ"));
         }
     }
-    let n = count(&m.axes, m.zip).map_err(SweepInput::Grid)?;
+    let n = count(&m.axes, m.zip)?;
     let fingerprints = fingerprints(&shards, n)?;
     // The scenario as the shards saw it, from their own manifest: a merge job on another node
     // (or after the file moved) has no scenario file to read.

@@ -20,7 +20,8 @@ use std::sync::atomic::AtomicBool;
 use rayon::prelude::*;
 
 pub use grid::{
-    Axis, MAX_GRID, MAX_POINTS, SweepTable, axes, count, parse_values, point, points, sweep_table,
+    Axis, GridError, MAX_GRID, MAX_POINTS, SweepTable, ValuesError, axes, count, parse_values, point, points,
+    sweep_table,
 };
 pub use merge::merge;
 pub use store::{Fingerprint, Manifest, Metric, PointRecord, fingerprint, metrics, read_record};
@@ -64,9 +65,9 @@ pub enum SweepError {
 /// directories a merge joins.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SweepInput {
-    /// The grid's grammar or size (`sweep::grid` says what and where).
-    #[error("{0}")]
-    Grid(String),
+    /// The grid's grammar or size.
+    #[error(transparent)]
+    Grid(#[from] GridError),
     #[error("no swept keys: give --set KEY=VALUES or a [sweep] table")]
     NoSweptKeys,
     #[error("--shard {i}/{shards}: expected I/N with 1 ≤ I ≤ N")]
@@ -96,9 +97,9 @@ pub enum SweepInput {
     NoChecksum { path: PathBuf },
 }
 
-impl SweepInput {
-    fn grid(message: String) -> SweepError {
-        SweepError::Input(SweepInput::Grid(message))
+impl From<GridError> for SweepError {
+    fn from(e: GridError) -> SweepError {
+        SweepError::Input(SweepInput::Grid(e))
     }
 }
 
@@ -178,7 +179,7 @@ pub(crate) fn grid_of(
     } else {
         (set.to_vec(), zip)
     };
-    Ok((axes(&items).map_err(SweepInput::grid)?, zip))
+    Ok((axes(&items)?, zip))
 }
 
 /// Every point of this process's share of the grid validated (all of it, or with `--shard`
@@ -193,7 +194,7 @@ pub fn validate(
     opts: &SweepSettings,
 ) -> Result<Validated, SweepError> {
     let (replicates, seed) = (opts.replicates, opts.seed);
-    let n = count(axes, zip).map_err(SweepInput::grid)?;
+    let n = count(axes, zip)?;
     for a in axes {
         template.check_key(&a.key)?;
     }
@@ -204,7 +205,7 @@ pub fn validate(
     }
     // One shard of one is the whole sweep, with the whole sweep's manifest.
     let shard = opts.shard.filter(|&(_, shards)| shards > 1);
-    grid::check_share(axes, zip, n, shard).map_err(SweepInput::grid)?;
+    grid::check_share(axes, zip, n, shard)?;
     let base = fingerprint(&template.apply(&[])?.1, replicates, seed);
     let fingerprint_of = |p: usize| -> Result<Fingerprint, SweepError> {
         let (_, canonical) = template.apply(&point(axes, zip, p))?;

@@ -115,20 +115,30 @@ pub(super) fn cells_are_disjoint(
     Ok(())
 }
 
+/// Why a split does not lie inside its arm's and endpoint's cells.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum SplitProblem {
+    #[error("`{other}` already splits this arm and endpoint; give at most one split each")]
+    Second { other: String },
+    #[error("{events} events, but the cells it splits hold only {holding}")]
+    MoreThanItsCells { events: f64, holding: f64 },
+    #[error("cell `{cell}` reaches outside ({from}, {to}]")]
+    Outside { cell: String, from: f64, to: f64 },
+    #[error("no cell of its arm and endpoint covers ({from}, {to}] for this cause")]
+    Uncovered { from: f64, to: f64 },
+}
+
 /// A split lies inside its group's cells (`members`): it is the group's only split (`before`:
 /// the targets listed before it), each cell either holds all of the split's causes in part of
 /// its interval or none, and for each of its causes the cells tile (from, to].
-fn split_inside(t: &Target, before: &[Target], members: &[&Target]) -> Result<(), String> {
+fn split_inside(t: &Target, before: &[Target], members: &[&Target]) -> Result<(), SplitProblem> {
     let TargetKind::Count { causes, from, to, .. } = &t.kind else {
         return Ok(());
     };
     if let Some(other) = before.iter().find(|o| o.role == Role::Split && group(&o.kind) == group(&t.kind)) {
         // Two splits of the same cells would be two binomials where the truth is one
         // multinomial; one split per arm and endpoint keeps the likelihood exact.
-        return Err(format!(
-            "`{}` already splits this arm and endpoint; give at most one split each",
-            other.name
-        ));
+        return Err(SplitProblem::Second { other: other.name.clone() });
     }
     let holding: f64 = members
         .iter()
@@ -141,13 +151,13 @@ fn split_inside(t: &Target, before: &[Target], members: &[&Target]) -> Result<()
         .map(|c| c.value)
         .sum();
     if t.value > holding {
-        return Err(format!("{} events, but the cells it splits hold only {holding}", t.value));
+        return Err(SplitProblem::MoreThanItsCells { events: t.value, holding });
     }
     causes.iter().try_for_each(|&k| tiles(members, k, *from, *to))
 }
 
 /// The cells among `members` that count cause `k` within (from, to] lie inside it and tile it.
-fn tiles(members: &[&Target], k: usize, from: f64, to: f64) -> Result<(), String> {
+fn tiles(members: &[&Target], k: usize, from: f64, to: f64) -> Result<(), SplitProblem> {
     let mut pieces: Vec<(f64, f64)> = Vec::new();
     for c in members {
         let TargetKind::Count { causes: cc, from: cf, to: ct, .. } = &c.kind else { continue };
@@ -155,7 +165,7 @@ fn tiles(members: &[&Target], k: usize, from: f64, to: f64) -> Result<(), String
             continue;
         }
         if *cf < from || *ct > to {
-            return Err(format!("cell `{}` reaches outside ({from}, {to}]", c.name));
+            return Err(SplitProblem::Outside { cell: c.name.clone(), from, to });
         }
         pieces.push((*cf, *ct));
     }
@@ -163,12 +173,12 @@ fn tiles(members: &[&Target], k: usize, from: f64, to: f64) -> Result<(), String
     let mut at = from;
     for (a, b) in pieces {
         if a != at {
-            return Err(format!("no cell of its arm and endpoint covers ({at}, {a}] for this cause"));
+            return Err(SplitProblem::Uncovered { from: at, to: a });
         }
         at = b;
     }
     if at != to {
-        return Err(format!("no cell of its arm and endpoint covers ({at}, {to}] for this cause"));
+        return Err(SplitProblem::Uncovered { from: at, to });
     }
     Ok(())
 }

@@ -75,7 +75,8 @@ pub(super) fn calibrate(
                     format!("`{k}` is not a model or design number"),
                 ));
             }
-            let v = overrides::numeric(table, k).map_err(|m| ctx.err(span.clone(), key.clone(), m))?;
+            let v = overrides::numeric(table, k)
+                .map_err(|m| ctx.err(span.clone(), key.clone(), m.to_string()))?;
             if let Some(v) = v {
                 if !(*lower..=*upper).contains(&v) {
                     return Err(ctx.err(

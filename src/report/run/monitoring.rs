@@ -410,18 +410,17 @@ pub(crate) fn markdown(o: &mut String, r: &Results) {
 /// monitoring.svg: per monitored test, the cumulative probability of having stopped by each
 /// look, stacked by reason (efficacy, futility, harm; the safety rule's stops in the last bar),
 /// beside the fixed design's power on the same trials.
-pub fn svg(r: &Results) -> Option<Result<String, String>> {
+pub fn svg(r: &Results) -> Option<Result<String, crate::report::chart::DrawError>> {
     use plotters::prelude::*;
     let (m, tally) = (r.layout.monitor.as_ref()?, r.summary.monitoring.as_ref()?);
     let reps = r.summary.replicates.max(1) as f64;
-    let e = |x: &dyn std::fmt::Display| x.to_string();
     let colours = [2, 3, 1, 4].map(|i| crate::report::chart::PALETTE[i]);
     let reasons = ["efficacy", "futility", "harm", "safety rule"];
     let mut buf = String::new();
-    let mut draw = || -> Result<(), String> {
+    let mut draw = || -> Result<(), crate::report::chart::DrawError> {
         let width = 430 * tally.tests.len() as u32;
         let root = SVGBackend::with_string(&mut buf, (width.max(430), 480)).into_drawing_area();
-        root.fill(&WHITE).map_err(|x| e(&x))?;
+        root.fill(&WHITE)?;
         let panels = root.split_evenly((1, tally.tests.len()));
         for ((panel, t), mt) in panels.iter().zip(&tally.tests).zip(&m.tests) {
             let k_max = t.looks.len();
@@ -430,8 +429,7 @@ pub fn svg(r: &Results) -> Option<Result<String, String>> {
                 .margin(12)
                 .x_label_area_size(40)
                 .y_label_area_size(50)
-                .build_cartesian_2d(0f64..(k_max as f64 + 1.5), 0f64..1f64)
-                .map_err(|x| e(&x))?;
+                .build_cartesian_2d(0f64..(k_max as f64 + 1.5), 0f64..1f64)?;
             let label = |x: &f64| look_label(*x, k_max);
             chart
                 .configure_mesh()
@@ -439,8 +437,7 @@ pub fn svg(r: &Results) -> Option<Result<String, String>> {
                 .x_labels(k_max + 3)
                 .x_label_formatter(&label)
                 .y_desc("cumulative probability")
-                .draw()
-                .map_err(|x| e(&x))?;
+                .draw()?;
             let mut cum = [0.0; 4];
             for (k, l) in t.looks.iter().enumerate() {
                 cum[0] += l.efficacy as f64 / reps;
@@ -454,7 +451,7 @@ pub fn svg(r: &Results) -> Option<Result<String, String>> {
                 for (i, &h) in cum.iter().enumerate() {
                     let bar =
                         Rectangle::new([(x - 0.35, bottom), (x + 0.35, bottom + h)], colours[i].filled());
-                    let series = chart.draw_series(std::iter::once(bar)).map_err(|x| e(&x))?;
+                    let series = chart.draw_series(std::iter::once(bar))?;
                     if k == 0 {
                         let c = colours[i];
                         series
@@ -466,21 +463,18 @@ pub fn svg(r: &Results) -> Option<Result<String, String>> {
             }
             let fixed = t.fixed_rejects as f64 / reps;
             let x = k_max as f64 + 1.0;
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(x - 0.35, 0.0), (x + 0.35, fixed)],
-                    colours[0].mix(0.45).filled(),
-                )))
-                .map_err(|x| e(&x))?;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x - 0.35, 0.0), (x + 0.35, fixed)],
+                colours[0].mix(0.45).filled(),
+            )))?;
             chart
                 .configure_series_labels()
                 .position(SeriesLabelPosition::UpperLeft)
                 .background_style(WHITE.mix(0.8))
                 .border_style(BLACK)
-                .draw()
-                .map_err(|x| e(&x))?;
+                .draw()?;
         }
-        root.present().map_err(|x| e(&x))?;
+        root.present()?;
         Ok(())
     };
     let drawn = draw();

@@ -26,7 +26,7 @@ fn y_min(r: &Results) -> f64 {
     ((lo - 0.05) * 10.0).floor().clamp(0.0, 9.0) / 10.0
 }
 
-pub(crate) fn render(r: &Results) -> Result<String, String> {
+pub(crate) fn render(r: &Results) -> Result<String, crate::report::chart::DrawError> {
     let sc = r.scenario;
     let grid = &r.layout.grid;
     let t_max = grid.last().copied().unwrap_or(1.0);
@@ -34,7 +34,7 @@ pub(crate) fn render(r: &Results) -> Result<String, String> {
     let mut hover = Vec::new();
     {
         let root = SVGBackend::with_string(&mut buf, (860, 520)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        root.fill(&WHITE)?;
         let caption =
             format!("{}: {} — truth (line) over simulated Kaplan–Meier 95% band", sc.name, sc.primary().name);
         let mut chart = ChartBuilder::on(&root)
@@ -42,15 +42,13 @@ pub(crate) fn render(r: &Results) -> Result<String, String> {
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(56)
-            .build_cartesian_2d(0f64..t_max, y_min(r)..1.0f64)
-            .map_err(|e| e.to_string())?;
+            .build_cartesian_2d(0f64..t_max, y_min(r)..1.0f64)?;
         chart
             .configure_mesh()
             .x_desc(format!("time from randomisation ({})", sc.time_unit))
             .y_desc(format!("{} survival", sc.primary().name))
             .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(|e| e.to_string())?;
+            .draw()?;
         let n = grid.len();
         for g in 0..r.layout.groups {
             let colour = COLOURS[g % 2];
@@ -65,9 +63,7 @@ pub(crate) fn render(r: &Results) -> Result<String, String> {
             let (lower, upper) = (at(0.025), at(0.975));
             let poly: Vec<(f64, f64)> = lower.into_iter().chain(upper.into_iter().rev()).collect();
             if poly.len() > 2 {
-                chart
-                    .draw_series(std::iter::once(Polygon::new(poly, colour.mix(0.18).filled())))
-                    .map_err(|e| e.to_string())?;
+                chart.draw_series(std::iter::once(Polygon::new(poly, colour.mix(0.18).filled())))?;
             }
             let median = at(0.5);
             // Values on hover at about 40 times per arm, on the true curve.
@@ -81,30 +77,24 @@ pub(crate) fn render(r: &Results) -> Result<String, String> {
                 );
                 hover.push((chart.backend_coord(&(t, s)), text));
             }
-            chart
-                .draw_series(LineSeries::new(median, colour.mix(0.6).stroke_width(1)))
-                .map_err(|e| e.to_string())?;
+            chart.draw_series(LineSeries::new(median, colour.mix(0.6).stroke_width(1)))?;
             let truth =
                 (0..=400).map(|i| t_max * f64::from(i) / 400.0).map(|t| (t, survival(arm, sc.primary(), t)));
             chart
-                .draw_series(LineSeries::new(truth, colour.stroke_width(3)))
-                .map_err(|e| e.to_string())?
+                .draw_series(LineSeries::new(truth, colour.stroke_width(3)))?
                 .label(format!("{} (truth; thin: KM median; band: KM 2.5–97.5%)", arm.label))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3)));
         }
         for &c in &r.truth.crossing_times {
-            chart
-                .draw_series(LineSeries::new(vec![(c, 0.0), (c, 1.0)], BLACK.mix(0.4).stroke_width(1)))
-                .map_err(|e| e.to_string())?;
+            chart.draw_series(LineSeries::new(vec![(c, 0.0), (c, 1.0)], BLACK.mix(0.4).stroke_width(1)))?;
         }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::LowerLeft)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())?;
+            .draw()?;
+        root.present()?;
     }
     Ok(crate::report::chart::with_hover(buf, &hover))
 }
