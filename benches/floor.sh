@@ -3,8 +3,10 @@
 # replicates on 2 threads, best of 3, of the floor loop and of the whole `trialsim run` binary
 # (truth, the identical-arms copy, reports: everything a user waits for), at n = 156 and
 # n = 1,000, of the full suite of tests at n = 156, and of a sweep (10 points × 30,000
-# replicates, from scratch each time). Prints each rate and its ratio to the floor. Both are
-# built with the release profile.
+# replicates, from scratch each time), and of the full suite with the never-better copy (its
+# replicates counted like the run's: the same ratio means the copy costs no more per replicate
+# than the run and the identical-arms copy). Prints each rate and its ratio to the floor. Both
+# are built with the release profile.
 #
 #   bash benches/floor.sh            # from the repository root
 set -euo pipefail
@@ -39,8 +41,11 @@ run_rate() { # scenario file
 }
 
 sed 's/^n = 156$/n = 1000/' benches/floor.toml > "$work/floor_1000.toml"
-sed 's/^tests = \["logrank"\]$/tests = ["logrank", "fh(0,1)", "maxcombo", "cox", "cox_periods", "rmst", "milestone"]/' \
+sed 's/^tests = \["logrank"\]$/tests = ["logrank", "fh(0,1)", "maxcombo", "mw", "robust_mw", "cox", "cox_periods", "rmst", "milestone"]/' \
   benches/floor.toml > "$work/floor_full.toml"
+# The experimental arm's late disease hazard raised towards control's until it is never better.
+{ cat "$work/floor_full.toml"; printf '[analysis.never_better]\nvary = ["arms.experimental.causes.disease.piecewise.rates[1]"]\nto = 0.2\n'; } \
+  > "$work/floor_never_better.toml"
 
 # The whole run simulates the identical-arms copy too (min(reps, 10,000) replicates): every
 # simulated replicate counts.
@@ -65,3 +70,4 @@ report "run, log-rank, n = 156" "$f156" "$(run_rate benches/floor.toml)"
 report "run, log-rank, n = 1000" "$f1000" "$(run_rate "$work/floor_1000.toml")"
 report "run, full suite, n = 156" "$f156" "$(run_rate "$work/floor_full.toml")"
 report "sweep, 10 points, log-rank, n = 156" "$f156" "$(sweep_rate)" 0
+report "run, full suite + never-better, n = 156" "$f156" "$(run_rate "$work/floor_never_better.toml")" $(( null + REPS ))

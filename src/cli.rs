@@ -128,6 +128,10 @@ An interrupted sweep rerun with the same command computes only the missing point
         /// Pair the grid's values instead of taking all combinations.
         #[arg(long)]
         zip: bool,
+        /// Mark a test not acceptable when its rate of declaring benefit at the answer's
+        /// never-better boundary ([analysis.never_better]) exceeds X, whatever its power.
+        #[arg(long, value_name = "X")]
+        never_better_limit: Option<f64>,
     },
     /// The probability of success averaged over parameter uncertainty, beside the power at the
     /// point estimate.

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::engine::{Layout, Run, simulate};
 use crate::scenario::overrides::{Override, Template};
-use crate::scenario::{ScenarioError, Sides};
+use crate::scenario::{Scenario, ScenarioError, Sides};
 use crate::stats::normal::{self, Z_975};
 use crate::summary::{Proportion, Summary};
 use crate::truth::Truth;
@@ -52,6 +52,22 @@ pub struct Answer {
     pub note: String,
     /// Every value simulated for this test's search, in increasing order.
     pub curve: Vec<Evaluation>,
+    /// With `[analysis.never_better]`: how often the test declares benefit at the answer's
+    /// never-better boundary.
+    pub never_better: Option<NeverBetterAtAnswer>,
+}
+
+/// A test's rate of declaring benefit at the never-better boundary of the planned value.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct NeverBetterAtAnswer {
+    /// The value the keys of `analysis.never_better.vary` take at the boundary.
+    pub boundary: f64,
+    pub until: f64,
+    pub rate: f64,
+    pub se: f64,
+    /// With `--never-better-limit X`: whether the rate is at most X (a test above it is not
+    /// acceptable, whatever its power).
+    pub acceptable: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +82,9 @@ pub struct PlanOptions {
     pub range: Option<(f64, f64)>,
     /// Fixed overrides applied at every evaluation (a point of a planning grid).
     pub fixed: Vec<Override>,
+    /// `--never-better-limit X`: a test whose rate of declaring benefit at the answer's
+    /// never-better boundary exceeds X is marked not acceptable.
+    pub never_better_limit: Option<f64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +113,18 @@ pub enum PlanInput {
     UnknownTest { test: String, tests: Vec<String> },
     #[error("--range: expected LOW < HIGH, found {0}:{1}")]
     Range(f64, f64),
+    #[error("--never-better-limit: expected a rate in [0, 1], found {0}")]
+    NeverBetterLimit(f64),
+    #[error("--never-better-limit needs an [analysis.never_better] table in the scenario")]
+    NoNeverBetter,
+}
+
+/// A value's never-better boundary (its value of the varied keys, its `until`) and every test's
+/// (rate, SE) of declaring benefit there.
+struct BoundaryRates {
+    value: f64,
+    until: f64,
+    rates: Vec<(f64, f64)>,
 }
 
 /// Power curve evaluations, cached by value (all tests at once).
@@ -103,6 +134,8 @@ struct Curve<'a> {
     replicates: u64,
     seed: u64,
     cache: BTreeMap<u64, Vec<(f64, f64)>>,
+    /// The never-better boundary at each value simulated there, by value.
+    boundaries: BTreeMap<u64, BoundaryRates>,
     tests: Vec<String>,
     /// The lower end of the searched (and validated) range.
     lo_limit: f64,
@@ -120,39 +153,54 @@ impl Curve<'_> {
         let k = x.to_bits();
         if !self.cache.contains_key(&k) {
             let (sc, _) = self.template.apply(&self.overrides(x))?;
-            let truth = Truth::compute(&sc);
-            let layout = Layout::new(&sc, &truth);
-            let s: Summary = simulate(
-                &Run {
-                    scenario: &sc,
-                    layout: &layout,
-                    replicates: self.replicates,
-                    seed: self.seed,
-                    progress: None,
-                },
-                None,
-            );
-            let v = self
-                .tests
-                .iter()
-                .map(|t| {
-                    // `monitoring.<test>`: the monitored design's power (rejection at any look).
-                    let p = match (t.strip_prefix("monitoring."), &layout.monitor, &s.monitoring) {
-                        (Some(name), Some(m), Some(tally)) => {
-                            let j = m.tests.iter().position(|x| x.name == name).expect("test checked");
-                            Proportion::new(tally.tests[j].rejected, self.replicates)
-                        }
-                        _ => {
-                            let i = layout.tests.iter().position(|(n, _)| n == t).expect("test checked");
-                            Proportion::new(s.tests[i].benefit, self.replicates)
-                        }
-                    };
-                    (p.estimate, p.se)
-                })
-                .collect();
+            let v = self.rejections(&sc, &sc, self.seed);
             self.cache.insert(k, v);
         }
         Ok(&self.cache[&k])
+    }
+
+    /// Every test's (rate, SE) of declaring benefit at x's never-better boundary, with the
+    /// boundary's value and `until` (`None` without `[analysis.never_better]`).
+    fn boundary(&mut self, x: f64) -> Result<Option<&BoundaryRates>, PlanError> {
+        let k = x.to_bits();
+        if !self.boundaries.contains_key(&k) {
+            let overrides = self.overrides(x);
+            let (sc, _) = self.template.apply(&overrides)?;
+            let Some(b) = crate::truth::never_better::at_point(self.template, &overrides, &sc)? else {
+                return Ok(None);
+            };
+            let seed = crate::rng::companion_seed(self.seed, "never_better");
+            let rates = self.rejections(&sc, &b.scenario, seed);
+            self.boundaries.insert(k, BoundaryRates { value: b.value, until: b.until, rates });
+        }
+        Ok(self.boundaries.get(&k))
+    }
+
+    /// Every test's (rate, SE) of rejecting for the experimental arm in trials of `simulated`,
+    /// analysed as `sc` is (its layout).
+    fn rejections(&self, sc: &Scenario, simulated: &Scenario, seed: u64) -> Vec<(f64, f64)> {
+        let truth = Truth::compute(sc);
+        let layout = Layout::new(sc, &truth);
+        let run =
+            Run { scenario: simulated, layout: &layout, replicates: self.replicates, seed, progress: None };
+        let s: Summary = simulate(&run, None);
+        self.tests
+            .iter()
+            .map(|t| {
+                // `monitoring.<test>`: the monitored design's power (rejection at any look).
+                let p = match (t.strip_prefix("monitoring."), &layout.monitor, &s.monitoring) {
+                    (Some(name), Some(m), Some(tally)) => {
+                        let j = m.tests.iter().position(|x| x.name == name).expect("test checked");
+                        Proportion::new(tally.tests[j].rejected, self.replicates)
+                    }
+                    _ => {
+                        let i = layout.tests.iter().position(|(n, _)| n == t).expect("test checked");
+                        Proportion::new(s.tests[i].benefit, self.replicates)
+                    }
+                };
+                (p.estimate, p.se)
+            })
+            .collect()
     }
 }
 
@@ -241,6 +289,11 @@ fn search(template: &Template, opts: &PlanOptions) -> Result<Search, PlanError> 
     if lo_limit.is_nan() || hi_limit.is_nan() || lo_limit >= hi_limit {
         return Err(PlanInput::Range(lo_limit, hi_limit).into());
     }
+    match opts.never_better_limit {
+        Some(x) if !(0.0..=1.0).contains(&x) => return Err(PlanInput::NeverBetterLimit(x).into()),
+        Some(_) if base.analysis.never_better.is_none() => return Err(PlanInput::NoNeverBetter.into()),
+        _ => {}
+    }
     // Every value of the search must make a valid scenario: check the ends before simulating.
     for x in [lo_limit, hi_limit] {
         template.apply(&[opts.fixed.clone(), vec![Override { key: opts.key.clone(), value: x }]].concat())?;
@@ -257,6 +310,7 @@ pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, Plan
         replicates: opts.replicates,
         seed: opts.seed,
         cache: BTreeMap::new(),
+        boundaries: BTreeMap::new(),
         tests: tests.clone(),
         lo_limit,
     };
@@ -283,6 +337,19 @@ pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, Plan
             Some(v) => curve.eval(v)?[ti],
             None => (f64::NAN, f64::NAN),
         };
+        let never_better = match value {
+            Some(v) => curve.boundary(v)?.map(|b| {
+                let (rate, se) = b.rates[ti];
+                NeverBetterAtAnswer {
+                    boundary: b.value,
+                    until: b.until,
+                    rate,
+                    se,
+                    acceptable: opts.never_better_limit.map(|limit| rate <= limit),
+                }
+            }),
+            None => None,
+        };
         let schoenfeld = schoenfeld_answer(template, opts, &base, integer, lo_limit, hi_limit, falling)?;
         let mut points: Vec<Evaluation> = curve
             .cache
@@ -300,6 +367,7 @@ pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, Plan
             schoenfeld,
             note,
             curve: points,
+            never_better,
         });
     }
     Ok(answers)

@@ -62,6 +62,12 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     h
 }
 
+/// The seed of a companion simulation (`name`, e.g. the never-better copy): every stream of it
+/// differs from the run's own, and it is the same for the same run seed.
+pub fn companion_seed(seed: u64, name: &str) -> u64 {
+    splitmix(seed ^ fnv1a(name.as_bytes()))
+}
+
 /// SplitMix64's output function (Steele, Lea & Flood 2014): a bijective mix of 64 bits.
 fn splitmix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

@@ -1,5 +1,6 @@
 //! A scenario simulated as `trialsim run` simulates it: the main run, then the same design with
-//! identical arms (type I error, crossing by chance). The explorer runs the same function, so
+//! identical arms (type I error, crossing by chance), and at the never-better boundary when the
+//! scenario has one (how often each test declares benefit for an arm that is never better). The explorer runs the same function, so
 //! the numbers it shows are the ones `trialsim run` writes.
 
 use std::sync::atomic::AtomicBool;
@@ -8,6 +9,7 @@ use crate::engine::{Layout, RowSink, Run, null_scenario, simulate_until};
 use crate::scenario::Scenario;
 use crate::summary::Summary;
 use crate::truth::Truth;
+use crate::truth::never_better::Boundary;
 
 /// Replicates of the identical-arms companion run (type I error, crossing by chance).
 pub const NULL_REPLICATES: u64 = 10_000;
@@ -19,6 +21,9 @@ pub struct Simulated {
     pub layout: Layout,
     pub summary: Summary,
     pub null: Option<(Summary, u64)>,
+    /// The never-better boundary and its copy's summary (when the scenario has
+    /// `[analysis.never_better]` and it is asked for).
+    pub never_better: Option<(Boundary, Summary)>,
 }
 
 /// What to simulate besides the scenario.
@@ -28,6 +33,9 @@ pub struct SimulateOptions<'a> {
     /// Run the identical-arms companion (`trialsim run` always does; the explorer's quick pass
     /// does not).
     pub null_copy: bool,
+    /// The never-better boundary's scenario, simulated with the run's replicates on its own
+    /// random streams (`truth::never_better`).
+    pub never_better: Option<&'a Boundary>,
     /// Told how many more replicates are done, after each chunk.
     pub progress: &'a (dyn Fn(u64) + Sync),
     /// Set by whoever no longer wants the result: the simulation stops at its next chunk.
@@ -60,5 +68,19 @@ pub fn simulate_scenario(sc: &Scenario, req: &SimulateOptions, rows: Option<RowS
         }
         None => None,
     };
-    Some(Simulated { truth, layout, summary, null })
+    let never_better = match req.never_better {
+        Some(boundary) => {
+            let seed = crate::rng::companion_seed(req.seed, "never_better");
+            let run = Run {
+                scenario: &boundary.scenario,
+                layout: &layout,
+                replicates: req.replicates,
+                seed,
+                progress,
+            };
+            Some((boundary.clone(), simulate_until::<Summary>(&run, None, cancel)?))
+        }
+        None => None,
+    };
+    Some(Simulated { truth, layout, summary, null, never_better })
 }

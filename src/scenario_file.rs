@@ -6,11 +6,13 @@
 use crate::assurance::{Uncertainty, uncertainty_table};
 use crate::calibrate::targets::{StudyTables, study_tables};
 use crate::followup::cuts_table;
+use crate::scenario::overrides::Template;
 use crate::scenario::raw::RawSpending;
 use crate::scenario::{Document, Scenario, ScenarioError};
 use crate::stats::sequential::Futility;
 use crate::sweep::{SweepTable, sweep_table};
 use crate::time::Time;
+use crate::truth::never_better::{self, Boundary};
 
 /// A scenario file read once and validated whole: the scenario (model, design, analysis) and the
 /// table of every command, so that a mistake anywhere in the file is reported by any command,
@@ -22,6 +24,8 @@ pub struct Loaded {
     /// `[followup] cuts` (empty without the table).
     pub followup_cuts: Vec<Time>,
     pub study: StudyTables,
+    /// The never-better boundary of `[analysis.never_better]`, solved.
+    pub never_better: Option<Boundary>,
     /// The file's text, as the reports show it.
     pub text: String,
 }
@@ -34,7 +38,20 @@ pub fn validate(doc: &Document) -> Result<Loaded, ScenarioError> {
     let uncertainty = uncertainty_table(doc)?;
     let followup_cuts = cuts_table(doc)?;
     let study = study_tables(doc, &scenario)?;
-    Ok(Loaded { scenario, sweep, uncertainty, followup_cuts, study, text: doc.text().to_string() })
+    let never_better = match scenario.analysis.never_better {
+        None => None,
+        Some(_) => never_better::solve(&Template::from_document(doc)?, &[], &scenario)
+            .map_err(|p| never_better::located(doc, &p))?,
+    };
+    Ok(Loaded {
+        scenario,
+        sweep,
+        uncertainty,
+        followup_cuts,
+        study,
+        never_better,
+        text: doc.text().to_string(),
+    })
 }
 
 /// Fixed interim futility bounds must lie below the efficacy bounds of their looks (as planned:

@@ -32,15 +32,20 @@ use crate::stats::cox::{CoxFit, Ties, cox, cox_periods};
 use crate::stats::decision::{Decision, Sides, decide, decide_rejection};
 use crate::stats::kaplan_meier::{Milestone, milestone};
 use crate::stats::logrank::{LogRank, fleming_harrington, logrank, logrank_and_periods};
-use crate::stats::maxcombo::{Rejection, maxcombo};
+use crate::stats::maxcombo::{MaxCombo, Rejection, maxcombo};
+use crate::stats::modestly_weighted::{modestly_weighted, robust_mw};
 use crate::stats::rmst::{RmstDiff, rmst_difference};
+pub use crate::stats::weights::{Cap, Weighting};
 #[cfg(doc)]
 use crate::stats::{RiskTable, analysis_data::Patients};
 use crate::time::Time;
 
 /// The test names `analysis.tests` accepts, as an error message lists them.
-pub const TEST_NAMES: &str =
-    "logrank, fh(RHO,GAMMA), maxcombo, cox, cox_breslow, cox_periods, rmst, milestone";
+pub const TEST_NAMES: &str = "logrank, fh(RHO,GAMMA), maxcombo, mw, mw(s_star=S), mw(t_star=T), robust_mw, \
+     robust_mw(s_star=S), robust_mw(t_star=T), cox, cox_breslow, cox_periods, rmst, milestone";
+
+/// MW's cap when a name gives none (Magirr & Burman 2019 use s* = 0.5).
+pub const DEFAULT_S_STAR: f64 = 0.5;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum TestKind {
@@ -60,6 +65,36 @@ pub enum TestKind {
     /// The minimum (one-sided) or largest (two-sided) of FH statistics, with a p-value from
     /// their joint normal distribution.
     MaxCombo,
+    /// The modestly weighted log-rank test (`mw`): weights 1/max(Ŝ(t−), s*).
+    Mw {
+        cap: Cap,
+    },
+    /// The larger of the log-rank and MW statistics (`robust_mw`), with a p-value from their
+    /// joint normal distribution.
+    RobustMw {
+        cap: Cap,
+    },
+}
+
+/// What a test's rejection in the experimental arm's favour claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// The experimental arm is better (its survival, hazard or mean time): false at the
+    /// never-better boundary, so a rejection there is an error.
+    Benefit,
+    /// The hazard after the last period break is lower (`cox_periods`): it can be true at the
+    /// never-better boundary, where the late hazard is lower but early deaths outweigh it.
+    LateHazardLower,
+}
+
+impl Claim {
+    /// As summary.json names it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Claim::Benefit => "benefit",
+            Claim::LateHazardLower => "late_hazard_lower",
+        }
+    }
 }
 
 /// A scenario key a test cannot do without.
@@ -117,7 +152,7 @@ pub enum Part {
     /// `cox_periods`: one period's log HR and its SE.
     PeriodLogHr(usize),
     PeriodSe(usize),
-    /// MaxCombo's p-value.
+    /// MaxCombo's or robust MW's p-value.
     P,
 }
 
@@ -149,9 +184,9 @@ pub enum EstimatePart {
 pub enum Information {
     /// Events (log-rank, Cox, FH(0,0)): a bound means a hazard ratio (Schoenfeld).
     Events,
-    /// The observed null variance V of FH(ρ, γ), not both 0 (between-look correlation
-    /// √(V_j/V_k), Tsiatis 1982).
-    NullVariance { rho: f64, gamma: f64 },
+    /// The observed null variance V of a weighted log-rank statistic (FH(ρ, γ) not both 0, or
+    /// MW; between-look correlation √(V_j/V_k), Tsiatis 1982).
+    NullVariance(Weighting),
 }
 
 /// One test's statistic and the parts replicates.csv shows (NaN where a test has no such part).
@@ -224,7 +259,8 @@ impl Shared {
 
 impl TestKind {
     /// Parses a test name as written in `analysis.tests`: `logrank`, `fh(RHO,GAMMA)` with ρ, γ ≥ 0,
-    /// `maxcombo`, `cox`, `cox_breslow`, `cox_periods`, `rmst`, `milestone`.
+    /// `maxcombo`, `mw` and `robust_mw` (s* = 0.5) or with their cap `(s_star=S)`, 0 < S ≤ 1, or
+    /// `(t_star=T)`, T > 0, `cox`, `cox_breslow`, `cox_periods`, `rmst`, `milestone`.
     pub fn parse(name: &str) -> Option<TestKind> {
         match name {
             "logrank" => Some(TestKind::LogRank),
@@ -234,6 +270,12 @@ impl TestKind {
             "cox_breslow" => Some(TestKind::Cox { breslow: true }),
             "cox_periods" => Some(TestKind::CoxPeriods),
             "maxcombo" => Some(TestKind::MaxCombo),
+            "mw" => Some(TestKind::Mw { cap: Cap::Survival(DEFAULT_S_STAR) }),
+            "robust_mw" => Some(TestKind::RobustMw { cap: Cap::Survival(DEFAULT_S_STAR) }),
+            _ if name.starts_with("mw(") => parse_cap(&name[2..]).map(|cap| TestKind::Mw { cap }),
+            _ if name.starts_with("robust_mw(") => {
+                parse_cap(&name[9..]).map(|cap| TestKind::RobustMw { cap })
+            }
             _ => {
                 let inner = name.strip_prefix("fh(")?.strip_suffix(')')?;
                 let (r, g) = inner.split_once(',')?;
@@ -254,7 +296,9 @@ impl TestKind {
             TestKind::LogRank
             | TestKind::FlemingHarrington { .. }
             | TestKind::Cox { .. }
-            | TestKind::MaxCombo => None,
+            | TestKind::MaxCombo
+            | TestKind::Mw { .. }
+            | TestKind::RobustMw { .. } => None,
         }
     }
 
@@ -267,14 +311,16 @@ impl TestKind {
             | TestKind::Milestone
             | TestKind::Cox { .. }
             | TestKind::CoxPeriods
-            | TestKind::MaxCombo => View::RiskTable,
+            | TestKind::MaxCombo
+            | TestKind::Mw { .. }
+            | TestKind::RobustMw { .. } => View::RiskTable,
         }
     }
 
     /// The test's replicates.csv columns, in order (`periods`: the number of `cox_periods` periods).
     pub fn parts(self, periods: usize) -> Vec<Part> {
         match self {
-            TestKind::LogRank | TestKind::FlemingHarrington { .. } => vec![Part::Z],
+            TestKind::LogRank | TestKind::FlemingHarrington { .. } | TestKind::Mw { .. } => vec![Part::Z],
             TestKind::Rmst | TestKind::Milestone => vec![Part::Diff, Part::Se, Part::Z],
             TestKind::Cox { .. } => vec![Part::LogHr, Part::Se, Part::Z],
             TestKind::CoxPeriods => (0..periods)
@@ -282,7 +328,7 @@ impl TestKind {
                 .chain((0..periods).map(Part::PeriodSe))
                 .chain([Part::Z])
                 .collect(),
-            TestKind::MaxCombo => vec![Part::Z, Part::P],
+            TestKind::MaxCombo | TestKind::RobustMw { .. } => vec![Part::Z, Part::P],
         }
     }
 
@@ -295,7 +341,9 @@ impl TestKind {
             | TestKind::FlemingHarrington { .. }
             | TestKind::Rmst
             | TestKind::Milestone
-            | TestKind::MaxCombo => Vec::new(),
+            | TestKind::MaxCombo
+            | TestKind::Mw { .. }
+            | TestKind::RobustMw { .. } => Vec::new(),
         }
     }
 
@@ -331,14 +379,14 @@ impl TestKind {
                 by_z(TestResult { log_hr: f.log_hr, se: f.se, ..TestResult::z(f.z) })
             }
             TestKind::CoxPeriods => by_z(TestResult::z(shared.periods.last().map_or(f64::NAN, |f| f.z))),
-            TestKind::MaxCombo => {
-                let sides = settings.sides;
-                let m = maxcombo(data.risk_table(), &settings.maxcombo_weights, sides);
-                let Rejection { reject, mut p } = m.reject(sides, settings.alpha);
-                if exact_p && p.is_nan() {
-                    p = m.p_value(sides);
-                }
-                (TestResult { p, ..TestResult::z(m.z) }, decide_rejection(m.z, reject))
+            TestKind::MaxCombo => combination(
+                maxcombo(data.risk_table(), &settings.maxcombo_weights, settings.sides),
+                settings,
+                exact_p,
+            ),
+            TestKind::Mw { cap } => by_z(TestResult::z(modestly_weighted(data.risk_table(), cap).z)),
+            TestKind::RobustMw { cap } => {
+                combination(robust_mw(data.risk_table(), cap, settings.sides), settings, exact_p)
             }
         }
     }
@@ -351,6 +399,14 @@ impl TestKind {
             TestKind::MaxCombo => {
                 "the most significant of several FH tests, with a multiplicity-correct p-value".into()
             }
+            TestKind::Mw { cap } => format!(
+                "weights 1/max(Ŝ, {}): late differences count more, early harm never less than a later benefit",
+                cap_text(cap)
+            ),
+            TestKind::RobustMw { cap } => format!(
+                "the more significant of log-rank and MW ({}), with a multiplicity-correct p-value",
+                cap_text(cap)
+            ),
             TestKind::Cox { .. } => {
                 "one hazard ratio for the whole follow-up (misspecified when hazards cross)".into()
             }
@@ -384,7 +440,24 @@ impl TestKind {
             | TestKind::FlemingHarrington { .. }
             | TestKind::Cox { .. }
             | TestKind::CoxPeriods
-            | TestKind::MaxCombo => None,
+            | TestKind::MaxCombo
+            | TestKind::Mw { .. }
+            | TestKind::RobustMw { .. } => None,
+        }
+    }
+
+    /// What the test claims when it rejects in the experimental arm's favour.
+    pub fn claim(self) -> Claim {
+        match self {
+            TestKind::CoxPeriods => Claim::LateHazardLower,
+            TestKind::LogRank
+            | TestKind::FlemingHarrington { .. }
+            | TestKind::Rmst
+            | TestKind::Milestone
+            | TestKind::Cox { .. }
+            | TestKind::MaxCombo
+            | TestKind::Mw { .. }
+            | TestKind::RobustMw { .. } => Claim::Benefit,
         }
     }
 
@@ -397,7 +470,9 @@ impl TestKind {
             | TestKind::FlemingHarrington { .. }
             | TestKind::Cox { .. }
             | TestKind::CoxPeriods
-            | TestKind::MaxCombo => false,
+            | TestKind::MaxCombo
+            | TestKind::Mw { .. }
+            | TestKind::RobustMw { .. } => false,
         }
     }
 
@@ -409,8 +484,15 @@ impl TestKind {
             TestKind::FlemingHarrington { rho, gamma } if rho == 0.0 && gamma == 0.0 => {
                 Some(Information::Events)
             }
-            TestKind::FlemingHarrington { rho, gamma } => Some(Information::NullVariance { rho, gamma }),
-            TestKind::Rmst | TestKind::Milestone | TestKind::CoxPeriods | TestKind::MaxCombo => None,
+            TestKind::FlemingHarrington { rho, gamma } => {
+                Some(Information::NullVariance(Weighting::Fh { rho, gamma }))
+            }
+            TestKind::Mw { cap } => Some(Information::NullVariance(Weighting::Mw(cap))),
+            TestKind::Rmst
+            | TestKind::Milestone
+            | TestKind::CoxPeriods
+            | TestKind::MaxCombo
+            | TestKind::RobustMw { .. } => None,
         }
     }
 
@@ -424,16 +506,22 @@ impl TestKind {
             TestKind::FlemingHarrington { rho, gamma } => {
                 let f = fleming_harrington(table, rho, gamma);
                 match self.information() {
-                    Some(Information::NullVariance { .. }) => (f.z, f.v),
+                    Some(Information::NullVariance(_)) => (f.z, f.v),
                     _ => (f.z, events()),
                 }
+            }
+            TestKind::Mw { cap } => {
+                let m = modestly_weighted(table, cap);
+                (m.z, m.v)
             }
             TestKind::Cox { breslow } => {
                 (cox(table, if breslow { Ties::Breslow } else { Ties::Efron }).z, events())
             }
-            TestKind::Rmst | TestKind::Milestone | TestKind::CoxPeriods | TestKind::MaxCombo => {
-                (f64::NAN, f64::NAN)
-            }
+            TestKind::Rmst
+            | TestKind::Milestone
+            | TestKind::CoxPeriods
+            | TestKind::MaxCombo
+            | TestKind::RobustMw { .. } => (f64::NAN, f64::NAN),
         }
     }
 
@@ -442,9 +530,40 @@ impl TestKind {
     pub(crate) fn hr_at(self, b: f64, d: f64) -> f64 {
         match self.information() {
             Some(Information::Events) => (-2.0 * b / d.sqrt()).exp(),
-            Some(Information::NullVariance { .. }) | None => f64::NAN,
+            Some(Information::NullVariance(_)) | None => f64::NAN,
         }
     }
+}
+
+/// The cap of `mw(...)`/`robust_mw(...)` from its parenthesised argument: `(s_star=S)` with
+/// 0 < S ≤ 1 or `(t_star=T)` with T > 0 finite.
+fn parse_cap(arg: &str) -> Option<Cap> {
+    let inner = arg.strip_prefix('(')?.strip_suffix(')')?;
+    let (key, value) = inner.split_once('=')?;
+    let value: f64 = value.trim().parse().ok()?;
+    match key.trim() {
+        "s_star" if value > 0.0 && value <= 1.0 => Some(Cap::Survival(value)),
+        "t_star" if value > 0.0 && value.is_finite() => Some(Cap::Time(value)),
+        _ => None,
+    }
+}
+
+/// How a cap reads in the follow-up study's table.
+fn cap_text(cap: Cap) -> String {
+    match cap {
+        Cap::Survival(s) => format!("s* = {s}"),
+        Cap::Time(t) => format!("Ŝ(t* = {t})"),
+    }
+}
+
+/// A test that combines several correlated statistics (MaxCombo, robust MW): its decision by
+/// bounds when they decide, and the p-value replicates.csv shows.
+fn combination(m: MaxCombo, settings: &Settings, exact_p: bool) -> (TestResult, Decision) {
+    let Rejection { reject, mut p } = m.reject(settings.sides, settings.alpha);
+    if exact_p && p.is_nan() {
+        p = m.p_value(settings.sides);
+    }
+    (TestResult { p, ..TestResult::z(m.z) }, decide_rejection(m.z, reject))
 }
 
 /// What FH(ρ, γ)'s weights Ŝ^ρ(1 − Ŝ)^γ emphasise.
@@ -470,9 +589,28 @@ mod tests {
         assert_eq!(TestKind::parse("fh(-1,0)"), None);
         assert_eq!(TestKind::parse("fh(0,inf)"), None);
         assert_eq!(TestKind::parse("logrnak"), None);
-        // Every listed name but the FH pattern parses.
-        for name in TEST_NAMES.split(", ").filter(|n| !n.starts_with("fh(")) {
+        // Every listed name but the patterns (FH's, the caps') parses.
+        for name in TEST_NAMES.split(", ").filter(|n| !n.contains('(')) {
             assert!(TestKind::parse(name).is_some(), "{name}");
+        }
+        let mw = |cap| Some(TestKind::Mw { cap });
+        assert_eq!(TestKind::parse("mw"), mw(Cap::Survival(DEFAULT_S_STAR)));
+        assert_eq!(TestKind::parse("mw(s_star=0.4)"), mw(Cap::Survival(0.4)));
+        assert_eq!(TestKind::parse("mw(t_star = 2)"), mw(Cap::Time(2.0)));
+        assert_eq!(
+            TestKind::parse("robust_mw(s_star=1)"),
+            Some(TestKind::RobustMw { cap: Cap::Survival(1.0) })
+        );
+        for bad in [
+            "mw(s_star=0)",
+            "mw(s_star=1.5)",
+            "mw(t_star=0)",
+            "mw(t_star=inf)",
+            "mw(x=1)",
+            "mw()",
+            "robust_mw(0.5)",
+        ] {
+            assert_eq!(TestKind::parse(bad), None, "{bad}");
         }
     }
 
@@ -492,7 +630,10 @@ mod tests {
     fn fh00_is_monitored_in_events_and_weighted_fh_in_its_null_variance() {
         let fh = |rho, gamma| TestKind::FlemingHarrington { rho, gamma };
         assert_eq!(fh(0.0, 0.0).information(), Some(Information::Events));
-        assert_eq!(fh(0.0, 1.0).information(), Some(Information::NullVariance { rho: 0.0, gamma: 1.0 }));
+        assert_eq!(
+            fh(0.0, 1.0).information(),
+            Some(Information::NullVariance(Weighting::Fh { rho: 0.0, gamma: 1.0 }))
+        );
         assert_eq!(TestKind::MaxCombo.information(), None);
         // A bound of z = −2 at 100 events means HR exp(−2·2/10) for an events test only.
         assert!((TestKind::LogRank.hr_at(2.0, 100.0) - (-0.4f64).exp()).abs() < 1e-15);

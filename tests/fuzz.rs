@@ -184,6 +184,7 @@ fn scenario_mutants_are_refused_with_their_file_or_run() {
                         replicates: 8,
                         seed: 1,
                         null_copy: true,
+                        never_better: loaded.never_better.as_ref(),
                         progress: &|_| {},
                         cancel: Some(&never),
                     };

@@ -190,6 +190,40 @@ fn type_i_error_of_logrank_family_cox_and_maxcombo_on_identical_arms() {
     }
 }
 
+/// MW (s* = 0.5, and a cap at t* = 2) and robust MW keep their level on identical arms at
+/// n = 200 with 20,000 trials, one-sided (benefit rejections at α = 2.5%) and two-sided (either
+/// direction at α = 5%).
+#[test]
+fn type_i_error_of_mw_and_robust_mw_on_identical_arms() {
+    let base = std::fs::read_to_string("scenarios/null.toml").expect("null scenario");
+    let tests = r#"tests = ["mw", "mw(t_star=2)", "robust_mw", "robust_mw(t_star=2)"]"#;
+    for (sides, alpha) in [(1, 0.025), (2, 0.05)] {
+        let text = base
+            .lines()
+            .map(|l| match l {
+                l if l.starts_with("tests = ") => tests.to_string(),
+                l if l.starts_with("sides = ") => format!("sides = {sides}"),
+                l if l.starts_with("alpha = ") => format!("alpha = {alpha}"),
+                l => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let sc = Scenario::from_toml(&text, std::path::Path::new("null.toml")).expect("valid");
+        let reps = sc.simulation.replicates;
+        assert_eq!((sc.design.n, reps), (200, 20_000));
+        let (s, layout) = simulate_scenario(&sc, reps, 20_261_206);
+        let se = (alpha * (1.0 - alpha) / reps as f64).sqrt();
+        for name in ["mw", "mw(t_star=2)", "robust_mw", "robust_mw(t_star=2)"] {
+            let t = s.tests[test_index(&layout, name)];
+            let rejections = if sides == 1 { t.benefit } else { t.benefit + t.harm };
+            let rate = rejections as f64 / reps as f64;
+            eprintln!("{name}, {sides}-sided: {rate} vs α = {alpha} ± {se:.5}");
+            assert!((rate - alpha).abs() < 4.0 * se, "{name}, {sides}-sided: {rate} vs α = {alpha}");
+            assert_eq!(t.not_estimable, 0);
+        }
+    }
+}
+
 #[test]
 fn logrank_power_matches_schoenfeld_under_proportional_hazards() {
     let sc = scenario("ph.toml");
@@ -445,6 +479,8 @@ fn expected_information_is_the_mean_observed_null_variance() {
     use trialsim::cohort::Observed;
     use trialsim::stats::RiskTable;
     use trialsim::stats::logrank::fleming_harrington;
+    use trialsim::stats::modestly_weighted::modestly_weighted;
+    use trialsim::stats::weights::{Cap, Weighting};
     use trialsim::truth::{expected_null_variance, expected_z};
     let mut sc = scenario("astis.toml");
     sc.design.n = 2000;
@@ -453,13 +489,26 @@ fn expected_information_is_the_mean_observed_null_variance() {
     let layout = Layout::new(&sc, &truth);
     let (mut cohort, mut obs, mut table) = (Cohort::default(), Observed::default(), RiskTable::default());
     let reps = 300;
-    for (rho, gamma) in [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0)] {
+    let fh = |rho, gamma| Weighting::Fh { rho, gamma };
+    // MW with a survival cap, and with a time cap inside the follow-up (its weight frozen at
+    // the pooled survival there).
+    let weightings = [
+        fh(0.0, 0.0),
+        fh(0.0, 1.0),
+        fh(1.0, 0.0),
+        Weighting::Mw(Cap::Survival(0.5)),
+        Weighting::Mw(Cap::Time(3.0)),
+    ];
+    for w in weightings {
         let (mut sum, mut sum2, mut u_sum, mut u_sum2) = (0.0, 0.0, 0.0, 0.0);
         for r in 0..reps {
             cohort.generate(&sc, 77, r);
             cohort.observe(sc.primary(), cut, &layout.group_of, &mut obs);
             obs.table(&mut table);
-            let f = fleming_harrington(&table, rho, gamma);
+            let f = match w {
+                Weighting::Fh { rho, gamma } => fleming_harrington(&table, rho, gamma),
+                Weighting::Mw(cap) => modestly_weighted(&table, cap),
+            };
             sum += f.v;
             sum2 += f.v * f.v;
             u_sum += f.u;
@@ -469,21 +518,14 @@ fn expected_information_is_the_mean_observed_null_variance() {
         // alternative plans with.
         let u_mean = u_sum / reps as f64;
         let u_se = ((u_sum2 / reps as f64 - u_mean * u_mean) / (reps as f64 - 1.0)).sqrt();
-        let expected_u =
-            expected_z(&sc, rho, gamma, cut) * expected_null_variance(&sc, rho, gamma, cut).sqrt();
-        eprintln!("FH({rho},{gamma}): simulated U {u_mean:.3} ± {u_se:.3}, expected {expected_u:.3}");
-        assert!(
-            (u_mean - expected_u).abs() < 4.0 * u_se,
-            "FH({rho},{gamma}) score: {u_mean} ± {u_se} vs {expected_u}"
-        );
+        let expected_u = expected_z(&sc, w, cut) * expected_null_variance(&sc, w, cut).sqrt();
+        eprintln!("{w:?}: simulated U {u_mean:.3} ± {u_se:.3}, expected {expected_u:.3}");
+        assert!((u_mean - expected_u).abs() < 4.0 * u_se, "{w:?} score: {u_mean} ± {u_se} vs {expected_u}");
         let mean = sum / reps as f64;
         let se = ((sum2 / reps as f64 - mean * mean) / (reps as f64 - 1.0)).sqrt();
-        let expected = expected_null_variance(&sc, rho, gamma, cut);
-        eprintln!("FH({rho},{gamma}): simulated {mean:.3} ± {se:.3}, expected {expected:.3}");
-        assert!(
-            (mean - expected).abs() < 4.0 * se,
-            "FH({rho},{gamma}): simulated {mean} ± {se}, expected {expected}"
-        );
+        let expected = expected_null_variance(&sc, w, cut);
+        eprintln!("{w:?}: simulated {mean:.3} ± {se:.3}, expected {expected:.3}");
+        assert!((mean - expected).abs() < 4.0 * se, "{w:?}: simulated {mean} ± {se}, expected {expected}");
     }
 }
 

@@ -16,6 +16,7 @@ fn options(key: &str, target: f64, reps: u64) -> PlanOptions {
         seed: 3,
         range: None,
         fixed: Vec::new(),
+        never_better_limit: None,
     }
 }
 

@@ -198,3 +198,56 @@ fn fixture_records_its_provenance() {
     assert_eq!(f["regenerate"], "Rscript tests/reference/make_fixtures.R");
     assert!(f["survival_version"].as_str().is_some());
 }
+
+/// The modestly weighted log-rank test and robust MW against `tests/fixtures/mw.json`
+/// (`Rscript tests/reference/make_mw.R`: the pooled KM from `survfit`, the bivariate normal
+/// probabilities from `mvtnorm::pmvnorm`'s deterministic Miwa algorithm) on the same datasets, at
+/// s* = 0.5, 0.8, 1 and t* at each dataset's milestone.
+#[test]
+fn modestly_weighted_and_robust_mw() {
+    use trialsim::stats::modestly_weighted::{Cap, modestly_weighted, robust_mw};
+    let text = std::fs::read_to_string("tests/fixtures/mw.json").expect("mw fixture");
+    let f: Value = serde_json::from_str(&text).expect("mw fixture JSON");
+    assert_eq!(f["regenerate"], "Rscript tests/reference/make_mw.R");
+    let reference = f["datasets"].as_array().expect("datasets");
+    let ours = datasets();
+    assert_eq!(reference.len(), ours.len(), "one entry per dataset of survival.json");
+    let (mut mw_compared, mut robust_compared) = (0, 0);
+    for (d, r) in ours.iter().zip(reference) {
+        assert_eq!(r["name"].as_str(), Some(d.name.as_str()));
+        for c in r["caps"].as_array().expect("caps") {
+            let (cap, label) = match (c["s_star"].as_f64(), c["t_star"].as_f64()) {
+                (Some(s), _) => (Cap::Survival(s), format!("s*={s}")),
+                (None, Some(t)) => (Cap::Time(t), format!("t*={t}")),
+                _ => panic!("{}: a cap without s_star or t_star", d.name),
+            };
+            let what = |part: &str| format!("{} mw({label}) {part}", d.name);
+            let mw = modestly_weighted(&d.table, cap);
+            check(&what("u"), mw.u, num(&c["mw"]["u"]), REL);
+            check(&what("v"), mw.v, num(&c["mw"]["v"]), REL);
+            check(&what("z"), mw.z, num(&c["mw"]["z"]), REL);
+            mw_compared += 1;
+            let (one, two) = (robust_mw(&d.table, cap, Sides::One), robust_mw(&d.table, cap, Sides::Two));
+            let rb = &c["robust"];
+            if rb.is_null() {
+                assert!(
+                    one.z.is_nan(),
+                    "{}: R has no robust MW (a zero variance); ours {}",
+                    what("robust"),
+                    one.z
+                );
+                continue;
+            }
+            check(&what("robust corr"), one.corr[1], num(&rb["corr"]), REL);
+            check(&what("robust z"), one.z, num(&rb["z"]), REL);
+            check(&what("robust z2"), two.z, num(&rb["z2"]), REL);
+            check(&what("robust p"), one.p_value(Sides::One), num(&rb["p"]), REL);
+            check(&what("robust p2"), two.p_value(Sides::Two), num(&rb["p2"]), REL);
+            robust_compared += 1;
+        }
+    }
+    assert!(
+        mw_compared >= 80 && robust_compared >= 60,
+        "compared {mw_compared} MW, {robust_compared} robust"
+    );
+}

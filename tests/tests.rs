@@ -11,6 +11,7 @@ mod fuzz;
 mod layers;
 mod monitoring;
 mod monte_carlo;
+mod never_better;
 mod plan;
 mod reference;
 mod report_html;

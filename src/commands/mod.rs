@@ -48,8 +48,8 @@ pub fn dispatch(command: Command) -> Result<(), Error> {
         }
         Command::Followup { sim, cuts } => followup::command(&sim, cuts),
         Command::Sweep { sim, set, zip, shard, limit } => sweep::command(&sim, &set, zip, shard, limit),
-        Command::Plan { sim, vary, target, tests, range, set, zip } => {
-            plan::command(&sim, plan::PlanArgs { vary, target, tests, range, set, zip })
+        Command::Plan { sim, vary, target, tests, range, set, zip, never_better_limit } => {
+            plan::command(&sim, plan::PlanArgs { vary, target, tests, range, set, zip, never_better_limit })
         }
         Command::Assurance { sim, draws } => assurance::command(&sim, draws),
         Command::Merge { dirs, out } => merge::command(&dirs, &out),

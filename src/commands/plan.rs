@@ -18,6 +18,7 @@ pub struct PlanArgs {
     pub range: Option<String>,
     pub set: Vec<String>,
     pub zip: bool,
+    pub never_better_limit: Option<f64>,
 }
 
 /// `LOW:HIGH` with LOW < HIGH.
@@ -46,6 +47,7 @@ pub fn command(sim: &Simulate, req: PlanArgs) -> Result<(), Error> {
         seed: settings.seed,
         range,
         fixed: Vec::new(),
+        never_better_limit: req.never_better_limit,
     };
     let grid =
         if axes.is_empty() { vec![Vec::new()] } else { points(&axes, req.zip).map_err(Error::Grid)? };

@@ -9,6 +9,7 @@ use crate::report::{Results, html};
 use crate::run::{SimulateOptions, simulate_scenario};
 use crate::scenario::Scenario;
 use crate::truth::Truth;
+use crate::truth::never_better::Boundary;
 
 use super::{Error, File, Settings, check_simulate, write_files};
 
@@ -39,8 +40,9 @@ pub fn command(sim: &Simulate, export_replicates: bool, export_patients: Option<
     }
     super::warn_beyond_follow_up(&sc);
     let context = format!("running {}", sim.scenario.display());
-    let headline =
-        run(&sc, &about, &settings, export_replicates, export_patients).map_err(|e| e.context(context))?;
+    let boundary = loaded.never_better.as_ref();
+    let headline = run(&sc, boundary, &about, &settings, export_replicates, export_patients)
+        .map_err(|e| e.context(context))?;
     // The headline on stdout (the figures a user reads first, then where the files are);
     // `--quiet` prints nothing.
     if !settings.quiet {
@@ -51,6 +53,7 @@ pub fn command(sim: &Simulate, export_replicates: bool, export_patients: Option<
 
 fn run(
     sc: &Scenario,
+    boundary: Option<&Boundary>,
     about: &html::About,
     settings: &Settings,
     export_replicates: bool,
@@ -58,12 +61,20 @@ fn run(
 ) -> Result<String, Error> {
     let (replicates, seed, out) = (settings.replicates, settings.seed, &settings.out);
     let null_reps = crate::run::null_replicates(sc, replicates, true);
-    let bar = settings.progress(replicates + null_reps);
+    let boundary_reps = if boundary.is_some() { replicates } else { 0 };
+    let bar = settings.progress(replicates + null_reps + boundary_reps);
     bar.set_message(sc.name.clone());
     let tick = |n: u64| bar.inc(n);
     create_dir(out)?;
     let started = std::time::Instant::now();
-    let req = SimulateOptions { replicates, seed, null_copy: true, progress: &tick, cancel: None };
+    let req = SimulateOptions {
+        replicates,
+        seed,
+        null_copy: true,
+        never_better: boundary,
+        progress: &tick,
+        cancel: None,
+    };
     let uncancelled = "a run nobody cancels finishes";
     let simulated = settings.in_pool(|| -> Result<Simulated, Error> {
         if !export_replicates {

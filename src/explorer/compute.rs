@@ -19,6 +19,7 @@ use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{Document, Scenario, ScenarioError};
 use crate::summary::{Proportion, Summary};
 use crate::sweep::simulate_point;
+use crate::truth::never_better::Boundary;
 
 use super::controls::controls;
 
@@ -94,10 +95,10 @@ pub enum Stage {
 
 /// The scenario text validated as the CLI validates a file named `file` (every command's table),
 /// with the located message the CLI prints when it is not valid.
-fn validated(file: &str, text: &str) -> Result<(Document, Scenario), Refusal> {
+fn validated(file: &str, text: &str) -> Result<(Document, crate::scenario_file::Loaded), Refusal> {
     let doc = Document::parse(text, Path::new(file)).map_err(|e| Refusal::invalid(e.to_string()))?;
     let loaded = crate::scenario_file::validate(&doc).map_err(|e| Refusal::invalid(e.to_string()))?;
-    Ok((doc, loaded.scenario))
+    Ok((doc, loaded))
 }
 
 /// A simulation request, checked.
@@ -105,6 +106,8 @@ pub struct ScenarioRun {
     pub file: String,
     pub text: String,
     pub scenario: Scenario,
+    /// The never-better boundary, simulated in the refined pass as `trialsim run` does.
+    pub never_better: Option<Boundary>,
     pub stage: Stage,
     pub replicates: u64,
     pub seed: u64,
@@ -112,7 +115,8 @@ pub struct ScenarioRun {
 
 impl ScenarioRun {
     pub fn prepare(file: &str, text: &str, stage: Stage) -> Result<ScenarioRun, Refusal> {
-        let (_, scenario) = validated(file, text)?;
+        let (_, loaded) = validated(file, text)?;
+        let (scenario, never_better) = (loaded.scenario, loaded.never_better);
         let wanted = scenario.simulation.replicates;
         let replicates = match stage {
             Stage::Quick => wanted.min(QUICK_REPLICATES),
@@ -125,17 +129,22 @@ impl ScenarioRun {
             )));
         }
         let seed = scenario.simulation.seed;
-        let run =
-            ScenarioRun { file: file.to_string(), text: text.to_string(), scenario, stage, replicates, seed };
+        let (file, text) = (file.to_string(), text.to_string());
+        let run = ScenarioRun { file, text, scenario, never_better, stage, replicates, seed };
         within_patients(work(&run.scenario, run.total()), "this pass")?;
         Ok(run)
     }
 
-    fn request<'a>(&self, progress: &'a (dyn Fn(u64) + Sync), cancel: &'a AtomicBool) -> SimulateOptions<'a> {
+    fn request<'a>(
+        &'a self,
+        progress: &'a (dyn Fn(u64) + Sync),
+        cancel: &'a AtomicBool,
+    ) -> SimulateOptions<'a> {
         SimulateOptions {
             replicates: self.replicates,
             seed: self.seed,
             null_copy: self.stage == Stage::Refined,
+            never_better: self.never_better.as_ref().filter(|_| self.stage == Stage::Refined),
             progress,
             cancel: Some(cancel),
         }
@@ -143,7 +152,9 @@ impl ScenarioRun {
 
     /// Replicates to simulate, the identical-arms copy's included (for the progress bar).
     pub fn total(&self) -> u64 {
-        self.replicates + null_replicates(&self.scenario, self.replicates, self.stage == Stage::Refined)
+        let refined = self.stage == Stage::Refined;
+        let boundary = if refined && self.never_better.is_some() { self.replicates } else { 0 };
+        self.replicates + null_replicates(&self.scenario, self.replicates, refined) + boundary
     }
 
     /// What `trialsim run` of this text with its seed and replicates gives, as the page shows it:
@@ -226,7 +237,8 @@ impl Curve {
         to: f64,
         points: usize,
     ) -> Result<Curve, Refusal> {
-        let (doc, scenario) = validated(file, text)?;
+        let (doc, loaded) = validated(file, text)?;
+        let scenario = loaded.scenario;
         if !(2..=MAX_CURVE_POINTS).contains(&points) {
             return Err(Refusal::invalid(format!(
                 "points: expected 2 to {MAX_CURVE_POINTS}, found {points}"
@@ -283,11 +295,11 @@ impl Curve {
         let mut safety: Vec<Value> = Vec::new();
         for &value in &self.values {
             let o = [Override { key: self.key.clone(), value }];
-            let point = match simulate_point(&self.template, &o, self.replicates, self.seed, cancel) {
+            let point = match simulate_point(&self.template, &o, self.replicates, self.seed, false, cancel) {
                 Ok(p) => p?,
                 Err(e) => return Some(Err(e.into())),
             };
-            let (_, layout, s) = point;
+            let (layout, s) = (point.layout, point.summary);
             for (i, (name, _)) in layout.tests.iter().enumerate() {
                 let p = Proportion::new(s.tests[i].benefit, s.replicates);
                 match tests.iter_mut().find(|(n, _)| n == name) {
@@ -409,6 +421,7 @@ mod tests {
             replicates: 1500,
             seed: 2014,
             null_copy: true,
+            never_better: None,
             progress: &|_| {},
             cancel: None,
         };
@@ -460,7 +473,7 @@ mod tests {
         let v = c.simulate(&|_| {}, &AtomicBool::new(false)).unwrap().unwrap();
         let t = Template::from_document(&Document::parse(&text, Path::new("astis.toml")).unwrap()).unwrap();
         let o = [Override { key: "design.n".into(), value: 200.0 }];
-        let (_, _, s) = simulate_point(&t, &o, 400, 2014, &AtomicBool::new(false)).unwrap().unwrap();
+        let s = simulate_point(&t, &o, 400, 2014, false, &AtomicBool::new(false)).unwrap().unwrap().summary;
         assert_eq!(v["tests"][0]["power"][1], json!(s.tests[0].benefit as f64 / 400.0));
         assert!(v["svg"].as_str().unwrap().contains("<svg"));
         for (key, from, to, points, says) in [

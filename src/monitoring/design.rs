@@ -16,7 +16,7 @@ use crate::stats::sequential::{
     Boundaries, Design, Futility, MIN_SPACING, boundaries_spent_at, boundaries_with_drifts,
     design_drift_spent_at,
 };
-use crate::test_statistic::Information;
+use crate::test_statistic::{Information, Weighting};
 use crate::time::Time;
 use crate::truth::{expected_cut, expected_events, expected_null_variance, expected_z, reachable_end};
 
@@ -129,7 +129,7 @@ impl Plans<'_> {
     fn information(&self, information: Information, c: Time) -> f64 {
         let sc = self.sc;
         match information {
-            Information::NullVariance { rho, gamma } => expected_null_variance(sc, rho, gamma, c),
+            Information::NullVariance(weighting) => expected_null_variance(sc, weighting, c),
             Information::Events => {
                 sc.allocated_arms().map(|(_, a)| expected_events(sc, a, sc.primary(), c)).sum()
             }
@@ -215,15 +215,15 @@ impl Plans<'_> {
     /// final cut).
     fn thetas(&self, information: Information, times: &[Time], fractions: &[f64]) -> Option<Vec<f64>> {
         self.m.futility.as_ref().filter(|f| f.alternative == Alternative::Truth)?;
-        let (rho, gamma) = match information {
-            Information::NullVariance { rho, gamma } => (rho, gamma),
-            Information::Events => (0.0, 0.0),
+        let weighting = match information {
+            Information::NullVariance(weighting) => weighting,
+            Information::Events => Weighting::Fh { rho: 0.0, gamma: 0.0 },
         };
         let at = times.iter().copied().chain([self.final_time]);
         Some(
             at.zip(fractions)
                 .map(|(c, &t)| {
-                    let theta = -expected_z(self.sc, rho, gamma, c) / t.sqrt();
+                    let theta = -expected_z(self.sc, weighting, c) / t.sqrt();
                     if theta.is_finite() { theta } else { 0.0 }
                 })
                 .collect(),
@@ -303,8 +303,8 @@ pub const VARIANCE_TIME_CUTS: u64 = 21;
 pub fn analyses_per_trial(sc: &Scenario) -> u64 {
     let Some(m) = &sc.monitoring else { return 1 };
     let per_look = |kind: TestKind, look: &Look| match (kind.information(), look) {
-        (Some(Information::NullVariance { .. }), Look::Fraction(_)) => VARIANCE_TIME_CUTS,
-        (Some(Information::NullVariance { .. }), Look::Cut(_)) | (Some(Information::Events) | None, _) => 1,
+        (Some(Information::NullVariance(_)), Look::Fraction(_)) => VARIANCE_TIME_CUTS,
+        (Some(Information::NullVariance(_)), Look::Cut(_)) | (Some(Information::Events) | None, _) => 1,
     };
     1 + m
         .tests

@@ -266,9 +266,7 @@ impl Monitored<'_> {
             }
             Look::Cut(c) => cohort.cut_by(self.scenario, c).calendar,
             Look::Fraction(f) => match mt.information {
-                Information::NullVariance { .. } => {
-                    self.variance_time(mt, cohort, final_cut, f * mt.i_max, ws)
-                }
+                Information::NullVariance(_) => self.variance_time(mt, cohort, final_cut, f * mt.i_max, ws),
                 Information::Events => {
                     let target = (f * mt.i_max).ceil().max(1.0) as usize;
                     kth_event(cohort, ep, target, &mut ws.event_times).unwrap_or(f64::INFINITY)

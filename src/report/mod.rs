@@ -19,6 +19,7 @@ use crate::run::Simulated;
 use crate::scenario::Scenario;
 use crate::summary::Summary;
 use crate::truth::Truth;
+use crate::truth::never_better::Boundary;
 
 /// Everything a report needs about one run.
 pub struct Results<'a> {
@@ -30,6 +31,8 @@ pub struct Results<'a> {
     /// The same design with identical arms (experimental = control): type I error and the
     /// crossing rate under no difference. `None` for a single-arm study.
     pub null: Option<(&'a Summary, u64)>,
+    /// The never-better boundary and its copy's summary (`[analysis.never_better]`).
+    pub never_better: Option<(&'a Boundary, &'a Summary)>,
 }
 
 impl<'a> Results<'a> {
@@ -42,6 +45,7 @@ impl<'a> Results<'a> {
             summary: &sim.summary,
             seed,
             null: sim.null.as_ref().map(|(s, r)| (s, *r)),
+            never_better: sim.never_better.as_ref().map(|(b, s)| (b, s)),
         }
     }
 }

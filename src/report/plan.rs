@@ -66,7 +66,7 @@ pub fn files(
 }
 
 fn answer_json(a: &Answer) -> Value {
-    json!({
+    let mut v = json!({
         "test": a.test,
         "falling": a.falling,
         "value": a.value,
@@ -76,7 +76,11 @@ fn answer_json(a: &Answer) -> Value {
         "schoenfeld": a.schoenfeld,
         "note": a.note,
         "curve": a.curve,
-    })
+    });
+    if let Some(nb) = &a.never_better {
+        v["never_better"] = json!(nb);
+    }
+    v
 }
 
 /// plan.json for one plan: the first test's answer at the top level, every test under `tests`.
@@ -126,7 +130,57 @@ pub(crate) fn markdown(name: &str, key: &str, target: f64, answers: &[Answer]) -
          numbers: the same trials at every value). Schoenfeld's answer assumes proportional hazards at the model's \
          average hazard ratio; the difference is what the crossing hazards cost."
     );
+    never_better_markdown(&mut o, key, answers);
     o
+}
+
+/// With `[analysis.never_better]`: each test's rate of declaring benefit at the never-better
+/// boundary of its answer, and whether it is acceptable under `--never-better-limit`.
+fn never_better_markdown(o: &mut String, key: &str, answers: &[Answer]) {
+    if answers.iter().all(|a| a.never_better.is_none()) {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "\n## Declaring benefit where the experimental arm is never better\n\nAt each test's answer, the \
+         scenario moved along `analysis.never_better` to where the experimental arm's true survival is \
+         nowhere above control's, simulated with the same replicates: how often the test declares \
+         benefit there (an error for every test but `cox_periods`).\n"
+    );
+    let _ = writeln!(o, "| test | `{key}` | boundary value | declares benefit there | acceptable |");
+    let _ = writeln!(o, "|---|---|---|---|---|");
+    for a in answers {
+        let Some(nb) = &a.never_better else {
+            let _ = writeln!(o, "| `{}` | {} | — | — | — |", a.test, show(a.value));
+            continue;
+        };
+        let acceptable = match nb.acceptable {
+            None => "—",
+            Some(true) => "yes",
+            Some(false) => "**no**: above the limit",
+        };
+        let _ = writeln!(
+            o,
+            "| `{}` | {} | {} | {} | {acceptable} |",
+            a.test,
+            show(a.value),
+            super::fmt(nb.boundary),
+            super::percent_se(nb.rate, nb.se)
+        );
+    }
+    let rejected: Vec<String> = answers
+        .iter()
+        .filter(|a| a.never_better.is_some_and(|nb| nb.acceptable == Some(false)))
+        .map(|a| format!("`{}`", a.test))
+        .collect();
+    if !rejected.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nNot acceptable: {} declare(s) benefit at the never-better boundary more often than \
+             `--never-better-limit` allows, whatever the power; do not plan on them.",
+            rejected.join(", ")
+        );
+    }
 }
 
 #[cfg(feature = "plots")]
@@ -169,6 +223,14 @@ pub(crate) fn grid_csv(axes: &[Axis], rows: &[GridAnswer]) -> Result<Vec<u8>, cs
         ["test", "value", "interval_low", "interval_high", "power", "power_se", "schoenfeld", "note"]
             .map(String::from),
     );
+    // With [analysis.never_better], four more columns (a plan without it keeps its columns).
+    let boundary = rows.iter().any(|r| r.answers.iter().any(|a| a.never_better.is_some()));
+    if boundary {
+        header.extend(
+            ["never_better_boundary", "never_better_rate", "never_better_se", "never_better_acceptable"]
+                .map(String::from),
+        );
+    }
     w.write_record(&header)?;
     for (p, r) in rows.iter().enumerate() {
         for a in &r.answers {
@@ -184,6 +246,15 @@ pub(crate) fn grid_csv(axes: &[Axis], rows: &[GridAnswer]) -> Result<Vec<u8>, cs
                 f(a.schoenfeld),
                 a.note.clone(),
             ]);
+            if boundary {
+                let nb = a.never_better;
+                row.extend([
+                    f(nb.map(|n| n.boundary)),
+                    f(nb.map(|n| n.rate)),
+                    f(nb.map(|n| n.se)),
+                    nb.and_then(|n| n.acceptable).map_or(String::new(), |ok| ok.to_string()),
+                ]);
+            }
             w.write_record(&row)?;
         }
     }

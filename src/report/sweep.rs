@@ -44,7 +44,9 @@ pub const TABLE_POINTS: usize = 100_000;
 /// What sweep.md and the plots read of a record (power of each test, mean events): kept for
 /// every point of a sweep of at most [`TABLE_POINTS`], where whole records could take gigabytes.
 pub(crate) fn for_tables(mut r: PointRecord) -> PointRecord {
-    r.metrics.retain(|m| m.metric.starts_with("power.") || m.metric == "mean.events");
+    r.metrics.retain(|m| {
+        m.metric.starts_with("power.") || m.metric.starts_with("never_better.") || m.metric == "mean.events"
+    });
     r
 }
 
@@ -107,7 +109,51 @@ pub(crate) fn markdown(m: &Manifest, points: usize, records: &[PointRecord], bas
         let ev = metric(r, "mean.events").map_or(f64::NAN, |x| x.0);
         let _ = writeln!(o, " {ev:.1} |");
     }
+    never_better_table(&mut o, m, records, &tests);
     o
+}
+
+/// With `[analysis.never_better]`: per point, the boundary value and how often each test
+/// declares benefit there.
+fn never_better_table(o: &mut String, m: &Manifest, records: &[PointRecord], tests: &[String]) {
+    if records.first().and_then(|r| metric(r, "never_better.value")).is_none() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "\n## Declaring benefit at the never-better boundary\n\nPer point, the value the keys of \
+         `analysis.never_better.vary` take where the experimental arm's true survival is nowhere above \
+         control's, and how often each test declares benefit there (an error for every test but \
+         `cox_periods`, whose claim of a lower late hazard is true there).\n"
+    );
+    let _ = write!(o, "| point |");
+    for a in &m.axes {
+        let _ = write!(o, " `{}` |", a.key);
+    }
+    let _ = write!(o, " boundary |");
+    for t in tests {
+        let _ = write!(o, " `{t}` |");
+    }
+    let _ = writeln!(o, "\n|---|{}---|{}", "---|".repeat(m.axes.len()), "---|".repeat(tests.len()));
+    for r in records {
+        let _ = write!(o, "| {} |", r.point);
+        for (_, v) in &r.overrides {
+            let _ = write!(o, " {v} |");
+        }
+        let value = metric(r, "never_better.value").map_or(f64::NAN, |x| x.0);
+        let _ = write!(o, " {} |", super::fmt(value));
+        for t in tests {
+            match metric(r, &format!("never_better.{t}")) {
+                Some((p, se)) => {
+                    let _ = write!(o, " {} |", super::percent_se(p, se));
+                }
+                None => {
+                    let _ = write!(o, " — |");
+                }
+            }
+        }
+        let _ = writeln!(o);
+    }
 }
 
 /// The files of a sweep made from its point records (sweep.csv is streamed by the command, row by

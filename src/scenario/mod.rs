@@ -255,6 +255,19 @@ pub struct Analysis {
     pub crossing: CrossingRule,
     /// The Fleming–Harrington (ρ, γ) components of `maxcombo`.
     pub maxcombo_weights: Vec<(f64, f64)>,
+    /// `[analysis.never_better]`: the path to the boundary where the experimental arm is never
+    /// better (solved by `truth::never_better`).
+    pub never_better: Option<NeverBetter>,
+}
+
+/// The path to the never-better boundary: `vary`'s keys set to one common value, moving from
+/// the scenario's value towards `to`, compared up to `until` (default: the cut).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NeverBetter {
+    /// Dotted scenario keys, at least one, each once.
+    pub vary: Vec<String>,
+    pub to: f64,
+    pub until: Option<Time>,
 }
 
 /// A test as named in `analysis.tests`; `name` is kept verbatim for output columns and keys.

@@ -328,6 +328,16 @@ pub struct RawAnalysis {
     pub periods: Option<S<Vec<S<f64>>>>,
     pub crossing: Option<RawCrossing>,
     pub maxcombo: Option<RawMaxCombo>,
+    pub never_better: Option<S<RawNeverBetter>>,
+}
+
+/// `[analysis.never_better]`: the path to the never-better boundary.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNeverBetter {
+    pub vary: S<Vec<S<String>>>,
+    pub to: S<f64>,
+    pub until: Option<S<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

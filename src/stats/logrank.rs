@@ -18,7 +18,7 @@ pub struct LogRank {
 }
 
 impl LogRank {
-    fn from_sums(u: f64, v: f64) -> LogRank {
+    pub(crate) fn from_sums(u: f64, v: f64) -> LogRank {
         let z = if v > 0.0 { u / v.sqrt() } else { f64::NAN };
         LogRank { u, v, z }
     }

@@ -65,20 +65,30 @@ pub fn maxcombo(table: &RiskTable, weights: &[(f64, f64)], sides: Sides) -> MaxC
             corr[b * k + a] = r;
         }
     }
-    let z = if !ok {
-        f64::NAN
-    } else {
-        match sides {
-            Sides::One => components.iter().copied().fold(f64::INFINITY, f64::min),
-            Sides::Two => {
-                components.iter().copied().fold(0.0, |m: f64, x| if x.abs() > m.abs() { x } else { m })
-            }
-        }
-    };
+    let z = if ok { combined(&components, sides) } else { f64::NAN };
     MaxCombo { components, corr, z }
 }
 
+/// The combined statistic: the smallest component (one-sided), or the one of largest |z|.
+fn combined(components: &[f64], sides: Sides) -> f64 {
+    match sides {
+        Sides::One => components.iter().copied().fold(f64::INFINITY, f64::min),
+        Sides::Two => components.iter().copied().fold(0.0, |m: f64, x| if x.abs() > m.abs() { x } else { m }),
+    }
+}
+
 impl MaxCombo {
+    /// Two components from their scores `u`, variances `v` and covariance (robust MW); z is NaN
+    /// when either variance is 0.
+    pub(crate) fn of_two(u: [f64; 2], v: [f64; 2], cov: f64, sides: Sides) -> MaxCombo {
+        let ok = v[0] > 0.0 && v[1] > 0.0;
+        let components: Vec<f64> =
+            (0..2).map(|a| if v[a] > 0.0 { u[a] / v[a].sqrt() } else { f64::NAN }).collect();
+        let r = cov / (v[0] * v[1]).sqrt();
+        let z = if ok { combined(&components, sides) } else { f64::NAN };
+        MaxCombo { components, corr: vec![1.0, r, r, 1.0], z }
+    }
+
     /// The p-value by the multivariate normal integral (NaN when z is).
     pub fn p_value(&self, sides: Sides) -> f64 {
         if self.z.is_nan() {

@@ -14,6 +14,7 @@ pub mod decision;
 pub mod kaplan_meier;
 pub mod logrank;
 pub mod maxcombo;
+pub mod modestly_weighted;
 pub mod monitor;
 pub mod mvn;
 pub mod normal;
@@ -22,5 +23,6 @@ pub mod rmst;
 pub mod safety;
 pub mod sequential;
 pub mod spending;
+pub mod weights;
 
 pub use risk_table::RiskTable;

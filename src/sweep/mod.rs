@@ -32,6 +32,7 @@ use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::summary::Summary;
 use crate::truth::Truth;
+use crate::truth::never_better;
 
 /// How to run a sweep (resolved by the command: no defaults left here).
 #[derive(Debug, Clone)]
@@ -208,7 +209,10 @@ pub fn validate(
     grid::check_share(axes, zip, n, shard)?;
     let base = fingerprint(&template.apply(&[])?.1, replicates, seed);
     let fingerprint_of = |p: usize| -> Result<Fingerprint, SweepError> {
-        let (_, canonical) = template.apply(&point(axes, zip, p))?;
+        let overrides = point(axes, zip, p);
+        let (sc, canonical) = template.apply(&overrides)?;
+        // A point whose never-better boundary cannot be solved is refused before any runs.
+        never_better::at_point(template, &overrides, &sc)?;
         Ok(fingerprint(&canonical, replicates, seed))
     };
     // On every core (10⁶ points are a minute of parsing on one); in point order.
@@ -295,13 +299,13 @@ pub fn run_sweep(
         // gigabytes, its fingerprints megabytes.
         let overrides = point(axes, zip, p);
         let never = AtomicBool::new(false);
-        let (truth, layout, summary) = simulate_point(template, &overrides, replicates, seed, &never)?
+        let point = simulate_point(template, &overrides, replicates, seed, true, &never)?
             .expect("nobody cancels a sweep's point");
         let record = PointRecord::new(
             p,
             fp,
             overrides.iter().map(|o| (o.key.clone(), o.value)).collect(),
-            metrics(&truth, &layout, &summary),
+            metrics(&point.truth, &point.layout, &point.summary, point.never_better.as_ref()),
         );
         let json = serde_json::to_string(&record).expect("a point record serialises") + "\n";
         write_atomic(&path_of(p), json.as_bytes())?;
@@ -317,20 +321,41 @@ pub fn run_sweep(
 
 /// One point of a sweep: the scenario with `overrides`, simulated with `seed` (the same seed at
 /// every point: common random numbers, so that power curves are smooth). The explorer's curves
-/// are made of these too. `Ok(None)` when cancelled.
+/// are made of these too (without the never-better copy: `with_boundary` false). `Ok(None)`
+/// when cancelled.
 pub(crate) fn simulate_point(
     template: &Template,
     overrides: &[Override],
     replicates: u64,
     seed: u64,
+    with_boundary: bool,
     cancel: &AtomicBool,
-) -> Result<Option<(Truth, Layout, Summary)>, ScenarioError> {
+) -> Result<Option<Point>, ScenarioError> {
     let (scenario, _) = template.apply(overrides)?;
     let sc = &scenario;
+    let boundary = if with_boundary { never_better::at_point(template, overrides, sc)? } else { None };
     let truth = Truth::compute(sc);
     let layout = Layout::new(sc, &truth);
     let run = Run { scenario: sc, layout: &layout, replicates, seed, progress: None };
-    Ok(simulate_until::<Summary>(&run, None, cancel).map(|summary| (truth, layout, summary)))
+    let Some(summary) = simulate_until::<Summary>(&run, None, cancel) else { return Ok(None) };
+    let never_better = match boundary {
+        Some(b) => {
+            let seed = crate::rng::companion_seed(seed, "never_better");
+            let run = Run { scenario: &b.scenario, layout: &layout, replicates, seed, progress: None };
+            let Some(s) = simulate_until::<Summary>(&run, None, cancel) else { return Ok(None) };
+            Some((b, s))
+        }
+        None => None,
+    };
+    Ok(Some(Point { truth, layout, summary, never_better }))
+}
+
+/// One simulated point: its truth, layout and summary, and its never-better boundary's copy.
+pub(crate) struct Point {
+    pub truth: Truth,
+    pub layout: Layout,
+    pub summary: Summary,
+    pub never_better: Option<(never_better::Boundary, Summary)>,
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use super::{SweepError, SweepInput};
 use crate::engine::{ENGINE_VERSION, Layout};
 use crate::summary::{Proportion, Summary};
 use crate::truth::Truth;
+use crate::truth::never_better::Boundary;
 
 /// What was simulated at a point: FNV-1a (64 bit, stable across versions and platforms) of the
 /// engine version, replicates, seed and canonical scenario. Written as 16 hex digits; held as
@@ -146,7 +147,12 @@ impl Manifest {
 
 /// The metrics of one simulated point: power and MC SE of each test, true and mean estimated
 /// quantities, crossing, what the trial shows, events and the cut.
-pub fn metrics(truth: &Truth, layout: &Layout, s: &Summary) -> Vec<Metric> {
+pub fn metrics(
+    truth: &Truth,
+    layout: &Layout,
+    s: &Summary,
+    never_better: Option<&(Boundary, Summary)>,
+) -> Vec<Metric> {
     let reps = s.replicates;
     let mut m = Vec::new();
     let mut push = |metric: String, value: f64, se: f64| m.push(Metric { metric, value, se });
@@ -154,6 +160,15 @@ pub fn metrics(truth: &Truth, layout: &Layout, s: &Summary) -> Vec<Metric> {
         let p = Proportion::new(s.tests[i].benefit, reps);
         push(format!("power.{name}"), p.estimate, p.se);
         push(format!("not_estimable.{name}"), s.tests[i].not_estimable as f64 / reps as f64, f64::NAN);
+    }
+    // How often each test declares benefit at this point's never-better boundary.
+    if let Some((b, nb)) = never_better {
+        push("never_better.value".into(), b.value, f64::NAN);
+        push("never_better.until".into(), b.until, f64::NAN);
+        for (i, (name, _)) in layout.tests.iter().enumerate() {
+            let p = Proportion::new(nb.tests[i].benefit, nb.replicates);
+            push(format!("never_better.{name}"), p.estimate, p.se);
+        }
     }
     if layout.groups == 2 {
         let c = Proportion::new(s.crossings, reps);

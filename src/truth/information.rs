@@ -18,7 +18,7 @@
 use crate::accrual::{accrual_end, accrual_horizon, entry_cdf};
 use crate::quadrature::kronrod15_panel;
 use crate::scenario::{Arm, Scenario};
-use crate::stats::logrank::fh_weight;
+use crate::stats::weights::Weighting;
 use crate::time::Time;
 
 use super::curves::{density, knots, survival};
@@ -27,10 +27,11 @@ use super::curves::{density, knots, survival};
 /// panels of 1/64 of a piece integrate them to far below any Monte Carlo error.
 const PANELS: usize = 64;
 
-/// The expected null variance of FH(ρ, γ) (log-rank at ρ = γ = 0) comparing the experimental and
-/// control arms at calendar time `c`; NaN without two arms.
-pub fn expected_null_variance(sc: &Scenario, rho: f64, gamma: f64, c: Time) -> f64 {
-    expected_statistic(sc, rho, gamma, c).1
+/// The expected null variance of a weighted log-rank statistic (log-rank at FH(0, 0)) comparing
+/// the experimental and control arms at calendar time `c`; NaN without two arms. MW's weight
+/// is 1/max(S̄(u), s*), with a time cap s* = S̄(t*) once u passes t* (at a cut before t*, never).
+pub fn expected_null_variance(sc: &Scenario, weighting: Weighting, c: Time) -> f64 {
+    expected_statistic(sc, weighting, c).1
 }
 
 /// The mean of FH(ρ, γ)'s z under the model at calendar time `c`, E[U]/√E[V], with
@@ -40,14 +41,14 @@ pub fn expected_null_variance(sc: &Scenario, rho: f64, gamma: f64, c: Time) -> f
 /// U being observed minus expected events in the experimental arm (z < 0 favours it): the
 /// drift at a look that gsDesign2's `gs_info_wlr` (and, for the log-rank test, `gs_info_ahr`)
 /// plan with.
-pub fn expected_z(sc: &Scenario, rho: f64, gamma: f64, c: Time) -> f64 {
-    let (u, v) = expected_statistic(sc, rho, gamma, c);
+pub fn expected_z(sc: &Scenario, weighting: Weighting, c: Time) -> f64 {
+    let (u, v) = expected_statistic(sc, weighting, c);
     u / v.sqrt()
 }
 
 /// (E[U], E[V]) of FH(ρ, γ) at calendar time `c` (see [`expected_null_variance`] and
 /// [`expected_z`]); NaN without two arms.
-fn expected_statistic(sc: &Scenario, rho: f64, gamma: f64, c: Time) -> (f64, f64) {
+fn expected_statistic(sc: &Scenario, weighting: Weighting, c: Time) -> (f64, f64) {
     let (Some(ctl), Some(exp)) = (sc.control(), sc.experimental()) else {
         return (f64::NAN, f64::NAN);
     };
@@ -71,8 +72,10 @@ fn expected_statistic(sc: &Scenario, rho: f64, gamma: f64, c: Time) -> (f64, f64
         let (y0, y1, r0, r1) = at(u);
         if y0 + y1 > 0.0 { (r0 + r1) / (y0 + y1) } else { 0.0 }
     };
-    let extra = [c - accrual_end(&sc.design.accrual, n), c - accrual_horizon(&sc.design.accrual)];
+    let mut extra = vec![c - accrual_end(&sc.design.accrual, n), c - accrual_horizon(&sc.design.accrual)];
+    extra.extend(weighting.cap_time());
     let pieces = knots(&[ctl, exp], ep, &extra, c);
+    let mut floor = weighting.initial_floor();
     let (mut nodes, mut weights) = (Vec::new(), Vec::new());
     let (mut inner_nodes, mut inner_weights) = (Vec::new(), Vec::new());
     let (mut total, mut score, mut cumulative, mut from) = (0.0, 0.0, 0.0, 0.0);
@@ -94,7 +97,7 @@ fn expected_statistic(sc: &Scenario, rho: f64, gamma: f64, c: Time) -> (f64, f64
                 let s_bar = (-(cumulative + inner)).exp();
                 let (y0, y1, r0, r1) = at(u);
                 if y0 + y1 > 0.0 {
-                    let weight = fh_weight(s_bar, rho, gamma);
+                    let weight = weighting.at_floor(s_bar, floor);
                     total += w * weight * weight * y0 * y1 / ((y0 + y1) * (y0 + y1)) * (r0 + r1);
                     score += w * weight * (y0 * r1 - y1 * r0) / (y0 + y1);
                 }
@@ -103,6 +106,9 @@ fn expected_statistic(sc: &Scenario, rho: f64, gamma: f64, c: Time) -> (f64, f64
             weights.clear();
             kronrod15_panel(a, b, &mut nodes, &mut weights);
             cumulative += nodes.iter().zip(&weights).map(|(&x, &v)| v * pooled_hazard(x)).sum::<f64>();
+        }
+        if weighting.cap_time() == Some(to) {
+            floor = (-cumulative).exp();
         }
         from = to;
     }
@@ -150,7 +156,7 @@ tests = ["logrank"]
         for c in [1.0, 2.0, 5.0] {
             let events: f64 =
                 sc.allocated_arms().map(|(_, a)| expected_events(&sc, a, sc.primary(), c)).sum();
-            let v = expected_null_variance(&sc, 0.0, 0.0, c);
+            let v = expected_null_variance(&sc, Weighting::Fh { rho: 0.0, gamma: 0.0 }, c);
             assert!((v / (events / 4.0) - 1.0).abs() < 1e-9, "c = {c}: {v} vs {}", events / 4.0);
         }
     }
@@ -169,7 +175,7 @@ tests = ["logrank"]
             };
             let knots: Vec<f64> = if c > duration { vec![c - duration, c] } else { vec![c] };
             let closed = integrate(integrand, 0.0, &knots, 1e-13);
-            let v = expected_null_variance(&sc, 0.0, 1.0, c);
+            let v = expected_null_variance(&sc, Weighting::Fh { rho: 0.0, gamma: 1.0 }, c);
             assert!((v / closed - 1.0).abs() < 1e-9, "c = {c}: {v} vs {closed}");
         }
     }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::analysis::Estimate;
 use crate::report::{Results, fmt, null_rejections};
 use crate::summary::Proportion;
+use crate::test_statistic::Claim;
 
 /// Percent with its SE, to the SE's first significant digit (one decimal at least).
 fn percent(p: Proportion) -> String {
@@ -19,6 +20,21 @@ fn percent(p: Proportion) -> String {
     crate::report::percent_se(p.estimate, p.se)
 }
 
+/// The companion runs beside the replicates, as the first line names them.
+fn copies(null_reps: u64, boundary_reps: u64) -> String {
+    let mut o = String::new();
+    if null_reps > 0 {
+        o += &format!(" (+ {null_reps} with identical arms");
+        if boundary_reps > 0 {
+            o += &format!(", {boundary_reps} at the never-better boundary");
+        }
+        o.push(')');
+    } else if boundary_reps > 0 {
+        o += &format!(" (+ {boundary_reps} at the never-better boundary)");
+    }
+    o
+}
+
 /// The headline of a run that took `elapsed` (simulation and identical-arms copy) and wrote `files` into `out`.
 pub(crate) fn render(r: &Results, elapsed: Duration, out: &Path, files: &[&str]) -> String {
     let sc = r.scenario;
@@ -26,16 +42,17 @@ pub(crate) fn render(r: &Results, elapsed: Duration, out: &Path, files: &[&str])
     let reps = s.replicates;
     let unit = &sc.time_unit;
     let null_reps = r.null.map_or(0, |(_, n)| n);
+    let boundary_reps = r.never_better.map_or(0, |(_, s)| s.replicates);
     let secs = elapsed.as_secs_f64();
     let mut o = String::new();
     let _ = writeln!(
         o,
         "{}: {reps} replicates{} of n = {}, seed {}, in {secs:.2} s ({:.0} replicates/s)",
         sc.name,
-        if null_reps > 0 { format!(" (+ {null_reps} with identical arms)") } else { String::new() },
+        copies(null_reps, boundary_reps),
         sc.design.n,
         r.seed,
-        (reps + null_reps) as f64 / secs.max(1e-9)
+        (reps + null_reps + boundary_reps) as f64 / secs.max(1e-9)
     );
     if r.layout.groups == 2 {
         let width = r.layout.tests.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
@@ -50,6 +67,27 @@ pub(crate) fn render(r: &Results, elapsed: Duration, out: &Path, files: &[&str])
             });
             let label = if i == 0 { "  Power     " } else { "            " };
             let _ = writeln!(o, "{label}{name:<width$}  {:<power_width$}{null}", powers[i]);
+        }
+        if let Some((b, nb)) = r.never_better {
+            let _ = writeln!(
+                o,
+                "  Declares benefit where the experimental arm is never better (keys at {}, up to {} {unit}):",
+                fmt(b.value),
+                fmt(b.until)
+            );
+            for (i, (name, kind)) in r.layout.tests.iter().enumerate() {
+                let e = Proportion::new(nb.tests[i].benefit, nb.replicates);
+                let claim = match kind.claim() {
+                    Claim::Benefit => "",
+                    Claim::LateHazardLower => "   (claims a lower late hazard: true there)",
+                };
+                let _ = writeln!(
+                    o,
+                    "            {name:<width$}  {:.2}% ± {:.2}{claim}",
+                    100.0 * e.estimate,
+                    100.0 * e.se
+                );
+            }
         }
         let by_rule =
             r.truth.crossing_by_rule.map_or("never (by the rule)".to_string(), |t| format!("{t:.2} {unit}"));

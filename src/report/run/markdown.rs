@@ -7,6 +7,7 @@ use crate::analysis::{Estimate, EstimateSpec};
 use crate::report::{Results, fmt, se_decimals};
 use crate::scenario::Sides;
 use crate::summary::{Proportion, Tally};
+use crate::test_statistic::Claim;
 
 /// A proportion in percent with its Monte Carlo SE and Wilson interval, to as many decimals as
 /// show the SE's first significant digit (one at least, four at most): `98.83% ± 0.02`, never
@@ -30,12 +31,47 @@ pub(crate) fn render(r: &Results) -> String {
     let mut o = String::new();
     header(&mut o, r);
     power(&mut o, r);
+    never_better(&mut o, r);
     survival(&mut o, r);
     long_term_benefit(&mut o, r);
     crossing(&mut o, r);
     super::monitoring::markdown(&mut o, r);
     events(&mut o, r);
     o
+}
+
+/// How often each test declares benefit at the never-better boundary, beside its type I error.
+fn never_better(o: &mut String, r: &Results) {
+    let Some((b, s)) = r.never_better else { return };
+    let unit = &r.scenario.time_unit;
+    let keys: Vec<String> = b.vary.iter().map(|k| format!("`{k}`")).collect();
+    let _ = writeln!(o, "## Declaring benefit at the never-better boundary\n");
+    let _ = writeln!(
+        o,
+        "With {} set to **{}** (the scenario has {}; searched towards {}), the experimental arm's true \
+         survival on `{}` is nowhere above control's up to {} {unit}: it is never better. A test that \
+         declares benefit here is wrong, whatever its type I error with identical arms. {} trials, \
+         rejections favouring the experimental arm.\n",
+        keys.join(" and "),
+        fmt(b.value),
+        fmt(b.from),
+        fmt(b.to),
+        r.scenario.primary().name,
+        fmt(b.until),
+        s.replicates
+    );
+    let _ = writeln!(o, "| test | declares benefit at the boundary | type I error (identical arms) |");
+    let _ = writeln!(o, "|---|---|---|");
+    for (i, (name, kind)) in r.layout.tests.iter().enumerate() {
+        let rate = pct(Proportion::new(s.tests[i].benefit, s.replicates));
+        let rate = match kind.claim() {
+            Claim::Benefit => rate,
+            Claim::LateHazardLower => format!("{rate} (claims a lower late hazard: true here)"),
+        };
+        let null = type_i_cell(r, i).unwrap_or_else(|| "—".into());
+        let _ = writeln!(o, "| `{name}` | {rate} | {null} |");
+    }
+    let _ = writeln!(o);
 }
 
 /// The power of test `i` as summary.md prints it (the explorer shows the same text): the

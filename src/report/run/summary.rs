@@ -40,6 +40,33 @@ pub struct SummaryJson<'a> {
     pub monitoring: Option<Monitoring>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub null: Option<NullCopy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub never_better: Option<NeverBetterCopy<'a>>,
+}
+
+/// `never_better`: the boundary of `[analysis.never_better]` and how often each test declares
+/// benefit there (rejections favouring the experimental arm, one- or two-sided).
+#[derive(Debug, Serialize)]
+pub struct NeverBetterCopy<'a> {
+    pub description: &'static str,
+    pub vary: &'a [String],
+    /// The boundary value every key of `vary` is set to.
+    pub value: f64,
+    /// The keys' value in the scenario, and the other end of the search.
+    pub from: f64,
+    pub to: f64,
+    pub until: f64,
+    pub replicates: u64,
+    pub tests: Named<NeverBetterTest>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NeverBetterTest {
+    pub rate: f64,
+    pub se: f64,
+    /// `benefit` (false at the boundary: every rejection is an error) or `late_hazard_lower`
+    /// (`cox_periods`, whose claim is true there).
+    pub claim: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -261,7 +288,27 @@ pub fn summary<'a>(r: &'a Results) -> SummaryJson<'a> {
             description: "the same design with the experimental arm given the control arm's hazards",
             replicates: n,
         }),
+        never_better: never_better(r),
     }
+}
+
+fn never_better<'a>(r: &Results<'a>) -> Option<NeverBetterCopy<'a>> {
+    let (b, s) = r.never_better?;
+    let tests = r.layout.tests.iter().enumerate().map(|(i, (name, kind))| {
+        let p = Proportion::new(s.tests[i].benefit, s.replicates);
+        (name.clone(), NeverBetterTest { rate: p.estimate, se: p.se, claim: kind.claim().key() })
+    });
+    Some(NeverBetterCopy {
+        description: "the scenario with every key of vary set to value, where the experimental arm's true \
+                      survival is nowhere above control's up to until",
+        vary: &b.vary,
+        value: b.value,
+        from: b.from,
+        to: b.to,
+        until: b.until,
+        replicates: s.replicates,
+        tests: Named(tests.collect()),
+    })
 }
 
 /// summary.json's text.

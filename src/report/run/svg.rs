@@ -1,6 +1,7 @@
 //! survival.svg: the true S(t) of each arm over the 2.5–97.5% band (and median) of the simulated
 //! Kaplan–Meier curves, pointwise on a grid.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::report::Results;
@@ -24,6 +25,28 @@ fn y_min(r: &Results) -> f64 {
         lo = lo.min(survival(&sc.arms[r.layout.group_arms[g]], sc.primary(), t_max));
     }
     ((lo - 0.05) * 10.0).floor().clamp(0.0, 9.0) / 10.0
+}
+
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The true curves of the never-better boundary's model, dashed in each arm's colour, when the
+/// run has `[analysis.never_better]`.
+fn boundary_curves(chart: &mut Chart, r: &Results) -> Result<(), crate::report::chart::DrawError> {
+    let Some((b, _)) = r.never_better else { return Ok(()) };
+    let t_max = r.layout.grid.last().copied().unwrap_or(1.0);
+    let sc = &b.scenario;
+    for g in 0..r.layout.groups {
+        let (colour, arm) = (COLOURS[g % 2], &sc.arms[r.layout.group_arms[g]]);
+        let truth =
+            (0..=400).map(|i| t_max * f64::from(i) / 400.0).map(|t| (t, survival(arm, sc.primary(), t)));
+        chart
+            .draw_series(DashedLineSeries::new(truth, 8, 5, colour.stroke_width(2)))?
+            .label(format!("{} at the never-better boundary (truth)", arm.label))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 8, y), (x + 12, y), (x + 20, y)], colour.stroke_width(2))
+            });
+    }
+    Ok(())
 }
 
 pub(crate) fn render(r: &Results) -> Result<String, crate::report::chart::DrawError> {
@@ -85,6 +108,7 @@ pub(crate) fn render(r: &Results) -> Result<String, crate::report::chart::DrawEr
                 .label(format!("{} (truth; thin: KM median; band: KM 2.5–97.5%)", arm.label))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3)));
         }
+        boundary_curves(&mut chart, r)?;
         for &c in &r.truth.crossing_times {
             chart.draw_series(LineSeries::new(vec![(c, 0.0), (c, 1.0)], BLACK.mix(0.4).stroke_width(1)))?;
         }

@@ -2,7 +2,7 @@
 //! horizons and periods, the crossing rule and the MaxCombo weights.
 
 use super::super::error::{ErrorKind, Namespace};
-use super::super::{Analysis, CrossingRule, Endpoint, Sides, Test, TestKind};
+use super::super::{Analysis, CrossingRule, Endpoint, NeverBetter, Sides, Test, TestKind};
 use super::raw::{self, S};
 use super::{Ctx, MAX_PATIENTS, Result};
 use crate::test_statistic::{Need, TEST_NAMES};
@@ -61,7 +61,9 @@ pub(super) fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) 
         Some(m) => maxcombo_weights(ctx, &m.weights)?,
         None => crate::stats::maxcombo::DEFAULT_WEIGHTS.to_vec(),
     };
+    let never_better = a.never_better.as_ref().map(|nb| never_better(ctx, nb.get_ref())).transpose()?;
     Ok(Analysis {
+        never_better,
         endpoint,
         alpha,
         sides,
@@ -73,6 +75,45 @@ pub(super) fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) 
         crossing,
         maxcombo_weights,
     })
+}
+
+/// `[analysis.never_better]`: at least one dotted key, each once; a finite `to`; `until` > 0.
+/// Whether the keys are numbers of this scenario that move its curves, and the boundary itself,
+/// are checked where the boundary is solved (`truth::never_better`).
+fn never_better(ctx: &Ctx, nb: &raw::RawNeverBetter) -> Result<NeverBetter> {
+    let items = nb.vary.get_ref();
+    if items.is_empty() {
+        return Err(ctx.err(
+            nb.vary.span(),
+            "analysis.never_better.vary",
+            "expected at least one dotted key (e.g. \"arms.hsct.causes.disease_death.relative.hr[1]\")"
+                .to_string(),
+        ));
+    }
+    let mut vary: Vec<String> = Vec::new();
+    for (i, k) in items.iter().enumerate() {
+        let key = k.get_ref().trim().to_string();
+        let at = format!("analysis.never_better.vary[{i}]");
+        if crate::scenario::overrides::steps(&key).is_none() {
+            return Err(ctx.err(
+                k.span(),
+                at,
+                format!("{key:?} is not a dotted key (e.g. design.n or relative.hr[1])"),
+            ));
+        }
+        if vary.contains(&key) {
+            return Err(ctx.fail(k.span(), at, ErrorKind::Duplicate { item: format!("key {key:?}") }));
+        }
+        vary.push(key);
+    }
+    let to = ctx.number(&nb.to, "analysis.never_better.to", "a finite number", f64::is_finite)?;
+    let until = match &nb.until {
+        Some(u) => {
+            Some(ctx.number(u, "analysis.never_better.until", "a time > 0", |t| t > 0.0 && t.is_finite())?)
+        }
+        None => None,
+    };
+    Ok(NeverBetter { vary, to, until })
 }
 
 /// `analysis.tests`: known names, each once, whose keys are given (`given`).
@@ -169,7 +210,7 @@ mod tests {
     fn an_unknown_test() {
         let e = error(&edited(21, r#"tests = ["logrank", "logrnak"]"#));
         let ErrorKind::UnknownName { what: Namespace::Test, name, allowed } = e.kind() else { panic!("{e}") };
-        assert_eq!((name.as_str(), allowed.len()), ("logrnak", 8));
+        assert_eq!((name.as_str(), allowed.len()), ("logrnak", 14));
         assert_eq!((e.key(), e.line_column()), (Some("analysis.tests"), Some((21, 21))));
     }
 

@@ -46,9 +46,9 @@ pub(super) fn monitoring(
     // An HR bound is Schoenfeld's z for that HR, −ln(hr)·√(d·r(1−r)): the log-rank or Cox
     // statistic's, not a weighted test's (whose z measures another quantity).
     if let (Some(FutilityRule { bound: FutilityBound::Hr(_), .. }), Some(f)) = (&futility, &m.futility)
-        && let Some(&t) = tests.iter().find(|&&t| {
-            matches!(analysis.tests[t].kind.information(), Some(Information::NullVariance { .. }))
-        })
+        && let Some(&t) = tests
+            .iter()
+            .find(|&&t| matches!(analysis.tests[t].kind.information(), Some(Information::NullVariance(_))))
     {
         return Err(ctx.err(
             f.get_ref().spending.span(),
@@ -80,7 +80,7 @@ fn monitored_tests(ctx: &Ctx, whole: &S<raw::RawMonitoring>, analysis: &Analysis
                 whole.span(),
                 "monitoring.tests",
                 format!(
-                    "the first test, {:?}, cannot be monitored: give monitoring.tests among the log-rank, FH(ρ,γ), cox and cox_breslow tests of analysis.tests",
+                    "the first test, {:?}, cannot be monitored: give monitoring.tests among the log-rank, FH(ρ,γ), mw, cox and cox_breslow tests of analysis.tests",
                     first.name
                 ),
             ));
@@ -103,7 +103,7 @@ fn monitored_tests(ctx: &Ctx, whole: &S<raw::RawMonitoring>, analysis: &Analysis
                 name.span(),
                 key,
                 format!(
-                    "{:?} cannot be monitored (its information is not events or a null variance): log-rank, FH(ρ,γ), cox and cox_breslow can; maxcombo, rmst, milestone and cox_periods cannot",
+                    "{:?} cannot be monitored (its information is not events or a null variance): log-rank, FH(ρ,γ), mw, cox and cox_breslow can; maxcombo, robust_mw, rmst, milestone and cox_periods cannot",
                     name.get_ref()
                 ),
             ));

@@ -1,0 +1,320 @@
+//! The never-better boundary: the scenario moved along one path (`[analysis.never_better]`:
+//! one or several keys set to one common value v, from the scenario's value towards `to`) until
+//! the experimental arm's true survival on the primary endpoint is nowhere above control's up to
+//! `until`. A test that declares benefit there declares it for an arm that is never better.
+//!
+//! g(v) = max over t in (0, until] of S_exp(t; v) − S_ctl(t; v), on the true curves: evaluated
+//! exactly at every hazard break and at `until`, and maximised between them (between breaks the
+//! difference of two piecewise-exponential curves has at most one turning point; a scan and a
+//! golden-section search find it, and any smooth maximum of other hazard forms). The boundary
+//! is the value nearest the scenario's where g changes from > 0 to ≤ 0, found by bisection to
+//! 1e-10 relative after checking on a grid of [`GRID`] + 1 points that g does not rise along the
+//! path.
+
+use crate::accrual::accrual_end;
+use crate::scenario::overrides::{Override, Template};
+use crate::scenario::{NeverBetter, Scenario, ScenarioError};
+use crate::time::Time;
+
+use super::curves::{knots, survival};
+use super::design::{expected_cut, reachable_end};
+
+/// Intervals of the grid on which g is checked to be monotone along the path.
+pub const GRID: usize = 200;
+
+/// Relative precision of the solved value.
+pub const PRECISION: f64 = 1e-10;
+
+/// The solved boundary of a scenario (or of one sweep point or planned n).
+#[derive(Debug, Clone)]
+pub struct Boundary {
+    pub vary: Vec<String>,
+    /// The keys' common value in the scenario.
+    pub from: f64,
+    pub to: f64,
+    /// The boundary value: g ≤ 0 here, g > 0 within [`PRECISION`] towards `from`.
+    pub value: f64,
+    pub until: Time,
+    /// The scenario with every varied key at `value`.
+    pub scenario: Scenario,
+}
+
+/// Where in `[analysis.never_better]` a problem lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Vary(usize),
+    To,
+    Until,
+    Table,
+}
+
+/// Why a scenario's never-better boundary cannot be solved.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Problem {
+    #[error("a never-better boundary compares two arms; this scenario has one")]
+    SingleArm,
+    #[error("`{key}` is not a number in this scenario: {why}")]
+    NotANumber { key: String, why: String },
+    #[error("the keys move together to one common value, but `{key}` is {other} and `{first}` is {value}")]
+    NotCommon { first: String, value: f64, key: String, other: f64 },
+    #[error("`to` equals the keys' value {value}: the path is empty")]
+    EmptyPath { value: f64 },
+    #[error("the cut counts events, so `until` is required (the follow-up the boundary covers)")]
+    UntilRequired,
+    #[error("expected a time in (0, {longest}] (the longest follow-up the cut gives), found {until}")]
+    UntilBeyond { until: f64, longest: f64 },
+    #[error("the keys do not move the primary endpoint's true curves between {from} and {to}")]
+    Immobile { from: f64, to: f64 },
+    #[error("at {value} the path leaves the scenario's valid values: {why}")]
+    Invalid { value: f64, why: String },
+    #[error(
+        "the experimental arm is already never better up to {until}: its true survival is at most \
+         control's at every time (largest advantage {g:.3e}); there is no boundary to move to"
+    )]
+    AlreadyNeverBetter { until: f64, g: f64 },
+    #[error(
+        "no value between {from} and {to} makes the experimental arm never better up to {until} \
+         (at {to} its survival is still {g:.3e} above control's): move `to` further"
+    )]
+    NoBoundary { from: f64, to: f64, until: f64, g: f64 },
+    #[error(
+        "the path is not monotone: the experimental arm's largest advantage falls and rises again \
+         (it rises between {a} and {b}, from {ga:.3e} to {gb:.3e}), so the boundary would depend on \
+         where the search starts; choose keys that make the arm steadily worse"
+    )]
+    NotMonotone { a: f64, b: f64, ga: f64, gb: f64 },
+}
+
+impl Problem {
+    /// The key of `[analysis.never_better]` the problem is about.
+    pub fn place(&self) -> Place {
+        match self {
+            Problem::NotANumber { .. } | Problem::NotCommon { .. } => Place::Vary(0),
+            Problem::EmptyPath { .. } | Problem::NoBoundary { .. } => Place::To,
+            Problem::UntilRequired | Problem::UntilBeyond { .. } => Place::Until,
+            Problem::SingleArm
+            | Problem::Immobile { .. }
+            | Problem::Invalid { .. }
+            | Problem::AlreadyNeverBetter { .. }
+            | Problem::NotMonotone { .. } => Place::Table,
+        }
+    }
+}
+
+/// The largest advantage of the experimental arm's true survival over control's on the primary
+/// endpoint, g = max over t in (0, until] of S_exp(t) − S_ctl(t) (NaN without two arms).
+pub fn largest_advantage(sc: &Scenario, until: Time) -> f64 {
+    let (Some(ctl), Some(exp)) = (sc.control(), sc.experimental()) else { return f64::NAN };
+    let ep = sc.primary();
+    let d = |t: f64| survival(exp, ep, t) - survival(ctl, ep, t);
+    let mut best = f64::NEG_INFINITY;
+    let mut from = 0.0;
+    for to in knots(&[ctl, exp], ep, &[], until) {
+        best = best.max(d(to)).max(interior_max(&d, from, to));
+        from = to;
+    }
+    best
+}
+
+/// The largest value of `d` inside (a, b): the best of a scan of 16 points, refined by a golden
+/// section search in the cells beside it.
+fn interior_max(d: &impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {
+    const SCAN: usize = 16;
+    let h = (b - a) / SCAN as f64;
+    let (mut best_i, mut best) = (1, f64::NEG_INFINITY);
+    for i in 1..SCAN {
+        let v = d(a + i as f64 * h);
+        if v > best {
+            (best_i, best) = (i, v);
+        }
+    }
+    // Golden section on the two cells around the best scanned point (the first cell reaches
+    // towards a, where d tends to its limit at a).
+    let (mut lo, mut hi) = (a + (best_i as f64 - 1.0) * h, a + (best_i as f64 + 1.0) * h);
+    const INV_PHI: f64 = 0.618_033_988_749_894_8;
+    let (mut x1, mut x2) = (hi - INV_PHI * (hi - lo), lo + INV_PHI * (hi - lo));
+    let (mut f1, mut f2) = (d(x1), d(x2));
+    for _ in 0..60 {
+        if f1 < f2 {
+            lo = x1;
+            (x1, f1) = (x2, f2);
+            x2 = lo + INV_PHI * (hi - lo);
+            f2 = d(x2);
+        } else {
+            hi = x2;
+            (x2, f2) = (x1, f1);
+            x1 = hi - INV_PHI * (hi - lo);
+            f1 = d(x1);
+        }
+    }
+    best.max(f1).max(f2)
+}
+
+/// The follow-up the boundary covers by default: the cut's expected time (calendar: the cut;
+/// minimum follow-up: accrual at this n plus it); an event-driven cut has none.
+fn default_until(sc: &Scenario) -> Result<Time, Problem> {
+    if sc.design.cut.events.is_some() {
+        return Err(Problem::UntilRequired);
+    }
+    Ok(expected_cut(sc).unwrap_or_else(|| accrual_end(&sc.design.accrual, sc.design.n)))
+}
+
+/// The longest follow-up a trial of `sc` can have at its cut.
+fn longest_follow_up(sc: &Scenario) -> Time {
+    expected_cut(sc).unwrap_or_else(|| reachable_end(sc))
+}
+
+/// Solves the boundary of `sc` = `template` with `overrides` (`None` without
+/// `[analysis.never_better]`).
+pub fn solve(
+    template: &Template,
+    overrides: &[Override],
+    sc: &Scenario,
+) -> Result<Option<Boundary>, Problem> {
+    let Some(nb) = &sc.analysis.never_better else { return Ok(None) };
+    if sc.comparison.is_none() {
+        return Err(Problem::SingleArm);
+    }
+    let from = common_value(template, overrides, nb)?;
+    if nb.to == from {
+        return Err(Problem::EmptyPath { value: from });
+    }
+    let until = match nb.until {
+        Some(u) => u,
+        None => default_until(sc)?,
+    };
+    let longest = longest_follow_up(sc);
+    if !(until > 0.0 && until <= longest * (1.0 + 1e-12)) {
+        return Err(Problem::UntilBeyond { until, longest });
+    }
+    let at = |v: f64| -> Result<Scenario, Problem> {
+        let mut o = overrides.to_vec();
+        o.extend(nb.vary.iter().map(|k| Override { key: k.clone(), value: v }));
+        template.apply(&o).map(|(s, _)| s).map_err(|e| Problem::Invalid { value: v, why: e.message() })
+    };
+    let g = |v: f64| at(v).map(|s| largest_advantage(&s, until));
+    let (start, end) = (at(from)?, at(nb.to)?);
+    if !moves(&start, &end, until) {
+        return Err(Problem::Immobile { from, to: nb.to });
+    }
+    let values: Vec<f64> = (0..=GRID).map(|i| from + (nb.to - from) * i as f64 / GRID as f64).collect();
+    let gs = values.iter().map(|&v| g(v)).collect::<Result<Vec<f64>, Problem>>()?;
+    let first = first_never_better(&values, &gs, until)?;
+    // Bisection between the last grid value with g > 0 and the first with g ≤ 0.
+    let (mut above, mut below) = (values[first - 1], values[first]);
+    while (below - above).abs() > PRECISION * above.abs().max(below.abs()).max(f64::MIN_POSITIVE) {
+        let mid = 0.5 * (above + below);
+        if mid == above || mid == below {
+            break;
+        }
+        if g(mid)? > 0.0 {
+            above = mid;
+        } else {
+            below = mid;
+        }
+    }
+    Ok(Some(Boundary { vary: nb.vary.clone(), from, to: nb.to, value: below, until, scenario: at(below)? }))
+}
+
+/// The first grid point where g ≤ 0, after checking that g is monotone along the grid (within
+/// 1e-12: a smaller wiggle is the arithmetic's, not the path's), starts above 0 and gets there.
+fn first_never_better(values: &[f64], gs: &[f64], until: Time) -> Result<usize, Problem> {
+    let last = gs.len() - 1;
+    if gs[0] <= 0.0 {
+        return Err(Problem::AlreadyNeverBetter { until, g: gs[0] });
+    }
+    let rise = (0..last).find(|&i| gs[i + 1] > gs[i] + 1e-12);
+    let fall = (0..last).find(|&i| gs[i + 1] < gs[i] - 1e-12);
+    if let (Some(i), Some(_)) = (rise, fall) {
+        return Err(Problem::NotMonotone { a: values[i], b: values[i + 1], ga: gs[i], gb: gs[i + 1] });
+    }
+    gs.iter().position(|&x| x <= 0.0).ok_or(Problem::NoBoundary {
+        from: values[0],
+        to: values[last],
+        until,
+        g: gs[last],
+    })
+}
+
+/// The varied keys' common value at this point (an override's, else the template's).
+fn common_value(template: &Template, overrides: &[Override], nb: &NeverBetter) -> Result<f64, Problem> {
+    let value_of = |key: &str| -> Result<f64, Problem> {
+        if let Some(o) = overrides.iter().rev().find(|o| o.key == key) {
+            return Ok(o.value);
+        }
+        template.check_key(key).map_err(|e| Problem::NotANumber { key: key.into(), why: e.message() })?;
+        template.get(key).ok_or_else(|| Problem::NotANumber {
+            key: key.into(),
+            why: "it is left to its default; write its value in the scenario".into(),
+        })
+    };
+    let first = value_of(&nb.vary[0])?;
+    for key in &nb.vary[1..] {
+        let other = value_of(key)?;
+        if other != first {
+            return Err(Problem::NotCommon {
+                first: nb.vary[0].clone(),
+                value: first,
+                key: key.clone(),
+                other,
+            });
+        }
+    }
+    Ok(first)
+}
+
+/// Whether the two scenarios' primary-endpoint curves differ anywhere up to `until` (at the
+/// breaks of either, and at 64 points between 0 and `until`).
+fn moves(a: &Scenario, b: &Scenario, until: Time) -> bool {
+    let (Some(ca), Some(ea), Some(cb), Some(eb)) =
+        (a.control(), a.experimental(), b.control(), b.experimental())
+    else {
+        return false;
+    };
+    let ep = a.primary();
+    let mut times = knots(&[ca, ea, cb, eb], ep, &[], until);
+    times.extend((1..64).map(|i| until * i as f64 / 64.0));
+    times
+        .iter()
+        .any(|&t| survival(ea, ep, t) != survival(eb, ep, t) || survival(ca, ep, t) != survival(cb, ep, t))
+}
+
+/// The boundary of one point of a sweep or plan (`sc` = `template` with `overrides`), with a
+/// problem named by the point's overrides (its lines would point into regenerated text).
+pub fn at_point(
+    template: &Template,
+    overrides: &[Override],
+    sc: &Scenario,
+) -> Result<Option<Boundary>, ScenarioError> {
+    solve(template, overrides, sc).map_err(|p| {
+        let list: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
+        let at = if list.is_empty() { String::new() } else { format!(" with {}", list.join(", ")) };
+        ScenarioError::without_location(template.path(), format!("`analysis.never_better`{at}: {p}"))
+    })
+}
+
+/// The boundary as a located scenario error: the problem's place in `[analysis.never_better]`.
+pub fn located(doc: &crate::scenario::Document, p: &Problem) -> ScenarioError {
+    let ctx = doc.ctx();
+    let table = doc.raw().analysis.get_ref().never_better.as_ref();
+    let (span, key) = match (p.place(), table) {
+        (Place::Vary(i), Some(t)) => {
+            let items = t.get_ref().vary.get_ref();
+            let i = match p {
+                Problem::NotANumber { key, .. } | Problem::NotCommon { key, .. } => {
+                    items.iter().position(|k| k.get_ref() == key).unwrap_or(i)
+                }
+                _ => i,
+            };
+            (items.get(i).map_or(t.span(), |k| k.span()), format!("analysis.never_better.vary[{i}]"))
+        }
+        (Place::To, Some(t)) => (t.get_ref().to.span(), "analysis.never_better.to".to_string()),
+        (Place::Until, Some(t)) => match &t.get_ref().until {
+            Some(u) => (u.span(), "analysis.never_better.until".to_string()),
+            None => (t.span(), "analysis.never_better.until".to_string()),
+        },
+        (_, Some(t)) => (t.span(), "analysis.never_better".to_string()),
+        (_, None) => return ScenarioError::without_location(doc.path(), p.to_string()),
+    };
+    ctx.err(span, key, p.to_string())
+}
