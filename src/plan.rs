@@ -57,17 +57,20 @@ pub struct Answer {
     pub never_better: Option<NeverBetterAtAnswer>,
 }
 
-/// A test's rate of declaring benefit at the never-better boundary of the planned value.
-#[derive(Debug, Clone, Copy, Serialize)]
+/// A test's rate of declaring benefit at the never-better boundary of the planned value (all
+/// `None` with a `note` when the path has no boundary there).
+#[derive(Debug, Clone, Serialize)]
 pub struct NeverBetterAtAnswer {
     /// The value the keys of `analysis.never_better.vary` take at the boundary.
-    pub boundary: f64,
-    pub until: f64,
-    pub rate: f64,
-    pub se: f64,
+    pub boundary: Option<f64>,
+    pub until: Option<f64>,
+    pub rate: Option<f64>,
+    pub se: Option<f64>,
     /// With `--never-better-limit X`: whether the rate is at most X (a test above it is not
     /// acceptable, whatever its power).
     pub acceptable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -135,7 +138,7 @@ struct Curve<'a> {
     seed: u64,
     cache: BTreeMap<u64, Vec<(f64, f64)>>,
     /// The never-better boundary at each value simulated there, by value.
-    boundaries: BTreeMap<u64, BoundaryRates>,
+    boundaries: BTreeMap<u64, Result<BoundaryRates, String>>,
     tests: Vec<String>,
     /// The lower end of the searched (and validated) range.
     lo_limit: f64,
@@ -161,17 +164,23 @@ impl Curve<'_> {
 
     /// Every test's (rate, SE) of declaring benefit at x's never-better boundary, with the
     /// boundary's value and `until` (`None` without `[analysis.never_better]`).
-    fn boundary(&mut self, x: f64) -> Result<Option<&BoundaryRates>, PlanError> {
+    fn boundary(&mut self, x: f64) -> Result<Option<&Result<BoundaryRates, String>>, PlanError> {
         let k = x.to_bits();
         if !self.boundaries.contains_key(&k) {
             let overrides = self.overrides(x);
             let (sc, _) = self.template.apply(&overrides)?;
-            let Some(b) = crate::truth::never_better::at_point(self.template, &overrides, &sc)? else {
+            let Some(point) = crate::truth::never_better::at_point(self.template, &overrides, &sc)? else {
                 return Ok(None);
             };
-            let seed = crate::rng::companion_seed(self.seed, "never_better");
-            let rates = self.rejections(&sc, &b.scenario, seed);
-            self.boundaries.insert(k, BoundaryRates { value: b.value, until: b.until, rates });
+            let rates = match point.solved() {
+                Some(b) => {
+                    let seed = crate::rng::companion_seed(self.seed, "never_better");
+                    let rates = self.rejections(&sc, &b.scenario, seed);
+                    Ok(BoundaryRates { value: b.value, until: b.until, rates })
+                }
+                None => Err(point.reason().unwrap_or_default()),
+            };
+            self.boundaries.insert(k, rates);
         }
         Ok(self.boundaries.get(&k))
     }
@@ -294,9 +303,12 @@ fn search(template: &Template, opts: &PlanOptions) -> Result<Search, PlanError> 
         Some(_) if base.analysis.never_better.is_none() => return Err(PlanInput::NoNeverBetter.into()),
         _ => {}
     }
-    // Every value of the search must make a valid scenario: check the ends before simulating.
+    // Every value of the search must make a valid scenario (and a solvable never-better path):
+    // check the ends before simulating.
     for x in [lo_limit, hi_limit] {
-        template.apply(&[opts.fixed.clone(), vec![Override { key: opts.key.clone(), value: x }]].concat())?;
+        let overrides = [opts.fixed.clone(), vec![Override { key: opts.key.clone(), value: x }]].concat();
+        let (sc, _) = template.apply(&overrides)?;
+        crate::truth::never_better::at_point(template, &overrides, &sc)?;
     }
     Ok(Search { base, x0, tests, integer, lo_limit, hi_limit })
 }
@@ -338,15 +350,26 @@ pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, Plan
             None => (f64::NAN, f64::NAN),
         };
         let never_better = match value {
-            Some(v) => curve.boundary(v)?.map(|b| {
-                let (rate, se) = b.rates[ti];
-                NeverBetterAtAnswer {
-                    boundary: b.value,
-                    until: b.until,
-                    rate,
-                    se,
-                    acceptable: opts.never_better_limit.map(|limit| rate <= limit),
+            Some(v) => curve.boundary(v)?.map(|b| match b {
+                Ok(b) => {
+                    let (rate, se) = b.rates[ti];
+                    NeverBetterAtAnswer {
+                        boundary: Some(b.value),
+                        until: Some(b.until),
+                        rate: Some(rate),
+                        se: Some(se),
+                        acceptable: opts.never_better_limit.map(|limit| rate <= limit),
+                        note: None,
+                    }
                 }
+                Err(reason) => NeverBetterAtAnswer {
+                    boundary: None,
+                    until: None,
+                    rate: None,
+                    se: None,
+                    acceptable: None,
+                    note: Some(reason.clone()),
+                },
             }),
             None => None,
         };

@@ -414,18 +414,19 @@ mod tests {
     fn the_refined_pass_is_trialsim_run() {
         let text = astis().replace("replicates = 10000", "replicates = 1500");
         let run = ScenarioRun::prepare("astis.toml", &text, Stage::Refined).unwrap();
-        assert_eq!(run.total(), 3000);
+        assert_eq!(run.total(), 4500, "the run, the identical-arms copy and the never-better copy");
         let v = run.simulate(&|_| {}, &AtomicBool::new(false)).unwrap().unwrap();
         let sc = crate::scenario::Scenario::from_toml(&text, Path::new("astis.toml")).unwrap();
         let req = SimulateOptions {
             replicates: 1500,
             seed: 2014,
             null_copy: true,
-            never_better: None,
+            never_better: run.never_better.as_ref(),
             progress: &|_| {},
             cancel: None,
         };
         let sim = simulate_scenario(&sc, &req, None).unwrap();
+        assert!(v["summary"]["never_better"]["tests"]["fh(0,1)"]["rate"].is_number());
         let json = crate::report::run::summary::render(&Results::of(&sim, &sc, 2014));
         assert_eq!(v["summary"], serde_json::from_str::<Value>(&json).unwrap());
         assert_eq!(v["command"], "trialsim run astis.toml --seed 2014 --reps 1500");

@@ -129,6 +129,17 @@ pub(crate) fn float(x: f64) -> String {
     format!("{x}")
 }
 
+/// A time or a scenario value for people: at most 4 decimals, trailing zeros dropped (12.6, not
+/// 12.6000).
+pub(crate) fn short(x: f64) -> String {
+    let s = fmt(x);
+    if s.contains('.') && !s.contains('e') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// Formats a number for people: 4 significant decimals, "—" for NaN.
 pub(crate) fn fmt(x: f64) -> String {
     if x.is_nan() {

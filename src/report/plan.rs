@@ -159,18 +159,15 @@ fn never_better_markdown(o: &mut String, key: &str, answers: &[Answer]) {
             Some(true) => "yes",
             Some(false) => "**no**: above the limit",
         };
-        let _ = writeln!(
-            o,
-            "| `{}` | {} | {} | {} | {acceptable} |",
-            a.test,
-            show(a.value),
-            super::fmt(nb.boundary),
-            super::percent_se(nb.rate, nb.se)
-        );
+        let (boundary, rate) = match (nb.boundary, nb.rate, nb.se) {
+            (Some(b), Some(r), Some(se)) => (super::short(b), super::percent_se(r, se)),
+            _ => ("—".to_string(), nb.note.clone().unwrap_or_default()),
+        };
+        let _ = writeln!(o, "| `{}` | {} | {boundary} | {rate} | {acceptable} |", a.test, show(a.value));
     }
     let rejected: Vec<String> = answers
         .iter()
-        .filter(|a| a.never_better.is_some_and(|nb| nb.acceptable == Some(false)))
+        .filter(|a| a.never_better.as_ref().is_some_and(|nb| nb.acceptable == Some(false)))
         .map(|a| format!("`{}`", a.test))
         .collect();
     if !rejected.is_empty() {
@@ -247,11 +244,11 @@ pub(crate) fn grid_csv(axes: &[Axis], rows: &[GridAnswer]) -> Result<Vec<u8>, cs
                 a.note.clone(),
             ]);
             if boundary {
-                let nb = a.never_better;
+                let nb = a.never_better.as_ref();
                 row.extend([
-                    f(nb.map(|n| n.boundary)),
-                    f(nb.map(|n| n.rate)),
-                    f(nb.map(|n| n.se)),
+                    f(nb.and_then(|n| n.boundary)),
+                    f(nb.and_then(|n| n.rate)),
+                    f(nb.and_then(|n| n.se)),
                     nb.and_then(|n| n.acceptable).map_or(String::new(), |ok| ok.to_string()),
                 ]);
             }

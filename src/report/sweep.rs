@@ -140,8 +140,14 @@ fn never_better_table(o: &mut String, m: &Manifest, records: &[PointRecord], tes
         for (_, v) in &r.overrides {
             let _ = write!(o, " {v} |");
         }
-        let value = metric(r, "never_better.value").map_or(f64::NAN, |x| x.0);
-        let _ = write!(o, " {} |", super::fmt(value));
+        match metric(r, "never_better.value").map(|x| x.0).filter(|v| v.is_finite()) {
+            Some(v) => {
+                let _ = write!(o, " {} |", super::short(v));
+            }
+            None => {
+                let _ = write!(o, " none on this path |");
+            }
+        }
         for t in tests {
             match metric(r, &format!("never_better.{t}")) {
                 Some((p, se)) => {

@@ -305,7 +305,13 @@ pub fn run_sweep(
             p,
             fp,
             overrides.iter().map(|o| (o.key.clone(), o.value)).collect(),
-            metrics(&point.truth, &point.layout, &point.summary, point.never_better.as_ref()),
+            metrics(
+                &point.truth,
+                &point.layout,
+                &point.summary,
+                point.never_better.as_ref(),
+                point.no_boundary.is_some(),
+            ),
         );
         let json = serde_json::to_string(&record).expect("a point record serialises") + "\n";
         write_atomic(&path_of(p), json.as_bytes())?;
@@ -334,20 +340,21 @@ pub(crate) fn simulate_point(
     let (scenario, _) = template.apply(overrides)?;
     let sc = &scenario;
     let boundary = if with_boundary { never_better::at_point(template, overrides, sc)? } else { None };
+    let reason = boundary.as_ref().and_then(|b| b.reason());
     let truth = Truth::compute(sc);
     let layout = Layout::new(sc, &truth);
     let run = Run { scenario: sc, layout: &layout, replicates, seed, progress: None };
     let Some(summary) = simulate_until::<Summary>(&run, None, cancel) else { return Ok(None) };
-    let never_better = match boundary {
+    let never_better = match boundary.as_ref().and_then(|b| b.solved()) {
         Some(b) => {
             let seed = crate::rng::companion_seed(seed, "never_better");
             let run = Run { scenario: &b.scenario, layout: &layout, replicates, seed, progress: None };
             let Some(s) = simulate_until::<Summary>(&run, None, cancel) else { return Ok(None) };
-            Some((b, s))
+            Some((b.clone(), s))
         }
         None => None,
     };
-    Ok(Some(Point { truth, layout, summary, never_better }))
+    Ok(Some(Point { truth, layout, summary, never_better, no_boundary: reason }))
 }
 
 /// One simulated point: its truth, layout and summary, and its never-better boundary's copy.
@@ -356,6 +363,8 @@ pub(crate) struct Point {
     pub layout: Layout,
     pub summary: Summary,
     pub never_better: Option<(never_better::Boundary, Summary)>,
+    /// With `[analysis.never_better]`, why this point has no boundary on its path.
+    pub no_boundary: Option<String>,
 }
 
 #[cfg(test)]

@@ -146,12 +146,15 @@ impl Manifest {
 }
 
 /// The metrics of one simulated point: power and MC SE of each test, true and mean estimated
-/// quantities, crossing, what the trial shows, events and the cut.
+/// quantities, crossing, what the trial shows, events and the cut; with `[analysis.never_better]`
+/// the boundary and each test's rate there (`no_boundary`: this point's path has none, and
+/// `never_better.value` is NaN).
 pub fn metrics(
     truth: &Truth,
     layout: &Layout,
     s: &Summary,
     never_better: Option<&(Boundary, Summary)>,
+    no_boundary: bool,
 ) -> Vec<Metric> {
     let reps = s.replicates;
     let mut m = Vec::new();
@@ -162,6 +165,9 @@ pub fn metrics(
         push(format!("not_estimable.{name}"), s.tests[i].not_estimable as f64 / reps as f64, f64::NAN);
     }
     // How often each test declares benefit at this point's never-better boundary.
+    if no_boundary {
+        push("never_better.value".into(), f64::NAN, f64::NAN);
+    }
     if let Some((b, nb)) = never_better {
         push("never_better.value".into(), b.value, f64::NAN);
         push("never_better.until".into(), b.until, f64::NAN);

@@ -279,18 +279,56 @@ fn moves(a: &Scenario, b: &Scenario, until: Time) -> bool {
         .any(|&t| survival(ea, ep, t) != survival(eb, ep, t) || survival(ca, ep, t) != survival(cb, ep, t))
 }
 
-/// The boundary of one point of a sweep or plan (`sc` = `template` with `overrides`), with a
-/// problem named by the point's overrides (its lines would point into regenerated text).
+/// A sweep or plan point's boundary, or why its path has none there.
+#[derive(Debug, Clone)]
+pub enum PointBoundary {
+    Solved(Box<Boundary>),
+    /// The point is already never better, or no value on the path makes it so (e.g. with little
+    /// transplant-related mortality the transplant is better in year 1 whatever its late hazard
+    /// ratio): no test can declare benefit for a never-better arm along this path here.
+    NotOnPath(Problem),
+}
+
+impl PointBoundary {
+    pub fn solved(&self) -> Option<&Boundary> {
+        match self {
+            PointBoundary::Solved(b) => Some(b),
+            PointBoundary::NotOnPath(_) => None,
+        }
+    }
+
+    /// Why there is no boundary, as the reports say it.
+    pub fn reason(&self) -> Option<String> {
+        match self {
+            PointBoundary::Solved(_) => None,
+            PointBoundary::NotOnPath(Problem::AlreadyNeverBetter { .. }) => {
+                Some("already never better here: its power is the rate".into())
+            }
+            PointBoundary::NotOnPath(_) => Some("no never-better model on this path here".into()),
+        }
+    }
+}
+
+/// The boundary of one point of a sweep or plan (`sc` = `template` with `overrides`). A point
+/// that is already never better, or whose path never gets there, has none (the base scenario
+/// itself is refused for that: its table would measure nothing); any other problem is an error
+/// named by the point's overrides (its lines would point into regenerated text).
 pub fn at_point(
     template: &Template,
     overrides: &[Override],
     sc: &Scenario,
-) -> Result<Option<Boundary>, ScenarioError> {
-    solve(template, overrides, sc).map_err(|p| {
-        let list: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
-        let at = if list.is_empty() { String::new() } else { format!(" with {}", list.join(", ")) };
-        ScenarioError::without_location(template.path(), format!("`analysis.never_better`{at}: {p}"))
-    })
+) -> Result<Option<PointBoundary>, ScenarioError> {
+    match solve(template, overrides, sc) {
+        Ok(b) => Ok(b.map(|b| PointBoundary::Solved(Box::new(b)))),
+        Err(p @ (Problem::AlreadyNeverBetter { .. } | Problem::NoBoundary { .. })) => {
+            Ok(Some(PointBoundary::NotOnPath(p)))
+        }
+        Err(p) => {
+            let list: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
+            let at = if list.is_empty() { String::new() } else { format!(" with {}", list.join(", ")) };
+            Err(ScenarioError::without_location(template.path(), format!("`analysis.never_better`{at}: {p}")))
+        }
+    }
 }
 
 /// The boundary as a located scenario error: the problem's place in `[analysis.never_better]`.

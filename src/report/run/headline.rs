@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::analysis::Estimate;
-use crate::report::{Results, fmt, null_rejections};
+use crate::report::{Results, fmt, null_rejections, short};
 use crate::summary::Proportion;
 use crate::test_statistic::Claim;
 
@@ -72,8 +72,8 @@ pub(crate) fn render(r: &Results, elapsed: Duration, out: &Path, files: &[&str])
             let _ = writeln!(
                 o,
                 "  Declares benefit where the experimental arm is never better (keys at {}, up to {} {unit}):",
-                fmt(b.value),
-                fmt(b.until)
+                short(b.value),
+                short(b.until)
             );
             for (i, (name, kind)) in r.layout.tests.iter().enumerate() {
                 let e = Proportion::new(nb.tests[i].benefit, nb.replicates);

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::analysis::{Estimate, EstimateSpec};
-use crate::report::{Results, fmt, se_decimals};
+use crate::report::{Results, fmt, se_decimals, short};
 use crate::scenario::Sides;
 use crate::summary::{Proportion, Tally};
 use crate::test_statistic::Claim;
@@ -45,7 +45,7 @@ fn never_better(o: &mut String, r: &Results) {
     let Some((b, s)) = r.never_better else { return };
     let unit = &r.scenario.time_unit;
     let keys: Vec<String> = b.vary.iter().map(|k| format!("`{k}`")).collect();
-    let _ = writeln!(o, "## Declaring benefit at the never-better boundary\n");
+    let _ = writeln!(o, "\n## Declaring benefit at the never-better boundary\n");
     let _ = writeln!(
         o,
         "With {} set to **{}** (the scenario has {}; searched towards {}), the experimental arm's true \
@@ -53,11 +53,11 @@ fn never_better(o: &mut String, r: &Results) {
          declares benefit here is wrong, whatever its type I error with identical arms. {} trials, \
          rejections favouring the experimental arm.\n",
         keys.join(" and "),
-        fmt(b.value),
-        fmt(b.from),
-        fmt(b.to),
+        short(b.value),
+        short(b.from),
+        short(b.to),
         r.scenario.primary().name,
-        fmt(b.until),
+        short(b.until),
         s.replicates
     );
     let _ = writeln!(o, "| test | declares benefit at the boundary | type I error (identical arms) |");
@@ -71,7 +71,12 @@ fn never_better(o: &mut String, r: &Results) {
         let null = type_i_cell(r, i).unwrap_or_else(|| "—".into());
         let _ = writeln!(o, "| `{name}` | {rate} | {null} |");
     }
-    let _ = writeln!(o);
+    if let (Some(monitor), Some(tally)) = (&r.layout.monitor, &s.monitoring) {
+        for (mt, t) in monitor.tests.iter().zip(&tally.tests) {
+            let rate = pct(Proportion::new(t.rejected, s.replicates));
+            let _ = writeln!(o, "| `{}` monitored (efficacy at any look) | {rate} | — |", mt.name);
+        }
+    }
 }
 
 /// The power of test `i` as summary.md prints it (the explorer shows the same text): the

@@ -58,6 +58,15 @@ pub struct NeverBetterCopy<'a> {
     pub until: f64,
     pub replicates: u64,
     pub tests: Named<NeverBetterTest>,
+    /// Each monitored test's rejections for benefit at any look of the monitored design there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<Named<MonitoredRate>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MonitoredRate {
+    pub rate: f64,
+    pub se: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -308,7 +317,18 @@ fn never_better<'a>(r: &Results<'a>) -> Option<NeverBetterCopy<'a>> {
         until: b.until,
         replicates: s.replicates,
         tests: Named(tests.collect()),
+        monitoring: monitored_at_boundary(r, s),
     })
+}
+
+/// The monitored tests' efficacy rejections (any look) in the never-better copy.
+fn monitored_at_boundary(r: &Results, s: &crate::summary::Summary) -> Option<Named<MonitoredRate>> {
+    let (monitor, tally) = (r.layout.monitor.as_ref()?, s.monitoring.as_ref()?);
+    let rates = monitor.tests.iter().zip(&tally.tests).map(|(mt, t)| {
+        let p = Proportion::new(t.rejected, s.replicates);
+        (mt.name.clone(), MonitoredRate { rate: p.estimate, se: p.se })
+    });
+    Some(Named(rates.collect()))
 }
 
 /// summary.json's text.
