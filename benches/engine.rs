@@ -146,5 +146,40 @@ fn monitoring(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, sweep, monitoring);
+/// The two companion runs of `trialsim run` on the calibrated model (`hsct_ssc.toml`, every test
+/// it lists, mw and robust_mw among them): REPS replicates of the identical-arms copy and of the
+/// never-better copy (same layout) beside the scenario's own, and solving the never-better
+/// boundary itself. The issue's
+/// goal: the never-better copy costs no more than the identical-arms copy.
+fn copies(c: &mut Criterion) {
+    use trialsim::engine::null_scenario;
+    use trialsim::scenario::overrides::Template;
+    use trialsim::truth::never_better::solve;
+    let path = Path::new("scenarios/hsct_ssc.toml");
+    let sc = Scenario::from_path(path).expect("valid");
+    let template = Template::from_path(path).expect("valid");
+    let boundary = solve(&template, &[], &sc).expect("solvable").expect("hsct_ssc has the table");
+    let null = null_scenario(&sc).expect("two arms");
+    let truth = Truth::compute(&sc);
+    let layout = Layout::new(&sc, &truth);
+    let mut g = c.benchmark_group("copies");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(REPS));
+    // The scenario itself for scale: the never-better copy has its causes (the identical-arms
+    // copy has one fewer: no transplant deaths to draw).
+    for (label, copy) in [("scenario", &sc), ("identical_arms", &null), ("never_better", &boundary.scenario)]
+    {
+        g.bench_function(label, |b| {
+            b.iter(|| {
+                let run = Run { scenario: copy, layout: &layout, replicates: REPS, seed: 1, progress: None };
+                simulate::<Summary>(&run, None)
+            })
+        });
+    }
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("solve_boundary", |b| b.iter(|| solve(&template, &[], &sc)));
+    g.finish();
+}
+
+criterion_group!(benches, bench, sweep, monitoring, copies);
 criterion_main!(benches);

@@ -183,11 +183,24 @@ fn bad_tables_give_one_located_message() {
             &["`analysis.never_better.to`", "no value between"],
         ),
         ("already never better", "vary = [KEY]\nto = 0.1", 1, &["already never better"]),
+        // Both arms' hazards moved together: the advantage rises, then falls.
+        (
+            "not monotone",
+            "vary = [\"arms.control.causes.death.exponential\", \"arms.experimental.causes.death.piecewise.rates[0]\"]\nto = 5",
+            1,
+            &["`analysis.never_better`", "not monotone"],
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     for (i, (name, table, offset, expect)) in cases.iter().enumerate() {
-        let base =
-            if *name == "already never better" { base.replace("hr = 0.7", "hr = 1.3") } else { base.clone() };
+        let base = match *name {
+            "already never better" => base.replace("hr = 0.7", "hr = 1.3"),
+            "not monotone" => base.replace(
+                "death = { relative = { to = \"control\", hr = 0.7 } }",
+                "death = { piecewise = { breaks = [2], rates = [0.15, 0.1] } }",
+            ),
+            _ => base.clone(),
+        };
         let text = format!("{base}[analysis.never_better]\n{}\n", table.replace("KEY", key));
         let path = dir.path().join(format!("nb{i}.toml"));
         std::fs::write(&path, &text).unwrap();

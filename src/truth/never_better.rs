@@ -78,9 +78,9 @@ pub enum Problem {
     )]
     NoBoundary { from: f64, to: f64, until: f64, g: f64 },
     #[error(
-        "the path is not monotone: the experimental arm's largest advantage falls and rises again \
-         (it rises between {a} and {b}, from {ga:.3e} to {gb:.3e}), so the boundary would depend on \
-         where the search starts; choose keys that make the arm steadily worse"
+        "the path is not monotone: the experimental arm's largest advantage both rises and falls along \
+         it (it rises between {a} and {b}, from {ga:.3e} to {gb:.3e}), so the boundary would depend \
+         on where the search starts; choose keys that make the arm steadily worse"
     )]
     NotMonotone { a: f64, b: f64, ga: f64, gb: f64 },
 }
