@@ -24,6 +24,7 @@ use crate::scenario::{Scenario, ScenarioError, Sides};
 use crate::stats::normal::{self, Z_975};
 use crate::summary::{Proportion, Summary};
 use crate::truth::Truth;
+use crate::truth::never_better::PointBoundary;
 
 /// One simulated point of the power curve.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -172,13 +173,17 @@ impl Curve<'_> {
             let Some(point) = crate::truth::never_better::at_point(self.template, &overrides, &sc)? else {
                 return Ok(None);
             };
-            let rates = match point.solved() {
-                Some(b) => {
+            let rates = match point {
+                PointBoundary::Solved(b) => {
                     let seed = crate::rng::companion_seed(self.seed, "never_better");
                     let rates = self.rejections(&sc, &b.scenario, seed);
                     Ok(BoundaryRates { value: b.value, until: b.until, rates })
                 }
-                None => Err(point.reason().unwrap_or_default()),
+                // Already never better: the rate is the power.
+                PointBoundary::Itself(b) => {
+                    Ok(BoundaryRates { value: b.value, until: b.until, rates: self.eval(x)?.clone() })
+                }
+                PointBoundary::NotOnPath(_) => Err("no never-better model on this path here".to_string()),
             };
             self.boundaries.insert(k, rates);
         }
@@ -308,7 +313,7 @@ fn search(template: &Template, opts: &PlanOptions) -> Result<Search, PlanError> 
     for x in [lo_limit, hi_limit] {
         let overrides = [opts.fixed.clone(), vec![Override { key: opts.key.clone(), value: x }]].concat();
         let (sc, _) = template.apply(&overrides)?;
-        crate::truth::never_better::at_point(template, &overrides, &sc)?;
+        crate::truth::never_better::precheck(template, &overrides, &sc)?;
     }
     Ok(Search { base, x0, tests, integer, lo_limit, hi_limit })
 }

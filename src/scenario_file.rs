@@ -12,7 +12,7 @@ use crate::scenario::{Document, Scenario, ScenarioError};
 use crate::stats::sequential::Futility;
 use crate::sweep::{SweepTable, sweep_table};
 use crate::time::Time;
-use crate::truth::never_better::{self, Boundary};
+use crate::truth::never_better::{self, Boundary, PointBoundary};
 
 /// A scenario file read once and validated whole: the scenario (model, design, analysis) and the
 /// table of every command, so that a mistake anywhere in the file is reported by any command,
@@ -32,16 +32,40 @@ pub struct Loaded {
 
 /// The scenario and every command's table of a parsed document.
 pub fn validate(doc: &Document) -> Result<Loaded, ScenarioError> {
+    validate_as(doc, Boundaries::Refused)
+}
+
+/// [`validate`] for a scenario a user is moving (the explorer's sliders): like a sweep's point,
+/// one already never better is its own boundary and one whose path has no boundary has none,
+/// where a file run from the command line is refused for either.
+pub fn validate_point(doc: &Document) -> Result<Loaded, ScenarioError> {
+    validate_as(doc, Boundaries::AsPoint)
+}
+
+/// What a never-better path without a boundary does to a scenario.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Boundaries {
+    Refused,
+    AsPoint,
+}
+
+fn validate_as(doc: &Document, boundaries: Boundaries) -> Result<Loaded, ScenarioError> {
     let scenario = doc.scenario()?;
     futility_below_efficacy(doc, &scenario)?;
     let sweep = sweep_table(doc)?;
     let uncertainty = uncertainty_table(doc)?;
     let followup_cuts = cuts_table(doc)?;
     let study = study_tables(doc, &scenario)?;
-    let never_better = match scenario.analysis.never_better {
-        None => None,
-        Some(_) => never_better::solve(&Template::from_document(doc)?, &[], &scenario)
+    let never_better = match (&scenario.analysis.never_better, boundaries) {
+        (None, _) => None,
+        (Some(_), Boundaries::Refused) => never_better::solve(&Template::from_document(doc)?, &[], &scenario)
             .map_err(|p| never_better::located(doc, &p))?,
+        (Some(_), Boundaries::AsPoint) => {
+            match never_better::at_point(&Template::from_document(doc)?, &[], &scenario)? {
+                Some(PointBoundary::Solved(b) | PointBoundary::Itself(b)) => Some(*b),
+                Some(PointBoundary::NotOnPath(_)) | None => None,
+            }
+        }
     };
     Ok(Loaded {
         scenario,

@@ -6,7 +6,7 @@ use assert_cmd::Command;
 
 use trialsim::scenario::Scenario;
 use trialsim::scenario::overrides::{Override, Template};
-use trialsim::truth::never_better::{Boundary, solve};
+use trialsim::truth::never_better::{Boundary, PointBoundary, at_point, solve};
 use trialsim::truth::survival;
 
 /// The calibrated model with transplant-related mortality 20% and one HR for disease death and
@@ -53,6 +53,22 @@ fn solved(text: &str) -> (Template, Scenario, Boundary) {
     (template, sc, b)
 }
 
+/// ph.toml (HR 0.7) with its hazard ratio as the never-better path, towards 2.
+fn ph_with_table() -> String {
+    let base = std::fs::read_to_string("scenarios/ph.toml").unwrap();
+    format!(
+        "{base}\n[analysis.never_better]\nvary = [\"arms.experimental.causes.death.relative.hr\"]\nto = 2\n"
+    )
+}
+
+/// `text` written to a scenario file in a fresh directory (kept while the directory lives).
+fn written(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ph_nb.toml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
 /// max over a dense grid of (0, until] of S_exp − S_ctl: no knots, no golden section.
 fn brute_g(sc: &Scenario, until: f64) -> f64 {
     let (ctl, exp, ep) = (sc.control().unwrap(), sc.experimental().unwrap(), sc.primary());
@@ -94,10 +110,7 @@ fn the_solver_equals_a_brute_force_scan() {
 /// With every hazard identical but the varied ratio, the boundary is the identical-arms model.
 #[test]
 fn proportional_hazards_meet_at_a_ratio_of_one() {
-    let base = std::fs::read_to_string("scenarios/ph.toml").unwrap();
-    let text = format!(
-        "{base}\n[analysis.never_better]\nvary = [\"arms.experimental.causes.death.relative.hr\"]\nto = 2\n"
-    );
+    let text = ph_with_table();
     let (_, sc, b) = solved(&text);
     assert!((b.value - 1.0).abs() < 1e-9, "{}", b.value);
     assert_eq!((b.from, b.until), (0.7, 5.0));
@@ -109,13 +122,8 @@ fn proportional_hazards_meet_at_a_ratio_of_one() {
 /// independent runs: |a − b| < 4·√(SE_a² + SE_b²)).
 #[test]
 fn at_a_ratio_of_one_the_copy_declares_benefit_at_the_type_i_error() {
-    let base = std::fs::read_to_string("scenarios/ph.toml").unwrap();
-    let text = format!(
-        "{base}\n[analysis.never_better]\nvary = [\"arms.experimental.causes.death.relative.hr\"]\nto = 2\n"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ph_nb.toml");
-    std::fs::write(&path, &text).unwrap();
+    let text = ph_with_table();
+    let (dir, path) = written(&text);
     let out = dir.path().join("out");
     Command::cargo_bin("trialsim")
         .unwrap()
@@ -177,11 +185,18 @@ fn bad_tables_give_one_located_message() {
             &["`analysis.never_better.until`", "longest follow-up"],
         ),
         (
-            "no boundary on the path",
+            "the wrong way",
             "vary = [KEY]\nto = 0.1",
+            3,
+            &["`analysis.never_better.to`", "makes the experimental arm better"],
+        ),
+        (
+            "no boundary on the path",
+            "vary = [KEY]\nto = 0.9",
             3,
             &["`analysis.never_better.to`", "no value between"],
         ),
+        ("to not valid", "vary = [KEY]\nto = -1", 3, &["`analysis.never_better.to`", "not valid"]),
         ("already never better", "vary = [KEY]\nto = 0.1", 1, &["already never better"]),
         // Both arms' hazards moved together: the advantage rises, then falls.
         (
@@ -231,13 +246,8 @@ fn bad_tables_give_one_located_message() {
 /// declares benefit at α = 2.5% (± 0.35 at 2,000 replicates), far above a limit of 0.5%.
 #[test]
 fn plan_marks_a_test_above_the_never_better_limit() {
-    let base = std::fs::read_to_string("scenarios/ph.toml").unwrap();
-    let text = format!(
-        "{base}\n[analysis.never_better]\nvary = [\"arms.experimental.causes.death.relative.hr\"]\nto = 2\n"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ph_nb.toml");
-    std::fs::write(&path, &text).unwrap();
+    let text = ph_with_table();
+    let (dir, path) = written(&text);
     let out = dir.path().join("plan");
     Command::cargo_bin("trialsim")
         .unwrap()
@@ -256,7 +266,7 @@ fn plan_marks_a_test_above_the_never_better_limit() {
     assert!(md.contains("Not acceptable: `logrank`"), "{md}");
     // Without the table the limit has nothing to judge: exit 2, nothing written.
     let bare = dir.path().join("ph.toml");
-    std::fs::write(&bare, &base).unwrap();
+    std::fs::copy("scenarios/ph.toml", &bare).unwrap();
     let out2 = dir.path().join("plan2");
     Command::cargo_bin("trialsim")
         .unwrap()
@@ -265,4 +275,69 @@ fn plan_marks_a_test_above_the_never_better_limit() {
         .assert()
         .code(2);
     assert!(!out2.exists());
+}
+
+/// A hazard that changes within a piece (Weibull): the advantage's maximum lies between knots,
+/// where the golden-section search finds it; the solver still equals the brute-force scan.
+#[test]
+fn the_solver_finds_a_maximum_between_knots() {
+    let base = std::fs::read_to_string("scenarios/ph.toml").unwrap();
+    let text = base.replace(
+        "death = { relative = { to = \"control\", hr = 0.7 } }",
+        "death = { weibull = { shape = 2.0, scale = 6.0 } }\nharm = { early_risk = { risk = 0.1, within = 0.25 } }",
+    );
+    let text = text.replace("os = [\"death\"]", "os = [\"death\", \"harm\"]");
+    let text = format!(
+        "{text}\n[analysis.never_better]\nvary = [\"arms.experimental.causes.death.weibull.scale\"]\nto = 1.0\n"
+    );
+    let (template, _, b) = solved(&text);
+    let at = |v: f64| {
+        let o = [Override { key: b.vary[0].clone(), value: v }];
+        template.apply(&o).expect("valid").0
+    };
+    let g = |v: f64| brute_g(&at(v), b.until);
+    let grid: Vec<f64> = (0..=400).map(|i| b.from + (b.to - b.from) * i as f64 / 400.0).collect();
+    let first = grid.iter().position(|&v| g(v) <= 0.0).expect("a boundary");
+    let (mut above, mut below) = (grid[first - 1], grid[first]);
+    for _ in 0..40 {
+        let mid = 0.5 * (above + below);
+        if g(mid) > 0.0 { above = mid } else { below = mid }
+    }
+    assert!((b.value - below).abs() < 1e-6, "solved {} vs brute force {below}", b.value);
+    // Where the boundary's curves touch: inside (0, until), not at a knot.
+    let sc = &b.scenario;
+    let (ctl, exp, ep) = (sc.control().unwrap(), sc.experimental().unwrap(), sc.primary());
+    let d = |t: f64| survival(exp, ep, t) - survival(ctl, ep, t);
+    let (t_max, d_max) = (1..5000)
+        .map(|i| b.until * i as f64 / 5000.0)
+        .map(|t| (t, d(t)))
+        .fold((0.0, f64::MIN), |a, x| if x.1 > a.1 { x } else { a });
+    eprintln!("touch at {t_max}: {d_max:e}; solved {}", b.value);
+    // Analytically: 0.10536 + (t/s)² = 0.15 t touches when s² = 4 · 0.10536 / 0.15², at
+    // t = 0.15 s² / 2.
+    let s = (4.0 * -(0.9f64.ln()) / 0.0225).sqrt();
+    assert!((b.value - s).abs() < 1e-6, "{} vs {s}", b.value);
+    assert!((t_max - 0.075 * s * s).abs() < 2e-3 && d_max.abs() < 1e-6, "touch at {t_max}: {d_max}");
+}
+
+/// Sweep and plan points: one already never better is its own boundary (its power is the rate),
+/// one whose value is `to` has no path, and an ordinary one is solved.
+#[test]
+fn points_already_never_better_or_at_the_end_of_the_path() {
+    let key = "arms.experimental.causes.death.relative.hr";
+    let point = |hr: f64, t: &Template| {
+        let o = [Override { key: key.into(), value: hr }];
+        let (sc, _) = t.apply(&o).unwrap();
+        at_point(t, &o, &sc).unwrap().unwrap()
+    };
+    let (_dir, path) = written(&ph_with_table());
+    let template = Template::from_path(&path).unwrap();
+    match point(1.3, &template) {
+        PointBoundary::Itself(b) => assert_eq!((b.from, b.value), (1.3, 1.3)),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(point(0.8, &template), PointBoundary::Solved(b) if (b.value - 1.0).abs() < 1e-9));
+    let (_dir, path) = written(&ph_with_table().replace("to = 2\n", "to = 0.5\n"));
+    let short = Template::from_path(&path).unwrap();
+    assert!(matches!(point(0.5, &short), PointBoundary::NotOnPath(_)), "the point's value is `to`");
 }

@@ -97,7 +97,7 @@ pub enum Stage {
 /// with the located message the CLI prints when it is not valid.
 fn validated(file: &str, text: &str) -> Result<(Document, crate::scenario_file::Loaded), Refusal> {
     let doc = Document::parse(text, Path::new(file)).map_err(|e| Refusal::invalid(e.to_string()))?;
-    let loaded = crate::scenario_file::validate(&doc).map_err(|e| Refusal::invalid(e.to_string()))?;
+    let loaded = crate::scenario_file::validate_point(&doc).map_err(|e| Refusal::invalid(e.to_string()))?;
     Ok((doc, loaded))
 }
 
@@ -389,6 +389,19 @@ mod tests {
 
     fn astis() -> String {
         std::fs::read_to_string("scenarios/astis.toml").unwrap()
+    }
+
+    /// A slider that moves the scenario where its never-better path has no boundary does not
+    /// make it invalid in the explorer (the command line refuses such a file).
+    #[test]
+    fn a_point_without_a_never_better_boundary_is_still_explored() {
+        let text = astis().replace("risk = 0.10, within", "risk = 0.01, within");
+        assert_ne!(text, astis());
+        let doc = Document::parse(&text, Path::new("astis.toml")).unwrap();
+        let cli = crate::scenario_file::validate(&doc).err().expect("the CLI refuses it").to_string();
+        assert!(cli.contains("analysis.never_better"), "{cli}");
+        let run = ScenarioRun::prepare("astis.toml", &text, Stage::Refined).expect("the explorer runs it");
+        assert!(run.never_better.is_none());
     }
 
     #[test]

@@ -2,12 +2,13 @@
 //! robust MW test, the larger of the log-rank and MW statistics (Magirr & Öhrn 2024,
 //! arXiv:2412.14942).
 //!
-//! MW weights w_j = 1 / max(Ŝ(t_j−), s*), Ŝ the pooled Kaplan–Meier just before t_j: 1 while
-//! Ŝ ≥ s*, growing as 1/Ŝ after. With the cap given as a time, s* = Ŝ(t*): w_j = 1/Ŝ(t_j−) up to
-//! t*, then 1/Ŝ(t*). The weights never fall below 1 and never decrease, so an early difference
-//! (here the transplant deaths) counts at least as much as a later one of the same size: unlike
-//! FH(0, 1), the test cannot declare benefit for an arm whose survival is never better
-//! (Magirr & Burman 2019, §3). U and V as in `logrank`: U = Σ w_j (d1_j − d_j n1_j/n_j),
+//! MW weights w_j = 1 / max(Ŝ(t_j−), s*), Ŝ the pooled Kaplan–Meier just before t_j: 1/Ŝ,
+//! growing from 1, while Ŝ ≥ s*, then fixed at 1/s*. With the cap given as a time, s* = Ŝ(t*):
+//! w_j = 1/Ŝ(t_j−) up to t*, then 1/Ŝ(t*). The weights never decrease and stay within [1, 1/s*],
+//! so a late difference counts at most 1/s* times an early one of the same size (here the
+//! transplant deaths), where FH(0, 1) gives early events a weight near 0. Magirr & Burman (2019,
+//! §3) show that the test's rate of declaring benefit for an arm whose survival is never better
+//! is then asymptotically at most α. U and V as in `logrank`: U = Σ w_j (d1_j − d_j n1_j/n_j),
 //! V = Σ w_j² v_j, z = U/√V (z < 0 favours the experimental arm).
 //!
 //! Robust MW: with z_LR and z_MW from the same table, Cov(U_LR, U_MW) = Σ w_j v_j and
@@ -24,38 +25,43 @@ use super::weights::Weighting;
 
 /// The MW test. With s* = 1 every weight is 1: the log-rank test.
 pub fn modestly_weighted(table: &RiskTable, cap: Cap) -> LogRank {
-    let (mut u, mut v) = (0.0, 0.0);
-    let mut weight = Weighting::Mw(cap).running();
-    let mut s = 1.0;
-    for j in 0..table.len() {
-        let (n, d) = (table.at_risk[j], table.events[j]);
-        let w = weight.at(table.time[j], s);
-        let (du, dv) = increment(n, d);
-        u += w * du;
-        v += w * w * dv;
-        s *= 1.0 - f64::from(d[0] + d[1]) / f64::from(n[0] + n[1]);
-    }
-    LogRank::from_sums(u, v)
+    let s = Sums::of(table, cap);
+    LogRank::from_sums(s.u[1], s.v[1])
 }
 
 /// The robust MW test: log-rank and MW, their correlation and the combined z (see the module
 /// doc; NaN when either variance is 0).
 pub fn robust_mw(table: &RiskTable, cap: Cap, sides: Sides) -> MaxCombo {
-    let (mut u, mut v, mut cov) = ([0.0; 2], [0.0; 2], 0.0);
-    let mut weight = Weighting::Mw(cap).running();
-    let mut s = 1.0;
-    for j in 0..table.len() {
-        let (n, d) = (table.at_risk[j], table.events[j]);
-        let w = weight.at(table.time[j], s);
-        let (du, dv) = increment(n, d);
-        u[0] += du;
-        v[0] += dv;
-        u[1] += w * du;
-        v[1] += w * w * dv;
-        cov += w * dv;
-        s *= 1.0 - f64::from(d[0] + d[1]) / f64::from(n[0] + n[1]);
+    let s = Sums::of(table, cap);
+    MaxCombo::of_two(s.u, s.v, s.cov, sides)
+}
+
+/// One pass over the event times: the log-rank (index 0) and MW (index 1) scores and null
+/// variances, and their covariance Σ w_j v_j.
+struct Sums {
+    u: [f64; 2],
+    v: [f64; 2],
+    cov: f64,
+}
+
+impl Sums {
+    fn of(table: &RiskTable, cap: Cap) -> Sums {
+        let mut sums = Sums { u: [0.0; 2], v: [0.0; 2], cov: 0.0 };
+        let mut weight = Weighting::Mw(cap).running();
+        let mut s = 1.0;
+        for j in 0..table.len() {
+            let (n, d) = (table.at_risk[j], table.events[j]);
+            let w = weight.at(table.time[j], s);
+            let (du, dv) = increment(n, d);
+            sums.u[0] += du;
+            sums.v[0] += dv;
+            sums.u[1] += w * du;
+            sums.v[1] += w * w * dv;
+            sums.cov += w * dv;
+            s *= 1.0 - f64::from(d[0] + d[1]) / f64::from(n[0] + n[1]);
+        }
+        sums
     }
-    MaxCombo::of_two(u, v, cov, sides)
 }
 
 #[cfg(test)]
@@ -100,6 +106,8 @@ mod tests {
         let by_survival = modestly_weighted(&t, Cap::Survival(at_2));
         assert!((by_time.z - by_survival.z).abs() < 1e-14);
         assert_eq!(modestly_weighted(&t, Cap::Time(2.1)), by_time);
+        // A cap after the last event never binds: weights 1/Ŝ(t−) throughout.
+        assert_eq!(modestly_weighted(&t, Cap::Time(100.0)), modestly_weighted(&t, Cap::Survival(1e-300)));
     }
 
     #[test]

@@ -32,7 +32,7 @@ use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::summary::Summary;
 use crate::truth::Truth;
-use crate::truth::never_better;
+use crate::truth::never_better::{self, PointBoundary};
 
 /// How to run a sweep (resolved by the command: no defaults left here).
 #[derive(Debug, Clone)]
@@ -211,8 +211,9 @@ pub fn validate(
     let fingerprint_of = |p: usize| -> Result<Fingerprint, SweepError> {
         let overrides = point(axes, zip, p);
         let (sc, canonical) = template.apply(&overrides)?;
-        // A point whose never-better boundary cannot be solved is refused before any runs.
-        never_better::at_point(template, &overrides, &sc)?;
+        // A point whose never-better path is wrong is refused before any runs (the solve itself,
+        // some 235 parses, waits for the point's simulation).
+        never_better::precheck(template, &overrides, &sc)?;
         Ok(fingerprint(&canonical, replicates, seed))
     };
     // On every core (10⁶ points are a minute of parsing on one); in point order.
@@ -310,7 +311,7 @@ pub fn run_sweep(
                 &point.layout,
                 &point.summary,
                 point.never_better.as_ref(),
-                point.no_boundary.is_some(),
+                point.no_boundary,
             ),
         );
         let json = serde_json::to_string(&record).expect("a point record serialises") + "\n";
@@ -340,21 +341,23 @@ pub(crate) fn simulate_point(
     let (scenario, _) = template.apply(overrides)?;
     let sc = &scenario;
     let boundary = if with_boundary { never_better::at_point(template, overrides, sc)? } else { None };
-    let reason = boundary.as_ref().and_then(|b| b.reason());
     let truth = Truth::compute(sc);
     let layout = Layout::new(sc, &truth);
     let run = Run { scenario: sc, layout: &layout, replicates, seed, progress: None };
     let Some(summary) = simulate_until::<Summary>(&run, None, cancel) else { return Ok(None) };
-    let never_better = match boundary.as_ref().and_then(|b| b.solved()) {
-        Some(b) => {
+    let no_boundary = matches!(boundary, Some(PointBoundary::NotOnPath(_)));
+    let never_better = match boundary {
+        Some(PointBoundary::Solved(b)) => {
             let seed = crate::rng::companion_seed(seed, "never_better");
             let run = Run { scenario: &b.scenario, layout: &layout, replicates, seed, progress: None };
             let Some(s) = simulate_until::<Summary>(&run, None, cancel) else { return Ok(None) };
-            Some((b.clone(), s))
+            Some((*b, s))
         }
-        None => None,
+        // Already never better: its own trials are the boundary's.
+        Some(PointBoundary::Itself(b)) => Some((*b, summary.clone())),
+        Some(PointBoundary::NotOnPath(_)) | None => None,
     };
-    Ok(Some(Point { truth, layout, summary, never_better, no_boundary: reason }))
+    Ok(Some(Point { truth, layout, summary, never_better, no_boundary }))
 }
 
 /// One simulated point: its truth, layout and summary, and its never-better boundary's copy.
@@ -363,8 +366,8 @@ pub(crate) struct Point {
     pub layout: Layout,
     pub summary: Summary,
     pub never_better: Option<(never_better::Boundary, Summary)>,
-    /// With `[analysis.never_better]`, why this point has no boundary on its path.
-    pub no_boundary: Option<String>,
+    /// With `[analysis.never_better]`: this point's path has no boundary.
+    pub no_boundary: bool,
 }
 
 #[cfg(test)]

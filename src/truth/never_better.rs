@@ -17,7 +17,7 @@ use crate::scenario::{NeverBetter, Scenario, ScenarioError};
 use crate::time::Time;
 
 use super::curves::{knots, survival};
-use super::design::{expected_cut, reachable_end};
+use super::design::{average_hazard_ratio, expected_cut, reachable_end};
 
 /// Intervals of the grid on which g is checked to be monotone along the path.
 pub const GRID: usize = 200;
@@ -37,6 +37,29 @@ pub struct Boundary {
     pub until: Time,
     /// The scenario with every varied key at `value`.
     pub scenario: Scenario,
+    /// The boundary model's true average hazard ratio after the last `analysis.periods` break
+    /// (what `cox_periods` claims is below 1); `None` without periods.
+    pub late_ahr: Option<f64>,
+}
+
+impl Boundary {
+    /// Whether the claim of a test holds at the boundary: never for benefit (the arm is never
+    /// better), for `cox_periods`' lower late hazard when the boundary's late average hazard
+    /// ratio is below 1.
+    pub fn claim_holds(&self, claim: crate::test_statistic::Claim) -> bool {
+        match claim {
+            crate::test_statistic::Claim::Benefit => false,
+            crate::test_statistic::Claim::LateHazardLower => self.late_ahr.is_some_and(|a| a < 1.0),
+        }
+    }
+
+    fn new(nb: &NeverBetter, from: f64, value: f64, until: Time, scenario: Scenario) -> Boundary {
+        let late_ahr = scenario.analysis.periods.last().map(|&last| {
+            let cut = expected_cut(&scenario).unwrap_or(until);
+            average_hazard_ratio(&scenario, cut, last, f64::INFINITY)
+        });
+        Boundary { vary: nb.vary.clone(), from, to: nb.to, value, until, scenario, late_ahr }
+    }
 }
 
 /// Where in `[analysis.never_better]` a problem lies.
@@ -59,6 +82,8 @@ pub enum Problem {
     NotCommon { first: String, value: f64, key: String, other: f64 },
     #[error("`to` equals the keys' value {value}: the path is empty")]
     EmptyPath { value: f64 },
+    #[error("at `to` = {to} the scenario is not valid: {why}")]
+    ToInvalid { to: f64, why: String },
     #[error("the cut counts events, so `until` is required (the follow-up the boundary covers)")]
     UntilRequired,
     #[error("expected a time in (0, {longest}] (the longest follow-up the cut gives), found {until}")]
@@ -71,7 +96,12 @@ pub enum Problem {
         "the experimental arm is already never better up to {until}: its true survival is at most \
          control's at every time (largest advantage {g:.3e}); there is no boundary to move to"
     )]
-    AlreadyNeverBetter { until: f64, g: f64 },
+    AlreadyNeverBetter { from: f64, until: f64, g: f64 },
+    #[error(
+        "the path from {from} to {to} makes the experimental arm better, not worse (its largest \
+         advantage grows from {g_from:.3e} to {g_to:.3e}): put `to` on the other side of {from}"
+    )]
+    WrongWay { from: f64, to: f64, g_from: f64, g_to: f64 },
     #[error(
         "no value between {from} and {to} makes the experimental arm never better up to {until} \
          (at {to} its survival is still {g:.3e} above control's): move `to` further"
@@ -90,7 +120,10 @@ impl Problem {
     pub fn place(&self) -> Place {
         match self {
             Problem::NotANumber { .. } | Problem::NotCommon { .. } => Place::Vary(0),
-            Problem::EmptyPath { .. } | Problem::NoBoundary { .. } => Place::To,
+            Problem::EmptyPath { .. }
+            | Problem::ToInvalid { .. }
+            | Problem::NoBoundary { .. }
+            | Problem::WrongWay { .. } => Place::To,
             Problem::UntilRequired | Problem::UntilBeyond { .. } => Place::Until,
             Problem::SingleArm
             | Problem::Immobile { .. }
@@ -164,6 +197,90 @@ fn longest_follow_up(sc: &Scenario) -> Time {
     expected_cut(sc).unwrap_or_else(|| reachable_end(sc))
 }
 
+/// A path to solve: the keys' value at this point, the follow-up, and the overridden scenario
+/// at any value of the keys. What [`precheck`] checks without solving.
+struct Path<'a> {
+    template: &'a Template,
+    overrides: &'a [Override],
+    nb: &'a NeverBetter,
+    from: f64,
+    until: Time,
+}
+
+impl Path<'_> {
+    fn new<'a>(
+        template: &'a Template,
+        overrides: &'a [Override],
+        sc: &'a Scenario,
+    ) -> Result<Option<Path<'a>>, Problem> {
+        let Some(nb) = &sc.analysis.never_better else { return Ok(None) };
+        if sc.comparison.is_none() {
+            return Err(Problem::SingleArm);
+        }
+        let from = common_value(template, overrides, nb)?;
+        let until = match nb.until {
+            Some(u) => u,
+            None => default_until(sc)?,
+        };
+        let longest = longest_follow_up(sc);
+        if !(until > 0.0 && until <= longest * (1.0 + 1e-12)) {
+            return Err(Problem::UntilBeyond { until, longest });
+        }
+        Ok(Some(Path { template, overrides, nb, from, until }))
+    }
+
+    /// The scenario with every key of the path at `v`.
+    fn at(&self, v: f64) -> Result<Scenario, ScenarioError> {
+        let mut o = self.overrides.to_vec();
+        o.extend(self.nb.vary.iter().map(|k| Override { key: k.clone(), value: v }));
+        self.template.apply(&o).map(|(s, _)| s)
+    }
+
+    fn g(&self, v: f64) -> Result<f64, Problem> {
+        let sc = self.at(v).map_err(|e| Problem::Invalid { value: v, why: e.message() })?;
+        Ok(largest_advantage(&sc, self.until))
+    }
+
+    /// The scenario at `to`, checked.
+    fn end(&self) -> Result<Scenario, Problem> {
+        self.at(self.nb.to).map_err(|e| Problem::ToInvalid { to: self.nb.to, why: e.message() })
+    }
+
+    fn solve(&self) -> Result<Boundary, Problem> {
+        let (nb, from, until) = (self.nb, self.from, self.until);
+        let g_from = self.g(from)?;
+        if g_from <= 0.0 {
+            return Err(Problem::AlreadyNeverBetter { from, until, g: g_from });
+        }
+        if nb.to == from {
+            return Err(Problem::EmptyPath { value: from });
+        }
+        let end = self.end()?;
+        let start = self.at(from).map_err(|e| Problem::Invalid { value: from, why: e.message() })?;
+        if !moves(&start, &end, until) {
+            return Err(Problem::Immobile { from, to: nb.to });
+        }
+        let values: Vec<f64> = (0..=GRID).map(|i| from + (nb.to - from) * i as f64 / GRID as f64).collect();
+        let gs = values.iter().map(|&v| self.g(v)).collect::<Result<Vec<f64>, Problem>>()?;
+        let first = first_never_better(&values, &gs, until)?;
+        // Bisection between the last grid value with g > 0 and the first with g ≤ 0.
+        let (mut above, mut below) = (values[first - 1], values[first]);
+        while (below - above).abs() > PRECISION * above.abs().max(below.abs()).max(f64::MIN_POSITIVE) {
+            let mid = 0.5 * (above + below);
+            if mid == above || mid == below {
+                break;
+            }
+            if self.g(mid)? > 0.0 {
+                above = mid;
+            } else {
+                below = mid;
+            }
+        }
+        let scenario = self.at(below).map_err(|e| Problem::Invalid { value: below, why: e.message() })?;
+        Ok(Boundary::new(nb, from, below, until, scenario))
+    }
+}
+
 /// Solves the boundary of `sc` = `template` with `overrides` (`None` without
 /// `[analysis.never_better]`).
 pub fn solve(
@@ -171,62 +288,39 @@ pub fn solve(
     overrides: &[Override],
     sc: &Scenario,
 ) -> Result<Option<Boundary>, Problem> {
-    let Some(nb) = &sc.analysis.never_better else { return Ok(None) };
-    if sc.comparison.is_none() {
-        return Err(Problem::SingleArm);
+    match Path::new(template, overrides, sc)? {
+        Some(path) => path.solve().map(Some),
+        None => Ok(None),
     }
-    let from = common_value(template, overrides, nb)?;
-    if nb.to == from {
-        return Err(Problem::EmptyPath { value: from });
-    }
-    let until = match nb.until {
-        Some(u) => u,
-        None => default_until(sc)?,
-    };
-    let longest = longest_follow_up(sc);
-    if !(until > 0.0 && until <= longest * (1.0 + 1e-12)) {
-        return Err(Problem::UntilBeyond { until, longest });
-    }
-    let at = |v: f64| -> Result<Scenario, Problem> {
-        let mut o = overrides.to_vec();
-        o.extend(nb.vary.iter().map(|k| Override { key: k.clone(), value: v }));
-        template.apply(&o).map(|(s, _)| s).map_err(|e| Problem::Invalid { value: v, why: e.message() })
-    };
-    let g = |v: f64| at(v).map(|s| largest_advantage(&s, until));
-    let (start, end) = (at(from)?, at(nb.to)?);
-    if !moves(&start, &end, until) {
-        return Err(Problem::Immobile { from, to: nb.to });
-    }
-    let values: Vec<f64> = (0..=GRID).map(|i| from + (nb.to - from) * i as f64 / GRID as f64).collect();
-    let gs = values.iter().map(|&v| g(v)).collect::<Result<Vec<f64>, Problem>>()?;
-    let first = first_never_better(&values, &gs, until)?;
-    // Bisection between the last grid value with g > 0 and the first with g ≤ 0.
-    let (mut above, mut below) = (values[first - 1], values[first]);
-    while (below - above).abs() > PRECISION * above.abs().max(below.abs()).max(f64::MIN_POSITIVE) {
-        let mid = 0.5 * (above + below);
-        if mid == above || mid == below {
-            break;
-        }
-        if g(mid)? > 0.0 {
-            above = mid;
-        } else {
-            below = mid;
-        }
-    }
-    Ok(Some(Boundary { vary: nb.vary.clone(), from, to: nb.to, value: below, until, scenario: at(below)? }))
 }
 
-/// The first grid point where g ≤ 0, after checking that g is monotone along the grid (within
-/// 1e-12: a smaller wiggle is the arithmetic's, not the path's), starts above 0 and gets there.
+/// What a sweep checks of every point before any runs, without solving (a solve parses the
+/// scenario some 235 times): the keys' common value, the follow-up, and a valid scenario at
+/// `to`. The rest is found when the point is simulated.
+pub fn precheck(template: &Template, overrides: &[Override], sc: &Scenario) -> Result<(), ScenarioError> {
+    let checked = Path::new(template, overrides, sc).and_then(|p| p.map_or(Ok(()), |p| p.end().map(|_| ())));
+    checked.map_err(|p| at_overrides(template, overrides, &p))
+}
+
+/// The first grid point where g ≤ 0 (g > 0 at the first), after checking that g is monotone
+/// along the grid (within 1e-12: a smaller wiggle is the arithmetic's, not the path's) and falls.
 fn first_never_better(values: &[f64], gs: &[f64], until: Time) -> Result<usize, Problem> {
     let last = gs.len() - 1;
-    if gs[0] <= 0.0 {
-        return Err(Problem::AlreadyNeverBetter { until, g: gs[0] });
-    }
     let rise = (0..last).find(|&i| gs[i + 1] > gs[i] + 1e-12);
     let fall = (0..last).find(|&i| gs[i + 1] < gs[i] - 1e-12);
-    if let (Some(i), Some(_)) = (rise, fall) {
-        return Err(Problem::NotMonotone { a: values[i], b: values[i + 1], ga: gs[i], gb: gs[i + 1] });
+    match (rise, fall) {
+        (Some(i), Some(_)) => {
+            return Err(Problem::NotMonotone { a: values[i], b: values[i + 1], ga: gs[i], gb: gs[i + 1] });
+        }
+        (Some(_), None) => {
+            return Err(Problem::WrongWay {
+                from: values[0],
+                to: values[last],
+                g_from: gs[0],
+                g_to: gs[last],
+            });
+        }
+        _ => {}
     }
     gs.iter().position(|&x| x <= 0.0).ok_or(Problem::NoBoundary {
         from: values[0],
@@ -283,52 +377,57 @@ fn moves(a: &Scenario, b: &Scenario, until: Time) -> bool {
 #[derive(Debug, Clone)]
 pub enum PointBoundary {
     Solved(Box<Boundary>),
-    /// The point is already never better, or no value on the path makes it so (e.g. with little
-    /// transplant-related mortality the transplant is better in year 1 whatever its late hazard
-    /// ratio): no test can declare benefit for a never-better arm along this path here.
+    /// The point is already never better: its own trials are the boundary's, and each test's
+    /// rate of declaring benefit there is its power.
+    Itself(Box<Boundary>),
+    /// No value on the path makes the point never better (e.g. with little transplant-related
+    /// mortality the transplant is better in year 1 whatever its late hazard ratio), or the
+    /// path is empty (the point's value is `to`).
     NotOnPath(Problem),
 }
 
 impl PointBoundary {
+    /// The boundary whose copy must be simulated (not the point itself).
     pub fn solved(&self) -> Option<&Boundary> {
         match self {
             PointBoundary::Solved(b) => Some(b),
-            PointBoundary::NotOnPath(_) => None,
-        }
-    }
-
-    /// Why there is no boundary, as the reports say it.
-    pub fn reason(&self) -> Option<String> {
-        match self {
-            PointBoundary::Solved(_) => None,
-            PointBoundary::NotOnPath(Problem::AlreadyNeverBetter { .. }) => {
-                Some("already never better here: its power is the rate".into())
-            }
-            PointBoundary::NotOnPath(_) => Some("no never-better model on this path here".into()),
+            PointBoundary::Itself(_) | PointBoundary::NotOnPath(_) => None,
         }
     }
 }
 
 /// The boundary of one point of a sweep or plan (`sc` = `template` with `overrides`). A point
-/// that is already never better, or whose path never gets there, has none (the base scenario
-/// itself is refused for that: its table would measure nothing); any other problem is an error
-/// named by the point's overrides (its lines would point into regenerated text).
+/// that is already never better is its own boundary; a point whose path never gets there has
+/// none (the base scenario itself is refused for either: its table would measure nothing); any
+/// other problem is an error named by the point's overrides.
 pub fn at_point(
     template: &Template,
     overrides: &[Override],
     sc: &Scenario,
 ) -> Result<Option<PointBoundary>, ScenarioError> {
-    match solve(template, overrides, sc) {
-        Ok(b) => Ok(b.map(|b| PointBoundary::Solved(Box::new(b)))),
-        Err(p @ (Problem::AlreadyNeverBetter { .. } | Problem::NoBoundary { .. })) => {
+    let Some(path) = Path::new(template, overrides, sc).map_err(|p| at_overrides(template, overrides, &p))?
+    else {
+        return Ok(None);
+    };
+    match path.solve() {
+        Ok(b) => Ok(Some(PointBoundary::Solved(Box::new(b)))),
+        Err(Problem::AlreadyNeverBetter { from, until, .. }) => {
+            let b = Boundary::new(path.nb, from, from, until, sc.clone());
+            Ok(Some(PointBoundary::Itself(Box::new(b))))
+        }
+        Err(p @ (Problem::NoBoundary { .. } | Problem::WrongWay { .. } | Problem::EmptyPath { .. })) => {
             Ok(Some(PointBoundary::NotOnPath(p)))
         }
-        Err(p) => {
-            let list: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
-            let at = if list.is_empty() { String::new() } else { format!(" with {}", list.join(", ")) };
-            Err(ScenarioError::without_location(template.path(), format!("`analysis.never_better`{at}: {p}")))
-        }
+        Err(p) => Err(at_overrides(template, overrides, &p)),
     }
+}
+
+/// A problem of a sweep or plan point, named by the point's overrides (its lines would point
+/// into regenerated text).
+fn at_overrides(template: &Template, overrides: &[Override], p: &Problem) -> ScenarioError {
+    let list: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
+    let at = if list.is_empty() { String::new() } else { format!(" with {}", list.join(", ")) };
+    ScenarioError::without_location(template.path(), format!("`analysis.never_better`{at}: {p}"))
 }
 
 /// The boundary as a located scenario error: the problem's place in `[analysis.never_better]`.
@@ -340,7 +439,7 @@ pub fn located(doc: &crate::scenario::Document, p: &Problem) -> ScenarioError {
             let items = t.get_ref().vary.get_ref();
             let i = match p {
                 Problem::NotANumber { key, .. } | Problem::NotCommon { key, .. } => {
-                    items.iter().position(|k| k.get_ref() == key).unwrap_or(i)
+                    items.iter().position(|k| k.get_ref().trim() == key).unwrap_or(i)
                 }
                 _ => i,
             };

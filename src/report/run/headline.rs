@@ -78,8 +78,8 @@ pub(crate) fn render(r: &Results, elapsed: Duration, out: &Path, files: &[&str])
             for (i, (name, kind)) in r.layout.tests.iter().enumerate() {
                 let e = Proportion::new(nb.tests[i].benefit, nb.replicates);
                 let claim = match kind.claim() {
-                    Claim::Benefit => "",
-                    Claim::LateHazardLower => "   (claims a lower late hazard: true there)",
+                    Claim::Benefit => String::new(),
+                    claim => format!("   ({})", super::markdown::late_claim(b, claim)),
                 };
                 let _ = writeln!(
                     o,
@@ -87,6 +87,19 @@ pub(crate) fn render(r: &Results, elapsed: Duration, out: &Path, files: &[&str])
                     100.0 * e.estimate,
                     100.0 * e.se
                 );
+            }
+            // The monitored designs' efficacy stops there, as summary.md lists them.
+            if let (Some(monitor), Some(tally)) = (&r.layout.monitor, &nb.monitoring) {
+                for (mt, t) in monitor.tests.iter().zip(&tally.tests) {
+                    let e = Proportion::new(t.rejected, nb.replicates);
+                    let name = &mt.name;
+                    let _ = writeln!(
+                        o,
+                        "            {name:<width$}  {:.2}% ± {:.2}   (monitored: efficacy at any look)",
+                        100.0 * e.estimate,
+                        100.0 * e.se
+                    );
+                }
             }
         }
         let by_rule =

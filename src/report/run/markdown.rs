@@ -40,6 +40,17 @@ pub(crate) fn render(r: &Results) -> String {
     o
 }
 
+/// What `cox_periods`' claim of a lower late hazard is at the boundary: true or false, with the
+/// boundary model's late average hazard ratio.
+pub(crate) fn late_claim(b: &crate::truth::never_better::Boundary, claim: Claim) -> String {
+    let ahr = b.late_ahr.map_or("—".to_string(), |a| format!("{a:.3}"));
+    if b.claim_holds(claim) {
+        format!("claims a lower late hazard: true here, late AHR {ahr}")
+    } else {
+        format!("claims a lower late hazard: false here too, late AHR {ahr}, so an error")
+    }
+}
+
 /// How often each test declares benefit at the never-better boundary, beside its type I error.
 fn never_better(o: &mut String, r: &Results) {
     let Some((b, s)) = r.never_better else { return };
@@ -66,7 +77,7 @@ fn never_better(o: &mut String, r: &Results) {
         let rate = pct(Proportion::new(s.tests[i].benefit, s.replicates));
         let rate = match kind.claim() {
             Claim::Benefit => rate,
-            Claim::LateHazardLower => format!("{rate} (claims a lower late hazard: true here)"),
+            claim => format!("{rate} ({})", late_claim(b, claim)),
         };
         let null = type_i_cell(r, i).unwrap_or_else(|| "—".into());
         let _ = writeln!(o, "| `{name}` | {rate} | {null} |");

@@ -74,8 +74,11 @@ pub struct NeverBetterTest {
     pub rate: f64,
     pub se: f64,
     /// `benefit` (false at the boundary: every rejection is an error) or `late_hazard_lower`
-    /// (`cox_periods`, whose claim is true there).
+    /// (`cox_periods`).
     pub claim: &'static str,
+    /// Whether the claim is true at the boundary (`late_hazard_lower`: the boundary model's true
+    /// average hazard ratio after the last period break is below 1).
+    pub claim_holds: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -305,7 +308,16 @@ fn never_better<'a>(r: &Results<'a>) -> Option<NeverBetterCopy<'a>> {
     let (b, s) = r.never_better?;
     let tests = r.layout.tests.iter().enumerate().map(|(i, (name, kind))| {
         let p = Proportion::new(s.tests[i].benefit, s.replicates);
-        (name.clone(), NeverBetterTest { rate: p.estimate, se: p.se, claim: kind.claim().key() })
+        let claim = kind.claim();
+        (
+            name.clone(),
+            NeverBetterTest {
+                rate: p.estimate,
+                se: p.se,
+                claim: claim.key(),
+                claim_holds: b.claim_holds(claim),
+            },
+        )
     });
     Some(NeverBetterCopy {
         description: "the scenario with every key of vary set to value, where the experimental arm's true \
