@@ -234,30 +234,24 @@ fn survival(o: &mut String, r: &Results) {
             ) {
                 let _ = writeln!(
                     o,
-                    "| {h} | `{name}` | {} | {} | {} | {} | {} | {} | {} |",
-                    fmt(spec.truth.unwrap_or(f64::NAN)),
-                    fmt(tl.moments.mean()),
-                    fmt(tl.moments.sd()),
-                    fmt(tl.hist.quantile(0.025)),
-                    fmt(tl.hist.quantile(0.975)),
+                    "| {h} | `{name}` | {} | {} | {} |",
+                    spread(spec, tl),
                     fmt(se.moments.mean()),
                     tl.nan
                 );
             }
         }
         if let Some((spec, tl)) = est(&Estimate::KmDifference { horizon, at: h }) {
-            let _ = writeln!(
-                o,
-                "| {h} | difference | {} | {} | {} | {} | {} | | {} |",
-                fmt(spec.truth.unwrap_or(f64::NAN)),
-                fmt(tl.moments.mean()),
-                fmt(tl.moments.sd()),
-                fmt(tl.hist.quantile(0.025)),
-                fmt(tl.hist.quantile(0.975)),
-                tl.nan
-            );
+            let _ = writeln!(o, "| {h} | difference | {} | | {} |", spread(spec, tl), tl.nan);
         }
     }
+}
+
+/// An estimate's truth, mean, SD, 2.5% and 97.5% points over the replicates, as table cells.
+fn spread(spec: &EstimateSpec, tl: &Tally) -> String {
+    let q = |p: f64| fmt(tl.hist.quantile(p));
+    let truth = fmt(spec.truth.unwrap_or(f64::NAN));
+    format!("{truth} | {} | {} | {} | {}", fmt(tl.moments.mean()), fmt(tl.moments.sd()), q(0.025), q(0.975))
 }
 
 /// RMST and milestone differences, and the coverage of their CIs.
@@ -284,16 +278,7 @@ fn long_term_benefit(o: &mut String, r: &Results) {
                     Estimate::Rmst { arm, .. } => format!("RMST `{arm}` to τ = {}", rt.tau),
                     other => other.to_string(),
                 };
-                let _ = writeln!(
-                    o,
-                    "| {label} | {} | {} | {} | {} | {} | {} |",
-                    fmt(spec.truth.unwrap_or(f64::NAN)),
-                    fmt(tl.moments.mean()),
-                    fmt(tl.moments.sd()),
-                    fmt(tl.hist.quantile(0.025)),
-                    fmt(tl.hist.quantile(0.975)),
-                    tl.nan
-                );
+                let _ = writeln!(o, "| {label} | {} | {} |", spread(spec, tl), tl.nan);
             }
         }
     }
