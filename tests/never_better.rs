@@ -341,3 +341,16 @@ fn points_already_never_better_or_at_the_end_of_the_path() {
     let short = Template::from_path(&path).unwrap();
     assert!(matches!(point(0.5, &short), PointBoundary::NotOnPath(_)), "the point's value is `to`");
 }
+
+/// `trialsim check` prints the boundary with the other true values (no simulation).
+#[test]
+fn check_prints_the_boundary() {
+    let out =
+        Command::cargo_bin("trialsim").unwrap().args(["check", "scenarios/hsct_ssc.toml"]).assert().success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let line = stdout.lines().find(|l| l.starts_with("Never-better boundary:")).expect(&stdout);
+    assert!(
+        line.contains("at 0.9034 (the scenario has 0.3445)") && line.contains("up to 12.6 years"),
+        "{line}"
+    );
+}
