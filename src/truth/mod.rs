@@ -11,6 +11,7 @@
 mod curves;
 mod design;
 mod information;
+pub mod long_term;
 pub mod never_better;
 
 use serde::Serialize;
