@@ -48,6 +48,10 @@ pub(crate) fn truth_table(sc: &crate::scenario::Scenario) -> String {
         }
         let _ = writeln!(o, "- average hazard ratio overall: {}\n", fmt(t.ahr_overall));
     }
+    if let Some(lt) = &t.long_term {
+        let _ = writeln!(o, "## Long-term benefit to {} {unit}\n", super::short(lt.horizon));
+        long_term(&mut o, lt, unit);
+    }
     match t.expected_cut {
         Some(c) => {
             let _ = writeln!(
@@ -98,5 +102,88 @@ fn curves(o: &mut String, t: &crate::truth::Truth, unit: &str) {
             let _ = writeln!(o);
         }
         let _ = writeln!(o);
+    }
+}
+
+/// The caveat every long-term value carries: beyond the design's follow-up, the model continues.
+pub(crate) fn rests_on(lt: &crate::truth::long_term::LongTerm, unit: &str) -> String {
+    let follow_up = lt.follow_up.map_or(String::new(), |f| {
+        format!(" beyond {} {unit}, the longest follow-up of this design,", super::short(f))
+    });
+    let piece = match lt.last_change {
+        Some(t) => {
+            format!("the model's last hazard piece (from {} {unit}) continuing unchanged", super::short(t))
+        }
+        None => "the model's hazards keeping their form".to_string(),
+    };
+    format!("These are the model's values, not a trial's:{follow_up} they rest on {piece}.")
+}
+
+/// The long-term truth as Markdown: gains per endpoint at 5, 10, 15, 20 years and the horizon,
+/// the break-even time and the crossings, and the cumulative incidence of each cause of the
+/// primary endpoint (summary.md and `trialsim check`).
+pub(crate) fn long_term(o: &mut String, lt: &crate::truth::long_term::LongTerm, unit: &str) {
+    let horizon = super::short(lt.horizon);
+    let _ = writeln!(
+        o,
+        "Restricted mean time gained by the experimental arm, ΔRMST(t) = ∫₀ᵗ (S_exp − S_ctl): life-years on an endpoint of deaths, event-free years otherwise. The break-even time is when the years lost early have been given back for good (ΔRMST > 0 from then to {horizon} {unit}; \"not by {horizon}\" is a statement about this horizon only). {}\n",
+        rests_on(lt, unit)
+    );
+    let _ = write!(o, "| endpoint | ΔRMST in |");
+    for t in &lt.times {
+        let _ = write!(o, " {} {unit} |", super::short(*t));
+    }
+    let _ = writeln!(o, " break-even | curves cross at |");
+    let _ = writeln!(o, "|---|---|{}---|---|", "---|".repeat(lt.times.len()));
+    for e in &lt.endpoints {
+        let primary = if e.primary { " (primary)" } else { "" };
+        let _ = write!(o, "| `{}`{primary} | {} |", e.endpoint, e.measure);
+        for g in &e.gain {
+            let _ = write!(o, " {} |", signed(*g));
+        }
+        let crossings: Vec<String> = e.crossings.iter().map(|x| format!("{x:.2}")).collect();
+        let crossings = if crossings.is_empty() { "never".to_string() } else { crossings.join(", ") };
+        let _ = writeln!(o, " {} | {crossings} |", break_even(e.break_even, lt.horizon, unit));
+    }
+    let _ = writeln!(o);
+    for e in lt.endpoints.iter().filter(|e| e.primary) {
+        let _ = writeln!(
+            o,
+            "Restricted mean `{}` per arm and cumulative incidence of each cause as its first event:\n",
+            e.endpoint
+        );
+        let _ = write!(o, "| arm | quantity |");
+        for t in &lt.times {
+            let _ = write!(o, " {} {unit} |", super::short(*t));
+        }
+        let _ = writeln!(o, "\n|---|---|{}", "---|".repeat(lt.times.len()));
+        for r in &e.rmst {
+            let _ = write!(o, "| `{}` | RMST |", r.arm);
+            for v in &r.values {
+                let _ = write!(o, " {} |", fmt(*v));
+            }
+            let _ = writeln!(o);
+        }
+        for c in &e.cumulative_incidence {
+            let _ = write!(o, "| `{}` | {} |", c.arm, c.cause);
+            for v in &c.values {
+                let _ = write!(o, " {} |", fmt(*v));
+            }
+            let _ = writeln!(o);
+        }
+        let _ = writeln!(o);
+    }
+}
+
+/// A gain with its sign: +1.2345, −0.0081.
+pub(crate) fn signed(x: f64) -> String {
+    if x > 0.0 { format!("+{}", fmt(x)) } else { fmt(x).replacen('-', "−", 1) }
+}
+
+/// The break-even time, or "not by H".
+pub(crate) fn break_even(t: Option<f64>, horizon: f64, unit: &str) -> String {
+    match t {
+        Some(t) => format!("{t:.2} {unit}"),
+        None => format!("not by {} {unit}", super::short(horizon)),
     }
 }

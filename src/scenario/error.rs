@@ -91,6 +91,8 @@ pub enum Namespace {
     },
     /// Test names (`analysis.tests`).
     Test,
+    /// Extrapolation methods (`analysis.long_term.extrapolation.methods`).
+    ExtrapolationMethod,
 }
 
 /// Why a relative hazard's reference cannot be used, for [`ErrorKind::RelativeTo`].
@@ -118,6 +120,9 @@ fn unknown_name(what: &Namespace, name: &str, allowed: &[String]) -> String {
             format!("`{name}` is not a cause of arm `{arm}`; its causes are: {}", list(allowed))
         }
         Namespace::Test => format!("unknown test {name:?}; allowed: {}", allowed.join(", ")),
+        Namespace::ExtrapolationMethod => {
+            format!("unknown extrapolation method {name:?}; allowed: {}", allowed.join(", "))
+        }
     }
 }
 

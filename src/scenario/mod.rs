@@ -258,6 +258,47 @@ pub struct Analysis {
     /// `[analysis.never_better]`: the path to the boundary where the experimental arm is never
     /// better (solved by `truth::never_better`).
     pub never_better: Option<NeverBetter>,
+    /// `[analysis.long_term]`: the long-term truth's horizon (default 20 years) and the per-trial
+    /// extrapolation. None only when `time_unit` is not years, months, weeks or days and no
+    /// horizon is given: 20 years is then unknown.
+    pub long_term: Option<LongTerm>,
+}
+
+/// The long-term benefit (`truth::long_term`) to `horizon`, and, when asked, each trial's RMST
+/// difference extrapolated beyond its follow-up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LongTerm {
+    pub horizon: Time,
+    pub extrapolation: Option<Extrapolation>,
+}
+
+/// Each trial's RMST difference extrapolated to the times `at` by every method of `methods`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extrapolation {
+    /// At least one, each once.
+    pub methods: Vec<ExtrapolationMethod>,
+    /// Increasing times > 0, at most the horizon.
+    pub at: Vec<Time>,
+}
+
+/// A model fitted per arm to a trial's own data and continued beyond it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExtrapolationMethod {
+    /// Weibull by maximum likelihood (as `survival::survreg(dist = "weibull")`).
+    Weibull,
+    /// Piecewise exponential with these cut points; the last piece with follow-up continues.
+    PiecewiseExponential { cuts: Vec<Time> },
+}
+
+impl ExtrapolationMethod {
+    pub const NAMES: [&'static str; 2] = ["weibull", "piecewise_exponential"];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            ExtrapolationMethod::Weibull => Self::NAMES[0],
+            ExtrapolationMethod::PiecewiseExponential { .. } => Self::NAMES[1],
+        }
+    }
 }
 
 /// The path to the never-better boundary: `vary`'s keys set to one common value, moving from

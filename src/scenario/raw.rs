@@ -329,6 +329,24 @@ pub struct RawAnalysis {
     pub crossing: Option<RawCrossing>,
     pub maxcombo: Option<RawMaxCombo>,
     pub never_better: Option<S<RawNeverBetter>>,
+    pub long_term: Option<S<RawLongTerm>>,
+}
+
+/// `[analysis.long_term]`: the horizon of the long-term truth and the per-trial extrapolation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLongTerm {
+    pub horizon: Option<S<f64>>,
+    pub extrapolation: Option<S<RawExtrapolation>>,
+}
+
+/// `[analysis.long_term.extrapolation]`: each trial's RMST difference extrapolated `at` times.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExtrapolation {
+    pub methods: S<Vec<S<String>>>,
+    pub cuts: Option<S<Vec<S<f64>>>>,
+    pub at: Option<S<Vec<S<f64>>>>,
 }
 
 /// `[analysis.never_better]`: the path to the never-better boundary.

@@ -12,10 +12,14 @@
 //! its local minima are the times the curves cross upwards. The break-even time is found from
 //! the last of them at which ΔRMST ≤ ε, by bisection on the rise after it.
 
-use crate::scenario::{Arm, Endpoint};
-use crate::time::Time;
+use serde::Serialize;
 
-use super::curves::{crossing_times, rmst, survival};
+use crate::quadrature::integrate;
+use crate::scenario::{Arm, Endpoint, Scenario};
+use crate::time::{Time, units_per_year};
+
+use super::curves::{crossing_times, cumulative_incidence, knots, rmst, survival};
+use super::{ArmCurve, CauseCurve, TOL};
 
 /// The ε of the break-even time: gains below it are rounding, not years.
 pub const EPSILON: f64 = 1e-10;
@@ -38,6 +42,11 @@ pub enum BreakEven {
 
 /// The break-even time up to `horizon` (see the module doc).
 pub fn break_even(ctl: &Arm, exp: &Arm, ep: &Endpoint, horizon: Time) -> BreakEven {
+    break_even_given(ctl, exp, ep, horizon, &crossing_times(ctl, exp, ep, horizon))
+}
+
+/// [`break_even`] when the crossings up to `horizon` are known.
+fn break_even_given(ctl: &Arm, exp: &Arm, ep: &Endpoint, horizon: Time, crossings: &[Time]) -> BreakEven {
     let gain = |t: f64| rmst_gain(ctl, exp, ep, t);
     if gain(horizon) <= EPSILON {
         return BreakEven::NotReached;
@@ -45,14 +54,11 @@ pub fn break_even(ctl: &Arm, exp: &Arm, ep: &Endpoint, horizon: Time) -> BreakEv
     // The local minima of ΔRMST: 0 and the upward crossings of the curves.
     let diff = |t: f64| survival(exp, ep, t) - survival(ctl, ep, t);
     let mut minima = vec![0.0];
-    minima.extend(crossing_times(ctl, exp, ep, horizon).into_iter().filter(|&c| diff(c + 1e-9) > 0.0));
+    minima.extend(crossings.iter().copied().filter(|&c| diff(c + 1e-9) > 0.0));
     let from = minima.iter().rev().copied().find(|&m| gain(m) <= EPSILON).unwrap_or(0.0);
     // ΔRMST rises from `from` until the next downward crossing (or the horizon), and every later
     // minimum is above ε: it passes ε once, in (from, to].
-    let to = crossing_times(ctl, exp, ep, horizon)
-        .into_iter()
-        .find(|&c| c > from && diff(c + 1e-9) < 0.0)
-        .unwrap_or(horizon);
+    let to = crossings.iter().copied().find(|&c| c > from && diff(c + 1e-9) < 0.0).unwrap_or(horizon);
     let (mut lo, mut hi) = (from, to);
     while hi - lo > 1e-12 * hi.max(1.0) {
         let mid = 0.5 * (lo + hi);
@@ -63,6 +69,143 @@ pub fn break_even(ctl: &Arm, exp: &Arm, ep: &Endpoint, horizon: Time) -> BreakEv
         }
     }
     BreakEven::At(hi)
+}
+
+/// Points of the ΔRMST curve the reports draw: equal steps to the horizon.
+const CURVE_STEPS: usize = 200;
+
+/// The long-term benefit of the experimental arm over control to the scenario's horizon, for
+/// every endpoint (summary.json `truth.long_term`).
+#[derive(Debug, Clone, Serialize)]
+pub struct LongTerm {
+    pub horizon: Time,
+    /// 5, 10, 15 and 20 years within the horizon, and the horizon: where gains are tabulated.
+    pub times: Vec<Time>,
+    /// The longest follow-up of the design (its expected cut, the first entrant's follow-up):
+    /// beyond it every value rests on the model continuing.
+    pub follow_up: Option<Time>,
+    /// The model's last hazard change in either arm (None: the hazards keep one form
+    /// throughout); after it the last piece is what continues.
+    pub last_change: Option<Time>,
+    /// Equal steps from 0 to the horizon, where `EndpointLongTerm::curve` is evaluated.
+    pub curve_times: Vec<Time>,
+    pub endpoints: Vec<EndpointLongTerm>,
+}
+
+/// What the experimental arm gains on one endpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointLongTerm {
+    pub endpoint: String,
+    pub primary: bool,
+    /// What a gain counts: "life-years" (an endpoint of deaths only) or "event-free years".
+    pub measure: &'static str,
+    /// Restricted mean per arm at `times`.
+    pub rmst: Vec<ArmCurve>,
+    /// ΔRMST at `times`.
+    pub gain: Vec<f64>,
+    /// The break-even time; None when not reached by the horizon.
+    pub break_even: Option<Time>,
+    /// Every time up to the horizon where the curves are equal and change order.
+    pub crossings: Vec<Time>,
+    /// ΔRMST at `curve_times`.
+    pub curve: Vec<f64>,
+    /// Cumulative incidence of each cause as the endpoint's first event, per arm, at `times`.
+    pub cumulative_incidence: Vec<CauseCurve>,
+}
+
+/// "life-years" when every cause of `ep` is a death (its name says so), else "event-free years".
+pub fn measure(sc: &Scenario, ep: &Endpoint) -> &'static str {
+    let deaths = ep.causes.iter().all(|&k| {
+        let c = sc.causes[k].to_ascii_lowercase();
+        c.contains("death") || c.contains("mortality")
+    });
+    if deaths || ep.name.eq_ignore_ascii_case("os") { "life-years" } else { "event-free years" }
+}
+
+impl LongTerm {
+    /// The long-term truth of a two-arm scenario with a horizon (None otherwise).
+    pub fn compute(sc: &Scenario, expected_cut: Option<Time>) -> Option<LongTerm> {
+        let horizon = sc.analysis.long_term.as_ref()?.horizon;
+        let (ctl, exp) = sc.control().zip(sc.experimental())?;
+        let per_year = units_per_year(&sc.time_unit).unwrap_or(1.0);
+        let mut times: Vec<Time> =
+            [5.0, 10.0, 15.0, 20.0].iter().map(|y| y * per_year).filter(|&t| t < horizon).collect();
+        times.push(horizon);
+        let curve_times: Vec<Time> =
+            (0..=CURVE_STEPS).map(|i| horizon * i as f64 / CURVE_STEPS as f64).collect();
+        let mut breaks = Vec::new();
+        for ep in &sc.endpoints {
+            breaks.extend(knots(&[ctl, exp], ep, &[], f64::INFINITY));
+        }
+        let last_change = breaks.into_iter().filter(|t| t.is_finite()).reduce(f64::max);
+        let endpoints = sc
+            .endpoints
+            .iter()
+            .enumerate()
+            .map(|(i, ep)| {
+                let crossings = crossing_times(ctl, exp, ep, horizon);
+                let break_even = match break_even_given(ctl, exp, ep, horizon, &crossings) {
+                    BreakEven::At(t) => Some(t),
+                    BreakEven::NotReached => None,
+                };
+                let rmst = [ctl, exp]
+                    .iter()
+                    .map(|a| ArmCurve {
+                        arm: a.name.clone(),
+                        values: times.iter().map(|&t| rmst(a, ep, t)).collect(),
+                    })
+                    .collect::<Vec<_>>();
+                let gain = rmst[1].values.iter().zip(&rmst[0].values).map(|(e, c)| e - c).collect();
+                let cumulative_incidence = [ctl, exp]
+                    .iter()
+                    .flat_map(|a| {
+                        ep.causes.iter().filter(|&&k| a.causes[k].is_some()).map(|&k| CauseCurve {
+                            arm: a.name.clone(),
+                            cause: sc.causes[k].clone(),
+                            values: times.iter().map(|&t| cumulative_incidence(a, ep, k, t)).collect(),
+                        })
+                    })
+                    .collect();
+                EndpointLongTerm {
+                    endpoint: ep.name.clone(),
+                    primary: i == sc.analysis.endpoint,
+                    measure: measure(sc, ep),
+                    rmst,
+                    gain,
+                    break_even,
+                    crossings,
+                    curve: gain_curve(ctl, exp, ep, &curve_times),
+                    cumulative_incidence,
+                }
+            })
+            .collect();
+        Some(LongTerm { horizon, times, follow_up: expected_cut, last_change, curve_times, endpoints })
+    }
+
+    /// The primary endpoint's values.
+    pub fn primary(&self) -> Option<&EndpointLongTerm> {
+        self.endpoints.iter().find(|e| e.primary)
+    }
+}
+
+/// ΔRMST at increasing `times` (from 0), integrating S_exp − S_ctl step by step rather than from 0
+/// each time.
+pub fn gain_curve(ctl: &Arm, exp: &Arm, ep: &Endpoint, times: &[Time]) -> Vec<f64> {
+    let diff = |t: f64| survival(exp, ep, t) - survival(ctl, ep, t);
+    let all = knots(&[ctl, exp], ep, &[], f64::INFINITY);
+    let (mut at, mut gain) = (0.0, 0.0);
+    times
+        .iter()
+        .map(|&t| {
+            if t > at {
+                let mut k: Vec<Time> = all.iter().copied().filter(|&b| b > at && b < t).collect();
+                k.push(t);
+                gain += integrate(diff, at, &k, TOL);
+                at = t;
+            }
+            gain
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -117,5 +260,54 @@ mod tests {
         let (ctl, exp, ep) = (null.control().unwrap(), null.experimental().unwrap(), null.primary());
         assert_eq!(rmst_gain(ctl, exp, ep, 20.0), 0.0);
         assert_eq!(break_even(ctl, exp, ep, 20.0), BreakEven::NotReached);
+    }
+
+    #[test]
+    fn the_curve_and_the_table_agree_with_rmst_from_zero() {
+        let sc = scenario("scenarios/hsct_ssc.toml");
+        let lt = LongTerm::compute(&sc, Some(12.6)).expect("two arms and a horizon");
+        assert_eq!(lt.horizon, 20.0);
+        assert_eq!(lt.times, vec![5.0, 10.0, 15.0, 20.0]);
+        assert_eq!(lt.last_change, Some(2.0));
+        let (ctl, exp) = (sc.control().unwrap(), sc.experimental().unwrap());
+        for e in &lt.endpoints {
+            let ep = sc.endpoints.iter().find(|x| x.name == e.endpoint).unwrap();
+            for (&t, &g) in lt.curve_times.iter().zip(&e.curve) {
+                assert!((g - rmst_gain(ctl, exp, ep, t)).abs() < 1e-9, "{} at {t}: {g}", e.endpoint);
+            }
+            for (&t, &g) in lt.times.iter().zip(&e.gain) {
+                assert!((g - rmst_gain(ctl, exp, ep, t)).abs() < 1e-12, "{} at {t}", e.endpoint);
+            }
+            let be = break_even(ctl, exp, ep, 20.0);
+            assert_eq!(e.break_even, if let BreakEven::At(t) = be { Some(t) } else { None });
+            // Cause incidences and survival add to one in each arm at each time.
+            for (s, arm) in [ctl, exp].into_iter().enumerate() {
+                for (j, &t) in lt.times.iter().enumerate() {
+                    let f: f64 = e
+                        .cumulative_incidence
+                        .iter()
+                        .filter(|c| c.arm == arm.name)
+                        .map(|c| c.values[j])
+                        .sum();
+                    assert!((f + survival(arm, ep, t) - 1.0).abs() < 1e-9, "{} arm {s} at {t}", e.endpoint);
+                }
+            }
+        }
+        let os = lt.endpoints.iter().find(|e| e.endpoint == "os").unwrap();
+        let efs = lt.endpoints.iter().find(|e| e.endpoint == "efs").unwrap();
+        assert_eq!((os.measure, efs.measure), ("life-years", "event-free years"));
+        assert!(efs.primary && !os.primary);
+        assert_eq!(efs.crossings.len(), 1, "{:?}", efs.crossings);
+    }
+
+    #[test]
+    fn the_default_horizon_is_twenty_years_in_the_scenarios_unit() {
+        let text = std::fs::read_to_string("scenarios/ph.toml").unwrap();
+        let months = text.replace("time_unit = \"years\"", "time_unit = \"months\"");
+        assert_ne!(months, text);
+        let sc = Scenario::from_toml(&months, std::path::Path::new("ph_months.toml")).unwrap();
+        let lt = LongTerm::compute(&sc, None).unwrap();
+        assert_eq!(lt.horizon, 240.0);
+        assert_eq!(lt.times, vec![60.0, 120.0, 180.0, 240.0]);
     }
 }

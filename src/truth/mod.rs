@@ -1,7 +1,8 @@
 //! The model's true quantities, computed without simulation: survival per arm and endpoint,
 //! cumulative incidence per cause, RMST, the difference at each horizon, the times where the
 //! true curves cross, the expected events and cut time of the design, and the average hazard
-//! ratio per period. Reports print them beside the simulated estimates.
+//! ratio per period, and the long-term benefit to a horizon of decades. Reports print them beside
+//! the simulated estimates.
 //!
 //! With independent latent causes, an endpoint E (a set of causes) has cumulative hazard
 //! H_E = Σ_{k∈E} H_k and S_E = exp(−H_E); the cumulative incidence of cause k as the first event
@@ -62,6 +63,8 @@ pub struct Truth {
     pub ahr: Vec<PeriodAhr>,
     /// Average hazard ratio over the whole follow-up.
     pub ahr_overall: f64,
+    /// The long-term benefit to the horizon of `[analysis.long_term]`, every endpoint (two arms).
+    pub long_term: Option<long_term::LongTerm>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -185,6 +188,7 @@ impl Truth {
             expected_events_total,
             ahr_overall: average_hazard_ratio(sc, expected_cut.unwrap_or(t_max), 0.0, f64::INFINITY),
             ahr,
+            long_term: long_term::LongTerm::compute(sc, expected_cut),
         }
     }
 }

@@ -35,6 +35,28 @@ fn copies(null_reps: u64, boundary_reps: u64) -> String {
     o
 }
 
+/// One line on the long-term truth: each endpoint's gain at 10 years (or the horizon, when
+/// shorter) and its break-even time.
+fn long_term_line(r: &Results) -> Option<String> {
+    let lt = r.truth.long_term.as_ref()?;
+    let unit = &r.scenario.time_unit;
+    let per_year = crate::time::units_per_year(unit).unwrap_or(1.0);
+    let i = lt.times.iter().position(|&t| t >= 10.0 * per_year).unwrap_or(lt.times.len() - 1);
+    let at = short(lt.times[i]);
+    // The primary endpoint first.
+    let mut eps: Vec<_> = lt.endpoints.iter().collect();
+    eps.sort_by_key(|e| !e.primary);
+    let parts: Vec<String> = eps
+        .iter()
+        .map(|e| {
+            let be = e.break_even.map_or(format!("not by {}", short(lt.horizon)), |t| format!("{t:.2}"));
+            let gain = format!("{:+.2}", e.gain[i]).replacen('-', "−", 1);
+            format!("{} {gain} {} (break-even {be})", e.endpoint, e.measure)
+        })
+        .collect();
+    Some(format!("  Long term true gain by {at} {unit}: {}", parts.join(", ")))
+}
+
 /// The headline of a run that took `elapsed` (simulation and identical-arms copy) and wrote `files` into `out`.
 pub(crate) fn render(r: &Results, elapsed: Duration, out: &Path, files: &[&str]) -> String {
     let sc = r.scenario;
@@ -113,6 +135,9 @@ pub(crate) fn render(r: &Results, elapsed: Duration, out: &Path, files: &[&str])
             .map_or(String::new(), |m| format!(", median {m:.2} {unit}"));
         let _ =
             writeln!(o, "  Crossing  true {by_rule}; observed in {} of trials{median}", percent(observed));
+    }
+    if let Some(line) = long_term_line(r) {
+        let _ = writeln!(o, "{line}");
     }
     let events = (s.events[0] + s.events[1]) as f64 / reps as f64;
     let _ = writeln!(o, "  Events    mean {} (expected {})", fmt(events), fmt(r.truth.expected_events_total));

@@ -254,13 +254,30 @@ fn spread(spec: &EstimateSpec, tl: &Tally) -> String {
     format!("{truth} | {} | {} | {} | {}", fmt(tl.moments.mean()), fmt(tl.moments.sd()), q(0.025), q(0.975))
 }
 
-/// RMST and milestone differences, and the coverage of their CIs.
+/// The long-term truth to the horizon, then the trials' RMST and milestone differences and the
+/// coverage of their CIs.
 fn long_term_benefit(o: &mut String, r: &Results) {
     let sc = r.scenario;
     let t = r.truth;
     let est = |e: &Estimate| estimate(r, e);
+    if t.long_term.is_some() || t.rmst.is_some() {
+        let _ = writeln!(o, "\n## Long-term benefit");
+    }
+    if let Some(lt) = &t.long_term {
+        let _ = writeln!(
+            o,
+            "\n### The model's truth to {} {} (no simulation)\n",
+            short(lt.horizon),
+            sc.time_unit
+        );
+        crate::report::truth::long_term(o, lt, &sc.time_unit);
+    }
     if let Some(rt) = &t.rmst {
-        let _ = writeln!(o, "\n## Long-term benefit\n");
+        if t.long_term.is_some() {
+            let _ = writeln!(o, "### What the simulated trials estimate\n");
+        } else {
+            let _ = writeln!(o);
+        }
         let _ = writeln!(o, "| quantity | truth | mean estimate | SD | 2.5% | 97.5% | not estimable |");
         let _ = writeln!(o, "|---|---|---|---|---|---|---|");
         let mut rows: Vec<Estimate> = (0..r.layout.groups)

@@ -1,11 +1,13 @@
 //! `trialsim run`'s report: every file a run writes besides the CSV exports, from its results.
 //! summary.json is [`summary`] (the users' contract, typed), summary.md is [`markdown`], the
-//! plots are [`svg`] and [`monitoring`]'s, report.html is the Markdown with the plots inside;
+//! plots are [`svg`], [`long_term`]'s and [`monitoring`]'s, report.html is the Markdown with the plots inside;
 //! [`csv`] streams replicates.csv and patients.csv as the command produces their rows, and
 //! [`headline`] is what `run` prints.
 
 pub mod csv;
 pub mod headline;
+#[cfg(feature = "plots")]
+pub mod long_term;
 pub mod markdown;
 pub mod monitoring;
 pub mod summary;
@@ -32,6 +34,9 @@ pub fn listed(files: &[(&'static str, String)], exports: &[&'static str]) -> Vec
 #[cfg(feature = "plots")]
 pub fn files(r: &Results, about: &html::About) -> Result<Vec<(&'static str, String)>, RenderError> {
     let mut files = vec![("survival.svg", svg::render(r).map_err(|e| RenderError::of("survival.svg")(&e))?)];
+    if let Some(m) = long_term::svg(r) {
+        files.push(("long_term.svg", m.map_err(|e| RenderError::of("long_term.svg")(&e))?));
+    }
     if let Some(m) = monitoring::svg(r) {
         files.push(("monitoring.svg", m.map_err(|e| RenderError::of("monitoring.svg")(&e))?));
     }

@@ -1,5 +1,6 @@
 //! `[analysis]`: the primary endpoint, level and sides, the tests and the keys they need,
-//! horizons and periods, the crossing rule and the MaxCombo weights.
+//! horizons and periods, the crossing rule, the MaxCombo weights, the never-better path and the
+//! long-term table.
 
 use super::super::error::{ErrorKind, Namespace};
 use super::super::{Analysis, CrossingRule, Endpoint, NeverBetter, Sides, Test, TestKind};
@@ -7,7 +8,12 @@ use super::raw::{self, S};
 use super::{Ctx, MAX_PATIENTS, Result};
 use crate::test_statistic::{Need, TEST_NAMES};
 
-pub(super) fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) -> Result<Analysis> {
+pub(super) fn analysis(
+    ctx: &Ctx,
+    a: &raw::RawAnalysis,
+    endpoints: &[Endpoint],
+    unit: &str,
+) -> Result<Analysis> {
     let Some(endpoint) = endpoints.iter().position(|e| &e.name == a.endpoint.get_ref()) else {
         let kind = ErrorKind::UnknownName {
             what: Namespace::Endpoint,
@@ -62,8 +68,10 @@ pub(super) fn analysis(ctx: &Ctx, a: &raw::RawAnalysis, endpoints: &[Endpoint]) 
         None => crate::stats::maxcombo::DEFAULT_WEIGHTS.to_vec(),
     };
     let never_better = a.never_better.as_ref().map(|nb| never_better(ctx, nb.get_ref())).transpose()?;
+    let long_term = super::long_term::long_term(ctx, a.long_term.as_ref(), unit)?;
     Ok(Analysis {
         never_better,
+        long_term,
         endpoint,
         alpha,
         sides,

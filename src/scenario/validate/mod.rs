@@ -12,6 +12,7 @@ mod arms;
 mod design;
 mod endpoints;
 mod hazards;
+mod long_term;
 mod monitoring;
 
 use std::ops::Range;
@@ -300,7 +301,8 @@ pub fn build(ctx: &Ctx, raw: &raw::RawScenario) -> Result<Scenario> {
     let endpoints = endpoints::endpoints(ctx, raw, &causes)?;
     let design::Allocation { arms, comparison, block_size } = design::allocation(ctx, &raw.design, arms)?;
     let design = super::Design { block_size, ..design };
-    let analysis = analysis::analysis(ctx, raw.analysis.get_ref(), &endpoints)?;
+    let time_unit = raw.time_unit.clone().unwrap_or_else(|| "years".to_string());
+    let analysis = analysis::analysis(ctx, raw.analysis.get_ref(), &endpoints, &time_unit)?;
     let monitoring = match &raw.monitoring {
         Some(m) => {
             if comparison.is_none() {
@@ -317,7 +319,7 @@ pub fn build(ctx: &Ctx, raw: &raw::RawScenario) -> Result<Scenario> {
     Ok(Scenario {
         name,
         title: raw.title.clone().unwrap_or_default(),
-        time_unit: raw.time_unit.clone().unwrap_or_else(|| "years".to_string()),
+        time_unit,
         simulation,
         design,
         arms,

@@ -1,0 +1,93 @@
+//! long_term.svg: the true ΔRMST(t) of every endpoint to the horizon (life-years on an endpoint of
+//! deaths, event-free years otherwise), its break-even time marked and the stretch beyond the
+//! design's follow-up shaded: there the curve is the model's last hazard piece continuing.
+
+use plotters::prelude::*;
+
+use crate::report::Results;
+use crate::report::chart::{DrawError, PALETTE};
+
+pub(crate) fn svg(r: &Results) -> Option<Result<String, DrawError>> {
+    let lt = r.truth.long_term.as_ref()?;
+    Some(render(r, lt))
+}
+
+fn render(r: &Results, lt: &crate::truth::long_term::LongTerm) -> Result<String, DrawError> {
+    let sc = r.scenario;
+    let unit = &sc.time_unit;
+    let ts = &lt.curve_times;
+    let values = lt.endpoints.iter().flat_map(|e| e.curve.iter().copied());
+    let (lo, hi) = values.fold((0.0f64, 0.0f64), |(a, b), y| (a.min(y), b.max(y)));
+    let pad = 0.06 * (hi - lo).max(1e-6);
+    let (y0, y1) = (lo - pad, hi + pad);
+    let mut buf = String::new();
+    let mut hover = Vec::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (860, 520)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let caption = format!("{}: restricted mean time gained by the experimental arm (truth)", sc.name);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0f64..lt.horizon, y0..y1)?;
+        chart
+            .configure_mesh()
+            .x_desc(format!("time from randomisation ({unit})"))
+            .y_desc(format!("ΔRMST(t) ({unit} gained)"))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        if let Some(f) = lt.follow_up.filter(|&f| f < lt.horizon) {
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(f, y0), (lt.horizon, y1)],
+                    BLACK.mix(0.06).filled(),
+                )))?
+                .label(format!(
+                    "beyond this design's follow-up ({} {unit}): the model's last piece",
+                    crate::report::short(f)
+                ))
+                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], BLACK.mix(0.12).filled()));
+        }
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, 0.0), (lt.horizon, 0.0)],
+            BLACK.mix(0.5),
+        )))?;
+        for (i, e) in lt.endpoints.iter().enumerate() {
+            let c = PALETTE[i % PALETTE.len()];
+            let width = if e.primary { 3 } else { 2 };
+            let points: Vec<(f64, f64)> = ts.iter().copied().zip(e.curve.iter().copied()).collect();
+            let be = crate::report::truth::break_even(e.break_even, lt.horizon, unit);
+            chart
+                .draw_series(LineSeries::new(points.clone(), c.stroke_width(width)))?
+                .label(format!("{} gained ({}), break-even {be}", e.measure, e.endpoint))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(width)));
+            for &(t, g) in points.iter().step_by(5) {
+                let text = format!("{}: {} gained by {t:.2} {unit} = {g:.4} (truth)", e.endpoint, e.measure);
+                hover.push((chart.backend_coord(&(t, g)), text));
+            }
+            if let Some(t) = e.break_even {
+                chart.draw_series(DashedLineSeries::new(
+                    vec![(t, y0), (t, y1)],
+                    4,
+                    4,
+                    c.mix(0.7).stroke_width(1),
+                ))?;
+                chart.draw_series(std::iter::once(Circle::new((t, 0.0), 5, c.filled())))?;
+                hover.push((
+                    chart.backend_coord(&(t, 0.0)),
+                    format!("{}: break-even at {t:.4} {unit}", e.endpoint),
+                ));
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()?;
+        root.present()?;
+    }
+    Ok(crate::report::chart::with_hover(buf, &hover))
+}
