@@ -251,3 +251,95 @@ fn modestly_weighted_and_robust_mw() {
         "compared {mw_compared} MW, {robust_compared} robust"
     );
 }
+
+/// Each arm's Weibull (survreg) and piecewise-exponential fit, and their extrapolated RMST with
+/// its delta-method variance, against `tests/fixtures/extrapolation.json`
+/// (`Rscript tests/reference/make_extrapolation.R`). Fits agree to 1e-6 in the intercept and
+/// log(scale) (the bar; survreg stops at a relative log-likelihood change of 1e-12), and
+/// a fit R gives is one we give.
+#[test]
+fn extrapolation_models_agree_with_survreg() {
+    use trialsim::scenario::ExtrapolationMethod;
+    use trialsim::stats::extrapolation::{ArmFit, fit_arm};
+    use trialsim::stats::weibull_fit;
+    let text = std::fs::read_to_string("tests/fixtures/extrapolation.json").expect("extrapolation fixture");
+    let f: Value = serde_json::from_str(&text).expect("extrapolation fixture JSON");
+    assert_eq!(f["regenerate"], "Rscript tests/reference/make_extrapolation.R");
+    let (mut weibulls, mut pieces) = (0, 0);
+    for d in f["datasets"].as_array().expect("datasets") {
+        let name = d["name"].as_str().unwrap();
+        let (time, event, arm) = (nums(&d["time"]), nums(&d["event"]), nums(&d["arm"]));
+        let cuts = nums(&d["cuts"]);
+        let taus = nums(&d["taus"]);
+        for a in d["arms"].as_array().unwrap() {
+            let g = num(&a["arm"]);
+            let idx: Vec<usize> = (0..time.len()).filter(|&i| arm[i] == g).collect();
+            let t: Vec<f64> = idx.iter().map(|&i| time[i]).collect();
+            let e: Vec<bool> = idx.iter().map(|&i| event[i] == 1.0).collect();
+            let what = |x: &str| format!("{name} arm {g} {x}");
+            let ours = weibull_fit::fit(&t, &e);
+            match (&a["weibull"], ours) {
+                (Value::Null, Err(_)) => {}
+                (Value::Null, Ok(w)) => {
+                    // R refused (no event, or survreg warned): ours must have no more than one event.
+                    let events = e.iter().filter(|&&x| x).count();
+                    assert!(events <= 1, "{}: R has no fit, ours {w:?}", what("weibull"));
+                }
+                (r, Err(why)) => panic!("{}: R fitted {r}, ours {why:?}", what("weibull")),
+                (r, Ok(w)) => {
+                    assert!(
+                        (w.intercept - num(&r["mu"])).abs() < 1e-6,
+                        "{}: {} vs {}",
+                        what("mu"),
+                        w.intercept,
+                        r["mu"]
+                    );
+                    assert!(
+                        (w.log_scale - num(&r["log_scale"])).abs() < 1e-6,
+                        "{}: {} vs {}",
+                        what("log scale"),
+                        w.log_scale,
+                        r["log_scale"]
+                    );
+                    // R's 2×2 matrix as jsonlite writes it, by rows.
+                    let v = |i: usize, j: usize| num(&r["vcov"][i][j]);
+                    for (k, (ours, theirs)) in w.cov.iter().zip([v(0, 0), v(0, 1), v(1, 1)]).enumerate() {
+                        check(&what(&format!("cov[{k}]")), *ours, theirs, 1e-5);
+                    }
+                    // survreg's log-likelihood is on the time scale: −Σδ log t more.
+                    let jacobian: f64 = t.iter().zip(&e).filter(|(_, e)| **e).map(|(t, _)| t.ln()).sum();
+                    check(&what("loglik"), w.log_likelihood - jacobian, num(&r["loglik"]), 1e-9);
+                    let fit = ArmFit::Weibull(w);
+                    for (rm, &tau) in a["rmst"].as_array().unwrap().iter().zip(&taus) {
+                        let (rmst, var) = fit.rmst(tau);
+                        check(&what(&format!("rmst({tau})")), rmst, num(&rm["rmst"]), 1e-6);
+                        check(&what(&format!("var rmst({tau})")), var, num(&rm["var"]), 1e-5);
+                    }
+                    weibulls += 1;
+                }
+            }
+            let method = ExtrapolationMethod::PiecewiseExponential { cuts: cuts.clone() };
+            match (&a["piecewise"], fit_arm(&method, &t, &e)) {
+                (Value::Null, None) => {}
+                (r, None) => panic!("{}: R fitted {r}, ours none", what("piecewise")),
+                (Value::Null, Some(p)) => panic!("{}: R has none, ours {p:?}", what("piecewise")),
+                (r, Some(p)) => {
+                    let ArmFit::Piecewise { starts, log_rates, events } = &p else { panic!() };
+                    assert_eq!(starts, &nums(&r["starts"]), "{}", what("piece starts"));
+                    let d: Vec<f64> = events.iter().map(|&x| f64::from(x)).collect();
+                    assert_eq!(d, nums(&r["events"]), "{}", what("piece events"));
+                    for (lr, rate) in log_rates.iter().zip(nums(&r["rates"])) {
+                        check(&what("rate"), lr.exp(), rate, 1e-12);
+                    }
+                    for (rm, &tau) in a["pe_rmst"].as_array().unwrap().iter().zip(&taus) {
+                        let (rmst, var) = p.rmst(tau);
+                        check(&what(&format!("pe rmst({tau})")), rmst, num(&rm["rmst"]), 1e-8);
+                        check(&what(&format!("pe var rmst({tau})")), var, num(&rm["var"]), 1e-6);
+                    }
+                    pieces += 1;
+                }
+            }
+        }
+    }
+    assert!(weibulls >= 40 && pieces >= 30, "compared {weibulls} Weibull and {pieces} piecewise fits");
+}

@@ -28,6 +28,7 @@ pub(crate) use validate::fixture;
 
 pub use crate::stats::crossing::CrossingRule;
 pub use crate::stats::decision::Sides;
+pub use crate::stats::extrapolation::ExtrapolationMethod;
 
 use crate::hazard::Hazard;
 pub use crate::stats::monitor::Harm;
@@ -279,26 +280,6 @@ pub struct Extrapolation {
     pub methods: Vec<ExtrapolationMethod>,
     /// Increasing times > 0, at most the horizon.
     pub at: Vec<Time>,
-}
-
-/// A model fitted per arm to a trial's own data and continued beyond it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ExtrapolationMethod {
-    /// Weibull by maximum likelihood (as `survival::survreg(dist = "weibull")`).
-    Weibull,
-    /// Piecewise exponential with these cut points; the last piece with follow-up continues.
-    PiecewiseExponential { cuts: Vec<Time> },
-}
-
-impl ExtrapolationMethod {
-    pub const NAMES: [&'static str; 2] = ["weibull", "piecewise_exponential"];
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            ExtrapolationMethod::Weibull => Self::NAMES[0],
-            ExtrapolationMethod::PiecewiseExponential { .. } => Self::NAMES[1],
-        }
-    }
 }
 
 /// The path to the never-better boundary: `vary`'s keys set to one common value, moving from

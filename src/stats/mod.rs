@@ -11,6 +11,7 @@ pub mod analysis_data;
 pub mod cox;
 pub mod crossing;
 pub mod decision;
+pub mod extrapolation;
 pub mod kaplan_meier;
 pub mod logrank;
 pub mod maxcombo;
@@ -24,5 +25,6 @@ pub mod safety;
 pub mod sequential;
 pub mod spending;
 pub mod weights;
+pub mod weibull_fit;
 
 pub use risk_table::RiskTable;
