@@ -156,7 +156,11 @@ fn copies(c: &mut Criterion) {
     use trialsim::scenario::overrides::Template;
     use trialsim::truth::never_better::solve;
     let path = Path::new("scenarios/hsct_ssc.toml");
-    let sc = Scenario::from_path(path).expect("valid");
+    let mut sc = Scenario::from_path(path).expect("valid");
+    // The copies are compared without the per-trial extrapolation (`long_term` measures it).
+    if let Some(lt) = sc.analysis.long_term.as_mut() {
+        lt.extrapolation = None;
+    }
     let template = Template::from_path(path).expect("valid");
     let boundary = solve(&template, &[], &sc).expect("solvable").expect("hsct_ssc has the table");
     let null = null_scenario(&sc).expect("two arms");
@@ -181,5 +185,41 @@ fn copies(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, sweep, monitoring, copies);
+/// Issue 25's costs on the calibrated model (hsct_ssc.toml): the true long-term curves
+/// (`Truth::compute` with and without `[analysis.long_term]`: the goal is < 10 ms more), and a
+/// 10⁴-trial run as `trialsim run` simulates it (the identical-arms copy included) with and
+/// without the per-trial extrapolation fits (Weibull and piecewise exponential per arm, to 10
+/// and 15 years; the goal is < 2× the time without).
+fn long_term(c: &mut Criterion) {
+    use trialsim::run::{SimulateOptions, simulate_scenario};
+    let with = Scenario::from_path(Path::new("scenarios/hsct_ssc.toml")).expect("valid");
+    let mut truth_only = with.clone();
+    if let Some(lt) = truth_only.analysis.long_term.as_mut() {
+        lt.extrapolation = None;
+    }
+    let mut neither = truth_only.clone();
+    neither.analysis.long_term = None;
+    let mut g = c.benchmark_group("long_term");
+    g.sample_size(10);
+    g.bench_function("truth_without_long_term", |b| b.iter(|| Truth::compute(&neither)));
+    g.bench_function("truth_with_long_term", |b| b.iter(|| Truth::compute(&truth_only)));
+    for (label, sc) in [("run_10000_without_fits", &truth_only), ("run_10000_with_fits", &with)] {
+        g.bench_function(label, |b| {
+            b.iter(|| {
+                let opts = SimulateOptions {
+                    replicates: 10_000,
+                    seed: 1,
+                    null_copy: true,
+                    never_better: None,
+                    progress: &|_| {},
+                    cancel: None,
+                };
+                simulate_scenario(sc, &opts, None)
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, sweep, monitoring, copies, long_term);
 criterion_main!(benches);

@@ -31,6 +31,25 @@ pub struct Point {
     pub note: Option<String>,
 }
 
+/// One extrapolation (method, time) at one cut, over the trials: how far from the truth.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExtrapolationPoint {
+    pub cut: Time,
+    pub method: String,
+    pub at: Time,
+    pub truth: f64,
+    pub mean: f64,
+    pub bias: f64,
+    pub sd: f64,
+    pub rmse: f64,
+    /// Of the delta-method 95% interval.
+    pub coverage: f64,
+    /// Trials whose fit is not estimable (an arm or piece without events, no convergence).
+    pub not_estimable: u64,
+    /// Median over the trials of the largest τ their follow-up supports.
+    pub supported_tau: f64,
+}
+
 /// Everything the follow-up study produced.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FollowUp {
@@ -48,6 +67,57 @@ pub struct FollowUp {
     pub alpha: Option<f64>,
     /// What each test is sensitive to, in words.
     pub meanings: Vec<(String, String)>,
+    /// `[analysis.long_term.extrapolation]`: each method and time at each cut.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extrapolation: Vec<ExtrapolationPoint>,
+}
+
+/// Bias, SD and RMSE of a tally against `truth`.
+pub(crate) fn accuracy(t: &crate::summary::Tally, truth: f64) -> (f64, f64, f64) {
+    let m = &t.moments;
+    let n = m.n as f64;
+    let bias = m.mean() - truth;
+    (bias, m.sd(), (bias * bias + m.sd().powi(2) * (n - 1.0) / n.max(1.0)).sqrt())
+}
+
+/// The extrapolations of one cut's summary.
+fn extrapolation_points(
+    sc: &Scenario,
+    layout: &Layout,
+    summary: &Summary,
+    cut: Time,
+) -> Vec<ExtrapolationPoint> {
+    use crate::analysis::Estimate;
+    let Some(x) = sc.analysis.long_term.as_ref().and_then(|l| l.extrapolation.as_ref()) else {
+        return Vec::new();
+    };
+    let tally = |e: &Estimate| layout.index_of(e).map(|i| (&summary.estimates[i], layout.estimates[i].truth));
+    let supported_tau = tally(&Estimate::SupportedTau).map_or(f64::NAN, |(t, _)| t.hist.quantile(0.5));
+    let mut out = Vec::new();
+    for (method, m) in x.methods.iter().enumerate() {
+        for &at in &x.at {
+            let name = m.name();
+            let Some((t, truth)) = tally(&Estimate::Extrapolated { method, name, at }) else { continue };
+            let truth = truth.unwrap_or(f64::NAN);
+            let (bias, sd, rmse) = accuracy(t, truth);
+            let coverage = tally(&Estimate::ExtrapolatedCovers { method, name, at })
+                .map_or(f64::NAN, |(c, _)| c.moments.mean());
+            out.push(ExtrapolationPoint {
+                cut,
+                method: name.to_string(),
+                at,
+                truth,
+                mean: t.moments.mean(),
+                bias,
+                sd,
+                rmse,
+                coverage,
+                not_estimable: t.nan,
+                supported_tau,
+            });
+        }
+    }
+    out
 }
 
 /// The scenario analysed at calendar time `cut` (the other cut criteria removed).
@@ -70,6 +140,7 @@ pub fn run(
     let mut points = Vec::new();
     let mut events = Vec::new();
     let mut best = Vec::new();
+    let mut extrapolation = Vec::new();
     for (i, &cut) in cuts.iter().enumerate() {
         let s = at_cut(sc, cut);
         let truth = Truth::compute(&s);
@@ -77,6 +148,7 @@ pub fn run(
         let summary: Summary =
             simulate(&Run { scenario: &s, layout: &layout, replicates, seed, progress: None }, None);
         events.push((summary.events[0] + summary.events[1]) as f64 / replicates as f64);
+        extrapolation.extend(extrapolation_points(&s, &layout, &summary, cut));
         let mut top: Option<(f64, String)> = None;
         for (k, (name, kind)) in layout.tests.iter().enumerate() {
             let t = summary.tests[k];
@@ -118,5 +190,6 @@ pub fn run(
         best,
         alpha,
         meanings,
+        extrapolation,
     }
 }

@@ -63,6 +63,7 @@ pub fn simulate_scenario(sc: &Scenario, req: &SimulateOptions, rows: Option<RowS
     let null_reps = null_replicates(sc, req.replicates, req.null_copy);
     let null = match null_scenario(sc).filter(|_| null_reps > 0) {
         Some(ns) => {
+            let ns = without_extrapolation(ns);
             let run = Run { scenario: &ns, layout: &layout, replicates: null_reps, seed: req.seed, progress };
             Some((simulate_until::<Summary>(&run, None, cancel)?, null_reps))
         }
@@ -71,16 +72,20 @@ pub fn simulate_scenario(sc: &Scenario, req: &SimulateOptions, rows: Option<RowS
     let never_better = match req.never_better {
         Some(boundary) => {
             let seed = crate::rng::companion_seed(req.seed, "never_better");
-            let run = Run {
-                scenario: &boundary.scenario,
-                layout: &layout,
-                replicates: req.replicates,
-                seed,
-                progress,
-            };
+            let copy = without_extrapolation(boundary.scenario.clone());
+            let run = Run { scenario: &copy, layout: &layout, replicates: req.replicates, seed, progress };
             Some((boundary.clone(), simulate_until::<Summary>(&run, None, cancel)?))
         }
         None => None,
     };
     Some(Simulated { truth, layout, summary, null, never_better })
+}
+
+/// A companion copy's scenario: the same without the per-trial extrapolation, which only the main
+/// run reports (the fits would double the copies' time for nothing).
+fn without_extrapolation(mut sc: Scenario) -> Scenario {
+    if let Some(lt) = sc.analysis.long_term.as_mut() {
+        lt.extrapolation = None;
+    }
+    sc
 }

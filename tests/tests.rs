@@ -9,6 +9,7 @@ mod docs;
 mod explorer;
 mod fuzz;
 mod layers;
+mod long_term;
 mod monitoring;
 mod monte_carlo;
 mod never_better;

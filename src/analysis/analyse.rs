@@ -20,6 +20,18 @@ pub struct Scratch {
     km: Vec<KmPoint>,
     shared: Shared,
     tests: Vec<TestResult>,
+    long_term: LongTermScratch,
+}
+
+/// Each arm's primary-endpoint data and what the extrapolation made of it, for one trial.
+#[derive(Debug, Default)]
+struct LongTermScratch {
+    times: [Vec<Time>; 2],
+    events: [Vec<bool>; 2],
+    /// (τ, RMST difference to τ, minus its truth) at the τ the follow-up supports.
+    supported: [f64; 3],
+    /// (difference, SE) per method and time, `method * times + k`.
+    extrapolated: Vec<(f64, f64)>,
 }
 
 /// Per-replicate options of the analysis.
@@ -59,6 +71,7 @@ pub fn analyse(
         Column::Test { test, part, .. } => ws.tests[test].part(part, &ws.shared),
         Column::Monitor { .. } => unreachable!("test_columns holds the tests' columns"),
     }));
+    long_term(sc, data, &mut ws.long_term);
     estimates(sc, layout, data, ws, row);
     row.band.clear();
     if opts.band {
@@ -123,6 +136,48 @@ fn events(events_by_cause: &[u32], n_causes: usize, row: &mut Row) {
     row.events = [control.iter().sum(), experimental.iter().sum()];
 }
 
+/// With `[analysis.long_term.extrapolation]`: the RMST difference to the largest τ both arms'
+/// follow-up reaches (its Kaplan–Meier estimate, and its error against the truth there), and
+/// each method's fit per arm extrapolated to each time (NaN when an arm's fit is not estimable).
+fn long_term(sc: &Scenario, data: &AnalysisData, lt: &mut LongTermScratch) {
+    lt.extrapolated.clear();
+    lt.supported = [f64::NAN; 3];
+    // A companion copy (identical arms, the never-better boundary) reports no extrapolation: its
+    // scenario has none, and its estimates stay NaN.
+    let Some(x) = sc.analysis.long_term.as_ref().and_then(|l| l.extrapolation.as_ref()) else { return };
+    let Some((ctl, exp)) = sc.control().zip(sc.experimental()) else { return };
+    let table = data.risk_table();
+    let tau = table.last_time[0].min(table.last_time[1]);
+    if tau > 0.0 {
+        let d = crate::stats::rmst::rmst_difference(table, tau).diff;
+        lt.supported = [tau, d, d - crate::truth::long_term::rmst_gain(ctl, exp, sc.primary(), tau)];
+    }
+    let p = data.patients();
+    let endpoint = sc.analysis.endpoint;
+    for g in 0..2 {
+        lt.times[g].clear();
+        lt.events[g].clear();
+    }
+    for i in 0..p.len() {
+        let Some(g) = p.group[i] else { continue };
+        let (t, e) = p.outcomes_of(i)[endpoint];
+        // A patient randomised at the cut has no time at risk and adds nothing to a likelihood.
+        if t > 0.0 {
+            lt.times[g as usize].push(t);
+            lt.events[g as usize].push(e);
+        }
+    }
+    for m in &x.methods {
+        let fits = [0, 1].map(|g| crate::stats::extrapolation::fit_arm(m, &lt.times[g], &lt.events[g]));
+        for &at in &x.at {
+            lt.extrapolated.push(match &fits {
+                [Some(c), Some(e)] => crate::stats::extrapolation::difference(c, e, at),
+                _ => (f64::NAN, f64::NAN),
+            });
+        }
+    }
+}
+
 /// The layout's estimates, in its order.
 fn estimates(sc: &Scenario, layout: &Layout, data: &AnalysisData, ws: &Scratch, row: &mut Row) {
     let (tests, shared, km) = (&ws.tests, &ws.shared, &ws.km);
@@ -169,9 +224,31 @@ fn estimates(sc: &Scenario, layout: &Layout, data: &AnalysisData, ws: &Scratch, 
             Estimate::KmSe { group, horizon, .. } => km[group * h + horizon].se,
             Estimate::KmDifference { horizon, .. } => km[h + horizon].surv - km[horizon].surv,
             Estimate::CrossingTime => row.crossing,
+            Estimate::SupportedTau => ws.long_term.supported[0],
+            Estimate::SupportedRmstDiff => ws.long_term.supported[1],
+            Estimate::SupportedRmstError => ws.long_term.supported[2],
+            Estimate::Extrapolated { method, at, .. } => extrapolated(sc, &ws.long_term, method, at).0,
+            Estimate::ExtrapolatedSe { method, at, .. } => extrapolated(sc, &ws.long_term, method, at).1,
+            Estimate::ExtrapolatedCovers { method, name, at } => {
+                let (d, se) = extrapolated(sc, &ws.long_term, method, at);
+                // The truth of the extrapolated difference (this estimate's own is the 95% target).
+                let truth = layout
+                    .index_of(&Estimate::Extrapolated { method, name, at })
+                    .and_then(|i| layout.estimates[i].truth)
+                    .unwrap_or(f64::NAN);
+                covers(d - Z_975 * se, d + Z_975 * se, truth)
+            }
             Estimate::Events => f64::from(row.events[0] + row.events[1]),
             Estimate::Cut => data.cut(),
         };
         row.estimates.push(value);
     }
+}
+
+/// The extrapolated (difference, SE) of `method` at `at`.
+fn extrapolated(sc: &Scenario, lt: &LongTermScratch, method: usize, at: Time) -> (f64, f64) {
+    let times =
+        sc.analysis.long_term.as_ref().and_then(|l| l.extrapolation.as_ref()).map_or(&[][..], |x| &x.at[..]);
+    let k = times.iter().position(|&t| t == at).unwrap_or(0);
+    lt.extrapolated.get(method * times.len() + k).copied().unwrap_or((f64::NAN, f64::NAN))
 }

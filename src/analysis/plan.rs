@@ -74,6 +74,32 @@ pub enum Estimate {
     },
     /// The observed crossing time (NaN when the curves do not cross by the rule).
     CrossingTime,
+    /// The largest τ the trial's follow-up supports: the earlier of the two arms' last observed
+    /// times (`[analysis.long_term.extrapolation]`).
+    SupportedTau,
+    /// The Kaplan–Meier RMST difference to that τ.
+    SupportedRmstDiff,
+    /// That difference minus the true ΔRMST at the same τ (the truth differs by trial).
+    SupportedRmstError,
+    /// The RMST difference to `at` extrapolated by `method` (`analysis.long_term.extrapolation`):
+    /// NaN when not estimable.
+    Extrapolated {
+        method: usize,
+        name: &'static str,
+        at: Time,
+    },
+    /// Its delta-method standard error.
+    ExtrapolatedSe {
+        method: usize,
+        name: &'static str,
+        at: Time,
+    },
+    /// Whether its 95% interval covers the true ΔRMST(at) (0 or 1).
+    ExtrapolatedCovers {
+        method: usize,
+        name: &'static str,
+        at: Time,
+    },
     /// Primary-endpoint events at the cut.
     Events,
     /// The calendar time of the cut.
@@ -94,6 +120,10 @@ impl Estimate {
                 | RmstDiffCovers
                 | RmstRatioCovers
                 | MilestoneDiffCovers
+                | SupportedTau
+                | SupportedRmstDiff
+                | ExtrapolatedSe { .. }
+                | ExtrapolatedCovers { .. }
         )
     }
 
@@ -123,6 +153,12 @@ impl fmt::Display for Estimate {
             KmSe { arm, at, .. } => write!(f, "km.{arm}.{at}.se"),
             KmDifference { at, .. } => write!(f, "km.difference.{at}"),
             CrossingTime => f.write_str("crossing.time"),
+            SupportedTau => f.write_str("rmst.supported.tau"),
+            SupportedRmstDiff => f.write_str("rmst.supported.diff"),
+            SupportedRmstError => f.write_str("rmst.supported.error"),
+            Extrapolated { name, at, .. } => write!(f, "extrapolation.{name}.{at}"),
+            ExtrapolatedSe { name, at, .. } => write!(f, "extrapolation.{name}.{at}.se"),
+            ExtrapolatedCovers { name, at, .. } => write!(f, "extrapolation.{name}.{at}.ci95_covers"),
             Events => f.write_str("events"),
             Cut => f.write_str("cut"),
         }
@@ -239,7 +275,12 @@ impl Layout {
         // Tests compare two arms; a single-arm study reports truth and Kaplan–Meier only.
         let tests: Vec<(String, TestKind)> =
             if groups == 2 { a.tests.iter().map(|t| (t.name.clone(), t.kind)).collect() } else { Vec::new() };
-        let views = tests.iter().fold(Views::default().with(View::RiskTable), |v, (_, k)| v.with(k.view()));
+        let mut views =
+            tests.iter().fold(Views::default().with(View::RiskTable), |v, (_, k)| v.with(k.view()));
+        // The extrapolation fits read each patient's time, not only the risk table.
+        if groups == 2 && a.long_term.as_ref().is_some_and(|l| l.extrapolation.is_some()) {
+            views = views.with(View::Patients);
+        }
         let mut estimates = Vec::new();
         let mut columns = Vec::new();
         test_entries(&tests, a.periods.len() + 1, truth, &mut estimates, &mut columns);
@@ -389,10 +430,33 @@ fn summary_entries(sc: &Scenario, truth: &Truth, arms: &[String], est: &mut Vec<
     let t_max = plot_horizon(sc, truth.expected_cut);
     if groups == 2 {
         est.push(spec(Estimate::CrossingTime, truth.crossing_by_rule, 0.0, t_max));
+        extrapolation_entries(sc, est);
     }
     let events = truth.expected_cut.map(|_| truth.expected_events_total);
     est.push(spec(Estimate::Events, events, 0.0, sc.design.n as f64));
     est.push(spec(Estimate::Cut, truth.expected_cut, 0.0, 4.0 * t_max));
+}
+
+/// With `[analysis.long_term.extrapolation]`: the RMST difference to the τ each trial supports,
+/// and per method and time the extrapolated difference (truth: ΔRMST there), its SE and whether
+/// its interval covers the truth.
+fn extrapolation_entries(sc: &Scenario, est: &mut Vec<EstimateSpec>) {
+    let Some(x) = sc.analysis.long_term.as_ref().and_then(|l| l.extrapolation.as_ref()) else { return };
+    let Some((ctl, exp)) = sc.control().zip(sc.experimental()) else { return };
+    let ep = sc.primary();
+    let horizon = sc.analysis.long_term.as_ref().map_or(1.0, |l| l.horizon);
+    est.push(spec(Estimate::SupportedTau, None, 0.0, horizon));
+    est.push(spec(Estimate::SupportedRmstDiff, None, -horizon, horizon));
+    est.push(spec(Estimate::SupportedRmstError, Some(0.0), -horizon, horizon));
+    for (method, m) in x.methods.iter().enumerate() {
+        for &at in &x.at {
+            let name = m.name();
+            let truth = crate::truth::long_term::rmst_gain(ctl, exp, ep, at);
+            est.push(spec(Estimate::Extrapolated { method, name, at }, Some(truth), -at, at));
+            est.push(spec(Estimate::ExtrapolatedSe { method, name, at }, None, 0.0, at));
+            est.push(spec(Estimate::ExtrapolatedCovers { method, name, at }, Some(0.95), 0.0, 1.0));
+        }
+    }
 }
 
 /// The true RMST difference and ratio (NaN without τ; the ratio needs two groups).

@@ -67,6 +67,7 @@ pub(crate) fn markdown(f: &FollowUp, unit: &str) -> String {
         let _ = writeln!(o, "- `{t}`: {meaning}");
     }
     let _ = writeln!(o);
+    extrapolation(&mut o, f, unit);
     let notes: Vec<String> = f
         .points
         .iter()
@@ -122,4 +123,57 @@ pub fn svg(f: &FollowUp, unit: &str) -> Result<String, crate::report::chart::Dra
         legend: SeriesLabelPosition::UpperLeft,
     }
     .render()
+}
+
+/// The long-term benefit each trial would report, by cut: bias, RMSE and coverage of each
+/// extrapolation against the model's truth.
+fn extrapolation(o: &mut String, f: &FollowUp, unit: &str) {
+    if f.extrapolation.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "## What the trials would say about the long-term benefit\n");
+    let _ = writeln!(
+        o,
+        "Each trial's RMST difference extrapolated by a model fitted to each arm and continued, against the model's truth: bias / RMSE over the estimable trials, then the coverage of the delta-method 95% interval and the share not estimable. The longer the follow-up, the less rests on the fitted model.\n"
+    );
+    let _ = write!(o, "| extrapolation | truth |");
+    for c in &f.cuts {
+        let _ = write!(o, " cut {c} |");
+    }
+    let _ = writeln!(o, "\n|---|---|{}", "---|".repeat(f.cuts.len()));
+    let mut rows: Vec<(&str, f64)> = Vec::new();
+    for p in &f.extrapolation {
+        if !rows.iter().any(|(m, a)| *m == p.method && *a == p.at) {
+            rows.push((&p.method, p.at));
+        }
+    }
+    for (method, at) in rows {
+        let points: Vec<_> = f.extrapolation.iter().filter(|p| p.method == method && p.at == at).collect();
+        let truth = points.first().map_or(f64::NAN, |p| p.truth);
+        let _ = write!(o, "| {method} to {} {unit} | {} |", super::short(at), super::fmt(truth));
+        for c in &f.cuts {
+            match points.iter().find(|p| p.cut == *c) {
+                Some(p) => {
+                    let _ = write!(
+                        o,
+                        " {} / {} ({:.0}%, {:.0}% n.e.) |",
+                        super::fmt(p.bias),
+                        super::fmt(p.rmse),
+                        100.0 * p.coverage,
+                        100.0 * p.not_estimable as f64 / f.replicates as f64
+                    );
+                }
+                None => {
+                    let _ = write!(o, " — |");
+                }
+            }
+        }
+        let _ = writeln!(o);
+    }
+    let _ = write!(o, "| median supported τ | |");
+    for c in &f.cuts {
+        let tau = f.extrapolation.iter().find(|p| p.cut == *c).map_or(f64::NAN, |p| p.supported_tau);
+        let _ = write!(o, " {} |", super::short(tau));
+    }
+    let _ = writeln!(o, "\n");
 }

@@ -35,12 +35,12 @@ pub enum NotFitted {
 
 pub const MAX_ITERATIONS: usize = 100;
 
-/// ℓ, its gradient and its Hessian at (μ, s).
-fn derivatives(times: &[Time], events: &[bool], mu: f64, s: f64) -> (f64, [f64; 2], [f64; 3]) {
+/// ℓ, its gradient and its Hessian at (μ, s), from the log times.
+fn derivatives(log_times: &[f64], events: &[bool], mu: f64, s: f64) -> (f64, [f64; 2], [f64; 3]) {
     let sigma = s.exp();
     let (mut l, mut g_mu, mut g_s, mut h_mm, mut h_ms, mut h_ss) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    for (&t, &e) in times.iter().zip(events) {
-        let z = (t.ln() - mu) / sigma;
+    for (&y, &e) in log_times.iter().zip(events) {
+        let z = (y - mu) / sigma;
         let ez = z.exp();
         let d = f64::from(u8::from(e));
         l += d * (z - s) - ez;
@@ -63,6 +63,8 @@ pub fn fit(times: &[Time], events: &[bool]) -> Result<WeibullFit, NotFitted> {
     // The exponential fit: σ = 1, e^μ = total time / events.
     let total: f64 = times.iter().sum();
     let (mut mu, mut s) = ((total / d as f64).ln(), 0.0);
+    let log_times: Vec<f64> = times.iter().map(|t| t.ln()).collect();
+    let times = &log_times[..];
     let (mut l, mut g, mut h) = derivatives(times, events, mu, s);
     for _ in 0..MAX_ITERATIONS {
         // Newton step: −H⁻¹ g (H negative definite at a maximum).
@@ -71,7 +73,8 @@ pub fn fit(times: &[Time], events: &[bool]) -> Result<WeibullFit, NotFitted> {
             // Not concave here: a gradient step keeps the search going uphill.
             let (dm, ds) = (g[0] * 0.1, g[1] * 0.1);
             let (l2, g2, h2) = derivatives(times, events, mu + dm, s + ds);
-            if !(l2 > l) {
+            // NaN counts as no progress.
+            if l2.partial_cmp(&l) != Some(std::cmp::Ordering::Greater) {
                 return Err(NotFitted::NoConvergence);
             }
             (mu, s, l, g, h) = (mu + dm, s + ds, l2, g2, h2);
@@ -103,7 +106,7 @@ pub fn fit(times: &[Time], events: &[bool]) -> Result<WeibullFit, NotFitted> {
 fn finish(mu: f64, s: f64, l: f64, h: [f64; 3]) -> Result<WeibullFit, NotFitted> {
     // Covariance = (−H)⁻¹.
     let det = h[0] * h[2] - h[1] * h[1];
-    if !(det > 0.0 && h[0] < 0.0) || !mu.is_finite() || !s.is_finite() {
+    if !(det > 0.0 && h[0] < 0.0 && mu.is_finite() && s.is_finite()) {
         return Err(NotFitted::NoConvergence);
     }
     let cov = [-h[2] / det, h[1] / det, -h[0] / det];

@@ -300,6 +300,7 @@ fn long_term_benefit(o: &mut String, r: &Results) {
         }
     }
 
+    extrapolation(o, r);
     let coverage: Vec<String> = [
         (Estimate::RmstDiffCovers, Estimate::RmstDiff),
         (Estimate::RmstRatioCovers, Estimate::RmstRatio),
@@ -314,6 +315,71 @@ fn long_term_benefit(o: &mut String, r: &Results) {
             "\nCoverage of the two-sided 95% confidence intervals (fraction of trials whose CI holds the truth): {}.",
             coverage.join(", ")
         );
+    }
+}
+
+/// Bias, SD, RMSE and 95% coverage of an estimate whose truth is `truth`, as table cells.
+pub(crate) fn accuracy(tl: &Tally, truth: f64) -> [String; 4] {
+    let m = &tl.moments;
+    let n = m.n as f64;
+    let bias = m.mean() - truth;
+    let rmse = (bias * bias + m.sd().powi(2) * (n - 1.0) / n.max(1.0)).sqrt();
+    [fmt(bias), fmt(m.sd()), fmt(rmse), fmt(m.mean())]
+}
+
+/// What each trial says about the long-term benefit: the RMST difference to the τ its follow-up
+/// supports, and the extrapolations beyond it, against the truth.
+fn extrapolation(o: &mut String, r: &Results) {
+    let Some(x) = r.scenario.analysis.long_term.as_ref().and_then(|l| l.extrapolation.as_ref()) else {
+        return;
+    };
+    let unit = &r.scenario.time_unit;
+    let reps = r.summary.replicates as f64;
+    let Some((_, tau)) = estimate(r, &Estimate::SupportedTau) else { return };
+    let q = |p: f64| short((tau.hist.quantile(p) * 100.0).round() / 100.0);
+    let _ = writeln!(
+        o,
+        "\nEach trial's own estimate of the long-term benefit: the RMST difference to the largest τ its follow-up supports (the earlier of the two arms' last observed times: median {} {unit}, 95% of trials {}–{}), and its difference extrapolated to {} {unit} by a model fitted to each arm's data and continued (the truth is the model's ΔRMST there). Bias, SD and RMSE are over the trials where the fit is estimable; coverage is that of the delta-method 95% interval.\n",
+        q(0.5),
+        q(0.025),
+        q(0.975),
+        x.at.iter().map(|t| short(*t)).collect::<Vec<_>>().join(" and ")
+    );
+    let _ = writeln!(o, "| estimate | truth | mean | bias | SD | RMSE | 95% coverage | not estimable |");
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|");
+    if let Some((_, err)) = estimate(r, &Estimate::SupportedRmstError) {
+        let [bias, sd, rmse, _] = accuracy(err, 0.0);
+        let _ = writeln!(
+            o,
+            "| RMST difference to the supported τ (Kaplan–Meier) | at each trial's τ | — | {bias} | {sd} | {rmse} | — | {:.1}% |",
+            100.0 * err.nan as f64 / reps
+        );
+    }
+    for (method, m) in x.methods.iter().enumerate() {
+        for &at in &x.at {
+            let name = m.name();
+            let Some((spec, tl)) = estimate(r, &Estimate::Extrapolated { method, name, at }) else {
+                continue;
+            };
+            let truth = spec.truth.unwrap_or(f64::NAN);
+            let [bias, sd, rmse, mean] = accuracy(tl, truth);
+            let coverage = estimate(r, &Estimate::ExtrapolatedCovers { method, name, at })
+                .map_or("—".to_string(), |(_, c)| fmt(c.moments.mean()));
+            let label = match m {
+                crate::scenario::ExtrapolationMethod::Weibull => "Weibull per arm".to_string(),
+                crate::scenario::ExtrapolationMethod::PiecewiseExponential { cuts } => format!(
+                    "piecewise exponential per arm (cuts {})",
+                    cuts.iter().map(|c| short(*c)).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            let _ = writeln!(
+                o,
+                "| {label}, to {} {unit} | {} | {mean} | {bias} | {sd} | {rmse} | {coverage} | {:.1}% |",
+                short(at),
+                fmt(truth),
+                100.0 * tl.nan as f64 / reps
+            );
+        }
     }
 }
 
