@@ -176,6 +176,19 @@ function render(r) {
   h += `<tr><th>events: expected (truth) / mean simulated</th><td>${num(tr.expected_events_total, 1)} / ${num(s.events && s.events.mean, 1)}</td></tr>`;
   h += `<tr><th>analysis cut: expected / mean simulated</th><td>${num(tr.expected_cut, 2)} / ${num(s.estimates.cut && s.estimates.cut.mean, 2)}</td></tr>`;
   h += '</tbody></table>';
+  const lt = tr.long_term;
+  if (lt) {
+    // The model's true gain to the horizon (no simulation): life-years on an endpoint of deaths.
+    h += `<h2>Long-term benefit to ${num(lt.horizon, 0)} ${esc(s.time_unit || '')} (truth)</h2><table><thead><tr><th>endpoint</th>`;
+    for (const t of lt.times) h += `<th>gain by ${num(t, 0)}</th>`;
+    h += '<th>break-even</th></tr></thead><tbody>';
+    for (const e of lt.endpoints) {
+      h += `<tr><th>${esc(e.endpoint)}: ${esc(e.measure)}</th>`;
+      for (const g of e.gain) h += `<td>${g > 0 ? '+' : ''}${num(g, 2)}</td>`;
+      h += `<td>${e.break_even === null ? 'not by ' + num(lt.horizon, 0) : num(e.break_even, 2) + ' ' + esc(s.time_unit || '')}</td></tr>`;
+    }
+    h += '</tbody></table><p class="muted">Beyond the design\'s follow-up these values rest on the model\'s last hazard piece continuing.</p>';
+  }
   const rows = Object.entries(s.estimates).filter(([k]) => k === 'rmst.diff' || k === 'rmst.ratio' || k === 'milestone.diff');
   if (rows.length) {
     h += '<h2>Long-term benefit</h2><table><thead><tr><th>quantity</th><th>truth</th><th>mean estimate</th><th>95% of trials</th></tr></thead><tbody>';
@@ -184,6 +197,7 @@ function render(r) {
   }
   $('numbers').innerHTML = h;
   $('survival').innerHTML = r.figures['survival.svg'] || '';
+  $('long_term').innerHTML = r.figures['long_term.svg'] || '';
   $('monitoring').innerHTML = r.figures['monitoring.svg'] ? '<h2>Monitoring</h2>' + r.figures['monitoring.svg'] : '';
   if (r.report) $('report').srcdoc = r.report;
   updateControls(r.controls);
