@@ -102,6 +102,9 @@ pub enum AssuranceInput {
     /// A draws column names a key that is not a parameter (`origin`: where the draws come from).
     #[error("{origin}: `{key}` is not a parameter of the model, design or analysis (draws may not set {})", RESULT_FREE.map(|t| format!("`{t}`")).join(", "))]
     NotAParameter { origin: String, key: String },
+    /// A draws column that is not a key of the scenario, or whose first value makes it invalid.
+    #[error("{origin}: column `{key}`: {problem}")]
+    Column { origin: String, key: String, problem: String },
     #[error("assurance needs a two-arm scenario with at least one test")]
     NoComparison,
     #[error("{invalid} of {draws} parameter draws make an invalid scenario (first, {}): check the distributions", first.as_deref().unwrap_or("none"))]
@@ -326,9 +329,15 @@ pub(crate) fn check_draws(template: &Template, draws: &Draws) -> Result<Scenario
         if RESULT_FREE.contains(&top) {
             return Err(AssuranceInput::NotAParameter { origin: draws.source.clone(), key: k.clone() }.into());
         }
-        template.check_key(k)?;
+        let column = |e: ScenarioError| AssuranceInput::Column {
+            origin: draws.source.clone(),
+            key: k.clone(),
+            // The message may start with the key the column already names.
+            problem: e.message().trim_start_matches(&format!("`{k}`: ")).to_string(),
+        };
+        template.check_key(k).map_err(column)?;
         if template.get(k).is_none() {
-            template.apply(&[Override { key: k.clone(), value: draws.rows[0][i] }])?;
+            template.apply(&[Override { key: k.clone(), value: draws.rows[0][i] }]).map_err(column)?;
         }
     }
     let (base, _) = template.apply(&[])?;

@@ -63,6 +63,10 @@ pub enum Command {
         /// Also write patients.csv with the analysed patients of replicates 0..K.
         #[arg(long, value_name = "K")]
         export_patients: Option<u64>,
+        /// Parameter draws (a CSV with one column per dotted key, e.g. calibration's draws.csv):
+        /// the long-term truth's median and 95% interval over them.
+        #[arg(long, value_name = "FILE")]
+        draws: Option<PathBuf>,
     },
     /// Power of every test at several analysis cuts, on the same simulated trials.
     #[command(

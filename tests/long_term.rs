@@ -160,3 +160,51 @@ fn bad_long_term_tables_give_one_located_message() {
         assert!(!out.exists(), "{name}: something was written");
     }
 }
+
+/// `run --draws`: the long-term truth's spread over the draws in summary.json and summary.md; a
+/// draws file whose columns are not keys of the scenario exits 2 naming the column, with nothing
+/// written.
+#[test]
+fn draws_give_the_spread_and_bad_columns_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let draws = dir.path().join("draws.csv");
+    std::fs::write(
+        &draws,
+        "draw,arms.hsct.causes.disease_death.relative.hr[1],arms.hsct.causes.organ_failure.relative.hr[1]\n0,0.2,0.2\n1,0.3445,0.3445\n2,0.6,0.6\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    Command::cargo_bin("trialsim")
+        .unwrap()
+        .args(["run", "scenarios/hsct_ssc.toml", "--reps", "200", "--draws", draws.to_str().unwrap()])
+        .args(["--out", out.to_str().unwrap(), "--quiet"])
+        .assert()
+        .success();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let u = &json["long_term_uncertainty"];
+    assert_eq!(u["draws"], 3);
+    assert_eq!(u["source"], "draws.csv");
+    let efs = &u["endpoints"][0];
+    let truth = &json["truth"]["long_term"]["endpoints"][0];
+    // The middle draw is the scenario itself: the median is its truth.
+    assert_eq!(efs["gain"][1]["median"], truth["gain"][1]);
+    assert_eq!(efs["break_even"]["median"], truth["break_even"]);
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("How sure the data behind the parameter draws let us be"), "{md}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("--draws draws.csv"), "the command that reproduces the run");
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "arms.hsct.causes.disease_death.relative.hz[1]\n0.2\n0.3\n").unwrap();
+    let out = dir.path().join("out_bad");
+    let assert = Command::cargo_bin("trialsim")
+        .unwrap()
+        .args(["run", "scenarios/hsct_ssc.toml", "--draws", bad.to_str().unwrap()])
+        .args(["--out", out.to_str().unwrap(), "--quiet"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("relative.hz[1]") || stderr.contains("hz"), "{stderr}");
+    assert!(!out.exists(), "nothing written");
+}

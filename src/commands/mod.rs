@@ -43,8 +43,8 @@ pub fn on_interrupt_remove_temporaries() {
 
 pub fn dispatch(command: Command) -> Result<(), Error> {
     match command {
-        Command::Run { sim, export_replicates, export_patients } => {
-            run::command(&sim, export_replicates, export_patients)
+        Command::Run { sim, export_replicates, export_patients, draws } => {
+            run::command(&sim, export_replicates, export_patients, draws.as_deref())
         }
         Command::Followup { sim, cuts } => followup::command(&sim, cuts),
         Command::Sweep { sim, set, zip, shard, limit } => sweep::command(&sim, &set, zip, shard, limit),

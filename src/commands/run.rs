@@ -1,6 +1,8 @@
 //! `trialsim run`: a scenario → its simulation and the identical-arms companion → summary.json,
 //! summary.md, survival.svg (and on request replicates.csv, patients.csv).
 
+use std::path::Path;
+
 use crate::atomic_file::{create_dir, write_atomic_with};
 use crate::cli::Simulate;
 use crate::engine::Layout;
@@ -15,12 +17,26 @@ use super::{Error, File, Settings, check_simulate, write_files};
 
 pub use crate::run::{NULL_REPLICATES, Simulated};
 
-pub fn command(sim: &Simulate, export_replicates: bool, export_patients: Option<u64>) -> Result<(), Error> {
+pub fn command(
+    sim: &Simulate,
+    export_replicates: bool,
+    export_patients: Option<u64>,
+    draws: Option<&Path>,
+) -> Result<(), Error> {
     check_simulate(sim)?;
     let loaded = super::load(&sim.scenario)?;
     let sc = loaded.scenario;
     let settings = Settings::resolve(sim, &sc.simulation, &sc.name);
-    let about = settings.about("run", &sim.scenario, &loaded.text, &[]);
+    // The draws are read and checked against the scenario before anything is written.
+    let uncertainty = match draws {
+        Some(f) => Some(long_term_over_draws(&sim.scenario, f)?),
+        None => None,
+    };
+    let extra = match draws {
+        Some(f) => vec!["--draws".to_string(), html::file_name(&f.to_string_lossy())],
+        None => Vec::new(),
+    };
+    let about = settings.about("run", &sim.scenario, &loaded.text, &extra);
     if let Some(k) = export_patients
         && k > settings.replicates
     {
@@ -41,8 +57,9 @@ pub fn command(sim: &Simulate, export_replicates: bool, export_patients: Option<
     super::warn_beyond_follow_up(&sc);
     let context = format!("running {}", sim.scenario.display());
     let boundary = loaded.never_better.as_ref();
-    let headline = run(&sc, boundary, &about, &settings, export_replicates, export_patients)
-        .map_err(|e| e.context(context))?;
+    let headline =
+        run(&sc, boundary, uncertainty.as_ref(), &about, &settings, export_replicates, export_patients)
+            .map_err(|e| e.context(context))?;
     // The headline on stdout (the figures a user reads first, then where the files are);
     // `--quiet` prints nothing.
     if !settings.quiet {
@@ -51,9 +68,47 @@ pub fn command(sim: &Simulate, export_replicates: bool, export_patients: Option<
     Ok(())
 }
 
+/// The long-term truth of every draw's scenario (`--draws`), summarised: the draws' columns must
+/// be numeric keys of the scenario (exit 2 otherwise, naming the column), and at most half of
+/// the draws may make an invalid scenario.
+fn long_term_over_draws(scenario: &Path, file: &Path) -> Result<crate::truth::long_term::Uncertainty, Error> {
+    use crate::assurance::{AssuranceInput, check_draws, read_draws};
+    use crate::scenario::overrides::{Override, Template};
+    let template = Template::from_path(scenario)?;
+    let draws = read_draws(file)?;
+    check_draws(&template, &draws)?;
+    let scenarios: Vec<Option<Scenario>> = draws
+        .rows
+        .iter()
+        .map(|row| {
+            let o: Vec<Override> =
+                draws.keys.iter().zip(row).map(|(k, &v)| Override { key: k.clone(), value: v }).collect();
+            template.apply(&o).ok().map(|(sc, _)| sc)
+        })
+        .collect();
+    let invalid = scenarios.iter().filter(|s| s.is_none()).count();
+    let m = scenarios.len();
+    if invalid * 2 > m || m - invalid < 2 {
+        return Err(crate::assurance::AssuranceError::from(AssuranceInput::InvalidDraws {
+            invalid,
+            draws: m,
+            first: None,
+        })
+        .into());
+    }
+    let source = html::file_name(&file.to_string_lossy());
+    crate::truth::long_term::uncertainty(&source, &scenarios).ok_or_else(|| {
+        Error::Argument(format!(
+            "{}: --draws needs a two-arm scenario with a long-term horizon",
+            scenario.display()
+        ))
+    })
+}
+
 fn run(
     sc: &Scenario,
     boundary: Option<&Boundary>,
+    long_term_draws: Option<&crate::truth::long_term::Uncertainty>,
     about: &html::About,
     settings: &Settings,
     export_replicates: bool,
@@ -106,7 +161,7 @@ fn run(
     bar.finish_and_clear();
     let elapsed = started.elapsed();
 
-    let results = Results::of(&simulated, sc, seed);
+    let results = Results { long_term_draws, ..Results::of(&simulated, sc, seed) };
     let outputs = crate::report::run::files(&results, about)
         .map_err(|e| Error::failure(anyhow::Error::new(e).context("writing a report")))?;
     // Exports this run was not asked for belong to an earlier run (another seed or size): they

@@ -33,6 +33,8 @@ pub struct Results<'a> {
     pub null: Option<(&'a Summary, u64)>,
     /// The never-better boundary and its copy's summary (`[analysis.never_better]`).
     pub never_better: Option<(&'a Boundary, &'a Summary)>,
+    /// The long-term truth over parameter draws (`trialsim run --draws`).
+    pub long_term_draws: Option<&'a crate::truth::long_term::Uncertainty>,
 }
 
 impl<'a> Results<'a> {
@@ -46,6 +48,7 @@ impl<'a> Results<'a> {
             seed,
             null: sim.null.as_ref().map(|(s, r)| (s, *r)),
             never_better: sim.never_better.as_ref().map(|(b, s)| (b, s)),
+            long_term_draws: None,
         }
     }
 }

@@ -187,3 +187,42 @@ pub(crate) fn break_even(t: Option<f64>, horizon: f64, unit: &str) -> String {
         None => format!("not by {} {unit}", super::short(horizon)),
     }
 }
+
+/// The long-term truth over parameter draws as Markdown: per endpoint the median and 95% interval
+/// of the gain at each time and of the break-even time, and the share of draws with a gain.
+pub(crate) fn long_term_uncertainty(o: &mut String, u: &crate::truth::long_term::Uncertainty, unit: &str) {
+    let horizon = super::short(u.horizon);
+    let invalid = if u.invalid_draws > 0 {
+        format!(" ({} more made an invalid scenario and are left out)", u.invalid_draws)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        o,
+        "How sure the data behind the parameter draws let us be: the same truth for each of {} draws of `{}`{invalid}, median [95% interval], and the share of draws in which the experimental arm has gained by then. A draw that does not break even by {horizon} {unit} counts as later than any that does.\n",
+        u.draws, u.source
+    );
+    let _ = write!(o, "| endpoint |");
+    for t in &u.times {
+        let _ = write!(o, " gain by {} {unit} |", super::short(*t));
+    }
+    let _ = write!(o, " break-even |");
+    for t in &u.times {
+        let _ = write!(o, " P(gain by {}) |", super::short(*t));
+    }
+    let _ = writeln!(o, "\n|---|{}---|{}", "---|".repeat(u.times.len()), "---|".repeat(u.times.len()));
+    let be = |t: Option<f64>| t.map_or(format!("not by {horizon}"), |t| format!("{t:.2}"));
+    for e in &u.endpoints {
+        let _ = write!(o, "| `{}`, {} |", e.endpoint, e.measure);
+        for g in &e.gain {
+            let _ = write!(o, " {} [{}, {}] |", signed(g.median), signed(g.lower), signed(g.upper));
+        }
+        let b = &e.break_even;
+        let _ = write!(o, " {} [{}, {}] {unit} |", be(b.median), be(b.lower), be(b.upper));
+        for p in &e.p_gain {
+            let _ = write!(o, " {:.1}% |", 100.0 * p);
+        }
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(o);
+}

@@ -208,6 +208,136 @@ pub fn gain_curve(ctl: &Arm, exp: &Arm, ep: &Endpoint, times: &[Time]) -> Vec<f6
         .collect()
 }
 
+/// The type-7 quantile (R's default) of sorted values.
+fn quantile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let h = (sorted.len() - 1) as f64 * p;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    if lo == hi {
+        // Also keeps ∞ (a draw not breaking even) from making ∞ − ∞.
+        return sorted[lo];
+    }
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// Median and central 95% interval of a quantity over parameter draws.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Spread {
+    pub median: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+impl Spread {
+    fn of(mut values: Vec<f64>) -> Spread {
+        values.sort_by(|a, b| a.total_cmp(b));
+        Spread {
+            median: quantile(&values, 0.5),
+            lower: quantile(&values, 0.025),
+            upper: quantile(&values, 0.975),
+        }
+    }
+}
+
+/// The long-term truth over parameter draws (e.g. the calibration's `draws.csv`): how sure the
+/// data that made the draws let us be about the gains and the break-even time.
+#[derive(Debug, Clone, Serialize)]
+pub struct Uncertainty {
+    /// Where the draws come from (a file name).
+    pub source: String,
+    /// Draws used, and draws left out because they make an invalid scenario.
+    pub draws: usize,
+    pub invalid_draws: usize,
+    pub horizon: Time,
+    pub times: Vec<Time>,
+    pub curve_times: Vec<Time>,
+    pub endpoints: Vec<EndpointUncertainty>,
+}
+
+/// One endpoint's gains over the draws.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointUncertainty {
+    pub endpoint: String,
+    pub primary: bool,
+    pub measure: &'static str,
+    /// ΔRMST at `times`.
+    pub gain: Vec<Spread>,
+    /// The share of draws with a gain (ΔRMST > ε) by each of `times`.
+    pub p_gain: Vec<f64>,
+    /// The break-even time's median and 95% interval, a draw that does not break even by the
+    /// horizon counting as later than any that does (null: not by the horizon).
+    pub break_even: BreakEvenSpread,
+    /// ΔRMST's 2.5%, 50% and 97.5% points over the draws at `curve_times`.
+    pub band: Vec<[f64; 3]>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct BreakEvenSpread {
+    pub median: Option<Time>,
+    pub lower: Option<Time>,
+    pub upper: Option<Time>,
+    /// The share of draws that do not break even by the horizon.
+    pub not_reached: f64,
+}
+
+/// The long-term truth of every draw's scenario (`scenarios`: None for a draw whose scenario is
+/// invalid), summarised. None when the draws' scenarios have no long-term truth (one arm).
+pub fn uncertainty(source: &str, scenarios: &[Option<Scenario>]) -> Option<Uncertainty> {
+    let truths: Vec<LongTerm> =
+        scenarios.iter().flatten().filter_map(|sc| LongTerm::compute(sc, None)).collect();
+    let first = truths.first()?;
+    let endpoints = (0..first.endpoints.len())
+        .map(|e| {
+            let of = |f: &dyn Fn(&EndpointLongTerm) -> f64| -> Vec<f64> {
+                truths.iter().map(|t| f(&t.endpoints[e])).collect()
+            };
+            let gain = (0..first.times.len()).map(|k| Spread::of(of(&|x| x.gain[k]))).collect();
+            let p_gain = (0..first.times.len())
+                .map(|k| {
+                    of(&|x| x.gain[k]).iter().filter(|&&g| g > EPSILON).count() as f64 / truths.len() as f64
+                })
+                .collect();
+            let band = (0..first.curve_times.len())
+                .map(|k| {
+                    let s = Spread::of(of(&|x| x.curve[k]));
+                    [s.lower, s.median, s.upper]
+                })
+                .collect();
+            // Not reached by the horizon sorts after every time: +∞, shown as "not by H".
+            let mut be = of(&|x| x.break_even.unwrap_or(f64::INFINITY));
+            be.sort_by(|a, b| a.total_cmp(b));
+            let finite = |x: f64| x.is_finite().then_some(x);
+            let break_even = BreakEvenSpread {
+                median: finite(quantile(&be, 0.5)),
+                lower: finite(quantile(&be, 0.025)),
+                upper: finite(quantile(&be, 0.975)),
+                not_reached: be.iter().filter(|x| x.is_infinite()).count() as f64 / be.len() as f64,
+            };
+            let x = &first.endpoints[e];
+            EndpointUncertainty {
+                endpoint: x.endpoint.clone(),
+                primary: x.primary,
+                measure: x.measure,
+                gain,
+                p_gain,
+                break_even,
+                band,
+            }
+        })
+        .collect();
+    Some(Uncertainty {
+        source: source.to_string(),
+        draws: truths.len(),
+        invalid_draws: scenarios.iter().filter(|s| s.is_none()).count(),
+        horizon: first.horizon,
+        times: first.times.clone(),
+        curve_times: first.curve_times.clone(),
+        endpoints,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,5 +439,50 @@ mod tests {
         let lt = LongTerm::compute(&sc, None).unwrap();
         assert_eq!(lt.horizon, 240.0);
         assert_eq!(lt.times, vec![60.0, 120.0, 180.0, 240.0]);
+    }
+
+    #[test]
+    fn over_draws_the_median_is_the_middle_draw_and_a_late_draw_counts_as_not_reached() {
+        let text = std::fs::read_to_string("scenarios/hsct_ssc.toml").unwrap();
+        let with_hr = |hr: &str| {
+            let t = text.replace("hr = [0.6535, 0.3445]", &format!("hr = [0.6535, {hr}]"));
+            Some(Scenario::from_toml(&t, std::path::Path::new("d.toml")).unwrap())
+        };
+        // A late hazard ratio of 0.95 barely makes up for the early deaths by 20 years.
+        let draws = vec![with_hr("0.2"), with_hr("0.3445"), None, with_hr("0.95")];
+        let u = uncertainty("draws.csv", &draws).expect("two arms");
+        assert_eq!((u.draws, u.invalid_draws), (3, 1));
+        let middle = LongTerm::compute(draws[1].as_ref().unwrap(), None).unwrap();
+        let late = LongTerm::compute(draws[3].as_ref().unwrap(), None).unwrap();
+        for (e, m) in u.endpoints.iter().zip(&middle.endpoints) {
+            for (k, g) in e.gain.iter().enumerate() {
+                assert_eq!(g.median, m.gain[k], "{} at {}", e.endpoint, u.times[k]);
+                assert!(g.lower <= g.median && g.median <= g.upper);
+            }
+            assert_eq!(e.break_even.median, m.break_even);
+            for (k, b) in e.band.iter().enumerate() {
+                assert_eq!(b[1], m.curve[k]);
+            }
+        }
+        let efs = &u.endpoints[0];
+        assert_eq!(efs.endpoint, "efs");
+        // Type-7 quantiles of three values: the 97.5% point lies between the middle and the last.
+        let be = |lt: &LongTerm| lt.endpoints[0].break_even;
+        match be(&late) {
+            None => {
+                assert_eq!(efs.break_even.upper, None, "the late draw does not break even by 20");
+                assert!((efs.break_even.not_reached - 1.0 / 3.0).abs() < 1e-15);
+            }
+            Some(t) => assert!(efs.break_even.upper.unwrap() <= t),
+        }
+        // P(gain by 5 years): only the draw with HR 0.2 gains by then.
+        let at5 = u.times.iter().position(|&t| t == 5.0).unwrap();
+        let gains: usize = [0, 1, 3]
+            .iter()
+            .filter(|&&i| {
+                LongTerm::compute(draws[i].as_ref().unwrap(), None).unwrap().endpoints[0].gain[at5] > EPSILON
+            })
+            .count();
+        assert_eq!(efs.p_gain[at5], gains as f64 / 3.0);
     }
 }

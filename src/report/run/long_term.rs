@@ -1,6 +1,7 @@
 //! long_term.svg: the true ΔRMST(t) of every endpoint to the horizon (life-years on an endpoint of
 //! deaths, event-free years otherwise), its break-even time marked and the stretch beyond the
-//! design's follow-up shaded: there the curve is the model's last hazard piece continuing.
+//! design's follow-up shaded: there the curve is the model's last hazard piece continuing. With
+//! `run --draws`, each curve's 95% band over the parameter draws.
 
 use plotters::prelude::*;
 
@@ -16,7 +17,12 @@ fn render(r: &Results, lt: &crate::truth::long_term::LongTerm) -> Result<String,
     let sc = r.scenario;
     let unit = &sc.time_unit;
     let ts = &lt.curve_times;
-    let values = lt.endpoints.iter().flat_map(|e| e.curve.iter().copied());
+    let band = r.long_term_draws.filter(|u| u.curve_times.len() == ts.len());
+    let banded =
+        band.iter().flat_map(|u| u.endpoints.iter().flat_map(|e| e.band.iter().flat_map(|b| [b[0], b[2]])));
+    let trials = extrapolations(r);
+    let spread = trials.iter().flat_map(|x| [x.lower, x.upper]);
+    let values = lt.endpoints.iter().flat_map(|e| e.curve.iter().copied()).chain(banded).chain(spread);
     let (lo, hi) = values.fold((0.0f64, 0.0f64), |(a, b), y| (a.min(y), b.max(y)));
     let pad = 0.06 * (hi - lo).max(1e-6);
     let (y0, y1) = (lo - pad, hi + pad);
@@ -56,6 +62,17 @@ fn render(r: &Results, lt: &crate::truth::long_term::LongTerm) -> Result<String,
         )))?;
         for (i, e) in lt.endpoints.iter().enumerate() {
             let c = PALETTE[i % PALETTE.len()];
+            // The 95% band over the parameter draws (`run --draws`).
+            if let Some(u) = band.and_then(|u| u.endpoints.iter().find(|x| x.endpoint == e.endpoint)) {
+                let lower = ts.iter().zip(&u.band).map(|(&t, b)| (t, b[0]));
+                let upper = ts.iter().zip(&u.band).rev().map(|(&t, b)| (t, b[2]));
+                let poly: Vec<(f64, f64)> = lower.chain(upper).collect();
+                let source = band.map_or("", |u| u.source.as_str());
+                chart
+                    .draw_series(std::iter::once(Polygon::new(poly, c.mix(0.15).filled())))?
+                    .label(format!("{}: 95% of the draws of {source}", e.endpoint))
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], c.mix(0.3).filled()));
+            }
             let width = if e.primary { 3 } else { 2 };
             let points: Vec<(f64, f64)> = ts.iter().copied().zip(e.curve.iter().copied()).collect();
             let be = crate::report::truth::break_even(e.break_even, lt.horizon, unit);
@@ -81,6 +98,31 @@ fn render(r: &Results, lt: &crate::truth::long_term::LongTerm) -> Result<String,
                 ));
             }
         }
+        // The trials' extrapolations of the primary endpoint, beside the truth at each time:
+        // the mean and the central 95% of the estimable trials, one marker per method.
+        for (m, x) in trials.iter().enumerate() {
+            let c = PALETTE[(lt.endpoints.len() + x.method) % PALETTE.len()];
+            let t = x.at + lt.horizon * 0.012 * (x.method % 4) as f64;
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(t, x.lower), (t, x.upper)],
+                c.stroke_width(2),
+            )))?;
+            let first = trials.iter().position(|y| y.method == x.method) == Some(m);
+            let series =
+                chart.draw_series(std::iter::once(TriangleMarker::new((t, x.mean), 6, c.filled())))?;
+            if first {
+                series
+                    .label(format!("trials' {} extrapolation of {}: mean, 95% of trials", x.name, x.endpoint))
+                    .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 6, c.filled()));
+            }
+            hover.push((
+                chart.backend_coord(&(t, x.mean)),
+                format!(
+                    "{} extrapolation to {} {unit}: mean {:.4}, 95% of trials {:.4} to {:.4}",
+                    x.name, x.at, x.mean, x.lower, x.upper
+                ),
+            ));
+        }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
@@ -90,4 +132,44 @@ fn render(r: &Results, lt: &crate::truth::long_term::LongTerm) -> Result<String,
         root.present()?;
     }
     Ok(crate::report::chart::with_hover(buf, &hover))
+}
+
+/// One method's extrapolation to one time over the simulated trials.
+struct Extrapolated {
+    method: usize,
+    name: &'static str,
+    endpoint: String,
+    at: f64,
+    mean: f64,
+    lower: f64,
+    upper: f64,
+}
+
+/// The run's extrapolations (`[analysis.long_term.extrapolation]`) that some trial could make.
+fn extrapolations(r: &Results) -> Vec<Extrapolated> {
+    use crate::analysis::Estimate;
+    let Some(x) = r.scenario.analysis.long_term.as_ref().and_then(|l| l.extrapolation.as_ref()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (method, m) in x.methods.iter().enumerate() {
+        for &at in &x.at {
+            let name = m.name();
+            let Some(i) = r.layout.index_of(&Estimate::Extrapolated { method, name, at }) else { continue };
+            let t = &r.summary.estimates[i];
+            if t.moments.n == 0 {
+                continue;
+            }
+            out.push(Extrapolated {
+                method,
+                name,
+                endpoint: r.scenario.primary().name.clone(),
+                at,
+                mean: t.moments.mean(),
+                lower: t.hist.quantile(0.025),
+                upper: t.hist.quantile(0.975),
+            });
+        }
+    }
+    out
 }

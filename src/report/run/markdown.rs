@@ -271,6 +271,9 @@ fn long_term_benefit(o: &mut String, r: &Results) {
             sc.time_unit
         );
         crate::report::truth::long_term(o, lt, &sc.time_unit);
+        if let Some(u) = r.long_term_draws {
+            crate::report::truth::long_term_uncertainty(o, u, &sc.time_unit);
+        }
     }
     if let Some(rt) = &t.rmst {
         if t.long_term.is_some() {

@@ -42,6 +42,9 @@ pub struct SummaryJson<'a> {
     pub null: Option<NullCopy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub never_better: Option<NeverBetterCopy<'a>>,
+    /// The long-term truth over parameter draws (`run --draws`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub long_term_uncertainty: Option<&'a crate::truth::long_term::Uncertainty>,
 }
 
 /// `never_better`: the boundary of `[analysis.never_better]` and how often each test declares
@@ -296,6 +299,7 @@ pub fn summary<'a>(r: &'a Results) -> SummaryJson<'a> {
         note: (r.layout.groups < 2)
             .then_some("single-arm study: no comparison, so the tests of analysis.tests were not run"),
         monitoring: monitoring::json(r),
+        long_term_uncertainty: r.long_term_draws,
         null: r.null.map(|(_, n)| NullCopy {
             description: "the same design with the experimental arm given the control arm's hazards",
             replicates: n,
