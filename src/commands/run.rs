@@ -29,7 +29,7 @@ pub fn command(
     let settings = Settings::resolve(sim, &sc.simulation, &sc.name);
     // The draws are read and checked against the scenario before anything is written.
     let uncertainty = match draws {
-        Some(f) => Some(long_term_over_draws(&sim.scenario, f)?),
+        Some(f) => Some(settings.in_pool(|| long_term_over_draws(&sim.scenario, f))??),
         None => None,
     };
     let extra = match draws {

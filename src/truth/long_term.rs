@@ -285,8 +285,10 @@ pub struct BreakEvenSpread {
 /// The long-term truth of every draw's scenario (`scenarios`: None for a draw whose scenario is
 /// invalid), summarised. None when the draws' scenarios have no long-term truth (one arm).
 pub fn uncertainty(source: &str, scenarios: &[Option<Scenario>]) -> Option<Uncertainty> {
+    use rayon::prelude::*;
+    // Each draw's truth on its own core (the order of `truths` is the draws').
     let truths: Vec<LongTerm> =
-        scenarios.iter().flatten().filter_map(|sc| LongTerm::compute(sc, None)).collect();
+        scenarios.par_iter().flatten().filter_map(|sc| LongTerm::compute(sc, None)).collect();
     let first = truths.first()?;
     let endpoints = (0..first.endpoints.len())
         .map(|e| {
