@@ -77,7 +77,9 @@ pub(crate) fn accuracy(t: &crate::summary::Tally, truth: f64) -> (f64, f64, f64)
     let m = &t.moments;
     let n = m.n as f64;
     let bias = m.mean() - truth;
-    (bias, m.sd(), (bias * bias + m.sd().powi(2) * (n - 1.0) / n.max(1.0)).sqrt())
+    // The variance about the mean over n (0 for one trial), so that RMSE² = bias² + it.
+    let spread = if m.n > 1 { m.sd().powi(2) * (n - 1.0) / n } else { 0.0 };
+    (bias, m.sd(), (bias * bias + spread).sqrt())
 }
 
 /// The extrapolations of one cut's summary.

@@ -430,7 +430,7 @@ fn summary_entries(sc: &Scenario, truth: &Truth, arms: &[String], est: &mut Vec<
     let t_max = plot_horizon(sc, truth.expected_cut);
     if groups == 2 {
         est.push(spec(Estimate::CrossingTime, truth.crossing_by_rule, 0.0, t_max));
-        extrapolation_entries(sc, est);
+        extrapolation_entries(sc, t_max, est);
     }
     let events = truth.expected_cut.map(|_| truth.expected_events_total);
     est.push(spec(Estimate::Events, events, 0.0, sc.design.n as f64));
@@ -440,14 +440,15 @@ fn summary_entries(sc: &Scenario, truth: &Truth, arms: &[String], est: &mut Vec<
 /// With `[analysis.long_term.extrapolation]`: the RMST difference to the τ each trial supports,
 /// and per method and time the extrapolated difference (truth: ΔRMST there), its SE and whether
 /// its interval covers the truth.
-fn extrapolation_entries(sc: &Scenario, est: &mut Vec<EstimateSpec>) {
+fn extrapolation_entries(sc: &Scenario, t_max: Time, est: &mut Vec<EstimateSpec>) {
     let Some(x) = sc.analysis.long_term.as_ref().and_then(|l| l.extrapolation.as_ref()) else { return };
     let Some((ctl, exp)) = sc.control().zip(sc.experimental()) else { return };
     let ep = sc.primary();
-    let horizon = sc.analysis.long_term.as_ref().map_or(1.0, |l| l.horizon);
-    est.push(spec(Estimate::SupportedTau, None, 0.0, horizon));
-    est.push(spec(Estimate::SupportedRmstDiff, None, -horizon, horizon));
-    est.push(spec(Estimate::SupportedRmstError, Some(0.0), -horizon, horizon));
+    // A trial's follow-up may reach beyond the horizon: the range of the cut's histogram.
+    let reach = 4.0 * t_max;
+    est.push(spec(Estimate::SupportedTau, None, 0.0, reach));
+    est.push(spec(Estimate::SupportedRmstDiff, None, -reach, reach));
+    est.push(spec(Estimate::SupportedRmstError, Some(0.0), -reach, reach));
     for (method, m) in x.methods.iter().enumerate() {
         for &at in &x.at {
             let name = m.name();

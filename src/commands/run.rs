@@ -76,14 +76,32 @@ fn long_term_over_draws(scenario: &Path, file: &Path) -> Result<crate::truth::lo
     use crate::scenario::overrides::{Override, Template};
     let template = Template::from_path(scenario)?;
     let draws = read_draws(file)?;
+    // The horizon and the extrapolation are how the report looks, not parameters: a draw of them
+    // would tabulate each draw at different times.
+    if let Some(k) = draws.keys.iter().find(|k| k.starts_with("analysis.long_term")) {
+        return Err(crate::assurance::AssuranceError::from(AssuranceInput::Column {
+            origin: draws.source.clone(),
+            key: k.clone(),
+            problem: "the long-term table sets what is reported, not a parameter of the model".into(),
+        })
+        .into());
+    }
     check_draws(&template, &draws)?;
+    let mut first: Option<String> = None;
     let scenarios: Vec<Option<Scenario>> = draws
         .rows
         .iter()
-        .map(|row| {
+        .enumerate()
+        .map(|(d, row)| {
             let o: Vec<Override> =
                 draws.keys.iter().zip(row).map(|(k, &v)| Override { key: k.clone(), value: v }).collect();
-            template.apply(&o).ok().map(|(sc, _)| sc)
+            match template.apply(&o) {
+                Ok((sc, _)) => Some(sc),
+                Err(e) => {
+                    first.get_or_insert_with(|| format!("draw {d}: {}", e.message()));
+                    None
+                }
+            }
         })
         .collect();
     let invalid = scenarios.iter().filter(|s| s.is_none()).count();
@@ -92,7 +110,7 @@ fn long_term_over_draws(scenario: &Path, file: &Path) -> Result<crate::truth::lo
         return Err(crate::assurance::AssuranceError::from(AssuranceInput::InvalidDraws {
             invalid,
             draws: m,
-            first: None,
+            first,
         })
         .into());
     }

@@ -67,21 +67,15 @@ pub fn fit(times: &[Time], events: &[bool]) -> Result<WeibullFit, NotFitted> {
     let times = &log_times[..];
     let (mut l, mut g, mut h) = derivatives(times, events, mu, s);
     for _ in 0..MAX_ITERATIONS {
-        // Newton step: −H⁻¹ g (H negative definite at a maximum).
+        // Newton step −H⁻¹g where ℓ is concave (H negative definite); elsewhere steepest ascent,
+        // at most a unit step. Either is halved below until ℓ does not fall.
         let det = h[0] * h[2] - h[1] * h[1];
-        if !(det > 0.0 && h[0] < 0.0) {
-            // Not concave here: a gradient step keeps the search going uphill.
-            let (dm, ds) = (g[0] * 0.1, g[1] * 0.1);
-            let (l2, g2, h2) = derivatives(times, events, mu + dm, s + ds);
-            // NaN counts as no progress.
-            if l2.partial_cmp(&l) != Some(std::cmp::Ordering::Greater) {
-                return Err(NotFitted::NoConvergence);
-            }
-            (mu, s, l, g, h) = (mu + dm, s + ds, l2, g2, h2);
-            continue;
-        }
-        let dm = -(h[2] * g[0] - h[1] * g[1]) / det;
-        let ds = -(-h[1] * g[0] + h[0] * g[1]) / det;
+        let (dm, ds) = if det > 0.0 && h[0] < 0.0 {
+            (-(h[2] * g[0] - h[1] * g[1]) / det, -(-h[1] * g[0] + h[0] * g[1]) / det)
+        } else {
+            let norm = g[0].hypot(g[1]).max(1.0);
+            (g[0] / norm, g[1] / norm)
+        };
         let mut step = 1.0;
         loop {
             let (m2, s2) = (mu + step * dm, s + step * ds);
@@ -130,9 +124,19 @@ pub fn rmst(mu: f64, s: f64, tau: Time) -> f64 {
         return 0.0;
     }
     let (lambda, k) = (mu.exp(), (-s).exp());
-    let x = ((tau.ln() - mu) * k).exp();
+    let log_x = (tau.ln() - mu) * k;
     let a = 1.0 / k;
-    lambda * statrs::function::gamma::gamma(1.0 + a) * statrs::function::gamma::gamma_lr(a, x)
+    // Far from 1, (τ/λ)^k under- or overflows (and statrs panics at 0 or ∞): S ≈ 1 on (0, τ]
+    // (RMST = τ, relative error below x = e^{−700}) or S reaches 0 long before τ (P = 1).
+    if log_x < -700.0 {
+        return tau;
+    }
+    let p = if log_x > 700.0 {
+        1.0
+    } else {
+        statrs::function::gamma::checked_gamma_lr(a, log_x.exp()).unwrap_or(f64::NAN)
+    };
+    lambda * statrs::function::gamma::gamma(1.0 + a) * p
 }
 
 #[cfg(test)]
@@ -141,13 +145,26 @@ mod tests {
 
     #[test]
     fn exponential_data_fit_a_scale_near_one_and_rmst_is_the_closed_form() {
-        // With every time an event and σ fixed at 1 the MLE of e^μ is the mean; here σ is free
-        // but a Weibull integral with k = 1 is (1 − e^{−τ/λ}) λ.
+        // Exponential quantiles (no censoring): the fitted shape is near 1 and e^μ near the mean.
+        let times: Vec<f64> = (1..=2000).map(|i| -(1.0 - (i as f64 - 0.5) / 2000.0).ln() * 3.0).collect();
+        let w = fit(&times, &vec![true; 2000]).expect("fits");
+        assert!(w.log_scale.abs() < 0.02, "{w:?}");
+        assert!((w.intercept - 3.0f64.ln()).abs() < 0.02, "{w:?}");
+        // The score is zero at the fit.
+        let logs: Vec<f64> = times.iter().map(|t| t.ln()).collect();
+        let (_, g, _) = derivatives(&logs, &vec![true; 2000], w.intercept, w.log_scale);
+        assert!(g[0].abs() < 1e-6 && g[1].abs() < 1e-6, "{g:?}");
+        // A Weibull integral with k = 1 is (1 − e^{−τ/λ}) λ.
         let r = rmst(2.0f64.ln(), 0.0, 3.0);
         assert!((r - 2.0 * (1.0 - (-1.5f64).exp())).abs() < 1e-12, "{r}");
         // k = 2: λ Γ(1.5) P(0.5, (τ/λ)²) = λ √π/2 erf(τ/λ).
         let r = rmst(0.0, (0.5f64).ln(), 0.7);
         assert!((r - std::f64::consts::PI.sqrt() / 2.0 * libm::erf(0.7)).abs() < 1e-12, "{r}");
         assert_eq!(fit(&[1.0, 2.0], &[false, false]), Err(NotFitted::NoEvents));
+        // A degenerate scale: the incomplete gamma's argument under- or overflows, no panic.
+        let sharp = -(2000.0f64.ln());
+        assert_eq!(rmst(0.0, sharp, 0.5), 0.5, "S = 1 up to λ = 1");
+        let at_2 = rmst(0.0, sharp, 2.0);
+        assert!((at_2 - statrs::function::gamma::gamma(1.0 + 1.0 / 2000.0)).abs() < 1e-15, "{at_2}");
     }
 }

@@ -179,13 +179,15 @@ function render(r) {
   const lt = tr.long_term;
   if (lt) {
     // The model's true gain to the horizon (no simulation): life-years on an endpoint of deaths.
-    h += `<h2>Long-term benefit to ${num(lt.horizon, 0)} ${esc(s.time_unit || '')} (truth)</h2><table><thead><tr><th>endpoint</th>`;
-    for (const t of lt.times) h += `<th>gain by ${num(t, 0)}</th>`;
+    h += `<h2>Long-term benefit to ${Number(lt.horizon.toFixed(2))} ${esc(s.time_unit || '')} (truth)</h2><table><thead><tr><th>endpoint</th>`;
+    // Times as the scenario gives them (12.5 stays 12.5), with the unit.
+    const time = (t) => `${Number(t.toFixed(2))} ${esc(s.time_unit || '')}`;
+    for (const t of lt.times) h += `<th>gain by ${time(t)}</th>`;
     h += '<th>break-even</th></tr></thead><tbody>';
     for (const e of lt.endpoints) {
       h += `<tr><th>${esc(e.endpoint)}: ${esc(e.measure)}</th>`;
       for (const g of e.gain) h += `<td>${g > 0 ? '+' : ''}${num(g, 2)}</td>`;
-      h += `<td>${e.break_even === null ? 'not by ' + num(lt.horizon, 0) : num(e.break_even, 2) + ' ' + esc(s.time_unit || '')}</td></tr>`;
+      h += `<td>${e.break_even === null ? 'not by ' + time(lt.horizon) : time(e.break_even)}</td></tr>`;
     }
     h += '</tbody></table><p class="muted">Beyond the design\'s follow-up these values rest on the model\'s last hazard piece continuing.</p>';
   }

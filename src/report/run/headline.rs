@@ -40,8 +40,11 @@ fn copies(null_reps: u64, boundary_reps: u64) -> String {
 fn long_term_line(r: &Results) -> Option<String> {
     let lt = r.truth.long_term.as_ref()?;
     let unit = &r.scenario.time_unit;
-    let per_year = crate::time::units_per_year(unit).unwrap_or(1.0);
-    let i = lt.times.iter().position(|&t| t >= 10.0 * per_year).unwrap_or(lt.times.len() - 1);
+    // 10 years, or the horizon when it is shorter or the unit is not one of years' (the last time).
+    let last = lt.times.len() - 1;
+    let i = crate::time::units_per_year(unit)
+        .and_then(|u| lt.times.iter().position(|&t| t >= 10.0 * u))
+        .unwrap_or(last);
     let at = short(lt.times[i]);
     // The primary endpoint first.
     let mut eps: Vec<_> = lt.endpoints.iter().collect();

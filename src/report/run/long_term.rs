@@ -102,7 +102,9 @@ fn render(r: &Results, lt: &crate::truth::long_term::LongTerm) -> Result<String,
         // the mean and the central 95% of the estimable trials, one marker per method.
         for (m, x) in trials.iter().enumerate() {
             let c = PALETTE[(lt.endpoints.len() + x.method) % PALETTE.len()];
-            let t = x.at + lt.horizon * 0.012 * (x.method % 4) as f64;
+            // Methods side by side, leftwards where the time is the horizon.
+            let offset = lt.horizon * 0.012 * (x.method % 4) as f64;
+            let t = if x.at + offset <= lt.horizon { x.at + offset } else { x.at - offset };
             chart.draw_series(std::iter::once(PathElement::new(
                 vec![(t, x.lower), (t, x.upper)],
                 c.stroke_width(2),

@@ -321,13 +321,10 @@ fn long_term_benefit(o: &mut String, r: &Results) {
     }
 }
 
-/// Bias, SD, RMSE and 95% coverage of an estimate whose truth is `truth`, as table cells.
+/// Bias, SD, RMSE and mean of an estimate whose truth is `truth`, as table cells.
 pub(crate) fn accuracy(tl: &Tally, truth: f64) -> [String; 4] {
-    let m = &tl.moments;
-    let n = m.n as f64;
-    let bias = m.mean() - truth;
-    let rmse = (bias * bias + m.sd().powi(2) * (n - 1.0) / n.max(1.0)).sqrt();
-    [fmt(bias), fmt(m.sd()), fmt(rmse), fmt(m.mean())]
+    let (bias, sd, rmse) = crate::followup::accuracy(tl, truth);
+    [fmt(bias), fmt(sd), fmt(rmse), fmt(tl.moments.mean())]
 }
 
 /// What each trial says about the long-term benefit: the RMST difference to the τ its follow-up

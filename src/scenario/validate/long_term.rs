@@ -130,7 +130,13 @@ fn extrapolation(
             at
         }
         None => {
-            let u = per_year.unwrap_or(1.0);
+            let Some(u) = per_year else {
+                return Err(ctx.err(
+                    x.methods.span(),
+                    "analysis.long_term.extrapolation.at",
+                    "expected the times to extrapolate to (`at`): the default of 10 and 15 years is unknown in this time unit",
+                ));
+            };
             let at: Vec<Time> = DEFAULT_AT_YEARS.iter().map(|y| y * u).filter(|&t| t <= horizon).collect();
             if at.is_empty() { vec![horizon] } else { at }
         }
@@ -231,5 +237,13 @@ mod tests {
         let e = error(&fortnights);
         assert_eq!(e.key(), Some("analysis.long_term.horizon"), "{e}");
         assert!(e.to_string().contains("unknown in time unit \"fortnights\""), "{e}");
+        // With a horizon, the times to extrapolate to are still unknown in fortnights.
+        let with_horizon = fortnights.replace(x, &format!("[analysis.long_term]\nhorizon = 500\n{x}"));
+        let e = error(&with_horizon);
+        assert_eq!(e.key(), Some("analysis.long_term.extrapolation.at"), "{e}");
+        let sc =
+            valid(&with_horizon.replace("methods = [\"weibull\"]", "methods = [\"weibull\"]\nat = [260]"));
+        let x = sc.analysis.long_term.unwrap().extrapolation.unwrap();
+        assert_eq!(x.at, vec![260.0]);
     }
 }
