@@ -643,3 +643,32 @@ fn summary_json_lists_every_analysis() {
     }
     assert!(m["by_test"]["fh(0,1)"]["power"].is_number());
 }
+
+/// Skipped looks are shown where a planner reads: summary.md's looks table has a `skipped` share
+/// per interim look and test, equal to summary.json's `skipped` count over the replicates, and a
+/// sentence names the skipped looks (the monitored FH(0,1) of hsct_monitoring.toml skips its
+/// two-thirds look in several percent of trials).
+#[test]
+fn skipped_looks_are_shown_per_look_and_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    Command::cargo_bin("trialsim")
+        .unwrap()
+        .args(["run", "scenarios/hsct_monitoring.toml", "--reps", "1000", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    let fh = &v["monitoring"]["by_test"]["fh(0,1)"];
+    let skipped = fh["looks"][1]["skipped"].as_f64().unwrap();
+    assert!(skipped > 0.0, "the FH(0,1) look 2 is skipped in some trials");
+    let share = 100.0 * skipped / 1000.0;
+    let cell = if share < 1.0 { format!("{share:.2}%") } else { format!("{share:.1}%") };
+    let section = md.split("**fh(0,1)**").nth(1).expect("the FH(0,1) section");
+    let row = section.lines().find(|l| l.starts_with("| 2 |")).expect("look 2's row");
+    assert!(row.ends_with(&format!("| {cell} |")), "{row}");
+    assert!(section.contains(&format!("look 2 in {cell} of trials")), "{section}");
+    assert!(md.contains("| harm | skipped |"), "the column header");
+}

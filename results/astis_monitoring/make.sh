@@ -20,11 +20,15 @@ futility_truth=$'[monitoring.futility]\nspending = { hsd = -2 }\nbeta = 0.2\nalt
 harm=$'[monitoring.harm]\nz = [2.5, 2.5]'
 safety=$'[monitoring.safety]\ncause = "treatment_death"\ncompeting = ["disease_death"]\narm = "hsct"\nwindow = 0.25\nafter = [20, 40, 60]\nstop_if_at_least = [5, 8, 10]'
 
-variant() { # test n name trm monitoring-body
-  local test=$1 n=$2 name=$3 trm=$4 body=$5
+variant() { # test n name trm monitoring-body rule (what the variant monitors, for its title)
+  local test=$1 n=$2 name=$3 trm=$4 body=$5 rule=$6
   local file="$work/${test}_${name}.toml"
+  local label; label=$( [ "$test" = fh01 ] && echo 'FH(0,1)' || echo 'log-rank' )
+  # Each variant's reports say what it is: its test, size, looks and rule.
+  local title="HSCT vs cyclophosphamide, the calibrated model at n = $n (80% power for $label), monitored by $label at a third and two thirds of the information: $rule"
   sed -e "s/^n = 156/n = $n/" -e "s/risk = 0.1024/risk = $trm/" \
-      -e "s/^name = \"hsct_monitoring\"/name = \"${test}_${name}\"/" "$work/base.toml" > "$file"
+      -e "s/^name = \"hsct_monitoring\"/name = \"${test}_${name}\"/" \
+      -e "s/^title = .*/title = \"$title\"/" "$work/base.toml" > "$file"
   printf '\n[monitoring]\ntests = ["%s"]\n%s\n%s\n' "$( [ "$test" = fh01 ] && echo 'fh(0,1)' || echo logrank )" "$looks" "$body" >> "$file"
   "$trialsim" run "$file" --out "$here/${test}_${name}" --quiet > /dev/null
   echo "$test $name done" >&2
@@ -33,13 +37,19 @@ variant() { # test n name trm monitoring-body
 for pair in "fh01 180" "logrank 596"; do
   set -- $pair
   t=$1 n=$2
-  variant "$t" "$n" efficacy_only 0.1024 ""
-  variant "$t" "$n" futility_design 0.1024 "$futility_design"
-  variant "$t" "$n" futility_truth 0.1024 "$futility_truth"
-  variant "$t" "$n" futility_harm 0.1024 "$futility_design"$'\n'"$harm"
-  variant "$t" "$n" safety_trm03 0.03 "$safety"
-  variant "$t" "$n" safety_trm10 0.1024 "$safety"
-  variant "$t" "$n" safety_trm20 0.20 "$safety"
+  variant "$t" "$n" efficacy_only 0.1024 "" "O'Brien–Fleming efficacy only"
+  variant "$t" "$n" futility_design 0.1024 "$futility_design" \
+    "O'Brien–Fleming efficacy and β-spending futility (HSD −2) under the design's drift"
+  variant "$t" "$n" futility_truth 0.1024 "$futility_truth" \
+    "O'Brien–Fleming efficacy and β-spending futility (HSD −2) under the model's drift"
+  variant "$t" "$n" futility_harm 0.1024 "$futility_design"$'\n'"$harm" \
+    "O'Brien–Fleming efficacy, β-spending futility (design drift) and a harm bound z ≥ 2.5"
+  variant "$t" "$n" safety_trm03 0.03 "$safety" \
+    "O'Brien–Fleming efficacy and a safety rule on transplant deaths, treatment-related mortality 3%"
+  variant "$t" "$n" safety_trm10 0.1024 "$safety" \
+    "O'Brien–Fleming efficacy and a safety rule on transplant deaths, treatment-related mortality 10% (ASTIS)"
+  variant "$t" "$n" safety_trm20 0.20 "$safety" \
+    "O'Brien–Fleming efficacy and a safety rule on transplant deaths, treatment-related mortality 20%"
 done
 
 python3 - "$here" <<'PY'

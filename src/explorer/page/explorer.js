@@ -191,6 +191,24 @@ function render(r) {
     }
     h += '</tbody></table><p class="muted">Beyond the design\'s follow-up these values rest on the model\'s last hazard piece continuing.</p>';
   }
+  const mon = s.monitoring && s.monitoring.by_test;
+  if (mon) {
+    // Interim looks some trials never take (at or after the final cut, or too little new
+    // information): a planner's look schedule is not what every trial does.
+    const tests = Object.values(mon);
+    const interims = tests.length ? tests[0].looks.length - 1 : 0;
+    if (interims > 0) {
+      h += '<h2>Interim looks skipped</h2><table id="skipped-looks"><thead><tr><th>test</th>';
+      for (let k = 0; k < interims; k++) h += `<th>look ${k + 1}</th>`;
+      h += '</tr></thead><tbody>';
+      for (const t of tests) {
+        h += `<tr><th>${esc(t.test)}</th>`;
+        for (let k = 0; k < interims; k++) h += `<td>${(100 * t.looks[k].skipped / s.replicates).toFixed(1)}% of trials</td>`;
+        h += '</tr>';
+      }
+      h += '</tbody></table>';
+    }
+  }
   const rows = Object.entries(s.estimates).filter(([k]) => k === 'rmst.diff' || k === 'rmst.ratio' || k === 'milestone.diff');
   if (rows.length) {
     h += '<h2>Long-term benefit</h2><table><thead><tr><th>quantity</th><th>truth</th><th>mean estimate</th><th>95% of trials</th></tr></thead><tbody>';

@@ -294,6 +294,11 @@ pub fn json(r: &Results) -> Option<Monitoring> {
     Some(Monitoring { first, safety, by_test: Named(by_test) })
 }
 
+/// A percentage of trials, to two decimals below 1% so that a few trials do not read as 0.0%.
+fn share(percent: f64) -> String {
+    if percent > 0.0 && percent < 1.0 { format!("{percent:.2}%") } else { format!("{percent:.1}%") }
+}
+
 /// Monitored test `j`'s section of summary.md: its looks' bounds and stops, power against the
 /// fixed design, and the type I error under identical arms.
 fn test_markdown(
@@ -316,16 +321,16 @@ fn test_markdown(
     );
     let _ = writeln!(
         o,
-        "| look | when | mean time | mean events | info fraction (planned) | efficacy b ≥ | futility b ≤ | stop: efficacy | futility | harm |"
+        "| look | when | mean time | mean events | info fraction (planned) | efficacy b ≥ | futility b ≤ | stop: efficacy | futility | harm | skipped |"
     );
-    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|---|---|");
     let k_max = t.looks.len();
     for (k, l) in t.looks.iter().enumerate() {
         let bound = |x: f64| if x.is_finite() { format!("{x:.3}") } else { "—".into() };
         let f = if k + 1 < k_max { mt.planned.futility[k] } else { f64::NEG_INFINITY };
         let _ = writeln!(
             o,
-            "| {} | {} | {:.2} | {:.1} | {:.3} ({:.3}) | {} | {} | {:.1}% | {:.1}% | {:.1}% |",
+            "| {} | {} | {:.2} | {:.1} | {:.3} ({:.3}) | {} | {} | {:.1}% | {:.1}% | {:.1}% | {} |",
             k + 1,
             look_name(m, k),
             l.time.mean(),
@@ -337,6 +342,21 @@ fn test_markdown(
             pct(l.efficacy),
             pct(l.futility),
             pct(l.harm),
+            // The final analysis always happens (a trial stopped earlier never reaches it).
+            if k + 1 < k_max { share(pct(l.skipped)) } else { "—".into() },
+        );
+    }
+    let skipped: Vec<String> = t.looks[..k_max.saturating_sub(1)]
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.skipped > 0)
+        .map(|(k, l)| format!("look {} in {} of trials", k + 1, share(pct(l.skipped))))
+        .collect();
+    if !skipped.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nSkipped: {}. A look is skipped when it would fall at or after the final cut or add too little information (the observed variance never reached its target in time); such a trial decides at its next look by that look's own bounds.",
+            skipped.join(", ")
         );
     }
     let power = Proportion::new(t.rejected, reps);
