@@ -5,7 +5,7 @@
 # the information by each rule in turn, on the same simulated trials (same seed). Writes one
 # run directory per (test, rule) here and table.md, the table README.md quotes.
 #
-#   bash results/astis_monitoring/make.sh        # from the repository root; about 5 minutes
+#   bash results/astis_monitoring/make.sh        # from the repository root; about 15 seconds
 set -euo pipefail
 here=results/astis_monitoring
 trialsim=${TRIALSIM:-target/release/trialsim}

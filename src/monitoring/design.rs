@@ -240,16 +240,53 @@ fn planned_harm(plan: &Plan, fractions: &[f64], spend: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// The calendar time in (0, end] at which the increasing `information` reaches `target`
-/// (bisection; `end` when it never does).
+/// The calendar time in (0, end] at which the increasing `information` reaches `target` (`end`
+/// when it never does). Each evaluation is an integral over the accrual and follow-up (about
+/// 5 ms for a weighted log-rank test), so the root is found by the Illinois variant of regula
+/// falsi (Dowell & Jarratt 1971: superlinear, always bracketed), until the information is
+/// reached to rounding or the bracket is a few ulps wide: 13 to 19 evaluations in the tests,
+/// where bisection took 60.
 fn time_of_information(information: &impl Fn(Time) -> f64, target: f64, end: Time) -> Time {
+    let f = |c: Time| information(c) - target;
     let (mut lo, mut hi) = (0.0, end);
-    for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
-        if information(mid) >= target {
-            hi = mid;
+    let (mut f_lo, mut f_hi) = (f(lo), f(hi));
+    if f_hi < 0.0 || f_hi.is_nan() {
+        return end;
+    }
+    if f_lo >= 0.0 {
+        return lo;
+    }
+    // Which end moved last: the other end's value is halved when the same end moves twice.
+    let mut side = 0i8;
+    for _ in 0..200 {
+        if hi - lo <= 4.0 * f64::EPSILON * hi {
+            break;
+        }
+        let mut c = hi - f_hi * (hi - lo) / (f_hi - f_lo);
+        if !(c > lo && c < hi) {
+            c = 0.5 * (lo + hi);
+        }
+        let fc = f(c);
+        if fc.is_nan() {
+            // The integral is defined inside the bracket; were it not, the bracket's end stands.
+            return hi;
+        }
+        // The information reached to rounding: c is the root as closely as it can be known.
+        if fc.abs() <= 4.0 * f64::EPSILON * target.abs() {
+            return c;
+        }
+        if fc >= 0.0 {
+            (hi, f_hi) = (c, fc);
+            if side == 1 {
+                f_lo *= 0.5;
+            }
+            side = 1;
         } else {
-            lo = mid;
+            (lo, f_lo) = (c, fc);
+            if side == -1 {
+                f_hi *= 0.5;
+            }
+            side = -1;
         }
     }
     hi
@@ -317,6 +354,29 @@ pub fn analyses_per_trial(sc: &Scenario) -> u64 {
 mod tests {
     use super::*;
     use crate::scenario::fixture::{appended, valid};
+
+    /// The Illinois root equals the analytic one to a few ulps, in few evaluations, for an
+    /// information curve shaped like accrual then follow-up (flat start, steep middle, saturating),
+    /// and keeps bisection's answers at the ends: 0 when the target is reached at once, `end`
+    /// when never.
+    #[test]
+    fn the_time_of_information_is_the_root_in_few_evaluations() {
+        let calls = std::cell::Cell::new(0);
+        // I(c) = 100 (1 − e^{−(c/4)³}): the root of I = x is 4 (−ln(1 − x/100))^{1/3}.
+        let info = |c: f64| {
+            calls.set(calls.get() + 1);
+            100.0 * -(-(c / 4.0).powi(3)).exp_m1()
+        };
+        for x in [1.0, 33.0, 67.0, 99.0] {
+            calls.set(0);
+            let t = time_of_information(&info, x, 12.6);
+            let exact = 4.0 * (-(-x / 100.0f64).ln_1p()).cbrt();
+            assert!((t - exact).abs() <= 8.0 * f64::EPSILON * exact, "target {x}: {t} vs {exact}");
+            assert!(calls.get() <= 24, "target {x}: {} evaluations", calls.get());
+        }
+        assert_eq!(time_of_information(&info, 0.0, 12.6), 0.0);
+        assert_eq!(time_of_information(&info, 101.0, 12.6), 12.6);
+    }
 
     #[test]
     fn planned_fractions_are_made_increasing() {
