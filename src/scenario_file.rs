@@ -84,7 +84,6 @@ fn validate_as(doc: &Document, boundaries: Boundaries) -> Result<Loaded, Scenari
 /// clamped in silence (96.5% futility stops at look 1). Checked here, above the model, because a
 /// cut look's fraction and so its spending bound need the model's expected information.
 fn futility_below_efficacy(doc: &Document, scenario: &Scenario) -> Result<(), ScenarioError> {
-    let Some(monitor) = crate::monitoring::Monitor::new(scenario) else { return Ok(()) };
     let Some(spending) = doc
         .raw()
         .monitoring
@@ -95,6 +94,9 @@ fn futility_below_efficacy(doc: &Document, scenario: &Scenario) -> Result<(), Sc
         return Ok(());
     };
     let RawSpending::Z(list) = spending.get_ref() else { return Ok(()) };
+    // Only fixed bounds are checked, so the design (the model's expected information at every
+    // look: most of a monitored run's set-up) is planned only for them.
+    let Some(monitor) = crate::monitoring::Monitor::new(scenario) else { return Ok(()) };
     for mt in &monitor.tests {
         let Some(Futility::Fixed(z)) = &mt.plan.design.futility else { continue };
         for (k, (&f, &e)) in z.iter().zip(&mt.planned.efficacy).enumerate() {
