@@ -361,7 +361,9 @@ const CASES: &[Case] = &[
     },
 ];
 
-fn check(path: &Path, out: &Path, line: Option<usize>, expect: &[&str], name: &str) {
+/// `trialsim run path --out out` refused: exit 2, one message naming `path` (at `line` when given)
+/// and holding every `expect`, no panic, nothing written. Other modules' bad tables use it too.
+pub(crate) fn check(path: &Path, out: &Path, line: Option<usize>, expect: &[&str], name: &str) {
     let assert = Command::cargo_bin("trialsim")
         .unwrap()
         .args(["run", path.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])

@@ -220,24 +220,7 @@ fn bad_tables_give_one_located_message() {
         let path = dir.path().join(format!("nb{i}.toml"));
         std::fs::write(&path, &text).unwrap();
         let out = dir.path().join(format!("out{i}"));
-        let assert = Command::cargo_bin("trialsim")
-            .unwrap()
-            .args(["run", path.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
-            .assert()
-            .code(2);
-        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
-        assert!(!stderr.contains("panicked"), "{name}: panicked\n{stderr}");
-        assert_eq!(
-            stderr.lines().filter(|l| l.starts_with("error")).count(),
-            1,
-            "{name}: one message\n{stderr}"
-        );
-        let place = format!("{}:{}:", path.display(), lines + offset);
-        assert!(stderr.contains(&place), "{name}: no `{place}` in\n{stderr}");
-        for e in *expect {
-            assert!(stderr.contains(e), "{name}: no `{e}` in\n{stderr}");
-        }
-        assert!(!out.exists(), "{name}: something was written");
+        crate::bad_input::check(&path, &out, Some(lines + offset), expect, name);
     }
 }
 
