@@ -143,6 +143,19 @@ fn monitoring(c: &mut Criterion) {
             &Scenario::from_toml(&text, Path::new("astis.toml")).expect("valid"),
         );
     }
+    // Issue 26's target: information looks whose fractions vary by trial (hsct_monitoring.toml:
+    // FH(0,1) and log-rank monitored at a third and two thirds of the expected information, with
+    // β-spending futility and the safety rule) against the same design unmonitored; the goal is
+    // ≥ 0.6 of its replicates per second.
+    let hsct = std::fs::read_to_string("scenarios/hsct_monitoring.toml").expect("run from the crate root");
+    let unmonitored: String = hsct.split("\n[monitoring").next().expect("text").to_string();
+    for (label, text) in [("hsct_unmonitored", unmonitored), ("hsct_information_looks", hsct)] {
+        replicates_per_second(
+            &mut g,
+            label,
+            &Scenario::from_toml(&text, Path::new("hsct_monitoring.toml")).expect("valid"),
+        );
+    }
     g.finish();
 }
 
