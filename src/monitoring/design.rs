@@ -329,18 +329,21 @@ fn design_of(m: &Monitoring, alpha: f64) -> Design {
     Design { alpha, efficacy: m.efficacy.clone(), futility, binding }
 }
 
-/// The most cuts `trial::variance_time` analyses to place one look: bisection from the final
-/// cut down to a millionth of it (2²⁰ > 10⁶), and the final cut itself.
-pub const VARIANCE_TIME_CUTS: u64 = 21;
+/// The most evaluations `trial::first_reaching` makes over `m` indices: every three steps at least
+/// halve the bracket (m + 1 wide at the start).
+pub(crate) fn search_evaluations(m: usize) -> u64 {
+    3 * u64::from((m as u64 + 1).next_power_of_two().trailing_zeros() + 1)
+}
 
 /// How many times one trial's patients are analysed (a cut built and its risk table made) when
 /// monitoring runs to the end: the final analysis, then per monitored test and interim look one
-/// cut, or [`VARIANCE_TIME_CUTS`] for a null-variance test's information-fraction look. What the
+/// cut, or at most [`search_evaluations`] of its event count (at most n) for a
+/// null-variance test's information-fraction look. What the
 /// explorer's work cap multiplies n × replicates by.
 pub fn analyses_per_trial(sc: &Scenario) -> u64 {
     let Some(m) = &sc.monitoring else { return 1 };
     let per_look = |kind: TestKind, look: &Look| match (kind.information(), look) {
-        (Some(Information::NullVariance(_)), Look::Fraction(_)) => VARIANCE_TIME_CUTS,
+        (Some(Information::NullVariance(_)), Look::Fraction(_)) => search_evaluations(sc.design.n),
         (Some(Information::NullVariance(_)), Look::Cut(_)) | (Some(Information::Events) | None, _) => 1,
     };
     1 + m

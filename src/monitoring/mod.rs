@@ -5,5 +5,5 @@
 pub mod design;
 pub mod trial;
 
-pub use design::{Monitor, MonitoredTest, VARIANCE_TIME_CUTS, analyses_per_trial};
+pub use design::{Monitor, MonitoredTest, analyses_per_trial};
 pub use trial::{Ending, Monitored, SafetyRecord, Scratch, TestRecord};

@@ -3,6 +3,8 @@
 //! analysis), the group-sequential decisions, and the safety rule's reviews. Stopping, for any
 //! reason, ends accrual and follow-up: nothing after the stop is analysed.
 
+#[cfg(test)]
+use super::design::search_evaluations;
 use super::design::{Monitor, MonitoredTest};
 use crate::analyser::{Analyser, Trial};
 use crate::cohort::Cohort;
@@ -201,17 +203,33 @@ impl Monitored<'_> {
     ) -> LookOutcome {
         let mt = &self.monitor.tests[j];
         let final_cut = ends.final_data.cut();
-        let time = self.look_time(k, mt, cohort, final_cut, ws);
+        // A null-variance test's information look is found by analysing the trial at its event
+        // times: the analysis there is the look's.
+        let found = match (&self.monitor.looks[k], mt.information) {
+            (Look::Fraction(f), Information::NullVariance(_)) => {
+                match self.variance_time(k, mt, cohort, ends, f * mt.i_max, ws) {
+                    Some(look) => Some(look),
+                    None => return LookOutcome::Skipped,
+                }
+            }
+            _ => None,
+        };
+        let time = found.map_or_else(|| self.look_time(k, mt, cohort, ws), |l| l.time);
         if time >= final_cut || !time.is_finite() {
             return LookOutcome::Skipped;
         }
         if time >= ends.safety_stop {
             return LookOutcome::AfterSafetyStop;
         }
-        let trial = Trial { cohort: &*cohort, scenario: self.scenario, group_of: self.group_of };
-        let data = ws.analyser.build(trial, time, Views::default().with(View::RiskTable));
-        let (z, info) = mt.kind.at_look(data);
-        let events = f64::from(data.events());
+        let VarianceLook { z, information: info, events, .. } = match found {
+            Some(look) => look,
+            None => {
+                let trial = Trial { cohort: &*cohort, scenario: self.scenario, group_of: self.group_of };
+                let data = ws.analyser.build(trial, time, Views::default().with(View::RiskTable));
+                let (z, information) = mt.kind.at_look(data);
+                VarianceLook { time, z, information, events: f64::from(data.events()) }
+            }
+        };
         let fraction = info / mt.i_max;
         if !adds_information(&ws.fractions, fraction) {
             // Too little new information since the last look: nothing to decide.
@@ -249,14 +267,7 @@ impl Monitored<'_> {
     }
 
     /// The calendar time of interim look `k` in this trial (+∞ when it never happens).
-    fn look_time(
-        &self,
-        k: usize,
-        mt: &MonitoredTest,
-        cohort: &mut Cohort,
-        final_cut: Time,
-        ws: &mut Scratch,
-    ) -> Time {
+    fn look_time(&self, k: usize, mt: &MonitoredTest, cohort: &mut Cohort, ws: &mut Scratch) -> Time {
         let ep = self.scenario.primary();
         match &self.monitor.looks[k] {
             // An events-only look is the K-th observable event: from this trial's sorted event
@@ -265,13 +276,11 @@ impl Monitored<'_> {
                 kth_event(cohort, ep, *e, &mut ws.event_times).unwrap_or(f64::INFINITY)
             }
             Look::Cut(c) => cohort.cut_by(self.scenario, c).calendar,
-            Look::Fraction(f) => match mt.information {
-                Information::NullVariance(_) => self.variance_time(mt, cohort, final_cut, f * mt.i_max, ws),
-                Information::Events => {
-                    let target = (f * mt.i_max).ceil().max(1.0) as usize;
-                    kth_event(cohort, ep, target, &mut ws.event_times).unwrap_or(f64::INFINITY)
-                }
-            },
+            Look::Fraction(f) => {
+                // Null-variance looks are placed by `variance_time` (in `interim`).
+                let target = (f * mt.i_max).ceil().max(1.0) as usize;
+                kth_event(cohort, ep, target, &mut ws.event_times).unwrap_or(f64::INFINITY)
+            }
         }
     }
 
@@ -299,34 +308,102 @@ impl Monitored<'_> {
         r.stop_time = final_cut;
     }
 
-    /// The calendar time at which a null-variance test's observed information first reaches
-    /// `target` (bisection on the cut; +∞ when the final cut does not reach it).
+    /// Where a null-variance test's observed information first reaches `target`: the first of
+    /// this trial's primary-endpoint event times (calendar) before the final cut whose analysis
+    /// has V ≥ target, with that analysis's (z, V, events); `None` when no event time before the
+    /// final cut reaches it.
+    ///
+    /// V grows at events (each adds its term; between events only the risk sets' composition
+    /// moves it, by much less), so the look is an event time, as a committee counting
+    /// information at reported events would place it. The search over the event index
+    /// ([`first_reaching`]) assumes V grows with it, as bisection on the calendar did; it
+    /// analyses the trial at three event times typically.
     fn variance_time(
         &self,
+        k: usize,
         mt: &MonitoredTest,
         cohort: &Cohort,
-        final_cut: Time,
+        ends: Ends,
         target: f64,
         ws: &mut Scratch,
-    ) -> Time {
+    ) -> Option<VarianceLook> {
+        let final_cut = ends.final_data.cut();
+        let final_info = mt.kind.at_look(ends.final_data).1;
+        let ep = self.scenario.primary();
+        // The event times before the final cut (an event at the cut is the final analysis's).
+        kth_event(cohort, ep, 1, &mut ws.event_times);
+        let m = ws.event_times.partition_point(|&t| t < final_cut);
         let trial = Trial { cohort, scenario: self.scenario, group_of: self.group_of };
-        let mut v_at =
-            |c: f64| mt.kind.at_look(ws.analyser.build(trial, c, Views::default().with(View::RiskTable))).1;
-        if v_at(final_cut) < target {
-            return f64::INFINITY;
-        }
-        let (mut lo, mut hi) = (0.0, final_cut);
-        // To a thousandth of a day on a scale of years: far below any event spacing that matters.
-        while hi - lo > 1e-6 * final_cut.max(1.0) {
-            let mid = 0.5 * (lo + hi);
-            if v_at(mid) >= target {
-                hi = mid;
-            } else {
-                lo = mid;
+        let Scratch { analyser, event_times, .. } = ws;
+        let mut found: Option<VarianceLook> = None;
+        // The first guess: the event nearest the look's expected calendar time under the model.
+        let planned = mt.planned_times.get(k).copied().filter(|t| t.is_finite());
+        let guess = planned.map(|t| event_times[..m].partition_point(|&e| e < t));
+        let i = first_reaching(m, final_info, target, guess, |i| {
+            let c = event_times[i];
+            let data = analyser.build(trial, c, Views::default().with(View::RiskTable));
+            let (z, v) = mt.kind.at_look(data);
+            let look = VarianceLook { time: c, z, information: v, events: f64::from(data.events()) };
+            if v >= target {
+                found = Some(look);
             }
-        }
-        hi
+            v
+        })?;
+        found.filter(|l| l.time == event_times[i])
     }
+}
+
+/// The first index i < m at which an increasing sequence v₀ ≤ v₁ ≤ … reaches `target`, given
+/// v at i = m (`v_end`, reached there when not before; `None` when it is not reached before m).
+/// `v(i)` is evaluated only at the bracket's interior points: first at `guess`, then regula falsi
+/// on the index, with a
+/// halving step whenever the two steps before have not halved the bracket, so at most
+/// [`super::design::search_evaluations`]`(m)` evaluations. The last evaluation at or above the target is at
+/// the index returned.
+fn first_reaching(
+    m: usize,
+    v_end: f64,
+    target: f64,
+    guess: Option<usize>,
+    mut v: impl FnMut(usize) -> f64,
+) -> Option<usize> {
+    if v_end.is_nan() || v_end < target {
+        return None;
+    }
+    // Bracket on the index: `lo` below the target (−1: before the first, V = 0), `hi` at or
+    // above it.
+    let (mut lo, mut v_lo) = (-1_i64, 0.0);
+    let (mut hi, mut v_hi) = (m as i64, v_end);
+    // The bracket's width two steps back.
+    let mut widths = [i64::MAX; 2];
+    while hi - lo > 1 {
+        let interpolated = lo as f64 + (target - v_lo) / (v_hi - v_lo) * (hi - lo) as f64;
+        let i = if let Some(g) = guess.filter(|_| widths[1] == i64::MAX) {
+            (g as i64).clamp(lo + 1, hi - 1)
+        } else if 2 * (hi - lo) > widths[0] || !interpolated.is_finite() {
+            (lo + hi) / 2
+        } else {
+            (interpolated.ceil() as i64).clamp(lo + 1, hi - 1)
+        };
+        widths = [widths[1], hi - lo];
+        let value = v(i as usize);
+        if value >= target {
+            (hi, v_hi) = (i, value);
+        } else {
+            (lo, v_lo) = (i, value);
+        }
+    }
+    (hi < m as i64).then_some(hi as usize)
+}
+
+/// A null-variance look found by [`Monitored::variance_time`]: its calendar time and the
+/// analysis there.
+#[derive(Debug, Clone, Copy)]
+struct VarianceLook {
+    time: Time,
+    z: f64,
+    information: f64,
+    events: f64,
 }
 
 /// Whether a look at observed information fraction `fraction` is taken after the looks at
@@ -426,6 +503,50 @@ mod tests {
     use crate::monitoring::Monitor;
     use crate::scenario::fixture::{BASE, valid};
     use crate::stats::logrank::logrank;
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    /// The event-index search finds the first index reaching the target of any increasing
+    /// sequence (steps of any size, flat runs, convex and concave shapes, a target at either end
+    /// or never reached), evaluating within the bound the explorer's work cap assumes, whatever
+    /// the guess.
+    #[test]
+    fn the_event_search_finds_the_first_index_within_its_bound() {
+        let mut rng = StdRng::seed_from_u64(26);
+        let mut worst = 0;
+        for case in 0..20_000 {
+            let m = rng.random_range(1..400);
+            let power = [0.3, 1.0, 3.0][case % 3];
+            let mut v: Vec<f64> = (0..=m).map(|i| (i as f64 / m as f64).powf(power)).collect();
+            // Flat runs and jumps.
+            for _ in 0..rng.random_range(0..5) {
+                let (a, b) = (rng.random_range(0..=m), rng.random_range(0..=m));
+                let (a, b) = (a.min(b), a.max(b));
+                let x = v[a];
+                v[a..=b].iter_mut().for_each(|y| *y = x);
+            }
+            for i in 1..=m {
+                v[i] = v[i].max(v[i - 1]);
+            }
+            let target = rng.random_range(-0.1..1.1);
+            let guess = (case % 2 == 0).then(|| rng.random_range(0..m + 3));
+            let mut evaluations = 0;
+            let got = first_reaching(m, v[m], target, guess, |i| {
+                assert!(i < m, "evaluated at the end");
+                evaluations += 1;
+                v[i]
+            });
+            let want = (0..m).find(|&i| v[i] >= target);
+            let want = if v[m] >= target { want } else { None };
+            assert_eq!(got, want, "case {case}: m {m} target {target} guess {guess:?}");
+            assert!(
+                evaluations <= search_evaluations(m),
+                "case {case}: {evaluations} evaluations for m = {m}"
+            );
+            worst = worst.max(evaluations);
+        }
+        assert!(worst > 3, "the cases exercise the search ({worst})");
+    }
 
     /// One simulated trial's monitoring, with the final analysis's data kept for comparison.
     struct Run {
@@ -463,6 +584,45 @@ mod tests {
         valid(&format!(
             "{BASE}[monitoring]\nlooks = {looks}\n[monitoring.efficacy]\nspending = \"obrien_fleming\"\n{rest}"
         ))
+    }
+
+    /// FH(0, 1) information looks: each taken look is at one of the trial's event times, where
+    /// the observed null variance has reached its target and at the event before has not; the
+    /// recorded z and fraction are the analysis there.
+    #[test]
+    fn a_null_variance_look_is_the_first_event_time_reaching_its_target() {
+        let sc = valid(&BASE.replace(r#"tests = ["logrank", "rmst"]"#, r#"tests = ["fh(0,1)"]"#).replace(
+            "horizons = [1, 2]\n",
+            "horizons = [1, 2]\n[monitoring]\nlooks = [{ fraction = 0.3 }, { fraction = 0.6 }]\n",
+        ));
+        let monitor = Monitor::new(&sc).expect("monitored");
+        let mt = &monitor.tests[0];
+        let fh_at = |cohort: &Cohort, c: Time| {
+            let mut analyser = Analyser::default();
+            let trial = Trial { cohort, scenario: &sc, group_of: &[Some(0), Some(1)] };
+            mt.kind.at_look(analyser.build(trial, c, Views::default().with(View::RiskTable)))
+        };
+        let mut taken = 0;
+        for replicate in 0..12 {
+            let run = monitor_one(&sc, replicate);
+            let r = &run.records[0];
+            let mut times = Vec::new();
+            kth_event(&run.cohort, sc.primary(), 1, &mut times);
+            for (k, f) in [0.3, 0.6].into_iter().enumerate() {
+                if r.skipped[k] || r.time[k].is_nan() {
+                    continue;
+                }
+                taken += 1;
+                let target = f * mt.i_max;
+                let at = times.iter().position(|&t| t == r.time[k]).expect("an event time");
+                let (z, v) = fh_at(&run.cohort, r.time[k]);
+                assert!(v >= target && (z, v / mt.i_max) == (r.z[k], r.fraction[k]), "replicate {replicate}");
+                if at > 0 {
+                    assert!(fh_at(&run.cohort, times[at - 1]).1 < target, "replicate {replicate} look {k}");
+                }
+            }
+        }
+        assert!(taken > 12, "{taken} looks taken");
     }
 
     /// A look before any event adds no information and is skipped; the next is taken at its
