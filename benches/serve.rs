@@ -6,6 +6,10 @@
 //! - `refined`: the scenario's 10,000 replicates with its identical-arms copy (10,000 more), the
 //!   report rendered, the whole answer read. Goal: under 2 s.
 //!
+//! The same two on `scenarios/hsct_monitoring.toml` (`serve_hsct_monitoring`: the calibrated
+//! model monitored, FH(0,1) information looks whose fractions vary by trial, β-spending
+//! futility, the safety rule; 4,000 replicates when refined): the same goals, issue 26's.
+//!
 //! `cargo bench --bench serve`. The server runs in this process on all cores, as `trialsim serve`.
 
 use std::io::{Read, Write};
@@ -42,16 +46,26 @@ fn result(body: &str) -> Value {
 }
 
 fn bench(c: &mut Criterion) {
-    let text = std::fs::read_to_string("scenarios/astis.toml").expect("run from the crate root");
+    for (group, file) in
+        [("serve_astis", "scenarios/astis.toml"), ("serve_hsct_monitoring", "scenarios/hsct_monitoring.toml")]
+    {
+        explorer(c, group, file);
+    }
+}
+
+/// The quick pass after a slider edit, and the refined pass, of the scenario in `file`.
+fn explorer(c: &mut Criterion, group: &str, file: &str) {
+    let text = std::fs::read_to_string(file).expect("run from the crate root");
+    let name = file.rsplit('/').next().expect("a file name");
     let config = Config {
-        scenario: Some(("astis.toml".into(), text.clone())),
+        scenario: Some((name.into(), text.clone())),
         token: Some(TOKEN.into()),
         ..Config::default()
     };
     let explorer = Explorer::bind(config).expect("a free port");
     let port = explorer.port();
     std::thread::spawn(move || explorer.serve());
-    let mut g = c.benchmark_group("serve_astis");
+    let mut g = c.benchmark_group(group);
     g.sample_size(20);
     let mut risk = 0.05;
     g.bench_function("slider_quick", |b| {

@@ -53,6 +53,24 @@ pub(crate) fn kronrod15_panel(a: f64, b: f64, nodes: &mut Vec<f64>, weights: &mu
     }
 }
 
+/// The 7 Gauss–Legendre nodes of [a, b] (the Kronrod rule's odd abscissae and the centre) with
+/// their weights, in increasing order: exact for polynomials of degree 13, half the nodes of
+/// [`kronrod15_panel`] (the recursion's fast rule).
+pub(crate) fn gauss7_panel(a: f64, b: f64, nodes: &mut Vec<f64>, weights: &mut Vec<f64>) {
+    let centre = 0.5 * (a + b);
+    let half = 0.5 * (b - a);
+    for j in 0..3 {
+        nodes.push(centre - half * XGK[2 * j + 1]);
+        weights.push(half * WG[j]);
+    }
+    nodes.push(centre);
+    weights.push(half * WG[3]);
+    for j in (0..3).rev() {
+        nodes.push(centre + half * XGK[2 * j + 1]);
+        weights.push(half * WG[j]);
+    }
+}
+
 /// One G7–K15 pass on [a, b]: (Kronrod estimate, error estimate). The error estimate is
 /// QUADPACK's (QK15): |K − G| scaled by the integrand's variation, err = resasc·min(1,
 /// (200|K − G|/resasc)^1.5), which is realistic for smooth integrands where the raw |K − G| is

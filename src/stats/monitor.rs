@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::sequential::{Boundaries, Design, Efficacy, LookAt, Recursion};
+use super::sequential::{Boundaries, Design, Efficacy, LookAt, Recursion, Rule};
 use super::spending::Spending;
 
 /// A harm bound on z (z ≥ h_k stops for harm), interim looks only and never binding.
@@ -62,11 +62,22 @@ pub struct Look {
 /// [`BoundsCache::CAPACITY`] entries (calendar looks give every trial its own fractions).
 /// A miss extends the current trial's recursion by its newest look (see [`Recursion`]), so a
 /// trial with K looks costs K look-steps, not K(K + 1)/2.
+///
+/// Once [`BoundsCache::WARM_UP`] looks have missed the map (fractions that vary by trial), a
+/// look's bounds come first from the fast rule ([`Rule::Gauss7`], within 1e-6 of the exact
+/// bounds), extended look by look in the same way; [`Plan::decide`] falls back to the exact
+/// bounds when the statistic is within [`GUARD`] of a fast one, so no decision differs.
 #[derive(Debug, Default)]
 pub struct BoundsCache {
     map: HashMap<(Vec<u64>, bool), Arc<LookBounds>>,
     key: Vec<u64>,
     trial: Option<TrialRecursion>,
+    fast: Option<TrialRecursion>,
+    /// Looks whose exact bounds were computed.
+    misses: u64,
+    /// Never the fast rule (the tests' reference).
+    #[cfg(test)]
+    exact_only: bool,
 }
 
 /// The recursions of the looks one trial has taken: the design's, and the harm design's when
@@ -91,8 +102,55 @@ struct LookBounds {
 /// Key words per look: the fraction's and the spending time's bits, and the position.
 const KEY_WORDS: usize = 3;
 
+/// How far (in z) a statistic must be from a fast bound for the decision to be taken on it: the
+/// fast rule is within 1e-7 of the exact bounds on the tests' 10⁴ random designs and fractions,
+/// so closer than this the exact bounds decide.
+pub const GUARD: f64 = 1e-6;
+
 impl BoundsCache {
     pub const CAPACITY: usize = 4096;
+    /// Exact computations before the fast rule is used: event-driven looks repeat their
+    /// fractions, and after a few trials find every bound in the map.
+    pub const WARM_UP: u64 = 64;
+
+    /// This look's bounds by the fast rule (efficacy, futility, harm spent), when the warm-up is
+    /// over and the exact ones are not known already.
+    fn fast(
+        &mut self,
+        plan: &Plan,
+        positions: &[usize],
+        fractions: &[f64],
+        spend: &[f64],
+        last: bool,
+    ) -> Option<[f64; 3]> {
+        #[cfg(test)]
+        if self.exact_only {
+            return None;
+        }
+        if self.misses < Self::WARM_UP {
+            return None;
+        }
+        let key = (self.fill_key(positions, fractions, spend), last);
+        if self.map.contains_key(&key) {
+            self.key = key.0;
+            return None;
+        }
+        let before = &key.0[..KEY_WORDS * (fractions.len() - 1)];
+        let t = extend(&mut self.fast, Rule::Gauss7, plan, before, positions, fractions, spend, last);
+        t.key.clone_from(&key.0);
+        let bounds = t.newest();
+        self.key = key.0;
+        Some(bounds)
+    }
+
+    /// The cache key of these looks, in the reused buffer (put it back after use).
+    fn fill_key(&mut self, positions: &[usize], fractions: &[f64], spend: &[f64]) -> Vec<u64> {
+        self.key.clear();
+        for ((f, s), &p) in fractions.iter().zip(spend).zip(positions) {
+            self.key.extend([f.to_bits(), s.to_bits(), p as u64]);
+        }
+        std::mem::take(&mut self.key)
+    }
 
     fn get(
         &mut self,
@@ -102,31 +160,17 @@ impl BoundsCache {
         spend: &[f64],
         last: bool,
     ) -> Arc<LookBounds> {
-        self.key.clear();
-        for ((f, s), &p) in fractions.iter().zip(spend).zip(positions) {
-            self.key.extend([f.to_bits(), s.to_bits(), p as u64]);
-        }
-        let key = (std::mem::take(&mut self.key), last);
+        let key = (self.fill_key(positions, fractions, spend), last);
         if let Some(b) = self.map.get(&key) {
             self.key = key.0;
             return Arc::clone(b);
         }
+        self.misses += 1;
         if self.map.len() >= Self::CAPACITY {
             self.map.clear();
         }
-        let k = fractions.len() - 1;
-        let before = &key.0[..KEY_WORDS * k];
-        let extends = self.trial.as_ref().is_some_and(|t| !t.ended && t.key == before);
-        if !extends {
-            // A new trial (or looks this recursion has not seen): the looks before this one.
-            let mut t = TrialRecursion::new(plan);
-            for i in 0..k {
-                t.look(plan, positions[i], fractions[i], spend[i], false);
-            }
-            self.trial = Some(t);
-        }
-        let t = self.trial.as_mut().expect("set above");
-        t.look(plan, positions[k], fractions[k], spend[k], last);
+        let before = &key.0[..KEY_WORDS * (fractions.len() - 1)];
+        let t = extend(&mut self.trial, Rule::Kronrod15, plan, before, positions, fractions, spend, last);
         t.key.clone_from(&key.0);
         let value = Arc::new(LookBounds {
             main: t.main.out.clone(),
@@ -137,8 +181,42 @@ impl BoundsCache {
     }
 }
 
+/// The trial recursion in `slot` extended by the newest look (k = `fractions.len()` − 1):
+/// continued when it holds this trial's looks before it (`before`, their key words), otherwise
+/// started again and taken through them.
+#[allow(clippy::too_many_arguments)]
+fn extend<'a>(
+    slot: &'a mut Option<TrialRecursion>,
+    rule: Rule,
+    plan: &Plan,
+    before: &[u64],
+    positions: &[usize],
+    fractions: &[f64],
+    spend: &[f64],
+    last: bool,
+) -> &'a mut TrialRecursion {
+    let k = fractions.len() - 1;
+    let extends = slot.as_ref().is_some_and(|t| !t.ended && t.key == before);
+    if !extends {
+        // A new trial (or looks this recursion has not seen): the looks before this one.
+        let mut t = TrialRecursion::new(plan, rule);
+        for i in 0..k {
+            t.look(plan, positions[i], fractions[i], spend[i], false);
+        }
+        *slot = Some(t);
+    }
+    let t = slot.get_or_insert_with(|| TrialRecursion::new(plan, rule));
+    t.look(plan, positions[k], fractions[k], spend[k], last);
+    t
+}
+
 impl TrialRecursion {
-    fn new(plan: &Plan) -> TrialRecursion {
+    fn new(plan: &Plan, rule: Rule) -> TrialRecursion {
+        let recursion = || {
+            let mut r = Recursion::with_rule(1.0, rule);
+            r.decisions_only = true;
+            r
+        };
         let harm = match &plan.harm {
             Some(Harm::Spending { alpha, function }) => Some((
                 Design {
@@ -147,11 +225,22 @@ impl TrialRecursion {
                     futility: None,
                     binding: false,
                 },
-                Recursion::new(1.0),
+                recursion(),
             )),
             _ => None,
         };
-        TrialRecursion { key: Vec::new(), main: Recursion::new(1.0), harm, ended: false }
+        TrialRecursion { key: Vec::new(), main: recursion(), harm, ended: false }
+    }
+
+    /// The newest look's efficacy, futility and spent harm bounds (+∞ for harm at the final
+    /// analysis or without spent harm).
+    fn newest(&self) -> [f64; 3] {
+        let k = self.main.looks() - 1;
+        let harm = match &self.harm {
+            Some((_, r)) if !self.ended => r.out.efficacy[k],
+            _ => f64::INFINITY,
+        };
+        [self.main.out.efficacy[k], self.main.out.futility[k], harm]
     }
 
     /// Adds the look at planned position `position`, observed fraction `t`, spent at `spend`.
@@ -185,20 +274,35 @@ impl Plan {
         cache: &mut BoundsCache,
     ) -> Look {
         let k = fractions.len() - 1;
+        if let Some(bounds) = cache.fast(self, positions, fractions, spend, last) {
+            let look = self.look(positions, k, last, bounds, z);
+            let b = -z;
+            let margins = [b - look.efficacy, z - look.harm, b - look.futility];
+            if margins.iter().all(|m| m.is_nan() || m.abs() >= GUARD) {
+                return look;
+            }
+        }
         let bounds = cache.get(self, positions, fractions, spend, last);
-        let LookBounds { main, harm: harm_bounds } = &*bounds;
-        let efficacy = main.efficacy[k];
+        let LookBounds { main, harm } = &*bounds;
+        let harm = harm.as_ref().map_or(f64::INFINITY, |b| b.efficacy[k]);
+        self.look(positions, k, last, [main.efficacy[k], main.futility[k], harm], z)
+    }
+
+    /// Look k's bounds and decision, from its efficacy, futility and spent harm bounds
+    /// (`bounds`; fixed harm bounds come from the plan).
+    fn look(&self, positions: &[usize], k: usize, last: bool, bounds: [f64; 3], z: f64) -> Look {
+        let [efficacy, futility, spent_harm] = bounds;
         let (futility, harm) = if last {
             (f64::NEG_INFINITY, f64::INFINITY)
         } else {
-            let harm = match (&self.harm, harm_bounds) {
-                (Some(Harm::Fixed(h)), _) => {
+            let harm = match &self.harm {
+                Some(Harm::Fixed(h)) => {
                     positions.get(k).and_then(|&p| h.get(p)).copied().unwrap_or(f64::INFINITY)
                 }
-                (_, Some(b)) => b.efficacy[k],
-                _ => f64::INFINITY,
+                Some(Harm::Spending { .. }) => spent_harm,
+                None => f64::INFINITY,
             };
-            (main.futility[k], harm)
+            (futility, harm)
         };
         let b = -z;
         let stop = if z.is_nan() {
@@ -342,6 +446,67 @@ mod tests {
                 assert_eq!(a, b, "{t:?} look {k}");
             }
         }
+    }
+
+    /// Trials whose fractions vary (every look its own), through the fast rule after the
+    /// warm-up, decide as the exact bounds do, including statistics placed within 1e-7 of an
+    /// exact bound on either side (the guard sends those to the exact bounds); the fast bounds
+    /// are within 1e-6 of the exact ones. Harm spending, β-spending futility, five looks.
+    #[test]
+    fn the_fast_rule_decides_as_the_exact_bounds() {
+        let design = Design {
+            alpha: 0.025,
+            efficacy: Efficacy::Spending(Spending::OBrienFleming),
+            futility: Some(Futility::Spending { beta: 0.2, function: Spending::HwangShihDeCani(-2.0) }),
+            binding: false,
+        };
+        let plan = Plan {
+            design,
+            harm: Some(Harm::Spending { alpha: 0.05, function: Spending::Pocock }),
+            drift: 2.5,
+            thetas: None,
+        };
+        let mut rng = StdRng::seed_from_u64(7);
+        let (mut fast, mut exact) =
+            (BoundsCache::default(), BoundsCache { exact_only: true, ..Default::default() });
+        let (mut near, mut fast_looks) = (0, 0);
+        for trial in 0..3000 {
+            let t: Vec<f64> = [0.2, 0.4, 0.6, 0.8, 1.0]
+                .iter()
+                .map(|&p| {
+                    let u: f64 = rand_distr::StandardUniform.sample(&mut rng);
+                    p + 0.03 * (u - 0.5)
+                })
+                .collect();
+            let positions: Vec<usize> = (0..5).collect();
+            for k in 0..5 {
+                let last = k == 4;
+                let at = |z: f64, cache: &mut BoundsCache| {
+                    plan.decide(&positions[..=k], &t[..=k], &t[..=k], z, last, cache)
+                };
+                let reference = at(0.0, &mut exact);
+                // A statistic at random, or within 1e-7 of an exact bound.
+                let u: f64 = rand_distr::StandardUniform.sample(&mut rng);
+                let z = match trial % 4 {
+                    0 => -reference.efficacy + 1e-7 * (u - 0.5),
+                    1 if !last => -reference.futility + 1e-7 * (u - 0.5),
+                    2 if !last => reference.harm + 1e-7 * (u - 0.5),
+                    _ => 4.0 * (u - 0.5),
+                };
+                near += usize::from(trial % 4 != 3);
+                let want = at(z, &mut exact);
+                let got = at(z, &mut fast);
+                assert_eq!(got.stop, want.stop, "trial {trial} look {k} z {z}: {got:?} vs {want:?}");
+                for (a, b) in
+                    [(got.efficacy, want.efficacy), (got.futility, want.futility), (got.harm, want.harm)]
+                {
+                    assert!(a == b || (a - b).abs() < 1e-6, "trial {trial} look {k}: {got:?} vs {want:?}");
+                    fast_looks += usize::from(a != b);
+                }
+            }
+        }
+        assert!(near > 5000, "statistics at the bounds: {near}");
+        assert!(fast_looks > 3000, "bounds from the fast rule: {fast_looks}");
     }
 
     /// Under the null, Pocock-type spending at fixed fractions stops for efficacy at each look with
