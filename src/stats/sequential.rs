@@ -110,6 +110,15 @@ pub enum Rule {
 
 impl Rule {
     /// How much narrower than the exact rule's the panels are.
+    /// The Newton step at which a bound is taken as solved (relative, in z): to rounding for
+    /// the exact rule, 1e-10 for the fast one (its quadrature is good to 1e-7 anyway).
+    fn tolerance(self) -> f64 {
+        match self {
+            Rule::Kronrod15 => 1e-14,
+            Rule::Gauss7 => 1e-10,
+        }
+    }
+
     fn narrowing(self) -> f64 {
         match self {
             Rule::Kronrod15 => 1.0,
@@ -227,7 +236,7 @@ impl State {
 
 /// Safeguarded Newton on ln P(x) − ln target for a monotone probability P (with its
 /// derivative), bracketed in [lo, hi]; bisection where a Newton step leaves the bracket.
-fn solve(p: impl Fn(f64) -> (f64, f64), target: f64, x0: f64, increasing: bool) -> f64 {
+fn solve(p: impl Fn(f64) -> (f64, f64), target: f64, x0: f64, increasing: bool, tol: f64) -> f64 {
     let (mut lo, mut hi) = (-50.0_f64, 50.0_f64);
     let mut x = x0.clamp(lo + 1e-3, hi - 1e-3);
     for _ in 0..200 {
@@ -244,7 +253,7 @@ fn solve(p: impl Fn(f64) -> (f64, f64), target: f64, x0: f64, increasing: bool) 
         }
         let newton = x - h * v / dv;
         let next = if newton.is_finite() && newton > lo && newton < hi { newton } else { 0.5 * (lo + hi) };
-        if (next - x).abs() < 1e-14 * x.abs().max(1.0) || hi - lo < 1e-14 {
+        if (next - x).abs() < tol * x.abs().max(1.0) || hi - lo < tol {
             return next;
         }
         x = next;
@@ -253,19 +262,19 @@ fn solve(p: impl Fn(f64) -> (f64, f64), target: f64, x0: f64, increasing: bool) 
 }
 
 /// The efficacy bound at which P(running, Z ≥ e) = `target` (+∞ for nothing to spend).
-fn efficacy_bound(state: &State, s: Step, mean: f64, target: f64) -> f64 {
+fn efficacy_bound(state: &State, s: Step, mean: f64, target: f64, tol: f64) -> f64 {
     if target <= 0.0 {
         return f64::INFINITY;
     }
-    solve(|e| (state.upper(s, e), -state.density(s, e)), target, mean - normal::quantile(target), false)
+    solve(|e| (state.upper(s, e), -state.density(s, e)), target, mean - normal::quantile(target), false, tol)
 }
 
 /// The futility bound at which P(running, Z ≤ f) = `target` (−∞ for nothing to spend).
-fn futility_bound(state: &State, s: Step, mean: f64, target: f64) -> f64 {
+fn futility_bound(state: &State, s: Step, mean: f64, target: f64, tol: f64) -> f64 {
     if target <= 0.0 {
         return f64::NEG_INFINITY;
     }
-    solve(|f| (state.lower(s, f), state.density(s, f)), target, mean + normal::quantile(target), true)
+    solve(|f| (state.lower(s, f), state.density(s, f)), target, mean + normal::quantile(target), true, tol)
 }
 
 /// The bounds of `design` at information fractions `t` (increasing, positive; the last is the
@@ -435,12 +444,16 @@ impl Recursion {
         let (null, alt) = (&self.null, &self.alt);
         let s0 = null.step(tk, 0.0);
         let e = if at.last {
-            efficacy_bound(null, s0, 0.0, design.alpha - self.alpha_cum)
+            efficacy_bound(null, s0, 0.0, design.alpha - self.alpha_cum, self.rule.tolerance())
         } else {
             match &design.efficacy {
-                Efficacy::Spending(f) => {
-                    efficacy_bound(null, s0, 0.0, f.spent(design.alpha, at.spend) - self.alpha_cum)
-                }
+                Efficacy::Spending(f) => efficacy_bound(
+                    null,
+                    s0,
+                    0.0,
+                    f.spent(design.alpha, at.spend) - self.alpha_cum,
+                    self.rule.tolerance(),
+                ),
                 Efficacy::Fixed(z) => z.get(at.position).copied().unwrap_or(f64::NAN),
                 Efficacy::None => f64::INFINITY,
             }
@@ -454,7 +467,7 @@ impl Recursion {
         let f = match (&design.futility, beta_spending) {
             (_, Some((beta, function))) => {
                 let target = if at.last { beta } else { function.spent(beta, at.spend) } - self.beta_cum;
-                let f = futility_bound(alt, sd, mean, target);
+                let f = futility_bound(alt, sd, mean, target, self.rule.tolerance());
                 // Never above the efficacy bound at an interim (the regions may not overlap).
                 let f = if at.last { f } else { f.min(e) };
                 self.beta_cum += alt.lower(sd, f);
