@@ -409,22 +409,30 @@ mod tests {
         assert_eq!(skipped.futility, own.futility[0]);
     }
 
+    /// O'Brien–Fleming efficacy, β-spending futility (HSD −2, β = 0.2) and Pocock harm spending
+    /// of `harm_alpha`, under a constant `drift`.
+    fn spending_with_harm(binding: bool, harm_alpha: f64, drift: f64) -> Plan {
+        Plan {
+            design: Design {
+                alpha: 0.025,
+                efficacy: Efficacy::Spending(Spending::OBrienFleming),
+                futility: Some(Futility::Spending { beta: 0.2, function: Spending::HwangShihDeCani(-2.0) }),
+                binding,
+            },
+            harm: Some(Harm::Spending { alpha: harm_alpha, function: Spending::Pocock }),
+            drift,
+            thetas: None,
+        }
+    }
+
     /// A trial's recursion extended look by look gives the bounds of a recursion from scratch at
     /// every look, bit for bit, whatever the trials before it (the cache keeps one trial's
     /// recursion and starts another when the looks differ).
     #[test]
     fn extending_a_trials_recursion_equals_recomputing_it() {
-        let design = Design {
-            alpha: 0.025,
-            efficacy: Efficacy::Spending(Spending::OBrienFleming),
-            futility: Some(Futility::Spending { beta: 0.2, function: Spending::HwangShihDeCani(-2.0) }),
-            binding: true,
-        };
         let plan = Plan {
-            design,
-            harm: Some(Harm::Spending { alpha: 0.1, function: Spending::Pocock }),
-            drift: 0.0,
             thetas: Some(vec![-0.5, 1.0, 2.0, 2.5, 3.0]),
+            ..spending_with_harm(true, 0.1, 0.0)
         };
         let trials: [&[f64]; 4] = [
             &[0.2, 0.45, 0.7, 0.85, 1.02],
@@ -454,18 +462,7 @@ mod tests {
     /// are within 1e-6 of the exact ones. Harm spending, β-spending futility, five looks.
     #[test]
     fn the_fast_rule_decides_as_the_exact_bounds() {
-        let design = Design {
-            alpha: 0.025,
-            efficacy: Efficacy::Spending(Spending::OBrienFleming),
-            futility: Some(Futility::Spending { beta: 0.2, function: Spending::HwangShihDeCani(-2.0) }),
-            binding: false,
-        };
-        let plan = Plan {
-            design,
-            harm: Some(Harm::Spending { alpha: 0.05, function: Spending::Pocock }),
-            drift: 2.5,
-            thetas: None,
-        };
+        let plan = spending_with_harm(false, 0.05, 2.5);
         let mut rng = StdRng::seed_from_u64(7);
         let (mut fast, mut exact) =
             (BoundsCache::default(), BoundsCache { exact_only: true, ..Default::default() });
