@@ -430,10 +430,8 @@ mod tests {
     /// recursion and starts another when the looks differ).
     #[test]
     fn extending_a_trials_recursion_equals_recomputing_it() {
-        let plan = Plan {
-            thetas: Some(vec![-0.5, 1.0, 2.0, 2.5, 3.0]),
-            ..spending_with_harm(true, 0.1, 0.0)
-        };
+        let plan =
+            Plan { thetas: Some(vec![-0.5, 1.0, 2.0, 2.5, 3.0]), ..spending_with_harm(true, 0.1, 0.0) };
         let trials: [&[f64]; 4] = [
             &[0.2, 0.45, 0.7, 0.85, 1.02],
             &[0.2, 0.45, 0.66, 0.9, 0.97],
