@@ -510,6 +510,33 @@ fn spaced(t: &[f64]) -> Vec<f64> {
     out
 }
 
+/// The probability that a trial now at fraction `t` with statistic Z = `z` (benefit scale)
+/// crosses one of the efficacy bounds `bounds` (Z scale) at the remaining looks `looks`
+/// (fractions, increasing, after `t`; the last is the final analysis), when S = Z√t moves by
+/// `shifts[j]` on average from one look to the next (θ(t_j − t_{j−1}) under a constant drift θ)
+/// with variance t_j − t_{j−1}. Futility is ignored (non-binding). The same recursion as the
+/// bounds, started from a unit mass at z: conditional power with looks still to come
+/// (Jennison & Turnbull 2000, § 10.2).
+pub fn crossing_probability(t: f64, z: f64, looks: &[f64], bounds: &[f64], shifts: &[f64]) -> f64 {
+    if (t > 0.0).not() || z.is_nan() || looks.is_empty() {
+        return f64::NAN;
+    }
+    let mut state = State { t, nodes: vec![z], weights: vec![1.0] };
+    let (mut crossed, mut mean_s) = (0.0, z * t.sqrt());
+    for (j, ((&tj, &e), &shift)) in looks.iter().zip(bounds).zip(shifts).enumerate() {
+        if (tj > state.t).not() {
+            return f64::NAN;
+        }
+        let s = state.step(tj, shift);
+        crossed += state.upper(s, e);
+        let Some(&next) = looks.get(j + 1) else { break };
+        mean_s += shift;
+        let pending = Pending { t: tj, shift, mean: mean_s / tj.sqrt(), f: f64::NEG_INFINITY, e };
+        state = state.next(pending, next, 1.0, Rule::Kronrod15);
+    }
+    crossed
+}
+
 /// rpact's drift for β-spending futility: the δ at which the last look's β-spending bound
 /// equals its efficacy bound, so that the design has power 1 − β at δ (the bounds meet at the
 /// end). Bisection with the Illinois false-position step on f_K(δ) − e_K, which increases in δ.
@@ -793,6 +820,31 @@ mod tests {
         }
         // Below 1e-7 here, as on the bench's 10⁶ vectors (9.5e-8); 1e-6 is the decisions' guard.
         assert!(worst > 0.0 && worst < 1e-7, "largest difference {worst:e}");
+    }
+
+    /// Conditional power: with the final look only, the closed form
+    /// Φ̄((c − B(t) − θ(1 − t))/√(1 − t)), B(t) = Z√t; with one interim still to come, the
+    /// bivariate normal of the two increments (Genz), P(B₂ ≥ c₂√t₂) + P(B₂ < c₂√t₂, B₃ ≥ c₃),
+    /// corr √((t₂ − t)/(1 − t)). To 1e-12 and 1e-10.
+    #[test]
+    fn crossing_probability_is_conditional_power() {
+        for (t, z, theta) in [(0.3, -0.5, 2.5), (0.5, 1.2, 0.0), (0.7, 2.1, 3.0), (0.33, 0.0, -1.0)] {
+            let b = z * f64::sqrt(t);
+            let c = 1.97;
+            let closed = normal::upper((c - b - theta * (1.0 - t)) / (1.0 - t).sqrt());
+            let got = crossing_probability(t, z, &[1.0], &[c], &[theta * (1.0 - t)]);
+            assert!((got - closed).abs() < 1e-12, "{t} {z} {theta}: {got} vs {closed}");
+            let (t2, c2, c3) = ((t + 1.0) / 2.0, 2.4, 2.0);
+            let h = (c2 * t2.sqrt() - b - theta * (t2 - t)) / (t2 - t).sqrt();
+            let k = (c3 - b - theta * (1.0 - t)) / (1.0 - t).sqrt();
+            let r = ((t2 - t) / (1.0 - t)).sqrt();
+            let two = normal::upper(h) + normal::upper(k) - bivariate_upper(h, k, r);
+            let got =
+                crossing_probability(t, z, &[t2, 1.0], &[c2, c3], &[theta * (t2 - t), theta * (1.0 - t2)]);
+            assert!((got - two).abs() < 1e-10, "{t} {z} {theta}: {got} vs {two}");
+        }
+        assert!(crossing_probability(0.5, 0.0, &[0.4], &[2.0], &[0.0]).is_nan(), "a look before now");
+        assert!(crossing_probability(0.5, f64::NAN, &[1.0], &[2.0], &[0.0]).is_nan());
     }
 
     /// Without interim efficacy stopping and without futility, the final bound is z₁₋α.
