@@ -18,7 +18,8 @@ fn spending(kind: &str, gamma: &Value) -> Spending {
     }
 }
 
-fn numbers(v: &Value) -> Vec<f64> {
+/// A JSON array of numbers (the rpact fixtures').
+pub(crate) fn numbers(v: &Value) -> Vec<f64> {
     v.as_array().expect("an array").iter().map(|x| x.as_f64().expect("a number")).collect()
 }
 

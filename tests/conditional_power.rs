@@ -6,12 +6,10 @@
 //! every remaining stage agrees to 1e-6 (1.2e-9 at most: rpact's own integration).
 
 use serde_json::Value;
+
+use crate::boundaries::numbers;
 use trialsim::stats::conditional_power::{Drift, conditional_power};
 use trialsim::stats::normal;
-
-fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array().expect("an array").iter().map(|x| x.as_f64().expect("a number")).collect()
-}
 
 #[test]
 fn conditional_power_equals_rpacts() {
