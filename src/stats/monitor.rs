@@ -99,6 +99,23 @@ struct LookBounds {
     harm: Option<Boundaries>,
 }
 
+/// The looks a trial has taken up to the one being decided: their planned positions, observed
+/// fractions and spending times, and whether the newest is the final analysis.
+#[derive(Debug, Clone, Copy)]
+struct Taken<'a> {
+    positions: &'a [usize],
+    fractions: &'a [f64],
+    spend: &'a [f64],
+    last: bool,
+}
+
+impl Taken<'_> {
+    /// The newest look's index k.
+    fn newest(&self) -> usize {
+        self.fractions.len() - 1
+    }
+}
+
 /// Key words per look: the fraction's and the spending time's bits, and the position.
 const KEY_WORDS: usize = 3;
 
@@ -115,14 +132,7 @@ impl BoundsCache {
 
     /// This look's bounds by the fast rule (efficacy, futility, harm spent), when the warm-up is
     /// over and the exact ones are not known already.
-    fn fast(
-        &mut self,
-        plan: &Plan,
-        positions: &[usize],
-        fractions: &[f64],
-        spend: &[f64],
-        last: bool,
-    ) -> Option<[f64; 3]> {
+    fn fast(&mut self, plan: &Plan, looks: Taken) -> Option<[f64; 3]> {
         #[cfg(test)]
         if self.exact_only {
             return None;
@@ -130,13 +140,13 @@ impl BoundsCache {
         if self.misses < Self::WARM_UP {
             return None;
         }
-        let key = (self.fill_key(positions, fractions, spend), last);
+        let key = (self.fill_key(looks), looks.last);
         if self.map.contains_key(&key) {
             self.key = key.0;
             return None;
         }
-        let before = &key.0[..KEY_WORDS * (fractions.len() - 1)];
-        let t = extend(&mut self.fast, Rule::Gauss7, plan, before, positions, fractions, spend, last);
+        let before = &key.0[..KEY_WORDS * looks.newest()];
+        let t = extend(&mut self.fast, Rule::Gauss7, plan, before, looks);
         t.key.clone_from(&key.0);
         let bounds = t.newest();
         self.key = key.0;
@@ -144,23 +154,16 @@ impl BoundsCache {
     }
 
     /// The cache key of these looks, in the reused buffer (put it back after use).
-    fn fill_key(&mut self, positions: &[usize], fractions: &[f64], spend: &[f64]) -> Vec<u64> {
+    fn fill_key(&mut self, looks: Taken) -> Vec<u64> {
         self.key.clear();
-        for ((f, s), &p) in fractions.iter().zip(spend).zip(positions) {
+        for ((f, s), &p) in looks.fractions.iter().zip(looks.spend).zip(looks.positions) {
             self.key.extend([f.to_bits(), s.to_bits(), p as u64]);
         }
         std::mem::take(&mut self.key)
     }
 
-    fn get(
-        &mut self,
-        plan: &Plan,
-        positions: &[usize],
-        fractions: &[f64],
-        spend: &[f64],
-        last: bool,
-    ) -> Arc<LookBounds> {
-        let key = (self.fill_key(positions, fractions, spend), last);
+    fn get(&mut self, plan: &Plan, looks: Taken) -> Arc<LookBounds> {
+        let key = (self.fill_key(looks), looks.last);
         if let Some(b) = self.map.get(&key) {
             self.key = key.0;
             return Arc::clone(b);
@@ -169,33 +172,30 @@ impl BoundsCache {
         if self.map.len() >= Self::CAPACITY {
             self.map.clear();
         }
-        let before = &key.0[..KEY_WORDS * (fractions.len() - 1)];
-        let t = extend(&mut self.trial, Rule::Kronrod15, plan, before, positions, fractions, spend, last);
+        let before = &key.0[..KEY_WORDS * looks.newest()];
+        let t = extend(&mut self.trial, Rule::Kronrod15, plan, before, looks);
         t.key.clone_from(&key.0);
         let value = Arc::new(LookBounds {
             main: t.main.out.clone(),
-            harm: if last { None } else { t.harm.as_ref().map(|(_, r)| r.out.clone()) },
+            harm: if looks.last { None } else { t.harm.as_ref().map(|(_, r)| r.out.clone()) },
         });
         self.map.insert(key, Arc::clone(&value));
         value
     }
 }
 
-/// The trial recursion in `slot` extended by the newest look (k = `fractions.len()` − 1):
-/// continued when it holds this trial's looks before it (`before`, their key words), otherwise
-/// started again and taken through them.
-#[allow(clippy::too_many_arguments)]
+/// The trial recursion in `slot` extended by the newest look: continued when it holds this
+/// trial's looks before it (`before`, their key words), otherwise started again and taken
+/// through them.
 fn extend<'a>(
     slot: &'a mut Option<TrialRecursion>,
     rule: Rule,
     plan: &Plan,
     before: &[u64],
-    positions: &[usize],
-    fractions: &[f64],
-    spend: &[f64],
-    last: bool,
+    looks: Taken,
 ) -> &'a mut TrialRecursion {
-    let k = fractions.len() - 1;
+    let Taken { positions, fractions, spend, last } = looks;
+    let k = looks.newest();
     let extends = slot.as_ref().is_some_and(|t| !t.ended && t.key == before);
     if !extends {
         // A new trial (or looks this recursion has not seen): the looks before this one.
@@ -273,8 +273,9 @@ impl Plan {
         last: bool,
         cache: &mut BoundsCache,
     ) -> Look {
-        let k = fractions.len() - 1;
-        if let Some(bounds) = cache.fast(self, positions, fractions, spend, last) {
+        let looks = Taken { positions, fractions, spend, last };
+        let k = looks.newest();
+        if let Some(bounds) = cache.fast(self, looks) {
             let look = self.look(positions, k, last, bounds, z);
             let b = -z;
             let margins = [b - look.efficacy, z - look.harm, b - look.futility];
@@ -282,7 +283,7 @@ impl Plan {
                 return look;
             }
         }
-        let bounds = cache.get(self, positions, fractions, spend, last);
+        let bounds = cache.get(self, looks);
         let LookBounds { main, harm } = &*bounds;
         let harm = harm.as_ref().map_or(f64::INFINITY, |b| b.efficacy[k]);
         self.look(positions, k, last, [main.efficacy[k], main.futility[k], harm], z)
