@@ -89,7 +89,7 @@ fn futility_below_efficacy(doc: &Document, scenario: &Scenario) -> Result<(), Sc
         .monitoring
         .as_ref()
         .and_then(|m| m.get_ref().futility.as_ref())
-        .map(|f| &f.get_ref().spending)
+        .and_then(|f| f.get_ref().spending.as_ref())
     else {
         return Ok(());
     };

@@ -5,6 +5,7 @@ mod boundaries;
 mod bad_input;
 mod calibration;
 mod cli;
+mod committee;
 mod conditional_power;
 mod docs;
 mod explorer;

@@ -9,12 +9,13 @@
 //! model; it is fixed per design, so the identical-arms copy reuses the experimental design's.
 
 use crate::scenario::{
-    Alternative, Cut, FutilityBound, Look, Monitoring, Safety, Scenario, SpendingTime, TestKind,
+    Alternative, Committee, Cut, FutilityBound, FutilityRule, Look, Monitoring, Safety, Scenario,
+    SpendingTime, TestKind,
 };
 use crate::stats::monitor::{BoundsCache, Plan};
 use crate::stats::sequential::{
     Boundaries, Design, Futility, MIN_SPACING, boundaries_spent_at, boundaries_with_drifts,
-    design_drift_spent_at,
+    design_drift_spent_at, drift_for_power,
 };
 use crate::test_statistic::{Information, Weighting};
 use crate::time::Time;
@@ -47,6 +48,22 @@ pub struct MonitoredTest {
     pub planned: Boundaries,
     /// The harm bound (z scale) of each interim as planned, +∞ where there is none.
     pub planned_harm: Vec<f64>,
+    /// What conditional power needs, when the committee's report or a futility rule asks for it.
+    pub cp: Option<CpInputs>,
+}
+
+/// The drifts of conditional power ([`crate::stats::conditional_power`]) for one monitored
+/// test, fixed per design from the scenario as written (so the identical-arms and never-better
+/// copies, which share the design, use the same).
+#[derive(Debug, Clone)]
+pub struct CpInputs {
+    /// The design's drift θ: rpact's β-spending drift when futility spends β, otherwise the
+    /// drift at which the efficacy bounds alone have power 1 − β (`[monitoring.committee]`'s β).
+    pub design_drift: f64,
+    /// The model's expected benefit statistic on the B scale, E[B(t_k)] = E[Z_k]·√t_k, at each
+    /// planned look (the interims at their expected times, the final at the expected final cut):
+    /// the path that replaces θ t under crossing hazards.
+    pub model_path: Vec<f64>,
 }
 
 /// The monitored designs of a scenario, its looks and its safety rule.
@@ -55,6 +72,11 @@ pub struct Monitor {
     pub tests: Vec<MonitoredTest>,
     pub looks: Vec<Look>,
     pub safety: Option<Safety>,
+    /// The futility rule (a conditional-power rule is applied by the trial, not the bounds).
+    pub futility: Option<FutilityRule>,
+    /// `[monitoring.committee]`: conditional power reported at every interim look, and both
+    /// sides of every rule.
+    pub committee: Option<Committee>,
     /// The expected calendar time of the final cut (for planned look times).
     pub expected_final: Option<Time>,
     /// The expected calendar time of each interim look under the model (NaN where unknown).
@@ -116,6 +138,8 @@ impl Monitor {
             tests,
             looks: m.looks.clone(),
             safety: m.safety.clone(),
+            futility: m.futility.clone(),
+            committee: m.committee.clone(),
             expected_final,
             calendar_spending: plans.calendar_spending,
             planned_times,
@@ -173,6 +197,7 @@ impl Plans<'_> {
             Some(th) => boundaries_with_drifts(&design, &fractions, &spend, th, true),
             None => boundaries_spent_at(&design, &fractions, &spend, drift),
         };
+        let cp = self.cp_inputs(information, &design, &times, &fractions, &spend, &planned);
         let plan = Plan { design, harm: self.m.harm.clone(), drift, thetas };
         let planned_harm = planned_harm(&plan, &fractions, &spend);
         MonitoredTest {
@@ -183,7 +208,9 @@ impl Plans<'_> {
             plan,
             hr_futility: self.m.futility.as_ref().and_then(|f| match &f.bound {
                 FutilityBound::Hr(hr) => Some(hr.clone()),
-                FutilityBound::Spending { .. } | FutilityBound::Z(_) => None,
+                FutilityBound::Spending { .. }
+                | FutilityBound::Z(_)
+                | FutilityBound::ConditionalPower { .. } => None,
             }),
             allocation_variance: self.allocation_variance,
             i_max,
@@ -192,7 +219,41 @@ impl Plans<'_> {
             planned_times: times,
             planned,
             planned_harm,
+            cp,
         }
+    }
+
+    /// What conditional power needs ([`CpInputs`]), when `[monitoring.committee]` reports it or
+    /// the futility rule is a conditional-power rule.
+    fn cp_inputs(
+        &self,
+        information: Information,
+        design: &Design,
+        times: &[Time],
+        fractions: &[f64],
+        spend: &[f64],
+        planned: &Boundaries,
+    ) -> Option<CpInputs> {
+        let rule =
+            matches!(&self.m.futility, Some(f) if matches!(f.bound, FutilityBound::ConditionalPower { .. }));
+        if self.m.committee.is_none() && !rule {
+            return None;
+        }
+        let beta = self.m.committee.as_ref().map_or(0.2, |c| c.beta);
+        let design_drift = match &design.futility {
+            Some(Futility::Spending { .. }) => {
+                design_drift_spent_at(design, fractions, spend).unwrap_or(f64::NAN)
+            }
+            _ => drift_for_power(fractions, &planned.efficacy, 1.0 - beta),
+        };
+        let weighting = match information {
+            Information::NullVariance(weighting) => weighting,
+            Information::Events => Weighting::Fh { rho: 0.0, gamma: 0.0 },
+        };
+        let at = times.iter().copied().chain([self.final_time]);
+        let model_path =
+            at.zip(fractions).map(|(c, &t)| -expected_z(self.sc, weighting, c) * t.sqrt()).collect();
+        Some(CpInputs { design_drift, model_path })
     }
 
     /// Each interim's expected calendar time: a cut's as the model expects it; an information
@@ -320,7 +381,7 @@ fn design_of(m: &Monitoring, alpha: f64) -> Design {
                     Some(Futility::Spending { beta: *beta, function: *function })
                 }
                 FutilityBound::Z(z) => Some(Futility::Fixed(z.clone())),
-                FutilityBound::Hr(_) => None,
+                FutilityBound::Hr(_) | FutilityBound::ConditionalPower { .. } => None,
             },
             f.binding,
         ),

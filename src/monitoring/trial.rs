@@ -3,12 +3,13 @@
 //! analysis), the group-sequential decisions, and the safety rule's reviews. Stopping, for any
 //! reason, ends accrual and follow-up: nothing after the stop is analysed.
 
+use super::committee::{self, conditional_powers};
 #[cfg(test)]
 use super::design::search_evaluations;
 use super::design::{Monitor, MonitoredTest};
 use crate::analyser::{Analyser, Trial};
 use crate::cohort::Cohort;
-use crate::scenario::{Cut, Endpoint, Look, Safety, Scenario};
+use crate::scenario::{Cut, Endpoint, FutilityBound, FutilityRule, Look, Safety, Scenario};
 use crate::stats::analysis_data::{AnalysisData, View, Views};
 use crate::stats::monitor::{BoundsCache, Stop};
 use crate::stats::sequential::MIN_SPACING;
@@ -34,6 +35,10 @@ pub struct TestRecord {
     pub events: Vec<f64>,
     pub fraction: Vec<f64>,
     pub z: Vec<f64>,
+    /// Per interim: the conditional power under the design's drift, the trend and the model
+    /// ([`super::committee::conditional_powers`]); NaN where the look was not taken or it is
+    /// not asked for.
+    pub cp: Vec<[f64; 3]>,
     /// The look at which the design ended (the last entry for the final analysis).
     pub look: usize,
     pub ending: Option<Ending>,
@@ -47,6 +52,9 @@ pub struct TestRecord {
     pub stop_time: f64,
     pub stop_events: f64,
     pub enrolled: f64,
+    /// The fixed design's final cut and patients enrolled by it (what monitoring saves against).
+    pub fixed_time: f64,
+    pub fixed_enrolled: f64,
 }
 
 impl TestRecord {
@@ -58,6 +66,8 @@ impl TestRecord {
         }
         self.skipped.clear();
         self.skipped.resize(interims, false);
+        self.cp.clear();
+        self.cp.resize(interims, [f64::NAN; 3]);
         self.rejected = false;
         self.became_final = false;
         self.ending = None;
@@ -189,6 +199,8 @@ impl Monitored<'_> {
             _ => r.events[r.look],
         };
         r.enrolled = cohort.entry.partition_point(|&e| e <= r.stop_time) as f64;
+        r.fixed_time = ends.final_data.cut();
+        r.fixed_enrolled = cohort.entry.partition_point(|&e| e <= r.fixed_time) as f64;
     }
 
     /// Interim look `k` of monitored test `j`.
@@ -252,6 +264,16 @@ impl Monitored<'_> {
             && -z <= -hr[k].ln() * (events * mt.allocation_variance).sqrt()
         {
             look.stop = Some(Stop::Futility);
+        }
+        if !last && mt.cp.is_some() {
+            r.cp[k] = conditional_powers(mt, k, fraction, -z);
+            if look.stop.is_none()
+                && let Some(FutilityRule { bound: FutilityBound::ConditionalPower { below, under }, .. }) =
+                    &self.monitor.futility
+                && r.cp[k][committee::index(*under)] < *below
+            {
+                look.stop = Some(Stop::Futility);
+            }
         }
         let ending = match look.stop {
             _ if last => Ending::Final,

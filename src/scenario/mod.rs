@@ -79,6 +79,46 @@ pub struct Monitoring {
     pub futility: Option<FutilityRule>,
     pub harm: Option<Harm>,
     pub safety: Option<Safety>,
+    /// What the committee is shown at each interim look (conditional power under three drifts)
+    /// and what each rule buys under identical arms and at the never-better boundary; `None`:
+    /// not reported.
+    pub committee: Option<Committee>,
+}
+
+/// `[monitoring.committee]`: conditional power at every interim look of every monitored trial,
+/// and both sides of every rule (what it costs when the transplant works, what it saves when it
+/// does not).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Committee {
+    /// The conditional power below which a committee would consider stopping: how often the
+    /// design's and the model's conditional power disagree about it is reported.
+    pub threshold: f64,
+    /// Without β-spending futility under the design's drift, the design's drift is the one at
+    /// which the efficacy bounds alone give power 1 − β.
+    pub beta: f64,
+}
+
+/// The expected path of the benefit statistic after a look, for conditional power.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CpDrift {
+    /// The design's drift θ (rpact's: the alternative the design was sized for).
+    Design,
+    /// The current trend θ̂ = B(t)/t.
+    Trend,
+    /// The scenario's own model: the expected B-values at the remaining looks.
+    Model,
+}
+
+impl CpDrift {
+    pub const ALL: [CpDrift; 3] = [CpDrift::Design, CpDrift::Trend, CpDrift::Model];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CpDrift::Design => "design",
+            CpDrift::Trend => "trend",
+            CpDrift::Model => "model",
+        }
+    }
 }
 
 /// When an interim look happens.
@@ -115,6 +155,8 @@ pub enum FutilityBound {
     Z(Vec<f64>),
     /// The observed hazard ratio at or above hr_k, as 1:1 log-rank: b ≤ −ln(hr_k)√(d_k/4).
     Hr(Vec<f64>),
+    /// Conditional power under `under` below `below` (never binding).
+    ConditionalPower { below: f64, under: CpDrift },
 }
 
 /// The drift under which β is spent.

@@ -46,6 +46,15 @@ pub struct RawMonitoring {
     pub futility: Option<S<RawFutility>>,
     pub harm: Option<S<RawHarm>>,
     pub safety: Option<S<RawSafety>>,
+    pub committee: Option<S<RawCommittee>>,
+}
+
+/// `[monitoring.committee]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommittee {
+    pub threshold: Option<S<f64>>,
+    pub beta: Option<S<f64>>,
 }
 
 /// An interim look: a cut as in `[design.cut]`, or `{ fraction = f }` of the information.
@@ -82,7 +91,11 @@ pub struct RawEfficacy {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFutility {
-    pub spending: S<RawSpending>,
+    pub spending: Option<S<RawSpending>>,
+    /// `"conditional_power"` instead of a spending function or fixed bounds.
+    pub rule: Option<S<String>>,
+    pub below: Option<S<f64>>,
+    pub under: Option<S<String>>,
     pub beta: Option<S<f64>>,
     pub alternative: Option<S<String>>,
     pub binding: Option<bool>,

@@ -521,8 +521,71 @@ pub fn crossing_probability(t: f64, z: f64, looks: &[f64], bounds: &[f64], shift
     if (t > 0.0).not() || z.is_nan() || looks.is_empty() {
         return f64::NAN;
     }
-    let mut state = State { t, nodes: vec![z], weights: vec![1.0] };
-    let (mut crossed, mut mean_s) = (0.0, z * t.sqrt());
+    crossing_from(State { t, nodes: vec![z], weights: vec![1.0] }, z * t.sqrt(), looks, bounds, shifts)
+}
+
+/// The probability of crossing one of the efficacy bounds `bounds` (Z scale) at looks `looks`
+/// from the start, when S = Z√t moves by `shifts[j]` on average from one look to the next:
+/// the power of the efficacy bounds alone ([`crossing_probability`] from t = 0).
+pub fn efficacy_power(looks: &[f64], bounds: &[f64], shifts: &[f64]) -> f64 {
+    if looks.is_empty() {
+        return f64::NAN;
+    }
+    crossing_from(State::origin(), 0.0, looks, bounds, shifts)
+}
+
+/// The drift θ at which the efficacy bounds `bounds` at fractions `looks` alone have power
+/// `power` (shifts θ(t_j − t_{j−1})): Illinois regula falsi on [0, 20], where the power
+/// increases with θ. NaN when `power` is not in (0, 1) or not reached there.
+pub fn drift_for_power(looks: &[f64], bounds: &[f64], power: f64) -> f64 {
+    let gap = |theta: f64| {
+        let shifts: Vec<f64> = std::iter::once(0.0)
+            .chain(looks.iter().copied())
+            .collect::<Vec<_>>()
+            .windows(2)
+            .map(|w| theta * (w[1] - w[0]))
+            .collect();
+        efficacy_power(looks, bounds, &shifts) - power
+    };
+    if !(power > 0.0 && power < 1.0) {
+        return f64::NAN;
+    }
+    let (mut lo, mut hi) = (0.0_f64, 20.0_f64);
+    let (mut g_lo, mut g_hi) = (gap(lo), gap(hi));
+    if !(g_lo <= 0.0 && g_hi >= 0.0) {
+        return f64::NAN;
+    }
+    let mut side = 0;
+    for _ in 0..200 {
+        let x = (lo * g_hi - hi * g_lo) / (g_hi - g_lo);
+        let x = if x.is_finite() && x > lo && x < hi { x } else { 0.5 * (lo + hi) };
+        let g = gap(x);
+        if g == 0.0 || hi - lo < 1e-13 * hi.max(1.0) {
+            return x;
+        }
+        if g < 0.0 {
+            (lo, g_lo) = (x, g);
+            if side == -1 {
+                g_hi *= 0.5;
+            }
+            side = -1;
+        } else {
+            (hi, g_hi) = (x, g);
+            if side == 1 {
+                g_lo *= 0.5;
+            }
+            side = 1;
+        }
+        if g.abs() < 1e-14 {
+            return x;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// The crossing probability from `state` (S's mean `mean_s` there) over the looks ahead.
+fn crossing_from(mut state: State, mut mean_s: f64, looks: &[f64], bounds: &[f64], shifts: &[f64]) -> f64 {
+    let mut crossed = 0.0;
     for (j, ((&tj, &e), &shift)) in looks.iter().zip(bounds).zip(shifts).enumerate() {
         if (tj > state.t).not() {
             return f64::NAN;
@@ -677,6 +740,31 @@ mod tests {
                 assert!((b.alpha_spent[1] - 0.025).abs() < 1e-13);
             }
         }
+    }
+
+    /// The efficacy bounds' power under a drift, from the start, is the bivariate normal's
+    /// P(Z₁ ≥ e₁ or Z₂ ≥ e₂) with means θ√t; the drift solved for a power gives that power, and
+    /// with one look it is Φ̄⁻¹'s closed form θ = e + z_{1−power}.
+    #[test]
+    fn efficacy_power_and_its_drift_agree_with_the_bivariate_normal() {
+        let t = [0.4, 1.0];
+        let b = boundaries(&of(), &t, 0.0);
+        let (e1, e2) = (b.efficacy[0], b.efficacy[1]);
+        for theta in [0.0, 1.5, 2.8, 4.0] {
+            let shifts = [theta * 0.4, theta * 0.6];
+            let power = efficacy_power(&t, &b.efficacy, &shifts);
+            let (a, c) = (e1 - theta * 0.4f64.sqrt(), e2 - theta);
+            // 1 − P(Z₁ < e₁, Z₂ < e₂) = P(X ≥ a) + P(Y ≥ c) − P(X ≥ a, Y ≥ c).
+            let exact = normal::upper(a) + normal::upper(c) - bivariate_upper(a, c, 0.4f64.sqrt());
+            assert!((power - exact).abs() < 1e-12, "θ = {theta}: {power} vs {exact}");
+        }
+        assert!((efficacy_power(&t, &b.efficacy, &[0.0, 0.0]) - 0.025).abs() < 1e-12);
+        let theta = drift_for_power(&t, &b.efficacy, 0.8);
+        let shifts = [theta * 0.4, theta * 0.6];
+        assert!((efficacy_power(&t, &b.efficacy, &shifts) - 0.8).abs() < 1e-12, "{theta}");
+        let single = drift_for_power(&[1.0], &[1.96], 0.9);
+        assert!((single - (1.96 + normal::quantile(0.9))).abs() < 1e-10, "{single}");
+        assert!(drift_for_power(&[1.0], &[1.96], 1.0).is_nan());
     }
 
     /// Under a drift, two-look β-spending futility bounds spend β as the bivariate normal says.

@@ -6,7 +6,7 @@
 
 mod monitoring;
 
-pub use monitoring::{LookTally, MonitoringTally, SafetyTally, TestMonitoring};
+pub use monitoring::{CpTally, LookTally, MonitoringTally, SafetyTally, TestMonitoring};
 
 use crate::analysis::{Layout, Row};
 use crate::engine::Reduce;

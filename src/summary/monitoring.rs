@@ -24,6 +24,69 @@ pub struct LookTally {
     pub fraction: Moments,
     pub time_hist: Histogram,
     pub events_hist: Histogram,
+    /// The conditional power of the trials that took this interim (with `[monitoring.committee]`
+    /// or a conditional-power futility rule).
+    pub cp: Option<CpTally>,
+}
+
+/// The conditional power at one interim look over the trials that took it: per drift (design,
+/// trend, model) its moments, its distribution on [0, 1] and how often it is below the
+/// committee's threshold; and how often the design's and the model's sides of the threshold
+/// differ.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CpTally {
+    pub threshold: f64,
+    pub values: [Moments; 3],
+    pub hist: [Histogram; 3],
+    pub below: [u64; 3],
+    /// Below the threshold under the design's drift, not under the model: the constant drift
+    /// says stop, the model says go on.
+    pub design_only: u64,
+    /// Below under the model, not under the design's drift.
+    pub model_only: u64,
+}
+
+/// Bins of the conditional-power histograms: quantiles to 0.001.
+const CP_BINS: usize = 1000;
+
+impl CpTally {
+    fn new(threshold: f64) -> CpTally {
+        CpTally {
+            threshold,
+            values: [Moments::default(); 3],
+            hist: std::array::from_fn(|_| Histogram::new(0.0, 1.0, CP_BINS)),
+            below: [0; 3],
+            design_only: 0,
+            model_only: 0,
+        }
+    }
+
+    /// One trial's conditional powers (design, trend, model); NaN ones are left out.
+    fn push(&mut self, cp: [f64; 3]) {
+        for (d, &x) in cp.iter().enumerate() {
+            if x.is_nan() {
+                continue;
+            }
+            self.values[d].push(x);
+            self.hist[d].push(x);
+            self.below[d] += u64::from(x < self.threshold);
+        }
+        let [design, _, model] = cp.map(|x| x < self.threshold);
+        if !cp[0].is_nan() && !cp[2].is_nan() {
+            self.design_only += u64::from(design && !model);
+            self.model_only += u64::from(model && !design);
+        }
+    }
+
+    fn merge(&mut self, o: &CpTally) {
+        for d in 0..3 {
+            self.values[d].merge(&o.values[d]);
+            self.hist[d].merge(&o.hist[d]);
+            self.below[d] += o.below[d];
+        }
+        self.design_only += o.design_only;
+        self.model_only += o.model_only;
+    }
 }
 
 /// One monitored test over all trials.
@@ -47,6 +110,10 @@ pub struct TestMonitoring {
     pub final_bound_cost: u64,
     /// The monitored design rejects and the fixed one does not.
     pub gained: u64,
+    /// The fixed design's duration (its final cut) and patients enrolled by it, on the same
+    /// trials: what monitoring saves is these less `duration` and `enrolled`.
+    pub fixed_duration: Moments,
+    pub fixed_enrolled: Moments,
 }
 
 /// The safety rule over all trials.
@@ -82,14 +149,24 @@ impl MonitoringTally {
             fraction: Moments::default(),
             time_hist: Histogram::new(0.0, horizon, BINS),
             events_hist: Histogram::new(0.0, n as f64, BINS),
+            cp: None,
         };
+        // Conditional power at the interims, when the committee asks or a rule uses it.
+        let cp_threshold =
+            |j: usize| m.tests[j].cp.as_ref().map(|_| m.committee.as_ref().map_or(0.1, |c| c.threshold));
         MonitoringTally {
             test_index: m.tests.iter().map(|t| t.test).collect(),
             tests: m
                 .tests
                 .iter()
-                .map(|_| TestMonitoring {
-                    looks: (0..=m.looks.len()).map(|_| look()).collect(),
+                .enumerate()
+                .map(|(j, _)| TestMonitoring {
+                    looks: (0..=m.looks.len())
+                        .map(|k| LookTally {
+                            cp: cp_threshold(j).filter(|_| k < m.looks.len()).map(CpTally::new),
+                            ..look()
+                        })
+                        .collect(),
                     rejected: 0,
                     safety: 0,
                     became_final: 0,
@@ -100,6 +177,8 @@ impl MonitoringTally {
                     lost: [0; 3],
                     final_bound_cost: 0,
                     gained: 0,
+                    fixed_duration: Moments::default(),
+                    fixed_enrolled: Moments::default(),
                 })
                 .collect(),
             safety: m.safety.as_ref().map(|s| SafetyTally {
@@ -125,6 +204,11 @@ impl MonitoringTally {
                 if r.skipped.get(k).copied().unwrap_or(false) {
                     l.skipped += 1;
                 }
+                if let (Some(c), Some(&cp)) = (&mut l.cp, r.cp.get(k))
+                    && r.time[k].is_finite()
+                {
+                    c.push(cp);
+                }
             }
             let at = &mut t.looks[r.look];
             match r.ending {
@@ -140,6 +224,8 @@ impl MonitoringTally {
             t.duration.push(r.stop_time);
             t.events.push(r.stop_events);
             t.enrolled.push(r.enrolled);
+            t.fixed_duration.push(r.fixed_time);
+            t.fixed_enrolled.push(r.fixed_enrolled);
             let fixed = decisions.get(test) == Some(&Decision::Benefit);
             t.fixed_rejects += u64::from(fixed);
             if fixed && !r.rejected {
@@ -177,6 +263,9 @@ impl MonitoringTally {
                 x.fraction.merge(&y.fraction);
                 x.time_hist.merge(&y.time_hist);
                 x.events_hist.merge(&y.events_hist);
+                if let (Some(a), Some(b)) = (&mut x.cp, &y.cp) {
+                    a.merge(b);
+                }
             }
             a.rejected += b.rejected;
             a.safety += b.safety;
@@ -190,6 +279,8 @@ impl MonitoringTally {
             }
             a.final_bound_cost += b.final_bound_cost;
             a.gained += b.gained;
+            a.fixed_duration.merge(&b.fixed_duration);
+            a.fixed_enrolled.merge(&b.fixed_enrolled);
         }
         if let (Some(a), Some(b)) = (&mut self.safety, &o.safety) {
             for (x, y) in a.stops.iter_mut().zip(&b.stops) {
@@ -215,6 +306,9 @@ impl MonitoringTally {
                 l.fraction = Moments::default();
                 l.time_hist.reset();
                 l.events_hist.reset();
+                if let Some(c) = &mut l.cp {
+                    *c = CpTally::new(c.threshold);
+                }
             }
             t.rejected = 0;
             t.safety = 0;
@@ -226,6 +320,8 @@ impl MonitoringTally {
             t.lost = [0; 3];
             t.final_bound_cost = 0;
             t.gained = 0;
+            t.fixed_duration = Moments::default();
+            t.fixed_enrolled = Moments::default();
         }
         if let Some(s) = &mut self.safety {
             s.stops.fill(0);

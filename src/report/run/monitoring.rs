@@ -12,7 +12,7 @@ use crate::monitoring::{Monitor, MonitoredTest};
 use crate::report::{Named, Results};
 use crate::scenario::Look;
 use crate::stats::normal;
-use crate::summary::{LookTally, MonitoringTally};
+use crate::summary::{CpTally, LookTally, MonitoringTally};
 use crate::summary::{Proportion, TestMonitoring};
 use crate::test_statistic::Information;
 
@@ -77,6 +77,87 @@ pub struct TestSection {
     pub type_i_error: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub type_i_error_se: Option<f64>,
+    /// What the rules do on each side (`[monitoring.committee]`): on the scenario's trials, with
+    /// identical arms and at the never-better boundary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub both_sides: Option<BothSides>,
+}
+
+/// One monitored design on the scenario's trials and on its companions' (each the same design
+/// on other trials): what it costs when the transplant works and what it saves when it does not.
+#[derive(Debug, Clone, Serialize)]
+pub struct BothSides {
+    pub scenario: Side,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identical_arms: Option<Side>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub never_better: Option<Side>,
+}
+
+/// The monitored design against the fixed one on one set of trials: how often each declares
+/// benefit, why the monitored one stopped early (per look and in all), and the patients and
+/// years it saves (the fixed design enrols and follows to its final cut).
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    pub trials: u64,
+    pub declared_benefit: f64,
+    pub declared_benefit_se: f64,
+    pub fixed_declared_benefit: f64,
+    pub fixed_declared_benefit_se: f64,
+    /// Stopped early for futility (any interim), and at each interim.
+    pub stopped_futility: f64,
+    pub stopped_futility_se: f64,
+    pub stopped_futility_by_look: Vec<f64>,
+    pub stopped_efficacy_early: f64,
+    pub stopped_harm: f64,
+    pub stopped_safety: f64,
+    pub expected_n: f64,
+    pub fixed_n: f64,
+    pub n_saved: f64,
+    pub expected_duration: f64,
+    pub fixed_duration: f64,
+    pub duration_saved: f64,
+}
+
+/// [`Side`] of a test's tally over `reps` trials.
+fn side(t: &TestMonitoring, reps: u64) -> Side {
+    let p = |k: u64| Proportion::new(k, reps);
+    let interims = &t.looks[..t.looks.len().saturating_sub(1)];
+    let futility: u64 = interims.iter().map(|l| l.futility).sum();
+    let (declared, fixed, fut) = (p(t.rejected), p(t.fixed_rejects), p(futility));
+    let share = |k: u64| p(k).estimate;
+    Side {
+        trials: reps,
+        declared_benefit: declared.estimate,
+        declared_benefit_se: declared.se,
+        fixed_declared_benefit: fixed.estimate,
+        fixed_declared_benefit_se: fixed.se,
+        stopped_futility: fut.estimate,
+        stopped_futility_se: fut.se,
+        stopped_futility_by_look: interims.iter().map(|l| share(l.futility)).collect(),
+        stopped_efficacy_early: share(interims.iter().map(|l| l.efficacy).sum()),
+        stopped_harm: share(interims.iter().map(|l| l.harm).sum()),
+        stopped_safety: share(t.safety),
+        expected_n: t.enrolled.mean(),
+        fixed_n: t.fixed_enrolled.mean(),
+        n_saved: t.fixed_enrolled.mean() - t.enrolled.mean(),
+        expected_duration: t.duration.mean(),
+        fixed_duration: t.fixed_duration.mean(),
+        duration_saved: t.fixed_duration.mean() - t.duration.mean(),
+    }
+}
+
+/// Monitored test `j`'s [`BothSides`], with `[monitoring.committee]`.
+fn both_sides(r: &Results, m: &Monitor, j: usize, t: &TestMonitoring) -> Option<BothSides> {
+    m.committee.as_ref()?;
+    let companion = |s: &crate::summary::Summary, reps: u64| {
+        s.monitoring.as_ref().and_then(|mt| mt.tests.get(j)).map(|t| side(t, reps))
+    };
+    Some(BothSides {
+        scenario: side(t, r.summary.replicates),
+        identical_arms: r.null.and_then(|(s, reps)| companion(s, reps)),
+        never_better: r.never_better.and_then(|(_, s)| companion(s, s.replicates)),
+    })
 }
 
 /// Power lost to stops the fixed design would not have made, as fractions of trials.
@@ -137,6 +218,71 @@ pub struct LookSection {
     pub cumulative_futility_se: f64,
     pub cumulative_harm: f64,
     pub cumulative_harm_se: f64,
+    /// The conditional power of the trials that took this interim (`[monitoring.committee]` or
+    /// a conditional-power futility rule).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditional_power: Option<CpSection>,
+}
+
+/// Conditional power at one interim over the trials that took it: its distribution under each
+/// drift, and how often the design's drift and the model disagree about the threshold (shares
+/// of the trials that took the look, ± Monte Carlo SE).
+#[derive(Debug, Clone, Serialize)]
+pub struct CpSection {
+    pub trials: u64,
+    pub threshold: f64,
+    pub design: CpDistribution,
+    pub trend: CpDistribution,
+    pub model: CpDistribution,
+    /// Below the threshold under the design's drift but not under the model's path.
+    pub design_stops_model_continues: f64,
+    pub design_stops_model_continues_se: f64,
+    /// Below under the model's path but not under the design's drift.
+    pub model_stops_design_continues: f64,
+    pub model_stops_design_continues_se: f64,
+}
+
+/// One drift's conditional power over the trials at a look.
+#[derive(Debug, Clone, Serialize)]
+pub struct CpDistribution {
+    pub mean: f64,
+    pub q05: f64,
+    pub q25: f64,
+    pub median: f64,
+    pub q75: f64,
+    pub q95: f64,
+    pub below_threshold: f64,
+    pub below_threshold_se: f64,
+}
+
+fn cp_section(c: &CpTally) -> CpSection {
+    let trials = c.values[2].n.max(c.values[0].n);
+    let share = |k: u64| Proportion::new(k, trials);
+    let dist = |d: usize| {
+        let (h, below) = (&c.hist[d], Proportion::new(c.below[d], c.values[d].n));
+        CpDistribution {
+            mean: c.values[d].mean(),
+            q05: h.quantile(0.05),
+            q25: h.quantile(0.25),
+            median: h.quantile(0.5),
+            q75: h.quantile(0.75),
+            q95: h.quantile(0.95),
+            below_threshold: below.estimate,
+            below_threshold_se: below.se,
+        }
+    };
+    let (a, b) = (share(c.design_only), share(c.model_only));
+    CpSection {
+        trials,
+        threshold: c.threshold,
+        design: dist(0),
+        trend: dist(1),
+        model: dist(2),
+        design_stops_model_continues: a.estimate,
+        design_stops_model_continues_se: a.se,
+        model_stops_design_continues: b.estimate,
+        model_stops_design_continues_se: b.se,
+    }
 }
 
 /// One safety review.
@@ -197,6 +343,7 @@ fn look_section(reps: u64, m: &Monitor, j: usize, k: usize, l: &LookTally, cum: 
         cumulative_futility_se: cf.se,
         cumulative_harm: ch.estimate,
         cumulative_harm_se: ch.se,
+        conditional_power: l.cp.as_ref().map(cp_section),
     }
 }
 
@@ -257,6 +404,7 @@ fn test_section(
         },
         type_i_error: type_i.map(|p| p.estimate),
         type_i_error_se: type_i.map(|p| p.se),
+        both_sides: both_sides(r, m, j, t),
     }
 }
 

@@ -2,8 +2,8 @@
 
 use super::super::error::{ErrorKind, Namespace};
 use super::super::{
-    Alternative, Analysis, Arm, BayesRule, Cut, CutRule, Design, Efficacy, FutilityBound, FutilityRule, Harm,
-    Look, Monitoring, Safety, Sides, SpendingTime, TestKind,
+    Alternative, Analysis, Arm, BayesRule, Committee, CpDrift, Cut, CutRule, Design, Efficacy, FutilityBound,
+    FutilityRule, Harm, Look, Monitoring, Safety, Sides, SpendingTime, TestKind,
 };
 use super::raw::{self, RawSpending, S};
 use super::{Ctx, Result};
@@ -51,7 +51,7 @@ pub(super) fn monitoring(
             .find(|&&t| matches!(analysis.tests[t].kind.information(), Some(Information::NullVariance(_))))
     {
         return Err(ctx.err(
-            f.get_ref().spending.span(),
+            f.get_ref().spending.as_ref().map_or(f.span(), |s| s.span()),
             "monitoring.futility.spending.hr",
             format!(
                 "futility by hazard ratio is defined for the log-rank and Cox tests, not for {:?}: give its bounds as spending or `z = [...]`",
@@ -67,7 +67,11 @@ pub(super) fn monitoring(
         None => None,
         Some(s) => Some(safety(ctx, s, design, arms, causes)?),
     };
-    Ok(Monitoring { tests, looks, spending_time, efficacy, futility, harm, safety })
+    let committee = match &m.committee {
+        None => None,
+        Some(c) => Some(committee(ctx, c, analysis.alpha)?),
+    };
+    Ok(Monitoring { tests, looks, spending_time, efficacy, futility, harm, safety, committee })
 }
 
 /// `monitoring.tests`: indices into `analysis.tests` of monitorable tests, each once (the first
@@ -394,9 +398,98 @@ fn bounds(ctx: &Ctx, list: &S<Vec<S<f64>>>, key: &str, interims: usize) -> Resul
         .collect()
 }
 
+/// `rule = "conditional_power"`: stop for futility when the conditional power under `under`
+/// is below `below` (never binding: the efficacy bounds ignore it).
+fn conditional_power_rule(ctx: &Ctx, whole: &S<raw::RawFutility>, rule: &S<String>) -> Result<FutilityRule> {
+    let f = whole.get_ref();
+    if rule.get_ref() != "conditional_power" {
+        return Err(ctx.out_of_range(
+            rule.span(),
+            "monitoring.futility.rule",
+            "\"conditional_power\" (or leave `rule` out and give `spending`)",
+            format!("{:?}", rule.get_ref()),
+        ));
+    }
+    let extra = [
+        ("spending", f.spending.as_ref().map(|s| s.span())),
+        ("beta", f.beta.as_ref().map(|s| s.span())),
+        ("alternative", f.alternative.as_ref().map(|s| s.span())),
+    ];
+    if let Some((key, Some(span))) = extra.into_iter().find(|(_, s)| s.is_some()) {
+        return Err(ctx.err(
+            span,
+            format!("monitoring.futility.{key}"),
+            format!("`{key}` belongs to a spending or fixed futility bound, not to `rule = \"conditional_power\"` (which takes `below` and `under`)"),
+        ));
+    }
+    if f.binding == Some(true) {
+        return Err(ctx.err(
+            whole.span(),
+            "monitoring.futility.binding",
+            "a conditional-power futility rule is never binding (the efficacy bounds cannot depend on it): leave `binding` out or set it to false",
+        ));
+    }
+    let Some(below) = &f.below else {
+        return Err(ctx.err(
+            whole.span(),
+            "monitoring.futility.below",
+            "a conditional-power rule needs `below`: the conditional power in (0, 1) under which a trial stops, e.g. below = 0.1",
+        ));
+    };
+    let below = ctx.number(below, "monitoring.futility.below", "a conditional power in (0, 1)", |x| {
+        x > 0.0 && x < 1.0
+    })?;
+    let allowed = "\"design\", \"trend\" or \"model\"";
+    let Some(under) = &f.under else {
+        return Err(ctx.err(
+            whole.span(),
+            "monitoring.futility.under",
+            format!("a conditional-power rule needs `under`: the drift after the look, {allowed}"),
+        ));
+    };
+    let under = match under.get_ref().as_str() {
+        "design" => CpDrift::Design,
+        "trend" => CpDrift::Trend,
+        "model" => CpDrift::Model,
+        other => {
+            return Err(ctx.out_of_range(
+                under.span(),
+                "monitoring.futility.under",
+                allowed,
+                format!("{other:?}"),
+            ));
+        }
+    };
+    Ok(FutilityRule {
+        bound: FutilityBound::ConditionalPower { below, under },
+        binding: false,
+        alternative: Alternative::Design,
+    })
+}
+
 fn futility(ctx: &Ctx, whole: &S<raw::RawFutility>, interims: usize, alpha: f64) -> Result<FutilityRule> {
     let f = whole.get_ref();
-    let spending = &f.spending;
+    if let Some(rule) = &f.rule {
+        return conditional_power_rule(ctx, whole, rule);
+    }
+    for (key, given) in
+        [("below", f.below.as_ref().map(|s| s.span())), ("under", f.under.as_ref().map(|s| s.span()))]
+    {
+        if let Some(span) = given {
+            return Err(ctx.err(
+                span,
+                format!("monitoring.futility.{key}"),
+                format!("`{key}` goes with `rule = \"conditional_power\"`"),
+            ));
+        }
+    }
+    let Some(spending) = &f.spending else {
+        return Err(ctx.err(
+            whole.span(),
+            "monitoring.futility.spending",
+            "give the futility bound: `spending` (a β-spending function, `{ z = [...] }` or `{ hr = [...] }`) or `rule = \"conditional_power\"` with `below` and `under`",
+        ));
+    };
     let bound = match spending.get_ref() {
         RawSpending::Z(z) => FutilityBound::Z(bounds(ctx, z, "monitoring.futility.spending.z", interims)?),
         RawSpending::Hr(hr) => {
@@ -448,6 +541,27 @@ fn futility(ctx: &Ctx, whole: &S<raw::RawFutility>, interims: usize, alpha: f64)
         },
     };
     Ok(FutilityRule { bound, binding: f.binding.unwrap_or(false), alternative })
+}
+
+/// `[monitoring.committee]`: the conditional-power threshold and the β of the design's drift.
+fn committee(ctx: &Ctx, whole: &S<raw::RawCommittee>, alpha: f64) -> Result<Committee> {
+    let c = whole.get_ref();
+    let threshold = match &c.threshold {
+        Some(t) => ctx.number(t, "monitoring.committee.threshold", "a conditional power in (0, 1)", |x| {
+            x > 0.0 && x < 1.0
+        })?,
+        None => 0.1,
+    };
+    let beta = match &c.beta {
+        Some(b) => ctx.number(
+            b,
+            "monitoring.committee.beta",
+            &format!("a type II error in (0, {})", 1.0 - alpha),
+            |x| x > 0.0 && x < 1.0 - alpha,
+        )?,
+        None => 0.2,
+    };
+    Ok(Committee { threshold, beta })
 }
 
 fn hr_span(spending: &S<RawSpending>, i: usize) -> std::ops::Range<usize> {

@@ -1,0 +1,127 @@
+//! What a monitoring committee is shown (`[monitoring.committee]`) and the conditional-power
+//! futility rule, on simulated trials: under identical arms each look rejects what the spending
+//! function spends there, a conditional-power rule keeps the type I error at most α, and power
+//! lost = lost + final bound − gained, exactly; the report is opt-in; bad tables are located.
+
+use std::path::Path;
+
+use trialsim::engine::{Layout, Run, simulate};
+use trialsim::scenario::Scenario;
+use trialsim::stats::spending::Spending;
+use trialsim::summary::{Proportion, Summary, TestMonitoring};
+use trialsim::truth::Truth;
+
+/// `scenarios/null.toml` (identical arms) with an event-driven final analysis at 120 events and
+/// looks at 40 and 80, plus `extra` in `[monitoring]`.
+fn null_monitored(extra: &str) -> Scenario {
+    let text = std::fs::read_to_string("scenarios/null.toml").expect("shipped scenario");
+    let text = text.replacen("calendar = 6", "events = 120", 1)
+        + "\n[monitoring]\nlooks = [{ events = 40 }, { events = 80 }]\n"
+        + extra;
+    Scenario::from_toml(&text, Path::new("null_monitored.toml")).expect("valid")
+}
+
+fn run(sc: &Scenario, reps: u64, seed: u64) -> Summary {
+    let truth = Truth::compute(sc);
+    let layout = Layout::new(sc, &truth);
+    simulate(&Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None }, None)
+}
+
+fn first(s: &Summary) -> &TestMonitoring {
+    &s.monitoring.as_ref().expect("monitored").tests[0]
+}
+
+/// Under identical arms, with the committee's report on (conditional power computed at every
+/// interim, no rule using it): each look rejects α(t_k) − α(t_{k−1}) of the trials, within
+/// 4 MC SE both ways (the fractions are exactly 1/3, 2/3, 1: event-driven looks).
+#[test]
+fn each_look_rejects_its_spending_increment() {
+    let reps = 40_000;
+    let s = run(&null_monitored("[monitoring.committee]\n"), reps, 21);
+    let t = first(&s);
+    let alpha = |x: f64| Spending::OBrienFleming.spent(0.025, x);
+    let increments = [alpha(1.0 / 3.0), alpha(2.0 / 3.0) - alpha(1.0 / 3.0), 0.025 - alpha(2.0 / 3.0)];
+    for (k, (l, want)) in t.looks.iter().zip(increments).enumerate() {
+        let p = Proportion::new(l.efficacy, reps);
+        let se = (want * (1.0 - want) / reps as f64).sqrt();
+        assert!((p.estimate - want).abs() < 4.0 * se, "look {}: {} vs {want} (SE {se})", k + 1, p.estimate);
+    }
+    // The report's conditional power is there at both interims, for every trial that took them.
+    for l in &t.looks[..2] {
+        let cp = l.cp.as_ref().expect("reported");
+        assert_eq!(cp.values[0].n, l.taken);
+        assert!(cp.values.iter().all(|m| m.mean > 0.0 && m.mean < 1.0));
+    }
+    assert!(t.looks[2].cp.is_none(), "none at the final analysis");
+}
+
+/// A conditional-power futility rule under each drift, non-binding: the type I error is at most
+/// α + 4 MC SE, the rule stops trials, and fixed − monitored power = lost + final bound − gained
+/// exactly, on the same trials.
+#[test]
+fn conditional_power_rules_keep_alpha_and_the_accounting() {
+    let reps = 20_000;
+    for under in ["design", "trend", "model"] {
+        let rule = format!(
+            "[monitoring.futility]\nrule = \"conditional_power\"\nbelow = 0.2\nunder = \"{under}\"\n"
+        );
+        let s = run(&null_monitored(&rule), reps, 22);
+        let t = first(&s);
+        let p = Proportion::new(t.rejected, reps);
+        assert!(p.estimate < 0.025 + 4.0 * p.se, "{under}: {} ± {}", p.estimate, p.se);
+        let stopped: u64 = t.looks.iter().map(|l| l.futility).sum();
+        assert!(stopped > reps / 20, "{under}: the rule stops trials under identical arms ({stopped})");
+        let lost: u64 = t.lost.iter().sum();
+        assert_eq!(
+            t.fixed_rejects as i64 - t.rejected as i64,
+            (lost + t.final_bound_cost) as i64 - t.gained as i64,
+            "{under}"
+        );
+        assert!(t.looks[0].cp.is_some(), "the rule's conditional power is reported");
+    }
+}
+
+/// Bad committee tables and conditional-power rules are located errors naming the key.
+#[test]
+fn bad_committee_tables_are_located_errors() {
+    let base = std::fs::read_to_string("scenarios/hsct_ssc.toml").unwrap();
+    let looks = "looks = [{ fraction = 0.5 }]\n";
+    let cases = [
+        (
+            "[monitoring.futility]\nrule = \"conditional_power\"\nunder = \"model\"\n",
+            "monitoring.futility.below",
+        ),
+        ("[monitoring.futility]\nrule = \"conditional_power\"\nbelow = 0.1\n", "monitoring.futility.under"),
+        (
+            "[monitoring.futility]\nrule = \"conditional_power\"\nbelow = 0.1\nunder = \"truth\"\n",
+            "monitoring.futility.under",
+        ),
+        (
+            "[monitoring.futility]\nrule = \"conditional_power\"\nbelow = 1.5\nunder = \"model\"\n",
+            "monitoring.futility.below",
+        ),
+        (
+            "[monitoring.futility]\nrule = \"predictive\"\nbelow = 0.1\nunder = \"model\"\n",
+            "monitoring.futility.rule",
+        ),
+        (
+            "[monitoring.futility]\nrule = \"conditional_power\"\nbelow = 0.1\nunder = \"model\"\nbinding = true\n",
+            "monitoring.futility.binding",
+        ),
+        (
+            "[monitoring.futility]\nrule = \"conditional_power\"\nbelow = 0.1\nunder = \"model\"\nspending = { hsd = -2 }\n",
+            "monitoring.futility.spending",
+        ),
+        ("[monitoring.futility]\nspending = { hsd = -2 }\nbelow = 0.1\n", "monitoring.futility.below"),
+        ("[monitoring.futility]\nbeta = 0.1\n", "monitoring.futility.spending"),
+        ("[monitoring.committee]\nthreshold = 0\n", "monitoring.committee.threshold"),
+        ("[monitoring.committee]\nbeta = 0.99\n", "monitoring.committee.beta"),
+        ("[monitoring.committee]\nthreshhold = 0.1\n", "threshhold"),
+    ];
+    for (table, key) in cases {
+        let text = format!("{base}\n[monitoring]\n{looks}{table}");
+        let err = Scenario::from_toml(&text, Path::new("bad.toml")).expect_err(table);
+        let msg = err.to_string();
+        assert!(msg.contains(key) && msg.contains("bad.toml:"), "{table}: {msg}");
+    }
+}
