@@ -226,6 +226,7 @@ fn long_term(c: &mut Criterion) {
                     never_better: None,
                     progress: &|_| {},
                     cancel: None,
+                    prior: None,
                 };
                 simulate_scenario(sc, &opts, None)
             })

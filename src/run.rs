@@ -40,6 +40,9 @@ pub struct SimulateOptions<'a> {
     pub progress: &'a (dyn Fn(u64) + Sync),
     /// Set by whoever no longer wants the result: the simulation stops at its next chunk.
     pub cancel: Option<&'a AtomicBool>,
+    /// The prior's draws (each a scenario) for the predictive probability at the interim looks
+    /// (`[monitoring.committee]`); the companion copies share it, as they share the design.
+    pub prior: Option<&'a [Scenario]>,
 }
 
 /// Replicates of the identical-arms companion of `replicates` trials of `sc`, when it has one
@@ -55,7 +58,10 @@ pub fn simulate_scenario(sc: &Scenario, req: &SimulateOptions, rows: Option<RowS
     let never = AtomicBool::new(false);
     let cancel = req.cancel.unwrap_or(&never);
     let truth = Truth::compute(sc);
-    let layout = Layout::new(sc, &truth);
+    let mut layout = Layout::new(sc, &truth);
+    if let (Some(prior), Some(m)) = (req.prior, layout.monitor.as_mut()) {
+        m.set_prior(prior);
+    }
     let progress = Some(req.progress);
     let run = Run { scenario: sc, layout: &layout, replicates: req.replicates, seed: req.seed, progress };
     let summary: Summary = simulate_until(&run, rows, cancel)?;

@@ -187,6 +187,7 @@ fn scenario_mutants_are_refused_with_their_file_or_run() {
                         never_better: loaded.never_better.as_ref(),
                         progress: &|_| {},
                         cancel: Some(&never),
+                        prior: None,
                     };
                     assert!(simulate_scenario(sc, &req, None).is_some(), "{file} #{k}");
                 }

@@ -193,6 +193,10 @@ pub enum MonitorColumn {
     StopLook,
     /// Why it ended (`TestRecord::reason_code`).
     StopReason,
+    /// The observed information fraction at interim `k` (with conditional power).
+    Fraction(usize),
+    /// The conditional power at interim `k` under drift `d` (0 design, 1 trend, 2 model).
+    Cp(usize, usize),
 }
 
 impl Column {
@@ -206,6 +210,8 @@ impl Column {
                     MonitorColumn::Z(look) => r.z[look],
                     MonitorColumn::StopLook => (r.look + 1) as f64,
                     MonitorColumn::StopReason => r.reason_code(),
+                    MonitorColumn::Fraction(k) => r.fraction[k],
+                    MonitorColumn::Cp(k, d) => r.cp.get(k).map_or(f64::NAN, |s| s.cp[d]),
                 }
             }
         }
@@ -224,6 +230,12 @@ impl fmt::Display for Column {
             }
             Column::Monitor { name, what: MonitorColumn::StopReason, .. } => {
                 write!(f, "monitoring.{name}.stop_reason")
+            }
+            Column::Monitor { name, what: MonitorColumn::Fraction(k), .. } => {
+                write!(f, "monitoring.{name}.fraction[{k}]")
+            }
+            Column::Monitor { name, what: MonitorColumn::Cp(k, d), .. } => {
+                write!(f, "monitoring.{name}.cp_{}[{k}]", crate::scenario::CpDrift::ALL[*d].name())
             }
         }
     }
@@ -471,13 +483,20 @@ fn rmst_truth(truth: &Truth, arms: &[String]) -> RmstCoverage {
     })
 }
 
-/// Per monitored test: its z at each look, the look it ended at, and why.
+/// Per monitored test: its z at each look, the look it ended at, and why; with conditional
+/// power, each interim's information fraction and conditional power under each drift.
 fn monitor_columns(m: &Monitor, columns: &mut Vec<Column>) {
     for (monitored, mt) in m.tests.iter().enumerate() {
         let column = |what| Column::Monitor { monitored, name: mt.name.clone(), what };
         columns.extend((0..=m.looks.len()).map(|look| column(MonitorColumn::Z(look))));
         columns.push(column(MonitorColumn::StopLook));
         columns.push(column(MonitorColumn::StopReason));
+        if mt.cp.is_some() {
+            for k in 0..m.looks.len() {
+                columns.push(column(MonitorColumn::Fraction(k)));
+                columns.extend((0..3).map(|d| column(MonitorColumn::Cp(k, d))));
+            }
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use super::{Error, File, Settings, check_simulate, write_files};
 pub fn command(sim: &Simulate, draws: Option<PathBuf>) -> Result<(), Error> {
     check_simulate(sim)?;
     let loaded = super::load(&sim.scenario)?;
+    super::refuse_prior_rule(&loaded.scenario, &sim.scenario, "assurance")?;
     let loaded_text = loaded.text.clone();
     let draws_file = draws.clone();
     let base = loaded.scenario;

@@ -10,6 +10,7 @@ use super::{Error, File, Settings, check_simulate, write_files};
 pub fn command(sim: &Simulate, cuts: Option<Vec<Time>>) -> Result<(), Error> {
     check_simulate(sim)?;
     let loaded = super::load(&sim.scenario)?;
+    super::refuse_prior_rule(&loaded.scenario, &sim.scenario, "followup")?;
     let sc = loaded.scenario;
     if sc.comparison.is_none() {
         return Err(Error::Argument(format!(

@@ -64,6 +64,23 @@ pub fn dispatch(command: Command) -> Result<(), Error> {
     }
 }
 
+/// A predictive-probability futility rule needs a prior's draws, which only `trialsim run` takes
+/// (`--draws` or `[uncertainty]`): any other command refuses the scenario (exit 2) rather than
+/// simulate a rule that could never stop a trial.
+pub(crate) fn refuse_prior_rule(
+    sc: &crate::scenario::Scenario,
+    path: &Path,
+    command: &str,
+) -> Result<(), Error> {
+    match sc.monitoring.as_ref().and_then(|m| m.futility.as_ref()) {
+        Some(f) if f.needs_prior() => Err(Error::Argument(format!(
+            "{}: `monitoring.futility.rule = \"predictive_probability\"` needs a prior's draws, which `trialsim run` takes (`--draws FILE` or an `[uncertainty]` table); `{command}` cannot simulate it",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Reads and validates a scenario file: the scenario first, then `[sweep]`, `[uncertainty]`,
 /// `[followup]`, `[[targets]]` and `[calibrate]`.
 pub fn load(path: &Path) -> Result<Loaded, Error> {

@@ -34,7 +34,9 @@ pub fn command(sim: &Simulate, req: PlanArgs) -> Result<(), Error> {
     check_simulate(sim)?;
     let range = req.range.as_deref().map(parse_range).transpose()?;
     let (req_range, req_set, req_zip) = (req.range.clone(), req.set.clone(), req.zip);
-    let text = super::load(&sim.scenario)?.text;
+    let loaded = super::load(&sim.scenario)?;
+    super::refuse_prior_rule(&loaded.scenario, &sim.scenario, "plan")?;
+    let text = loaded.text;
     let template = Template::from_path(&sim.scenario)?;
     let axes = req.set.iter().map(|s| Axis::parse(s)).collect::<Result<Vec<_>, _>>().map_err(Error::Grid)?;
     let (base, _) = template.apply(&[])?;

@@ -27,11 +27,47 @@ pub fn command(
     let loaded = super::load(&sim.scenario)?;
     let sc = loaded.scenario;
     let settings = Settings::resolve(sim, &sc.simulation, &sc.name);
-    // The draws are read and checked against the scenario before anything is written.
-    let uncertainty = match draws {
-        Some(f) => Some(settings.in_pool(|| long_term_over_draws(&sim.scenario, f))??),
+    // The draws are read and checked against the scenario before anything is written: the
+    // long-term truth over them, and with `[monitoring.committee]` the predictive probability's
+    // prior (`--draws`, else the scenario's `[uncertainty]` table).
+    let rule_needs_prior =
+        sc.monitoring.as_ref().and_then(|m| m.futility.as_ref()).is_some_and(|f| f.needs_prior());
+    let committee = sc.monitoring.as_ref().is_some_and(|m| m.committee.is_some()) || rule_needs_prior;
+    let draws_given = match draws {
+        Some(f) => Some(read_draws(f)?),
         None => None,
     };
+    let prior_source = match (&draws_given, &loaded.uncertainty) {
+        (Some(d), _) => Some(d.clone()),
+        (None, Some(u)) if committee => Some(crate::assurance::prior_draws(u, settings.seed)),
+        (None, _) => None,
+    };
+    let draw_scenarios = match &prior_source {
+        Some(d) => Some(settings.in_pool(|| draw_scenarios(&sim.scenario, d))??),
+        None => None,
+    };
+    let uncertainty = match (&draws_given, &draw_scenarios) {
+        (Some(d), Some(scenarios)) => {
+            let source = html::file_name(&d.source);
+            let lt = settings.in_pool(|| crate::truth::long_term::uncertainty(&source, scenarios))?;
+            if lt.is_none() && !committee {
+                return Err(Error::Argument(format!(
+                    "{}: --draws needs a two-arm scenario with a long-term horizon, or [monitoring.committee]",
+                    sim.scenario.display()
+                )));
+            }
+            lt
+        }
+        _ => None,
+    };
+    let prior: Option<Vec<Scenario>> =
+        draw_scenarios.filter(|_| committee).map(|s| s.into_iter().flatten().collect());
+    if rule_needs_prior && prior.is_none() {
+        return Err(Error::Argument(format!(
+            "{}: `monitoring.futility.rule = \"predictive_probability\"` needs a prior's draws: give `--draws FILE` (e.g. a calibration's draws.csv) or an `[uncertainty]` table",
+            sim.scenario.display()
+        )));
+    }
     let extra = match draws {
         Some(f) => vec!["--draws".to_string(), html::file_name(&f.to_string_lossy())],
         None => Vec::new(),
@@ -57,9 +93,9 @@ pub fn command(
     super::warn_beyond_follow_up(&sc);
     let context = format!("running {}", sim.scenario.display());
     let boundary = loaded.never_better.as_ref();
-    let headline =
-        run(&sc, boundary, uncertainty.as_ref(), &about, &settings, export_replicates, export_patients)
-            .map_err(|e| e.context(context))?;
+    let extras = Extras { boundary, long_term_draws: uncertainty.as_ref(), prior: prior.as_deref() };
+    let headline = run(&sc, &extras, &about, &settings, export_replicates, export_patients)
+        .map_err(|e| e.context(context))?;
     // The headline on stdout (the figures a user reads first, then where the files are);
     // `--quiet` prints nothing.
     if !settings.quiet {
@@ -68,14 +104,19 @@ pub fn command(
     Ok(())
 }
 
-/// The long-term truth of every draw's scenario (`--draws`), summarised: the draws' columns must
-/// be numeric keys of the scenario (exit 2 otherwise, naming the column), and at most half of
-/// the draws may make an invalid scenario.
-fn long_term_over_draws(scenario: &Path, file: &Path) -> Result<crate::truth::long_term::Uncertainty, Error> {
-    use crate::assurance::{AssuranceInput, check_draws, read_draws};
+/// Reads a draws file (`--draws`) with its errors as the command's.
+fn read_draws(file: &Path) -> Result<crate::assurance::Draws, Error> {
+    Ok(crate::assurance::read_draws(file)?)
+}
+
+/// Every draw's scenario (the scenario file with the draw's values; `None` where a draw makes
+/// an invalid scenario): the draws' columns must be numeric keys of the scenario (exit 2
+/// otherwise, naming the column), and at most half of the draws may be invalid. The long-term
+/// table sets what is reported, so a draw may not set it.
+fn draw_scenarios(scenario: &Path, draws: &crate::assurance::Draws) -> Result<Vec<Option<Scenario>>, Error> {
+    use crate::assurance::{AssuranceInput, check_draws};
     use crate::scenario::overrides::{Override, Template};
     let template = Template::from_path(scenario)?;
-    let draws = read_draws(file)?;
     // The horizon and the extrapolation are how the report looks, not parameters: a draw of them
     // would tabulate each draw at different times.
     if let Some(k) = draws.keys.iter().find(|k| k.starts_with("analysis.long_term")) {
@@ -86,7 +127,7 @@ fn long_term_over_draws(scenario: &Path, file: &Path) -> Result<crate::truth::lo
         })
         .into());
     }
-    check_draws(&template, &draws)?;
+    check_draws(&template, draws)?;
     let mut first: Option<String> = None;
     let scenarios: Vec<Option<Scenario>> = draws
         .rows
@@ -114,24 +155,26 @@ fn long_term_over_draws(scenario: &Path, file: &Path) -> Result<crate::truth::lo
         })
         .into());
     }
-    let source = html::file_name(&file.to_string_lossy());
-    crate::truth::long_term::uncertainty(&source, &scenarios).ok_or_else(|| {
-        Error::Argument(format!(
-            "{}: --draws needs a two-arm scenario with a long-term horizon",
-            scenario.display()
-        ))
-    })
+    Ok(scenarios)
+}
+
+/// What a run adds to the scenario: the never-better boundary, the long-term truth over draws,
+/// and the predictive probability's prior.
+struct Extras<'a> {
+    boundary: Option<&'a Boundary>,
+    long_term_draws: Option<&'a crate::truth::long_term::Uncertainty>,
+    prior: Option<&'a [Scenario]>,
 }
 
 fn run(
     sc: &Scenario,
-    boundary: Option<&Boundary>,
-    long_term_draws: Option<&crate::truth::long_term::Uncertainty>,
+    extras: &Extras,
     about: &html::About,
     settings: &Settings,
     export_replicates: bool,
     export_patients: Option<u64>,
 ) -> Result<String, Error> {
+    let Extras { boundary, long_term_draws, prior } = *extras;
     let (replicates, seed, out) = (settings.replicates, settings.seed, &settings.out);
     let null_reps = crate::run::null_replicates(sc, replicates, true);
     let boundary_reps = if boundary.is_some() { replicates } else { 0 };
@@ -147,6 +190,7 @@ fn run(
         never_better: boundary,
         progress: &tick,
         cancel: None,
+        prior,
     };
     let uncancelled = "a run nobody cancels finishes";
     let simulated = settings.in_pool(|| -> Result<Simulated, Error> {

@@ -32,6 +32,7 @@ pub fn command(
     check_simulate(sim)?;
     let shard = shard.map(|s| parse_shard(&s)).transpose()?;
     let loaded = super::load(&sim.scenario)?;
+    super::refuse_prior_rule(&loaded.scenario, &sim.scenario, "sweep")?;
     let base = loaded.scenario;
     let template = Template::from_path(&sim.scenario)?;
     let (axes, zip) = grid_of(loaded.sweep.as_ref(), set, zip)?;

@@ -98,6 +98,13 @@ pub enum Stage {
 fn validated(file: &str, text: &str) -> Result<(Document, crate::scenario_file::Loaded), Refusal> {
     let doc = Document::parse(text, Path::new(file)).map_err(|e| Refusal::invalid(e.to_string()))?;
     let loaded = crate::scenario_file::validate_point(&doc).map_err(|e| Refusal::invalid(e.to_string()))?;
+    if let Some(f) = loaded.scenario.monitoring.as_ref().and_then(|m| m.futility.as_ref())
+        && f.needs_prior()
+    {
+        return Err(Refusal::invalid(format!(
+            "{file}: `monitoring.futility.rule = \"predictive_probability\"` needs a prior's draws, which `trialsim run` takes (`--draws FILE` or an `[uncertainty]` table); the explorer cannot simulate it"
+        )));
+    }
     Ok((doc, loaded))
 }
 
@@ -147,6 +154,7 @@ impl ScenarioRun {
             never_better: self.never_better.as_ref().filter(|_| self.stage == Stage::Refined),
             progress,
             cancel: Some(cancel),
+            prior: None,
         }
     }
 
@@ -437,6 +445,7 @@ mod tests {
             never_better: run.never_better.as_ref(),
             progress: &|_| {},
             cancel: None,
+            prior: None,
         };
         let sim = simulate_scenario(&sc, &req, None).unwrap();
         assert!(v["summary"]["never_better"]["tests"]["fh(0,1)"]["rate"].is_number());

@@ -64,6 +64,13 @@ pub struct CpInputs {
     /// planned look (the interims at their expected times, the final at the expected final cut):
     /// the path that replaces θ t under crossing hazards.
     pub model_path: Vec<f64>,
+    /// The planned looks' calendar times (the final at the expected final cut) and the
+    /// weighting whose expected z gives the path: what a prior draw's path is computed at.
+    pub times: Vec<Time>,
+    pub weighting: Weighting,
+    /// The prior draws' paths, as `model_path` under each draw's scenario at the same planned
+    /// looks, for the predictive probability ([`Monitor::set_prior`]); empty without a prior.
+    pub prior: Vec<Vec<f64>>,
 }
 
 /// The monitored designs of a scenario, its looks and its safety rule.
@@ -210,7 +217,8 @@ impl Plans<'_> {
                 FutilityBound::Hr(hr) => Some(hr.clone()),
                 FutilityBound::Spending { .. }
                 | FutilityBound::Z(_)
-                | FutilityBound::ConditionalPower { .. } => None,
+                | FutilityBound::ConditionalPower { .. }
+                | FutilityBound::PredictiveProbability { .. } => None,
             }),
             allocation_variance: self.allocation_variance,
             i_max,
@@ -234,8 +242,7 @@ impl Plans<'_> {
         spend: &[f64],
         planned: &Boundaries,
     ) -> Option<CpInputs> {
-        let rule =
-            matches!(&self.m.futility, Some(f) if matches!(f.bound, FutilityBound::ConditionalPower { .. }));
+        let rule = matches!(&self.m.futility, Some(f) if matches!(f.bound, FutilityBound::ConditionalPower { .. } | FutilityBound::PredictiveProbability { .. }));
         if self.m.committee.is_none() && !rule {
             return None;
         }
@@ -250,10 +257,9 @@ impl Plans<'_> {
             Information::NullVariance(weighting) => weighting,
             Information::Events => Weighting::Fh { rho: 0.0, gamma: 0.0 },
         };
-        let at = times.iter().copied().chain([self.final_time]);
-        let model_path =
-            at.zip(fractions).map(|(c, &t)| -expected_z(self.sc, weighting, c) * t.sqrt()).collect();
-        Some(CpInputs { design_drift, model_path })
+        let times: Vec<Time> = times.iter().copied().chain([self.final_time]).collect();
+        let model_path = expected_path(self.sc, weighting, &times, fractions);
+        Some(CpInputs { design_drift, model_path, times, weighting, prior: Vec::new() })
     }
 
     /// Each interim's expected calendar time: a cut's as the model expects it; an information
@@ -289,6 +295,30 @@ impl Plans<'_> {
                 })
                 .collect(),
         )
+    }
+}
+
+/// A model's expected benefit statistic on the B scale at calendar times `times` and planned
+/// fractions `fractions`: E[B(t_k)] = −E[z](c_k)·√t_k (z < 0 favours the experimental arm).
+fn expected_path(sc: &Scenario, weighting: Weighting, times: &[Time], fractions: &[f64]) -> Vec<f64> {
+    times.iter().zip(fractions).map(|(&c, &t)| -expected_z(sc, weighting, c) * t.sqrt()).collect()
+}
+
+impl Monitor {
+    /// Sets the prior of the predictive probability: each draw's scenario (the base scenario with
+    /// the draw's values) gives its expected path at the design's planned looks. Only where
+    /// conditional power is computed; draws whose path is not finite are left out.
+    pub fn set_prior(&mut self, draws: &[Scenario]) {
+        for mt in &mut self.tests {
+            let fractions = valid_fractions(&mt.planned_fractions);
+            if let Some(cp) = &mut mt.cp {
+                cp.prior = draws
+                    .iter()
+                    .map(|d| expected_path(d, cp.weighting, &cp.times, &fractions))
+                    .filter(|p| p.iter().all(|x| x.is_finite()))
+                    .collect();
+            }
+        }
     }
 }
 
@@ -381,7 +411,9 @@ fn design_of(m: &Monitoring, alpha: f64) -> Design {
                     Some(Futility::Spending { beta: *beta, function: *function })
                 }
                 FutilityBound::Z(z) => Some(Futility::Fixed(z.clone())),
-                FutilityBound::Hr(_) | FutilityBound::ConditionalPower { .. } => None,
+                FutilityBound::Hr(_)
+                | FutilityBound::ConditionalPower { .. }
+                | FutilityBound::PredictiveProbability { .. } => None,
             },
             f.binding,
         ),

@@ -3,7 +3,7 @@
 //! analysis), the group-sequential decisions, and the safety rule's reviews. Stopping, for any
 //! reason, ends accrual and follow-up: nothing after the stop is analysed.
 
-use super::committee::{self, conditional_powers};
+use super::committee::{self, Shown, shown};
 #[cfg(test)]
 use super::design::search_evaluations;
 use super::design::{Monitor, MonitoredTest};
@@ -35,10 +35,9 @@ pub struct TestRecord {
     pub events: Vec<f64>,
     pub fraction: Vec<f64>,
     pub z: Vec<f64>,
-    /// Per interim: the conditional power under the design's drift, the trend and the model
-    /// ([`super::committee::conditional_powers`]); NaN where the look was not taken or it is
-    /// not asked for.
-    pub cp: Vec<[f64; 3]>,
+    /// Per interim: what the committee is shown ([`super::committee::shown`]); NaN where the
+    /// look was not taken or it is not asked for.
+    pub cp: Vec<Shown>,
     /// The look at which the design ended (the last entry for the final analysis).
     pub look: usize,
     pub ending: Option<Ending>,
@@ -67,7 +66,7 @@ impl TestRecord {
         self.skipped.clear();
         self.skipped.resize(interims, false);
         self.cp.clear();
-        self.cp.resize(interims, [f64::NAN; 3]);
+        self.cp.resize(interims, Shown::NONE);
         self.rejected = false;
         self.became_final = false;
         self.ending = None;
@@ -266,11 +265,19 @@ impl Monitored<'_> {
             look.stop = Some(Stop::Futility);
         }
         if !last && mt.cp.is_some() {
-            r.cp[k] = conditional_powers(mt, k, fraction, -z);
+            r.cp[k] = shown(mt, k, fraction, -z);
+            let rule = match &self.monitor.futility {
+                Some(FutilityRule { bound: FutilityBound::ConditionalPower { below, under }, .. }) => {
+                    Some((committee::index(*under), *below))
+                }
+                Some(FutilityRule { bound: FutilityBound::PredictiveProbability { below }, .. }) => {
+                    Some((committee::PREDICTIVE, *below))
+                }
+                _ => None,
+            };
             if look.stop.is_none()
-                && let Some(FutilityRule { bound: FutilityBound::ConditionalPower { below, under }, .. }) =
-                    &self.monitor.futility
-                && r.cp[k][committee::index(*under)] < *below
+                && let Some((measure, below)) = rule
+                && r.cp[k].cp[measure] < below
             {
                 look.stop = Some(Stop::Futility);
             }

@@ -157,6 +157,16 @@ pub enum FutilityBound {
     Hr(Vec<f64>),
     /// Conditional power under `under` below `below` (never binding).
     ConditionalPower { below: f64, under: CpDrift },
+    /// The predictive probability over a prior's draws below `below` (never binding; the prior
+    /// comes with the run: `trialsim run --draws FILE` or the file's `[uncertainty]` table).
+    PredictiveProbability { below: f64 },
+}
+
+impl FutilityRule {
+    /// Whether the rule needs a prior's draws (the predictive probability).
+    pub fn needs_prior(&self) -> bool {
+        matches!(self.bound, FutilityBound::PredictiveProbability { .. })
+    }
 }
 
 /// The drift under which β is spent.

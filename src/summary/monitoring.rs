@@ -4,6 +4,7 @@
 //! merge exactly as the rest of the summary (byte-identical across threads).
 
 use super::{Histogram, Moments};
+use crate::monitoring::committee::Shown;
 use crate::monitoring::{Ending, Monitor, SafetyRecord, TestRecord};
 use crate::stats::decision::Decision;
 use crate::stats::monitor::Stop;
@@ -29,41 +30,51 @@ pub struct LookTally {
     pub cp: Option<CpTally>,
 }
 
-/// The conditional power at one interim look over the trials that took it: per drift (design,
-/// trend, model) its moments, its distribution on [0, 1] and how often it is below the
-/// committee's threshold; and how often the design's and the model's sides of the threshold
-/// differ.
+/// What the committee is shown at one interim look, over the trials that took it: per measure
+/// (conditional power under the design's drift, the trend and the model, then the predictive
+/// probability) its moments, its distribution on [0, 1] and how often it is below the
+/// committee's threshold; how often the design's and the model's sides of the threshold
+/// differ; and the predictive probability's effective sample sizes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CpTally {
     pub threshold: f64,
-    pub values: [Moments; 3],
-    pub hist: [Histogram; 3],
-    pub below: [u64; 3],
+    pub values: [Moments; 4],
+    pub hist: [Histogram; 4],
+    pub below: [u64; 4],
     /// Below the threshold under the design's drift, not under the model: the constant drift
     /// says stop, the model says go on.
     pub design_only: u64,
     /// Below under the model, not under the design's drift.
     pub model_only: u64,
+    pub ess: Moments,
+    /// Trials whose effective sample size is below [`CpTally::FEW_DRAWS`].
+    pub few_draws: u64,
 }
 
 /// Bins of the conditional-power histograms: quantiles to 0.001.
 const CP_BINS: usize = 1000;
 
 impl CpTally {
+    /// An effective sample size below this is flagged: the predictive probability then rests
+    /// on a handful of draws.
+    pub const FEW_DRAWS: f64 = 50.0;
+
     fn new(threshold: f64) -> CpTally {
         CpTally {
             threshold,
-            values: [Moments::default(); 3],
+            values: [Moments::default(); 4],
             hist: std::array::from_fn(|_| Histogram::new(0.0, 1.0, CP_BINS)),
-            below: [0; 3],
+            below: [0; 4],
             design_only: 0,
             model_only: 0,
+            ess: Moments::default(),
+            few_draws: 0,
         }
     }
 
-    /// One trial's conditional powers (design, trend, model); NaN ones are left out.
-    fn push(&mut self, cp: [f64; 3]) {
-        for (d, &x) in cp.iter().enumerate() {
+    /// One trial's view; NaN measures are left out.
+    fn push(&mut self, s: Shown) {
+        for (d, &x) in s.cp.iter().enumerate() {
             if x.is_nan() {
                 continue;
             }
@@ -71,21 +82,28 @@ impl CpTally {
             self.hist[d].push(x);
             self.below[d] += u64::from(x < self.threshold);
         }
-        let [design, _, model] = cp.map(|x| x < self.threshold);
-        if !cp[0].is_nan() && !cp[2].is_nan() {
-            self.design_only += u64::from(design && !model);
-            self.model_only += u64::from(model && !design);
+        let [design, _, model, _] = s.cp;
+        if !design.is_nan() && !model.is_nan() {
+            let (d, m) = (design < self.threshold, model < self.threshold);
+            self.design_only += u64::from(d && !m);
+            self.model_only += u64::from(m && !d);
+        }
+        if !s.ess.is_nan() {
+            self.ess.push(s.ess);
+            self.few_draws += u64::from(s.ess < Self::FEW_DRAWS);
         }
     }
 
     fn merge(&mut self, o: &CpTally) {
-        for d in 0..3 {
+        for d in 0..4 {
             self.values[d].merge(&o.values[d]);
             self.hist[d].merge(&o.hist[d]);
             self.below[d] += o.below[d];
         }
         self.design_only += o.design_only;
         self.model_only += o.model_only;
+        self.ess.merge(&o.ess);
+        self.few_draws += o.few_draws;
     }
 }
 

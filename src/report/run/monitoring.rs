@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::monitoring::{Monitor, MonitoredTest};
 use crate::report::{Named, Results};
-use crate::scenario::Look;
+use crate::scenario::{FutilityBound, FutilityRule, Look};
 use crate::stats::normal;
 use crate::summary::{CpTally, LookTally, MonitoringTally};
 use crate::summary::{Proportion, TestMonitoring};
@@ -234,6 +234,15 @@ pub struct CpSection {
     pub design: CpDistribution,
     pub trend: CpDistribution,
     pub model: CpDistribution,
+    /// The Bayesian predictive probability over the prior's draws (with a prior).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predictive: Option<CpDistribution>,
+    /// The mean effective sample size of the draws' weights, and the share of trials where it is
+    /// below 50 (the predictive probability then rests on few draws).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_draws_mean: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_draws_below_50: Option<f64>,
     /// Below the threshold under the design's drift but not under the model's path.
     pub design_stops_model_continues: f64,
     pub design_stops_model_continues_se: f64,
@@ -278,6 +287,9 @@ fn cp_section(c: &CpTally) -> CpSection {
         design: dist(0),
         trend: dist(1),
         model: dist(2),
+        predictive: (c.values[3].n > 0).then(|| dist(3)),
+        effective_draws_mean: (c.ess.n > 0).then(|| c.ess.mean()),
+        effective_draws_below_50: (c.ess.n > 0).then(|| c.few_draws as f64 / c.ess.n as f64),
         design_stops_model_continues: a.estimate,
         design_stops_model_continues_se: a.se,
         model_stops_design_continues: b.estimate,
@@ -486,7 +498,19 @@ fn test_markdown(
             l.fraction.mean(),
             mt.planned_fractions[k],
             bound(mt.planned.efficacy[k]),
-            bound(f),
+            match &m.futility {
+                Some(FutilityRule { bound: FutilityBound::ConditionalPower { below, under }, .. })
+                    if k + 1 < k_max =>
+                {
+                    format!("CP({}) < {below}", under.name())
+                }
+                Some(FutilityRule { bound: FutilityBound::PredictiveProbability { below }, .. })
+                    if k + 1 < k_max =>
+                {
+                    format!("PP < {below}")
+                }
+                _ => bound(f),
+            },
             pct(l.efficacy),
             pct(l.futility),
             pct(l.harm),
@@ -537,6 +561,115 @@ fn test_markdown(
             "Type I error (identical arms, {nreps} trials): {:.2}% ± {:.2}.",
             100.0 * p.estimate,
             100.0 * p.se
+        );
+    }
+    let _ = writeln!(o);
+    cp_markdown(o, t);
+    if let Some(sides) = both_sides(r, m, j, t) {
+        sides_markdown(o, &sides);
+    }
+}
+
+/// The conditional power at each interim (when reported): its distribution under each drift,
+/// and how often the design's drift and the model disagree about the threshold.
+fn cp_markdown(o: &mut String, t: &TestMonitoring) {
+    let interims = &t.looks[..t.looks.len().saturating_sub(1)];
+    let sections: Vec<(usize, CpSection)> =
+        interims.iter().enumerate().filter_map(|(k, l)| l.cp.as_ref().map(|c| (k, cp_section(c)))).collect();
+    let Some((_, first)) = sections.first() else { return };
+    let threshold = 100.0 * first.threshold;
+    let _ = writeln!(
+        o,
+        "Conditional power at the interims (the chance of crossing a remaining efficacy bound given the data so far; docs/monitoring.md): under the design's drift θ, the current trend θ̂ = B(t)/t, and the scenario's own expected path; with a prior, the predictive probability over its draws.\n"
+    );
+    let _ = writeln!(
+        o,
+        "| look | trials | drift | mean | 5% | 25% | median | 75% | 95% | below {threshold:.0}% |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|---|");
+    for (k, c) in &sections {
+        let rows = [("design", Some(&c.design)), ("trend", Some(&c.trend)), ("model", Some(&c.model))];
+        let predictive = [("predictive", c.predictive.as_ref())];
+        for (name, d) in rows.into_iter().chain(predictive).filter_map(|(n, d)| d.map(|d| (n, d))) {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.1}% ± {:.1} |",
+                k + 1,
+                c.trials,
+                d.mean,
+                d.q05,
+                d.q25,
+                d.median,
+                d.q75,
+                d.q95,
+                100.0 * d.below_threshold,
+                100.0 * d.below_threshold_se
+            );
+        }
+    }
+    let _ = writeln!(o);
+    for (k, c) in &sections {
+        if let (Some(ess), Some(few)) = (c.effective_draws_mean, c.effective_draws_below_50) {
+            let flag = if few > 0.0 { " — **few draws carry the answer there**" } else { "" };
+            let _ = writeln!(
+                o,
+                "At look {}, the predictive probability rests on an effective {ess:.0} draws on average; below 50 in {:.1}% of the trials{flag}.",
+                k + 1,
+                100.0 * few
+            );
+        }
+    }
+    for (k, c) in &sections {
+        let _ = writeln!(
+            o,
+            "At look {}, the design's drift puts {:.1}% ± {:.1} of the trials below {threshold:.0}% where the model does not (a constant-drift rule would stop them, the model's would go on), and the model {:.1}% ± {:.1} where the design's drift does not.",
+            k + 1,
+            100.0 * c.design_stops_model_continues,
+            100.0 * c.design_stops_model_continues_se,
+            100.0 * c.model_stops_design_continues,
+            100.0 * c.model_stops_design_continues_se
+        );
+    }
+    let _ = writeln!(o);
+}
+
+/// Both sides of the design's rules: on the scenario's trials, with identical arms and at the
+/// never-better boundary.
+fn sides_markdown(o: &mut String, sides: &BothSides) {
+    let _ = writeln!(
+        o,
+        "What the rules cost and save, each against the fixed design on the same trials (the fixed design enrols and follows every trial to its final cut):\n"
+    );
+    let _ = writeln!(
+        o,
+        "| trials | declared benefit: monitored | fixed | stopped for futility (by look) | stopped early: efficacy / harm / safety | patients (saved) | years (saved) |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|");
+    let rows = [
+        ("the scenario's", Some(&sides.scenario)),
+        ("identical arms", sides.identical_arms.as_ref()),
+        ("never better", sides.never_better.as_ref()),
+    ];
+    for (name, side) in rows {
+        let Some(s) = side else { continue };
+        let by_look: Vec<String> =
+            s.stopped_futility_by_look.iter().map(|x| format!("{:.1}%", 100.0 * x)).collect();
+        let _ = writeln!(
+            o,
+            "| {name} ({}) | {:.1}% ± {:.1} | {:.1}% | {:.1}% ({}) | {:.1}% / {:.1}% / {:.1}% | {:.1} ({:.1}) | {:.2} ({:.2}) |",
+            s.trials,
+            100.0 * s.declared_benefit,
+            100.0 * s.declared_benefit_se,
+            100.0 * s.fixed_declared_benefit,
+            100.0 * s.stopped_futility,
+            by_look.join(", "),
+            100.0 * s.stopped_efficacy_early,
+            100.0 * s.stopped_harm,
+            100.0 * s.stopped_safety,
+            s.expected_n,
+            s.n_saved,
+            s.expected_duration,
+            s.duration_saved
         );
     }
     let _ = writeln!(o);

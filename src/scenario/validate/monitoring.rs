@@ -399,17 +399,22 @@ fn bounds(ctx: &Ctx, list: &S<Vec<S<f64>>>, key: &str, interims: usize) -> Resul
 }
 
 /// `rule = "conditional_power"`: stop for futility when the conditional power under `under`
-/// is below `below` (never binding: the efficacy bounds ignore it).
-fn conditional_power_rule(ctx: &Ctx, whole: &S<raw::RawFutility>, rule: &S<String>) -> Result<FutilityRule> {
+/// is below `below`; `rule = "predictive_probability"`: when the predictive probability over the
+/// run's prior is below `below`. Never binding: the efficacy bounds ignore them.
+fn probability_rule(ctx: &Ctx, whole: &S<raw::RawFutility>, rule: &S<String>) -> Result<FutilityRule> {
     let f = whole.get_ref();
-    if rule.get_ref() != "conditional_power" {
-        return Err(ctx.out_of_range(
-            rule.span(),
-            "monitoring.futility.rule",
-            "\"conditional_power\" (or leave `rule` out and give `spending`)",
-            format!("{:?}", rule.get_ref()),
-        ));
-    }
+    let predictive = match rule.get_ref().as_str() {
+        "conditional_power" => false,
+        "predictive_probability" => true,
+        other => {
+            return Err(ctx.out_of_range(
+                rule.span(),
+                "monitoring.futility.rule",
+                "\"conditional_power\" or \"predictive_probability\" (or leave `rule` out and give `spending`)",
+                format!("{other:?}"),
+            ));
+        }
+    };
     let extra = [
         ("spending", f.spending.as_ref().map(|s| s.span())),
         ("beta", f.beta.as_ref().map(|s| s.span())),
@@ -419,26 +424,39 @@ fn conditional_power_rule(ctx: &Ctx, whole: &S<raw::RawFutility>, rule: &S<Strin
         return Err(ctx.err(
             span,
             format!("monitoring.futility.{key}"),
-            format!("`{key}` belongs to a spending or fixed futility bound, not to `rule = \"conditional_power\"` (which takes `below` and `under`)"),
+            format!("`{key}` belongs to a spending or fixed futility bound, not to `rule = {:?}` (which takes `below`{})", rule.get_ref(), if predictive { "" } else { " and `under`" }),
         ));
     }
     if f.binding == Some(true) {
         return Err(ctx.err(
             whole.span(),
             "monitoring.futility.binding",
-            "a conditional-power futility rule is never binding (the efficacy bounds cannot depend on it): leave `binding` out or set it to false",
+            "a conditional-power or predictive-probability futility rule is never binding (the efficacy bounds cannot depend on it): leave `binding` out or set it to false",
         ));
     }
     let Some(below) = &f.below else {
         return Err(ctx.err(
             whole.span(),
             "monitoring.futility.below",
-            "a conditional-power rule needs `below`: the conditional power in (0, 1) under which a trial stops, e.g. below = 0.1",
+            "the rule needs `below`: the probability in (0, 1) under which a trial stops, e.g. below = 0.1",
         ));
     };
-    let below = ctx.number(below, "monitoring.futility.below", "a conditional power in (0, 1)", |x| {
-        x > 0.0 && x < 1.0
-    })?;
+    let below =
+        ctx.number(below, "monitoring.futility.below", "a probability in (0, 1)", |x| x > 0.0 && x < 1.0)?;
+    if predictive {
+        if let Some(under) = &f.under {
+            return Err(ctx.err(
+                under.span(),
+                "monitoring.futility.under",
+                "the predictive probability averages over the prior's draws: `under` goes with `rule = \"conditional_power\"`",
+            ));
+        }
+        return Ok(FutilityRule {
+            bound: FutilityBound::PredictiveProbability { below },
+            binding: false,
+            alternative: Alternative::Design,
+        });
+    }
     let allowed = "\"design\", \"trend\" or \"model\"";
     let Some(under) = &f.under else {
         return Err(ctx.err(
@@ -470,7 +488,7 @@ fn conditional_power_rule(ctx: &Ctx, whole: &S<raw::RawFutility>, rule: &S<Strin
 fn futility(ctx: &Ctx, whole: &S<raw::RawFutility>, interims: usize, alpha: f64) -> Result<FutilityRule> {
     let f = whole.get_ref();
     if let Some(rule) = &f.rule {
-        return conditional_power_rule(ctx, whole, rule);
+        return probability_rule(ctx, whole, rule);
     }
     for (key, given) in
         [("below", f.below.as_ref().map(|s| s.span())), ("under", f.under.as_ref().map(|s| s.span()))]
@@ -479,7 +497,7 @@ fn futility(ctx: &Ctx, whole: &S<raw::RawFutility>, interims: usize, alpha: f64)
             return Err(ctx.err(
                 span,
                 format!("monitoring.futility.{key}"),
-                format!("`{key}` goes with `rule = \"conditional_power\"`"),
+                format!("`{key}` goes with `rule = \"conditional_power\"` (or `below` with `rule = \"predictive_probability\"`)"),
             ));
         }
     }
