@@ -149,7 +149,15 @@ fn monitoring(c: &mut Criterion) {
     // ≥ 0.6 of its replicates per second.
     let hsct = std::fs::read_to_string("scenarios/hsct_monitoring.toml").expect("run from the crate root");
     let unmonitored: String = hsct.split("\n[monitoring").next().expect("text").to_string();
-    for (label, text) in [("hsct_unmonitored", unmonitored), ("hsct_information_looks", hsct)] {
+    // The FH(0,1) design alone (the log-rank test's looks and bounds left out).
+    let fh_only =
+        hsct.replacen("tests = [\"logrank\", \"fh(0,1)\"]\nlooks", "tests = [\"fh(0,1)\"]\nlooks", 1);
+    assert_ne!(fh_only, hsct, "hsct_monitoring.toml monitors log-rank and FH(0,1)");
+    for (label, text) in [
+        ("hsct_unmonitored", unmonitored),
+        ("hsct_information_looks", hsct),
+        ("hsct_fh_information_looks", fh_only),
+    ] {
         replicates_per_second(
             &mut g,
             label,

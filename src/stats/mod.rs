@@ -8,6 +8,7 @@
 //! (events first); a quantity that cannot be estimated is NaN, never an error.
 
 pub mod analysis_data;
+pub mod bracket;
 pub mod conditional_power;
 pub mod cox;
 pub mod crossing;

@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::bracket;
 use super::sequential::{Boundaries, Design, Efficacy, LookAt, Recursion, Rule};
 use super::spending::Spending;
 
@@ -129,6 +130,16 @@ impl BoundsCache {
     /// Exact computations before the fast rule is used: event-driven looks repeat their
     /// fractions, and after a few trials find every bound in the map.
     pub const WARM_UP: u64 = 64;
+
+    /// Whether decisions may be taken without the exact bounds (brackets, the fast rule): once the
+    /// warm-up is over (event-driven looks find every bound in the map by then).
+    fn shortcuts(&self) -> bool {
+        #[cfg(test)]
+        if self.exact_only {
+            return false;
+        }
+        self.misses >= Self::WARM_UP
+    }
 
     /// This look's bounds by the fast rule (efficacy, futility, harm spent), when the warm-up is
     /// over and the exact ones are not known already.
@@ -275,6 +286,11 @@ impl Plan {
     ) -> Look {
         let looks = Taken { positions, fractions, spend, last };
         let k = looks.newest();
+        if cache.shortcuts()
+            && let Some(look) = self.bracketed(looks, z)
+        {
+            return look;
+        }
         if let Some(bounds) = cache.fast(self, looks) {
             let look = self.look(positions, k, last, bounds, z);
             let b = -z;
@@ -287,6 +303,46 @@ impl Plan {
         let LookBounds { main, harm } = &*bounds;
         let harm = harm.as_ref().map_or(f64::INFINITY, |b| b.efficacy[k]);
         self.look(positions, k, last, [main.efficacy[k], main.futility[k], harm], z)
+    }
+
+    /// The decision at the newest look when the brackets of its bounds
+    /// ([`super::bracket`]) decide it with [`GUARD`] to spare: the bounds are then not computed
+    /// (NaN in the returned look). `None` when a statistic lies within a bracket (or the design
+    /// has none), and for a NaN statistic.
+    fn bracketed(&self, looks: Taken, z: f64) -> Option<Look> {
+        if z.is_nan() {
+            return None;
+        }
+        let Taken { positions, fractions, spend, last } = looks;
+        let k = looks.newest();
+        let b = -z;
+        let e = bracket::efficacy(&self.design, positions[k], spend, last)?;
+        let not_computed = |stop| Look { efficacy: f64::NAN, futility: f64::NAN, harm: f64::NAN, stop };
+        if e.at_or_above(b, GUARD)? {
+            return Some(not_computed(Some(Stop::Efficacy)));
+        }
+        if last {
+            return Some(not_computed(None));
+        }
+        let harm = match &self.harm {
+            None => None,
+            Some(Harm::Fixed(h)) => Some(bracket::Bracket {
+                lo: h.get(positions[k]).copied().unwrap_or(f64::INFINITY),
+                hi: h.get(positions[k]).copied().unwrap_or(f64::INFINITY),
+            }),
+            Some(Harm::Spending { alpha, function }) => Some(bracket::spent_harm(*function, *alpha, spend)?),
+        };
+        if let Some(h) = harm
+            && h.at_or_above(z, GUARD)?
+        {
+            return Some(not_computed(Some(Stop::Harm)));
+        }
+        let theta = |position: usize| match &self.thetas {
+            Some(th) => th.get(position).or(th.last()).copied().unwrap_or(f64::NAN),
+            None => self.drift,
+        };
+        let f = bracket::futility(&self.design, positions, fractions, spend, &theta, e)?;
+        Some(not_computed(f.at_or_below(b, GUARD)?.then_some(Stop::Futility)))
     }
 
     /// Look k's bounds and decision, from its efficacy, futility and spent harm bounds
@@ -455,17 +511,17 @@ mod tests {
         }
     }
 
-    /// Trials whose fractions vary (every look its own), through the fast rule after the
-    /// warm-up, decide as the exact bounds do, including statistics placed within 1e-7 of an
-    /// exact bound on either side (the guard sends those to the exact bounds); the fast bounds
-    /// are within 1e-6 of the exact ones. Harm spending, β-spending futility, five looks.
+    /// Trials whose fractions vary (every look its own), through the brackets and the fast rule
+    /// after the warm-up, decide as the exact bounds do, including statistics placed within 1e-7
+    /// of an exact bound on either side (the guard sends those to the exact bounds); the fast
+    /// bounds are within 1e-6 of the exact ones. Harm spending, β-spending futility, five looks.
     #[test]
     fn the_fast_rule_decides_as_the_exact_bounds() {
         let plan = spending_with_harm(false, 0.05, 2.5);
         let mut rng = StdRng::seed_from_u64(7);
         let (mut fast, mut exact) =
             (BoundsCache::default(), BoundsCache { exact_only: true, ..Default::default() });
-        let (mut near, mut fast_looks) = (0, 0);
+        let (mut near, mut fast_looks, mut bracketed) = (0, 0, 0);
         for trial in 0..3000 {
             let t: Vec<f64> = [0.2, 0.4, 0.6, 0.8, 1.0]
                 .iter()
@@ -493,6 +549,11 @@ mod tests {
                 let want = at(z, &mut exact);
                 let got = at(z, &mut fast);
                 assert_eq!(got.stop, want.stop, "trial {trial} look {k} z {z}: {got:?} vs {want:?}");
+                if got.efficacy.is_nan() {
+                    // Decided by the brackets: no bound computed.
+                    bracketed += 1;
+                    continue;
+                }
                 for (a, b) in
                     [(got.efficacy, want.efficacy), (got.futility, want.futility), (got.harm, want.harm)]
                 {
@@ -502,7 +563,8 @@ mod tests {
             }
         }
         assert!(near > 5000, "statistics at the bounds: {near}");
-        assert!(fast_looks > 3000, "bounds from the fast rule: {fast_looks}");
+        assert!(fast_looks > 1000, "bounds from the fast rule: {fast_looks}");
+        assert!(bracketed > 1000, "decisions from the brackets alone: {bracketed}");
     }
 
     /// Under the null, Pocock-type spending at fixed fractions stops for efficacy at each look with

@@ -488,15 +488,14 @@ impl Recursion {
 }
 
 /// The fractions as the recursion takes them ([`Recursion::look`] applies this rule look by
-/// look; this is it on a whole vector, for the tests): a look less than [`MIN_SPACING`] after the one
+/// look; this is it on a whole vector, for the tests and [`super::bracket`]): a look less than [`MIN_SPACING`] after the one
 /// before (or not after it, or not a number) is moved to MIN_SPACING after it, and a first look
 /// at or below 0 to MIN_SPACING. Validation refuses such plans and trials skip such interims, so
 /// only a final analysis that comes too soon after the last interim is moved in practice: it
 /// spends what is left of α either way, and its correlation with that interim is then taken as
 /// √(t/(t + MIN_SPACING)) instead of about 1. A kernel narrower than the grid that carries the
 /// sub-density cannot be integrated on it (a step of 1e-12 once lost all of the last look's α).
-#[cfg(test)]
-fn spaced(t: &[f64]) -> Vec<f64> {
+pub(crate) fn spaced(t: &[f64]) -> Vec<f64> {
     let mut out: Vec<f64> = Vec::with_capacity(t.len());
     for &x in t {
         let x = match out.last() {
