@@ -8,7 +8,9 @@ use std::path::Path;
 use trialsim::engine::{Layout, Run, simulate};
 use trialsim::scenario::Scenario;
 use trialsim::stats::spending::Spending;
-use trialsim::summary::{Proportion, Summary, TestMonitoring};
+use trialsim::summary::{Proportion, Summary};
+
+use crate::monitoring::{first, run};
 use trialsim::truth::Truth;
 
 /// `scenarios/null.toml` (identical arms) with an event-driven final analysis at 120 events and
@@ -19,16 +21,6 @@ fn null_monitored(extra: &str) -> Scenario {
         + "\n[monitoring]\nlooks = [{ events = 40 }, { events = 80 }]\n"
         + extra;
     Scenario::from_toml(&text, Path::new("null_monitored.toml")).expect("valid")
-}
-
-fn run(sc: &Scenario, reps: u64, seed: u64) -> Summary {
-    let truth = Truth::compute(sc);
-    let layout = Layout::new(sc, &truth);
-    simulate(&Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None }, None)
-}
-
-fn first(s: &Summary) -> &TestMonitoring {
-    &s.monitoring.as_ref().expect("monitored").tests[0]
 }
 
 /// Under identical arms, with the committee's report on (conditional power computed at every

@@ -20,13 +20,13 @@ fn with_monitoring(base: &str, edits: &[(&str, &str)], monitoring: &str) -> Scen
     Scenario::from_toml(&text, Path::new("monitored.toml")).expect("valid monitored scenario")
 }
 
-fn run(sc: &Scenario, reps: u64, seed: u64) -> Summary {
+pub(crate) fn run(sc: &Scenario, reps: u64, seed: u64) -> Summary {
     let truth = Truth::compute(sc);
     let layout = Layout::new(sc, &truth);
     simulate(&Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None }, None)
 }
 
-fn first(s: &Summary) -> &TestMonitoring {
+pub(crate) fn first(s: &Summary) -> &TestMonitoring {
     &s.monitoring.as_ref().expect("monitored").tests[0]
 }
 

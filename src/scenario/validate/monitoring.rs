@@ -531,15 +531,7 @@ fn futility(ctx: &Ctx, whole: &S<raw::RawFutility>, interims: usize, alpha: f64)
         }
         other => {
             let function = function(ctx, other, spending, "monitoring.futility.spending")?;
-            let beta = match &f.beta {
-                Some(b) => ctx.number(
-                    b,
-                    "monitoring.futility.beta",
-                    &format!("a type II error in (0, {})", 1.0 - alpha),
-                    |x| x > 0.0 && x < 1.0 - alpha,
-                )?,
-                None => 0.2,
-            };
+            let beta = type_ii_error(ctx, f.beta.as_ref(), "monitoring.futility.beta", alpha)?;
             FutilityBound::Spending { beta, function }
         }
     };
@@ -570,16 +562,18 @@ fn committee(ctx: &Ctx, whole: &S<raw::RawCommittee>, alpha: f64) -> Result<Comm
         })?,
         None => 0.1,
     };
-    let beta = match &c.beta {
-        Some(b) => ctx.number(
-            b,
-            "monitoring.committee.beta",
-            &format!("a type II error in (0, {})", 1.0 - alpha),
-            |x| x > 0.0 && x < 1.0 - alpha,
-        )?,
-        None => 0.2,
-    };
+    let beta = type_ii_error(ctx, c.beta.as_ref(), "monitoring.committee.beta", alpha)?;
     Ok(Committee { threshold, beta })
+}
+
+/// A β in (0, 1 − α) at `key` (0.2 when not given).
+fn type_ii_error(ctx: &Ctx, given: Option<&S<f64>>, key: &str, alpha: f64) -> Result<f64> {
+    match given {
+        Some(b) => ctx.number(b, key, &format!("a type II error in (0, {})", 1.0 - alpha), |x| {
+            x > 0.0 && x < 1.0 - alpha
+        }),
+        None => Ok(0.2),
+    }
 }
 
 fn hr_span(spending: &S<RawSpending>, i: usize) -> std::ops::Range<usize> {
