@@ -1,4 +1,4 @@
-//! One simulated trial's patients: entry (accrual), arm (permuted blocks), latent cause times,
+//! One simulated trial's patients: entry (accrual), arm (the [`Randomiser`]), latent cause times,
 //! dropout; and the data cut that turns them into analysable (time, event) records.
 //!
 //! Pinned design (docs/design.md § Design):
@@ -20,6 +20,7 @@ pub use crate::stats::risk_table::Obs;
 
 use crate::accrual::inverse_accrual;
 use crate::hazard::Hazard;
+use crate::randomiser::Randomiser;
 use crate::rng::{Purpose, StreamKey};
 use crate::scenario::{Accrual, Cut, CutRule, Endpoint, Scenario};
 use crate::time::Time;
@@ -42,7 +43,7 @@ pub struct Cohort {
     /// Stream keys already derived, by (seed, purpose): opening a replicate's streams then costs
     /// one mixing step per lane.
     keys: Vec<StreamKey>,
-    slots: Vec<u16>,
+    randomiser: Randomiser,
     scratch: Vec<f64>,
 }
 
@@ -212,32 +213,8 @@ impl Cohort {
     }
 
     fn allocate(&mut self, sc: &Scenario, seed: u64, replicate: u64) {
-        let bs = sc.design.block_size;
-        let alloc_sum: usize = sc.arms.iter().map(|a| a.allocation).sum();
-        let copies = bs / alloc_sum;
         let mut rng = self.stream(seed, replicate, Purpose::Allocation);
-        self.slots.clear();
-        for (i, a) in sc.arms.iter().enumerate() {
-            for _ in 0..a.allocation * copies {
-                self.slots.push(i as u16);
-            }
-        }
-        self.arm.clear();
-        let n = sc.design.n;
-        while self.arm.len() < n {
-            let start = self.arm.len();
-            // Element by element: blocks are often 2 long, where a copy call costs more.
-            for &s in &self.slots {
-                self.arm.push(s);
-            }
-            // Fisher–Yates: a uniformly random permutation of the block.
-            let block = &mut self.arm[start..];
-            for j in (1..block.len()).rev() {
-                let k = rng.random_range(0..=j);
-                block.swap(j, k);
-            }
-        }
-        self.arm.truncate(n);
+        self.randomiser.permuted_blocks(sc, &mut rng, &mut self.arm);
     }
 
     /// Time from randomisation to the first cause of `ep` for patient i, and that cause.

@@ -33,8 +33,9 @@ pub mod stats;
 pub mod test_statistic;
 // What the user wrote, validated.
 pub mod scenario;
-// The trial: entry, truth, simulated patients.
+// The trial: entry, allocation, truth, simulated patients.
 pub mod accrual;
+pub mod randomiser;
 pub mod truth;
 pub mod cohort;
 // One trial's data at a cut, as the statistics read it.
