@@ -32,14 +32,15 @@ pub fn command(
     // prior (`--draws`, else the scenario's `[uncertainty]` table).
     let rule_needs_prior =
         sc.monitoring.as_ref().and_then(|m| m.futility.as_ref()).is_some_and(|f| f.needs_prior());
-    let committee = sc.monitoring.as_ref().is_some_and(|m| m.committee.is_some()) || rule_needs_prior;
+    // The predictive probability is computed for the committee's report or a rule using it.
+    let uses_prior = sc.monitoring.as_ref().is_some_and(|m| m.committee.is_some()) || rule_needs_prior;
     let draws_given = match draws {
         Some(f) => Some(read_draws(f)?),
         None => None,
     };
     let prior_source = match (&draws_given, &loaded.uncertainty) {
         (Some(d), _) => Some(d.clone()),
-        (None, Some(u)) if committee => Some(crate::assurance::prior_draws(u, settings.seed)),
+        (None, Some(u)) if uses_prior => Some(crate::assurance::prior_draws(u, settings.seed)),
         (None, _) => None,
     };
     let draw_scenarios = match &prior_source {
@@ -50,7 +51,7 @@ pub fn command(
         (Some(d), Some(scenarios)) => {
             let source = html::file_name(&d.source);
             let lt = settings.in_pool(|| crate::truth::long_term::uncertainty(&source, scenarios))?;
-            if lt.is_none() && !committee {
+            if lt.is_none() && !uses_prior {
                 return Err(Error::Argument(format!(
                     "{}: --draws needs a two-arm scenario with a long-term horizon, or [monitoring.committee]",
                     sim.scenario.display()
@@ -61,7 +62,7 @@ pub fn command(
         _ => None,
     };
     let prior: Option<Vec<Scenario>> =
-        draw_scenarios.filter(|_| committee).map(|s| s.into_iter().flatten().collect());
+        draw_scenarios.filter(|_| uses_prior).map(|s| s.into_iter().flatten().collect());
     if rule_needs_prior && prior.is_none() {
         return Err(Error::Argument(format!(
             "{}: `monitoring.futility.rule = \"predictive_probability\"` needs a prior's draws: give `--draws FILE` (e.g. a calibration's draws.csv) or an `[uncertainty]` table",
