@@ -32,14 +32,16 @@ pub struct Cohort {
     pub entry: Vec<Time>,
     /// Index into `Scenario::arms`.
     pub arm: Vec<u16>,
+    /// Index into `Scenario::strata` (0 without strata).
+    pub stratum: Vec<u16>,
     /// Time from randomisation to loss to follow-up (+∞ without dropout).
     pub dropout: Vec<Time>,
     /// Latent time of each cause, cause-major: `latent[k * n + i]`.
     pub latent: Vec<Time>,
     /// The Exp(1) draws behind `latent`, cause-major like it.
     draws: Vec<f64>,
-    /// Each arm's patients, in entry order.
-    of_arm: Vec<Vec<u32>>,
+    /// Each (stratum, arm)'s patients, in entry order, at `stratum * arms + arm`.
+    of_group: Vec<Vec<u32>>,
     /// Stream keys already derived, by (seed, purpose): opening a replicate's streams then costs
     /// one mixing step per lane.
     keys: Vec<StreamKey>,
@@ -99,30 +101,37 @@ impl Cohort {
         let n = sc.design.n;
         self.entries(&sc.design.accrual, n, seed, replicate);
         self.allocate(sc, seed, replicate);
-        // Each arm's patients, in entry order: an arm's hazards are applied in one loop.
-        self.of_arm.resize_with(sc.arms.len(), Vec::new);
-        for list in &mut self.of_arm {
+        // Each (stratum, arm)'s patients, in entry order: a group's hazards are applied in one
+        // loop.
+        let arms = sc.arms.len();
+        self.of_group.resize_with(sc.stratum_count() * arms, Vec::new);
+        for list in &mut self.of_group {
             list.clear();
         }
-        for (i, &a) in self.arm.iter().enumerate() {
-            self.of_arm[a as usize].push(i as u32);
+        for (i, (&a, &s)) in self.arm.iter().zip(&self.stratum).enumerate() {
+            self.of_group[s as usize * arms + a as usize].push(i as u32);
         }
+        let groups = || {
+            (0..sc.stratum_count()).flat_map(move |s| {
+                sc.stratum_arms(s).iter().enumerate().map(move |(a, arm)| (s * arms + a, arm))
+            })
+        };
 
         self.dropout.clear();
         self.dropout.resize(n, f64::INFINITY);
         // Each purpose has its own stream, so skipping this one when nobody drops out shifts no
         // other draw; otherwise every patient draws, so the stream stays aligned whatever the
         // arms' rates.
-        if sc.arms.iter().any(|a| a.dropout != 0.0) {
+        if groups().any(|(_, a)| a.dropout != 0.0) {
             let rng = self.stream(seed, replicate, Purpose::Dropout);
             self.scratch.clear();
             self.scratch.resize(n, 0.0);
             for (x, e) in self.scratch.iter_mut().zip(rng.sample_iter::<f64, _>(Exp1)) {
                 *x = e;
             }
-            for (a, arm) in sc.arms.iter().enumerate() {
+            for (g, arm) in groups() {
                 if arm.dropout > 0.0 {
-                    for &i in &self.of_arm[a] {
+                    for &i in &self.of_group[g] {
                         self.dropout[i as usize] = self.scratch[i as usize] / arm.dropout;
                     }
                 }
@@ -141,18 +150,18 @@ impl Cohort {
                 *d = e;
             }
             let latent = &mut self.latent[k * n..(k + 1) * n];
-            for (a, arm) in sc.arms.iter().enumerate() {
+            for (g, arm) in groups() {
                 if let Some(h) = &arm.causes[k] {
-                    h.inverse_cumulative_of(draws, &self.of_arm[a], latent);
+                    h.inverse_cumulative_of(draws, &self.of_group[g], latent);
                 }
             }
         }
-        if sc.arms.iter().any(|a| a.after.is_some()) {
+        if groups().any(|(_, a)| a.after.is_some()) {
             // A second pass, once every trigger's time is known (a cause may be a trigger in one
             // arm and modified in another). A trigger's own time is never shifted: it cannot
             // modify itself, and an arm has one trigger.
             for i in 0..n {
-                let arm = &sc.arms[self.arm[i] as usize];
+                let arm = &sc.stratum_arms(self.stratum[i] as usize)[self.arm[i] as usize];
                 let Some(after) = &arm.after else { continue };
                 let s = self.latent[after.trigger * n + i];
                 for (k, h) in arm.causes.iter().enumerate() {
@@ -213,8 +222,10 @@ impl Cohort {
     }
 
     fn allocate(&mut self, sc: &Scenario, seed: u64, replicate: u64) {
+        let strata = sc.is_stratified().then(|| self.stream(seed, replicate, Purpose::Stratum));
+        self.randomiser.strata(sc, strata, &mut self.stratum);
         let mut rng = self.stream(seed, replicate, Purpose::Allocation);
-        self.randomiser.permuted_blocks(sc, &mut rng, &mut self.arm);
+        self.randomiser.allocate(sc, &self.stratum, &mut rng, &mut self.arm);
     }
 
     /// Time from randomisation to the first cause of `ep` for patient i, and that cause.

@@ -28,6 +28,8 @@ pub enum Purpose {
     Parameters,
     /// Which patients a study's figure about a subset counts (calibration).
     Subset,
+    /// Each patient's stratum (`[strata]` only).
+    Stratum,
     /// The latent time of one cause.
     Cause(u64),
 }
@@ -40,6 +42,7 @@ impl Purpose {
             Purpose::Dropout => 3,
             Purpose::Parameters => 4,
             Purpose::Subset => 5,
+            Purpose::Stratum => 6,
             // The high bit keeps cause ids apart from the fixed purposes.
             Purpose::Cause(h) => h | (1 << 63),
         }

@@ -145,12 +145,12 @@ fn long_term(sc: &Scenario, data: &AnalysisData, lt: &mut LongTermScratch) {
     // A companion copy (identical arms, the never-better boundary) reports no extrapolation: its
     // scenario has none, and its estimates stay NaN.
     let Some(x) = sc.analysis.long_term.as_ref().and_then(|l| l.extrapolation.as_ref()) else { return };
-    let Some((ctl, exp)) = sc.control().zip(sc.experimental()) else { return };
+    let Some((ctl, exp)) = crate::truth::mixture::pair(sc) else { return };
     let table = data.risk_table();
     let tau = table.last_time[0].min(table.last_time[1]);
     if tau > 0.0 {
         let d = crate::stats::rmst::rmst_difference(table, tau).diff;
-        lt.supported = [tau, d, d - crate::truth::long_term::rmst_gain(ctl, exp, sc.primary(), tau)];
+        lt.supported = [tau, d, d - crate::truth::long_term::rmst_gain(&ctl, &exp, sc.primary(), tau)];
     }
     let p = data.patients();
     let endpoint = sc.analysis.endpoint;

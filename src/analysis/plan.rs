@@ -454,7 +454,7 @@ fn summary_entries(sc: &Scenario, truth: &Truth, arms: &[String], est: &mut Vec<
 /// its interval covers the truth.
 fn extrapolation_entries(sc: &Scenario, t_max: Time, est: &mut Vec<EstimateSpec>) {
     let Some(x) = sc.analysis.long_term.as_ref().and_then(|l| l.extrapolation.as_ref()) else { return };
-    let Some((ctl, exp)) = sc.control().zip(sc.experimental()) else { return };
+    let Some((ctl, exp)) = crate::truth::mixture::pair(sc) else { return };
     let ep = sc.primary();
     // A trial's follow-up may reach beyond the horizon: the range of the cut's histogram.
     let reach = 4.0 * t_max;
@@ -464,7 +464,7 @@ fn extrapolation_entries(sc: &Scenario, t_max: Time, est: &mut Vec<EstimateSpec>
     for (method, m) in x.methods.iter().enumerate() {
         for &at in &x.at {
             let name = m.name();
-            let truth = crate::truth::long_term::rmst_gain(ctl, exp, ep, at);
+            let truth = crate::truth::long_term::rmst_gain(&ctl, &exp, ep, at);
             est.push(spec(Estimate::Extrapolated { method, name, at }, Some(truth), -at, at));
             est.push(spec(Estimate::ExtrapolatedSe { method, name, at }, None, 0.0, at));
             est.push(spec(Estimate::ExtrapolatedCovers { method, name, at }, Some(0.95), 0.0, 1.0));

@@ -49,6 +49,12 @@ pub enum StudyProblem {
     NoCalibrateTable,
     #[error("no [[targets]] in the likelihood: a study file needs published figures to fit")]
     NoTargets,
+    /// The calibration's expected figures and predictive checks are of one homogeneous
+    /// population.
+    #[error(
+        "a study file describes one homogeneous population: remove [strata] (calibrate the model, then split it into strata in a scenario)"
+    )]
+    Stratified,
     #[error(
         "the data cut is never reached in expectation (too few events for `design.cut.events`): give the study a calendar cut"
     )]

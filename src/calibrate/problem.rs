@@ -42,6 +42,9 @@ impl Study {
         if !targets.iter().any(|t| t.role != Role::Check) {
             return Err(bad(StudyProblem::NoTargets));
         }
+        if scenario.is_stratified() {
+            return Err(bad(StudyProblem::Stratified));
+        }
         let template = Template::from_path(path)?;
         let model = template.model_only();
         let layout = TargetLayout::new(&scenario, &targets);

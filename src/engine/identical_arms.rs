@@ -8,10 +8,16 @@ use crate::scenario::Scenario;
 pub fn null_scenario(sc: &Scenario) -> Option<Scenario> {
     let c = sc.comparison?;
     let mut null = sc.clone();
-    let control = &sc.arms[c.control];
-    let experimental = &mut null.arms[c.experimental];
-    experimental.causes = control.causes.clone();
-    experimental.dropout = control.dropout;
-    experimental.after = control.after.clone();
+    // In every stratum, the stratum's own control model.
+    for s in 0..sc.stratum_count() {
+        let control = &sc.stratum_arms(s)[c.control];
+        let experimental = match null.strata.get_mut(s) {
+            Some(stratum) => &mut stratum.arms[c.experimental],
+            None => &mut null.arms[c.experimental],
+        };
+        experimental.causes = control.causes.clone();
+        experimental.dropout = control.dropout;
+        experimental.after = control.after.clone();
+    }
     Some(null)
 }

@@ -161,9 +161,10 @@ impl Plans<'_> {
         let sc = self.sc;
         match information {
             Information::NullVariance(weighting) => expected_null_variance(sc, weighting, c),
-            Information::Events => {
-                sc.allocated_arms().map(|(_, a)| expected_events(sc, a, sc.primary(), c)).sum()
-            }
+            Information::Events => crate::truth::mixture::allocated(sc)
+                .iter()
+                .map(|a| expected_events(sc, a, sc.primary(), c))
+                .sum(),
         }
     }
 
@@ -498,7 +499,10 @@ mod tests {
         assert_eq!(mt.i_max, 40.0);
         assert_eq!(mt.planned_fractions, vec![0.5, 1.0]);
         let events_at = |c: Time| -> f64 {
-            sc.allocated_arms().map(|(_, a)| expected_events(&sc, a, sc.primary(), c)).sum()
+            crate::truth::mixture::allocated(&sc)
+                .iter()
+                .map(|a| expected_events(&sc, a, sc.primary(), c))
+                .sum()
         };
         assert!((events_at(mt.planned_times[0]) - 20.0).abs() < 1e-6, "{}", mt.planned_times[0]);
         assert_eq!(analyses_per_trial(&sc), 2);

@@ -14,6 +14,7 @@
 mod document;
 mod error;
 pub mod overrides;
+mod population;
 pub mod raw;
 mod validate;
 
@@ -21,6 +22,7 @@ use std::path::Path;
 
 pub use document::Document;
 pub use error::{ErrorKind, Namespace, RelativeProblem, ScenarioError, list};
+pub use population::{Randomisation, Stratum};
 pub use validate::Ctx;
 /// A valid scenario text and edits of it, for validation tests here and beside the commands.
 #[cfg(test)]
@@ -53,8 +55,12 @@ pub struct Scenario {
     pub time_unit: String,
     pub simulation: Simulation,
     pub design: Design,
-    /// Arms in name order.
+    /// Arms in name order: what all strata share (names, labels, allocation) and, without
+    /// strata, the model itself. The model of stratum s is [`Scenario::stratum_arms`].
     pub arms: Vec<Arm>,
+    /// `[strata.NAME]` in name order; empty: one homogeneous population (see
+    /// [`Scenario::population`]).
+    pub strata: Vec<Stratum>,
     /// Every cause named in any arm, in name order; `Arm::causes` is indexed the same way.
     pub causes: Vec<String>,
     pub endpoints: Vec<Endpoint>,
@@ -208,6 +214,7 @@ pub struct Simulation {
 pub struct Design {
     pub n: usize,
     pub block_size: usize,
+    pub randomisation: Randomisation,
     pub accrual: Accrual,
     pub cut: Cut,
 }

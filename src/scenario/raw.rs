@@ -33,6 +33,32 @@ pub struct RawScenario {
     pub calibrate: Option<S<RawCalibrate>>,
     /// Interim looks, group-sequential bounds and a safety rule.
     pub monitoring: Option<S<RawMonitoring>>,
+    /// `[strata.NAME]`: the population as named parts with their own model.
+    pub strata: Option<S<RawStrata>>,
+}
+
+/// `[strata]`: strata by name.
+pub type RawStrata = BTreeMap<String, S<RawStratum>>;
+
+/// `[strata.NAME]`: a part of the enrolled population, its share (or a fixed count), and what
+/// its arms change from `[arms]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStratum {
+    pub label: Option<String>,
+    pub share: Option<S<f64>>,
+    pub count: Option<S<i64>>,
+    pub arms: Option<S<BTreeMap<String, S<RawArmOverride>>>>,
+}
+
+/// `[strata.NAME.arms.X]`: an arm's dropout, causes or illness–death table in this stratum;
+/// whatever is not given is the arm's as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArmOverride {
+    pub dropout: Option<S<f64>>,
+    pub causes: Option<S<BTreeMap<String, S<RawHazard>>>>,
+    pub after: Option<S<RawAfter>>,
 }
 
 /// `[monitoring]`.
@@ -218,6 +244,8 @@ pub struct RawDesign {
     pub control: Option<S<String>>,
     pub allocation: S<BTreeMap<String, S<i64>>>,
     pub block_size: Option<S<i64>>,
+    /// `"blocks"` (permuted blocks over all patients) or `"stratified_blocks"` (within strata).
+    pub randomisation: Option<S<String>>,
     pub accrual: S<RawAccrual>,
     pub cut: S<RawCut>,
 }

@@ -7,7 +7,8 @@ use crate::scenario::{Accrual, Arm, CutRule, Endpoint, Scenario};
 use crate::time::Time;
 
 use super::TOL;
-use super::curves::{density, hazard, knots, survival};
+use super::curves::{density, knots, survival};
+use super::mixture::{self, ArmMix};
 use super::plot_horizon;
 
 /// Expected number of patients of `arm` with an observed `ep` event by calendar time c:
@@ -20,10 +21,25 @@ use super::plot_horizon;
 /// node; a cut of 10¹² or 10³⁰⁰, whose range dwarfs it), the expected events are computed by
 /// parts instead ([`expected_events_by_parts`]). Those inputs once gave about 0 expected events
 /// (188.9 for shape 0.01) where the simulation saw 283.
-pub fn expected_events(sc: &Scenario, arm: &Arm, ep: &Endpoint, c: Time) -> f64 {
+///
+/// Over strata, the sum of each stratum's expected events at its share of the arm's patients
+/// (`mixture`).
+pub fn expected_events(sc: &Scenario, arm: &ArmMix, ep: &Endpoint, c: Time) -> f64 {
     let n = sc.design.n;
     let total_alloc: usize = sc.arms.iter().map(|a| a.allocation).sum();
-    let n_arm = n as f64 * arm.allocation as f64 / total_alloc as f64;
+    let n_arm = n as f64 * arm.arm.allocation as f64 / total_alloc as f64;
+    match arm.parts() {
+        [(_, model)] => n_arm * expected_events_per_patient(sc, model, ep, c),
+        parts => {
+            parts.iter().map(|&(w, model)| w * (n_arm * expected_events_per_patient(sc, model, ep, c))).sum()
+        }
+    }
+}
+
+/// One patient's probability of an observed `ep` event by calendar time c in one stratum's arm
+/// model (see [`expected_events`]).
+fn expected_events_per_patient(sc: &Scenario, arm: &Arm, ep: &Endpoint, c: Time) -> f64 {
+    let n = sc.design.n;
     let extra = [c - accrual_end(&sc.design.accrual, n), c - accrual_horizon(&sc.design.accrual)];
     let k = knots(&[arm], ep, &extra, c);
     let direct = integrate(
@@ -35,9 +51,9 @@ pub fn expected_events(sc: &Scenario, arm: &Arm, ep: &Endpoint, c: Time) -> f64 
     let mass = integrate(|u| density(arm, ep, u), 0.0, &k, TOL);
     let closed = 1.0 - survival(arm, ep, c);
     if (mass - closed).abs() <= MASS_CHECK || !c.is_finite() {
-        n_arm * direct
+        direct
     } else {
-        n_arm * expected_events_by_parts(sc, arm, ep, c)
+        expected_events_by_parts(sc, arm, ep, c)
     }
 }
 
@@ -161,7 +177,8 @@ pub fn event_horizon(sc: &Scenario) -> Time {
 /// target is out of reach. Bisection on the expected events, as [`expected_cut`] does.
 pub fn reachable_end(sc: &Scenario) -> Time {
     let ep = sc.primary();
-    let total = |c: f64| sc.allocated_arms().map(|(_, a)| expected_events(sc, a, ep, c)).sum::<f64>();
+    let arms = mixture::allocated(sc);
+    let total = |c: f64| arms.iter().map(|a| expected_events(sc, a, ep, c)).sum::<f64>();
     let end = event_horizon(sc);
     let target = total(end) * (1.0 - 1e-6);
     let (mut lo, mut hi) = (0.0, end);
@@ -191,7 +208,8 @@ pub fn expected_cut(sc: &Scenario) -> Option<Time> {
         times.push(accrual_end(&sc.design.accrual, sc.design.n) + m);
     }
     if let Some(k) = cut.events {
-        let total = |c: f64| sc.allocated_arms().map(|(_, a)| expected_events(sc, a, ep, c)).sum::<f64>();
+        let arms = mixture::allocated(sc);
+        let total = |c: f64| arms.iter().map(|a| expected_events(sc, a, ep, c)).sum::<f64>();
         let start = accrual_end(&sc.design.accrual, sc.design.n).max(plot_horizon(sc, None));
         let mut hi = start;
         // Up to 10⁴ accrual periods: relative, so that days or months work as well as years.
@@ -231,27 +249,32 @@ pub fn average_hazard_ratio(sc: &Scenario, cut: Time, from: Time, to: Time) -> f
 
 /// [`average_hazard_ratio`] for any endpoint `ep`.
 pub fn average_hazard_ratio_of(sc: &Scenario, ep: &Endpoint, cut: Time, from: Time, to: Time) -> f64 {
-    let (Some(ctl), Some(exp)) = (sc.control(), sc.experimental()) else {
+    let Some((ctl, exp)) = mixture::pair(sc) else {
         return f64::NAN;
     };
     let n = sc.design.n;
-    let density = |arm: &Arm, u: f64| {
-        arm.allocation as f64
-            * entry_cdf(&sc.design.accrual, n, cut - u)
-            * density(arm, ep, u)
-            * (-arm.dropout * u).exp()
+    // The expected event density of an arm at the cut, over its strata (each with its dropout).
+    let density = |arm: &ArmMix, u: f64| -> f64 {
+        let entered = entry_cdf(&sc.design.accrual, n, cut - u);
+        let of = |w: f64, a: &Arm| {
+            arm.arm.allocation as f64 * w * entered * density(a, ep, u) * (-a.dropout * u).exp()
+        };
+        match arm.parts() {
+            [(_, a)] => arm.arm.allocation as f64 * entered * density(a, ep, u) * (-a.dropout * u).exp(),
+            parts => parts.iter().map(|&(w, a)| of(w, a)).sum(),
+        }
     };
     let to = to.min(cut);
     if to <= from {
         return f64::NAN;
     }
     let extra = [from, cut - accrual_end(&sc.design.accrual, n), cut - accrual_horizon(&sc.design.accrual)];
-    let k = knots(&[ctl, exp], ep, &extra, to);
-    let weight = |u: f64| density(ctl, u) + density(exp, u);
+    let k = mixture::knots(&[&ctl, &exp], ep, &extra, to);
+    let weight = |u: f64| density(&ctl, u) + density(&exp, u);
     let num = integrate(
         |u| {
             let w = weight(u);
-            if w == 0.0 { 0.0 } else { w * (hazard(exp, ep, u) / hazard(ctl, ep, u)).ln() }
+            if w == 0.0 { 0.0 } else { w * (exp.hazard(ep, u) / ctl.hazard(ep, u)).ln() }
         },
         from,
         &k,
@@ -286,7 +309,7 @@ mod tests {
             );
             let sc = Scenario::from_toml(&text, std::path::Path::new("w.toml")).unwrap();
             let ep = sc.primary();
-            let total: f64 = sc.allocated_arms().map(|(_, a)| expected_events(&sc, a, ep, 5.0)).sum();
+            let total: f64 = mixture::allocated(&sc).iter().map(|a| expected_events(&sc, a, ep, 5.0)).sum();
             assert!((total / reference - 1.0).abs() < 1e-9, "shape {shape}: {total} vs {reference}");
         }
         // Where the quadrature resolves the density (every shipped scenario: dropout, piecewise
@@ -302,7 +325,7 @@ mod tests {
             for (_, arm) in sc.allocated_arms() {
                 let n_arm = sc.design.n as f64 * arm.allocation as f64 / total as f64;
                 for c in [0.3 * cut, cut] {
-                    let direct = expected_events(&sc, arm, sc.primary(), c) / n_arm;
+                    let direct = expected_events(&sc, &ArmMix::single(arm), sc.primary(), c) / n_arm;
                     let by_parts = expected_events_by_parts(&sc, arm, sc.primary(), c);
                     assert!(
                         (direct - by_parts).abs() < 1e-9,

@@ -21,7 +21,8 @@ use crate::scenario::{Arm, Scenario};
 use crate::stats::weights::Weighting;
 use crate::time::Time;
 
-use super::curves::{density, knots, survival};
+use super::curves::{density, survival};
+use super::mixture::{self, ArmMix};
 
 /// Panels per piece between knots: the integrands are smooth there, and 15-point Kronrod
 /// panels of 1/64 of a piece integrate them to far below any Monte Carlo error.
@@ -54,23 +55,31 @@ fn expected_statistic(sc: &Scenario, weighting: Weighting, c: Time) -> (f64, f64
 
 /// [`expected_statistic`] with `panels` panels per piece.
 fn expected_statistic_on(sc: &Scenario, weighting: Weighting, c: Time, panels: usize) -> (f64, f64) {
-    let (Some(ctl), Some(exp)) = (sc.control(), sc.experimental()) else {
+    let Some((ctl, exp)) = mixture::pair(sc) else {
         return (f64::NAN, f64::NAN);
     };
     let ep = sc.primary();
     let n = sc.design.n;
     let total_alloc: usize = sc.arms.iter().map(|a| a.allocation).sum();
-    let share = |a: &Arm| n as f64 * a.allocation as f64 / total_alloc as f64;
-    let (n0, n1) = (share(ctl), share(exp));
-    // (Y₀, Y₁, Y₀h₀, Y₁h₁) at analysis time u: at risk and the expected event rates. Y h is
-    // written with the density, which stays finite where S underflows.
+    let share = |a: &ArmMix| n as f64 * a.arm.allocation as f64 / total_alloc as f64;
+    let (n0, n1) = (share(&ctl), share(&exp));
+    // (Y₀, Y₁, Y₀h₀, Y₁h₁) at analysis time u: at risk and the expected event rates, summed over
+    // strata (each with its own dropout). Y h is written with the density, which stays finite
+    // where S underflows.
     let at = |u: f64| {
         let entered = entry_cdf(&sc.design.accrual, n, c - u);
-        let arm = |a: &Arm, m: f64| {
+        let model = |a: &Arm, m: f64| {
             let kept = m * entered * (-a.dropout * u).exp();
             (kept * survival(a, ep, u), kept * density(a, ep, u))
         };
-        let ((y0, r0), (y1, r1)) = (arm(ctl, n0), arm(exp, n1));
+        let arm = |a: &ArmMix, m: f64| match a.parts() {
+            [(_, model_alone)] => model(model_alone, m),
+            parts => parts
+                .iter()
+                .map(|&(w, part)| model(part, w * m))
+                .fold((0.0, 0.0), |(y, r), (dy, dr)| (y + dy, r + dr)),
+        };
+        let ((y0, r0), (y1, r1)) = (arm(&ctl, n0), arm(&exp, n1));
         (y0, y1, r0, r1)
     };
     let pooled_hazard = |u: f64| {
@@ -79,7 +88,7 @@ fn expected_statistic_on(sc: &Scenario, weighting: Weighting, c: Time, panels: u
     };
     let mut extra = vec![c - accrual_end(&sc.design.accrual, n), c - accrual_horizon(&sc.design.accrual)];
     extra.extend(weighting.cap_time());
-    let pieces = knots(&[ctl, exp], ep, &extra, c);
+    let pieces = mixture::knots(&[&ctl, &exp], ep, &extra, c);
     let mut floor = weighting.initial_floor();
     let (mut nodes, mut weights) = (Vec::new(), Vec::new());
     let (mut inner_nodes, mut inner_weights) = (Vec::new(), Vec::new());
@@ -182,7 +191,7 @@ tests = ["logrank"]
         let sc = identical_arms();
         for c in [1.0, 2.0, 5.0] {
             let events: f64 =
-                sc.allocated_arms().map(|(_, a)| expected_events(&sc, a, sc.primary(), c)).sum();
+                mixture::allocated(&sc).iter().map(|a| expected_events(&sc, a, sc.primary(), c)).sum();
             let v = expected_null_variance(&sc, Weighting::Fh { rho: 0.0, gamma: 0.0 }, c);
             assert!((v / (events / 4.0) - 1.0).abs() < 1e-9, "c = {c}: {v} vs {}", events / 4.0);
         }

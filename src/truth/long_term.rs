@@ -15,21 +15,22 @@
 use serde::Serialize;
 
 use crate::quadrature::integrate;
-use crate::scenario::{Arm, Endpoint, Scenario};
+use crate::scenario::{Endpoint, Scenario};
 use crate::time::{Time, units_per_year};
 
-use super::curves::{crossing_times, cumulative_incidence, knots, rmst, survival};
+use super::crossing::crossing_times;
+use super::mixture::{self, ArmMix};
 use super::{ArmCurve, CauseCurve, TOL};
 
 /// The ε of the break-even time: gains below it are rounding, not years.
 pub const EPSILON: f64 = 1e-10;
 
 /// ΔRMST(t) = RMST_exp(t) − RMST_ctl(t) on the true curves of `ep`.
-pub fn rmst_gain(ctl: &Arm, exp: &Arm, ep: &Endpoint, t: Time) -> f64 {
+pub fn rmst_gain(ctl: &ArmMix, exp: &ArmMix, ep: &Endpoint, t: Time) -> f64 {
     if t <= 0.0 {
         return 0.0;
     }
-    rmst(exp, ep, t) - rmst(ctl, ep, t)
+    exp.rmst(ep, t) - ctl.rmst(ep, t)
 }
 
 /// When the experimental arm's restricted mean has caught up for good, up to `horizon`.
@@ -41,18 +42,24 @@ pub enum BreakEven {
 }
 
 /// The break-even time up to `horizon` (see the module doc).
-pub fn break_even(ctl: &Arm, exp: &Arm, ep: &Endpoint, horizon: Time) -> BreakEven {
+pub fn break_even(ctl: &ArmMix, exp: &ArmMix, ep: &Endpoint, horizon: Time) -> BreakEven {
     break_even_given(ctl, exp, ep, horizon, &crossing_times(ctl, exp, ep, horizon))
 }
 
 /// [`break_even`] when the crossings up to `horizon` are known.
-fn break_even_given(ctl: &Arm, exp: &Arm, ep: &Endpoint, horizon: Time, crossings: &[Time]) -> BreakEven {
+fn break_even_given(
+    ctl: &ArmMix,
+    exp: &ArmMix,
+    ep: &Endpoint,
+    horizon: Time,
+    crossings: &[Time],
+) -> BreakEven {
     let gain = |t: f64| rmst_gain(ctl, exp, ep, t);
     if gain(horizon) <= EPSILON {
         return BreakEven::NotReached;
     }
     // The local minima of ΔRMST: 0 and the upward crossings of the curves.
-    let diff = |t: f64| survival(exp, ep, t) - survival(ctl, ep, t);
+    let diff = |t: f64| exp.survival(ep, t) - ctl.survival(ep, t);
     let mut minima = vec![0.0];
     minima.extend(crossings.iter().copied().filter(|&c| diff(c + 1e-9) > 0.0));
     let from = minima.iter().rev().copied().find(|&m| gain(m) <= EPSILON).unwrap_or(0.0);
@@ -126,7 +133,8 @@ impl LongTerm {
     /// The long-term truth of a two-arm scenario with a horizon (None otherwise).
     pub fn compute(sc: &Scenario, expected_cut: Option<Time>) -> Option<LongTerm> {
         let horizon = sc.analysis.long_term.as_ref()?.horizon;
-        let (ctl, exp) = sc.control().zip(sc.experimental())?;
+        let (ctl, exp) = mixture::pair(sc)?;
+        let (ctl, exp) = (&ctl, &exp);
         // 5, 10, 15 and 20 years are unknown in a unit that is not years, months, weeks or days:
         // the horizon alone is tabulated there.
         let mut times: Vec<Time> = match units_per_year(&sc.time_unit) {
@@ -138,7 +146,7 @@ impl LongTerm {
             (0..=CURVE_STEPS).map(|i| horizon * i as f64 / CURVE_STEPS as f64).collect();
         let mut breaks = Vec::new();
         for ep in &sc.endpoints {
-            breaks.extend(knots(&[ctl, exp], ep, &[], f64::INFINITY));
+            breaks.extend(mixture::knots(&[ctl, exp], ep, &[], f64::INFINITY));
         }
         let last_change = breaks.into_iter().filter(|t| t.is_finite()).reduce(f64::max);
         let endpoints = sc
@@ -154,18 +162,18 @@ impl LongTerm {
                 let rmst = [ctl, exp]
                     .iter()
                     .map(|a| ArmCurve {
-                        arm: a.name.clone(),
-                        values: times.iter().map(|&t| rmst(a, ep, t)).collect(),
+                        arm: a.name().to_string(),
+                        values: times.iter().map(|&t| a.rmst(ep, t)).collect(),
                     })
                     .collect::<Vec<_>>();
                 let gain = rmst[1].values.iter().zip(&rmst[0].values).map(|(e, c)| e - c).collect();
                 let cumulative_incidence = [ctl, exp]
                     .iter()
                     .flat_map(|a| {
-                        ep.causes.iter().filter(|&&k| a.causes[k].is_some()).map(|&k| CauseCurve {
-                            arm: a.name.clone(),
+                        ep.causes.iter().filter(|&&k| a.has_cause(k)).map(|&k| CauseCurve {
+                            arm: a.name().to_string(),
                             cause: sc.causes[k].clone(),
-                            values: times.iter().map(|&t| cumulative_incidence(a, ep, k, t)).collect(),
+                            values: times.iter().map(|&t| a.cumulative_incidence(ep, k, t)).collect(),
                         })
                     })
                     .collect();
@@ -193,9 +201,9 @@ impl LongTerm {
 
 /// ΔRMST at increasing `times` (from 0), integrating S_exp − S_ctl step by step rather than from 0
 /// each time.
-pub fn gain_curve(ctl: &Arm, exp: &Arm, ep: &Endpoint, times: &[Time]) -> Vec<f64> {
-    let diff = |t: f64| survival(exp, ep, t) - survival(ctl, ep, t);
-    let all = knots(&[ctl, exp], ep, &[], f64::INFINITY);
+pub fn gain_curve(ctl: &ArmMix, exp: &ArmMix, ep: &Endpoint, times: &[Time]) -> Vec<f64> {
+    let diff = |t: f64| exp.survival(ep, t) - ctl.survival(ep, t);
+    let all = mixture::knots(&[ctl, exp], ep, &[], f64::INFINITY);
     let (mut at, mut gain) = (0.0, 0.0);
     times
         .iter()
@@ -354,16 +362,20 @@ mod tests {
     use super::*;
     use crate::scenario::Scenario;
 
+    fn pair(sc: &Scenario) -> (ArmMix<'_>, ArmMix<'_>) {
+        mixture::pair(sc).expect("two arms")
+    }
+
     fn scenario(path: &str) -> Scenario {
         Scenario::from_path(std::path::Path::new(path)).expect("shipped scenario")
     }
 
     /// ΔRMST on a 1e-4 grid by Simpson's rule on S_exp − S_ctl (no quadrature of `rmst`), and the
     /// last grid time where it is ≤ ε.
-    fn brute_force(ctl: &Arm, exp: &Arm, ep: &Endpoint, horizon: f64) -> (f64, Option<f64>) {
+    fn brute_force(ctl: &ArmMix, exp: &ArmMix, ep: &Endpoint, horizon: f64) -> (f64, Option<f64>) {
         let h = 1e-4;
         let n = (horizon / h).round() as usize;
-        let d = |t: f64| survival(exp, ep, t) - survival(ctl, ep, t);
+        let d = |t: f64| exp.survival(ep, t) - ctl.survival(ep, t);
         let (mut gain, mut last_low) = (0.0, Some(0.0));
         for k in 0..n {
             let (a, b) = (k as f64 * h, (k + 1) as f64 * h);
@@ -378,7 +390,8 @@ mod tests {
     #[test]
     fn the_calibrated_model_breaks_even_where_a_brute_force_scan_does() {
         let sc = scenario("scenarios/hsct_ssc.toml");
-        let (ctl, exp, ep) = (sc.control().unwrap(), sc.experimental().unwrap(), sc.primary());
+        let ((ctl, exp), ep) = (pair(&sc), sc.primary());
+        let (ctl, exp) = (&ctl, &exp);
         let BreakEven::At(t) = break_even(ctl, exp, ep, 20.0) else { panic!("the transplant breaks even") };
         let (gain, last_low) = brute_force(ctl, exp, ep, 20.0);
         assert!((gain - rmst_gain(ctl, exp, ep, 20.0)).abs() < 1e-8, "{gain}");
@@ -391,14 +404,16 @@ mod tests {
     #[test]
     fn proportional_hazards_break_even_at_once_and_identical_arms_never() {
         let sc = scenario("scenarios/ph.toml");
-        let (ctl, exp, ep) = (sc.control().unwrap(), sc.experimental().unwrap(), sc.primary());
+        let ((ctl, exp), ep) = (pair(&sc), sc.primary());
+        let (ctl, exp) = (&ctl, &exp);
         for t in [0.5, 1.0, 5.0, 20.0] {
             assert!(rmst_gain(ctl, exp, ep, t) > 0.0, "HR < 1: a gain at {t}");
         }
         let BreakEven::At(t) = break_even(ctl, exp, ep, 20.0) else { panic!("HR < 1 breaks even") };
         assert!(t < 1e-4, "at once, to the grid step: {t}");
         let null = scenario("scenarios/null.toml");
-        let (ctl, exp, ep) = (null.control().unwrap(), null.experimental().unwrap(), null.primary());
+        let ((ctl, exp), ep) = (pair(&null), null.primary());
+        let (ctl, exp) = (&ctl, &exp);
         assert_eq!(rmst_gain(ctl, exp, ep, 20.0), 0.0);
         assert_eq!(break_even(ctl, exp, ep, 20.0), BreakEven::NotReached);
     }
@@ -410,7 +425,8 @@ mod tests {
         assert_eq!(lt.horizon, 20.0);
         assert_eq!(lt.times, vec![5.0, 10.0, 15.0, 20.0]);
         assert_eq!(lt.last_change, Some(2.0));
-        let (ctl, exp) = (sc.control().unwrap(), sc.experimental().unwrap());
+        let (ctl, exp) = pair(&sc);
+        let (ctl, exp) = (&ctl, &exp);
         for e in &lt.endpoints {
             let ep = sc.endpoints.iter().find(|x| x.name == e.endpoint).unwrap();
             for (&t, &g) in lt.curve_times.iter().zip(&e.curve) {
@@ -427,10 +443,10 @@ mod tests {
                     let f: f64 = e
                         .cumulative_incidence
                         .iter()
-                        .filter(|c| c.arm == arm.name)
+                        .filter(|c| c.arm == arm.name())
                         .map(|c| c.values[j])
                         .sum();
-                    assert!((f + survival(arm, ep, t) - 1.0).abs() < 1e-9, "{} arm {s} at {t}", e.endpoint);
+                    assert!((f + arm.survival(ep, t) - 1.0).abs() < 1e-9, "{} arm {s} at {t}", e.endpoint);
                 }
             }
         }

@@ -9,25 +9,26 @@
 //! of E is F_{k|E}(t) = ∫₀ᵗ h_k S_E (Kalbfleisch & Prentice 2002, §8.2). Integrals use adaptive
 //! Gauss–Kronrod split at every hazard breakpoint.
 
+mod crossing;
 mod curves;
 mod design;
 mod information;
 pub mod long_term;
+pub mod mixture;
 pub mod never_better;
 
 use serde::Serialize;
 
-pub use curves::{
-    crossing_times, cumulative, cumulative_incidence, hazard, rmst, rule_crossing, states, sub_density,
-    survival,
-};
+pub use crossing::{crossing_times, rule_crossing};
+pub use curves::{cumulative, cumulative_incidence, hazard, rmst, states, sub_density, survival};
 pub use design::{
     BeyondFollowUp, average_hazard_ratio, average_hazard_ratio_of, beyond_follow_up, event_horizon,
     expected_cut, expected_events, reachable_end,
 };
 pub use information::{expected_null_variance, expected_z};
+pub use mixture::ArmMix;
 
-use crate::scenario::{Arm, Endpoint, Scenario};
+use crate::scenario::{Endpoint, Scenario};
 use crate::time::Time;
 
 /// Absolute tolerance of each quadrature piece: far below any Monte Carlo error.
@@ -117,10 +118,10 @@ impl Truth {
     pub fn compute(sc: &Scenario) -> Truth {
         let ep = sc.primary();
         let h = &sc.analysis.horizons;
-        let arms: Vec<&Arm> = sc.allocated_arms().map(|(_, a)| a).collect();
-        let curve = |arm: &Arm, ep: &Endpoint| ArmCurve {
-            arm: arm.name.clone(),
-            values: h.iter().map(|&t| survival(arm, ep, t)).collect(),
+        let arms = mixture::allocated(sc);
+        let curve = |arm: &ArmMix, ep: &Endpoint| ArmCurve {
+            arm: arm.name().to_string(),
+            values: h.iter().map(|&t| arm.survival(ep, t)).collect(),
         };
         let survival_primary: Vec<ArmCurve> = arms.iter().map(|a| curve(a, ep)).collect();
         let endpoints = sc
@@ -134,30 +135,31 @@ impl Truth {
         let cumulative_incidence = arms
             .iter()
             .flat_map(|a| {
-                ep.causes.iter().filter(|&&k| a.causes[k].is_some()).map(move |&k| CauseCurve {
-                    arm: a.name.clone(),
+                ep.causes.iter().filter(|&&k| a.has_cause(k)).map(move |&k| CauseCurve {
+                    arm: a.name().to_string(),
                     cause: sc.causes[k].clone(),
-                    values: h.iter().map(|&t| cumulative_incidence(a, ep, k, t)).collect(),
+                    values: h.iter().map(|&t| a.cumulative_incidence(ep, k, t)).collect(),
                 })
             })
             .collect();
-        let pair = sc.control().zip(sc.experimental());
+        let pair = mixture::pair(sc);
+        let pair = pair.as_ref().map(|(c, e)| (c, e));
         let difference = match pair {
-            Some((c, e)) => h.iter().map(|&t| survival(e, ep, t) - survival(c, ep, t)).collect(),
+            Some((c, e)) => h.iter().map(|&t| e.survival(ep, t) - c.survival(ep, t)).collect(),
             None => Vec::new(),
         };
-        let per_arm = |f: &dyn Fn(&Arm) -> f64| -> Vec<ArmValue> {
-            arms.iter().map(|a| ArmValue { arm: a.name.clone(), value: f(a) }).collect()
+        let per_arm = |f: &dyn Fn(&ArmMix) -> f64| -> Vec<ArmValue> {
+            arms.iter().map(|a| ArmValue { arm: a.name().to_string(), value: f(a) }).collect()
         };
         let rmst_truth = sc.analysis.tau.map(|tau| RmstTruth {
             tau,
-            arms: per_arm(&|a| rmst(a, ep, tau)),
-            difference: pair.map_or(f64::NAN, |(c, e)| rmst(e, ep, tau) - rmst(c, ep, tau)),
+            arms: per_arm(&|a| a.rmst(ep, tau)),
+            difference: pair.map_or(f64::NAN, |(c, e)| e.rmst(ep, tau) - c.rmst(ep, tau)),
         });
         let milestone = sc.analysis.milestone.map(|m| MilestoneTruth {
             time: m,
-            arms: per_arm(&|a| survival(a, ep, m)),
-            difference: pair.map_or(f64::NAN, |(c, e)| survival(e, ep, m) - survival(c, ep, m)),
+            arms: per_arm(&|a| a.survival(ep, m)),
+            difference: pair.map_or(f64::NAN, |(c, e)| e.survival(ep, m) - c.survival(ep, m)),
         });
         let expected_cut = expected_cut(sc);
         let t_max = plot_horizon(sc, expected_cut);
@@ -225,6 +227,7 @@ pub(crate) fn plot_horizon(sc: &Scenario, expected_cut: Option<Time>) -> Time {
 mod tests {
     use super::*;
     use crate::hazard::Hazard;
+    use crate::scenario::Arm;
 
     fn arm(causes: Vec<Option<Hazard>>) -> Arm {
         Arm { name: "a".into(), label: "a".into(), dropout: 0.0, allocation: 1, causes, after: None }
@@ -252,10 +255,10 @@ mod tests {
         let ctl = arm(vec![Some(Hazard::exponential(0.1).unwrap())]);
         let exp = arm(vec![Some(Hazard::piecewise(vec![1.0], vec![0.3, 0.02]).unwrap())]);
         let ep = Endpoint { name: "e".into(), causes: vec![0] };
-        let x = crossing_times(&ctl, &exp, &ep, 10.0);
+        let x = crossing_times(&ArmMix::single(&ctl), &ArmMix::single(&exp), &ep, 10.0);
         assert_eq!(x.len(), 1, "{x:?}");
         assert!((x[0] - 3.5).abs() < 1e-9, "{x:?}");
-        assert!(crossing_times(&ctl, &ctl, &ep, 10.0).is_empty());
+        assert!(crossing_times(&ArmMix::single(&ctl), &ArmMix::single(&ctl), &ep, 10.0).is_empty());
     }
 
     #[test]
@@ -267,17 +270,21 @@ mod tests {
         let ep = Endpoint { name: "e".into(), causes: vec![0] };
         let delta = 0.02;
         let rule = crate::stats::crossing::CrossingRule { min_gap: delta, min_at_risk: 10 };
-        let t = rule_crossing(&ctl, &exp, &ep, rule, 10.0).expect("fires");
+        let t = rule_crossing(&ArmMix::single(&ctl), &ArmMix::single(&exp), &ep, rule, 10.0).expect("fires");
         let gap = |t: f64| (-0.28 - 0.02 * t).exp() - (-0.1 * t).exp();
         assert!((gap(t) - delta).abs() < 1e-9, "t = {t}, gap {}", gap(t));
         assert!(t > 3.5 && gap(t - 1e-6) < delta, "after the equality time and the first such t: {t}");
         // With δ = 0 the rule is the first change of order from below to above: the equality time.
         let zero = crate::stats::crossing::CrossingRule { min_gap: 0.0, min_at_risk: 10 };
-        assert!((rule_crossing(&ctl, &exp, &ep, zero, 10.0).unwrap() - 3.5).abs() < 1e-9);
+        assert!(
+            (rule_crossing(&ArmMix::single(&ctl), &ArmMix::single(&exp), &ep, zero, 10.0).unwrap() - 3.5)
+                .abs()
+                < 1e-9
+        );
         // A gap never reached after the harm, or identical arms: the rule never fires.
         let far = crate::stats::crossing::CrossingRule { min_gap: 0.3, min_at_risk: 10 };
-        assert!(rule_crossing(&ctl, &exp, &ep, far, 10.0).is_none());
-        assert!(rule_crossing(&ctl, &ctl, &ep, rule, 10.0).is_none());
+        assert!(rule_crossing(&ArmMix::single(&ctl), &ArmMix::single(&exp), &ep, far, 10.0).is_none());
+        assert!(rule_crossing(&ArmMix::single(&ctl), &ArmMix::single(&ctl), &ep, rule, 10.0).is_none());
     }
 
     #[test]

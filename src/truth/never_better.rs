@@ -16,8 +16,8 @@ use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{NeverBetter, Scenario, ScenarioError};
 use crate::time::Time;
 
-use super::curves::{knots, survival};
 use super::design::{average_hazard_ratio, expected_cut, reachable_end};
+use super::mixture;
 
 /// Intervals of the grid on which g is checked to be monotone along the path.
 pub const GRID: usize = 200;
@@ -137,12 +137,12 @@ impl Problem {
 /// The largest advantage of the experimental arm's true survival over control's on the primary
 /// endpoint, g = max over t in (0, until] of S_exp(t) − S_ctl(t) (NaN without two arms).
 pub fn largest_advantage(sc: &Scenario, until: Time) -> f64 {
-    let (Some(ctl), Some(exp)) = (sc.control(), sc.experimental()) else { return f64::NAN };
+    let Some((ctl, exp)) = mixture::pair(sc) else { return f64::NAN };
     let ep = sc.primary();
-    let d = |t: f64| survival(exp, ep, t) - survival(ctl, ep, t);
+    let d = |t: f64| exp.survival(ep, t) - ctl.survival(ep, t);
     let mut best = f64::NEG_INFINITY;
     let mut from = 0.0;
-    for to in knots(&[ctl, exp], ep, &[], until) {
+    for to in mixture::knots(&[&ctl, &exp], ep, &[], until) {
         best = best.max(d(to)).max(interior_max(&d, from, to));
         from = to;
     }
@@ -360,17 +360,15 @@ fn common_value(template: &Template, overrides: &[Override], nb: &NeverBetter) -
 /// Whether the two scenarios' primary-endpoint curves differ anywhere up to `until` (at the
 /// breaks of either, and at 64 points between 0 and `until`).
 fn moves(a: &Scenario, b: &Scenario, until: Time) -> bool {
-    let (Some(ca), Some(ea), Some(cb), Some(eb)) =
-        (a.control(), a.experimental(), b.control(), b.experimental())
-    else {
+    let (Some((ca, ea)), Some((cb, eb))) = (mixture::pair(a), mixture::pair(b)) else {
         return false;
     };
     let ep = a.primary();
-    let mut times = knots(&[ca, ea, cb, eb], ep, &[], until);
+    let mut times = mixture::knots(&[&ca, &ea, &cb, &eb], ep, &[], until);
     times.extend((1..64).map(|i| until * i as f64 / 64.0));
     times
         .iter()
-        .any(|&t| survival(ea, ep, t) != survival(eb, ep, t) || survival(ca, ep, t) != survival(cb, ep, t))
+        .any(|&t| ea.survival(ep, t) != eb.survival(ep, t) || ca.survival(ep, t) != cb.survival(ep, t))
 }
 
 /// A sweep or plan point's boundary, or why its path has none there.

@@ -5,7 +5,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::report::Results;
-use crate::truth::survival;
+use crate::truth::ArmMix;
 
 const COLOURS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
 
@@ -22,7 +22,7 @@ fn y_min(r: &Results) -> f64 {
                 lo = lo.min(h.quantile(0.025));
             }
         }
-        lo = lo.min(survival(&sc.arms[r.layout.group_arms[g]], sc.primary(), t_max));
+        lo = lo.min(ArmMix::of(sc, r.layout.group_arms[g]).survival(sc.primary(), t_max));
     }
     ((lo - 0.05) * 10.0).floor().clamp(0.0, 9.0) / 10.0
 }
@@ -36,9 +36,12 @@ fn boundary_curves(chart: &mut Chart, r: &Results) -> Result<(), crate::report::
     let t_max = r.layout.grid.last().copied().unwrap_or(1.0);
     let sc = &b.scenario;
     for g in 0..r.layout.groups {
-        let (colour, arm) = (COLOURS[g % 2], &sc.arms[r.layout.group_arms[g]]);
-        let truth =
-            (0..=400).map(|i| t_max * f64::from(i) / 400.0).map(|t| (t, survival(arm, sc.primary(), t)));
+        let (colour, mix) = (COLOURS[g % 2], ArmMix::of(sc, r.layout.group_arms[g]));
+        let arm = mix.arm;
+        let truth: Vec<(f64, f64)> = (0..=400)
+            .map(|i| t_max * f64::from(i) / 400.0)
+            .map(|t| (t, mix.survival(sc.primary(), t)))
+            .collect();
         chart
             .draw_series(DashedLineSeries::new(truth, 8, 5, colour.stroke_width(2)))?
             .label(format!("{} at the never-better boundary (truth)", arm.label))
@@ -75,7 +78,8 @@ pub(crate) fn render(r: &Results) -> Result<String, crate::report::chart::DrawEr
         let n = grid.len();
         for g in 0..r.layout.groups {
             let colour = COLOURS[g % 2];
-            let arm = &sc.arms[r.layout.group_arms[g]];
+            let mix = ArmMix::of(sc, r.layout.group_arms[g]);
+            let arm = mix.arm;
             let hist = r.summary.band.get(g * n..(g + 1) * n).unwrap_or(&[]);
             // The band only where enough replicates still have patients under follow-up.
             let banded = r.summary.replicates.min(crate::engine::BAND_REPLICATES);
@@ -91,7 +95,7 @@ pub(crate) fn render(r: &Results) -> Result<String, crate::report::chart::DrawEr
             let median = at(0.5);
             // Values on hover at about 40 times per arm, on the true curve.
             for i in (0..n).filter(|&i| enough(i)).step_by(n.div_ceil(40).max(1)) {
-                let (t, s) = (grid[i], survival(arm, sc.primary(), grid[i]));
+                let (t, s) = (grid[i], mix.survival(sc.primary(), grid[i]));
                 let (median, lo, hi) =
                     (hist[i].quantile(0.5), hist[i].quantile(0.025), hist[i].quantile(0.975));
                 let text = format!(
@@ -101,8 +105,10 @@ pub(crate) fn render(r: &Results) -> Result<String, crate::report::chart::DrawEr
                 hover.push((chart.backend_coord(&(t, s)), text));
             }
             chart.draw_series(LineSeries::new(median, colour.mix(0.6).stroke_width(1)))?;
-            let truth =
-                (0..=400).map(|i| t_max * f64::from(i) / 400.0).map(|t| (t, survival(arm, sc.primary(), t)));
+            let truth: Vec<(f64, f64)> = (0..=400)
+                .map(|i| t_max * f64::from(i) / 400.0)
+                .map(|t| (t, mix.survival(sc.primary(), t)))
+                .collect();
             chart
                 .draw_series(LineSeries::new(truth, colour.stroke_width(3)))?
                 .label(format!("{} (truth; thin: KM median; band: KM 2.5–97.5%)", arm.label))

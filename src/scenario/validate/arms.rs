@@ -44,38 +44,95 @@ pub(super) fn causes(ctx: &Ctx, raw_arms: &S<RawArms>) -> Result<Vec<String>> {
     Ok(causes)
 }
 
-/// The arms in name order, with allocation 0 (set later from `[design]`).
-pub(super) fn arms(ctx: &Ctx, raw: &raw::RawScenario, causes: &[String]) -> Result<Vec<Arm>> {
-    let raw_arms = raw.arms.get_ref();
+/// One cause's hazard as a population sees it, and the dotted key it is reported under.
+#[derive(Clone)]
+pub(super) struct CauseSpec<'a> {
+    pub hazard: &'a S<RawHazard>,
+    pub key: String,
+}
+
+/// One arm's model as a population sees it: the arm as written, or a stratum's view of it (its
+/// overrides replacing what they name). Each part keeps the dotted key its errors name.
+#[derive(Clone)]
+pub(super) struct ArmSpec<'a> {
+    pub name: &'a str,
+    pub label: Option<&'a str>,
+    pub dropout: Option<(&'a S<f64>, String)>,
+    /// By cause name.
+    pub causes: BTreeMap<&'a str, CauseSpec<'a>>,
+    pub after: Option<(&'a S<raw::RawAfter>, String)>,
+}
+
+/// The arms as written in `[arms]`, in name order.
+pub(super) fn written(raw: &raw::RawScenario) -> Vec<ArmSpec<'_>> {
+    raw.arms
+        .get_ref()
+        .iter()
+        .map(|(name, arm)| {
+            let a = arm.get_ref();
+            ArmSpec {
+                name,
+                label: a.label.as_deref(),
+                dropout: a.dropout.as_ref().map(|d| (d, format!("arms.{name}.dropout"))),
+                causes: a
+                    .causes
+                    .get_ref()
+                    .iter()
+                    .map(|(c, h)| {
+                        (c.as_str(), CauseSpec { hazard: h, key: format!("arms.{name}.causes.{c}") })
+                    })
+                    .collect(),
+                after: a.after.as_ref().map(|t| (t, format!("arms.{name}.after"))),
+            }
+        })
+        .collect()
+}
+
+/// The arms of `specs` (in name order), with allocation 0 (set later from `[design]`).
+pub(super) fn arms(ctx: &Ctx, specs: &[ArmSpec], causes: &[String]) -> Result<Vec<Arm>> {
     let index =
         |cause: &str| causes.iter().position(|c| c == cause).expect("causes is the union of arm causes");
-    let mut arms: Vec<Arm> = Vec::with_capacity(raw_arms.len());
+    let mut arms: Vec<Arm> = Vec::with_capacity(specs.len());
     // First pass: absolute hazards; relative ones need their reference arm's hazard.
-    for (name, arm) in raw_arms {
-        let a = arm.get_ref();
-        let dropout = match &a.dropout {
-            Some(d) => ctx.number(d, &format!("arms.{name}.dropout"), "a rate ≥ 0", |x| x >= 0.0)?,
+    for spec in specs {
+        let dropout = match &spec.dropout {
+            Some((d, key)) => ctx.number(d, key, "a rate ≥ 0", |x| x >= 0.0)?,
             None => 0.0,
         };
         let mut hz = vec![None; causes.len()];
-        for (cause, h) in a.causes.get_ref() {
-            hz[index(cause)] = absolute(ctx, h.get_ref(), &format!("arms.{name}.causes.{cause}"))?;
+        for (cause, c) in &spec.causes {
+            hz[index(cause)] = absolute(ctx, c.hazard.get_ref(), &c.key)?;
         }
-        let label = a.label.clone().unwrap_or_else(|| name.clone());
-        arms.push(Arm { name: name.clone(), label, dropout, allocation: 0, causes: hz, after: None });
+        let label = spec.label.map_or_else(|| spec.name.to_string(), str::to_string);
+        arms.push(Arm {
+            name: spec.name.to_string(),
+            label,
+            dropout,
+            allocation: 0,
+            causes: hz,
+            after: None,
+        });
     }
-    // Second pass: relative hazards, which refer to an absolute hazard of another arm.
-    for (ai, arm) in raw_arms.values().enumerate() {
-        for (cause, h) in arm.get_ref().causes.get_ref() {
-            if let RawHazard::Relative(rel) = h.get_ref() {
+    // Second pass: relative hazards, which refer to an absolute hazard of another arm in the
+    // same population.
+    for (ai, spec) in specs.iter().enumerate() {
+        for (cause, c) in &spec.causes {
+            if let RawHazard::Relative(rel) = c.hazard.get_ref() {
                 let ci = index(cause);
-                arms[ai].causes[ci] = Some(relative(ctx, &arms, raw_arms, (ai, ci), cause, rel)?);
+                let to = rel.to.get_ref();
+                let reference = specs
+                    .iter()
+                    .find(|s| s.name == to)
+                    .and_then(|s| s.causes.get(cause))
+                    .map(|c| c.hazard.get_ref());
+                let h = relative(ctx, &arms, reference, (ai, ci), (cause, &c.key), rel)?;
+                arms[ai].causes[ci] = Some(h);
             }
         }
     }
-    for (ai, a) in raw_arms.values().enumerate() {
-        if let Some(after) = &a.get_ref().after {
-            arms[ai].after = Some(illness_death(ctx, &arms[ai], after, causes)?);
+    for (ai, spec) in specs.iter().enumerate() {
+        if let Some((after, key)) = &spec.after {
+            arms[ai].after = Some(illness_death(ctx, &arms[ai], (after, key), causes)?);
         }
     }
     // Equivalent forms that are cheaper to sample (see `Hazard::simplified`).
@@ -89,7 +146,12 @@ pub(super) fn arms(ctx: &Ctx, raw: &raw::RawScenario, causes: &[String]) -> Resu
 
 /// `[arms.X.after.TRIGGER]`: one non-fatal trigger per arm, a cause of this arm; each factor
 /// names another cause of this arm and is a finite number ≥ 0.
-fn illness_death(ctx: &Ctx, arm: &Arm, after: &S<raw::RawAfter>, causes: &[String]) -> Result<After> {
+fn illness_death(
+    ctx: &Ctx,
+    arm: &Arm,
+    (after, at): (&S<raw::RawAfter>, &str),
+    causes: &[String],
+) -> Result<After> {
     let name = &arm.name;
     let own: Vec<String> =
         causes.iter().enumerate().filter(|(k, _)| arm.causes[*k].is_some()).map(|(_, c)| c.clone()).collect();
@@ -102,12 +164,12 @@ fn illness_death(ctx: &Ctx, arm: &Arm, after: &S<raw::RawAfter>, causes: &[Strin
     let (Some((trigger, table)), None) = (entries.next(), entries.next()) else {
         return Err(ctx.out_of_range(
             after.span(),
-            format!("arms.{name}.after"),
+            at,
             "exactly one non-fatal trigger cause per arm",
             after.get_ref().len(),
         ));
     };
-    let key = format!("arms.{name}.after.{trigger}");
+    let key = format!("{at}.{trigger}");
     let Some(ti) = causes.iter().position(|c| c == trigger).filter(|&k| arm.causes[k].is_some()) else {
         return Err(ctx.fail(table.span(), key, not_own(trigger)));
     };

@@ -26,7 +26,7 @@ pub(super) fn design(ctx: &Ctx, whole: &S<raw::RawDesign>) -> Result<Design> {
     let n = ctx.integer(&d.n, "design.n", 2, MAX_PATIENTS)? as usize;
     let accrual = accrual(ctx, &d.accrual, n)?;
     let cut = cut(ctx, &d.cut, "design.cut", n)?;
-    Ok(Design { n, block_size: 0, accrual, cut })
+    Ok(Design { n, block_size: 0, randomisation: super::super::Randomisation::Blocks, accrual, cut })
 }
 
 /// A data cut (`[design.cut]`, or an interim look of `[monitoring]`) at `key`: at least one of

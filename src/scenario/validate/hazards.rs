@@ -4,7 +4,6 @@
 //! The hazard constructors check the parameters (`crate::hazard`); this file says where each
 //! parameter is written and words their errors as the rest of validation does.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 
 use super::super::error::{ErrorKind, Namespace, RelativeProblem};
@@ -97,15 +96,19 @@ fn locate(ctx: &Ctx, e: HazardError, at: impl Fn(At) -> (Range<usize>, String)) 
 /// `{ relative = { to = ARM, breaks = [...], hr = ... } }` for cause `cause` (index `ci`) of
 /// arm `ai`: the same cause of arm `to` (which must be absolute) times a piecewise-constant
 /// hazard ratio.
+///
+/// `key` is the cause's dotted key (`arms.hsct.causes.disease_death`, or under `strata.NAME.`
+/// when a stratum overrides it); `reference` is arm `to`'s hazard of the cause (if it has one) as
+/// the same population sees it (the arm as written, or the stratum's override).
 pub(super) fn relative(
     ctx: &Ctx,
     arms: &[Arm],
-    raw_arms: &BTreeMap<String, S<raw::RawArm>>,
+    reference: Option<&RawHazard>,
     (ai, ci): (usize, usize),
-    cause: &str,
+    (cause, key): (&str, &str),
     rel: &raw::RawRelative,
 ) -> Result<Hazard> {
-    let key = format!("arms.{}.causes.{cause}.relative", arms[ai].name);
+    let key = format!("{key}.relative");
     let to = rel.to.get_ref();
     let to_key = format!("{key}.to");
     let bad_reference =
@@ -118,9 +121,9 @@ pub(super) fn relative(
     if bi == ai {
         return Err(ctx.fail(rel.to.span(), to_key, bad_reference(RelativeProblem::SameArm)));
     }
-    let base = match raw_arms.get(to).and_then(|a| a.get_ref().causes.get_ref().get(cause)) {
+    let base = match reference {
         None => return Err(ctx.fail(rel.to.span(), to_key, bad_reference(RelativeProblem::NoSuchCause))),
-        Some(b) if matches!(b.get_ref(), RawHazard::Relative(_)) => {
+        Some(RawHazard::Relative(_)) => {
             return Err(ctx.fail(rel.to.span(), to_key, bad_reference(RelativeProblem::ItselfRelative)));
         }
         Some(_) => arms[bi].causes[ci].clone().expect("absolute hazard built in the first pass"),

@@ -14,6 +14,7 @@ mod endpoints;
 mod hazards;
 mod long_term;
 mod monitoring;
+mod strata;
 
 use std::ops::Range;
 use std::path::Path;
@@ -296,11 +297,14 @@ pub fn build(ctx: &Ctx, raw: &raw::RawScenario) -> Result<Scenario> {
     let name = ctx.name(&raw.name, "name")?;
     let simulation = design::simulation(ctx, raw.simulation.as_ref())?;
     let causes = arms::causes(ctx, &raw.arms)?;
-    let arms = arms::arms(ctx, raw, &causes)?;
+    let arms = arms::arms(ctx, &arms::written(raw), &causes)?;
     let design = design::design(ctx, &raw.design)?;
     let endpoints = endpoints::endpoints(ctx, raw, &causes)?;
     let design::Allocation { arms, comparison, block_size } = design::allocation(ctx, &raw.design, arms)?;
-    let design = super::Design { block_size, ..design };
+    let strata = strata::strata(ctx, raw, &arms, &causes, design.n)?;
+    let allocated = arms.iter().filter(|a| a.allocation > 0).count();
+    let randomisation = strata::randomisation(ctx, raw, &strata, block_size, allocated)?;
+    let design = super::Design { block_size, randomisation, ..design };
     let time_unit = raw.time_unit.clone().unwrap_or_else(|| "years".to_string());
     let analysis = analysis::analysis(ctx, raw.analysis.get_ref(), &endpoints, &time_unit)?;
     let monitoring = match &raw.monitoring {
@@ -323,6 +327,7 @@ pub fn build(ctx: &Ctx, raw: &raw::RawScenario) -> Result<Scenario> {
         simulation,
         design,
         arms,
+        strata,
         causes,
         endpoints,
         analysis,
