@@ -11,6 +11,8 @@ use crate::time::Time;
 #[derive(Debug, Default, Clone)]
 pub struct Analyser {
     obs: Observed,
+    /// Per stratum, for the per-stratum risk tables.
+    by_stratum: Vec<Observed>,
     pub data: AnalysisData,
 }
 
@@ -25,6 +27,14 @@ impl Analyser {
             self.obs.table(table);
             events_by_cause.clear();
             events_by_cause.extend_from_slice(&self.obs.events_by_cause);
+        }
+        if views.strata {
+            let strata = trial.scenario.stratum_count();
+            let ep = trial.scenario.primary();
+            trial.cohort.observe_by_stratum(ep, cut, trial.group_of, strata, &mut self.by_stratum);
+            for (table, obs) in self.data.fill_strata(strata).iter_mut().zip(&mut self.by_stratum) {
+                obs.table(table);
+            }
         }
         if views.patients {
             trial.patients(cut, self.data.fill_patients());
@@ -64,6 +74,9 @@ impl Trial<'_> {
                 let (time, event, _) = c.status(e, i, cut);
                 (time, event)
             }));
+            if sc.is_stratified() {
+                out.stratum.push(u32::from(c.stratum[i]));
+            }
         }
     }
 }
@@ -80,7 +93,7 @@ mod tests {
         let mut c = Cohort::default();
         let mut analyser = Analyser::default();
         let group_of = [Some(0), Some(1)];
-        let views = Views { risk_table: true, patients: true };
+        let views = Views { risk_table: true, patients: true, strata: false };
         for replicate in 0..20 {
             c.generate(&sc, 5, replicate);
             let cut = 1.0 + 0.2 * replicate as f64;

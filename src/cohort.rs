@@ -300,25 +300,53 @@ impl Cohort {
     /// The analysable records of endpoint `ep` at calendar cut `cut`, for the patients of the
     /// arms that `group_of` maps to a group (0 control, 1 experimental), into `out`.
     pub fn observe(&self, ep: &Endpoint, cut: Time, group_of: &[Option<u8>], out: &mut Observed) {
+        self.observe_into(ep, cut, group_of, std::slice::from_mut(out), |_| 0);
+    }
+
+    /// [`Cohort::observe`] split by stratum: stratum s's records into `outs[s]` (one pass over
+    /// the patients; `outs` is resized to the scenario's strata).
+    pub fn observe_by_stratum(
+        &self,
+        ep: &Endpoint,
+        cut: Time,
+        group_of: &[Option<u8>],
+        strata: usize,
+        outs: &mut Vec<Observed>,
+    ) {
+        outs.resize_with(strata, Observed::default);
+        let stratum = &self.stratum;
+        self.observe_into(ep, cut, group_of, outs, |i| stratum[i] as usize);
+    }
+
+    /// The records of patient i into `outs[which(i)]`.
+    #[inline(always)]
+    fn observe_into(
+        &self,
+        ep: &Endpoint,
+        cut: Time,
+        group_of: &[Option<u8>],
+        outs: &mut [Observed],
+        which: impl Fn(usize) -> usize,
+    ) {
         let n = self.n();
         let column = |k: usize| &self.latent[k * n..(k + 1) * n];
         // The endpoint's time and cause of patient i: the first of its causes (the earlier-listed
         // cause on a tie). One or two causes are read straight from the latent times; more are
-        // gathered first, cause by cause.
+        // gathered first, cause by cause (in the first output's scratch).
         match ep.causes[..] {
             [k] => {
                 let a = column(k);
-                self.classify(cut, group_of, out, |i| (a[i], k as u16));
+                self.classify(cut, group_of, outs, which, |i| (a[i], k as u16));
             }
             [j, k] => {
                 let (a, b) = (column(j), column(k));
-                self.classify(cut, group_of, out, |i| {
+                self.classify(cut, group_of, outs, which, |i| {
                     if b[i] < a[i] { (b[i], k as u16) } else { (a[i], j as u16) }
                 });
             }
             _ => {
-                let mut time = std::mem::take(&mut out.time);
-                let mut cause = std::mem::take(&mut out.cause);
+                let mut time = std::mem::take(&mut outs[0].time);
+                let mut cause = std::mem::take(&mut outs[0].cause);
                 let first = ep.causes.first().copied().unwrap_or(0);
                 time.clear();
                 time.resize(n, f64::INFINITY);
@@ -331,30 +359,33 @@ impl Cohort {
                         *t = if earlier { x } else { *t };
                     }
                 }
-                self.classify(cut, group_of, out, |i| (time[i], cause[i]));
-                out.time = time;
-                out.cause = cause;
+                self.classify(cut, group_of, outs, which, |i| (time[i], cause[i]));
+                outs[0].time = time;
+                outs[0].cause = cause;
             }
         }
     }
 
-    /// Sorts the patients entered by the cut into `out`'s runs, given each one's endpoint time
-    /// and cause.
+    /// Sorts the patients entered by the cut into the runs of `outs[which(i)]`, given each one's
+    /// endpoint time and cause.
     #[inline(always)]
     fn classify(
         &self,
         cut: Time,
         group_of: &[Option<u8>],
-        out: &mut Observed,
+        outs: &mut [Observed],
+        which: impl Fn(usize) -> usize,
         endpoint: impl Fn(usize) -> (Time, u16),
     ) {
         let n = self.n();
         let causes = self.latent.len().checked_div(n).unwrap_or(0);
-        out.events_by_cause.clear();
-        out.events_by_cause.resize(2 * causes, 0);
-        out.capacity = n;
-        out.keys.resize(RUNS * n, 0);
-        out.len = [0; RUNS];
+        for out in outs.iter_mut() {
+            out.events_by_cause.clear();
+            out.events_by_cause.resize(2 * causes, 0);
+            out.capacity = n;
+            out.keys.resize(RUNS * n, 0);
+            out.len = [0; RUNS];
+        }
         for i in 0..n {
             let entry = self.entry[i];
             if entry > cut {
@@ -363,6 +394,7 @@ impl Cohort {
             let Some(group) = group_of[self.arm[i] as usize] else {
                 continue;
             };
+            let out = &mut outs[which(i)];
             let (t, cause) = endpoint(i);
             let dropout = self.dropout[i];
             let (time, event) = outcome(t, dropout, entry, cut);

@@ -28,13 +28,14 @@
 use std::fmt;
 
 use crate::stats::analysis_data::{AnalysisData, View};
-use crate::stats::cox::{CoxFit, Ties, cox, cox_periods};
+use crate::stats::cox::{CoxFit, Ties, cox, cox_periods, cox_stratified};
 use crate::stats::decision::{Decision, Sides, decide, decide_rejection};
 use crate::stats::kaplan_meier::{Milestone, milestone};
 use crate::stats::logrank::{LogRank, fleming_harrington, logrank, logrank_and_periods};
 use crate::stats::maxcombo::{MaxCombo, Rejection, maxcombo};
 use crate::stats::modestly_weighted::{modestly_weighted, robust_mw};
 use crate::stats::rmst::{RmstDiff, rmst_difference};
+use crate::stats::stratified::{stratified_fh, stratified_logrank, stratified_mw};
 pub use crate::stats::weights::{Cap, Weighting};
 #[cfg(doc)]
 use crate::stats::{RiskTable, analysis_data::Patients};
@@ -42,7 +43,12 @@ use crate::time::Time;
 
 /// The test names `analysis.tests` accepts, as an error message lists them.
 pub const TEST_NAMES: &str = "logrank, fh(RHO,GAMMA), maxcombo, mw, mw(s_star=S), mw(t_star=T), robust_mw, \
-     robust_mw(s_star=S), robust_mw(t_star=T), cox, cox_breslow, cox_periods, rmst, milestone";
+     robust_mw(s_star=S), robust_mw(t_star=T), cox, cox_breslow, cox_periods, rmst, milestone, \
+     logrank[strata], fh(RHO,GAMMA)[strata], mw[strata], mw(s_star=S)[strata], mw(t_star=T)[strata], \
+     cox[strata], cox_breslow[strata]";
+
+/// The suffix of a stratified test's name (`logrank[strata]`).
+pub const STRATA_SUFFIX: &str = "[strata]";
 
 /// MW's cap when a name gives none (Magirr & Burman 2019 use s* = 0.5).
 pub const DEFAULT_S_STAR: f64 = 0.5;
@@ -74,6 +80,18 @@ pub enum TestKind {
     RobustMw {
         cap: Cap,
     },
+    /// A test within strata (`NAME[strata]`): per-stratum scores and variances summed (or, for
+    /// Cox, one arm effect with a baseline per stratum); see `stats::stratified`.
+    Stratified(Within),
+}
+
+/// The test a stratified test computes within each stratum.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Within {
+    LogRank,
+    FlemingHarrington { rho: f64, gamma: f64 },
+    Mw { cap: Cap },
+    Cox { breslow: bool },
 }
 
 /// What a test's rejection in the experimental arm's favour claims.
@@ -262,6 +280,16 @@ impl TestKind {
     /// `maxcombo`, `mw` and `robust_mw` (s* = 0.5) or with their cap `(s_star=S)`, 0 < S ≤ 1, or
     /// `(t_star=T)`, T > 0, `cox`, `cox_breslow`, `cox_periods`, `rmst`, `milestone`.
     pub fn parse(name: &str) -> Option<TestKind> {
+        if let Some(inner) = name.strip_suffix(STRATA_SUFFIX) {
+            let within = match TestKind::parse(inner)? {
+                TestKind::LogRank => Within::LogRank,
+                TestKind::FlemingHarrington { rho, gamma } => Within::FlemingHarrington { rho, gamma },
+                TestKind::Mw { cap } => Within::Mw { cap },
+                TestKind::Cox { breslow } => Within::Cox { breslow },
+                _ => return None,
+            };
+            return Some(TestKind::Stratified(within));
+        }
         match name {
             "logrank" => Some(TestKind::LogRank),
             "rmst" => Some(TestKind::Rmst),
@@ -298,7 +326,8 @@ impl TestKind {
             | TestKind::Cox { .. }
             | TestKind::MaxCombo
             | TestKind::Mw { .. }
-            | TestKind::RobustMw { .. } => None,
+            | TestKind::RobustMw { .. }
+            | TestKind::Stratified(_) => None,
         }
     }
 
@@ -314,13 +343,20 @@ impl TestKind {
             | TestKind::MaxCombo
             | TestKind::Mw { .. }
             | TestKind::RobustMw { .. } => View::RiskTable,
+            TestKind::Stratified(_) => View::StrataTables,
         }
     }
 
     /// The test's replicates.csv columns, in order (`periods`: the number of `cox_periods` periods).
     pub fn parts(self, periods: usize) -> Vec<Part> {
         match self {
-            TestKind::LogRank | TestKind::FlemingHarrington { .. } | TestKind::Mw { .. } => vec![Part::Z],
+            TestKind::LogRank
+            | TestKind::FlemingHarrington { .. }
+            | TestKind::Mw { .. }
+            | TestKind::Stratified(Within::LogRank | Within::FlemingHarrington { .. } | Within::Mw { .. }) => {
+                vec![Part::Z]
+            }
+            TestKind::Stratified(Within::Cox { .. }) => vec![Part::LogHr, Part::Se, Part::Z],
             TestKind::Rmst | TestKind::Milestone => vec![Part::Diff, Part::Se, Part::Z],
             TestKind::Cox { .. } => vec![Part::LogHr, Part::Se, Part::Z],
             TestKind::CoxPeriods => (0..periods)
@@ -335,7 +371,7 @@ impl TestKind {
     /// The estimates the test yields besides its z (summarised against their truth).
     pub fn estimates(self, periods: usize) -> Vec<EstimatePart> {
         match self {
-            TestKind::Cox { .. } => vec![EstimatePart::LogHr],
+            TestKind::Cox { .. } | TestKind::Stratified(Within::Cox { .. }) => vec![EstimatePart::LogHr],
             TestKind::CoxPeriods => (0..periods).map(EstimatePart::PeriodLogHr).collect(),
             TestKind::LogRank
             | TestKind::FlemingHarrington { .. }
@@ -343,7 +379,8 @@ impl TestKind {
             | TestKind::Milestone
             | TestKind::MaxCombo
             | TestKind::Mw { .. }
-            | TestKind::RobustMw { .. } => Vec::new(),
+            | TestKind::RobustMw { .. }
+            | TestKind::Stratified(_) => Vec::new(),
         }
     }
 
@@ -388,6 +425,20 @@ impl TestKind {
             TestKind::RobustMw { cap } => {
                 combination(robust_mw(data.risk_table(), cap, settings.sides), settings, exact_p)
             }
+            TestKind::Stratified(within) => {
+                let tables = data.strata_tables();
+                match within {
+                    Within::LogRank => by_z(TestResult::z(stratified_logrank(tables).z)),
+                    Within::FlemingHarrington { rho, gamma } => {
+                        by_z(TestResult::z(stratified_fh(tables, rho, gamma).z))
+                    }
+                    Within::Mw { cap } => by_z(TestResult::z(stratified_mw(tables, cap).z)),
+                    Within::Cox { breslow } => {
+                        let f = cox_stratified(tables, if breslow { Ties::Breslow } else { Ties::Efron });
+                        by_z(TestResult { log_hr: f.log_hr, se: f.se, ..TestResult::z(f.z) })
+                    }
+                }
+            }
         }
     }
 
@@ -421,6 +472,19 @@ impl TestKind {
             TestKind::Milestone => {
                 format!("survival at {} only (Greenwood SE)", settings.milestone.unwrap_or(f64::NAN))
             }
+            TestKind::Stratified(within) => format!(
+                "{}, compared within strata (each stratum's own risk sets{})",
+                match within {
+                    Within::LogRank => TestKind::LogRank.meaning(settings),
+                    Within::FlemingHarrington { rho, gamma } => fh_meaning(rho, gamma),
+                    Within::Mw { cap } => TestKind::Mw { cap }.meaning(settings),
+                    Within::Cox { breslow } => TestKind::Cox { breslow }.meaning(settings),
+                },
+                match within {
+                    Within::Cox { .. } => " and baseline hazard",
+                    _ => " and weights",
+                }
+            ),
         }
     }
 
@@ -442,7 +506,8 @@ impl TestKind {
             | TestKind::CoxPeriods
             | TestKind::MaxCombo
             | TestKind::Mw { .. }
-            | TestKind::RobustMw { .. } => None,
+            | TestKind::RobustMw { .. }
+            | TestKind::Stratified(_) => None,
         }
     }
 
@@ -457,7 +522,8 @@ impl TestKind {
             | TestKind::Cox { .. }
             | TestKind::MaxCombo
             | TestKind::Mw { .. }
-            | TestKind::RobustMw { .. } => Claim::Benefit,
+            | TestKind::RobustMw { .. }
+            | TestKind::Stratified(_) => Claim::Benefit,
         }
     }
 
@@ -472,7 +538,8 @@ impl TestKind {
             | TestKind::CoxPeriods
             | TestKind::MaxCombo
             | TestKind::Mw { .. }
-            | TestKind::RobustMw { .. } => false,
+            | TestKind::RobustMw { .. }
+            | TestKind::Stratified(_) => false,
         }
     }
 
@@ -488,11 +555,13 @@ impl TestKind {
                 Some(Information::NullVariance(Weighting::Fh { rho, gamma }))
             }
             TestKind::Mw { cap } => Some(Information::NullVariance(Weighting::Mw(cap))),
+            // Monitoring a stratified test (its information summed over strata) is not built.
             TestKind::Rmst
             | TestKind::Milestone
             | TestKind::CoxPeriods
             | TestKind::MaxCombo
-            | TestKind::RobustMw { .. } => None,
+            | TestKind::RobustMw { .. }
+            | TestKind::Stratified(_) => None,
         }
     }
 
@@ -521,7 +590,8 @@ impl TestKind {
             | TestKind::Milestone
             | TestKind::CoxPeriods
             | TestKind::MaxCombo
-            | TestKind::RobustMw { .. } => (f64::NAN, f64::NAN),
+            | TestKind::RobustMw { .. }
+            | TestKind::Stratified(_) => (f64::NAN, f64::NAN),
         }
     }
 
@@ -589,6 +659,18 @@ mod tests {
         assert_eq!(TestKind::parse("fh(-1,0)"), None);
         assert_eq!(TestKind::parse("fh(0,inf)"), None);
         assert_eq!(TestKind::parse("logrnak"), None);
+        assert_eq!(TestKind::parse("logrank[strata]"), Some(TestKind::Stratified(Within::LogRank)));
+        assert_eq!(
+            TestKind::parse("fh(0,1)[strata]"),
+            Some(TestKind::Stratified(Within::FlemingHarrington { rho: 0.0, gamma: 1.0 }))
+        );
+        assert_eq!(
+            TestKind::parse("mw(t_star=2)[strata]"),
+            Some(TestKind::Stratified(Within::Mw { cap: Cap::Time(2.0) }))
+        );
+        for not_stratifiable in ["maxcombo[strata]", "rmst[strata]", "logrank[strata][strata]", "[strata]"] {
+            assert_eq!(TestKind::parse(not_stratifiable), None, "{not_stratifiable}");
+        }
         // Every listed name but the patterns (FH's, the caps') parses.
         for name in TEST_NAMES.split(", ").filter(|n| !n.contains('(')) {
             assert!(TestKind::parse(name).is_some(), "{name}");

@@ -431,3 +431,108 @@ fn bad_arguments_exit_2() {
         .assert()
         .code(2);
 }
+
+/// Bad `[strata]` tables (issue 28): each gives one located message, exit 2, nothing written.
+/// (edits as (line, new text), applied to BASE; expected line; fragments.)
+#[test]
+fn bad_strata_give_one_clear_message() {
+    const STRATIFIED: (usize, &str) = (6, "block_size = 4\nrandomisation = \"stratified_blocks\"");
+    let strata = |text: &'static str| (24, text);
+    type Edits = Vec<(usize, &'static str)>;
+    let cases: &[(&str, Edits, usize, &[&str])] = &[
+        (
+            "shares not adding up to 1",
+            vec![strata("horizons = [1, 2]\n[strata.a]\nshare = 0.3\n[strata.b]\nshare = 0.6")],
+            25,
+            &["`strata`", "shares that add up to 1 (within 1e-9)", "0.8999"],
+        ),
+        (
+            "a negative share",
+            vec![strata("horizons = [1, 2]\n[strata.a]\nshare = -0.2\n[strata.b]\nshare = 1.2")],
+            26,
+            &["`strata.a.share`", "a share from 0 to 1", "-0.2"],
+        ),
+        (
+            "an override of an unknown arm",
+            vec![strata(
+                "horizons = [1, 2]\n[strata.a]\nshare = 0.5\narms.hsc.dropout = 0.1\n[strata.b]\nshare = 0.5",
+            )],
+            27,
+            &["`strata.a.arms.hsc`", "no arm named `hsc`", "`cyc`, `hsct`"],
+        ),
+        (
+            "an override of a cause the arm does not have",
+            vec![strata(
+                "horizons = [1, 2]\n[strata.a]\nshare = 0.5\narms.hsct.causes.treatment_deth = { early_risk = { risk = 0.2, within = 0.25 } }\n[strata.b]\nshare = 0.5",
+            )],
+            27,
+            &["`strata.a.arms.hsct.causes.treatment_deth`", "not a cause of arm `hsct`", "`treatment_death`"],
+        ),
+        (
+            "an unknown key in a stratum",
+            vec![strata("horizons = [1, 2]\n[strata.a]\nshares = 0.5\n[strata.b]\nshare = 0.5")],
+            26,
+            &["`strata.a.shares`", "unknown field `shares`", "`share`, `count`"],
+        ),
+        (
+            "a bad value in a stratum's hazard",
+            vec![strata(
+                "horizons = [1, 2]\n[strata.a]\nshare = 0.5\narms.hsct.causes.treatment_death = { early_risk = { risk = 1.2, within = 0.25 } }\n[strata.b]\nshare = 0.5",
+            )],
+            27,
+            &["`strata.a.arms.hsct.causes.treatment_death.early_risk.risk`", "a risk in [0, 1)", "1.2"],
+        ),
+        (
+            "a stratum name that is not an identifier",
+            vec![strata("horizons = [1, 2]\n[strata.\"high risk\"]\nshare = 0.5\n[strata.b]\nshare = 0.5")],
+            25,
+            &["`strata.high risk`", "letters, digits", "\"high risk\""],
+        ),
+        (
+            "counts that leave an arm of a present stratum empty",
+            vec![STRATIFIED, strata("horizons = [1, 2]\n[strata.a]\ncount = 2\n[strata.b]\ncount = 98")],
+            27,
+            &["`strata.a.count`", "at least 4", "one whole block", "found 2"],
+        ),
+        (
+            "counts that do not add up to n",
+            vec![strata("horizons = [1, 2]\n[strata.a]\ncount = 20\n[strata.b]\ncount = 70")],
+            25,
+            &["`strata`", "counts that add up to design.n = 100", "a total of 90"],
+        ),
+        (
+            "a share and a count",
+            vec![strata("horizons = [1, 2]\n[strata.a]\nshare = 0.5\ncount = 50\n[strata.b]\nshare = 0.5")],
+            25,
+            &["`strata.a`", "either `share`", "or `count`"],
+        ),
+        (
+            "randomisation within strata without strata",
+            vec![STRATIFIED],
+            7,
+            &["`design.randomisation`", "add [strata.NAME] tables"],
+        ),
+        (
+            "an unknown randomisation",
+            vec![(6, "block_size = 4\nrandomisation = \"strata\"")],
+            7,
+            &["`design.randomisation`", "\"blocks\" or \"stratified_blocks\"", "\"strata\""],
+        ),
+        (
+            "a stratified test without strata",
+            vec![(22, "tests = [\"logrank[strata]\", \"rmst\"]")],
+            22,
+            &["`analysis.tests[0]`", "`logrank[strata]`", "add [strata.NAME] tables"],
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (name, edits, line, expect)) in cases.iter().enumerate() {
+        let mut lines: Vec<&str> = BASE.lines().collect();
+        for &(l, text) in edits {
+            lines[l - 1] = text;
+        }
+        let path = dir.path().join(format!("strata{i}.toml"));
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        check(&path, &dir.path().join(format!("out{i}")), Some(*line), expect, name);
+    }
+}

@@ -343,3 +343,72 @@ fn extrapolation_models_agree_with_survreg() {
     }
     assert!(weibulls >= 40 && pieces >= 30, "compared {weibulls} Weibull and {pieces} piecewise fits");
 }
+
+/// The stratified tests against `tests/fixtures/strata.json` (`Rscript
+/// tests/reference/make_strata.R`): the stratified log-rank and G^ρ tests against
+/// `survdiff(… + strata(s), rho = ρ)`; FH(ρ, γ) with γ > 0 and MW against the script's own
+/// per-stratum sums (each stratum's pooled KM from `survfit`), which it cross-checks against
+/// `survdiff` at γ = 0; the stratified Cox model (Efron and Breslow) against
+/// `coxph(… + strata(s))`. Datasets with 1–4 strata, ties, a stratum with one arm and one
+/// without events.
+#[test]
+fn stratified_tests_agree_with_survdiff_and_coxph() {
+    use trialsim::stats::cox::cox_stratified;
+    use trialsim::stats::modestly_weighted::Cap;
+    use trialsim::stats::stratified::{stratified_fh, stratified_logrank, stratified_mw};
+    let text = std::fs::read_to_string("tests/fixtures/strata.json").expect("strata fixture");
+    let f: Value = serde_json::from_str(&text).expect("strata fixture JSON");
+    assert_eq!(f["regenerate"], "Rscript tests/reference/make_strata.R");
+    let datasets = f["datasets"].as_array().expect("datasets");
+    assert!(datasets.len() >= 9, "{} datasets", datasets.len());
+    let mut compared = 0;
+    for d in datasets {
+        let name = d["name"].as_str().expect("name");
+        let (time, event, arm, stratum) =
+            (nums(&d["time"]), nums(&d["event"]), nums(&d["arm"]), nums(&d["stratum"]));
+        let strata = stratum.iter().fold(0.0f64, |m, &s| m.max(s)) as usize + 1;
+        let tables: Vec<RiskTable> = (0..strata)
+            .map(|s| {
+                let rows: Vec<usize> = (0..time.len()).filter(|&i| stratum[i] as usize == s).collect();
+                let t: Vec<f64> = rows.iter().map(|&i| time[i]).collect();
+                let e: Vec<bool> = rows.iter().map(|&i| event[i] == 1.0).collect();
+                let a: Vec<u8> = rows.iter().map(|&i| arm[i] as u8).collect();
+                RiskTable::from_data(&t, &e, &a)
+            })
+            .collect();
+        let compare = |what: &str, ours: trialsim::stats::logrank::LogRank, r: &Value| {
+            check(&format!("{name}: {what} u"), ours.u, num(&r["u"]), REL);
+            check(&format!("{name}: {what} v"), ours.v, num(&r["v"]), REL);
+            check(&format!("{name}: {what} z"), ours.z, num(&r["z"]), REL);
+        };
+        for r in d["survdiff"].as_array().expect("survdiff") {
+            let rho = num(&r["rho"]);
+            let ours =
+                if rho == 0.0 { stratified_logrank(&tables) } else { stratified_fh(&tables, rho, 0.0) };
+            compare(&format!("survdiff rho = {rho}"), ours, r);
+            compared += 1;
+        }
+        for r in d["fh"].as_array().expect("fh") {
+            let (rho, gamma) = (num(&r["rho"]), num(&r["gamma"]));
+            compare(&format!("fh({rho},{gamma})[strata]"), stratified_fh(&tables, rho, gamma), r);
+            compared += 1;
+        }
+        for r in d["mw"].as_array().expect("mw") {
+            let cap = match (r["s_star"].as_f64(), r["t_star"].as_f64()) {
+                (Some(s), _) => Cap::Survival(s),
+                (None, Some(t)) => Cap::Time(t),
+                _ => panic!("{name}: a cap without s_star or t_star"),
+            };
+            compare(&format!("mw[strata] {cap:?}"), stratified_mw(&tables, cap), r);
+            compared += 1;
+        }
+        for (ties, key) in [(Ties::Efron, "efron"), (Ties::Breslow, "breslow")] {
+            let (ours, r) = (cox_stratified(&tables, ties), &d["cox"][key]);
+            check(&format!("{name}: cox[strata] {key} log HR"), ours.log_hr, num(&r["log_hr"]), REL);
+            check(&format!("{name}: cox[strata] {key} se"), ours.se, num(&r["se"]), REL);
+            check(&format!("{name}: cox[strata] {key} z"), ours.z, num(&r["z"]), REL);
+            compared += 1;
+        }
+    }
+    assert!(compared >= 9 * 14, "compared {compared}");
+}

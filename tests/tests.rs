@@ -17,5 +17,6 @@ mod monte_carlo;
 mod never_better;
 mod plan;
 mod reference;
+mod strata;
 mod report_html;
 mod sweep;

@@ -247,7 +247,7 @@ pub enum CutRule {
     Last,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Arm {
     pub name: String,
     pub label: String,

@@ -207,14 +207,62 @@ pub enum KeyError {
     NotATable { key: String, at: String },
     #[error("`{key}`: not a number in the scenario (it is {found})")]
     NotANumber { key: String, found: &'static str },
+    /// A stratum's share below 1 when the other strata have none to rescale.
+    #[error("`{key}` = {value}: the other strata have share 0, so nothing can take the remaining {}", 1.0 - value)]
+    NoShareLeft { key: String, value: f64 },
     /// A number left to its default that the scenario does not accept there (its validation's
     /// message).
     #[error("`{key}` cannot be set: {message}")]
     NotAccepted { key: String, message: String },
 }
 
-/// Sets a numeric value at a dotted key; the error says what is wrong with the key.
+/// Sets a numeric value at a dotted key; the error says what is wrong with the key. Setting a
+/// stratum's share (`strata.NAME.share`) rescales the other strata's shares in proportion, so
+/// that they still add up to 1 (docs/strata.md).
 fn set(table: &mut Table, key: &str, value: f64) -> Result<(), KeyError> {
+    set_only(table, key, value)?;
+    if let [first, name, last] = key.split('.').collect::<Vec<_>>()[..]
+        && first == "strata"
+        && last == "share"
+    {
+        rescale_shares(table, key, name, value)?;
+    }
+    Ok(())
+}
+
+/// The other strata's shares times (1 − `value`)/(their sum).
+fn rescale_shares(table: &mut Table, key: &str, name: &str, value: f64) -> Result<(), KeyError> {
+    let Some(strata) = table.get_mut("strata").and_then(Value::as_table_mut) else { return Ok(()) };
+    let share = |v: &Value| match v.get("share") {
+        Some(Value::Float(x)) => Some(*x),
+        Some(Value::Integer(x)) => Some(*x as f64),
+        _ => None,
+    };
+    let others: f64 = strata.iter().filter(|(n, _)| n.as_str() != name).filter_map(|(_, v)| share(v)).sum();
+    if others == 0.0 {
+        // Nothing to rescale: fine when this stratum takes everything (validation checks the sum).
+        return if value == 1.0 || strata.len() == 1 {
+            Ok(())
+        } else {
+            Err(KeyError::NoShareLeft { key: key.into(), value })
+        };
+    }
+    let factor = (1.0 - value) / others;
+    for (n, v) in strata.iter_mut() {
+        if n.as_str() == name {
+            continue;
+        }
+        if let Some(x) = share(v)
+            && let Some(t) = v.as_table_mut()
+        {
+            t.insert("share".into(), Value::Float(x * factor));
+        }
+    }
+    Ok(())
+}
+
+/// Sets a numeric value at a dotted key, and nothing else.
+fn set_only(table: &mut Table, key: &str, value: f64) -> Result<(), KeyError> {
     let steps = steps(key).ok_or_else(|| KeyError::NotDotted { key: key.into() })?;
     if !value.is_finite() {
         return Err(KeyError::NotFinite { key: key.into(), value });
@@ -335,5 +383,34 @@ mod tests {
         assert!(!before.contains("[simulation]") && before.contains("[design]"), "{before}");
         let o = [Override { key: "analysis.alpha".into(), value: 0.05 }];
         assert_ne!(t.apply(&o).unwrap().1, before, "the analysis is");
+    }
+
+    /// Setting a stratum's share rescales the others in proportion; share 0 leaves the stratum
+    /// absent; nothing left to rescale is an error.
+    #[test]
+    fn a_stratum_share_rescales_the_others() {
+        let text = format!(
+            "{}\n[strata.a]\nshare = 0.2\n[strata.b]\nshare = 0.3\n[strata.c]\nshare = 0.5\n",
+            crate::scenario::fixture::BASE
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, &text).unwrap();
+        let t = Template::from_path(&path).expect("valid stratified scenario");
+        let (sc, _) = t.apply(&[Override { key: "strata.a.share".into(), value: 0.6 }]).unwrap();
+        let shares: Vec<f64> = sc.strata.iter().map(|s| s.share).collect();
+        assert_eq!(shares[0], 0.6);
+        assert!((shares[1] - 0.3 * 0.4 / 0.8).abs() < 1e-15 && (shares[2] - 0.5 * 0.4 / 0.8).abs() < 1e-15);
+        let (sc, _) = t.apply(&[Override { key: "strata.a.share".into(), value: 0.0 }]).unwrap();
+        assert_eq!(sc.population().count(), 2, "a stratum of share 0 is absent");
+        let (sc, _) = t.apply(&[Override { key: "strata.c.share".into(), value: 1.0 }]).unwrap();
+        assert_eq!(sc.population().map(|(s, _, _)| s).collect::<Vec<_>>(), vec![2]);
+        let err = t
+            .apply(&[
+                Override { key: "strata.c.share".into(), value: 1.0 },
+                Override { key: "strata.c.share".into(), value: 0.5 },
+            ])
+            .unwrap_err();
+        assert!(err.message().contains("nothing can take the remaining 0.5"), "{}", err.message());
     }
 }

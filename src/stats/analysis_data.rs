@@ -17,6 +17,9 @@ pub enum View {
     /// Each analysed patient's time and status on every endpoint (and stratum, when the scenario
     /// has strata): what a statistic over several endpoints (a win ratio) or strata needs.
     Patients,
+    /// One two-group risk table of the analysed endpoint per stratum: what the stratified tests
+    /// read (a scenario without strata has one, the whole trial's).
+    StrataTables,
 }
 
 /// Which views to build.
@@ -24,6 +27,7 @@ pub enum View {
 pub struct Views {
     pub risk_table: bool,
     pub patients: bool,
+    pub strata: bool,
 }
 
 impl Views {
@@ -31,6 +35,7 @@ impl Views {
         match view {
             View::RiskTable => self.risk_table = true,
             View::Patients => self.patients = true,
+            View::StrataTables => self.strata = true,
         }
         self
     }
@@ -87,6 +92,9 @@ pub struct AnalysisData {
     /// Events by group and cause, `group * causes + cause`.
     events_by_cause: Vec<u32>,
     patients: Patients,
+    /// Per stratum, the two-group risk table (the first `strata_built` are this cut's).
+    strata: Vec<RiskTable>,
+    strata_built: usize,
 }
 
 impl AnalysisData {
@@ -106,6 +114,16 @@ impl AnalysisData {
     pub(crate) fn fill_patients(&mut self) -> &mut Patients {
         self.built.patients = true;
         &mut self.patients
+    }
+
+    /// `count` per-stratum risk tables, to be filled; marks the view built.
+    pub(crate) fn fill_strata(&mut self, count: usize) -> &mut [RiskTable] {
+        self.built.strata = true;
+        if self.strata.len() < count {
+            self.strata.resize_with(count, RiskTable::default);
+        }
+        self.strata_built = count;
+        &mut self.strata[..count]
     }
 
     /// The calendar time of the cut.
@@ -136,6 +154,15 @@ impl AnalysisData {
     /// Events of the analysed endpoint at the cut, both groups.
     pub fn events(&self) -> u32 {
         self.risk_table().events.iter().map(|d| d[0] + d[1]).sum()
+    }
+
+    /// The two-group risk table of the analysed endpoint in each stratum.
+    ///
+    /// # Panics
+    /// When the view was not built for this cut (see [`AnalysisData::risk_table`]).
+    pub(crate) fn strata_tables(&self) -> &[RiskTable] {
+        assert!(self.built.strata, "the per-stratum risk tables were not built for this cut");
+        &self.strata[..self.strata_built]
     }
 
     /// The analysed patients on every endpoint.

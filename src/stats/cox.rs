@@ -76,18 +76,36 @@ fn derivatives(table: &RiskTable, rows: std::ops::Range<usize>, beta: f64, ties:
     (u, info)
 }
 
-/// Whether β̂ is finite on these rows (see the module doc).
-fn estimable(table: &RiskTable, rows: std::ops::Range<usize>) -> bool {
+/// Rows of one or more risk tables that share β: one table's rows, or every stratum's table in
+/// the stratified model (whose partial likelihood is the product of the strata's).
+type Blocks<'a> = [(&'a RiskTable, std::ops::Range<usize>)];
+
+/// (U, I) summed over every block at β (one block: exactly its own sums).
+fn derivatives_of(blocks: &Blocks, beta: f64, ties: Ties) -> (f64, f64) {
+    match blocks {
+        [(table, rows)] => derivatives(table, rows.clone(), beta, ties),
+        _ => blocks.iter().fold((0.0, 0.0), |(u, i), (table, rows)| {
+            let (du, di) = derivatives(table, rows.clone(), beta, ties);
+            (u + du, i + di)
+        }),
+    }
+}
+
+/// Whether β̂ is finite on these rows (see the module doc): over strata, the score keeps one sign
+/// as β → ±∞ when it does so in every stratum.
+fn estimable(blocks: &Blocks) -> bool {
     let (mut events, mut plus_inf, mut minus_inf) = (0u32, true, true);
-    for j in rows {
-        let [n0, n1] = table.at_risk[j];
-        let [d0, d1] = table.events[j];
-        events += d0 + d1;
-        if n1 > 0 && d0 > 0 {
-            plus_inf = false;
-        }
-        if n0 > 0 && d1 > 0 {
-            minus_inf = false;
+    for (table, rows) in blocks {
+        for j in rows.clone() {
+            let [n0, n1] = table.at_risk[j];
+            let [d0, d1] = table.events[j];
+            events += d0 + d1;
+            if n1 > 0 && d0 > 0 {
+                plus_inf = false;
+            }
+            if n0 > 0 && d1 > 0 {
+                minus_inf = false;
+            }
         }
     }
     events > 0 && !plus_inf && !minus_inf
@@ -95,7 +113,12 @@ fn estimable(table: &RiskTable, rows: std::ops::Range<usize>) -> bool {
 
 /// Fits the arm effect on the risk-table rows `rows`.
 fn fit_rows(table: &RiskTable, rows: std::ops::Range<usize>, ties: Ties) -> CoxFit {
-    if !estimable(table, rows.clone()) {
+    fit_blocks(&[(table, rows)], ties)
+}
+
+/// Fits one arm effect on every block's rows (see [`Blocks`]).
+fn fit_blocks(blocks: &Blocks, ties: Ties) -> CoxFit {
+    if !estimable(blocks) {
         return CoxFit::NAN;
     }
     // Safeguarded Newton–Raphson on the score, which decreases in β (ℓ is concave): the root is
@@ -103,7 +126,7 @@ fn fit_rows(table: &RiskTable, rows: std::ops::Range<usize>, ties: Ties) -> CoxF
     // log-likelihood is needed, and no step is cut short by rounding in ℓ.
     let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
     let mut beta = 0.0;
-    let (mut u, mut info) = derivatives(table, rows.clone(), beta, ties);
+    let (mut u, mut info) = derivatives_of(blocks, beta, ties);
     for _ in 0..200 {
         if info.is_nan() || info <= 0.0 {
             return CoxFit::NAN;
@@ -129,7 +152,7 @@ fn fit_rows(table: &RiskTable, rows: std::ops::Range<usize>, ties: Ties) -> CoxF
             break;
         }
         beta = next;
-        (u, info) = derivatives(table, rows.clone(), beta, ties);
+        (u, info) = derivatives_of(blocks, beta, ties);
     }
     if info.is_nan() || info <= 0.0 || !beta.is_finite() {
         return CoxFit::NAN;
@@ -141,6 +164,14 @@ fn fit_rows(table: &RiskTable, rows: std::ops::Range<usize>, ties: Ties) -> CoxF
 /// The Cox model with a constant arm effect.
 pub fn cox(table: &RiskTable, ties: Ties) -> CoxFit {
     fit_rows(table, 0..table.len(), ties)
+}
+
+/// The stratified Cox model: one arm effect, a baseline hazard per stratum (R
+/// `coxph(Surv(t, d) ~ arm + strata(s))`). The log partial likelihood is the sum of the strata's,
+/// so U and I are summed over their risk tables; a stratum without events adds nothing.
+pub fn cox_stratified(tables: &[RiskTable], ties: Ties) -> CoxFit {
+    let blocks: Vec<(&RiskTable, std::ops::Range<usize>)> = tables.iter().map(|t| (t, 0..t.len())).collect();
+    fit_blocks(&blocks, ties)
 }
 
 /// One arm effect per right-closed period (0, b₁], (b₁, b₂], …, (b_K, ∞) (Efron ties), written

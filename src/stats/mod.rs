@@ -26,6 +26,7 @@ pub mod rmst;
 pub mod safety;
 pub mod sequential;
 pub mod spending;
+pub mod stratified;
 pub mod weights;
 pub mod weibull_fit;
 

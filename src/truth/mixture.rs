@@ -14,7 +14,8 @@
 //! with its own dropout (`design`, `information`).
 //!
 //! An unstratified scenario is one part of weight 1: every quantity is then the arm's own,
-//! computed by the same expression as before strata existed (bit for bit).
+//! computed by the same expression as before strata existed (bit for bit). So is a population
+//! whose strata all give the arm the same model: identical parts are merged.
 
 use crate::scenario::{Arm, Endpoint, Scenario};
 use crate::time::Time;
@@ -31,9 +32,18 @@ pub struct ArmMix<'a> {
 }
 
 impl<'a> ArmMix<'a> {
-    /// Arm `a` (index into `Scenario::arms`) over the scenario's population.
+    /// Arm `a` (index into `Scenario::arms`) over the scenario's population. Strata where the
+    /// arm has the same model are one part (their shares added): a mixture of one model is
+    /// that model, exactly.
     pub fn of(sc: &'a Scenario, a: usize) -> ArmMix<'a> {
-        ArmMix { arm: &sc.arms[a], parts: sc.population().map(|(_, w, arms)| (w, &arms[a])).collect() }
+        let mut parts: Vec<(f64, &'a Arm)> = Vec::new();
+        for (_, w, arms) in sc.population() {
+            match parts.iter_mut().find(|(_, m)| *m == &arms[a]) {
+                Some((v, _)) => *v += w,
+                None => parts.push((w, &arms[a])),
+            }
+        }
+        ArmMix { arm: &sc.arms[a], parts }
     }
 
     /// Arm `a` in stratum `s` alone.

@@ -307,6 +307,20 @@ pub fn build(ctx: &Ctx, raw: &raw::RawScenario) -> Result<Scenario> {
     let design = super::Design { block_size, randomisation, ..design };
     let time_unit = raw.time_unit.clone().unwrap_or_else(|| "years".to_string());
     let analysis = analysis::analysis(ctx, raw.analysis.get_ref(), &endpoints, &time_unit)?;
+    if strata.is_empty()
+        && let Some((i, t)) = analysis
+            .tests
+            .iter()
+            .enumerate()
+            .find(|(_, t)| matches!(t.kind, crate::test_statistic::TestKind::Stratified(_)))
+    {
+        let span = raw.analysis.get_ref().tests.get_ref().get(i).map_or(raw.analysis.span(), |v| v.span());
+        return Err(ctx.err(
+            span,
+            format!("analysis.tests[{i}]"),
+            format!("`{}` compares the arms within strata: add [strata.NAME] tables, or use the test without `[strata]`", t.name),
+        ));
+    }
     let monitoring = match &raw.monitoring {
         Some(m) => {
             if comparison.is_none() {
