@@ -18,6 +18,8 @@ use crate::time::Time;
 #[derive(Debug, Default)]
 pub struct Scratch {
     km: Vec<KmPoint>,
+    /// Per stratum, each group's Kaplan–Meier at the horizons (`(stratum * 2 + group) * h + k`).
+    strata_km: Vec<f64>,
     shared: Shared,
     tests: Vec<TestResult>,
     long_term: LongTermScratch,
@@ -72,6 +74,9 @@ pub fn analyse(
         Column::Monitor { .. } => unreachable!("test_columns holds the tests' columns"),
     }));
     long_term(sc, data, &mut ws.long_term);
+    if data.built().strata && two_groups {
+        strata_km(data, &sc.analysis.horizons, &mut ws.strata_km);
+    }
     estimates(sc, layout, data, ws, row);
     row.band.clear();
     if opts.band {
@@ -79,6 +84,20 @@ pub fn analyse(
         row.band.resize(layout.groups * n, f64::NAN);
         for g in 0..layout.groups {
             surv_at(data.risk_table(), g, &layout.grid, &mut row.band[g * n..(g + 1) * n]);
+        }
+    }
+}
+
+/// Each stratum's Kaplan–Meier per group at the horizons (NaN where a group of the stratum has no
+/// one followed that long).
+fn strata_km(data: &AnalysisData, horizons: &[Time], out: &mut Vec<f64>) {
+    let (tables, h) = (data.strata_tables(), horizons.len());
+    out.clear();
+    out.resize(tables.len() * 2 * h, f64::NAN);
+    for (s, table) in tables.iter().enumerate() {
+        for g in 0..2 {
+            let at = (s * 2 + g) * h;
+            surv_at(table, g, horizons, &mut out[at..at + h]);
         }
     }
 }
@@ -237,6 +256,13 @@ fn estimates(sc: &Scenario, layout: &Layout, data: &AnalysisData, ws: &Scratch, 
                     .and_then(|i| layout.estimates[i].truth)
                     .unwrap_or(f64::NAN);
                 covers(d - Z_975 * se, d + Z_975 * se, truth)
+            }
+            Estimate::StratumLogHr { stratum, .. } => {
+                crate::stats::cox::cox(&data.strata_tables()[stratum], crate::stats::cox::Ties::Efron).log_hr
+            }
+            Estimate::StratumKmDifference { stratum, horizon, .. } => {
+                let at = |g: usize| ws.strata_km[(stratum * 2 + g) * h + horizon];
+                at(1) - at(0)
             }
             Estimate::Events => f64::from(row.events[0] + row.events[1]),
             Estimate::Cut => data.cut(),

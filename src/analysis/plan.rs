@@ -100,6 +100,18 @@ pub enum Estimate {
         name: &'static str,
         at: Time,
     },
+    /// The Cox (Efron) log hazard ratio within one stratum: a subgroup's estimate (`[strata]`).
+    StratumLogHr {
+        stratum: usize,
+        name: String,
+    },
+    /// Experimental minus control Kaplan–Meier within one stratum at a horizon.
+    StratumKmDifference {
+        stratum: usize,
+        name: String,
+        horizon: usize,
+        at: Time,
+    },
     /// Primary-endpoint events at the cut.
     Events,
     /// The calendar time of the cut.
@@ -129,7 +141,10 @@ impl Estimate {
 
     /// A log hazard ratio (one Cox test, or one period of `cox_periods`).
     pub(crate) fn is_log_hr(&self) -> bool {
-        matches!(self, Estimate::CoxLogHr { .. } | Estimate::CoxPeriodLogHr { .. })
+        matches!(
+            self,
+            Estimate::CoxLogHr { .. } | Estimate::CoxPeriodLogHr { .. } | Estimate::StratumLogHr { .. }
+        )
     }
 }
 
@@ -159,6 +174,8 @@ impl fmt::Display for Estimate {
             Extrapolated { name, at, .. } => write!(f, "extrapolation.{name}.{at}"),
             ExtrapolatedSe { name, at, .. } => write!(f, "extrapolation.{name}.{at}.se"),
             ExtrapolatedCovers { name, at, .. } => write!(f, "extrapolation.{name}.{at}.ci95_covers"),
+            StratumLogHr { name, .. } => write!(f, "strata.{name}.log_hr"),
+            StratumKmDifference { name, at, .. } => write!(f, "strata.{name}.km.difference.{at}"),
             Events => f.write_str("events"),
             Cut => f.write_str("cut"),
         }
@@ -292,6 +309,10 @@ impl Layout {
         // The extrapolation fits read each patient's time, not only the risk table.
         if groups == 2 && a.long_term.as_ref().is_some_and(|l| l.extrapolation.is_some()) {
             views = views.with(View::Patients);
+        }
+        // Each stratum's subgroup estimates read its own risk table.
+        if groups == 2 && sc.is_stratified() {
+            views = views.with(View::StrataTables);
         }
         let mut estimates = Vec::new();
         let mut columns = Vec::new();
@@ -444,9 +465,36 @@ fn summary_entries(sc: &Scenario, truth: &Truth, arms: &[String], est: &mut Vec<
         est.push(spec(Estimate::CrossingTime, truth.crossing_by_rule, 0.0, t_max));
         extrapolation_entries(sc, t_max, est);
     }
+    if groups == 2 {
+        stratum_entries(sc, truth, est);
+    }
     let events = truth.expected_cut.map(|_| truth.expected_events_total);
     est.push(spec(Estimate::Events, events, 0.0, sc.design.n as f64));
     est.push(spec(Estimate::Cut, truth.expected_cut, 0.0, 4.0 * t_max));
+}
+
+/// With `[strata]`: each stratum's log hazard ratio (truth: its AHR) and Kaplan–Meier
+/// difference at the horizons (truth: its true difference).
+fn stratum_entries(sc: &Scenario, truth: &Truth, est: &mut Vec<EstimateSpec>) {
+    for (stratum, st) in truth.strata.iter().enumerate() {
+        let name = st.stratum.clone();
+        let present = st.present.then_some(());
+        est.push(spec(
+            Estimate::StratumLogHr { stratum, name: name.clone() },
+            present.map(|_| st.ahr_overall.ln()),
+            -5.0,
+            5.0,
+        ));
+        for (horizon, &at) in sc.analysis.horizons.iter().enumerate() {
+            let tv = present.and(st.difference.get(horizon).copied());
+            est.push(spec(
+                Estimate::StratumKmDifference { stratum, name: name.clone(), horizon, at },
+                tv,
+                -1.0,
+                1.0,
+            ));
+        }
+    }
 }
 
 /// With `[analysis.long_term.extrapolation]`: the RMST difference to the τ each trial supports,

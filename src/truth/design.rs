@@ -252,6 +252,19 @@ pub fn average_hazard_ratio_of(sc: &Scenario, ep: &Endpoint, cut: Time, from: Ti
     let Some((ctl, exp)) = mixture::pair(sc) else {
         return f64::NAN;
     };
+    average_hazard_ratio_between(sc, (&ctl, &exp), ep, cut, from, to)
+}
+
+/// [`average_hazard_ratio_of`] for a given (control, experimental) pair: the population's, or
+/// one stratum's (`mixture::pair_in_stratum`).
+pub fn average_hazard_ratio_between(
+    sc: &Scenario,
+    (ctl, exp): (&ArmMix, &ArmMix),
+    ep: &Endpoint,
+    cut: Time,
+    from: Time,
+    to: Time,
+) -> f64 {
     let n = sc.design.n;
     // The expected event density of an arm at the cut, over its strata (each with its dropout).
     let density = |arm: &ArmMix, u: f64| -> f64 {
@@ -269,8 +282,8 @@ pub fn average_hazard_ratio_of(sc: &Scenario, ep: &Endpoint, cut: Time, from: Ti
         return f64::NAN;
     }
     let extra = [from, cut - accrual_end(&sc.design.accrual, n), cut - accrual_horizon(&sc.design.accrual)];
-    let k = mixture::knots(&[&ctl, &exp], ep, &extra, to);
-    let weight = |u: f64| density(&ctl, u) + density(&exp, u);
+    let k = mixture::knots(&[ctl, exp], ep, &extra, to);
+    let weight = |u: f64| density(ctl, u) + density(exp, u);
     let num = integrate(
         |u| {
             let w = weight(u);

@@ -22,8 +22,8 @@ use serde::Serialize;
 pub use crossing::{crossing_times, rule_crossing};
 pub use curves::{cumulative, cumulative_incidence, hazard, rmst, states, sub_density, survival};
 pub use design::{
-    BeyondFollowUp, average_hazard_ratio, average_hazard_ratio_of, beyond_follow_up, event_horizon,
-    expected_cut, expected_events, reachable_end,
+    BeyondFollowUp, average_hazard_ratio, average_hazard_ratio_between, average_hazard_ratio_of,
+    beyond_follow_up, event_horizon, expected_cut, expected_events, reachable_end,
 };
 pub use information::{expected_null_variance, expected_z};
 pub use mixture::ArmMix;
@@ -66,6 +66,30 @@ pub struct Truth {
     pub ahr_overall: f64,
     /// The long-term benefit to the horizon of `[analysis.long_term]`, every endpoint (two arms).
     pub long_term: Option<long_term::LongTerm>,
+    /// The same per stratum (`[strata]` only; absent from summary.json without strata).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub strata: Vec<StratumTruth>,
+}
+
+/// One stratum's true values on the primary endpoint (its arms alone, docs/strata.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct StratumTruth {
+    pub stratum: String,
+    pub label: String,
+    pub share: f64,
+    /// False for a stratum of share 0: it enrols nobody (its model is still shown).
+    pub present: bool,
+    /// Survival at the horizons per allocated arm.
+    pub survival: Vec<ArmCurve>,
+    /// Experimental minus control at the horizons (two arms).
+    pub difference: Vec<f64>,
+    /// Cumulative incidence of each cause of the primary endpoint at the horizons, per arm.
+    pub cumulative_incidence: Vec<CauseCurve>,
+    /// Where the stratum's two curves cross, up to the last time of interest.
+    pub crossing_times: Vec<Time>,
+    /// The stratum's average hazard ratio over the follow-up at the expected cut.
+    pub ahr_overall: f64,
+    pub rmst: Option<RmstTruth>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -191,8 +215,68 @@ impl Truth {
             ahr_overall: average_hazard_ratio(sc, expected_cut.unwrap_or(t_max), 0.0, f64::INFINITY),
             ahr,
             long_term: long_term::LongTerm::compute(sc, expected_cut),
+            strata: strata(sc, expected_cut.unwrap_or(t_max), t_max),
         }
     }
+}
+
+/// Each stratum's true values (empty without strata).
+fn strata(sc: &Scenario, cut: Time, t_max: Time) -> Vec<StratumTruth> {
+    let ep = sc.primary();
+    let h = &sc.analysis.horizons;
+    sc.strata
+        .iter()
+        .enumerate()
+        .map(|(s, st)| {
+            let arms: Vec<ArmMix> = sc.allocated_arms().map(|(a, _)| ArmMix::in_stratum(sc, s, a)).collect();
+            let pair = mixture::pair_in_stratum(sc, s);
+            let survival = arms
+                .iter()
+                .map(|a| ArmCurve {
+                    arm: a.name().to_string(),
+                    values: h.iter().map(|&t| a.survival(ep, t)).collect(),
+                })
+                .collect();
+            let cumulative_incidence = arms
+                .iter()
+                .flat_map(|a| {
+                    ep.causes.iter().filter(|&&k| a.has_cause(k)).map(move |&k| CauseCurve {
+                        arm: a.name().to_string(),
+                        cause: sc.causes[k].clone(),
+                        values: h.iter().map(|&t| a.cumulative_incidence(ep, k, t)).collect(),
+                    })
+                })
+                .collect();
+            let (difference, crossing_times, ahr_overall, rmst) = match &pair {
+                Some((c, e)) => (
+                    h.iter().map(|&t| e.survival(ep, t) - c.survival(ep, t)).collect(),
+                    crossing_times(c, e, ep, t_max),
+                    average_hazard_ratio_between(sc, (c, e), ep, cut, 0.0, f64::INFINITY),
+                    sc.analysis.tau.map(|tau| RmstTruth {
+                        tau,
+                        arms: arms
+                            .iter()
+                            .map(|a| ArmValue { arm: a.name().to_string(), value: a.rmst(ep, tau) })
+                            .collect(),
+                        difference: e.rmst(ep, tau) - c.rmst(ep, tau),
+                    }),
+                ),
+                None => (Vec::new(), Vec::new(), f64::NAN, None),
+            };
+            StratumTruth {
+                stratum: st.name.clone(),
+                label: st.label.clone(),
+                share: st.share,
+                present: st.share > 0.0,
+                survival,
+                difference,
+                cumulative_incidence,
+                crossing_times,
+                ahr_overall,
+                rmst,
+            }
+        })
+        .collect()
 }
 
 /// The average hazard ratio of each period of `analysis.periods` (from 0, the last open-ended)

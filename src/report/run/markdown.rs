@@ -33,6 +33,7 @@ pub(crate) fn render(r: &Results) -> String {
     power(&mut o, r);
     never_better(&mut o, r);
     survival(&mut o, r);
+    strata(&mut o, r);
     long_term_benefit(&mut o, r);
     crossing(&mut o, r);
     super::monitoring::markdown(&mut o, r);
@@ -243,6 +244,95 @@ fn survival(o: &mut String, r: &Results) {
         }
         if let Some((spec, tl)) = est(&Estimate::KmDifference { horizon, at: h }) {
             let _ = writeln!(o, "| {h} | difference | {} | | {} |", spread(spec, tl), tl.nan);
+        }
+    }
+}
+
+/// With `[strata]`: each stratum's true curves, incidences, crossing and AHR (its patients
+/// alone), then what the trials estimate within each stratum (subgroup KM differences and log
+/// hazard ratios, with their spread over the trials).
+fn strata(o: &mut String, r: &Results) {
+    let (sc, t) = (r.scenario, r.truth);
+    if t.strata.is_empty() {
+        return;
+    }
+    let unit = &sc.time_unit;
+    let h = &sc.analysis.horizons;
+    let _ = writeln!(o, "\n## Strata\n");
+    let _ = writeln!(
+        o,
+        "{} strata, randomised by `{}`. The true values below are each stratum's patients alone; every other section is the whole population, the strata mixed by share (docs/strata.md).{}\n",
+        t.strata.len(),
+        sc.design.randomisation.name(),
+        if sc.monitoring.as_ref().is_some_and(|m| m.safety.is_some()) {
+            " The safety rule counts every patient of its arm, whatever the stratum."
+        } else {
+            ""
+        }
+    );
+    let arms: Vec<&str> = t.survival.iter().map(|c| c.arm.as_str()).collect();
+    let last = h.last().copied();
+    let mut head = String::from("| stratum | share |");
+    if let Some(l) = last {
+        for a in &arms {
+            head.push_str(&format!(" true S({l}) `{a}` |"));
+        }
+    }
+    for &x in h {
+        head.push_str(&format!(" true difference at {x} |"));
+    }
+    head.push_str(&format!(" curves cross at ({unit}) | AHR |"));
+    let _ = writeln!(o, "{head}");
+    let _ = writeln!(o, "|{}", "---|".repeat(head.matches('|').count() - 1));
+    for st in &t.strata {
+        let share = if st.present { fmt(st.share) } else { "0 (absent: enrols nobody)".into() };
+        let name = if st.label == st.stratum {
+            format!("`{}`", st.stratum)
+        } else {
+            format!("{} (`{}`)", st.label, st.stratum)
+        };
+        let mut row = format!("| {name} | {share} |");
+        if last.is_some() {
+            for c in &st.survival {
+                row.push_str(&format!(" {} |", fmt(c.values.last().copied().unwrap_or(f64::NAN))));
+            }
+        }
+        for d in &st.difference {
+            row.push_str(&format!(" {} |", fmt(*d)));
+        }
+        let cross = if st.crossing_times.is_empty() {
+            "never".to_string()
+        } else {
+            st.crossing_times.iter().map(|&x| fmt(x)).collect::<Vec<_>>().join(", ")
+        };
+        row.push_str(&format!(" {cross} | {} |", fmt(st.ahr_overall)));
+        let _ = writeln!(o, "{row}");
+    }
+    if !h.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nTrue cumulative incidence of each cause of `{}` per stratum and arm:\n",
+            sc.primary().name
+        );
+        let head: String = h.iter().map(|x| format!(" by {x} |")).collect();
+        let _ = writeln!(o, "| stratum | arm | cause |{head}");
+        let _ = writeln!(o, "|---|---|---|{}", "---|".repeat(h.len()));
+        for st in &t.strata {
+            for c in &st.cumulative_incidence {
+                let cells: String = c.values.iter().map(|v| format!(" {} |", fmt(*v))).collect();
+                let _ = writeln!(o, "| `{}` | `{}` | `{}` |{cells}", st.stratum, c.arm, c.cause);
+            }
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\nWithin each stratum, the simulated trials' estimates (subgroups: each stratum's own patients; an absent stratum's are all not estimable):\n"
+    );
+    let _ = writeln!(o, "| estimate | truth | mean | SD | 2.5% | 97.5% | not estimable |");
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|");
+    for (spec, tl) in r.layout.estimates.iter().zip(&r.summary.estimates) {
+        if matches!(spec.estimate, Estimate::StratumLogHr { .. } | Estimate::StratumKmDifference { .. }) {
+            let _ = writeln!(o, "| `{}` | {} | {} |", spec.estimate, spread(spec, tl), tl.nan);
         }
     }
 }
