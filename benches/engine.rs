@@ -243,5 +243,37 @@ fn long_term(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, sweep, monitoring, copies, long_term);
+/// Issue 28's targets: a two-stratum run at least 0.8× the same run unstratified (the strata's
+/// draws, per-(stratum, arm) hazards and the per-stratum subgroup estimates included), and the
+/// stratified log-rank test no slower than 1.2× the unstratified one on the same two-stratum
+/// scenario. astis.toml with its estimates; the strata split the transplant-related risk 30/70
+/// (20% and 6%), permuted blocks within strata.
+fn strata(c: &mut Criterion) {
+    const STRATA: &str = "\n[strata.high_risk]\nshare = 0.3\narms.hsct.causes.treatment_death = { early_risk = { risk = 0.20, within = 0.25 } }\n[strata.standard]\nshare = 0.7\narms.hsct.causes.treatment_death = { early_risk = { risk = 0.06, within = 0.25 } }\n";
+    let with_strata = |tests: &str| {
+        let text = std::fs::read_to_string("scenarios/astis.toml").expect("run from the crate root");
+        let text = text
+            .lines()
+            .map(|l| match l {
+                l if l.starts_with("tests = ") => format!("tests = {tests}"),
+                l if l.starts_with("block_size = ") => format!("{l}\nrandomisation = \"stratified_blocks\""),
+                l => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        Scenario::from_toml(&(text + STRATA), Path::new("astis_strata.toml")).expect("valid")
+    };
+    let mut g = c.benchmark_group("strata");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(REPS));
+    replicates_per_second(&mut g, "unstratified_logrank", &astis(r#"["logrank"]"#, false));
+    replicates_per_second(&mut g, "two_strata_logrank", &with_strata(r#"["logrank"]"#));
+    let mut without = with_strata(r#"["logrank"]"#);
+    without.analysis.subgroups = false;
+    replicates_per_second(&mut g, "two_strata_logrank_no_subgroups", &without);
+    replicates_per_second(&mut g, "two_strata_stratified_logrank", &with_strata(r#"["logrank[strata]"]"#));
+    g.finish();
+}
+
+criterion_group!(benches, bench, sweep, monitoring, copies, long_term, strata);
 criterion_main!(benches);

@@ -21,20 +21,26 @@ impl Analyser {
     /// of the groups `group_of` maps, and every analysed patient's outcome on every endpoint.
     pub fn build(&mut self, trial: Trial, cut: Time, views: Views) -> &AnalysisData {
         self.data.begin(cut);
-        if views.risk_table {
-            trial.cohort.observe(trial.scenario.primary(), cut, trial.group_of, &mut self.obs);
-            let (table, events_by_cause) = self.data.fill_risk_table();
-            self.obs.table(table);
-            events_by_cause.clear();
-            events_by_cause.extend_from_slice(&self.obs.events_by_cause);
-        }
         if views.strata {
+            // Each stratum's table first; the whole trial's (when asked for) is merged from them.
             let strata = trial.scenario.stratum_count();
             let ep = trial.scenario.primary();
             trial.cohort.observe_by_stratum(ep, cut, trial.group_of, strata, &mut self.by_stratum);
             for (table, obs) in self.data.fill_strata(strata).iter_mut().zip(&mut self.by_stratum) {
                 obs.table(table);
             }
+            if views.risk_table {
+                let (table, events_by_cause) = self.data.fill_risk_table();
+                self.obs.merged_table(&self.by_stratum, table);
+                events_by_cause.clear();
+                events_by_cause.extend_from_slice(&self.obs.events_by_cause);
+            }
+        } else if views.risk_table {
+            trial.cohort.observe(trial.scenario.primary(), cut, trial.group_of, &mut self.obs);
+            let (table, events_by_cause) = self.data.fill_risk_table();
+            self.obs.table(table);
+            events_by_cause.clear();
+            events_by_cause.extend_from_slice(&self.obs.events_by_cause);
         }
         if views.patients {
             trial.patients(cut, self.data.fill_patients());

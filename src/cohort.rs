@@ -409,6 +409,50 @@ impl Cohort {
     }
 }
 
+impl Observed {
+    /// The whole trial's records and risk table from each stratum's, whose tables were built
+    /// (so their event and loss runs are sorted): each run is merged in order, in linear time, so
+    /// nothing is classified or sorted twice. The records, and so the table, are the ones
+    /// [`Cohort::observe`] gives.
+    pub fn merged_table(&mut self, parts: &[Observed], table: &mut RiskTable) {
+        let n = parts.iter().map(|p| p.capacity).max().unwrap_or(0);
+        self.capacity = n;
+        self.keys.resize(RUNS * n, 0);
+        for r in 0..RUNS {
+            // Events and losses ascend; censorings by the cut descend (see `Observed`).
+            let ascending = r < 4;
+            let out = &mut self.keys[r * n..(r + 1) * n];
+            let mut len = 0;
+            for p in parts {
+                let run = p.run(r);
+                // Merge this stratum's run into what is merged so far, from the back, in place.
+                let (mut i, mut j, mut k) = (len, run.len(), len + run.len());
+                while j > 0 {
+                    let x = run[j - 1];
+                    if i > 0 && (if ascending { out[i - 1] > x } else { out[i - 1] < x }) {
+                        out[k - 1] = out[i - 1];
+                        i -= 1;
+                    } else {
+                        out[k - 1] = x;
+                        j -= 1;
+                    }
+                    k -= 1;
+                }
+                len += run.len();
+            }
+            self.len[r] = len;
+        }
+        self.events_by_cause.clear();
+        self.events_by_cause.resize(parts.first().map_or(0, |p| p.events_by_cause.len()), 0);
+        for p in parts {
+            for (a, b) in self.events_by_cause.iter_mut().zip(&p.events_by_cause) {
+                *a += b;
+            }
+        }
+        self.table_of_sorted(table);
+    }
+}
+
 /// The runs of [`Observed`]: events, losses to follow-up before the cut, censorings by the cut;
 /// each for group 0 and 1 (run `2 * kind + group`).
 const RUNS: usize = 6;
@@ -456,6 +500,11 @@ impl Observed {
             let (cap, len) = (self.capacity, self.len[r]);
             self.keys[r * cap..r * cap + len].sort_unstable();
         }
+        self.table_of_sorted(table);
+    }
+
+    /// The risk table of records whose runs are already in order.
+    fn table_of_sorted(&self, table: &mut RiskTable) {
         table.build_sorted(
             [self.run(0), self.run(1)],
             [self.run(2), self.run(3)],
@@ -494,6 +543,39 @@ tests = ["logrank"]
 "#
         );
         Scenario::from_toml(&text, Path::new("t.toml")).expect("valid test scenario")
+    }
+
+    /// The whole trial's table merged from the strata's equals the one observed directly, bit
+    /// for bit, whatever the endpoint (one, two or three causes).
+    #[test]
+    fn the_table_merged_from_strata_is_the_observed_one() {
+        let text = std::fs::read_to_string("scenarios/hsct_ssc.toml").unwrap()
+            + "\n[strata.a]\nshare = 0.2\narms.hsct.causes.treatment_death = { early_risk = { risk = 0.3, within = 0.25 } }\n[strata.b]\nshare = 0.5\n[strata.c]\nshare = 0.3\narms.cyc.dropout = 0.2\n";
+        let sc = Scenario::from_toml(&text, Path::new("s.toml")).expect("valid");
+        let mut c = Cohort::default();
+        let (mut direct, mut merged) = (Observed::default(), Observed::default());
+        let mut parts = Vec::new();
+        let (mut a, mut b) = (RiskTable::default(), RiskTable::default());
+        for r in 0..50 {
+            c.generate(&sc, 4, r);
+            for ep in &sc.endpoints {
+                for cut in [1.0, 6.0, 30.0] {
+                    c.observe(ep, cut, &[Some(0), Some(1)], &mut direct);
+                    direct.table(&mut a);
+                    c.observe_by_stratum(ep, cut, &[Some(0), Some(1)], 3, &mut parts);
+                    for p in &mut parts {
+                        p.table(&mut RiskTable::default());
+                    }
+                    merged.merged_table(&parts, &mut b);
+                    assert_eq!(
+                        (&a.time, &a.at_risk, &a.events),
+                        (&b.time, &b.at_risk, &b.events),
+                        "replicate {r}"
+                    );
+                    assert_eq!(direct.events_by_cause, merged.events_by_cause);
+                }
+            }
+        }
     }
 
     #[test]

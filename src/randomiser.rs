@@ -12,7 +12,7 @@
 //! An unstratified scenario draws nothing for strata: its streams are exactly as before strata
 //! existed.
 
-use rand::RngExt;
+use rand::{Rng, RngExt};
 
 use crate::rng::StreamRng;
 use crate::scenario::{Randomisation, Scenario};
@@ -24,7 +24,12 @@ pub struct Randomiser {
     slots: Vec<u16>,
     /// Within strata: each stratum's current block and how much of it is used.
     blocks: Vec<(Vec<u16>, usize)>,
+    /// Drawing by share: each stratum's cumulative share, as a bound on 53-bit integers.
+    thresholds: Vec<u64>,
 }
+
+/// 2⁵³: a uniform's 53 random bits.
+const TWO_53: f64 = 9_007_199_254_740_992.0;
 
 impl Randomiser {
     /// Each patient's stratum (index into `Scenario::strata`) into `stratum`, drawn from `rng`
@@ -47,19 +52,20 @@ impl Randomiser {
         }
         // Each patient's stratum from one uniform: the first whose cumulative share exceeds it
         // (a stratum of share 0 never does). The last present stratum takes what rounding in the
-        // shares' sum leaves above it.
+        // shares' sum leaves above it. The uniform is u = k·2⁻⁵³, k the top 53 bits of one draw,
+        // compared as an integer with each cumulative share scaled by 2⁵³.
         let last = sc.strata.iter().rposition(|s| s.share > 0.0).unwrap_or(0) as u16;
+        self.thresholds.clear();
+        let mut cumulative = 0.0;
+        for st in &sc.strata {
+            cumulative += st.share;
+            // k·2⁻⁵³ < c ⇔ k < ⌈c·2⁵³⌉ (c·2⁵³ is exact: scaling by a power of two).
+            let bound = if st.share > 0.0 { (cumulative * TWO_53).ceil().min(TWO_53) as u64 } else { 0 };
+            self.thresholds.push(bound);
+        }
         for _ in 0..n {
-            let u: f64 = rng.random();
-            let mut cumulative = 0.0;
-            let mut pick = last;
-            for (s, st) in sc.strata.iter().enumerate() {
-                cumulative += st.share;
-                if u < cumulative && st.share > 0.0 {
-                    pick = s as u16;
-                    break;
-                }
-            }
+            let k = rng.next_u64() >> 11;
+            let pick = self.thresholds.iter().position(|&b| k < b).map_or(last, |s| s as u16);
             stratum.push(pick);
         }
     }

@@ -311,7 +311,7 @@ impl Layout {
             views = views.with(View::Patients);
         }
         // Each stratum's subgroup estimates read its own risk table.
-        if groups == 2 && sc.is_stratified() {
+        if groups == 2 && sc.is_stratified() && a.subgroups {
             views = views.with(View::StrataTables);
         }
         let mut estimates = Vec::new();
@@ -465,7 +465,7 @@ fn summary_entries(sc: &Scenario, truth: &Truth, arms: &[String], est: &mut Vec<
         est.push(spec(Estimate::CrossingTime, truth.crossing_by_rule, 0.0, t_max));
         extrapolation_entries(sc, t_max, est);
     }
-    if groups == 2 {
+    if groups == 2 && a.subgroups {
         stratum_entries(sc, truth, est);
     }
     let events = truth.expected_cut.map(|_| truth.expected_events_total);

@@ -22,7 +22,7 @@ use std::path::Path;
 
 pub use document::Document;
 pub use error::{ErrorKind, Namespace, RelativeProblem, ScenarioError, list};
-pub use population::{Randomisation, Stratum};
+pub use population::{MAX_STRATA, Randomisation, Stratum};
 pub use validate::Ctx;
 /// A valid scenario text and edits of it, for validation tests here and beside the commands.
 #[cfg(test)]
@@ -318,6 +318,10 @@ pub struct Analysis {
     /// `[analysis.never_better]`: the path to the boundary where the experimental arm is never
     /// better (solved by `truth::never_better`).
     pub never_better: Option<NeverBetter>,
+    /// With `[strata]`: each stratum's subgroup estimates in every trial (`analysis.subgroups`,
+    /// default true; false saves their per-stratum analyses where only the stratified tests are
+    /// wanted).
+    pub subgroups: bool,
     /// `[analysis.long_term]`: the long-term truth's horizon (default 20 years) and the per-trial
     /// extrapolation. None only when `time_unit` is not years, months, weeks or days and no
     /// horizon is given: 20 years is then unknown.

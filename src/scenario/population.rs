@@ -10,6 +10,10 @@
 
 use super::{Arm, Scenario};
 
+/// The most strata a scenario may have: a trial's records are merged from its strata's with
+/// fixed-size buffers (`cohort::Observed::merged_table`), and no trial has more.
+pub const MAX_STRATA: usize = 64;
+
 /// `[strata.NAME]`: one part of the population.
 #[derive(Debug, Clone)]
 pub struct Stratum {

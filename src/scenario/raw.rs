@@ -368,6 +368,8 @@ pub struct RawAnalysis {
     pub horizons: Option<S<Vec<S<f64>>>>,
     pub periods: Option<S<Vec<S<f64>>>>,
     pub crossing: Option<RawCrossing>,
+    /// With `[strata]`: each stratum's subgroup estimates (default true).
+    pub subgroups: Option<bool>,
     pub maxcombo: Option<RawMaxCombo>,
     pub never_better: Option<S<RawNeverBetter>>,
     pub long_term: Option<S<RawLongTerm>>,

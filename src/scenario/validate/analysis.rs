@@ -70,6 +70,7 @@ pub(super) fn analysis(
     let never_better = a.never_better.as_ref().map(|nb| never_better(ctx, nb.get_ref())).transpose()?;
     let long_term = super::long_term::long_term(ctx, a.long_term.as_ref(), unit)?;
     Ok(Analysis {
+        subgroups: a.subgroups.unwrap_or(true),
         never_better,
         long_term,
         endpoint,

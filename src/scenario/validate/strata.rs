@@ -22,6 +22,14 @@ pub(super) fn strata(
     n: usize,
 ) -> Result<Vec<Stratum>> {
     let Some(table) = &raw.strata else { return Ok(Vec::new()) };
+    if table.get_ref().len() > super::super::MAX_STRATA {
+        return Err(ctx.out_of_range(
+            table.span(),
+            "strata",
+            format!("at most {} strata", super::super::MAX_STRATA),
+            table.get_ref().len(),
+        ));
+    }
     let written = arms::written(raw);
     let mut out = Vec::with_capacity(table.get_ref().len());
     for (name, stratum) in table.get_ref() {
