@@ -203,6 +203,15 @@ pub fn metrics(
             push(format!("truth.ahr[{k}]"), a.ahr, f64::NAN);
         }
         push("truth.ahr_overall".into(), truth.ahr_overall, f64::NAN);
+        // When the analysis comes (with an enrolment rate or an event target, it moves with the
+        // point), and the long-term benefit on the primary endpoint to the horizon.
+        push("truth.expected_cut".into(), truth.expected_cut.unwrap_or(f64::NAN), f64::NAN);
+        if let Some(lt) = truth.long_term.as_ref()
+            && let Some(p) = lt.primary()
+        {
+            push("truth.long_term.gain".into(), p.gain.last().copied().unwrap_or(f64::NAN), f64::NAN);
+            push("truth.long_term.break_even".into(), p.break_even.unwrap_or(f64::NAN), f64::NAN);
+        }
     }
     if let (Some(monitor), Some(tally)) = (&layout.monitor, &s.monitoring) {
         for (mt, t) in monitor.tests.iter().zip(&tally.tests) {
