@@ -56,23 +56,49 @@ pub fn controls(text: &str) -> Vec<Control> {
     {
         out.push(control("analysis.alpha", "analysis", "α", v, integer, Kind::Alpha));
     }
-    if let Some(arms) = root.get("arms").and_then(Item::as_table_like) {
-        for (arm, item) in arms.iter() {
-            let group = format!("arm {arm}");
-            if let Some((v, integer)) = item.get("dropout").and_then(Item::as_value).and_then(number) {
-                out.push(control(&format!("arms.{arm}.dropout"), &group, "dropout", v, integer, Kind::Rate));
+    if let Some(arms) = root.get("arms") {
+        arm_controls(arms, "arms", "", &mut out);
+    }
+    // Each stratum: its share (the others rescale in proportion) or count, and its arms'
+    // overrides.
+    let n = root.get("design").and_then(|d| d.get("n")).and_then(Item::as_value).and_then(number);
+    if let Some(strata) = root.get("strata").and_then(Item::as_table_like) {
+        for (name, item) in strata.iter() {
+            let group = format!("stratum {name}");
+            let prefix = format!("strata.{name}");
+            if let Some((v, integer)) = item.get("share").and_then(Item::as_value).and_then(number) {
+                out.push(control(&format!("{prefix}.share"), &group, "share", v, integer, Kind::Share));
             }
-            let Some(causes) = item.get("causes").and_then(Item::as_table_like) else { continue };
-            for (cause, hazard) in causes.iter() {
-                let prefix = format!("arms.{arm}.causes.{cause}");
-                leaves(hazard, &prefix, &mut |key, leaf, v, integer| {
-                    let label = format!("{cause} {}", key[prefix.len()..].trim_start_matches('.'));
-                    out.push(control(key, &group, label.trim(), v, integer, Kind::of_hazard(leaf)));
-                });
+            if let Some((v, integer)) = item.get("count").and_then(Item::as_value).and_then(number) {
+                let kind = Kind::Events(n.map_or(1000.0, |x| x.0));
+                out.push(control(&format!("{prefix}.count"), &group, "count (patients)", v, integer, kind));
+            }
+            if let Some(arms) = item.get("arms") {
+                arm_controls(arms, &format!("{prefix}.arms"), &format!("{group}, "), &mut out);
             }
         }
     }
     out
+}
+
+/// Every arm's dropout and hazard parameters under `arms` (the key prefix `at`: `arms`, or a
+/// stratum's `strata.NAME.arms`), grouped as `{group}arm NAME`.
+fn arm_controls(arms: &Item, at: &str, group: &str, out: &mut Vec<Control>) {
+    let Some(arms) = arms.as_table_like() else { return };
+    for (arm, item) in arms.iter() {
+        let group = format!("{group}arm {arm}");
+        if let Some((v, integer)) = item.get("dropout").and_then(Item::as_value).and_then(number) {
+            out.push(control(&format!("{at}.{arm}.dropout"), &group, "dropout", v, integer, Kind::Rate));
+        }
+        let Some(causes) = item.get("causes").and_then(Item::as_table_like) else { continue };
+        for (cause, hazard) in causes.iter() {
+            let prefix = format!("{at}.{arm}.causes.{cause}");
+            leaves(hazard, &prefix, &mut |key, leaf, v, integer| {
+                let label = format!("{cause} {}", key[prefix.len()..].trim_start_matches('.'));
+                out.push(control(key, &group, label.trim(), v, integer, Kind::of_hazard(leaf)));
+            });
+        }
+    }
 }
 
 /// What a number is, for its slider's range.
@@ -91,6 +117,8 @@ enum Kind {
     Risk,
     Alpha,
     Shape,
+    /// A stratum's share of patients, in [0, 1].
+    Share,
 }
 
 impl Kind {
@@ -116,6 +144,7 @@ impl Kind {
             Kind::Risk => (0.0, (2.0 * v).clamp(0.5, 1.0), 0.005),
             Kind::Alpha => (0.001, 0.25, 0.001),
             Kind::Shape => (0.2, (2.0 * v).max(4.0), 0.01),
+            Kind::Share => (0.0, 1.0, 0.01),
         }
     }
 }
@@ -260,6 +289,24 @@ mod tests {
             }
         }
         assert!(checked > 100, "{checked}");
+    }
+
+    /// A stratified scenario: each stratum's share and its arms' overrides are controls, grouped
+    /// by stratum, beside the arms as written.
+    #[test]
+    fn strata_give_their_shares_and_overrides() {
+        let text = std::fs::read_to_string("scenarios/who_to_transplant.toml").unwrap();
+        let c = controls(&text);
+        let find = |key: &str| c.iter().find(|c| c.key == key).unwrap_or_else(|| panic!("{key}"));
+        let share = find("strata.cardiopulmonary_risk.share");
+        assert_eq!(
+            (share.value, share.min, share.max, share.group.as_str()),
+            (0.25, 0.0, 1.0, "stratum cardiopulmonary_risk")
+        );
+        let trm = find("strata.standard.arms.hsct.causes.treatment_death.early_risk.risk");
+        assert_eq!((trm.value, trm.group.as_str()), (0.0632, "stratum standard, arm hsct"));
+        find("arms.hsct.causes.treatment_death.early_risk.risk");
+        find("design.accrual.rates[0]");
     }
 
     #[test]

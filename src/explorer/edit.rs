@@ -4,7 +4,7 @@
 
 use toml_edit::{DocumentMut, Item, Value};
 
-use crate::scenario::overrides::steps;
+use crate::scenario::overrides::{rescaled_shares, steps};
 
 /// Why a control's number cannot be set in the text.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -52,7 +52,44 @@ pub(crate) fn set_number(text: &str, key: &str, value: f64) -> Result<String, Ed
     };
     *slot = new;
     *slot.decor_mut() = decor;
+    if let [(first, None), (name, None), (last, None)] = &path[..]
+        && first == "strata"
+        && last == "share"
+    {
+        rescale_shares(&mut doc, name, value);
+    }
     Ok(doc.to_string())
+}
+
+/// A stratum's share set to `value`: the other strata's shares rescaled in proportion, as a
+/// dotted-key override does (`scenario::overrides::rescaled_shares`). When nothing can take the
+/// rest, the shares are left to validation, which says they do not add up to 1.
+fn rescale_shares(doc: &mut DocumentMut, name: &str, value: f64) {
+    let Some(strata) = doc.get_mut("strata").and_then(Item::as_table_like_mut) else { return };
+    let others: Vec<(String, f64)> = strata
+        .iter()
+        .filter(|(n, _)| *n != name)
+        .filter_map(|(n, t)| {
+            t.get("share").and_then(Item::as_value).and_then(number).map(|x| (n.to_string(), x))
+        })
+        .collect();
+    let values: Vec<f64> = others.iter().map(|(_, x)| *x).collect();
+    let Some(new) = rescaled_shares(&values, value) else { return };
+    for ((n, _), x) in others.iter().zip(new) {
+        if let Some(slot) = strata.get_mut(n).and_then(|t| t.get_mut("share")).and_then(Item::as_value_mut) {
+            let decor = slot.decor().clone();
+            *slot = Value::from(x);
+            *slot.decor_mut() = decor;
+        }
+    }
+}
+
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Integer(i) => Some(*i.value() as f64),
+        Value::Float(f) => Some(*f.value()),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -72,6 +109,23 @@ mod tests {
         assert!(t.contains("n = 150.5   # patients"), "validation, not the edit, refuses it: {t}");
         let t = set_number(TEXT, "design.accrual.duration", 3.0).unwrap();
         assert_eq!(t, TEXT.replace("duration = 8.6", "duration = 3.0"));
+    }
+
+    /// A stratum's share set in the text rescales the others, as a dotted-key override does;
+    /// the comments stay.
+    #[test]
+    fn a_share_rescales_the_other_strata() {
+        let text =
+            "n = 1\n[strata.a]\nshare = 0.2 # high risk\n[strata.b]\nshare = 0.3\n[strata.c]\nshare = 0.5\n";
+        let t = set_number(text, "strata.a.share", 0.6).unwrap();
+        let doc: DocumentMut = t.parse().unwrap();
+        let share = |s: &str| doc["strata"][s]["share"].as_float().unwrap();
+        assert_eq!(share("a"), 0.6);
+        assert!((share("b") - 0.15).abs() < 1e-15 && (share("c") - 0.25).abs() < 1e-15, "{t}");
+        assert!(t.contains("# high risk"));
+        // Nothing left to take the rest: left to validation.
+        let t = set_number("[strata.a]\nshare = 1\n[strata.b]\nshare = 0\n", "strata.a.share", 0.5).unwrap();
+        assert!(t.contains("share = 0\n"), "{t}");
     }
 
     #[test]

@@ -230,7 +230,19 @@ fn set(table: &mut Table, key: &str, value: f64) -> Result<(), KeyError> {
     Ok(())
 }
 
-/// The other strata's shares times (1 − `value`)/(their sum).
+/// The other strata's shares when one is set to `value`: each times (1 − value)/(their sum), so
+/// that all still add up to 1 (`None`: they are all 0 and `value` is not 1, nothing can take the
+/// rest). The rule of dotted-key overrides and of the explorer's share controls.
+pub fn rescaled_shares(others: &[f64], value: f64) -> Option<Vec<f64>> {
+    let sum: f64 = others.iter().sum();
+    if sum == 0.0 {
+        return (value == 1.0 || others.is_empty()).then(|| others.to_vec());
+    }
+    let factor = (1.0 - value) / sum;
+    Some(others.iter().map(|x| x * factor).collect())
+}
+
+/// The other strata's shares rescaled in the table (see [`rescaled_shares`]).
 fn rescale_shares(table: &mut Table, key: &str, name: &str, value: f64) -> Result<(), KeyError> {
     let Some(strata) = table.get_mut("strata").and_then(Value::as_table_mut) else { return Ok(()) };
     let share = |v: &Value| match v.get("share") {
@@ -238,24 +250,17 @@ fn rescale_shares(table: &mut Table, key: &str, name: &str, value: f64) -> Resul
         Some(Value::Integer(x)) => Some(*x as f64),
         _ => None,
     };
-    let others: f64 = strata.iter().filter(|(n, _)| n.as_str() != name).filter_map(|(_, v)| share(v)).sum();
-    if others == 0.0 {
-        // Nothing to rescale: fine when this stratum takes everything (validation checks the sum).
-        return if value == 1.0 || strata.len() == 1 {
-            Ok(())
-        } else {
-            Err(KeyError::NoShareLeft { key: key.into(), value })
-        };
-    }
-    let factor = (1.0 - value) / others;
-    for (n, v) in strata.iter_mut() {
-        if n.as_str() == name {
-            continue;
-        }
-        if let Some(x) = share(v)
-            && let Some(t) = v.as_table_mut()
-        {
-            t.insert("share".into(), Value::Float(x * factor));
+    let others: Vec<(String, f64)> = strata
+        .iter()
+        .filter(|(n, _)| n.as_str() != name)
+        .filter_map(|(n, v)| share(v).map(|x| (n.clone(), x)))
+        .collect();
+    let values: Vec<f64> = others.iter().map(|(_, x)| *x).collect();
+    let new =
+        rescaled_shares(&values, value).ok_or_else(|| KeyError::NoShareLeft { key: key.into(), value })?;
+    for ((n, _), x) in others.iter().zip(new) {
+        if let Some(t) = strata.get_mut(n).and_then(Value::as_table_mut) {
+            t.insert("share".into(), Value::Float(x));
         }
     }
     Ok(())
