@@ -18,14 +18,14 @@ fn scenario(name: &str) -> Scenario {
     Scenario::from_path(&Path::new("scenarios").join(name)).expect("shipped scenario is valid")
 }
 
-fn simulate_scenario(sc: &Scenario, reps: u64, seed: u64) -> (Summary, Layout) {
+pub(crate) fn simulate_scenario(sc: &Scenario, reps: u64, seed: u64) -> (Summary, Layout) {
     let truth = Truth::compute(sc);
     let layout = Layout::new(sc, &truth);
     let run = Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None };
     (simulate(&run, None), layout)
 }
 
-fn test_index(layout: &Layout, name: &str) -> usize {
+pub(crate) fn test_index(layout: &Layout, name: &str) -> usize {
     layout.tests.iter().position(|(n, _)| n == name).expect("test in layout")
 }
 

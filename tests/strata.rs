@@ -10,6 +10,8 @@ use trialsim::scenario::Scenario;
 use trialsim::summary::Summary;
 use trialsim::truth::Truth;
 
+use crate::monte_carlo::{simulate_scenario, test_index};
+
 const TESTS: &str = r#"["logrank", "logrank[strata]", "fh(0,1)", "fh(0,1)[strata]", "mw", "mw[strata]", "cox", "cox[strata]"]"#;
 
 /// Two strata of patients: `low` (share `share_low`) and `high`, whose control hazards are
@@ -59,17 +61,6 @@ arms.c.causes.death = {{ exponential = {high} }}
 
 fn parse(text: &str) -> Scenario {
     Scenario::from_toml(text, Path::new("strata.toml")).expect("valid stratified scenario")
-}
-
-fn simulate_scenario(sc: &Scenario, reps: u64, seed: u64) -> (Summary, Layout) {
-    let truth = Truth::compute(sc);
-    let layout = Layout::new(sc, &truth);
-    let run = Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None };
-    (simulate(&run, None), layout)
-}
-
-fn test_index(layout: &Layout, name: &str) -> usize {
-    layout.tests.iter().position(|(n, _)| n == name).expect("test in layout")
 }
 
 /// Within strata every stratum's patients fill whole permuted blocks in entry order; fixed

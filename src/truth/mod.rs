@@ -156,16 +156,7 @@ impl Truth {
                 survival: arms.iter().map(|a| curve(a, e)).collect(),
             })
             .collect();
-        let cumulative_incidence = arms
-            .iter()
-            .flat_map(|a| {
-                ep.causes.iter().filter(|&&k| a.has_cause(k)).map(move |&k| CauseCurve {
-                    arm: a.name().to_string(),
-                    cause: sc.causes[k].clone(),
-                    values: h.iter().map(|&t| a.cumulative_incidence(ep, k, t)).collect(),
-                })
-            })
-            .collect();
+        let cumulative_incidence = incidences(sc, &arms, ep, h);
         let pair = mixture::pair(sc);
         let pair = pair.as_ref().map(|(c, e)| (c, e));
         let difference = match pair {
@@ -220,6 +211,19 @@ impl Truth {
     }
 }
 
+/// The cumulative incidence of each cause of `ep` that an arm has, per arm, at `times`.
+fn incidences(sc: &Scenario, arms: &[ArmMix], ep: &Endpoint, times: &[Time]) -> Vec<CauseCurve> {
+    arms.iter()
+        .flat_map(|a| {
+            ep.causes.iter().filter(|&&k| a.has_cause(k)).map(move |&k| CauseCurve {
+                arm: a.name().to_string(),
+                cause: sc.causes[k].clone(),
+                values: times.iter().map(|&t| a.cumulative_incidence(ep, k, t)).collect(),
+            })
+        })
+        .collect()
+}
+
 /// Each stratum's true values (empty without strata).
 fn strata(sc: &Scenario, cut: Time, t_max: Time) -> Vec<StratumTruth> {
     let ep = sc.primary();
@@ -237,16 +241,7 @@ fn strata(sc: &Scenario, cut: Time, t_max: Time) -> Vec<StratumTruth> {
                     values: h.iter().map(|&t| a.survival(ep, t)).collect(),
                 })
                 .collect();
-            let cumulative_incidence = arms
-                .iter()
-                .flat_map(|a| {
-                    ep.causes.iter().filter(|&&k| a.has_cause(k)).map(move |&k| CauseCurve {
-                        arm: a.name().to_string(),
-                        cause: sc.causes[k].clone(),
-                        values: h.iter().map(|&t| a.cumulative_incidence(ep, k, t)).collect(),
-                    })
-                })
-                .collect();
+            let cumulative_incidence = incidences(sc, &arms, ep, h);
             let (difference, crossing_times, ahr_overall, rmst) = match &pair {
                 Some((c, e)) => (
                     h.iter().map(|&t| e.survival(ep, t) - c.survival(ep, t)).collect(),
