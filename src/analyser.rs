@@ -3,7 +3,10 @@
 
 use crate::cohort::{Cohort, Observed};
 use crate::scenario::Scenario;
+use crate::scenario::{Composite, CompositeLayer};
 use crate::stats::analysis_data::{AnalysisData, Patients, Views};
+use crate::stats::win::{Layer, WinData, WinScratch, win_statistics};
+use crate::test_statistic::TestKind;
 use crate::time::Time;
 
 /// Builds one simulated trial's [`AnalysisData`] at a cut: the views asked for, each once, from
@@ -13,6 +16,10 @@ pub struct Analyser {
     obs: Observed,
     /// Per stratum, for the per-stratum risk tables.
     by_stratum: Vec<Observed>,
+    /// One composite's patients on its layers, and the pairwise counts' buffers.
+    win_data: WinData,
+    win_scratch: WinScratch,
+    layers: Vec<Layer>,
     pub data: AnalysisData,
 }
 
@@ -45,6 +52,18 @@ impl Analyser {
         if views.patients {
             trial.patients(cut, self.data.fill_patients());
         }
+        if views.composites {
+            let sc = trial.scenario;
+            let wins = self.data.fill_wins(sc.composites.len());
+            for (c, composite) in sc.composites.iter().enumerate() {
+                // Only the composites a test reads: each costs a pass over every pair.
+                let tested = sc.analysis.tests.iter().any(|t| t.kind == TestKind::Win { composite: c });
+                if tested {
+                    trial.win_data(composite, cut, &mut self.layers, &mut self.win_data);
+                    win_statistics(&self.win_data, &mut self.win_scratch, &mut wins[c]);
+                }
+            }
+        }
         &self.data
     }
 }
@@ -59,6 +78,60 @@ pub struct Trial<'a> {
 }
 
 impl Trial<'_> {
+    /// The analysed patients of both groups on the layers of `composite` at `cut`, experimental
+    /// patients first (`scenario::outcomes`, `stats::win`): a time-to-event layer's (time, event)
+    /// at the cut, censored at its `until`; an outcome layer's value where the patient is
+    /// measured (signed so that higher is better), NaN where not.
+    fn win_data(&self, composite: &Composite, cut: Time, layers: &mut Vec<Layer>, out: &mut WinData) {
+        let (c, sc) = (self.cohort, self.scenario);
+        layers.clear();
+        layers.extend(composite.layers.iter().map(|l| match *l {
+            CompositeLayer::Event { .. } => Layer::Event,
+            CompositeLayer::Outcome { margin, .. } => Layer::Continuous { margin },
+        }));
+        out.clear(layers);
+        let at_times = sc.assessments.as_ref().map_or(&[][..], |a| &a.at[..]);
+        let m = at_times.len();
+        for group in [1u8, 0] {
+            for i in 0..c.n() {
+                if c.entry[i] > cut {
+                    break; // entry order
+                }
+                if self.group_of.get(c.arm[i] as usize).copied().flatten() != Some(group) {
+                    continue;
+                }
+                for (l, layer) in composite.layers.iter().enumerate() {
+                    match *layer {
+                        CompositeLayer::Event { endpoint, until } => {
+                            let (t, event, _) = c.status(&sc.endpoints[endpoint], i, cut);
+                            let (t, event) = match until {
+                                Some(u) if t > u => (u, false),
+                                _ => (t, event),
+                            };
+                            out.value[l].push(t);
+                            out.event[l].push(event);
+                        }
+                        CompositeLayer::Outcome { outcome, at, .. } => {
+                            let x = if c.measured(sc, i, at_times[at], cut) {
+                                let v = c.outcome[(outcome * m + at) * c.n() + i];
+                                if sc.outcomes[outcome].higher_is_better { v } else { -v }
+                            } else {
+                                f64::NAN
+                            };
+                            out.value[l].push(x);
+                            out.event[l].push(false);
+                        }
+                    }
+                }
+                if group == 1 {
+                    out.experimental += 1;
+                } else {
+                    out.control += 1;
+                }
+            }
+        }
+    }
+
     /// The patients analysed at `cut` (entered by it, in an allocated arm), in entry order, with
     /// their (time, event) on every endpoint of the scenario.
     fn patients(&self, cut: Time, out: &mut Patients) {
@@ -99,7 +172,7 @@ mod tests {
         let mut c = Cohort::default();
         let mut analyser = Analyser::default();
         let group_of = [Some(0), Some(1)];
-        let views = Views { risk_table: true, patients: true, strata: false };
+        let views = Views { risk_table: true, patients: true, strata: false, composites: false };
         for replicate in 0..20 {
             c.generate(&sc, 5, replicate);
             let cut = 1.0 + 0.2 * replicate as f64;

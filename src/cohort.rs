@@ -13,7 +13,7 @@
 //!   min(event, dropout, C − entry), and the event counts when it is at or before both.
 
 use rand::RngExt;
-use rand_distr::Exp1;
+use rand_distr::{Exp1, StandardNormal};
 
 use crate::stats::RiskTable;
 pub use crate::stats::risk_table::Obs;
@@ -40,6 +40,9 @@ pub struct Cohort {
     pub latent: Vec<Time>,
     /// The Exp(1) draws behind `latent`, cause-major like it.
     draws: Vec<f64>,
+    /// Each continuous outcome's value at each assessment, were the patient measured:
+    /// `outcome[(o * assessments + a) * n + i]` (empty without outcomes).
+    pub outcome: Vec<f64>,
     /// Each (stratum, arm)'s patients, in entry order, at `stratum * arms + arm`.
     of_group: Vec<Vec<u32>>,
     /// Stream keys already derived, by (seed, purpose): opening a replicate's streams then costs
@@ -156,6 +159,7 @@ impl Cohort {
                 }
             }
         }
+        self.outcomes(sc, seed, replicate);
         if groups().any(|(_, a)| a.after.is_some()) {
             // A second pass, once every trigger's time is known (a cause may be a trigger in one
             // arm and modified in another). A trigger's own time is never shifted: it cannot
@@ -175,6 +179,64 @@ impl Cohort {
                 }
             }
         }
+    }
+
+    /// Each patient's continuous outcomes (`scenario::outcomes`): per outcome, its own stream
+    /// gives patient i its standard normals i-th (one per assessment); they are correlated by the
+    /// Cholesky factors of R (between outcomes) and C (between assessments), Z = L_R W L_Cᵀ, and
+    /// scaled by the patient's (stratum, arm) mean and SD. Nothing else reads these streams, so
+    /// outcomes change no event time.
+    fn outcomes(&mut self, sc: &Scenario, seed: u64, replicate: u64) {
+        self.outcome.clear();
+        let Some(a) = &sc.assessments else { return };
+        let (n, k, m) = (self.n(), sc.outcomes.len(), a.at.len());
+        let lr = crate::scenario::cholesky(&a.correlation, k).expect("validated: positive definite");
+        let lc = crate::scenario::cholesky(&crate::scenario::exchangeable(m, a.over_time), m)
+            .expect("validated: 0 ≤ over_time < 1");
+        let mut w = std::mem::take(&mut self.scratch);
+        w.clear();
+        w.resize(n * k * m, 0.0);
+        for (o, outcome) in sc.outcomes.iter().enumerate() {
+            let rng = self.stream(seed, replicate, Purpose::outcome(&outcome.name));
+            // Patient-major within the outcome: patient i's m draws come i-th.
+            for (x, z) in
+                w[o * n * m..(o + 1) * n * m].iter_mut().zip(rng.sample_iter::<f64, _>(StandardNormal))
+            {
+                *x = z;
+            }
+        }
+        self.outcome.resize(n * k * m, 0.0);
+        // At most 16 outcomes × 16 assessments (validation).
+        let mut wc = [0.0; 256];
+        for i in 0..n {
+            let arm = &sc.stratum_arms(self.stratum[i] as usize)[self.arm[i] as usize];
+            // W L_Cᵀ: each outcome's draws correlated over assessments.
+            for o in 0..k {
+                let row = &w[(o * n + i) * m..(o * n + i + 1) * m];
+                for b in 0..m {
+                    wc[o * m + b] = (0..=b).map(|c| lc[b * m + c] * row[c]).sum();
+                }
+            }
+            // L_R (W L_Cᵀ): and over outcomes.
+            for o in 0..k {
+                let model = &arm.outcomes[o];
+                for b in 0..m {
+                    let z: f64 = (0..=o).map(|p| lr[o * k + p] * wc[p * m + b]).sum();
+                    self.outcome[(o * m + b) * n + i] = model.mean[b] + model.sd[b] * z;
+                }
+            }
+        }
+        self.scratch = w;
+    }
+
+    /// Whether patient i is measured at assessment `a` (time `at` from randomisation) by
+    /// calendar time `cut`: entered at least `at` before the cut, not lost to follow-up before
+    /// it, and free of every cause of `not_measured_after` up to it.
+    pub(crate) fn measured(&self, sc: &Scenario, i: usize, at: Time, cut: Time) -> bool {
+        let Some(a) = &sc.assessments else { return false };
+        self.entry[i] + at <= cut
+            && self.dropout[i] >= at
+            && a.not_measured_after.iter().all(|&k| self.latent(k, i) > at)
     }
 
     /// The stream of (seed, replicate, purpose), as `rng::stream` opens it.

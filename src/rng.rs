@@ -32,6 +32,8 @@ pub enum Purpose {
     Stratum,
     /// The latent time of one cause.
     Cause(u64),
+    /// The standard normal draws of one continuous outcome (`[outcomes.NAME]`).
+    Outcome(u64),
 }
 
 impl Purpose {
@@ -45,12 +47,19 @@ impl Purpose {
             Purpose::Stratum => 6,
             // The high bit keeps cause ids apart from the fixed purposes.
             Purpose::Cause(h) => h | (1 << 63),
+            // Bit 62 set, bit 63 clear: apart from causes and from the fixed purposes.
+            Purpose::Outcome(h) => (h & !(1 << 63)) | (1 << 62),
         }
     }
 
     /// The stream purpose of a cause, from its name (FNV-1a, 64 bit: stable across versions).
     pub fn cause(name: &str) -> Purpose {
         Purpose::Cause(fnv1a(name.as_bytes()))
+    }
+
+    /// The stream purpose of a continuous outcome, from its name.
+    pub fn outcome(name: &str) -> Purpose {
+        Purpose::Outcome(fnv1a(name.as_bytes()))
     }
 }
 

@@ -45,7 +45,7 @@ use crate::time::Time;
 pub const TEST_NAMES: &str = "logrank, fh(RHO,GAMMA), maxcombo, mw, mw(s_star=S), mw(t_star=T), robust_mw, \
      robust_mw(s_star=S), robust_mw(t_star=T), cox, cox_breslow, cox_periods, rmst, milestone, \
      logrank[strata], fh(RHO,GAMMA)[strata], mw[strata], mw(s_star=S)[strata], mw(t_star=T)[strata], \
-     cox[strata], cox_breslow[strata]";
+     cox[strata], cox_breslow[strata], win(COMPOSITE)";
 
 /// The suffix of a stratified test's name (`logrank[strata]`).
 pub const STRATA_SUFFIX: &str = "[strata]";
@@ -83,6 +83,12 @@ pub enum TestKind {
     /// A test within strata (`NAME[strata]`): per-stratum scores and variances summed (or, for
     /// Cox, one arm effect with a baseline per stratum); see `stats::stratified`.
     Stratified(Within),
+    /// The Finkelstein–Schoenfeld test of a hierarchical composite (`win(NAME)`, `composite`
+    /// indexes `Scenario::composites`), with its win ratio, win odds and net benefit
+    /// (`stats::win`).
+    Win {
+        composite: usize,
+    },
 }
 
 /// The test a stratified test computes within each stratum.
@@ -172,6 +178,11 @@ pub enum Part {
     PeriodSe(usize),
     /// MaxCombo's or robust MW's p-value.
     P,
+    /// A composite's win ratio, the SE of its log, its win odds and net benefit.
+    WinRatio,
+    LogWinRatioSe,
+    WinOdds,
+    NetBenefit,
 }
 
 impl fmt::Display for Part {
@@ -184,6 +195,10 @@ impl fmt::Display for Part {
             Part::PeriodLogHr(k) => write!(f, "log_hr[{k}]"),
             Part::PeriodSe(k) => write!(f, "se[{k}]"),
             Part::P => f.write_str("p"),
+            Part::WinRatio => f.write_str("win_ratio"),
+            Part::LogWinRatioSe => f.write_str("log_win_ratio_se"),
+            Part::WinOdds => f.write_str("win_odds"),
+            Part::NetBenefit => f.write_str("net_benefit"),
         }
     }
 }
@@ -215,11 +230,13 @@ pub struct TestResult {
     pub se: f64,
     pub log_hr: f64,
     pub p: f64,
+    /// A composite's win ratio, SE of log win ratio, win odds and net benefit (NaN otherwise).
+    pub win: [f64; 4],
 }
 
 impl TestResult {
     fn z(z: f64) -> TestResult {
-        TestResult { z, diff: f64::NAN, se: f64::NAN, log_hr: f64::NAN, p: f64::NAN }
+        TestResult { z, diff: f64::NAN, se: f64::NAN, log_hr: f64::NAN, p: f64::NAN, win: [f64::NAN; 4] }
     }
 
     /// The value of one part (a period's from `shared`, where `cox_periods` keeps them).
@@ -232,6 +249,10 @@ impl TestResult {
             Part::PeriodLogHr(k) => shared.periods[k].log_hr,
             Part::PeriodSe(k) => shared.periods[k].se,
             Part::P => self.p,
+            Part::WinRatio => self.win[0],
+            Part::LogWinRatioSe => self.win[1],
+            Part::WinOdds => self.win[2],
+            Part::NetBenefit => self.win[3],
         }
     }
 }
@@ -327,7 +348,8 @@ impl TestKind {
             | TestKind::MaxCombo
             | TestKind::Mw { .. }
             | TestKind::RobustMw { .. }
-            | TestKind::Stratified(_) => None,
+            | TestKind::Stratified(_)
+            | TestKind::Win { .. } => None,
         }
     }
 
@@ -344,6 +366,7 @@ impl TestKind {
             | TestKind::Mw { .. }
             | TestKind::RobustMw { .. } => View::RiskTable,
             TestKind::Stratified(_) => View::StrataTables,
+            TestKind::Win { .. } => View::Composites,
         }
     }
 
@@ -365,6 +388,9 @@ impl TestKind {
                 .chain([Part::Z])
                 .collect(),
             TestKind::MaxCombo | TestKind::RobustMw { .. } => vec![Part::Z, Part::P],
+            TestKind::Win { .. } => {
+                vec![Part::Z, Part::WinRatio, Part::LogWinRatioSe, Part::WinOdds, Part::NetBenefit]
+            }
         }
     }
 
@@ -381,6 +407,8 @@ impl TestKind {
             | TestKind::Mw { .. }
             | TestKind::RobustMw { .. }
             | TestKind::Stratified(_) => Vec::new(),
+            // A composite's estimates depend on its layers: `analysis::plan` lists them.
+            TestKind::Win { .. } => Vec::new(),
         }
     }
 
@@ -439,6 +467,13 @@ impl TestKind {
                     }
                 }
             }
+            TestKind::Win { composite } => {
+                let w = data.win_stats(composite);
+                by_z(TestResult {
+                    win: [w.win_ratio, w.log_wr_se, w.win_odds, w.net_benefit],
+                    ..TestResult::z(w.z)
+                })
+            }
         }
     }
 
@@ -485,6 +520,9 @@ impl TestKind {
                     _ => " and weights",
                 }
             ),
+            TestKind::Win { .. } => {
+                "every transplant–control pair ranked by the composite's layers in order (death first): a late benefit on function can outweigh early deaths only where death does not decide".into()
+            }
         }
     }
 
@@ -507,7 +545,8 @@ impl TestKind {
             | TestKind::MaxCombo
             | TestKind::Mw { .. }
             | TestKind::RobustMw { .. }
-            | TestKind::Stratified(_) => None,
+            | TestKind::Stratified(_)
+            | TestKind::Win { .. } => None,
         }
     }
 
@@ -523,7 +562,8 @@ impl TestKind {
             | TestKind::MaxCombo
             | TestKind::Mw { .. }
             | TestKind::RobustMw { .. }
-            | TestKind::Stratified(_) => Claim::Benefit,
+            | TestKind::Stratified(_)
+            | TestKind::Win { .. } => Claim::Benefit,
         }
     }
 
@@ -531,7 +571,9 @@ impl TestKind {
     /// its type I error at a trial's size is the measured one, not necessarily α.
     pub(crate) fn is_asymptotic(self) -> bool {
         match self {
-            TestKind::Rmst | TestKind::Milestone => true,
+            // The FS permutation variance is exact under exchangeability, which censoring by
+            // arm-dependent follow-up breaks; its level at a trial's size is the measured one.
+            TestKind::Rmst | TestKind::Milestone | TestKind::Win { .. } => true,
             TestKind::LogRank
             | TestKind::FlemingHarrington { .. }
             | TestKind::Cox { .. }
@@ -561,7 +603,8 @@ impl TestKind {
             | TestKind::CoxPeriods
             | TestKind::MaxCombo
             | TestKind::RobustMw { .. }
-            | TestKind::Stratified(_) => None,
+            | TestKind::Stratified(_)
+            | TestKind::Win { .. } => None,
         }
     }
 
@@ -591,7 +634,8 @@ impl TestKind {
             | TestKind::CoxPeriods
             | TestKind::MaxCombo
             | TestKind::RobustMw { .. }
-            | TestKind::Stratified(_) => (f64::NAN, f64::NAN),
+            | TestKind::Stratified(_)
+            | TestKind::Win { .. } => (f64::NAN, f64::NAN),
         }
     }
 

@@ -2,7 +2,7 @@
 //! and decision, Kaplan–Meier at the horizons, what the trial shows, events, the plan's columns
 //! and estimates, and the Kaplan–Meier band.
 
-use super::plan::{Column, Estimate, Layout, Row};
+use super::plan::{Column, Estimate, Layout, Row, WinEstimate};
 use crate::scenario::Scenario;
 use crate::stats::RiskTable;
 use crate::stats::analysis_data::AnalysisData;
@@ -263,6 +263,19 @@ fn estimates(sc: &Scenario, layout: &Layout, data: &AnalysisData, ws: &Scratch, 
             Estimate::StratumKmDifference { stratum, horizon, .. } => {
                 let at = |g: usize| ws.strata_km[(stratum * 2 + g) * h + horizon];
                 at(1) - at(0)
+            }
+            Estimate::Win { composite, part, .. } => {
+                let w = data.win_stats(composite);
+                let pairs = (w.wins + w.losses + w.ties) as f64;
+                match part {
+                    WinEstimate::WinRatio => w.win_ratio,
+                    WinEstimate::WinOdds => w.win_odds,
+                    WinEstimate::NetBenefit => w.net_benefit,
+                    WinEstimate::ShareAll => w.share_all,
+                    WinEstimate::ShareDecided => w.share_decided,
+                    WinEstimate::LayerWins(l) => w.layer_wins[l] as f64 / pairs,
+                    WinEstimate::LayerLosses(l) => w.layer_losses[l] as f64 / pairs,
+                }
             }
             Estimate::Events => f64::from(row.events[0] + row.events[1]),
             Estimate::Cut => data.cut(),

@@ -112,10 +112,32 @@ pub enum Estimate {
         horizon: usize,
         at: Time,
     },
+    /// A composite's win statistic (`win(NAME)` test `test`; see [`WinEstimate`]).
+    Win {
+        test: usize,
+        name: String,
+        composite: usize,
+        part: WinEstimate,
+    },
     /// Primary-endpoint events at the cut.
     Events,
     /// The calendar time of the cut.
     Cut,
+}
+
+/// What one composite estimate is (`stats::win`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WinEstimate {
+    WinRatio,
+    WinOdds,
+    NetBenefit,
+    /// The share of all pairs that favour the experimental arm, and of decided pairs.
+    ShareAll,
+    ShareDecided,
+    /// The share of all pairs that layer l decides for (wins) or against (losses) the
+    /// experimental arm.
+    LayerWins(usize),
+    LayerLosses(usize),
 }
 
 impl Estimate {
@@ -176,6 +198,15 @@ impl fmt::Display for Estimate {
             ExtrapolatedCovers { name, at, .. } => write!(f, "extrapolation.{name}.{at}.ci95_covers"),
             StratumLogHr { name, .. } => write!(f, "strata.{name}.log_hr"),
             StratumKmDifference { name, at, .. } => write!(f, "strata.{name}.km.difference.{at}"),
+            Win { name, part, .. } => match part {
+                WinEstimate::WinRatio => write!(f, "{name}.win_ratio"),
+                WinEstimate::WinOdds => write!(f, "{name}.win_odds"),
+                WinEstimate::NetBenefit => write!(f, "{name}.net_benefit"),
+                WinEstimate::ShareAll => write!(f, "{name}.share_favouring"),
+                WinEstimate::ShareDecided => write!(f, "{name}.share_of_decided_favouring"),
+                WinEstimate::LayerWins(l) => write!(f, "{name}.layer[{l}].wins"),
+                WinEstimate::LayerLosses(l) => write!(f, "{name}.layer[{l}].losses"),
+            },
             Events => f.write_str("events"),
             Cut => f.write_str("cut"),
         }
@@ -317,6 +348,7 @@ impl Layout {
         let mut estimates = Vec::new();
         let mut columns = Vec::new();
         test_entries(&tests, a.periods.len() + 1, truth, &mut estimates, &mut columns);
+        win_entries(sc, &tests, &mut estimates);
         let test_columns = columns.len();
         let arm_names: Vec<String> = group_arms.iter().map(|&g| sc.arms[g].name.clone()).collect();
         summary_entries(sc, truth, &arm_names, &mut estimates);
@@ -420,6 +452,28 @@ fn test_entries(
                     5.0,
                 ),
             });
+        }
+    }
+}
+
+/// Each `win(NAME)` test's win ratio, win odds, net benefit, shares of pairs, and the wins and
+/// losses decided at each layer. No closed-form truth: the estimator's limit under a design is
+/// what a large simulation gives (docs/composite.md).
+fn win_entries(sc: &Scenario, tests: &[(String, TestKind)], est: &mut Vec<EstimateSpec>) {
+    for (test, (name, kind)) in tests.iter().enumerate() {
+        let TestKind::Win { composite } = *kind else { continue };
+        let layers = sc.composites[composite].layers.len();
+        let mut push = |part: WinEstimate, lo: f64, hi: f64| {
+            est.push(spec(Estimate::Win { test, name: name.clone(), composite, part }, None, lo, hi));
+        };
+        push(WinEstimate::WinRatio, 0.0, 10.0);
+        push(WinEstimate::WinOdds, 0.0, 10.0);
+        push(WinEstimate::NetBenefit, -1.0, 1.0);
+        push(WinEstimate::ShareAll, 0.0, 1.0);
+        push(WinEstimate::ShareDecided, 0.0, 1.0);
+        for l in 0..layers {
+            push(WinEstimate::LayerWins(l), 0.0, 1.0);
+            push(WinEstimate::LayerLosses(l), 0.0, 1.0);
         }
     }
 }

@@ -3,7 +3,7 @@
 use crate::scenario::Scenario;
 
 /// The scenario with the experimental arm given the control arm's whole model (hazards,
-/// dropout, illness–death table; it keeps its name, label and allocation): the "no difference"
+/// dropout, illness–death table, continuous outcomes' distributions; it keeps its name, label and allocation): the "no difference"
 /// companion run for type I error and chance crossings. `None` for a single-arm study.
 pub fn null_scenario(sc: &Scenario) -> Option<Scenario> {
     let c = sc.comparison?;
@@ -18,6 +18,7 @@ pub fn null_scenario(sc: &Scenario) -> Option<Scenario> {
         experimental.causes = control.causes.clone();
         experimental.dropout = control.dropout;
         experimental.after = control.after.clone();
+        experimental.outcomes = control.outcomes.clone();
     }
     Some(null)
 }

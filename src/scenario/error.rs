@@ -93,6 +93,10 @@ pub enum Namespace {
     Test,
     /// Extrapolation methods (`analysis.long_term.extrapolation.methods`).
     ExtrapolationMethod,
+    /// Continuous outcomes (`[outcomes.NAME]`).
+    Outcome,
+    /// Assessment times (`assessments.at`).
+    Assessment,
 }
 
 /// Why a relative hazard's reference cannot be used, for [`ErrorKind::RelativeTo`].
@@ -120,6 +124,10 @@ fn unknown_name(what: &Namespace, name: &str, allowed: &[String]) -> String {
             format!("`{name}` is not a cause of arm `{arm}`; its causes are: {}", list(allowed))
         }
         Namespace::Test => format!("unknown test {name:?}; allowed: {}", allowed.join(", ")),
+        Namespace::Outcome => format!("no outcome named `{name}`; outcomes are: {}", list(allowed)),
+        Namespace::Assessment => {
+            format!("{name} is not an assessment time; `assessments.at` is: {}", allowed.join(", "))
+        }
         Namespace::ExtrapolationMethod => {
             format!("unknown extrapolation method {name:?}; allowed: {}", allowed.join(", "))
         }

@@ -14,6 +14,7 @@
 mod document;
 mod error;
 pub mod overrides;
+mod outcomes;
 mod population;
 pub mod raw;
 mod validate;
@@ -22,6 +23,7 @@ use std::path::Path;
 
 pub use document::Document;
 pub use error::{ErrorKind, Namespace, RelativeProblem, ScenarioError, list};
+pub use outcomes::{Assessments, Composite, CompositeLayer, Outcome, OutcomeModel, cholesky, exchangeable};
 pub use population::{MAX_STRATA, Randomisation, Stratum};
 pub use validate::Ctx;
 /// A valid scenario text and edits of it, for validation tests here and beside the commands.
@@ -64,6 +66,13 @@ pub struct Scenario {
     /// Every cause named in any arm, in name order; `Arm::causes` is indexed the same way.
     pub causes: Vec<String>,
     pub endpoints: Vec<Endpoint>,
+    /// `[outcomes.NAME]` in name order (empty: none); each arm's distributions are
+    /// `Arm::outcomes`, indexed the same way.
+    pub outcomes: Vec<Outcome>,
+    /// `[assessments]`: present exactly when there are outcomes.
+    pub assessments: Option<Assessments>,
+    /// `[endpoints.NAME] layers = [...]`: hierarchical composites, in name order.
+    pub composites: Vec<Composite>,
     pub analysis: Analysis,
     /// The two compared arms; `None` for a single-arm study.
     pub comparison: Option<Comparison>,
@@ -260,6 +269,8 @@ pub struct Arm {
     /// Illness–death: after this arm's non-fatal `trigger` cause, other causes' hazards are
     /// multiplied by a factor.
     pub after: Option<After>,
+    /// Each continuous outcome's distribution, indexed like `Scenario::outcomes`.
+    pub outcomes: Vec<OutcomeModel>,
 }
 
 /// `[arms.X.after.TRIGGER] CAUSE = FACTOR`: from the time s of the trigger cause on, cause k's

@@ -23,7 +23,11 @@ pub struct RawScenario {
     pub simulation: Option<RawSimulation>,
     pub design: S<RawDesign>,
     pub arms: S<BTreeMap<String, S<RawArm>>>,
-    pub endpoints: S<BTreeMap<String, S<Vec<S<String>>>>>,
+    /// Time-to-event endpoints (a list of causes) and hierarchical composites (a table).
+    pub endpoints: S<BTreeMap<String, S<RawEndpoint>>>,
+    /// `[outcomes.NAME]`: continuous outcomes measured at `[assessments]`.
+    pub outcomes: Option<S<BTreeMap<String, S<RawOutcome>>>>,
+    pub assessments: Option<S<RawAssessments>>,
     pub analysis: S<RawAnalysis>,
     pub followup: Option<RawFollowup>,
     pub sweep: Option<RawSweep>,
@@ -59,6 +63,95 @@ pub struct RawArmOverride {
     pub dropout: Option<S<f64>>,
     pub causes: Option<S<BTreeMap<String, S<RawHazard>>>>,
     pub after: Option<S<RawAfter>>,
+    pub outcomes: Option<S<BTreeMap<String, S<RawOutcomeModel>>>>,
+}
+
+/// `[outcomes.NAME]`: what a continuous outcome is and which way is better.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutcome {
+    pub label: Option<String>,
+    pub unit: Option<String>,
+    /// `"higher"` or `"lower"`.
+    pub better: S<String>,
+}
+
+/// `[assessments]`: when the outcomes are measured, how they correlate, and which events end
+/// their measurement.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAssessments {
+    pub at: S<Vec<S<f64>>>,
+    pub over_time: Option<S<f64>>,
+    pub correlations: Option<S<Vec<S<RawCorrelation>>>>,
+    pub not_measured_after: Option<S<Vec<S<String>>>>,
+}
+
+/// `{ between = ["a", "b"], r = 0.3 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCorrelation {
+    pub between: S<Vec<S<String>>>,
+    pub r: S<f64>,
+}
+
+/// `[arms.X.outcomes] NAME = { mean = [...], sd = [...] }`: one value per assessment (or one
+/// for all).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutcomeModel {
+    pub mean: S<ScalarOrList>,
+    pub sd: S<ScalarOrList>,
+}
+
+/// An endpoint: a list of causes (time to the first), or a hierarchical composite (a table).
+#[derive(Debug)]
+pub enum RawEndpoint {
+    Causes(Vec<S<String>>),
+    Composite(RawComposite),
+}
+
+/// `[endpoints.NAME] layers = [...]`: a hierarchy of time-to-event and continuous layers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawComposite {
+    pub label: Option<String>,
+    pub layers: S<Vec<S<RawLayer>>>,
+}
+
+/// `{ endpoint = "os", until = 4.5 }` or `{ outcome = "fvc", at = 4.5, margin = 0 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLayer {
+    pub endpoint: Option<S<String>>,
+    pub until: Option<S<f64>>,
+    pub outcome: Option<S<String>>,
+    pub at: Option<S<f64>>,
+    pub margin: Option<S<f64>>,
+}
+
+impl<'de> Deserialize<'de> for RawEndpoint {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawEndpoint;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of causes, or a table with `layers`")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(x) = seq.next_element::<S<String>>()? {
+                    out.push(x);
+                }
+                Ok(RawEndpoint::Causes(out))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                RawComposite::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawEndpoint::Composite)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `[monitoring]`.
@@ -276,6 +369,8 @@ pub struct RawArm {
     pub causes: S<BTreeMap<String, S<RawHazard>>>,
     /// `[arms.X.after.<non-fatal cause>] <death cause> = factor`: illness–death.
     pub after: Option<S<RawAfter>>,
+    /// `[arms.X.outcomes]`: each continuous outcome's distribution in this arm.
+    pub outcomes: Option<S<BTreeMap<String, S<RawOutcomeModel>>>>,
 }
 
 /// Trigger cause → (modified cause → factor).

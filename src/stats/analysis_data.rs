@@ -7,6 +7,7 @@
 //! pass over every patient and endpoint, and today's tests need only the risk table.
 
 use super::RiskTable;
+use super::win::WinStats;
 use crate::time::Time;
 
 /// A way of looking at one trial's data at a cut.
@@ -20,6 +21,9 @@ pub enum View {
     /// One two-group risk table of the analysed endpoint per stratum: what the stratified tests
     /// read (a scenario without strata has one, the whole trial's).
     StrataTables,
+    /// Every composite endpoint's pairwise comparison of the two groups (`win(NAME)`): each
+    /// composite's win statistics, computed once per cut.
+    Composites,
 }
 
 /// Which views to build.
@@ -28,6 +32,7 @@ pub struct Views {
     pub risk_table: bool,
     pub patients: bool,
     pub strata: bool,
+    pub composites: bool,
 }
 
 impl Views {
@@ -36,6 +41,7 @@ impl Views {
             View::RiskTable => self.risk_table = true,
             View::Patients => self.patients = true,
             View::StrataTables => self.strata = true,
+            View::Composites => self.composites = true,
         }
         self
     }
@@ -95,6 +101,8 @@ pub struct AnalysisData {
     /// Per stratum, the two-group risk table (the first `strata_built` are this cut's).
     strata: Vec<RiskTable>,
     strata_built: usize,
+    /// Per composite endpoint, its win statistics at this cut.
+    wins: Vec<WinStats>,
 }
 
 impl AnalysisData {
@@ -124,6 +132,22 @@ impl AnalysisData {
         }
         self.strata_built = count;
         &mut self.strata[..count]
+    }
+
+    /// `count` composites' win statistics, to be filled; marks the view built.
+    pub(crate) fn fill_wins(&mut self, count: usize) -> &mut [WinStats] {
+        self.built.composites = true;
+        self.wins.resize_with(count, WinStats::default);
+        &mut self.wins[..count]
+    }
+
+    /// The win statistics of composite `c` (index into `Scenario::composites`).
+    ///
+    /// # Panics
+    /// When the view was not built for this cut (see [`AnalysisData::risk_table`]).
+    pub(crate) fn win_stats(&self, c: usize) -> &WinStats {
+        assert!(self.built.composites, "the composites' win statistics were not built for this cut");
+        &self.wins[c]
     }
 
     /// The calendar time of the cut.

@@ -29,5 +29,6 @@ pub mod spending;
 pub mod stratified;
 pub mod weights;
 pub mod weibull_fit;
+pub mod win;
 
 pub use risk_table::RiskTable;

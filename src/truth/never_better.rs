@@ -53,12 +53,28 @@ impl Boundary {
         }
     }
 
-    fn new(nb: &NeverBetter, from: f64, value: f64, until: Time, scenario: Scenario) -> Boundary {
+    fn new(nb: &NeverBetter, from: f64, value: f64, until: Time, mut scenario: Scenario) -> Boundary {
+        no_outcome_difference(&mut scenario);
         let late_ahr = scenario.analysis.periods.last().map(|&last| {
             let cut = expected_cut(&scenario).unwrap_or(until);
             average_hazard_ratio(&scenario, cut, last, f64::INFINITY)
         });
         Boundary { vary: nb.vary.clone(), from, to: nb.to, value, until, scenario, late_ahr }
+    }
+}
+
+/// At the boundary the continuous outcomes do not differ between arms either: the experimental
+/// arm takes the control arm's distributions (in every stratum), so a composite that ranks them
+/// is judged where the transplant is better on nothing.
+fn no_outcome_difference(sc: &mut Scenario) {
+    let Some(c) = sc.comparison else { return };
+    if sc.outcomes.is_empty() {
+        return;
+    }
+    let control = sc.arms[c.control].outcomes.clone();
+    sc.arms[c.experimental].outcomes = control;
+    for st in &mut sc.strata {
+        st.arms[c.experimental].outcomes = st.arms[c.control].outcomes.clone();
     }
 }
 

@@ -3,7 +3,7 @@
 //! long-term table.
 
 use super::super::error::{ErrorKind, Namespace};
-use super::super::{Analysis, CrossingRule, Endpoint, NeverBetter, Sides, Test, TestKind};
+use super::super::{Analysis, Composite, CrossingRule, Endpoint, NeverBetter, Sides, Test, TestKind};
 use super::raw::{self, S};
 use super::{Ctx, MAX_PATIENTS, Result};
 use crate::test_statistic::{Need, TEST_NAMES};
@@ -12,6 +12,7 @@ pub(super) fn analysis(
     ctx: &Ctx,
     a: &raw::RawAnalysis,
     endpoints: &[Endpoint],
+    composites: &[Composite],
     unit: &str,
 ) -> Result<Analysis> {
     let Some(endpoint) = endpoints.iter().position(|e| &e.name == a.endpoint.get_ref()) else {
@@ -52,7 +53,7 @@ pub(super) fn analysis(
         Need::Milestone => milestone.is_some(),
         Need::Periods => !periods.is_empty(),
     };
-    let tests = tests(ctx, &a.tests, given)?;
+    let tests = tests(ctx, &a.tests, composites, given)?;
     let mut crossing = CrossingRule::default();
     if let Some(c) = &a.crossing {
         if let Some(g) = &c.min_gap {
@@ -126,10 +127,33 @@ fn never_better(ctx: &Ctx, nb: &raw::RawNeverBetter) -> Result<NeverBetter> {
 }
 
 /// `analysis.tests`: known names, each once, whose keys are given (`given`).
-fn tests(ctx: &Ctx, list: &S<Vec<S<String>>>, given: impl Fn(Need) -> bool) -> Result<Vec<Test>> {
+fn tests(
+    ctx: &Ctx,
+    list: &S<Vec<S<String>>>,
+    composites: &[Composite],
+    given: impl Fn(Need) -> bool,
+) -> Result<Vec<Test>> {
     let mut tests: Vec<Test> = Vec::new();
     for t in list.get_ref() {
         let name = t.get_ref().trim().to_string();
+        // `win(NAME)`: the composite endpoint NAME's win statistics.
+        if let Some(c) = name.strip_prefix("win(").and_then(|x| x.strip_suffix(')')) {
+            let Some(composite) = composites.iter().position(|x| x.name == c.trim()) else {
+                let kind = ErrorKind::UnknownName {
+                    what: Namespace::Endpoint,
+                    name: c.trim().to_string(),
+                    allowed: composites.iter().map(|x| x.name.clone()).collect(),
+                };
+                return Err(ctx.fail(t.span(), "analysis.tests", kind));
+            };
+            let name = format!("win({})", c.trim());
+            if tests.iter().any(|x| x.name == name) {
+                let kind = ErrorKind::Duplicate { item: format!("test {name:?}") };
+                return Err(ctx.fail(t.span(), "analysis.tests", kind));
+            }
+            tests.push(Test { name, kind: TestKind::Win { composite } });
+            continue;
+        }
         let Some(kind) = TestKind::parse(&name) else {
             let allowed = TEST_NAMES.split(", ").map(str::to_string).collect();
             let kind = ErrorKind::UnknownName { what: Namespace::Test, name, allowed };

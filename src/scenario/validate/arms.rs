@@ -61,6 +61,11 @@ pub(super) struct ArmSpec<'a> {
     /// By cause name.
     pub causes: BTreeMap<&'a str, CauseSpec<'a>>,
     pub after: Option<(&'a S<raw::RawAfter>, String)>,
+    /// By outcome name: the distribution and its dotted key.
+    pub outcomes: BTreeMap<&'a str, (&'a S<raw::RawOutcomeModel>, String)>,
+    /// The arm's table, where a missing outcome is reported.
+    pub span: std::ops::Range<usize>,
+    pub key: String,
 }
 
 /// The arms as written in `[arms]`, in name order.
@@ -83,13 +88,26 @@ pub(super) fn written(raw: &raw::RawScenario) -> Vec<ArmSpec<'_>> {
                     })
                     .collect(),
                 after: a.after.as_ref().map(|t| (t, format!("arms.{name}.after"))),
+                outcomes: a
+                    .outcomes
+                    .iter()
+                    .flat_map(|o| o.get_ref().iter())
+                    .map(|(o, m)| (o.as_str(), (m, format!("arms.{name}.outcomes.{o}"))))
+                    .collect(),
+                span: arm.span(),
+                key: format!("arms.{name}"),
             }
         })
         .collect()
 }
 
 /// The arms of `specs` (in name order), with allocation 0 (set later from `[design]`).
-pub(super) fn arms(ctx: &Ctx, specs: &[ArmSpec], causes: &[String]) -> Result<Vec<Arm>> {
+pub(super) fn arms(
+    ctx: &Ctx,
+    specs: &[ArmSpec],
+    causes: &[String],
+    schema: &super::outcomes::Schema,
+) -> Result<Vec<Arm>> {
     let index =
         |cause: &str| causes.iter().position(|c| c == cause).expect("causes is the union of arm causes");
     let mut arms: Vec<Arm> = Vec::with_capacity(specs.len());
@@ -111,6 +129,7 @@ pub(super) fn arms(ctx: &Ctx, specs: &[ArmSpec], causes: &[String]) -> Result<Ve
             allocation: 0,
             causes: hz,
             after: None,
+            outcomes: super::outcomes::models(ctx, spec, schema)?,
         });
     }
     // Second pass: relative hazards, which refer to an absolute hazard of another arm in the

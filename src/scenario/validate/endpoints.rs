@@ -7,11 +7,15 @@ use super::{Ctx, Result};
 
 pub(super) fn endpoints(ctx: &Ctx, raw: &raw::RawScenario, causes: &[String]) -> Result<Vec<Endpoint>> {
     let mut out = Vec::new();
-    if raw.endpoints.get_ref().is_empty() {
-        let kind = ErrorKind::Empty { expected: "at least one endpoint".into() };
+    if !raw.endpoints.get_ref().values().any(|e| matches!(e.get_ref(), raw::RawEndpoint::Causes(_))) {
+        let kind =
+            ErrorKind::Empty { expected: "at least one time-to-event endpoint (a list of causes)".into() };
         return Err(ctx.fail(raw.endpoints.span(), "endpoints", kind));
     }
-    for (name, set) in raw.endpoints.get_ref() {
+    for (name, entry) in raw.endpoints.get_ref() {
+        // Composites (`layers = [...]`) are read by `outcomes::composites`.
+        let raw::RawEndpoint::Causes(list) = entry.get_ref() else { continue };
+        let set = S::new(entry.span(), list);
         let key = format!("endpoints.{name}");
         ctx.name(&S::new(set.span(), name.clone()), &key)?;
         if set.get_ref().is_empty() {
@@ -22,7 +26,7 @@ pub(super) fn endpoints(ctx: &Ctx, raw: &raw::RawScenario, causes: &[String]) ->
             ));
         }
         let mut idx = Vec::new();
-        for c in set.get_ref() {
+        for c in set.get_ref().iter() {
             let Some(ci) = causes.iter().position(|x| x == c.get_ref()) else {
                 let kind = ErrorKind::UnknownName {
                     what: Namespace::Cause,

@@ -14,6 +14,7 @@ mod endpoints;
 mod hazards;
 mod long_term;
 mod monitoring;
+mod outcomes;
 mod strata;
 
 use std::ops::Range;
@@ -297,16 +298,18 @@ pub fn build(ctx: &Ctx, raw: &raw::RawScenario) -> Result<Scenario> {
     let name = ctx.name(&raw.name, "name")?;
     let simulation = design::simulation(ctx, raw.simulation.as_ref())?;
     let causes = arms::causes(ctx, &raw.arms)?;
-    let arms = arms::arms(ctx, &arms::written(raw), &causes)?;
     let design = design::design(ctx, &raw.design)?;
+    let schema = outcomes::schema(ctx, raw, &causes, &design)?;
+    let arms = arms::arms(ctx, &arms::written(raw), &causes, &schema)?;
     let endpoints = endpoints::endpoints(ctx, raw, &causes)?;
+    let composites = outcomes::composites(ctx, raw, &endpoints, &schema, &design)?;
     let design::Allocation { arms, comparison, block_size } = design::allocation(ctx, &raw.design, arms)?;
-    let strata = strata::strata(ctx, raw, &arms, &causes, design.n)?;
+    let strata = strata::strata(ctx, raw, &arms, &causes, &schema, design.n)?;
     let allocated = arms.iter().filter(|a| a.allocation > 0).count();
     let randomisation = strata::randomisation(ctx, raw, &strata, block_size, allocated)?;
     let design = super::Design { block_size, randomisation, ..design };
     let time_unit = raw.time_unit.clone().unwrap_or_else(|| "years".to_string());
-    let analysis = analysis::analysis(ctx, raw.analysis.get_ref(), &endpoints, &time_unit)?;
+    let analysis = analysis::analysis(ctx, raw.analysis.get_ref(), &endpoints, &composites, &time_unit)?;
     if strata.is_empty()
         && let Some((i, t)) = analysis
             .tests
@@ -344,6 +347,9 @@ pub fn build(ctx: &Ctx, raw: &raw::RawScenario) -> Result<Scenario> {
         strata,
         causes,
         endpoints,
+        outcomes: schema.outcomes,
+        assessments: schema.assessments,
+        composites,
         analysis,
         comparison,
         monitoring,

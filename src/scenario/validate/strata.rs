@@ -19,6 +19,7 @@ pub(super) fn strata(
     raw: &raw::RawScenario,
     arms: &[Arm],
     causes: &[String],
+    schema: &super::outcomes::Schema,
     n: usize,
 ) -> Result<Vec<Stratum>> {
     let Some(table) = &raw.strata else { return Ok(Vec::new()) };
@@ -48,7 +49,7 @@ pub(super) fn strata(
             None => None,
         };
         let specs = overridden(ctx, &written, st, &key, arms)?;
-        let mut stratum_arms = arms::arms(ctx, &specs, causes)?;
+        let mut stratum_arms = arms::arms(ctx, &specs, causes, schema)?;
         for (a, base) in stratum_arms.iter_mut().zip(arms) {
             a.allocation = base.allocation;
         }
@@ -159,6 +160,10 @@ fn overridden<'a>(
         }
         if let Some(after) = &o.after {
             spec.after = Some((after, format!("{at}.after")));
+        }
+        for (outcome, m) in o.outcomes.iter().flat_map(|t| t.get_ref().iter()) {
+            // An outcome the scenario does not have is reported by `outcomes::models`.
+            spec.outcomes.insert(outcome.as_str(), (m, format!("{at}.outcomes.{outcome}")));
         }
     }
     Ok(specs)
