@@ -275,5 +275,41 @@ fn strata(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, sweep, monitoring, copies, long_term, strata);
+/// Issue 29's targets: 10⁴ replicates of n = 156 with SCOT's five-layer composite (`win(gcrs)`)
+/// and the usual tests (log-rank, MaxCombo, MW, RMST, milestone) in ≤ 5 s on 2 threads (≥ 2,000
+/// replicates/s), and of n = 1,000 in ≤ 60 s (≥ 167 replicates/s). scenarios/scot_design.toml
+/// made 1:1 in blocks of 4.
+fn composite(c: &mut Criterion) {
+    let scot = |n: usize| {
+        let text = std::fs::read_to_string("scenarios/scot_design.toml").expect("run from the crate root");
+        let text = text
+            .replace("n = 75", &format!("n = {n}"))
+            .replace("allocation = { cyc = 39, hsct = 36 }", "allocation = { cyc = 1, hsct = 1 }")
+            .replace("block_size = 75", "block_size = 4");
+        Scenario::from_toml(&text, Path::new("scot_design.toml")).expect("valid")
+    };
+    let mut g = c.benchmark_group("composite");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(10_000));
+    let sc = scot(156);
+    let layout = Layout::new(&sc, &Truth::compute(&sc));
+    g.bench_function("scot_n156_10k", |b| {
+        b.iter(|| {
+            let run = Run { scenario: &sc, layout: &layout, replicates: 10_000, seed: 1, progress: None };
+            simulate::<Summary>(&run, None)
+        })
+    });
+    g.throughput(Throughput::Elements(1_000));
+    let sc = scot(1000);
+    let layout = Layout::new(&sc, &Truth::compute(&sc));
+    g.bench_function("scot_n1000_1k", |b| {
+        b.iter(|| {
+            let run = Run { scenario: &sc, layout: &layout, replicates: 1_000, seed: 1, progress: None };
+            simulate::<Summary>(&run, None)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, sweep, monitoring, copies, long_term, strata, composite);
 criterion_main!(benches);

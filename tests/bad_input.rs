@@ -536,3 +536,136 @@ fn bad_strata_give_one_clear_message() {
         check(&path, &dir.path().join(format!("out{i}")), Some(*line), expect, name);
     }
 }
+
+/// Bad outcome, assessment and hierarchy tables (issue 29), each an edit of
+/// scenarios/scot_design.toml: exit 2, one message at the edited line naming the key and what is
+/// allowed, nothing written.
+#[test]
+fn bad_outcomes_and_hierarchies_give_one_clear_message() {
+    let base = std::fs::read_to_string("scenarios/scot_design.toml").unwrap();
+    // (name, text replaced, replacement, the text whose line the message points at, expected)
+    let cases: &[(&str, &str, &str, &str, &[&str])] = &[
+        (
+            "an unknown endpoint in a layer",
+            "{ endpoint = \"os\", until = 4.5 }",
+            "{ endpoint = \"overall\", until = 4.5 }",
+            "\"overall\"",
+            &["`endpoints.gcrs.layers[0].endpoint`", "no endpoint named `overall`", "`efs`, `os`"],
+        ),
+        (
+            "an unknown outcome in a layer",
+            "{ outcome = \"haq\", at = 4.5 }",
+            "{ outcome = \"haqdi\", at = 4.5 }",
+            "\"haqdi\"",
+            &["`endpoints.gcrs.layers[3].outcome`", "no outcome named `haqdi`", "`fvc`, `haq`, `mrss`"],
+        ),
+        (
+            "an unknown outcome in an arm",
+            "haq = { mean = [-0.10, -0.15, -0.20], sd = 0.6 }",
+            "haq_di = { mean = [-0.10, -0.15, -0.20], sd = 0.6 }",
+            "haq_di",
+            &["`arms.cyc.outcomes.haq_di`", "no outcome named `haq_di`"],
+        ),
+        (
+            "an assessment beyond follow-up",
+            "at = [1.0, 2.0, 4.5]",
+            "at = [1.0, 2.0, 11.0]",
+            "at = [1.0, 2.0, 11.0]",
+            &["`assessments.at[2]`", "no later than the longest follow-up", "10.5", "11"],
+        ),
+        (
+            "a layer at a time that is not an assessment",
+            "{ outcome = \"fvc\", at = 4.5 }",
+            "{ outcome = \"fvc\", at = 4.0 }",
+            "at = 4.0",
+            &["`endpoints.gcrs.layers[2].at`", "not an assessment time", "1, 2, 4.5"],
+        ),
+        (
+            "a correlation matrix that is not positive definite",
+            "{ between = [\"fvc\", \"mrss\"], r = -0.2 }",
+            "{ between = [\"fvc\", \"mrss\"], r = 0.95 }",
+            "correlations = [",
+            &["`assessments.correlations`", "not positive definite"],
+        ),
+        (
+            "a correlation of 1",
+            "{ between = [\"mrss\", \"haq\"], r = 0.4 }",
+            "{ between = [\"mrss\", \"haq\"], r = 1.0 }",
+            "r = 1.0",
+            &["`assessments.correlations[0].r`", "between −1 and 1", "1"],
+        ),
+        (
+            "a negative SD",
+            "mrss = { mean = [-10.0, -14.0, -16.0], sd = 9.0 }",
+            "mrss = { mean = [-10.0, -14.0, -16.0], sd = [9.0, -1.0, 9.0] }",
+            "sd = [9.0, -1.0, 9.0]",
+            &["`arms.hsct.outcomes.mrss.sd[1]`", "an SD ≥ 0", "-1"],
+        ),
+        (
+            "means not one per assessment",
+            "fvc = { mean = [0.0, 1.0, 1.0], sd = 10.0 }",
+            "fvc = { mean = [0.0, 1.0], sd = 10.0 }",
+            "mean = [0.0, 1.0]",
+            &["`arms.hsct.outcomes.fvc.mean`", "one number, or 3 (one per assessment)", "2 numbers"],
+        ),
+        (
+            "an arm without an outcome",
+            "fvc = { mean = [-1.0, -2.0, -3.0], sd = 10.0 }\n",
+            "",
+            "[arms.cyc]",
+            &["`arms.cyc.outcomes`", "every arm gives every outcome", "outcomes.fvc"],
+        ),
+        (
+            "a negative margin",
+            "{ outcome = \"mrss\", at = 4.5 }",
+            "{ outcome = \"mrss\", at = 4.5, margin = -1 }",
+            "margin = -1",
+            &["`endpoints.gcrs.layers[4].margin`", "a margin ≥ 0", "-1"],
+        ),
+        (
+            "an empty hierarchy",
+            "layers = [\n  { endpoint = \"os\", until = 4.5 },\n  { endpoint = \"efs\", until = 4.5 },\n  { outcome = \"fvc\", at = 4.5 },\n  { outcome = \"haq\", at = 4.5 },\n  { outcome = \"mrss\", at = 4.5 },\n]",
+            "layers = []",
+            "layers = []",
+            &["`endpoints.gcrs.layers`", "at least one layer"],
+        ),
+        (
+            "a layer with both an endpoint and an outcome",
+            "{ endpoint = \"efs\", until = 4.5 }",
+            "{ endpoint = \"efs\", outcome = \"fvc\" }",
+            "outcome = \"fvc\" }",
+            &["`endpoints.gcrs.layers[1]`", "exactly one of `endpoint` and `outcome`"],
+        ),
+        (
+            "a win test of an unknown composite",
+            "tests = [\"win(gcrs)\"",
+            "tests = [\"win(grcs)\"",
+            "win(grcs)",
+            &["`analysis.tests`", "no endpoint named `grcs`", "`gcrs`"],
+        ),
+        (
+            "outcomes without assessments",
+            "[assessments]\nat = [1.0, 2.0, 4.5]\nover_time = 0.6\ncorrelations = [\n  { between = [\"mrss\", \"haq\"], r = 0.4 },\n  { between = [\"fvc\", \"haq\"], r = -0.3 },\n  { between = [\"fvc\", \"mrss\"], r = -0.2 },\n]\n",
+            "",
+            "[outcomes.fvc]",
+            &["`assessments`", "an `[assessments]` table with `at = [...]`"],
+        ),
+        (
+            "a better that is neither higher nor lower",
+            "better = \"lower\"\n[outcomes.mrss]",
+            "better = \"less\"\n[outcomes.mrss]",
+            "\"less\"",
+            &["`outcomes.haq.better`", "\"higher\" or \"lower\"", "\"less\""],
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (name, from, to, marker, expect)) in cases.iter().enumerate() {
+        assert!(base.contains(from), "{name}: `{from}` not in scenarios/scot_design.toml");
+        let text = base.replacen(from, to, 1);
+        let line = text.lines().position(|l| l.contains(marker)).map(|l| l + 1);
+        assert!(line.is_some(), "{name}: marker `{marker}` not found");
+        let path = dir.path().join(format!("composite{i}.toml"));
+        std::fs::write(&path, &text).unwrap();
+        check(&path, &dir.path().join(format!("out{i}")), line, expect, name);
+    }
+}

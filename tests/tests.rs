@@ -20,3 +20,4 @@ mod reference;
 mod strata;
 mod report_html;
 mod sweep;
+mod win;
