@@ -42,25 +42,34 @@ pub struct ParameterSpread {
 }
 
 /// The scale on which an estimate is close to normal, and on which its observed-information SE
-/// and its bootstrap SD are compared: log for hazard ratios, rates and factors, logit for risks.
+/// and its bootstrap SD are compared: log for hazard ratios, rates and factors, logit for risks,
+/// the value itself for a continuous outcome's mean or SD (any sign).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scale {
     Log,
     Logit,
+    Identity,
 }
 
 impl Scale {
     /// Logit for a parameter every key of which is a risk (`….risk`, a probability), log otherwise.
     pub fn of(keys: &[Vec<String>]) -> Scale {
-        let mut all = keys.iter().flatten().peekable();
-        if all.peek().is_some() && all.all(|k| k.ends_with(".risk")) { Scale::Logit } else { Scale::Log }
+        let all: Vec<&String> = keys.iter().flatten().collect();
+        if !all.is_empty() && all.iter().all(|k| k.contains(".outcomes.")) {
+            Scale::Identity
+        } else if !all.is_empty() && all.iter().all(|k| k.ends_with(".risk")) {
+            Scale::Logit
+        } else {
+            Scale::Log
+        }
     }
 
     pub fn apply(self, x: f64) -> f64 {
         match self {
             Scale::Log => x.ln(),
             Scale::Logit => (x / (1.0 - x)).ln(),
+            Scale::Identity => x,
         }
     }
 
@@ -69,6 +78,7 @@ impl Scale {
         match self {
             Scale::Log => se / x,
             Scale::Logit => se / (x * (1.0 - x)),
+            Scale::Identity => se,
         }
     }
 }

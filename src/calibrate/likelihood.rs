@@ -39,6 +39,8 @@ pub struct TargetLayout {
     groups: Vec<Group>,
     splits: Vec<Split>,
     normals: Vec<Normal>,
+    /// Fit `outcome_share` targets: a binomial each.
+    shares: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -140,7 +142,13 @@ impl TargetLayout {
             .filter(|(_, t)| t.role == Role::Fit)
             .filter_map(|(i, t)| normal_se(sc, t).map(|se| Normal { target: i, se }))
             .collect();
-        TargetLayout { cells, target_cell, groups, splits, normals }
+        let shares = targets
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.role == Role::Fit && matches!(t.kind, TargetKind::OutcomeShare { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        TargetLayout { cells, target_cell, groups, splits, normals, shares }
     }
 
     /// The model's expected value of every target: counts as expected patients, Kaplan–Meier
@@ -166,6 +174,15 @@ impl TargetLayout {
                     *after,
                     f64::INFINITY,
                 ),
+                // Who is measured does not depend on the value (scenario::outcomes): the measured
+                // patients' distribution is the arm's.
+                TargetKind::OutcomeMean { arm, outcome, at, .. } => {
+                    sc.arms[*arm].outcomes[*outcome].mean[*at]
+                }
+                TargetKind::OutcomeShare { arm, outcome, at, threshold, below, patients } => {
+                    let m = &sc.arms[*arm].outcomes[*outcome];
+                    *patients as f64 * share_beyond(m.mean[*at], m.sd[*at], *threshold, *below)
+                }
             })
             .collect();
         Expected { values, cells: p }
@@ -209,10 +226,21 @@ impl TargetLayout {
                 .collect();
             ll += sum_of_binomials(&parts, data[s.target] as usize).max(f64::MIN_POSITIVE).ln();
         }
+        for &i in &self.shares {
+            let TargetKind::OutcomeShare { patients, .. } = targets[i].kind else { continue };
+            let n = patients as f64;
+            let q = expected[i] / n;
+            let x = data[i];
+            if x.is_nan() {
+                continue;
+            }
+            ll += x * safe_ln(q, x) + (n - x) * safe_ln(1.0 - q, n - x);
+        }
         for n in &self.normals {
             let t = &targets[n.target];
             let z = match &t.kind {
                 TargetKind::HazardRatio { .. } => (data[n.target].ln() - expected[n.target].ln()) / n.se,
+                TargetKind::OutcomeMean { .. } => (data[n.target] - expected[n.target]) / n.se,
                 _ => {
                     (logit(clamp_probability(data[n.target])) - logit(clamp_probability(expected[n.target])))
                         / n.se
@@ -231,8 +259,22 @@ impl TargetLayout {
     /// Independent figures in the likelihood: a multinomial group of k cells has k free
     /// probabilities, a split and a normal term one each. No fit identifies more dimensions.
     pub fn dimensions(&self) -> usize {
-        self.groups.iter().map(|g| g.members.len()).sum::<usize>() + self.splits.len() + self.normals.len()
+        self.groups.iter().map(|g| g.members.len()).sum::<usize>()
+            + self.splits.len()
+            + self.normals.len()
+            + self.shares.len()
     }
+}
+
+/// P(X < threshold) (`below`) or P(X > threshold) for X ~ N(mean, sd²); a step at the mean
+/// when sd = 0.
+pub(crate) fn share_beyond(mean: f64, sd: f64, threshold: f64, below: bool) -> f64 {
+    let p_below = if sd > 0.0 {
+        crate::stats::normal::cdf((threshold - mean) / sd)
+    } else {
+        f64::from(u8::from(mean < threshold))
+    };
+    if below { p_below } else { 1.0 - p_below }
 }
 
 /// A simulated Kaplan–Meier value of exactly 0 or 1 would have an infinite logit.
@@ -259,6 +301,10 @@ fn normal_se(sc: &Scenario, t: &Target) -> Option<f64> {
             Some(logit_se(t.value, *lo, *hi, n.max(1)))
         }
         TargetKind::HazardRatio { ci: Some((lo, hi)), .. } => Some(log_se(t.value, *lo, *hi)),
+        // A mean's 95% CI is ± 1.96 SE.
+        TargetKind::OutcomeMean { ci: Some((lo, hi)), .. } => {
+            Some((hi - lo) / (2.0 * crate::stats::normal::Z_975))
+        }
         _ => None,
     }
 }

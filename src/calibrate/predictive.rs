@@ -92,8 +92,44 @@ pub fn simulate_figures(
                 cox_periods(&ws.table, &breaks, Ties::Efron, &mut ws.fits);
                 ws.fits.last().map_or(f64::NAN, |f| f.log_hr.exp())
             }
+            TargetKind::OutcomeMean { arm, outcome, at, .. } => {
+                let (mut sum, mut k) = (0.0, 0usize);
+                for x in measured(sc, c, *arm, *outcome, *at, cut) {
+                    sum += x;
+                    k += 1;
+                }
+                if k == 0 { f64::NAN } else { sum / k as f64 }
+            }
+            TargetKind::OutcomeShare { arm, outcome, at, threshold, below, patients } => {
+                // The `patients` evaluable patients are the arm's first ones in entry order,
+                // their values whether or not the design measures them: a value does not depend
+                // on survival or entry (scenario::outcomes), so any subset is a random one.
+                let m = sc.assessments.as_ref().map_or(1, |a| a.at.len());
+                let values = (0..c.n())
+                    .filter(|&i| c.arm[i] as usize == *arm)
+                    .take(*patients)
+                    .map(|i| c.outcome[(outcome * m + at) * c.n() + i]);
+                values.filter(|&x| if *below { x < *threshold } else { x > *threshold }).count() as f64
+            }
         })
         .collect()
+}
+
+/// The values of outcome `outcome` at assessment `at` of `arm`'s patients measured there by the
+/// cut, in entry order.
+fn measured<'a>(
+    sc: &'a Scenario,
+    c: &'a Cohort,
+    arm: usize,
+    outcome: usize,
+    at: usize,
+    cut: f64,
+) -> impl Iterator<Item = f64> + 'a {
+    let a = sc.assessments.as_ref().expect("validated: an outcome target needs [assessments]");
+    let (n, m, time) = (c.n(), a.at.len(), a.at[at]);
+    (0..n)
+        .filter(move |&i| c.arm[i] as usize == arm && c.measured(sc, i, time, cut))
+        .map(move |i| c.outcome[(outcome * m + at) * n + i])
 }
 
 /// Where each published figure falls among simulated copies of its study.
@@ -230,11 +266,13 @@ pub fn check_targets(
     for (s, st) in problem.studies.iter().enumerate() {
         for (i, t) in st.targets.iter().enumerate() {
             let sims = &simulated[s][i];
-            let is_count = matches!(t.kind, TargetKind::Count { .. });
+            let is_count = matches!(t.kind, TargetKind::Count { .. } | TargetKind::OutcomeShare { .. });
             let (percentile, interval, not_estimable) = rank_among(t.value, sims, is_count);
             let published_ci = match &t.kind {
-                TargetKind::Survival { ci, .. } | TargetKind::HazardRatio { ci, .. } => *ci,
-                TargetKind::Count { .. } => None,
+                TargetKind::Survival { ci, .. }
+                | TargetKind::HazardRatio { ci, .. }
+                | TargetKind::OutcomeMean { ci, .. } => *ci,
+                TargetKind::Count { .. } | TargetKind::OutcomeShare { .. } => None,
             };
             targets.push(TargetCheck {
                 study: st.name().to_string(),

@@ -189,6 +189,7 @@ fn agreement_table(o: &mut String, c: &Calibration) {
         let scale = match b.scale {
             crate::calibrate::Scale::Log => "log",
             crate::calibrate::Scale::Logit => "logit",
+            crate::calibrate::Scale::Identity => "identity",
         };
         let reading = if a.exempt {
             format!("exempt: percentile interval {}–{}", g(b.lower), g(b.upper))

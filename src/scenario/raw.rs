@@ -265,6 +265,10 @@ pub struct RawTarget {
     pub time: Option<S<f64>>,
     pub after: Option<S<f64>>,
     pub ci: Option<S<Vec<S<f64>>>>,
+    /// `outcome_mean` / `outcome_share`: the continuous outcome, and the share's threshold.
+    pub outcome: Option<S<String>>,
+    pub below: Option<S<f64>>,
+    pub above: Option<S<f64>>,
     pub role: Option<S<String>>,
     pub source: Option<String>,
     pub note: Option<String>,

@@ -74,15 +74,25 @@ pub(super) fn target(ctx: &Ctx, t: &raw::RawTarget, i: usize, names: &Names) -> 
     let arm = arm(ctx, t, names, &key("arm"))?;
     let ci = ci(ctx, t, &key("ci"))?;
     let f = Fields { ctx, t, i, names, kind_name, role, endpoint, arm, ci, value: *t.value.get_ref() + 0.0 };
+    if !kind_name.starts_with("outcome_") {
+        for (field, v) in [
+            ("outcome", &t.outcome.as_ref().map(|x| x.span())),
+            ("below", &t.below.as_ref().map(|x| x.span())),
+            ("above", &t.above.as_ref().map(|x| x.span())),
+        ] {
+            f.forbid(field, v.is_some(), v.clone())?;
+        }
+    }
     let kind = match kind_name {
         "count" => count(&f)?,
         "survival" | "failure" => kaplan_meier(&f)?,
         "hazard_ratio" => hazard_ratio(&f)?,
+        "outcome_mean" | "outcome_share" => outcome(&f)?,
         other => {
             return Err(ctx.err(
                 t.kind.span(),
                 key("kind"),
-                format!("expected `count`, `survival`, `failure` or `hazard_ratio`, found `{other}`"),
+                format!("expected `count`, `survival`, `failure`, `hazard_ratio`, `outcome_mean` or `outcome_share`, found `{other}`"),
             ));
         }
     };
@@ -324,4 +334,101 @@ fn hazard_ratio(f: &Fields) -> Result<TargetKind> {
         f.forbid(field, present, Some(f.t.kind.span()))?;
     }
     Ok(TargetKind::HazardRatio { endpoint, after, ci: f.ci })
+}
+
+/// A continuous outcome's figure at an assessment: its mean (`outcome_mean`, with a CI) or how
+/// many of `patients` measured patients lie below or above a threshold (`outcome_share`).
+fn outcome(f: &Fields) -> Result<TargetKind> {
+    let arm = f.need_arm()?;
+    let Some(name) = &f.t.outcome else {
+        return Err(f.ctx.err(
+            f.t.kind.span(),
+            f.key("outcome"),
+            format!("missing: a `{}` target names its outcome", f.kind_name),
+        ));
+    };
+    let Some(outcome) = f.names.outcomes.iter().position(|o| &o.name == name.get_ref()) else {
+        return Err(f.ctx.err(
+            name.span(),
+            f.key("outcome"),
+            format!(
+                "no outcome named `{}`; outcomes are: {}",
+                name.get_ref(),
+                list(f.names.outcomes.iter().map(|o| &o.name))
+            ),
+        ));
+    };
+    let times = f.names.assessments.map_or(&[][..], |a| &a.at[..]);
+    let Some(time) = &f.t.time else {
+        return Err(f.ctx.err(f.t.kind.span(), f.key("time"), "missing: the assessment time of the figure"));
+    };
+    let Some(at) = times.iter().position(|&x| x == *time.get_ref()) else {
+        let listed: Vec<String> = times.iter().map(|t| t.to_string()).collect();
+        return Err(f.ctx.err(
+            time.span(),
+            f.key("time"),
+            format!(
+                "{} is not an assessment time; `assessments.at` is: {}",
+                time.get_ref(),
+                listed.join(", ")
+            ),
+        ));
+    };
+    f.no_split()?;
+    for (field, present) in [
+        ("endpoint", f.t.endpoint.is_some()),
+        ("causes", f.t.causes.is_some()),
+        ("from", f.t.from.is_some()),
+        ("to", f.t.to.is_some()),
+        ("after", f.t.after.is_some()),
+    ] {
+        f.forbid(field, present, Some(f.t.kind.span()))?;
+    }
+    if f.kind_name == "outcome_mean" {
+        if !f.value.is_finite() {
+            return Err(f.ctx.err(
+                f.value_span(),
+                f.key("value"),
+                format!("expected a finite mean, found {}", f.value),
+            ));
+        }
+        for (field, present) in [
+            ("below", f.t.below.is_some()),
+            ("above", f.t.above.is_some()),
+            ("patients", f.t.patients.is_some()),
+        ] {
+            f.forbid(field, present, Some(f.t.kind.span()))?;
+        }
+        f.check_ci(f64::MIN, f64::MAX)?;
+        return Ok(TargetKind::OutcomeMean { arm, outcome, at, ci: f.ci });
+    }
+    f.forbid("ci", f.t.ci.is_some(), f.t.ci.as_ref().map(|x| x.span()))?;
+    let (threshold, below) = match (&f.t.below, &f.t.above) {
+        (Some(b), None) => (f.ctx.number(b, &f.key("below"), "a finite threshold", |_| true)?, true),
+        (None, Some(a)) => (f.ctx.number(a, &f.key("above"), "a finite threshold", |_| true)?, false),
+        _ => {
+            return Err(f.ctx.err(
+                f.t.kind.span(),
+                f.key("below"),
+                "an `outcome_share` gives exactly one of `below` and `above`",
+            ));
+        }
+    };
+    let Some(p) = &f.t.patients else {
+        return Err(f.ctx.err(
+            f.t.kind.span(),
+            f.key("patients"),
+            "missing: the number of patients measured",
+        ));
+    };
+    let most = f.names.arm_patients[arm];
+    let patients = f.ctx.integer(p, &f.key("patients"), 1, most as i64)? as usize;
+    if !(f.value >= 0.0 && f.value <= patients as f64 && f.value.fract() == 0.0) {
+        return Err(f.ctx.err(
+            f.value_span(),
+            f.key("value"),
+            format!("expected a count from 0 to {patients}, found {}", f.value),
+        ));
+    }
+    Ok(TargetKind::OutcomeShare { arm, outcome, at, threshold, below, patients })
 }

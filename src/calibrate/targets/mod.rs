@@ -42,6 +42,12 @@ pub enum TargetKind {
     /// The experimental-versus-control hazard ratio of `endpoint` for events after `after`
     /// (the late period of a Cox model with a period break there).
     HazardRatio { endpoint: usize, after: Time, ci: Option<(f64, f64)> },
+    /// The mean of continuous outcome `outcome` at assessment `at` (index into
+    /// `Assessments::at`) among `arm`'s patients measured there, with its published 95% CI.
+    OutcomeMean { arm: usize, outcome: usize, at: usize, ci: Option<(f64, f64)> },
+    /// Of `patients` patients of `arm` measured at assessment `at`, how many have outcome
+    /// `outcome` below (`below`) or above the threshold.
+    OutcomeShare { arm: usize, outcome: usize, at: usize, threshold: f64, below: bool, patients: usize },
 }
 
 /// How a figure enters the likelihood.
@@ -64,6 +70,8 @@ impl Target {
             TargetKind::Survival { failure: false, .. } => "survival",
             TargetKind::Survival { failure: true, .. } => "failure",
             TargetKind::HazardRatio { .. } => "hazard_ratio",
+            TargetKind::OutcomeMean { .. } => "outcome_mean",
+            TargetKind::OutcomeShare { .. } => "outcome_share",
         }
     }
 }
@@ -94,6 +102,8 @@ pub(crate) fn study_tables(doc: &Document, sc: &Scenario) -> Result<StudyTables>
     let raw = doc.raw();
     let alloc_sum: usize = sc.arms.iter().map(|a| a.allocation).sum();
     let names = Names {
+        outcomes: &sc.outcomes,
+        assessments: sc.assessments.as_ref(),
         arms: &sc.arms,
         causes: &sc.causes,
         endpoints: &sc.endpoints,
@@ -121,6 +131,8 @@ pub(crate) fn study_tables(doc: &Document, sc: &Scenario) -> Result<StudyTables>
 }
 
 pub(super) struct Names<'a> {
+    outcomes: &'a [crate::scenario::Outcome],
+    assessments: Option<&'a crate::scenario::Assessments>,
     arms: &'a [Arm],
     causes: &'a [String],
     endpoints: &'a [Endpoint],
