@@ -554,8 +554,8 @@ fn bad_outcomes_and_hierarchies_give_one_clear_message() {
         ),
         (
             "an unknown outcome in a layer",
-            "{ outcome = \"haq\", at = 4.5 }",
-            "{ outcome = \"haqdi\", at = 4.5 }",
+            "{ outcome = \"haq\", at = 4.5, margin = 0.22 }",
+            "{ outcome = \"haqdi\", at = 4.5, margin = 0.22 }",
             "\"haqdi\"",
             &["`endpoints.gcrs.layers[3].outcome`", "no outcome named `haqdi`", "`fvc`, `haq`, `mrss`"],
         ),
@@ -575,8 +575,8 @@ fn bad_outcomes_and_hierarchies_give_one_clear_message() {
         ),
         (
             "a layer at a time that is not an assessment",
-            "{ outcome = \"fvc\", at = 4.5 }",
-            "{ outcome = \"fvc\", at = 4.0 }",
+            "{ outcome = \"fvc\", at = 4.5, margin = 5 }",
+            "{ outcome = \"fvc\", at = 4.0, margin = 5 }",
             "at = 4.0",
             &["`endpoints.gcrs.layers[2].at`", "not an assessment time", "1, 2, 4.5"],
         ),
@@ -596,9 +596,9 @@ fn bad_outcomes_and_hierarchies_give_one_clear_message() {
         ),
         (
             "a negative SD",
-            "mrss = { mean = [-10.0, -14.0, -16.0], sd = 9.0 }",
-            "mrss = { mean = [-10.0, -14.0, -16.0], sd = [9.0, -1.0, 9.0] }",
-            "sd = [9.0, -1.0, 9.0]",
+            "mrss = { mean = [-12.2, -13.2, -16.0], sd = 10.5 }",
+            "mrss = { mean = [-12.2, -13.2, -16.0], sd = [10.5, -1.0, 10.5] }",
+            "sd = [10.5, -1.0, 10.5]",
             &["`arms.hsct.outcomes.mrss.sd[1]`", "an SD ≥ 0", "-1"],
         ),
         (
@@ -617,14 +617,14 @@ fn bad_outcomes_and_hierarchies_give_one_clear_message() {
         ),
         (
             "a negative margin",
-            "{ outcome = \"mrss\", at = 4.5 }",
+            "{ outcome = \"mrss\", at = 4.5, margin = 5 }",
             "{ outcome = \"mrss\", at = 4.5, margin = -1 }",
             "margin = -1",
             &["`endpoints.gcrs.layers[4].margin`", "a margin ≥ 0", "-1"],
         ),
         (
             "an empty hierarchy",
-            "layers = [\n  { endpoint = \"os\", until = 4.5 },\n  { endpoint = \"efs\", until = 4.5 },\n  { outcome = \"fvc\", at = 4.5 },\n  { outcome = \"haq\", at = 4.5 },\n  { outcome = \"mrss\", at = 4.5 },\n]",
+            "layers = [\n  { endpoint = \"os\", until = 4.5 },\n  { endpoint = \"efs\", until = 4.5 },\n  { outcome = \"fvc\", at = 4.5, margin = 5 },\n  { outcome = \"haq\", at = 4.5, margin = 0.22 },\n  { outcome = \"mrss\", at = 4.5, margin = 5 },\n]",
             "layers = []",
             "layers = []",
             &["`endpoints.gcrs.layers`", "at least one layer"],

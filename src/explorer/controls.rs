@@ -51,6 +51,12 @@ pub fn controls(text: &str) -> Vec<Control> {
             }
         }
     }
+    // A calendar cut before the last assessment or a composite layer's horizon is refused by
+    // validation (no patient could be measured then): the slider stops there.
+    let latest = latest_assessment(root);
+    if let Some(c) = out.iter_mut().find(|c| c.key == "design.cut.calendar") {
+        c.min = c.min.max(latest).min(c.value);
+    }
     if let Some((v, integer)) =
         root.get("analysis").and_then(|a| a.get("alpha")).and_then(Item::as_value).and_then(number)
     {
@@ -79,6 +85,33 @@ pub fn controls(text: &str) -> Vec<Control> {
         }
     }
     out
+}
+
+/// The latest of `assessments.at` and of the composites' layer times (`until`, `at`); 0 without.
+fn latest_assessment(root: &Item) -> f64 {
+    let numbers = |item: Option<&Item>| -> Vec<f64> {
+        match item.and_then(Item::as_value) {
+            Some(Value::Array(a)) => a.iter().filter_map(|v| number(v).map(|x| x.0)).collect(),
+            Some(v) => number(v).map(|x| x.0).into_iter().collect(),
+            None => Vec::new(),
+        }
+    };
+    let mut latest: f64 =
+        numbers(root.get("assessments").and_then(|a| a.get("at"))).into_iter().fold(0.0, f64::max);
+    if let Some(endpoints) = root.get("endpoints").and_then(Item::as_table_like) {
+        for (_, e) in endpoints.iter() {
+            let Some(Value::Array(layers)) = e.get("layers").and_then(Item::as_value) else { continue };
+            for l in layers.iter() {
+                let Some(t) = l.as_inline_table() else { continue };
+                for k in ["until", "at"] {
+                    if let Some((x, _)) = t.get(k).and_then(number) {
+                        latest = latest.max(x);
+                    }
+                }
+            }
+        }
+    }
+    latest
 }
 
 /// Every arm's dropout and hazard parameters under `arms` (the key prefix `at`: `arms`, or a

@@ -309,7 +309,15 @@ mod tests {
     use crate::scenario::Arm;
 
     fn arm(causes: Vec<Option<Hazard>>) -> Arm {
-        Arm { name: "a".into(), label: "a".into(), dropout: 0.0, allocation: 1, causes, after: None }
+        Arm {
+            name: "a".into(),
+            label: "a".into(),
+            dropout: 0.0,
+            allocation: 1,
+            causes,
+            after: None,
+            outcomes: Vec::new(),
+        }
     }
 
     #[test]

@@ -187,8 +187,24 @@ fn power(o: &mut String, r: &Results) {
                 let _ = writeln!(o, "- `{name}`: {:.2}%", 100.0 * s.tests[i].harm as f64 / reps as f64);
             }
         }
-        let asymptotic: Vec<&str> =
-            r.layout.tests.iter().filter(|(_, k)| k.is_asymptotic()).map(|(n, _)| n.as_str()).collect();
+        let is_win =
+            |k: &crate::test_statistic::TestKind| matches!(k, crate::test_statistic::TestKind::Win { .. });
+        let asymptotic: Vec<&str> = r
+            .layout
+            .tests
+            .iter()
+            .filter(|(_, k)| k.is_asymptotic() && !is_win(k))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let composites: Vec<&str> =
+            r.layout.tests.iter().filter(|(_, k)| is_win(k)).map(|(n, _)| n.as_str()).collect();
+        if !composites.is_empty() && r.null.is_some() {
+            let _ = writeln!(
+                o,
+                "\nThe {} tests use the Finkelstein–Schoenfeld permutation variance, exact only when follow-up does not differ by arm: their type I error at this size is the measured one in the last column.",
+                composites.join(" and ")
+            );
+        }
         if !asymptotic.is_empty() && r.null.is_some() {
             let _ = writeln!(
                 o,

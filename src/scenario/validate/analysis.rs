@@ -243,7 +243,7 @@ mod tests {
     fn an_unknown_test() {
         let e = error(&edited(21, r#"tests = ["logrank", "logrnak"]"#));
         let ErrorKind::UnknownName { what: Namespace::Test, name, allowed } = e.kind() else { panic!("{e}") };
-        assert_eq!((name.as_str(), allowed.len()), ("logrnak", 21));
+        assert_eq!((name.as_str(), allowed.len()), ("logrnak", 22));
         assert_eq!((e.key(), e.line_column()), (Some("analysis.tests"), Some((21, 21))));
     }
 

@@ -62,7 +62,7 @@ pub(super) struct ArmSpec<'a> {
     pub causes: BTreeMap<&'a str, CauseSpec<'a>>,
     pub after: Option<(&'a S<raw::RawAfter>, String)>,
     /// By outcome name: the distribution and its dotted key.
-    pub outcomes: BTreeMap<&'a str, (&'a S<raw::RawOutcomeModel>, String)>,
+    pub outcomes: super::outcomes::ArmOutcomes<'a>,
     /// The arm's table, where a missing outcome is reported.
     pub span: std::ops::Range<usize>,
     pub key: String,
@@ -129,7 +129,7 @@ pub(super) fn arms(
             allocation: 0,
             causes: hz,
             after: None,
-            outcomes: super::outcomes::models(ctx, spec, schema)?,
+            outcomes: super::outcomes::models(ctx, &spec.outcomes, (&spec.span, &spec.key), schema)?,
         });
     }
     // Second pass: relative hazards, which refer to an absolute hazard of another arm in the

@@ -3,10 +3,10 @@
 
 use super::super::error::{ErrorKind, Namespace};
 use super::super::{Assessments, Composite, CompositeLayer, Design, Endpoint, Outcome, OutcomeModel};
-use super::arms::ArmSpec;
 use super::raw::{self, RawEndpoint, S, ScalarOrList};
 use super::{Ctx, Result};
 use crate::time::Time;
+use std::collections::BTreeMap;
 
 /// At most this many outcomes and assessments: each patient draws outcomes × assessments normals.
 const MAX_OUTCOMES: usize = 16;
@@ -212,10 +212,19 @@ fn per_assessment(
     Ok(values)
 }
 
-/// An arm's distribution of every outcome (none without outcomes).
-pub(super) fn models(ctx: &Ctx, spec: &ArmSpec, schema: &Schema) -> Result<Vec<OutcomeModel>> {
+/// An arm's outcome tables by name, each with its dotted key.
+pub(super) type ArmOutcomes<'a> = BTreeMap<&'a str, (&'a S<raw::RawOutcomeModel>, String)>;
+
+/// An arm's distribution of every outcome (none without outcomes), from its tables `given`; the
+/// arm's table (`span`, `key`) is where a missing outcome is reported.
+pub(super) fn models(
+    ctx: &Ctx,
+    given: &ArmOutcomes,
+    (span, arm_key): (&std::ops::Range<usize>, &str),
+    schema: &Schema,
+) -> Result<Vec<OutcomeModel>> {
     let Some(a) = &schema.assessments else {
-        if let Some((_, (m, key))) = spec.outcomes.iter().next() {
+        if let Some((_, (m, key))) = given.iter().next() {
             return Err(ctx.err(
                 m.span(),
                 key.clone(),
@@ -224,7 +233,7 @@ pub(super) fn models(ctx: &Ctx, spec: &ArmSpec, schema: &Schema) -> Result<Vec<O
         }
         return Ok(Vec::new());
     };
-    for (name, (m, key)) in &spec.outcomes {
+    for (name, (m, key)) in given {
         if !schema.outcomes.iter().any(|o| &o.name == name) {
             let kind = ErrorKind::UnknownName {
                 what: Namespace::Outcome,
@@ -237,14 +246,10 @@ pub(super) fn models(ctx: &Ctx, spec: &ArmSpec, schema: &Schema) -> Result<Vec<O
     let m = a.at.len();
     let mut out = Vec::with_capacity(schema.outcomes.len());
     for o in &schema.outcomes {
-        let Some((model, key)) = spec.outcomes.get(o.name.as_str()) else {
+        let Some((model, key)) = given.get(o.name.as_str()) else {
             let what =
                 format!("`outcomes.{} = {{ mean = ..., sd = ... }}` (every arm gives every outcome)", o.name);
-            return Err(ctx.fail(
-                spec.span.clone(),
-                format!("{}.outcomes", spec.key),
-                ErrorKind::Missing { what },
-            ));
+            return Err(ctx.fail(span.clone(), format!("{arm_key}.outcomes"), ErrorKind::Missing { what }));
         };
         let mean =
             per_assessment(ctx, &model.get_ref().mean, &format!("{key}.mean"), m, "a finite number", |_| {
