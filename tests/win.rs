@@ -164,3 +164,33 @@ fn outcomes_leave_every_event_time_unchanged() {
         assert!(b.outcome.is_empty());
     }
 }
+
+/// A stratum may override an arm's outcome distribution: each patient's value comes from its own
+/// stratum's arm (the means over 200 trials within 4 SE of each stratum's).
+#[test]
+fn a_stratum_overrides_an_arms_outcome_distribution() {
+    let mut text = std::fs::read_to_string("scenarios/scot_design.toml").expect("scenario");
+    text.push_str(
+        "\n[strata.a]\nshare = 0.5\narms.hsct.outcomes.mrss = { mean = -30.0, sd = 10.5 }\n[strata.b]\nshare = 0.5\n",
+    );
+    let sc = Scenario::from_toml(&text, Path::new("scot_strata.toml")).expect("valid");
+    let hsct = sc.arms.iter().position(|a| a.name == "hsct").expect("hsct");
+    let (o, m, at) = (sc.outcomes.iter().position(|x| x.name == "mrss").expect("mrss"), 3, 2);
+    let mut c = Cohort::default();
+    let (mut sum, mut count) = ([0.0; 2], [0usize; 2]);
+    for r in 0..200 {
+        c.generate(&sc, 3, r);
+        for i in 0..c.n() {
+            if c.arm[i] as usize == hsct {
+                let s = c.stratum[i] as usize;
+                sum[s] += c.outcome[(o * m + at) * c.n() + i];
+                count[s] += 1;
+            }
+        }
+    }
+    for (s, expected) in [(0, -30.0), (1, -16.0)] {
+        let (mean, se) = (sum[s] / count[s] as f64, 10.5 / (count[s] as f64).sqrt());
+        eprintln!("stratum {s}: mean {mean:.3} (expected {expected}, SE {se:.3})");
+        assert!((mean - expected).abs() < 4.0 * se, "stratum {s}: {mean} vs {expected}");
+    }
+}

@@ -34,6 +34,7 @@ pub(crate) fn render(r: &Results) -> String {
     never_better(&mut o, r);
     survival(&mut o, r);
     strata(&mut o, r);
+    composites(&mut o, r);
     long_term_benefit(&mut o, r);
     crossing(&mut o, r);
     super::monitoring::markdown(&mut o, r);
@@ -350,6 +351,76 @@ fn strata(o: &mut String, r: &Results) {
         if matches!(spec.estimate, Estimate::StratumLogHr { .. } | Estimate::StratumKmDifference { .. }) {
             let _ = writeln!(o, "| `{}` | {} | {} |", spec.estimate, spread(spec, tl), tl.nan);
         }
+    }
+}
+
+/// Each composite's win statistics over the trials, and which layer decides the pairs
+/// (docs/composite.md).
+fn composites(o: &mut String, r: &Results) {
+    use crate::analysis::plan::WinEstimate;
+    use crate::scenario::CompositeLayer;
+    let sc = r.scenario;
+    let unit = &sc.time_unit;
+    for (test, (name, kind)) in r.layout.tests.iter().enumerate() {
+        let crate::test_statistic::TestKind::Win { composite } = *kind else { continue };
+        let c = &sc.composites[composite];
+        let _ = writeln!(o, "\n## Composite `{}`: {}\n", c.name, c.label);
+        let _ = writeln!(
+            o,
+            "Every experimental–control pair is compared layer by layer; the first layer that decides, decides the pair (docs/composite.md). The test `{name}` is Finkelstein–Schoenfeld's; the win ratio is W/L, the win odds (W + T/2)/(L + T/2), the net benefit (W − L)/pairs.\n"
+        );
+        let q = |tl: &Tally, p: f64| fmt(tl.hist.quantile(p));
+        let _ = writeln!(o, "| statistic | mean | median | 2.5% | 97.5% | not estimable |");
+        let _ = writeln!(o, "|---|---|---|---|---|---|");
+        let parts = [
+            (WinEstimate::WinRatio, "win ratio"),
+            (WinEstimate::WinOdds, "win odds"),
+            (WinEstimate::NetBenefit, "net benefit"),
+            (WinEstimate::ShareAll, "share of all pairs favouring the experimental arm"),
+            (WinEstimate::ShareDecided, "share of decided pairs favouring the experimental arm"),
+        ];
+        for (part, label) in parts {
+            let e = Estimate::Win { test, name: name.clone(), composite, part };
+            if let Some((_, tl)) = estimate(r, &e) {
+                let _ = writeln!(
+                    o,
+                    "| {label} | {} | {} | {} | {} | {} |",
+                    fmt(tl.moments.mean()),
+                    q(tl, 0.5),
+                    q(tl, 0.025),
+                    q(tl, 0.975),
+                    tl.nan
+                );
+            }
+        }
+        let _ = writeln!(o, "\nWhich layer decides the pairs (mean share of all pairs):\n");
+        let _ = writeln!(o, "| layer | won by the experimental patient | lost |");
+        let _ = writeln!(o, "|---|---|---|");
+        let mut decided = 0.0;
+        for (l, layer) in c.layers.iter().enumerate() {
+            let what = match *layer {
+                CompositeLayer::Event { endpoint, until } => format!(
+                    "{}. `{}`, time to event{}",
+                    l + 1,
+                    sc.endpoints[endpoint].name,
+                    until.map_or(String::new(), |u| format!(" up to {u} {unit}"))
+                ),
+                CompositeLayer::Outcome { outcome, at, margin } => format!(
+                    "{}. `{}` at {} {unit} (margin {margin})",
+                    l + 1,
+                    sc.outcomes[outcome].name,
+                    sc.assessments.as_ref().map_or(f64::NAN, |a| a.at[at])
+                ),
+            };
+            let mean = |part| {
+                let e = Estimate::Win { test, name: name.clone(), composite, part };
+                estimate(r, &e).map_or(f64::NAN, |(_, tl)| tl.moments.mean())
+            };
+            let (w, lo) = (mean(WinEstimate::LayerWins(l)), mean(WinEstimate::LayerLosses(l)));
+            decided += w + lo;
+            let _ = writeln!(o, "| {what} | {:.1}% | {:.1}% |", 100.0 * w, 100.0 * lo);
+        }
+        let _ = writeln!(o, "| tied on every layer | {:.1}% | |", 100.0 * (1.0 - decided));
     }
 }
 
