@@ -190,9 +190,7 @@ impl Cohort {
         self.outcome.clear();
         let Some(a) = &sc.assessments else { return };
         let (n, k, m) = (self.n(), sc.outcomes.len(), a.at.len());
-        let lr = crate::scenario::cholesky(&a.correlation, k).expect("validated: positive definite");
-        let lc = crate::scenario::cholesky(&crate::scenario::exchangeable(m, a.over_time), m)
-            .expect("validated: 0 ≤ over_time < 1");
+        let (lr, lc) = (&a.chol_outcomes, &a.chol_times);
         let mut w = std::mem::take(&mut self.scratch);
         w.clear();
         w.resize(n * k * m, 0.0);

@@ -30,6 +30,10 @@ pub struct Assessments {
     pub over_time: f64,
     /// Between outcomes at one assessment, `o * outcomes + o'` (positive definite).
     pub correlation: Vec<f64>,
+    /// The Cholesky factors (row-major, lower) of `correlation` and of the exchangeable
+    /// correlation between assessments: what each patient's draws are mixed with.
+    pub chol_outcomes: Vec<f64>,
+    pub chol_times: Vec<f64>,
     /// Causes (indices into `Scenario::causes`) after which a patient is not measured.
     pub not_measured_after: Vec<usize>,
 }

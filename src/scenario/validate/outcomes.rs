@@ -170,7 +170,19 @@ pub(super) fn schema(
             out
         }
     };
-    Ok(Schema { outcomes, assessments: Some(Assessments { at, over_time, correlation, not_measured_after }) })
+    let chol_outcomes = super::super::cholesky(&correlation, k).ok_or_else(|| {
+        ctx.err(
+            a.span(),
+            "assessments.correlations",
+            "the outcomes' correlation matrix is not positive definite",
+        )
+    })?;
+    // 0 ≤ over_time < 1 makes the exchangeable matrix positive definite.
+    let chol_times = super::super::cholesky(&super::super::exchangeable(at.len(), over_time), at.len())
+        .ok_or_else(|| ctx.err(a.span(), "assessments.over_time", "not a valid correlation"))?;
+    let assessments =
+        Assessments { at, over_time, correlation, chol_outcomes, chol_times, not_measured_after };
+    Ok(Schema { outcomes, assessments: Some(assessments) })
 }
 
 /// The correlation of one outcome between two assessments when `over_time` is not given: an
