@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use trialsim::run::{SimulateOptions, simulate_scenario};
 use trialsim::scenario::Document;
 
-const SCENARIOS: [&str; 10] = [
+const SCENARIOS: [&str; 13] = [
     "scenarios/astis.toml",
     "scenarios/astis_tests.toml",
     "scenarios/hsct_monitoring.toml",
@@ -27,6 +27,9 @@ const SCENARIOS: [&str; 10] = [
     "scenarios/studies/astis.toml",
     "scenarios/studies/ebmt_registry.toml",
     "scenarios/studies/phase2_series.toml",
+    "scenarios/scot_design.toml",
+    "scenarios/studies/phase2_skin.toml",
+    "scenarios/studies/astis_france_outcomes.toml",
 ];
 
 /// Values a hostile user types where a number stands.
@@ -175,7 +178,9 @@ fn scenario_mutants_are_refused_with_their_file_or_run() {
                 Ok(loaded) => {
                     let sc = &loaded.scenario;
                     // Valid but huge mutants (n = 10⁷) are the explorer's work cap's business.
-                    if sc.design.n as u64 * trialsim::monitoring::analyses_per_trial(sc) > 2_000_000 {
+                    // A composite compares every pair: n² as well.
+                    let pairs = if sc.composites.is_empty() { 0 } else { (sc.design.n as u64).pow(2) / 8 };
+                    if sc.design.n as u64 * trialsim::monitoring::analyses_per_trial(sc) + pairs > 2_000_000 {
                         continue;
                     }
                     ran += 1;
