@@ -630,6 +630,13 @@ fn bad_outcomes_and_hierarchies_give_one_clear_message() {
             &["`endpoints.gcrs.layers`", "at least one layer"],
         ),
         (
+            "too many layers",
+            "layers = [\n  { endpoint = \"os\", until = 4.5 },",
+            "layers = [\n  { endpoint = \"os\", until = 4.5 }, { endpoint = \"os\" }, { endpoint = \"os\" }, { endpoint = \"os\" }, { endpoint = \"os\" }, { endpoint = \"os\" }, { endpoint = \"os\" }, { endpoint = \"os\" }, { endpoint = \"os\" }, { endpoint = \"os\" }, { endpoint = \"os\" }, { endpoint = \"os\" }, { endpoint = \"os\" },",
+            "layers = [",
+            &["`endpoints.gcrs.layers`", "at most 16 layers", "found 17"],
+        ),
+        (
             "a layer with both an endpoint and an outcome",
             "{ endpoint = \"efs\", until = 4.5 }",
             "{ endpoint = \"efs\", outcome = \"fvc\" }",

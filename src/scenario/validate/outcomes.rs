@@ -11,6 +11,11 @@ use std::collections::BTreeMap;
 /// At most this many outcomes and assessments: each patient draws outcomes × assessments normals.
 const MAX_OUTCOMES: usize = 16;
 const MAX_ASSESSMENTS: usize = 16;
+/// At most this many outcome values per trial (n × outcomes × assessments, 8 bytes each): a
+/// trial's values are held at once, and 10⁷ patients × 256 values would take 20 GB.
+const MAX_VALUES: usize = 100_000_000;
+/// At most this many layers in a composite: every patient holds a value per layer.
+const MAX_LAYERS: usize = 16;
 
 /// The outcomes and when they are measured, as the arms' tables are read against them.
 #[derive(Debug, Default)]
@@ -85,6 +90,15 @@ pub(super) fn schema(
     if at.is_empty() || at.len() > MAX_ASSESSMENTS {
         let expected = format!("from 1 to {MAX_ASSESSMENTS} assessment times");
         return Err(ctx.out_of_range(a_raw.at.span(), "assessments.at", expected, at.len()));
+    }
+    let values = design.n.saturating_mul(outcomes.len()).saturating_mul(at.len());
+    if values > MAX_VALUES {
+        return Err(ctx.out_of_range(
+            a_raw.at.span(),
+            "assessments.at",
+            format!("at most {MAX_VALUES} outcome values a trial (design.n × outcomes × assessments)"),
+            values,
+        ));
     }
     if let Some(limit) = longest_follow_up(design)
         && let Some((i, &t)) = at.iter().enumerate().find(|(_, t)| **t > limit)
@@ -290,6 +304,15 @@ pub(super) fn composites(
         if c.layers.get_ref().is_empty() {
             let kind = ErrorKind::Empty { expected: "at least one layer".into() };
             return Err(ctx.fail(c.layers.span(), format!("{key}.layers"), kind));
+        }
+        if c.layers.get_ref().len() > MAX_LAYERS {
+            let expected = format!("at most {MAX_LAYERS} layers");
+            return Err(ctx.out_of_range(
+                c.layers.span(),
+                format!("{key}.layers"),
+                expected,
+                c.layers.get_ref().len(),
+            ));
         }
         let mut layers = Vec::new();
         for (i, l) in c.layers.get_ref().iter().enumerate() {
