@@ -194,3 +194,55 @@ fn a_stratum_overrides_an_arms_outcome_distribution() {
         assert!((mean - expected).abs() < 4.0 * se, "stratum {s}: {mean} vs {expected}");
     }
 }
+
+/// A composite is a test like the others for every command: the follow-up study reports it at
+/// each cut (its power rising with follow-up), a sweep over an outcome's mean moves its power and
+/// not the log-rank test's, and `plan` finds a size for it.
+#[test]
+fn a_composite_runs_through_followup_sweep_and_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        std::fs::read_to_string("scenarios/scot_design.toml").unwrap() + "\n[followup]\ncuts = [7.5, 10.5]\n";
+    let path = dir.path().join("scot.toml");
+    std::fs::write(&path, &text).unwrap();
+    let run = |args: &[&str]| {
+        assert_cmd::Command::cargo_bin("trialsim").unwrap().args(args).arg("--quiet").assert().success();
+    };
+    let out = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let p = path.to_str().unwrap();
+    run(&["followup", p, "--reps", "400", "--out", &out("fu")]);
+    let fu = std::fs::read_to_string(dir.path().join("fu/followup.csv")).unwrap();
+    let power: Vec<f64> = fu
+        .lines()
+        .filter(|l| l.split(',').nth(1) == Some("win(gcrs)"))
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(power.len(), 2, "{fu}");
+    assert!(power[1] > power[0], "power rises with follow-up: {power:?}");
+    run(&["sweep", p, "--reps", "400", "--set", "arms.hsct.outcomes.fvc.mean[2]=1,15", "--out", &out("sw")]);
+    let sw = std::fs::read_to_string(dir.path().join("sw/sweep.csv")).unwrap();
+    let of = |metric: &str| -> Vec<f64> {
+        sw.lines()
+            .filter(|l| l.contains(&format!(",{metric},")))
+            .map(|l| l.rsplit(',').nth(1).unwrap().parse().unwrap())
+            .collect()
+    };
+    let (win, logrank) = (of("power.win(gcrs)"), of("power.logrank"));
+    assert!(win[1] > win[0] + 0.1, "a larger FVC benefit raises the composite's power: {win:?}");
+    assert_eq!(logrank[0], logrank[1], "and leaves the log-rank test's on the same trials");
+    run(&[
+        "plan",
+        p,
+        "--reps",
+        "400",
+        "--vary",
+        "design.n",
+        "--target",
+        "0.8",
+        "--test",
+        "win(gcrs)",
+        "--out",
+        &out("plan"),
+    ]);
+    assert!(dir.path().join("plan/plan.json").exists());
+}
