@@ -164,6 +164,62 @@ impl Trial<'_> {
 mod tests {
     use super::*;
 
+    /// A composite's layers at a cut, as the win statistics read them: experimental patients
+    /// first; a time-to-event layer's (time, event) censored at its `until`; an outcome layer's
+    /// value where measured, negated for a lower-is-better outcome, NaN where not measured.
+    #[test]
+    fn a_composites_layers_are_the_patients_status_cut_at_until_and_signed() {
+        let text = std::fs::read_to_string("scenarios/scot_design.toml")
+            .unwrap()
+            .replace("{ endpoint = \"efs\", until = 4.5 }", "{ endpoint = \"efs\", until = 2.0 }");
+        let sc = crate::scenario::Scenario::from_toml(&text, std::path::Path::new("scot.toml")).unwrap();
+        let composite = &sc.composites[0];
+        let (ctl, exp) = (sc.comparison.unwrap().control, sc.comparison.unwrap().experimental);
+        let mut group_of = vec![None; sc.arms.len()];
+        (group_of[ctl], group_of[exp]) = (Some(0), Some(1));
+        let mut c = Cohort::default();
+        let (mut layers, mut out) = (Vec::new(), WinData::default());
+        let (mut measured, mut missing, mut censored_at_until) = (0, 0, 0);
+        for r in 0..20 {
+            c.generate(&sc, 4, r);
+            let cut = 6.0 + 0.2 * r as f64;
+            Trial { cohort: &c, scenario: &sc, group_of: &group_of }.win_data(
+                composite,
+                cut,
+                &mut layers,
+                &mut out,
+            );
+            let cohort = &c;
+            let order: Vec<usize> = [exp, ctl]
+                .iter()
+                .flat_map(|&arm| (0..cohort.n()).filter(move |&i| cohort.arm[i] as usize == arm))
+                .filter(|&i| cohort.entry[i] <= cut)
+                .collect();
+            assert_eq!((out.experimental + out.control, out.len()), (order.len(), order.len()));
+            assert!(order[..out.experimental].iter().all(|&i| c.arm[i] as usize == exp));
+            for (row, &i) in order.iter().enumerate() {
+                let efs = sc.endpoints.iter().find(|e| e.name == "efs").unwrap();
+                let (t, e, _) = c.status(efs, i, cut);
+                let expected = if t > 2.0 { (2.0, false) } else { (t, e) };
+                censored_at_until += usize::from(t > 2.0);
+                assert_eq!((out.value[1][row], out.event[1][row]), expected, "efs cut at until");
+                let haq = sc.outcomes.iter().position(|o| o.name == "haq").unwrap();
+                let x = c.outcome[(haq * 3 + 2) * c.n() + i];
+                if c.measured(&sc, i, 4.5, cut) {
+                    measured += 1;
+                    assert_eq!(out.value[3][row], -x, "HAQ-DI: lower is better, so negated");
+                } else {
+                    missing += 1;
+                    assert!(out.value[3][row].is_nan());
+                }
+            }
+        }
+        assert!(
+            measured > 100 && missing > 100 && censored_at_until > 100,
+            "{measured} {missing} {censored_at_until}"
+        );
+    }
+
     /// The two views of one trial at one cut agree: the patients view's primary-endpoint events
     /// by group are the risk table's, and each patient's outcome is `status` at the cut.
     #[test]

@@ -43,6 +43,8 @@ pub struct Cohort {
     /// Each continuous outcome's value at each assessment, were the patient measured:
     /// `outcome[(o * assessments + a) * n + i]` (empty without outcomes).
     pub outcome: Vec<f64>,
+    /// One stream per outcome, reused across trials.
+    outcome_rngs: Vec<crate::rng::StreamRng>,
     /// Each (stratum, arm)'s patients, in entry order, at `stratum * arms + arm`.
     of_group: Vec<Vec<u32>>,
     /// Stream keys already derived, by (seed, purpose): opening a replicate's streams then costs
@@ -191,28 +193,25 @@ impl Cohort {
         let Some(a) = &sc.assessments else { return };
         let (n, k, m) = (self.n(), sc.outcomes.len(), a.at.len());
         let (lr, lc) = (&a.chol_outcomes, &a.chol_times);
-        let mut w = std::mem::take(&mut self.scratch);
-        w.clear();
-        w.resize(n * k * m, 0.0);
-        for (o, outcome) in sc.outcomes.iter().enumerate() {
-            let rng = self.stream(seed, replicate, Purpose::outcome(&outcome.name));
-            // Patient-major within the outcome: patient i's m draws come i-th.
-            for (x, z) in
-                w[o * n * m..(o + 1) * n * m].iter_mut().zip(rng.sample_iter::<f64, _>(StandardNormal))
-            {
-                *x = z;
-            }
+        // One open stream per outcome, read patient by patient: no buffer of every draw.
+        let mut rngs = std::mem::take(&mut self.outcome_rngs);
+        rngs.clear();
+        for outcome in &sc.outcomes {
+            rngs.push(self.stream(seed, replicate, Purpose::outcome(&outcome.name)));
         }
         self.outcome.resize(n * k * m, 0.0);
         // At most 16 outcomes × 16 assessments (validation).
-        let mut wc = [0.0; 256];
+        let (mut w, mut wc) = ([0.0; 16], [0.0; 256]);
         for i in 0..n {
             let arm = &sc.stratum_arms(self.stratum[i] as usize)[self.arm[i] as usize];
-            // W L_Cᵀ: each outcome's draws correlated over assessments.
-            for o in 0..k {
-                let row = &w[(o * n + i) * m..(o * n + i + 1) * m];
+            // W L_Cᵀ: each outcome's m draws (patient i's come i-th in its stream) correlated
+            // over assessments.
+            for (o, rng) in rngs.iter_mut().enumerate() {
+                for x in &mut w[..m] {
+                    *x = rng.sample(StandardNormal);
+                }
                 for b in 0..m {
-                    wc[o * m + b] = (0..=b).map(|c| lc[b * m + c] * row[c]).sum();
+                    wc[o * m + b] = (0..=b).map(|c| lc[b * m + c] * w[c]).sum();
                 }
             }
             // L_R (W L_Cᵀ): and over outcomes.
@@ -224,7 +223,7 @@ impl Cohort {
                 }
             }
         }
-        self.scratch = w;
+        self.outcome_rngs = rngs;
     }
 
     /// Whether patient i is measured at assessment `a` (time `at` from randomisation) by

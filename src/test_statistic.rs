@@ -521,7 +521,7 @@ impl TestKind {
                 }
             ),
             TestKind::Win { .. } => {
-                "every transplant–control pair ranked by the composite's layers in order (death first): a late benefit on function can outweigh early deaths only where death does not decide".into()
+                "every experimental–control pair ranked by the composite's layers in order: a benefit on a later layer counts only in the pairs the earlier layers leave undecided".into()
             }
         }
     }

@@ -246,3 +246,43 @@ fn a_composite_runs_through_followup_sweep_and_plan() {
     ]);
     assert!(dir.path().join("plan/plan.json").exists());
 }
+
+/// The simulated outcomes have the model's moments: the transplant arm's mRSS at 4.5 years has
+/// its mean and SD; mRSS and HAQ-DI at one assessment correlate 0.4 (R), mRSS at 2 and 4.5 years
+/// 0.6 (C, `over_time`), mRSS at 1 year and HAQ-DI at 4.5 years 0.4 × 0.6 (R ⊗ C). 400 trials,
+/// about 14,400 transplanted patients; tolerances 4 SE (the correlation's SE (1 − ρ²)/√N).
+#[test]
+fn simulated_outcomes_have_the_models_means_and_correlations() {
+    let sc = scot(&[]);
+    let hsct = sc.arms.iter().position(|a| a.name == "hsct").expect("hsct");
+    let idx = |name: &str| sc.outcomes.iter().position(|o| o.name == name).expect("outcome");
+    let (mrss, haq, m) = (idx("mrss"), idx("haq"), 3);
+    let mut c = Cohort::default();
+    let mut rows: Vec<[f64; 4]> = Vec::new();
+    for r in 0..400 {
+        c.generate(&sc, 11, r);
+        let n = c.n();
+        let v = |o: usize, a: usize, i: usize| c.outcome[(o * m + a) * n + i];
+        for i in (0..n).filter(|&i| c.arm[i] as usize == hsct) {
+            rows.push([v(mrss, 0, i), v(mrss, 1, i), v(mrss, 2, i), v(haq, 2, i)]);
+        }
+    }
+    let n = rows.len() as f64;
+    let mean = |k: usize| rows.iter().map(|r| r[k]).sum::<f64>() / n;
+    let sd = |k: usize| (rows.iter().map(|r| (r[k] - mean(k)).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let corr = |a: usize, b: usize| {
+        rows.iter().map(|r| (r[a] - mean(a)) * (r[b] - mean(b))).sum::<f64>() / (n - 1.0) / (sd(a) * sd(b))
+    };
+    let (mu, sigma) = (mean(2), sd(2));
+    assert!((mu + 16.0).abs() < 4.0 * 10.5 / n.sqrt(), "mean {mu}");
+    assert!((sigma - 10.5).abs() < 4.0 * 10.5 / (2.0 * n).sqrt(), "SD {sigma}");
+    for (what, got, rho) in [
+        ("mRSS, HAQ-DI at 4.5 years", corr(2, 3), 0.4),
+        ("mRSS at 2 and 4.5 years", corr(1, 2), 0.6),
+        ("mRSS at 1 year, HAQ-DI at 4.5", corr(0, 3), 0.24),
+    ] {
+        let se = (1.0 - rho * rho) / n.sqrt();
+        eprintln!("{what}: {got:.4} (model {rho}, SE {se:.4})");
+        assert!((got - rho).abs() < 4.0 * se, "{what}: {got} vs {rho}");
+    }
+}

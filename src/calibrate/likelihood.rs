@@ -175,7 +175,8 @@ impl TargetLayout {
                     f64::INFINITY,
                 ),
                 // Who is measured does not depend on the value (scenario::outcomes): the measured
-                // patients' distribution is the arm's.
+                // patients' distribution is the arm's. This needs one population: study files
+                // with strata are refused (`StudyProblem::Stratified`).
                 TargetKind::OutcomeMean { arm, outcome, at, .. } => {
                     sc.arms[*arm].outcomes[*outcome].mean[*at]
                 }
@@ -269,12 +270,13 @@ impl TargetLayout {
 /// P(X < threshold) (`below`) or P(X > threshold) for X ~ N(mean, sd²); a step at the mean
 /// when sd = 0.
 pub(crate) fn share_beyond(mean: f64, sd: f64, threshold: f64, below: bool) -> f64 {
-    let p_below = if sd > 0.0 {
-        crate::stats::normal::cdf((threshold - mean) / sd)
-    } else {
-        f64::from(u8::from(mean < threshold))
-    };
-    if below { p_below } else { 1.0 - p_below }
+    match (sd > 0.0, below) {
+        (true, true) => crate::stats::normal::cdf((threshold - mean) / sd),
+        (true, false) => crate::stats::normal::cdf((mean - threshold) / sd),
+        // A point mass: strictly below or above, as the simulated figure counts.
+        (false, true) => f64::from(u8::from(mean < threshold)),
+        (false, false) => f64::from(u8::from(mean > threshold)),
+    }
 }
 
 /// A simulated Kaplan–Meier value of exactly 0 or 1 would have an infinite logit.

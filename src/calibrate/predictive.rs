@@ -105,11 +105,19 @@ pub fn simulate_figures(
                 // their values whether or not the design measures them: a value does not depend
                 // on survival or entry (scenario::outcomes), so any subset is a random one.
                 let m = sc.assessments.as_ref().map_or(1, |a| a.at.len());
-                let values = (0..c.n())
+                let values: Vec<f64> = (0..c.n())
                     .filter(|&i| c.arm[i] as usize == *arm)
                     .take(*patients)
-                    .map(|i| c.outcome[(outcome * m + at) * c.n() + i]);
-                values.filter(|&x| if *below { x < *threshold } else { x > *threshold }).count() as f64
+                    .map(|i| c.outcome[(outcome * m + at) * c.n() + i])
+                    .collect();
+                // An arm that blocks left smaller than the published evaluable count: not a copy
+                // of the figure.
+                if values.len() < *patients {
+                    f64::NAN
+                } else {
+                    values.iter().filter(|&&x| if *below { x < *threshold } else { x > *threshold }).count()
+                        as f64
+                }
             }
         })
         .collect()

@@ -393,21 +393,24 @@ fn composites(o: &mut String, r: &Results) {
                 );
             }
         }
-        let _ = writeln!(o, "\nWhich layer decides the pairs (mean share of all pairs):\n");
+        let _ = writeln!(
+            o,
+            "\nWhich layer decides the pairs (mean share of all pairs; `[k]` as in `{name}.layer[k].wins`):\n"
+        );
         let _ = writeln!(o, "| layer | won by the experimental patient | lost |");
         let _ = writeln!(o, "|---|---|---|");
         let mut decided = 0.0;
         for (l, layer) in c.layers.iter().enumerate() {
             let what = match *layer {
                 CompositeLayer::Event { endpoint, until } => format!(
-                    "{}. `{}`, time to event{}",
-                    l + 1,
+                    "`[{}]` `{}`, time to event{}",
+                    l,
                     sc.endpoints[endpoint].name,
                     until.map_or(String::new(), |u| format!(" up to {u} {unit}"))
                 ),
                 CompositeLayer::Outcome { outcome, at, margin } => format!(
-                    "{}. `{}` at {} {unit} (margin {margin})",
-                    l + 1,
+                    "`[{}]` `{}` at {} {unit} (margin {margin})",
+                    l,
                     sc.outcomes[outcome].name,
                     sc.assessments.as_ref().map_or(f64::NAN, |a| a.at[at])
                 ),

@@ -146,7 +146,6 @@ fn tests(
                 };
                 return Err(ctx.fail(t.span(), "analysis.tests", kind));
             };
-            let name = format!("win({})", c.trim());
             if tests.iter().any(|x| x.name == name) {
                 let kind = ErrorKind::Duplicate { item: format!("test {name:?}") };
                 return Err(ctx.fail(t.span(), "analysis.tests", kind));

@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 const MAX_OUTCOMES: usize = 16;
 const MAX_ASSESSMENTS: usize = 16;
 /// At most this many outcome values per trial (n × outcomes × assessments, 8 bytes each): a
-/// trial's values are held at once, and 10⁷ patients × 256 values would take 20 GB.
-const MAX_VALUES: usize = 100_000_000;
+/// trial's values are held at once by every worker thread, and 10⁷ patients × 256 values would
+/// take 20 GB; 2·10⁷ is 160 MB a worker.
+const MAX_VALUES: usize = 20_000_000;
 /// At most this many layers in a composite: every patient holds a value per layer.
 const MAX_LAYERS: usize = 16;
 
