@@ -290,24 +290,17 @@ fn composite(c: &mut Criterion) {
     };
     let mut g = c.benchmark_group("composite");
     g.sample_size(10);
-    g.throughput(Throughput::Elements(10_000));
-    let sc = scot(156);
-    let layout = Layout::new(&sc, &Truth::compute(&sc));
-    g.bench_function("scot_n156_10k", |b| {
-        b.iter(|| {
-            let run = Run { scenario: &sc, layout: &layout, replicates: 10_000, seed: 1, progress: None };
-            simulate::<Summary>(&run, None)
-        })
-    });
-    g.throughput(Throughput::Elements(1_000));
-    let sc = scot(1000);
-    let layout = Layout::new(&sc, &Truth::compute(&sc));
-    g.bench_function("scot_n1000_1k", |b| {
-        b.iter(|| {
-            let run = Run { scenario: &sc, layout: &layout, replicates: 1_000, seed: 1, progress: None };
-            simulate::<Summary>(&run, None)
-        })
-    });
+    for (label, n, reps) in [("scot_n156_10k", 156, 10_000), ("scot_n1000_1k", 1000, 1_000)] {
+        g.throughput(Throughput::Elements(reps));
+        let sc = scot(n);
+        let layout = Layout::new(&sc, &Truth::compute(&sc));
+        g.bench_function(label, |b| {
+            b.iter(|| {
+                let run = Run { scenario: &sc, layout: &layout, replicates: reps, seed: 1, progress: None };
+                simulate::<Summary>(&run, None)
+            })
+        });
+    }
     g.finish();
 }
 
