@@ -36,7 +36,7 @@ enum Form {
     Piecewise(Piecewise),
     /// h(t) = rate = −ln(1 − risk)/within on [0, within), 0 afterwards, so that in the absence
     /// of competing causes P(T < within) = risk (a *net* risk).
-    EarlyRisk { within: Time, rate: f64 },
+    EarlyRisk { within: Time, rate: f64, risk: f64 },
     /// h(t) = HR(t) · h_base(t), HR piecewise constant on the same right-closed periods as
     /// [`Piecewise`]; `base` is never itself relative.
     Relative { base: Box<Hazard>, hr: Piecewise },
@@ -69,7 +69,7 @@ impl Hazard {
         // −0.0 is 0 (see `non_negative`).
         let risk = risk + 0.0;
         let within = positive(within, Param::Within)?;
-        Ok(Hazard(Form::EarlyRisk { within, rate: early_rate(risk, within) }))
+        Ok(Hazard(Form::EarlyRisk { within, rate: early_rate(risk, within), risk }))
     }
 
     /// `hr[k]` times `base` on (breaks[k−1], breaks[k]] (checks as [`Piecewise::new`]); `base`
@@ -80,6 +80,14 @@ impl Hazard {
         }
         let hr = Piecewise::new(breaks, hr)?;
         Ok(Hazard(Form::Relative { base: Box::new(base), hr }))
+    }
+
+    /// An early risk's (risk, within) as written: what a reader is told.
+    pub fn as_early_risk(&self) -> Option<(f64, Time)> {
+        match self.0 {
+            Form::EarlyRisk { within, risk, .. } => Some((risk, within)),
+            _ => None,
+        }
     }
 
     /// The hazard rate h(t) for t ≥ 0.
@@ -98,7 +106,7 @@ impl Hazard {
                 shape / scale * (t / scale).powf(shape - 1.0)
             }
             Form::Piecewise(p) => p.at(t),
-            Form::EarlyRisk { within, rate } => {
+            Form::EarlyRisk { within, rate, .. } => {
                 if t < *within {
                     *rate
                 } else {
@@ -118,7 +126,7 @@ impl Hazard {
             Form::Exponential { rate } => rate * t,
             Form::Weibull { shape, scale, .. } => (t / scale).powf(*shape),
             Form::Piecewise(p) => p.integral(t),
-            Form::EarlyRisk { within, rate } => rate * t.min(*within),
+            Form::EarlyRisk { within, rate, .. } => rate * t.min(*within),
             Form::Relative { base, hr } => hr
                 .pieces()
                 .take_while(|&(a, _, _)| a < t)
@@ -151,7 +159,7 @@ impl Hazard {
             }
             Form::Weibull { scale, inv_shape, .. } => scale * e.powf(*inv_shape),
             Form::Piecewise(p) => p.inverse_integral(e),
-            Form::EarlyRisk { within, rate } => {
+            Form::EarlyRisk { within, rate, .. } => {
                 if *rate > 0.0 && e < rate * within {
                     e / rate
                 } else {
@@ -216,7 +224,7 @@ impl Hazard {
     /// relative Weibull keeps the general (slower) form.
     pub(crate) fn simplified(&self) -> Hazard {
         match &self.0 {
-            Form::EarlyRisk { within, rate } => {
+            Form::EarlyRisk { within, rate, .. } => {
                 Hazard(Form::Piecewise(Piecewise::from_checked(vec![*within], vec![*rate, 0.0])))
             }
             Form::Relative { base, hr } => match base.simplified().0 {

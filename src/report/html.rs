@@ -12,7 +12,7 @@
 //! Text from the user (scenario names, labels, keys) reaches the page only as escaped text: raw
 //! HTML in the Markdown is turned into text, so a label `<script>` shows as `<script>`.
 
-use pulldown_cmark::{Event, Options, Parser, html};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 
 use crate::engine::ENGINE_VERSION;
 
@@ -72,15 +72,54 @@ pub fn escape(s: &str) -> String {
     o
 }
 
-/// CommonMark → HTML, with GitHub tables; raw HTML in the source becomes text.
+/// CommonMark → HTML, with GitHub tables; raw HTML in the source becomes text. Headings get the
+/// ids GitHub gives them (`## Glossary` → `id="glossary"`), so a report's `(#glossary)` link
+/// works in both.
 pub(crate) fn markdown_to_html(md: &str) -> String {
-    let events = Parser::new_ext(md, Options::ENABLE_TABLES).map(|e| match e {
-        Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
-        e => e,
-    });
+    let mut events: Vec<Event> = Parser::new_ext(md, Options::ENABLE_TABLES)
+        .map(|e| match e {
+            Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
+            e => e,
+        })
+        .collect();
+    let mut seen: Vec<String> = Vec::new();
+    for i in 0..events.len() {
+        if !matches!(events[i], Event::Start(Tag::Heading { .. })) {
+            continue;
+        }
+        let mut text = String::new();
+        for e in &events[i + 1..] {
+            match e {
+                Event::End(TagEnd::Heading(_)) => break,
+                Event::Text(t) | Event::Code(t) => text.push_str(t),
+                _ => {}
+            }
+        }
+        let base = slug(&text);
+        let n = seen.iter().filter(|s| **s == base).count();
+        seen.push(base.clone());
+        let id = if n == 0 { base } else { format!("{base}-{n}") };
+        if let Event::Start(Tag::Heading { id: slot, .. }) = &mut events[i] {
+            *slot = Some(id.into());
+        }
+    }
     let mut o = String::with_capacity(md.len() * 2);
-    html::push_html(&mut o, events);
+    html::push_html(&mut o, events.into_iter());
     o
+}
+
+/// A heading's anchor as GitHub makes it: lower case, letters, digits, `-` and `_` kept, spaces
+/// to `-`, everything else dropped.
+fn slug(text: &str) -> String {
+    text.trim()
+        .chars()
+        .flat_map(char::to_lowercase)
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The title of a Markdown report as plain text: its first `# ` heading without code and
@@ -202,8 +241,8 @@ mod tests {
     fn tables_headings_and_code_render_as_html() {
         let md = "# run — a title\n\n10 replicates; `efs`.\n\n## Power\n\n| test | power |\n|---|---|\n| `logrank` | 27.9% ± 0.4 |\n";
         let html = markdown_to_html(md);
-        assert!(html.contains("<h1>run — a title</h1>"), "{html}");
-        assert!(html.contains("<h2>Power</h2>"), "{html}");
+        assert!(html.contains("<h1 id=\"run--a-title\">run — a title</h1>"), "{html}");
+        assert!(html.contains("<h2 id=\"power\">Power</h2>"), "{html}");
         assert!(html.contains("<th>test</th>"), "{html}");
         assert!(html.contains("<td><code>logrank</code></td><td>27.9% ± 0.4</td>"), "{html}");
         assert_eq!(title_of(md, "x"), "run — a title");

@@ -93,6 +93,24 @@ impl RenderError {
     }
 }
 
+/// Text from the scenario (a title, a label, a sentence made with them) as Markdown shows it
+/// literally: every character CommonMark could read as markup is backslash-escaped, line breaks
+/// become spaces. In report.html the same text is then HTML-escaped by the renderer.
+pub(crate) fn md_text(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '~' | '#' | '!' | '$' => {
+                o.push('\\');
+                o.push(c);
+            }
+            c if c.is_control() => o.push(' '),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
 /// A type's JSON, pretty-printed with a final newline (every command's `.json` file).
 pub(crate) fn json_text(value: &impl serde::Serialize) -> Vec<u8> {
     (serde_json::to_string_pretty(value).expect("output types serialise") + "\n").into_bytes()

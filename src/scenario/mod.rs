@@ -13,6 +13,7 @@
 
 mod document;
 mod error;
+pub mod labels;
 pub mod overrides;
 mod outcomes;
 mod population;
@@ -78,6 +79,8 @@ pub struct Scenario {
     pub comparison: Option<Comparison>,
     /// Interim looks before the final analysis at `design.cut`; `None`: a fixed design.
     pub monitoring: Option<Monitoring>,
+    /// `[labels]`: words and display scales for readers (no result depends on them).
+    pub labels: labels::Labels,
 }
 
 /// `[monitoring]`: interim looks, their group-sequential bounds, and a safety rule. Part of the
@@ -266,6 +269,9 @@ pub struct Arm {
     pub allocation: usize,
     /// Hazard per cause, indexed like `Scenario::causes`; `None` means zero hazard in this arm.
     pub causes: Vec<Option<Hazard>>,
+    /// Per cause, its `early_risk` (risk, within) as written, for readers: `causes` holds the
+    /// equivalent piecewise hazard the simulation samples.
+    pub early_risk: Vec<Option<(f64, Time)>>,
     /// Illness–death: after this arm's non-fatal `trigger` cause, other causes' hazards are
     /// multiplied by a factor.
     pub after: Option<After>,
@@ -409,6 +415,17 @@ impl Scenario {
 
     pub fn primary(&self) -> &Endpoint {
         &self.endpoints[self.analysis.endpoint]
+    }
+
+    /// Cause `k` in words: its `[labels.causes]` entry, else its name with spaces.
+    pub fn cause_label(&self, k: usize) -> String {
+        let name = &self.causes[k];
+        self.labels.causes.get(name).cloned().unwrap_or_else(|| labels::words_of(name))
+    }
+
+    /// An endpoint in words: its `[labels.endpoints]` entry, else its name as written.
+    pub fn endpoint_label(&self, name: &str) -> String {
+        self.labels.endpoints.get(name).cloned().unwrap_or_else(|| name.to_string())
     }
 
     /// Arms that receive patients, in name order.

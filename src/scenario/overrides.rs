@@ -138,12 +138,22 @@ impl Template {
 }
 
 /// Top-level keys that never change a simulated point's numbers: labels (`name`, `title`,
-/// `time_unit`), `[simulation]` (the replicates and seed actually used are fingerprinted on their
+/// `time_unit`, `[labels]`), `[simulation]` (the replicates and seed actually used are fingerprinted on their
 /// own), and the tables of other commands (`[sweep]`, `[followup]`, `[uncertainty]`,
 /// `[[targets]]`, `[calibrate]`). Editing them lets a resumed sweep reuse its points; any other
 /// key (every model, design and analysis key, and any table added later) is fingerprinted.
-pub const RESULT_FREE: [&str; 9] =
-    ["name", "title", "time_unit", "simulation", "sweep", "followup", "uncertainty", "targets", "calibrate"];
+pub const RESULT_FREE: [&str; 10] = [
+    "name",
+    "title",
+    "time_unit",
+    "labels",
+    "simulation",
+    "sweep",
+    "followup",
+    "uncertainty",
+    "targets",
+    "calibrate",
+];
 
 /// The document without its [`RESULT_FREE`] keys, as TOML text (keys in sorted order).
 fn canonical(table: &Table) -> String {
@@ -154,7 +164,7 @@ fn canonical(table: &Table) -> String {
     toml::to_string(&t).expect("a TOML table serialises")
 }
 
-fn template_get(table: &Table, key: &str) -> Option<f64> {
+pub(crate) fn template_get(table: &Table, key: &str) -> Option<f64> {
     let steps = steps(key)?;
     let mut v: &Value = table.get(&steps[0].0)?;
     for (i, (name, idx)) in steps.iter().enumerate() {

@@ -39,6 +39,27 @@ pub struct RawScenario {
     pub monitoring: Option<S<RawMonitoring>>,
     /// `[strata.NAME]`: the population as named parts with their own model.
     pub strata: Option<S<RawStrata>>,
+    /// `[labels]`: words, units and display scales for readers; no result depends on them.
+    pub labels: Option<S<RawLabels>>,
+}
+
+/// `[labels]`: causes and endpoints in words, and how any number of the file is shown.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLabels {
+    pub causes: Option<S<BTreeMap<String, S<String>>>>,
+    pub endpoints: Option<S<BTreeMap<String, S<String>>>>,
+    /// `[labels.numbers] "arms.hsct.causes.x.early_risk.risk" = { label, unit, scale }`.
+    pub numbers: Option<S<BTreeMap<String, S<RawNumberLabel>>>>,
+}
+
+/// A number's label, unit and display scale (`"percent"`, `"per_100"`, …).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNumberLabel {
+    pub label: Option<S<String>>,
+    pub unit: Option<S<String>>,
+    pub scale: Option<S<String>>,
 }
 
 /// `[strata]`: strata by name.

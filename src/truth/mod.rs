@@ -314,6 +314,7 @@ mod tests {
             label: "a".into(),
             dropout: 0.0,
             allocation: 1,
+            early_risk: vec![None; causes.len()],
             causes,
             after: None,
             outcomes: Vec::new(),

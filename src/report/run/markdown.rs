@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::analysis::{Estimate, EstimateSpec};
-use crate::report::{Results, fmt, se_decimals, short};
+use crate::report::{Results, fmt, md_text, se_decimals, short};
 use crate::scenario::Sides;
 use crate::summary::{Proportion, Tally};
 use crate::test_statistic::Claim;
@@ -30,6 +30,7 @@ pub(crate) fn pct(p: Proportion) -> String {
 pub(crate) fn render(r: &Results) -> String {
     let mut o = String::new();
     header(&mut o, r);
+    plain_words(&mut o, r);
     power(&mut o, r);
     never_better(&mut o, r);
     survival(&mut o, r);
@@ -39,7 +40,26 @@ pub(crate) fn render(r: &Results) -> String {
     crossing(&mut o, r);
     super::monitoring::markdown(&mut o, r);
     events(&mut o, r);
+    glossary(&mut o, r);
     o
+}
+
+/// The results in three to five sentences ([`super::plain`]), with the glossary one click away.
+fn plain_words(o: &mut String, r: &Results) {
+    let sentences: Vec<String> = super::plain::sentences(r).iter().map(|s| md_text(s)).collect();
+    let _ = writeln!(o, "## In plain words
+");
+    let _ = writeln!(o, "{} ([What these words mean](#glossary))
+", sentences.join(" "));
+}
+
+/// What the words of the report mean: power, type I error, the never-better rate, … and each
+/// test of the run in one line.
+fn glossary(o: &mut String, r: &Results) {
+    let _ = writeln!(o, "\n## Glossary\n");
+    for (word, meaning) in super::plain::glossary(r) {
+        let _ = writeln!(o, "- **{}**: {meaning}", md_text(&word));
+    }
 }
 
 /// What `cox_periods`' claim of a lower late hazard is at the boundary: true or false, with the
@@ -133,7 +153,7 @@ fn header(o: &mut String, r: &Results) {
     let s = r.summary;
     let reps = s.replicates;
     let title = if sc.title.is_empty() { String::new() } else { format!(" — {}", sc.title) };
-    let _ = writeln!(o, "# {}{title}\n", sc.name);
+    let _ = writeln!(o, "# {}{}\n", sc.name, md_text(&title));
     let sides = match sc.analysis.sides {
         Sides::One => "one-sided",
         Sides::Two => "two-sided",
@@ -159,7 +179,10 @@ fn power(o: &mut String, r: &Results) {
         let _ = writeln!(
             o,
             "Experimental: **{}** (`{}`); control: **{}** (`{}`).\n",
-            exp.label, exp.name, ctl.label, ctl.name
+            md_text(&exp.label),
+            exp.name,
+            md_text(&ctl.label),
+            ctl.name
         );
         let _ = writeln!(o, "## Power\n");
         let null_col = r.null.is_some();
@@ -306,7 +329,7 @@ fn strata(o: &mut String, r: &Results) {
         let name = if st.label == st.stratum {
             format!("`{}`", st.stratum)
         } else {
-            format!("{} (`{}`)", st.label, st.stratum)
+            format!("{} (`{}`)", md_text(&st.label), st.stratum)
         };
         let mut row = format!("| {name} | {share} |");
         if last.is_some() {
@@ -364,7 +387,7 @@ fn composites(o: &mut String, r: &Results) {
     for (test, (name, kind)) in r.layout.tests.iter().enumerate() {
         let crate::test_statistic::TestKind::Win { composite } = *kind else { continue };
         let c = &sc.composites[composite];
-        let _ = writeln!(o, "\n## Composite `{}`: {}\n", c.name, c.label);
+        let _ = writeln!(o, "\n## Composite `{}`: {}\n", c.name, md_text(&c.label));
         let _ = writeln!(
             o,
             "Every experimental–control pair is compared layer by layer; the first layer that decides, decides the pair (docs/composite.md). The test `{name}` is Finkelstein–Schoenfeld's; the win ratio is W/L, the win odds (W + T/2)/(L + T/2), the net benefit (W − L)/pairs.\n"

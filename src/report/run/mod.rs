@@ -10,6 +10,7 @@ pub mod headline;
 pub mod long_term;
 pub mod markdown;
 pub mod monitoring;
+pub mod plain;
 pub mod summary;
 #[cfg(feature = "plots")]
 pub mod svg;

@@ -128,6 +128,7 @@ pub(super) fn arms(
             dropout,
             allocation: 0,
             causes: hz,
+            early_risk: Vec::new(),
             after: None,
             outcomes: super::outcomes::models(ctx, &spec.outcomes, (&spec.span, &spec.key), schema)?,
         });
@@ -156,6 +157,7 @@ pub(super) fn arms(
     }
     // Equivalent forms that are cheaper to sample (see `Hazard::simplified`).
     for arm in &mut arms {
+        arm.early_risk = arm.causes.iter().map(|h| h.as_ref().and_then(|h| h.as_early_risk())).collect();
         for h in arm.causes.iter_mut().flatten() {
             *h = h.simplified();
         }

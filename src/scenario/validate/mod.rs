@@ -12,6 +12,7 @@ mod arms;
 mod design;
 mod endpoints;
 mod hazards;
+mod labels;
 mod long_term;
 mod monitoring;
 mod outcomes;
@@ -337,6 +338,7 @@ pub fn build(ctx: &Ctx, raw: &raw::RawScenario) -> Result<Scenario> {
         }
         None => None,
     };
+    let labels = labels::labels(ctx, raw, &causes, &endpoints)?;
     Ok(Scenario {
         name,
         title: raw.title.clone().unwrap_or_default(),
@@ -353,6 +355,7 @@ pub fn build(ctx: &Ctx, raw: &raw::RawScenario) -> Result<Scenario> {
         analysis,
         comparison,
         monitoring,
+        labels,
     })
 }
 
