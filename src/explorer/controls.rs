@@ -1,41 +1,125 @@
 //! The explorer's controls, made from the scenario: every number a planner changes (sample size,
-//! accrual, cut, dropout, α, and every hazard parameter), each with the key it sets and a range
-//! for its slider. The scenario validates whatever value is chosen; the range only makes the
-//! slider useful.
+//! accrual, cut, dropout, α, every hazard parameter, the interim looks), each with the key it
+//! sets, the words a clinician reads (`[labels]`, else words derived from the model: an
+//! `early_risk.risk` is "Risk of <cause> within <within> <unit>", shown in %), its display scale,
+//! and a range for its slider. Controls come grouped, the most decision-relevant first: the
+//! experimental treatment's early risk, the disease course by arm, the design and follow-up,
+//! monitoring, then strata. The scenario validates whatever value is chosen; the range only
+//! makes the slider useful.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use toml_edit::{DocumentMut, Item, Value};
+
+use crate::scenario::labels::{DisplayScale, words_of};
 
 /// One slider and its number box.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Control {
     /// The dotted key it sets, as `sweep --set` takes it.
     pub key: String,
-    /// What it belongs to: `design`, `analysis`, `arm hsct`.
+    /// The group it is shown in: "Treatment risk: Autologous HSCT", "Design and follow-up".
     pub group: String,
-    /// Short name: `n`, `accrual.duration`, `disease_death hr[1]`.
+    /// What a clinician calls it: "Risk of transplant-related death within 0.25 years".
     pub label: String,
+    /// The unit of the shown number: "%", "years", "per 100 patient-years", "" for a ratio.
+    pub unit: String,
+    /// How the model's number is shown and typed (`percent`: 0.1 is 10).
+    pub scale: DisplayScale,
+    /// The model's number, as the file has it.
     pub value: f64,
     pub min: f64,
     pub max: f64,
     pub step: f64,
     pub integer: bool,
+    /// The value, range and step on the display scale (the number box shows `shown`).
+    pub shown: String,
+    pub shown_min: f64,
+    pub shown_max: f64,
+    pub shown_step: f64,
+    /// Where its group comes: 0 the treatment's early risk, 1 the disease course, 2 design, 3
+    /// monitoring, 4 strata.
+    #[serde(skip)]
+    rank: u8,
 }
 
 /// Keys inside a cause's hazard that are not parameters: names and period boundaries (moving
 /// one break alone would reorder the periods).
 const NOT_PARAMETERS: [&str; 2] = ["to", "breaks"];
 
-/// The controls of a scenario's text, in the order of the text. Text that does not parse gives
-/// none (the editor shows why).
+/// The words a scenario gives (read from its text as it stands, so that a text that does not
+/// validate still shows its controls' words; validation checks the `[labels]` table itself).
+struct Words {
+    unit: String,
+    arms: BTreeMap<String, String>,
+    causes: BTreeMap<String, String>,
+    numbers: BTreeMap<String, (Option<String>, Option<String>, Option<DisplayScale>)>,
+    strata: BTreeMap<String, String>,
+}
+
+impl Words {
+    fn of(root: &Item) -> Words {
+        let text = |i: Option<&Item>| i.and_then(Item::as_str).map(str::to_string);
+        let unit = text(root.get("time_unit")).unwrap_or_else(|| "years".into());
+        let labels_of = |table: Option<&Item>, key: &str| -> BTreeMap<String, String> {
+            let Some(t) = table.and_then(Item::as_table_like) else { return BTreeMap::new() };
+            t.iter().filter_map(|(n, i)| text(i.get(key)).map(|l| (n.to_string(), l))).collect()
+        };
+        let arms = labels_of(root.get("arms"), "label");
+        let strata = labels_of(root.get("strata"), "label");
+        let labels = root.get("labels");
+        let causes = labels
+            .and_then(|l| l.get("causes"))
+            .and_then(Item::as_table_like)
+            .map(|t| t.iter().filter_map(|(n, i)| text(Some(i)).map(|l| (n.to_string(), l))).collect())
+            .unwrap_or_default();
+        let numbers = labels
+            .and_then(|l| l.get("numbers"))
+            .and_then(Item::as_table_like)
+            .map(|t| {
+                t.iter()
+                    .map(|(k, i)| {
+                        let scale = text(i.get("scale")).and_then(|s| DisplayScale::parse(&s));
+                        (k.to_string(), (text(i.get("label")), text(i.get("unit")), scale))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Words { unit, arms, causes, numbers, strata }
+    }
+
+    fn arm(&self, name: &str) -> String {
+        self.arms.get(name).cloned().unwrap_or_else(|| name.to_string())
+    }
+
+    fn cause(&self, name: &str) -> String {
+        self.causes.get(name).cloned().unwrap_or_else(|| words_of(name))
+    }
+
+    /// "year" of "years": for "patients per year".
+    fn singular(&self) -> &str {
+        self.unit.strip_suffix('s').unwrap_or(&self.unit)
+    }
+
+    fn per_100(&self) -> String {
+        format!("per 100 patient-{}", self.unit)
+    }
+}
+
+/// The controls of a scenario's text, grouped (see the module's comment), in the order of the
+/// text within a group. Text that does not parse gives none (the editor shows why).
 pub fn controls(text: &str) -> Vec<Control> {
     let Ok(doc) = text.parse::<DocumentMut>() else { return Vec::new() };
-    let mut out = Vec::new();
     let root = doc.as_item();
+    let words = Words::of(root);
+    let mut out = Vec::new();
+    let design_group = "Design and follow-up";
     if let Some(design) = root.get("design") {
         let n = design.get("n").and_then(Item::as_value).and_then(number);
         if let Some((v, _)) = n {
-            out.push(control("design.n", "design", "n (patients)", v, true, Kind::SampleSize));
+            let d = Described::new(design_group, 2, "Patients randomised", "patients");
+            out.push(control("design.n", d, v, true, Kind::SampleSize));
         }
         for (table, kind) in [("accrual", Kind::Time), ("cut", Kind::Time)] {
             if let Some(t) = design.get(table) {
@@ -45,8 +129,22 @@ pub fn controls(text: &str) -> Vec<Control> {
                         "rate" | "rates" => Kind::Intensity,
                         _ => kind,
                     };
-                    let label = key.trim_start_matches("design.").to_string();
-                    out.push(control(key, "design", &label, v, integer, kind));
+                    let (label, unit) = match (table, leaf) {
+                        ("accrual", "duration") => ("Accrual period".to_string(), words.unit.clone()),
+                        ("accrual", "rate" | "rates") => (
+                            format!("Patients enrolled per {}{}", words.singular(), period_index(key)),
+                            "patients".to_string(),
+                        ),
+                        ("cut", "calendar") => {
+                            ("Analysis, after the first patient".to_string(), words.unit.clone())
+                        }
+                        ("cut", "events") => ("Analysis after this many events".to_string(), "events".to_string()),
+                        ("cut", "min_followup") => {
+                            ("Minimum follow-up of the last patient".to_string(), words.unit.clone())
+                        }
+                        _ => (key.trim_start_matches("design.").to_string(), String::new()),
+                    };
+                    out.push(control(key, Described::new(design_group, 2, &label, &unit), v, integer, kind));
                 });
             }
         }
@@ -60,31 +158,133 @@ pub fn controls(text: &str) -> Vec<Control> {
     if let Some((v, integer)) =
         root.get("analysis").and_then(|a| a.get("alpha")).and_then(Item::as_value).and_then(number)
     {
-        out.push(control("analysis.alpha", "analysis", "α", v, integer, Kind::Alpha));
+        let sides = root.get("analysis").and_then(|a| a.get("sides")).and_then(Item::as_integer);
+        let label = if sides == Some(2) { "Significance level α (two-sided)" } else { "Significance level α (one-sided)" };
+        let d = Described { scale: DisplayScale::Percent, ..Described::new(design_group, 2, label, "%") };
+        out.push(control("analysis.alpha", d, v, integer, Kind::Alpha));
     }
     if let Some(arms) = root.get("arms") {
-        arm_controls(arms, "arms", "", &mut out);
+        arm_controls(arms, "arms", None, &words, &mut out);
     }
+    monitoring_controls(root, &words, &mut out);
     // Each stratum: its share (the others rescale in proportion) or count, and its arms'
     // overrides.
     let n = root.get("design").and_then(|d| d.get("n")).and_then(Item::as_value).and_then(number);
     if let Some(strata) = root.get("strata").and_then(Item::as_table_like) {
         for (name, item) in strata.iter() {
-            let group = format!("stratum {name}");
+            let stratum = words.strata.get(name).cloned().unwrap_or_else(|| words_of(name));
+            let group = format!("Stratum: {stratum}");
             let prefix = format!("strata.{name}");
             if let Some((v, integer)) = item.get("share").and_then(Item::as_value).and_then(number) {
-                out.push(control(&format!("{prefix}.share"), &group, "share", v, integer, Kind::Share));
+                let d = Described {
+                    scale: DisplayScale::Percent,
+                    ..Described::new(&group, 4, "Share of the patients", "%")
+                };
+                out.push(control(&format!("{prefix}.share"), d, v, integer, Kind::Share));
             }
             if let Some((v, integer)) = item.get("count").and_then(Item::as_value).and_then(number) {
                 let kind = Kind::Events(n.map_or(1000.0, |x| x.0));
-                out.push(control(&format!("{prefix}.count"), &group, "count (patients)", v, integer, kind));
+                let d = Described::new(&group, 4, "Patients in the stratum", "patients");
+                out.push(control(&format!("{prefix}.count"), d, v, integer, kind));
             }
             if let Some(arms) = item.get("arms") {
-                arm_controls(arms, &format!("{prefix}.arms"), &format!("{group}, "), &mut out);
+                arm_controls(arms, &format!("{prefix}.arms"), Some(&stratum), &words, &mut out);
             }
         }
     }
+    for c in &mut out {
+        apply_labels(c, &words);
+    }
+    // Stable: the text's order within each group, groups in order of their first control.
+    out.sort_by_key(|c| c.rank);
+    let mut order: Vec<String> = Vec::new();
+    for c in &out {
+        if !order.contains(&c.group) {
+            order.push(c.group.clone());
+        }
+    }
+    out.sort_by_key(|c| order.iter().position(|g| *g == c.group));
     out
+}
+
+/// The scenario's own `[labels.numbers]` entry for a control's key, over the derived words.
+fn apply_labels(c: &mut Control, words: &Words) {
+    let Some((label, unit, scale)) = words.numbers.get(&c.key) else { return };
+    if let Some(l) = label {
+        c.label = l.clone();
+    }
+    if let Some(s) = scale {
+        c.scale = *s;
+        if unit.is_none() {
+            c.unit = match s {
+                DisplayScale::Percent => "%".into(),
+                DisplayScale::Per100 => words.per_100(),
+                DisplayScale::Per1000 => format!("per 1000 patient-{}", words.unit),
+                DisplayScale::AsWritten => String::new(),
+            };
+        }
+    }
+    if let Some(u) = unit {
+        c.unit = u.clone();
+    }
+    display(c);
+}
+
+/// " (period 2)" for `rates[1]`; "" for a key without an index.
+fn period_index(key: &str) -> String {
+    index_of(key).map_or(String::new(), |i| format!(" (period {})", i + 1))
+}
+
+fn index_of(key: &str) -> Option<usize> {
+    let open = key.rfind('[')?;
+    key[open + 1..key.len() - 1].parse().ok()
+}
+
+/// `[monitoring]`'s looks: when each interim look happens.
+fn monitoring_controls(root: &Item, words: &Words, out: &mut Vec<Control>) {
+    let Some(Value::Array(looks)) = root.get("monitoring").and_then(|m| m.get("looks")).and_then(Item::as_value)
+    else {
+        return;
+    };
+    for (k, look) in looks.iter().enumerate() {
+        let Some(t) = look.as_inline_table() else { continue };
+        for (leaf, v) in t.iter() {
+            let Some((x, integer)) = number(v) else { continue };
+            let key = format!("monitoring.looks[{k}].{leaf}");
+            let (label, unit, kind, scale) = match leaf {
+                "calendar" => (format!("Interim look {}, after the first patient", k + 1), words.unit.clone(), Kind::Time, DisplayScale::AsWritten),
+                "events" => (format!("Interim look {} after this many events", k + 1), "events".into(), Kind::Events(1000.0), DisplayScale::AsWritten),
+                "fraction" => (format!("Interim look {} at this share of the information", k + 1), "%".into(), Kind::Fraction, DisplayScale::Percent),
+                "min_followup" => (format!("Interim look {}: minimum follow-up", k + 1), words.unit.clone(), Kind::Time, DisplayScale::AsWritten),
+                _ => continue,
+            };
+            let d = Described { scale, ..Described::new("Monitoring", 3, &label, &unit) };
+            out.push(control(&key, d, x, integer, kind));
+        }
+    }
+    // Looks must stay in order (and before a calendar final cut): each slider stops one step
+    // short of its neighbours.
+    let cut = out.iter().find(|c| c.key == "design.cut.calendar").map(|c| c.value);
+    let looks: Vec<usize> = (0..out.len()).filter(|&i| out[i].key.starts_with("monitoring.looks[")).collect();
+    for &i in &looks {
+        let leaf = leaf_of(&out[i].key).to_string();
+        let k = index_of(out[i].key.split('.').nth(1).unwrap_or("")).unwrap_or(0);
+        let same = |j: usize| leaf_of(&out[j].key) == leaf;
+        let at = |j: usize| index_of(out[j].key.split('.').nth(1).unwrap_or("")).unwrap_or(0);
+        let prev = looks.iter().copied().filter(|&j| same(j) && at(j) < k).map(|j| out[j].value).fold(f64::NEG_INFINITY, f64::max);
+        let mut next = looks.iter().copied().filter(|&j| same(j) && at(j) > k).map(|j| out[j].value).fold(f64::INFINITY, f64::min);
+        if leaf == "calendar" && let Some(c) = cut {
+            next = next.min(c);
+        }
+        let c = &mut out[i];
+        if prev.is_finite() {
+            c.min = c.min.max(prev + c.step).min(c.value);
+        }
+        if next.is_finite() {
+            c.max = c.max.min(next - c.step).max(c.value);
+        }
+        display(c);
+    }
 }
 
 /// The latest of `assessments.at` and of the composites' layer times (`until`, `at`); 0 without.
@@ -115,22 +315,106 @@ fn latest_assessment(root: &Item) -> f64 {
 }
 
 /// Every arm's dropout and hazard parameters under `arms` (the key prefix `at`: `arms`, or a
-/// stratum's `strata.NAME.arms`), grouped as `{group}arm NAME`.
-fn arm_controls(arms: &Item, at: &str, group: &str, out: &mut Vec<Control>) {
+/// stratum's `strata.NAME.arms`): an early risk under "Treatment risk: ARM", the rest under
+/// "Disease course: ARM" (with the stratum's name in a stratum).
+fn arm_controls(arms: &Item, at: &str, stratum: Option<&str>, words: &Words, out: &mut Vec<Control>) {
     let Some(arms) = arms.as_table_like() else { return };
+    let (rank_risk, rank_course) = if stratum.is_some() { (4, 4) } else { (0, 1) };
+    let within = |s: String| stratum.map_or(s.clone(), |st| format!("{s} ({st})"));
     for (arm, item) in arms.iter() {
-        let group = format!("{group}arm {arm}");
+        let arm_words = words.arm(arm);
+        let course = within(format!("Disease course: {arm_words}"));
+        let risk_group = within(format!("Treatment risk: {arm_words}"));
         if let Some((v, integer)) = item.get("dropout").and_then(Item::as_value).and_then(number) {
-            out.push(control(&format!("{at}.{arm}.dropout"), &group, "dropout", v, integer, Kind::Rate));
+            let d = Described {
+                scale: DisplayScale::Per100,
+                ..Described::new(&course, rank_course, "Loss to follow-up", &words.per_100())
+            };
+            out.push(control(&format!("{at}.{arm}.dropout"), d, v, integer, Kind::Rate));
         }
         let Some(causes) = item.get("causes").and_then(Item::as_table_like) else { continue };
         for (cause, hazard) in causes.iter() {
             let prefix = format!("{at}.{arm}.causes.{cause}");
+            let what = words.cause(cause);
+            let form = hazard_form(hazard);
             leaves(hazard, &prefix, &mut |key, leaf, v, integer| {
-                let label = format!("{cause} {}", key[prefix.len()..].trim_start_matches('.'));
-                out.push(control(key, &group, label.trim(), v, integer, Kind::of_hazard(leaf)));
+                let kind = Kind::of_hazard(leaf);
+                let period = period_words(hazard, key, &words.unit);
+                let (group, rank) = if form.as_deref() == Some("early_risk") {
+                    (risk_group.as_str(), rank_risk)
+                } else {
+                    (course.as_str(), rank_course)
+                };
+                let (label, unit, scale) = match (form.as_deref(), leaf) {
+                    (Some("early_risk"), "risk") => {
+                        let w = hazard_number(hazard, "within").map_or(String::new(), |w| {
+                            format!(" within {} {}", crate::report::short(w), words.unit)
+                        });
+                        (format!("Risk of {what}{w}"), "%".to_string(), DisplayScale::Percent)
+                    }
+                    (Some("early_risk"), "within") => {
+                        (format!("Time within which the risk of {what} falls"), words.unit.clone(), DisplayScale::AsWritten)
+                    }
+                    (Some("relative"), "hr") => {
+                        let to = hazard_text(hazard, "to").map_or(String::new(), |t| format!(" against {}", words.arm(&t)));
+                        (format!("Hazard ratio of {what}{to}{period}"), String::new(), DisplayScale::AsWritten)
+                    }
+                    (_, "rates" | "exponential" | "rate") => {
+                        (format!("Rate of {what}{period}"), words.per_100(), DisplayScale::Per100)
+                    }
+                    (Some("weibull"), "shape") => (format!("{what}: Weibull shape"), String::new(), DisplayScale::AsWritten),
+                    (Some("weibull"), "scale") => (format!("{what}: Weibull scale"), words.unit.clone(), DisplayScale::AsWritten),
+                    (_, "median") => (format!("Median time to {what}"), words.unit.clone(), DisplayScale::AsWritten),
+                    _ => {
+                        let rest = key[prefix.len()..].trim_start_matches('.');
+                        (format!("{what}: {rest}"), String::new(), DisplayScale::AsWritten)
+                    }
+                };
+                let d = Described { scale, ..Described::new(group, rank, &label, &unit) };
+                out.push(control(key, d, v, integer, kind));
             });
         }
+    }
+}
+
+/// A hazard's form: `early_risk`, `relative`, `piecewise`, `exponential`, `weibull`, ….
+fn hazard_form(hazard: &Item) -> Option<String> {
+    match hazard {
+        Item::Value(Value::InlineTable(t)) => t.iter().next().map(|(k, _)| k.to_string()),
+        Item::Table(t) => t.iter().next().map(|(k, _)| k.to_string()),
+        _ => None,
+    }
+}
+
+/// The hazard's inner table (`{ early_risk = { … } }` → `{ … }`) as (key, value) lookups.
+fn hazard_inner(hazard: &Item) -> Option<&Item> {
+    let form = hazard_form(hazard)?;
+    hazard.get(&form)
+}
+
+fn hazard_number(hazard: &Item, key: &str) -> Option<f64> {
+    let inner = hazard_inner(hazard)?;
+    inner.get(key).and_then(Item::as_value).and_then(number).map(|x| x.0)
+}
+
+fn hazard_text(hazard: &Item, key: &str) -> Option<String> {
+    hazard_inner(hazard)?.get(key).and_then(Item::as_str).map(str::to_string)
+}
+
+/// ", 1–4 years" for the period of `key`'s index among the hazard's `breaks`; "" when the
+/// hazard has no breaks or `key` no index.
+fn period_words(hazard: &Item, key: &str, unit: &str) -> String {
+    let Some(i) = index_of(key) else { return String::new() };
+    let breaks: Vec<f64> = match hazard_inner(hazard).and_then(|h| h.get("breaks")).and_then(Item::as_value) {
+        Some(Value::Array(a)) => a.iter().filter_map(|v| number(v).map(|x| x.0)).collect(),
+        _ => return String::new(),
+    };
+    let s = crate::report::short;
+    match (i.checked_sub(1).and_then(|j| breaks.get(j)), breaks.get(i)) {
+        (None, Some(b)) => format!(", first {} {unit}", s(*b)),
+        (Some(a), Some(b)) => format!(", {}–{} {unit}", s(*a), s(*b)),
+        (Some(a), None) => format!(", after {} {unit}", s(*a)),
+        (None, None) => String::new(),
     }
 }
 
@@ -152,6 +436,8 @@ enum Kind {
     Shape,
     /// A stratum's share of patients, in [0, 1].
     Share,
+    /// An information fraction, in [0.01, 0.99].
+    Fraction,
 }
 
 impl Kind {
@@ -178,23 +464,67 @@ impl Kind {
             Kind::Alpha => (0.001, 0.25, 0.001),
             Kind::Shape => (0.2, (2.0 * v).max(4.0), 0.01),
             Kind::Share => (0.0, 1.0, 0.01),
+            Kind::Fraction => (0.01, 0.99, 0.01),
         }
     }
 }
 
-fn control(key: &str, group: &str, label: &str, value: f64, integer: bool, kind: Kind) -> Control {
+/// A control's words before the scenario's own `[labels.numbers]` entry.
+struct Described {
+    group: String,
+    rank: u8,
+    label: String,
+    unit: String,
+    scale: DisplayScale,
+}
+
+impl Described {
+    fn new(group: &str, rank: u8, label: &str, unit: &str) -> Described {
+        Described {
+            group: group.into(),
+            rank,
+            label: label.into(),
+            unit: unit.into(),
+            scale: DisplayScale::AsWritten,
+        }
+    }
+}
+
+fn control(key: &str, d: Described, value: f64, integer: bool, kind: Kind) -> Control {
     let (min, max, step) = kind.range(value);
     let (min, max, step) = if integer { (min.ceil(), max.floor(), step.max(1.0)) } else { (min, max, step) };
-    Control {
+    let mut c = Control {
         key: key.to_string(),
-        group: group.to_string(),
-        label: label.to_string(),
+        group: d.group,
+        label: d.label,
+        unit: d.unit,
+        scale: d.scale,
         value,
         min: min.min(value),
         max: max.max(value),
         step,
         integer,
-    }
+        shown: String::new(),
+        shown_min: 0.0,
+        shown_max: 0.0,
+        shown_step: 0.0,
+        rank: d.rank,
+    };
+    display(&mut c);
+    c
+}
+
+/// The value, range and step on the control's display scale.
+fn display(c: &mut Control) {
+    c.shown = c.scale.to_display(c.value);
+    c.shown_min = shown_number(c.scale, c.min);
+    c.shown_max = shown_number(c.scale, c.max);
+    c.shown_step = shown_number(c.scale, c.step);
+}
+
+/// `x` on `scale` as a number (0.005 percent → 0.5): the shown text read back.
+fn shown_number(scale: DisplayScale, x: f64) -> f64 {
+    scale.to_display(x).parse().unwrap_or(x)
 }
 
 /// A TOML number, and whether it is an integer.
@@ -288,9 +618,20 @@ mod tests {
         assert!(n.integer && n.value == 156.0 && n.step == 1.0);
         let risk = c.iter().find(|c| c.key.ends_with("early_risk.risk")).unwrap();
         assert_eq!(
-            (risk.value, risk.group.as_str(), risk.label.as_str()),
-            (0.1, "arm hsct", "treatment_death early_risk.risk")
+            (risk.value, risk.group.as_str(), risk.label.as_str(), risk.unit.as_str(), risk.shown.as_str()),
+            (0.1, "Treatment risk: Autologous HSCT", "Risk of treatment death within 0.25 years", "%", "10")
         );
+        assert_eq!((risk.shown_min, risk.shown_max, risk.shown_step), (0.0, 50.0, 0.5));
+        assert_eq!(c[0].key, risk.key, "the treatment's early risk comes first");
+        let hr = c.iter().find(|c| c.key == "arms.hsct.causes.disease_death.relative.hr[1]").unwrap();
+        assert_eq!(hr.label, "Hazard ratio of disease death against Cyclophosphamide, 1–4 years");
+        assert_eq!(hr.group, "Disease course: Autologous HSCT");
+        let rate = c.iter().find(|c| c.key == "arms.cyc.causes.disease_death.piecewise.rates[3]").unwrap();
+        assert_eq!((rate.label.as_str(), rate.unit.as_str(), rate.shown.as_str()), ("Rate of disease death, after 4 years", "per 100 patient-years", "3"));
+        let groups: Vec<&str> = c.iter().map(|c| c.group.as_str()).collect();
+        let first = |g: &str| groups.iter().position(|x| *x == g).unwrap();
+        assert!(first("Treatment risk: Autologous HSCT") < first("Disease course: Cyclophosphamide"));
+        assert!(first("Disease course: Autologous HSCT") < first("Design and follow-up"), "{groups:?}");
     }
 
     #[test]
@@ -332,14 +673,28 @@ mod tests {
         let c = controls(&text);
         let find = |key: &str| c.iter().find(|c| c.key == key).unwrap_or_else(|| panic!("{key}"));
         let share = find("strata.cardiopulmonary_risk.share");
-        assert_eq!(
-            (share.value, share.min, share.max, share.group.as_str()),
-            (0.25, 0.0, 1.0, "stratum cardiopulmonary_risk")
-        );
+        assert_eq!((share.value, share.min, share.max, share.shown.as_str()), (0.25, 0.0, 1.0, "25"));
+        assert!(share.group.starts_with("Stratum: "), "{}", share.group);
         let trm = find("strata.standard.arms.hsct.causes.treatment_death.early_risk.risk");
-        assert_eq!((trm.value, trm.group.as_str()), (0.0632, "stratum standard, arm hsct"));
+        assert_eq!(trm.value, 0.0632);
+        assert!(trm.group.starts_with("Treatment risk: ") && trm.group.ends_with(")"), "{}", trm.group);
         find("arms.hsct.causes.treatment_death.early_risk.risk");
         find("design.accrual.rates[0]");
+    }
+
+    /// `[labels.numbers]` replaces the derived words, unit and scale of its key.
+    #[test]
+    fn a_scenario_names_its_numbers() {
+        let text = std::fs::read_to_string("scenarios/astis.toml").unwrap()
+            + "\n[labels.numbers]\n\"arms.hsct.causes.treatment_death.early_risk.risk\" = { label = \"Transplant-related mortality\" }\n\
+               \"design.n\" = { unit = \"people\" }\n\"arms.cyc.dropout\" = { scale = \"per_1000\" }\n";
+        let c = controls(&text);
+        let find = |key: &str| c.iter().find(|c| c.key == key).unwrap();
+        let trm = find("arms.hsct.causes.treatment_death.early_risk.risk");
+        assert_eq!((trm.label.as_str(), trm.unit.as_str(), trm.shown.as_str()), ("Transplant-related mortality", "%", "10"));
+        assert_eq!(find("design.n").unit, "people");
+        let d = find("arms.cyc.dropout");
+        assert_eq!((d.scale, d.unit.as_str()), (DisplayScale::Per1000, "per 1000 patient-years"));
     }
 
     #[test]

@@ -357,7 +357,11 @@ fn body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> R
 struct EditRequest {
     toml: String,
     key: String,
-    value: f64,
+    /// The model's number, or `shown`: the number as typed on the control's display scale
+    /// `scale` (converted exactly, `edit::set_shown`).
+    value: Option<f64>,
+    shown: Option<String>,
+    scale: Option<crate::scenario::labels::DisplayScale>,
 }
 
 async fn edit(headers: HeaderMap, bytes: Bytes) -> Response {
@@ -367,11 +371,17 @@ async fn edit(headers: HeaderMap, bytes: Bytes) -> Response {
     };
     // Parsing and printing up to a megabyte of TOML: off the runtime's two threads, which must
     // stay free to read requests and stream answers.
-    let edited = tokio::task::spawn_blocking(move || edit::set_number(&req.toml, &req.key, req.value)).await;
+    let edited = tokio::task::spawn_blocking(move || match (req.value, req.shown, req.scale) {
+        (Some(v), None, None) => Ok(edit::set_number(&req.toml, &req.key, v)),
+        (None, Some(typed), Some(scale)) => Ok(edit::set_shown(&req.toml, &req.key, &typed, scale)),
+        _ => Err("expected `value`, or `shown` with its `scale`"),
+    })
+    .await;
     match edited {
-        Ok(Ok(toml)) => ([(header::CONTENT_TYPE, "application/json")], json!({ "toml": toml }).to_string())
+        Ok(Ok(Ok(toml))) => ([(header::CONTENT_TYPE, "application/json")], json!({ "toml": toml }).to_string())
             .into_response(),
-        Ok(Err(m)) => refuse(StatusCode::UNPROCESSABLE_ENTITY, m.to_string()),
+        Ok(Ok(Err(m))) => refuse(StatusCode::UNPROCESSABLE_ENTITY, m.to_string()),
+        Ok(Err(m)) => refuse(StatusCode::BAD_REQUEST, m),
         Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal error while editing the scenario"),
     }
 }

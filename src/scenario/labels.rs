@@ -34,7 +34,7 @@ pub struct NumberLabel {
 }
 
 /// How a number is shown and typed: the model's number times 10^exponent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DisplayScale {
     /// As the file writes it.
@@ -42,8 +42,10 @@ pub enum DisplayScale {
     /// ×100: a risk or share 0.1 is 10 (%).
     Percent,
     /// ×100: a rate 0.02 per patient-year is 2 per 100 patient-years.
+    #[serde(rename = "per_100")]
     Per100,
     /// ×1000.
+    #[serde(rename = "per_1000")]
     Per1000,
 }
 
