@@ -342,7 +342,6 @@ impl Curve {
             y_desc: "power".into(),
             series,
             reference: None,
-            legend: plotters::chart::SeriesLabelPosition::UpperLeft,
         }
         .render();
         let svg = match svg {

@@ -138,7 +138,9 @@ pub fn controls(text: &str) -> Vec<Control> {
                         ("cut", "calendar") => {
                             ("Analysis, after the first patient".to_string(), words.unit.clone())
                         }
-                        ("cut", "events") => ("Analysis after this many events".to_string(), "events".to_string()),
+                        ("cut", "events") => {
+                            ("Analysis after this many events".to_string(), "events".to_string())
+                        }
                         ("cut", "min_followup") => {
                             ("Minimum follow-up of the last patient".to_string(), words.unit.clone())
                         }
@@ -159,7 +161,11 @@ pub fn controls(text: &str) -> Vec<Control> {
         root.get("analysis").and_then(|a| a.get("alpha")).and_then(Item::as_value).and_then(number)
     {
         let sides = root.get("analysis").and_then(|a| a.get("sides")).and_then(Item::as_integer);
-        let label = if sides == Some(2) { "Significance level α (two-sided)" } else { "Significance level α (one-sided)" };
+        let label = if sides == Some(2) {
+            "Significance level α (two-sided)"
+        } else {
+            "Significance level α (one-sided)"
+        };
         let d = Described { scale: DisplayScale::Percent, ..Described::new(design_group, 2, label, "%") };
         out.push(control("analysis.alpha", d, v, integer, Kind::Alpha));
     }
@@ -242,7 +248,8 @@ fn index_of(key: &str) -> Option<usize> {
 
 /// `[monitoring]`'s looks: when each interim look happens.
 fn monitoring_controls(root: &Item, words: &Words, out: &mut Vec<Control>) {
-    let Some(Value::Array(looks)) = root.get("monitoring").and_then(|m| m.get("looks")).and_then(Item::as_value)
+    let Some(Value::Array(looks)) =
+        root.get("monitoring").and_then(|m| m.get("looks")).and_then(Item::as_value)
     else {
         return;
     };
@@ -252,10 +259,30 @@ fn monitoring_controls(root: &Item, words: &Words, out: &mut Vec<Control>) {
             let Some((x, integer)) = number(v) else { continue };
             let key = format!("monitoring.looks[{k}].{leaf}");
             let (label, unit, kind, scale) = match leaf {
-                "calendar" => (format!("Interim look {}, after the first patient", k + 1), words.unit.clone(), Kind::Time, DisplayScale::AsWritten),
-                "events" => (format!("Interim look {} after this many events", k + 1), "events".into(), Kind::Events(1000.0), DisplayScale::AsWritten),
-                "fraction" => (format!("Interim look {} at this share of the information", k + 1), "%".into(), Kind::Fraction, DisplayScale::Percent),
-                "min_followup" => (format!("Interim look {}: minimum follow-up", k + 1), words.unit.clone(), Kind::Time, DisplayScale::AsWritten),
+                "calendar" => (
+                    format!("Interim look {}, after the first patient", k + 1),
+                    words.unit.clone(),
+                    Kind::Time,
+                    DisplayScale::AsWritten,
+                ),
+                "events" => (
+                    format!("Interim look {} after this many events", k + 1),
+                    "events".into(),
+                    Kind::Events(1000.0),
+                    DisplayScale::AsWritten,
+                ),
+                "fraction" => (
+                    format!("Interim look {} at this share of the information", k + 1),
+                    "%".into(),
+                    Kind::Fraction,
+                    DisplayScale::Percent,
+                ),
+                "min_followup" => (
+                    format!("Interim look {}: minimum follow-up", k + 1),
+                    words.unit.clone(),
+                    Kind::Time,
+                    DisplayScale::AsWritten,
+                ),
                 _ => continue,
             };
             let d = Described { scale, ..Described::new("Monitoring", 3, &label, &unit) };
@@ -271,9 +298,21 @@ fn monitoring_controls(root: &Item, words: &Words, out: &mut Vec<Control>) {
         let k = index_of(out[i].key.split('.').nth(1).unwrap_or("")).unwrap_or(0);
         let same = |j: usize| leaf_of(&out[j].key) == leaf;
         let at = |j: usize| index_of(out[j].key.split('.').nth(1).unwrap_or("")).unwrap_or(0);
-        let prev = looks.iter().copied().filter(|&j| same(j) && at(j) < k).map(|j| out[j].value).fold(f64::NEG_INFINITY, f64::max);
-        let mut next = looks.iter().copied().filter(|&j| same(j) && at(j) > k).map(|j| out[j].value).fold(f64::INFINITY, f64::min);
-        if leaf == "calendar" && let Some(c) = cut {
+        let prev = looks
+            .iter()
+            .copied()
+            .filter(|&j| same(j) && at(j) < k)
+            .map(|j| out[j].value)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let mut next = looks
+            .iter()
+            .copied()
+            .filter(|&j| same(j) && at(j) > k)
+            .map(|j| out[j].value)
+            .fold(f64::INFINITY, f64::min);
+        if leaf == "calendar"
+            && let Some(c) = cut
+        {
             next = next.min(c);
         }
         let c = &mut out[i];
@@ -352,19 +391,32 @@ fn arm_controls(arms: &Item, at: &str, stratum: Option<&str>, words: &Words, out
                         });
                         (format!("Risk of {what}{w}"), "%".to_string(), DisplayScale::Percent)
                     }
-                    (Some("early_risk"), "within") => {
-                        (format!("Time within which the risk of {what} falls"), words.unit.clone(), DisplayScale::AsWritten)
-                    }
+                    (Some("early_risk"), "within") => (
+                        format!("Time within which the risk of {what} falls"),
+                        words.unit.clone(),
+                        DisplayScale::AsWritten,
+                    ),
                     (Some("relative"), "hr") => {
-                        let to = hazard_text(hazard, "to").map_or(String::new(), |t| format!(" against {}", words.arm(&t)));
-                        (format!("Hazard ratio of {what}{to}{period}"), String::new(), DisplayScale::AsWritten)
+                        let to = hazard_text(hazard, "to")
+                            .map_or(String::new(), |t| format!(" against {}", words.arm(&t)));
+                        (
+                            format!("Hazard ratio of {what}{to}{period}"),
+                            String::new(),
+                            DisplayScale::AsWritten,
+                        )
                     }
                     (_, "rates" | "exponential" | "rate") => {
                         (format!("Rate of {what}{period}"), words.per_100(), DisplayScale::Per100)
                     }
-                    (Some("weibull"), "shape") => (format!("{what}: Weibull shape"), String::new(), DisplayScale::AsWritten),
-                    (Some("weibull"), "scale") => (format!("{what}: Weibull scale"), words.unit.clone(), DisplayScale::AsWritten),
-                    (_, "median") => (format!("Median time to {what}"), words.unit.clone(), DisplayScale::AsWritten),
+                    (Some("weibull"), "shape") => {
+                        (format!("{what}: Weibull shape"), String::new(), DisplayScale::AsWritten)
+                    }
+                    (Some("weibull"), "scale") => {
+                        (format!("{what}: Weibull scale"), words.unit.clone(), DisplayScale::AsWritten)
+                    }
+                    (_, "median") => {
+                        (format!("Median time to {what}"), words.unit.clone(), DisplayScale::AsWritten)
+                    }
                     _ => {
                         let rest = key[prefix.len()..].trim_start_matches('.');
                         (format!("{what}: {rest}"), String::new(), DisplayScale::AsWritten)
@@ -627,7 +679,10 @@ mod tests {
         assert_eq!(hr.label, "Hazard ratio of disease death against Cyclophosphamide, 1–4 years");
         assert_eq!(hr.group, "Disease course: Autologous HSCT");
         let rate = c.iter().find(|c| c.key == "arms.cyc.causes.disease_death.piecewise.rates[3]").unwrap();
-        assert_eq!((rate.label.as_str(), rate.unit.as_str(), rate.shown.as_str()), ("Rate of disease death, after 4 years", "per 100 patient-years", "3"));
+        assert_eq!(
+            (rate.label.as_str(), rate.unit.as_str(), rate.shown.as_str()),
+            ("Rate of disease death, after 4 years", "per 100 patient-years", "3")
+        );
         let groups: Vec<&str> = c.iter().map(|c| c.group.as_str()).collect();
         let first = |g: &str| groups.iter().position(|x| *x == g).unwrap();
         assert!(first("Treatment risk: Autologous HSCT") < first("Disease course: Cyclophosphamide"));
@@ -691,7 +746,10 @@ mod tests {
         let c = controls(&text);
         let find = |key: &str| c.iter().find(|c| c.key == key).unwrap();
         let trm = find("arms.hsct.causes.treatment_death.early_risk.risk");
-        assert_eq!((trm.label.as_str(), trm.unit.as_str(), trm.shown.as_str()), ("Transplant-related mortality", "%", "10"));
+        assert_eq!(
+            (trm.label.as_str(), trm.unit.as_str(), trm.shown.as_str()),
+            ("Transplant-related mortality", "%", "10")
+        );
         assert_eq!(find("design.n").unit, "people");
         let d = find("arms.cyc.dropout");
         assert_eq!((d.scale, d.unit.as_str()), (DisplayScale::Per1000, "per 1000 patient-years"));

@@ -34,15 +34,25 @@ pub enum EditError {
 /// (`percent`: "20" sets 0.2, "10.24" sets 0.1024, each the double nearest the decimal meant).
 /// `scale` is the scale the page showed: when the text's controls give `key` another scale, the
 /// edit is refused rather than converted on the wrong one.
-pub(crate) fn set_shown(text: &str, key: &str, typed: &str, scale: DisplayScale) -> Result<String, EditError> {
-    let c = controls(text).into_iter().find(|c| c.key == key).ok_or_else(|| EditError::NotANumber { key: key.into() })?;
+pub(crate) fn set_shown(
+    text: &str,
+    key: &str,
+    typed: &str,
+    scale: DisplayScale,
+) -> Result<String, EditError> {
+    let c = controls(text)
+        .into_iter()
+        .find(|c| c.key == key)
+        .ok_or_else(|| EditError::NotANumber { key: key.into() })?;
     if c.scale != scale {
         return Err(EditError::ScaleChanged { label: c.label });
     }
     let unit = if c.unit.is_empty() { String::new() } else { format!(" in {}", c.unit) };
-    let value = scale
-        .to_model(typed)
-        .ok_or_else(|| EditError::NotADecimal { label: c.label.clone(), unit, typed: typed.chars().take(40).collect() })?;
+    let value = scale.to_model(typed).ok_or_else(|| EditError::NotADecimal {
+        label: c.label.clone(),
+        unit,
+        typed: typed.chars().take(40).collect(),
+    })?;
     set_number(text, key, value)
 }
 

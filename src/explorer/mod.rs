@@ -378,8 +378,10 @@ async fn edit(headers: HeaderMap, bytes: Bytes) -> Response {
     })
     .await;
     match edited {
-        Ok(Ok(Ok(toml))) => ([(header::CONTENT_TYPE, "application/json")], json!({ "toml": toml }).to_string())
-            .into_response(),
+        Ok(Ok(Ok(toml))) => {
+            ([(header::CONTENT_TYPE, "application/json")], json!({ "toml": toml }).to_string())
+                .into_response()
+        }
         Ok(Ok(Err(m))) => refuse(StatusCode::UNPROCESSABLE_ENTITY, m.to_string()),
         Ok(Err(m)) => refuse(StatusCode::BAD_REQUEST, m),
         Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal error while editing the scenario"),

@@ -18,18 +18,76 @@ impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for DrawE
     }
 }
 
+/// Okabe and Ito's colour-blind-safe palette (blue, orange, bluish green, reddish purple, sky
+/// blue, vermillion, black), then grey, brown and yellow: lines stay apart for every common
+/// colour-vision deficiency.
 pub const PALETTE: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
+    RGBColor(0, 114, 178),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 0, 0),
     RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
+    RGBColor(140, 86, 75),
+    RGBColor(240, 228, 66),
 ];
+
+/// Pixels a legend entry takes.
+pub(crate) const LEGEND_ROW: u32 = 20;
+
+/// The extra height a legend of `entries` rows needs below a chart.
+pub(crate) fn legend_height(entries: usize) -> u32 {
+    LEGEND_ROW * entries as u32 + 12
+}
+
+/// How a legend entry's sample is drawn.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Key {
+    Line(RGBColor, u32),
+    Dashed(RGBColor, u32),
+    Area(RGBAColor),
+    Marker(RGBColor),
+}
+
+/// A legend below a chart, from `top` (pixels) down, one entry per row: it never covers data.
+pub(crate) fn draw_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    top: i32,
+    entries: &[(String, Key)],
+) -> Result<(), DrawError> {
+    let font = ("sans-serif", 13).into_font();
+    for (i, (label, key)) in entries.iter().enumerate() {
+        let (x, y) = (64, top + (LEGEND_ROW as i32) * i as i32 + LEGEND_ROW as i32 / 2);
+        match *key {
+            Key::Line(c, w) => root.draw(&PathElement::new(vec![(x, y), (x + 28, y)], c.stroke_width(w)))?,
+            Key::Dashed(c, w) => {
+                for k in 0..3 {
+                    root.draw(&PathElement::new(
+                        vec![(x + 10 * k, y), (x + 10 * k + 6, y)],
+                        c.stroke_width(w),
+                    ))?;
+                }
+            }
+            Key::Area(c) => root.draw(&Rectangle::new([(x, y - 6), (x + 28, y + 6)], c.filled()))?,
+            Key::Marker(c) => root.draw(&TriangleMarker::new((x + 14, y), 6, c.filled()))?,
+        }
+        root.draw(&Text::new(label.clone(), (x + 38, y - 7), font.clone()))?;
+    }
+    Ok(())
+}
+
+/// An SVG that says what it shows: `role="img"`, an `aria-label` and a `<title>` (screen readers
+/// announce them; browsers show the title on hover).
+pub(crate) fn titled(svg: String, title: &str) -> String {
+    let Some(start) = svg.find("<svg") else { return svg };
+    let Some(end) = svg[start..].find('>').map(|i| start + i) else { return svg };
+    let t = crate::report::html::escape(title);
+    let open = &svg[start..end];
+    let open = if open.ends_with('/') { return svg } else { open };
+    format!("{}{open} role=\"img\" aria-label=\"{t}\"><title>{t}</title>{}", &svg[..start], &svg[end + 1..])
+}
 
 /// One line: its legend label and points (x, y, SE of y).
 pub struct Series {
@@ -46,7 +104,6 @@ pub struct LineChart {
     pub series: Vec<Series>,
     /// A horizontal reference line and its legend label.
     pub reference: Option<(f64, String)>,
-    pub legend: SeriesLabelPosition,
 }
 
 impl LineChart {
@@ -59,20 +116,25 @@ impl LineChart {
         let mut buf = String::new();
         let mut hover = Vec::new();
         {
-            let root = SVGBackend::with_string(&mut buf, (860, 520)).into_drawing_area();
+            let entries = self.series.len() + usize::from(self.reference.is_some());
+            let extra = legend_height(entries);
+            let root = SVGBackend::with_string(&mut buf, (860, 520 + extra)).into_drawing_area();
             root.fill(&WHITE)?;
             let mut chart = ChartBuilder::on(&root)
                 .caption(&self.title, ("sans-serif", 18))
                 .margin(12)
+                .margin_bottom(12 + extra)
                 .x_label_area_size(44)
                 .y_label_area_size(56)
                 .build_cartesian_2d(x0..x1, 0f64..1f64)?;
             chart.configure_mesh().x_desc(&self.x_desc).y_desc(&self.y_desc).draw()?;
+            let mut legend = Vec::new();
             if let Some((y, label)) = &self.reference {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(vec![(x0, *y), (x1, *y)], BLACK.mix(0.5))))?
-                    .label(label.clone())
-                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(x0, *y), (x1, *y)],
+                    BLACK.mix(0.5),
+                )))?;
+                legend.push((label.clone(), Key::Line(RGBColor(127, 127, 127), 1)));
             }
             for (i, s) in self.series.iter().enumerate() {
                 let c = PALETTE[i % PALETTE.len()];
@@ -88,13 +150,11 @@ impl LineChart {
                     );
                     hover.push((chart.backend_coord(&(x, y)), text));
                 }
-                chart
-                    .draw_series(LineSeries::new(
-                        s.points.iter().map(|&(x, y, _)| (x, y)),
-                        c.stroke_width(2),
-                    ))?
-                    .label(s.label.clone())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+                chart.draw_series(LineSeries::new(
+                    s.points.iter().map(|&(x, y, _)| (x, y)),
+                    c.stroke_width(2),
+                ))?;
+                legend.push((s.label.clone(), Key::Line(c, 2)));
                 chart.draw_series(s.points.iter().map(|&(x, y, se)| {
                     PathElement::new(vec![(x, y - Z_975 * se), (x, y + Z_975 * se)], c.stroke_width(2))
                 }))?;
@@ -106,15 +166,10 @@ impl LineChart {
                     )))?;
                 }
             }
-            chart
-                .configure_series_labels()
-                .position(self.legend)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .draw()?;
+            draw_legend(&root, 520, &legend)?;
             root.present()?;
         }
-        Ok(with_hover(buf, &hover))
+        Ok(titled(with_hover(buf, &hover), &self.title))
     }
 }
 

@@ -4,8 +4,6 @@
 use std::fmt::Write;
 
 #[cfg(feature = "plots")]
-use plotters::prelude::SeriesLabelPosition;
-
 #[cfg(feature = "plots")]
 use super::chart::{LineChart, Series};
 
@@ -120,7 +118,6 @@ pub fn svg(f: &FollowUp, unit: &str) -> Result<String, crate::report::chart::Dra
         y_desc: "power".into(),
         series,
         reference: f.alpha.map(|a| (a, format!("α = {a}"))),
-        legend: SeriesLabelPosition::UpperLeft,
     }
     .render()
 }

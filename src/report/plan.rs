@@ -200,7 +200,6 @@ pub fn svg(
             })
             .collect(),
         reference: Some((target, format!("target {target}"))),
-        legend: SeriesLabelPosition::LowerRight,
     }
     .render()
 }

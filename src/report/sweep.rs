@@ -6,8 +6,6 @@
 use std::fmt::Write;
 
 #[cfg(feature = "plots")]
-use plotters::prelude::SeriesLabelPosition;
-
 #[cfg(feature = "plots")]
 use super::chart::{LineChart, Series};
 
@@ -210,7 +208,6 @@ pub fn plots(
             y_desc: "power".into(),
             series,
             reference: None,
-            legend: SeriesLabelPosition::UpperLeft,
         }
         .render()?;
         out.push((format!("power_{}.svg", file_safe(&t)), svg));

@@ -84,7 +84,8 @@ impl DisplayScale {
         if !value.is_finite() {
             return value.to_string();
         }
-        let (negative, digits, exponent) = decimal(&format!("{:e}", value + 0.0)).expect("a float's `{:e}` form");
+        let (negative, digits, exponent) =
+            decimal(&format!("{:e}", value + 0.0)).expect("a float's `{:e}` form");
         plain(negative, &digits, exponent + self.exponent())
     }
 }
@@ -183,7 +184,9 @@ mod tests {
         assert_ne!(1.07 / 100.0, 0.0107);
         assert_eq!(DisplayScale::Per1000.to_model("25"), Some(0.025));
         assert_eq!(DisplayScale::AsWritten.to_model("0.35"), Some(0.35));
-        for bad in ["", "-", ".", "1,5", "1.2.3", "inf", "NaN", "0x10", "1e", "1e+", "20%", "1 0", "1e9999999"] {
+        for bad in
+            ["", "-", ".", "1,5", "1.2.3", "inf", "NaN", "0x10", "1e", "1e+", "20%", "1 0", "1e9999999"]
+        {
             assert_eq!(p.to_model(bad), None, "{bad:?}");
         }
         assert_eq!(p.to_model("1e400"), None, "not finite");
@@ -192,7 +195,9 @@ mod tests {
     #[test]
     fn shown_numbers_are_the_shortest_decimal_moved() {
         let p = DisplayScale::Percent;
-        for (v, s) in [(0.1, "10"), (0.1024, "10.24"), (0.0632, "6.32"), (0.005, "0.5"), (1.0, "100"), (0.0, "0")] {
+        for (v, s) in
+            [(0.1, "10"), (0.1024, "10.24"), (0.0632, "6.32"), (0.005, "0.5"), (1.0, "100"), (0.0, "0")]
+        {
             assert_eq!(p.to_display(v), s, "{v}");
             assert_eq!(p.to_model(s), Some(v), "round trip of {v}");
         }

@@ -6,7 +6,7 @@
 use plotters::prelude::*;
 
 use crate::report::Results;
-use crate::report::chart::{DrawError, PALETTE};
+use crate::report::chart::{DrawError, Key, PALETTE};
 
 pub(crate) fn svg(r: &Results) -> Option<Result<String, DrawError>> {
     let lt = r.truth.long_term.as_ref()?;
@@ -26,15 +26,22 @@ fn render(r: &Results, lt: &crate::truth::long_term::LongTerm) -> Result<String,
     let (lo, hi) = values.fold((0.0f64, 0.0f64), |(a, b), y| (a.min(y), b.max(y)));
     let pad = 0.06 * (hi - lo).max(1e-6);
     let (y0, y1) = (lo - pad, hi + pad);
+    let caption = format!("{}: restricted mean time gained by the experimental arm (truth)", sc.name);
     let mut buf = String::new();
     let mut hover = Vec::new();
     {
-        let root = SVGBackend::with_string(&mut buf, (860, 520)).into_drawing_area();
+        // Legend rows: the follow-up shading, each endpoint's line and band, each method.
+        let mut methods: Vec<usize> = trials.iter().map(|x| x.method).collect();
+        methods.dedup();
+        let banded = band.map_or(0, |u| u.endpoints.len());
+        let entries = 1 + lt.endpoints.len() + banded + methods.len();
+        let extra = crate::report::chart::legend_height(entries);
+        let root = SVGBackend::with_string(&mut buf, (860, 520 + extra)).into_drawing_area();
         root.fill(&WHITE)?;
-        let caption = format!("{}: restricted mean time gained by the experimental arm (truth)", sc.name);
         let mut chart = ChartBuilder::on(&root)
-            .caption(caption, ("sans-serif", 18))
+            .caption(&caption, ("sans-serif", 18))
             .margin(12)
+            .margin_bottom(12 + extra)
             .x_label_area_size(44)
             .y_label_area_size(64)
             .build_cartesian_2d(0f64..lt.horizon, y0..y1)?;
@@ -44,17 +51,19 @@ fn render(r: &Results, lt: &crate::truth::long_term::LongTerm) -> Result<String,
             .y_desc(format!("ΔRMST(t) ({unit} gained)"))
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
+        let mut legend = Vec::new();
         if let Some(f) = lt.follow_up.filter(|&f| f < lt.horizon) {
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(f, y0), (lt.horizon, y1)],
-                    BLACK.mix(0.06).filled(),
-                )))?
-                .label(format!(
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(f, y0), (lt.horizon, y1)],
+                BLACK.mix(0.06).filled(),
+            )))?;
+            legend.push((
+                format!(
                     "beyond this design's follow-up ({} {unit}): the model's last piece",
                     crate::report::short(f)
-                ))
-                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], BLACK.mix(0.12).filled()));
+                ),
+                Key::Area(BLACK.mix(0.12)),
+            ));
         }
         chart.draw_series(std::iter::once(PathElement::new(
             vec![(0.0, 0.0), (lt.horizon, 0.0)],
@@ -68,18 +77,17 @@ fn render(r: &Results, lt: &crate::truth::long_term::LongTerm) -> Result<String,
                 let upper = ts.iter().zip(&u.band).rev().map(|(&t, b)| (t, b[2]));
                 let poly: Vec<(f64, f64)> = lower.chain(upper).collect();
                 let source = band.map_or("", |u| u.source.as_str());
-                chart
-                    .draw_series(std::iter::once(Polygon::new(poly, c.mix(0.15).filled())))?
-                    .label(format!("{}: 95% of the draws of {source}", e.endpoint))
-                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], c.mix(0.3).filled()));
+                chart.draw_series(std::iter::once(Polygon::new(poly, c.mix(0.15).filled())))?;
+                legend.push((format!("{}: 95% of the draws of {source}", e.endpoint), Key::Area(c.mix(0.3))));
             }
             let width = if e.primary { 3 } else { 2 };
             let points: Vec<(f64, f64)> = ts.iter().copied().zip(e.curve.iter().copied()).collect();
             let be = crate::report::truth::break_even(e.break_even, lt.horizon, unit);
-            chart
-                .draw_series(LineSeries::new(points.clone(), c.stroke_width(width)))?
-                .label(format!("{} gained ({}), break-even {be}", e.measure, e.endpoint))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(width)));
+            chart.draw_series(LineSeries::new(points.clone(), c.stroke_width(width)))?;
+            legend.push((
+                format!("{} gained ({}), break-even {be}", e.measure, e.endpoint),
+                Key::Line(c, width),
+            ));
             for &(t, g) in points.iter().step_by(5) {
                 let text = format!("{}: {} gained by {t:.2} {unit} = {g:.4} (truth)", e.endpoint, e.measure);
                 hover.push((chart.backend_coord(&(t, g)), text));
@@ -110,12 +118,12 @@ fn render(r: &Results, lt: &crate::truth::long_term::LongTerm) -> Result<String,
                 c.stroke_width(2),
             )))?;
             let first = trials.iter().position(|y| y.method == x.method) == Some(m);
-            let series =
-                chart.draw_series(std::iter::once(TriangleMarker::new((t, x.mean), 6, c.filled())))?;
+            chart.draw_series(std::iter::once(TriangleMarker::new((t, x.mean), 6, c.filled())))?;
             if first {
-                series
-                    .label(format!("trials' {} extrapolation of {}: mean, 95% of trials", x.name, x.endpoint))
-                    .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 6, c.filled()));
+                legend.push((
+                    format!("trials' {} extrapolation of {}: mean, 95% of trials", x.name, x.endpoint),
+                    Key::Marker(c),
+                ));
             }
             hover.push((
                 chart.backend_coord(&(t, x.mean)),
@@ -125,15 +133,10 @@ fn render(r: &Results, lt: &crate::truth::long_term::LongTerm) -> Result<String,
                 ),
             ));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()?;
+        crate::report::chart::draw_legend(&root, 520, &legend)?;
         root.present()?;
     }
-    Ok(crate::report::chart::with_hover(buf, &hover))
+    Ok(crate::report::chart::titled(crate::report::chart::with_hover(buf, &hover), &caption))
 }
 
 /// One method's extrapolation to one time over the simulated trials.

@@ -47,10 +47,17 @@ pub(crate) fn render(r: &Results) -> String {
 /// The results in three to five sentences ([`super::plain`]), with the glossary one click away.
 fn plain_words(o: &mut String, r: &Results) {
     let sentences: Vec<String> = super::plain::sentences(r).iter().map(|s| md_text(s)).collect();
-    let _ = writeln!(o, "## In plain words
-");
-    let _ = writeln!(o, "{} ([What these words mean](#glossary))
-", sentences.join(" "));
+    let _ = writeln!(
+        o,
+        "## In plain words
+"
+    );
+    let _ = writeln!(
+        o,
+        "{} ([What these words mean](#glossary))
+",
+        sentences.join(" ")
+    );
 }
 
 /// What the words of the report mean: power, type I error, the never-better rate, … and each

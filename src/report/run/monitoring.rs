@@ -720,7 +720,8 @@ pub fn svg(r: &Results) -> Option<Result<String, crate::report::chart::DrawError
     let mut buf = String::new();
     let mut draw = || -> Result<(), crate::report::chart::DrawError> {
         let width = 430 * tally.tests.len() as u32;
-        let root = SVGBackend::with_string(&mut buf, (width.max(430), 480)).into_drawing_area();
+        let extra = crate::report::chart::legend_height(reasons.len() + 1);
+        let root = SVGBackend::with_string(&mut buf, (width.max(430), 480 + extra)).into_drawing_area();
         root.fill(&WHITE)?;
         let panels = root.split_evenly((1, tally.tests.len()));
         for ((panel, t), mt) in panels.iter().zip(&tally.tests).zip(&m.tests) {
@@ -728,6 +729,7 @@ pub fn svg(r: &Results) -> Option<Result<String, crate::report::chart::DrawError
             let mut chart = ChartBuilder::on(panel)
                 .caption(format!("{}: stopped by each look", mt.name), ("sans-serif", 16))
                 .margin(12)
+                .margin_bottom(12 + extra)
                 .x_label_area_size(40)
                 .y_label_area_size(50)
                 .build_cartesian_2d(0f64..(k_max as f64 + 1.5), 0f64..1f64)?;
@@ -752,13 +754,7 @@ pub fn svg(r: &Results) -> Option<Result<String, crate::report::chart::DrawError
                 for (i, &h) in cum.iter().enumerate() {
                     let bar =
                         Rectangle::new([(x - 0.35, bottom), (x + 0.35, bottom + h)], colours[i].filled());
-                    let series = chart.draw_series(std::iter::once(bar))?;
-                    if k == 0 {
-                        let c = colours[i];
-                        series
-                            .label(reasons[i])
-                            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
-                    }
+                    chart.draw_series(std::iter::once(bar))?;
                     bottom += h;
                 }
             }
@@ -768,18 +764,28 @@ pub fn svg(r: &Results) -> Option<Result<String, crate::report::chart::DrawError
                 [(x - 0.35, 0.0), (x + 0.35, fixed)],
                 colours[0].mix(0.45).filled(),
             )))?;
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .draw()?;
         }
+        let legend: Vec<(String, crate::report::chart::Key)> = reasons
+            .iter()
+            .zip(colours)
+            .map(|(r, c)| (r.to_string(), crate::report::chart::Key::Area(c.to_rgba())))
+            .chain(std::iter::once((
+                "fixed design's power (no interim looks)".to_string(),
+                crate::report::chart::Key::Area(colours[0].mix(0.45)),
+            )))
+            .collect();
+        crate::report::chart::draw_legend(&root, 480, &legend)?;
         root.present()?;
         Ok(())
     };
     let drawn = draw();
-    Some(drawn.map(|()| buf))
+    let names: Vec<&str> = m.tests.iter().map(|t| t.name.as_str()).collect();
+    let title = format!(
+        "{}: probability of having stopped by each look, by reason ({}), beside the fixed design's power",
+        r.scenario.name,
+        names.join(", ")
+    );
+    Some(drawn.map(|()| crate::report::chart::titled(buf, &title)))
 }
 
 /// The x-axis label at `x` of the stopping plot: `look k` at the interims, `final`, then

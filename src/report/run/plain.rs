@@ -97,10 +97,7 @@ pub const GLOSSARY: [(&str, &str); 7] = [
         "Never-better rate",
         "the share of trials that declare benefit where the experimental arm's true survival is nowhere above control's during the trial's follow-up (its early deaths are never made up). A test can keep its type I error and still do this far more often than α.",
     ),
-    (
-        "±",
-        "the Monte Carlo standard error: the simulation's own uncertainty, smaller with more replicates.",
-    ),
+    ("±", "the Monte Carlo standard error: the simulation's own uncertainty, smaller with more replicates."),
     (
         "Crossing",
         "the time at which the true survival curves meet: before it the experimental arm is behind (early deaths), after it ahead.",
@@ -139,7 +136,8 @@ pub fn sentences(r: &Results) -> Vec<String> {
     let unit = &sc.time_unit;
     let (Some(ctl), Some(exp)) = (sc.control(), sc.experimental()) else {
         let first = r.layout.tests.first().map(|(n, k)| (test_phrase(sc, n, k), s.tests[0].benefit));
-        let mut out = vec![format!("{} simulated single-arm studies of {} patients each.", reps, sc.design.n)];
+        let mut out =
+            vec![format!("{} simulated single-arm studies of {} patients each.", reps, sc.design.n)];
         if let Some((phrase, k)) = first {
             out.push(format!(
                 "{} rejects its null hypothesis in about {} of 100 of them.",
@@ -175,7 +173,11 @@ pub fn sentences(r: &Results) -> Vec<String> {
             None => String::new(),
         };
         let p = monitored(i).map_or_else(|| power(i), |(p, _)| p);
-        format!("{lead}{p} of 100{} by {}{looks}", if lead.is_empty() { "" } else { " such trials" }, phrase(i))
+        format!(
+            "{lead}{p} of 100{} by {}{looks}",
+            if lead.is_empty() { "" } else { " such trials" },
+            phrase(i)
+        )
     };
     let second = best.map_or(String::new(), |b| format!(" and in {}", by(b, "")));
     out.push(format!(
@@ -186,7 +188,8 @@ pub fn sentences(r: &Results) -> Vec<String> {
     if let Some((_, nb)) = r.never_better {
         let rate = |i: usize| in_100(Proportion::new(nb.tests[i].benefit, nb.replicates).estimate);
         let shown: Vec<usize> = std::iter::once(0).chain(best).collect();
-        let parts: Vec<String> = shown.iter().map(|&i| format!("{} in {} of 100", phrase(i), rate(i))).collect();
+        let parts: Vec<String> =
+            shown.iter().map(|&i| format!("{} in {} of 100", phrase(i), rate(i))).collect();
         out.push(format!(
             "Where {e} is never better than {c} (its early deaths never made up), {} such trials would still declare benefit, against α = {}% by design.",
             parts.join(" and "),
@@ -232,9 +235,10 @@ pub fn sentences(r: &Results) -> Vec<String> {
         } else {
             format!("{:.2} {} fewer", -g, p.measure)
         };
-        let be = p.break_even.map_or(format!("it has not broken even by {} {unit}", short(lt.horizon)), |t| {
-            format!("it breaks even at {t:.1} {unit}")
-        });
+        let be =
+            p.break_even.map_or(format!("it has not broken even by {} {unit}", short(lt.horizon)), |t| {
+                format!("it breaks even at {t:.1} {unit}")
+            });
         out.push(format!(
             "Over {} {unit} the model gives each patient on {e} {gain} than on {c} on average, the truth of the model rather than a trial's estimate; {be}.",
             short(lt.times[i])
@@ -259,7 +263,8 @@ fn capitalised(s: &str) -> String {
 
 /// The glossary's entries for a run: the general words, then each test of the run.
 pub fn glossary(r: &Results) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = GLOSSARY.iter().map(|(w, m)| (w.to_string(), m.to_string())).collect();
+    let mut out: Vec<(String, String)> =
+        GLOSSARY.iter().map(|(w, m)| (w.to_string(), m.to_string())).collect();
     for (name, kind) in &r.layout.tests {
         out.push((name.clone(), test_meaning(kind).to_string()));
     }

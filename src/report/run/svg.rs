@@ -5,9 +5,12 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::report::Results;
+use crate::report::chart::Key;
 use crate::truth::ArmMix;
 
-const COLOURS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
+/// Okabe and Ito's blue and vermillion: apart for every common colour-vision deficiency; each
+/// curve also carries its arm's name at its end.
+const COLOURS: [RGBColor; 2] = [RGBColor(0, 114, 178), RGBColor(213, 94, 0)];
 
 /// The lower end of the survival axis: the lowest band or true value, rounded down to 0.1.
 fn y_min(r: &Results) -> f64 {
@@ -31,7 +34,11 @@ type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64
 
 /// The true curves of the never-better boundary's model, dashed in each arm's colour, when the
 /// run has `[analysis.never_better]`.
-fn boundary_curves(chart: &mut Chart, r: &Results) -> Result<(), crate::report::chart::DrawError> {
+fn boundary_curves(
+    chart: &mut Chart,
+    r: &Results,
+    legend: &mut Vec<(String, Key)>,
+) -> Result<(), crate::report::chart::DrawError> {
     let Some((b, _)) = r.never_better else { return Ok(()) };
     let t_max = r.layout.grid.last().copied().unwrap_or(1.0);
     let sc = &b.scenario;
@@ -42,12 +49,8 @@ fn boundary_curves(chart: &mut Chart, r: &Results) -> Result<(), crate::report::
             .map(|i| t_max * f64::from(i) / 400.0)
             .map(|t| (t, mix.survival(sc.primary(), t)))
             .collect();
-        chart
-            .draw_series(DashedLineSeries::new(truth, 8, 5, colour.stroke_width(2)))?
-            .label(format!("{} at the never-better boundary (truth)", arm.label))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 8, y), (x + 12, y), (x + 20, y)], colour.stroke_width(2))
-            });
+        chart.draw_series(DashedLineSeries::new(truth, 8, 5, colour.stroke_width(2)))?;
+        legend.push((format!("{} at the never-better boundary (truth)", arm.label), Key::Dashed(colour, 2)));
     }
     Ok(())
 }
@@ -59,23 +62,25 @@ pub(crate) fn render(r: &Results) -> Result<String, crate::report::chart::DrawEr
     let mut buf = String::new();
     let mut hover = Vec::new();
     {
-        let root = SVGBackend::with_string(&mut buf, (860, 520)).into_drawing_area();
+        let entries = r.layout.groups * (1 + usize::from(r.never_better.is_some()));
+        let extra = crate::report::chart::legend_height(entries);
+        let root = SVGBackend::with_string(&mut buf, (860, 520 + extra)).into_drawing_area();
         root.fill(&WHITE)?;
-        let caption =
-            format!("{}: {} — truth (line) over simulated Kaplan–Meier 95% band", sc.name, sc.primary().name);
         let mut chart = ChartBuilder::on(&root)
-            .caption(caption, ("sans-serif", 18))
+            .caption(caption(r), ("sans-serif", 18))
             .margin(12)
+            .margin_bottom(12 + extra)
             .x_label_area_size(44)
             .y_label_area_size(56)
             .build_cartesian_2d(0f64..t_max, y_min(r)..1.0f64)?;
         chart
             .configure_mesh()
             .x_desc(format!("time from randomisation ({})", sc.time_unit))
-            .y_desc(format!("{} survival", sc.primary().name))
+            .y_desc(format!("{} (probability)", sc.endpoint_label(&sc.primary().name)))
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
         let n = grid.len();
+        let mut legend = Vec::new();
         for g in 0..r.layout.groups {
             let colour = COLOURS[g % 2];
             let mix = ArmMix::of(sc, r.layout.group_arms[g]);
@@ -109,22 +114,40 @@ pub(crate) fn render(r: &Results) -> Result<String, crate::report::chart::DrawEr
                 .map(|i| t_max * f64::from(i) / 400.0)
                 .map(|t| (t, mix.survival(sc.primary(), t)))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(truth, colour.stroke_width(3)))?
-                .label(format!("{} (truth; thin: KM median; band: KM 2.5–97.5%)", arm.label))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3)));
+            let end = truth.last().copied().unwrap_or((t_max, 1.0));
+            chart.draw_series(LineSeries::new(truth, colour.stroke_width(3)))?;
+            legend.push((
+                format!("{} (truth; thin: KM median; band: KM 2.5–97.5%)", arm.label),
+                Key::Line(colour, 3),
+            ));
+            // The arm's name at the end of its curve, above or below it by rank: read without
+            // the colours.
+            let (x, y) = chart.backend_coord(&end);
+            let highest = (0..r.layout.groups)
+                .map(|h| ArmMix::of(sc, r.layout.group_arms[h]).survival(sc.primary(), t_max))
+                .fold(f64::NEG_INFINITY, f64::max);
+            let above = end.1 >= highest;
+            let dy = if above { -16 } else { 6 };
+            let style =
+                ("sans-serif", 14).into_font().color(&colour).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Right,
+                    plotters::style::text_anchor::VPos::Top,
+                ));
+            root.draw(&Text::new(arm.label.clone(), (x - 4, y + dy), style))?;
         }
-        boundary_curves(&mut chart, r)?;
+        boundary_curves(&mut chart, r, &mut legend)?;
         for &c in &r.truth.crossing_times {
             chart.draw_series(LineSeries::new(vec![(c, 0.0), (c, 1.0)], BLACK.mix(0.4).stroke_width(1)))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()?;
+        crate::report::chart::draw_legend(&root, 520, &legend)?;
         root.present()?;
     }
-    Ok(crate::report::chart::with_hover(buf, &hover))
+    Ok(crate::report::chart::titled(crate::report::chart::with_hover(buf, &hover), &caption(r)))
+}
+
+/// The plot's title, also its accessible name.
+fn caption(r: &Results) -> String {
+    let sc = r.scenario;
+    let ep = sc.endpoint_label(&sc.primary().name);
+    format!("{}: {ep} — truth (line) over simulated Kaplan–Meier 95% band", sc.name)
 }

@@ -72,7 +72,8 @@ fn names(
     for (name, v) in table.map(|t| t.get_ref().iter()).into_iter().flatten() {
         let key = format!("{at}.{name}");
         if !allowed.contains(name) {
-            let kind = ErrorKind::UnknownName { what: what.clone(), name: name.clone(), allowed: allowed.to_vec() };
+            let kind =
+                ErrorKind::UnknownName { what: what.clone(), name: name.clone(), allowed: allowed.to_vec() };
             return Err(ctx.fail(v.span(), key, kind));
         }
         out.insert(name.clone(), text(ctx, v, &key)?);
@@ -122,10 +123,26 @@ mod tests {
         for (table, key, says) in [
             ("[labels]\ncauses = { death = \"x\" }", "labels.causes.death", "cause `death` is in no arm"),
             ("[labels]\nendpoints = { pfs = \"x\" }", "labels.endpoints.pfs", "no endpoint named `pfs`"),
-            ("[labels.numbers]\n\"design.m\" = { label = \"x\" }", "labels.numbers.\"design.m\"", "not a number this file writes"),
-            ("[labels.numbers]\n\"design.n\" = { scale = \"pct\" }", "labels.numbers.\"design.n\".scale", "\"percent\""),
-            ("[labels.numbers]\n\"design.n\" = { label = \"\" }", "labels.numbers.\"design.n\".label", "one line"),
-            ("[labels]\ncauses = { treatment_death = \"a\\nb\" }", "labels.causes.treatment_death", "control characters"),
+            (
+                "[labels.numbers]\n\"design.m\" = { label = \"x\" }",
+                "labels.numbers.\"design.m\"",
+                "not a number this file writes",
+            ),
+            (
+                "[labels.numbers]\n\"design.n\" = { scale = \"pct\" }",
+                "labels.numbers.\"design.n\".scale",
+                "\"percent\"",
+            ),
+            (
+                "[labels.numbers]\n\"design.n\" = { label = \"\" }",
+                "labels.numbers.\"design.n\".label",
+                "one line",
+            ),
+            (
+                "[labels]\ncauses = { treatment_death = \"a\\nb\" }",
+                "labels.causes.treatment_death",
+                "control characters",
+            ),
             ("[labels]\ncolour = \"red\"", "labels", "unknown field `colour`"),
         ] {
             let e = error(&appended(table));
