@@ -26,7 +26,7 @@ fn check_page(dir: &Path, md: &str, command: &str) -> String {
     let text = fs::read_to_string(dir.join(md)).unwrap();
     let title = trialsim::report::html::title_of(&text, "");
     assert!(page.contains(&format!("<title>{}</title>", trialsim::report::html::escape(&title))), "{title}");
-    assert_eq!(page.matches("<h1>").count(), text.lines().filter(|l| l.starts_with("# ")).count());
+    assert_eq!(page.matches("<h1 ").count(), text.lines().filter(|l| l.starts_with("# ")).count());
     let tables = text.lines().filter(|l| l.starts_with("|---")).count();
     assert_eq!(page.matches("<table>").count(), tables, "every table of {md}");
     let svgs: Vec<String> = fs::read_dir(dir)
@@ -127,4 +127,130 @@ fn a_label_with_markup_is_shown_as_text() {
     let page = fs::read_to_string(out.join("report.html")).unwrap();
     assert!(!page.contains("<script") && !page.contains("<b>"), "markup reached the page");
     assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;co&lt;/b&gt;"));
+}
+
+/// Markup that would run or load something if any output inserted it unescaped.
+const PAYLOADS: [&str; 2] = ["\"><script>alert(1)</script>", "<img src=x onerror=alert(2)>"];
+
+/// `text` with every string a reader sees set to the payloads: the title, the arms', strata's,
+/// outcomes' and composite's labels, and a `[labels]` table naming every cause and endpoint and
+/// giving the transplant risk a label and a unit.
+fn with_payloads(text: &str, causes: &[&str], endpoints: &[&str]) -> String {
+    let p = format!("{} {}", PAYLOADS[0], PAYLOADS[1]);
+    let lit = |s: &str| format!("'{s}'");
+    let mut t = text
+        .lines()
+        .filter(|l| {
+            !l.starts_with("[labels")
+                && !l.starts_with("causes = {")
+                && !l.starts_with("endpoints = {")
+                && !l.starts_with("\"arms.hsct.causes.treatment_death")
+        })
+        .map(|l| {
+            if l.starts_with("title = ") {
+                format!("title = {}", lit(&p))
+            } else if l.starts_with("label = ") {
+                format!("label = {}", lit(&p))
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let names =
+        |names: &[&str]| names.iter().map(|n| format!("{n} = {}", lit(&p))).collect::<Vec<_>>().join(", ");
+    t += &format!(
+        "\n[labels]\ncauses = {{ {} }}\nendpoints = {{ {} }}\n[labels.numbers]\n\"arms.hsct.causes.treatment_death.early_risk.risk\" = {{ label = {}, unit = {} }}\n",
+        names(causes),
+        names(endpoints),
+        lit(&p),
+        lit(PAYLOADS[1])
+    );
+    t
+}
+
+/// Every file of `dir` (and below) that a reader opens shows the payloads as text: no HTML, SVG
+/// or Markdown output holds a `<script` or `<img` tag; JSON and CSV hold them as data.
+fn assert_escaped(dir: &Path) -> usize {
+    let mut checked = 0;
+    for e in fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.is_dir() {
+            checked += assert_escaped(&path);
+            continue;
+        }
+        let name = path.to_string_lossy().into_owned();
+        let text = fs::read_to_string(&path).unwrap();
+        if [".html", ".svg", ".md"].iter().any(|x| name.ends_with(x)) {
+            for tag in ["<script", "<img"] {
+                // In Markdown a backslash before `<` makes it text.
+                let raw = text
+                    .match_indices(tag)
+                    .filter(|(i, _)| !name.ends_with(".md") || !text[..*i].ends_with('\\'));
+                assert_eq!(raw.count(), 0, "{tag} unescaped in {name}");
+            }
+            checked += 1;
+        } else if name.ends_with(".json") {
+            serde_json::from_str::<serde_json::Value>(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+    checked
+}
+
+#[test]
+fn every_scenario_string_is_escaped_in_every_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let astis = with_payloads(
+        &fs::read_to_string("scenarios/astis.toml").unwrap(),
+        &["treatment_death", "disease_death", "organ_failure"],
+        &["efs", "os"],
+    );
+    let scot = with_payloads(
+        &fs::read_to_string("scenarios/scot_design.toml").unwrap(),
+        &["treatment_death", "disease_death", "organ_failure"],
+        &["efs", "os"],
+    )
+    .replace("unit = \"% predicted\"", &format!("unit = '{}'", PAYLOADS[0]));
+    let strata = with_payloads(
+        &fs::read_to_string("scenarios/who_to_transplant.toml").unwrap(),
+        &["treatment_death", "disease_death", "organ_failure"],
+        &["efs", "os"],
+    );
+    let mut checked = 0;
+    for (name, text) in [("astis", &astis), ("scot", &scot), ("strata", &strata)] {
+        assert!(text.matches("<script>").count() >= 4, "{name}: the payloads are in place");
+        let p = dir.path().join(format!("{name}.toml"));
+        fs::write(&p, text).unwrap();
+        let out = dir.path().join(name);
+        trialsim(&["run", &s(&p), "--reps", "200", "--out", &s(&out)]);
+        let md = fs::read_to_string(out.join("summary.md")).unwrap();
+        assert!(md.contains("\\<script\\>alert(1)\\</script\\>"), "{name}: shown as text in summary.md");
+        checked += assert_escaped(&out);
+    }
+    let p = s(&dir.path().join("astis.toml"));
+    let out = |n: &str| s(&dir.path().join(n));
+    trialsim(&["followup", &p, "--reps", "100", "--out", &out("followup")]);
+    trialsim(&["sweep", &p, "--reps", "100", "--set", "design.n=100,200", "--out", &out("sweep")]);
+    trialsim(&[
+        "plan",
+        &p,
+        "--vary",
+        "design.n",
+        "--target",
+        "0.5",
+        "--test",
+        "logrank",
+        "--reps",
+        "100",
+        "--out",
+        &out("plan"),
+    ]);
+    for d in ["followup", "sweep", "plan"] {
+        checked += assert_escaped(&dir.path().join(d));
+    }
+    assert!(checked >= 20, "{checked} files checked");
+    // report.html shows the labels as text.
+    let page = fs::read_to_string(dir.path().join("astis/report.html")).unwrap();
+    assert!(page.contains("&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"), "the label shown as text");
 }

@@ -13,7 +13,7 @@ use crate::report::RenderError;
 use crate::report::Results;
 use crate::report::chart::{DrawError, LineChart, Series};
 use crate::report::html::{self, About};
-use crate::report::run::{self, markdown};
+use crate::report::run::{self, markdown, plain};
 use crate::run::{SimulateOptions, null_replicates, simulate_scenario};
 use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{Document, Scenario, ScenarioError};
@@ -200,21 +200,41 @@ impl ScenarioRun {
         let files = run::files(r, about)?;
         let get = |name: &str| files.iter().find(|(n, _)| *n == name).map(|(_, t)| t.as_str());
         let summary: Value = serde_json::from_str(get("summary.json").unwrap_or("null"))?;
+        let reps = r.summary.replicates;
         let power: Vec<Value> = r
             .layout
             .tests
             .iter()
             .enumerate()
-            .map(|(i, (name, _))| {
-                let p = Proportion::new(r.summary.tests[i].benefit, r.summary.replicates);
+            .map(|(i, (name, kind))| {
+                let p = Proportion::new(r.summary.tests[i].benefit, reps);
+                // A monitored test's headline is the monitored design's power; the fixed
+                // design's (one analysis at the cut) stands beside it.
+                let monitored =
+                    r.layout.monitor.as_ref().zip(r.summary.monitoring.as_ref()).and_then(|(m, t)| {
+                        let j = m.tests.iter().position(|mt| mt.test == i)?;
+                        let q = Proportion::new(t.tests[j].rejected, reps);
+                        Some(
+                            json!({ "power": markdown::pct(q), "value": q.estimate, "looks": m.looks.len() }),
+                        )
+                    });
+                let never_better = r.never_better.map(|(_, nb)| {
+                    let q = Proportion::new(nb.tests[i].benefit, nb.replicates);
+                    json!({ "rate": markdown::pct(q), "value": q.estimate })
+                });
                 json!({
                     "test": name,
+                    "words": plain::test_phrase(r.scenario, name, kind),
                     "power": markdown::power_cell(r, i),
                     "value": p.estimate,
+                    "monitored": monitored,
+                    "never_better": never_better,
                     "type_i_error": markdown::type_i_cell(r, i),
                 })
             })
             .collect();
+        let glossary: Vec<Value> =
+            plain::glossary(r).into_iter().map(|(w, m)| json!({ "word": w, "meaning": m })).collect();
         let figures: serde_json::Map<String, Value> = files
             .iter()
             .filter(|(n, _)| n.ends_with(".svg"))
@@ -228,6 +248,10 @@ impl ScenarioRun {
             "file": self.file,
             "command": about.command,
             "power": power,
+            "plain": plain::sentences(r),
+            "glossary": glossary,
+            "curves": truth_curves(r),
+            "endpoint": r.scenario.endpoint_label(&r.scenario.primary().name),
             "summary": summary,
             "figures": figures,
             // The page shows the report of the refined pass only (the one to download).
@@ -235,6 +259,23 @@ impl ScenarioRun {
             "controls": controls(&self.text),
         }))
     }
+}
+
+/// Each compared arm's true survival on the primary endpoint at 101 times up to the last grid
+/// time: what the page overlays when it compares two results.
+fn truth_curves(r: &Results) -> Vec<Value> {
+    let sc = r.scenario;
+    let t_max = r.layout.grid.last().copied().unwrap_or(1.0);
+    (0..r.layout.groups)
+        .map(|g| {
+            let mix = crate::truth::ArmMix::of(sc, r.layout.group_arms[g]);
+            let points: Vec<[f64; 2]> = (0..=100)
+                .map(|i| t_max * f64::from(i) / 100.0)
+                .map(|t| [t, mix.survival(sc.primary(), t)])
+                .collect();
+            json!({ "arm": mix.arm.label, "points": points })
+        })
+        .collect()
 }
 
 /// A test's power along a curve: (value, power, SE) per point.

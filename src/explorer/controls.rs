@@ -463,7 +463,7 @@ fn period_words(hazard: &Item, key: &str, unit: &str) -> String {
     };
     let s = crate::report::short;
     match (i.checked_sub(1).and_then(|j| breaks.get(j)), breaks.get(i)) {
-        (None, Some(b)) => format!(", first {} {unit}", s(*b)),
+        (None, Some(b)) => format!(", 0–{} {unit}", s(*b)),
         (Some(a), Some(b)) => format!(", {}–{} {unit}", s(*a), s(*b)),
         (Some(a), None) => format!(", after {} {unit}", s(*a)),
         (None, None) => String::new(),
