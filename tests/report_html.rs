@@ -230,7 +230,7 @@ fn every_scenario_string_is_escaped_in_every_output() {
     }
     let p = s(&dir.path().join("astis.toml"));
     let out = |n: &str| s(&dir.path().join(n));
-    trialsim(&["followup", &p, "--reps", "100", "--out", &out("followup")]);
+    trialsim(&["followup", &p, "--cuts", "6,12.6", "--reps", "100", "--out", &out("followup")]);
     trialsim(&["sweep", &p, "--reps", "100", "--set", "design.n=100,200", "--out", &out("sweep")]);
     trialsim(&[
         "plan",

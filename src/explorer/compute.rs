@@ -529,6 +529,59 @@ mod tests {
         assert!(q["power"][0]["type_i_error"].is_null());
     }
 
+    /// The number after `before` up to `after` in `text`.
+    fn number_between(text: &str, before: &str, after: &str) -> String {
+        let start = text.find(before).unwrap_or_else(|| panic!("{before:?} not in {text}")) + before.len();
+        let end =
+            text[start..].find(after).unwrap_or_else(|| panic!("{after:?} not after {before:?} in {text}"));
+        text[start..start + end].to_string()
+    }
+
+    /// The plain-language summary's numbers are the tables' values, rounded once: power, the
+    /// monitored design's power, the never-better rate, the crossing, the safety rule's stops.
+    #[test]
+    fn the_plain_summary_says_the_tables_numbers() {
+        let text = std::fs::read_to_string("scenarios/hsct_monitoring.toml")
+            .unwrap()
+            .replace("replicates = 4000", "replicates = 1200");
+        let run = ScenarioRun::prepare("m.toml", &text, Stage::Refined).unwrap();
+        let v = run.simulate(&|_| {}, &AtomicBool::new(false)).unwrap().unwrap();
+        let s = &v["summary"];
+        let plain: Vec<String> =
+            v["plain"].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect();
+        let all = plain.join(" ");
+        assert!((3..=6).contains(&plain.len()), "{all}");
+        let in_100 = |x: &Value| plain::in_100(x.as_f64().unwrap());
+        let m = &s["monitoring"]["by_test"]["logrank"];
+        assert_eq!(
+            number_between(&all, "in about ", " of 100 such trials by the log-rank test"),
+            in_100(&m["power"])
+        );
+        assert_eq!(
+            number_between(&all, "log-rank test with its 2 interim looks (", " without them)"),
+            in_100(&s["tests"]["logrank"]["power"])
+        );
+        assert_eq!(
+            number_between(&all, "(its early deaths never made up), the log-rank test in ", " of 100"),
+            in_100(&s["never_better"]["tests"]["logrank"]["rate"])
+        );
+        assert!(all.contains("10.24% risk of transplant-related death within 0.25 years"), "{all}");
+        let cross = s["truth"]["crossing_times"][0].as_f64().unwrap();
+        assert_eq!(
+            number_between(&all, "curves cross at about ", " years"),
+            crate::report::short((cross * 10.0).round() / 10.0)
+        );
+        let stops: f64 =
+            s["monitoring"]["safety"].as_array().unwrap().iter().map(|r| r["p_stop"].as_f64().unwrap()).sum();
+        assert_eq!(number_between(&all, "The safety rule stops ", " of 100"), plain::in_100(stops));
+        // The monitored headline: the monitored design's power beside the fixed design's.
+        let lr = &v["power"][0];
+        assert_eq!(lr["test"], "logrank");
+        assert_eq!(lr["monitored"]["value"], m["power"]);
+        assert_eq!(lr["value"], s["tests"]["logrank"]["power"]);
+        assert!(v["glossary"].as_array().unwrap().iter().any(|g| g["word"] == "Never-better rate"));
+    }
+
     #[test]
     fn a_monitored_curve_gives_stops_by_look_and_reason_and_the_safety_reviews() {
         let text = std::fs::read_to_string("scenarios/hsct_monitoring.toml").unwrap();

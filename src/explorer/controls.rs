@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use toml_edit::{DocumentMut, Item, Value};
 
-use crate::scenario::labels::{DisplayScale, words_of};
+use crate::scenario::labels::{DisplayScale, NumberLabel, words_of};
 
 /// One slider and its number box.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -54,7 +54,7 @@ struct Words {
     unit: String,
     arms: BTreeMap<String, String>,
     causes: BTreeMap<String, String>,
-    numbers: BTreeMap<String, (Option<String>, Option<String>, Option<DisplayScale>)>,
+    numbers: BTreeMap<String, NumberLabel>,
     strata: BTreeMap<String, String>,
 }
 
@@ -81,7 +81,10 @@ impl Words {
                 t.iter()
                     .map(|(k, i)| {
                         let scale = text(i.get("scale")).and_then(|s| DisplayScale::parse(&s));
-                        (k.to_string(), (text(i.get("label")), text(i.get("unit")), scale))
+                        (
+                            k.to_string(),
+                            NumberLabel { label: text(i.get("label")), unit: text(i.get("unit")), scale },
+                        )
                     })
                     .collect()
             })
@@ -215,7 +218,7 @@ pub fn controls(text: &str) -> Vec<Control> {
 
 /// The scenario's own `[labels.numbers]` entry for a control's key, over the derived words.
 fn apply_labels(c: &mut Control, words: &Words) {
-    let Some((label, unit, scale)) = words.numbers.get(&c.key) else { return };
+    let Some(NumberLabel { label, unit, scale }) = words.numbers.get(&c.key) else { return };
     if let Some(l) = label {
         c.label = l.clone();
     }
@@ -324,6 +327,32 @@ fn monitoring_controls(root: &Item, words: &Words, out: &mut Vec<Control>) {
         }
         display(c);
     }
+}
+
+/// `text` with the control at `key` set to `typed`, a number on the control's display scale
+/// (`percent`: "20" sets 0.2, "10.24" sets 0.1024, each the double nearest the decimal meant).
+/// `scale` is the scale the page showed: when the text's controls give `key` another scale, the
+/// edit is refused rather than converted on the wrong one.
+pub(crate) fn set_shown(
+    text: &str,
+    key: &str,
+    typed: &str,
+    scale: DisplayScale,
+) -> Result<String, super::edit::EditError> {
+    let c = controls(text)
+        .into_iter()
+        .find(|c| c.key == key)
+        .ok_or_else(|| super::edit::EditError::NotANumber { key: key.into() })?;
+    if c.scale != scale {
+        return Err(super::edit::EditError::ScaleChanged { label: c.label });
+    }
+    let unit = if c.unit.is_empty() { String::new() } else { format!(" in {}", c.unit) };
+    let value = scale.to_model(typed).ok_or_else(|| super::edit::EditError::NotADecimal {
+        label: c.label.clone(),
+        unit,
+        typed: typed.chars().take(40).collect(),
+    })?;
+    super::edit::set_number(text, key, value)
 }
 
 /// The latest of `assessments.at` and of the composites' layer times (`until`, `at`); 0 without.
@@ -636,9 +665,19 @@ fn value_leaves(v: &Value, key: &str, leaf: &str, f: &mut dyn FnMut(&str, &str, 
 mod tests {
     use super::*;
 
+    /// astis.toml without its `[labels]` table (the words derived from the model).
+    fn unlabelled_astis() -> String {
+        let text = std::fs::read_to_string("scenarios/astis.toml").unwrap();
+        let cut = text.find("\n# Words for readers").expect("astis.toml ends with its [labels] table");
+        text[..cut + 1].to_string()
+    }
+
     #[test]
     fn the_astis_scenario_gives_every_number_a_planner_changes() {
-        let text = std::fs::read_to_string("scenarios/astis.toml").unwrap();
+        let labelled = controls(&std::fs::read_to_string("scenarios/astis.toml").unwrap());
+        let trm = labelled.iter().find(|c| c.key.ends_with("early_risk.risk")).unwrap();
+        assert_eq!(trm.label, "Transplant-related mortality (deaths within 3 months of the transplant)");
+        let text = unlabelled_astis();
         let c = controls(&text);
         let keys: Vec<&str> = c.iter().map(|c| c.key.as_str()).collect();
         for k in [
@@ -740,7 +779,7 @@ mod tests {
     /// `[labels.numbers]` replaces the derived words, unit and scale of its key.
     #[test]
     fn a_scenario_names_its_numbers() {
-        let text = std::fs::read_to_string("scenarios/astis.toml").unwrap()
+        let text = unlabelled_astis()
             + "\n[labels.numbers]\n\"arms.hsct.causes.treatment_death.early_risk.risk\" = { label = \"Transplant-related mortality\" }\n\
                \"design.n\" = { unit = \"people\" }\n\"arms.cyc.dropout\" = { scale = \"per_1000\" }\n";
         let c = controls(&text);
@@ -753,6 +792,25 @@ mod tests {
         assert_eq!(find("design.n").unit, "people");
         let d = find("arms.cyc.dropout");
         assert_eq!((d.scale, d.unit.as_str()), (DisplayScale::Per1000, "per 1000 patient-years"));
+    }
+
+    /// A number typed in percent sets the decimal meant, exactly; what is not a number is said
+    /// with the control's words.
+    #[test]
+    fn typed_in_the_display_unit() {
+        let text = unlabelled_astis();
+        let key = "arms.hsct.causes.treatment_death.early_risk.risk";
+        let t = set_shown(&text, key, "20", DisplayScale::Percent).unwrap();
+        assert_eq!(t, text.replace("risk = 0.10, within", "risk = 0.2, within"));
+        let t = set_shown(&text, key, "10.24", DisplayScale::Percent).unwrap();
+        assert!(t.contains("risk = 0.1024, within"), "as written");
+        let e = set_shown(&text, key, "twenty", DisplayScale::Percent).unwrap_err().to_string();
+        assert_eq!(e, "Risk of treatment death within 0.25 years: expected a number in %, found \"twenty\"");
+        let e = set_shown(&text, key, "20", DisplayScale::AsWritten).unwrap_err().to_string();
+        assert!(e.contains("another scale"), "{e}");
+        let t = set_shown(&text, "design.n", "200", DisplayScale::AsWritten).unwrap();
+        assert!(t.contains("n = 200\n"), "an integer stays one");
+        assert!(set_shown(&text, "design.m", "2", DisplayScale::AsWritten).is_err());
     }
 
     #[test]

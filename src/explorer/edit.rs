@@ -4,10 +4,7 @@
 
 use toml_edit::{DocumentMut, Item, Value};
 
-use crate::scenario::labels::DisplayScale;
 use crate::scenario::overrides::{rescaled_shares, steps};
-
-use super::controls::controls;
 
 /// Why a control's number cannot be set in the text.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -28,32 +25,6 @@ pub enum EditError {
     /// changed): converting would set a number the user did not mean.
     #[error("{label}: the scenario now shows this number on another scale; type it again")]
     ScaleChanged { label: String },
-}
-
-/// `text` with the control at `key` set to `typed`, a number on the control's display scale
-/// (`percent`: "20" sets 0.2, "10.24" sets 0.1024, each the double nearest the decimal meant).
-/// `scale` is the scale the page showed: when the text's controls give `key` another scale, the
-/// edit is refused rather than converted on the wrong one.
-pub(crate) fn set_shown(
-    text: &str,
-    key: &str,
-    typed: &str,
-    scale: DisplayScale,
-) -> Result<String, EditError> {
-    let c = controls(text)
-        .into_iter()
-        .find(|c| c.key == key)
-        .ok_or_else(|| EditError::NotANumber { key: key.into() })?;
-    if c.scale != scale {
-        return Err(EditError::ScaleChanged { label: c.label });
-    }
-    let unit = if c.unit.is_empty() { String::new() } else { format!(" in {}", c.unit) };
-    let value = scale.to_model(typed).ok_or_else(|| EditError::NotADecimal {
-        label: c.label.clone(),
-        unit,
-        typed: typed.chars().take(40).collect(),
-    })?;
-    set_number(text, key, value)
 }
 
 /// `text` with the number at `key` (`design.n`, `arms.hsct.causes.disease_death.relative.hr[1]`)
@@ -162,25 +133,6 @@ mod tests {
         // Nothing left to take the rest: left to validation.
         let t = set_number("[strata.a]\nshare = 1\n[strata.b]\nshare = 0\n", "strata.a.share", 0.5).unwrap();
         assert!(t.contains("share = 0\n"), "{t}");
-    }
-
-    /// A number typed in percent sets the decimal meant, exactly; what is not a number is said
-    /// with the control's words.
-    #[test]
-    fn typed_in_the_display_unit() {
-        let text = std::fs::read_to_string("scenarios/astis.toml").unwrap();
-        let key = "arms.hsct.causes.treatment_death.early_risk.risk";
-        let t = set_shown(&text, key, "20", DisplayScale::Percent).unwrap();
-        assert_eq!(t, text.replace("risk = 0.10, within", "risk = 0.2, within"));
-        let t = set_shown(&text, key, "10.24", DisplayScale::Percent).unwrap();
-        assert!(t.contains("risk = 0.1024, within"), "as written");
-        let e = set_shown(&text, key, "twenty", DisplayScale::Percent).unwrap_err().to_string();
-        assert_eq!(e, "Risk of treatment death within 0.25 years: expected a number in %, found \"twenty\"");
-        let e = set_shown(&text, key, "20", DisplayScale::AsWritten).unwrap_err().to_string();
-        assert!(e.contains("another scale"), "{e}");
-        let t = set_shown(&text, "design.n", "200", DisplayScale::AsWritten).unwrap();
-        assert!(t.contains("n = 200\n"), "an integer stays one");
-        assert!(set_shown(&text, "design.m", "2", DisplayScale::AsWritten).is_err());
     }
 
     #[test]

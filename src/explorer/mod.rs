@@ -373,7 +373,7 @@ async fn edit(headers: HeaderMap, bytes: Bytes) -> Response {
     // stay free to read requests and stream answers.
     let edited = tokio::task::spawn_blocking(move || match (req.value, req.shown, req.scale) {
         (Some(v), None, None) => Ok(edit::set_number(&req.toml, &req.key, v)),
-        (None, Some(typed), Some(scale)) => Ok(edit::set_shown(&req.toml, &req.key, &typed, scale)),
+        (None, Some(typed), Some(scale)) => Ok(controls::set_shown(&req.toml, &req.key, &typed, scale)),
         _ => Err("expected `value`, or `shown` with its `scale`"),
     })
     .await;

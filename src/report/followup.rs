@@ -31,6 +31,7 @@ pub(crate) fn markdown(f: &FollowUp, unit: &str) -> String {
          test. Power ± Monte Carlo SE; cuts are calendar times from the start of accrual ({unit}).\n",
         f.replicates, f.seed
     );
+    o.push_str(&super::plain_section(&plain(f, unit)));
     let _ = write!(o, "| test |");
     for c in &f.cuts {
         let _ = write!(o, " {c} |");
@@ -77,7 +78,43 @@ pub(crate) fn markdown(f: &FollowUp, unit: &str) -> String {
             let _ = writeln!(o, "{n}");
         }
     }
+    o.push_str(&super::glossary_section(&["Power", "±"], &[]));
     o
+}
+
+/// followup.md's opening sentences: how the first test's power grows with follow-up, and which
+/// test is the most powerful at the first and last cuts.
+pub(crate) fn plain(f: &FollowUp, unit: &str) -> Vec<String> {
+    use super::run::plain::in_100;
+    let (Some(first), Some(last)) = (f.cuts.first(), f.cuts.last()) else { return Vec::new() };
+    let s = super::short;
+    let mut out = vec![format!(
+        "{} simulated trials of this design were each analysed at {} calendar times, from {} to {} {unit} after the first patient entered.",
+        f.replicates,
+        f.cuts.len(),
+        s(*first),
+        s(*last)
+    )];
+    let power = |t: &str, c: f64| {
+        f.points.iter().find(|p| p.test == t && p.cut == c && p.note.is_none()).map(|p| in_100(p.power))
+    };
+    if let Some(t) = f.tests.first()
+        && let (Some(a), Some(b)) = (power(t, *first), power(t, *last))
+    {
+        out.push(format!(
+            "The {t} test shows the experimental arm better in about {a} of 100 trials analysed at {} {unit} and {b} of 100 at {} {unit}.",
+            s(*first),
+            s(*last)
+        ));
+    }
+    if let (Some(b0), Some(b1)) = (f.best.first(), f.best.last()) {
+        out.push(if b0 == b1 {
+            format!("The most powerful test is {b0} at every cut.")
+        } else {
+            format!("The most powerful test is {b0} at {} {unit} and {b1} at {} {unit}.", s(*first), s(*last))
+        });
+    }
+    out
 }
 
 pub fn csv(f: &FollowUp) -> Result<Vec<u8>, csv::Error> {

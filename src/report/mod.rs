@@ -111,6 +111,25 @@ pub(crate) fn md_text(s: &str) -> String {
     o
 }
 
+/// "## In plain words": a report's results in a few sentences (plain text, escaped here for
+/// Markdown), with the glossary at its end one click away. Every report opens with it.
+pub(crate) fn plain_section(sentences: &[String]) -> String {
+    let text: Vec<String> = sentences.iter().map(|s| md_text(s)).collect();
+    format!("## In plain words\n\n{} ([What these words mean](#glossary))\n\n", text.join(" "))
+}
+
+/// "## Glossary": the entries of [`run::plain::GLOSSARY`] named in `words`, then `extra`.
+pub(crate) fn glossary_section(words: &[&str], extra: &[(String, String)]) -> String {
+    let mut o = String::from("\n## Glossary\n\n");
+    for (w, m) in run::plain::GLOSSARY.iter().filter(|(w, _)| words.contains(w)) {
+        o.push_str(&format!("- **{w}**: {m}\n"));
+    }
+    for (w, m) in extra {
+        o.push_str(&format!("- **{}**: {}\n", md_text(w), md_text(m)));
+    }
+    o
+}
+
 /// A type's JSON, pretty-printed with a final newline (every command's `.json` file).
 pub(crate) fn json_text(value: &impl serde::Serialize) -> Vec<u8> {
     (serde_json::to_string_pretty(value).expect("output types serialise") + "\n").into_bytes()

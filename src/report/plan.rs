@@ -37,9 +37,17 @@ pub fn files(
         let plot = svg(name, key, target, answers).map_err(|e| RenderError::of("plan.svg")(&e))?;
         files.push(("plan.svg", plot.into_bytes()));
         markdown(name, key, target, answers)
+            + &super::glossary_section(&["Power", "±", "Never-better rate"], &[])
     } else {
         files.push(("plan.csv", grid_csv(axes, rows).map_err(|e| RenderError::of("plan.csv")(&e))?));
-        let mut md = String::new();
+        let keys: Vec<&str> = axes.iter().map(|a| a.key.as_str()).collect();
+        let mut md = format!(
+            "# {name} — smallest `{key}` for {:.0}% power over {} settings of {}\n\n",
+            100.0 * target,
+            rows.len(),
+            keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        );
+        md.push_str(&super::plain_section(&grid_plain(key, target, rows)));
         for r in rows {
             let label: Vec<String> = r.overrides.iter().map(|(k, v)| format!("{k} = {v}")).collect();
             md.push_str(&markdown(&label.join(", "), key, target, &r.answers).replacen("# ", "## ", 1));
@@ -54,6 +62,7 @@ pub fn files(
                 v
             })
             .collect();
+        md.push_str(&super::glossary_section(&["Power", "±", "Never-better rate"], &[]));
         files.push(("plan.json", json_text(&list)));
         if let Some(map) = heatmap(name, key, axes, rows) {
             let map = map.map_err(|e| RenderError::of("plan_heatmap.svg")(&e))?;
@@ -105,6 +114,7 @@ pub(crate) fn markdown(name: &str, key: &str, target: f64, answers: &[Answer]) -
         (true, false) => "smallest (largest where power falls as it grows)",
     };
     let _ = writeln!(o, "# {name} — {which} `{key}` for {:.0}% power\n", 100.0 * target);
+    o.push_str(&super::plain_section(&plain(key, target, answers)));
     let _ = writeln!(
         o,
         "| test | `{key}` | Monte Carlo interval | power there | Schoenfeld (PH at the average HR) | note |"
@@ -132,6 +142,59 @@ pub(crate) fn markdown(name: &str, key: &str, target: f64, answers: &[Answer]) -
     );
     never_better_markdown(&mut o, key, answers);
     o
+}
+
+/// plan.md's opening sentences: what each test needs for the target, beside Schoenfeld's
+/// proportional-hazards answer.
+pub(crate) fn plain(key: &str, target: f64, answers: &[Answer]) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in answers.iter().take(4) {
+        let pct = format!("{:.0}%", 100.0 * target);
+        out.push(match a.value {
+            Some(v) => {
+                let schoenfeld = a.schoenfeld.map_or(String::new(), |s| {
+                    format!(
+                        " (Schoenfeld's formula, which assumes proportional hazards, says {})",
+                        show(Some(s))
+                    )
+                });
+                format!("The {} test reaches {pct} power at {key} = {}{schoenfeld}.", a.test, show(Some(v)))
+            }
+            None => format!("The {} test does not reach {pct} power within the values searched.", a.test),
+        });
+    }
+    if answers.len() > 4 {
+        out.push(format!("The table gives the other {} tests.", answers.len() - 4));
+    }
+    out
+}
+
+/// A grid plan's opening sentences: for each of the first three tests, the range of its answers
+/// over the grid and how many settings are out of reach.
+fn grid_plain(key: &str, target: f64, rows: &[GridAnswer]) -> Vec<String> {
+    let mut out = vec![format!(
+        "For each of {} settings, the smallest {key} that gives {:.0}% power was searched.",
+        rows.len(),
+        100.0 * target
+    )];
+    let tests: Vec<&str> =
+        rows.first().map_or_else(Vec::new, |r| r.answers.iter().map(|a| a.test.as_str()).collect());
+    for t in tests.iter().take(3) {
+        let values: Vec<f64> = rows
+            .iter()
+            .filter_map(|r| r.answers.iter().find(|a| a.test == *t).and_then(|a| a.value))
+            .collect();
+        let missing = rows.len() - values.len();
+        let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let reach = if missing > 0 { format!("; out of reach in {missing}") } else { String::new() };
+        out.push(if values.is_empty() {
+            format!("The {t} test is out of reach in every setting.")
+        } else {
+            format!("The {t} test needs {key} from {} to {}{reach}.", show(Some(lo)), show(Some(hi)))
+        });
+    }
+    out
 }
 
 /// With `[analysis.never_better]`: each test's rate of declaring benefit at the never-better
@@ -312,7 +375,8 @@ fn draw_heatmap(
         }
         root.present()?;
     }
-    Ok(buf)
+    let what = format!("{title}: smallest {key} reaching the target, by test and setting (heat map)");
+    Ok(crate::report::chart::titled(buf, &what))
 }
 
 /// What every panel of the heat map draws from: the swept axes, the answers, and the range of

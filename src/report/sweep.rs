@@ -59,6 +59,38 @@ fn metric(r: &PointRecord, name: &str) -> Option<(f64, f64)> {
     r.metrics.iter().find(|m| m.metric == name).map(|m| (m.value, m.se))
 }
 
+/// sweep.md's opening sentences: the range of each of the first two tests' power over the grid,
+/// and where its ends lie.
+pub(crate) fn plain(m: &Manifest, records: &[PointRecord], tests: &[String]) -> Vec<String> {
+    use super::run::plain::in_100;
+    let keys: Vec<&str> = m.axes.iter().map(|a| a.key.as_str()).collect();
+    let mut out = vec![format!(
+        "{} settings of {} were each simulated {} times, with the same trials at every setting as far as the design allows.",
+        records.len(),
+        keys.join(" and "),
+        m.replicates
+    )];
+    let at = |r: &PointRecord| {
+        r.overrides.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ")
+    };
+    for t in tests.iter().take(2) {
+        let powered: Vec<(&PointRecord, f64)> =
+            records.iter().filter_map(|r| metric(r, &format!("power.{t}")).map(|(p, _)| (r, p))).collect();
+        let lo = powered.iter().min_by(|a, b| a.1.total_cmp(&b.1));
+        let hi = powered.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+        if let (Some(lo), Some(hi)) = (lo, hi) {
+            out.push(format!(
+                "The {t} test's power ranges from about {} of 100 ({}) to {} of 100 ({}).",
+                in_100(lo.1),
+                at(lo.0),
+                in_100(hi.1),
+                at(hi.0)
+            ));
+        }
+    }
+    out
+}
+
 /// sweep.md: power of each test per point. `points` is the sweep's size; `records` are empty
 /// when it is above [`TABLE_POINTS`] (then the file says so and points to sweep.csv).
 pub(crate) fn markdown(m: &Manifest, points: usize, records: &[PointRecord], base: &Scenario) -> String {
@@ -80,6 +112,7 @@ pub(crate) fn markdown(m: &Manifest, points: usize, records: &[PointRecord], bas
         points, m.replicates, m.seed
     );
     let tests = tests(records);
+    o.push_str(&super::plain_section(&plain(m, records, &tests)));
     let _ = write!(o, "| point |");
     for a in &m.axes {
         let _ = write!(o, " `{}` |", a.key);
@@ -108,6 +141,7 @@ pub(crate) fn markdown(m: &Manifest, points: usize, records: &[PointRecord], bas
         let _ = writeln!(o, " {ev:.1} |");
     }
     never_better_table(&mut o, m, records, &tests);
+    o.push_str(&super::glossary_section(&["Power", "±", "Never-better rate"], &[]));
     o
 }
 

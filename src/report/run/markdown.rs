@@ -119,6 +119,27 @@ fn never_better(o: &mut String, r: &Results) {
     }
 }
 
+/// On a monitored scenario, the table below is each test analysed once at the cut: said above
+/// it, with the monitored designs' power (the headline of a monitored trial) first.
+fn monitored_power(o: &mut String, r: &Results) {
+    let (Some(m), Some(t)) = (&r.layout.monitor, &r.summary.monitoring) else { return };
+    let reps = r.summary.replicates;
+    let parts: Vec<String> = m
+        .tests
+        .iter()
+        .zip(&t.tests)
+        .map(|(mt, tt)| format!("`{}` {}", mt.name, pct(Proportion::new(tt.rejected, reps))))
+        .collect();
+    let _ = writeln!(
+        o,
+        "Power of the monitored design{} ({} interim look{} and the safety rule, if any, included): {}; stopping by look and reason in § Interim monitoring. The table is each test analysed once at the cut, without interim looks.\n",
+        if parts.len() == 1 { "" } else { "s" },
+        m.looks.len(),
+        if m.looks.len() == 1 { "" } else { "s" },
+        parts.join(", ")
+    );
+}
+
 /// The power of test `i` as summary.md prints it (the explorer shows the same text): the
 /// proportion with its SE and interval, or why there is none.
 pub(crate) fn power_cell(r: &Results, i: usize) -> String {
@@ -192,6 +213,7 @@ fn power(o: &mut String, r: &Results) {
             ctl.name
         );
         let _ = writeln!(o, "## Power\n");
+        monitored_power(o, r);
         let null_col = r.null.is_some();
         let _ = writeln!(
             o,
