@@ -229,6 +229,7 @@ pub(crate) fn markdown(c: &Calibration) -> String {
         c.fit.optimum.starts.len(),
         c.fit.rank
     );
+    o.push_str(&super::plain_section(&plain(c)));
     parameters(&mut o, c);
     let _ = writeln!(
         o,
@@ -262,7 +263,68 @@ pub(crate) fn markdown(c: &Calibration) -> String {
             let _ = writeln!(o, "- `{}` / `{}`: {} {}", t.study, t.name, t.source, t.note);
         }
     }
+    o.push_str(&super::glossary_section(&[], &GLOSSARY.map(|(w, m)| (w.to_string(), m.to_string()))));
     o
+}
+
+/// The words calibration.md uses.
+const GLOSSARY: [(&str, &str); 4] = [
+    (
+        "Maximum likelihood",
+        "the parameter values under which the published figures are most probable: the fitted model.",
+    ),
+    (
+        "Predictive interval",
+        "where 95% of the figures of studies simulated from the fitted model fall; a published figure outside it is one the model does not reproduce.",
+    ),
+    (
+        "Likelihood ratio",
+        "how much better separate fits of each study explain their figures than one shared model; a small p-value says the studies need different parameters.",
+    ),
+    (
+        "Bootstrap",
+        "studies simulated from the fitted model and fitted again: the spread of their estimates is the uncertainty of each parameter.",
+    ),
+];
+
+/// calibration.md's opening sentences: what was fitted to what, how well the fitted model
+/// reproduces the published figures, whether one model serves every study, the bootstrap.
+pub(crate) fn plain(c: &Calibration) -> Vec<String> {
+    let p = &c.problem;
+    let names: Vec<&str> = p.studies.iter().map(|s| s.name()).collect();
+    let k = p.params.len();
+    let mut out = vec![format!(
+        "{k} free parameter{} of the model {} fitted by maximum likelihood to {} published figures of {}.",
+        if k == 1 { "" } else { "s" },
+        if k == 1 { "was" } else { "were" },
+        c.targets.len(),
+        names.join(", ")
+    )];
+    let pr = &c.predictive;
+    out.push(format!(
+        "In studies simulated from the fitted model, {} of the {} figures fall outside their 95% predictive interval, where about {:.1} would by chance (p = {:.3}).",
+        pr.outside, pr.figures, pr.expected_outside, pr.p_value_outside
+    ));
+    if let Some(lr) = &c.likelihood_ratio
+        && lr.p_value.is_finite()
+    {
+        let verdict = if lr.p_value < 0.05 {
+            "evidence that the studies need different parameters"
+        } else {
+            "no evidence that the studies need different parameters"
+        };
+        out.push(format!(
+            "One model for all studies: the likelihood ratio against separate fits gives p = {:.3}, {verdict}.",
+            lr.p_value
+        ));
+    }
+    if c.bootstrap.draws >= 2 {
+        out.push(format!(
+            "{} simulated studies were fitted again to give each parameter's bootstrap interval.",
+            c.bootstrap.draws
+        ));
+    }
+    out
 }
 
 /// The parameters' estimates, SEs, bootstrap intervals, bounds and studies.
@@ -516,7 +578,12 @@ pub fn svg(c: &Calibration) -> Result<String, crate::report::chart::DrawError> {
         }
         root.present()?;
     }
-    Ok(buf)
+    let names: Vec<&str> = c.problem.studies.iter().map(|s| s.name()).collect();
+    let what = format!(
+        "Calibration to {}: published figures with their intervals over the fitted model and its 95% predictive bands",
+        names.join(", ")
+    );
+    Ok(crate::report::chart::titled(buf, &what))
 }
 
 /// Output directory layout: one study writes fitted.toml and draws.csv at the top; several write
