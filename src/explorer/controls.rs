@@ -246,7 +246,7 @@ fn period_index(key: &str) -> String {
 
 fn index_of(key: &str) -> Option<usize> {
     let open = key.rfind('[')?;
-    key[open + 1..key.len() - 1].parse().ok()
+    key[open + 1..].strip_suffix(']')?.parse().ok()
 }
 
 /// `[monitoring]`'s looks: when each interim look happens.
@@ -811,6 +811,17 @@ mod tests {
         let t = set_shown(&text, "design.n", "200", DisplayScale::AsWritten).unwrap();
         assert!(t.contains("n = 200\n"), "an integer stays one");
         assert!(set_shown(&text, "design.m", "2", DisplayScale::AsWritten).is_err());
+    }
+
+    /// A key's index, and none for keys that only look indexed (a TOML key may hold `[`).
+    #[test]
+    fn indices_are_read_only_from_whole_brackets() {
+        assert_eq!(index_of("a.rates[2]"), Some(2));
+        for key in ["a[", "a[]", "a[x]", "a[é", "a[1]b", "a"] {
+            assert_eq!(index_of(key), None, "{key}");
+        }
+        let text = "name = \"x\"\n[arms.a.causes.c]\n\"q[\" = 1\n\"r[é\" = 2\n";
+        assert_eq!(controls(text).len(), 2, "odd keys give controls, not a panic");
     }
 
     #[test]

@@ -125,9 +125,22 @@ fn slug(text: &str) -> String {
 /// The title of a Markdown report as plain text: its first `# ` heading without code and
 /// emphasis marks, else `fallback`.
 pub fn title_of(md: &str, fallback: &str) -> String {
-    md.lines()
-        .find_map(|l| l.strip_prefix("# "))
-        .map_or_else(|| fallback.to_string(), |t| t.replace(['`', '*'], "").trim().to_string())
+    md.lines().find_map(|l| l.strip_prefix("# ")).map_or_else(|| fallback.to_string(), |t| plain_title(t))
+}
+
+/// A heading's text without code and emphasis marks and without the backslashes that escape
+/// scenario text (`report::md_text`): `A\_B` is `A_B`.
+fn plain_title(t: &str) -> String {
+    let mut o = String::with_capacity(t.len());
+    let mut chars = t.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek().is_some_and(char::is_ascii_punctuation) => o.push(chars.next().unwrap_or(c)),
+            '`' | '*' => {}
+            c => o.push(c),
+        }
+    }
+    o.trim().to_string()
 }
 
 /// An SVG made by this crate's plots, ready to sit inside HTML: without an XML declaration, and
@@ -247,6 +260,7 @@ mod tests {
         assert!(html.contains("<td><code>logrank</code></td><td>27.9% ± 0.4</td>"), "{html}");
         assert_eq!(title_of(md, "x"), "run — a title");
         assert_eq!(title_of("no heading", "x"), "x");
+        assert_eq!(title_of("# a \\<b\\> \\_c\\_ d\\e\n", "x"), "a <b> _c_ d\\e");
         assert_eq!(
             title_of("# ph — smallest `design.n` for **80%**\n", "x"),
             "ph — smallest design.n for 80%"

@@ -96,7 +96,8 @@ fn shifted(text: &str, shift: i32) -> Option<f64> {
     let e = exponent.checked_add(shift)?;
     let sign = if negative { "-" } else { "" };
     let x: f64 = format!("{sign}{digits}e{e}").parse().ok()?;
-    x.is_finite().then_some(x + 0.0)
+    // Beyond the doubles' range either way (1e400, or 1e-400 read as 0): not the number meant.
+    (x.is_finite() && (x != 0.0 || digits == "0")).then_some(x + 0.0)
 }
 
 /// A decimal number as (negative, digits without leading zeros, exponent): value = digits ×
@@ -190,6 +191,8 @@ mod tests {
             assert_eq!(p.to_model(bad), None, "{bad:?}");
         }
         assert_eq!(p.to_model("1e400"), None, "not finite");
+        assert_eq!(p.to_model("1e-400"), None, "not zero either");
+        assert_eq!(p.to_model("0e-400"), Some(0.0));
     }
 
     #[test]

@@ -112,20 +112,38 @@ pub const GLOSSARY: [(&str, &str); 7] = [
     ),
 ];
 
-/// The experimental arm's early risk as words, when it has one: "a 10% risk of transplant-related
-/// death within 0.25 years".
+/// The experimental arm's early risk as a clause, when it has one: " and a 10% risk of
+/// transplant-related death within 0.25 years on Autologous HSCT". With strata the risk simulated is each stratum's: one value when
+/// they agree, else their range ("a 6.32% to 22% risk …, by stratum").
 fn early_risk(sc: &Scenario) -> Option<String> {
-    let exp = sc.experimental()?;
-    exp.early_risk.iter().enumerate().find_map(|(k, r)| {
-        let (risk, within) = (*r)?;
-        Some(format!(
-            "a {}% risk of {} within {} {}",
-            crate::scenario::labels::DisplayScale::Percent.to_display(risk),
-            sc.cause_label(k),
-            short(within),
-            sc.time_unit
-        ))
-    })
+    let comparison = sc.comparison?;
+    let e = comparison.experimental;
+    let risks: Vec<(usize, f64, f64)> = sc
+        .population()
+        .filter_map(|(_, _, arms)| {
+            arms[e].early_risk.iter().enumerate().find_map(|(k, r)| r.map(|(risk, within)| (k, risk, within)))
+        })
+        .collect();
+    let &(k, _, within) = risks.first()?;
+    // Only one cause and one window can be said in one clause.
+    if risks.iter().any(|r| r.0 != k || r.2 != within) {
+        return None;
+    }
+    let pct = |x: f64| crate::scenario::labels::DisplayScale::Percent.to_display(x);
+    let lo = risks.iter().map(|r| r.1).fold(f64::INFINITY, f64::min);
+    let hi = risks.iter().map(|r| r.1).fold(f64::NEG_INFINITY, f64::max);
+    let (amount, by) = if lo == hi {
+        (format!("{}%", pct(lo)), "")
+    } else {
+        (format!("{}% to {}%", pct(lo), pct(hi)), ", by stratum")
+    };
+    Some(format!(
+        " and a {amount} risk of {} within {} {} on {}{by}",
+        sc.cause_label(k),
+        short(within),
+        sc.time_unit,
+        sc.arms[e].label
+    ))
 }
 
 /// The plain-language summary of a run: three to five sentences.
@@ -149,21 +167,27 @@ pub fn sentences(r: &Results) -> Vec<String> {
     };
     let (e, c) = (&exp.label, &ctl.label);
     let mut out = Vec::new();
+    let two_sided = sc.analysis.sides == crate::scenario::Sides::Two;
     let power = |i: usize| in_100(Proportion::new(s.tests[i].benefit, reps).estimate);
     let tests = &r.layout.tests;
-    // The primary (first) test, and the most powerful other one that claims benefit (not, as
-    // `cox_periods` does, a lower late hazard).
-    let best = (1..tests.len())
-        .filter(|&i| s.tests[i].not_estimable < reps && tests[i].1.claim() == Claim::Benefit)
-        .max_by_key(|&i| s.tests[i].benefit)
-        .filter(|&i| s.tests[i].benefit > s.tests[0].benefit);
     let phrase = |i: usize| test_phrase(sc, &tests[i].0, &tests[i].1);
-    let risk = early_risk(sc).map_or(String::new(), |x| format!(" and {x} on {e}"));
-    let monitored = |i: usize| {
+    let estimable = |i: usize| s.tests[i].not_estimable < reps;
+    let risk = early_risk(sc).unwrap_or_default();
+    // A monitored test's rejections (the headline) and its looks.
+    let monitored_count = |i: usize| {
         let (m, t) = (r.layout.monitor.as_ref()?, s.monitoring.as_ref()?);
         let j = m.tests.iter().position(|mt| mt.test == i)?;
-        Some((in_100(Proportion::new(t.tests[j].rejected, reps).estimate), m.looks.len()))
+        Some((t.tests[j].rejected, m.looks.len()))
     };
+    let monitored =
+        |i: usize| monitored_count(i).map(|(k, looks)| (in_100(Proportion::new(k, reps).estimate), looks));
+    // The primary (first) test, and the most powerful other one that claims benefit (not, as
+    // `cox_periods` does, a lower late hazard), by the power the sentence prints.
+    let printed = |i: usize| monitored_count(i).map_or(s.tests[i].benefit, |(k, _)| k);
+    let best = (1..tests.len())
+        .filter(|&i| estimable(i) && tests[i].1.claim() == Claim::Benefit)
+        .max_by_key(|&i| printed(i))
+        .filter(|&i| tests.is_empty() || !estimable(0) || printed(i) > printed(0));
     // "in about 21 of 100 such trials by the log-rank test with its 2 interim looks (31
     // without them)".
     let by = |i: usize, lead: &str| {
@@ -180,28 +204,53 @@ pub fn sentences(r: &Results) -> Vec<String> {
         )
     };
     let second = best.map_or(String::new(), |b| format!(" and in {}", by(b, "")));
-    out.push(format!(
-        "With {} patients{risk}, {e} would be shown better than {c} in {}{second}.",
-        sc.design.n,
-        by(0, "about ")
-    ));
-    if let Some((_, nb)) = r.never_better {
+    match tests.first() {
+        None => out.push(format!(
+            "With {} patients{risk}, the scenario names no test to compare {e} with {c}.",
+            sc.design.n
+        )),
+        Some(_) if !estimable(0) => out.push(format!(
+            "With {} patients{risk}, {} could not be computed in any trial{}.",
+            sc.design.n,
+            phrase(0),
+            best.map_or(String::new(), |b| format!(
+                "; {e} would be shown better than {c} in about {}",
+                by(b, "")
+            ))
+        )),
+        Some(_) => out.push(format!(
+            "With {} patients{risk}, {e} would be shown better than {c} in {}{second}.",
+            sc.design.n,
+            by(0, "about ")
+        )),
+    }
+    let alpha = if two_sided {
+        format!("α/2 = {}% on that side", short(50.0 * sc.analysis.alpha))
+    } else {
+        format!("α = {}%", short(100.0 * sc.analysis.alpha))
+    };
+    if let Some((_, nb)) = r.never_better.filter(|_| !tests.is_empty()) {
         let rate = |i: usize| in_100(Proportion::new(nb.tests[i].benefit, nb.replicates).estimate);
-        let shown: Vec<usize> = std::iter::once(0).chain(best).collect();
+        let shown: Vec<usize> = std::iter::once(0).filter(|&i| estimable(i)).chain(best).collect();
         let parts: Vec<String> =
             shown.iter().map(|&i| format!("{} in {} of 100", phrase(i), rate(i))).collect();
-        out.push(format!(
-            "Where {e} is never better than {c} (its early deaths never made up), {} such trials would still declare benefit, against α = {}% by design.",
-            parts.join(" and "),
-            short(100.0 * sc.analysis.alpha)
-        ));
-    } else if let Some((null, nr)) = r.null {
+        if !parts.is_empty() {
+            out.push(format!(
+                "Where {e} is never better than {c} (its early deaths never made up), {} such trials would still declare benefit, against {alpha} by design.",
+                parts.join(" and ")
+            ));
+        }
+    } else if let Some((null, nr)) = r.null.filter(|_| !tests.is_empty() && estimable(0)) {
         let e0 = Proportion::new(null_rejections(&null.tests[0], sc.analysis.sides), nr).estimate;
+        let (does, level) = if two_sided {
+            ("rejects in either direction", format!("α = {}%, two-sided", short(100.0 * sc.analysis.alpha)))
+        } else {
+            ("declares benefit", alpha.clone())
+        };
         out.push(format!(
-            "With identical arms, {} declares benefit in {} of 100 trials (α = {}%).",
+            "With identical arms, {} {does} in {} of 100 trials ({level}).",
             phrase(0),
-            in_100(e0),
-            short(100.0 * sc.analysis.alpha)
+            in_100(e0)
         ));
     }
     let ep = sc.endpoint_label(&sc.primary().name);
@@ -274,6 +323,36 @@ pub fn glossary(r: &Results) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sentences_of(text: &str) -> Vec<String> {
+        let sc = crate::scenario::Scenario::from_toml(text, std::path::Path::new("s.toml")).unwrap();
+        let req = crate::run::SimulateOptions {
+            replicates: 200,
+            seed: 1,
+            null_copy: true,
+            never_better: None,
+            progress: &|_| {},
+            cancel: None,
+            prior: None,
+        };
+        let sim = crate::run::simulate_scenario(&sc, &req, None).unwrap();
+        sentences(&Results::of(&sim, &sc, 1))
+    }
+
+    /// A two-arm scenario without tests, and strata whose transplant risks differ, are said
+    /// without a panic and without a risk that is not simulated.
+    #[test]
+    fn no_tests_and_strata_are_said_as_they_are() {
+        let astis = std::fs::read_to_string("scenarios/astis.toml").unwrap();
+        let none = astis
+            .replace("tests = [\"logrank\", \"fh(0,1)\", \"maxcombo\", \"mw\", \"robust_mw\", \"cox\", \"cox_periods\", \"rmst\", \"milestone\"]", "tests = []");
+        let none = none[..none.find("[analysis.never_better]").unwrap()].to_string();
+        let s = sentences_of(&none);
+        assert!(s[0].contains("names no test"), "{s:?}");
+        let strata = std::fs::read_to_string("scenarios/who_to_transplant.toml").unwrap();
+        let s = sentences_of(&strata);
+        assert!(s[0].contains("a 6.32% to 22% risk of transplant-related death within 0.25 years on Autologous HSCT, by stratum"), "{}", s[0]);
+    }
 
     #[test]
     fn rates_read_as_in_100() {
