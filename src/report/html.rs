@@ -125,7 +125,7 @@ fn slug(text: &str) -> String {
 /// The title of a Markdown report as plain text: its first `# ` heading without code and
 /// emphasis marks, else `fallback`.
 pub fn title_of(md: &str, fallback: &str) -> String {
-    md.lines().find_map(|l| l.strip_prefix("# ")).map_or_else(|| fallback.to_string(), |t| plain_title(t))
+    md.lines().find_map(|l| l.strip_prefix("# ")).map_or_else(|| fallback.to_string(), plain_title)
 }
 
 /// A heading's text without code and emphasis marks and without the backslashes that escape
