@@ -260,7 +260,8 @@ pub(crate) fn markdown(c: &Calibration) -> String {
     let _ = writeln!(o, "## Sources\n");
     for t in &c.targets {
         if !t.source.is_empty() || !t.note.is_empty() {
-            let _ = writeln!(o, "- `{}` / `{}`: {} {}", t.study, t.name, t.source, t.note);
+            let (source, note) = (super::md_text(&t.source), super::md_text(&t.note));
+            let _ = writeln!(o, "- `{}` / `{}`: {source} {note}", t.study, t.name);
         }
     }
     o.push_str(&super::glossary_section(&[], &GLOSSARY.map(|(w, m)| (w.to_string(), m.to_string()))));
