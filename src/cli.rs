@@ -140,7 +140,7 @@ An interrupted sweep rerun with the same command computes only the missing point
     /// The probability of success averaged over parameter uncertainty, beside the power at the
     /// point estimate.
     #[command(after_help = "Examples:
-  trialsim assurance scenarios/hsct_uncertain.toml                 # draws from its [uncertainty] table
+  trialsim assurance scenarios/plan_next_trial.toml                # draws from its [uncertainty] table
   trialsim assurance scenarios/astis.toml --draws results/calibration/astis/draws.csv")]
     Assurance {
         #[command(flatten)]

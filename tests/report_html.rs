@@ -151,6 +151,11 @@ fn with_payloads(text: &str, causes: &[&str], endpoints: &[&str]) -> String {
                 format!("title = {}", lit(&p))
             } else if l.starts_with("label = ") {
                 format!("label = {}", lit(&p))
+            } else if l.starts_with("unit = ") {
+                format!("unit = {}", lit(PAYLOADS[1]))
+            } else if l.starts_with("source = ") || l.starts_with("note = ") {
+                // A calibration target's citation and note.
+                format!("{} = {}", l.split(' ').next().unwrap_or_default(), lit(&p))
             } else {
                 l.to_string()
             }
@@ -210,8 +215,7 @@ fn every_scenario_string_is_escaped_in_every_output() {
         &fs::read_to_string("scenarios/scot_design.toml").unwrap(),
         &["treatment_death", "disease_death", "organ_failure"],
         &["efs", "os"],
-    )
-    .replace("unit = \"% predicted\"", &format!("unit = '{}'", PAYLOADS[0]));
+    );
     let strata = with_payloads(
         &fs::read_to_string("scenarios/who_to_transplant.toml").unwrap(),
         &["treatment_death", "disease_death", "organ_failure"],
@@ -246,10 +250,35 @@ fn every_scenario_string_is_escaped_in_every_output() {
         "--out",
         &out("plan"),
     ]);
-    for d in ["followup", "sweep", "plan"] {
-        checked += assert_escaped(&dir.path().join(d));
+    // Assurance over a scenario's [uncertainty] table, and a calibration whose targets cite and
+    // note in payloads.
+    let uncertain = with_payloads(
+        &fs::read_to_string("scenarios/plan_next_trial.toml").unwrap(),
+        &["treatment_death", "disease_event"],
+        &["efs"],
+    );
+    assert!(uncertain.contains("[uncertainty]"), "assurance draws from the scenario's table");
+    let p = dir.path().join("uncertain.toml");
+    fs::write(&p, uncertain).unwrap();
+    trialsim(&["assurance", &s(&p), "--reps", "50", "--out", &out("assurance")]);
+    let study = with_payloads(
+        &fs::read_to_string("scenarios/studies/phase2_skin.toml").unwrap(),
+        &["treatment_death", "disease_death", "progression"],
+        &["os"],
+    );
+    assert!(study.matches("source = '\"><script>").count() >= 2, "the targets' sources carry payloads");
+    assert!(study.contains("note = '\"><script>"), "a target's note carries payloads");
+    let p = dir.path().join("study.toml");
+    fs::write(&p, study).unwrap();
+    trialsim(&["calibrate", &s(&p), "--bootstrap", "2", "--reps", "200", "--out", &out("calibrate")]);
+    for d in ["followup", "sweep", "plan", "assurance", "calibrate"] {
+        let n = assert_escaped(&dir.path().join(d));
+        assert!(n >= 2, "{d}: {n} files checked");
+        checked += n;
     }
-    assert!(checked >= 20, "{checked} files checked");
+    let md = fs::read_to_string(dir.path().join("calibrate/calibration.md")).unwrap();
+    assert!(md.contains("\\<script\\>alert(1)\\</script\\>"), "a target's source shown as text");
+    assert!(checked >= 25, "{checked} files checked");
     // report.html shows the labels as text.
     let page = fs::read_to_string(dir.path().join("astis/report.html")).unwrap();
     assert!(page.contains("&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"), "the label shown as text");

@@ -144,13 +144,19 @@ fn plain_title(t: &str) -> String {
 }
 
 /// An SVG made by this crate's plots, ready to sit inside HTML: without an XML declaration, and
-/// with a `role` so that screen readers announce it as a picture.
+/// with a `role` so that screen readers announce it as a picture (one only: a second `role`
+/// attribute on the same element is invalid HTML, and `chart::titled` already gives one).
 fn inline_svg(svg: &str) -> String {
     let body = match svg.trim_start().strip_prefix("<?xml") {
         Some(rest) => rest.split_once("?>").map_or(rest, |(_, b)| b),
         None => svg,
-    };
-    body.trim().replacen("<svg ", "<svg role=\"img\" ", 1)
+    }
+    .trim();
+    let open_tag = body.find("<svg ").and_then(|i| body[i..].find('>').map(|j| &body[i..i + j]));
+    match open_tag {
+        Some(tag) if !tag.contains(" role=") => body.replacen("<svg ", "<svg role=\"img\" ", 1),
+        _ => body.to_string(),
+    }
 }
 
 /// The body of a report (no `<html>` wrapper): the Markdown as HTML, then the plots. The
@@ -230,6 +236,15 @@ fn scenarios_html(about: &About) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_svg_gets_one_role() {
+        let bare = "<?xml version=\"1.0\"?>\n<svg width=\"10\"><rect/></svg>";
+        assert_eq!(inline_svg(bare), "<svg role=\"img\" width=\"10\"><rect/></svg>");
+        let named =
+            "<svg width=\"10\" role=\"img\" aria-label=\"x\"><title>x</title><svg role=\"none\"></svg></svg>";
+        assert_eq!(inline_svg(named), named);
+    }
 
     #[test]
     fn raw_html_in_a_label_is_shown_as_text() {

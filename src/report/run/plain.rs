@@ -112,9 +112,9 @@ pub const GLOSSARY: [(&str, &str); 7] = [
     ),
 ];
 
-/// The experimental arm's early risk as a clause, when it has one: " and a 10% risk of
-/// transplant-related death within 0.25 years on Autologous HSCT". With strata the risk simulated is each stratum's: one value when
-/// they agree, else their range ("a 6.32% to 22% risk …, by stratum").
+/// The experimental arm's early risk as a phrase, when it has one: "a 10% risk of
+/// transplant-related death within 0.25 years". With strata the risk simulated is each
+/// stratum's: one value when they agree, else their range ("a 6.32% to 22% risk …, by stratum").
 fn early_risk(sc: &Scenario) -> Option<String> {
     let comparison = sc.comparison?;
     let e = comparison.experimental;
@@ -137,13 +137,7 @@ fn early_risk(sc: &Scenario) -> Option<String> {
     } else {
         (format!("{}% to {}%", pct(lo), pct(hi)), ", by stratum")
     };
-    Some(format!(
-        " and a {amount} risk of {} within {} {} on {}{by}",
-        sc.cause_label(k),
-        short(within),
-        sc.time_unit,
-        sc.arms[e].label
-    ))
+    Some(format!("a {amount} risk of {} within {} {}{by}", sc.cause_label(k), short(within), sc.time_unit))
 }
 
 /// The plain-language summary of a run: three to five sentences.
@@ -172,7 +166,11 @@ pub fn sentences(r: &Results) -> Vec<String> {
     let tests = &r.layout.tests;
     let phrase = |i: usize| test_phrase(sc, &tests[i].0, &tests[i].1);
     let estimable = |i: usize| s.tests[i].not_estimable < reps;
-    let risk = early_risk(sc).unwrap_or_default();
+    // The arm is named once: "Autologous HSCT (a 10% risk …) would be shown better" where it is
+    // the sentence's subject, "and a 10% risk … on Autologous HSCT" where it is not.
+    let risk_clause = early_risk(sc);
+    let risk = risk_clause.as_ref().map_or(String::new(), |r| format!(" and {r} on {e}"));
+    let subject = risk_clause.as_ref().map_or_else(|| e.to_string(), |r| format!("{e} ({r})"));
     // A monitored test's rejections (the headline) and its looks.
     let monitored_count = |i: usize| {
         let (m, t) = (r.layout.monitor.as_ref()?, s.monitoring.as_ref()?);
@@ -219,7 +217,7 @@ pub fn sentences(r: &Results) -> Vec<String> {
             ))
         )),
         Some(_) => out.push(format!(
-            "With {} patients{risk}, {e} would be shown better than {c} in {}{second}.",
+            "With {} patients, {subject} would be shown better than {c} in {}{second}.",
             sc.design.n,
             by(0, "about ")
         )),
@@ -351,7 +349,7 @@ mod tests {
         assert!(s[0].contains("names no test"), "{s:?}");
         let strata = std::fs::read_to_string("scenarios/who_to_transplant.toml").unwrap();
         let s = sentences_of(&strata);
-        assert!(s[0].contains("a 6.32% to 22% risk of transplant-related death within 0.25 years on Autologous HSCT, by stratum"), "{}", s[0]);
+        assert!(s[0].contains("Autologous HSCT (a 6.32% to 22% risk of transplant-related death within 0.25 years, by stratum) would be shown better"), "{}", s[0]);
     }
 
     #[test]
