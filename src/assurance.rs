@@ -8,13 +8,14 @@
 //! of [`crossed_se`], which counts the parameter spread and the Monte Carlo error.
 
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
 use rand::RngExt;
 use rand_distr::{Beta, Distribution as _, Gamma, LogNormal, Normal, Uniform};
 use serde::Serialize;
 
 use crate::analysis::Row;
-use crate::engine::{Layout, Reduce, Run, simulate};
+use crate::engine::{Layout, Reduce, Run, simulate_until};
 use crate::rng::{Purpose, stream};
 use crate::scenario::overrides::{Override, RESULT_FREE, Template};
 use crate::scenario::raw;
@@ -347,11 +348,21 @@ pub(crate) fn check_draws(template: &Template, draws: &Draws) -> Result<Scenario
     Ok(base)
 }
 
-/// `sc` simulated (`reps` replicates from `seed`) into the reduction `S`.
-fn simulated<S: crate::engine::Reduce>(sc: &crate::scenario::Scenario, reps: u64, seed: u64) -> S {
+/// `sc` simulated (`reps` replicates from `seed`) into the reduction `S`; `None` once `cancel`
+/// is set.
+fn simulated<S: crate::engine::Reduce>(
+    sc: &crate::scenario::Scenario,
+    reps: u64,
+    seed: u64,
+    cancel: &AtomicBool,
+) -> Option<S> {
     let truth = Truth::compute(sc);
     let layout = Layout::new(sc, &truth);
-    simulate(&Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None }, None)
+    simulate_until(
+        &Run { scenario: sc, layout: &layout, replicates: reps, seed, progress: None },
+        None,
+        cancel,
+    )
 }
 
 /// The draws' results so far, per test: the moments of the per-draw power, and per batch of
@@ -397,11 +408,26 @@ pub fn assurance(
     draws: &Draws,
     replicates: u64,
     seed: u64,
-    mut progress: impl FnMut(usize, usize),
+    progress: impl FnMut(usize, usize),
 ) -> Result<AssuranceResult, AssuranceError> {
+    let never = AtomicBool::new(false);
+    Ok(assurance_until(template, draws, replicates, seed, progress, &never)?
+        .expect("an assurance nobody cancels finishes"))
+}
+
+/// [`assurance`], returning `None` at the next chunk of replicates once `cancel` is set (a
+/// binding's Ctrl-C). A result that finishes is [`assurance`]'s, bit for bit.
+pub fn assurance_until(
+    template: &Template,
+    draws: &Draws,
+    replicates: u64,
+    seed: u64,
+    mut progress: impl FnMut(usize, usize),
+    cancel: &AtomicBool,
+) -> Result<Option<AssuranceResult>, AssuranceError> {
     let base = check_draws(template, draws)?;
-    let at_point: Vec<u64> =
-        simulated::<Summary>(&base, replicates, seed).tests.iter().map(|t| t.benefit).collect();
+    let Some(at_point) = simulated::<Summary>(&base, replicates, seed, cancel) else { return Ok(None) };
+    let at_point: Vec<u64> = at_point.tests.iter().map(|t| t.benefit).collect();
     let m = draws.rows.len();
     let per_draw = (replicates / m as u64).max(20);
     let mut acc = Accumulated::new(base.analysis.tests.len());
@@ -416,7 +442,10 @@ pub fn assurance(
                 // carries the Monte Carlo error too.
                 let draw_seed = seed ^ (0x9e37_79b9_7f4a_7c15u64.wrapping_mul(d as u64 + 1));
                 // Each replicate's decisions at a draw, for the crossed estimator of the SE.
-                acc.add(&simulated::<Benefits>(&sc, per_draw, draw_seed), per_draw);
+                let Some(b) = simulated::<Benefits>(&sc, per_draw, draw_seed, cancel) else {
+                    return Ok(None);
+                };
+                acc.add(&b, per_draw);
             }
             Err(e) => {
                 invalid += 1;
@@ -450,7 +479,7 @@ pub fn assurance(
             }
         })
         .collect();
-    Ok(AssuranceResult {
+    Ok(Some(AssuranceResult {
         scenario: base.name.clone(),
         source: draws.source.clone(),
         keys: draws.keys.clone(),
@@ -461,7 +490,7 @@ pub fn assurance(
         invalid_draws: invalid,
         invalid_reason: first_invalid,
         tests,
-    })
+    }))
 }
 
 #[cfg(test)]

@@ -57,6 +57,9 @@ pub mod calibrate;
 pub mod scenario_file;
 // Output.
 pub mod report;
+// Each command's work from a scenario's text to its files, for the Python and R packages.
+#[cfg(feature = "plots")]
+pub mod embed;
 // The local what-if explorer (`trialsim serve`): HTTP over the same computations and reports.
 #[cfg(feature = "serve")]
 pub mod explorer;

@@ -15,10 +15,11 @@
 //! n grows) the answer says so instead of a number.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
 
-use crate::engine::{Layout, Run, simulate};
+use crate::engine::{Layout, Run, simulate_until};
 use crate::scenario::overrides::{Override, Template};
 use crate::scenario::{Scenario, ScenarioError, Sides};
 use crate::stats::normal::{self, Z_975};
@@ -98,6 +99,9 @@ pub enum PlanError {
     Input(#[from] PlanInput),
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
+    /// The caller's cancel flag was set (a binding's Ctrl-C): no answer.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// What is wrong with a planning request.
@@ -143,6 +147,8 @@ struct Curve<'a> {
     tests: Vec<String>,
     /// The lower end of the searched (and validated) range.
     lo_limit: f64,
+    /// Set by a caller that no longer wants the answer.
+    cancel: &'a AtomicBool,
 }
 
 impl Curve<'_> {
@@ -157,7 +163,7 @@ impl Curve<'_> {
         let k = x.to_bits();
         if !self.cache.contains_key(&k) {
             let (sc, _) = self.template.apply(&self.overrides(x))?;
-            let v = self.rejections(&sc, &sc, self.seed);
+            let v = self.rejections(&sc, &sc, self.seed)?;
             self.cache.insert(k, v);
         }
         Ok(&self.cache[&k])
@@ -176,7 +182,7 @@ impl Curve<'_> {
             let rates = match point {
                 PointBoundary::Solved(b) => {
                     let seed = crate::rng::companion_seed(self.seed, "never_better");
-                    let rates = self.rejections(&sc, &b.scenario, seed);
+                    let rates = self.rejections(&sc, &b.scenario, seed)?;
                     Ok(BoundaryRates { value: b.value, until: b.until, rates })
                 }
                 // Already never better: the rate is the power.
@@ -192,13 +198,19 @@ impl Curve<'_> {
 
     /// Every test's (rate, SE) of rejecting for the experimental arm in trials of `simulated`,
     /// analysed as `sc` is (its layout).
-    fn rejections(&self, sc: &Scenario, simulated: &Scenario, seed: u64) -> Vec<(f64, f64)> {
+    fn rejections(
+        &self,
+        sc: &Scenario,
+        simulated: &Scenario,
+        seed: u64,
+    ) -> Result<Vec<(f64, f64)>, PlanError> {
         let truth = Truth::compute(sc);
         let layout = Layout::new(sc, &truth);
         let run =
             Run { scenario: simulated, layout: &layout, replicates: self.replicates, seed, progress: None };
-        let s: Summary = simulate(&run, None);
-        self.tests
+        let s: Summary = simulate_until(&run, None, self.cancel).ok_or(PlanError::Cancelled)?;
+        Ok(self
+            .tests
             .iter()
             .map(|t| {
                 // `monitoring.<test>`: the monitored design's power (rejection at any look).
@@ -214,7 +226,7 @@ impl Curve<'_> {
                 };
                 (p.estimate, p.se)
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -320,6 +332,16 @@ fn search(template: &Template, opts: &PlanOptions) -> Result<Search, PlanError> 
 
 /// Plans every requested test.
 pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, PlanError> {
+    plan_until(template, opts, &AtomicBool::new(false))
+}
+
+/// [`plan`], stopped with [`PlanError::Cancelled`] at the next chunk of replicates once `cancel`
+/// is set (a binding's Ctrl-C). An answer that finishes is [`plan`]'s, bit for bit.
+pub fn plan_until(
+    template: &Template,
+    opts: &PlanOptions,
+    cancel: &AtomicBool,
+) -> Result<Vec<Answer>, PlanError> {
     let Search { base, x0, tests, integer, lo_limit, hi_limit } = search(template, opts)?;
     let mut curve = Curve {
         template,
@@ -330,6 +352,7 @@ pub fn plan(template: &Template, opts: &PlanOptions) -> Result<Vec<Answer>, Plan
         boundaries: BTreeMap::new(),
         tests: tests.clone(),
         lo_limit,
+        cancel,
     };
     let mut answers = Vec::new();
     for (ti, test) in tests.iter().enumerate() {

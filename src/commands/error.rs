@@ -76,6 +76,18 @@ impl From<PlanError> for Error {
         match e {
             PlanError::Input(m) => Error::Argument(m.to_string()),
             PlanError::Scenario(e) => Error::Scenario(e),
+            PlanError::Cancelled => Error::failure(e),
+        }
+    }
+}
+
+impl From<crate::embed::Error> for Error {
+    fn from(e: crate::embed::Error) -> Error {
+        use crate::embed::Error as E;
+        match e {
+            E::Scenario(e) => Error::Scenario(e),
+            E::Argument(m) => Error::Argument(m),
+            E::Cancelled | E::Failure(_) => Error::failure(e),
         }
     }
 }

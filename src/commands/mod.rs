@@ -26,7 +26,7 @@ pub use crate::scenario_file::{Loaded, validate};
 use crate::atomic_file::write_atomic;
 use crate::cli::{Command, Simulate};
 use crate::report::html::{self, About};
-use crate::scenario::{Document, MAX_REPLICATES, MAX_SEED, Simulation};
+use crate::scenario::{Document, Simulation};
 
 /// Runs one parsed command line.
 /// On Ctrl-C (SIGINT, or SIGTERM from a scheduler), removes the temporary files being written
@@ -143,41 +143,19 @@ impl Settings {
     }
 }
 
-/// At most this many worker threads: more only costs memory (a typo once kept spawning).
-pub const MAX_THREADS: usize = 1024;
+pub use crate::embed::MAX_THREADS;
 
-/// `--reps`, `--seed` and `--threads`, when given, are in the ranges a scenario file allows
-/// (checked before anything is read or created).
+/// `--reps` and `--threads`, when given, are in the ranges a scenario file allows (checked
+/// before anything is read or created).
 pub(crate) fn check_counts(reps: Option<u64>, threads: Option<usize>) -> Result<(), Error> {
-    match reps {
-        Some(0) => return Err(Error::Argument("--reps: expected at least 1 replicate, found 0".into())),
-        Some(r) if r > MAX_REPLICATES => {
-            return Err(Error::Argument(format!(
-                "--reps: expected at most {MAX_REPLICATES} replicates (as `simulation.replicates`), found {r}"
-            )));
-        }
-        _ => {}
-    }
-    match threads {
-        Some(0) => return Err(Error::Argument("--threads: expected at least 1 thread, found 0".into())),
-        Some(t) if t > MAX_THREADS => {
-            return Err(Error::Argument(format!(
-                "--threads: expected at most {MAX_THREADS} threads, found {t}"
-            )));
-        }
-        _ => {}
-    }
-    Ok(())
+    let counts = crate::embed::Counts { replicates: reps, seed: None, threads };
+    counts.check(["--reps", "--seed", "--threads"]).map_err(Error::Argument)
 }
 
 /// `--seed`, when given, is in the range a scenario file allows.
 pub(crate) fn check_seed(seed: Option<u64>) -> Result<(), Error> {
-    match seed {
-        Some(s) if s > MAX_SEED => Err(Error::Argument(format!(
-            "--seed: expected an integer from 0 to {MAX_SEED} (as `simulation.seed`), found {s}"
-        ))),
-        _ => Ok(()),
-    }
+    let counts = crate::embed::Counts { seed, ..Default::default() };
+    counts.check(["--reps", "--seed", "--threads"]).map_err(Error::Argument)
 }
 
 /// The command line of a simulating command, checked before anything is read or created.
@@ -279,26 +257,7 @@ pub(crate) fn write_files(files: &[File]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Adds report.html to a command's files, just before `md` (the Markdown report it renders):
-/// the page of that Markdown with every SVG plot among the files in the same directory.
-pub(crate) fn with_report(files: &mut Vec<File>, md: &Path, about: &About) {
-    let Some(at) = files.iter().position(|(p, _)| p == md) else { return };
-    let dir = md.parent();
-    let figures: Vec<(String, String)> = files
-        .iter()
-        .filter(|(p, _)| p.parent() == dir && p.extension().is_some_and(|e| e == "svg"))
-        .map(|(p, b)| {
-            (
-                p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-                String::from_utf8_lossy(b).into_owned(),
-            )
-        })
-        .collect();
-    let figures: Vec<(&str, &str)> = figures.iter().map(|(n, s)| (n.as_str(), s.as_str())).collect();
-    let page = html::page(&String::from_utf8_lossy(&files[at].1), &figures, about);
-    let path = md.with_file_name("report.html");
-    files.insert(at, (path, page.into_bytes()));
-}
+pub(crate) use crate::embed::with_report;
 
 #[cfg(test)]
 mod tests {

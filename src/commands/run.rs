@@ -110,53 +110,10 @@ fn read_draws(file: &Path) -> Result<crate::assurance::Draws, Error> {
     Ok(crate::assurance::read_draws(file)?)
 }
 
-/// Every draw's scenario (the scenario file with the draw's values; `None` where a draw makes
-/// an invalid scenario): the draws' columns must be numeric keys of the scenario (exit 2
-/// otherwise, naming the column), and at most half of the draws may be invalid. The long-term
-/// table sets what is reported, so a draw may not set it.
+/// Every draw's scenario (`embed::draw_scenarios`) of the scenario file.
 fn draw_scenarios(scenario: &Path, draws: &crate::assurance::Draws) -> Result<Vec<Option<Scenario>>, Error> {
-    use crate::assurance::{AssuranceInput, check_draws};
-    use crate::scenario::overrides::{Override, Template};
-    let template = Template::from_path(scenario)?;
-    // The horizon and the extrapolation are how the report looks, not parameters: a draw of them
-    // would tabulate each draw at different times.
-    if let Some(k) = draws.keys.iter().find(|k| k.starts_with("analysis.long_term")) {
-        return Err(crate::assurance::AssuranceError::from(AssuranceInput::Column {
-            origin: draws.source.clone(),
-            key: k.clone(),
-            problem: "the long-term table sets what is reported, not a parameter of the model".into(),
-        })
-        .into());
-    }
-    check_draws(&template, draws)?;
-    let mut first: Option<String> = None;
-    let scenarios: Vec<Option<Scenario>> = draws
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(d, row)| {
-            let o: Vec<Override> =
-                draws.keys.iter().zip(row).map(|(k, &v)| Override { key: k.clone(), value: v }).collect();
-            match template.apply(&o) {
-                Ok((sc, _)) => Some(sc),
-                Err(e) => {
-                    first.get_or_insert_with(|| format!("draw {d}: {}", e.message()));
-                    None
-                }
-            }
-        })
-        .collect();
-    let invalid = scenarios.iter().filter(|s| s.is_none()).count();
-    let m = scenarios.len();
-    if invalid * 2 > m || m - invalid < 2 {
-        return Err(crate::assurance::AssuranceError::from(AssuranceInput::InvalidDraws {
-            invalid,
-            draws: m,
-            first,
-        })
-        .into());
-    }
-    Ok(scenarios)
+    let template = crate::scenario::overrides::Template::from_path(scenario)?;
+    Ok(crate::embed::draw_scenarios(&template, draws)?)
 }
 
 /// What a run adds to the scenario: the never-better boundary, the long-term truth over draws,

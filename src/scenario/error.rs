@@ -231,9 +231,9 @@ impl ScenarioError {
         self.kind.to_string()
     }
 
-    #[cfg(test)]
-    /// `(line, column)`, both 1-based, columns counted in characters.
-    pub(crate) fn line_column(&self) -> Option<(usize, usize)> {
+    /// `(line, column)`, both 1-based, columns counted in characters (a binding's exception
+    /// carries them).
+    pub fn line_column(&self) -> Option<(usize, usize)> {
         self.location.as_ref().map(|l| (l.line, l.column))
     }
 

@@ -50,7 +50,7 @@ impl Template {
     }
 
     /// The template of a parsed document, checked valid as it stands.
-    pub(crate) fn from_document(doc: &super::Document) -> Result<Template, ScenarioError> {
+    pub fn from_document(doc: &super::Document) -> Result<Template, ScenarioError> {
         let path = doc.path();
         doc.scenario()?;
         // The document parsed as raw tables above, so it parses as a plain table too.
@@ -92,7 +92,7 @@ impl Template {
     }
 
     /// The document with the overrides applied, as TOML text (for `fitted.toml`).
-    pub(crate) fn text_with(&self, overrides: &[Override]) -> Result<String, ScenarioError> {
+    pub fn text_with(&self, overrides: &[Override]) -> Result<String, ScenarioError> {
         let mut t = self.table.clone();
         for o in overrides {
             set(&mut t, &o.key, o.value)

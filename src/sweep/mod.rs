@@ -248,7 +248,22 @@ pub fn run_sweep(
     zip: bool,
     opts: &SweepSettings,
     grid: Validated,
+    progress: impl FnMut(u64, u64),
+) -> Result<SweepOutcome, SweepError> {
+    run_sweep_until(template, axes, zip, opts, grid, progress, &AtomicBool::new(false))
+}
+
+/// [`run_sweep`], stopped once `cancel` is set (a binding's Ctrl-C): the point being simulated
+/// is dropped at its next chunk, every point record already written stays, and the outcome is
+/// incomplete (a rerun resumes).
+pub fn run_sweep_until(
+    template: &Template,
+    axes: &[Axis],
+    zip: bool,
+    opts: &SweepSettings,
+    grid: Validated,
     mut progress: impl FnMut(u64, u64),
+    cancel: &AtomicBool,
 ) -> Result<SweepOutcome, SweepError> {
     let (base, _) = template.apply(&[])?;
     let (replicates, seed) = (opts.replicates, opts.seed);
@@ -299,9 +314,9 @@ pub fn run_sweep(
         // Applied again rather than kept from validation: a grid's scenarios would take
         // gigabytes, its fingerprints megabytes.
         let overrides = point(axes, zip, p);
-        let never = AtomicBool::new(false);
-        let point = simulate_point(template, &overrides, replicates, seed, true, &never)?
-            .expect("nobody cancels a sweep's point");
+        let Some(point) = simulate_point(template, &overrides, replicates, seed, true, cancel)? else {
+            break;
+        };
         let record = PointRecord::new(
             p,
             fp,
@@ -321,7 +336,7 @@ pub fn run_sweep(
     }
     // Every listed point is in once none is left to do; a shard's directory never holds the
     // whole grid (`merge` joins them).
-    let complete = manifest.shard.is_none() && todo.len() <= limit && mine == n;
+    let complete = manifest.shard.is_none() && todo.len() <= limit && mine == n && computed == todo.len();
     let tables = complete.then(|| Tables { manifest, base, dir: out.clone() });
     Ok(SweepOutcome { out, points: mine, reused, computed, tables })
 }

@@ -36,6 +36,11 @@ impl<W: Write> ReplicatesWriter<W> {
     pub fn finish(mut self) -> io::Result<()> {
         self.w.flush()
     }
+
+    /// The destination, flushed (replicates.csv held in memory for a binding).
+    pub fn into_inner(self) -> io::Result<W> {
+        self.w.into_inner().map_err(|e| e.into_error())
+    }
 }
 
 /// Streams patients.csv rows as the command produces them: `replicate`, `arm`, `entry`, then
