@@ -200,6 +200,17 @@ impl Control<'_> {
     }
 }
 
+/// What a binding says when the engine panicked on its worker thread (a bug: the binding turns
+/// it into an error of its language, never an abort of the interpreter).
+pub fn panic_error(panic: &(dyn std::any::Any + Send)) -> Error {
+    let what = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    Error::Failure(format!("trialsim internal error (please report): {what}"))
+}
+
 /// A rendered file: its path below the output directory, and its bytes.
 pub type File = (PathBuf, Vec<u8>);
 

@@ -146,14 +146,7 @@ fn supervised<T: Send>(
             }
             result.map_err(|e| to_py(py, e))
         }
-        (Err(panic), None) => {
-            let what = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            Err(PyRuntimeError::new_err(format!("trialsim internal error (please report): {what}")))
-        }
+        (Err(panic), None) => Err(to_py(py, embed::panic_error(&*panic))),
     }
 }
 

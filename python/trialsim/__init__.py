@@ -32,10 +32,14 @@ __all__ = ["run", "sweep", "plan", "assurance", "truth", "ScenarioError", "ENGIN
 __version__ = "0.1.0"
 ENGINE = _trialsim.ENGINE
 
-try:  # pandas is optional: without it every table is a list of dicts.
-    import pandas as _pd
-except ImportError:  # pragma: no cover - exercised by the no-pandas test in a subprocess
-    _pd = None
+def _pandas():
+    """pandas when installed (imported on the first table asked for: it takes longer to import
+    than a small simulation takes to run), else None: every table is then a list of dicts."""
+    try:
+        import pandas
+    except ImportError:
+        return None
+    return pandas
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,7 +140,8 @@ def _progress(progress: bool | None, what: str) -> _Progress:
 
 
 def _frame(rows: list[dict]):
-    return _pd.DataFrame(rows) if _pd is not None else rows
+    pd = _pandas()
+    return pd.DataFrame(rows) if pd is not None else rows
 
 
 def _flatten(prefix: str, value: Any, row: dict) -> None:
@@ -253,7 +258,8 @@ class RunResult(Result):
         if self._replicates is None:
             raise ValueError("run(..., replicates=True) keeps the replicates")
         rows = self._replicates.decode("utf-8")
-        return _pd.read_csv(io.StringIO(rows)) if _pd is not None else _csv_rows(rows)
+        pd = _pandas()
+        return pd.read_csv(io.StringIO(rows)) if pd is not None else _csv_rows(rows)
 
 
 def _num(h: float) -> str:
@@ -277,12 +283,24 @@ class SweepResult:
             f"{self.computed} computed>"
         )
 
+    def write(self, dir: str | os.PathLike) -> Path:
+        """Copies the sweep's files (point records, sweep.json, and once complete sweep.csv,
+        sweep.md, report.html and the plots) to `dir`, each atomically, sweep.json last."""
+        names = [
+            str(p.relative_to(self.out))
+            for p in sorted(self.out.rglob("*"))
+            if p.is_file() and not p.name.startswith(".trialsim") and p.name != "sweep.json"
+        ] + ["sweep.json"]
+        _trialsim.write_files(os.fspath(dir), [(n, (self.out / n).read_bytes()) for n in names])
+        return Path(dir)
+
     @property
     def table(self):
         """sweep.csv: one row per point and metric (``power.logrank``, ``type_i_error.mw``, …)
         with its value and SE, beside the point's swept values."""
         text = (self.out / "sweep.csv").read_text()
-        return _pd.read_csv(io.StringIO(text)) if _pd is not None else _csv_rows(text)
+        pd = _pandas()
+        return pd.read_csv(io.StringIO(text)) if pd is not None else _csv_rows(text)
 
 
 class PlanResult(Result):

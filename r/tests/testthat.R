@@ -1,0 +1,4 @@
+library(testthat)
+library(trialsim)
+
+test_check("trialsim")
