@@ -200,6 +200,43 @@ impl Control<'_> {
     }
 }
 
+/// An output directory held by one command until it drops this: an OS lock on
+/// `DIR/.trialsim.lock`, which the OS releases at exit, so a killed run leaves no stale lock.
+pub struct OutDir {
+    _lock: std::fs::File,
+}
+
+/// The lock file in every output directory.
+pub const LOCK_FILE: &str = ".trialsim.lock";
+
+/// Creates the output directory, checks that it can be written and that no other trialsim
+/// command is writing there, and removes temporary files a killed run left: before any work, so
+/// a bad `--out` is a bad argument (exit 2) found at once rather than after the simulation.
+pub fn prepare_out(out: &Path) -> Result<OutDir, String> {
+    let bad = |e: &dyn std::fmt::Display| {
+        format!("output directory {}: cannot create or write it: {e}", out.display())
+    };
+    std::fs::create_dir_all(out).map_err(|e| bad(&e))?;
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(out.join(LOCK_FILE))
+        .map_err(|e| bad(&e))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(format!(
+                "output directory {}: another trialsim command is writing there (wait for it, or give another --out)",
+                out.display()
+            ));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(bad(&e)),
+    }
+    crate::atomic_file::remove_stale_temporaries(out);
+    Ok(OutDir { _lock: lock })
+}
+
 /// What a binding says when the engine panicked on its worker thread (a bug: the binding turns
 /// it into an error of its language, never an abort of the interpreter).
 pub fn panic_error(panic: &(dyn std::any::Any + Send)) -> Error {
@@ -227,6 +264,35 @@ pub fn write_files(dir: &Path, files: &[File]) -> Result<(), Error> {
         write_atomic(&path, bytes)?;
     }
     Ok(())
+}
+
+/// Writes a result's files below `dir` as the command line writes its own: with the directory's
+/// lock held (no other trialsim command writes there meanwhile), the old `main` file (the JSON
+/// that marks a complete set) removed first so that an interrupted write never leaves it beside
+/// newer files, a run's exports that this result did not make (replicates.csv, patients.csv)
+/// removed, then every file atomically in order, `main` last.
+pub fn write_result(dir: &Path, files: &[File], main: &str) -> Result<(), Error> {
+    let _lock = prepare_out(dir).map_err(Error::Argument)?;
+    let remove = |name: &str| -> Result<(), Error> {
+        let path = dir.join(name);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(Error::Failure(format!("removing the old {}: {e}", path.display())))
+            }
+            _ => Ok(()),
+        }
+    };
+    remove(main)?;
+    if main == "summary.json" {
+        for export in ["replicates.csv", "patients.csv"] {
+            if !files.iter().any(|(p, _)| p == Path::new(export)) {
+                remove(export)?;
+            }
+        }
+    }
+    let (last, rest): (Vec<File>, Vec<File>) = files.iter().cloned().partition(|(p, _)| p == Path::new(main));
+    write_files(dir, &rest)?;
+    write_files(dir, &last)
 }
 
 /// Adds report.html to a command's files, just before `md` (the Markdown report it renders):
@@ -303,6 +369,11 @@ pub fn refuse_prior_rule(sc: &Scenario, origin: &Path, command: &str) -> Result<
     }
 }
 
+/// The most replicates whose replicates.csv a binding keeps in memory (about 1 kB a replicate
+/// with every test: a gigabyte, then the copy the binding's language makes). The command line
+/// streams the file, so it has no such limit.
+pub const MAX_KEPT_REPLICATES: u64 = 1_000_000;
+
 /// What a run writes: its files in the order the command line writes them (summary.json
 /// last), and replicates.csv when asked for.
 pub struct RunOutput {
@@ -324,6 +395,11 @@ pub fn run(
     let (loaded, template) = load(source, overrides)?;
     let sc = &loaded.scenario;
     let (replicates, seed) = counts.resolve(sc);
+    if replicates_csv && replicates > MAX_KEPT_REPLICATES {
+        return Err(Error::Argument(format!(
+            "replicates: kept in memory for at most {MAX_KEPT_REPLICATES} replicates, found {replicates} (the command line's --export-replicates streams any number to a file)"
+        )));
+    }
     let monitoring = sc.monitoring.as_ref();
     let rule_needs_prior = monitoring.and_then(|m| m.futility.as_ref()).is_some_and(|f| f.needs_prior());
     let uses_prior = monitoring.is_some_and(|m| m.committee.is_some()) || rule_needs_prior;
@@ -432,16 +508,20 @@ pub fn sweep(
     let (replicates, seed) = counts.resolve(&loaded.scenario);
     let settings = SweepSettings { replicates, seed, out: out.to_path_buf(), shard: None, limit: None };
     let grid = control.in_pool(|| crate::sweep::validate(&template, &axes, zip, &settings))??;
+    let _lock = prepare_out(out).map_err(Error::Argument)?;
     let outcome = control.in_pool(|| {
         let progress = |done, total| (control.progress)(done, total);
         run_sweep_until(&template, &axes, zip, &settings, grid, progress, control.cancel)
     })??;
+    // As the command line's sweep: every table in the directory describes the sweep its
+    // manifest names, or is absent (also when cancelled: the manifest is already this sweep's).
+    let written = match &outcome.tables {
+        Some(tables) => write_sweep_tables(&outcome.out, tables)?,
+        None => Vec::new(),
+    };
+    remove_stale_tables(&outcome.out, &written)?;
     if control.cancelled() && !outcome.complete() {
         return Err(Error::Cancelled);
-    }
-    if let Some(tables) = &outcome.tables {
-        let written = write_sweep_tables(&outcome.out, tables)?;
-        remove_stale_tables(&outcome.out, &written)?;
     }
     Ok(SweepOutput {
         out: outcome.out.clone(),

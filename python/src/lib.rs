@@ -291,17 +291,21 @@ fn assurance<'py>(
     Ok(files_out(py, files))
 }
 
-/// Writes (relative path, bytes) files below `dir`, each atomically, in the order given.
+/// Writes a result's (relative path, bytes) files below `dir` as the command line does
+/// (`embed::write_result`: the directory's lock, the old `main` removed first, `main` last).
 #[pyfunction]
-fn write_files(py: Python<'_>, dir: PathBuf, files: Vec<(String, Vec<u8>)>) -> PyResult<()> {
+fn write_files(py: Python<'_>, dir: PathBuf, files: Vec<(String, Vec<u8>)>, main: &str) -> PyResult<()> {
     for (name, _) in &files {
         let p = Path::new(name);
-        if p.is_absolute() || p.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
-            return Err(PyValueError::new_err(format!("{name}: not a file name below the directory")));
+        if name.is_empty()
+            || p.is_absolute()
+            || p.components().any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return Err(PyValueError::new_err(format!("{name:?}: not a file name below the directory")));
         }
     }
     let files: Vec<embed::File> = files.into_iter().map(|(n, b)| (PathBuf::from(n), b)).collect();
-    py.detach(|| embed::write_files(&dir, &files)).map_err(|e| to_py(py, e))
+    py.detach(|| embed::write_result(&dir, &files, main)).map_err(|e| to_py(py, e))
 }
 
 #[pymodule]

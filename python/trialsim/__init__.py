@@ -49,14 +49,19 @@ def _pandas():
 def _source(scenario: Any) -> tuple[str, str]:
     """(TOML text, the name errors give it) of a path, TOML text or dict."""
     if isinstance(scenario, Mapping):
-        return _trialsim.toml_of_json(json.dumps(scenario, allow_nan=False)), "<dict>"
+        try:
+            text = json.dumps(scenario, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise ScenarioError(f"<dict>: cannot be a scenario: {e}") from None
+        return _trialsim.toml_of_json(text), "<dict>"
     if isinstance(scenario, os.PathLike):
         return _trialsim.read_scenario(os.fspath(scenario)), os.fspath(scenario)
     if isinstance(scenario, str):
-        # TOML text has a newline or an `=`; a file name has neither.
-        if "\n" in scenario or "=" in scenario:
-            return scenario, "<string>"
-        return _trialsim.read_scenario(scenario), scenario
+        # A path is one line naming a file (or ending in .toml: then a missing file is said so);
+        # anything else is TOML text.
+        if "\n" not in scenario and (scenario.endswith(".toml") or os.path.isfile(scenario)):
+            return _trialsim.read_scenario(scenario), scenario
+        return scenario, "<string>"
     raise ScenarioError(
         f"scenario: expected a path, TOML text or a dict, found {type(scenario).__name__}"
     )
@@ -67,6 +72,8 @@ def _count(name: str, value: Any) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise ScenarioError(f"{name}: expected an integer, found {value!r}")
+    if not -(2**63) <= value < 2**63:
+        raise ScenarioError(f"{name}: expected an integer below 2^63, found {value}")
     return value
 
 
@@ -182,10 +189,11 @@ class Result:
         return self.files[name].decode("utf-8")
 
     def write(self, dir: str | os.PathLike) -> Path:
-        """Writes the command line's files to `dir`, each atomically, the main JSON file last
-        (present means the set is whole). Returns the directory."""
-        order = [n for n in self._order if n != self._main] + [self._main]
-        _trialsim.write_files(os.fspath(dir), [(n, self.files[n]) for n in order])
+        """Writes the command line's files to `dir` as it writes them: the directory locked
+        against other trialsim commands, the old main JSON file removed first, every file
+        atomically, the main JSON file last (present means the set is whole). Returns the
+        directory."""
+        _trialsim.write_files(os.fspath(dir), [(n, self.files[n]) for n in self._order], self._main)
         return Path(dir)
 
     def _repr_markdown_(self) -> str:
@@ -289,9 +297,9 @@ class SweepResult:
         names = [
             str(p.relative_to(self.out))
             for p in sorted(self.out.rglob("*"))
-            if p.is_file() and not p.name.startswith(".trialsim") and p.name != "sweep.json"
-        ] + ["sweep.json"]
-        _trialsim.write_files(os.fspath(dir), [(n, (self.out / n).read_bytes()) for n in names])
+            if p.is_file() and not p.name.startswith(".trialsim")
+        ]
+        _trialsim.write_files(os.fspath(dir), [(n, (self.out / n).read_bytes()) for n in names], "sweep.json")
         return Path(dir)
 
     @property
@@ -399,7 +407,8 @@ def sweep(
 ) -> SweepResult:
     """A grid of overrides (`set`: ``{"design.n": [100, 200]}`` or ``["design.n=100:400:50"]``;
     none: the scenario's ``[sweep]`` table), resumably into `out` (default: a new temporary
-    directory): an interrupted sweep keeps every finished point, and the same call resumes."""
+    directory): an interrupted sweep keeps every finished point there, its KeyboardInterrupt
+    names the directory, and the same call with that `out` resumes."""
     text, origin = _source(scenario)
     if out is None:
         import tempfile
@@ -411,6 +420,12 @@ def sweep(
             text, origin, _axes(set), bool(zip), _count("reps", reps), _count("seed", seed),
             _count("threads", threads), os.fspath(out), bar.callback(),
         )
+    except KeyboardInterrupt:
+        # Say where the finished points are: with the default `out` the caller never saw it.
+        raise KeyboardInterrupt(
+            f"sweep interrupted: its finished points are kept in {os.fspath(out)}; "
+            f"the same call with out={os.fspath(out)!r} resumes"
+        ) from None
     finally:
         bar.close()
     return SweepResult(info)

@@ -72,9 +72,10 @@ NULL
   .Call(savvy_tr_truth__impl, `text`, `origin`, `keys`, `values`)
 }
 
-#' Writes the named raw vectors below `dir`, each atomically, in the order given.
-`tr_write_files` <- function(`dir`, `contents`) {
-  .Call(savvy_tr_write_files__impl, `dir`, `contents`)
+#' Writes a result's files (named raw vectors) below `dir` as the command line does
+#' (`embed::write_result`: the directory's lock, the old `main` removed first, `main` last).
+`tr_write_files` <- function(`dir`, `contents`, `main`) {
+  .Call(savvy_tr_write_files__impl, `dir`, `contents`, `main`)
 }
 
 

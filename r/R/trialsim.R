@@ -50,11 +50,13 @@
   if (!is.character(scenario) || length(scenario) != 1L || is.na(scenario)) {
     .bad("scenario: expected a path, TOML text or a named list", call)
   }
-  # TOML text has a newline or an `=`; a file name has neither.
-  if (grepl("[\n=]", scenario)) {
-    return(list(text = scenario, origin = "<string>"))
+  # A path is one line naming a file (or ending in .toml: then a missing file is said so);
+  # anything else is TOML text.
+  if (!grepl("\n", scenario, fixed = TRUE) && (grepl("\\.toml$", scenario) || file.exists(scenario))) {
+    path <- path.expand(scenario)
+    return(list(text = .signal(tr_read_scenario(path), call)$text, origin = path))
   }
-  list(text = .signal(tr_read_scenario(path.expand(scenario)), call)$text, origin = scenario)
+  list(text = scenario, origin = "<string>")
 }
 
 # A count as a double for the native half (empty: not given); its range is checked there.
@@ -88,12 +90,15 @@
 
 # `KEY=VALUES` items, as on the command line, from a named list (values a vector or a
 # "LOW:HIGH:STEP" string) or a character vector of such items.
-.axes <- function(set) {
+.axes <- function(set, call) {
   if (is.null(set)) {
     return(character())
   }
   if (is.character(set) && is.null(names(set))) {
     return(set)
+  }
+  if (!is.list(set) || is.null(names(set)) || any(names(set) == "")) {
+    .bad("set: expected a named list of values per key, e.g. list(design.n = c(100, 200)), or KEY=VALUES strings", call)
   }
   vapply(names(set), function(k) {
     v <- set[[k]]
@@ -118,7 +123,7 @@
     } else if (all(vapply(vals, function(v) is.logical(v), logical(1)))) {
       as.logical(unlist(vals))
     } else {
-      vapply(vals, function(v) paste(format(v), collapse = ", "), character(1))
+      vapply(vals, function(v) if (length(v) == 1L && is.na(v)) NA_character_ else paste(format(v), collapse = ", "), character(1))
     }
   })
   names(out) <- cols
@@ -222,22 +227,35 @@ truth <- function(scenario, overrides = NULL) {
 #' @param set a named list of values per key (`list(design.n = c(100, 200))`, or
 #'   `"100:400:50"`), or `KEY=VALUES` strings; `NULL`: the scenario's `[sweep]` table.
 #' @param out the sweep's directory (default: a new temporary one); an interrupted sweep keeps
-#'   its finished points there and the same call resumes.
+#'   its finished points there, its condition names the directory, and the same call with that
+#'   `out` resumes.
 #' @param zip vary the keys together rather than over their product.
-#' @param ... for `base::sweep` when `scenario` is an array (the package masks it).
+#' @param ... `scenario`, `set`, `out`, `zip`, `reps`, `seed`, `threads` as named; or, when the
+#'   first argument is an array or data.frame, `base::sweep`'s arguments (the package masks it).
 #' @return a `trialsim_sweep`: `$table` (sweep.csv), `$summary` (sweep.json), `$out`.
 #' @export
-sweep <- function(scenario, set = NULL, out = NULL, zip = FALSE, reps = NULL, seed = NULL, threads = NULL, ...) {
-  # base::sweep(x, MARGIN, STATS, ...) on an array stays what it was with the package attached.
-  if (is.array(scenario) || is.data.frame(scenario)) {
-    return(base::sweep(scenario, set, out, ...))
+sweep <- function(...) {
+  # base::sweep(x, MARGIN, STATS, FUN, ...) on an array or data.frame stays what it was with
+  # the package attached: every argument passed on as given.
+  first <- if (...length() > 0L) ..1 else NULL
+  if (is.array(first) || is.data.frame(first) || "x" %in% ...names()) {
+    return(base::sweep(...))
   }
-  call <- match.call()
+  .sweep(...)
+}
+
+.sweep <- function(scenario, set = NULL, out = NULL, zip = FALSE, reps = NULL, seed = NULL, threads = NULL) {
+  call <- sys.call(-1L)
   src <- .source(scenario, call)
   if (is.null(out)) out <- tempfile("trialsim-sweep-")
-  r <- .signal(tr_sweep(src$text, src$origin, .axes(set), isTRUE(zip), .count("reps", reps, call),
+  r <- tr_sweep(src$text, src$origin, .axes(set, call), isTRUE(zip), .count("reps", reps, call),
                         .count("seed", seed, call), .count("threads", threads, call),
-                        path.expand(out)), call)
+                        path.expand(out))
+  if (identical(r$kind, "interrupt")) {
+    # Say where the finished points are: with the default `out` the caller never saw it.
+    r$message <- sprintf("sweep interrupted: its finished points are kept in %s; the same call with out = \"%s\" resumes", out, out)
+  }
+  r <- .signal(r, call)
   structure(list(
     out = r$out, complete = r$complete, points = as.integer(r$points),
     reused = as.integer(r$reused), computed = as.integer(r$computed),
@@ -259,10 +277,16 @@ sweep <- function(scenario, set = NULL, out = NULL, zip = FALSE, reps = NULL, se
 plan <- function(scenario, vary, target, tests = NULL, range = NULL, set = NULL, zip = FALSE,
                  never_better_limit = NULL, reps = NULL, seed = NULL, threads = NULL) {
   call <- match.call()
+  if (!is.character(vary) || length(vary) != 1L || is.na(vary)) {
+    .bad("vary: expected one key, e.g. \"design.n\"", call)
+  }
+  if (!is.numeric(target) || length(target) != 1L || is.na(target)) {
+    .bad(sprintf("target: expected one power in (0, 1), found %s", deparse(target)[1]), call)
+  }
   src <- .source(scenario, call)
   r <- .signal(tr_plan(src$text, src$origin, as.character(vary), as.double(target),
                        as.character(tests %||% character()), as.double(range %||% double()),
-                       .axes(set), isTRUE(zip), as.double(never_better_limit %||% double()),
+                       .axes(set, call), isTRUE(zip), as.double(never_better_limit %||% double()),
                        .count("reps", reps, call), .count("seed", seed, call),
                        .count("threads", threads, call)), call)
   out <- .result(r$files, "plan.json", "trialsim_plan")
@@ -301,26 +325,33 @@ assurance <- function(scenario, draws = NULL, reps = NULL, seed = NULL, threads 
 
 #' Write a result's files as the command line writes them
 #'
-#' Each file atomically, the JSON file last (present means the set is whole). For anything
-#' that is not a trialsim result, `base::write`.
+#' As the command line writes them: the directory locked against other trialsim commands, the
+#' old JSON file removed first, each file atomically, the JSON file last (present means the set
+#' is whole). For anything that is not a trialsim result, `base::write(x, ...)` unchanged.
 #' @param x a result of `run()`, `plan()`, `assurance()` or `sweep()`.
-#' @param dir the directory.
-#' @param ... passed to `base::write` for other objects.
+#' @param ... `dir`, the directory; for other objects, `base::write`'s arguments.
 #' @export
-write <- function(x, dir, ...) {
+write <- function(x, ...) {
   if (!inherits(x, "trialsim_result")) {
-    return(base::write(x, dir, ...))
+    return(base::write(x, ...))
   }
-  call <- match.call()
-  files <- if (inherits(x, "trialsim_sweep")) {
+  .write(x, ...)
+}
+
+.write <- function(x, dir) {
+  call <- sys.call(-1L)
+  if (!is.character(dir) || length(dir) != 1L || is.na(dir)) {
+    .bad("dir: expected one directory", call)
+  }
+  if (inherits(x, "trialsim_sweep")) {
     names <- list.files(x$out, recursive = TRUE, all.files = FALSE)
-    names <- c(setdiff(names, "sweep.json"), "sweep.json")
-    stats::setNames(lapply(names, function(n) readBin(file.path(x$out, n), "raw", file.size(file.path(x$out, n)))), names)
+    files <- stats::setNames(lapply(names, function(n) readBin(file.path(x$out, n), "raw", file.size(file.path(x$out, n)))), names)
+    main <- "sweep.json"
   } else {
+    files <- x$files
     main <- x$main
-    c(x$files[setdiff(names(x$files), main)], x$files[main])
   }
-  .signal(tr_write_files(path.expand(dir), files), call)
+  .signal(tr_write_files(path.expand(dir), files, main), call)
   invisible(dir)
 }
 

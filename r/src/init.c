@@ -74,8 +74,8 @@ SEXP savvy_tr_truth__impl(SEXP c_arg__text, SEXP c_arg__origin, SEXP c_arg__keys
     return handle_result(res);
 }
 
-SEXP savvy_tr_write_files__impl(SEXP c_arg__dir, SEXP c_arg__contents) {
-    SEXP res = savvy_tr_write_files__ffi(c_arg__dir, c_arg__contents);
+SEXP savvy_tr_write_files__impl(SEXP c_arg__dir, SEXP c_arg__contents, SEXP c_arg__main) {
+    SEXP res = savvy_tr_write_files__ffi(c_arg__dir, c_arg__contents, c_arg__main);
     return handle_result(res);
 }
 
@@ -88,7 +88,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"savvy_tr_sweep__impl", (DL_FUNC) &savvy_tr_sweep__impl, 8},
     {"savvy_tr_toml_of_json__impl", (DL_FUNC) &savvy_tr_toml_of_json__impl, 1},
     {"savvy_tr_truth__impl", (DL_FUNC) &savvy_tr_truth__impl, 4},
-    {"savvy_tr_write_files__impl", (DL_FUNC) &savvy_tr_write_files__impl, 2},
+    {"savvy_tr_write_files__impl", (DL_FUNC) &savvy_tr_write_files__impl, 3},
     {NULL, NULL, 0}
 };
 

@@ -190,41 +190,12 @@ pub(crate) fn in_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + S
     Ok(pool.install(f))
 }
 
-/// An output directory held by one command until it drops this: an OS lock on
-/// `DIR/.trialsim.lock`, which the OS releases at exit, so a killed run leaves no stale lock.
-pub struct OutDir {
-    _lock: std::fs::File,
-}
+pub use crate::embed::{LOCK_FILE, OutDir};
 
-/// The lock file in every output directory.
-pub const LOCK_FILE: &str = ".trialsim.lock";
-
-/// Creates the output directory, checks that it can be written and that no other trialsim
-/// command is writing there, and removes temporary files a killed run left: before any work, so
-/// a bad `--out` is a bad argument (exit 2) found at once rather than after the simulation.
+/// See [`crate::embed::prepare_out`]: a directory that cannot be made or is in use is a bad
+/// argument (exit 2), found before any work.
 pub(crate) fn prepare_out(out: &Path) -> Result<OutDir, Error> {
-    let bad = |e: &dyn std::fmt::Display| {
-        Error::Argument(format!("output directory {}: cannot create or write it: {e}", out.display()))
-    };
-    std::fs::create_dir_all(out).map_err(|e| bad(&e))?;
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(out.join(LOCK_FILE))
-        .map_err(|e| bad(&e))?;
-    match lock.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            return Err(Error::Argument(format!(
-                "output directory {}: another trialsim command is writing there (wait for it, or give another --out)",
-                out.display()
-            )));
-        }
-        Err(std::fs::TryLockError::Error(e)) => return Err(bad(&e)),
-    }
-    crate::atomic_file::remove_stale_temporaries(out);
-    Ok(OutDir { _lock: lock })
+    crate::embed::prepare_out(out).map_err(Error::Argument)
 }
 
 fn done(dir: &Path, quiet: bool) {

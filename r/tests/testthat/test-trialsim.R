@@ -51,9 +51,17 @@ test_that("text and a named list run as the file does", {
                               experimental = list(label = "Experimental", causes = list(death = list(exponential = 0.07)))),
                   endpoints = list(os = list("death")),
                   analysis = list(endpoint = "os", tests = list("logrank")))
+  as_text <- paste(
+    'name = "tiny"', 'time_unit = "years"',
+    "[design]", "n = 100", 'control = "control"', "allocation = { control = 1, experimental = 1 }",
+    "accrual = { duration = 2 }", "cut = { calendar = 5 }",
+    "[arms.control]", 'label = "Control"', "causes = { death = { exponential = 0.1 } }",
+    "[arms.experimental]", 'label = "Experimental"', "causes = { death = { exponential = 0.07 } }",
+    "[endpoints]", 'os = ["death"]', "[analysis]", 'endpoint = "os"', 'tests = ["logrank"]',
+    sep = "\n")
   r <- trialsim::run(as_list, reps = 200, seed = 1)
+  expect_identical(r$files[["summary.json"]], trialsim::run(as_text, reps = 200, seed = 1)$files[["summary.json"]])
   expect_equal(r$summary$design$n, 100)
-  expect_true(r$tests$power[1] > 0)
 })
 
 test_that("tables are the summary's", {
@@ -90,6 +98,8 @@ test_that("bad input signals trialsim_scenario_error with the located message", 
   expect_bad(trialsim::run(astis, overrides = list(design.nn = 3)), "unknown field `nn`")
   expect_bad(trialsim::run(astis, overrides = list(design.n = NaN)), "finite")
   expect_bad(trialsim::run(42), "expected a path, TOML text or a named list")
+  expect_bad(trialsim::plan(astis, vary = c("a", "b"), target = 0.5), "vary: expected one key")
+  expect_bad(trialsim::sweep(astis, set = list(1, 2)), "set: expected a named list")
 })
 
 interrupted_after <- function(code, seconds) {
@@ -149,9 +159,23 @@ test_that("sweep, plan and assurance write the command line's files", {
 test_that("base::sweep and base::write still work with the package attached", {
   m <- matrix(1:4, 2)
   expect_identical(trialsim::sweep(m, 2, colMeans(m)), base::sweep(m, 2, colMeans(m)))
+  expect_identical(trialsim::sweep(m, 2, colMeans(m), "/"), base::sweep(m, 2, colMeans(m), "/"))
+  expect_identical(trialsim::sweep(x = m, MARGIN = 1, STATS = 1:2, FUN = "*"), base::sweep(m, 1, 1:2, "*"))
+  expect_identical(trialsim::sweep(as.data.frame(m), 2, 1:2), base::sweep(as.data.frame(m), 2, 1:2))
   f <- tempfile()
   trialsim::write("x", f)
   expect_identical(readLines(f), "x")
+  trialsim::write(c("a", "b"), file = f, ncolumns = 2)
+  expect_identical(readLines(f), "a b")
+})
+
+test_that("write replaces a result as the command line does", {
+  dir <- tempfile()
+  trialsim::write(trialsim::run(astis, reps = 200, seed = 1, replicates = TRUE), dir)
+  expect_true(file.exists(file.path(dir, "replicates.csv")))
+  trialsim::write(trialsim::run(astis, reps = 300, seed = 2), dir)
+  expect_false(file.exists(file.path(dir, "replicates.csv")))
+  expect_equal(jsonlite::fromJSON(file.path(dir, "summary.json"))$replicates, 300)
 })
 
 test_that("truth is summary.json's truth", {

@@ -44,6 +44,10 @@ fn supervised<T: Send>(
 ) -> Result<T, embed::Error> {
     let cancel = AtomicBool::new(false);
     let quiet = |_: u64, _: u64| {};
+    // savvy's panic hook prints through R's API, which only R's thread may call: while the
+    // engine runs on other threads, a panic there is reported by the error returned instead.
+    let savvy_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
     let (joined, stopped) = std::thread::scope(|scope| {
         let worker = scope.spawn(|| work(&Control { threads, progress: &quiet, cancel: &cancel }));
         let mut stopped = false;
@@ -56,6 +60,7 @@ fn supervised<T: Send>(
         }
         (worker.join(), stopped)
     });
+    std::panic::set_hook(savvy_hook);
     match joined {
         _ if stopped => Err(embed::Error::Cancelled),
         Ok(result) => result,
@@ -326,9 +331,10 @@ fn tr_assurance(
     )
 }
 
-/// Writes the named raw vectors below `dir`, each atomically, in the order given.
+/// Writes a result's files (named raw vectors) below `dir` as the command line does
+/// (`embed::write_result`: the directory's lock, the old `main` removed first, `main` last).
 #[savvy]
-fn tr_write_files(dir: &str, contents: ListSexp) -> savvy::Result<savvy::Sexp> {
+fn tr_write_files(dir: &str, contents: ListSexp, main: &str) -> savvy::Result<savvy::Sexp> {
     let mut list: Vec<embed::File> = Vec::new();
     for (name, value) in contents.iter() {
         let p = Path::new(name);
@@ -344,7 +350,7 @@ fn tr_write_files(dir: &str, contents: ListSexp) -> savvy::Result<savvy::Sexp> {
         };
         list.push((PathBuf::from(name), bytes));
     }
-    match embed::write_files(Path::new(dir), &list) {
+    match embed::write_result(Path::new(dir), &list, main) {
         Ok(()) => ok(vec![]),
         Err(e) => error(e),
     }
