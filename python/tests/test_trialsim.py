@@ -184,6 +184,14 @@ def test_progress_reaches_the_total():
     assert all(a[0] <= b[0] for a, b in zip(seen, seen[1:]))
 
 
+def test_a_tqdm_bar_shows_the_trials(capsys):
+    import tqdm  # noqa: F401  (.ci/python installs it; the package uses it when installed)
+
+    trialsim.run(ASTIS, reps=20_000, seed=1, progress=True)
+    err = capsys.readouterr().err
+    assert "run:" in err and "/50000" in err and "trials" in err, err[-300:]
+
+
 def test_the_gil_is_released_while_simulating():
     ticks = 0
     stop = threading.Event()

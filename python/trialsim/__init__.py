@@ -119,7 +119,8 @@ class _Progress:
             from tqdm.auto import tqdm
         except ImportError:
             return
-        self.bar = tqdm(total=0, desc=what, unit="", leave=False, dynamic_ncols=True)
+        unit = {"sweep": " trials", "assurance": " draws", "plan": " grid points"}.get(what, " trials")
+        self.bar = tqdm(total=0, desc=what, unit=unit, leave=False, dynamic_ncols=True)
 
     def __call__(self, done: int, total: int) -> None:
         if self.bar is None:
