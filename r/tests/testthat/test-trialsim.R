@@ -102,17 +102,21 @@ test_that("bad input signals trialsim_scenario_error with the located message", 
   expect_bad(trialsim::sweep(astis, set = list(1, 2)), "set: expected a named list")
 })
 
-interrupted_after <- function(code, seconds) {
+# Runs `code` in an Rscript and sends it SIGINT `seconds` after `ready()` holds; returns what
+# the script said ("interrupted: <message>" or "finished") and how long the answer took.
+interrupted_after <- function(code, seconds, ready = function() TRUE) {
   script <- tempfile(fileext = ".R")
   out <- tempfile()
   pid_file <- tempfile()
   writeLines(c(
     sprintf(".libPaths(c(%s, .libPaths()))", deparse(.libPaths()[1])),
     sprintf("writeLines(as.character(Sys.getpid()), %s)", deparse(pid_file)),
-    "r <- tryCatch({", code, "; 'finished'}, interrupt = function(e) 'interrupted')",
+    "r <- tryCatch({", code, "; 'finished'}, interrupt = function(e) paste('interrupted:', conditionMessage(e)))",
     sprintf("writeLines(r, %s)", deparse(out))
   ), script)
   system2("Rscript", script, wait = FALSE, stdout = FALSE, stderr = FALSE)
+  started <- Sys.time()
+  while ((!file.exists(pid_file) || !ready()) && Sys.time() - started < 60) Sys.sleep(0.02)
   Sys.sleep(seconds)
   sent <- Sys.time()
   tools::pskill(as.integer(readLines(pid_file)), tools::SIGINT)
@@ -120,13 +124,32 @@ interrupted_after <- function(code, seconds) {
   list(result = if (file.exists(out)) readLines(out) else "no answer", waited = as.numeric(Sys.time() - sent, units = "secs"))
 }
 
-test_that("an interrupt stops a run within seconds and writes nothing", {
-  dir <- tempfile()
-  code <- sprintf("r <- trialsim::run(%s, reps = 1e7, threads = 2); trialsim::write(r, %s)", deparse(astis), deparse(dir))
+test_that("an interrupt stops a run within seconds, which returns nothing", {
+  code <- sprintf("r <- trialsim::run(%s, reps = 1e7, threads = 2)", deparse(astis))
   got <- interrupted_after(code, 3)
-  expect_identical(got$result, "interrupted")
+  expect_match(got$result, "^interrupted")
   expect_lt(got$waited, 5)
-  expect_false(dir.exists(dir))
+})
+
+test_that("an interrupted sweep keeps its finished points, names its directory, and resumes", {
+  dir <- tempfile()
+  points <- file.path(dir, "points")
+  set <- "list(design.n = c(100, 120, 140, 160, 180, 200, 220, 240))"
+  code <- sprintf("s <- trialsim::sweep(%s, set = %s, reps = 20000, threads = 2, out = %s)", deparse(astis), set, deparse(dir))
+  # Interrupted as soon as the first point is in, so that some are and some are not.
+  got <- interrupted_after(code, 0, ready = function() length(list.files(points, "\\.json$")) > 0)
+  expect_match(got$result, "^interrupted: sweep interrupted")
+  expect_match(got$result, dir, fixed = TRUE)
+  expect_lt(got$waited, 10)
+  records <- list.files(points, "\\.json$", full.names = TRUE)
+  expect_gt(length(records), 0)
+  expect_lt(length(records), 8)
+  for (r in records) jsonlite::fromJSON(r) # every record whole
+  expect_false(file.exists(file.path(dir, "sweep.csv")))
+  s <- trialsim::sweep(astis, set = list(design.n = c(100, 120, 140, 160, 180, 200, 220, 240)), reps = 20000, threads = 2, out = dir)
+  expect_true(s$complete)
+  expect_equal(s$reused, length(records))
+  expect_equal(s$computed, 8L - length(records))
 })
 
 test_that("sweep, plan and assurance write the command line's files", {
