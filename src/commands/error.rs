@@ -62,22 +62,17 @@ impl From<SweepError> for Error {
     }
 }
 
+// A bad request is a bad argument, a bad scenario its located message: the same split as a
+// binding's, so both go through `embed::Error`.
 impl From<AssuranceError> for Error {
     fn from(e: AssuranceError) -> Error {
-        match e {
-            AssuranceError::Input(m) => Error::Argument(m.to_string()),
-            AssuranceError::Scenario(e) => Error::Scenario(e),
-        }
+        crate::embed::Error::from(e).into()
     }
 }
 
 impl From<PlanError> for Error {
     fn from(e: PlanError) -> Error {
-        match e {
-            PlanError::Input(m) => Error::Argument(m.to_string()),
-            PlanError::Scenario(e) => Error::Scenario(e),
-            PlanError::Cancelled => Error::failure(e),
-        }
+        crate::embed::Error::from(e).into()
     }
 }
 
