@@ -1,7 +1,7 @@
 //! One simulated trial's data at a cut, as the statistics read it: [`Analyser`] builds the
 //! [`AnalysisData`] views a trial's analysis asks for from its [`Cohort`], once per cut.
 
-use crate::cohort::{Cohort, Observed};
+use crate::cohort::{Cohort, Observed, Timeline};
 use crate::scenario::Scenario;
 use crate::scenario::{Composite, CompositeLayer};
 use crate::stats::analysis_data::{AnalysisData, Patients, Views};
@@ -64,6 +64,26 @@ impl Analyser {
                 }
             }
         }
+        &self.data
+    }
+}
+
+impl Analyser {
+    /// The primary endpoint's risk table at `cut` (the [`View::RiskTable`] view alone) from the
+    /// trial's `timeline` (arranged from the same trial's primary endpoint and groups): the table
+    /// [`Analyser::build`] gives, without sorting. For analyses of one trial at many cuts.
+    ///
+    /// [`View::RiskTable`]: crate::stats::analysis_data::View::RiskTable
+    pub fn build_risk_table(&mut self, trial: Trial, timeline: &Timeline, cut: Time) -> &AnalysisData {
+        if !timeline.observe(cut, &mut self.obs) {
+            let views = Views::default().with(crate::stats::analysis_data::View::RiskTable);
+            return self.build(trial, cut, views);
+        }
+        self.data.begin(cut);
+        let (table, events_by_cause) = self.data.fill_risk_table();
+        self.obs.table_of_sorted(table);
+        events_by_cause.clear();
+        events_by_cause.extend_from_slice(&self.obs.events_by_cause);
         &self.data
     }
 }

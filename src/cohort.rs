@@ -25,6 +25,9 @@ use crate::rng::{Purpose, StreamKey};
 use crate::scenario::{Accrual, Cut, CutRule, Endpoint, Scenario};
 use crate::time::Time;
 
+mod timeline;
+pub use timeline::Timeline;
+
 /// The generated patients of one replicate, in entry order. Buffers are reused across
 /// replicates: generating allocates nothing once they have grown to size.
 #[derive(Debug, Default, Clone)]
@@ -563,7 +566,7 @@ impl Observed {
     }
 
     /// The risk table of records whose runs are already in order.
-    fn table_of_sorted(&self, table: &mut RiskTable) {
+    pub(crate) fn table_of_sorted(&self, table: &mut RiskTable) {
         table.build_sorted(
             [self.run(0), self.run(1)],
             [self.run(2), self.run(3)],

@@ -8,9 +8,9 @@ use super::committee::{self, Shown, shown};
 use super::design::search_evaluations;
 use super::design::{Monitor, MonitoredTest};
 use crate::analyser::{Analyser, Trial};
-use crate::cohort::Cohort;
+use crate::cohort::{Cohort, Timeline};
 use crate::scenario::{Cut, Endpoint, FutilityBound, FutilityRule, Look, Safety, Scenario};
-use crate::stats::analysis_data::{AnalysisData, View, Views};
+use crate::stats::analysis_data::AnalysisData;
 use crate::stats::monitor::{BoundsCache, Stop};
 use crate::stats::sequential::MIN_SPACING;
 use crate::test_statistic::Information;
@@ -108,6 +108,26 @@ pub struct Scratch {
     /// This trial's observable event times in calendar time, sorted; empty until needed.
     event_times: Vec<f64>,
     evaluable: Vec<(f64, bool)>,
+    /// This trial's primary endpoint arranged for analyses at any cut; arranged on first use.
+    timeline: Timeline,
+    timeline_ready: bool,
+}
+
+impl Scratch {
+    /// The primary endpoint's risk table of `trial` at `cut` (arranging the trial's timeline on
+    /// the first analysis of the trial).
+    fn risk_table_at(&mut self, trial: Trial, cut: Time) -> &AnalysisData {
+        self.arrange(trial);
+        self.analyser.build_risk_table(trial, &self.timeline, cut)
+    }
+
+    /// Arranges the trial's timeline unless this trial's already is.
+    fn arrange(&mut self, trial: Trial) {
+        if !self.timeline_ready {
+            self.timeline.arrange(trial.cohort, trial.scenario.primary(), trial.group_of);
+            self.timeline_ready = true;
+        }
+    }
 }
 
 /// A scenario's monitored designs, applied to its trials.
@@ -162,6 +182,7 @@ impl Monitored<'_> {
         };
         records.resize_with(self.monitor.tests.len(), TestRecord::default);
         ws.event_times.clear();
+        ws.timeline_ready = false;
         let ends = Ends { final_data, safety_stop };
         for (j, r) in records.iter_mut().enumerate() {
             self.test(j, cohort, ends, ws, r);
@@ -236,7 +257,7 @@ impl Monitored<'_> {
             Some(look) => look,
             None => {
                 let trial = Trial { cohort: &*cohort, scenario: self.scenario, group_of: self.group_of };
-                let data = ws.analyser.build(trial, time, Views::default().with(View::RiskTable));
+                let data = ws.risk_table_at(trial, time);
                 let (z, information) = mt.kind.at_look(data);
                 VarianceLook { time, z, information, events: f64::from(data.events()) }
             }
@@ -366,14 +387,15 @@ impl Monitored<'_> {
         kth_event(cohort, ep, 1, &mut ws.event_times);
         let m = ws.event_times.partition_point(|&t| t < final_cut);
         let trial = Trial { cohort, scenario: self.scenario, group_of: self.group_of };
-        let Scratch { analyser, event_times, .. } = ws;
+        ws.arrange(trial);
+        let Scratch { analyser, event_times, timeline, .. } = ws;
         let mut found: Option<VarianceLook> = None;
         // The first guess: the event nearest the look's expected calendar time under the model.
         let planned = mt.planned_times.get(k).copied().filter(|t| t.is_finite());
         let guess = planned.map(|t| event_times[..m].partition_point(|&e| e < t));
         let i = first_reaching(m, final_info, target, guess, |i| {
             let c = event_times[i];
-            let data = analyser.build(trial, c, Views::default().with(View::RiskTable));
+            let data = analyser.build_risk_table(trial, timeline, c);
             let (z, v) = mt.kind.at_look(data);
             let look = VarianceLook { time: c, z, information: v, events: f64::from(data.events()) };
             if v >= target {
@@ -534,6 +556,7 @@ mod tests {
     use super::*;
     use crate::monitoring::Monitor;
     use crate::scenario::fixture::{BASE, valid};
+    use crate::stats::analysis_data::{View, Views};
     use crate::stats::logrank::logrank;
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
