@@ -20,6 +20,8 @@ pub struct Analyser {
     win_data: WinData,
     win_scratch: WinScratch,
     layers: Vec<Layer>,
+    /// The censorings by a cut, for [`Timeline::table`].
+    censored: Vec<u64>,
     pub data: AnalysisData,
 }
 
@@ -75,15 +77,12 @@ impl Analyser {
     ///
     /// [`View::RiskTable`]: crate::stats::analysis_data::View::RiskTable
     pub fn build_risk_table(&mut self, trial: Trial, timeline: &Timeline, cut: Time) -> &AnalysisData {
-        if !timeline.observe(cut, &mut self.obs) {
+        self.data.begin(cut);
+        let (table, events_by_cause) = self.data.fill_risk_table();
+        if !timeline.table(cut, table, events_by_cause, &mut self.censored) {
             let views = Views::default().with(crate::stats::analysis_data::View::RiskTable);
             return self.build(trial, cut, views);
         }
-        self.data.begin(cut);
-        let (table, events_by_cause) = self.data.fill_risk_table();
-        self.obs.table_of_sorted(table);
-        events_by_cause.clear();
-        events_by_cause.extend_from_slice(&self.obs.events_by_cause);
         &self.data
     }
 }

@@ -1,40 +1,49 @@
-//! One trial's analysed endpoint arranged once, so that its records at any cut come out already
-//! in order: what an interim look's search needs, which analyses the same trial at several cuts.
+//! One trial's analysed endpoint arranged once, so that its risk table at any cut is read without
+//! sorting: what an interim look's search needs, which analyses the same trial at several cuts.
 //!
-//! [`Cohort::observe`] finds each patient's endpoint time (the first of its causes) and sorts the
-//! event and loss runs at every cut. Here both are done once per trial: the patients who may
-//! have an event (a finite time at or before dropout) in order of that time, and the others in
-//! order of dropout. A cut then keeps those whose event, or loss, it has seen — a filter that
-//! keeps the order — and walks the entered patients once for the censorings by the cut. The
-//! records, and so the risk table, are bit for bit those of [`Cohort::observe`]: the same
-//! predicates decide each patient, and sorted runs of the same keys are the same runs.
+//! [`Cohort::observe`] finds each patient's endpoint time (the first of its causes), sorts the
+//! event and loss runs and merges them into the risk table at every cut. Here the first two are
+//! done once per trial: the patients who may have an event (a finite time at or before dropout)
+//! in order of that time, and the others in order of dropout, both groups together. A cut then
+//! walks the entered patients once for the censorings by the cut, and the two lists once, keeping
+//! the events and losses it has seen. The table is bit for bit the one [`Observed::table`] builds
+//! from [`Cohort::observe`]'s records: the same predicates decide each patient, rows are the
+//! distinct event times in the same order, and the numbers at risk count the same records.
+//!
+//! [`Observed::table`]: super::Observed::table
 
-use super::{Cohort, Observed, RUNS, outcome};
+use super::{Cohort, outcome};
 use crate::scenario::Endpoint;
+use crate::stats::RiskTable;
 use crate::time::Time;
 
 /// No analysis group: the patient's arm is outside the comparison.
 const NO_GROUP: u8 = u8::MAX;
 
+/// A time key's top bit: a time ≥ 0's bit pattern has it clear, so it can carry the group.
+const GROUP_BIT: u64 = 1 << 63;
+
 /// A patient who may have an event: its time key, calendar time of the event (entry + t, the
-/// expression `outcome` compares with the cut) and cause.
+/// expression `outcome` compares with the cut), cause and group.
 #[derive(Debug, Clone, Copy)]
 struct EventCandidate {
     key: u64,
     calendar: Time,
     cause: u16,
+    group: u8,
 }
 
-/// A patient who cannot have an event (dropout first, or no event): its dropout key, entry and
-/// dropout.
+/// A patient who cannot have an event (dropout first, or no event): its dropout key, entry,
+/// dropout and group.
 #[derive(Debug, Clone, Copy)]
 struct LossCandidate {
     key: u64,
     entry: Time,
     dropout: Time,
+    group: u8,
 }
 
-/// One trial's endpoint, arranged for records at any cut ([`Timeline::observe`]). Buffers are
+/// One trial's endpoint, arranged for risk tables at any cut ([`Timeline::table`]). Buffers are
 /// reused across trials.
 #[derive(Debug, Default, Clone)]
 pub struct Timeline {
@@ -43,12 +52,18 @@ pub struct Timeline {
     time: Vec<Time>,
     dropout: Vec<Time>,
     group: Vec<u8>,
-    /// Per group, the patients who may have an event, by event time.
-    events: [Vec<EventCandidate>; 2],
-    /// Per group, the patients who cannot, by dropout time.
-    losses: [Vec<LossCandidate>; 2],
-    /// Causes in the scenario (the width of `Observed::events_by_cause` per group).
+    /// The patients who may have an event, by event time.
+    events: Vec<EventCandidate>,
+    /// The patients who cannot, by dropout time.
+    losses: Vec<LossCandidate>,
+    /// Causes in the scenario (the width of events-by-cause per group).
     causes: usize,
+}
+
+/// A time ≥ 0 as a key that orders like it (+0.0 turns −0.0 into +0.0), as `Cohort::classify`
+/// makes it.
+fn key(t: Time) -> u64 {
+    (t + 0.0).to_bits()
 }
 
 impl Timeline {
@@ -63,48 +78,52 @@ impl Timeline {
         self.dropout.extend_from_slice(&cohort.dropout);
         self.time.clear();
         self.group.clear();
-        for list in &mut self.events {
-            list.clear();
-        }
-        for list in &mut self.losses {
-            list.clear();
-        }
+        self.events.clear();
+        self.losses.clear();
         for i in 0..n {
             let group = group_of[cohort.arm[i] as usize];
             self.group.push(group.unwrap_or(NO_GROUP));
             let (t, cause) = cohort.endpoint_time(ep, i);
             self.time.push(t);
-            let Some(g) = group else { continue };
+            let Some(group) = group else { continue };
             let (entry, dropout) = (cohort.entry[i], cohort.dropout[i]);
-            // Times are ≥ 0, where the bit pattern orders like the value (+0.0 turns −0.0 into
-            // +0.0), as in `Cohort::classify`.
             if (t < f64::INFINITY) & (t <= dropout) {
-                let key = (t + 0.0).to_bits();
-                self.events[usize::from(g)].push(EventCandidate { key, calendar: entry + t, cause });
+                self.events.push(EventCandidate { key: key(t), calendar: entry + t, cause, group });
             } else {
-                let key = (dropout + 0.0).to_bits();
-                self.losses[usize::from(g)].push(LossCandidate { key, entry, dropout });
+                self.losses.push(LossCandidate { key: key(dropout), entry, dropout, group });
             }
         }
-        for g in 0..2 {
-            self.events[g].sort_unstable_by_key(|c| c.key);
-            self.losses[g].sort_unstable_by_key(|c| c.key);
-        }
+        self.events.sort_unstable_by_key(|c| c.key);
+        self.losses.sort_unstable_by_key(|c| c.key);
     }
 
-    /// The records at calendar cut `cut` into `out`, with their runs in order (ready for
-    /// [`Observed::table_of_sorted`]); false, with `out` unspecified, in the one case the
-    /// arrangement does not cover — a patient who may have an event counted lost by rounding in
-    /// cut − entry — where the caller observes the cohort instead.
-    pub fn observe(&self, cut: Time, out: &mut Observed) -> bool {
+    /// The risk table at calendar cut `cut` into `table`, and its events by group and cause
+    /// (`group * causes + cause`) into `events_by_cause`; `censored` is scratch. False, with both
+    /// unspecified, in the one case the arrangement does not cover — a patient who may have an
+    /// event counted lost by rounding in cut − entry — where the caller observes the cohort.
+    pub fn table(
+        &self,
+        cut: Time,
+        table: &mut RiskTable,
+        events_by_cause: &mut Vec<u32>,
+        censored: &mut Vec<u64>,
+    ) -> bool {
         let n = self.entry.len();
-        out.events_by_cause.clear();
-        out.events_by_cause.resize(2 * self.causes, 0);
-        out.capacity = n;
-        out.keys.resize(RUNS * n, 0);
-        out.len = [0; RUNS];
+        table.time.clear();
+        table.at_risk.clear();
+        table.events.clear();
+        table.size = [0, 0];
+        table.last_time = [f64::NEG_INFINITY; 2];
+        events_by_cause.clear();
+        events_by_cause.resize(2 * self.causes, 0);
+        // Censorings by the cut in entry order, so in decreasing time (as `Cohort::classify`
+        // puts them), each key carrying its group in the top bit; and the patients per group.
+        censored.resize(n, 0);
+        let mut followed = 0;
         let mut uncovered = false;
-        // Censorings by the cut, in entry order (so in decreasing time), as `classify` puts them.
+        let mut size = [0u32; 2];
+        let mut last = [0u64; 2];
+        let mut any = [false; 2];
         for i in 0..n {
             let entry = self.entry[i];
             if entry > cut {
@@ -114,43 +133,69 @@ impl Timeline {
             if group == NO_GROUP {
                 continue;
             }
+            let g = usize::from(group);
+            size[g] += 1;
             let (t, dropout) = (self.time[i], self.dropout[i]);
             let (time, event) = outcome(t, dropout, entry, cut);
             let lost = !event & (dropout < cut - entry);
-            let candidate = (t < f64::INFINITY) & (t <= dropout);
-            uncovered |= candidate & lost;
-            if !event & !lost {
-                let run = 4 + usize::from(group);
-                out.keys[run * n + out.len[run]] = (time + 0.0).to_bits();
-                out.len[run] += 1;
-            }
+            uncovered |= (t < f64::INFINITY) & (t <= dropout) & lost;
+            // Every analysed record's time, for the last one per group.
+            let k = key(time);
+            last[g] = last[g].max(k);
+            any[g] = true;
+            // Written always, kept when still followed (a coin toss for the branch predictor).
+            censored[followed] = k | (u64::from(group) << 63);
+            followed += usize::from(!event & !lost);
         }
         if uncovered {
             return false;
         }
+        table.size = size;
         for g in 0..2 {
-            // Events seen by the cut, in time order.
-            let mut len = 0;
-            let run = &mut out.keys[g * n..(g + 1) * n];
-            for c in &self.events[g] {
-                if c.calendar <= cut {
-                    run[len] = c.key;
-                    len += 1;
-                    out.events_by_cause[g * self.causes + usize::from(c.cause)] += 1;
+            if any[g] {
+                table.last_time[g] = f64::from_bits(last[g]);
+            }
+        }
+        // Walk the events seen by the cut in time order, a row per distinct time; before each
+        // row, the losses and censorings before its time leave the risk set (at a tie, events
+        // come first: a record censored at t is at risk at t).
+        let mut gone = size;
+        let (mut l, mut c) = (0, followed);
+        let mut i = 0;
+        while i < self.events.len() {
+            let e = self.events[i];
+            i += 1;
+            if e.calendar > cut {
+                continue;
+            }
+            let t = e.key;
+            while l < self.losses.len() && self.losses[l].key < t {
+                let loss = self.losses[l];
+                if loss.dropout < cut - loss.entry {
+                    gone[usize::from(loss.group)] -= 1;
+                }
+                l += 1;
+            }
+            while c > 0 && censored[c - 1] & !GROUP_BIT < t {
+                gone[(censored[c - 1] >> 63) as usize] -= 1;
+                c -= 1;
+            }
+            let mut d = [0u32; 2];
+            d[usize::from(e.group)] += 1;
+            events_by_cause[usize::from(e.group) * self.causes + usize::from(e.cause)] += 1;
+            while i < self.events.len() && self.events[i].key == t {
+                let tie = self.events[i];
+                i += 1;
+                if tie.calendar <= cut {
+                    d[usize::from(tie.group)] += 1;
+                    events_by_cause[usize::from(tie.group) * self.causes + usize::from(tie.cause)] += 1;
                 }
             }
-            out.len[g] = len;
-            // Losses before the cut, in time order (`classify`'s predicate; a patient entered
-            // after the cut has cut − entry < 0 ≤ dropout).
-            let mut len = 0;
-            let run = &mut out.keys[(2 + g) * n..(3 + g) * n];
-            for c in &self.losses[g] {
-                if c.dropout < cut - c.entry {
-                    run[len] = c.key;
-                    len += 1;
-                }
-            }
-            out.len[2 + g] = len;
+            table.time.push(f64::from_bits(t));
+            table.at_risk.push(gone);
+            table.events.push(d);
+            gone[0] -= d[0];
+            gone[1] -= d[1];
         }
         true
     }
@@ -159,11 +204,11 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cohort::Observed;
     use crate::scenario::Scenario;
-    use crate::stats::RiskTable;
     use std::path::Path;
 
-    /// At any cut, the arranged trial's records give the table `observe` gives, bit for bit,
+    /// At any cut, the arranged trial gives the table `observe` and `Observed::table` give, bit for bit,
     /// whatever the endpoint (one, two or three causes), with dropout and with an arm outside
     /// the comparison.
     #[test]
@@ -176,8 +221,9 @@ mod tests {
         assert_eq!(sc.endpoints.iter().map(|e| e.causes.len()).collect::<Vec<_>>(), [3, 2, 1]);
         let mut c = Cohort::default();
         let mut timeline = Timeline::default();
-        let (mut direct, mut arranged) = (Observed::default(), Observed::default());
+        let mut direct = Observed::default();
         let (mut a, mut b) = (RiskTable::default(), RiskTable::default());
+        let (mut by_cause, mut scratch) = (Vec::new(), Vec::new());
         let mut compared = 0;
         for group_of in [[Some(0), Some(1)], [Some(0), None]] {
             for r in 0..40 {
@@ -198,15 +244,16 @@ mod tests {
                         }
                         c.observe(ep, cut, &group_of, &mut direct);
                         direct.table(&mut a);
-                        assert!(timeline.observe(cut, &mut arranged), "replicate {r}, cut {cut}");
-                        arranged.table_of_sorted(&mut b);
+                        assert!(
+                            timeline.table(cut, &mut b, &mut by_cause, &mut scratch),
+                            "replicate {r}, cut {cut}"
+                        );
                         assert_eq!(
                             (&a.time, &a.at_risk, &a.events, a.size, a.last_time),
                             (&b.time, &b.at_risk, &b.events, b.size, b.last_time),
                             "replicate {r}, cut {cut}"
                         );
-                        assert_eq!(direct.events_by_cause, arranged.events_by_cause);
-                        assert_eq!(direct.patients(), arranged.patients());
+                        assert_eq!(direct.events_by_cause, by_cause);
                         compared += 1;
                     }
                 }
