@@ -1,24 +1,23 @@
 //! One trial's analysed endpoint arranged once, so that its risk table at any cut is read without
 //! sorting: what an interim look's search needs, which analyses the same trial at several cuts.
 //!
-//! [`Cohort::observe`] finds each patient's endpoint time (the first of its causes), sorts the
-//! event and loss runs and merges them into the risk table at every cut. Here the first two are
-//! done once per trial: the patients who may have an event (a finite time at or before dropout)
-//! in order of that time, and the others in order of dropout, both groups together. A cut then
-//! walks the entered patients once for the censorings by the cut, and the two lists once, keeping
-//! the events and losses it has seen. The table is bit for bit the one [`Observed::table`] builds
-//! from [`Cohort::observe`]'s records: the same predicates decide each patient, rows are the
-//! distinct event times in the same order, and the numbers at risk count the same records.
+//! [`Cohort::observe`] finds each patient's endpoint time (the first of its causes), decides at
+//! every cut whether each patient had an event, was lost or is still followed, sorts the event and
+//! loss runs and merges them into the risk table. Here the first and the sorting are done once per
+//! trial: the patients who may have an event (a finite time at or before dropout) in order of that
+//! time, the others in order of dropout, both groups together; and each patient's *exit*, the
+//! earliest cut at which it is no longer followed. A cut then keeps the entered patients whose exit
+//! is later (its censorings, in entry order) and walks the two lists once, keeping the events and
+//! losses it has seen. The table is bit for bit the one [`Observed::table`] builds from
+//! [`Cohort::observe`]'s records: the exits are the exact thresholds of the same predicates, rows
+//! are the distinct event times in the same order, and the numbers at risk count the same records.
 //!
 //! [`Observed::table`]: super::Observed::table
 
-use super::{Cohort, outcome};
+use super::Cohort;
 use crate::scenario::Endpoint;
 use crate::stats::RiskTable;
 use crate::time::Time;
-
-/// No analysis group: the patient's arm is outside the comparison.
-const NO_GROUP: u8 = u8::MAX;
 
 /// A time key's top bit: a time ≥ 0's bit pattern has it clear, so it can carry the group.
 const GROUP_BIT: u64 = 1 << 63;
@@ -33,13 +32,12 @@ struct EventCandidate {
     group: u8,
 }
 
-/// A patient who cannot have an event (dropout first, or no event): its dropout key, entry,
-/// dropout and group.
+/// A patient who cannot have an event (dropout first, or no event): its dropout key, the first
+/// cut at which it counts as lost, and group.
 #[derive(Debug, Clone, Copy)]
 struct LossCandidate {
     key: u64,
-    entry: Time,
-    dropout: Time,
+    lost_from: Time,
     group: u8,
 }
 
@@ -47,15 +45,22 @@ struct LossCandidate {
 /// reused across trials.
 #[derive(Debug, Default, Clone)]
 pub struct Timeline {
-    /// Per patient in entry order: entry, endpoint time, dropout and analysis group.
+    /// Per patient in entry order: entry, exit (followed at cut c iff entry ≤ c < exit; −∞ for a
+    /// patient outside the comparison) and analysis group (0 outside it).
     entry: Vec<Time>,
-    time: Vec<Time>,
-    dropout: Vec<Time>,
+    exit: Vec<Time>,
     group: Vec<u8>,
+    /// Patients per group among the first i to enter, i = 0..=n.
+    entered: Vec<[u32; 2]>,
     /// The patients who may have an event, by event time.
     events: Vec<EventCandidate>,
     /// The patients who cannot, by dropout time.
     losses: Vec<LossCandidate>,
+    /// Every patient's observable event (all arms), as calendar times in increasing order.
+    calendar: Vec<Time>,
+    /// The first cut at which a patient who may have an event counts as lost by rounding in
+    /// cut − entry before its event (+∞: none does; `table` leaves such cuts to the caller).
+    irregular_from: Time,
     /// Causes in the scenario (the width of events-by-cause per group).
     causes: usize,
 }
@@ -66,6 +71,28 @@ fn key(t: Time) -> u64 {
     (t + 0.0).to_bits()
 }
 
+/// The first cut c at which a patient who entered at `entry` counts as lost at `dropout`, the
+/// predicate `Cohort::classify` applies: dropout < c − entry (+∞ without dropout). c − entry
+/// rounds monotonically in c, so the cuts where it holds are all those from one on; that one is
+/// within a few ulps of entry + dropout.
+fn lost_from(entry: Time, dropout: Time) -> Time {
+    if dropout >= f64::INFINITY {
+        return f64::INFINITY;
+    }
+    let lost = |c: Time| dropout < c - entry;
+    let mut c = entry + dropout;
+    if lost(c) {
+        while lost(c.next_down()) {
+            c = c.next_down();
+        }
+    } else {
+        while !lost(c) {
+            c = c.next_up();
+        }
+    }
+    c
+}
+
 impl Timeline {
     /// Arranges endpoint `ep` of the cohort's trial, for the patients whose arm `group_of` maps
     /// to a group.
@@ -74,33 +101,61 @@ impl Timeline {
         self.causes = cohort.latent.len().checked_div(n).unwrap_or(0);
         self.entry.clear();
         self.entry.extend_from_slice(&cohort.entry);
-        self.dropout.clear();
-        self.dropout.extend_from_slice(&cohort.dropout);
-        self.time.clear();
+        self.exit.clear();
         self.group.clear();
+        self.entered.clear();
         self.events.clear();
         self.losses.clear();
+        self.calendar.clear();
+        self.irregular_from = f64::INFINITY;
+        let mut entered = [0u32; 2];
+        self.entered.push(entered);
         for i in 0..n {
-            let group = group_of[cohort.arm[i] as usize];
-            self.group.push(group.unwrap_or(NO_GROUP));
             let (t, cause) = cohort.endpoint_time(ep, i);
-            self.time.push(t);
-            let Some(group) = group else { continue };
             let (entry, dropout) = (cohort.entry[i], cohort.dropout[i]);
-            if (t < f64::INFINITY) & (t <= dropout) {
-                self.events.push(EventCandidate { key: key(t), calendar: entry + t, cause, group });
+            let candidate = (t < f64::INFINITY) & (t <= dropout);
+            if candidate {
+                self.calendar.push(entry + t);
+            }
+            let Some(group) = group_of[cohort.arm[i] as usize] else {
+                self.exit.push(f64::NEG_INFINITY);
+                self.group.push(0);
+                self.entered.push(entered);
+                continue;
+            };
+            entered[usize::from(group)] += 1;
+            self.entered.push(entered);
+            self.group.push(group);
+            let lost = lost_from(entry, dropout);
+            if candidate {
+                // Followed until its event is seen — or until rounding counts it lost first.
+                let calendar = entry + t;
+                if lost < calendar {
+                    self.irregular_from = self.irregular_from.min(lost);
+                }
+                self.exit.push(calendar.min(lost));
+                self.events.push(EventCandidate { key: key(t), calendar, cause, group });
             } else {
-                self.losses.push(LossCandidate { key: key(dropout), entry, dropout, group });
+                self.exit.push(lost);
+                self.losses.push(LossCandidate { key: key(dropout), lost_from: lost, group });
             }
         }
         self.events.sort_unstable_by_key(|c| c.key);
         self.losses.sort_unstable_by_key(|c| c.key);
+        self.calendar.sort_unstable_by(f64::total_cmp);
+    }
+
+    /// The calendar time of every patient's observable event (any arm: an event before dropout,
+    /// seen by a cut at or after entry + t, the expression `outcome` compares), increasing. The
+    /// K-th is where an events-only cut of K events falls ([`Cohort::cut_by`]).
+    pub fn event_calendar(&self) -> &[Time] {
+        &self.calendar
     }
 
     /// The risk table at calendar cut `cut` into `table`, and its events by group and cause
     /// (`group * causes + cause`) into `events_by_cause`; `censored` is scratch. False, with both
-    /// unspecified, in the one case the arrangement does not cover — a patient who may have an
-    /// event counted lost by rounding in cut − entry — where the caller observes the cohort.
+    /// unspecified, at a cut the arrangement does not cover — one at which a patient who may have
+    /// an event counts as lost by rounding in cut − entry — where the caller observes the cohort.
     pub fn table(
         &self,
         cut: Time,
@@ -108,58 +163,44 @@ impl Timeline {
         events_by_cause: &mut Vec<u32>,
         censored: &mut Vec<u64>,
     ) -> bool {
-        let n = self.entry.len();
+        if cut >= self.irregular_from {
+            return false;
+        }
         table.time.clear();
         table.at_risk.clear();
         table.events.clear();
-        table.size = [0, 0];
-        table.last_time = [f64::NEG_INFINITY; 2];
         events_by_cause.clear();
         events_by_cause.resize(2 * self.causes, 0);
-        // Censorings by the cut in entry order, so in decreasing time (as `Cohort::classify`
-        // puts them), each key carrying its group in the top bit; and the patients per group.
-        censored.resize(n, 0);
+        // The patients entered by the cut (entry order is increasing entry), and among them the
+        // censorings by the cut in entry order, so in decreasing time (as `Cohort::classify`
+        // puts them), each key carrying its group in the top bit.
+        let entered = self.entry.partition_point(|&e| e <= cut);
+        censored.resize(entered, 0);
         let mut followed = 0;
-        let mut uncovered = false;
-        let mut size = [0u32; 2];
-        let mut last = [0u64; 2];
-        let mut any = [false; 2];
-        for i in 0..n {
+        for i in 0..entered {
             let entry = self.entry[i];
-            if entry > cut {
-                break;
-            }
-            let group = self.group[i];
-            if group == NO_GROUP {
-                continue;
-            }
-            let g = usize::from(group);
-            size[g] += 1;
-            let (t, dropout) = (self.time[i], self.dropout[i]);
-            let (time, event) = outcome(t, dropout, entry, cut);
-            let lost = !event & (dropout < cut - entry);
-            uncovered |= (t < f64::INFINITY) & (t <= dropout) & lost;
-            // Every analysed record's time, for the last one per group.
-            let k = key(time);
-            last[g] = last[g].max(k);
-            any[g] = true;
             // Written always, kept when still followed (a coin toss for the branch predictor).
-            censored[followed] = k | (u64::from(group) << 63);
-            followed += usize::from(!event & !lost);
+            censored[followed] = key(cut - entry) | (u64::from(self.group[i]) << 63);
+            followed += usize::from(self.exit[i] > cut);
         }
-        if uncovered {
-            return false;
-        }
+        let size = self.entered[entered];
         table.size = size;
-        for g in 0..2 {
-            if any[g] {
-                table.last_time[g] = f64::from_bits(last[g]);
+        // The last record per group: its latest event or loss seen, or its earliest-entered
+        // censoring, whichever is later.
+        let mut last: [Option<u64>; 2] = [None, None];
+        for &k in &censored[..followed] {
+            let g = (k >> 63) as usize;
+            if last[g].is_none() {
+                last[g] = Some(k & !GROUP_BIT);
+                if last[1 - g].is_some() {
+                    break;
+                }
             }
         }
         // Walk the events seen by the cut in time order, a row per distinct time; before each
         // row, the losses and censorings before its time leave the risk set (at a tie, events
         // come first: a record censored at t is at risk at t).
-        let mut gone = size;
+        let mut at_risk = size;
         let (mut l, mut c) = (0, followed);
         let mut i = 0;
         while i < self.events.len() {
@@ -171,13 +212,15 @@ impl Timeline {
             let t = e.key;
             while l < self.losses.len() && self.losses[l].key < t {
                 let loss = self.losses[l];
-                if loss.dropout < cut - loss.entry {
-                    gone[usize::from(loss.group)] -= 1;
+                if cut >= loss.lost_from {
+                    let g = usize::from(loss.group);
+                    at_risk[g] -= 1;
+                    last[g] = Some(last[g].map_or(loss.key, |k| k.max(loss.key)));
                 }
                 l += 1;
             }
             while c > 0 && censored[c - 1] & !GROUP_BIT < t {
-                gone[(censored[c - 1] >> 63) as usize] -= 1;
+                at_risk[(censored[c - 1] >> 63) as usize] -= 1;
                 c -= 1;
             }
             let mut d = [0u32; 2];
@@ -191,12 +234,25 @@ impl Timeline {
                     events_by_cause[usize::from(tie.group) * self.causes + usize::from(tie.cause)] += 1;
                 }
             }
+            for g in 0..2 {
+                if d[g] > 0 {
+                    last[g] = Some(last[g].map_or(t, |k| k.max(t)));
+                }
+            }
             table.time.push(f64::from_bits(t));
-            table.at_risk.push(gone);
+            table.at_risk.push(at_risk);
             table.events.push(d);
-            gone[0] -= d[0];
-            gone[1] -= d[1];
+            at_risk[0] -= d[0];
+            at_risk[1] -= d[1];
         }
+        // The losses after the last event time: only their latest matters, for the last record.
+        for loss in &self.losses[l..] {
+            if cut >= loss.lost_from {
+                let g = usize::from(loss.group);
+                last[g] = Some(last[g].map_or(loss.key, |k| k.max(loss.key)));
+            }
+        }
+        table.last_time = last.map(|k| k.map_or(f64::NEG_INFINITY, f64::from_bits));
         true
     }
 }
@@ -260,5 +316,27 @@ mod tests {
             }
         }
         assert!(compared > 8000, "{compared} cuts compared");
+    }
+
+    /// A patient's loss threshold is exactly the first cut at which `classify` counts it lost,
+    /// including where entry + dropout rounds differently from cut − entry.
+    #[test]
+    fn lost_from_is_the_first_cut_counting_the_loss() {
+        use rand::rngs::StdRng;
+        use rand::{RngExt, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(26);
+        let mut moved = 0;
+        for k in 0..100_000 {
+            let entry: f64 = if k % 2 == 0 { rng.random::<f64>() * 10.0 } else { 0.1 * f64::from(k % 97) };
+            let dropout: f64 = rng.random::<f64>() * 30.0;
+            let c = lost_from(entry, dropout);
+            assert!(dropout < c - entry, "lost at its threshold ({entry}, {dropout})");
+            assert!(dropout >= c.next_down() - entry, "not lost before it ({entry}, {dropout})");
+            moved += usize::from(c != entry + dropout);
+        }
+        // Rounding moves the threshold off entry + dropout in a share of patients: the search
+        // is exercised, not only its start.
+        assert!(moved > 1000, "{moved}");
+        assert_eq!(lost_from(1.0, f64::INFINITY), f64::INFINITY);
     }
 }

@@ -9,7 +9,7 @@ use super::design::search_evaluations;
 use super::design::{Monitor, MonitoredTest};
 use crate::analyser::{Analyser, Trial};
 use crate::cohort::{Cohort, Timeline};
-use crate::scenario::{Cut, Endpoint, FutilityBound, FutilityRule, Look, Safety, Scenario};
+use crate::scenario::{Cut, FutilityBound, FutilityRule, Look, Safety, Scenario};
 use crate::stats::analysis_data::AnalysisData;
 use crate::stats::monitor::{BoundsCache, Stop};
 use crate::stats::sequential::MIN_SPACING;
@@ -105,8 +105,6 @@ pub struct Scratch {
     spend: Vec<f64>,
     /// The planned looks taken (interims by index; the final is the number of interims).
     positions: Vec<usize>,
-    /// This trial's observable event times in calendar time, sorted; empty until needed.
-    event_times: Vec<f64>,
     evaluable: Vec<(f64, bool)>,
     /// This trial's primary endpoint arranged for analyses at any cut; arranged on first use.
     timeline: Timeline,
@@ -119,6 +117,12 @@ impl Scratch {
     fn risk_table_at(&mut self, trial: Trial, cut: Time) -> &AnalysisData {
         self.arrange(trial);
         self.analyser.build_risk_table(trial, &self.timeline, cut)
+    }
+
+    /// The trial's observable primary-endpoint events in calendar time, increasing.
+    fn event_calendar(&mut self, trial: Trial) -> &[Time] {
+        self.arrange(trial);
+        self.timeline.event_calendar()
     }
 
     /// Arranges the trial's timeline unless this trial's already is.
@@ -181,7 +185,6 @@ impl Monitored<'_> {
             }
         };
         records.resize_with(self.monitor.tests.len(), TestRecord::default);
-        ws.event_times.clear();
         ws.timeline_ready = false;
         let ends = Ends { final_data, safety_stop };
         for (j, r) in records.iter_mut().enumerate() {
@@ -212,10 +215,13 @@ impl Monitored<'_> {
                 self.final_look(j, ends.final_data, ws, r);
             }
         }
-        let ep = self.scenario.primary();
         // Known at a look; counted only for a stop by the safety rule, between looks.
         r.stop_events = match r.ending {
-            Some(Ending::Safety) => events_by(cohort, ep, r.stop_time),
+            Some(Ending::Safety) => {
+                let trial = Trial { cohort, scenario: self.scenario, group_of: self.group_of };
+                ws.arrange(trial);
+                events_by(ws.timeline.event_calendar(), r.stop_time)
+            }
             _ => r.events[r.look],
         };
         r.enrolled = cohort.entry.partition_point(|&e| e <= r.stop_time) as f64;
@@ -318,18 +324,19 @@ impl Monitored<'_> {
 
     /// The calendar time of interim look `k` in this trial (+∞ when it never happens).
     fn look_time(&self, k: usize, mt: &MonitoredTest, cohort: &mut Cohort, ws: &mut Scratch) -> Time {
-        let ep = self.scenario.primary();
         match &self.monitor.looks[k] {
             // An events-only look is the K-th observable event: from this trial's sorted event
             // times, found once (`cut_by` would scan every patient per look).
             Look::Cut(Cut { calendar: None, events: Some(e), min_followup: None, .. }) => {
-                kth_event(cohort, ep, *e, &mut ws.event_times).unwrap_or(f64::INFINITY)
+                let trial = Trial { cohort, scenario: self.scenario, group_of: self.group_of };
+                kth_event(ws.event_calendar(trial), *e).unwrap_or(f64::INFINITY)
             }
             Look::Cut(c) => cohort.cut_by(self.scenario, c).calendar,
             Look::Fraction(f) => {
                 // Null-variance looks are placed by `variance_time` (in `interim`).
                 let target = (f * mt.i_max).ceil().max(1.0) as usize;
-                kth_event(cohort, ep, target, &mut ws.event_times).unwrap_or(f64::INFINITY)
+                let trial = Trial { cohort, scenario: self.scenario, group_of: self.group_of };
+                kth_event(ws.event_calendar(trial), target).unwrap_or(f64::INFINITY)
             }
         }
     }
@@ -382,13 +389,12 @@ impl Monitored<'_> {
     ) -> Option<VarianceLook> {
         let final_cut = ends.final_data.cut();
         let final_info = mt.kind.at_look(ends.final_data).1;
-        let ep = self.scenario.primary();
-        // The event times before the final cut (an event at the cut is the final analysis's).
-        kth_event(cohort, ep, 1, &mut ws.event_times);
-        let m = ws.event_times.partition_point(|&t| t < final_cut);
         let trial = Trial { cohort, scenario: self.scenario, group_of: self.group_of };
         ws.arrange(trial);
-        let Scratch { analyser, event_times, timeline, .. } = ws;
+        let Scratch { analyser, timeline, .. } = ws;
+        let event_times = timeline.event_calendar();
+        // The event times before the final cut (an event at the cut is the final analysis's).
+        let m = event_times.partition_point(|&t| t < final_cut);
         let mut found: Option<VarianceLook> = None;
         // The first guess: the event nearest the look's expected calendar time under the model.
         let planned = mt.planned_times.get(k).copied().filter(|t| t.is_finite());
@@ -468,36 +474,15 @@ fn adds_information(taken: &[f64], fraction: f64) -> bool {
 }
 
 /// The calendar time of the K-th observable primary-endpoint event (as `Cohort::cut_by` with
-/// an events-only cut), from `times`: this trial's sorted event times, filled on first use
-/// (empty on entry to a trial). `None` when the trial never has K events.
-fn kth_event(cohort: &Cohort, ep: &Endpoint, k: usize, times: &mut Vec<f64>) -> Option<Time> {
-    if times.is_empty() {
-        for i in 0..cohort.n() {
-            let (t, _) = cohort.endpoint_time(ep, i);
-            if t.is_finite() && t <= cohort.dropout[i] {
-                times.push(cohort.entry[i] + t);
-            }
-        }
-        times.sort_unstable_by(|a, b| a.total_cmp(b));
-        // A trial without any event: mark it filled, with nothing to find.
-        if times.is_empty() {
-            times.push(f64::INFINITY);
-        }
-    }
-    times.get(k.checked_sub(1)?).copied().filter(|t| t.is_finite())
+/// an events-only cut), from this trial's sorted event times ([`Timeline::event_calendar`]);
+/// `None` when the trial never has K events.
+fn kth_event(times: &[Time], k: usize) -> Option<Time> {
+    times.get(k.checked_sub(1)?).copied()
 }
 
-/// Primary-endpoint events observed by calendar time `c`.
-fn events_by(cohort: &Cohort, ep: &Endpoint, c: Time) -> f64 {
-    (0..cohort.n())
-        .filter(|&i| {
-            let e = cohort.entry[i];
-            e <= c && {
-                let (t, _) = cohort.endpoint_time(ep, i);
-                t <= cohort.dropout[i] && e + t <= c
-            }
-        })
-        .count() as f64
+/// Primary-endpoint events observed by calendar time `c`, from the sorted event times.
+fn events_by(times: &[Time], c: Time) -> f64 {
+    times.partition_point(|&t| t <= c) as f64
 }
 
 /// The safety reviews of one trial: review k happens when the first `after[k]` patients of the
@@ -556,7 +541,42 @@ mod tests {
     use super::*;
     use crate::monitoring::Monitor;
     use crate::scenario::fixture::{BASE, valid};
+    use crate::scenario::{CutRule, Endpoint};
     use crate::stats::analysis_data::{View, Views};
+
+    /// Every observable primary-endpoint event's calendar time, increasing, computed from the
+    /// cohort directly (what the timeline's list must be, independently).
+    fn event_times_of(cohort: &Cohort, ep: &Endpoint) -> Vec<f64> {
+        let mut times: Vec<f64> = (0..cohort.n())
+            .filter_map(|i| {
+                let (t, _) = cohort.endpoint_time(ep, i);
+                (t.is_finite() && t <= cohort.dropout[i]).then(|| cohort.entry[i] + t)
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        times
+    }
+
+    /// The timeline's event times are the cohort's, and the K-th is where an events-only cut of
+    /// K events falls.
+    #[test]
+    fn the_timeline_lists_every_observable_event() {
+        let sc = valid(BASE);
+        let mut cohort = Cohort::default();
+        let mut timeline = Timeline::default();
+        for r in 0..30 {
+            cohort.generate(&sc, 3, r);
+            timeline.arrange(&cohort, sc.primary(), &[Some(0), Some(1)]);
+            let times = event_times_of(&cohort, sc.primary());
+            assert_eq!(timeline.event_calendar(), &times[..]);
+            for k in [1, 5, times.len()] {
+                let rule = Cut { calendar: None, events: Some(k), min_followup: None, rule: CutRule::First };
+                assert_eq!(kth_event(&times, k), Some(cohort.cut_by(&sc, &rule).calendar), "replicate {r}");
+            }
+            assert_eq!(kth_event(&times, times.len() + 1), None);
+            assert_eq!(events_by(&times, times[2]), 3.0);
+        }
+    }
     use crate::stats::logrank::logrank;
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
@@ -661,8 +681,7 @@ mod tests {
         for replicate in 0..12 {
             let run = monitor_one(&sc, replicate);
             let r = &run.records[0];
-            let mut times = Vec::new();
-            kth_event(&run.cohort, sc.primary(), 1, &mut times);
+            let times = event_times_of(&run.cohort, sc.primary());
             for (k, f) in [0.3, 0.6].into_iter().enumerate() {
                 if r.skipped[k] || r.time[k].is_nan() {
                     continue;
