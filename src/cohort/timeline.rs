@@ -149,6 +149,20 @@ impl Timeline {
         self.calendar.sort_unstable_by(f64::total_cmp);
     }
 
+    /// Only [`Timeline::event_calendar`]'s list, of endpoint `ep` of the cohort's trial: for a
+    /// trial analysed at one cut per look, where arranging the rest costs more than it saves.
+    /// [`Timeline::table`] must not be called until [`Timeline::arrange`] has been.
+    pub fn arrange_calendar(&mut self, cohort: &Cohort, ep: &Endpoint) {
+        self.calendar.clear();
+        for i in 0..cohort.n() {
+            let (t, _) = cohort.endpoint_time(ep, i);
+            if (t < f64::INFINITY) & (t <= cohort.dropout[i]) {
+                self.calendar.push(cohort.entry[i] + t);
+            }
+        }
+        self.calendar.sort_unstable_by(f64::total_cmp);
+    }
+
     /// The calendar time of every patient's observable event (any arm: an event before dropout,
     /// seen by a cut at or after entry + t, the expression `outcome` compares), increasing. The
     /// K-th is where an events-only cut of K events falls ([`Cohort::cut_by`]).

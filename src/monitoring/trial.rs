@@ -10,7 +10,7 @@ use super::design::{Monitor, MonitoredTest};
 use crate::analyser::{Analyser, Trial};
 use crate::cohort::{Cohort, Timeline};
 use crate::scenario::{Cut, FutilityBound, FutilityRule, Look, Safety, Scenario};
-use crate::stats::analysis_data::AnalysisData;
+use crate::stats::analysis_data::{AnalysisData, View, Views};
 use crate::stats::monitor::{BoundsCache, Stop};
 use crate::stats::sequential::MIN_SPACING;
 use crate::test_statistic::Information;
@@ -106,30 +106,50 @@ pub struct Scratch {
     /// The planned looks taken (interims by index; the final is the number of interims).
     positions: Vec<usize>,
     evaluable: Vec<(f64, bool)>,
-    /// This trial's primary endpoint arranged for analyses at any cut; arranged on first use.
+    /// This trial's primary endpoint arranged for analyses at any cut, arranged on first use:
+    /// in full when a look is searched for (several analyses per look), else its event times
+    /// only (one analysis per look, where sorting the rest would cost more than it saves).
     timeline: Timeline,
-    timeline_ready: bool,
+    arranged: Arranged,
+    searched: bool,
+}
+
+/// How much of this trial's timeline is arranged.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Arranged {
+    #[default]
+    Nothing,
+    Calendar,
+    Full,
 }
 
 impl Scratch {
     /// The primary endpoint's risk table of `trial` at `cut` (arranging the trial's timeline on
     /// the first analysis of the trial).
     fn risk_table_at(&mut self, trial: Trial, cut: Time) -> &AnalysisData {
+        if !self.searched {
+            return self.analyser.build(trial, cut, Views::default().with(View::RiskTable));
+        }
         self.arrange(trial);
         self.analyser.build_risk_table(trial, &self.timeline, cut)
     }
 
     /// The trial's observable primary-endpoint events in calendar time, increasing.
     fn event_calendar(&mut self, trial: Trial) -> &[Time] {
-        self.arrange(trial);
+        if self.searched {
+            self.arrange(trial);
+        } else if self.arranged == Arranged::Nothing {
+            self.timeline.arrange_calendar(trial.cohort, trial.scenario.primary());
+            self.arranged = Arranged::Calendar;
+        }
         self.timeline.event_calendar()
     }
 
-    /// Arranges the trial's timeline unless this trial's already is.
+    /// Arranges the trial's timeline in full unless this trial's already is.
     fn arrange(&mut self, trial: Trial) {
-        if !self.timeline_ready {
+        if self.arranged != Arranged::Full {
             self.timeline.arrange(trial.cohort, trial.scenario.primary(), trial.group_of);
-            self.timeline_ready = true;
+            self.arranged = Arranged::Full;
         }
     }
 }
@@ -185,7 +205,11 @@ impl Monitored<'_> {
             }
         };
         records.resize_with(self.monitor.tests.len(), TestRecord::default);
-        ws.timeline_ready = false;
+        ws.arranged = Arranged::Nothing;
+        // A null-variance test's information look is searched for over the event times.
+        ws.searched =
+            self.monitor.tests.iter().any(|t| matches!(t.information, Information::NullVariance(_)))
+                && self.monitor.looks.iter().any(|l| matches!(l, Look::Fraction(_)));
         let ends = Ends { final_data, safety_stop };
         for (j, r) in records.iter_mut().enumerate() {
             self.test(j, cohort, ends, ws, r);
@@ -219,8 +243,7 @@ impl Monitored<'_> {
         r.stop_events = match r.ending {
             Some(Ending::Safety) => {
                 let trial = Trial { cohort, scenario: self.scenario, group_of: self.group_of };
-                ws.arrange(trial);
-                events_by(ws.timeline.event_calendar(), r.stop_time)
+                events_by(ws.event_calendar(trial), r.stop_time)
             }
             _ => r.events[r.look],
         };
@@ -542,7 +565,6 @@ mod tests {
     use crate::monitoring::Monitor;
     use crate::scenario::fixture::{BASE, valid};
     use crate::scenario::{CutRule, Endpoint};
-    use crate::stats::analysis_data::{View, Views};
 
     /// Every observable primary-endpoint event's calendar time, increasing, computed from the
     /// cohort directly (what the timeline's list must be, independently).
@@ -569,6 +591,9 @@ mod tests {
             timeline.arrange(&cohort, sc.primary(), &[Some(0), Some(1)]);
             let times = event_times_of(&cohort, sc.primary());
             assert_eq!(timeline.event_calendar(), &times[..]);
+            let mut calendar_only = Timeline::default();
+            calendar_only.arrange_calendar(&cohort, sc.primary());
+            assert_eq!(calendar_only.event_calendar(), &times[..]);
             for k in [1, 5, times.len()] {
                 let rule = Cut { calendar: None, events: Some(k), min_followup: None, rule: CutRule::First };
                 assert_eq!(kth_event(&times, k), Some(cohort.cut_by(&sc, &rule).calendar), "replicate {r}");
