@@ -60,6 +60,13 @@ fn derivatives(table: &RiskTable, rows: std::ops::Range<usize>, beta: f64, ties:
                 u -= d * p;
                 info += d * p * (1.0 - p);
             }
+            // One event (most rows): Efron's single term, f = 0, is Breslow's s1/s0 (x − 0·y is
+            // x exactly, so the value is the loop's bit for bit).
+            Ties::Efron if table.events[j][0] + table.events[j][1] == 1 => {
+                let p = s1 / s0;
+                u -= p;
+                info += p * (1.0 - p);
+            }
             Ties::Efron => {
                 let tied0 = d0 + d1 * r;
                 let tied1 = d1 * r;
