@@ -56,8 +56,11 @@ pub struct Timeline {
     events: Vec<EventCandidate>,
     /// The patients who cannot, by dropout time.
     losses: Vec<LossCandidate>,
-    /// Every patient's observable event (all arms), as calendar times in increasing order.
+    /// Every patient's observable event (all arms) up to `until`, as calendar times in
+    /// increasing order.
     calendar: Vec<Time>,
+    /// The latest cut arranged for.
+    until: Time,
     /// The first cut at which a patient who may have an event counts as lost by rounding in
     /// cut − entry before its event (+∞: none does; `table` leaves such cuts to the caller).
     irregular_from: Time,
@@ -95,8 +98,9 @@ fn lost_from(entry: Time, dropout: Time) -> Time {
 
 impl Timeline {
     /// Arranges endpoint `ep` of the cohort's trial, for the patients whose arm `group_of` maps
-    /// to a group.
-    pub fn arrange(&mut self, cohort: &Cohort, ep: &Endpoint, group_of: &[Option<u8>]) {
+    /// to a group, for cuts up to `until` (events and losses that no such cut sees are left out:
+    /// about half of a trial's, which then are neither sorted nor walked past at every cut).
+    pub fn arrange(&mut self, cohort: &Cohort, ep: &Endpoint, group_of: &[Option<u8>], until: Time) {
         let n = cohort.n();
         self.causes = cohort.latent.len().checked_div(n).unwrap_or(0);
         self.entry.clear();
@@ -108,13 +112,14 @@ impl Timeline {
         self.losses.clear();
         self.calendar.clear();
         self.irregular_from = f64::INFINITY;
+        self.until = until;
         let mut entered = [0u32; 2];
         self.entered.push(entered);
         for i in 0..n {
             let (t, cause) = cohort.endpoint_time(ep, i);
             let (entry, dropout) = (cohort.entry[i], cohort.dropout[i]);
             let candidate = (t < f64::INFINITY) & (t <= dropout);
-            if candidate {
+            if candidate && entry + t <= until {
                 self.calendar.push(entry + t);
             }
             let Some(group) = group_of[cohort.arm[i] as usize] else {
@@ -137,11 +142,15 @@ impl Timeline {
                     self.irregular_from = self.irregular_from.min(exit);
                 }
                 self.exit.push(exit);
-                self.events.push(EventCandidate { key: key(t), calendar, cause, group });
+                if calendar <= until {
+                    self.events.push(EventCandidate { key: key(t), calendar, cause, group });
+                }
             } else {
                 let lost = lost_from(entry, dropout);
                 self.exit.push(lost);
-                self.losses.push(LossCandidate { key: key(dropout), lost_from: lost, group });
+                if lost <= until {
+                    self.losses.push(LossCandidate { key: key(dropout), lost_from: lost, group });
+                }
             }
         }
         self.events.sort_unstable_by_key(|c| c.key);
@@ -164,16 +173,18 @@ impl Timeline {
     }
 
     /// The calendar time of every patient's observable event (any arm: an event before dropout,
-    /// seen by a cut at or after entry + t, the expression `outcome` compares), increasing. The
-    /// K-th is where an events-only cut of K events falls ([`Cohort::cut_by`]).
+    /// seen by a cut at or after entry + t, the expression `outcome` compares), increasing: up to
+    /// the `until` of [`Timeline::arrange`], all of them after [`Timeline::arrange_calendar`].
+    /// The K-th is where an events-only cut of K events falls ([`Cohort::cut_by`]).
     pub fn event_calendar(&self) -> &[Time] {
         &self.calendar
     }
 
     /// The risk table at calendar cut `cut` into `table`, and its events by group and cause
     /// (`group * causes + cause`) into `events_by_cause`; `censored` is scratch. False, with both
-    /// unspecified, at a cut the arrangement does not cover — one at which a patient who may have
-    /// an event counts as lost by rounding in cut − entry — where the caller observes the cohort.
+    /// unspecified, at a cut the arrangement does not cover — one after `until`, or one at which a
+    /// patient who may have an event counts as lost by rounding in cut − entry — where the caller
+    /// observes the cohort.
     pub fn table(
         &self,
         cut: Time,
@@ -181,7 +192,7 @@ impl Timeline {
         events_by_cause: &mut Vec<u32>,
         censored: &mut Vec<u64>,
     ) -> bool {
-        if cut >= self.irregular_from {
+        if cut >= self.irregular_from || cut > self.until {
             return false;
         }
         table.time.clear();
@@ -303,7 +314,9 @@ mod tests {
             for r in 0..40 {
                 c.generate(&sc, 7, r);
                 for ep in &sc.endpoints {
-                    timeline.arrange(&c, ep, &group_of);
+                    // Arranged for cuts up to 12 (later cuts are refused), or for every cut.
+                    let until = if r % 2 == 0 { 12.0 } else { f64::INFINITY };
+                    timeline.arrange(&c, ep, &group_of, until);
                     for k in 0..60u32 {
                         // Cuts before, during and after accrual, and exactly at event times.
                         let cut = match k % 3 {
@@ -314,6 +327,10 @@ mod tests {
                             }
                         };
                         if !cut.is_finite() {
+                            continue;
+                        }
+                        if cut > until {
+                            assert!(!timeline.table(cut, &mut b, &mut by_cause, &mut scratch));
                             continue;
                         }
                         c.observe(ep, cut, &group_of, &mut direct);

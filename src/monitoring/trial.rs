@@ -112,6 +112,8 @@ pub struct Scratch {
     timeline: Timeline,
     arranged: Arranged,
     searched: bool,
+    /// The trial's final cut: no look is analysed at or after it, so nothing later is arranged.
+    until: Time,
 }
 
 /// How much of this trial's timeline is arranged.
@@ -148,7 +150,7 @@ impl Scratch {
     /// Arranges the trial's timeline in full unless this trial's already is.
     fn arrange(&mut self, trial: Trial) {
         if self.arranged != Arranged::Full {
-            self.timeline.arrange(trial.cohort, trial.scenario.primary(), trial.group_of);
+            self.timeline.arrange(trial.cohort, trial.scenario.primary(), trial.group_of, self.until);
             self.arranged = Arranged::Full;
         }
     }
@@ -206,6 +208,7 @@ impl Monitored<'_> {
         };
         records.resize_with(self.monitor.tests.len(), TestRecord::default);
         ws.arranged = Arranged::Nothing;
+        ws.until = final_data.cut();
         // A null-variance test's information look is searched for over the event times.
         ws.searched =
             self.monitor.tests.iter().any(|t| matches!(t.information, Information::NullVariance(_)))
@@ -588,7 +591,7 @@ mod tests {
         let mut timeline = Timeline::default();
         for r in 0..30 {
             cohort.generate(&sc, 3, r);
-            timeline.arrange(&cohort, sc.primary(), &[Some(0), Some(1)]);
+            timeline.arrange(&cohort, sc.primary(), &[Some(0), Some(1)], f64::INFINITY);
             let times = event_times_of(&cohort, sc.primary());
             assert_eq!(timeline.event_calendar(), &times[..]);
             let mut calendar_only = Timeline::default();
