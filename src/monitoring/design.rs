@@ -93,6 +93,9 @@ pub struct Monitor {
     /// With calendar spending time, the final analysis's calendar time: α and β are spent at
     /// each look's calendar time over it.
     pub calendar_spending: Option<Time>,
+    /// Whether a look is searched for over a trial's event times (a null-variance test's
+    /// information fraction): such a trial is analysed at several cuts per look.
+    pub searches_looks: bool,
 }
 
 /// What every monitored test's design is computed from.
@@ -140,8 +143,11 @@ impl Monitor {
             calendar_spending: if m.spending_time == SpendingTime::Calendar { c.calendar } else { None },
             allocation_variance: share * (1.0 - share),
         };
-        let tests = m.tests.iter().map(|&test| plans.test(test)).collect();
+        let tests: Vec<MonitoredTest> = m.tests.iter().map(|&test| plans.test(test)).collect();
+        let searches_looks = tests.iter().any(|t| matches!(t.information, Information::NullVariance(_)))
+            && m.looks.iter().any(|l| matches!(l, Look::Fraction(_)));
         Some(Monitor {
+            searches_looks,
             tests,
             looks: m.looks.clone(),
             safety: m.safety.clone(),

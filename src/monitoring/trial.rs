@@ -209,10 +209,7 @@ impl Monitored<'_> {
         records.resize_with(self.monitor.tests.len(), TestRecord::default);
         ws.arranged = Arranged::Nothing;
         ws.until = final_data.cut();
-        // A null-variance test's information look is searched for over the event times.
-        ws.searched =
-            self.monitor.tests.iter().any(|t| matches!(t.information, Information::NullVariance(_)))
-                && self.monitor.looks.iter().any(|l| matches!(l, Look::Fraction(_)));
+        ws.searched = self.monitor.searches_looks;
         let ends = Ends { final_data, safety_stop };
         for (j, r) in records.iter_mut().enumerate() {
             self.test(j, cohort, ends, ws, r);
