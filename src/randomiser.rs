@@ -56,18 +56,24 @@ impl Randomiser {
         // compared as an integer with each cumulative share scaled by 2⁵³.
         let last = sc.strata.iter().rposition(|s| s.share > 0.0).unwrap_or(0) as u16;
         self.thresholds.clear();
-        let mut cumulative = 0.0;
+        let (mut cumulative, mut previous) = (0.0, 0);
         for st in &sc.strata {
             cumulative += st.share;
-            // k·2⁻⁵³ < c ⇔ k < ⌈c·2⁵³⌉ (c·2⁵³ is exact: scaling by a power of two).
-            let bound = if st.share > 0.0 { (cumulative * TWO_53).ceil().min(TWO_53) as u64 } else { 0 };
+            // k·2⁻⁵³ < c ⇔ k < ⌈c·2⁵³⌉ (c·2⁵³ is exact: scaling by a power of two). A stratum of
+            // share 0 repeats the bound before it, so no k falls in it and the bounds ascend.
+            let bound = if st.share > 0.0 { (cumulative * TWO_53).ceil().min(TWO_53) as u64 } else { previous };
             self.thresholds.push(bound);
+            previous = bound;
         }
-        for _ in 0..n {
+        // The first stratum whose bound exceeds k is the count of bounds at or below it (they
+        // ascend), counted without a branch: which stratum a patient falls in is a coin toss
+        // that a branch would mispredict. Above every bound (rounding) is the last present one.
+        let thresholds = &self.thresholds[..];
+        stratum.extend((0..n).map(|_| {
             let k = rng.next_u64() >> 11;
-            let pick = self.thresholds.iter().position(|&b| k < b).map_or(last, |s| s as u16);
-            stratum.push(pick);
-        }
+            let below = thresholds.iter().map(|&b| u16::from(b <= k)).sum::<u16>();
+            below.min(last)
+        }));
     }
 
     /// The arms (indices into `Scenario::arms`) of the design's n patients in entry order, into
