@@ -14,7 +14,7 @@ use crate::time::Time;
 #[derive(Debug, Default, Clone)]
 pub struct Analyser {
     obs: Observed,
-    /// Per stratum, for the per-stratum risk tables.
+    /// Per stratum, for the per-stratum risk tables, then the whole trial's records.
     by_stratum: Vec<Observed>,
     /// One composite's patients on its layers, and the pairwise counts' buffers.
     win_data: WinData,
@@ -31,18 +31,20 @@ impl Analyser {
     pub fn build(&mut self, trial: Trial, cut: Time, views: Views) -> &AnalysisData {
         self.data.begin(cut);
         if views.strata {
-            // Each stratum's table first; the whole trial's (when asked for) is merged from them.
+            // Each stratum's records and (when asked for) the whole trial's, in one pass.
             let strata = trial.scenario.stratum_count();
             let ep = trial.scenario.primary();
-            trial.cohort.observe_by_stratum(ep, cut, trial.group_of, strata, &mut self.by_stratum);
+            let whole = views.risk_table;
+            trial.cohort.observe_by_stratum(ep, cut, trial.group_of, strata, whole, &mut self.by_stratum);
             for (table, obs) in self.data.fill_strata(strata).iter_mut().zip(&mut self.by_stratum) {
                 obs.table(table);
             }
-            if views.risk_table {
+            if whole {
+                let obs = &mut self.by_stratum[strata];
                 let (table, events_by_cause) = self.data.fill_risk_table();
-                self.obs.merged_table(&self.by_stratum, table);
+                obs.table(table);
                 events_by_cause.clear();
-                events_by_cause.extend_from_slice(&self.obs.events_by_cause);
+                events_by_cause.extend_from_slice(&obs.events_by_cause);
             }
         } else if views.risk_table {
             trial.cohort.observe(trial.scenario.primary(), cut, trial.group_of, &mut self.obs);

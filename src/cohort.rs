@@ -362,27 +362,36 @@ impl Cohort {
     /// The analysable records of endpoint `ep` at calendar cut `cut`, for the patients of the
     /// arms that `group_of` maps to a group (0 control, 1 experimental), into `out`.
     pub fn observe(&self, ep: &Endpoint, cut: Time, group_of: &[Option<u8>], out: &mut Observed) {
-        self.observe_into(ep, cut, group_of, std::slice::from_mut(out), |_| 0);
+        self.observe_into::<false>(ep, cut, group_of, std::slice::from_mut(out), |_| 0);
     }
 
-    /// [`Cohort::observe`] split by stratum: stratum s's records into `outs[s]` (one pass over
-    /// the patients; `outs` is resized to the scenario's strata).
+    /// [`Cohort::observe`] split by stratum, in one pass over the patients: stratum s's records
+    /// into `outs[s]` and, with `whole`, every record also into `outs[strata]` (the records
+    /// [`Cohort::observe`] gives). `outs` is resized to `strata` (+ 1 with `whole`).
+    ///
+    /// The whole trial's records are classified rather than merged from the strata's: merging
+    /// the long runs of censorings by the cut is a comparison per record that no branch predicts.
     pub fn observe_by_stratum(
         &self,
         ep: &Endpoint,
         cut: Time,
         group_of: &[Option<u8>],
         strata: usize,
+        whole: bool,
         outs: &mut Vec<Observed>,
     ) {
-        outs.resize_with(strata, Observed::default);
+        outs.resize_with(strata + usize::from(whole), Observed::default);
         let stratum = &self.stratum;
-        self.observe_into(ep, cut, group_of, outs, |i| stratum[i] as usize);
+        if whole {
+            self.observe_into::<true>(ep, cut, group_of, outs, |i| stratum[i] as usize);
+        } else {
+            self.observe_into::<false>(ep, cut, group_of, outs, |i| stratum[i] as usize);
+        }
     }
 
-    /// The records of patient i into `outs[which(i)]`.
+    /// The records of patient i into `outs[which(i)]` and, with `WHOLE`, into the last of `outs`.
     #[inline(always)]
-    fn observe_into(
+    fn observe_into<const WHOLE: bool>(
         &self,
         ep: &Endpoint,
         cut: Time,
@@ -398,11 +407,11 @@ impl Cohort {
         match ep.causes[..] {
             [k] => {
                 let a = column(k);
-                self.classify(cut, group_of, outs, which, |i| (a[i], k as u16));
+                self.classify::<WHOLE>(cut, group_of, outs, which, |i| (a[i], k as u16));
             }
             [j, k] => {
                 let (a, b) = (column(j), column(k));
-                self.classify(cut, group_of, outs, which, |i| {
+                self.classify::<WHOLE>(cut, group_of, outs, which, |i| {
                     if b[i] < a[i] { (b[i], k as u16) } else { (a[i], j as u16) }
                 });
             }
@@ -421,17 +430,17 @@ impl Cohort {
                         *t = if earlier { x } else { *t };
                     }
                 }
-                self.classify(cut, group_of, outs, which, |i| (time[i], cause[i]));
+                self.classify::<WHOLE>(cut, group_of, outs, which, |i| (time[i], cause[i]));
                 outs[0].time = time;
                 outs[0].cause = cause;
             }
         }
     }
 
-    /// Sorts the patients entered by the cut into the runs of `outs[which(i)]`, given each one's
-    /// endpoint time and cause.
+    /// Sorts the patients entered by the cut into the runs of `outs[which(i)]` (and, with
+    /// `WHOLE`, of the last of `outs`), given each one's endpoint time and cause.
     #[inline(always)]
-    fn classify(
+    fn classify<const WHOLE: bool>(
         &self,
         cut: Time,
         group_of: &[Option<u8>],
@@ -456,7 +465,6 @@ impl Cohort {
             let Some(group) = group_of[self.arm[i] as usize] else {
                 continue;
             };
-            let out = &mut outs[which(i)];
             let (t, cause) = endpoint(i);
             let dropout = self.dropout[i];
             let (time, event) = outcome(t, dropout, entry, cut);
@@ -464,54 +472,18 @@ impl Cohort {
             let run = 2 * (usize::from(!event) + usize::from(!event & !lost)) + usize::from(group);
             // Times are ≥ 0, where the IEEE bit pattern orders like the value (+0.0 turns −0.0
             // into +0.0): integer keys sort faster than floats.
-            out.keys[run * n + out.len[run]] = (time + 0.0).to_bits();
-            out.len[run] += 1;
-            out.events_by_cause[usize::from(group) * causes + usize::from(cause)] += u32::from(event);
-        }
-    }
-}
-
-impl Observed {
-    /// The whole trial's records and risk table from each stratum's, whose tables were built
-    /// (so their event and loss runs are sorted): each run is merged in order, in linear time, so
-    /// nothing is classified or sorted twice. The records, and so the table, are the ones
-    /// [`Cohort::observe`] gives.
-    pub fn merged_table(&mut self, parts: &[Observed], table: &mut RiskTable) {
-        let n = parts.iter().map(|p| p.capacity).max().unwrap_or(0);
-        self.capacity = n;
-        self.keys.resize(RUNS * n, 0);
-        for r in 0..RUNS {
-            // Events and losses ascend; censorings by the cut descend (see `Observed`).
-            let ascending = r < 4;
-            let out = &mut self.keys[r * n..(r + 1) * n];
-            let mut len = 0;
-            for p in parts {
-                let run = p.run(r);
-                // Merge this stratum's run into what is merged so far, from the back, in place.
-                let (mut i, mut j, mut k) = (len, run.len(), len + run.len());
-                while j > 0 {
-                    let x = run[j - 1];
-                    if i > 0 && (if ascending { out[i - 1] > x } else { out[i - 1] < x }) {
-                        out[k - 1] = out[i - 1];
-                        i -= 1;
-                    } else {
-                        out[k - 1] = x;
-                        j -= 1;
-                    }
-                    k -= 1;
-                }
-                len += run.len();
-            }
-            self.len[r] = len;
-        }
-        self.events_by_cause.clear();
-        self.events_by_cause.resize(parts.first().map_or(0, |p| p.events_by_cause.len()), 0);
-        for p in parts {
-            for (a, b) in self.events_by_cause.iter_mut().zip(&p.events_by_cause) {
-                *a += b;
+            let key = (time + 0.0).to_bits();
+            let by_cause = usize::from(group) * causes + usize::from(cause);
+            let record = |out: &mut Observed| {
+                out.keys[run * n + out.len[run]] = key;
+                out.len[run] += 1;
+                out.events_by_cause[by_cause] += u32::from(event);
+            };
+            record(&mut outs[which(i)]);
+            if WHOLE {
+                record(outs.last_mut().expect("the whole trial's records"));
             }
         }
-        self.table_of_sorted(table);
     }
 }
 
@@ -566,7 +538,7 @@ impl Observed {
     }
 
     /// The risk table of records whose runs are already in order.
-    pub(crate) fn table_of_sorted(&self, table: &mut RiskTable) {
+    fn table_of_sorted(&self, table: &mut RiskTable) {
         table.build_sorted(
             [self.run(0), self.run(1)],
             [self.run(2), self.run(3)],
@@ -607,34 +579,54 @@ tests = ["logrank"]
         Scenario::from_toml(&text, Path::new("t.toml")).expect("valid test scenario")
     }
 
-    /// The whole trial's table merged from the strata's equals the one observed directly, bit
-    /// for bit, whatever the endpoint (one, two or three causes).
+    /// Split by stratum, the whole trial's records (classified alongside the strata's) equal the
+    /// ones observed directly, bit for bit, and each stratum's table is the one of its own
+    /// patients' outcomes (`Cohort::status`, patient by patient), whatever the endpoint (one,
+    /// two or three causes).
     #[test]
-    fn the_table_merged_from_strata_is_the_observed_one() {
+    fn records_split_by_stratum_are_the_observed_ones() {
         let text = std::fs::read_to_string("scenarios/hsct_ssc.toml").unwrap()
             + "\n[strata.a]\nshare = 0.2\narms.hsct.causes.treatment_death = { early_risk = { risk = 0.3, within = 0.25 } }\n[strata.b]\nshare = 0.5\n[strata.c]\nshare = 0.3\narms.cyc.dropout = 0.2\n";
         let sc = Scenario::from_toml(&text, Path::new("s.toml")).expect("valid");
         let mut c = Cohort::default();
-        let (mut direct, mut merged) = (Observed::default(), Observed::default());
-        let mut parts = Vec::new();
+        let mut direct = Observed::default();
+        let (mut parts, mut alone) = (Vec::new(), Vec::new());
         let (mut a, mut b) = (RiskTable::default(), RiskTable::default());
+        let group_of = [Some(0), Some(1)];
         for r in 0..50 {
             c.generate(&sc, 4, r);
             for ep in &sc.endpoints {
                 for cut in [1.0, 6.0, 30.0] {
-                    c.observe(ep, cut, &[Some(0), Some(1)], &mut direct);
+                    c.observe(ep, cut, &group_of, &mut direct);
                     direct.table(&mut a);
-                    c.observe_by_stratum(ep, cut, &[Some(0), Some(1)], 3, &mut parts);
-                    for p in &mut parts {
-                        p.table(&mut RiskTable::default());
-                    }
-                    merged.merged_table(&parts, &mut b);
+                    c.observe_by_stratum(ep, cut, &group_of, 3, true, &mut parts);
+                    c.observe_by_stratum(ep, cut, &group_of, 3, false, &mut alone);
+                    assert_eq!((parts.len(), alone.len()), (4, 3));
+                    parts[3].table(&mut b);
                     assert_eq!(
                         (&a.time, &a.at_risk, &a.events),
                         (&b.time, &b.at_risk, &b.events),
                         "replicate {r}"
                     );
-                    assert_eq!(direct.events_by_cause, merged.events_by_cause);
+                    assert_eq!(direct.events_by_cause, parts[3].events_by_cause);
+                    for s in 0..3 {
+                        let mine: Vec<usize> =
+                            (0..c.n()).filter(|&i| c.stratum[i] == s as u16 && c.entry[i] <= cut).collect();
+                        let status: Vec<_> = mine.iter().map(|&i| c.status(ep, i, cut)).collect();
+                        let expected = RiskTable::from_data(
+                            &status.iter().map(|o| o.0).collect::<Vec<_>>(),
+                            &status.iter().map(|o| o.1).collect::<Vec<_>>(),
+                            &mine.iter().map(|&i| c.arm[i] as u8).collect::<Vec<_>>(),
+                        );
+                        for split in [&mut parts[s], &mut alone[s]] {
+                            split.table(&mut b);
+                            assert_eq!(
+                                (&expected.time, &expected.at_risk, &expected.events),
+                                (&b.time, &b.at_risk, &b.events),
+                                "replicate {r}, stratum {s}"
+                            );
+                        }
+                    }
                 }
             }
         }

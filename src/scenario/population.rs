@@ -10,8 +10,8 @@
 
 use super::{Arm, Scenario};
 
-/// The most strata a scenario may have: a trial's records are merged from its strata's with
-/// fixed-size buffers (`cohort::Observed::merged_table`), and no trial has more.
+/// The most strata a scenario may have: each stratum keeps its own records and risk table per
+/// trial and cut, and reports a row per stratum; no trial design has more.
 pub const MAX_STRATA: usize = 64;
 
 /// `[strata.NAME]`: one part of the population.
