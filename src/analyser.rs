@@ -31,7 +31,7 @@ impl Analyser {
     pub fn build(&mut self, trial: Trial, cut: Time, views: Views) -> &AnalysisData {
         self.data.begin(cut);
         if views.strata {
-            // Each stratum's records and (when asked for) the whole trial's, in one pass.
+            // Each stratum's table, then (when asked for) the whole trial's from them.
             let strata = trial.scenario.stratum_count();
             let ep = trial.scenario.primary();
             let whole = views.risk_table;
@@ -40,11 +40,11 @@ impl Analyser {
                 obs.table(table);
             }
             if whole {
-                let obs = &mut self.by_stratum[strata];
+                let (parts, whole) = self.by_stratum.split_at_mut(strata);
                 let (table, events_by_cause) = self.data.fill_risk_table();
-                obs.table(table);
+                whole[0].whole_table(parts, table);
                 events_by_cause.clear();
-                events_by_cause.extend_from_slice(&obs.events_by_cause);
+                events_by_cause.extend_from_slice(&whole[0].events_by_cause);
             }
         } else if views.risk_table {
             trial.cohort.observe(trial.scenario.primary(), cut, trial.group_of, &mut self.obs);

@@ -366,11 +366,9 @@ impl Cohort {
     }
 
     /// [`Cohort::observe`] split by stratum, in one pass over the patients: stratum s's records
-    /// into `outs[s]` and, with `whole`, every record also into `outs[strata]` (the records
-    /// [`Cohort::observe`] gives). `outs` is resized to `strata` (+ 1 with `whole`).
-    ///
-    /// The whole trial's records are classified rather than merged from the strata's: merging
-    /// the long runs of censorings by the cut is a comparison per record that no branch predicts.
+    /// into `outs[s]` and, with `whole`, the whole trial's censorings by the cut into
+    /// `outs[strata]`, for [`Observed::whole_table`]. `outs` is resized to `strata` (+ 1 with
+    /// `whole`).
     pub fn observe_by_stratum(
         &self,
         ep: &Endpoint,
@@ -474,16 +472,61 @@ impl Cohort {
             // into +0.0): integer keys sort faster than floats.
             let key = (time + 0.0).to_bits();
             let by_cause = usize::from(group) * causes + usize::from(cause);
-            let record = |out: &mut Observed| {
-                out.keys[run * n + out.len[run]] = key;
-                out.len[run] += 1;
-                out.events_by_cause[by_cause] += u32::from(event);
-            };
-            record(&mut outs[which(i)]);
+            let out = &mut outs[which(i)];
+            out.keys[run * n + out.len[run]] = key;
+            out.len[run] += 1;
+            out.events_by_cause[by_cause] += u32::from(event);
             if WHOLE {
-                record(outs.last_mut().expect("the whole trial's records"));
+                // Censorings by the cut only (the rest is merged, see `Observed::whole_table`):
+                // the key is written either way and kept by the length, without a branch.
+                let whole = outs.last_mut().expect("the whole trial's records");
+                whole.keys[run * n + whole.len[run]] = key;
+                whole.len[run] += usize::from(run >= 4);
             }
         }
+    }
+}
+
+impl Observed {
+    /// The whole trial's table (the one [`Cohort::observe`] and [`Observed::table`] give), into
+    /// `table`, from its censorings by the cut (these records, from
+    /// [`Cohort::observe_by_stratum`] with `whole`) and each stratum's events and losses
+    /// (`parts`, whose tables were built, so their runs are sorted), merged in linear time.
+    ///
+    /// The censorings are classified rather than merged: they are most records, in entry order
+    /// for free, and merging them is a comparison per record that no branch predicts; the
+    /// strata's events and losses are short runs, merged rather than sorted again.
+    pub fn whole_table(&mut self, parts: &[Observed], table: &mut RiskTable) {
+        let n = self.capacity;
+        for r in 0..4 {
+            let out = &mut self.keys[r * n..(r + 1) * n];
+            let mut len = 0;
+            for p in parts {
+                let run = p.run(r);
+                // Merge this stratum's run into what is merged so far, from the back, in place.
+                let (mut i, mut j, mut k) = (len, run.len(), len + run.len());
+                while j > 0 {
+                    let x = run[j - 1];
+                    if i > 0 && out[i - 1] > x {
+                        out[k - 1] = out[i - 1];
+                        i -= 1;
+                    } else {
+                        out[k - 1] = x;
+                        j -= 1;
+                    }
+                    k -= 1;
+                }
+                len += run.len();
+            }
+            self.len[r] = len;
+        }
+        self.events_by_cause.fill(0);
+        for p in parts {
+            for (a, b) in self.events_by_cause.iter_mut().zip(&p.events_by_cause) {
+                *a += b;
+            }
+        }
+        self.table_of_sorted(table);
     }
 }
 
@@ -579,8 +622,8 @@ tests = ["logrank"]
         Scenario::from_toml(&text, Path::new("t.toml")).expect("valid test scenario")
     }
 
-    /// Split by stratum, the whole trial's records (classified alongside the strata's) equal the
-    /// ones observed directly, bit for bit, and each stratum's table is the one of its own
+    /// Split by stratum, the whole trial's table (its censorings classified alongside the
+    /// strata's records, the rest merged from them) equals the one observed directly, bit for bit, and each stratum's table is the one of its own
     /// patients' outcomes (`Cohort::status`, patient by patient), whatever the endpoint (one,
     /// two or three causes).
     #[test]
@@ -602,13 +645,17 @@ tests = ["logrank"]
                     c.observe_by_stratum(ep, cut, &group_of, 3, true, &mut parts);
                     c.observe_by_stratum(ep, cut, &group_of, 3, false, &mut alone);
                     assert_eq!((parts.len(), alone.len()), (4, 3));
-                    parts[3].table(&mut b);
+                    let (strata, whole) = parts.split_at_mut(3);
+                    for p in strata.iter_mut() {
+                        p.table(&mut RiskTable::default());
+                    }
+                    whole[0].whole_table(strata, &mut b);
                     assert_eq!(
                         (&a.time, &a.at_risk, &a.events),
                         (&b.time, &b.at_risk, &b.events),
                         "replicate {r}"
                     );
-                    assert_eq!(direct.events_by_cause, parts[3].events_by_cause);
+                    assert_eq!(direct.events_by_cause, whole[0].events_by_cause);
                     for s in 0..3 {
                         let mine: Vec<usize> =
                             (0..c.n()).filter(|&i| c.stratum[i] == s as u16 && c.entry[i] <= cut).collect();
