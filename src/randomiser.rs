@@ -61,7 +61,8 @@ impl Randomiser {
             cumulative += st.share;
             // k·2⁻⁵³ < c ⇔ k < ⌈c·2⁵³⌉ (c·2⁵³ is exact: scaling by a power of two). A stratum of
             // share 0 repeats the bound before it, so no k falls in it and the bounds ascend.
-            let bound = if st.share > 0.0 { (cumulative * TWO_53).ceil().min(TWO_53) as u64 } else { previous };
+            let bound =
+                if st.share > 0.0 { (cumulative * TWO_53).ceil().min(TWO_53) as u64 } else { previous };
             self.thresholds.push(bound);
             previous = bound;
         }
