@@ -295,9 +295,8 @@ impl Cohort {
         let mut best = (f64::INFINITY, ep.causes.first().copied().unwrap_or(0) as u16);
         for &k in &ep.causes {
             let t = self.latent(k, i);
-            if t < best.0 {
-                best = (t, k as u16);
-            }
+            // Which cause comes first is a coin toss for the branch predictor.
+            best = std::hint::select_unpredictable(t < best.0, (t, k as u16), best);
         }
         best
     }

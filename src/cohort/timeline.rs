@@ -14,6 +14,8 @@
 //!
 //! [`Observed::table`]: super::Observed::table
 
+use std::hint::select_unpredictable;
+
 use super::Cohort;
 use crate::scenario::Endpoint;
 use crate::stats::RiskTable;
@@ -84,6 +86,13 @@ fn lost_from(entry: Time, dropout: Time) -> Time {
     }
     let lost = |c: Time| dropout < c - entry;
     let mut c = entry + dropout;
+    // Most thresholds are entry + dropout or an ulp either side. Which one is a coin toss for
+    // the branch predictor, so the three are tried without a branch, then confirmed.
+    let (down, up) = (c.next_down(), c.next_up());
+    let near = select_unpredictable(lost(down), down, select_unpredictable(lost(c), c, up));
+    if lost(near) && !lost(near.next_down()) {
+        return near;
+    }
     if lost(c) {
         while lost(c.next_down()) {
             c = c.next_down();
@@ -115,13 +124,21 @@ impl Timeline {
         self.until = until;
         let mut entered = [0u32; 2];
         self.entered.push(entered);
+        // Event and loss candidates, and the calendar's events, are written always and kept by
+        // their lengths: whether a patient may have an event, and whether before `until`, are
+        // coin tosses for the branch predictor.
+        let blank_event = EventCandidate { key: 0, calendar: 0.0, cause: 0, group: 0 };
+        self.events.resize(n, blank_event);
+        self.losses.resize(n, LossCandidate { key: 0, lost_from: 0.0, group: 0 });
+        self.calendar.resize(n, 0.0);
+        let (mut events, mut losses, mut calendar_len) = (0, 0, 0);
         for i in 0..n {
             let (t, cause) = cohort.endpoint_time(ep, i);
             let (entry, dropout) = (cohort.entry[i], cohort.dropout[i]);
             let candidate = (t < f64::INFINITY) & (t <= dropout);
-            if candidate && entry + t <= until {
-                self.calendar.push(entry + t);
-            }
+            let calendar = entry + t;
+            self.calendar[calendar_len] = calendar;
+            calendar_len += usize::from(candidate & (calendar <= until));
             let Some(group) = group_of[cohort.arm[i] as usize] else {
                 self.exit.push(f64::NEG_INFINITY);
                 self.group.push(0);
@@ -131,28 +148,24 @@ impl Timeline {
             entered[usize::from(group)] += 1;
             self.entered.push(entered);
             self.group.push(group);
-            if candidate {
-                // Followed until its event is seen — unless rounding counts it lost at a cut
-                // before (lost at the cut just before the event's is lost at some cut before it,
-                // the predicate being monotone in the cut; see the test below for why it is not).
-                let calendar = entry + t;
-                let mut exit = calendar;
-                if dropout < calendar.next_down() - entry {
-                    exit = lost_from(entry, dropout);
-                    self.irregular_from = self.irregular_from.min(exit);
-                }
-                self.exit.push(exit);
-                if calendar <= until {
-                    self.events.push(EventCandidate { key: key(t), calendar, cause, group });
-                }
-            } else {
-                let lost = lost_from(entry, dropout);
-                self.exit.push(lost);
-                if lost <= until {
-                    self.losses.push(LossCandidate { key: key(dropout), lost_from: lost, group });
-                }
+            // A candidate is followed until its event is seen — unless rounding counts it lost
+            // at a cut before (lost at the cut just before the event's is lost at some cut
+            // before it, the predicate being monotone in the cut; see the test below for why it
+            // is not).
+            let early_loss = candidate && dropout < calendar.next_down() - entry;
+            let lost = lost_from(entry, dropout);
+            if early_loss {
+                self.irregular_from = self.irregular_from.min(lost);
             }
+            self.exit.push(select_unpredictable(candidate & !early_loss, calendar, lost));
+            self.events[events] = EventCandidate { key: key(t), calendar, cause, group };
+            events += usize::from(candidate & (calendar <= until));
+            self.losses[losses] = LossCandidate { key: key(dropout), lost_from: lost, group };
+            losses += usize::from(!candidate & (lost <= until));
         }
+        self.events.truncate(events);
+        self.losses.truncate(losses);
+        self.calendar.truncate(calendar_len);
         self.events.sort_unstable_by_key(|c| c.key);
         self.losses.sort_unstable_by_key(|c| c.key);
         self.calendar.sort_unstable_by(f64::total_cmp);
