@@ -14,7 +14,8 @@ use crate::time::Time;
 #[derive(Debug, Default, Clone)]
 pub struct Analyser {
     obs: Observed,
-    /// Per stratum, for the per-stratum risk tables, then the whole trial's records.
+    /// Per stratum, for the per-stratum risk tables, then the whole trial's censorings by the cut
+    /// (see `Observed::whole_table`).
     by_stratum: Vec<Observed>,
     /// One composite's patients on its layers, and the pairwise counts' buffers.
     win_data: WinData,

@@ -622,9 +622,9 @@ tests = ["logrank"]
     }
 
     /// Split by stratum, the whole trial's table (its censorings classified alongside the
-    /// strata's records, the rest merged from them) equals the one observed directly, bit for bit, and each stratum's table is the one of its own
-    /// patients' outcomes (`Cohort::status`, patient by patient), whatever the endpoint (one,
-    /// two or three causes).
+    /// strata's records, the rest merged from them) equals the one observed directly, bit for
+    /// bit, and each stratum's table is the one of its own patients' outcomes (`Cohort::status`,
+    /// patient by patient), whatever the endpoint (one, two or three causes).
     #[test]
     fn records_split_by_stratum_are_the_observed_ones() {
         let text = std::fs::read_to_string("scenarios/hsct_ssc.toml").unwrap()

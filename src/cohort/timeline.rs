@@ -373,18 +373,20 @@ mod tests {
         use rand::rngs::StdRng;
         use rand::{RngExt, SeedableRng};
         let mut rng = StdRng::seed_from_u64(26);
-        let mut moved = 0;
+        let (mut moved, mut searched) = (0, 0);
         for k in 0..100_000 {
             let entry: f64 = if k % 2 == 0 { rng.random::<f64>() * 10.0 } else { 0.1 * f64::from(k % 97) };
             let dropout: f64 = rng.random::<f64>() * 30.0;
             let c = lost_from(entry, dropout);
             assert!(dropout < c - entry, "lost at its threshold ({entry}, {dropout})");
             assert!(dropout >= c.next_down() - entry, "not lost before it ({entry}, {dropout})");
-            moved += usize::from(c != entry + dropout);
+            let start = entry + dropout;
+            moved += usize::from(c != start);
+            searched += usize::from(![start.next_down(), start, start.next_up()].contains(&c));
         }
-        // Rounding moves the threshold off entry + dropout in a share of patients: the search
-        // is exercised, not only its start.
-        assert!(moved > 1000, "{moved}");
+        // Rounding moves the threshold off entry + dropout in a share of patients, and beyond
+        // an ulp either side (past the first tries) in some: the search is exercised too.
+        assert!(moved > 1000 && searched > 100, "{moved} moved, {searched} searched");
         assert_eq!(lost_from(1.0, f64::INFINITY), f64::INFINITY);
     }
 
