@@ -185,7 +185,15 @@ enum LookOutcome {
     AfterSafetyStop,
 }
 
-impl Monitored<'_> {
+impl<'m> Monitored<'m> {
+    /// The generated trial `cohort` as this design's analyses read it.
+    fn trial<'c>(&self, cohort: &'c Cohort) -> Trial<'c>
+    where
+        'm: 'c,
+    {
+        Trial { cohort, scenario: self.scenario, group_of: self.group_of }
+    }
+
     /// Monitors one generated trial whose final analysis is `final_data` (at its cut): fills one
     /// record per monitored test, and the safety record.
     pub fn run(
@@ -242,7 +250,7 @@ impl Monitored<'_> {
         // Known at a look; counted only for a stop by the safety rule, between looks.
         r.stop_events = match r.ending {
             Some(Ending::Safety) => {
-                let trial = Trial { cohort, scenario: self.scenario, group_of: self.group_of };
+                let trial = self.trial(cohort);
                 events_by(ws.event_calendar(trial), r.stop_time)
             }
             _ => r.events[r.look],
@@ -285,7 +293,7 @@ impl Monitored<'_> {
         let VarianceLook { z, information: info, events, .. } = match found {
             Some(look) => look,
             None => {
-                let trial = Trial { cohort: &*cohort, scenario: self.scenario, group_of: self.group_of };
+                let trial = self.trial(cohort);
                 let data = ws.risk_table_at(trial, time);
                 let (z, information) = mt.kind.at_look(data);
                 VarianceLook { time, z, information, events: f64::from(data.events()) }
@@ -351,14 +359,14 @@ impl Monitored<'_> {
             // An events-only look is the K-th observable event: from this trial's sorted event
             // times, found once (`cut_by` would scan every patient per look).
             Look::Cut(Cut { calendar: None, events: Some(e), min_followup: None, .. }) => {
-                let trial = Trial { cohort, scenario: self.scenario, group_of: self.group_of };
+                let trial = self.trial(cohort);
                 kth_event(ws.event_calendar(trial), *e).unwrap_or(f64::INFINITY)
             }
             Look::Cut(c) => cohort.cut_by(self.scenario, c).calendar,
             Look::Fraction(f) => {
                 // Null-variance looks are placed by `variance_time` (in `interim`).
                 let target = (f * mt.i_max).ceil().max(1.0) as usize;
-                let trial = Trial { cohort, scenario: self.scenario, group_of: self.group_of };
+                let trial = self.trial(cohort);
                 kth_event(ws.event_calendar(trial), target).unwrap_or(f64::INFINITY)
             }
         }
@@ -412,7 +420,7 @@ impl Monitored<'_> {
     ) -> Option<VarianceLook> {
         let final_cut = ends.final_data.cut();
         let final_info = mt.kind.at_look(ends.final_data).1;
-        let trial = Trial { cohort, scenario: self.scenario, group_of: self.group_of };
+        let trial = self.trial(cohort);
         ws.arrange(trial);
         let Scratch { analyser, timeline, .. } = ws;
         let event_times = timeline.event_calendar();
