@@ -35,7 +35,7 @@ struct EventCandidate {
 }
 
 /// A patient who cannot have an event (dropout first, or no event): its dropout key, the first
-/// cut at which it counts as lost, and group.
+/// cut at which it counts as lost (+∞ when that is after every cut arranged for), and group.
 #[derive(Debug, Clone, Copy)]
 struct LossCandidate {
     key: u64,
@@ -47,8 +47,9 @@ struct LossCandidate {
 /// reused across trials.
 #[derive(Debug, Default, Clone)]
 pub struct Timeline {
-    /// Per patient in entry order: entry, exit (followed at cut c iff entry ≤ c < exit; −∞ for a
-    /// patient outside the comparison) and analysis group (0 outside it).
+    /// Per patient in entry order: entry, exit (followed at cut c iff entry ≤ c < exit, for the
+    /// cuts arranged for: a loss after `until` is +∞; −∞ for a patient outside the comparison)
+    /// and analysis group (0 outside it).
     entry: Vec<Time>,
     exit: Vec<Time>,
     group: Vec<u8>,
@@ -153,7 +154,10 @@ impl Timeline {
             // before it, the predicate being monotone in the cut; see the test below for why it
             // is not).
             let early_loss = candidate && dropout < calendar.next_down() - entry;
-            let lost = lost_from(entry, dropout);
+            // Not lost at `until` is not lost at any cut arranged for (the predicate is monotone
+            // in the cut), and every use of the threshold compares it with such a cut: +∞ then
+            // reads the same and spares the search (most patients, dropout being rare).
+            let lost = if dropout < until - entry { lost_from(entry, dropout) } else { f64::INFINITY };
             if early_loss {
                 self.irregular_from = self.irregular_from.min(lost);
             }

@@ -114,6 +114,9 @@ pub struct Scratch {
     searched: bool,
     /// The trial's final cut: no look is analysed at or after it, so nothing later is arranged.
     until: Time,
+    /// The monitored test's (z, information) at the final cut, once computed for this test in
+    /// this trial (each look's search and the final look read it).
+    final_look: Option<(f64, f64)>,
 }
 
 /// How much of this trial's timeline is arranged.
@@ -126,6 +129,11 @@ enum Arranged {
 }
 
 impl Scratch {
+    /// Test `mt`'s (z, information) at the trial's final cut, `data`.
+    fn final_at_look(&mut self, mt: &MonitoredTest, data: &AnalysisData) -> (f64, f64) {
+        *self.final_look.get_or_insert_with(|| mt.kind.at_look(data))
+    }
+
     /// The primary endpoint's risk table of `trial` at `cut` (arranging the trial's timeline on
     /// the first analysis of the trial).
     fn risk_table_at(&mut self, trial: Trial, cut: Time) -> &AnalysisData {
@@ -228,6 +236,7 @@ impl<'m> Monitored<'m> {
     fn test(&self, j: usize, cohort: &mut Cohort, ends: Ends, ws: &mut Scratch, r: &mut TestRecord) {
         let k_looks = self.monitor.looks.len();
         r.reset(k_looks);
+        ws.final_look = None;
         ws.fractions.clear();
         ws.spend.clear();
         ws.positions.clear();
@@ -376,7 +385,7 @@ impl<'m> Monitored<'m> {
     fn final_look(&self, j: usize, data: &AnalysisData, ws: &mut Scratch, r: &mut TestRecord) {
         let mt = &self.monitor.tests[j];
         let k_looks = self.monitor.looks.len();
-        let (z, info) = mt.kind.at_look(data);
+        let (z, info) = ws.final_at_look(mt, data);
         let fraction = if mt.event_driven && info >= mt.i_max { 1.0 } else { info / mt.i_max };
         // The final look spends what is left whatever its fraction; it must still come after the
         // interims for the recursion.
@@ -419,7 +428,7 @@ impl<'m> Monitored<'m> {
         ws: &mut Scratch,
     ) -> Option<VarianceLook> {
         let final_cut = ends.final_data.cut();
-        let final_info = mt.kind.at_look(ends.final_data).1;
+        let final_info = ws.final_at_look(mt, ends.final_data).1;
         let trial = self.trial(cohort);
         ws.arrange(trial);
         let Scratch { analyser, timeline, .. } = ws;
