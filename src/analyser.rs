@@ -1,7 +1,7 @@
 //! One simulated trial's data at a cut, as the statistics read it: [`Analyser`] builds the
 //! [`AnalysisData`] views a trial's analysis asks for from its [`Cohort`], once per cut.
 
-use crate::cohort::{Cohort, Observed, Timeline};
+use crate::cohort::{Cohort, CutScratch, Observed, Timeline};
 use crate::scenario::Scenario;
 use crate::scenario::{Composite, CompositeLayer};
 use crate::stats::analysis_data::{AnalysisData, Patients, Views};
@@ -21,8 +21,8 @@ pub struct Analyser {
     win_data: WinData,
     win_scratch: WinScratch,
     layers: Vec<Layer>,
-    /// The censorings by a cut, for [`Timeline::table`].
-    censored: Vec<u64>,
+    /// Scratch for [`Timeline::table`].
+    cut_scratch: CutScratch,
     pub data: AnalysisData,
 }
 
@@ -82,7 +82,7 @@ impl Analyser {
     pub fn build_risk_table(&mut self, trial: Trial, timeline: &Timeline, cut: Time) -> &AnalysisData {
         self.data.begin(cut);
         let (table, events_by_cause) = self.data.fill_risk_table();
-        if !timeline.table(cut, table, events_by_cause, &mut self.censored) {
+        if !timeline.table(cut, table, events_by_cause, &mut self.cut_scratch) {
             let views = Views::default().with(crate::stats::analysis_data::View::RiskTable);
             return self.build(trial, cut, views);
         }

@@ -26,7 +26,7 @@ use crate::scenario::{Accrual, Cut, CutRule, Endpoint, Scenario};
 use crate::time::Time;
 
 mod timeline;
-pub use timeline::Timeline;
+pub use timeline::{CutScratch, Timeline};
 
 /// The generated patients of one replicate, in entry order. Buffers are reused across
 /// replicates: generating allocates nothing once they have grown to size.

@@ -6,9 +6,9 @@
 //! loss runs and merges them into the risk table. Here the first and the sorting are done once per
 //! trial: the patients who may have an event (a finite time at or before dropout) in order of that
 //! time, the others in order of dropout, both groups together; and each patient's *exit*, the
-//! earliest cut at which it is no longer followed. A cut then keeps the entered patients whose exit
-//! is later (its censorings, in entry order) and walks the two lists once, keeping the events and
-//! losses it has seen. The table is bit for bit the one [`Observed::table`] builds from
+//! earliest cut at which it is no longer followed. A cut then walks the two lists once, keeping
+//! the events and losses it has seen, and the entered patients from the latest, those whose exit
+//! is later being its censorings. The table is bit for bit the one [`Observed::table`] builds from
 //! [`Cohort::observe`]'s records: the exits are the exact thresholds of the same predicates, rows
 //! are the distinct event times in the same order, and the numbers at risk count the same records.
 //!
@@ -20,9 +20,6 @@ use super::Cohort;
 use crate::scenario::Endpoint;
 use crate::stats::RiskTable;
 use crate::time::Time;
-
-/// A time key's top bit: a time ≥ 0's bit pattern has it clear, so it can carry the group.
-const GROUP_BIT: u64 = 1 << 63;
 
 /// A patient who may have an event: its time key, calendar time of the event (entry + t, the
 /// expression `outcome` compares with the cut), cause and group.
@@ -198,16 +195,16 @@ impl Timeline {
     }
 
     /// The risk table at calendar cut `cut` into `table`, and its events by group and cause
-    /// (`group * causes + cause`) into `events_by_cause`; `censored` is scratch. False, with both
-    /// unspecified, at a cut the arrangement does not cover — one after `until`, or one at which a
-    /// patient who may have an event counts as lost by rounding in cut − entry — where the caller
-    /// observes the cohort.
+    /// (`group * causes + cause`) into `events_by_cause`. False, with both unspecified, at a cut
+    /// the arrangement does not cover — one after `until`, or one at which a patient who may
+    /// have an event counts as lost by rounding in cut − entry — where the caller observes the
+    /// cohort.
     pub fn table(
         &self,
         cut: Time,
         table: &mut RiskTable,
         events_by_cause: &mut Vec<u32>,
-        censored: &mut Vec<u64>,
+        scratch: &mut CutScratch,
     ) -> bool {
         if cut >= self.irregular_from || cut > self.until {
             return false;
@@ -217,90 +214,99 @@ impl Timeline {
         table.events.clear();
         events_by_cause.clear();
         events_by_cause.resize(2 * self.causes, 0);
-        // The patients entered by the cut (entry order is increasing entry), and among them the
-        // censorings by the cut in entry order, so in decreasing time (as `Cohort::classify`
-        // puts them), each key carrying its group in the top bit.
+        let seen = &mut scratch.seen;
+        // The patients entered by the cut (entry order is increasing entry); those still
+        // followed are censored at cut − entry, which decreases along that order (rounding is
+        // monotone), so the latest-entered leave the risk set first.
         let entered = self.entry.partition_point(|&e| e <= cut);
-        censored.resize(entered, 0);
-        let mut followed = 0;
-        for i in 0..entered {
-            let entry = self.entry[i];
-            // Written always, kept when still followed (a coin toss for the branch predictor).
-            censored[followed] = key(cut - entry) | (u64::from(self.group[i]) << 63);
-            followed += usize::from(self.exit[i] > cut);
+        // The events seen by the cut, in time order: likewise written always, kept when seen.
+        seen.resize(self.events.len(), EventCandidate { key: 0, calendar: 0.0, cause: 0, group: 0 });
+        let mut m = 0;
+        for e in &self.events {
+            seen[m] = *e;
+            m += usize::from(e.calendar <= cut);
         }
+        let seen = &seen[..m];
         let size = self.entered[entered];
         table.size = size;
-        // The last record per group: its latest event or loss seen, or its earliest-entered
-        // censoring, whichever is later.
-        let mut last: [Option<u64>; 2] = [None, None];
-        for &k in &censored[..followed] {
-            let g = (k >> 63) as usize;
-            if last[g].is_none() {
-                last[g] = Some(k & !GROUP_BIT);
-                if last[1 - g].is_some() {
-                    break;
-                }
-            }
+        for e in seen {
+            events_by_cause[usize::from(e.group) * self.causes + usize::from(e.cause)] += 1;
         }
-        // Walk the events seen by the cut in time order, a row per distinct time; before each
-        // row, the losses and censorings before its time leave the risk set (at a tie, events
-        // come first: a record censored at t is at risk at t).
-        let mut at_risk = size;
-        let (mut l, mut c) = (0, followed);
-        let mut i = 0;
-        while i < self.events.len() {
-            let e = self.events[i];
-            i += 1;
-            if e.calendar > cut {
-                continue;
-            }
-            let t = e.key;
+        // Walk the events seen in time order, a row per distinct time; before each row, the
+        // losses and censorings before its time leave the risk set (at a tie, events come
+        // first: a record censored at t is at risk at t). The rows are written into tables as
+        // long as the events (at most a row each), and the counts kept per group in locals
+        // rather than indexed by group: both spare the loop a chain through memory.
+        table.time.resize(m, 0.0);
+        table.at_risk.resize(m, [0; 2]);
+        table.events.resize(m, [0; 2]);
+        let (times, risk, events) = (&mut table.time[..], &mut table.at_risk[..], &mut table.events[..]);
+        let [mut at_risk0, mut at_risk1] = size;
+        let (mut l, mut c) = (0, entered);
+        let (mut i, mut rows) = (0, 0);
+        while i < m {
+            let t = seen[i].key;
             while l < self.losses.len() && self.losses[l].key < t {
                 let loss = self.losses[l];
-                if cut >= loss.lost_from {
-                    let g = usize::from(loss.group);
-                    at_risk[g] -= 1;
-                    last[g] = Some(last[g].map_or(loss.key, |k| k.max(loss.key)));
-                }
+                let gone = u32::from(cut >= loss.lost_from);
+                let g = u32::from(loss.group);
+                at_risk1 -= gone & g;
+                at_risk0 -= gone & (1 - g);
                 l += 1;
             }
-            while c > 0 && censored[c - 1] & !GROUP_BIT < t {
-                at_risk[(censored[c - 1] >> 63) as usize] -= 1;
+            // The entered patients censored before t, the latest-entered first; only those
+            // still followed were at risk (a coin toss, so counted without a branch).
+            while c > 0 && key(cut - self.entry[c - 1]) < t {
+                let followed = u32::from(self.exit[c - 1] > cut);
+                let g = u32::from(self.group[c - 1]);
+                at_risk1 -= followed & g;
+                at_risk0 -= followed & (1 - g);
                 c -= 1;
             }
-            let mut d = [0u32; 2];
-            d[usize::from(e.group)] += 1;
-            events_by_cause[usize::from(e.group) * self.causes + usize::from(e.cause)] += 1;
-            while i < self.events.len() && self.events[i].key == t {
-                let tie = self.events[i];
+            // This row's events: the one at i, and any tied with it.
+            let g = u32::from(seen[i].group);
+            let (mut d0, mut d1) = (1 - g, g);
+            i += 1;
+            while i < m && seen[i].key == t {
+                let g = u32::from(seen[i].group);
+                d1 += g;
+                d0 += 1 - g;
                 i += 1;
-                if tie.calendar <= cut {
-                    d[usize::from(tie.group)] += 1;
-                    events_by_cause[usize::from(tie.group) * self.causes + usize::from(tie.cause)] += 1;
-                }
             }
-            for g in 0..2 {
-                if d[g] > 0 {
-                    last[g] = Some(last[g].map_or(t, |k| k.max(t)));
-                }
-            }
-            table.time.push(f64::from_bits(t));
-            table.at_risk.push(at_risk);
-            table.events.push(d);
-            at_risk[0] -= d[0];
-            at_risk[1] -= d[1];
+            times[rows] = f64::from_bits(t);
+            risk[rows] = [at_risk0, at_risk1];
+            events[rows] = [d0, d1];
+            rows += 1;
+            at_risk0 -= d0;
+            at_risk1 -= d1;
         }
-        // The losses after the last event time: only their latest matters, for the last record.
-        for loss in &self.losses[l..] {
-            if cut >= loss.lost_from {
-                let g = usize::from(loss.group);
-                last[g] = Some(last[g].map_or(loss.key, |k| k.max(loss.key)));
-            }
+        table.time.truncate(rows);
+        table.at_risk.truncate(rows);
+        table.events.truncate(rows);
+        // Each group's last record: the latest of its last event seen, its latest loss seen and
+        // its earliest-entered censoring (keys order as the times).
+        let mut last: [Option<u64>; 2] = [None, None];
+        for g in 0..2 {
+            let latest = |k: Option<u64>, other: Option<u64>| match (k, other) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            let event = seen.iter().rev().find(|e| usize::from(e.group) == g).map(|e| e.key);
+            let loss = self.losses.iter().rev().find(|x| usize::from(x.group) == g && cut >= x.lost_from);
+            let censoring =
+                (0..entered).find(|&i| usize::from(self.group[i]) == g && self.exit[i] > cut).map(|i| key(cut - self.entry[i]));
+            last[g] = latest(latest(event, loss.map(|x| x.key)), censoring);
         }
         table.last_time = last.map(|k| k.map_or(f64::NEG_INFINITY, f64::from_bits));
         true
     }
+}
+
+/// Scratch for [`Timeline::table`], reused across cuts.
+#[derive(Debug, Default, Clone)]
+pub struct CutScratch {
+    /// The events seen by the cut, in time order.
+    seen: Vec<EventCandidate>,
 }
 
 #[cfg(test)]
@@ -325,7 +331,7 @@ mod tests {
         let mut timeline = Timeline::default();
         let mut direct = Observed::default();
         let (mut a, mut b) = (RiskTable::default(), RiskTable::default());
-        let (mut by_cause, mut scratch) = (Vec::new(), Vec::new());
+        let (mut by_cause, mut scratch) = (Vec::new(), CutScratch::default());
         let mut compared = 0;
         for group_of in [[Some(0), Some(1)], [Some(0), None]] {
             for r in 0..40 {
