@@ -87,29 +87,68 @@ pub(crate) fn logrank_and_periods(table: &RiskTable, first: f64, last: f64) -> [
 /// Ŝ(t)^ρ (1 − Ŝ(t))^γ, with 0⁰ = 1 so that FH(0, γ) and FH(ρ, 0) are well defined at Ŝ = 1 or 0.
 #[inline]
 pub(crate) fn fh_weight(s: f64, rho: f64, gamma: f64) -> f64 {
-    // Exponents 0 and 1 (every default MaxCombo weight) without `powf`, which would give the
-    // same values at many times the cost.
-    let power = |x: f64, p: f64| {
+    FhWeight::new(rho, gamma).at(s)
+}
+
+/// An exponent of the FH weight, classified once: 0 and 1 (every default MaxCombo weight) are
+/// computed without `powf`, which gives the same values at many times the cost. (A test of the
+/// exponent at every time does not do it: the compiler, knowing x⁰ = 1, folds the test for 0
+/// into the `powf` call.)
+#[derive(Debug, Clone, Copy)]
+enum Power {
+    Zero,
+    One,
+    Real(f64),
+}
+
+impl Power {
+    fn new(p: f64) -> Self {
         if p == 0.0 {
-            1.0
+            Power::Zero
         } else if p == 1.0 {
-            x
+            Power::One
         } else {
-            x.powf(p)
+            Power::Real(p)
         }
-    };
-    let a = power(s, rho);
-    let b = power(1.0 - s, gamma);
-    a * b
+    }
+
+    #[inline]
+    fn of(self, x: f64) -> f64 {
+        match self {
+            Power::Zero => 1.0,
+            Power::One => x,
+            Power::Real(p) => x.powf(p),
+        }
+    }
+}
+
+/// The FH(ρ, γ) weight as a function of Ŝ(t−), its exponents classified once ([`fh_weight`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FhWeight {
+    rho: Power,
+    gamma: Power,
+}
+
+impl FhWeight {
+    pub(crate) fn new(rho: f64, gamma: f64) -> Self {
+        FhWeight { rho: Power::new(rho), gamma: Power::new(gamma) }
+    }
+
+    /// Ŝ^ρ (1 − Ŝ)^γ at Ŝ = `s`.
+    #[inline]
+    pub(crate) fn at(self, s: f64) -> f64 {
+        self.rho.of(s) * self.gamma.of(1.0 - s)
+    }
 }
 
 /// The Fleming–Harrington FH(ρ, γ) test.
 pub fn fleming_harrington(table: &RiskTable, rho: f64, gamma: f64) -> LogRank {
     let (mut u, mut v) = (0.0, 0.0);
+    let weight = FhWeight::new(rho, gamma);
     let mut s = 1.0; // pooled KM just before t_j
     for j in 0..table.len() {
         let (n, d) = (table.at_risk[j], table.events[j]);
-        let w = fh_weight(s, rho, gamma);
+        let w = weight.at(s);
         let (du, dv) = increment(n, d);
         u += w * du;
         v += w * w * dv;

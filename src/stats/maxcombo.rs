@@ -15,7 +15,7 @@
 //! (one component alone) and p ≤ K·Φ(z) (Bonferroni), two-sided with 2Φ(−|z|).
 
 use super::decision::Sides;
-use super::logrank::{fh_weight, increment};
+use super::logrank::{FhWeight, increment};
 use super::{RiskTable, mvn, normal};
 
 /// The default set: log-rank, late (0,1), early (1,0) and middle (1,1) emphasis.
@@ -37,11 +37,12 @@ pub fn maxcombo(table: &RiskTable, weights: &[(f64, f64)], sides: Sides) -> MaxC
     let mut u = vec![0.0; k];
     let mut cov = vec![0.0; k * k];
     let mut w = vec![0.0; k];
+    let fh: Vec<FhWeight> = weights.iter().map(|&(rho, gamma)| FhWeight::new(rho, gamma)).collect();
     let mut s = 1.0;
     for j in 0..table.len() {
         let (n, d) = (table.at_risk[j], table.events[j]);
-        for (a, &(rho, gamma)) in weights.iter().enumerate() {
-            w[a] = fh_weight(s, rho, gamma);
+        for (a, weight) in fh.iter().enumerate() {
+            w[a] = weight.at(s);
         }
         let (du, dv) = increment(n, d);
         for a in 0..k {
