@@ -59,6 +59,9 @@ pub struct Timeline {
     /// Every patient's observable event (all arms) up to `until`, as calendar times in
     /// increasing order.
     calendar: Vec<Time>,
+    /// After [`Timeline::arrange`], the calendar's events as (calendar time's key, place in
+    /// `events` or [`OUTSIDE`]), in calendar order.
+    by_calendar: Vec<(u64, u64)>,
     /// The latest cut arranged for.
     until: Time,
     /// The first cut at which a patient who may have an event counts as lost by rounding in
@@ -67,6 +70,9 @@ pub struct Timeline {
     /// Causes in the scenario (the width of events-by-cause per group).
     causes: usize,
 }
+
+/// The place in time order of a calendar event outside the comparison (it has none).
+const OUTSIDE: u64 = u64::MAX;
 
 /// A time ≥ 0 as a key that orders like it (+0.0 turns −0.0 into +0.0), as `Cohort::classify`
 /// makes it.
@@ -112,45 +118,52 @@ impl Timeline {
         self.causes = cohort.latent.len().checked_div(n).unwrap_or(0);
         self.entry.clear();
         self.entry.extend_from_slice(&cohort.entry);
-        self.exit.clear();
-        self.group.clear();
-        self.entered.clear();
         self.events.clear();
         self.losses.clear();
         self.calendar.clear();
         self.irregular_from = f64::INFINITY;
         self.until = until;
-        let mut entered = [0u32; 2];
-        self.entered.push(entered);
-        // Event and loss candidates, and the calendar's events, are written always and kept by
+        // Every list is sized first and written by index (a push per patient rereads each
+        // list's length), the candidates and the calendar's events written always and kept by
         // their lengths: whether a patient may have an event, and whether before `until`, are
         // coin tosses for the branch predictor.
+        self.exit.resize(n, 0.0);
+        self.group.resize(n, 0);
+        self.entered.resize(n + 1, [0; 2]);
         let blank_event = EventCandidate { key: 0, calendar: 0.0, cause: 0, group: 0 };
         self.events.resize(n, blank_event);
         self.losses.resize(n, LossCandidate { key: 0, lost_from: 0.0, group: 0 });
-        self.calendar.resize(n, 0.0);
+        self.by_calendar.resize(n, (0, OUTSIDE));
+        // Counted per group in locals, not indexed by group: an indexed count would chain each
+        // patient's update to the last through memory.
+        let (mut entered0, mut entered1) = (0u32, 0u32);
+        self.entered[0] = [0, 0];
         let (mut events, mut losses, mut calendar_len) = (0, 0, 0);
         for i in 0..n {
             let (t, cause) = cohort.endpoint_time(ep, i);
             let (entry, dropout) = (cohort.entry[i], cohort.dropout[i]);
             let candidate = (t < f64::INFINITY) & (t <= dropout);
             let calendar = entry + t;
-            self.calendar[calendar_len] = calendar;
-            calendar_len += usize::from(candidate & (calendar <= until));
             let Some(group) = group_of[cohort.arm[i] as usize] else {
-                self.exit.push(f64::NEG_INFINITY);
-                self.group.push(0);
-                self.entered.push(entered);
+                // Its event is in the calendar (all arms), not among the analysed events.
+                if candidate & (calendar <= until) {
+                    self.by_calendar[calendar_len] = (key(calendar), OUTSIDE);
+                    calendar_len += 1;
+                }
+                self.exit[i] = f64::NEG_INFINITY;
+                self.group[i] = 0;
+                self.entered[i + 1] = [entered0, entered1];
                 continue;
             };
-            entered[usize::from(group)] += 1;
-            self.entered.push(entered);
-            self.group.push(group);
+            entered1 += u32::from(group);
+            entered0 += 1 - u32::from(group);
+            self.entered[i + 1] = [entered0, entered1];
+            self.group[i] = group;
             // A candidate is followed until its event is seen — unless rounding counts it lost
             // at a cut before (lost at the cut just before the event's is lost at some cut
             // before it, the predicate being monotone in the cut; see the test below for why it
             // is not).
-            let early_loss = candidate && dropout < calendar.next_down() - entry;
+            let early_loss = candidate & (dropout < calendar.next_down() - entry);
             // Not lost at `until` is not lost at any cut arranged for (the predicate is monotone
             // in the cut), and every use of the threshold compares it with such a cut: +∞ then
             // reads the same and spares the search (most patients, dropout being rare).
@@ -158,7 +171,7 @@ impl Timeline {
             if early_loss {
                 self.irregular_from = self.irregular_from.min(lost);
             }
-            self.exit.push(select_unpredictable(candidate & !early_loss, calendar, lost));
+            self.exit[i] = select_unpredictable(candidate & !early_loss, calendar, lost);
             self.events[events] = EventCandidate { key: key(t), calendar, cause, group };
             events += usize::from(candidate & (calendar <= until));
             self.losses[losses] = LossCandidate { key: key(dropout), lost_from: lost, group };
@@ -166,10 +179,14 @@ impl Timeline {
         }
         self.events.truncate(events);
         self.losses.truncate(losses);
-        self.calendar.truncate(calendar_len);
         self.events.sort_unstable_by_key(|c| c.key);
         self.losses.sort_unstable_by_key(|c| c.key);
-        self.calendar.sort_unstable_by(f64::total_cmp);
+        // The calendar: the events outside the comparison, and each analysed event with its
+        // place in time order, sorted as keys (the times are ≥ 0), which order as the times.
+        self.by_calendar.truncate(calendar_len);
+        self.by_calendar.extend(self.events.iter().enumerate().map(|(k, e)| (key(e.calendar), k as u64)));
+        self.by_calendar.sort_unstable_by_key(|&(calendar, _)| calendar);
+        self.calendar.extend(self.by_calendar.iter().map(|&(calendar, _)| f64::from_bits(calendar)));
     }
 
     /// Only [`Timeline::event_calendar`]'s list, of endpoint `ep` of the cohort's trial: for a
@@ -177,6 +194,7 @@ impl Timeline {
     /// [`Timeline::table`] must not be called until [`Timeline::arrange`] has been.
     pub fn arrange_calendar(&mut self, cohort: &Cohort, ep: &Endpoint) {
         self.calendar.clear();
+        self.by_calendar.clear();
         for i in 0..cohort.n() {
             let (t, _) = cohort.endpoint_time(ep, i);
             if (t < f64::INFINITY) & (t <= cohort.dropout[i]) {
@@ -192,6 +210,26 @@ impl Timeline {
     /// The K-th is where an events-only cut of K events falls ([`Cohort::cut_by`]).
     pub fn event_calendar(&self) -> &[Time] {
         &self.calendar
+    }
+
+    /// Weights of the analysed events accumulated in calendar order, into `out` (one sum per
+    /// event of [`Timeline::event_calendar`]; an event outside the comparison adds 0): each
+    /// event's weight is `weight(t)` of its time t since entry, called once per analysed event in
+    /// increasing t; `scratch` holds them. After [`Timeline::arrange`] only.
+    pub fn accumulate_by_calendar(
+        &self,
+        mut weight: impl FnMut(Time) -> f64,
+        scratch: &mut Vec<f64>,
+        out: &mut Vec<f64>,
+    ) {
+        scratch.clear();
+        scratch.extend(self.events.iter().map(|e| weight(f64::from_bits(e.key))));
+        out.clear();
+        let mut sum = 0.0;
+        for &(_, k) in &self.by_calendar {
+            sum += scratch.get(k as usize).copied().unwrap_or(0.0);
+            out.push(sum);
+        }
     }
 
     /// The risk table at calendar cut `cut` into `table`, and its events by group and cause
@@ -285,18 +323,18 @@ impl Timeline {
         table.events.truncate(rows);
         // Each group's last record: the latest of its last event seen, its latest loss seen and
         // its earliest-entered censoring (keys order as the times).
-        let mut last: [Option<u64>; 2] = [None, None];
-        for g in 0..2 {
-            let latest = |k: Option<u64>, other: Option<u64>| match (k, other) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
-            };
-            let event = seen.iter().rev().find(|e| usize::from(e.group) == g).map(|e| e.key);
-            let loss = self.losses.iter().rev().find(|x| usize::from(x.group) == g && cut >= x.lost_from);
-            let censoring =
-                (0..entered).find(|&i| usize::from(self.group[i]) == g && self.exit[i] > cut).map(|i| key(cut - self.entry[i]));
-            last[g] = latest(latest(event, loss.map(|x| x.key)), censoring);
-        }
+        let latest = |k: Option<u64>, other: Option<u64>| match (k, other) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let last = [0u8, 1].map(|g| {
+            let event = seen.iter().rev().find(|e| e.group == g).map(|e| e.key);
+            let loss = self.losses.iter().rev().find(|x| x.group == g && cut >= x.lost_from);
+            let censoring = (0..entered)
+                .find(|&i| self.group[i] == g && self.exit[i] > cut)
+                .map(|i| key(cut - self.entry[i]));
+            latest(latest(event, loss.map(|x| x.key)), censoring)
+        });
         table.last_time = last.map(|k| k.map_or(f64::NEG_INFINITY, f64::from_bits));
         true
     }

@@ -143,18 +143,44 @@ impl FhWeight {
 
 /// The Fleming–Harrington FH(ρ, γ) test.
 pub fn fleming_harrington(table: &RiskTable, rho: f64, gamma: f64) -> LogRank {
+    // The usual weights as their own loops (the same values: 1·x = x), so that no row asks
+    // which exponents it has.
+    match FhWeight::new(rho, gamma) {
+        FhWeight { rho: Power::Zero, gamma: Power::One } => weighted_sums(table, |s| 1.0 - s),
+        FhWeight { rho: Power::One, gamma: Power::Zero } => weighted_sums(table, |s| s),
+        FhWeight { rho: Power::One, gamma: Power::One } => weighted_sums(table, |s| s * (1.0 - s)),
+        weight => weighted_sums(table, |s| weight.at(s)),
+    }
+}
+
+/// The weighted log-rank sums with weight w(Ŝ(t_j−)) at each event time.
+#[inline]
+fn weighted_sums(table: &RiskTable, weight: impl Fn(f64) -> f64) -> LogRank {
     let (mut u, mut v) = (0.0, 0.0);
-    let weight = FhWeight::new(rho, gamma);
     let mut s = 1.0; // pooled KM just before t_j
     for j in 0..table.len() {
         let (n, d) = (table.at_risk[j], table.events[j]);
-        let w = weight.at(s);
+        let w = weight(s);
         let (du, dv) = increment(n, d);
         u += w * du;
         v += w * w * dv;
         s *= 1.0 - f64::from(d[0] + d[1]) / f64::from(n[0] + n[1]);
     }
     LogRank::from_sums(u, v)
+}
+
+/// Each row's term of the FH(ρ, γ) statistic's null variance, w_j² V_j (the summands of
+/// [`fleming_harrington`]'s v, in the same order), into `out`.
+pub(crate) fn fh_variance_terms(table: &RiskTable, rho: f64, gamma: f64, out: &mut Vec<f64>) {
+    let weight = FhWeight::new(rho, gamma);
+    out.clear();
+    let mut s = 1.0;
+    for j in 0..table.len() {
+        let (n, d) = (table.at_risk[j], table.events[j]);
+        let w = weight.at(s);
+        out.push(w * w * increment(n, d).1);
+        s *= 1.0 - f64::from(d[0] + d[1]) / f64::from(n[0] + n[1]);
+    }
 }
 
 #[cfg(test)]
