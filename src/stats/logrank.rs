@@ -157,15 +157,10 @@ pub fn fleming_harrington(table: &RiskTable, rho: f64, gamma: f64) -> LogRank {
 #[inline]
 fn weighted_sums(table: &RiskTable, weight: impl Fn(f64) -> f64) -> LogRank {
     let (mut u, mut v) = (0.0, 0.0);
-    let mut s = 1.0; // pooled KM just before t_j
-    for j in 0..table.len() {
-        let (n, d) = (table.at_risk[j], table.events[j]);
-        let w = weight(s);
-        let (du, dv) = increment(n, d);
+    weighted_rows(table, weight, |w, du, dv| {
         u += w * du;
         v += w * w * dv;
-        s *= 1.0 - f64::from(d[0] + d[1]) / f64::from(n[0] + n[1]);
-    }
+    });
     LogRank::from_sums(u, v)
 }
 
@@ -174,11 +169,18 @@ fn weighted_sums(table: &RiskTable, weight: impl Fn(f64) -> f64) -> LogRank {
 pub(crate) fn fh_variance_terms(table: &RiskTable, rho: f64, gamma: f64, out: &mut Vec<f64>) {
     let weight = FhWeight::new(rho, gamma);
     out.clear();
-    let mut s = 1.0;
+    weighted_rows(table, |s| weight.at(s), |w, _, dv| out.push(w * w * dv));
+}
+
+/// Walks the event times in order: `row(w_j, U_j, V_j)` with the weight w(Ŝ(t_j−)) of the
+/// pooled Kaplan–Meier estimate just before t_j and the log-rank increments there.
+#[inline]
+fn weighted_rows(table: &RiskTable, weight: impl Fn(f64) -> f64, mut row: impl FnMut(f64, f64, f64)) {
+    let mut s = 1.0; // pooled KM just before t_j
     for j in 0..table.len() {
         let (n, d) = (table.at_risk[j], table.events[j]);
-        let w = weight.at(s);
-        out.push(w * w * increment(n, d).1);
+        let (du, dv) = increment(n, d);
+        row(weight(s), du, dv);
         s *= 1.0 - f64::from(d[0] + d[1]) / f64::from(n[0] + n[1]);
     }
 }
