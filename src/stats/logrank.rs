@@ -175,7 +175,11 @@ pub(crate) fn fh_variance_terms(table: &RiskTable, rho: f64, gamma: f64, out: &m
 /// Walks the event times in order: `row(w_j, U_j, V_j)` with the weight w(Ŝ(t_j−)) of the
 /// pooled Kaplan–Meier estimate just before t_j and the log-rank increments there.
 #[inline]
-fn weighted_rows(table: &RiskTable, weight: impl Fn(f64) -> f64, mut row: impl FnMut(f64, f64, f64)) {
+pub(crate) fn weighted_rows(
+    table: &RiskTable,
+    weight: impl Fn(f64) -> f64,
+    mut row: impl FnMut(f64, f64, f64),
+) {
     let mut s = 1.0; // pooled KM just before t_j
     for j in 0..table.len() {
         let (n, d) = (table.at_risk[j], table.events[j]);

@@ -15,7 +15,7 @@
 //! (one component alone) and p ≤ K·Φ(z) (Bonferroni), two-sided with 2Φ(−|z|).
 
 use super::decision::Sides;
-use super::logrank::{FhWeight, increment};
+use super::logrank::{FhWeight, weighted_rows};
 use super::{RiskTable, mvn, normal};
 
 /// The default set: log-rank, late (0,1), early (1,0) and middle (1,1) emphasis.
@@ -38,21 +38,22 @@ pub fn maxcombo(table: &RiskTable, weights: &[(f64, f64)], sides: Sides) -> MaxC
     let mut cov = vec![0.0; k * k];
     let mut w = vec![0.0; k];
     let fh: Vec<FhWeight> = weights.iter().map(|&(rho, gamma)| FhWeight::new(rho, gamma)).collect();
-    let mut s = 1.0;
-    for j in 0..table.len() {
-        let (n, d) = (table.at_risk[j], table.events[j]);
-        for (a, weight) in fh.iter().enumerate() {
-            w[a] = weight.at(s);
-        }
-        let (du, dv) = increment(n, d);
-        for a in 0..k {
-            u[a] += w[a] * du;
-            for b in 0..=a {
-                cov[a * k + b] += w[a] * w[b] * dv;
+    // Every component's weight from the same pooled KM at each event time (passed as is).
+    weighted_rows(
+        table,
+        |s| s,
+        |s, du, dv| {
+            for (a, weight) in fh.iter().enumerate() {
+                w[a] = weight.at(s);
             }
-        }
-        s *= 1.0 - f64::from(d[0] + d[1]) / f64::from(n[0] + n[1]);
-    }
+            for a in 0..k {
+                u[a] += w[a] * du;
+                for b in 0..=a {
+                    cov[a * k + b] += w[a] * w[b] * dv;
+                }
+            }
+        },
+    );
     let mut corr = vec![0.0; k * k];
     let mut components = vec![0.0; k];
     let mut ok = true;
