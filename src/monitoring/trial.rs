@@ -162,6 +162,14 @@ impl Scratch {
         self.timeline.event_calendar()
     }
 
+    /// Readies the scratch for a new trial whose final cut is `until`: nothing of its timeline
+    /// arranged yet.
+    fn begin(&mut self, until: Time, searched: bool) {
+        self.arranged = Arranged::Nothing;
+        self.until = until;
+        self.searched = searched;
+    }
+
     /// Arranges the trial's timeline in full unless this trial's already is.
     fn arrange(&mut self, trial: Trial) {
         if self.arranged != Arranged::Full {
@@ -209,8 +217,32 @@ impl<'m> Monitored<'m> {
         Trial { cohort, scenario: self.scenario, group_of: self.group_of }
     }
 
-    /// Monitors one generated trial whose final analysis is `final_data` (at its cut): fills one
-    /// record per monitored test, and the safety record.
+    /// The final analysis of one generated trial at its cut `cut`, the `views` its analysis
+    /// asks for, into `analyser`; and `ws` readied to monitor that trial ([`Monitored::run`]).
+    /// A design that searches its looks arranges the trial's timeline for them here, and when
+    /// the risk table is the only view asked for, reads the final table from the timeline: the
+    /// table `Analyser::build` gives, bit for bit, without observing and sorting the trial once
+    /// more.
+    pub fn final_analysis<'a>(
+        &self,
+        cohort: &Cohort,
+        cut: Time,
+        views: Views,
+        analyser: &'a mut Analyser,
+        ws: &mut Scratch,
+    ) -> &'a AnalysisData {
+        let trial = self.trial(cohort);
+        ws.begin(cut, self.monitor.searches_looks);
+        if ws.searched && views == Views::default().with(View::RiskTable) {
+            ws.arrange(trial);
+            return analyser.build_risk_table(trial, &ws.timeline, cut);
+        }
+        analyser.build(trial, cut, views)
+    }
+
+    /// Monitors one generated trial whose final analysis is `final_data`, from
+    /// [`Monitored::final_analysis`] with the same `ws`: fills one record per monitored test,
+    /// and the safety record.
     pub fn run(
         &self,
         cohort: &mut Cohort,
@@ -230,9 +262,7 @@ impl<'m> Monitored<'m> {
             }
         };
         records.resize_with(self.monitor.tests.len(), TestRecord::default);
-        ws.arranged = Arranged::Nothing;
-        ws.until = final_data.cut();
-        ws.searched = self.monitor.searches_looks;
+        debug_assert_eq!(ws.until, final_data.cut(), "final_analysis readies ws for this trial");
         let ends = Ends { final_data, safety_stop };
         for (j, r) in records.iter_mut().enumerate() {
             self.test(j, cohort, ends, ws, r);
@@ -760,12 +790,12 @@ mod tests {
         let mut cohort = Cohort::default();
         cohort.generate(sc, 11, replicate);
         let cut = cohort.cut(sc).calendar;
-        let mut analyser = Analyser::default();
-        let trial = Trial { cohort: &cohort, scenario: sc, group_of: &group_of };
-        let final_data = analyser.build(trial, cut, Views::default().with(View::RiskTable)).clone();
-        let (mut records, mut safety) = (Vec::new(), SafetyRecord::default());
+        let (mut analyser, mut ws) = (Analyser::default(), Scratch::default());
         let monitored = Monitored { scenario: sc, monitor: &monitor, group_of: &group_of };
-        monitored.run(&mut cohort, &final_data, &mut Scratch::default(), &mut records, &mut safety);
+        let views = Views::default().with(View::RiskTable);
+        let final_data = monitored.final_analysis(&cohort, cut, views, &mut analyser, &mut ws).clone();
+        let (mut records, mut safety) = (Vec::new(), SafetyRecord::default());
+        monitored.run(&mut cohort, &final_data, &mut ws, &mut records, &mut safety);
         Run { cohort, final_data, records, safety }
     }
 
@@ -782,6 +812,48 @@ mod tests {
         valid(&format!(
             "{BASE}[monitoring]\nlooks = {looks}\n[monitoring.efficacy]\nspending = \"obrien_fleming\"\n{rest}"
         ))
+    }
+
+    /// A design that searches its looks reads the final table from the trial's timeline: the
+    /// final analysis is the one `Analyser::build` gives, bit for bit, at a calendar final cut
+    /// and at an events-driven one (a cut at an event time), with dropout.
+    #[test]
+    fn the_final_analysis_from_the_timeline_is_the_built_one() {
+        let fh = BASE
+            .replace(r#"tests = ["logrank", "rmst"]"#, r#"tests = ["fh(0,1)"]"#)
+            .replace("[arms.cyc.causes]", "[arms.cyc]\ndropout = 0.1\n[arms.cyc.causes]")
+            .replace("[arms.hsct.causes]", "[arms.hsct]\ndropout = 0.1\n[arms.hsct.causes]");
+        let looks = "horizons = [1, 2]\n[monitoring]\nlooks = [{ fraction = 0.3 }, { fraction = 0.6 }]\n";
+        let calendar = fh.replace("horizons = [1, 2]\n", looks);
+        let events = calendar.replace("calendar = 5", "events = 40");
+        let group_of = [Some(0), Some(1)];
+        let views = Views::default().with(View::RiskTable);
+        let mut compared = 0;
+        for text in [calendar, events] {
+            let sc = valid(&text);
+            let monitor = Monitor::new(&sc).expect("monitored");
+            assert!(monitor.searches_looks);
+            let monitored = Monitored { scenario: &sc, monitor: &monitor, group_of: &group_of };
+            let (mut via_timeline, mut built, mut ws) =
+                (Analyser::default(), Analyser::default(), Scratch::default());
+            let mut cohort = Cohort::default();
+            for r in 0..40 {
+                cohort.generate(&sc, 5, r);
+                let cut = cohort.cut(&sc).calendar;
+                let a = monitored.final_analysis(&cohort, cut, views, &mut via_timeline, &mut ws);
+                assert_eq!(ws.arranged, Arranged::Full, "replicate {r}: the timeline was arranged");
+                let b =
+                    built.build(Trial { cohort: &cohort, scenario: &sc, group_of: &group_of }, cut, views);
+                let (x, y) = (a.risk_table(), b.risk_table());
+                assert_eq!(
+                    (&x.time, &x.at_risk, &x.events, x.size, x.last_time, a.events_by_cause(), a.cut()),
+                    (&y.time, &y.at_risk, &y.events, y.size, y.last_time, b.events_by_cause(), b.cut()),
+                    "replicate {r}"
+                );
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, 80);
     }
 
     /// FH(0, 1) information looks: each taken look is at one of the trial's event times, where
