@@ -109,11 +109,12 @@ pub struct Scratch {
     positions: Vec<usize>,
     evaluable: Vec<(f64, bool)>,
     /// This trial's primary endpoint arranged for analyses at any cut, arranged on first use:
-    /// in full when a look is searched for (several analyses per look), else its event times
-    /// only (one analysis per look, where sorting the rest would cost more than it saves).
+    /// in full (`in_full`) when a look is searched for (several analyses per look) or the final
+    /// analysis reads its table from it, else its event times only (one analysis per look,
+    /// where sorting the rest would cost more than it saves).
     timeline: Timeline,
     arranged: Arranged,
-    searched: bool,
+    in_full: bool,
     /// The trial's final cut: no look is analysed at or after it, so nothing later is arranged.
     until: Time,
     /// The monitored test's (z, information) at the final cut, once computed for this test in
@@ -144,7 +145,7 @@ impl Scratch {
     /// The primary endpoint's risk table of `trial` at `cut` (arranging the trial's timeline on
     /// the first analysis of the trial).
     fn risk_table_at(&mut self, trial: Trial, cut: Time) -> &AnalysisData {
-        if !self.searched {
+        if !self.in_full {
             return self.analyser.build(trial, cut, Views::default().with(View::RiskTable));
         }
         self.arrange(trial);
@@ -153,7 +154,7 @@ impl Scratch {
 
     /// The trial's observable primary-endpoint events in calendar time, increasing.
     fn event_calendar(&mut self, trial: Trial) -> &[Time] {
-        if self.searched {
+        if self.in_full {
             self.arrange(trial);
         } else if self.arranged == Arranged::Nothing {
             self.timeline.arrange_calendar(trial.cohort, trial.scenario.primary());
@@ -164,10 +165,10 @@ impl Scratch {
 
     /// Readies the scratch for a new trial whose final cut is `until`: nothing of its timeline
     /// arranged yet.
-    fn begin(&mut self, until: Time, searched: bool) {
+    fn begin(&mut self, until: Time, in_full: bool) {
         self.arranged = Arranged::Nothing;
         self.until = until;
-        self.searched = searched;
+        self.in_full = in_full;
     }
 
     /// Arranges the trial's timeline in full unless this trial's already is.
@@ -219,10 +220,11 @@ impl<'m> Monitored<'m> {
 
     /// The final analysis of one generated trial at its cut `cut`, the `views` its analysis
     /// asks for, into `analyser`; and `ws` readied to monitor that trial ([`Monitored::run`]).
-    /// A design that searches its looks arranges the trial's timeline for them here, and when
-    /// the risk table is the only view asked for, reads the final table from the timeline: the
-    /// table `Analyser::build` gives, bit for bit, without observing and sorting the trial once
-    /// more.
+    /// When the risk table is the only view asked for, the trial's timeline is arranged here and
+    /// the final table read from it: the table `Analyser::build` gives, bit for bit, and the
+    /// looks' tables then come from the same arrangement, so the trial is observed and sorted
+    /// once, not once per analysis. Otherwise the final analysis builds its views, and only a
+    /// design that searches its looks arranges the timeline in full (for them).
     pub fn final_analysis<'a>(
         &self,
         cohort: &Cohort,
@@ -232,8 +234,9 @@ impl<'m> Monitored<'m> {
         ws: &mut Scratch,
     ) -> &'a AnalysisData {
         let trial = self.trial(cohort);
-        ws.begin(cut, self.monitor.searches_looks);
-        if ws.searched && views == Views::default().with(View::RiskTable) {
+        let table_only = views == Views::default().with(View::RiskTable);
+        ws.begin(cut, self.monitor.searches_looks || table_only);
+        if table_only {
             ws.arrange(trial);
             return analyser.build_risk_table(trial, &ws.timeline, cut);
         }
@@ -814,9 +817,12 @@ mod tests {
         ))
     }
 
-    /// A design that searches its looks reads the final table from the trial's timeline: the
-    /// final analysis is the one `Analyser::build` gives, bit for bit, at a calendar final cut
-    /// and at an events-driven one (a cut at an event time), with dropout.
+    /// A monitored trial whose analysis reads only the risk table gets its final table from the
+    /// trial's timeline: the final analysis is the one `Analyser::build` gives, bit for bit, at
+    /// a calendar final cut and at an events-driven one (a cut at an event time), with dropout,
+    /// whether the design searches its looks (FH information looks) or not (event-count looks).
+    /// With another view asked for, the final analysis is built and only a searching design
+    /// arranges the timeline in full.
     #[test]
     fn the_final_analysis_from_the_timeline_is_the_built_one() {
         let fh = BASE
@@ -826,13 +832,15 @@ mod tests {
         let looks = "horizons = [1, 2]\n[monitoring]\nlooks = [{ fraction = 0.3 }, { fraction = 0.6 }]\n";
         let calendar = fh.replace("horizons = [1, 2]\n", looks);
         let events = calendar.replace("calendar = 5", "events = 40");
+        let event_looks =
+            events.replace("{ fraction = 0.3 }, { fraction = 0.6 }", "{ events = 12 }, { events = 25 }");
         let group_of = [Some(0), Some(1)];
         let views = Views::default().with(View::RiskTable);
         let mut compared = 0;
-        for text in [calendar, events] {
-            let sc = valid(&text);
+        for (text, searches) in [(&calendar, true), (&events, true), (&event_looks, false)] {
+            let sc = valid(text);
             let monitor = Monitor::new(&sc).expect("monitored");
-            assert!(monitor.searches_looks);
+            assert_eq!(monitor.searches_looks, searches);
             let monitored = Monitored { scenario: &sc, monitor: &monitor, group_of: &group_of };
             let (mut via_timeline, mut built, mut ws) =
                 (Analyser::default(), Analyser::default(), Scratch::default());
@@ -853,7 +861,16 @@ mod tests {
                 compared += 1;
             }
         }
-        assert_eq!(compared, 80);
+        assert_eq!(compared, 120);
+        let sc = valid(&event_looks);
+        let monitor = Monitor::new(&sc).expect("monitored");
+        let monitored = Monitored { scenario: &sc, monitor: &monitor, group_of: &group_of };
+        let (mut analyser, mut ws, mut cohort) = (Analyser::default(), Scratch::default(), Cohort::default());
+        cohort.generate(&sc, 5, 0);
+        let cut = cohort.cut(&sc).calendar;
+        let both = views.with(View::Patients);
+        let data = monitored.final_analysis(&cohort, cut, both, &mut analyser, &mut ws);
+        assert!(data.built().patients && !ws.in_full && ws.arranged == Arranged::Nothing);
     }
 
     /// FH(0, 1) information looks: each taken look is at one of the trial's event times, where
