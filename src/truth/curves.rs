@@ -41,14 +41,25 @@ pub fn hazard(arm: &Arm, ep: &Endpoint, t: Time) -> f64 {
 /// directly, not g/S·S: far out, S underflows to 0 and the quotient would be NaN (expected events
 /// were once undefined for an accrual of 10⁴ years).
 pub fn density(arm: &Arm, ep: &Endpoint, t: Time) -> f64 {
+    survival_and_density(arm, ep, t).1
+}
+
+/// ([`survival`], [`density`]) at t, bit for bit, with the survival (or the illness–death
+/// states) computed once for both: what the expected information's integrands read at every node.
+pub fn survival_and_density(arm: &Arm, ep: &Endpoint, t: Time) -> (f64, f64) {
     match arm.after_for(ep) {
-        None => hazard(arm, ep, t) * survival(arm, ep, t),
+        None => {
+            let s = survival(arm, ep, t);
+            (s, hazard(arm, ep, t) * s)
+        }
         Some(after) => {
             let (p0, p1) = states(arm, after, ep, t);
-            ep.causes
+            let f: f64 = ep
+                .causes
                 .iter()
                 .filter_map(|&k| arm.causes[k].as_ref().map(|h| h.rate(t) * (p0 + after.factor[k] * p1)))
-                .sum()
+                .sum();
+            (p0 + p1, f)
         }
     }
 }

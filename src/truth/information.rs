@@ -21,7 +21,7 @@ use crate::scenario::{Arm, Scenario};
 use crate::stats::weights::Weighting;
 use crate::time::Time;
 
-use super::curves::{density, survival};
+use super::curves::survival_and_density;
 use super::mixture::{self, ArmMix};
 
 /// Panels per piece between knots: the integrands are smooth there, and 15-point Kronrod
@@ -70,7 +70,8 @@ fn expected_statistic_on(sc: &Scenario, weighting: Weighting, c: Time, panels: u
         let entered = entry_cdf(&sc.design.accrual, n, c - u);
         let model = |a: &Arm, m: f64| {
             let kept = m * entered * (-a.dropout * u).exp();
-            (kept * survival(a, ep, u), kept * density(a, ep, u))
+            let (s, f) = survival_and_density(a, ep, u);
+            (kept * s, kept * f)
         };
         let arm = |a: &ArmMix, m: f64| match a.parts() {
             [(_, model_alone)] => model(model_alone, m),
