@@ -147,3 +147,42 @@ pub fn cumulative_incidence(arm: &Arm, ep: &Endpoint, cause: usize, t: Time) -> 
     }
     integrate(|u| sub_density(arm, ep, cause, u), 0.0, &knots(&[arm], ep, &[], t), TOL)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::fixture::{BASE, valid};
+
+    /// The fused survival and density are `survival` and the density bit for bit: h·S without
+    /// illness–death; with it (organ failure multiplying disease deaths by 3 in the transplant
+    /// arm, endpoint OS), S is the states' P₀ + P₁ and f agrees with −dS/dt by central
+    /// differences (at times off the hazards' breaks, where f jumps).
+    #[test]
+    fn survival_and_density_are_the_survival_and_its_density() {
+        let sc = valid(&BASE.replace(
+            "[endpoints]\n",
+            "[arms.hsct.after.organ_failure]\ndisease_death = 3\n[endpoints]\nos = [\"treatment_death\", \"disease_death\"]\n",
+        ));
+        let (efs, os) = (&sc.endpoints[0], &sc.endpoints[1]);
+        let mut illness_death = 0;
+        for arm in &sc.arms {
+            for t in [0.0, 0.1, 0.24, 0.5, 1.3, 1.7, 3.0, 8.0] {
+                let (s, f) = survival_and_density(arm, efs, t);
+                assert_eq!(
+                    (s.to_bits(), f.to_bits()),
+                    (survival(arm, efs, t).to_bits(), (hazard(arm, efs, t) * s).to_bits())
+                );
+                let (s, f) = survival_and_density(arm, os, t);
+                assert_eq!(s.to_bits(), survival(arm, os, t).to_bits());
+                assert_eq!(f.to_bits(), density(arm, os, t).to_bits());
+                if arm.after_for(os).is_some() && t > 0.0 {
+                    illness_death += 1;
+                    let h = 1e-5;
+                    let slope = (survival(arm, os, t - h) - survival(arm, os, t + h)) / (2.0 * h);
+                    assert!((slope - f).abs() < 1e-6 * f.max(1e-3), "t {t}: {slope} against {f}");
+                }
+            }
+        }
+        assert_eq!(illness_death, 7, "the transplant arm's OS is under illness–death");
+    }
+}
