@@ -76,7 +76,8 @@ impl Analyser {
 impl Analyser {
     /// The primary endpoint's risk table at `cut` (the [`View::RiskTable`] view alone) from the
     /// trial's `timeline` (arranged from the same trial's primary endpoint and groups): the table
-    /// [`Analyser::build`] gives, without sorting. For analyses of one trial at many cuts.
+    /// [`Analyser::build`] gives, without sorting. For analyses of one trial at many cuts (a
+    /// monitored trial's final analysis and looks).
     ///
     /// [`View::RiskTable`]: crate::stats::analysis_data::View::RiskTable
     pub fn build_risk_table(&mut self, trial: Trial, timeline: &Timeline, cut: Time) -> &AnalysisData {

@@ -275,18 +275,20 @@ impl Plans<'_> {
     /// fraction's where the expected information reaches it.
     fn look_times(&self, information: Information, i_max: f64) -> Vec<Time> {
         let at = |c: Time| self.information(information, c);
+        let solve = |(l, &time): (&Look, &Time)| match l {
+            Look::Cut(_) => time,
+            Look::Fraction(f) => time_of_information(&at, f * i_max, self.final_time),
+        };
         // Each fraction's solve is a dozen or more integrals (most of a monitored scenario's
-        // set-up, which the explorer waits for on every edit) and independent of the others:
-        // solved on all cores, each exactly as alone.
-        self.m
-            .looks
-            .par_iter()
-            .zip(self.cut_times)
-            .map(|(l, &time)| match l {
-                Look::Cut(_) => time,
-                Look::Fraction(f) => time_of_information(&at, f * i_max, self.final_time),
-            })
-            .collect()
+        // set-up, which the explorer waits for on every edit) and independent of the others. On
+        // a thread of a rayon pool (a command's, sized by `--threads`, or the explorer's) they
+        // are solved in parallel on that pool, each exactly as alone; off any pool (validating a
+        // scenario) one after the other, so that no caller's thread limit is exceeded.
+        if rayon::current_thread_index().is_some() {
+            self.m.looks.par_iter().zip(self.cut_times).map(solve).collect()
+        } else {
+            self.m.looks.iter().zip(self.cut_times).map(solve).collect()
+        }
     }
 
     /// The model's own drift per look when futility is computed under the truth: the expected

@@ -117,6 +117,9 @@ pub struct Scratch {
     in_full: bool,
     /// The trial's final cut: no look is analysed at or after it, so nothing later is arranged.
     until: Time,
+    /// Readied for a trial by [`Monitored::final_analysis`], not yet monitored by
+    /// [`Monitored::run`] (which would otherwise read another trial's timeline).
+    ready: bool,
     /// The monitored test's (z, information) at the final cut, once computed for this test in
     /// this trial (each look's search and the final look read it).
     final_look: Option<(f64, f64)>,
@@ -142,8 +145,8 @@ impl Scratch {
         *self.final_look.get_or_insert_with(|| mt.kind.at_look(data))
     }
 
-    /// The primary endpoint's risk table of `trial` at `cut` (arranging the trial's timeline on
-    /// the first analysis of the trial).
+    /// The primary endpoint's risk table of `trial` at `cut`: from the trial's timeline (arranged
+    /// on first use, unless the final analysis has arranged it) when it is arranged in full.
     fn risk_table_at(&mut self, trial: Trial, cut: Time) -> &AnalysisData {
         if !self.in_full {
             return self.analyser.build(trial, cut, Views::default().with(View::RiskTable));
@@ -166,6 +169,7 @@ impl Scratch {
     /// Readies the scratch for a new trial whose final cut is `until`: nothing of its timeline
     /// arranged yet.
     fn begin(&mut self, until: Time, in_full: bool) {
+        self.ready = true;
         self.arranged = Arranged::Nothing;
         self.until = until;
         self.in_full = in_full;
@@ -265,7 +269,11 @@ impl<'m> Monitored<'m> {
             }
         };
         records.resize_with(self.monitor.tests.len(), TestRecord::default);
-        debug_assert_eq!(ws.until, final_data.cut(), "final_analysis readies ws for this trial");
+        // A programming error, not input: every trial's scratch is readied by its final analysis.
+        assert!(
+            std::mem::take(&mut ws.ready),
+            "Monitored::final_analysis readies the scratch for each trial"
+        );
         let ends = Ends { final_data, safety_stop };
         for (j, r) in records.iter_mut().enumerate() {
             self.test(j, cohort, ends, ws, r);
@@ -815,6 +823,26 @@ mod tests {
         valid(&format!(
             "{BASE}[monitoring]\nlooks = {looks}\n[monitoring.efficacy]\nspending = \"obrien_fleming\"\n{rest}"
         ))
+    }
+
+    /// `run` reads the timeline its trial's `final_analysis` arranged: monitoring a trial
+    /// without one (here, the previous trial's scratch reused) is a programming error, refused.
+    #[test]
+    #[should_panic(expected = "final_analysis readies the scratch")]
+    fn a_trial_is_monitored_only_after_its_final_analysis() {
+        let sc = monitored("[{ fraction = 0.5 }]", "");
+        let monitor = Monitor::new(&sc).expect("monitored");
+        let group_of = [Some(0), Some(1)];
+        let monitored = Monitored { scenario: &sc, monitor: &monitor, group_of: &group_of };
+        let (mut analyser, mut ws, mut cohort) = (Analyser::default(), Scratch::default(), Cohort::default());
+        let (mut records, mut safety) = (Vec::new(), SafetyRecord::default());
+        let views = Views::default().with(View::RiskTable);
+        cohort.generate(&sc, 5, 0);
+        let cut = cohort.cut(&sc).calendar;
+        let data = monitored.final_analysis(&cohort, cut, views, &mut analyser, &mut ws).clone();
+        monitored.run(&mut cohort, &data, &mut ws, &mut records, &mut safety);
+        cohort.generate(&sc, 5, 1);
+        monitored.run(&mut cohort, &data, &mut ws, &mut records, &mut safety);
     }
 
     /// A monitored trial whose analysis reads only the risk table gets its final table from the
