@@ -501,6 +501,12 @@ fn bad_strata_give_one_clear_message() {
             &["`strata`", "counts that add up to design.n = 100", "a total of 90"],
         ),
         (
+            "an empty strata table",
+            vec![strata("horizons = [1, 2]\n[strata]")],
+            25,
+            &["`strata`", "at least one `[strata.NAME]` table", "found an empty `[strata]`"],
+        ),
+        (
             "a share and a count",
             vec![strata("horizons = [1, 2]\n[strata.a]\nshare = 0.5\ncount = 50\n[strata.b]\nshare = 0.5")],
             25,

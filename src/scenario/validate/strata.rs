@@ -23,6 +23,15 @@ pub(super) fn strata(
     n: usize,
 ) -> Result<Vec<Stratum>> {
     let Some(table) = &raw.strata else { return Ok(Vec::new()) };
+    // An empty `[strata]` would otherwise report shares summing to "-0" (the empty sum).
+    if table.get_ref().is_empty() {
+        return Err(ctx.out_of_range(
+            table.span(),
+            "strata",
+            "at least one `[strata.NAME]` table (or no `[strata]` at all for one population)",
+            "an empty `[strata]`",
+        ));
+    }
     if table.get_ref().len() > super::super::MAX_STRATA {
         return Err(ctx.out_of_range(
             table.span(),
