@@ -4,6 +4,7 @@
 use crate::cohort::{Cohort, CutScratch, Observed, Timeline};
 use crate::scenario::Scenario;
 use crate::scenario::{Composite, CompositeLayer};
+use crate::stats::RiskTable;
 use crate::stats::analysis_data::{AnalysisData, Patients, Views};
 use crate::stats::win::{Layer, WinData, WinScratch, win_statistics};
 use crate::test_statistic::TestKind;
@@ -14,9 +15,8 @@ use crate::time::Time;
 #[derive(Debug, Default, Clone)]
 pub struct Analyser {
     obs: Observed,
-    /// Per stratum, for the per-stratum risk tables, then the whole trial's censorings by the cut
-    /// (see `Observed::whole_table`).
-    by_stratum: Vec<Observed>,
+    /// The whole trial's table when only the strata's are asked for (built in the same walk).
+    unused_whole: RiskTable,
     /// One composite's patients on its layers, and the pairwise counts' buffers.
     win_data: WinData,
     win_scratch: WinScratch,
@@ -32,20 +32,17 @@ impl Analyser {
     pub fn build(&mut self, trial: Trial, cut: Time, views: Views) -> &AnalysisData {
         self.data.begin(cut);
         if views.strata {
-            // Each stratum's table, then (when asked for) the whole trial's from them.
+            // Each stratum's table and the whole trial's, in one walk over the records.
             let strata = trial.scenario.stratum_count();
             let ep = trial.scenario.primary();
-            let whole = views.risk_table;
-            trial.cohort.observe_by_stratum(ep, cut, trial.group_of, strata, whole, &mut self.by_stratum);
-            for (table, obs) in self.data.fill_strata(strata).iter_mut().zip(&mut self.by_stratum) {
-                obs.table(table);
-            }
-            if whole {
-                let (parts, whole) = self.by_stratum.split_at_mut(strata);
-                let (table, events_by_cause) = self.data.fill_risk_table();
-                whole[0].whole_table(parts, table);
+            trial.cohort.observe_by_stratum(ep, cut, trial.group_of, &mut self.obs);
+            if views.risk_table {
+                let (table, events_by_cause, tables) = self.data.fill_risk_table_and_strata(strata);
+                self.obs.tables_by_stratum(table, tables);
                 events_by_cause.clear();
-                events_by_cause.extend_from_slice(&whole[0].events_by_cause);
+                events_by_cause.extend_from_slice(&self.obs.events_by_cause);
+            } else {
+                self.obs.tables_by_stratum(&mut self.unused_whole, self.data.fill_strata(strata));
             }
         } else if views.risk_table {
             trial.cohort.observe(trial.scenario.primary(), cut, trial.group_of, &mut self.obs);

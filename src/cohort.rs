@@ -361,60 +361,43 @@ impl Cohort {
     /// The analysable records of endpoint `ep` at calendar cut `cut`, for the patients of the
     /// arms that `group_of` maps to a group (0 control, 1 experimental), into `out`.
     pub fn observe(&self, ep: &Endpoint, cut: Time, group_of: &[Option<u8>], out: &mut Observed) {
-        self.observe_into::<false>(ep, cut, group_of, std::slice::from_mut(out), |_| 0);
+        self.observe_into::<false>(ep, cut, group_of, out);
     }
 
-    /// [`Cohort::observe`] split by stratum, in one pass over the patients: stratum s's records
-    /// into `outs[s]` and, with `whole`, the whole trial's censorings by the cut into
-    /// `outs[strata]`, for [`Observed::whole_table`]. `outs` is resized to `strata` (+ 1 with
-    /// `whole`).
-    pub fn observe_by_stratum(
-        &self,
-        ep: &Endpoint,
-        cut: Time,
-        group_of: &[Option<u8>],
-        strata: usize,
-        whole: bool,
-        outs: &mut Vec<Observed>,
-    ) {
-        outs.resize_with(strata + usize::from(whole), Observed::default);
-        let stratum = &self.stratum;
-        if whole {
-            self.observe_into::<true>(ep, cut, group_of, outs, |i| stratum[i] as usize);
-        } else {
-            self.observe_into::<false>(ep, cut, group_of, outs, |i| stratum[i] as usize);
-        }
+    /// [`Cohort::observe`], each record tagged with its patient's stratum, for
+    /// [`Observed::tables_by_stratum`].
+    pub fn observe_by_stratum(&self, ep: &Endpoint, cut: Time, group_of: &[Option<u8>], out: &mut Observed) {
+        self.observe_into::<true>(ep, cut, group_of, out);
     }
 
-    /// The records of patient i into `outs[which(i)]` and, with `WHOLE`, into the last of `outs`.
+    /// The records into `out` (with `TAGGED`, each with its patient's stratum).
     #[inline(always)]
-    fn observe_into<const WHOLE: bool>(
+    fn observe_into<const TAGGED: bool>(
         &self,
         ep: &Endpoint,
         cut: Time,
         group_of: &[Option<u8>],
-        outs: &mut [Observed],
-        which: impl Fn(usize) -> usize,
+        out: &mut Observed,
     ) {
         let n = self.n();
         let column = |k: usize| &self.latent[k * n..(k + 1) * n];
         // The endpoint's time and cause of patient i: the first of its causes (the earlier-listed
         // cause on a tie). One or two causes are read straight from the latent times; more are
-        // gathered first, cause by cause (in the first output's scratch).
+        // gathered first, cause by cause (in the output's scratch).
         match ep.causes[..] {
             [k] => {
                 let a = column(k);
-                self.classify::<WHOLE>(cut, group_of, outs, which, |i| (a[i], k as u16));
+                self.classify::<TAGGED>(cut, group_of, out, |i| (a[i], k as u16));
             }
             [j, k] => {
                 let (a, b) = (column(j), column(k));
-                self.classify::<WHOLE>(cut, group_of, outs, which, |i| {
+                self.classify::<TAGGED>(cut, group_of, out, |i| {
                     if b[i] < a[i] { (b[i], k as u16) } else { (a[i], j as u16) }
                 });
             }
             _ => {
-                let mut time = std::mem::take(&mut outs[0].time);
-                let mut cause = std::mem::take(&mut outs[0].cause);
+                let mut time = std::mem::take(&mut out.time);
+                let mut cause = std::mem::take(&mut out.cause);
                 let first = ep.causes.first().copied().unwrap_or(0);
                 time.clear();
                 time.resize(n, f64::INFINITY);
@@ -427,33 +410,33 @@ impl Cohort {
                         *t = if earlier { x } else { *t };
                     }
                 }
-                self.classify::<WHOLE>(cut, group_of, outs, which, |i| (time[i], cause[i]));
-                outs[0].time = time;
-                outs[0].cause = cause;
+                self.classify::<TAGGED>(cut, group_of, out, |i| (time[i], cause[i]));
+                out.time = time;
+                out.cause = cause;
             }
         }
     }
 
-    /// Sorts the patients entered by the cut into the runs of `outs[which(i)]` (and, with
-    /// `WHOLE`, of the last of `outs`), given each one's endpoint time and cause.
+    /// Sorts the patients entered by the cut into the runs of `out` (with `TAGGED`, each
+    /// record's stratum beside it), given each one's endpoint time and cause.
     #[inline(always)]
-    fn classify<const WHOLE: bool>(
+    fn classify<const TAGGED: bool>(
         &self,
         cut: Time,
         group_of: &[Option<u8>],
-        outs: &mut [Observed],
-        which: impl Fn(usize) -> usize,
+        out: &mut Observed,
         endpoint: impl Fn(usize) -> (Time, u16),
     ) {
         let n = self.n();
         let causes = self.latent.len().checked_div(n).unwrap_or(0);
-        for out in outs.iter_mut() {
-            out.events_by_cause.clear();
-            out.events_by_cause.resize(2 * causes, 0);
-            out.capacity = n;
-            out.keys.resize(RUNS * n, 0);
-            out.len = [0; RUNS];
+        out.events_by_cause.clear();
+        out.events_by_cause.resize(2 * causes, 0);
+        out.capacity = n;
+        out.keys.resize(RUNS * n, 0);
+        if TAGGED {
+            out.tags.resize(RUNS * n, 0);
         }
+        out.len = [0; RUNS];
         for i in 0..n {
             let entry = self.entry[i];
             if entry > cut {
@@ -471,61 +454,14 @@ impl Cohort {
             // into +0.0): integer keys sort faster than floats.
             let key = (time + 0.0).to_bits();
             let by_cause = usize::from(group) * causes + usize::from(cause);
-            let out = &mut outs[which(i)];
-            out.keys[run * n + out.len[run]] = key;
+            let at = run * n + out.len[run];
+            out.keys[at] = key;
+            if TAGGED {
+                out.tags[at] = self.stratum[i];
+            }
             out.len[run] += 1;
             out.events_by_cause[by_cause] += u32::from(event);
-            if WHOLE {
-                // Censorings by the cut only (the rest is merged, see `Observed::whole_table`):
-                // the key is written either way and kept by the length, without a branch.
-                let whole = outs.last_mut().expect("the whole trial's records");
-                whole.keys[run * n + whole.len[run]] = key;
-                whole.len[run] += usize::from(run >= 4);
-            }
         }
-    }
-}
-
-impl Observed {
-    /// The whole trial's table (the one [`Cohort::observe`] and [`Observed::table`] give), into
-    /// `table`, from its censorings by the cut (these records, from
-    /// [`Cohort::observe_by_stratum`] with `whole`) and each stratum's events and losses
-    /// (`parts`, whose tables were built, so their runs are sorted), merged in linear time.
-    ///
-    /// The censorings are classified rather than merged: they are most records, in entry order
-    /// for free, and merging them is a comparison per record that no branch predicts; the
-    /// strata's events and losses are short runs, merged rather than sorted again.
-    pub fn whole_table(&mut self, parts: &[Observed], table: &mut RiskTable) {
-        let n = self.capacity;
-        for r in 0..4 {
-            let out = &mut self.keys[r * n..(r + 1) * n];
-            let mut len = 0;
-            for p in parts {
-                let run = p.run(r);
-                // Merge this stratum's run into what is merged so far, from the back, in place.
-                let (mut i, mut j, mut k) = (len, run.len(), len + run.len());
-                while j > 0 {
-                    let x = run[j - 1];
-                    if i > 0 && out[i - 1] > x {
-                        out[k - 1] = out[i - 1];
-                        i -= 1;
-                    } else {
-                        out[k - 1] = x;
-                        j -= 1;
-                    }
-                    k -= 1;
-                }
-                len += run.len();
-            }
-            self.len[r] = len;
-        }
-        self.events_by_cause.fill(0);
-        for p in parts {
-            for (a, b) in self.events_by_cause.iter_mut().zip(&p.events_by_cause) {
-                *a += b;
-            }
-        }
-        self.table_of_sorted(table);
     }
 }
 
@@ -545,9 +481,13 @@ pub struct Observed {
     capacity: usize,
     /// Events by group and cause, `group * causes + cause`.
     pub events_by_cause: Vec<u32>,
+    /// Observed by stratum: each record's stratum, in the keys' layout.
+    tags: Vec<u16>,
     /// The endpoint's time and cause per patient (scratch).
     time: Vec<Time>,
     cause: Vec<u16>,
+    /// Sorting a tagged run: (key, stratum) packed as `key << 16 | stratum` (scratch).
+    packed: Vec<u128>,
 }
 
 impl Observed {
@@ -587,6 +527,31 @@ impl Observed {
             [self.run(4), self.run(5)],
         );
     }
+
+    /// For records from [`Cohort::observe_by_stratum`]: the whole trial's risk table (the one
+    /// [`Observed::table`] gives) into `whole`, and each stratum's (the one of its own patients'
+    /// records) into `strata`, in one walk. The event and loss runs are sorted with their tags.
+    pub fn tables_by_stratum(&mut self, whole: &mut RiskTable, strata: &mut [RiskTable]) {
+        let n = self.capacity;
+        for r in 0..4 {
+            let len = self.len[r];
+            let (keys, tags) = (&mut self.keys[r * n..][..len], &mut self.tags[r * n..][..len]);
+            self.packed.clear();
+            self.packed
+                .extend(keys.iter().zip(tags.iter()).map(|(&k, &s)| (u128::from(k) << 16) | u128::from(s)));
+            self.packed.sort_unstable();
+            for ((k, s), &p) in keys.iter_mut().zip(tags.iter_mut()).zip(&self.packed) {
+                *k = (p >> 16) as u64;
+                *s = p as u16;
+            }
+        }
+        let tag = |r: usize| &self.tags[r * n..][..self.len[r]];
+        whole.build_sorted_by_stratum(
+            [[self.run(0), self.run(1)], [self.run(2), self.run(3)], [self.run(4), self.run(5)]],
+            [[tag(0), tag(1)], [tag(2), tag(3)], [tag(4), tag(5)]],
+            strata,
+        );
+    }
 }
 
 #[cfg(test)]
@@ -621,41 +586,36 @@ tests = ["logrank"]
         Scenario::from_toml(&text, Path::new("t.toml")).expect("valid test scenario")
     }
 
-    /// Split by stratum, the whole trial's table (its censorings classified alongside the
-    /// strata's records, the rest merged from them) equals the one observed directly, bit for
-    /// bit, and each stratum's table is the one of its own patients' outcomes (`Cohort::status`,
-    /// patient by patient), whatever the endpoint (one, two or three causes).
+    /// Observed by stratum, the whole trial's table equals the one observed directly, bit for bit,
+    /// and each stratum's table is the one of its own patients' outcomes (`Cohort::status`,
+    /// patient by patient): rows, sizes and last times, whatever the endpoint (one, two or three
+    /// causes), with a stratum absent at early cuts.
     #[test]
-    fn records_split_by_stratum_are_the_observed_ones() {
+    fn tables_by_stratum_are_the_observed_ones() {
         let text = std::fs::read_to_string("scenarios/hsct_ssc.toml").unwrap()
             + "\n[strata.a]\nshare = 0.2\narms.hsct.causes.treatment_death = { early_risk = { risk = 0.3, within = 0.25 } }\n[strata.b]\nshare = 0.5\n[strata.c]\nshare = 0.3\narms.cyc.dropout = 0.2\n";
         let sc = Scenario::from_toml(&text, Path::new("s.toml")).expect("valid");
         let mut c = Cohort::default();
-        let mut direct = Observed::default();
-        let (mut parts, mut alone) = (Vec::new(), Vec::new());
+        let (mut direct, mut tagged) = (Observed::default(), Observed::default());
         let (mut a, mut b) = (RiskTable::default(), RiskTable::default());
+        let mut strata = vec![RiskTable::default(); 3];
         let group_of = [Some(0), Some(1)];
+        let same = |x: &RiskTable, y: &RiskTable| {
+            (&x.time, &x.at_risk, &x.events, x.size, x.last_time.map(f64::to_bits))
+                == (&y.time, &y.at_risk, &y.events, y.size, y.last_time.map(f64::to_bits))
+        };
+        let mut rows = 0;
         for r in 0..50 {
             c.generate(&sc, 4, r);
             for ep in &sc.endpoints {
-                for cut in [1.0, 6.0, 30.0] {
+                for cut in [0.05, 1.0, 6.0, 30.0] {
                     c.observe(ep, cut, &group_of, &mut direct);
                     direct.table(&mut a);
-                    c.observe_by_stratum(ep, cut, &group_of, 3, true, &mut parts);
-                    c.observe_by_stratum(ep, cut, &group_of, 3, false, &mut alone);
-                    assert_eq!((parts.len(), alone.len()), (4, 3));
-                    let (strata, whole) = parts.split_at_mut(3);
-                    for p in strata.iter_mut() {
-                        p.table(&mut RiskTable::default());
-                    }
-                    whole[0].whole_table(strata, &mut b);
-                    assert_eq!(
-                        (&a.time, &a.at_risk, &a.events),
-                        (&b.time, &b.at_risk, &b.events),
-                        "replicate {r}"
-                    );
-                    assert_eq!(direct.events_by_cause, whole[0].events_by_cause);
-                    for s in 0..3 {
+                    c.observe_by_stratum(ep, cut, &group_of, &mut tagged);
+                    tagged.tables_by_stratum(&mut b, &mut strata);
+                    assert!(same(&a, &b), "replicate {r}, cut {cut}: the whole table");
+                    assert_eq!(direct.events_by_cause, tagged.events_by_cause);
+                    for (s, table) in strata.iter().enumerate() {
                         let mine: Vec<usize> =
                             (0..c.n()).filter(|&i| c.stratum[i] == s as u16 && c.entry[i] <= cut).collect();
                         let status: Vec<_> = mine.iter().map(|&i| c.status(ep, i, cut)).collect();
@@ -664,18 +624,13 @@ tests = ["logrank"]
                             &status.iter().map(|o| o.1).collect::<Vec<_>>(),
                             &mine.iter().map(|&i| c.arm[i] as u8).collect::<Vec<_>>(),
                         );
-                        for split in [&mut parts[s], &mut alone[s]] {
-                            split.table(&mut b);
-                            assert_eq!(
-                                (&expected.time, &expected.at_risk, &expected.events),
-                                (&b.time, &b.at_risk, &b.events),
-                                "replicate {r}, stratum {s}"
-                            );
-                        }
+                        assert!(same(&expected, table), "replicate {r}, cut {cut}, stratum {s}");
+                        rows += table.len();
                     }
                 }
             }
         }
+        assert!(rows > 5_000, "the strata's tables have rows to compare ({rows})");
     }
 
     #[test]

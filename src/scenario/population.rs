@@ -10,9 +10,7 @@
 
 use super::{Arm, Scenario};
 
-/// The most strata a scenario may have: each stratum keeps its own records and risk table per
-/// trial and cut, and reports a row per stratum; no trial design has more.
-pub const MAX_STRATA: usize = 64;
+pub use crate::stats::MAX_STRATA;
 
 /// `[strata.NAME]`: one part of the population.
 #[derive(Debug, Clone)]

@@ -134,6 +134,17 @@ impl AnalysisData {
         &mut self.strata[..count]
     }
 
+    /// [`AnalysisData::fill_risk_table`] and [`AnalysisData::fill_strata`] at once (filled
+    /// together).
+    pub(crate) fn fill_risk_table_and_strata(
+        &mut self,
+        count: usize,
+    ) -> (&mut RiskTable, &mut Vec<u32>, &mut [RiskTable]) {
+        self.fill_strata(count);
+        self.built.risk_table = true;
+        (&mut self.table, &mut self.events_by_cause, &mut self.strata[..count])
+    }
+
     /// `count` composites' win statistics, to be filled; marks the view built.
     pub(crate) fn fill_wins(&mut self, count: usize) -> &mut [WinStats] {
         self.built.composites = true;

@@ -31,4 +31,4 @@ pub mod weights;
 pub mod weibull_fit;
 pub mod win;
 
-pub use risk_table::RiskTable;
+pub use risk_table::{MAX_STRATA, RiskTable};

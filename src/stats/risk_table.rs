@@ -4,6 +4,11 @@
 
 use crate::time::Time;
 
+/// The most strata a scenario may have: each stratum keeps its own risk table per trial and cut
+/// (built in one walk with fixed per-stratum counters), and reports a row per stratum; no trial
+/// design has more.
+pub const MAX_STRATA: usize = 64;
+
 /// One analysed patient for one endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Obs {
@@ -76,8 +81,29 @@ impl RiskTable {
         &mut self,
         events: [&[u64]; 2],
         censored: [&[u64]; 2],
-        censored_descending: [&[u64]; 2],
+        descending: [&[u64]; 2],
     ) {
+        self.walk([events, censored, descending], &mut Unsplit);
+    }
+
+    /// [`RiskTable::build_sorted`], and in the same walk each stratum's table into `strata`:
+    /// `tags` are the records' strata, in the runs' layout (`[events, censored, descending]`,
+    /// each per group). A stratum's table is the one of its own records.
+    pub(crate) fn build_sorted_by_stratum(
+        &mut self,
+        runs: [[&[u64]; 2]; 3],
+        tags: [[&[u16]; 2]; 3],
+        strata: &mut [RiskTable],
+    ) {
+        let mut split = ByStratum::new(runs, tags, strata);
+        self.walk(runs, &mut split);
+    }
+
+    /// The walk over the event times of the runs `[events, censored, descending]` (see
+    /// [`RiskTable::build_sorted`]), telling `split` which records leave the risk set before each
+    /// time and which are its events.
+    #[inline(always)]
+    fn walk(&mut self, [events, censored, censored_descending]: [[&[u64]; 2]; 3], split: &mut impl Split) {
         debug_assert!(events.iter().chain(&censored).all(|r| r.is_sorted()));
         debug_assert!(censored_descending.iter().all(|r| r.is_sorted_by(|a, b| a >= b)));
         let time = f64::from_bits;
@@ -106,14 +132,17 @@ impl RiskTable {
             for g in 0..2 {
                 // Censored before t: out of the risk set at t (censored at t are still in it).
                 while c[g] < censored[g].len() && censored[g][c[g]] < t {
+                    split.leave(CENSORED, g, c[g]);
                     c[g] += 1;
                 }
                 while c_desc[g] > 0 && censored_descending[g][c_desc[g] - 1] < t {
                     c_desc[g] -= 1;
+                    split.leave(DESCENDING, g, c_desc[g]);
                 }
                 let gone = e[g] + c[g] + (censored_descending[g].len() - c_desc[g]);
                 at_risk[g] = self.size[g] - gone as u32;
                 while e[g] < events[g].len() && events[g][e[g]] == t {
+                    split.event(g, e[g]);
                     d[g] += 1;
                     e[g] += 1;
                 }
@@ -121,6 +150,7 @@ impl RiskTable {
             self.time.push(time(t));
             self.at_risk.push(at_risk);
             self.events.push(d);
+            split.row(time(t));
         }
     }
 
@@ -140,6 +170,114 @@ impl RiskTable {
 
     pub fn is_empty(&self) -> bool {
         self.time.is_empty()
+    }
+}
+
+/// Which run a record is in: `[events, censored, descending]`.
+const EVENTS: usize = 0;
+const CENSORED: usize = 1;
+const DESCENDING: usize = 2;
+
+/// What [`RiskTable::walk`] reports beyond the whole table: a record that leaves the risk set
+/// before the current time (run, group, index), an event at it, and the end of its row.
+trait Split {
+    fn leave(&mut self, run: usize, g: usize, i: usize);
+    fn event(&mut self, g: usize, i: usize);
+    fn row(&mut self, t: Time);
+}
+
+/// The whole table alone: nothing to split.
+struct Unsplit;
+
+impl Split for Unsplit {
+    #[inline(always)]
+    fn leave(&mut self, _: usize, _: usize, _: usize) {}
+    #[inline(always)]
+    fn event(&mut self, _: usize, _: usize) {}
+    #[inline(always)]
+    fn row(&mut self, _: Time) {}
+}
+
+/// Each stratum's table, built alongside the whole one: per stratum, the records gone before the
+/// current time and the events at it; a stratum's row is written at the times it has events.
+struct ByStratum<'a> {
+    tags: [[&'a [u16]; 2]; 3],
+    tables: &'a mut [RiskTable],
+    gone: [[u32; 2]; MAX_STRATA],
+    d: [[u32; 2]; MAX_STRATA],
+    /// The strata with events at the current time (each once).
+    touched: [u16; MAX_STRATA],
+    n_touched: usize,
+}
+
+impl<'a> ByStratum<'a> {
+    /// Empties each stratum's table and sets its sizes and last times from the tagged runs.
+    fn new(runs: [[&[u64]; 2]; 3], tags: [[&'a [u16]; 2]; 3], tables: &'a mut [RiskTable]) -> Self {
+        assert!(tables.len() <= MAX_STRATA, "at most MAX_STRATA strata");
+        for (s, table) in tables.iter_mut().enumerate() {
+            let s = s as u16;
+            table.time.clear();
+            table.at_risk.clear();
+            table.events.clear();
+            for g in 0..2 {
+                let of = |run: usize| tags[run][g].iter().filter(|&&x| x == s).count();
+                table.size[g] = (of(EVENTS) + of(CENSORED) + of(DESCENDING)) as u32;
+                // A run's last in time: the last of its increasing runs, the first of the other.
+                let last_of = |run: usize, from_end: bool| {
+                    let mine = |&(_, &x): &(usize, &u16)| x == s;
+                    let at = if from_end {
+                        tags[run][g].iter().enumerate().rfind(mine)
+                    } else {
+                        tags[run][g].iter().enumerate().find(mine)
+                    };
+                    at.map_or(f64::NEG_INFINITY, |(i, _)| f64::from_bits(runs[run][g][i]))
+                };
+                table.last_time[g] =
+                    [last_of(EVENTS, true), last_of(CENSORED, true), last_of(DESCENDING, false)]
+                        .into_iter()
+                        .fold(f64::NEG_INFINITY, f64::max);
+            }
+        }
+        ByStratum {
+            tags,
+            tables,
+            gone: [[0; 2]; MAX_STRATA],
+            d: [[0; 2]; MAX_STRATA],
+            touched: [0; MAX_STRATA],
+            n_touched: 0,
+        }
+    }
+}
+
+impl Split for ByStratum<'_> {
+    #[inline(always)]
+    fn leave(&mut self, run: usize, g: usize, i: usize) {
+        self.gone[usize::from(self.tags[run][g][i])][g] += 1;
+    }
+
+    #[inline(always)]
+    fn event(&mut self, g: usize, i: usize) {
+        let s = usize::from(self.tags[EVENTS][g][i]);
+        if self.d[s] == [0, 0] {
+            self.touched[self.n_touched] = s as u16;
+            self.n_touched += 1;
+        }
+        self.d[s][g] += 1;
+    }
+
+    #[inline(always)]
+    fn row(&mut self, t: Time) {
+        for &s in &self.touched[..self.n_touched] {
+            let s = usize::from(s);
+            let table = &mut self.tables[s];
+            let (gone, d) = (self.gone[s], self.d[s]);
+            table.time.push(t);
+            table.at_risk.push([table.size[0] - gone[0], table.size[1] - gone[1]]);
+            table.events.push(d);
+            self.gone[s] = [gone[0] + d[0], gone[1] + d[1]];
+            self.d[s] = [0, 0];
+        }
+        self.n_touched = 0;
     }
 }
 
