@@ -230,6 +230,16 @@ fn bad_monitoring_tables_are_located_errors() {
         let msg = err.to_string();
         assert!(msg.contains(key) && msg.contains("bad.toml:"), "{table}: {msg}");
     }
+    // A stratified test cannot be monitored, and the message says so by name.
+    let stratified = base.replace(
+        "tests = [\"logrank\", \"maxcombo\"",
+        "tests = [\"logrank[strata]\", \"logrank\", \"maxcombo\"",
+    ) + "\n[strata.a]\nshare = 0.5\n[strata.b]\nshare = 0.5\n";
+    for monitored in ["", "tests = [\"logrank[strata]\"]\n"] {
+        let text = format!("{stratified}\n[monitoring]\n{monitored}looks = [{{ fraction = 0.5 }}]\n");
+        let msg = Scenario::from_toml(&text, Path::new("bad.toml")).expect_err(monitored).to_string();
+        assert!(msg.contains("monitoring.tests") && msg.contains("stratified"), "{monitored}: {msg}");
+    }
     // Two-sided tests cannot be monitored: from the command line, exit 2 and nothing written.
     let path = dir.path().join("two_sided.toml");
     std::fs::write(

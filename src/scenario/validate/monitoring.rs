@@ -84,7 +84,7 @@ fn monitored_tests(ctx: &Ctx, whole: &S<raw::RawMonitoring>, analysis: &Analysis
                 whole.span(),
                 "monitoring.tests",
                 format!(
-                    "the first test, {:?}, cannot be monitored: give monitoring.tests among the log-rank, FH(ρ,γ), mw, cox and cox_breslow tests of analysis.tests",
+                    "the first test, {:?}, cannot be monitored: give monitoring.tests among the log-rank, FH(ρ,γ), mw, cox and cox_breslow tests of analysis.tests (not their stratified versions)",
                     first.name
                 ),
             ));
@@ -107,7 +107,7 @@ fn monitored_tests(ctx: &Ctx, whole: &S<raw::RawMonitoring>, analysis: &Analysis
                 name.span(),
                 key,
                 format!(
-                    "{:?} cannot be monitored (its information is not events or a null variance): log-rank, FH(ρ,γ), mw, cox and cox_breslow can; maxcombo, robust_mw, rmst, milestone and cox_periods cannot",
+                    "{:?} cannot be monitored (its information is not events or a null variance): log-rank, FH(ρ,γ), mw, cox and cox_breslow can; maxcombo, robust_mw, rmst, milestone, cox_periods and the stratified tests (`NAME[strata]`) cannot",
                     name.get_ref()
                 ),
             ));
