@@ -20,7 +20,7 @@ pub struct Obs {
     pub cause: u16,
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct RiskTable {
     /// Distinct event times, increasing.
     pub time: Vec<Time>,
@@ -303,10 +303,6 @@ mod tests {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (x >> 33) % m
         };
-        let same = |a: &RiskTable, b: &RiskTable| {
-            (&a.time, &a.at_risk, &a.events, a.size, a.last_time.map(f64::to_bits))
-                == (&b.time, &b.at_risk, &b.events, b.size, b.last_time.map(f64::to_bits))
-        };
         let (mut cases, mut rows) = (0, 0);
         for strata in [1usize, 2, 3, 5, 64] {
             for _ in 0..200 {
@@ -344,7 +340,7 @@ mod tests {
                 let (mut whole, mut alone) = (RiskTable::default(), RiskTable::default());
                 whole.build_sorted_by_stratum(key_refs, tag_refs, &mut tables);
                 alone.build_sorted(key_refs[0], key_refs[1], key_refs[2]);
-                assert!(same(&whole, &alone), "the whole table, {strata} strata");
+                assert_eq!(whole, alone, "the whole table, {strata} strata");
                 for (s, table) in tables.iter().enumerate() {
                     let mine: Vec<_> = recs.iter().filter(|r| usize::from(r.3) == s).collect();
                     let expected = RiskTable::from_data(
@@ -352,7 +348,7 @@ mod tests {
                         &mine.iter().map(|r| r.1 == 0).collect::<Vec<_>>(),
                         &mine.iter().map(|r| r.2 as u8).collect::<Vec<_>>(),
                     );
-                    assert!(same(&expected, table), "stratum {s} of {strata}: {recs:?}");
+                    assert_eq!(&expected, table, "stratum {s} of {strata}: {recs:?}");
                     rows += table.len();
                 }
                 cases += 1;
